@@ -1,0 +1,39 @@
+//! `mimi`: the one binary of mimi-rs. Wiring and presentation only: protocol decisions live in
+//! the library crates.
+
+mod demo;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// mimi-rs: More Instant Messaging Interoperability (IETF MIMI) in Rust.
+///
+/// Providers run servers; for each room one server is the hub and the others are followers;
+/// clients on different providers share rooms end-to-end encrypted with MLS.
+#[derive(Debug, Parser)]
+#[command(name = "mimi", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Walk through the MIMI architecture figure: three providers, a hub room, six devices.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
