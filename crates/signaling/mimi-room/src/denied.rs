@@ -1,0 +1,275 @@
+//! [`Denied`]: why a commit, proposal or message is refused. One variant per rule.
+
+use mimi_types::codepoints::ComponentId;
+use mimi_types::{ClientUri, Domain, UserUri};
+
+use crate::capability::Capability;
+use crate::codec::DecodeError;
+use crate::components::RoleIndex;
+
+/// A refusal by room policy, naming the missing capability or the violated rule.
+///
+/// The hub answers `notAllowed` for these (or `invalidProposal` for the `Malformed…` and index
+/// variants, which mean the sender produced a broken update).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Denied {
+    // --- the actor ---------------------------------------------------------------------------
+    /// The actor's client URI does not belong to the user its credential names (other provider,
+    /// or a `…/d/<user>/<id>` URI naming another user).
+    #[error(
+        "client {client} cannot act as {user}: a client acts only for a user of its own provider"
+    )]
+    ClientNotOfUser {
+        /// The client.
+        client: ClientUri,
+        /// The user it claims.
+        user: UserUri,
+    },
+    /// The committing client is not in the group (and the commit is not an external join).
+    #[error("client {client} is not a member of the group; join first")]
+    ActorNotMember {
+        /// The client.
+        client: ClientUri,
+    },
+    /// The actor's user was removed or banned: it may only remove its own clients.
+    #[error("{user} holds {role} and may only remove its own clients")]
+    ActorBlocked {
+        /// The user.
+        user: UserUri,
+        /// Its role (0 or 1).
+        role: RoleIndex,
+    },
+    /// A server (external sender) tried an external join; only clients join.
+    #[error("server {domain} cannot join the group itself")]
+    ServerCannotJoin {
+        /// The server's domain.
+        domain: Domain,
+    },
+    /// A server tried to act for a user of another provider.
+    #[error("server {actor} may not act for {user}, a user of another provider")]
+    ForeignUser {
+        /// The server's domain.
+        actor: Domain,
+        /// The user.
+        user: UserUri,
+    },
+    /// A server without a clientless service role in the room tried an action that needs one.
+    #[error(
+        "server {domain} holds no role in this room; only a listed clientless role (such as the hub's policy enforcer) lets a server act on others"
+    )]
+    NoServerRole {
+        /// The server's domain.
+        domain: Domain,
+    },
+
+    // --- component changes -------------------------------------------------------------------
+    /// The commit changes a component this room does not know (mls-extensions: invalid).
+    #[error("component {0} is unknown to MIMI rooms")]
+    UnknownComponent(ComponentId),
+    /// A component has both `remove` and `update`, or several `remove`s, in one commit.
+    #[error("component {0} needs exactly one remove or one or more updates in a commit")]
+    InvalidComponentOps(ComponentId),
+    /// `remove` of a component the room does not have.
+    #[error("component {0} cannot be removed: the room does not have it")]
+    RemoveOfAbsentComponent(ComponentId),
+    /// `remove` of a component every room needs.
+    #[error("component {0} is required and cannot be removed")]
+    RequiredComponentRemoved(ComponentId),
+    /// An update's bytes do not decode.
+    #[error("update of component {component} is malformed: {error}")]
+    MalformedUpdate {
+        /// The component.
+        component: ComponentId,
+        /// The decode error.
+        error: DecodeError,
+    },
+    /// An index in a delta update is out of range or repeated.
+    #[error(
+        "update of component {component} uses index {index}, which is out of range or repeated"
+    )]
+    InvalidIndex {
+        /// The component.
+        component: ComponentId,
+        /// The index.
+        index: u32,
+    },
+    /// More than one room-metadata update in a commit.
+    #[error("at most one room-metadata update is allowed per commit")]
+    MultipleMetadataUpdates,
+    /// The metadata update changes `room_uri`.
+    #[error("room_uri cannot change")]
+    RoomUriChanged,
+    /// `roles_list` changes in the same commit as participant-list changes.
+    #[error("role definitions cannot change in a commit that changes the participant list")]
+    RolesWithParticipantChange,
+    /// `preauth_list` changes with participant-list changes other than removals.
+    #[error(
+        "the preauthorized list cannot change in a commit that adds participants or changes roles"
+    )]
+    PreauthWithParticipantChange,
+    /// The state after the update breaks a cross-component rule.
+    #[error("the resulting room state is invalid: {0}")]
+    InvalidResultingState(DecodeError),
+
+    // --- participant-list actions ------------------------------------------------------------
+    /// A user is touched more than once by the participant-list changes of one commit.
+    #[error("{user} is changed more than once in one commit")]
+    UserTouchedTwice {
+        /// The user.
+        user: UserUri,
+    },
+    /// The acting role lacks a capability.
+    #[error("{role} lacks {capability}")]
+    MissingCapability {
+        /// The missing capability.
+        capability: Capability,
+        /// The role that lacks it.
+        role: RoleIndex,
+    },
+    /// The acting role has no `authorized_role_changes` entry for this move.
+    #[error("the acting role may not move a user from {from} to {to}")]
+    RoleChangeNotAuthorized {
+        /// Source role (0 = adding).
+        from: RoleIndex,
+        /// Target role (0 = removing).
+        to: RoleIndex,
+    },
+    /// The target role is not defined in `roles_list`.
+    #[error("{0} is not defined in roles_list")]
+    UndefinedRole(RoleIndex),
+    /// Ban or unban without a role 1 named "banned".
+    #[error("ban and unban need role 1 named \"banned\" in roles_list")]
+    BannedRoleUndefined,
+    /// The user is banned.
+    #[error("{user} is banned")]
+    UserBanned {
+        /// The user.
+        user: UserUri,
+    },
+    /// The user is not in the participant list.
+    #[error("{user} is not a participant")]
+    NotParticipant {
+        /// The user.
+        user: UserUri,
+    },
+    /// An add names a user who is already listed.
+    #[error("{user} is already in the participant list")]
+    AlreadyListed {
+        /// The user.
+        user: UserUri,
+    },
+    /// The preauthorization entry that matches the requester grants another role (or none does).
+    #[error("the requester is not preauthorized for {role}")]
+    NotPreauthorized {
+        /// The role requested.
+        role: RoleIndex,
+    },
+    /// A join code that is not one of the room's join links.
+    #[error("the join code is not valid for this room")]
+    InvalidJoinCode,
+    /// Adds or removals in a fixed-membership room.
+    #[error("the room has fixed membership: participants cannot be added or removed")]
+    FixedMembership,
+    /// A role would exceed its maximum number of participants.
+    #[error("{role} would exceed its maximum of {limit} participants")]
+    RoleMaxParticipants {
+        /// The role.
+        role: RoleIndex,
+        /// The limit.
+        limit: u32,
+    },
+    /// A role would fall below its minimum number of participants.
+    #[error("{role} would fall below its minimum of {limit} participants")]
+    RoleMinParticipants {
+        /// The role.
+        role: RoleIndex,
+        /// The limit.
+        limit: u32,
+    },
+    /// A role would exceed its maximum number of active participants.
+    #[error("{role} would exceed its maximum of {limit} active participants")]
+    RoleMaxActive {
+        /// The role.
+        role: RoleIndex,
+        /// The limit.
+        limit: u32,
+    },
+    /// A role would fall below its minimum number of active participants.
+    #[error("{role} would fall below its minimum of {limit} active participants")]
+    RoleMinActive {
+        /// The role.
+        role: RoleIndex,
+        /// The limit.
+        limit: u32,
+    },
+    /// More non-banned participants than `max_users`.
+    #[error("the room would exceed its maximum of {limit} users")]
+    MaxUsersExceeded {
+        /// The limit.
+        limit: u32,
+    },
+    /// More clients than `max_clients`.
+    #[error("the group would exceed its maximum of {limit} clients")]
+    MaxClientsExceeded {
+        /// The limit.
+        limit: u32,
+    },
+    /// A second client for a user in a room without `multi_device`.
+    #[error("{user} would have more than one client, and the room is not multi-device")]
+    MultiDeviceForbidden {
+        /// The user.
+        user: UserUri,
+    },
+
+    // --- MLS membership ----------------------------------------------------------------------
+    /// A client added or removed under a user of another provider.
+    #[error("client {client} cannot belong to {user}: they are of different providers")]
+    ClientOfForeignProvider {
+        /// The client.
+        client: ClientUri,
+        /// The user.
+        user: UserUri,
+    },
+    /// An added client is already in the group.
+    #[error("client {client} is already in the group")]
+    ClientAlreadyMember {
+        /// The client.
+        client: ClientUri,
+    },
+    /// A removed client is not in the group (under that user).
+    #[error("client {client} is not in the group as a client of that user")]
+    ClientNotMember {
+        /// The client.
+        client: ClientUri,
+    },
+    /// A client is added for a user who, after the commit, is not an active participant.
+    #[error("client {client} cannot be added: {user} is not a participant after this commit")]
+    ClientForNonParticipant {
+        /// The client.
+        client: ClientUri,
+        /// Its user.
+        user: UserUri,
+    },
+    /// A removed or banned user keeps clients after the commit.
+    #[error("{user} is removed or banned but keeps clients; remove all of them in the same commit")]
+    ClientsRemain {
+        /// The user.
+        user: UserUri,
+    },
+    /// Clients of a user unbanned in this commit are added in the same commit.
+    #[error("{user} is unbanned in this commit; unbanning does not authorize adding clients")]
+    ClientAddAfterUnban {
+        /// The user.
+        user: UserUri,
+    },
+    /// An external join that does not add the joiner's client.
+    #[error("an external join must add the joining client itself")]
+    ExternalJoinWithoutJoiner,
+    /// An external join that adds a client other than the joiner's.
+    #[error("an external join may only add the joining client, not {client}")]
+    ExternalJoinAddsOthers {
+        /// The other client.
+        client: ClientUri,
+    },
+}

@@ -1,0 +1,64 @@
+//! Room state and room policy for MIMI rooms (digest §3.3, §4): the participant list, room
+//! metadata, roles and the 77 capabilities, preauthorization, the base room policy and the other
+//! policy components, and a pure authorizer for commits.
+//!
+//! * [`components`]: every room-state component with its TLS presentation-language codec
+//!   (strict decoders).
+//! * [`Capability`]: the "MIMI Role Capabilities" registry.
+//! * [`RoomState`]: the decoded components of an epoch plus the MLS membership.
+//! * [`authorize_commit`]: given an MLS-free [`CommitSummary`], returns the
+//!   [`StagedRoomState`] of the next epoch or the [`Denied`] rule broken.
+//! * [`presets`]: the four example role sets of room-policy Appendix A, ready for room creation.
+//! * [`view`]: what a client UI needs (who may send, edit, delete; members with roles).
+//! * [`readings`]: how this crate reads the places where the drafts are defective or silent.
+//!
+//! This crate knows nothing of MLS: `mimi-mls` summarises a staged commit and asks here.
+//!
+//! ```
+//! use mimi_room::presets::{Preset, RoomCreation};
+//! use mimi_room::{Actor, CommitSummary, ComponentChange, MemberChange, authorize_commit};
+//! use mimi_room::components::{Component, ParticipantListUpdate, RoleIndex, UserRolePair};
+//! use mimi_types::codepoints::ComponentId;
+//!
+//! let alice: mimi_types::UserUri = "mimi://a.example/u/alice".parse()?;
+//! let phone: mimi_types::ClientUri = "mimi://a.example/d/alice/phone".parse()?;
+//! let bob: mimi_types::UserUri = "mimi://b.example/u/bob".parse()?;
+//! let bob_laptop: mimi_types::ClientUri = "mimi://b.example/d/bob/laptop".parse()?;
+//! let room = "mimi://hub.example/r/clubhouse".parse()?;
+//!
+//! let creation = RoomCreation::new(Preset::Cooperative, room, alice.clone());
+//! let state = creation.initial_state()?
+//!     .with_members([MemberChange::new(phone.clone(), alice.clone())])?;
+//!
+//! // Alice adds Bob as an ordinary user, with his laptop.
+//! let add = ParticipantListUpdate {
+//!     added_participants: vec![UserRolePair::new(bob.clone(), RoleIndex(2))],
+//!     ..Default::default()
+//! };
+//! let mut commit = CommitSummary::new(Actor::Client { client: phone, user: alice });
+//! commit.component_changes.push(ComponentChange::update(ComponentId::PARTICIPANT_LIST, add.encode()));
+//! commit.added.push(MemberChange::new(bob_laptop, bob.clone()));
+//! let next = authorize_commit(&state, &commit)?.into_state();
+//! assert_eq!(next.role_of(&bob), RoleIndex(2));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod authorize;
+mod capability;
+mod codec;
+pub mod components;
+mod denied;
+mod limits;
+pub mod presets;
+pub mod readings;
+mod state;
+pub mod view;
+
+pub use authorize::{
+    Actor, CommitSummary, ComponentChange, ComponentOp, MemberChange, ParticipantAction,
+    StagedRoomState, authorize_commit,
+};
+pub use capability::Capability;
+pub use codec::DecodeError;
+pub use denied::Denied;
+pub use state::RoomState;

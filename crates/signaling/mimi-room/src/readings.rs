@@ -1,0 +1,97 @@
+//! How mimi-room reads the drafts where they are defective or silent (digest §3.3, §4, §7.1,
+//! §7.3). Every choice here is deliberate; change it here and in the code together.
+//!
+//! # Encodings (TLS presentation language, MLS varint vector lengths)
+//!
+//! * `role_index` stays `uint32` (open issue #140 would make it `uint16`).
+//! * `ParticipantListUpdate` lacks a `;` after `changedRoleParticipants<V>`: parsed as evident.
+//! * Participant `user` and every text field (`role_name`, `role_description`, metadata strings,
+//!   `Bot.name`/`description`, `RichDescription.media_type`/`language_tag`) are UTF-8 without
+//!   NUL; user URIs must be canonical MIMI user URIs (what `mimi-types` prints), so that equal
+//!   users have equal bytes. Pseudonymous users are not supported in participant lists yet.
+//! * `Uri` is UTF-8, empty or carrying a scheme, without whitespace or control characters.
+//!   `room_uri`, when set, must be a MIMI room URI and never changes.
+//! * `bool` is the room-policy enum `{ false(0), true(1) }`: other bytes are refused.
+//! * `Component policy_component_ids<V>` uses the undefined type `Component`: read as
+//!   `ComponentID` (uint16).
+//! * `Uri parent_room<V>` is a vector of `Uri`: it holds exactly one non-empty URI when
+//!   `parent_dependant` is true and is empty otherwise.
+//! * `Optionality` is `{ optional(0), required(1), forbidden(2) }` and the selects' `mandatory`
+//!   is `required(1)`. Optionality-selected structures (link preview proxy, logging, history,
+//!   message expiration) are Rust enums whose discriminant is the Optionality byte; unknown
+//!   bytes are refused (closed enum).
+//! * `JoinLink` lacks `<V>`: read as `opaque join_link<V>`. `JoinLink JoinLinksData<V>` is a
+//!   vector of `JoinLink`.
+//! * `optional<MediaType> permitted_media_types<V>` is read as an optional vector.
+//! * `unit64` is `uint64`. `WireFormats wire_formats<V>` inside `ExtendedCapabilities` is read as
+//!   a vector of `WireFormat` (uint16). The `case extension:` arm of `PendingProposalPolicy`
+//!   has no enum value and is not decodable.
+//! * `PreAuthRoleEntry.target_role` is a full `Role`, encoded as written; only its `role_index`
+//!   counts, and that index must be defined in `roles_list` (whose definition governs
+//!   capabilities and constraints). An empty claim set is refused (it would match everyone).
+//! * `AssetUploadLocation`, `DownloadPrivacyType`, `PendingProposalPolicy` are closed enums.
+//!
+//! # Room state
+//!
+//! * `participant_list`, `roles_list` and `room_metadata` are required and cannot be removed;
+//!   the other policy components are optional and may be removed by whoever may change them.
+//!   An absent `base_room_policy` means the default: multi-device, no limits, persistent.
+//! * A participant's role must be defined in `roles_list`; nobody is listed with role 0; each
+//!   user appears once; `canOpenJoin` appears only on role 0; a role's minimum never exceeds its
+//!   maximum; a role has at most one `authorized_role_changes` entry per source role.
+//! * A fixed-membership room may not give `canAddParticipant` to any role but 0 and 1.
+//! * Components `app_components`, `safe_aad`, `content_media_types` and
+//!   `franking_signature_key` are MLS/application plumbing: kept opaque and changed only with
+//!   `canChangeMlsOperationalPolicies`. Any other component ID is unknown and refused.
+//!
+//! # Updates
+//!
+//! * `ParticipantListUpdate` indices refer to the list before that update. Role changes apply
+//!   first, then removals (compacting the list, in descending index order), then additions are
+//!   appended. Repeated or out-of-range indices are refused. Several updates in one commit apply
+//!   in commit order, each against the list the previous one produced.
+//! * Role changes to 0 are refused (removal is expressed by `removedIndices`); adding with role 0
+//!   is refused.
+//! * `JoinLinksUpdate` removes (indices into the current list) then appends.
+//! * Every other update replaces the whole component.
+//!
+//! # Who may do what
+//!
+//! * The actor is the committer (or the sender of a lone proposal). Proposals committed by
+//!   reference are authorized against the committer, because the committer chose to include
+//!   them; a `SelfRemove` is the exception and is authorized by the leaving user's own
+//!   `canRemoveOwnClient`.
+//! * A client acts for the user its credential names only if the client URI is of the same
+//!   provider (and, for `…/d/<user>/<id>` URIs, names that user). A server (external sender)
+//!   acts (a) on behalf of users of its own domain for their own actions (join, leave, adding or
+//!   removing their own clients), or (b) with the role of a listed user of its own domain whose
+//!   role is clientless (`maximum_active_participants_constraint` = 0, such as the hub's
+//!   `policy_enforcer`). A server never acts for a user of another provider except through (b).
+//! * Removed (role 0) and banned users whose clients linger may only remove their own clients.
+//! * Self role change (issue #10): a user may move itself to the role its first matching
+//!   preauthorization entry grants (`canChangeOwnRole`), or along its own role's
+//!   `authorized_role_changes` if it holds `canChangeUserRole` (so an admin may step down).
+//! * Joining (an unlisted user adding itself, normally in an external commit): if a
+//!   preauthorization entry matches the actor's credential claims, that entry decides (its role
+//!   must hold `canJoinIfPreauthorized` and be the role requested); otherwise a presented join
+//!   code must be one of the room's `join_links` and role 0 must hold `canUseJoinCode`;
+//!   otherwise role 0 must hold `canOpenJoin`. For codes and open join the requested role must
+//!   be among role 0's `from 0` targets.
+//! * Adding clients of an already-listed user needs `canAddOwnClient` (own) or
+//!   `canAddParticipant` (others). Adding a user authorizes adding its clients in the same
+//!   commit; unbanning does not.
+//! * Removing clients without a list change needs `canRemoveOwnClient` (own) or `canKick`
+//!   (others). Clients of users removed or banned in the same commit, and lingering clients of
+//!   unlisted or banned users, may be removed without a capability; removed and banned users
+//!   must have no clients left after the commit.
+//! * Metadata: each changed field needs its capability (name, description, avatar, subject,
+//!   mood). `roles_list` needs `canChangeRoleDefinitions`; `preauth_list`
+//!   `canChangePreauthorizedUserList`; `base_room_policy`, `join_link_policy` and `join_links`
+//!   `canChangeRoomMembershipStyle` (join codes' own capabilities are reserved); the other
+//!   room-policy components `canChangeOtherPolicyAttribute` and `mls_operational_policy`
+//!   `canChangeMlsOperationalPolicies` (both reserved in the registry, used here because nothing
+//!   else fits).
+//! * Limits (`max_users`, `max_clients`, `multi_device`, per-role min/max participants and
+//!   active participants) are violated only by a commit that moves a count past the limit in the
+//!   wrong direction; a state already beyond a limit does not freeze the room. "Active" means
+//!   the user has at least one client in the group. `max_users` counts non-banned entries.

@@ -1,0 +1,368 @@
+//! [`RoomState`]: the decoded room-state components of one epoch plus the MLS membership the
+//! authorization rules need (which clients of which users are in the group).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mimi_types::codepoints::ComponentId;
+use mimi_types::{ClientUri, UserUri};
+
+use crate::authorize::MemberChange;
+use crate::capability::Capability;
+use crate::codec::DecodeError;
+use crate::components::{
+    AssetPolicy, BaseRoomPolicy, BotPolicy, Component, HistoryPolicy, JoinLinkPolicy, JoinLinks,
+    LinkPreviewPolicy, LoggingPolicy, MessageExpiration, OperationalParameters, ParticipantList,
+    PreAuthData, Role, RoleData, RoleIndex, RoomMetadata, StateComponent, StatusNotificationPolicy,
+};
+use crate::denied::Denied;
+
+/// Components that are MLS or application plumbing rather than room state: kept as opaque bytes,
+/// changed only by holders of `canChangeMlsOperationalPolicies` (see `readings`).
+pub(crate) const PLUMBING_COMPONENTS: &[ComponentId] = &[
+    ComponentId::APP_COMPONENTS,
+    ComponentId::SAFE_AAD,
+    ComponentId::CONTENT_MEDIA_TYPES,
+    ComponentId::FRANKING_SIGNATURE_KEY,
+];
+
+/// The room state of one epoch.
+///
+/// `participants` and `roles` are required; the other components are optional and absent when
+/// the room does not use them. `members` is the MLS membership (client → user), which the MLS
+/// layer supplies with [`RoomState::with_members`]; it is not a component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomState {
+    pub(crate) participants: ParticipantList,
+    pub(crate) roles: RoleData,
+    pub(crate) metadata: Option<RoomMetadata>,
+    pub(crate) preauth: Option<PreAuthData>,
+    pub(crate) base_policy: Option<BaseRoomPolicy>,
+    pub(crate) status_notification_policy: Option<StatusNotificationPolicy>,
+    pub(crate) join_link_policy: Option<JoinLinkPolicy>,
+    pub(crate) join_links: Option<JoinLinks>,
+    pub(crate) link_preview_policy: Option<LinkPreviewPolicy>,
+    pub(crate) asset_policy: Option<AssetPolicy>,
+    pub(crate) logging_policy: Option<LoggingPolicy>,
+    pub(crate) history_policy: Option<HistoryPolicy>,
+    pub(crate) bot_policy: Option<BotPolicy>,
+    pub(crate) message_expiration: Option<MessageExpiration>,
+    pub(crate) operational_policy: Option<OperationalParameters>,
+    pub(crate) plumbing: BTreeMap<ComponentId, Vec<u8>>,
+    pub(crate) members: BTreeMap<ClientUri, UserUri>,
+}
+
+fn put<T: StateComponent>(out: &mut BTreeMap<ComponentId, Vec<u8>>, value: Option<&T>) {
+    if let Some(v) = value {
+        out.insert(T::ID, v.encode());
+    }
+}
+
+impl RoomState {
+    /// A room state from its two required components; no members yet.
+    pub fn new(participants: ParticipantList, roles: RoleData) -> Result<Self, DecodeError> {
+        let state = Self {
+            participants,
+            roles,
+            metadata: None,
+            preauth: None,
+            base_policy: None,
+            status_notification_policy: None,
+            join_link_policy: None,
+            join_links: None,
+            link_preview_policy: None,
+            asset_policy: None,
+            logging_policy: None,
+            history_policy: None,
+            bot_policy: None,
+            message_expiration: None,
+            operational_policy: None,
+            plumbing: BTreeMap::new(),
+            members: BTreeMap::new(),
+        };
+        state.check_consistency()?;
+        Ok(state)
+    }
+
+    /// Decodes the room state from the `app_data_dictionary` entries (component ID, data).
+    ///
+    /// Components mimi-room does not manage but MIMI uses (`app_components`, `safe_aad`,
+    /// `content_media_types`, `franking_signature_key`) are kept as opaque bytes. Any other
+    /// component ID is refused, as are missing `participant_list` or `roles_list` and
+    /// participants whose role is not defined.
+    pub fn from_components<I: IntoIterator<Item = (ComponentId, Vec<u8>)>>(
+        components: I,
+    ) -> Result<Self, DecodeError> {
+        let mut participants = None;
+        let mut roles = None;
+        let mut state = Self::new(ParticipantList::default(), RoleData::default())?;
+        for (id, data) in components {
+            state.set_component(id, &data, &mut participants, &mut roles)?;
+        }
+        state.participants =
+            participants.ok_or(DecodeError::MissingComponent(ComponentId::PARTICIPANT_LIST))?;
+        state.roles = roles.ok_or(DecodeError::MissingComponent(ComponentId::ROLES_LIST))?;
+        state.check_consistency()?;
+        Ok(state)
+    }
+
+    pub(crate) fn set_component(
+        &mut self,
+        id: ComponentId,
+        data: &[u8],
+        participants: &mut Option<ParticipantList>,
+        roles: &mut Option<RoleData>,
+    ) -> Result<(), DecodeError> {
+        fn dec<T: Component>(data: &[u8]) -> Result<Option<T>, DecodeError> {
+            T::decode(data).map(Some)
+        }
+        match id {
+            ComponentId::PARTICIPANT_LIST => *participants = dec(data)?,
+            ComponentId::ROLES_LIST => *roles = dec(data)?,
+            ComponentId::ROOM_METADATA => self.metadata = dec(data)?,
+            ComponentId::PREAUTH_LIST => self.preauth = dec(data)?,
+            ComponentId::BASE_ROOM_POLICY => self.base_policy = dec(data)?,
+            ComponentId::STATUS_NOTIFICATION_POLICY => {
+                self.status_notification_policy = dec(data)?;
+            }
+            ComponentId::JOIN_LINK_POLICY => self.join_link_policy = dec(data)?,
+            ComponentId::JOIN_LINKS => self.join_links = dec(data)?,
+            ComponentId::LINK_PREVIEW_POLICY => self.link_preview_policy = dec(data)?,
+            ComponentId::ASSET_POLICY => self.asset_policy = dec(data)?,
+            ComponentId::LOGGING_POLICY => self.logging_policy = dec(data)?,
+            ComponentId::CHAT_HISTORY_POLICY => self.history_policy = dec(data)?,
+            ComponentId::BOT_POLICY => self.bot_policy = dec(data)?,
+            ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration = dec(data)?,
+            ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy = dec(data)?,
+            id if PLUMBING_COMPONENTS.contains(&id) => {
+                self.plumbing.insert(id, data.to_vec());
+            }
+            other => return Err(DecodeError::UnknownComponent(other)),
+        }
+        Ok(())
+    }
+
+    /// Checks the rules that span components.
+    pub(crate) fn check_consistency(&self) -> Result<(), DecodeError> {
+        for p in &self.participants.participants {
+            if self.roles.role(p.role_index).is_none() {
+                return Err(DecodeError::invalid(
+                    "room state",
+                    format!(
+                        "{} holds {}, which roles_list does not define",
+                        p.user, p.role_index
+                    ),
+                ));
+            }
+        }
+        if let Some(preauth) = &self.preauth
+            && let Some(e) = preauth
+                .preauthorized_entries
+                .iter()
+                .find(|e| self.roles.role(e.target_role.role_index).is_none())
+        {
+            return Err(DecodeError::invalid(
+                "room state",
+                format!(
+                    "preauth_list grants {}, which roles_list does not define",
+                    e.target_role.role_index
+                ),
+            ));
+        }
+        if self.base_policy().fixed_membership
+            && let Some(r) = self.roles.roles.iter().find(|r| {
+                r.role_index != RoleIndex::NO_ROLE
+                    && r.role_index != RoleIndex::BANNED
+                    && r.has(Capability::CAN_ADD_PARTICIPANT)
+            })
+        {
+            return Err(DecodeError::invalid(
+                "room state",
+                format!(
+                    "fixed-membership room, yet {} holds canAddParticipant",
+                    r.role_index
+                ),
+            ));
+        }
+        if let (Some(policy), Some(links)) = (&self.join_link_policy, &self.join_links)
+            && policy.on_request
+            && links.links.len() > 1
+        {
+            return Err(DecodeError::invalid(
+                "room state",
+                "join links are made on request, so at most one may be persisted",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sets the MLS membership: every client in the group and the user its credential names.
+    /// The MLS layer must call this; authorization without it treats the group as empty.
+    pub fn with_members<I: IntoIterator<Item = MemberChange>>(
+        mut self,
+        members: I,
+    ) -> Result<Self, Denied> {
+        self.members.clear();
+        for m in members {
+            crate::authorize::check_client_of_user(&m.client, &m.user)?;
+            self.members.insert(m.client, m.user);
+        }
+        Ok(self)
+    }
+
+    /// The encoded components, for the `app_data_dictionary` (sorted by component ID).
+    pub fn components(&self) -> BTreeMap<ComponentId, Vec<u8>> {
+        let mut out = self.plumbing.clone();
+        put(&mut out, Some(&self.participants));
+        put(&mut out, Some(&self.roles));
+        put(&mut out, self.metadata.as_ref());
+        put(&mut out, self.preauth.as_ref());
+        put(&mut out, self.base_policy.as_ref());
+        put(&mut out, self.status_notification_policy.as_ref());
+        put(&mut out, self.join_link_policy.as_ref());
+        put(&mut out, self.join_links.as_ref());
+        put(&mut out, self.link_preview_policy.as_ref());
+        put(&mut out, self.asset_policy.as_ref());
+        put(&mut out, self.logging_policy.as_ref());
+        put(&mut out, self.history_policy.as_ref());
+        put(&mut out, self.bot_policy.as_ref());
+        put(&mut out, self.message_expiration.as_ref());
+        put(&mut out, self.operational_policy.as_ref());
+        out
+    }
+
+    /// The participant list.
+    pub fn participants(&self) -> &ParticipantList {
+        &self.participants
+    }
+
+    /// The role definitions.
+    pub fn roles(&self) -> &RoleData {
+        &self.roles
+    }
+
+    /// The room metadata, if set.
+    pub fn metadata(&self) -> Option<&RoomMetadata> {
+        self.metadata.as_ref()
+    }
+
+    /// The preauthorization list, if set.
+    pub fn preauth(&self) -> Option<&PreAuthData> {
+        self.preauth.as_ref()
+    }
+
+    /// The base room policy (the default policy if the component is absent).
+    pub fn base_policy(&self) -> BaseRoomPolicy {
+        self.base_policy.clone().unwrap_or_default()
+    }
+
+    /// The join links, if set.
+    pub fn join_links(&self) -> Option<&JoinLinks> {
+        self.join_links.as_ref()
+    }
+
+    /// The join link policy, if set.
+    pub fn join_link_policy(&self) -> Option<&JoinLinkPolicy> {
+        self.join_link_policy.as_ref()
+    }
+
+    /// The status notification policy, if set.
+    pub fn status_notification_policy(&self) -> Option<&StatusNotificationPolicy> {
+        self.status_notification_policy.as_ref()
+    }
+
+    /// The link preview policy, if set.
+    pub fn link_preview_policy(&self) -> Option<&LinkPreviewPolicy> {
+        self.link_preview_policy.as_ref()
+    }
+
+    /// The asset policy, if set.
+    pub fn asset_policy(&self) -> Option<&AssetPolicy> {
+        self.asset_policy.as_ref()
+    }
+
+    /// The logging policy, if set.
+    pub fn logging_policy(&self) -> Option<&LoggingPolicy> {
+        self.logging_policy.as_ref()
+    }
+
+    /// The chat history policy, if set.
+    pub fn history_policy(&self) -> Option<&HistoryPolicy> {
+        self.history_policy.as_ref()
+    }
+
+    /// The bot policy, if set.
+    pub fn bot_policy(&self) -> Option<&BotPolicy> {
+        self.bot_policy.as_ref()
+    }
+
+    /// The message expiration policy, if set.
+    pub fn message_expiration(&self) -> Option<&MessageExpiration> {
+        self.message_expiration.as_ref()
+    }
+
+    /// The MLS operational policy, if set.
+    pub fn operational_policy(&self) -> Option<&OperationalParameters> {
+        self.operational_policy.as_ref()
+    }
+
+    /// The MLS membership: client → user.
+    pub fn members(&self) -> &BTreeMap<ClientUri, UserUri> {
+        &self.members
+    }
+
+    /// The clients of `user` in the group.
+    pub fn clients_of(&self, user: &UserUri) -> BTreeSet<&ClientUri> {
+        self.members
+            .iter()
+            .filter(|(_, u)| *u == user)
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// The role `user` holds (role 0 if unlisted).
+    pub fn role_of(&self, user: &UserUri) -> RoleIndex {
+        self.participants.role_of(user)
+    }
+
+    /// The definition of the role `user` holds, if defined.
+    pub fn role_definition_of(&self, user: &UserUri) -> Option<&Role> {
+        self.roles.role(self.role_of(user))
+    }
+
+    /// Whether `user`'s role holds `capability`.
+    pub fn user_has(&self, user: &UserUri, capability: Capability) -> bool {
+        self.role_definition_of(user)
+            .is_some_and(|r| r.has(capability))
+    }
+
+    /// Whether `user` may send application messages (`canSendMessage`, and listed with a role
+    /// other than 0 and 1). The hub refuses a submit otherwise.
+    pub fn may_send(&self, user: &UserUri) -> Result<(), Denied> {
+        self.require_listed_capability(user, Capability::CAN_SEND_MESSAGE)
+    }
+
+    /// Whether `user`'s clients may receive application messages (`canReceiveMessage`): the hub
+    /// withholds fan-out otherwise.
+    pub fn may_receive(&self, user: &UserUri) -> Result<(), Denied> {
+        self.require_listed_capability(user, Capability::CAN_RECEIVE_MESSAGE)
+    }
+
+    pub(crate) fn require_listed_capability(
+        &self,
+        user: &UserUri,
+        capability: Capability,
+    ) -> Result<(), Denied> {
+        let role = self.role_of(user);
+        if role == RoleIndex::NO_ROLE {
+            return Err(Denied::NotParticipant { user: user.clone() });
+        }
+        if role == RoleIndex::BANNED {
+            return Err(Denied::UserBanned { user: user.clone() });
+        }
+        if self.user_has(user, capability) {
+            Ok(())
+        } else {
+            Err(Denied::MissingCapability { capability, role })
+        }
+    }
+}
