@@ -1,0 +1,172 @@
+//! The outbound HTTPS client: one TLS configuration per destination, trusting only the CA pinned
+//! for that destination and presenting our certificate.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use mimi_types::Domain;
+use rustls::RootCertStore;
+
+use crate::backoff::parse_retry_after;
+use crate::error::TransportError;
+use crate::identity::{TlsIdentity, TrustStore};
+use crate::peers::PeerTable;
+
+/// The media type we send MIMI TLS-presentation-language bodies with.
+pub const BODY_CONTENT_TYPE: &str = mimi_types::codepoints::media_type::MIMI_TLS_BODY;
+
+/// A peer's answer.
+#[derive(Debug, Clone)]
+pub struct PeerResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The peer's `Retry-After`, if it sent one.
+    pub retry_after: Option<Duration>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl PeerResponse {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Talks to other providers as `domain`.
+#[derive(Debug, Clone)]
+pub struct FederationClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    domain: Domain,
+    identity: TlsIdentity,
+    trust: TrustStore,
+    peers: PeerTable,
+    timeout: Duration,
+    clients: Mutex<BTreeMap<Domain, reqwest::Client>>,
+}
+
+impl FederationClient {
+    /// A client for provider `domain`. Requests time out after 30 s.
+    pub fn new(domain: Domain, identity: TlsIdentity, trust: TrustStore, peers: PeerTable) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                domain,
+                identity,
+                trust,
+                peers,
+                timeout: Duration::from_secs(30),
+                clients: Mutex::new(BTreeMap::new()),
+            }),
+        }
+    }
+
+    /// Our provider domain, sent as `From: mimi@<domain>`.
+    pub fn domain(&self) -> &Domain {
+        &self.inner.domain
+    }
+
+    fn client_for(&self, peer: &Domain) -> Result<reqwest::Client, TransportError> {
+        if let Ok(clients) = self.inner.clients.lock()
+            && let Some(client) = clients.get(peer)
+        {
+            return Ok(client.clone());
+        }
+        let ca = self
+            .inner
+            .trust
+            .ca_for(peer)
+            .ok_or_else(|| TransportError::UntrustedPeer(peer.clone()))?;
+        let addr = self
+            .inner
+            .peers
+            .addr(peer)
+            .ok_or_else(|| TransportError::UnknownPeer(peer.clone()))?;
+        let mut roots = RootCertStore::empty();
+        roots.add(ca.clone())?;
+        let mut tls = rustls::ClientConfig::builder_with_provider(crate::crypto_provider())
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                self.inner.identity.cert_chain.clone(),
+                self.inner.identity.key.clone_key(),
+            )?;
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .resolve(peer.as_str(), addr)
+            .timeout(self.inner.timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|source| TransportError::Http {
+                peer: peer.clone(),
+                source,
+            })?;
+        if let Ok(mut clients) = self.inner.clients.lock() {
+            clients.insert(peer.clone(), client.clone());
+        }
+        Ok(client)
+    }
+
+    fn url(&self, peer: &Domain, path: &str) -> Result<String, TransportError> {
+        let addr = self
+            .inner
+            .peers
+            .addr(peer)
+            .ok_or_else(|| TransportError::UnknownPeer(peer.clone()))?;
+        Ok(format!("https://{peer}:{}{path}", addr.port()))
+    }
+
+    /// `POST`s `body` to `path` at `peer`.
+    pub async fn post(
+        &self,
+        peer: &Domain,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<PeerResponse, TransportError> {
+        let client = self.client_for(peer)?;
+        let request = client
+            .post(self.url(peer, path)?)
+            .header(reqwest::header::FROM, format!("mimi@{}", self.inner.domain))
+            .header(reqwest::header::CONTENT_TYPE, BODY_CONTENT_TYPE)
+            .body(body);
+        self.send(peer, request).await
+    }
+
+    /// `GET`s `path` at `peer`.
+    pub async fn get(&self, peer: &Domain, path: &str) -> Result<PeerResponse, TransportError> {
+        let client = self.client_for(peer)?;
+        let request = client
+            .get(self.url(peer, path)?)
+            .header(reqwest::header::FROM, format!("mimi@{}", self.inner.domain));
+        self.send(peer, request).await
+    }
+
+    async fn send(
+        &self,
+        peer: &Domain,
+        request: reqwest::RequestBuilder,
+    ) -> Result<PeerResponse, TransportError> {
+        let http = |source| TransportError::Http {
+            peer: peer.clone(),
+            source,
+        };
+        let response = request.send().await.map_err(http)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = response.bytes().await.map_err(http)?.to_vec();
+        Ok(PeerResponse {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
