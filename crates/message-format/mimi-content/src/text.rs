@@ -1,0 +1,151 @@
+//! Text helpers: GFM-MIMI "No HTML" escaping, mentions, `cid:` references, counting emoji in
+//! reactions (digest §5.3, §5.5, §5.6).
+
+/// Applies the GFM-MIMI "No HTML" extension for senders (digest §5.5): the `<` that would open
+/// an HTML tag, comment, processing instruction, declaration or CDATA section becomes `&lt;`.
+/// Any `<` followed by an ASCII letter, `/`, `!` or `?` is escaped (autolinks such as
+/// `<https://…>` too: GFM-MIMI has no Autolink extension).
+pub fn gfm_mimi_escape_html(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut chars = markdown.chars().peekable();
+    while let Some(c) = chars.next() {
+        let opens_tag = c == '<'
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'));
+        if opens_tag {
+            out.push_str("&lt;");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A Markdown mention: `[@display](uri)` (digest §5.6). Brackets and backslashes in the
+/// display name are escaped so the link stays one link.
+pub fn markdown_mention(display_name: &str, uri: &str) -> String {
+    let mut out = String::from("[@");
+    for c in display_name.chars() {
+        if matches!(c, '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push_str("](");
+    out.push_str(uri);
+    out.push(')');
+    out
+}
+
+/// The `partIndex` values referenced as `cid:<n>@local.invalid` in a container part.
+pub fn cid_references(content: &[u8]) -> Vec<usize> {
+    const PREFIX: &[u8] = b"cid:";
+    const SUFFIX: &[u8] = b"@local.invalid";
+    let mut found = Vec::new();
+    let mut rest = content;
+    while let Some(start) = find(rest, PREFIX) {
+        rest = &rest[start + PREFIX.len()..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 && rest[digits..].starts_with(SUFFIX) {
+            let index = std::str::from_utf8(&rest[..digits])
+                .ok()
+                .and_then(|d| d.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
+            found.push(index);
+        }
+    }
+    found
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// How many emoji a reaction text holds. ZWJ sequences, variation selectors, skin-tone
+/// modifiers, tag sequences and regional-indicator pairs (flags) count as one emoji; other
+/// characters do not count, so a text reaction like "+1" is one reaction, not several.
+pub fn emoji_count(text: &str) -> usize {
+    let mut count = 0;
+    let mut joined = false;
+    let mut open_flag = false;
+    for c in text.chars() {
+        let cp = u32::from(c);
+        if cp == 0x200D {
+            joined = true;
+            continue;
+        }
+        if is_modifier(cp) {
+            continue;
+        }
+        if (0x1F1E6..=0x1F1FF).contains(&cp) {
+            if open_flag {
+                open_flag = false;
+            } else {
+                open_flag = true;
+                count += 1;
+            }
+            joined = false;
+            continue;
+        }
+        open_flag = false;
+        if std::mem::take(&mut joined) {
+            continue;
+        }
+        if is_emoji_base(cp) {
+            count += 1;
+        }
+    }
+    count
+}
+
+fn is_modifier(cp: u32) -> bool {
+    matches!(cp, 0xFE0E | 0xFE0F | 0x20E3 | 0x0300..=0x036F | 0x1F3FB..=0x1F3FF | 0xE0020..=0xE007F)
+}
+
+fn is_emoji_base(cp: u32) -> bool {
+    matches!(
+        cp,
+        0x00A9 | 0x00AE | 0x203C | 0x2049 | 0x2122 | 0x2139 | 0x2190..=0x2BFF | 0x3030 | 0x303D
+            | 0x3297 | 0x3299 | 0x1F000..=0x1FAFF
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html_tags_only() {
+        assert_eq!(
+            gfm_mimi_escape_html("a <b>x</b> <!-- c --> 1 < 2 <?pi?>"),
+            "a &lt;b>x&lt;/b> &lt;!-- c --> 1 < 2 &lt;?pi?>"
+        );
+    }
+
+    #[test]
+    fn mention_escapes_brackets() {
+        assert_eq!(
+            markdown_mention("Al]ice", "mimi://a.example/u/alice"),
+            "[@Al\\]ice](mimi://a.example/u/alice)"
+        );
+    }
+
+    #[test]
+    fn finds_cid_references() {
+        let html = b"<img src=\"cid:5@local.invalid\"><img src=\"cid:x@local.invalid\">cid:10@local.invalid";
+        assert_eq!(cid_references(html), vec![5, 10]);
+    }
+
+    #[test]
+    fn counts_emoji() {
+        assert_eq!(emoji_count("\u{2764}"), 1);
+        assert_eq!(emoji_count("\u{2764}\u{FE0F}"), 1);
+        assert_eq!(emoji_count("\u{1F44D}\u{1F3FD}"), 1);
+        assert_eq!(emoji_count("\u{1F469}\u{200D}\u{1F4BB}"), 1);
+        assert_eq!(emoji_count("\u{1F1EB}\u{1F1F7}"), 1);
+        assert_eq!(emoji_count("+1"), 0);
+        assert_eq!(emoji_count("\u{2764}\u{1F973}"), 2);
+        assert_eq!(emoji_count("\u{1F1EB}\u{1F1F7}\u{1F1E9}\u{1F1EA}"), 2);
+    }
+}
