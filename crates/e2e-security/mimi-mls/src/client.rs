@@ -1,0 +1,806 @@
+//! A client's MLS group for one room.
+//!
+//! Every outgoing handshake is a PublicMessage (the hub must read it); application messages
+//! are PrivateMessages. Every incoming handshake is checked before it changes state: openmls
+//! verifies the MLS rules, then the new leaves' credentials are validated against the trust
+//! store and the room policy authorizes the [`CommitSummary`]; only then is it merged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use openmls::group::{MlsGroup, QueuedProposal, StagedWelcome};
+use openmls::prelude::SafeAadItem;
+use openmls::prelude::{
+    AppDataDictionary, AppDataDictionaryExtension, AppDataUpdateOperation, AppDataUpdateProposal,
+    Extension, Extensions, ExternalSender, ExternalSendersExtension, GroupId, KeyPackage,
+    KeyPackageIn, LeafNodeIndex, LeafNodeParameters, Lifetime, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY,
+    MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, OpenMlsProvider, ProcessedMessageContent,
+    Proposal, ProposalIn, ProtocolMessage, ProtocolVersion, RatchetTreeIn, Sender,
+    SignaturePublicKey,
+};
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::storage::StorageProvider as _;
+use tls_codec::{Deserialize as _, Serialize as _};
+
+use mimi_types::codepoints::ComponentId;
+use mimi_types::{ClientUri, GroupUri};
+
+use crate::config::{
+    CIPHERSUITE, MAX_PAST_EPOCHS, join_config, leaf_capabilities, required_capabilities,
+};
+use crate::credential::{TrustStore, VerifiedIdentity};
+use crate::error::{CredentialError, MlsError};
+use crate::identity::{ClientIdentity, ExternalSenderInfo, SigningKey, mls_credential, x509_of};
+use crate::inspect::{
+    CONTENT_COMMIT, GroupView, app_data_updates, components_of, member_of_credential,
+    raw_handshake, validate_leaf, validate_staged,
+};
+use crate::persist::{Reader, Writer, read_storage, write_storage};
+use crate::summary::{
+    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, RoomPolicy,
+};
+
+const RECORD_TAG: u8 = 2;
+
+/// Lifetime of the creator's leaf: 84 days (openmls accepts at most 84 days and an hour).
+const LEAF_LIFETIME_SECS: u64 = 84 * 24 * 3600;
+
+/// What the creator hands the hub so it can build its public view.
+#[derive(Clone, Debug)]
+pub struct CreatedGroup {
+    /// `MLSMessage` (group_info) bytes, without the ratchet tree.
+    pub group_info: Vec<u8>,
+    /// TLS-encoded ratchet tree.
+    pub ratchet_tree: Vec<u8>,
+}
+
+/// A commit ready to submit (`POST /update`), with what the hub forwards.
+#[derive(Clone, Debug)]
+pub struct OutgoingCommit {
+    /// The commit `MLSMessage` (PublicMessage).
+    pub commit: Vec<u8>,
+    /// The Welcome `MLSMessage`, if clients were added.
+    pub welcome: Option<Vec<u8>>,
+    /// The new epoch's GroupInfo `MLSMessage` (for the hub to retain).
+    pub group_info: Option<Vec<u8>>,
+    /// The new epoch's ratchet tree (TLS-encoded), for Welcome recipients.
+    pub ratchet_tree: Vec<u8>,
+    /// What the commit does.
+    pub summary: CommitSummary,
+}
+
+/// A decrypted application message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Sender client and user (from its validated credential).
+    pub sender: MemberChange,
+    /// The application data.
+    pub data: Vec<u8>,
+    /// Safe AAD items (e.g. `frank_aad`), by component.
+    pub safe_aad: BTreeMap<ComponentId, Vec<u8>>,
+    /// The epoch it was sent in.
+    pub epoch: u64,
+}
+
+/// The result of processing an incoming message.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Incoming {
+    /// An application message.
+    Application(ReceivedMessage),
+    /// A proposal, validated and queued for the next commit.
+    Proposal(CommitSummary),
+    /// A commit, validated and merged.
+    Commit {
+        /// What it did.
+        summary: CommitSummary,
+        /// The new epoch.
+        epoch: u64,
+        /// Whether this client was removed by it (the group is now inactive).
+        removed_me: bool,
+    },
+}
+
+/// A client's state in one room's MLS group.
+pub struct ClientGroup {
+    group: MlsGroup,
+    provider: OpenMlsRustCrypto,
+    key: SigningKey,
+    me: MemberChange,
+    trust: TrustStore,
+}
+
+impl fmt::Debug for ClientGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientGroup")
+            .field("client", &self.me.client)
+            .field("epoch", &self.group.epoch().as_u64())
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_message(bytes: &[u8]) -> Result<MlsMessageIn, MlsError> {
+    MlsMessageIn::tls_deserialize_exact(bytes).map_err(|e| MlsError::Malformed(e.to_string()))
+}
+
+fn out_bytes(m: &MlsMessageOut) -> Result<Vec<u8>, MlsError> {
+    m.to_bytes().map_err(MlsError::mls)
+}
+
+fn me_of(identity: &ClientIdentity) -> MemberChange {
+    MemberChange {
+        client: identity.client().clone(),
+        user: identity.user().clone(),
+    }
+}
+
+/// Parses and validates a KeyPackage `MLSMessage`.
+pub(crate) fn parse_key_package(
+    bytes: &[u8],
+    provider: &OpenMlsRustCrypto,
+) -> Result<KeyPackage, MlsError> {
+    let kp_in: KeyPackageIn = match parse_message(bytes)?.extract() {
+        MlsMessageBodyIn::KeyPackage(k) => k,
+        _ => return Err(MlsError::Unexpected("expected a KeyPackage message".into())),
+    };
+    kp_in
+        .validate(provider.crypto(), ProtocolVersion::Mls10)
+        .map_err(MlsError::mls)
+}
+
+impl ClientGroup {
+    /// Creates the MLS group of a room: group ID = the room's group URI octets; GroupContext
+    /// with `required_capabilities`, `external_senders` = `hub` and `app_data_dictionary` =
+    /// `components` (the room state from mimi-room).
+    pub fn create(
+        identity: &ClientIdentity,
+        group_uri: &GroupUri,
+        hub: &ExternalSenderInfo,
+        components: &Components,
+        trust: TrustStore,
+        now: u64,
+    ) -> Result<(Self, CreatedGroup), MlsError> {
+        match trust.validate(&hub.credential, &hub.signature_key, now)? {
+            VerifiedIdentity::Server(_) => {}
+            VerifiedIdentity::Client { .. } => {
+                return Err(CredentialError::WrongKind { expected: "server" }.into());
+            }
+        }
+        let mut dict = AppDataDictionary::new();
+        for (id, data) in components {
+            dict.insert(id.value(), data.clone());
+        }
+        let extensions = Extensions::from_vec(vec![
+            Extension::RequiredCapabilities(required_capabilities()),
+            Extension::ExternalSenders(ExternalSendersExtension::from(vec![ExternalSender::new(
+                SignaturePublicKey::from(hub.signature_key.clone()),
+                mls_credential(&hub.credential)?,
+            )])),
+            Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
+        ])
+        .map_err(MlsError::mls)?;
+        let provider = OpenMlsRustCrypto::default();
+        let key = identity.signing_key().duplicate()?;
+        let group = MlsGroup::builder()
+            .with_group_id(GroupId::from_slice(group_uri.to_string().as_bytes()))
+            .ciphersuite(CIPHERSUITE)
+            .with_capabilities(leaf_capabilities())
+            .with_group_context_extensions(extensions)
+            .with_wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
+            .max_past_epochs(MAX_PAST_EPOCHS)
+            .use_ratchet_tree_extension(false)
+            .lifetime(Lifetime::init(now, now.saturating_add(LEAF_LIFETIME_SECS)))
+            .build(&provider, &key.pair, identity.credential_with_key()?)
+            .map_err(MlsError::mls)?;
+        let this = Self {
+            group,
+            provider,
+            key,
+            me: me_of(identity),
+            trust,
+        };
+        let created = CreatedGroup {
+            group_info: this.group_info()?,
+            ratchet_tree: this.ratchet_tree()?,
+        };
+        Ok((this, created))
+    }
+
+    /// Joins from a Welcome (and the ratchet tree the hub forwards). Every member's credential
+    /// is validated before the group is accepted.
+    pub fn join_from_welcome(
+        identity: &ClientIdentity,
+        welcome: &[u8],
+        ratchet_tree: &[u8],
+        trust: TrustStore,
+        now: u64,
+    ) -> Result<Self, MlsError> {
+        let MlsMessageBodyIn::Welcome(welcome) = parse_message(welcome)?.extract() else {
+            return Err(MlsError::Unexpected("expected a Welcome message".into()));
+        };
+        let provider = OpenMlsRustCrypto::default();
+        let mut found = false;
+        for s in welcome.secrets() {
+            let r = s.new_member();
+            if let Some(bundle) = identity.take_key_package(&r)? {
+                provider
+                    .storage()
+                    .write_key_package(&r, &bundle)
+                    .map_err(MlsError::mls)?;
+                found = true;
+            }
+        }
+        if !found {
+            return Err(MlsError::Misuse(
+                "the Welcome names none of this client's KeyPackages".into(),
+            ));
+        }
+        let tree = RatchetTreeIn::tls_deserialize_exact(ratchet_tree)
+            .map_err(|e| MlsError::Malformed(format!("ratchet tree: {e}")))?;
+        let staged =
+            StagedWelcome::new_from_welcome(&provider, &join_config(), welcome, Some(tree))
+                .map_err(MlsError::mls)?;
+        for m in staged.members() {
+            let id = trust.validate(&x509_of(&m.credential)?, &m.signature_key, now)?;
+            if !matches!(id, VerifiedIdentity::Client { .. }) {
+                return Err(CredentialError::WrongKind { expected: "client" }.into());
+            }
+        }
+        let group = staged.into_group(&provider).map_err(MlsError::mls)?;
+        Ok(Self {
+            group,
+            provider,
+            key: identity.signing_key().duplicate()?,
+            me: me_of(identity),
+            trust,
+        })
+    }
+
+    /// Joins by external commit from the hub's GroupInfo, ratchet tree and pending proposals
+    /// (`POST /groupInfo`). Returns the group (already in the new epoch) and the commit to
+    /// submit; if the hub refuses it, drop the group.
+    pub fn join_external(
+        identity: &ClientIdentity,
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+        pending_proposals: &[Vec<u8>],
+        trust: TrustStore,
+        now: u64,
+    ) -> Result<(Self, OutgoingCommit), MlsError> {
+        let MlsMessageBodyIn::GroupInfo(vgi) = parse_message(group_info)?.extract() else {
+            return Err(MlsError::Unexpected("expected a GroupInfo message".into()));
+        };
+        let tree = RatchetTreeIn::tls_deserialize_exact(ratchet_tree)
+            .map_err(|e| MlsError::Malformed(format!("ratchet tree: {e}")))?;
+        let mut proposals = Vec::new();
+        for p in pending_proposals {
+            match parse_message(p)?.extract() {
+                MlsMessageBodyIn::PublicMessage(m) => proposals.push(m),
+                _ => {
+                    return Err(MlsError::Unexpected(
+                        "pending proposals must be PublicMessages".into(),
+                    ));
+                }
+            }
+        }
+        let provider = OpenMlsRustCrypto::default();
+        let key = identity.signing_key().duplicate()?;
+        let params = LeafNodeParameters::builder()
+            .with_capabilities(leaf_capabilities())
+            .build();
+        let (group, bundle) = MlsGroup::external_commit_builder()
+            .with_ratchet_tree(tree)
+            .with_config(join_config())
+            .with_proposals(proposals)
+            .build_group(&provider, vgi, identity.credential_with_key()?)
+            .map_err(MlsError::mls)?
+            .leaf_node_parameters(params)
+            .load_psks(provider.storage())
+            .map_err(MlsError::mls)?
+            .create_group_info(true)
+            .build(provider.rand(), provider.crypto(), &key.pair, |_| true)
+            .map_err(MlsError::mls)?
+            .finalize(&provider)
+            .map_err(MlsError::mls)?;
+        let this = Self {
+            group,
+            provider,
+            key,
+            me: me_of(identity),
+            trust,
+        };
+        let own = this.group.own_leaf_index();
+        for m in this.group.members() {
+            if m.index == own {
+                continue;
+            }
+            let id = this
+                .trust
+                .validate(&x509_of(&m.credential)?, &m.signature_key, now)?;
+            if !matches!(id, VerifiedIdentity::Client { .. }) {
+                return Err(CredentialError::WrongKind { expected: "client" }.into());
+            }
+        }
+        let mut summary = CommitSummary::new(Actor::Client {
+            client: this.me.client.clone(),
+            user: this.me.user.clone(),
+        });
+        summary.external_join = true;
+        summary.added.push(this.me.clone());
+        let (commit, welcome, gi) = bundle.into_messages();
+        let out = OutgoingCommit {
+            commit: out_bytes(&commit)?,
+            welcome: welcome.as_ref().map(out_bytes).transpose()?,
+            group_info: gi.as_ref().map(out_bytes).transpose()?,
+            ratchet_tree: this.ratchet_tree()?,
+            summary,
+        };
+        Ok((this, out))
+    }
+
+    /// This client's URIs.
+    pub fn me(&self) -> &MemberChange {
+        &self.me
+    }
+
+    /// The MLS group ID (the group URI octets).
+    pub fn group_id(&self) -> &[u8] {
+        self.group.group_id().as_slice()
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.group.epoch().as_u64()
+    }
+
+    /// Whether this client is still a member.
+    pub fn is_active(&self) -> bool {
+        self.group.is_active()
+    }
+
+    /// The members (client and user of each leaf), sorted.
+    pub fn members(&self) -> Vec<MemberChange> {
+        let mut v: Vec<MemberChange> = self
+            .group
+            .members()
+            .filter_map(|m| member_of_credential(&m.credential).ok())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The room components in the GroupContext.
+    pub fn components(&self) -> Components {
+        components_of(self.group.extensions())
+    }
+
+    /// The current GroupInfo `MLSMessage` (with `external_pub`, without the tree).
+    pub fn group_info(&self) -> Result<Vec<u8>, MlsError> {
+        let gi = self
+            .group
+            .export_group_info(self.provider.crypto(), &self.key.pair, false)
+            .map_err(MlsError::mls)?;
+        out_bytes(&gi)
+    }
+
+    /// The current ratchet tree, TLS-encoded.
+    pub fn ratchet_tree(&self) -> Result<Vec<u8>, MlsError> {
+        self.group
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .map_err(MlsError::mls)
+    }
+
+    fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
+        self.group
+            .members()
+            .find(|m| {
+                member_of_credential(&m.credential)
+                    .map(|mc| &mc.client == client)
+                    .unwrap_or(false)
+            })
+            .map(|m| m.index)
+            .ok_or_else(|| MlsError::Misuse(format!("{client} is not a member of the group")))
+    }
+
+    fn cached(&self) -> BTreeMap<Vec<u8>, QueuedProposal> {
+        self.group
+            .pending_proposals()
+            .map(|q| (q.proposal_reference_ref().as_slice().to_vec(), q.clone()))
+            .collect()
+    }
+
+    /// Commits `changes` (AppDataUpdate), adds `key_packages` and removes `remove` in one
+    /// commit, with the pending proposals. The commit is pending until
+    /// [`ClientGroup::merge_pending_commit`] (after the hub accepted it) or
+    /// [`ClientGroup::discard_pending_commit`].
+    pub fn commit(
+        &mut self,
+        changes: &[ComponentChange],
+        key_packages: &[Vec<u8>],
+        remove: &[ClientUri],
+        policy: &dyn RoomPolicy,
+        now: u64,
+    ) -> Result<OutgoingCommit, MlsError> {
+        self.commit_inner(changes, key_packages, remove, false, true, policy, now)
+    }
+
+    /// Like [`ClientGroup::commit`] but without validating the added credentials, so tests
+    /// can check that receivers and the hub refuse them.
+    #[cfg(test)]
+    #[allow(dead_code)]
+    pub(crate) fn commit_unchecked(
+        &mut self,
+        changes: &[ComponentChange],
+        key_packages: &[Vec<u8>],
+        policy: &dyn RoomPolicy,
+        now: u64,
+    ) -> Result<OutgoingCommit, MlsError> {
+        self.commit_inner(changes, key_packages, &[], false, false, policy, now)
+    }
+
+    /// A commit that only refreshes this client's leaf (and commits pending proposals).
+    pub fn self_update(
+        &mut self,
+        policy: &dyn RoomPolicy,
+        now: u64,
+    ) -> Result<OutgoingCommit, MlsError> {
+        self.commit_inner(&[], &[], &[], true, true, policy, now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit_inner(
+        &mut self,
+        changes: &[ComponentChange],
+        key_packages: &[Vec<u8>],
+        remove: &[ClientUri],
+        force_update: bool,
+        check_key_packages: bool,
+        policy: &dyn RoomPolicy,
+        now: u64,
+    ) -> Result<OutgoingCommit, MlsError> {
+        let mut kps = Vec::new();
+        for b in key_packages {
+            let kp = parse_key_package(b, &self.provider)?;
+            if check_key_packages {
+                validate_leaf(kp.leaf_node(), &self.trust, now, "client")?;
+            }
+            kps.push(kp);
+        }
+        let mut removals = Vec::new();
+        for c in remove {
+            removals.push(self.leaf_of(c)?);
+        }
+        let app_proposals: Vec<Proposal> = changes
+            .iter()
+            .map(|c| {
+                Proposal::AppDataUpdate(Box::new(match &c.op {
+                    ComponentOp::Update(b) => {
+                        AppDataUpdateProposal::update(c.component.value(), b.clone())
+                    }
+                    ComponentOp::Remove => AppDataUpdateProposal::remove(c.component.value()),
+                }))
+            })
+            .collect();
+
+        // The summary: pending proposals first (they come first in the commit), then ours.
+        let actor = Actor::Client {
+            client: self.me.client.clone(),
+            user: self.me.user.clone(),
+        };
+        let mut summary = CommitSummary::new(actor);
+        let cached = self.cached();
+        {
+            let group = &self.group;
+            let leaf = |i: LeafNodeIndex| group.public_group().leaf(i);
+            let view = GroupView {
+                leaf: &leaf,
+                cached: &cached,
+            };
+            let own = Sender::Member(group.own_leaf_index());
+            let mut inline: Vec<ProposalIn> = cached
+                .values()
+                .map(|q| q.proposal().clone().into())
+                .collect();
+            let senders: Vec<Sender> = cached.values().map(|q| q.sender().clone()).collect();
+            for (p, s) in inline.drain(..).zip(senders) {
+                view.add_proposal(&mut summary, &p, &s)?;
+            }
+            for p in &app_proposals {
+                view.add_proposal(&mut summary, &p.clone().into(), &own)?;
+            }
+            for kp in &kps {
+                summary
+                    .added
+                    .push(member_of_credential(kp.leaf_node().credential())?);
+            }
+            for i in &removals {
+                summary.removed.push(view.member_at(*i)?);
+            }
+        }
+        summary.normalize();
+        let current = self.components();
+        let new = policy.authorize_commit(&current, &summary)?;
+        let touched: BTreeSet<ComponentId> = summary
+            .component_changes
+            .iter()
+            .map(|c| c.component)
+            .collect();
+
+        let mut stage = self
+            .group
+            .commit_builder()
+            .add_proposals(app_proposals)
+            .propose_adds(kps)
+            .propose_removals(removals)
+            .force_self_update(force_update)
+            .load_psks(self.provider.storage())
+            .map_err(MlsError::mls)?
+            .create_group_info(true);
+        if !touched.is_empty() {
+            let updates = app_data_updates(stage.app_data_dictionary_updater(), &touched, &new);
+            stage.with_app_data_dictionary_updates(updates);
+        }
+        let bundle = stage
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.key.pair,
+                |_| true,
+            )
+            .map_err(MlsError::mls)?
+            .stage_commit(&self.provider)
+            .map_err(MlsError::mls)?;
+        let ratchet_tree = match self.group.pending_commit() {
+            Some(p) => p
+                .export_ratchet_tree(self.provider.crypto(), self.group.export_ratchet_tree())
+                .map_err(MlsError::mls)?
+                .map(|t| t.tls_serialize_detached())
+                .transpose()
+                .map_err(MlsError::mls)?
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let (commit, welcome, gi) = bundle.into_messages();
+        Ok(OutgoingCommit {
+            commit: out_bytes(&commit)?,
+            welcome: welcome.as_ref().map(out_bytes).transpose()?,
+            group_info: gi.as_ref().map(out_bytes).transpose()?,
+            ratchet_tree,
+            summary,
+        })
+    }
+
+    /// Applies this client's pending commit (the hub accepted it).
+    pub fn merge_pending_commit(&mut self) -> Result<(), MlsError> {
+        self.group
+            .merge_pending_commit(&self.provider)
+            .map_err(MlsError::mls)
+    }
+
+    /// Drops this client's pending commit (the hub refused it).
+    pub fn discard_pending_commit(&mut self) -> Result<(), MlsError> {
+        self.group
+            .clear_pending_commit(self.provider.storage())
+            .map_err(MlsError::mls)
+    }
+
+    /// Proposes AppDataUpdates as standalone proposals (e.g. the participant-list removal
+    /// that goes with a leave). Returns one `MLSMessage` per change.
+    pub fn propose_components(
+        &mut self,
+        changes: &[ComponentChange],
+    ) -> Result<Vec<Vec<u8>>, MlsError> {
+        let mut out = Vec::new();
+        for c in changes {
+            let op = match &c.op {
+                ComponentOp::Update(b) => AppDataUpdateOperation::Update(b.clone().into()),
+                ComponentOp::Remove => AppDataUpdateOperation::Remove,
+            };
+            let (m, _) = self
+                .group
+                .propose_app_data_update(&self.provider, &self.key.pair, c.component.value(), op)
+                .map_err(MlsError::mls)?;
+            out.push(out_bytes(&m)?);
+        }
+        Ok(out)
+    }
+
+    /// Proposes that this client leave (a SelfRemove proposal, committed by another member).
+    pub fn propose_leave(&mut self) -> Result<Vec<u8>, MlsError> {
+        let m = self
+            .group
+            .leave_group_via_self_remove(&self.provider, &self.key.pair)
+            .map_err(MlsError::mls)?;
+        out_bytes(&m)
+    }
+
+    /// Encrypts an application message (PrivateMessage). `safe_aad` items (e.g. `frank_aad`)
+    /// go in the authenticated data as a SafeAAD, sorted by component.
+    pub fn protect(
+        &mut self,
+        plaintext: &[u8],
+        safe_aad: &BTreeMap<ComponentId, Vec<u8>>,
+    ) -> Result<Vec<u8>, MlsError> {
+        if !safe_aad.is_empty() {
+            let items = safe_aad
+                .iter()
+                .map(|(k, v)| SafeAadItem::new(k.value(), v.clone()))
+                .collect();
+            self.group.set_safe_aad(items).map_err(MlsError::mls)?;
+        }
+        let m = self
+            .group
+            .create_message(&self.provider, &self.key.pair, plaintext)
+            .map_err(MlsError::mls)?;
+        out_bytes(&m)
+    }
+
+    /// Processes an incoming message: application messages are decrypted; proposals and
+    /// commits are verified, their credentials validated and the room policy consulted before
+    /// they are queued or merged. On error nothing changes.
+    pub fn process(
+        &mut self,
+        message: &[u8],
+        policy: &dyn RoomPolicy,
+        now: u64,
+    ) -> Result<Incoming, MlsError> {
+        let msg = parse_message(message)?;
+        let protocol = msg
+            .try_into_protocol_message()
+            .map_err(|e| MlsError::Unexpected(e.to_string()))?;
+        if protocol.group_id() != self.group.group_id() {
+            return Err(MlsError::WrongGroup {
+                expected: String::from_utf8_lossy(self.group.group_id().as_slice()).into_owned(),
+                got: String::from_utf8_lossy(protocol.group_id().as_slice()).into_owned(),
+            });
+        }
+        let is_public = protocol.is_handshake_message();
+        let raw = if is_public {
+            Some(raw_handshake(message)?)
+        } else {
+            None
+        };
+        let committer_before = match &protocol {
+            ProtocolMessage::PublicMessage(p) => match p.sender() {
+                Sender::Member(i) => self
+                    .group
+                    .public_group()
+                    .leaf(*i)
+                    .map(|l| l.credential().clone()),
+                _ => None,
+            },
+            ProtocolMessage::PrivateMessage(_) => None,
+        };
+        let processed = self
+            .group
+            .process_message(&self.provider, protocol)
+            .map_err(MlsError::mls)?;
+        let current = self.components();
+        let cached = self.cached();
+        let sender = processed.sender().clone();
+        let credential = processed.credential().clone();
+        let epoch = processed.epoch().as_u64();
+        let safe_aad: BTreeMap<ComponentId, Vec<u8>> = processed
+            .safe_aad()
+            .map(|s| {
+                s.items()
+                    .iter()
+                    .map(|i| (ComponentId::new(i.component_id()), i.data().to_vec()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let group = &self.group;
+        let leaf = |i: LeafNodeIndex| group.public_group().leaf(i);
+        let view = GroupView {
+            leaf: &leaf,
+            cached: &cached,
+        };
+        let actor = view.actor(&sender, &credential)?;
+        match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(app) => {
+                let sender_member = member_of_credential(&credential)?;
+                policy.may_send(&current, &sender_member.user)?;
+                Ok(Incoming::Application(ReceivedMessage {
+                    sender: sender_member,
+                    data: app.into_bytes(),
+                    safe_aad,
+                    epoch,
+                }))
+            }
+            ProcessedMessageContent::ProposalMessage(q)
+            | ProcessedMessageContent::ExternalJoinProposalMessage(q) => {
+                let summary = view.summarize_proposal(actor, &q)?;
+                policy.authorize_proposal(&current, &summary)?;
+                if let Proposal::Add(a) = q.proposal() {
+                    validate_leaf(a.key_package().leaf_node(), &self.trust, now, "client")?;
+                }
+                self.group
+                    .store_pending_proposal(self.provider.storage(), *q)
+                    .map_err(MlsError::mls)?;
+                Ok(Incoming::Proposal(summary))
+            }
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                let raw = raw
+                    .ok_or_else(|| MlsError::Unexpected("commit not in a PublicMessage".into()))?;
+                if raw.content_type != CONTENT_COMMIT {
+                    return Err(MlsError::Unexpected("not a commit".into()));
+                }
+                let (summary, _) = view.summarize_commit(actor, &sender, &raw)?;
+                policy.authorize_commit(&current, &summary)?;
+                validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
+                let removed_me = staged.self_removed();
+                self.group
+                    .merge_staged_commit(&self.provider, *staged)
+                    .map_err(MlsError::mls)?;
+                Ok(Incoming::Commit {
+                    summary,
+                    epoch: self.epoch(),
+                    removed_me,
+                })
+            }
+            ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
+                let raw = raw
+                    .ok_or_else(|| MlsError::Unexpected("commit not in a PublicMessage".into()))?;
+                let (summary, _) = view.summarize_commit(actor, &sender, &raw)?;
+                let new = policy.authorize_commit(&current, &summary)?;
+                let touched: BTreeSet<ComponentId> = summary
+                    .component_changes
+                    .iter()
+                    .map(|c| c.component)
+                    .collect();
+                let updates = app_data_updates(group.app_data_dictionary_updater(), &touched, &new);
+                let staged = self
+                    .group
+                    .stage_app_data_commit(&self.provider, *u, updates)
+                    .map_err(MlsError::mls)?;
+                validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
+                let removed_me = staged.self_removed();
+                self.group
+                    .merge_staged_commit(&self.provider, staged)
+                    .map_err(MlsError::mls)?;
+                Ok(Incoming::Commit {
+                    summary,
+                    epoch: self.epoch(),
+                    removed_me,
+                })
+            }
+            _ => Err(MlsError::Unexpected("unsupported message content".into())),
+        }
+    }
+
+    /// The group as a secret record (signing key, URIs, openmls state), for the storage layer.
+    pub fn to_record(&self) -> Result<Vec<u8>, MlsError> {
+        let mut w = Writer::default();
+        w.header(RECORD_TAG);
+        w.str(&self.me.client.to_string());
+        w.str(&self.me.user.to_string());
+        self.key.encode(&mut w)?;
+        w.bytes(self.group.group_id().as_slice());
+        write_storage(&mut w, self.provider.storage())?;
+        Ok(w.finish())
+    }
+
+    /// Restores a group from [`ClientGroup::to_record`] with the client's trust store.
+    pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, MlsError> {
+        let mut r = Reader::new(record);
+        r.header(RECORD_TAG)?;
+        let client = r.parse()?;
+        let user = r.parse()?;
+        let key = SigningKey::decode(&mut r)?;
+        let group_id = GroupId::from_slice(r.bytes()?);
+        let provider = OpenMlsRustCrypto::default();
+        read_storage(&mut r, provider.storage())?;
+        r.end()?;
+        let group = MlsGroup::load(provider.storage(), &group_id)
+            .map_err(MlsError::mls)?
+            .ok_or_else(|| MlsError::Record("the record holds no state for its group".into()))?;
+        Ok(Self {
+            group,
+            provider,
+            key,
+            me: MemberChange { client, user },
+            trust,
+        })
+    }
+}

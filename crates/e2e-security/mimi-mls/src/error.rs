@@ -1,0 +1,238 @@
+//! Errors, split by cause. Each refused rule has its own variant so callers and tests can
+//! tell exactly why something was refused.
+
+use thiserror::Error;
+
+/// A credential could not be issued, decoded or validated.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// The CA could not issue the certificate.
+    #[error("cannot issue certificate: {0}")]
+    Issue(String),
+    /// The credential or certificate bytes are malformed.
+    #[error("malformed credential: {0}")]
+    Malformed(String),
+    /// The credential could not be encoded.
+    #[error("cannot encode credential: {0}")]
+    Encoding(String),
+    /// The MLS credential is not of type x509.
+    #[error("credential type {0} is not accepted: MIMI members use X.509 credentials")]
+    WrongType(u16),
+    /// The certificate chain is empty.
+    #[error("the X.509 credential has no certificate")]
+    EmptyChain,
+    /// A subjectAltName is not a URI.
+    #[error("unexpected subjectAltName {0}: only URI names are allowed")]
+    UnexpectedSan(String),
+    /// A URI SAN does not parse as the expected MIMI URI.
+    #[error("subjectAltName {uri} is not usable: {reason}")]
+    BadUri {
+        /// The URI as written.
+        uri: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The same kind of URI appears twice.
+    #[error("subjectAltName {0} duplicates another URI of the same kind")]
+    DuplicateSan(String),
+    /// A client credential lacks the client or user URI (or a server one has extras).
+    #[error(
+        "a client credential needs exactly one client URI and one user URI; a server credential exactly one provider URI"
+    )]
+    MissingSan,
+    /// The client URI's domain is not the issuer's.
+    #[error("client URI {uri} is not on the issuer's domain {issuer}")]
+    ClientDomainMismatch {
+        /// The client URI.
+        uri: String,
+        /// The issuer's domain.
+        issuer: String,
+    },
+    /// The user URI's domain is not the issuer's.
+    #[error("user URI {uri} is not on the issuer's domain {issuer}")]
+    UserDomainMismatch {
+        /// The user URI.
+        uri: String,
+        /// The issuer's domain.
+        issuer: String,
+    },
+    /// No CA is pinned for the domain the credential names.
+    #[error("no CA is trusted for domain {0}: pin its provider CA first")]
+    UntrustedDomain(String),
+    /// The certificate was not issued by the CA pinned for its domain.
+    #[error("the certificate was not issued by the CA pinned for {domain}")]
+    IssuerNotPinned {
+        /// The domain the certificate names.
+        domain: String,
+    },
+    /// The certificate is outside its validity dates.
+    #[error("the certificate is not valid at this time (expired or not yet valid)")]
+    Expired,
+    /// The pinned CA is outside its validity dates.
+    #[error("the CA pinned for {0} is not valid at this time")]
+    CaExpired(String),
+    /// The leaf certificate is a CA.
+    #[error("the credential certificate is a CA certificate; a leaf is required")]
+    LeafIsCa,
+    /// The leaf certificate lacks key usage digitalSignature.
+    #[error("the credential certificate lacks key usage digitalSignature")]
+    KeyUsage,
+    /// The certified key is not the leaf's MLS signature key.
+    #[error("the certificate's public key is not the MLS signature key it is presented with")]
+    KeyMismatch,
+    /// A certificate offered as CA is not one.
+    #[error("the certificate offered for {0} is not a CA certificate")]
+    NotACa(String),
+    /// A CA certificate does not name the domain it is pinned for.
+    #[error("the CA certificate does not name the provider URI of {domain}")]
+    CaDomainMismatch {
+        /// The domain it was offered for.
+        domain: String,
+    },
+    /// A client credential was expected but a server one was given (or vice versa).
+    #[error("expected a {expected} credential")]
+    WrongKind {
+        /// "client" or "server".
+        expected: &'static str,
+    },
+    /// A member presented a credential naming a different client than its leaf had.
+    #[error("an update changed the member's identity from {old} to {new}")]
+    IdentityChanged {
+        /// The client URI before.
+        old: String,
+        /// The client URI after.
+        new: String,
+    },
+}
+
+/// Signing or verifying with a MIMI label failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The signature does not verify.
+    #[error("the {label} signature does not verify")]
+    Invalid {
+        /// The label.
+        label: String,
+    },
+    /// Signing failed.
+    #[error("cannot sign: {0}")]
+    Sign(String),
+}
+
+/// Room policy refused a handshake or message.
+#[derive(Debug, Error)]
+#[error("refused by room policy: {reason}")]
+pub struct PolicyDenied {
+    /// Human-readable reason.
+    pub reason: String,
+    /// The policy's own error, for callers that want the exact rule (downcast it).
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl PolicyDenied {
+    /// A denial with only a reason.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// A denial wrapping the policy's error.
+    pub fn from_error(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            reason: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+
+    /// The policy's own error, if it is of type `E`.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.source.as_deref().and_then(|s| s.downcast_ref::<E>())
+    }
+}
+
+/// An MLS operation failed (client or hub).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum MlsError {
+    /// Bytes from the network do not decode.
+    #[error("malformed MLS message: {0}")]
+    Malformed(String),
+    /// The message is of the wrong wire format or content type for this operation.
+    #[error("unexpected message: {0}")]
+    Unexpected(String),
+    /// The message is for another group.
+    #[error("the message is for group {got}, not {expected}")]
+    WrongGroup {
+        /// This group.
+        expected: String,
+        /// The message's group.
+        got: String,
+    },
+    /// The handshake is not for the current epoch.
+    #[error("the message is for epoch {got}; the group is in epoch {current}")]
+    WrongEpoch {
+        /// The group's epoch.
+        current: u64,
+        /// The message's epoch.
+        got: u64,
+    },
+    /// An application message is from an older epoch than the hub's.
+    #[error("the application message is for epoch {got}, older than the current {current}")]
+    EpochTooOld {
+        /// The group's epoch.
+        current: u64,
+        /// The message's epoch.
+        got: u64,
+    },
+    /// An application message claims a newer epoch than the hub knows.
+    #[error("the application message is for epoch {got}, newer than the current {current}")]
+    EpochTooNew {
+        /// The group's epoch.
+        current: u64,
+        /// The message's epoch.
+        got: u64,
+    },
+    /// A new or changed leaf carries a credential that does not validate.
+    #[error("a credential in the handshake is refused: {0}")]
+    Credential(#[from] CredentialError),
+    /// Room policy refused the handshake.
+    #[error(transparent)]
+    Denied(#[from] PolicyDenied),
+    /// A commit leaves out proposals the hub accepted for this epoch.
+    #[error(
+        "the commit omits {missing} proposal(s) the hub accepted for this epoch; include them by reference"
+    )]
+    MissingCachedProposals {
+        /// How many are missing.
+        missing: usize,
+    },
+    /// The sender of an application message is not an active participant.
+    #[error("{user} is not an active participant and may not send")]
+    NotParticipant {
+        /// The claimed sending user.
+        user: String,
+    },
+    /// openmls refused the message or operation.
+    #[error("MLS: {0}")]
+    Mls(String),
+    /// The operation is not allowed in the current state (API misuse).
+    #[error("invalid operation: {0}")]
+    Misuse(String),
+    /// A state record does not decode.
+    #[error("state record: {0}")]
+    Record(String),
+    /// An internal invariant failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl MlsError {
+    pub(crate) fn mls(e: impl std::fmt::Display) -> Self {
+        Self::Mls(e.to_string())
+    }
+}

@@ -1,0 +1,626 @@
+//! The hub's view of a room's MLS group: a PublicGroup, no secrets.
+//!
+//! [`HubGroup::process`] verifies a PublicMessage proposal or commit, validates the
+//! credentials of new leaves, checks that commits include the proposals the hub accepted for
+//! the epoch, asks the room policy, and returns a [`StagedHandshake`] without changing state.
+//! The caller persists and then [`HubGroup::merge`]s it, or drops it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use openmls::group::ProposalStore;
+use openmls::group::{PublicGroup, QueuedProposal, StagedCommit};
+use openmls::prelude::Sender;
+use openmls::prelude::{
+    ContentType, ExternalProposal, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsProvider,
+    ProcessedMessageContent, Proposal, ProtocolMessage, RatchetTreeIn, SenderExtensionIndex,
+    WireFormat,
+};
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use tls_codec::{Deserialize as _, Serialize as _};
+
+use mimi_types::codepoints::ComponentId;
+use mimi_types::{ClientUri, UserUri};
+
+use crate::credential::{TrustStore, VerifiedIdentity};
+use crate::error::{CredentialError, MlsError};
+use crate::identity::{ServerIdentity, x509_of};
+use crate::inspect::{
+    CONTENT_COMMIT, GroupView, app_data_updates, components_of, hex_of, member_of_credential,
+    raw_handshake, validate_leaf, validate_staged,
+};
+use crate::persist::{Reader, Writer, read_storage, write_storage};
+use crate::summary::{CommitSummary, Components, MemberChange, RoomPolicy};
+
+const RECORD_TAG: u8 = 3;
+
+/// A proposal the hub accepted in the current epoch.
+#[derive(Clone, Debug)]
+struct Cached {
+    queued: QueuedProposal,
+    message: Vec<u8>,
+    accepted_at: u64,
+}
+
+/// A verified, authorized handshake waiting for the caller to merge or drop it.
+pub struct StagedHandshake {
+    summary: CommitSummary,
+    message: Vec<u8>,
+    kind: StagedKind,
+}
+
+enum StagedKind {
+    Proposal(Box<QueuedProposal>),
+    Commit {
+        staged: Box<StagedCommit>,
+        new_epoch: u64,
+    },
+}
+
+impl fmt::Debug for StagedHandshake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StagedHandshake")
+            .field("summary", &self.summary)
+            .field("commit", &self.is_commit())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StagedHandshake {
+    /// What the handshake does (sender, adds, removes, component changes, external join).
+    pub fn summary(&self) -> &CommitSummary {
+        &self.summary
+    }
+
+    /// Whether it is a commit (else a proposal).
+    pub fn is_commit(&self) -> bool {
+        matches!(self.kind, StagedKind::Commit { .. })
+    }
+
+    /// The epoch after merging (the current one for a proposal).
+    pub fn new_epoch(&self) -> Option<u64> {
+        match &self.kind {
+            StagedKind::Commit { new_epoch, .. } => Some(*new_epoch),
+            StagedKind::Proposal(_) => None,
+        }
+    }
+
+    /// The message as received (to fan out).
+    pub fn message(&self) -> &[u8] {
+        &self.message
+    }
+
+    /// The room components after the commit (the staged GroupContext), if a commit.
+    pub fn new_components(&self) -> Option<Components> {
+        match &self.kind {
+            StagedKind::Commit { staged, .. } => {
+                Some(components_of(staged.group_context().extensions()))
+            }
+            StagedKind::Proposal(_) => None,
+        }
+    }
+}
+
+/// What the hub learns from an application message's cleartext header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppMessageInfo {
+    /// The epoch.
+    pub epoch: u64,
+    /// The `authenticated_data` (a SafeAAD carrying e.g. `frank_aad`, when in use).
+    pub authenticated_data: Vec<u8>,
+}
+
+/// The hub's state for one room's group.
+pub struct HubGroup {
+    group: PublicGroup,
+    provider: OpenMlsRustCrypto,
+    group_info: Option<Vec<u8>>,
+    cached: BTreeMap<Vec<u8>, Cached>,
+    trust: TrustStore,
+}
+
+impl fmt::Debug for HubGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubGroup")
+            .field(
+                "group",
+                &String::from_utf8_lossy(self.group.group_id().as_slice()),
+            )
+            .field("epoch", &self.epoch())
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<MlsMessageIn, MlsError> {
+    MlsMessageIn::tls_deserialize_exact(bytes).map_err(|e| MlsError::Malformed(e.to_string()))
+}
+
+/// The KeyPackageRefs a Welcome is addressed to (to route it to the right providers).
+pub fn welcome_key_package_refs(welcome: &[u8]) -> Result<Vec<Vec<u8>>, MlsError> {
+    match parse(welcome)?.extract() {
+        MlsMessageBodyIn::Welcome(w) => Ok(w
+            .secrets()
+            .iter()
+            .map(|s| s.new_member().as_slice().to_vec())
+            .collect()),
+        _ => Err(MlsError::Unexpected("expected a Welcome message".into())),
+    }
+}
+
+impl HubGroup {
+    /// Builds the hub's view from the creator's GroupInfo and ratchet tree. Every member's
+    /// credential is validated.
+    pub fn new(
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+        trust: TrustStore,
+        now: u64,
+    ) -> Result<Self, MlsError> {
+        let MlsMessageBodyIn::GroupInfo(vgi) = parse(group_info)?.extract() else {
+            return Err(MlsError::Unexpected("expected a GroupInfo message".into()));
+        };
+        let tree = RatchetTreeIn::tls_deserialize_exact(ratchet_tree)
+            .map_err(|e| MlsError::Malformed(format!("ratchet tree: {e}")))?;
+        let provider = OpenMlsRustCrypto::default();
+        let (group, _) = PublicGroup::from_external(
+            provider.crypto(),
+            provider.storage(),
+            tree,
+            vgi,
+            ProposalStore::new(),
+        )
+        .map_err(MlsError::mls)?;
+        for m in group.members() {
+            let id = trust.validate(&x509_of(&m.credential)?, &m.signature_key, now)?;
+            if !matches!(id, VerifiedIdentity::Client { .. }) {
+                return Err(CredentialError::WrongKind { expected: "client" }.into());
+            }
+        }
+        Ok(Self {
+            group,
+            provider,
+            group_info: Some(group_info.to_vec()),
+            cached: BTreeMap::new(),
+            trust,
+        })
+    }
+
+    /// The group ID (the group URI octets).
+    pub fn group_id(&self) -> &[u8] {
+        self.group.group_id().as_slice()
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.group.group_context().epoch().as_u64()
+    }
+
+    /// The members, sorted.
+    pub fn members(&self) -> Vec<MemberChange> {
+        let mut v: Vec<MemberChange> = self
+            .group
+            .members()
+            .filter_map(|m| member_of_credential(&m.credential).ok())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The room components in the GroupContext.
+    pub fn components(&self) -> Components {
+        components_of(self.group.group_context().extensions())
+    }
+
+    /// The GroupInfo of the current epoch, if the last committer supplied one.
+    pub fn group_info(&self) -> Option<&[u8]> {
+        self.group_info.as_deref()
+    }
+
+    /// The current ratchet tree, TLS-encoded.
+    pub fn ratchet_tree(&self) -> Result<Vec<u8>, MlsError> {
+        self.group
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .map_err(MlsError::mls)
+    }
+
+    /// Proposals accepted in this epoch: the message and the hub acceptance time.
+    pub fn pending_proposals(&self) -> Vec<(Vec<u8>, u64)> {
+        self.cached
+            .values()
+            .map(|c| (c.message.clone(), c.accepted_at))
+            .collect()
+    }
+
+    fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
+        self.group
+            .members()
+            .find(|m| {
+                member_of_credential(&m.credential)
+                    .map(|mc| &mc.client == client)
+                    .unwrap_or(false)
+            })
+            .map(|m| m.index)
+            .ok_or_else(|| MlsError::Misuse(format!("{client} is not a member of the group")))
+    }
+
+    /// Verifies and authorizes a handshake (`POST /update`): a PublicMessage proposal or
+    /// commit for the current epoch. Nothing changes until [`HubGroup::merge`].
+    pub fn process(
+        &self,
+        message: &[u8],
+        policy: &dyn RoomPolicy,
+        now: u64,
+    ) -> Result<StagedHandshake, MlsError> {
+        let protocol = match parse(message)?.extract() {
+            MlsMessageBodyIn::PublicMessage(p) => ProtocolMessage::from(p),
+            _ => {
+                return Err(MlsError::Unexpected(
+                    "handshakes must be PublicMessages".into(),
+                ));
+            }
+        };
+        if protocol.group_id() != self.group.group_id() {
+            return Err(MlsError::WrongGroup {
+                expected: String::from_utf8_lossy(self.group_id()).into_owned(),
+                got: String::from_utf8_lossy(protocol.group_id().as_slice()).into_owned(),
+            });
+        }
+        let current_epoch = self.epoch();
+        let got = protocol.epoch().as_u64();
+        if got != current_epoch {
+            return Err(MlsError::WrongEpoch {
+                current: current_epoch,
+                got,
+            });
+        }
+        let raw = raw_handshake(message)?;
+        let committer_before = match &protocol {
+            ProtocolMessage::PublicMessage(p) => match p.sender() {
+                Sender::Member(i) => self.group.leaf(*i).map(|l| l.credential().clone()),
+                _ => None,
+            },
+            ProtocolMessage::PrivateMessage(_) => None,
+        };
+        let processed = self
+            .group
+            .process_message(self.provider.crypto(), protocol)
+            .map_err(MlsError::mls)?;
+        let current = self.components();
+        let cached: BTreeMap<Vec<u8>, QueuedProposal> = self
+            .cached
+            .iter()
+            .map(|(k, c)| (k.clone(), c.queued.clone()))
+            .collect();
+        let group = &self.group;
+        let leaf = |i: LeafNodeIndex| group.leaf(i);
+        let view = GroupView {
+            leaf: &leaf,
+            cached: &cached,
+        };
+        let sender = processed.sender().clone();
+        let actor = view.actor(&sender, processed.credential())?;
+        if let Sender::External(_) = &sender {
+            // The verified signer must be one of the group's external senders: openmls checked
+            // the signature; the credential must also be a valid server credential.
+            self.validate_server(processed.credential(), now)?;
+        }
+        let content = processed.into_content();
+        let (summary, kind) = match content {
+            ProcessedMessageContent::ProposalMessage(q)
+            | ProcessedMessageContent::ExternalJoinProposalMessage(q) => {
+                let summary = view.summarize_proposal(actor, &q)?;
+                if let Proposal::Add(a) = q.proposal() {
+                    validate_leaf(a.key_package().leaf_node(), &self.trust, now, "client")?;
+                }
+                policy.authorize_proposal(&current, &summary)?;
+                (summary, StagedKind::Proposal(q))
+            }
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                let summary = self.commit_summary(&view, actor, &sender, &raw)?;
+                policy.authorize_commit(&current, &summary)?;
+                validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
+                (
+                    summary,
+                    StagedKind::Commit {
+                        staged,
+                        new_epoch: current_epoch + 1,
+                    },
+                )
+            }
+            ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
+                let summary = self.commit_summary(&view, actor, &sender, &raw)?;
+                let new = policy.authorize_commit(&current, &summary)?;
+                let touched: BTreeSet<ComponentId> = summary
+                    .component_changes
+                    .iter()
+                    .map(|c| c.component)
+                    .collect();
+                let updates =
+                    app_data_updates(self.group.app_data_dictionary_updater(), &touched, &new);
+                let staged = self
+                    .group
+                    .stage_app_data_commit(self.provider.crypto(), *u, updates)
+                    .map_err(MlsError::mls)?;
+                validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
+                (
+                    summary,
+                    StagedKind::Commit {
+                        staged: Box::new(staged),
+                        new_epoch: current_epoch + 1,
+                    },
+                )
+            }
+            ProcessedMessageContent::ApplicationMessage(_) => {
+                return Err(MlsError::Unexpected(
+                    "application messages must be PrivateMessages".into(),
+                ));
+            }
+            _ => return Err(MlsError::Unexpected("unsupported message content".into())),
+        };
+        Ok(StagedHandshake {
+            summary,
+            message: message.to_vec(),
+            kind,
+        })
+    }
+
+    fn commit_summary(
+        &self,
+        view: &GroupView<'_>,
+        actor: crate::summary::Actor,
+        sender: &Sender,
+        raw: &crate::inspect::RawHandshake,
+    ) -> Result<CommitSummary, MlsError> {
+        if raw.content_type != CONTENT_COMMIT {
+            return Err(MlsError::Unexpected("not a commit".into()));
+        }
+        let (summary, refs) = view.summarize_commit(actor, sender, raw)?;
+        let missing = self.cached.keys().filter(|k| !refs.contains(*k)).count();
+        if missing > 0 {
+            return Err(MlsError::MissingCachedProposals { missing });
+        }
+        Ok(summary)
+    }
+
+    fn validate_server(
+        &self,
+        credential: &openmls::prelude::Credential,
+        now: u64,
+    ) -> Result<(), MlsError> {
+        let x = x509_of(credential)?;
+        let leaf_key = crate::credential::certified_key(&x)?;
+        match self.trust.validate(&x, &leaf_key, now)? {
+            VerifiedIdentity::Server(_) => Ok(()),
+            VerifiedIdentity::Client { .. } => {
+                Err(CredentialError::WrongKind { expected: "server" }.into())
+            }
+        }
+    }
+
+    /// Applies a staged handshake: a proposal is cached for the epoch; a commit advances the
+    /// epoch, clears the cache and retains `group_info` (the committer's GroupInfo for the new
+    /// epoch, checked to be for this group and epoch).
+    pub fn merge(
+        &mut self,
+        staged: StagedHandshake,
+        group_info: Option<&[u8]>,
+        now: u64,
+    ) -> Result<(), MlsError> {
+        match staged.kind {
+            StagedKind::Proposal(q) => {
+                let key = q.proposal_reference_ref().as_slice().to_vec();
+                self.group
+                    .add_proposal(self.provider.storage(), (*q).clone())
+                    .map_err(MlsError::mls)?;
+                self.cached.insert(
+                    key,
+                    Cached {
+                        queued: *q,
+                        message: staged.message,
+                        accepted_at: now,
+                    },
+                );
+            }
+            StagedKind::Commit {
+                staged: sc,
+                new_epoch,
+            } => {
+                let gi = match group_info {
+                    Some(b) => Some(self.check_group_info(b, new_epoch)?),
+                    None => None,
+                };
+                self.group
+                    .merge_commit(self.provider.storage(), *sc)
+                    .map_err(MlsError::mls)?;
+                self.cached.clear();
+                self.group_info = gi;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_group_info(&self, bytes: &[u8], epoch: u64) -> Result<Vec<u8>, MlsError> {
+        match parse(bytes)?.extract() {
+            MlsMessageBodyIn::GroupInfo(g) => {
+                if g.group_id() != self.group.group_id() {
+                    return Err(MlsError::WrongGroup {
+                        expected: String::from_utf8_lossy(self.group_id()).into_owned(),
+                        got: String::from_utf8_lossy(g.group_id().as_slice()).into_owned(),
+                    });
+                }
+                if g.epoch().as_u64() != epoch {
+                    return Err(MlsError::WrongEpoch {
+                        current: epoch,
+                        got: g.epoch().as_u64(),
+                    });
+                }
+                Ok(bytes.to_vec())
+            }
+            _ => Err(MlsError::Unexpected("expected a GroupInfo message".into())),
+        }
+    }
+
+    /// Builds hub-originated Remove proposals for `clients` (e.g. a banned user's), signed
+    /// with the hub's external-sender key. Run each through [`HubGroup::process`] and
+    /// [`HubGroup::merge`] like any other proposal, then fan it out.
+    pub fn propose_remove(
+        &self,
+        hub: &ServerIdentity,
+        clients: &[ClientUri],
+    ) -> Result<Vec<Vec<u8>>, MlsError> {
+        let senders = self
+            .group
+            .group_context()
+            .extensions()
+            .external_senders()
+            .ok_or_else(|| MlsError::Misuse("the group has no external senders".into()))?;
+        let me = openmls::prelude::ExternalSender::new(
+            openmls::prelude::SignaturePublicKey::from(hub.signing_key().public().to_vec()),
+            crate::identity::mls_credential(hub.credential())?,
+        );
+        let index = senders.iter().position(|s| s == &me).ok_or_else(|| {
+            MlsError::Misuse("this server is not an external sender of the group".into())
+        })?;
+        let index = u32::try_from(index).map_err(|_| MlsError::Internal("sender index".into()))?;
+        let mut out = Vec::new();
+        for c in clients {
+            let leaf = self.leaf_of(c)?;
+            let m = ExternalProposal::new_remove::<OpenMlsRustCrypto>(
+                leaf,
+                self.group.group_id().clone(),
+                self.group.group_context().epoch(),
+                &hub.signing_key().pair,
+                SenderExtensionIndex::new(index),
+            )
+            .map_err(MlsError::mls)?;
+            out.push(m.to_bytes().map_err(MlsError::mls)?);
+        }
+        Ok(out)
+    }
+
+    /// Checks an application message (`POST /submitMessage`) from its cleartext header: a
+    /// PrivateMessage of content type application, for this group and the current epoch,
+    /// from a user who has clients in the group and whom the room policy lets send.
+    pub fn check_application(
+        &self,
+        message: &[u8],
+        sending_user: &UserUri,
+        policy: &dyn RoomPolicy,
+    ) -> Result<AppMessageInfo, MlsError> {
+        let msg = parse(message)?;
+        if msg.wire_format() != WireFormat::PrivateMessage {
+            return Err(MlsError::Unexpected(
+                "application messages must be PrivateMessages".into(),
+            ));
+        }
+        let MlsMessageBodyIn::PrivateMessage(pm) = msg.extract() else {
+            return Err(MlsError::Unexpected("expected a PrivateMessage".into()));
+        };
+        if pm.content_type() != ContentType::Application {
+            return Err(MlsError::Unexpected(
+                "submitMessage carries application messages only".into(),
+            ));
+        }
+        if pm.group_id() != self.group.group_id() {
+            return Err(MlsError::WrongGroup {
+                expected: String::from_utf8_lossy(self.group_id()).into_owned(),
+                got: String::from_utf8_lossy(pm.group_id().as_slice()).into_owned(),
+            });
+        }
+        if !self.members().iter().any(|m| &m.user == sending_user) {
+            return Err(MlsError::NotParticipant {
+                user: sending_user.to_string(),
+            });
+        }
+        let current = self.epoch();
+        let got = pm.epoch().as_u64();
+        if got < current {
+            return Err(MlsError::EpochTooOld { current, got });
+        }
+        if got > current {
+            return Err(MlsError::EpochTooNew { current, got });
+        }
+        policy.may_send(&self.components(), sending_user)?;
+        Ok(AppMessageInfo {
+            epoch: got,
+            authenticated_data: pm.aad().to_vec(),
+        })
+    }
+
+    /// The hub's state as a record (openmls public-group state, retained GroupInfo, cached
+    /// proposals), to save atomically with the rest of a request's effects.
+    pub fn to_record(&self) -> Result<Vec<u8>, MlsError> {
+        let mut w = Writer::default();
+        w.header(RECORD_TAG);
+        w.bytes(self.group.group_id().as_slice());
+        match &self.group_info {
+            Some(g) => {
+                w.u8(1);
+                w.bytes(g);
+            }
+            None => w.u8(0),
+        }
+        w.u64(self.cached.len() as u64);
+        for (k, c) in &self.cached {
+            w.bytes(k);
+            w.bytes(&c.message);
+            w.u64(c.accepted_at);
+        }
+        write_storage(&mut w, self.provider.storage())?;
+        Ok(w.finish())
+    }
+
+    /// Restores the hub's state from [`HubGroup::to_record`].
+    pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, MlsError> {
+        let mut r = Reader::new(record);
+        r.header(RECORD_TAG)?;
+        let group_id = openmls::prelude::GroupId::from_slice(r.bytes()?);
+        let group_info = match r.u8()? {
+            0 => None,
+            1 => Some(r.bytes()?.to_vec()),
+            t => return Err(MlsError::Record(format!("bad GroupInfo flag {t}"))),
+        };
+        let n = r.u64()?;
+        let mut entries = Vec::new();
+        for _ in 0..n {
+            let k = r.bytes()?.to_vec();
+            let m = r.bytes()?.to_vec();
+            let t = r.u64()?;
+            entries.push((k, m, t));
+        }
+        let provider = OpenMlsRustCrypto::default();
+        read_storage(&mut r, provider.storage())?;
+        r.end()?;
+        let group = PublicGroup::load(provider.storage(), &group_id)
+            .map_err(MlsError::mls)?
+            .ok_or_else(|| MlsError::Record("the record holds no state for its group".into()))?;
+        let queued: BTreeMap<Vec<u8>, QueuedProposal> = group
+            .queued_proposals(provider.storage())
+            .map_err(MlsError::mls)?
+            .into_iter()
+            .map(|(r, q)| (r.as_slice().to_vec(), q))
+            .collect();
+        let mut cached = BTreeMap::new();
+        for (k, message, accepted_at) in entries {
+            let q = queued.get(&k).cloned().ok_or_else(|| {
+                MlsError::Record(format!("cached proposal {} missing from state", hex_of(&k)))
+            })?;
+            cached.insert(
+                k,
+                Cached {
+                    queued: q,
+                    message,
+                    accepted_at,
+                },
+            );
+        }
+        Ok(Self {
+            group,
+            provider,
+            group_info,
+            cached,
+            trust,
+        })
+    }
+}

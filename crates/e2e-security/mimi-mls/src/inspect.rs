@@ -1,0 +1,306 @@
+//! Reading handshakes: the raw proposal list of a PublicMessage commit, the MIMI summary of a
+//! handshake, and credential checks on staged commits. Shared by clients and the hub.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openmls::component::ComponentData;
+use openmls::extensions::Extensions;
+use openmls::group::AppDataDictionaryUpdater;
+use openmls::group::{GroupContext, QueuedProposal, StagedCommit};
+use openmls::prelude::{
+    AppDataUpdateOperation, AppDataUpdates, Credential, KeyPackageIn, LeafNode, LeafNodeIndex,
+    Proposal, ProposalIn, ProposalOrRefIn, Sender,
+};
+use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
+
+use mimi_types::codepoints::ComponentId;
+
+use crate::credential::{TrustStore, VerifiedIdentity, claimed_identity};
+use crate::error::{CredentialError, MlsError};
+use crate::identity::x509_of;
+use crate::summary::{
+    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange,
+};
+
+/// Content types (RFC 9420 §6).
+pub(crate) const CONTENT_COMMIT: u8 = 3;
+
+/// The parts of a PublicMessage we read before openmls stages it.
+pub(crate) struct RawHandshake {
+    pub(crate) content_type: u8,
+    /// For a commit: its proposals, inline or by reference.
+    pub(crate) commit_proposals: Vec<ProposalOrRefIn>,
+}
+
+/// Decodes the FramedContent prefix of an `MLSMessage` carrying a PublicMessage, up to and
+/// including the commit's proposal list. openmls verifies the whole message separately.
+pub(crate) fn raw_handshake(bytes: &[u8]) -> Result<RawHandshake, MlsError> {
+    let bad = |e: tls_codec::Error| MlsError::Malformed(e.to_string());
+    let mut b = bytes;
+    let _version = u16::tls_deserialize(&mut b).map_err(bad)?;
+    let wire_format = u16::tls_deserialize(&mut b).map_err(bad)?;
+    if wire_format != 1 {
+        return Err(MlsError::Unexpected(format!(
+            "handshakes must be PublicMessage (wire format 1), got {wire_format}"
+        )));
+    }
+    let _group_id = VLBytes::tls_deserialize(&mut b).map_err(bad)?;
+    let _epoch = u64::tls_deserialize(&mut b).map_err(bad)?;
+    let _sender = Sender::tls_deserialize(&mut b).map_err(bad)?;
+    let _aad = VLBytes::tls_deserialize(&mut b).map_err(bad)?;
+    let content_type = u8::tls_deserialize(&mut b).map_err(bad)?;
+    let commit_proposals = if content_type == CONTENT_COMMIT {
+        Vec::<ProposalOrRefIn>::tls_deserialize(&mut b).map_err(bad)?
+    } else {
+        Vec::new()
+    };
+    Ok(RawHandshake {
+        content_type,
+        commit_proposals,
+    })
+}
+
+/// The identity a leaf's credential claims (validated when the leaf joined).
+pub(crate) fn member_of_credential(c: &Credential) -> Result<MemberChange, MlsError> {
+    match claimed_identity(&x509_of(c)?)? {
+        VerifiedIdentity::Client { client, user } => Ok(MemberChange { client, user }),
+        VerifiedIdentity::Server(_) => {
+            Err(CredentialError::WrongKind { expected: "client" }.into())
+        }
+    }
+}
+
+/// What the summary builder needs from the group.
+pub(crate) struct GroupView<'a> {
+    pub(crate) leaf: &'a dyn Fn(LeafNodeIndex) -> Option<&'a LeafNode>,
+    /// Proposals cached for this epoch, by reference.
+    pub(crate) cached: &'a BTreeMap<Vec<u8>, QueuedProposal>,
+}
+
+impl GroupView<'_> {
+    pub(crate) fn member_at(&self, index: LeafNodeIndex) -> Result<MemberChange, MlsError> {
+        let leaf = (self.leaf)(index)
+            .ok_or_else(|| MlsError::Malformed(format!("no member at leaf {}", index.u32())))?;
+        member_of_credential(leaf.credential())
+    }
+
+    /// The actor of a message from `sender` whose (verified) credential is `credential`.
+    pub(crate) fn actor(
+        &self,
+        sender: &Sender,
+        credential: &Credential,
+    ) -> Result<Actor, MlsError> {
+        match sender {
+            Sender::Member(_) | Sender::NewMemberCommit | Sender::NewMemberProposal => {
+                let m = member_of_credential(credential)?;
+                Ok(Actor::Client {
+                    client: m.client,
+                    user: m.user,
+                })
+            }
+            Sender::External(_) => match claimed_identity(&x509_of(credential)?)? {
+                VerifiedIdentity::Server(d) => Ok(Actor::Server(d)),
+                VerifiedIdentity::Client { .. } => {
+                    Err(CredentialError::WrongKind { expected: "server" }.into())
+                }
+            },
+        }
+    }
+
+    /// Adds one proposal (from `sender`) to the summary.
+    pub(crate) fn add_proposal(
+        &self,
+        summary: &mut CommitSummary,
+        proposal: &ProposalIn,
+        sender: &Sender,
+    ) -> Result<(), MlsError> {
+        match proposal {
+            ProposalIn::Add(add) => {
+                let bytes = add.tls_serialize_detached().map_err(MlsError::mls)?;
+                let kp = KeyPackageIn::tls_deserialize(&mut bytes.as_slice())
+                    .map_err(|e| MlsError::Malformed(format!("Add key package: {e}")))?;
+                summary.added.push(member_of_credential(
+                    &kp.unverified_credential().credential,
+                )?);
+            }
+            ProposalIn::Remove(r) => summary.removed.push(self.member_at(r.removed())?),
+            ProposalIn::SelfRemove => match sender {
+                Sender::Member(i) => summary.self_removed.push(self.member_at(*i)?),
+                _ => {
+                    return Err(MlsError::Unexpected(
+                        "SelfRemove must come from a member".into(),
+                    ));
+                }
+            },
+            ProposalIn::AppDataUpdate(u) => summary.component_changes.push(ComponentChange {
+                component: ComponentId::new(u.component_id()),
+                op: match u.operation() {
+                    AppDataUpdateOperation::Update(b) => ComponentOp::Update(b.as_slice().to_vec()),
+                    AppDataUpdateOperation::Remove => ComponentOp::Remove,
+                },
+            }),
+            ProposalIn::GroupContextExtensions(_) => {
+                return Err(MlsError::Unexpected(
+                    "GroupContextExtensions proposals are not allowed in MIMI rooms; change room state with AppDataUpdate".into(),
+                ));
+            }
+            ProposalIn::ReInit(_) | ProposalIn::Custom(_) => {
+                return Err(MlsError::Unexpected(format!(
+                    "proposal type {:?} is not allowed in MIMI rooms",
+                    proposal.proposal_type()
+                )));
+            }
+            // Update, PSK, ExternalInit, AppEphemeral: no room-state meaning.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Summarizes a commit from its raw proposal list. Returns the summary and the references
+    /// it used.
+    pub(crate) fn summarize_commit(
+        &self,
+        actor: Actor,
+        sender: &Sender,
+        raw: &RawHandshake,
+    ) -> Result<(CommitSummary, BTreeSet<Vec<u8>>), MlsError> {
+        let mut summary = CommitSummary::new(actor);
+        let mut refs = BTreeSet::new();
+        for p in &raw.commit_proposals {
+            match p {
+                ProposalOrRefIn::Proposal(p) => self.add_proposal(&mut summary, p, sender)?,
+                ProposalOrRefIn::Reference(r) => {
+                    let key = r.as_slice().to_vec();
+                    let q = self.cached.get(&key).ok_or_else(|| {
+                        MlsError::Mls(format!(
+                            "the commit references proposal {} which this group has not seen",
+                            hex_of(r.as_slice())
+                        ))
+                    })?;
+                    let pin: ProposalIn = q.proposal().clone().into();
+                    self.add_proposal(&mut summary, &pin, q.sender())?;
+                    refs.insert(key);
+                }
+            }
+        }
+        if matches!(sender, Sender::NewMemberCommit) {
+            summary.external_join = true;
+            if let Actor::Client { client, user } = &summary.actor {
+                summary.added.push(MemberChange {
+                    client: client.clone(),
+                    user: user.clone(),
+                });
+            }
+        }
+        summary.normalize();
+        Ok((summary, refs))
+    }
+
+    /// Summarizes a bare proposal.
+    pub(crate) fn summarize_proposal(
+        &self,
+        actor: Actor,
+        q: &QueuedProposal,
+    ) -> Result<CommitSummary, MlsError> {
+        let mut summary = CommitSummary::new(actor);
+        let pin: ProposalIn = q.proposal().clone().into();
+        self.add_proposal(&mut summary, &pin, q.sender())?;
+        Ok(summary)
+    }
+}
+
+pub(crate) fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The room components of a GroupContext.
+pub(crate) fn components_of(ctx_ext: &Extensions<GroupContext>) -> Components {
+    let mut out = BTreeMap::new();
+    if let Some(ext) = ctx_ext.app_data_dictionary() {
+        for e in ext.dictionary().entries() {
+            out.insert(ComponentId::new(e.id()), e.data().to_vec());
+        }
+    }
+    out
+}
+
+/// The AppDataUpdates that take `old` to `new` for the components the commit touched.
+pub(crate) fn app_data_updates(
+    updater: AppDataDictionaryUpdater<'_>,
+    touched: &BTreeSet<ComponentId>,
+    new: &Components,
+) -> Option<AppDataUpdates> {
+    let mut updater = updater;
+    for id in touched {
+        match new.get(id) {
+            Some(v) => updater.set(ComponentData::from_parts(id.value(), v.clone().into())),
+            None => updater.remove(&id.value()),
+        }
+    }
+    updater.changes()
+}
+
+/// Validates every credential a staged commit introduces (Adds, update path, Update
+/// proposals, external senders) and checks that an update path keeps the committer's
+/// identity.
+pub(crate) fn validate_staged(
+    staged: &StagedCommit,
+    committer_before: Option<&Credential>,
+    trust: &TrustStore,
+    now: u64,
+) -> Result<(), MlsError> {
+    // Adds: the credential together with the key it certifies.
+    for p in staged.queued_proposals() {
+        match p.proposal() {
+            Proposal::Add(a) => {
+                validate_leaf(a.key_package().leaf_node(), trust, now, "client")?;
+            }
+            Proposal::Update(u) => {
+                validate_leaf(u.leaf_node(), trust, now, "client")?;
+            }
+            Proposal::GroupContextExtensions(_) => {
+                return Err(MlsError::Unexpected(
+                    "GroupContextExtensions proposals are not allowed in MIMI rooms".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let Some(leaf) = staged.update_path_leaf_node() {
+        validate_leaf(leaf, trust, now, "client")?;
+        if let Some(before) = committer_before {
+            let old = member_of_credential(before)?;
+            let new = member_of_credential(leaf.credential())?;
+            if old != new {
+                return Err(CredentialError::IdentityChanged {
+                    old: old.client.to_string(),
+                    new: new.client.to_string(),
+                }
+                .into());
+            }
+        }
+    }
+    // Anything else openmls lists (future proposal kinds) must at least be X.509.
+    for c in staged.credentials_to_verify() {
+        x509_of(c)?;
+    }
+    Ok(())
+}
+
+/// Validates a leaf's credential against its signature key; it must be a client credential.
+pub(crate) fn validate_leaf(
+    leaf: &LeafNode,
+    trust: &TrustStore,
+    now: u64,
+    expected: &'static str,
+) -> Result<VerifiedIdentity, MlsError> {
+    let id = trust.validate(
+        &x509_of(leaf.credential())?,
+        leaf.signature_key().as_slice(),
+        now,
+    )?;
+    match (&id, expected) {
+        (VerifiedIdentity::Client { .. }, "client") => Ok(id),
+        _ => Err(CredentialError::WrongKind { expected }.into()),
+    }
+}

@@ -1,0 +1,43 @@
+//! MIMI end-to-end security on MLS (RFC 9420) with openmls.
+//!
+//! This is the only crate of mimi-rs that names the MLS library: the rest of the house speaks
+//! MIMI types (URIs, component IDs, byte records) and calls:
+//!
+//! * [`credential`]: provider CAs issuing X.509 client and server credentials with MIMI URI
+//!   SANs, and the [`TrustStore`] that pins one CA per domain and validates them;
+//! * [`ClientIdentity`] / [`ServerIdentity`]: signing keys, credentials, KeyPackages;
+//! * [`ClientGroup`]: a client's view of a room's group (create, add, remove, update, leave,
+//!   external join, protect/unprotect, process with credential and room-policy checks);
+//! * [`HubGroup`]: the hub's public view of a room's group: validates handshakes without
+//!   secrets, stages them for the caller to authorize and merge, keeps the GroupInfo;
+//! * [`sign`]: MIMI `SignWithLabel` / `VerifyWithLabel` over encoded TBS structs;
+//! * records: every stateful object exports and restores as bytes.
+//!
+//! Room semantics come from a [`RoomPolicy`] (mimi-room's implementation), which receives a
+//! [`CommitSummary`] of each handshake.
+
+mod client;
+mod config;
+pub mod credential;
+mod error;
+mod hub;
+mod identity;
+mod inspect;
+mod persist;
+pub mod sign;
+mod summary;
+#[cfg(test)]
+mod tests;
+
+pub use client::{ClientGroup, CreatedGroup, Incoming, OutgoingCommit, ReceivedMessage};
+pub use credential::{ProviderCa, TrustStore, Validity, VerifiedIdentity, X509Credential};
+pub use error::{CredentialError, MlsError, PolicyDenied, SignatureError};
+pub use hub::{AppMessageInfo, HubGroup, StagedHandshake, welcome_key_package_refs};
+pub use identity::{
+    ClientIdentity, ExternalSenderInfo, PublishedKeyPackage, ServerIdentity, SigningKey,
+    claimed_identity_of_mls_credential,
+};
+pub use summary::{
+    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange,
+    ReplaceComponents, RoomPolicy,
+};

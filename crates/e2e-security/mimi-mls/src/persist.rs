@@ -1,0 +1,163 @@
+//! State records: a small length-prefixed binary format for what the storage layer saves.
+//!
+//! Each record starts with a tag and version byte so a stored record from another kind or a
+//! later format is refused instead of misread. openmls keeps its group state in a key-value
+//! store; a record carries the whole store of one group (sorted by key, so the same state
+//! always gives the same bytes).
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use openmls_rust_crypto::MemoryStorage;
+
+use crate::error::MlsError;
+
+/// Record format version.
+const FORMAT: u8 = 1;
+
+#[derive(Default)]
+pub(crate) struct Writer {
+    out: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.out.push(v);
+    }
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.out.extend_from_slice(&v.to_be_bytes());
+    }
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.out.extend_from_slice(b);
+    }
+    pub(crate) fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+    pub(crate) fn list(&mut self, items: &[Vec<u8>]) {
+        self.u64(items.len() as u64);
+        for i in items {
+            self.bytes(i);
+        }
+    }
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.out
+    }
+}
+
+pub(crate) struct Reader<'a> {
+    input: &'a [u8],
+}
+
+fn rec(msg: &str) -> MlsError {
+    MlsError::Record(msg.to_string())
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(input: &'a [u8]) -> Self {
+        Self { input }
+    }
+    pub(crate) fn u8(&mut self) -> Result<u8, MlsError> {
+        let (v, rest) = self
+            .input
+            .split_first()
+            .ok_or_else(|| rec("truncated record"))?;
+        self.input = rest;
+        Ok(*v)
+    }
+    pub(crate) fn u64(&mut self) -> Result<u64, MlsError> {
+        let (v, rest) = self
+            .input
+            .split_first_chunk::<8>()
+            .ok_or_else(|| rec("truncated record"))?;
+        self.input = rest;
+        Ok(u64::from_be_bytes(*v))
+    }
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], MlsError> {
+        let len = usize::try_from(self.u64()?).map_err(|_| rec("length out of range"))?;
+        if self.input.len() < len {
+            return Err(rec("truncated record"));
+        }
+        let (v, rest) = self.input.split_at(len);
+        self.input = rest;
+        Ok(v)
+    }
+    pub(crate) fn str(&mut self) -> Result<&'a str, MlsError> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| rec("text is not UTF-8"))
+    }
+    pub(crate) fn parse<T: FromStr>(&mut self) -> Result<T, MlsError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let s = self.str()?;
+        s.parse::<T>()
+            .map_err(|e| MlsError::Record(format!("{s}: {e}")))
+    }
+    pub(crate) fn list(&mut self) -> Result<Vec<Vec<u8>>, MlsError> {
+        let n = self.u64()?;
+        // Every item takes at least 8 bytes: refuse counts the input cannot hold.
+        if n > (self.input.len() / 8) as u64 {
+            return Err(rec("list count exceeds the record"));
+        }
+        (0..n).map(|_| self.bytes().map(<[u8]>::to_vec)).collect()
+    }
+    pub(crate) fn end(&self) -> Result<(), MlsError> {
+        if self.input.is_empty() {
+            Ok(())
+        } else {
+            Err(rec("trailing bytes after the record"))
+        }
+    }
+    pub(crate) fn header(&mut self, tag: u8) -> Result<(), MlsError> {
+        let t = self.u8()?;
+        if t != tag {
+            return Err(MlsError::Record(format!(
+                "record of kind {t}, expected kind {tag}"
+            )));
+        }
+        let v = self.u8()?;
+        if v != FORMAT {
+            return Err(MlsError::Record(format!(
+                "record format {v} is not supported (expected {FORMAT})"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Writer {
+    pub(crate) fn header(&mut self, tag: u8) {
+        self.u8(tag);
+        self.u8(FORMAT);
+    }
+}
+
+/// Writes every key-value pair of an openmls memory store, sorted by key.
+pub(crate) fn write_storage(w: &mut Writer, storage: &MemoryStorage) -> Result<(), MlsError> {
+    let values = storage
+        .values
+        .read()
+        .map_err(|_| MlsError::Internal("storage lock poisoned".into()))?;
+    let sorted: BTreeMap<&Vec<u8>, &Vec<u8>> = values.iter().collect();
+    w.u64(sorted.len() as u64);
+    for (k, v) in sorted {
+        w.bytes(k);
+        w.bytes(v);
+    }
+    Ok(())
+}
+
+/// Reads what [`write_storage`] wrote into an (empty) memory store.
+pub(crate) fn read_storage(r: &mut Reader<'_>, storage: &MemoryStorage) -> Result<(), MlsError> {
+    let n = r.u64()?;
+    let mut values = storage
+        .values
+        .write()
+        .map_err(|_| MlsError::Internal("storage lock poisoned".into()))?;
+    for _ in 0..n {
+        let k = r.bytes()?.to_vec();
+        let v = r.bytes()?.to_vec();
+        values.insert(k, v);
+    }
+    Ok(())
+}
