@@ -46,6 +46,12 @@ pub enum Denied {
         /// The server's domain.
         domain: Domain,
     },
+    /// A server tried to send an application message (only clients send them).
+    #[error("server {domain} cannot send application messages")]
+    ServerCannotSend {
+        /// The server's domain.
+        domain: Domain,
+    },
     /// A server tried to act for a user of another provider.
     #[error("server {actor} may not act for {user}, a user of another provider")]
     ForeignUser {

@@ -275,6 +275,7 @@ pub fn cooperative() -> RoleData {
             MEMBER,
             &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
             METADATA_LIGHT,
+            &[C::CAN_JOIN_IF_PREAUTHORIZED],
         ])
         .changes(&[(0, &[2]), (2, &[0])])
         .build(),
@@ -285,6 +286,7 @@ pub fn cooperative() -> RoleData {
                 METADATA_LIGHT,
                 &[C::CAN_CHANGE_ROOM_DESCRIPTION],
                 MODERATION,
+                &[C::CAN_JOIN_IF_PREAUTHORIZED],
             ])
             .changes(&[(0, &[2, 3]), (1, &[0, 2]), (2, &[0, 1, 3]), (3, &[0, 1, 2])])
             .build(),
@@ -327,7 +329,7 @@ pub fn strictly_administered() -> RoleData {
         no_role(&[C::CAN_USE_JOIN_CODE], &[2]),
         banned(),
         RoleBuilder::new(2, "ordinary_user", "a member")
-            .caps(&[MEMBER])
+            .caps(&[MEMBER, &[C::CAN_JOIN_IF_PREAUTHORIZED]])
             .changes(&[(2, &[0])])
             .build(),
         RoleBuilder::new(3, "admin", "administers the room")
@@ -338,6 +340,7 @@ pub fn strictly_administered() -> RoleData {
                 &[C::CAN_CHANGE_ROOM_DESCRIPTION],
                 MODERATION,
                 ADMINISTRATION,
+                &[C::CAN_JOIN_IF_PREAUTHORIZED],
             ])
             .changes(&[(0, &[2, 3]), (1, &[0, 2]), (2, &[0, 1, 3]), (3, &[0, 1, 2])])
             .participants(1, None)
@@ -366,11 +369,14 @@ pub fn moderated() -> RoleData {
             .changes(&[(2, &[0])])
             .build(),
         RoleBuilder::new(3, "attendee", "reads, reacts and reports")
-            .caps(&[LISTENER, attendee_extra])
+            .caps(&[LISTENER, attendee_extra, &[C::CAN_JOIN_IF_PREAUTHORIZED]])
             .changes(&[(3, &[0])])
             .build(),
         RoleBuilder::new(4, "speaker", "may speak")
-            .caps(&[MEMBER, &[C::CAN_CHANGE_OWN_ROLE]])
+            .caps(&[
+                MEMBER,
+                &[C::CAN_CHANGE_OWN_ROLE, C::CAN_JOIN_IF_PREAUTHORIZED],
+            ])
             .changes(&[(4, &[0])])
             .participants(0, Some(10))
             .build(),
@@ -437,7 +443,7 @@ pub fn multi_organization() -> RoleData {
             &format!("{label}_user"),
             "a member of the organization",
         )
-        .caps(&[MEMBER])
+        .caps(&[MEMBER, &[C::CAN_JOIN_IF_PREAUTHORIZED]])
         .changes(&[(user, &[0])])
         .build();
         let admin_role = RoleBuilder::new(
@@ -451,6 +457,7 @@ pub fn multi_organization() -> RoleData {
             &[C::CAN_BAN, C::CAN_KICK, C::CAN_CHANGE_USER_ROLE],
             &[C::CAN_DELETE_OTHER_MESSAGE, C::CAN_DELETE_OTHER_REACTION],
             METADATA_LIGHT,
+            &[C::CAN_JOIN_IF_PREAUTHORIZED],
         ])
         .changes(&[
             (0, &[user, admin]),

@@ -341,6 +341,30 @@ impl RoomState {
         self.require_listed_capability(user, Capability::CAN_SEND_MESSAGE)
     }
 
+    /// Whether `actor` may send an application message now: a client of its own user, in the
+    /// group, whose user holds `canSendMessage`. Servers send no application messages.
+    pub fn authorize_message(&self, actor: &crate::authorize::Actor) -> Result<(), Denied> {
+        match actor {
+            crate::authorize::Actor::Client { client, user } => {
+                crate::authorize::check_client_of_user(client, user).map_err(|_| {
+                    Denied::ClientNotOfUser {
+                        client: client.clone(),
+                        user: user.clone(),
+                    }
+                })?;
+                if self.members.get(client) != Some(user) {
+                    return Err(Denied::ActorNotMember {
+                        client: client.clone(),
+                    });
+                }
+                self.may_send(user)
+            }
+            crate::authorize::Actor::Server(domain) => Err(Denied::ServerCannotSend {
+                domain: domain.clone(),
+            }),
+        }
+    }
+
     /// Whether `user`'s clients may receive application messages (`canReceiveMessage`): the hub
     /// withholds fan-out otherwise.
     pub fn may_receive(&self, user: &UserUri) -> Result<(), Denied> {
