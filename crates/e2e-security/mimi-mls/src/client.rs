@@ -37,8 +37,10 @@ use crate::inspect::{
 };
 use crate::persist::{Reader, Writer, read_storage, write_storage};
 use crate::summary::{
-    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, RoomPolicy,
+    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, authorize_commit,
+    authorize_proposal, normalize,
 };
+use mimi_room::RoomState;
 
 const RECORD_TAG: u8 = 2;
 
@@ -108,6 +110,10 @@ pub struct ClientGroup {
     key: SigningKey,
     me: MemberChange,
     trust: TrustStore,
+    /// The room state of the current epoch (components + MLS membership).
+    room: RoomState,
+    /// The room state our pending commit leads to.
+    pending_room: Option<RoomState>,
 }
 
 impl fmt::Debug for ClientGroup {
@@ -128,10 +134,25 @@ fn out_bytes(m: &MlsMessageOut) -> Result<Vec<u8>, MlsError> {
 }
 
 fn me_of(identity: &ClientIdentity) -> MemberChange {
-    MemberChange {
-        client: identity.client().clone(),
-        user: identity.user().clone(),
-    }
+    MemberChange::new(identity.client().clone(), identity.user().clone())
+}
+
+/// The members of a group, from their leaves' credentials.
+fn members_of(group: &MlsGroup) -> Vec<MemberChange> {
+    let mut v: Vec<MemberChange> = group
+        .members()
+        .filter_map(|m| member_of_credential(&m.credential).ok())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The room state carried by a group: its components and its membership.
+fn load_room(group: &MlsGroup) -> Result<RoomState, MlsError> {
+    Ok(
+        RoomState::from_components(components_of(group.extensions()))?
+            .with_members(members_of(group))?,
+    )
 }
 
 /// Parses and validates a KeyPackage `MLSMessage`.
@@ -156,10 +177,12 @@ impl ClientGroup {
         identity: &ClientIdentity,
         group_uri: &GroupUri,
         hub: &ExternalSenderInfo,
-        components: &Components,
+        room: &RoomState,
         trust: TrustStore,
         now: u64,
     ) -> Result<(Self, CreatedGroup), MlsError> {
+        let room = room.clone().with_members([me_of(identity)])?;
+        let components = room.components();
         match trust.validate(&hub.credential, &hub.signature_key, now)? {
             VerifiedIdentity::Server(_) => {}
             VerifiedIdentity::Client { .. } => {
@@ -167,7 +190,7 @@ impl ClientGroup {
             }
         }
         let mut dict = AppDataDictionary::new();
-        for (id, data) in components {
+        for (id, data) in &components {
             dict.insert(id.value(), data.clone());
         }
         let extensions = Extensions::from_vec(vec![
@@ -198,6 +221,8 @@ impl ClientGroup {
             key,
             me: me_of(identity),
             trust,
+            room,
+            pending_room: None,
         };
         let created = CreatedGroup {
             group_info: this.group_info()?,
@@ -247,12 +272,15 @@ impl ClientGroup {
             }
         }
         let group = staged.into_group(&provider).map_err(MlsError::mls)?;
+        let room = load_room(&group)?;
         Ok(Self {
             group,
             provider,
             key: identity.signing_key().duplicate()?,
             me: me_of(identity),
             trust,
+            room,
+            pending_room: None,
         })
     }
 
@@ -302,12 +330,15 @@ impl ClientGroup {
             .map_err(MlsError::mls)?
             .finalize(&provider)
             .map_err(MlsError::mls)?;
+        let room = load_room(&group)?;
         let this = Self {
             group,
             provider,
             key,
             me: me_of(identity),
             trust,
+            room,
+            pending_room: None,
         };
         let own = this.group.own_leaf_index();
         for m in this.group.members() {
@@ -327,6 +358,7 @@ impl ClientGroup {
         });
         summary.external_join = true;
         summary.added.push(this.me.clone());
+        summary.component_changes = Vec::new();
         let (commit, welcome, gi) = bundle.into_messages();
         let out = OutgoingCommit {
             commit: out_bytes(&commit)?,
@@ -360,13 +392,12 @@ impl ClientGroup {
 
     /// The members (client and user of each leaf), sorted.
     pub fn members(&self) -> Vec<MemberChange> {
-        let mut v: Vec<MemberChange> = self
-            .group
-            .members()
-            .filter_map(|m| member_of_credential(&m.credential).ok())
-            .collect();
-        v.sort();
-        v
+        members_of(&self.group)
+    }
+
+    /// The room state of the current epoch (participants, roles, policy, membership).
+    pub fn room(&self) -> &RoomState {
+        &self.room
     }
 
     /// The room components in the GroupContext.
@@ -419,10 +450,9 @@ impl ClientGroup {
         changes: &[ComponentChange],
         key_packages: &[Vec<u8>],
         remove: &[ClientUri],
-        policy: &dyn RoomPolicy,
         now: u64,
     ) -> Result<OutgoingCommit, MlsError> {
-        self.commit_inner(changes, key_packages, remove, false, true, policy, now)
+        self.commit_inner(changes, key_packages, remove, false, true, now)
     }
 
     /// Like [`ClientGroup::commit`] but without validating the added credentials, so tests
@@ -433,22 +463,16 @@ impl ClientGroup {
         &mut self,
         changes: &[ComponentChange],
         key_packages: &[Vec<u8>],
-        policy: &dyn RoomPolicy,
         now: u64,
     ) -> Result<OutgoingCommit, MlsError> {
-        self.commit_inner(changes, key_packages, &[], false, false, policy, now)
+        self.commit_inner(changes, key_packages, &[], false, false, now)
     }
 
     /// A commit that only refreshes this client's leaf (and commits pending proposals).
-    pub fn self_update(
-        &mut self,
-        policy: &dyn RoomPolicy,
-        now: u64,
-    ) -> Result<OutgoingCommit, MlsError> {
-        self.commit_inner(&[], &[], &[], true, true, policy, now)
+    pub fn self_update(&mut self, now: u64) -> Result<OutgoingCommit, MlsError> {
+        self.commit_inner(&[], &[], &[], true, true, now)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn commit_inner(
         &mut self,
         changes: &[ComponentChange],
@@ -456,7 +480,6 @@ impl ClientGroup {
         remove: &[ClientUri],
         force_update: bool,
         check_key_packages: bool,
-        policy: &dyn RoomPolicy,
         now: u64,
     ) -> Result<OutgoingCommit, MlsError> {
         let mut kps = Vec::new();
@@ -518,9 +541,9 @@ impl ClientGroup {
                 summary.removed.push(view.member_at(*i)?);
             }
         }
-        summary.normalize();
-        let current = self.components();
-        let new = policy.authorize_commit(&current, &summary)?;
+        normalize(&mut summary);
+        let staged_room = authorize_commit(&self.room, &summary)?;
+        let new = staged_room.state().components();
         let touched: BTreeSet<ComponentId> = summary
             .component_changes
             .iter()
@@ -562,6 +585,7 @@ impl ClientGroup {
             None => Vec::new(),
         };
         let (commit, welcome, gi) = bundle.into_messages();
+        self.pending_room = Some(staged_room.into_state());
         Ok(OutgoingCommit {
             commit: out_bytes(&commit)?,
             welcome: welcome.as_ref().map(out_bytes).transpose()?,
@@ -575,11 +599,17 @@ impl ClientGroup {
     pub fn merge_pending_commit(&mut self) -> Result<(), MlsError> {
         self.group
             .merge_pending_commit(&self.provider)
-            .map_err(MlsError::mls)
+            .map_err(MlsError::mls)?;
+        self.room = match self.pending_room.take() {
+            Some(r) => r,
+            None => load_room(&self.group)?,
+        };
+        Ok(())
     }
 
     /// Drops this client's pending commit (the hub refused it).
     pub fn discard_pending_commit(&mut self) -> Result<(), MlsError> {
+        self.pending_room = None;
         self.group
             .clear_pending_commit(self.provider.storage())
             .map_err(MlsError::mls)
@@ -639,12 +669,7 @@ impl ClientGroup {
     /// Processes an incoming message: application messages are decrypted; proposals and
     /// commits are verified, their credentials validated and the room policy consulted before
     /// they are queued or merged. On error nothing changes.
-    pub fn process(
-        &mut self,
-        message: &[u8],
-        policy: &dyn RoomPolicy,
-        now: u64,
-    ) -> Result<Incoming, MlsError> {
+    pub fn process(&mut self, message: &[u8], now: u64) -> Result<Incoming, MlsError> {
         let msg = parse_message(message)?;
         let protocol = msg
             .try_into_protocol_message()
@@ -676,7 +701,6 @@ impl ClientGroup {
             .group
             .process_message(&self.provider, protocol)
             .map_err(MlsError::mls)?;
-        let current = self.components();
         let cached = self.cached();
         let sender = processed.sender().clone();
         let credential = processed.credential().clone();
@@ -700,7 +724,7 @@ impl ClientGroup {
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(app) => {
                 let sender_member = member_of_credential(&credential)?;
-                policy.may_send(&current, &sender_member.user)?;
+                self.room.may_send(&sender_member.user)?;
                 Ok(Incoming::Application(ReceivedMessage {
                     sender: sender_member,
                     data: app.into_bytes(),
@@ -711,7 +735,7 @@ impl ClientGroup {
             ProcessedMessageContent::ProposalMessage(q)
             | ProcessedMessageContent::ExternalJoinProposalMessage(q) => {
                 let summary = view.summarize_proposal(actor, &q)?;
-                policy.authorize_proposal(&current, &summary)?;
+                authorize_proposal(&self.room, &summary)?;
                 if let Proposal::Add(a) = q.proposal() {
                     validate_leaf(a.key_package().leaf_node(), &self.trust, now, "client")?;
                 }
@@ -727,12 +751,14 @@ impl ClientGroup {
                     return Err(MlsError::Unexpected("not a commit".into()));
                 }
                 let (summary, _) = view.summarize_commit(actor, &sender, &raw)?;
-                policy.authorize_commit(&current, &summary)?;
+                let staged_room = authorize_commit(&self.room, &summary)?;
+                check_room(&staged, &staged_room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 let removed_me = staged.self_removed();
                 self.group
                     .merge_staged_commit(&self.provider, *staged)
                     .map_err(MlsError::mls)?;
+                self.room = staged_room.into_state();
                 Ok(Incoming::Commit {
                     summary,
                     epoch: self.epoch(),
@@ -743,7 +769,8 @@ impl ClientGroup {
                 let raw = raw
                     .ok_or_else(|| MlsError::Unexpected("commit not in a PublicMessage".into()))?;
                 let (summary, _) = view.summarize_commit(actor, &sender, &raw)?;
-                let new = policy.authorize_commit(&current, &summary)?;
+                let staged_room = authorize_commit(&self.room, &summary)?;
+                let new = staged_room.state().components();
                 let touched: BTreeSet<ComponentId> = summary
                     .component_changes
                     .iter()
@@ -754,11 +781,13 @@ impl ClientGroup {
                     .group
                     .stage_app_data_commit(&self.provider, *u, updates)
                     .map_err(MlsError::mls)?;
+                check_room(&staged, &staged_room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 let removed_me = staged.self_removed();
                 self.group
                     .merge_staged_commit(&self.provider, staged)
                     .map_err(MlsError::mls)?;
+                self.room = staged_room.into_state();
                 Ok(Incoming::Commit {
                     summary,
                     epoch: self.epoch(),
@@ -795,12 +824,27 @@ impl ClientGroup {
         let group = MlsGroup::load(provider.storage(), &group_id)
             .map_err(MlsError::mls)?
             .ok_or_else(|| MlsError::Record("the record holds no state for its group".into()))?;
+        let room = load_room(&group)?;
         Ok(Self {
             group,
             provider,
             key,
-            me: MemberChange { client, user },
+            me: MemberChange::new(client, user),
             trust,
+            room,
+            pending_room: None,
         })
+    }
+}
+
+/// The staged GroupContext must carry exactly the room components the policy computed.
+pub(crate) fn check_room(
+    staged: &openmls::group::StagedCommit,
+    room: &mimi_room::StagedRoomState,
+) -> Result<(), MlsError> {
+    if components_of(staged.group_context().extensions()) == room.state().components() {
+        Ok(())
+    } else {
+        Err(MlsError::RoomStateMismatch)
     }
 }

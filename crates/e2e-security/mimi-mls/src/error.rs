@@ -121,40 +121,6 @@ pub enum SignatureError {
     Sign(String),
 }
 
-/// Room policy refused a handshake or message.
-#[derive(Debug, Error)]
-#[error("refused by room policy: {reason}")]
-pub struct PolicyDenied {
-    /// Human-readable reason.
-    pub reason: String,
-    /// The policy's own error, for callers that want the exact rule (downcast it).
-    #[source]
-    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl PolicyDenied {
-    /// A denial with only a reason.
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-            source: None,
-        }
-    }
-
-    /// A denial wrapping the policy's error.
-    pub fn from_error(e: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self {
-            reason: e.to_string(),
-            source: Some(Box::new(e)),
-        }
-    }
-
-    /// The policy's own error, if it is of type `E`.
-    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
-        self.source.as_deref().and_then(|s| s.downcast_ref::<E>())
-    }
-}
-
 /// An MLS operation failed (client or hub).
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -200,9 +166,15 @@ pub enum MlsError {
     /// A new or changed leaf carries a credential that does not validate.
     #[error("a credential in the handshake is refused: {0}")]
     Credential(#[from] CredentialError),
-    /// Room policy refused the handshake.
-    #[error(transparent)]
-    Denied(#[from] PolicyDenied),
+    /// Room policy (mimi-room) refused the handshake or message.
+    #[error("refused by room policy: {0}")]
+    Denied(#[from] mimi_room::Denied),
+    /// The room state in the GroupContext does not decode.
+    #[error("room state in the group: {0}")]
+    RoomState(#[from] mimi_room::DecodeError),
+    /// The commit's resulting GroupContext does not carry the room state policy computed.
+    #[error("the commit's app_data_dictionary differs from the authorized room state")]
+    RoomStateMismatch,
     /// A commit leaves out proposals the hub accepted for this epoch.
     #[error(
         "the commit omits {missing} proposal(s) the hub accepted for this epoch; include them by reference"

@@ -22,6 +22,7 @@ use tls_codec::{Deserialize as _, Serialize as _};
 use mimi_types::codepoints::ComponentId;
 use mimi_types::{ClientUri, UserUri};
 
+use crate::client::check_room;
 use crate::credential::{TrustStore, VerifiedIdentity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::{ServerIdentity, x509_of};
@@ -30,7 +31,10 @@ use crate::inspect::{
     raw_handshake, validate_leaf, validate_staged,
 };
 use crate::persist::{Reader, Writer, read_storage, write_storage};
-use crate::summary::{CommitSummary, Components, MemberChange, RoomPolicy};
+use crate::summary::{
+    CommitSummary, Components, MemberChange, authorize_commit, authorize_proposal,
+};
+use mimi_room::{RoomState, StagedRoomState};
 
 const RECORD_TAG: u8 = 3;
 
@@ -53,6 +57,7 @@ enum StagedKind {
     Proposal(Box<QueuedProposal>),
     Commit {
         staged: Box<StagedCommit>,
+        room: Box<StagedRoomState>,
         new_epoch: u64,
     },
 }
@@ -90,12 +95,10 @@ impl StagedHandshake {
         &self.message
     }
 
-    /// The room components after the commit (the staged GroupContext), if a commit.
-    pub fn new_components(&self) -> Option<Components> {
+    /// The room state after the commit (with the participant actions mimi-room authorized).
+    pub fn new_room(&self) -> Option<&StagedRoomState> {
         match &self.kind {
-            StagedKind::Commit { staged, .. } => {
-                Some(components_of(staged.group_context().extensions()))
-            }
+            StagedKind::Commit { room, .. } => Some(room),
             StagedKind::Proposal(_) => None,
         }
     }
@@ -117,6 +120,7 @@ pub struct HubGroup {
     group_info: Option<Vec<u8>>,
     cached: BTreeMap<Vec<u8>, Cached>,
     trust: TrustStore,
+    room: RoomState,
 }
 
 impl fmt::Debug for HubGroup {
@@ -176,12 +180,14 @@ impl HubGroup {
                 return Err(CredentialError::WrongKind { expected: "client" }.into());
             }
         }
+        let room = load_room(&group)?;
         Ok(Self {
             group,
             provider,
             group_info: Some(group_info.to_vec()),
             cached: BTreeMap::new(),
             trust,
+            room,
         })
     }
 
@@ -197,13 +203,12 @@ impl HubGroup {
 
     /// The members, sorted.
     pub fn members(&self) -> Vec<MemberChange> {
-        let mut v: Vec<MemberChange> = self
-            .group
-            .members()
-            .filter_map(|m| member_of_credential(&m.credential).ok())
-            .collect();
-        v.sort();
-        v
+        members_of(&self.group)
+    }
+
+    /// The room state of the current epoch (participants, roles, policy, membership).
+    pub fn room(&self) -> &RoomState {
+        &self.room
     }
 
     /// The room components in the GroupContext.
@@ -246,12 +251,7 @@ impl HubGroup {
 
     /// Verifies and authorizes a handshake (`POST /update`): a PublicMessage proposal or
     /// commit for the current epoch. Nothing changes until [`HubGroup::merge`].
-    pub fn process(
-        &self,
-        message: &[u8],
-        policy: &dyn RoomPolicy,
-        now: u64,
-    ) -> Result<StagedHandshake, MlsError> {
+    pub fn process(&self, message: &[u8], now: u64) -> Result<StagedHandshake, MlsError> {
         let protocol = match parse(message)?.extract() {
             MlsMessageBodyIn::PublicMessage(p) => ProtocolMessage::from(p),
             _ => {
@@ -286,7 +286,6 @@ impl HubGroup {
             .group
             .process_message(self.provider.crypto(), protocol)
             .map_err(MlsError::mls)?;
-        let current = self.components();
         let cached: BTreeMap<Vec<u8>, QueuedProposal> = self
             .cached
             .iter()
@@ -313,24 +312,27 @@ impl HubGroup {
                 if let Proposal::Add(a) = q.proposal() {
                     validate_leaf(a.key_package().leaf_node(), &self.trust, now, "client")?;
                 }
-                policy.authorize_proposal(&current, &summary)?;
+                authorize_proposal(&self.room, &summary)?;
                 (summary, StagedKind::Proposal(q))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 let summary = self.commit_summary(&view, actor, &sender, &raw)?;
-                policy.authorize_commit(&current, &summary)?;
+                let room = authorize_commit(&self.room, &summary)?;
+                check_room(&staged, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 (
                     summary,
                     StagedKind::Commit {
                         staged,
+                        room: Box::new(room),
                         new_epoch: current_epoch + 1,
                     },
                 )
             }
             ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
                 let summary = self.commit_summary(&view, actor, &sender, &raw)?;
-                let new = policy.authorize_commit(&current, &summary)?;
+                let room = authorize_commit(&self.room, &summary)?;
+                let new = room.state().components();
                 let touched: BTreeSet<ComponentId> = summary
                     .component_changes
                     .iter()
@@ -342,11 +344,13 @@ impl HubGroup {
                     .group
                     .stage_app_data_commit(self.provider.crypto(), *u, updates)
                     .map_err(MlsError::mls)?;
+                check_room(&staged, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 (
                     summary,
                     StagedKind::Commit {
                         staged: Box::new(staged),
+                        room: Box::new(room),
                         new_epoch: current_epoch + 1,
                     },
                 )
@@ -424,6 +428,7 @@ impl HubGroup {
             }
             StagedKind::Commit {
                 staged: sc,
+                room,
                 new_epoch,
             } => {
                 let gi = match group_info {
@@ -435,6 +440,7 @@ impl HubGroup {
                     .map_err(MlsError::mls)?;
                 self.cached.clear();
                 self.group_info = gi;
+                self.room = room.into_state();
             }
         }
         Ok(())
@@ -506,7 +512,6 @@ impl HubGroup {
         &self,
         message: &[u8],
         sending_user: &UserUri,
-        policy: &dyn RoomPolicy,
     ) -> Result<AppMessageInfo, MlsError> {
         let msg = parse(message)?;
         if msg.wire_format() != WireFormat::PrivateMessage {
@@ -528,7 +533,8 @@ impl HubGroup {
                 got: String::from_utf8_lossy(pm.group_id().as_slice()).into_owned(),
             });
         }
-        if !self.members().iter().any(|m| &m.user == sending_user) {
+        self.room.may_send(sending_user)?;
+        if !self.room.members().values().any(|u| u == sending_user) {
             return Err(MlsError::NotParticipant {
                 user: sending_user.to_string(),
             });
@@ -541,7 +547,6 @@ impl HubGroup {
         if got > current {
             return Err(MlsError::EpochTooNew { current, got });
         }
-        policy.may_send(&self.components(), sending_user)?;
         Ok(AppMessageInfo {
             epoch: got,
             authenticated_data: pm.aad().to_vec(),
@@ -615,12 +620,32 @@ impl HubGroup {
                 },
             );
         }
+        let room = load_room(&group)?;
         Ok(Self {
             group,
             provider,
             group_info,
             cached,
             trust,
+            room,
         })
     }
+}
+
+/// The members of a public group, from their leaves' credentials.
+fn members_of(group: &PublicGroup) -> Vec<MemberChange> {
+    let mut v: Vec<MemberChange> = group
+        .members()
+        .filter_map(|m| member_of_credential(&m.credential).ok())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The room state carried by a public group: its components and its membership.
+fn load_room(group: &PublicGroup) -> Result<RoomState, MlsError> {
+    Ok(
+        RoomState::from_components(components_of(group.group_context().extensions()))?
+            .with_members(members_of(group))?,
+    )
 }

@@ -19,7 +19,7 @@ use crate::credential::{TrustStore, VerifiedIdentity, claimed_identity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::x509_of;
 use crate::summary::{
-    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange,
+    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, normalize,
 };
 
 /// Content types (RFC 9420 §6).
@@ -63,7 +63,7 @@ pub(crate) fn raw_handshake(bytes: &[u8]) -> Result<RawHandshake, MlsError> {
 /// The identity a leaf's credential claims (validated when the leaf joined).
 pub(crate) fn member_of_credential(c: &Credential) -> Result<MemberChange, MlsError> {
     match claimed_identity(&x509_of(c)?)? {
-        VerifiedIdentity::Client { client, user } => Ok(MemberChange { client, user }),
+        VerifiedIdentity::Client { client, user } => Ok(MemberChange::new(client, user)),
         VerifiedIdentity::Server(_) => {
             Err(CredentialError::WrongKind { expected: "client" }.into())
         }
@@ -186,13 +186,12 @@ impl GroupView<'_> {
         if matches!(sender, Sender::NewMemberCommit) {
             summary.external_join = true;
             if let Actor::Client { client, user } = &summary.actor {
-                summary.added.push(MemberChange {
-                    client: client.clone(),
-                    user: user.clone(),
-                });
+                summary
+                    .added
+                    .push(MemberChange::new(client.clone(), user.clone()));
             }
         }
-        summary.normalize();
+        normalize(&mut summary);
         Ok((summary, refs))
     }
 
@@ -205,6 +204,7 @@ impl GroupView<'_> {
         let mut summary = CommitSummary::new(actor);
         let pin: ProposalIn = q.proposal().clone().into();
         self.add_proposal(&mut summary, &pin, q.sender())?;
+        normalize(&mut summary);
         Ok(summary)
     }
 }

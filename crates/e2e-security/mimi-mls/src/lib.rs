@@ -13,8 +13,9 @@
 //! * [`sign`]: MIMI `SignWithLabel` / `VerifyWithLabel` over encoded TBS structs;
 //! * records: every stateful object exports and restores as bytes.
 //!
-//! Room semantics come from a [`RoomPolicy`] (mimi-room's implementation), which receives a
-//! [`CommitSummary`] of each handshake.
+//! Room semantics come from mimi-room: every handshake is summarized as a [`CommitSummary`]
+//! and authorized with `mimi_room::authorize_commit` against the room state carried in the
+//! GroupContext before anything is merged.
 
 mod client;
 mod config;
@@ -31,13 +32,10 @@ mod tests;
 
 pub use client::{ClientGroup, CreatedGroup, Incoming, OutgoingCommit, ReceivedMessage};
 pub use credential::{ProviderCa, TrustStore, Validity, VerifiedIdentity, X509Credential};
-pub use error::{CredentialError, MlsError, PolicyDenied, SignatureError};
+pub use error::{CredentialError, MlsError, SignatureError};
 pub use hub::{AppMessageInfo, HubGroup, StagedHandshake, welcome_key_package_refs};
 pub use identity::{
     ClientIdentity, ExternalSenderInfo, PublishedKeyPackage, ServerIdentity, SigningKey,
     claimed_identity_of_mls_credential,
 };
-pub use summary::{
-    Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange,
-    ReplaceComponents, RoomPolicy,
-};
+pub use summary::{Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange};

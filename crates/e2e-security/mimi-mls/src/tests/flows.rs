@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::{Actor, MemberChange};
+use mimi_room::presets::Preset;
 
 fn member(net: &Net, device: &str) -> MemberChange {
     let c = &net.clients[device];
@@ -26,14 +27,14 @@ fn six_flows_of_the_protocol_draft() {
     }
 
     // 1. Create: alice1 creates the group; Alice's other client joins provider-locally.
-    net.create("alice1", initial_components("alice"));
+    net.create("alice1", Preset::Cooperative);
     assert_eq!(net.hub().group_id(), b"mimi://a.example/g/clubhouse");
     let kp = net.kp("alice2");
     let out = net
         .groups
         .get_mut("alice1")
         .unwrap()
-        .commit(&[], &[kp], &[], &ReplaceComponents, net.now)
+        .commit(&[], &[kp], &[], net.now)
         .unwrap();
     net.deliver_commit("alice1", &out, &["alice2"]);
     net.assert_consistent();
@@ -45,23 +46,17 @@ fn six_flows_of_the_protocol_draft() {
         .groups
         .get_mut("alice1")
         .unwrap()
-        .commit(
-            &[pl_update("alice,bob")],
-            &kps,
-            &[],
-            &ReplaceComponents,
-            net.now,
-        )
+        .commit(&[pl_add(&["bob"])], &kps, &[], net.now)
         .unwrap();
     assert_eq!(
         out.summary.added,
         vec![member(&net, "bob1"), member(&net, "bob2")]
     );
-    assert_eq!(out.summary.component_changes, vec![pl_update("alice,bob")]);
+    assert_eq!(out.summary.component_changes, vec![pl_add(&["bob"])]);
     assert!(out.group_info.is_some() && out.welcome.is_some());
     net.deliver_commit("alice1", &out, &["bob1", "bob2"]);
     net.assert_consistent();
-    assert_eq!(net.hub().components()[&PL], b"alice,bob");
+    assert_eq!(net.hub().room().role_of(&user("bob")), RoleIndex(2));
 
     // 3. Bob adds Cathy (a follower's client commits).
     let kp = net.kp("cathy1");
@@ -69,13 +64,7 @@ fn six_flows_of_the_protocol_draft() {
         .groups
         .get_mut("bob1")
         .unwrap()
-        .commit(
-            &[pl_update("alice,bob,cathy")],
-            &[kp],
-            &[],
-            &ReplaceComponents,
-            net.now,
-        )
+        .commit(&[pl_add(&["cathy"])], &[kp], &[], net.now)
         .unwrap();
     net.deliver_commit("bob1", &out, &["cathy1"]);
     net.assert_consistent();
@@ -86,11 +75,12 @@ fn six_flows_of_the_protocol_draft() {
 
     // 5. Bob leaves: participant-list removal + SelfRemove for each of his clients, as
     // proposals the hub caches; Cathy's next commit must include them.
+    let leave_pl = net.pl_remove(&["bob"]);
     let props = net
         .groups
         .get_mut("bob1")
         .unwrap()
-        .propose_components(&[pl_update("alice,cathy")])
+        .propose_components(&[leave_pl])
         .unwrap();
     for p in &props {
         net.deliver_proposal("bob1", p);
@@ -104,7 +94,7 @@ fn six_flows_of_the_protocol_draft() {
         .groups
         .get_mut("cathy1")
         .unwrap()
-        .commit(&[], &[], &[], &ReplaceComponents, net.now)
+        .commit(&[], &[], &[], net.now)
         .unwrap();
     assert_eq!(
         out.summary.self_removed,
@@ -120,7 +110,8 @@ fn six_flows_of_the_protocol_draft() {
     }
     assert!(net.hub().pending_proposals().is_empty());
     net.assert_consistent();
-    assert_eq!(net.hub().components()[&PL], b"alice,cathy");
+    assert_eq!(net.hub().room().participants().participants.len(), 2);
+    assert_eq!(net.hub().room().role_of(&user("bob")), RoleIndex::NO_ROLE);
     net.message("alice1", "bye bob");
 
     // 6. Cathy's new device joins by external commit from the hub's GroupInfo.
@@ -142,10 +133,7 @@ fn six_flows_of_the_protocol_draft() {
     )
     .unwrap();
     assert!(out.summary.external_join);
-    let staged = net
-        .hub()
-        .process(&out.commit, &ReplaceComponents, net.now)
-        .unwrap();
+    let staged = net.hub().process(&out.commit, net.now).unwrap();
     assert!(staged.summary().external_join);
     assert_eq!(staged.summary().added, vec![member(&net, "cathy2")]);
     assert_eq!(
@@ -164,7 +152,7 @@ fn six_flows_of_the_protocol_draft() {
             .groups
             .get_mut(&name)
             .unwrap()
-            .process(&out.commit, &ReplaceComponents, now)
+            .process(&out.commit, now)
             .unwrap();
         assert!(matches!(r, Incoming::Commit { .. }));
     }
@@ -173,18 +161,13 @@ fn six_flows_of_the_protocol_draft() {
     net.message("cathy2", "my new phone");
 
     // 7. Removal: Alice removes Cathy (both clients) with the participant-list change.
+    let kick_pl = net.pl_remove(&["cathy"]);
     let remove = vec![member(&net, "cathy1").client, member(&net, "cathy2").client];
     let out = net
         .groups
         .get_mut("alice1")
         .unwrap()
-        .commit(
-            &[pl_update("alice")],
-            &[],
-            &remove,
-            &ReplaceComponents,
-            net.now,
-        )
+        .commit(&[kick_pl], &[], &remove, net.now)
         .unwrap();
     assert_eq!(out.summary.removed.len(), 2);
     let results = net.deliver_commit("alice1", &out, &[]);
@@ -205,9 +188,9 @@ fn six_flows_of_the_protocol_draft() {
     net.message("alice1", "just us now");
 
     // The hub refuses Cathy's application messages from now on.
-    let err =
-        net.hub()
-            .check_application(&[0u8; 3], &member(&net, "cathy1").user, &ReplaceComponents);
+    let err = net
+        .hub()
+        .check_application(&[0u8; 3], &member(&net, "cathy1").user);
     assert!(err.is_err());
 }
 
@@ -216,19 +199,13 @@ fn self_update_and_export_restore_mid_conversation() {
     let mut net = Net::new();
     net.add_client("a.example", "alice", "alice1");
     net.add_client("b.example", "bob", "bob1");
-    net.create("alice1", initial_components("alice"));
+    net.create("alice1", Preset::Cooperative);
     let kp = net.kp("bob1");
     let out = net
         .groups
         .get_mut("alice1")
         .unwrap()
-        .commit(
-            &[pl_update("alice,bob")],
-            &[kp],
-            &[],
-            &ReplaceComponents,
-            net.now,
-        )
+        .commit(&[pl_add(&["bob"])], &[kp], &[], net.now)
         .unwrap();
     net.deliver_commit("alice1", &out, &["bob1"]);
     net.message("alice1", "one");
@@ -256,7 +233,7 @@ fn self_update_and_export_restore_mid_conversation() {
         .groups
         .get_mut("bob1")
         .unwrap()
-        .self_update(&ReplaceComponents, net.now)
+        .self_update(net.now)
         .unwrap();
     net.deliver_commit("bob1", &out, &[]);
     net.assert_consistent();
@@ -272,7 +249,7 @@ fn device_record_keeps_unused_key_packages() {
     let mut net = Net::new();
     net.add_client("a.example", "alice", "alice1");
     net.add_client("b.example", "bob", "bob1");
-    net.create("alice1", initial_components("alice"));
+    net.create("alice1", Preset::Cooperative);
     let kp = net.kp("bob1");
     // Bob's device is saved and restored between publishing and the Welcome.
     let rec = net.clients["bob1"].to_record().unwrap();
@@ -282,13 +259,7 @@ fn device_record_keeps_unused_key_packages() {
         .groups
         .get_mut("alice1")
         .unwrap()
-        .commit(
-            &[pl_update("alice,bob")],
-            &[kp],
-            &[],
-            &ReplaceComponents,
-            net.now,
-        )
+        .commit(&[pl_add(&["bob"])], &[kp], &[], net.now)
         .unwrap();
     net.deliver_commit("alice1", &out, &["bob1"]);
     net.assert_consistent();

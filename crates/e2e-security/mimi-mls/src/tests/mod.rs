@@ -11,9 +11,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mimi_types::codepoints::ComponentId;
 use mimi_types::{ClientUri, Domain, GroupUri, RoomUri, UserUri};
 
+use mimi_room::RoomState;
+use mimi_room::components::{Component, ParticipantListUpdate, RoleIndex, UserRolePair};
+use mimi_room::presets::{Preset, RoomCreation};
+
 use crate::{
-    ClientGroup, ClientIdentity, ComponentChange, ComponentOp, Components, HubGroup, Incoming,
-    OutgoingCommit, ProviderCa, ReplaceComponents, ServerIdentity, TrustStore, Validity,
+    ClientGroup, ClientIdentity, ComponentChange, HubGroup, Incoming, OutgoingCommit, ProviderCa,
+    ServerIdentity, TrustStore, Validity,
 };
 
 /// openmls checks leaf lifetimes against the system clock, so MLS tests use it too.
@@ -49,20 +53,37 @@ pub(crate) struct Net {
 
 pub(crate) const PL: ComponentId = ComponentId::PARTICIPANT_LIST;
 
-/// The initial room components: safe_aad requiring frank_aad, and a participant list.
-pub(crate) fn initial_components(users: &str) -> Components {
-    let mut c = Components::new();
-    // ComponentsList { component_ids<V> } = [0x0020]
-    c.insert(ComponentId::SAFE_AAD, vec![0x02, 0x00, 0x20]);
-    c.insert(PL, users.as_bytes().to_vec());
-    c
+/// A test user's URI by name: alice on a.example, bob on b.example, others on c.example.
+pub(crate) fn user(name: &str) -> UserUri {
+    let d = match name {
+        "alice" => "a.example",
+        "bob" | "bert" => "b.example",
+        _ => "c.example",
+    };
+    format!("mimi://{d}/u/{name}").parse().unwrap()
 }
 
-pub(crate) fn pl_update(users: &str) -> ComponentChange {
-    ComponentChange {
-        component: PL,
-        op: ComponentOp::Update(users.as_bytes().to_vec()),
-    }
+/// The initial room state of `preset` for `creator`, plus `safe_aad` requiring `frank_aad`.
+pub(crate) fn initial_room(preset: Preset, room: &RoomUri, creator: &str) -> RoomState {
+    let mut c = RoomCreation::new(preset, room.clone(), user(creator))
+        .initial_state()
+        .unwrap()
+        .components();
+    // ComponentsList { component_ids<V> } = [0x0020]
+    c.insert(ComponentId::SAFE_AAD, vec![0x02, 0x00, 0x20]);
+    RoomState::from_components(c).unwrap()
+}
+
+/// A participant-list update adding `names` as ordinary users (role 2).
+pub(crate) fn pl_add(names: &[&str]) -> ComponentChange {
+    let update = ParticipantListUpdate {
+        added_participants: names
+            .iter()
+            .map(|n| UserRolePair::new(user(n), RoleIndex(2)))
+            .collect(),
+        ..Default::default()
+    };
+    ComponentChange::update(PL, update.encode())
 }
 
 impl Net {
@@ -117,12 +138,28 @@ impl Net {
         self.hub.as_mut().unwrap()
     }
 
-    pub(crate) fn create(&mut self, creator: &str, components: Components) {
+    /// A participant-list update removing `names` (by their current index).
+    pub(crate) fn pl_remove(&self, names: &[&str]) -> ComponentChange {
+        let list = &self.hub().room().participants().participants;
+        let update = ParticipantListUpdate {
+            removed_indices: names
+                .iter()
+                .map(|n| list.iter().position(|p| p.user == user(n)).unwrap() as u32)
+                .collect(),
+            ..Default::default()
+        };
+        ComponentChange::update(PL, update.encode())
+    }
+
+    pub(crate) fn create(&mut self, creator: &str, preset: Preset) {
+        let creator_user = self.clients[creator].user().to_string();
+        let name = creator_user.rsplit('/').next().unwrap().to_string();
+        let room = initial_room(preset, &self.room, &name);
         let (g, created) = ClientGroup::create(
             &self.clients[creator],
             &self.group_uri(),
             &self.hub_id.external_sender(),
-            &components,
+            &room,
             self.trust.clone(),
             self.now,
         )
@@ -147,10 +184,7 @@ impl Net {
         out: &OutgoingCommit,
         joiners: &[&str],
     ) -> BTreeMap<String, Incoming> {
-        let staged = self
-            .hub()
-            .process(&out.commit, &ReplaceComponents, self.now)
-            .unwrap();
+        let staged = self.hub().process(&out.commit, self.now).unwrap();
         assert_eq!(staged.summary(), &out.summary, "hub and committer agree");
         let now = self.now;
         self.hub_mut()
@@ -171,7 +205,7 @@ impl Net {
             if !g.is_active() {
                 continue;
             }
-            let r = g.process(&out.commit, &ReplaceComponents, now).unwrap();
+            let r = g.process(&out.commit, now).unwrap();
             results.insert(name, r);
         }
         if let Some(w) = &out.welcome {
@@ -195,10 +229,7 @@ impl Net {
     /// Hub accepts a proposal from `from`; every other active member queues it.
     pub(crate) fn deliver_proposal(&mut self, from: &str, proposal: &[u8]) {
         let now = self.now;
-        let staged = self
-            .hub()
-            .process(proposal, &ReplaceComponents, now)
-            .unwrap();
+        let staged = self.hub().process(proposal, now).unwrap();
         assert!(!staged.is_commit());
         self.hub_mut().merge(staged, None, now).unwrap();
         let names: Vec<String> = self.groups.keys().cloned().collect();
@@ -210,7 +241,7 @@ impl Net {
             if !g.is_active() {
                 continue;
             }
-            match g.process(proposal, &ReplaceComponents, now).unwrap() {
+            match g.process(proposal, now).unwrap() {
                 Incoming::Proposal(_) => {}
                 other => panic!("expected a proposal, got {other:?}"),
             }
@@ -228,10 +259,7 @@ impl Net {
             text.as_bytes().iter().rev().copied().collect(),
         );
         let ct = g.protect(text.as_bytes(), &aad).unwrap();
-        let info = self
-            .hub()
-            .check_application(&ct, &me.user, &ReplaceComponents)
-            .unwrap();
+        let info = self.hub().check_application(&ct, &me.user).unwrap();
         assert!(
             !info.authenticated_data.is_empty(),
             "SafeAAD visible to the hub"
@@ -245,7 +273,7 @@ impl Net {
             if !g.is_active() {
                 continue;
             }
-            match g.process(&ct, &ReplaceComponents, now).unwrap() {
+            match g.process(&ct, now).unwrap() {
                 Incoming::Application(m) => {
                     assert_eq!(m.data, text.as_bytes(), "{name} decrypts");
                     assert_eq!(m.sender, me);
