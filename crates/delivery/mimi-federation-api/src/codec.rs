@@ -12,7 +12,7 @@
 //! Why not the `tls_codec` primitives directly: their vector decoders have no caps and (0.5) their
 //! byte-slice decoder `debug_assert`s on truncated input, i.e. panics in test builds. Every wire
 //! type here still implements `tls_codec`'s `Serialize`, `Size` and `DeserializeBytes` through
-//! this codec ([`tls_codec_bridge`]), so the MLS layer can use either interface.
+//! this codec, so the MLS layer can use either interface.
 
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::{MAX_BODY_LEN, MAX_MLS_VECTOR_LEN};

@@ -1,7 +1,7 @@
 //! MLS-typed fields (RFC 9420) as opaque, length-checked bytes.
 //!
 //! The MLS layer (`mimi-mls`) owns the real types; here each MLS field is a newtype over its
-//! bytes, checked only for structure (see [`skim`](self) in the source) and size. Two shapes:
+//! bytes, checked only for structure (the private `skim` module walks each layout) and size. Two shapes:
 //!
 //! * **vector types** (`opaque x<V>` in RFC 9420: [`SignaturePublicKey`], [`HpkePublicKey`],
 //!   [`Signature`], [`ProposalRef`], [`KeyPackageRef`], [`RatchetTree`]): `as_bytes` is the content

@@ -82,7 +82,11 @@ fn decoders_never_panic_on_random_or_mutated_input() {
             };
             if let Ok(reencoded) = decode(&input) {
                 accepted += 1;
-                assert_eq!(reencoded, input, "{}: accepted a non-canonical input", sample.name);
+                assert_eq!(
+                    reencoded, input,
+                    "{}: accepted a non-canonical input",
+                    sample.name
+                );
             }
         }
         // Every sample's own encoding, and every other sample's, must not panic either.

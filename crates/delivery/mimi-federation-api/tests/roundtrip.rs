@@ -24,7 +24,7 @@ use mimi_federation_api::key_material::{
     KeyMaterialResponse, KeyMaterialUserCode,
 };
 use mimi_federation_api::mls::{
-    Capabilities, Credential, ExternalSender, Extension, GroupInfo, HpkeCiphertext, HpkePublicKey,
+    Capabilities, Credential, Extension, ExternalSender, GroupInfo, HpkeCiphertext, HpkePublicKey,
     MlsMessage, ProposalRef, RatchetTree, RequiredCapabilities, Signature, SignaturePublicKey,
     Welcome,
 };
@@ -38,8 +38,7 @@ use mimi_federation_api::submit_message::{
     SubmitMessageRequest, SubmitMessageResponse, SubmitOutcome,
 };
 use mimi_federation_api::update::{
-    CommitBundle, HandshakeBundle, ProposalBundle, UpdateOutcome, UpdateRequest,
-    UpdateRoomResponse,
+    CommitBundle, HandshakeBundle, ProposalBundle, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_federation_api::update_consent::UpdateConsentRequest;
 use mimi_federation_api::{Decode, Encode, decode_exact};
@@ -110,8 +109,12 @@ fn dictionary_s() -> impl Strategy<Value = AppDataDictionary> {
 fn tree_option() -> impl Strategy<Value = RatchetTreeOption> {
     prop_oneof![
         bytes(60).prop_map(|b| RatchetTreeOption::Full(RatchetTree::from_bytes(b).unwrap())),
-        ("https://[a-z./]{1,20}", signature())
-            .prop_map(|(url, tree_signature)| RatchetTreeOption::HttpsUri { url, tree_signature }),
+        ("https://[a-z./]{1,20}", signature()).prop_map(|(url, tree_signature)| {
+            RatchetTreeOption::HttpsUri {
+                url,
+                tree_signature,
+            }
+        }),
         signature().prop_map(|tree_signature| RatchetTreeOption::OutOfBand { tree_signature }),
         Just(RatchetTreeOption::DistributionService),
     ]
@@ -150,7 +153,9 @@ fn update_request() -> impl Strategy<Value = UpdateRequest> {
             ))
         }),
         (public_proposal(), vec(public_proposal(), 0..3)).prop_map(|(p, m)| {
-            UpdateRequest::new(HandshakeBundle::Proposals(ProposalBundle::new(p, m).unwrap()))
+            UpdateRequest::new(HandshakeBundle::Proposals(
+                ProposalBundle::new(p, m).unwrap(),
+            ))
         }),
     ]
 }
@@ -192,12 +197,12 @@ fn fanout() -> impl Strategy<Value = FanoutMessage> {
             message: MlsMessage::from_bytes(mls_welcome_bytes()).unwrap(),
             ratchet_tree_option,
         }),
-        (public_proposal(), vec(public_proposal(), 0..2)).prop_map(
-            |(message, more_proposals)| FanoutContent::Proposal {
+        (public_proposal(), vec(public_proposal(), 0..2)).prop_map(|(message, more_proposals)| {
+            FanoutContent::Proposal {
                 message,
-                more_proposals
+                more_proposals,
             }
-        ),
+        }),
         (public_commit(), vec(public_proposal(), 0..2)).prop_map(
             |(message, external_proposals)| FanoutContent::Commit {
                 message,
@@ -240,21 +245,31 @@ fn km_response() -> impl Strategy<Value = KeyMaterialResponse> {
         vec(client, 0..4),
     )
         .prop_map(|(code, user, clients)| {
-            let clients = if code.may_list_clients() { clients } else { vec![] };
+            let clients = if code.may_list_clients() {
+                clients
+            } else {
+                vec![]
+            };
             KeyMaterialResponse::new(code, user, clients)
         })
 }
 
 fn gi_tbs() -> impl Strategy<Value = GroupInfoRequestTbs> {
-    (suite(), bytes(40), bytes(40), proptest::option::of(bytes(20))).prop_map(|(s, k, h, c)| {
-        GroupInfoRequestTbs::new(
-            s,
-            SignaturePublicKey::from_bytes(k).unwrap(),
-            Credential::from_bytes(credential_bytes(b"mimi://c.example/d/cathy/3")).unwrap(),
-            HpkePublicKey::from_bytes(h).unwrap(),
-            c,
-        )
-    })
+    (
+        suite(),
+        bytes(40),
+        bytes(40),
+        proptest::option::of(bytes(20)),
+    )
+        .prop_map(|(s, k, h, c)| {
+            GroupInfoRequestTbs::new(
+                s,
+                SignaturePublicKey::from_bytes(k).unwrap(),
+                Credential::from_bytes(credential_bytes(b"mimi://c.example/d/cathy/3")).unwrap(),
+                HpkePublicKey::from_bytes(h).unwrap(),
+                c,
+            )
+        })
 }
 
 fn gi_response() -> impl Strategy<Value = GroupInfoResponse> {
@@ -279,8 +294,13 @@ fn scope() -> impl Strategy<Value = ConsentScope> {
 }
 
 fn entry(actions: Vec<u8>) -> impl Strategy<Value = ConsentEntry> {
-    (prop::sample::select(actions), 0..3usize, scope(), dictionary_s()).prop_map(
-        |(a, n, s, d)| {
+    (
+        prop::sample::select(actions),
+        0..3usize,
+        scope(),
+        dictionary_s(),
+    )
+        .prop_map(|(a, n, s, d)| {
             let action = match a {
                 0 => ConsentAction::Cancel,
                 1 => ConsentAction::Request,
@@ -292,8 +312,7 @@ fn entry(actions: Vec<u8>) -> impl Strategy<Value = ConsentEntry> {
             let mut e = ConsentEntry::new(action, s);
             e.consent_extensions = d;
             e
-        },
-    )
+        })
 }
 
 fn query_element() -> impl Strategy<Value = QueryElement> {
@@ -311,21 +330,31 @@ fn query_element() -> impl Strategy<Value = QueryElement> {
 }
 
 fn profile() -> impl Strategy<Value = UserProfile> {
-    let field = (prop::sample::select(FieldSource::ALL.to_vec()), text(), bytes(20))
+    let field = (
+        prop::sample::select(FieldSource::ALL.to_vec()),
+        text(),
+        bytes(20),
+    )
         .prop_map(|(s, n, v)| ProfileField::new(s, n, v));
     (id_uri(), vec(field, 0..3)).prop_map(|(u, f)| UserProfile::new(u, f))
 }
 
 fn abuse() -> impl Strategy<Value = AbuseReport> {
-    let message = (bytes(60), frank_s(), any::<u64>())
-        .prop_map(|(c, f, t)| AbusiveMessage::new(c, f, t));
-    (id_uri(), id_uri(), any::<u8>(), text(), vec(message, 0..3), dictionary_s()).prop_map(
-        |(a, b, r, n, m, d)| {
+    let message =
+        (bytes(60), frank_s(), any::<u64>()).prop_map(|(c, f, t)| AbusiveMessage::new(c, f, t));
+    (
+        id_uri(),
+        id_uri(),
+        any::<u8>(),
+        text(),
+        vec(message, 0..3),
+        dictionary_s(),
+    )
+        .prop_map(|(a, b, r, n, m, d)| {
             let mut report = AbuseReport::new(a, b, AbuseType::new(r), n, m);
             report.abuse_extensions = d;
             report
-        },
-    )
+        })
 }
 
 proptest! {
