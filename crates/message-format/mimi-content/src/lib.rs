@@ -14,6 +14,27 @@
 //!
 //! No MLS, no rooms, no I/O, no clock; randomness only through a caller's RNG.
 //!
+//! # Readings where the drafts are defective or silent
+//!
+//! * The complete CDDL is normative: extension values are `any` (no 4095-byte limit), URLs are
+//!   untagged text (digest §5.3, §5.10 items 5-6).
+//! * Nesting levels count the root part and the extensions map as level 1; tags count as a
+//!   level in extension values (the draft's depth example: map, array, array, tag 32 = 4).
+//! * Receiver anomalies the draft says to discard are errors: more than 1024 parts, topic IDs
+//!   over 4096 bytes, unknown `partSemantics`; expiries more than a year away are reported by
+//!   [`MimiContent::check_expiry`] (it needs `now`).
+//! * Extension keys 1 and 2 must be text when present; an all-zero salt is refused as not
+//!   random. A text part whose content type says UTF-8 (or GFM-MIMI Markdown) must be UTF-8.
+//! * "Reactions not concatenated": a reaction text part may hold at most one emoji (ZWJ,
+//!   skin-tone, flag and keycap sequences count as one; plain text like "+1" is allowed).
+//! * `cid:` references are searched in every `text/*` single part.
+//! * External parts: `encAlg` 0 means no key, nonce or aad; known algorithms must have their
+//!   key, nonce and hash lengths. `contentHash` and `size` describe the stored (encrypted)
+//!   object, so the download is checked before decryption.
+//! * A replacement may change only the body: topic, `inReplyTo` and expiry must stay, and it
+//!   must reference the first version (not an edit).
+//! * Bignums (tags 2, 3) are refused when they fit a plain integer or have leading zeros.
+//!
 //! ```
 //! use mimi_content::{ContentBuilder, MimiContent, NestedPart, message_id};
 //! # use rand::SeedableRng;

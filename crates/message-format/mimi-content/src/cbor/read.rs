@@ -75,7 +75,7 @@ impl<'a> Reader<'a> {
             }
             _ => {}
         }
-        if header_bytes(header) != raw {
+        if header_bytes(header).as_slice() != raw {
             return Err(match header {
                 Header::Positive(_) | Header::Negative(_) => CborError::NonMinimalInteger { at },
                 Header::Tag(_) => CborError::NonMinimalTag { at },

@@ -30,10 +30,46 @@ fn push_header(out: &mut Vec<u8>, header: Header) {
     }
 }
 
+/// The canonical (shortest) encoding of one header, on the stack (at most 9 bytes).
+pub(crate) struct HeaderBytes {
+    buf: [u8; 9],
+    len: usize,
+}
+
+impl HeaderBytes {
+    /// The encoded header.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl ciborium_io::Write for &mut HeaderBytes {
+    type Error = Infallible;
+
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Self::Error> {
+        // A header is at most 9 bytes; excess input cannot occur and is dropped.
+        let end = (self.len + data.len()).min(self.buf.len());
+        let n = end - self.len;
+        self.buf[self.len..end].copy_from_slice(&data[..n]);
+        self.len = end;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
 /// The canonical (shortest) encoding of one header.
-pub(crate) fn header_bytes(header: Header) -> Vec<u8> {
-    let mut out = Vec::with_capacity(9);
-    push_header(&mut out, header);
+pub(crate) fn header_bytes(header: Header) -> HeaderBytes {
+    let mut out = HeaderBytes {
+        buf: [0; 9],
+        len: 0,
+    };
+    match Encoder::from(&mut out).push(header) {
+        Ok(()) => {}
+        Err(never) => match never {},
+    }
     out
 }
 
