@@ -114,6 +114,9 @@ pub struct ClientGroup {
     room: RoomState,
     /// The room state our pending commit leads to.
     pending_room: Option<RoomState>,
+    /// Tests only: build commits the room policy would refuse.
+    #[cfg(test)]
+    skip_policy: bool,
 }
 
 impl fmt::Debug for ClientGroup {
@@ -223,6 +226,8 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            #[cfg(test)]
+            skip_policy: false,
         };
         let created = CreatedGroup {
             group_info: this.group_info()?,
@@ -281,6 +286,8 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            #[cfg(test)]
+            skip_policy: false,
         })
     }
 
@@ -339,6 +346,8 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            #[cfg(test)]
+            skip_policy: false,
         };
         let own = this.group.own_leaf_index();
         for m in this.group.members() {
@@ -457,15 +466,19 @@ impl ClientGroup {
 
     /// Like [`ClientGroup::commit`] but without validating the added credentials, so tests
     /// can check that receivers and the hub refuse them.
+    /// With `skip_policy` the room policy is not asked either (updates replace components).
     #[cfg(test)]
-    #[allow(dead_code)]
     pub(crate) fn commit_unchecked(
         &mut self,
         changes: &[ComponentChange],
         key_packages: &[Vec<u8>],
+        skip_policy: bool,
         now: u64,
     ) -> Result<OutgoingCommit, MlsError> {
-        self.commit_inner(changes, key_packages, &[], false, false, now)
+        self.skip_policy = skip_policy;
+        let r = self.commit_inner(changes, key_packages, &[], false, false, now);
+        self.skip_policy = false;
+        r
     }
 
     /// A commit that only refreshes this client's leaf (and commits pending proposals).
@@ -533,15 +546,21 @@ impl ClientGroup {
                 view.add_proposal(&mut summary, &p.clone().into(), &own)?;
             }
             for kp in &kps {
-                summary
-                    .added
-                    .push(member_of_credential(kp.leaf_node().credential())?);
+                match member_of_credential(kp.leaf_node().credential()) {
+                    Ok(m) => summary.added.push(m),
+                    Err(e) if check_key_packages => return Err(e),
+                    Err(_) => {}
+                }
             }
             for i in &removals {
                 summary.removed.push(view.member_at(*i)?);
             }
         }
         normalize(&mut summary);
+        #[cfg(test)]
+        if self.skip_policy {
+            return self.commit_without_policy(summary, kps, removals, app_proposals);
+        }
         let staged_room = authorize_commit(&self.room, &summary)?;
         let new = staged_room.state().components();
         let touched: BTreeSet<ComponentId> = summary
@@ -591,6 +610,61 @@ impl ClientGroup {
             welcome: welcome.as_ref().map(out_bytes).transpose()?,
             group_info: gi.as_ref().map(out_bytes).transpose()?,
             ratchet_tree,
+            summary,
+        })
+    }
+
+    /// Tests only: the commit with updates that replace components, no policy.
+    #[cfg(test)]
+    fn commit_without_policy(
+        &mut self,
+        summary: CommitSummary,
+        kps: Vec<KeyPackage>,
+        removals: Vec<LeafNodeIndex>,
+        app_proposals: Vec<Proposal>,
+    ) -> Result<OutgoingCommit, MlsError> {
+        let mut new = self.components();
+        let mut touched = BTreeSet::new();
+        for c in &summary.component_changes {
+            touched.insert(c.component);
+            match &c.op {
+                ComponentOp::Update(b) => {
+                    new.insert(c.component, b.clone());
+                }
+                ComponentOp::Remove => {
+                    new.remove(&c.component);
+                }
+            }
+        }
+        let mut stage = self
+            .group
+            .commit_builder()
+            .add_proposals(app_proposals)
+            .propose_adds(kps)
+            .propose_removals(removals)
+            .load_psks(self.provider.storage())
+            .map_err(MlsError::mls)?
+            .create_group_info(true);
+        if !touched.is_empty() {
+            let updates = app_data_updates(stage.app_data_dictionary_updater(), &touched, &new);
+            stage.with_app_data_dictionary_updates(updates);
+        }
+        let bundle = stage
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.key.pair,
+                |_| true,
+            )
+            .map_err(MlsError::mls)?
+            .stage_commit(&self.provider)
+            .map_err(MlsError::mls)?;
+        let (commit, welcome, gi) = bundle.into_messages();
+        Ok(OutgoingCommit {
+            commit: out_bytes(&commit)?,
+            welcome: welcome.as_ref().map(out_bytes).transpose()?,
+            group_info: gi.as_ref().map(out_bytes).transpose()?,
+            ratchet_tree: Vec::new(),
             summary,
         })
     }
@@ -833,6 +907,8 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            #[cfg(test)]
+            skip_policy: false,
         })
     }
 }

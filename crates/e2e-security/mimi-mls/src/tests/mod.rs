@@ -65,12 +65,26 @@ pub(crate) fn user(name: &str) -> UserUri {
 
 /// The initial room state of `preset` for `creator`, plus `safe_aad` requiring `frank_aad`.
 pub(crate) fn initial_room(preset: Preset, room: &RoomUri, creator: &str) -> RoomState {
-    let mut c = RoomCreation::new(preset, room.clone(), user(creator))
-        .initial_state()
-        .unwrap()
-        .components();
-    // ComponentsList { component_ids<V> } = [0x0020]
-    c.insert(ComponentId::SAFE_AAD, vec![0x02, 0x00, 0x20]);
+    room_with(preset, room, creator, true, false)
+}
+
+/// The initial room state, optionally with `safe_aad` and with the hub's policy enforcer.
+pub(crate) fn room_with(
+    preset: Preset,
+    room: &RoomUri,
+    creator: &str,
+    safe_aad: bool,
+    enforcer: bool,
+) -> RoomState {
+    let mut creation = RoomCreation::new(preset, room.clone(), user(creator));
+    if enforcer {
+        creation.policy_enforcer = Some("mimi://a.example/u/hub-enforcer".parse().unwrap());
+    }
+    let mut c = creation.initial_state().unwrap().components();
+    if safe_aad {
+        // ComponentsList { component_ids<V> } = [0x0020]
+        c.insert(ComponentId::SAFE_AAD, vec![0x02, 0x00, 0x20]);
+    }
     RoomState::from_components(c).unwrap()
 }
 
@@ -155,6 +169,10 @@ impl Net {
         let creator_user = self.clients[creator].user().to_string();
         let name = creator_user.rsplit('/').next().unwrap().to_string();
         let room = initial_room(preset, &self.room, &name);
+        self.create_with(creator, room);
+    }
+
+    pub(crate) fn create_with(&mut self, creator: &str, room: RoomState) {
         let (g, created) = ClientGroup::create(
             &self.clients[creator],
             &self.group_uri(),
@@ -224,6 +242,24 @@ impl Net {
             }
         }
         results
+    }
+
+    /// Merges a proposal the hub staged and hands it to every active member.
+    pub(crate) fn deliver_proposal_staged(
+        &mut self,
+        proposal: &[u8],
+        staged: crate::StagedHandshake,
+    ) {
+        let now = self.now;
+        self.hub_mut().merge(staged, None, now).unwrap();
+        for g in self.groups.values_mut() {
+            if g.is_active() {
+                assert!(matches!(
+                    g.process(proposal, now).unwrap(),
+                    Incoming::Proposal(_)
+                ));
+            }
+        }
     }
 
     /// Hub accepts a proposal from `from`; every other active member queues it.

@@ -1,1 +1,352 @@
+//! The hub refuses, each with a specific error and no state change.
 
+use mimi_room::Denied;
+use mimi_room::presets::Preset;
+
+use super::*;
+use crate::{CredentialError, MlsError};
+
+/// Alice (admin) and Bob (ordinary user) in a strictly administered room; Cathy waits outside.
+fn strict_room() -> Net {
+    strict_room_with(true, false)
+}
+
+fn strict_room_with(safe_aad: bool, enforcer: bool) -> Net {
+    let mut net = Net::new();
+    net.add_client("a.example", "alice", "alice1");
+    net.add_client("b.example", "bob", "bob1");
+    net.add_client("c.example", "cathy", "cathy1");
+    let room = room_with(
+        Preset::StrictlyAdministered,
+        &net.room,
+        "alice",
+        safe_aad,
+        enforcer,
+    );
+    net.create_with("alice1", room);
+    let kp = net.kp("bob1");
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[pl_add(&["bob"])], &[kp], &[], net.now)
+        .unwrap();
+    net.deliver_commit("alice1", &out, &["bob1"]);
+    net.assert_consistent();
+    net
+}
+
+/// Asserts the hub refuses `message` with an error matching `check`, and its state is intact.
+fn refused(net: &Net, message: &[u8], check: impl Fn(&MlsError) -> bool) {
+    let before = net.hub().to_record().unwrap();
+    let err = net.hub().process(message, net.now).unwrap_err();
+    assert!(check(&err), "unexpected error: {err:?}");
+    assert_eq!(net.hub().to_record().unwrap(), before, "no state change");
+}
+
+#[test]
+fn add_not_allowed_by_the_actors_role() {
+    let mut net = strict_room();
+    let kp = net.kp("cathy1");
+    let now = net.now;
+    // Bob's own client refuses to build it...
+    let err = net
+        .groups
+        .get_mut("bob1")
+        .unwrap()
+        .commit(&[pl_add(&["cathy"])], &[kp.clone()], &[], now)
+        .unwrap_err();
+    assert!(
+        matches!(err, MlsError::Denied(Denied::MissingCapability { .. })),
+        "{err:?}"
+    );
+    // ... and the hub refuses it when a client builds it anyway.
+    let out = net
+        .groups
+        .get_mut("bob1")
+        .unwrap()
+        .commit_unchecked(&[pl_add(&["cathy"])], &[kp], true, now)
+        .unwrap();
+    refused(&net, &out.commit, |e| {
+        matches!(e, MlsError::Denied(Denied::MissingCapability { .. }))
+    });
+    // So does Alice's client, without changing its state.
+    let alice = net.groups.get_mut("alice1").unwrap();
+    let before = alice.to_record().unwrap();
+    assert!(matches!(
+        alice.process(&out.commit, now),
+        Err(MlsError::Denied(Denied::MissingCapability { .. }))
+    ));
+    assert_eq!(alice.to_record().unwrap(), before);
+}
+
+/// A KeyPackage for `uris` certified by `ca`, for a fresh key.
+fn forged_kp(net: &Net, ca: &str, client: &str, user_uri: &str) -> Vec<u8> {
+    let k = crate::SigningKey::generate().unwrap();
+    let cred = net.providers[ca]
+        .ca
+        .issue_with_uri_sans(
+            &[client.to_string(), user_uri.to_string()],
+            k.public(),
+            Validity::starting(net.now - 60, YEAR),
+        )
+        .unwrap();
+    let id = ClientIdentity::from_parts(
+        client.parse().unwrap(),
+        // The identity's own URIs are not checked here; the credential is what peers see.
+        "mimi://a.example/u/placeholder".parse().unwrap(),
+        k,
+        cred,
+    );
+    id.key_package(net.now, KP_LIFETIME, false).unwrap().message
+}
+
+#[test]
+fn client_credential_issued_by_another_domains_ca() {
+    let mut net = strict_room();
+    // b.example's CA vouches for an a.example client.
+    let kp = forged_kp(
+        &net,
+        "b.example",
+        "mimi://a.example/d/eve/x",
+        "mimi://a.example/u/eve",
+    );
+    let now = net.now;
+    let alice = net.groups.get_mut("alice1").unwrap();
+    let err = alice.commit(&[], &[kp.clone()], &[], now).unwrap_err();
+    assert!(matches!(
+        err,
+        MlsError::Credential(CredentialError::IssuerNotPinned { .. })
+    ));
+    let add_eve = {
+        let update = ParticipantListUpdate {
+            added_participants: vec![UserRolePair::new(
+                "mimi://a.example/u/eve".parse().unwrap(),
+                RoleIndex(2),
+            )],
+            ..Default::default()
+        };
+        ComponentChange::update(PL, update.encode())
+    };
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit_unchecked(&[add_eve], &[kp], false, now)
+        .unwrap();
+    refused(
+        &net,
+        &out.commit,
+        |e| matches!(e, MlsError::Credential(CredentialError::IssuerNotPinned { domain }) if domain == "a.example"),
+    );
+    let bob = net.groups.get_mut("bob1").unwrap();
+    let before = bob.to_record().unwrap();
+    assert!(matches!(
+        bob.process(&out.commit, now),
+        Err(MlsError::Credential(
+            CredentialError::IssuerNotPinned { .. }
+        ))
+    ));
+    assert_eq!(bob.to_record().unwrap(), before);
+}
+
+#[test]
+fn user_uri_on_another_domain_than_the_issuer() {
+    let mut net = strict_room();
+    // a.example's CA certifies a client whose user is on b.example.
+    let kp = forged_kp(
+        &net,
+        "a.example",
+        "mimi://a.example/d/mallory/x",
+        "mimi://b.example/u/bert",
+    );
+    let now = net.now;
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit_unchecked(&[pl_add(&["bert"])], &[kp], false, now)
+        .unwrap();
+    refused(&net, &out.commit, |e| {
+        matches!(
+            e,
+            MlsError::Credential(CredentialError::UserDomainMismatch { .. })
+        )
+    });
+}
+
+#[test]
+fn commit_on_a_stale_epoch() {
+    let mut net = strict_room();
+    let now = net.now;
+    let first = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .self_update(now)
+        .unwrap();
+    let second = net
+        .groups
+        .get_mut("bob1")
+        .unwrap()
+        .self_update(now)
+        .unwrap();
+    net.deliver_commit("alice1", &first, &[]);
+    let epoch = net.hub().epoch();
+    refused(
+        &net,
+        &second.commit,
+        |e| matches!(e, MlsError::WrongEpoch { current, got } if *current == epoch && *got == epoch - 1),
+    );
+    // Bob drops his commit (it already merged Alice's) and the room goes on.
+    net.assert_consistent();
+}
+
+#[test]
+fn commit_that_omits_the_cached_proposals() {
+    let mut net = strict_room();
+    let now = net.now;
+    // Bob asks to leave; the hub caches the SelfRemove, but Alice has not seen it yet.
+    let leave = net.groups.get_mut("bob1").unwrap().propose_leave().unwrap();
+    let staged = net.hub().process(&leave, now).unwrap();
+    assert_eq!(staged.summary().self_removed.len(), 1);
+    net.hub_mut().merge(staged, None, now).unwrap();
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .self_update(now)
+        .unwrap();
+    refused(&net, &out.commit, |e| {
+        matches!(e, MlsError::MissingCachedProposals { missing: 1 })
+    });
+    // Once Alice has the proposal, her commit includes it and is accepted.
+    net.groups
+        .get_mut("alice1")
+        .unwrap()
+        .discard_pending_commit()
+        .unwrap();
+    net.groups
+        .get_mut("alice1")
+        .unwrap()
+        .process(&leave, now)
+        .unwrap();
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .self_update(now)
+        .unwrap();
+    let results = net.deliver_commit("alice1", &out, &[]);
+    assert!(matches!(
+        results["bob1"],
+        Incoming::Commit {
+            removed_me: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn removed_users_application_message() {
+    let mut net = strict_room();
+    let now = net.now;
+    let msg = net
+        .groups
+        .get_mut("bob1")
+        .unwrap()
+        .protect(b"still here?", &Default::default())
+        .unwrap();
+    // Alice removes Bob (participant list and his client).
+    let kick = net.pl_remove(&["bob"]);
+    let bob1 = net.clients["bob1"].client().clone();
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[kick], &[], &[bob1], now)
+        .unwrap();
+    net.deliver_commit("alice1", &out, &[]);
+    let before = net.hub().to_record().unwrap();
+    let err = net.hub().check_application(&msg, &user("bob")).unwrap_err();
+    assert!(
+        matches!(err, MlsError::Denied(Denied::NotParticipant { .. })),
+        "{err:?}"
+    );
+    assert_eq!(net.hub().to_record().unwrap(), before);
+    // A message claiming an epoch the hub has not reached is refused too.
+    let mut fresh = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .protect(b"hi", &Default::default())
+        .unwrap();
+    net.hub().check_application(&fresh, &user("alice")).unwrap();
+    assert!(matches!(
+        net.hub().check_application(&msg, &user("alice")),
+        Err(MlsError::EpochTooOld { .. })
+    ));
+    fresh.truncate(5);
+    assert!(matches!(
+        net.hub().check_application(&fresh, &user("alice")),
+        Err(MlsError::Malformed(_))
+    ));
+}
+
+#[test]
+fn hub_originated_remove_of_a_clients() {
+    // openmls 0.9.2 builds external proposals with an empty authenticated_data, which a room
+    // requiring SafeAAD refuses; this room has none.
+    let mut net = strict_room_with(false, true);
+    let now = net.now;
+    let bob1 = net.clients["bob1"].client().clone();
+    let props = net
+        .hub()
+        .propose_remove(&net.hub_id, std::slice::from_ref(&bob1))
+        .unwrap();
+    assert_eq!(props.len(), 1);
+    // The hub's own proposal is validated like any other (its credential, the policy).
+    let staged = net.hub().process(&props[0], now).unwrap();
+    assert_eq!(
+        staged.summary().actor,
+        crate::Actor::Server(domain("a.example"))
+    );
+    assert_eq!(staged.summary().removed.len(), 1);
+    net.deliver_proposal_staged(&props[0], staged);
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .self_update(now)
+        .unwrap();
+    let results = net.deliver_commit("alice1", &out, &[]);
+    assert!(matches!(
+        results["bob1"],
+        Incoming::Commit {
+            removed_me: true,
+            ..
+        }
+    ));
+    net.assert_consistent();
+    // Without a policy-enforcer participant the hub has no role, and its proposal is refused.
+    let net = strict_room_with(false, false);
+    let props = net.hub().propose_remove(&net.hub_id, &[bob1]).unwrap();
+    refused(&net, &props[0], |e| matches!(e, MlsError::Denied(_)));
+}
+
+#[test]
+fn handshakes_must_be_public_and_well_formed() {
+    let mut net = strict_room();
+    let now = net.now;
+    let app = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .protect(b"x", &Default::default())
+        .unwrap();
+    refused(&net, &app, |e| matches!(e, MlsError::Unexpected(_)));
+    refused(&net, &[0, 1, 0, 1], |e| matches!(e, MlsError::Malformed(_)));
+    let kp = net.kp("cathy1");
+    refused(&net, &kp, |e| matches!(e, MlsError::Unexpected(_)));
+    let _ = now;
+}
