@@ -54,7 +54,7 @@ fn add_not_allowed_by_the_actors_role() {
         .groups
         .get_mut("bob1")
         .unwrap()
-        .commit(&[pl_add(&["cathy"])], &[kp.clone()], &[], now)
+        .commit(&[pl_add(&["cathy"])], std::slice::from_ref(&kp), &[], now)
         .unwrap_err();
     assert!(
         matches!(err, MlsError::Denied(Denied::MissingCapability { .. })),
@@ -113,7 +113,9 @@ fn client_credential_issued_by_another_domains_ca() {
     );
     let now = net.now;
     let alice = net.groups.get_mut("alice1").unwrap();
-    let err = alice.commit(&[], &[kp.clone()], &[], now).unwrap_err();
+    let err = alice
+        .commit(&[], std::slice::from_ref(&kp), &[], now)
+        .unwrap_err();
     assert!(matches!(
         err,
         MlsError::Credential(CredentialError::IssuerNotPinned { .. })
