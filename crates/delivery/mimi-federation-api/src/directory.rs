@@ -8,6 +8,9 @@
 //! (no `/`) and `"proxyDownload"` without its `:`. We read both as meant. Unknown members are
 //! kept; a known member that is not an `https://` URL with exactly one placeholder is refused.
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::DIRECTORY as ENDPOINT;
+
 use std::collections::BTreeMap;
 use std::fmt::{self, Display};
 

@@ -7,6 +7,9 @@
 //! `groupInfoPublicKey`. Metadata: [`crate::http::GROUP_INFO`]. Readings D9, D10, D11, D18 in
 //! [`crate::defects`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::GROUP_INFO as ENDPOINT;
+
 use mimi_types::codepoints::Ciphersuite;
 
 use crate::codec::{Decode, Encode, Reader, Writer, closed_enum, tls_codec_bridge};

@@ -69,6 +69,19 @@ pub enum Body {
     Raw,
 }
 
+impl Body {
+    /// The `Content-Type` to send with this body (reading D24: TLS-PL bodies have none defined;
+    /// receivers should not refuse on it).
+    pub const fn media_type(self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Tls(_) => Some(mimi_types::codepoints::media_type::MIMI_TLS_BODY),
+            Self::Json => Some("application/json"),
+            Self::Raw => Some("application/octet-stream"),
+        }
+    }
+}
+
 /// One endpoint's metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

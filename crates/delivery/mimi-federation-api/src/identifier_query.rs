@@ -6,6 +6,9 @@
 //! with HTTP 200. Declared safe and idempotent. Metadata: [`crate::http::IDENTIFIER_QUERY`].
 //! Readings D13, D17 in [`crate::defects`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::IDENTIFIER_QUERY as ENDPOINT;
+
 use crate::codec::{Decode, Encode, Reader, Writer, closed_enum, tls_codec_bridge};
 use crate::common::{AppDataDictionary, IdentifierUri};
 use crate::error::{DecodeError, EncodeError};

@@ -6,6 +6,9 @@
 //! HTTP 200. Claims one KeyPackage per client of the target user. Metadata:
 //! [`crate::http::KEY_MATERIAL`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::KEY_MATERIAL as ENDPOINT;
+
 use mimi_types::codepoints::Ciphersuite;
 
 use crate::codec::{Decode, Encode, Reader, Writer, closed_enum, tls_codec_bridge};

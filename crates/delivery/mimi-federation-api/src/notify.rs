@@ -5,6 +5,9 @@
 //! no body, HTTP 201. A follower MUST answer 201 to a byte-identical repeat and SHOULD process it
 //! once. Metadata: [`crate::http::NOTIFY`]. Reading D8 in [`crate::defects`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::NOTIFY as ENDPOINT;
+
 use mimi_types::codepoints::WireFormat;
 
 use crate::codec::{Decode, Encode, Reader, Writer, tls_codec_bridge};

@@ -7,6 +7,9 @@
 //! domain of one of its peers (no open proxy): [`DownloadUrl::host`] gives the host to check.
 //! Metadata: [`crate::http::PROXY_DOWNLOAD`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::PROXY_DOWNLOAD as ENDPOINT;
+
 use std::fmt;
 
 use crate::error::PathError;

@@ -6,6 +6,9 @@
 //! may report. Metadata: [`crate::http::REPORT_ABUSE`]. Readings D15, D17 in
 //! [`crate::defects`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::REPORT_ABUSE as ENDPOINT;
+
 use crate::codec::{Decode, Encode, Reader, Writer, tls_codec_bridge};
 use crate::common::{AppDataDictionary, IdentifierUri};
 use crate::error::{DecodeError, EncodeError};

@@ -8,6 +8,9 @@
 //! names the parameter `{targetDomain}`, the directory `{targetUser}` (reading D21). Metadata:
 //! [`crate::http::REQUEST_CONSENT`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::REQUEST_CONSENT as ENDPOINT;
+
 use crate::consent::consent_body;
 
 consent_body!(

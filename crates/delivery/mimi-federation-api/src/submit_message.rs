@@ -6,6 +6,9 @@
 //! path `/submit/…`; the directory key is `submitMessage`. Metadata:
 //! [`crate::http::SUBMIT_MESSAGE`]. Readings D6, D7 in [`crate::defects`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::SUBMIT_MESSAGE as ENDPOINT;
+
 use mimi_types::codepoints::WireFormat;
 
 use crate::codec::{Decode, Encode, Reader, Writer, closed_enum, tls_codec_bridge};

@@ -6,6 +6,9 @@
 //! the hub to fan the handshake out. Metadata: [`crate::http::UPDATE`]. Readings D1, D2, D3, D19
 //! in [`crate::defects`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::UPDATE as ENDPOINT;
+
 use crate::codec::{Decode, Encode, Reader, Writer, closed_enum, tls_codec_bridge};
 use crate::common::Protocol;
 use crate::defects::UPDATE_REQUEST_HAS_PROTOCOL;

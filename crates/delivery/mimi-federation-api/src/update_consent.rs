@@ -8,6 +8,9 @@
 //! `{requesterDomain}`, the directory `{requesterUser}` (reading D21). Metadata:
 //! [`crate::http::UPDATE_CONSENT`].
 
+/// This endpoint's HTTP metadata (method, path, roles, statuses).
+pub use crate::http::UPDATE_CONSENT as ENDPOINT;
+
 use crate::consent::consent_body;
 
 consent_body!(
