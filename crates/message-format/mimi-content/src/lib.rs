@@ -10,6 +10,9 @@
 //!   via [`seal_attachment`] / [`open_attachment`] (AES-128-GCM, SHA-256).
 //! * [`may_replace`] / [`check_replacement`]: who may edit or delete; [`reply_chain`] detects
 //!   reply loops.
+//! * [`ReceivedMessage::accept`]: decode, ID from the exact bytes, claimed sender and room
+//!   checked against the authenticated ones, duplicates discarded;
+//!   [`NestedPart::select_parts`] says which parts to show.
 //! * [`status`]: message status reports (draft-mahy-mimi-message-status-01).
 //!
 //! No MLS, no rooms, no I/O, no clock; randomness only through a caller's RNG.
@@ -58,6 +61,8 @@ mod derived;
 mod error;
 mod message_id;
 mod model;
+mod receive;
+mod render;
 mod replace;
 pub mod status;
 mod text;
@@ -75,6 +80,7 @@ pub use model::{
     AttachmentKey, Expiration, Extensions, ExternalPart, MimiContent, MultiPart, NestedPart,
     PartBody, PartSemantics, Salt, SinglePart,
 };
+pub use receive::{ReceiveError, ReceivedMessage};
 pub use replace::{
     Original, ReplaceAuthority, ReplaceError, ReplyChainError, check_replacement, may_replace,
     reply_chain,

@@ -477,3 +477,49 @@ fn status_report_build_and_errors() {
         Err(DecodeError::Cbor(_))
     ));
 }
+
+#[test]
+fn receiving_checks_claimed_uris_and_duplicates() {
+    use mimi_content::{ReceiveError, ReceivedMessage};
+    let mut rng = TestRng(21);
+    let (_, bytes, id) = send(ContentBuilder::new(NestedPart::text("hi")), ALICE, &mut rng);
+    let ok = ReceivedMessage::accept(bytes.clone(), ALICE, ROOM, |_| false).unwrap();
+    assert_eq!(ok.id, id);
+    assert_eq!(
+        ReceivedMessage::accept(bytes.clone(), BOB, ROOM, |_| false),
+        Err(ReceiveError::SenderUriMismatch {
+            claimed: ALICE.into(),
+            authenticated: BOB.into()
+        })
+    );
+    assert_eq!(
+        ReceivedMessage::accept(bytes.clone(), ALICE, "mimi://hub.example/r/other", |_| {
+            false
+        }),
+        Err(ReceiveError::RoomUriMismatch {
+            claimed: ROOM.into(),
+            actual: "mimi://hub.example/r/other".into()
+        })
+    );
+    assert_eq!(
+        ReceivedMessage::accept(bytes.clone(), ALICE, ROOM, |known| *known == id),
+        Err(ReceiveError::Duplicate(id))
+    );
+    let mut bad = bytes;
+    bad.push(0);
+    assert!(matches!(
+        ReceivedMessage::accept(bad, ALICE, ROOM, |_| false),
+        Err(ReceiveError::Decode(DecodeError::Cbor(_)))
+    ));
+    // Without URI extensions, the authenticated values are used for the ID.
+    let content = ContentBuilder::new(NestedPart::text("x"))
+        .build(&mut rng)
+        .unwrap();
+    let bytes = content.encode().unwrap();
+    let received = ReceivedMessage::accept(bytes.clone(), BOB, ROOM, |_| false).unwrap();
+    assert_eq!(received.content, content);
+    assert_eq!(
+        received.id,
+        message_id(BOB.as_bytes(), ROOM.as_bytes(), &bytes).unwrap()
+    );
+}

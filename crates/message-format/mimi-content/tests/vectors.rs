@@ -259,3 +259,53 @@ fn multipart3_cid_references_point_at_leaves() {
     content.nested_part.walk(&mut |_, _, _| count += 1);
     assert_eq!(count, 11);
 }
+
+#[test]
+fn multipart_selection_follows_preference_and_cid_references() {
+    let (content, _) = vector_content("multipart-3");
+    let content_type = |p: &NestedPart| match &p.body {
+        mimi_content::PartBody::Single(s) => s.content_type.clone(),
+        _ => String::new(),
+    };
+    // Everything understood: the first alternative, English HTML; the GIF it references
+    // (part 5) is consumed inline.
+    assert_eq!(content.nested_part.select_parts(|_| true), vec![3]);
+    // No GIF support: the first alternative's HTML would reference a GIF, so the PNG one.
+    let no_gif = content
+        .nested_part
+        .select_parts(|p| !content_type(p).starts_with("image/gif"));
+    assert_eq!(no_gif, vec![8]);
+    // French preferred: language is up to the receiver's callback.
+    let french = content.nested_part.select_parts(|p| p.language != "en");
+    assert_eq!(french, vec![4]);
+    // Nothing understood.
+    assert!(content.nested_part.select_parts(|_| false).is_empty());
+    // multipart-1: chooseOne of Markdown and a proprietary type.
+    let (content, _) = vector_content("multipart-1");
+    assert_eq!(content.nested_part.select_parts(|_| true), vec![1]);
+    assert_eq!(
+        content
+            .nested_part
+            .select_parts(|p| content_type(p).starts_with("application/")),
+        vec![2]
+    );
+    // multipart-2: processAll of three reactions.
+    let (content, _) = vector_content("multipart-2");
+    assert_eq!(content.nested_part.select_parts(|_| true), vec![1, 2, 3]);
+}
+
+#[test]
+fn received_examples_are_accepted_with_their_ids() {
+    for (name, f) in content_vectors() {
+        let bytes = hex_field(&f, "cbor_hex");
+        let received = mimi_content::ReceivedMessage::accept(
+            bytes.clone(),
+            &f["sender_uri"],
+            &f["room_uri"],
+            |_| false,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(received.id.to_string(), f["message_id"], "{name}");
+        assert_eq!(received.bytes, bytes);
+    }
+}
