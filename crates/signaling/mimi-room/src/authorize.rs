@@ -479,7 +479,6 @@ fn group_component_changes<'a>(
         };
         by_component.entry(change.component).or_default().push(op);
     }
-    let present = state.components();
     for (component, ops) in &by_component {
         let removes = ops.iter().filter(|o| matches!(o, Op::Remove)).count();
         if removes > 0 && ops.len() > 1 {
@@ -489,7 +488,7 @@ fn group_component_changes<'a>(
             if REQUIRED_COMPONENTS.contains(component) {
                 return Err(Denied::RequiredComponentRemoved(*component));
             }
-            if !present.contains_key(component) {
+            if !state.has_component(*component) {
                 return Err(Denied::RemoveOfAbsentComponent(*component));
             }
         }

@@ -230,6 +230,27 @@ impl RoomState {
         out
     }
 
+    /// Whether the room has component `id` (without encoding anything).
+    pub fn has_component(&self, id: ComponentId) -> bool {
+        match id {
+            ComponentId::PARTICIPANT_LIST | ComponentId::ROLES_LIST => true,
+            ComponentId::ROOM_METADATA => self.metadata.is_some(),
+            ComponentId::PREAUTH_LIST => self.preauth.is_some(),
+            ComponentId::BASE_ROOM_POLICY => self.base_policy.is_some(),
+            ComponentId::STATUS_NOTIFICATION_POLICY => self.status_notification_policy.is_some(),
+            ComponentId::JOIN_LINK_POLICY => self.join_link_policy.is_some(),
+            ComponentId::JOIN_LINKS => self.join_links.is_some(),
+            ComponentId::LINK_PREVIEW_POLICY => self.link_preview_policy.is_some(),
+            ComponentId::ASSET_POLICY => self.asset_policy.is_some(),
+            ComponentId::LOGGING_POLICY => self.logging_policy.is_some(),
+            ComponentId::CHAT_HISTORY_POLICY => self.history_policy.is_some(),
+            ComponentId::BOT_POLICY => self.bot_policy.is_some(),
+            ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration.is_some(),
+            ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy.is_some(),
+            other => self.plumbing.contains_key(&other),
+        }
+    }
+
     /// The participant list.
     pub fn participants(&self) -> &ParticipantList {
         &self.participants

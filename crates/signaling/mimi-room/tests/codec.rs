@@ -723,6 +723,249 @@ proptest! {
     fn status_round_trips(v in arb_status()) { check(&v)?; }
 }
 
+fn arb_media() -> impl Strategy<Value = MediaType> {
+    (
+        "[a-z]{1,6}/[a-z0-9.+-]{1,8}",
+        proptest::collection::vec(("[a-z]{1,5}", "[ -~]{0,6}"), 0..2),
+    )
+        .prop_map(|(t, params)| MediaType {
+            media_type: t,
+            parameters: params
+                .into_iter()
+                .map(|(n, v)| Parameter {
+                    parameter_name: n,
+                    parameter_value: v,
+                })
+                .collect(),
+        })
+}
+
+fn arb_domain() -> impl Strategy<Value = DomainName> {
+    "[a-z]{1,8}\\.example".prop_map(|d| DomainName {
+        domain: mimi_types::Domain::parse(&d).unwrap(),
+    })
+}
+
+fn arb_asset() -> impl Strategy<Value = AssetPolicy> {
+    (
+        0u8..3,
+        proptest::collection::vec(
+            (arb_domain(), proptest::collection::vec(arb_domain(), 0..3)),
+            0..3,
+        ),
+        any::<[u64; 4]>(),
+        proptest::collection::vec(arb_media(), 0..3),
+        proptest::option::of(proptest::collection::vec(arb_media(), 0..3)),
+    )
+        .prop_map(|(loc, domains, max, forbidden, permitted)| AssetPolicy {
+            asset_upload_location: [
+                AssetUploadLocation::Unspecified,
+                AssetUploadLocation::LocalProvider,
+                AssetUploadLocation::Hub,
+            ][usize::from(loc)],
+            upload_domains: domains
+                .into_iter()
+                .map(|(provider, dests)| ProviderAssetUploadDomains {
+                    provider,
+                    asset_upload_destinations: dests,
+                })
+                .collect(),
+            download_privacy: DownloadPrivacy {
+                allowed_download_types: vec![DownloadPrivacyType::Ohttp],
+                forbidden_download_types: vec![DownloadPrivacyType::Direct],
+                default_download_type: DownloadPrivacyType::HubProxy,
+            },
+            max_image: max[0],
+            max_audio: max[1],
+            max_video: max[2],
+            max_attachment: max[3],
+            forbidden_media_types: forbidden,
+            permitted_media_types: permitted,
+        })
+}
+
+fn arb_logging() -> impl Strategy<Value = LoggingPolicy> {
+    (
+        0u8..3,
+        proptest::collection::vec(arb_uri(), 0..3),
+        arb_uri(),
+        arb_uri(),
+    )
+        .prop_map(|(k, clients, m, h)| {
+            let t = LoggingTargets {
+                logging_clients: clients,
+                machine_readable_policy: m,
+                human_readable_policy: h,
+            };
+            match k {
+                0 => LoggingPolicy::Optional(t),
+                1 => LoggingPolicy::Required(t),
+                _ => LoggingPolicy::Forbidden,
+            }
+        })
+}
+
+fn arb_history() -> impl Strategy<Value = HistoryPolicy> {
+    (
+        0u8..3,
+        proptest::collection::vec(2u32..9, 0..3),
+        any::<bool>(),
+        any::<u32>(),
+    )
+        .prop_map(|(k, roles, auto, period)| {
+            let h = HistorySharing {
+                roles_that_can_share: roles.into_iter().map(RoleIndex).collect(),
+                automatically_share: auto,
+                max_time_period: period,
+            };
+            match k {
+                0 => HistoryPolicy::Optional(h),
+                1 => HistoryPolicy::Required(h),
+                _ => HistoryPolicy::Forbidden,
+            }
+        })
+}
+
+fn arb_bots() -> impl Strategy<Value = BotPolicy> {
+    proptest::collection::vec(
+        (
+            arb_text(),
+            arb_text(),
+            arb_uri(),
+            any::<[bool; 3]>(),
+            any::<u32>(),
+        ),
+        0..3,
+    )
+    .prop_map(|bots| BotPolicy {
+        allowed_bots: bots
+            .into_iter()
+            .map(|(name, description, homepage, b, role)| Bot {
+                name,
+                description,
+                homepage,
+                local_client_bot: b[0],
+                bot_role_index: RoleIndex(role),
+                can_target_message_in_group: b[1],
+                per_user_content: b[2],
+            })
+            .collect(),
+    })
+}
+
+fn arb_join_link_policy() -> impl Strategy<Value = JoinLinkPolicy> {
+    (any::<bool>(), arb_uri(), any::<bool>(), any::<u32>()).prop_map(|(o, l, m, e)| {
+        JoinLinkPolicy {
+            on_request: o,
+            join_link: l,
+            multiuser: m,
+            expiration: e,
+        }
+    })
+}
+
+fn arb_join_links() -> impl Strategy<Value = JoinLinks> {
+    proptest::collection::btree_set(proptest::collection::vec(any::<u8>(), 1..8), 0..4).prop_map(
+        |links| JoinLinks {
+            links: links
+                .into_iter()
+                .map(|join_link| JoinLink { join_link })
+                .collect(),
+        },
+    )
+}
+
+fn arb_ext_caps() -> impl Strategy<Value = ExtendedCapabilities> {
+    (
+        proptest::collection::vec(proptest::collection::vec(any::<u16>(), 0..3), 8),
+        proptest::collection::vec(arb_media(), 0..2),
+        proptest::collection::vec(any::<u8>(), 0..3),
+    )
+        .prop_map(|(v, media_types, content_types)| ExtendedCapabilities {
+            versions: v[0].clone(),
+            cipher_suites: v[1].clone(),
+            extensions: v[2].clone(),
+            proposals: v[3].clone(),
+            credentials: v[4].clone(),
+            wire_formats: v[5].clone(),
+            component_ids: v[6].clone(),
+            safe_aad_types: v[7].clone(),
+            media_types,
+            content_types,
+        })
+}
+
+fn arb_operational() -> impl Strategy<Value = OperationalParameters> {
+    (
+        arb_ext_caps(),
+        arb_ext_caps(),
+        proptest::collection::vec(any::<u16>(), 0..3),
+        any::<[bool; 2]>(),
+        (0u8..3, 0u64..1000, 0u64..1000),
+        any::<[u64; 12]>(),
+        (any::<u8>(), any::<u16>(), any::<[u32; 3]>()),
+    )
+        .prop_map(|(m, f, hs, b, (k, x, y), t, (eps, pad, n))| {
+            let mdm = |i: usize| MinDefaultMaxTime {
+                minimum_time: t[i],
+                default_time: t[i + 1],
+                maximum_time: t[i + 2],
+            };
+            OperationalParameters {
+                mandatory_capabilities: m,
+                default_capabilities: ExtendedCapabilities::default(),
+                forbidden_capabilities: f,
+                handshake_formats: hs,
+                external_proposal_allowed: b[0],
+                external_commit_allowed: b[1],
+                pending_proposal_policy: match k {
+                    0 => PendingProposalPolicy::Unspecified,
+                    1 => PendingProposalPolicy::ImmediateCommit,
+                    _ => PendingProposalPolicy::RandomDelay {
+                        minimum_delay_ms: x.min(y),
+                        maximum_delay_ms: x.max(y),
+                    },
+                },
+                leaf_node_update_time: mdm(0),
+                app_message_policy: AppMessagePolicy {
+                    epoch_tolerance: eps,
+                    pad_to_size: pad,
+                    max_generations_skipahead: n[0],
+                },
+                max_kp_lifetime: t[3],
+                max_credential_lifetime: t[4],
+                resumption_psk_lifetime: t[5],
+                sender_nonce_keypair_lifetime: mdm(6),
+                max_keypairs: n[1],
+                buffer_incoming_message_time: mdm(9),
+                max_buffered_messages: n[2],
+            }
+        })
+}
+
+proptest! {
+    #[test]
+    fn asset_policy_round_trips(v in arb_asset()) { check(&v)?; }
+
+    #[test]
+    fn logging_policy_round_trips(v in arb_logging()) { check(&v)?; }
+
+    #[test]
+    fn history_policy_round_trips(v in arb_history()) { check(&v)?; }
+
+    #[test]
+    fn bot_policy_round_trips(v in arb_bots()) { check(&v)?; }
+
+    #[test]
+    fn join_link_policy_round_trips(v in arb_join_link_policy()) { check(&v)?; }
+
+    #[test]
+    fn join_links_round_trip(v in arb_join_links()) { check(&v)?; }
+
+    #[test]
+    fn operational_policy_round_trips(v in arb_operational()) { check(&v)?; }
+}
+
 #[test]
 fn fixed_samples_round_trip() {
     check(&join_link_policy()).unwrap();
