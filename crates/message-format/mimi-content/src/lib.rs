@@ -59,6 +59,7 @@ mod codec;
 pub mod codepoints;
 mod derived;
 mod error;
+mod kind;
 mod message_id;
 mod model;
 mod receive;
@@ -73,6 +74,7 @@ pub use builder::ContentBuilder;
 pub use codepoints::{AeadAlgorithm, Disposition, HashAlgorithm};
 pub use derived::{MessageDerivedValues, Timestamp};
 pub use error::{DecodeError, ShapeError, ValidationError};
+pub use kind::MessageKind;
 pub use message_id::{
     MessageId, MessageIdError, message_id, message_id_draft07, message_id_for, salt_of,
 };
@@ -85,7 +87,7 @@ pub use replace::{
     Original, ReplaceAuthority, ReplaceError, ReplyChainError, check_replacement, may_replace,
     reply_chain,
 };
-pub use text::{cid_references, emoji_count, gfm_mimi_escape_html, markdown_mention};
+pub use text::{cid_references, emoji_count, gfm_mimi_escape_html, html_mention, markdown_mention};
 pub use validate::{
     EXPIRY_WINDOW_SECS, MAX_EXTENSION_DEPTH, MAX_PART_DEPTH, MAX_PARTS, MAX_TEXT_KEY_LEN,
     MAX_TOPIC_ID_LEN,

@@ -38,6 +38,17 @@ pub fn markdown_mention(display_name: &str, uri: &str) -> String {
     out
 }
 
+/// An HTML mention: `<a href="uri">@display</a>`, with the name and URI escaped.
+pub fn html_mention(display_name: &str, uri: &str) -> String {
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    }
+    format!("<a href=\"{}\">@{}</a>", escape(uri), escape(display_name))
+}
+
 /// The `partIndex` values referenced as `cid:<n>@local.invalid` in a container part.
 pub fn cid_references(content: &[u8]) -> Vec<usize> {
     const PREFIX: &[u8] = b"cid:";
@@ -128,6 +139,14 @@ mod tests {
         assert_eq!(
             markdown_mention("Al]ice", "mimi://a.example/u/alice"),
             "[@Al\\]ice](mimi://a.example/u/alice)"
+        );
+    }
+
+    #[test]
+    fn html_mention_escapes() {
+        assert_eq!(
+            html_mention("A<b>\"", "mimi://a.example/u/a"),
+            "<a href=\"mimi://a.example/u/a\">@A&lt;b&gt;&quot;</a>"
         );
     }
 

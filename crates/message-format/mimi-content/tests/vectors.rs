@@ -309,3 +309,22 @@ fn received_examples_are_accepted_with_their_ids() {
         assert_eq!(received.bytes, bytes);
     }
 }
+
+#[test]
+fn example_kinds() {
+    use mimi_content::MessageKind::*;
+    for (name, kind) in [
+        ("original", Message),
+        ("reply", Reply),
+        ("reaction", Reaction),
+        ("edit", Edit),
+        ("delete", Delete),
+        ("unlike", Unlike),
+        ("mention", Reply),
+        ("expiring", Message),
+        ("attachment", Message),
+        ("multipart-2", Message),
+    ] {
+        assert_eq!(vector_content(name).0.kind(), kind, "{name}");
+    }
+}
