@@ -114,3 +114,29 @@ fn directory_parser_never_panics() {
         let _ = Directory::from_json(&input);
     }
 }
+
+#[test]
+fn mls_walker_never_panics_on_mutated_real_objects() {
+    use mimi_federation_api::decode_exact;
+    use mimi_federation_api::mls::{Credential, MlsMessage, RatchetTree};
+    let objects = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../testing/vectors/federation/openmls/openmls-0.9.2-objects.txt"
+    ));
+    let mut rng = Rng(0x006f_7065_6e6d_6c73);
+    for line in objects
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (_, hex) = line.split_once(' ').unwrap();
+        let bytes = hex::decode(hex).unwrap();
+        for _ in 0..500 {
+            let input = mutate(&mut rng, &bytes);
+            if let Ok(m) = MlsMessage::from_bytes(input.clone()) {
+                assert_eq!(m.as_bytes(), input.as_slice());
+            }
+            let _ = Credential::from_bytes(input.clone());
+            let _ = decode_exact::<RatchetTree>(&input);
+        }
+    }
+}
