@@ -183,6 +183,31 @@ impl RoomState {
                 ),
             ));
         }
+        if let Some(HistoryPolicy::Optional(h) | HistoryPolicy::Required(h)) = &self.history_policy
+            && let Some(r) = h
+                .roles_that_can_share
+                .iter()
+                .find(|r| self.roles.role(**r).is_none_or(|role| role.is_clientless()))
+        {
+            return Err(DecodeError::invalid(
+                "room state",
+                format!("history_policy lets {r} share, which is undefined or clientless"),
+            ));
+        }
+        if let Some(bots) = &self.bot_policy
+            && let Some(bot) = bots
+                .allowed_bots
+                .iter()
+                .find(|b| self.roles.role(b.bot_role_index).is_none())
+        {
+            return Err(DecodeError::invalid(
+                "room state",
+                format!(
+                    "bot {:?} has {}, which roles_list does not define",
+                    bot.name, bot.bot_role_index
+                ),
+            ));
+        }
         if let (Some(policy), Some(links)) = (&self.join_link_policy, &self.join_links)
             && policy.on_request
             && links.links.len() > 1

@@ -422,6 +422,29 @@ fn room_state_refuses_unknown_missing_and_inconsistent_components() {
         RoomState::from_components(c),
         Err(DecodeError::Invalid { .. })
     ));
+    // History sharing by the clientless policy enforcer (role 5), or by an undefined role.
+    for role in [5, 42] {
+        let mut c = base();
+        let hist = HistoryPolicy::Optional(HistorySharing {
+            roles_that_can_share: vec![RoleIndex(role)],
+            automatically_share: false,
+            max_time_period: 1,
+        });
+        c.push((ComponentId::CHAT_HISTORY_POLICY, hist.encode()));
+        assert!(matches!(
+            RoomState::from_components(c),
+            Err(DecodeError::Invalid { .. })
+        ));
+    }
+    // A bot with an undefined role.
+    let mut c = base();
+    let mut bots = bot_policy();
+    bots.allowed_bots[0].bot_role_index = RoleIndex(42);
+    c.push((ComponentId::BOT_POLICY, bots.encode()));
+    assert!(matches!(
+        RoomState::from_components(c),
+        Err(DecodeError::Invalid { .. })
+    ));
     // Preauth naming an undefined role.
     let mut c = base();
     let mut pre = preauth();
