@@ -298,6 +298,27 @@ impl Welcome {
     }
 }
 
+impl Welcome {
+    /// This Welcome as an `mls_welcome` MLSMessage (what a `FanoutMessage` carries).
+    pub fn to_mls_message(&self) -> Result<MlsMessage, DecodeError> {
+        MlsMessage::wrap(WireFormat::WELCOME, &self.bytes)
+    }
+}
+
+impl GroupInfo {
+    /// This GroupInfo as an `mls_group_info` MLSMessage.
+    pub fn to_mls_message(&self) -> Result<MlsMessage, DecodeError> {
+        MlsMessage::wrap(WireFormat::GROUP_INFO, &self.0)
+    }
+}
+
+impl KeyPackage {
+    /// This KeyPackage as an `mls_key_package` MLSMessage.
+    pub fn to_mls_message(&self) -> Result<MlsMessage, DecodeError> {
+        MlsMessage::wrap(WireFormat::KEY_PACKAGE, &self.0)
+    }
+}
+
 impl fmt::Debug for Welcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -385,6 +406,45 @@ impl MlsMessage {
             Some(content) => format!("{wire}/{content}"),
             None => wire,
         }
+    }
+
+    /// The bare struct after `version` and `wire_format`, if the wire format is `expected`.
+    fn body(&self, expected: WireFormat, name: &'static str) -> Result<&[u8], DecodeError> {
+        if self.wire_format == expected {
+            Ok(self.bytes.get(4..).unwrap_or_default())
+        } else {
+            Err(DecodeError::WrongMlsMessage {
+                what: "MLSMessage",
+                expected: name,
+                found: self.kind(),
+            })
+        }
+    }
+
+    /// The bare `Welcome` of an `mls_welcome` message (what `HandshakeBundle.welcome` carries).
+    pub fn to_welcome(&self) -> Result<Welcome, DecodeError> {
+        Welcome::from_bytes(self.body(WireFormat::WELCOME, "a Welcome")?)
+    }
+
+    /// The bare `GroupInfo` of an `mls_group_info` message (what `GroupInfoOption.full` and
+    /// `GroupInfoRatchetTreeTBE` carry).
+    pub fn to_group_info(&self) -> Result<GroupInfo, DecodeError> {
+        GroupInfo::from_bytes(self.body(WireFormat::GROUP_INFO, "a GroupInfo")?)
+    }
+
+    /// The bare `KeyPackage` of an `mls_key_package` message (what `ClientKeyMaterial` and
+    /// `ConsentEntry` carry).
+    pub fn to_key_package(&self) -> Result<KeyPackage, DecodeError> {
+        KeyPackage::from_bytes(self.body(WireFormat::KEY_PACKAGE, "a KeyPackage")?)
+    }
+
+    /// Wraps a bare struct in an MLSMessage of `wire_format`.
+    fn wrap(wire_format: WireFormat, bare: &[u8]) -> Result<Self, DecodeError> {
+        let mut bytes = Vec::with_capacity(bare.len() + 4);
+        bytes.extend_from_slice(&1u16.to_be_bytes());
+        bytes.extend_from_slice(&wire_format.value().to_be_bytes());
+        bytes.extend_from_slice(bare);
+        Self::from_bytes(bytes)
     }
 
     /// Whether this is a PublicMessage carrying one of `contents`.

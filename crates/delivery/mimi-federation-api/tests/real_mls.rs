@@ -79,6 +79,23 @@ fn every_real_object_has_the_expected_shape() {
 }
 
 #[test]
+fn bare_structs_and_mls_messages_convert_both_ways() {
+    let o = objects();
+    let welcome = message(&o, "add_welcome_message");
+    let bare = welcome.to_welcome().unwrap();
+    assert_eq!(bare.as_bytes(), inner(&o, "add_welcome_message").as_slice());
+    assert_eq!(bare.to_mls_message().unwrap(), welcome);
+    let gi = message(&o, "add_group_info_message");
+    assert_eq!(gi.to_group_info().unwrap().to_mls_message().unwrap(), gi);
+    let kp = message(&o, "key_package_message");
+    assert_eq!(kp.to_key_package().unwrap().to_mls_message().unwrap(), kp);
+    assert!(matches!(
+        kp.to_welcome(),
+        Err(mimi_federation_api::DecodeError::WrongMlsMessage { .. })
+    ));
+}
+
+#[test]
 fn real_objects_ride_in_federation_bodies() {
     let o = objects();
     let tree =
