@@ -607,3 +607,76 @@ fn welcome_exposes_its_key_package_refs() {
         .collect();
     assert_eq!(refs, [1, 2]);
 }
+
+#[test]
+fn item_count_caps_are_enforced_both_ways() {
+    use mimi_federation_api::limits::{MAX_CLIENTS, MAX_FANOUT_MESSAGES};
+    let one = FanoutMessage::new(
+        1,
+        FanoutContent::Application {
+            message: private_message(1),
+            frank: None,
+        },
+    );
+    let too_many = NotifyRequest::new(vec![one.clone(); MAX_FANOUT_MESSAGES + 1]);
+    assert!(matches!(
+        too_many.encode(),
+        Err(EncodeError::TooManyItems {
+            what: "notify body",
+            ..
+        })
+    ));
+    let body = one.encode().unwrap().repeat(MAX_FANOUT_MESSAGES + 1);
+    assert_eq!(
+        decode_exact::<NotifyRequest>(&body),
+        Err(DecodeError::TooManyItems {
+            what: "notify body",
+            max: MAX_FANOUT_MESSAGES
+        })
+    );
+    let client = ClientKeyMaterial::new(
+        uri("mimi://b.example/d/bob/1"),
+        ClientMaterial::KeyMaterialExhausted,
+    );
+    let response = KeyMaterialResponse::new(
+        KeyMaterialUserCode::PartialSuccess,
+        uri("mimi://b.example/u/bob"),
+        vec![client; MAX_CLIENTS + 1],
+    );
+    assert!(matches!(
+        response.encode(),
+        Err(EncodeError::TooManyItems {
+            what: "clients",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn oversize_values_cannot_be_built_or_sent() {
+    assert!(matches!(
+        mimi_federation_api::IdentifierUri::from_string("x".repeat(MAX_URI_LEN + 1)),
+        Err(EncodeError::TooLong {
+            what: "IdentifierUri",
+            ..
+        })
+    ));
+    assert!(matches!(
+        mimi_federation_api::mls::Signature::from_bytes(vec![0; 8193]),
+        Err(DecodeError::TooLong {
+            what: "signature",
+            ..
+        })
+    ));
+    let long = mimi_federation_api::update::UpdateRoomResponse::new(
+        mimi_federation_api::update::UpdateOutcome::NotAllowed,
+        "x".repeat(MAX_TEXT_LEN + 1),
+    );
+    assert!(matches!(
+        long.encode(),
+        Err(EncodeError::TooLong {
+            what: "errorDescription",
+            ..
+        })
+    ));
+}
