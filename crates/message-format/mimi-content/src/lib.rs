@@ -59,6 +59,7 @@ mod codec;
 pub mod codepoints;
 mod derived;
 mod error;
+mod extensions;
 mod kind;
 mod message_id;
 mod model;
@@ -74,6 +75,9 @@ pub use builder::ContentBuilder;
 pub use codepoints::{AeadAlgorithm, Disposition, HashAlgorithm};
 pub use derived::{MessageDerivedValues, Timestamp};
 pub use error::{DecodeError, ShapeError, ValidationError};
+pub use extensions::{
+    ExternalMessageId, ExternalScope, Fraction, LastSeen, MAX_SUBJECT_LEN, SenderTimestamp,
+};
 pub use kind::MessageKind;
 pub use message_id::{
     MessageId, MessageIdError, message_id, message_id_draft07, message_id_for, salt_of,

@@ -45,6 +45,14 @@ fn exercise(input: &[u8]) {
     let _ = message_id_draft07(b"s", b"r", input);
 }
 
+/// Iterations per test: 4000, or `MIMI_FUZZ_ITERATIONS` for a longer local run.
+fn iterations() -> usize {
+    std::env::var("MIMI_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000)
+}
+
 fn mutate(rng: &mut TestRng, input: &mut Vec<u8>, donor: &[u8]) {
     for _ in 0..rng.gen_range(1..=4) {
         let len = input.len();
@@ -91,7 +99,7 @@ fn mutated_valid_encodings_never_panic() {
         exercise(seed);
     }
     let mut rng = TestRng(0x5eed);
-    for _ in 0..4000 {
+    for _ in 0..iterations() {
         let mut input = seeds[rng.gen_range(0..seeds.len())].clone();
         let donor = &seeds[rng.gen_range(0..seeds.len())];
         mutate(&mut rng, &mut input, donor);
@@ -107,7 +115,7 @@ fn random_inputs_never_panic() {
         0x00, 0x18, 0x1b, 0x20, 0x40, 0x58, 0x60, 0x78, 0x80, 0x87, 0x9f, 0xa1, 0xbf, 0xc2, 0xf9,
         0xff,
     ];
-    for _ in 0..4000 {
+    for _ in 0..iterations() {
         let len = rng.gen_range(0..48);
         let mut input = vec![0u8; len];
         rng.fill_bytes(&mut input);

@@ -328,3 +328,74 @@ fn example_kinds() {
         assert_eq!(vector_content(name).0.kind(), kind, "{name}");
     }
 }
+
+#[test]
+fn more_extensions_snippets_have_typed_accessors() {
+    use mimi_content::{ExternalMessageId, ExternalScope, Fraction, LastSeen, SenderTimestamp};
+    let f = fields(&read_vector("mimi-content-more-extensions-00-snippets.txt"));
+    let map = |key: &str| match cbor::decode(&hex_field(&f, key)).unwrap() {
+        Value::Map(map) => Extensions(map),
+        _ => panic!("{key} is not a map"),
+    };
+    let ts = map("senderTimestamp_cbor_hex")
+        .sender_timestamp()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ts,
+        SenderTimestamp {
+            seconds: 1762760377,
+            fraction: Some(Fraction::Micros(462917))
+        }
+    );
+    let mut rebuilt = Extensions::new();
+    rebuilt.set_sender_timestamp(ts);
+    assert_eq!(rebuilt, map("senderTimestamp_cbor_hex"));
+
+    let ext = map("externalMessageId_cbor_hex")
+        .external_message_id()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ext.scope, ExternalScope::Pen(311));
+    assert_eq!(
+        ext.id,
+        hex::decode("08bbeeb8175c4a64a8926a5a23bb2811").unwrap()
+    );
+    let mut rebuilt = Extensions::new();
+    rebuilt.set_external_message_id(&ext);
+    assert_eq!(rebuilt, map("externalMessageId_cbor_hex"));
+
+    let subject = map("subject_cbor_hex");
+    assert_eq!(
+        subject.subject().unwrap(),
+        Some("This space intentionally left blank")
+    );
+    let mut rebuilt = Extensions::new();
+    rebuilt
+        .set_subject("This space intentionally left blank")
+        .unwrap();
+    assert_eq!(rebuilt, subject);
+    assert!(rebuilt.set_subject("").is_err());
+    assert!(rebuilt.set_subject(&"x".repeat(4097)).is_err());
+
+    // The depth example's key 256 is not a lastSeen list of IDs: reported, not panicking.
+    let depth = fields(&read_vector("mimi-content-08-extensions-depth-example.txt"));
+    let Value::Map(depth) = cbor::decode(&hex_field(&depth, "cbor_hex")).unwrap() else {
+        panic!()
+    };
+    assert!(Extensions(depth).last_seen().is_err());
+    let ids = ids_by_name();
+    let seen = LastSeen::Mimi(vec![mimi_content::MessageId(
+        hex::decode(&ids["original"]).unwrap().try_into().unwrap(),
+    )]);
+    let mut ext = Extensions::new();
+    ext.set_last_seen(&seen);
+    assert_eq!(ext.last_seen().unwrap(), Some(seen));
+    let external = LastSeen::External(vec![ExternalMessageId {
+        id: vec![1, 2],
+        scope: ExternalScope::Text("example.com".into()),
+    }]);
+    ext.set_last_seen(&external);
+    assert_eq!(ext.last_seen().unwrap(), Some(external));
+    assert_eq!(Extensions::new().last_seen().unwrap(), None);
+}
