@@ -127,6 +127,13 @@ fn cases() -> Vec<Case> {
             (1, MAX_MLS_OBJECT_LEN),
             Some((0, 1, 5, "IdentifierQueryCode")),
         ),
+        // The plaintext a joiner decrypts from the hub's GroupInfo answer.
+        case(
+            "GroupInfoRatchetTreeTbe",
+            &group_info_tbe(),
+            (4, MAX_MLS_OBJECT_LEN),
+            Some((group_info_bytes(8).len(), 1, 5, "RatchetTreeRepresentation")),
+        ),
         // AbuseType is open (reading D15): no closed enumeration at the top level.
         case("AbuseReport", &abuse_report(), (0, MAX_URI_LEN), None),
     ]
