@@ -3,23 +3,92 @@
 
 /// Applies the GFM-MIMI "No HTML" extension for senders (digest §5.5): the `<` that would open
 /// an HTML tag, comment, processing instruction, declaration or CDATA section becomes `&lt;`.
+///
 /// Any `<` followed by an ASCII letter, `/`, `!` or `?` is escaped (autolinks such as
-/// `<https://…>` too: GFM-MIMI has no Autolink extension).
+/// `<https://…>` too: GFM-MIMI has no Autolink extension), except where Markdown would not read
+/// HTML anyway: inside code spans, inside fenced code blocks, and after a backslash escape.
+/// (Indented code blocks are not recognised and are escaped like text.)
 pub fn gfm_mimi_escape_html(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
-    let mut chars = markdown.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut fence: Option<(char, usize)> = None;
+    let mut text = String::new();
+    for line in markdown.split_inclusive('\n') {
+        let marker = fence_marker(line);
+        match (fence, marker) {
+            (None, Some(open)) => {
+                escape_inline(&text, &mut out);
+                text.clear();
+                fence = Some(open);
+                out.push_str(line);
+            }
+            (Some((c, n)), Some((mc, mn))) if c == mc && mn >= n && closes(line, mc, mn) => {
+                fence = None;
+                out.push_str(line);
+            }
+            (Some(_), _) => out.push_str(line),
+            (None, None) => text.push_str(line),
+        }
+    }
+    escape_inline(&text, &mut out);
+    out
+}
+
+/// The fence character and length if `line` starts a code fence (up to 3 spaces of indent).
+fn fence_marker(line: &str) -> Option<(char, usize)> {
+    let trimmed = line.trim_start_matches(' ');
+    if line.len() - trimmed.len() > 3 {
+        return None;
+    }
+    let c = trimmed.chars().next().filter(|c| matches!(c, '`' | '~'))?;
+    let n = trimmed.chars().take_while(|x| *x == c).count();
+    (n >= 3).then_some((c, n))
+}
+
+/// Whether a fence line holds nothing but the fence (a closing fence).
+fn closes(line: &str, c: char, n: usize) -> bool {
+    let trimmed = line.trim_start_matches(' ');
+    trimmed.chars().skip(n).all(|x| x == c || x.is_whitespace())
+}
+
+/// Escapes tag openers outside code spans and backslash escapes.
+fn escape_inline(text: &str, out: &mut String) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            out.extend(chars.get(i..(i + 2).min(chars.len())).into_iter().flatten());
+            i += 2;
+            continue;
+        }
+        if c == '`' {
+            let run = chars[i..].iter().take_while(|x| **x == '`').count();
+            let mut j = i + run;
+            let mut close = None;
+            while j < chars.len() {
+                let r = chars[j..].iter().take_while(|x| **x == '`').count();
+                if r == run {
+                    close = Some(j + r);
+                    break;
+                }
+                j += r.max(1);
+            }
+            let end = close.unwrap_or(i + run);
+            out.extend(&chars[i..end]);
+            i = end;
+            continue;
+        }
         let opens_tag = c == '<'
             && chars
-                .peek()
+                .get(i + 1)
                 .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'));
         if opens_tag {
             out.push_str("&lt;");
         } else {
             out.push(c);
         }
+        i += 1;
     }
-    out
 }
 
 /// A Markdown mention: `[@display](uri)` (digest §5.6). Brackets and backslashes in the
@@ -125,6 +194,21 @@ fn is_emoji_base(cp: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leaves_code_and_backslash_escapes_alone() {
+        assert_eq!(
+            gfm_mimi_escape_html("use `<div>` or ``a ` <b>`` but <i>\\<b>"),
+            "use `<div>` or ``a ` <b>`` but &lt;i>\\<b>"
+        );
+        assert_eq!(
+            gfm_mimi_escape_html("<p>\n```html\n<p>x</p>\n```\n<p>"),
+            "&lt;p>\n```html\n<p>x</p>\n```\n&lt;p>"
+        );
+        assert_eq!(gfm_mimi_escape_html("~~~\n<a>\n"), "~~~\n<a>\n");
+        assert_eq!(gfm_mimi_escape_html("`unclosed <b>"), "`unclosed &lt;b>");
+        assert_eq!(gfm_mimi_escape_html("trailing \\"), "trailing \\");
+    }
 
     #[test]
     fn escapes_html_tags_only() {
