@@ -1,0 +1,43 @@
+//! What an engine asks its caller to do once the new state is durable.
+
+use mimi_federation_api::notify::FanoutMessage;
+use mimi_types::{ClientUri, Domain, RoomUri};
+
+/// An action for the caller, executed after the state change that produced it is persisted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Effect {
+    /// Send `message` in a `notify` for `room` to follower `to`, behind everything queued for `to`
+    /// before it.
+    Notify {
+        /// The follower.
+        to: Domain,
+        /// The room.
+        room: RoomUri,
+        /// The fanout message.
+        message: FanoutMessage,
+    },
+    /// Hand a message to this provider's own devices.
+    Deliver(Delivery),
+}
+
+/// A message for this provider's own devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The room.
+    pub room: RoomUri,
+    /// Who gets it: every local device in the room, or one device (a Welcome).
+    pub to: Recipients,
+    /// The message as the hub fanned it out.
+    pub message: FanoutMessage,
+}
+
+/// The local devices a [`Delivery`] is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Recipients {
+    /// Every local device that is a member of the room.
+    Room,
+    /// One device (a Welcome for its KeyPackage).
+    Client(ClientUri),
+}

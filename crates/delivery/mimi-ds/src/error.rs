@@ -1,0 +1,70 @@
+//! Why an engine refuses a request outright (as opposed to answering it with a protocol code).
+
+use mimi_types::Domain;
+
+/// A refusal the caller turns into an HTTP error status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// A field does not decode or is not the right kind of identifier (400).
+    #[error("malformed {field}: {reason}")]
+    Malformed {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The request is about a user of another provider (404).
+    #[error("{0} is not a user of this provider")]
+    NotOurUser(String),
+    /// The peer acts for a user of another domain and is not the room's hub (403).
+    #[error(
+        "{peer} may not act for {user}: a provider acts only for its own users, or as the room's hub"
+    )]
+    ActingForForeignUser {
+        /// The authenticated peer.
+        peer: Domain,
+        /// The user it claimed to act for.
+        user: String,
+    },
+    /// A hub-only request for a room whose hub is not the peer, or not us (403).
+    #[error("{peer} is not the hub of {room}")]
+    NotTheHub {
+        /// The authenticated peer (or we, for requests that must reach the hub).
+        peer: Domain,
+        /// The room.
+        room: String,
+    },
+    /// We host no such room (404).
+    #[error("no such room: {0}")]
+    UnknownRoom(String),
+    /// Too many requests from this peer (429).
+    #[error("too many requests; retry in {retry_in_ms} ms")]
+    RateLimited {
+        /// When to retry.
+        retry_in_ms: u64,
+    },
+    /// Our own state is inconsistent (500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl RequestError {
+    pub(crate) fn malformed(field: &'static str, reason: impl std::fmt::Display) -> Self {
+        Self::Malformed {
+            field,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The HTTP status this refusal maps to.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Malformed { .. } => 400,
+            Self::ActingForForeignUser { .. } | Self::NotTheHub { .. } => 403,
+            Self::NotOurUser(_) | Self::UnknownRoom(_) => 404,
+            Self::RateLimited { .. } => 429,
+            Self::Internal(_) => 500,
+        }
+    }
+}

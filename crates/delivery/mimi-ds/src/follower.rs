@@ -1,0 +1,17 @@
+//! The follower side of a provider: what it keeps for its own users and how it receives a hub's
+//! fan-out.
+//!
+//! * [`KeyPackagePool`]: one device's KeyPackages, claimed once each (digest §3.2).
+//! * [`ConsentBook`]: who may fetch a user's key material (digest §3.7).
+//! * [`answer_key_material`]: `POST /keyMaterial` at the target provider.
+//! * [`RoomInbox`]: `POST /notify` receipt for one room.
+
+mod consent;
+mod inbox;
+mod key_material;
+mod keypackages;
+
+pub use consent::{ConsentBook, ConsentDecision};
+pub use inbox::{InboxError, NotifyReceipt, RoomInbox};
+pub use key_material::{KeyMaterialContext, KeyMaterialGrant, answer_key_material};
+pub use keypackages::{Claim, KeyPackageEntry, KeyPackagePool, RequesterLimiter};

@@ -1,0 +1,229 @@
+//! `POST /notify/{roomId}` receipt at a follower, for one room (protocol-06 §5.5, §7).
+//!
+//! * Only the room's hub (its URI's domain) may notify; anyone else is refused.
+//! * A byte-identical repeat of a body already received is acknowledged and ignored (the hub
+//!   retries until it gets a 201). The last [`RoomInbox::DEDUP_WINDOW`] bodies are remembered.
+//! * Epochs never go backwards: a commit, proposal or application message of an epoch before the
+//!   current one is a replay and is dropped.
+//! * A commit comes before the messages of the epoch it starts: anything of an epoch after the
+//!   current one waits in a buffer until the commit that reaches that epoch arrives, then goes
+//!   out in hub order.
+//! * A Welcome carries no epoch: it is delivered at once to the device whose KeyPackage it names.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use mimi_federation_api::mls::ContentType;
+use mimi_federation_api::notify::{FanoutContent, FanoutMessage, NotifyRequest};
+use mimi_types::{ClientUri, Domain, RoomUri};
+use sha2::{Digest, Sha256};
+
+use crate::effects::{Delivery, Recipients};
+
+/// Why a notify body is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InboxError {
+    /// The sender is not the room's hub.
+    #[error("{peer} is not the hub of {room}; only the hub may notify")]
+    NotTheHub {
+        /// The authenticated peer.
+        peer: Domain,
+        /// The room.
+        room: RoomUri,
+    },
+    /// Too many messages wait for a missing commit.
+    #[error("{buffered} messages of {room} are waiting for a missing commit; refusing more")]
+    BufferFull {
+        /// The room.
+        room: RoomUri,
+        /// How many wait.
+        buffered: usize,
+    },
+}
+
+/// The outcome of one notify body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotifyReceipt {
+    /// The body was received before: acknowledge, do nothing.
+    pub duplicate: bool,
+    /// What to hand to local devices, in order.
+    pub deliveries: Vec<Delivery>,
+    /// Messages dropped as replays of past epochs.
+    pub dropped: usize,
+    /// Welcomes naming no KeyPackage we handed out.
+    pub unroutable_welcomes: usize,
+}
+
+/// The receiving state of one room at a follower.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomInbox {
+    room: RoomUri,
+    epoch: Option<u64>,
+    recent: VecDeque<[u8; 32]>,
+    recent_set: BTreeSet<[u8; 32]>,
+    buffered: BTreeMap<u64, Vec<FanoutMessage>>,
+}
+
+impl RoomInbox {
+    /// How many recent bodies are remembered for duplicate detection.
+    pub const DEDUP_WINDOW: usize = 4096;
+    /// How many messages may wait for a missing commit.
+    pub const MAX_BUFFERED: usize = 10_000;
+
+    /// A room we have heard nothing of yet.
+    pub fn new(room: RoomUri) -> Self {
+        Self {
+            room,
+            epoch: None,
+            recent: VecDeque::new(),
+            recent_set: BTreeSet::new(),
+            buffered: BTreeMap::new(),
+        }
+    }
+
+    /// The room.
+    pub fn room(&self) -> &RoomUri {
+        &self.room
+    }
+
+    /// The current epoch, once known.
+    pub fn epoch(&self) -> Option<u64> {
+        self.epoch
+    }
+
+    /// Messages waiting for a commit.
+    pub fn buffered(&self) -> usize {
+        self.buffered.values().map(Vec::len).sum()
+    }
+
+    /// Receives a notify body from `peer`. `body` is the raw bytes (for duplicate detection) and
+    /// `request` their decoding. `welcome_target` maps a KeyPackageRef to the local device it
+    /// was claimed for.
+    pub fn receive(
+        &mut self,
+        peer: &Domain,
+        body: &[u8],
+        request: NotifyRequest,
+        welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
+    ) -> Result<NotifyReceipt, InboxError> {
+        if peer != self.room.hub_domain() {
+            return Err(InboxError::NotTheHub {
+                peer: peer.clone(),
+                room: self.room.clone(),
+            });
+        }
+        let digest: [u8; 32] = Sha256::digest(body).into();
+        if self.recent_set.contains(&digest) {
+            return Ok(NotifyReceipt {
+                duplicate: true,
+                ..NotifyReceipt::default()
+            });
+        }
+        let incoming = request.messages.len();
+        if self.buffered() + incoming > Self::MAX_BUFFERED {
+            return Err(InboxError::BufferFull {
+                room: self.room.clone(),
+                buffered: self.buffered(),
+            });
+        }
+        self.remember(digest);
+        let mut receipt = NotifyReceipt::default();
+        for message in request.messages {
+            self.accept(message, welcome_target, &mut receipt);
+        }
+        Ok(receipt)
+    }
+
+    fn remember(&mut self, digest: [u8; 32]) {
+        self.recent.push_back(digest);
+        self.recent_set.insert(digest);
+        while self.recent.len() > Self::DEDUP_WINDOW {
+            if let Some(old) = self.recent.pop_front() {
+                self.recent_set.remove(&old);
+            }
+        }
+    }
+
+    fn accept(
+        &mut self,
+        message: FanoutMessage,
+        welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
+        receipt: &mut NotifyReceipt,
+    ) {
+        if let FanoutContent::Welcome { .. } = &message.content {
+            self.route_welcome(message, welcome_target, receipt);
+            return;
+        }
+        let mls = message.content.message();
+        let Some(epoch) = mls.epoch() else {
+            receipt.dropped += 1;
+            return;
+        };
+        let is_commit = mls.content_type() == Some(ContentType::Commit);
+        let current = *self.epoch.get_or_insert(epoch);
+        if epoch < current {
+            receipt.dropped += 1;
+            return;
+        }
+        if epoch > current {
+            self.buffered.entry(epoch).or_default().push(message);
+            return;
+        }
+        self.deliver(message, receipt);
+        if is_commit {
+            self.advance(current + 1, welcome_target, receipt);
+        }
+    }
+
+    /// Moves to `epoch` and releases what waited for it, in hub order.
+    fn advance(
+        &mut self,
+        epoch: u64,
+        welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
+        receipt: &mut NotifyReceipt,
+    ) {
+        self.epoch = Some(epoch);
+        // Replays of epochs now past can be dropped.
+        let stale: Vec<u64> = self.buffered.range(..epoch).map(|(e, _)| *e).collect();
+        for e in stale {
+            receipt.dropped += self.buffered.remove(&e).map_or(0, |v| v.len());
+        }
+        if let Some(waiting) = self.buffered.remove(&epoch) {
+            for message in waiting {
+                self.accept(message, welcome_target, receipt);
+            }
+        }
+    }
+
+    fn route_welcome(
+        &mut self,
+        message: FanoutMessage,
+        welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
+        receipt: &mut NotifyReceipt,
+    ) {
+        let refs = mimi_mls::welcome_key_package_refs(message.content.message().as_bytes())
+            .unwrap_or_default();
+        let mut routed = false;
+        for reference in refs {
+            if let Some(client) = welcome_target(&reference) {
+                routed = true;
+                receipt.deliveries.push(Delivery {
+                    room: self.room.clone(),
+                    to: Recipients::Client(client),
+                    message: message.clone(),
+                });
+            }
+        }
+        if !routed {
+            receipt.unroutable_welcomes += 1;
+        }
+    }
+
+    fn deliver(&self, message: FanoutMessage, receipt: &mut NotifyReceipt) {
+        receipt.deliveries.push(Delivery {
+            room: self.room.clone(),
+            to: Recipients::Room,
+            message,
+        });
+    }
+}

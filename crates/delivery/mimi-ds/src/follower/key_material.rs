@@ -1,0 +1,144 @@
+//! `POST /keyMaterial/{targetUser}` at the target provider (protocol-06 §5.2, digest §3.2).
+//!
+//! The request arrives either from the requester's own provider or relayed by the hub of the
+//! room it names; any other peer is acting for somebody else's user and is refused. The
+//! requester's signature and credential are checked by the caller's [`RequestAuthenticator`]
+//! before this engine runs.
+
+use std::collections::BTreeMap;
+
+use mimi_federation_api::common::IdentifierUri;
+use mimi_federation_api::key_material::{
+    ClientKeyMaterial, ClientMaterial, KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode,
+};
+use mimi_federation_api::mls::KeyPackage;
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
+
+use super::consent::{ConsentBook, ConsentDecision};
+use super::keypackages::{Claim, KeyPackagePool, RequesterLimiter};
+use crate::error::RequestError;
+
+/// What the engine needs to know about the request's surroundings.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyMaterialContext<'a> {
+    /// Now, milliseconds since the UNIX epoch.
+    pub now_ms: u64,
+    /// The authenticated peer (mutual TLS).
+    pub peer: &'a Domain,
+    /// This provider.
+    pub our_domain: &'a Domain,
+}
+
+/// The answer and the bookkeeping it implies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMaterialGrant {
+    /// The response body.
+    pub response: KeyMaterialResponse,
+    /// Each KeyPackageRef handed out and the device it belongs to, to route the Welcome later.
+    pub claimed: Vec<(Vec<u8>, ClientUri)>,
+}
+
+/// Answers a key-material request for one of our users.
+///
+/// `devices` is the target user's devices with their pools (`None`: no such user). Pools are
+/// changed in place: the caller persists them with the grant in one transaction.
+pub fn answer_key_material(
+    ctx: KeyMaterialContext<'_>,
+    request: &KeyMaterialRequest,
+    devices: Option<&mut BTreeMap<ClientUri, KeyPackagePool>>,
+    consent: &ConsentBook,
+    limiter: &mut RequesterLimiter,
+) -> Result<KeyMaterialGrant, RequestError> {
+    let tbs = &request.tbs;
+    let target = tbs
+        .target_user
+        .to_user()
+        .map_err(|e| RequestError::malformed("targetUser", e))?;
+    let requester = tbs
+        .requesting_user
+        .to_user()
+        .map_err(|e| RequestError::malformed("requestingUser", e))?;
+    let room = if tbs.room_id.is_empty() {
+        None
+    } else {
+        Some(
+            tbs.room_id
+                .to_room()
+                .map_err(|e| RequestError::malformed("roomId", e))?,
+        )
+    };
+    if target.domain() != ctx.our_domain {
+        return Err(RequestError::NotOurUser(target.to_string()));
+    }
+    check_peer_may_act(ctx.peer, &requester, room.as_ref())?;
+
+    let answer = |code, clients| KeyMaterialGrant {
+        response: KeyMaterialResponse::new(code, tbs.target_user.clone(), clients),
+        claimed: Vec::new(),
+    };
+    let Some(devices) = devices else {
+        return Ok(answer(KeyMaterialUserCode::UserUnknown, Vec::new()));
+    };
+    match consent.decide(&target, &requester, room.as_ref()) {
+        ConsentDecision::Allowed => {}
+        ConsentDecision::NoConsentForThisRoom => {
+            return Ok(answer(
+                KeyMaterialUserCode::NoConsentForThisRoom,
+                Vec::new(),
+            ));
+        }
+        ConsentDecision::NoConsent => {
+            return Ok(answer(KeyMaterialUserCode::NoConsent, Vec::new()));
+        }
+    }
+    let wanted = u32::try_from(devices.len()).unwrap_or(u32::MAX);
+    if let Err(retry_in_ms) = limiter.take(ctx.peer, wanted, ctx.now_ms) {
+        return Err(RequestError::RateLimited { retry_in_ms });
+    }
+
+    let mut clients = Vec::with_capacity(devices.len());
+    let mut claimed = Vec::new();
+    for (client, pool) in devices.iter_mut() {
+        let uri = IdentifierUri::from_string(client.to_string())
+            .map_err(|e| RequestError::Internal(e.to_string()))?;
+        let material = match pool.claim(ctx.now_ms) {
+            Claim::Fresh(entry) | Claim::LastResort(entry) => {
+                let key_package = KeyPackage::from_bytes(entry.key_package)
+                    .map_err(|e| RequestError::Internal(format!("stored KeyPackage: {e}")))?;
+                claimed.push((entry.reference, client.clone()));
+                ClientMaterial::Success(key_package)
+            }
+            _ => ClientMaterial::KeyMaterialExhausted,
+        };
+        clients.push(ClientKeyMaterial::new(uri, material));
+    }
+    let code = if claimed.is_empty() {
+        KeyMaterialUserCode::NoCompatibleMaterial
+    } else if claimed.len() == clients.len() {
+        KeyMaterialUserCode::Success
+    } else {
+        KeyMaterialUserCode::PartialSuccess
+    };
+    Ok(KeyMaterialGrant {
+        response: KeyMaterialResponse::new(code, tbs.target_user.clone(), clients),
+        claimed,
+    })
+}
+
+/// A peer may ask for its own users, or as the hub of the room the request names.
+pub(crate) fn check_peer_may_act(
+    peer: &Domain,
+    requester: &UserUri,
+    room: Option<&RoomUri>,
+) -> Result<(), RequestError> {
+    let as_requester = requester.domain() == peer;
+    let as_hub = room.is_some_and(|room| room.hub_domain() == peer);
+    if as_requester || as_hub {
+        Ok(())
+    } else {
+        Err(RequestError::ActingForForeignUser {
+            peer: peer.clone(),
+            user: requester.to_string(),
+        })
+    }
+}

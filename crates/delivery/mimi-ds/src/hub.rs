@@ -1,0 +1,356 @@
+//! A room's hub: it orders, authorizes and fans out everything in the room
+//! (protocol-06 §5.3–§5.6, §7; digest §3.3–§3.6, §3.12).
+//!
+//! [`HubRoom`] wraps the room's public MLS view ([`mimi_mls::HubGroup`]) with what the hub adds:
+//! the hub sequence number, the KeyPackageRef → provider routes learned while relaying key
+//! material, and the fan-out. Each `handle_*` call takes `now` and the authenticated peer, and
+//! returns the response and the [`Effect`]s. The room is changed in place only when the answer
+//! is a success: the caller persists the room and the effects in one transaction, then answers
+//! and executes the effects. If persisting fails, the caller drops this value and reloads the
+//! room from storage.
+//!
+//! Fan-out goes to every provider with members in the room, **including the hub's own
+//! provider** (which delivers to its local devices through its follower inbox), in hub order. A
+//! commit also goes to providers whose last member it removes, so their devices learn of it. A
+//! Welcome goes only to the providers that own the KeyPackages it names.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
+use mimi_federation_api::ratchet_tree::GroupInfoOption;
+use mimi_federation_api::ratchet_tree::RatchetTreeOption;
+use mimi_federation_api::submit_message::{
+    SubmitMessageRequest, SubmitMessageResponse, SubmitOutcome,
+};
+use mimi_federation_api::update::{
+    HandshakeBundle, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
+};
+use mimi_mls::{Actor, HubGroup, MlsError, StagedHandshake};
+use mimi_types::{Domain, RoomUri, UserUri};
+
+use crate::effects::Effect;
+use crate::error::RequestError;
+
+/// What a `handle_*` call returns.
+#[derive(Debug)]
+pub struct HubOutput<R> {
+    /// The body to answer with.
+    pub response: R,
+    /// Effects to execute after persisting (empty unless the request succeeded).
+    pub effects: Vec<Effect>,
+    /// Whether the room changed (and must be persisted before answering).
+    pub changed: bool,
+}
+
+impl<R> HubOutput<R> {
+    fn refused(response: R) -> Self {
+        Self {
+            response,
+            effects: Vec::new(),
+            changed: false,
+        }
+    }
+}
+
+/// The hub's state for one room.
+#[derive(Debug)]
+pub struct HubRoom {
+    room: RoomUri,
+    group: HubGroup,
+    next_seq: u64,
+    routes: BTreeMap<Vec<u8>, Domain>,
+}
+
+impl HubRoom {
+    /// A room whose group the hub has just seen created.
+    pub fn new(room: RoomUri, group: HubGroup) -> Self {
+        Self {
+            room,
+            group,
+            next_seq: 1,
+            routes: BTreeMap::new(),
+        }
+    }
+
+    /// Reassembles a room from its parts (as stored).
+    pub fn from_parts(
+        room: RoomUri,
+        group: HubGroup,
+        next_seq: u64,
+        routes: BTreeMap<Vec<u8>, Domain>,
+    ) -> Self {
+        Self {
+            room,
+            group,
+            next_seq,
+            routes,
+        }
+    }
+
+    /// The room.
+    pub fn room(&self) -> &RoomUri {
+        &self.room
+    }
+
+    /// The room's public MLS view.
+    pub fn group(&self) -> &HubGroup {
+        &self.group
+    }
+
+    /// The hub sequence number the next accepted event gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// KeyPackageRef → provider routes for Welcomes not yet seen.
+    pub fn routes(&self) -> &BTreeMap<Vec<u8>, Domain> {
+        &self.routes
+    }
+
+    /// Every provider with a member in the room (the hub's own included).
+    pub fn member_domains(&self) -> BTreeSet<Domain> {
+        self.group
+            .members()
+            .into_iter()
+            .map(|m| m.client.domain().clone())
+            .collect()
+    }
+
+    /// Remembers that KeyPackages handed out by `provider` (relayed through this hub) may be
+    /// named by a later Welcome.
+    pub fn record_routes<I: IntoIterator<Item = Vec<u8>>>(&mut self, provider: &Domain, refs: I) {
+        for reference in refs {
+            self.routes.insert(reference, provider.clone());
+        }
+    }
+
+    /// `POST /update/{roomId}`: a commit bundle or proposals. Exactly one commit per epoch is
+    /// accepted: the first valid one; later ones for the same epoch get `wrongEpoch`.
+    pub fn handle_update(
+        &mut self,
+        now_ms: u64,
+        peer: &Domain,
+        request: UpdateRequest,
+    ) -> Result<HubOutput<UpdateRoomResponse>, RequestError> {
+        let now_s = now_ms / 1000;
+        match request.bundle {
+            HandshakeBundle::Commit(bundle) => {
+                let staged = match self.group.process(bundle.commit.as_bytes(), now_s) {
+                    Ok(staged) => staged,
+                    Err(err) => return Ok(HubOutput::refused(update_refusal(&err))),
+                };
+                check_actor(peer, &staged)?;
+                let before = self.member_domains();
+                // A partial GroupInfo would have to be rebuilt from the tree: not yet supported,
+                // so the hub then has no GroupInfo for external joins until the next commit.
+                let group_info = match &bundle.group_info_option {
+                    GroupInfoOption::Full(gi) => Some(
+                        gi.to_mls_message()
+                            .map_err(|e| RequestError::malformed("groupInfo", e))?
+                            .into_bytes(),
+                    ),
+                    _ => None,
+                };
+                if let Err(err) = self.group.merge(staged, group_info.as_deref(), now_s) {
+                    return Ok(HubOutput::refused(update_refusal(&err)));
+                }
+                let after = self.member_domains();
+                let mut effects = Vec::new();
+                let commit = FanoutMessage::new(
+                    now_ms,
+                    FanoutContent::Commit {
+                        message: bundle.commit,
+                        external_proposals: Vec::new(),
+                    },
+                );
+                self.next_seq += 1;
+                for to in before.union(&after) {
+                    effects.push(self.notify(to, commit.clone()));
+                }
+                if let Some(welcome) = bundle.welcome {
+                    let mut targets = BTreeSet::new();
+                    for reference in welcome.new_members() {
+                        if let Some(provider) = self.routes.remove(reference.as_bytes()) {
+                            targets.insert(provider);
+                        }
+                    }
+                    let message = welcome
+                        .to_mls_message()
+                        .map_err(|e| RequestError::malformed("welcome", e))?;
+                    let fanout = FanoutMessage::new(
+                        now_ms,
+                        FanoutContent::Welcome {
+                            message,
+                            ratchet_tree_option: RatchetTreeOption::DistributionService,
+                        },
+                    );
+                    for to in &targets {
+                        effects.push(self.notify(to, fanout.clone()));
+                    }
+                }
+                Ok(HubOutput {
+                    response: UpdateRoomResponse::new(
+                        UpdateOutcome::Success {
+                            accepted_timestamp: now_ms,
+                        },
+                        "",
+                    ),
+                    effects,
+                    changed: true,
+                })
+            }
+            HandshakeBundle::Proposals(bundle) => {
+                let mut all = vec![bundle.proposal.clone()];
+                all.extend(bundle.more_proposals.iter().cloned());
+                let mut staged = Vec::with_capacity(all.len());
+                for proposal in &all {
+                    match self.group.process(proposal.as_bytes(), now_s) {
+                        Ok(s) => {
+                            check_actor(peer, &s)?;
+                            staged.push(s);
+                        }
+                        Err(err) => return Ok(HubOutput::refused(update_refusal(&err))),
+                    }
+                }
+                for s in staged {
+                    if let Err(err) = self.group.merge(s, None, now_s) {
+                        return Ok(HubOutput::refused(update_refusal(&err)));
+                    }
+                }
+                self.next_seq += 1;
+                let fanout = FanoutMessage::new(
+                    now_ms,
+                    FanoutContent::Proposal {
+                        message: bundle.proposal,
+                        more_proposals: bundle.more_proposals,
+                    },
+                );
+                let effects = self
+                    .member_domains()
+                    .iter()
+                    .map(|to| self.notify(to, fanout.clone()))
+                    .collect();
+                Ok(HubOutput {
+                    response: UpdateRoomResponse::new(
+                        UpdateOutcome::Success {
+                            accepted_timestamp: now_ms,
+                        },
+                        "",
+                    ),
+                    effects,
+                    changed: true,
+                })
+            }
+            _ => Err(RequestError::malformed(
+                "bundle",
+                "unsupported handshake bundle",
+            )),
+        }
+    }
+
+    /// `POST /submitMessage/{roomId}`: an application message from a participant allowed to
+    /// send, in the current epoch.
+    pub fn handle_submit(
+        &mut self,
+        now_ms: u64,
+        peer: &Domain,
+        request: SubmitMessageRequest,
+    ) -> Result<HubOutput<SubmitMessageResponse>, RequestError> {
+        let sender = sending_user(&request)?;
+        if sender.domain() != peer {
+            return Err(RequestError::ActingForForeignUser {
+                peer: peer.clone(),
+                user: sender.to_string(),
+            });
+        }
+        let outcome = self
+            .group
+            .check_application(request.app_message.as_bytes(), &sender);
+        if let Err(err) = outcome {
+            let refused = match err {
+                MlsError::EpochTooOld { current, .. } => SubmitOutcome::EpochTooOld {
+                    current_epoch: current,
+                },
+                _ => SubmitOutcome::NotAllowed,
+            };
+            return Ok(HubOutput::refused(SubmitMessageResponse::new(refused)));
+        }
+        self.next_seq += 1;
+        let fanout = FanoutMessage::new(
+            now_ms,
+            FanoutContent::Application {
+                message: request.app_message,
+                frank: None,
+            },
+        );
+        let effects = self
+            .member_domains()
+            .iter()
+            .map(|to| self.notify(to, fanout.clone()))
+            .collect();
+        Ok(HubOutput {
+            response: SubmitMessageResponse::new(SubmitOutcome::Accepted {
+                accepted_timestamp: now_ms,
+                frank: None,
+            }),
+            effects,
+            changed: true,
+        })
+    }
+
+    fn notify(&self, to: &Domain, message: FanoutMessage) -> Effect {
+        Effect::Notify {
+            to: to.clone(),
+            room: self.room.clone(),
+            message,
+        }
+    }
+}
+
+/// The user a submitMessage names (a user URI, or a client URI of the `/d/<user>/<id>` form).
+fn sending_user(request: &SubmitMessageRequest) -> Result<UserUri, RequestError> {
+    let uri = request
+        .sending_uri
+        .parse()
+        .map_err(|e| RequestError::malformed("sendingUri", e))?;
+    match uri {
+        mimi_types::MimiUri::User(user) => Ok(user),
+        mimi_types::MimiUri::Client(client) => client
+            .user_hint()
+            .ok_or_else(|| RequestError::malformed("sendingUri", "the client URI names no user")),
+        other => Err(RequestError::malformed(
+            "sendingUri",
+            format!("expected a user URI, found a {} URI", other.kind()),
+        )),
+    }
+}
+
+/// A peer may hand in only its own users' handshakes (or, as a server, its own proposals).
+fn check_actor(peer: &Domain, staged: &StagedHandshake) -> Result<(), RequestError> {
+    let (domain, who) = match &staged.summary().actor {
+        Actor::Client { client, .. } => (client.domain(), client.to_string()),
+        Actor::Server(domain) => (domain, domain.to_string()),
+    };
+    if domain == peer {
+        Ok(())
+    } else {
+        Err(RequestError::ActingForForeignUser {
+            peer: peer.clone(),
+            user: who,
+        })
+    }
+}
+
+/// The `update` answer for a handshake the group refused.
+fn update_refusal(err: &MlsError) -> UpdateRoomResponse {
+    let outcome = match err {
+        MlsError::WrongEpoch { current, .. } => UpdateOutcome::WrongEpoch {
+            current_epoch: *current,
+        },
+        MlsError::MissingCachedProposals { .. } => UpdateOutcome::InvalidProposal {
+            invalid_proposals: Vec::new(),
+        },
+        _ => UpdateOutcome::NotAllowed,
+    };
+    UpdateRoomResponse::new(outcome, err.to_string())
+}

@@ -1,0 +1,34 @@
+//! The MIMI delivery service as pure engines (draft-ietf-mimi-protocol-06 §5, §7).
+//!
+//! Nothing here opens a socket, reads the clock, spawns a task or touches a database. Every
+//! entry point takes the current time (`now`, milliseconds since the UNIX epoch), the
+//! **authenticated** peer domain (from mutual TLS), the decoded request and the state it acts on,
+//! and returns the response plus the effects the caller must carry out, in this order:
+//!
+//! 1. persist the changed state and the effects in **one** transaction ([`DsStore`]);
+//! 2. answer the peer (a `success` is a promise that the fan-out will happen);
+//! 3. execute the effects: [`Effect::Notify`] to followers over their ordered queues,
+//!    [`Effect::Deliver`] to local devices.
+//!
+//! * [`hub`]: a room's hub: `update` (one commit per epoch, first valid wins), `submitMessage`
+//!   (participant, capability and epoch checks, hub order and timestamp), `groupInfo`,
+//!   Welcome routing by KeyPackageRef, follower bookkeeping.
+//! * [`follower`]: a provider's receiving side: the KeyPackage pool (single use, last resort,
+//!   expiry, per-requester rate limit), consent, and `notify` receipt (only from the room's
+//!   hub; byte-identical repeats acknowledged once; epochs never go backwards; a commit before the
+//!   messages of its epoch; early messages buffered).
+//! * [`DsStore`]: what the engines need persisted, with an in-memory implementation and a
+//!   conformance suite every backend runs.
+
+mod effects;
+mod error;
+pub mod follower;
+pub mod hub;
+mod store;
+
+pub use effects::{Delivery, Effect, Recipients};
+pub use error::RequestError;
+pub use store::{
+    DeviceEvent, DsStore, MemoryStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
+    StoreError, conformance,
+};

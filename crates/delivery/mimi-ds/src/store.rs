@@ -1,0 +1,176 @@
+//! What the delivery service keeps, behind one trait that every backend implements.
+//!
+//! The engines never call the store: the server loads what a request needs, runs the engine,
+//! then writes the new state **and** its effects with one call, which a backend must make
+//! atomic (one transaction). Methods are `async` so that backends over a network database fit;
+//! futures are `Send`.
+//!
+//! Records are opaque bytes produced by the engines' `to_record` functions, so the store needs
+//! no knowledge of MLS.
+//!
+//! [`conformance`] holds the suite every backend runs (the in-memory one here, SQLite and
+//! PostgreSQL in `mimi-store`).
+
+pub mod conformance;
+mod memory;
+
+use std::future::Future;
+
+use mimi_types::{ClientUri, Domain, RoomUri};
+
+use crate::follower::{Claim, KeyPackageEntry};
+
+pub use memory::MemoryStore;
+
+/// A storage failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Somebody changed the record since it was loaded: reload and retry.
+    #[error("{what} changed concurrently (expected version {expected}); reload and retry")]
+    Conflict {
+        /// What changed.
+        what: String,
+        /// The version the writer saw.
+        expected: u64,
+    },
+    /// The backend failed.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+/// A hub room's stored state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRecord {
+    /// Bumped on every save; a save names the version it replaces.
+    pub version: u64,
+    /// The hub engine's record of the room.
+    pub state: Vec<u8>,
+}
+
+/// A fan-out request waiting for its follower.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundItem {
+    /// Assigned by the store, increasing: the order of sending to one destination.
+    pub id: u64,
+    /// The follower.
+    pub to: Domain,
+    /// The room.
+    pub room: RoomUri,
+    /// The encoded `notify` body.
+    pub body: Vec<u8>,
+}
+
+/// A new fan-out request (the store assigns the id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutbound {
+    /// The follower.
+    pub to: Domain,
+    /// The room.
+    pub room: RoomUri,
+    /// The encoded `notify` body.
+    pub body: Vec<u8>,
+}
+
+/// An event for one local device, in its stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceEvent {
+    /// Assigned by the store, increasing per device: the device's resume cursor.
+    pub seq: u64,
+    /// The room.
+    pub room: RoomUri,
+    /// The encoded fanout message.
+    pub payload: Vec<u8>,
+}
+
+/// A new event for a local device (the store assigns the sequence number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDeviceEvent {
+    /// The device.
+    pub device: ClientUri,
+    /// The room.
+    pub room: RoomUri,
+    /// The encoded fanout message.
+    pub payload: Vec<u8>,
+}
+
+/// The delivery service's storage.
+pub trait DsStore: Send + Sync {
+    /// The hub room record, if we host the room.
+    fn load_room(
+        &self,
+        room: &RoomUri,
+    ) -> impl Future<Output = Result<Option<RoomRecord>, StoreError>> + Send;
+
+    /// Atomically: replaces the room record (`expected_version` 0 creates it) and queues the
+    /// fan-out. On [`StoreError::Conflict`] nothing is written. Returns the new version.
+    fn save_room(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Up to `limit` queued items for `to`, oldest first.
+    fn pending_outbound(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboundItem>, StoreError>> + Send;
+
+    /// Removes a delivered item. Removing an absent item is not an error.
+    fn ack_outbound(&self, id: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The follower inbox record of a room.
+    fn load_inbox(
+        &self,
+        room: &RoomUri,
+    ) -> impl Future<Output = Result<Option<RoomRecord>, StoreError>> + Send;
+
+    /// Atomically: replaces the inbox record and appends the device events.
+    fn save_inbox(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        events: Vec<NewDeviceEvent>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// A device's events after `cursor`, oldest first, at most `limit`.
+    fn device_events(
+        &self,
+        device: &ClientUri,
+        cursor: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DeviceEvent>, StoreError>> + Send;
+
+    /// Adds KeyPackages to a device's pool (duplicates by reference ignored).
+    fn add_key_packages(
+        &self,
+        device: &ClientUri,
+        entries: Vec<KeyPackageEntry>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Claims one KeyPackage of `device` at `now_ms` (see [`crate::follower::KeyPackagePool`]),
+    /// atomically: concurrent claims never get the same fresh KeyPackage. The claim is
+    /// recorded (reference → device) to route the Welcome later.
+    fn claim_key_package(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// The device a claimed KeyPackage reference belongs to.
+    fn claimed_by(
+        &self,
+        reference: &[u8],
+    ) -> impl Future<Output = Result<Option<ClientUri>, StoreError>> + Send;
+
+    /// Unexpired fresh KeyPackages of `device`.
+    fn fresh_key_packages(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}

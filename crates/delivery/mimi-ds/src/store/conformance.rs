@@ -1,0 +1,307 @@
+//! The conformance suite every [`DsStore`] backend runs.
+//!
+//! Each check is an `async fn` over a fresh, empty store; [`run_all`] runs them in turn with a
+//! store from the backend's factory. A backend's test drives it with its own runtime:
+//!
+//! ```ignore
+//! #[tokio::test]
+//! async fn sqlite_conforms() {
+//!     mimi_ds::conformance::run_all(|| async { SqliteStore::open_temp().await.unwrap() }).await;
+//! }
+//! ```
+//!
+//! The checks panic with a message naming the broken property: they are test code.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use mimi_types::{ClientUri, Domain, RoomUri};
+
+use super::{DsStore, NewDeviceEvent, NewOutbound, StoreError};
+use crate::follower::{Claim, KeyPackageEntry};
+
+fn room(name: &str) -> RoomUri {
+    RoomUri::parse(&format!("mimi://hub.example/r/{name}")).unwrap()
+}
+
+fn domain(name: &str) -> Domain {
+    Domain::parse(name).unwrap()
+}
+
+fn device(name: &str) -> ClientUri {
+    ClientUri::parse(&format!("mimi://z.example/d/diana/{name}")).unwrap()
+}
+
+fn outbound(to: &str, room_name: &str, body: &str) -> NewOutbound {
+    NewOutbound {
+        to: domain(to),
+        room: room(room_name),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn key_package(n: u32, last_resort: bool) -> KeyPackageEntry {
+    KeyPackageEntry {
+        key_package: n.to_be_bytes().to_vec(),
+        reference: format!("ref-{n}").into_bytes(),
+        last_resort,
+        not_after: 4_000_000_000,
+    }
+}
+
+/// Runs every check, each on a new store from `make`.
+pub async fn run_all<S, F, Fut>(make: F)
+where
+    S: DsStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    room_versions_guard_concurrent_writers(&make().await).await;
+    room_save_and_fanout_are_one_transaction(&make().await).await;
+    outbound_is_ordered_per_destination(&make().await).await;
+    inbox_events_get_per_device_cursors(&make().await).await;
+    key_packages_are_claimed_once_under_concurrency(&make().await).await;
+    last_resort_key_package_is_kept(&make().await).await;
+}
+
+/// A save names the version it replaces; a stale writer gets `Conflict` and changes nothing.
+pub async fn room_versions_guard_concurrent_writers<S: DsStore>(store: &S) {
+    let r = room("versions");
+    assert_eq!(store.load_room(&r).await.unwrap(), None);
+    let v1 = store
+        .save_room(&r, 0, b"one".to_vec(), vec![])
+        .await
+        .unwrap();
+    assert_eq!(v1, 1);
+    let v2 = store
+        .save_room(&r, v1, b"two".to_vec(), vec![])
+        .await
+        .unwrap();
+    assert_eq!(v2, 2);
+    let stale = store.save_room(&r, v1, b"stale".to_vec(), vec![]).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "stale save must conflict: {stale:?}"
+    );
+    let recreate = store.save_room(&r, 0, b"again".to_vec(), vec![]).await;
+    assert!(
+        matches!(recreate, Err(StoreError::Conflict { .. })),
+        "creating twice must conflict"
+    );
+    let loaded = store.load_room(&r).await.unwrap().unwrap();
+    assert_eq!((loaded.version, loaded.state), (2, b"two".to_vec()));
+}
+
+/// A conflicting save queues none of its fan-out.
+pub async fn room_save_and_fanout_are_one_transaction<S: DsStore>(store: &S) {
+    let r = room("atomic");
+    store
+        .save_room(
+            &r,
+            0,
+            b"s1".to_vec(),
+            vec![outbound("x.example", "atomic", "m1")],
+        )
+        .await
+        .unwrap();
+    let lost = store
+        .save_room(
+            &r,
+            0,
+            b"s2".to_vec(),
+            vec![outbound("x.example", "atomic", "m2")],
+        )
+        .await;
+    assert!(lost.is_err());
+    let pending = store
+        .pending_outbound(&domain("x.example"), 10)
+        .await
+        .unwrap();
+    let bodies: Vec<&[u8]> = pending.iter().map(|i| i.body.as_slice()).collect();
+    assert_eq!(
+        bodies,
+        [b"m1".as_slice()],
+        "the conflicting save's fan-out must not be queued"
+    );
+}
+
+/// Items leave in the order they were queued, per destination; an ack removes one item.
+pub async fn outbound_is_ordered_per_destination<S: DsStore>(store: &S) {
+    let r = room("order");
+    let mut version = 0;
+    for n in 0..5 {
+        version = store
+            .save_room(
+                &r,
+                version,
+                vec![n],
+                vec![
+                    outbound("x.example", "order", &format!("x{n}")),
+                    outbound("z.example", "order", &format!("z{n}")),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+    let x = store
+        .pending_outbound(&domain("x.example"), 3)
+        .await
+        .unwrap();
+    let bodies: Vec<String> = x
+        .iter()
+        .map(|i| String::from_utf8(i.body.clone()).unwrap())
+        .collect();
+    assert_eq!(bodies, ["x0", "x1", "x2"]);
+    assert!(
+        x.windows(2).all(|w| w[0].id < w[1].id),
+        "ids increase in queue order"
+    );
+    store.ack_outbound(x[0].id).await.unwrap();
+    store.ack_outbound(x[0].id).await.unwrap();
+    let x = store
+        .pending_outbound(&domain("x.example"), 10)
+        .await
+        .unwrap();
+    assert_eq!(x.len(), 4);
+    assert_eq!(x[0].body, b"x1");
+    let z = store
+        .pending_outbound(&domain("z.example"), 10)
+        .await
+        .unwrap();
+    assert_eq!(z.len(), 5, "acks for x leave z's queue alone");
+}
+
+/// Device events get increasing sequence numbers per device and resume after a cursor.
+pub async fn inbox_events_get_per_device_cursors<S: DsStore>(store: &S) {
+    let r = room("inbox");
+    let (phone, laptop) = (device("phone"), device("laptop"));
+    let event = |d: &ClientUri, p: &str| NewDeviceEvent {
+        device: d.clone(),
+        room: r.clone(),
+        payload: p.as_bytes().to_vec(),
+    };
+    let v = store
+        .save_inbox(
+            &r,
+            0,
+            b"i1".to_vec(),
+            vec![event(&phone, "a"), event(&laptop, "a")],
+        )
+        .await
+        .unwrap();
+    store
+        .save_inbox(&r, v, b"i2".to_vec(), vec![event(&phone, "b")])
+        .await
+        .unwrap();
+    let stale = store
+        .save_inbox(&r, v, b"i3".to_vec(), vec![event(&phone, "lost")])
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })));
+    let all = store.device_events(&phone, 0, 10).await.unwrap();
+    let payloads: Vec<&[u8]> = all.iter().map(|e| e.payload.as_slice()).collect();
+    assert_eq!(payloads, [b"a".as_slice(), b"b".as_slice()]);
+    assert!(all[0].seq < all[1].seq);
+    let after = store.device_events(&phone, all[0].seq, 10).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].payload, b"b");
+    assert_eq!(store.device_events(&laptop, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(store.load_inbox(&r).await.unwrap().unwrap().state, b"i2");
+}
+
+/// 100 concurrent claims on a device with 60 fresh KeyPackages: 60 distinct KeyPackages, 40
+/// exhausted, never one twice; each claim is recorded for Welcome routing.
+pub async fn key_packages_are_claimed_once_under_concurrency<S: DsStore>(store: &S) {
+    let phone = device("phone");
+    store
+        .add_key_packages(&phone, (0..60).map(|n| key_package(n, false)).collect())
+        .await
+        .unwrap();
+    store
+        .add_key_packages(&phone, vec![key_package(0, false)])
+        .await
+        .unwrap();
+    assert_eq!(store.fresh_key_packages(&phone, 0).await.unwrap(), 60);
+    let claims = join_all((0..100).map(|_| store.claim_key_package(&phone, 0))).await;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut exhausted = 0;
+    for claim in claims {
+        match claim.unwrap() {
+            Claim::Fresh(entry) => {
+                assert!(
+                    seen.insert(entry.reference.clone()),
+                    "a KeyPackage was handed out twice"
+                );
+                assert_eq!(
+                    store.claimed_by(&entry.reference).await.unwrap(),
+                    Some(phone.clone())
+                );
+            }
+            Claim::Exhausted => exhausted += 1,
+            other => panic!("unexpected claim {other:?}"),
+        }
+    }
+    assert_eq!((seen.len(), exhausted), (60, 40));
+    assert_eq!(store.fresh_key_packages(&phone, 0).await.unwrap(), 0);
+    assert_eq!(store.claimed_by(b"unknown").await.unwrap(), None);
+}
+
+/// A last-resort KeyPackage is handed out after the fresh ones, and stays.
+pub async fn last_resort_key_package_is_kept<S: DsStore>(store: &S) {
+    let laptop = device("laptop");
+    store
+        .add_key_packages(&laptop, vec![key_package(1, false), key_package(2, true)])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.claim_key_package(&laptop, 0).await.unwrap(),
+        Claim::Fresh(_)
+    ));
+    for _ in 0..2 {
+        match store.claim_key_package(&laptop, 0).await.unwrap() {
+            Claim::LastResort(entry) => assert_eq!(entry.reference, b"ref-2"),
+            other => panic!("expected the last-resort KeyPackage, got {other:?}"),
+        }
+    }
+    // Expired: nothing.
+    assert_eq!(
+        store
+            .claim_key_package(&laptop, 4_000_000_000_000)
+            .await
+            .unwrap(),
+        Claim::Exhausted
+    );
+}
+
+/// Polls every future until all are done (concurrently at their await points).
+async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    struct JoinAll<F: Future> {
+        futures: Vec<Pin<Box<F>>>,
+        outputs: Vec<Option<F::Output>>,
+    }
+    impl<F: Future> Unpin for JoinAll<F> {}
+    impl<F: Future> Future for JoinAll<F> {
+        type Output = Vec<F::Output>;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            // JoinAll is Unpin: the futures are boxed and outputs are never pinned.
+            let this = self.get_mut();
+            for (future, output) in this.futures.iter_mut().zip(this.outputs.iter_mut()) {
+                if output.is_none()
+                    && let Poll::Ready(value) = future.as_mut().poll(cx)
+                {
+                    *output = Some(value);
+                }
+            }
+            if this.outputs.iter().all(Option::is_some) {
+                Poll::Ready(this.outputs.iter_mut().filter_map(Option::take).collect())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+    let futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let outputs = futures.iter().map(|_| None).collect();
+    JoinAll { futures, outputs }.await
+}

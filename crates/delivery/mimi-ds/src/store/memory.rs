@@ -1,0 +1,201 @@
+//! The in-memory [`DsStore`], for engine tests and the simulator.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use mimi_types::{ClientUri, Domain, RoomUri};
+
+use super::{
+    DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord, StoreError,
+};
+use crate::follower::{Claim, KeyPackageEntry, KeyPackagePool};
+
+#[derive(Debug, Default)]
+struct Inner {
+    rooms: BTreeMap<RoomUri, RoomRecord>,
+    inboxes: BTreeMap<RoomUri, RoomRecord>,
+    outbound: BTreeMap<u64, OutboundItem>,
+    next_outbound: u64,
+    events: BTreeMap<ClientUri, Vec<DeviceEvent>>,
+    pools: BTreeMap<ClientUri, KeyPackagePool>,
+    claims: BTreeMap<Vec<u8>, ClientUri>,
+}
+
+/// Everything in one mutex: each call is atomic.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
+        self.inner
+            .lock()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))
+    }
+}
+
+fn replace(
+    records: &mut BTreeMap<RoomUri, RoomRecord>,
+    room: &RoomUri,
+    expected_version: u64,
+    state: Vec<u8>,
+) -> Result<u64, StoreError> {
+    let current = records.get(room).map_or(0, |r| r.version);
+    if current != expected_version {
+        return Err(StoreError::Conflict {
+            what: room.to_string(),
+            expected: expected_version,
+        });
+    }
+    let version = current + 1;
+    records.insert(room.clone(), RoomRecord { version, state });
+    Ok(version)
+}
+
+impl DsStore for MemoryStore {
+    async fn load_room(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        Ok(self.lock()?.rooms.get(room).cloned())
+    }
+
+    async fn save_room(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        let version = replace(&mut inner.rooms, room, expected_version, state)?;
+        for item in outbound {
+            inner.next_outbound += 1;
+            let id = inner.next_outbound;
+            inner.outbound.insert(
+                id,
+                OutboundItem {
+                    id,
+                    to: item.to,
+                    room: item.room,
+                    body: item.body,
+                },
+            );
+        }
+        Ok(version)
+    }
+
+    async fn pending_outbound(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> Result<Vec<OutboundItem>, StoreError> {
+        Ok(self
+            .lock()?
+            .outbound
+            .values()
+            .filter(|item| &item.to == to)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn ack_outbound(&self, id: u64) -> Result<(), StoreError> {
+        self.lock()?.outbound.remove(&id);
+        Ok(())
+    }
+
+    async fn load_inbox(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        Ok(self.lock()?.inboxes.get(room).cloned())
+    }
+
+    async fn save_inbox(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        events: Vec<NewDeviceEvent>,
+    ) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        let version = replace(&mut inner.inboxes, room, expected_version, state)?;
+        for event in events {
+            let stream = inner.events.entry(event.device).or_default();
+            let seq = stream.last().map_or(1, |e| e.seq + 1);
+            stream.push(DeviceEvent {
+                seq,
+                room: event.room,
+                payload: event.payload,
+            });
+        }
+        Ok(version)
+    }
+
+    async fn device_events(
+        &self,
+        device: &ClientUri,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<DeviceEvent>, StoreError> {
+        Ok(self
+            .lock()?
+            .events
+            .get(device)
+            .map(|events| {
+                events
+                    .iter()
+                    .filter(|e| e.seq > cursor)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn add_key_packages(
+        &self,
+        device: &ClientUri,
+        entries: Vec<KeyPackageEntry>,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        let pool = inner.pools.entry(device.clone()).or_default();
+        for entry in entries {
+            pool.add(entry);
+        }
+        Ok(())
+    }
+
+    async fn claim_key_package(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<Claim, StoreError> {
+        let mut inner = self.lock()?;
+        let claim = inner
+            .pools
+            .get_mut(device)
+            .map_or(Claim::Exhausted, |pool| pool.claim(now_ms));
+        if let Claim::Fresh(entry) | Claim::LastResort(entry) = &claim {
+            inner.claims.insert(entry.reference.clone(), device.clone());
+        }
+        Ok(claim)
+    }
+
+    async fn claimed_by(&self, reference: &[u8]) -> Result<Option<ClientUri>, StoreError> {
+        Ok(self.lock()?.claims.get(reference).cloned())
+    }
+
+    async fn fresh_key_packages(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<usize, StoreError> {
+        Ok(self
+            .lock()?
+            .pools
+            .get(device)
+            .map_or(0, |pool| pool.fresh_count(now_ms)))
+    }
+}
