@@ -1,0 +1,65 @@
+//! P3: the hub path (decode, PublicGroup validation, credential checks, mimi-room authorize)
+//! beside raw openmls `PublicGroup::process_message` on the same group and commit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use openmls::group::{ProposalStore, PublicGroup};
+use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, OpenMlsProvider, RatchetTreeIn};
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use tls_codec::Deserialize as _;
+
+fn raw_public_group(gi: &[u8], tree: &[u8], provider: &OpenMlsRustCrypto) -> PublicGroup {
+    let MlsMessageBodyIn::GroupInfo(vgi) = MlsMessageIn::tls_deserialize_exact(gi)
+        .unwrap()
+        .extract()
+    else {
+        panic!("not a GroupInfo")
+    };
+    let tree = RatchetTreeIn::tls_deserialize_exact(tree).unwrap();
+    PublicGroup::from_external(
+        provider.crypto(),
+        provider.storage(),
+        tree,
+        vgi,
+        ProposalStore::new(),
+    )
+    .unwrap()
+    .0
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("hub_commit");
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_millis(500));
+    for n in [10usize, 100, 1000] {
+        let mut room = common::room(n);
+        let provider = OpenMlsRustCrypto::default();
+        let raw = raw_public_group(
+            room.hub.group_info().unwrap(),
+            &room.hub.ratchet_tree().unwrap(),
+            &provider,
+        );
+        let now = room.now;
+        let commit = room.creator.self_update(now).unwrap().commit;
+        g.bench_with_input(BenchmarkId::new("mimi_hub", n), &commit, |b, commit| {
+            b.iter(|| room.hub.process(commit, now).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("raw_openmls", n), &commit, |b, commit| {
+            b.iter(|| {
+                let m = MlsMessageIn::tls_deserialize_exact(commit.as_slice()).unwrap();
+                raw.process_message(provider.crypto(), m.try_into_protocol_message().unwrap())
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
