@@ -14,6 +14,22 @@
 //!
 //! This crate knows nothing of MLS: `mimi-mls` summarises a staged commit and asks here.
 //!
+//! # Integrating (hub and clients alike)
+//!
+//! 1. Build the epoch's state with [`RoomState::from_components`] from the GroupContext's
+//!    `app_data_dictionary`, then **always** call [`RoomState::with_members`] with every client in
+//!    the MLS group and the user its credential names: the client rules (blocked users, limits,
+//!    kicks, "removed users keep no clients") need it, and a state without members treats every
+//!    committer as a non-member.
+//! 2. For each commit (or lone proposal) fill a [`CommitSummary`]: the actor, `external_join`,
+//!    the `AppDataUpdate`s in commit order, Add/Remove/SelfRemove members, and where known the
+//!    actor's credential claims (`actor_claims`, for preauthorization) and presented join code.
+//! 3. [`authorize_commit`] returns a [`StagedRoomState`]; merge it together with the MLS commit
+//!    (its `components()` are the next `app_data_dictionary`), or drop both on refusal. Map
+//!    [`Denied`] to `notAllowed` (or `invalidProposal` for the malformed-update variants).
+//! 4. For application messages: [`RoomState::authorize_message`] on submit, and
+//!    [`RoomState::may_receive`] per user before fan-out.
+//!
 //! ```
 //! use mimi_room::presets::{Preset, RoomCreation};
 //! use mimi_room::{Actor, CommitSummary, ComponentChange, MemberChange, authorize_commit};

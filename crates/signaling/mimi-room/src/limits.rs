@@ -6,7 +6,7 @@
 //! direction: a state that already sits beyond a limit (for example right after a role
 //! redefinition) does not block commits that do not make it worse.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use mimi_types::UserUri;
 
@@ -16,13 +16,15 @@ use crate::denied::Denied;
 use crate::state::RoomState;
 
 /// Per role: (listed users, users with at least one client).
-fn role_counts(state: &RoomState) -> BTreeMap<RoleIndex, (u64, u64)> {
-    let active: BTreeSet<&UserUri> = state.members.values().collect();
+fn role_counts(
+    state: &RoomState,
+    clients: &BTreeMap<&UserUri, u64>,
+) -> BTreeMap<RoleIndex, (u64, u64)> {
     let mut counts: BTreeMap<RoleIndex, (u64, u64)> = BTreeMap::new();
     for p in &state.participants.participants {
         let entry = counts.entry(p.role_index).or_default();
         entry.0 += 1;
-        if active.contains(&p.user) {
+        if clients.contains_key(&p.user) {
             entry.1 += 1;
         }
     }
@@ -65,9 +67,9 @@ pub(crate) fn check_limits(
         }
     }
 
+    let before_clients = clients_per_user(before);
     let policy = after.base_policy();
     if !policy.multi_device {
-        let before_clients = clients_per_user(before);
         for (user, n) in &after_clients {
             if *n > 1 && *n > before_clients.get(user).copied().unwrap_or(0) {
                 return Err(Denied::MultiDeviceForbidden {
@@ -89,7 +91,10 @@ pub(crate) fn check_limits(
         }
     }
 
-    let (b_counts, a_counts) = (role_counts(before), role_counts(after));
+    let (b_counts, a_counts) = (
+        role_counts(before, &before_clients),
+        role_counts(after, &after_clients),
+    );
     for role in &after.roles.roles {
         let idx = role.role_index;
         let (b_all, b_active) = b_counts.get(&idx).copied().unwrap_or_default();

@@ -95,3 +95,12 @@
 //!   active participants) are violated only by a commit that moves a count past the limit in the
 //!   wrong direction; a state already beyond a limit does not freeze the room. "Active" means
 //!   the user has at least one client in the group. `max_users` counts non-banned entries.
+//!
+//! # Not decided here
+//!
+//! These rules of digest §3.3 and room-policy need MLS or the delivery service and are left to
+//! `mimi-mls` and `mimi-ds`: commits must include the proposals the hub cached for the epoch;
+//! no GroupContextExtensions proposal may touch `app_data_dictionary`; AppDataUpdate ordering
+//! relative to the RFC 9420 proposals; `parent_dependant` rooms' subset rule (needs the parent's
+//! state); one fixed-membership room per participant set (a hub-wide index); the GroupInfo a
+//! committer must provide; pseudonymous participants (`pseudonyms_allowed`).
