@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use mimi_federation_api::directory::Directory;
+use mimi_federation_api::http::Endpoint;
 use mimi_types::Domain;
 use rustls::RootCertStore;
 
@@ -48,6 +50,7 @@ struct Inner {
     peers: PeerTable,
     timeout: Duration,
     clients: Mutex<BTreeMap<Domain, reqwest::Client>>,
+    directories: Mutex<BTreeMap<Domain, Directory>>,
 }
 
 impl FederationClient {
@@ -61,6 +64,7 @@ impl FederationClient {
                 peers,
                 timeout: Duration::from_secs(30),
                 clients: Mutex::new(BTreeMap::new()),
+                directories: Mutex::new(BTreeMap::new()),
             }),
         }
     }
@@ -146,6 +150,48 @@ impl FederationClient {
         self.send(peer, request).await
     }
 
+    /// The peer's directory (protocol-06 §5.1), fetched once and cached.
+    pub async fn directory(&self, peer: &Domain) -> Result<Directory, TransportError> {
+        if let Ok(cache) = self.inner.directories.lock()
+            && let Some(directory) = cache.get(peer)
+        {
+            return Ok(directory.clone());
+        }
+        let failed = |reason: String| TransportError::Directory {
+            peer: peer.clone(),
+            reason,
+        };
+        let response = self.get(peer, crate::server::DIRECTORY_PATH).await?;
+        if !response.is_success() {
+            return Err(failed(format!("answered HTTP {}", response.status)));
+        }
+        let directory = Directory::from_json(&response.body).map_err(|e| failed(e.to_string()))?;
+        if let Ok(mut cache) = self.inner.directories.lock() {
+            cache.insert(peer.clone(), directory.clone());
+        }
+        Ok(directory)
+    }
+
+    /// The path at `peer` for `endpoint` with `param`, from the peer's directory. Only the
+    /// path of the directory's URL is used: the request goes to the peer's own address with
+    /// `Host` set to its domain.
+    pub async fn endpoint_path(
+        &self,
+        peer: &Domain,
+        endpoint: &Endpoint,
+        param: &impl std::fmt::Display,
+    ) -> Result<String, TransportError> {
+        let url = self
+            .directory(peer)
+            .await?
+            .url(endpoint, param)
+            .map_err(|e| TransportError::Directory {
+                peer: peer.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(path_of_url(&url))
+    }
+
     async fn send(
         &self,
         peer: &Domain,
@@ -168,5 +214,28 @@ impl FederationClient {
             retry_after,
             body,
         })
+    }
+}
+
+/// The path (and query) of an absolute URL; the URL itself if it has no authority.
+fn path_of_url(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match after_scheme.find('/') {
+        Some(at) => after_scheme[at..].to_owned(),
+        None => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_of_url;
+
+    #[test]
+    fn keeps_only_the_path_of_directory_urls() {
+        assert_eq!(
+            path_of_url("https://y.example:8443/v1/notify/mimi%3A%2F%2Fy.example%2Fr%2Fa"),
+            "/v1/notify/mimi%3A%2F%2Fy.example%2Fr%2Fa"
+        );
+        assert_eq!(path_of_url("https://y.example"), "/");
     }
 }

@@ -31,6 +31,17 @@ pub enum TransportError {
         /// The client error.
         source: reqwest::Error,
     },
+    /// A peer's directory could not be fetched or read, or lacks an endpoint.
+    #[error("directory of {peer}: {reason}")]
+    Directory {
+        /// The peer.
+        peer: Domain,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A setting is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// Listening or accepting failed.
     #[error("socket error: {0}")]
     Io(#[from] std::io::Error),

@@ -24,6 +24,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
+use mimi_federation_api::directory::Directory;
 use mimi_types::Domain;
 use rustls::pki_types::UnixTime;
 use tokio::net::TcpListener;
@@ -189,6 +190,21 @@ fn handshake_failure(err: &std::io::Error) -> String {
         Some(tls) => tls.to_string(),
         None => err.to_string(),
     }
+}
+
+/// A router serving our directory document (protocol-06 §5.1): every endpoint at its nominal
+/// path under `base` (for example `https://y.example:8443`).
+pub fn directory_router(base: &str) -> Result<Router, TransportError> {
+    let directory = Directory::nominal(base)
+        .map_err(|e| TransportError::Config(format!("directory base {base:?}: {e}")))?;
+    let json = directory.to_json();
+    Ok(Router::new().route(
+        DIRECTORY_PATH,
+        axum::routing::get(move || {
+            let json = json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+        }),
+    ))
 }
 
 async fn check_request(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
