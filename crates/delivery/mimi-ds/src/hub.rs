@@ -16,6 +16,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mimi_federation_api::decode_exact;
+use mimi_federation_api::mls::RatchetTree;
 use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
 use mimi_federation_api::ratchet_tree::GroupInfoOption;
 use mimi_federation_api::ratchet_tree::RatchetTreeOption;
@@ -177,11 +179,19 @@ impl HubRoom {
                     let message = welcome
                         .to_mls_message()
                         .map_err(|e| RequestError::malformed("welcome", e))?;
+                    // The joiners need the tree of the epoch the Welcome starts: the hub has
+                    // just merged the commit, so its tree is exactly that one.
+                    let tree = self
+                        .group
+                        .ratchet_tree()
+                        .map_err(|e| RequestError::Internal(format!("ratchet tree: {e}")))?;
+                    let tree = decode_exact::<RatchetTree>(&tree)
+                        .map_err(|e| RequestError::Internal(format!("ratchet tree: {e}")))?;
                     let fanout = FanoutMessage::new(
                         now_ms,
                         FanoutContent::Welcome {
                             message,
-                            ratchet_tree_option: RatchetTreeOption::DistributionService,
+                            ratchet_tree_option: RatchetTreeOption::Full(tree),
                         },
                     );
                     for to in &targets {
