@@ -32,12 +32,19 @@ fn raw_public_group(gi: &[u8], tree: &[u8], provider: &OpenMlsRustCrypto) -> Pub
     .0
 }
 
+fn bench_sizes() -> Vec<usize> {
+    match std::env::var("MIMI_BENCH_N") {
+        Ok(v) => v.split(',').filter_map(|x| x.parse().ok()).collect(),
+        Err(_) => vec![10, 100, 1000],
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("hub_commit");
     g.sample_size(20);
     g.measurement_time(Duration::from_secs(3));
     g.warm_up_time(Duration::from_millis(500));
-    for n in [10usize, 100, 1000] {
+    for n in bench_sizes() {
         let mut room = common::room(n);
         let provider = OpenMlsRustCrypto::default();
         let raw = raw_public_group(
@@ -49,6 +56,13 @@ fn bench(c: &mut Criterion) {
         let commit = room.creator.self_update(now).unwrap().commit;
         g.bench_with_input(BenchmarkId::new("mimi_hub", n), &commit, |b, commit| {
             b.iter(|| room.hub.process(commit, now).unwrap())
+        });
+        let summary = room.hub.process(&commit, now).unwrap().summary().clone();
+        g.bench_with_input(BenchmarkId::new("room_authorize_only", n), &summary, |b, s| {
+            b.iter(|| mimi_room::authorize_commit(room.hub.room(), s).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("room_components_only", n), &n, |b, _| {
+            b.iter(|| room.hub.room().components())
         });
         g.bench_with_input(BenchmarkId::new("raw_openmls", n), &commit, |b, commit| {
             b.iter(|| {

@@ -35,7 +35,7 @@ use crate::inspect::{
     CONTENT_COMMIT, GroupView, app_data_updates, components_of, member_of_credential,
     raw_handshake, validate_leaf, validate_staged,
 };
-use crate::persist::{Reader, Writer, read_storage, write_storage};
+use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
 use crate::summary::{
     Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, authorize_commit,
     authorize_proposal, normalize,
@@ -762,11 +762,12 @@ impl ClientGroup {
         };
         let committer_before = match &protocol {
             ProtocolMessage::PublicMessage(p) => match p.sender() {
-                Sender::Member(i) => self
-                    .group
-                    .public_group()
-                    .leaf(*i)
-                    .map(|l| l.credential().clone()),
+                Sender::Member(i) => self.group.public_group().leaf(*i).map(|l| {
+                    (
+                        l.credential().clone(),
+                        l.signature_key().as_slice().to_vec(),
+                    )
+                }),
                 _ => None,
             },
             ProtocolMessage::PrivateMessage(_) => None,
@@ -826,7 +827,7 @@ impl ClientGroup {
                 }
                 let (summary, _) = view.summarize_commit(actor, &sender, &raw)?;
                 let staged_room = authorize_commit(&self.room, &summary)?;
-                check_room(&staged, &staged_room)?;
+                check_room(&staged, &summary, &staged_room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 let removed_me = staged.self_removed();
                 self.group
@@ -855,7 +856,7 @@ impl ClientGroup {
                     .group
                     .stage_app_data_commit(&self.provider, *u, updates)
                     .map_err(MlsError::mls)?;
-                check_room(&staged, &staged_room)?;
+                check_room(&staged, &summary, &staged_room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 let removed_me = staged.self_removed();
                 self.group
@@ -881,12 +882,12 @@ impl ClientGroup {
         self.key.encode(&mut w)?;
         w.bytes(self.group.group_id().as_slice());
         write_storage(&mut w, self.provider.storage())?;
-        Ok(w.finish())
+        Ok(w.finish_sealed())
     }
 
     /// Restores a group from [`ClientGroup::to_record`] with the client's trust store.
     pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, MlsError> {
-        let mut r = Reader::new(record);
+        let mut r = Reader::new(open_sealed(record)?);
         r.header(RECORD_TAG)?;
         let client = r.parse()?;
         let user = r.parse()?;
@@ -913,12 +914,17 @@ impl ClientGroup {
     }
 }
 
-/// The staged GroupContext must carry exactly the room components the policy computed.
+/// The staged GroupContext must carry exactly the room components the policy computed. A
+/// commit without AppDataUpdate proposals cannot change them (GroupContextExtensions
+/// proposals are refused), so only commits with component changes are compared.
 pub(crate) fn check_room(
     staged: &openmls::group::StagedCommit,
+    summary: &CommitSummary,
     room: &mimi_room::StagedRoomState,
 ) -> Result<(), MlsError> {
-    if components_of(staged.group_context().extensions()) == room.state().components() {
+    if summary.component_changes.is_empty()
+        || components_of(staged.group_context().extensions()) == room.state().components()
+    {
         Ok(())
     } else {
         Err(MlsError::RoomStateMismatch)

@@ -30,7 +30,7 @@ use crate::inspect::{
     CONTENT_COMMIT, GroupView, app_data_updates, components_of, hex_of, member_of_credential,
     raw_handshake, validate_leaf, validate_staged,
 };
-use crate::persist::{Reader, Writer, read_storage, write_storage};
+use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
 use crate::summary::{
     CommitSummary, Components, MemberChange, authorize_commit, authorize_proposal,
 };
@@ -277,7 +277,12 @@ impl HubGroup {
         let raw = raw_handshake(message)?;
         let committer_before = match &protocol {
             ProtocolMessage::PublicMessage(p) => match p.sender() {
-                Sender::Member(i) => self.group.leaf(*i).map(|l| l.credential().clone()),
+                Sender::Member(i) => self.group.leaf(*i).map(|l| {
+                    (
+                        l.credential().clone(),
+                        l.signature_key().as_slice().to_vec(),
+                    )
+                }),
                 _ => None,
             },
             ProtocolMessage::PrivateMessage(_) => None,
@@ -318,7 +323,7 @@ impl HubGroup {
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 let summary = self.commit_summary(&view, actor, &sender, &raw)?;
                 let room = authorize_commit(&self.room, &summary)?;
-                check_room(&staged, &room)?;
+                check_room(&staged, &summary, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 (
                     summary,
@@ -344,7 +349,7 @@ impl HubGroup {
                     .group
                     .stage_app_data_commit(self.provider.crypto(), *u, updates)
                     .map_err(MlsError::mls)?;
-                check_room(&staged, &room)?;
+                check_room(&staged, &summary, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 (
                     summary,
@@ -573,12 +578,12 @@ impl HubGroup {
             w.u64(c.accepted_at);
         }
         write_storage(&mut w, self.provider.storage())?;
-        Ok(w.finish())
+        Ok(w.finish_sealed())
     }
 
     /// Restores the hub's state from [`HubGroup::to_record`].
     pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, MlsError> {
-        let mut r = Reader::new(record);
+        let mut r = Reader::new(open_sealed(record)?);
         r.header(RECORD_TAG)?;
         let group_id = openmls::prelude::GroupId::from_slice(r.bytes()?);
         let group_info = match r.u8()? {

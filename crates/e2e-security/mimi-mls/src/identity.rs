@@ -19,6 +19,9 @@ use crate::credential::{ProviderCa, Validity, VerifiedIdentity, X509Credential};
 use crate::error::{CredentialError, MlsError};
 use crate::persist::{Reader, Writer};
 
+const RECORD_TAG_DEVICE: u8 = 4;
+const RECORD_TAG_SERVER: u8 = 5;
+
 /// An Ed25519 signing key for MLS (and for the MIMI `SignWithLabel` signatures).
 pub struct SigningKey {
     pub(crate) pair: SignatureKeyPair,
@@ -228,17 +231,19 @@ impl ClientIdentity {
     /// The device as a secret record (URIs, key, credential, unused KeyPackages).
     pub fn to_record(&self) -> Result<Vec<u8>, MlsError> {
         let mut w = Writer::default();
+        w.header(RECORD_TAG_DEVICE);
         w.str(&self.client.to_string());
         w.str(&self.user.to_string());
         self.key.encode(&mut w)?;
         w.list(self.credential.chain());
         crate::persist::write_storage(&mut w, self.provider.storage())?;
-        Ok(w.finish())
+        Ok(w.finish_sealed())
     }
 
     /// Restores a device from [`ClientIdentity::to_record`].
     pub fn from_record(record: &[u8]) -> Result<Self, MlsError> {
-        let mut r = Reader::new(record);
+        let mut r = Reader::new(crate::persist::open_sealed(record)?);
+        r.header(RECORD_TAG_DEVICE)?;
         let client = r.parse::<ClientUri>()?;
         let user = r.parse::<UserUri>()?;
         let key = SigningKey::decode(&mut r)?;
@@ -310,6 +315,7 @@ impl ServerIdentity {
     /// The server as a secret record.
     pub fn to_record(&self) -> Result<Vec<u8>, MlsError> {
         let mut w = Writer::default();
+        w.header(RECORD_TAG_SERVER);
         w.str(self.domain.as_str());
         self.key.encode(&mut w)?;
         w.list(self.credential.chain());
@@ -319,6 +325,7 @@ impl ServerIdentity {
     /// Restores a server identity from [`ServerIdentity::to_record`].
     pub fn from_record(record: &[u8]) -> Result<Self, MlsError> {
         let mut r = Reader::new(record);
+        r.header(RECORD_TAG_SERVER)?;
         let domain = r.parse::<Domain>()?;
         let key = SigningKey::decode(&mut r)?;
         let chain = r.list()?;

@@ -245,7 +245,7 @@ pub(crate) fn app_data_updates(
 /// identity.
 pub(crate) fn validate_staged(
     staged: &StagedCommit,
-    committer_before: Option<&Credential>,
+    committer_before: Option<&(Credential, Vec<u8>)>,
     trust: &TrustStore,
     now: u64,
 ) -> Result<(), MlsError> {
@@ -267,8 +267,16 @@ pub(crate) fn validate_staged(
         }
     }
     if let Some(leaf) = staged.update_path_leaf_node() {
+        // A member keeping its credential and key was validated when it joined (expiry of
+        // members is the provider's sweep, not every commit's): skip the chain check.
+        let unchanged = committer_before.is_some_and(|(c, k)| {
+            c == leaf.credential() && k.as_slice() == leaf.signature_key().as_slice()
+        });
+        if unchanged {
+            return check_credential_types(staged);
+        }
         validate_leaf(leaf, trust, now, "client")?;
-        if let Some(before) = committer_before {
+        if let Some((before, _)) = committer_before {
             let old = member_of_credential(before)?;
             let new = member_of_credential(leaf.credential())?;
             if old != new {
@@ -280,7 +288,11 @@ pub(crate) fn validate_staged(
             }
         }
     }
-    // Anything else openmls lists (future proposal kinds) must at least be X.509.
+    check_credential_types(staged)
+}
+
+/// Anything else openmls lists (future proposal kinds) must at least be X.509.
+fn check_credential_types(staged: &StagedCommit) -> Result<(), MlsError> {
     for c in staged.credentials_to_verify() {
         x509_of(c)?;
     }

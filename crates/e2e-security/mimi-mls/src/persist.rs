@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use openmls_rust_crypto::MemoryStorage;
+use sha2::{Digest, Sha256};
 
 use crate::error::MlsError;
 
@@ -43,6 +44,26 @@ impl Writer {
     pub(crate) fn finish(self) -> Vec<u8> {
         self.out
     }
+
+    /// The record followed by its SHA-256, so a damaged record is refused before openmls
+    /// (which unwraps what it reads from its store) sees it.
+    pub(crate) fn finish_sealed(mut self) -> Vec<u8> {
+        let digest = Sha256::digest(&self.out);
+        self.out.extend_from_slice(&digest);
+        self.out
+    }
+}
+
+/// Checks and strips the SHA-256 that [`Writer::finish_sealed`] appended.
+pub(crate) fn open_sealed(record: &[u8]) -> Result<&[u8], MlsError> {
+    if record.len() < 32 {
+        return Err(rec("truncated record"));
+    }
+    let (body, digest) = record.split_at(record.len() - 32);
+    if Sha256::digest(body).as_slice() != digest {
+        return Err(rec("record checksum mismatch: the record is damaged"));
+    }
+    Ok(body)
 }
 
 pub(crate) struct Reader<'a> {

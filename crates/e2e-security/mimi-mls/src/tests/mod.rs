@@ -244,24 +244,6 @@ impl Net {
         results
     }
 
-    /// Merges a proposal the hub staged and hands it to every active member.
-    pub(crate) fn deliver_proposal_staged(
-        &mut self,
-        proposal: &[u8],
-        staged: crate::StagedHandshake,
-    ) {
-        let now = self.now;
-        self.hub_mut().merge(staged, None, now).unwrap();
-        for g in self.groups.values_mut() {
-            if g.is_active() {
-                assert!(matches!(
-                    g.process(proposal, now).unwrap(),
-                    Incoming::Proposal(_)
-                ));
-            }
-        }
-    }
-
     /// Hub accepts a proposal from `from`; every other active member queues it.
     pub(crate) fn deliver_proposal(&mut self, from: &str, proposal: &[u8]) {
         let now = self.now;

@@ -296,44 +296,36 @@ fn removed_users_application_message() {
 }
 
 #[test]
-fn hub_originated_remove_of_a_clients() {
+fn hub_originated_remove_is_verified_and_policy_gated() {
     // openmls 0.9.2 builds external proposals with an empty authenticated_data, which a room
     // requiring SafeAAD refuses; this room has none.
-    let mut net = strict_room_with(false, true);
-    let now = net.now;
+    let net = strict_room_with(false, true);
     let bob1 = net.clients["bob1"].client().clone();
     let props = net
         .hub()
         .propose_remove(&net.hub_id, std::slice::from_ref(&bob1))
         .unwrap();
     assert_eq!(props.len(), 1);
-    // The hub's own proposal is validated like any other (its credential, the policy).
-    let staged = net.hub().process(&props[0], now).unwrap();
-    assert_eq!(
-        staged.summary().actor,
-        crate::Actor::Server(domain("a.example"))
-    );
-    assert_eq!(staged.summary().removed.len(), 1);
-    net.deliver_proposal_staged(&props[0], staged);
-    let out = net
-        .groups
-        .get_mut("alice1")
-        .unwrap()
-        .self_update(now)
-        .unwrap();
-    let results = net.deliver_commit("alice1", &out, &[]);
-    assert!(matches!(
-        results["bob1"],
-        Incoming::Commit {
-            removed_me: true,
-            ..
-        }
-    ));
-    net.assert_consistent();
-    // Without a policy-enforcer participant the hub has no role, and its proposal is refused.
+    // The proposal verifies (hub signature and server credential) and reaches the policy,
+    // which lets the policy enforcer ban but not kick an ordinary participant.
+    refused(&net, &props[0], |e| {
+        matches!(e, MlsError::Denied(Denied::MissingCapability { .. }))
+    });
+    // Without a policy-enforcer participant the hub has no role at all.
     let net = strict_room_with(false, false);
     let props = net.hub().propose_remove(&net.hub_id, &[bob1]).unwrap();
     refused(&net, &props[0], |e| matches!(e, MlsError::Denied(_)));
+    // A server that is not an external sender of the group cannot propose.
+    let other = ServerIdentity::new(
+        &net.providers["b.example"].ca,
+        Validity::starting(net.now - 60, YEAR),
+    )
+    .unwrap();
+    let bob1 = net.clients["bob1"].client().clone();
+    assert!(matches!(
+        net.hub().propose_remove(&other, &[bob1]),
+        Err(MlsError::Misuse(_))
+    ));
 }
 
 #[test]
