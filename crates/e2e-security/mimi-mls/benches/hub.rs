@@ -14,9 +14,8 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 use tls_codec::Deserialize as _;
 
 fn raw_public_group(gi: &[u8], tree: &[u8], provider: &OpenMlsRustCrypto) -> PublicGroup {
-    let MlsMessageBodyIn::GroupInfo(vgi) = MlsMessageIn::tls_deserialize_exact(gi)
-        .unwrap()
-        .extract()
+    let MlsMessageBodyIn::GroupInfo(vgi) =
+        MlsMessageIn::tls_deserialize_exact(gi).unwrap().extract()
     else {
         panic!("not a GroupInfo")
     };
@@ -58,9 +57,11 @@ fn bench(c: &mut Criterion) {
             b.iter(|| room.hub.process(commit, now).unwrap())
         });
         let summary = room.hub.process(&commit, now).unwrap().summary().clone();
-        g.bench_with_input(BenchmarkId::new("room_authorize_only", n), &summary, |b, s| {
-            b.iter(|| mimi_room::authorize_commit(room.hub.room(), s).unwrap())
-        });
+        g.bench_with_input(
+            BenchmarkId::new("room_authorize_only", n),
+            &summary,
+            |b, s| b.iter(|| mimi_room::authorize_commit(room.hub.room(), s).unwrap()),
+        );
         g.bench_with_input(BenchmarkId::new("room_components_only", n), &n, |b, _| {
             b.iter(|| room.hub.room().components())
         });

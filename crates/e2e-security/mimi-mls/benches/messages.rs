@@ -11,9 +11,8 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mimi_mls::ClientGroup;
 use openmls::prelude::{
-    BasicCredential, CredentialWithKey, KeyPackage, MlsGroup, MlsGroupCreateConfig,
+    BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, MlsGroup, MlsGroupCreateConfig,
     MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, ProcessedMessageContent, StagedWelcome,
-    Ciphersuite,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
@@ -63,8 +62,16 @@ fn raw_pair() -> (Raw, Raw) {
     .into_group(&pb)
     .unwrap();
     (
-        Raw { provider: pa, signer: sa, group: ga },
-        Raw { provider: pb, signer: sb, group: gb },
+        Raw {
+            provider: pa,
+            signer: sa,
+            group: ga,
+        },
+        Raw {
+            provider: pb,
+            signer: sb,
+            group: gb,
+        },
     )
 }
 
@@ -93,7 +100,9 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    g.bench_function("mimi_encrypt", |bch| bch.iter(|| a.protect(&payload, &none).unwrap()));
+    g.bench_function("mimi_encrypt", |bch| {
+        bch.iter(|| a.protect(&payload, &none).unwrap())
+    });
 
     let (mut ra, mut rb) = raw_pair();
     g.bench_function("raw_decrypt", |bch| {

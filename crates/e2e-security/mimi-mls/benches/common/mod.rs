@@ -5,8 +5,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mimi_mls::{
-    ClientGroup, ClientIdentity, ComponentChange, HubGroup, ProviderCa, ServerIdentity,
-    TrustStore, Validity,
+    ClientGroup, ClientIdentity, ComponentChange, HubGroup, ProviderCa, ServerIdentity, TrustStore,
+    Validity,
 };
 use mimi_room::components::{Component, ParticipantListUpdate, RoleIndex, UserRolePair};
 use mimi_room::presets::{Preset, RoomCreation};
@@ -50,9 +50,13 @@ pub(crate) fn room(n: usize) -> Room {
     };
     let creator_id = ident(0);
     let room_uri: mimi_types::RoomUri = "mimi://a.example/r/bench".parse().unwrap();
-    let state = RoomCreation::new(Preset::Cooperative, room_uri.clone(), creator_id.user().clone())
-        .initial_state()
-        .unwrap();
+    let state = RoomCreation::new(
+        Preset::Cooperative,
+        room_uri.clone(),
+        creator_id.user().clone(),
+    )
+    .initial_state()
+    .unwrap();
     let (mut creator, created) = ClientGroup::create(
         &creator_id,
         &room_uri.group_uri(),
@@ -62,8 +66,13 @@ pub(crate) fn room(n: usize) -> Room {
         now,
     )
     .unwrap();
-    let mut hub = HubGroup::new(&created.group_info, &created.ratchet_tree, trust.clone(), now)
-        .unwrap();
+    let mut hub = HubGroup::new(
+        &created.group_info,
+        &created.ratchet_tree,
+        trust.clone(),
+        now,
+    )
+    .unwrap();
     let others: Vec<ClientIdentity> = (1..n).map(ident).collect();
     let mut welcome = None;
     if !others.is_empty() {
