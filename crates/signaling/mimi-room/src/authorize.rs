@@ -447,6 +447,7 @@ fn resolve_actor<'a>(
                 .iter()
                 .find(|p| {
                     p.user.domain() == domain
+                        && p.role_index != RoleIndex::BANNED
                         && state
                             .roles
                             .role(p.role_index)
@@ -595,7 +596,15 @@ fn authorize_action(ctx: &Ctx<'_>, action: &ParticipantAction) -> Result<(), Den
                 if ctx.fixed() {
                     return Err(Denied::FixedMembership);
                 }
-                require(idx, Some(acting), Capability::CAN_ADD_PARTICIPANT)?;
+                if *role == RoleIndex::BANNED {
+                    // Banning a user before it ever joins (the examples' `(0, [1])` entries).
+                    require(idx, Some(acting), Capability::CAN_BAN)?;
+                    if !state.roles.has_banned_role() {
+                        return Err(Denied::BannedRoleUndefined);
+                    }
+                } else {
+                    require(idx, Some(acting), Capability::CAN_ADD_PARTICIPANT)?;
+                }
                 defined(*role)?;
                 require_change(acting, RoleIndex::NO_ROLE, *role)
             },

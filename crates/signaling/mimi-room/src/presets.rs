@@ -1,12 +1,16 @@
-//! Ready-made role sets after the four examples of room-policy-03 Appendix A (digest §4.8), and
-//! [`RoomCreation`] to build a room's initial [`RoomState`] from one.
+//! The four example role sets of room-policy-03 Appendix A (digest §4.8), transcribed role by
+//! role (capabilities, constraints, `authorized_role_changes`), and [`RoomCreation`] to build a
+//! room's initial [`RoomState`] from one.
 //!
-//! The draft's examples are prose with capability lists; these presets follow them and fill the
-//! gaps the way a production messenger would (see each function). Capabilities the examples use
-//! without code points (`canRevokeVoice`, `canGrantVoice`) become `canChangeUserRole` with
-//! `authorized_role_changes` between the attendee and speaker roles. Every preset has role 0
-//! ("no_role"), role 1 ("banned", no capabilities) and a clientless `policy_enforcer` role
-//! (1–2 holders, no clients) through which the hub acts as an external sender.
+//! Where the examples are defective we read them as follows: `canRevokeVoice` and
+//! `canGrantVoice` (A.1 group_admin) have no code point and are left out (moderators change
+//! voice with `canChangeUserRole` between attendee and speaker); A.3's speaker "includes all the
+//! capabilities of a speaker" (read: attendee) and its moderator "of an ordinary_user" (a role
+//! A.3 does not have; read: speaker); `canUnban` is the registry's `canUnBan`. Reserved
+//! capabilities the examples list (`canChangeOwnName`, `canCreateJoinCode`, ...) are kept: they
+//! are registry values and grant nothing here. The creator gets the `super_admin` role; the
+//! hub's service user, if given, the clientless `policy_enforcer` role through which the hub
+//! acts as an external sender.
 
 use mimi_types::{RoomUri, UserUri};
 
@@ -54,19 +58,18 @@ impl Preset {
     /// The role the room's creator gets.
     pub fn creator_role(self) -> RoleIndex {
         match self {
-            Preset::Cooperative => RoleIndex(4),
-            Preset::StrictlyAdministered | Preset::MultiOrganization => RoleIndex(3),
+            Preset::Cooperative | Preset::StrictlyAdministered => RoleIndex(4),
             Preset::Moderated => RoleIndex(6),
+            Preset::MultiOrganization => RoleIndex(8),
         }
     }
 
     /// The clientless role the hub's service user holds.
     pub fn policy_enforcer_role(self) -> RoleIndex {
         match self {
-            Preset::Cooperative => RoleIndex(5),
-            Preset::StrictlyAdministered => RoleIndex(4),
+            Preset::Cooperative | Preset::StrictlyAdministered => RoleIndex(5),
             Preset::Moderated => RoleIndex(7),
-            Preset::MultiOrganization => RoleIndex(6),
+            Preset::MultiOrganization => RoleIndex(9),
         }
     }
 
@@ -76,16 +79,17 @@ impl Preset {
             policy_component_ids: vec![RoleData::ID, BaseRoomPolicy::ID],
             ..BaseRoomPolicy::default()
         };
-        if self == Preset::StrictlyAdministered {
+        if matches!(self, Preset::StrictlyAdministered | Preset::Moderated) {
             policy.policy_component_ids.push(JoinLinks::ID);
         }
         policy
     }
 }
 
-/// Capabilities of an ordinary member of a chat room: messaging, assets, links, calls, and
-/// managing its own clients and leaving.
-const MEMBER: &[C] = &[
+/// A.1 `ordinary_user`.
+const COOP_ORDINARY: &[C] = &[
+    C::CAN_ADD_PARTICIPANT,
+    C::CAN_REMOVE_PARTICIPANT,
     C::CAN_ADD_OWN_CLIENT,
     C::CAN_REMOVE_OWN_CLIENT,
     C::CAN_REMOVE_SELF,
@@ -95,7 +99,6 @@ const MEMBER: &[C] = &[
     C::CAN_REPORT_ABUSE,
     C::CAN_REPLY_TO_MESSAGE,
     C::CAN_REACT_TO_MESSAGE,
-    C::CAN_EDIT_REACTION,
     C::CAN_DELETE_OWN_REACTION,
     C::CAN_EDIT_OWN_MESSAGE,
     C::CAN_DELETE_OWN_MESSAGE,
@@ -103,392 +106,613 @@ const MEMBER: &[C] = &[
     C::CAN_REPLY_IN_TOPIC,
     C::CAN_EDIT_OWN_TOPIC,
     C::CAN_UPLOAD_IMAGE,
-    C::CAN_UPLOAD_AUDIO,
     C::CAN_UPLOAD_VIDEO,
+    C::CAN_UPLOAD_AUDIO,
     C::CAN_UPLOAD_ATTACHMENT,
     C::CAN_DOWNLOAD_IMAGE,
-    C::CAN_DOWNLOAD_AUDIO,
     C::CAN_DOWNLOAD_VIDEO,
+    C::CAN_DOWNLOAD_AUDIO,
     C::CAN_DOWNLOAD_ATTACHMENT,
     C::CAN_SEND_LINK,
     C::CAN_SEND_LINK_PREVIEW,
     C::CAN_FOLLOW_LINK,
     C::CAN_COPY_LINK,
-    C::CAN_START_CALL,
-    C::CAN_JOIN_CALL,
-    C::CAN_SEND_AUDIO,
-    C::CAN_RECEIVE_AUDIO,
-    C::CAN_SEND_VIDEO,
-    C::CAN_RECEIVE_VIDEO,
-    C::CAN_SHARE_SCREEN,
-    C::CAN_VIEW_SHARED_SCREEN,
+    C::CAN_CHANGE_ROOM_NAME,
+    C::CAN_CHANGE_ROOM_AVATAR,
+    C::CAN_CHANGE_ROOM_SUBJECT,
+    C::CAN_CHANGE_ROOM_MOOD,
+    C::CAN_CHANGE_OWN_NAME,
+    C::CAN_CHANGE_OWN_PRESENCE,
+    C::CAN_CHANGE_OWN_MOOD,
+    C::CAN_CHANGE_OWN_AVATAR,
 ];
 
-/// Listening-only capabilities (a moderated room's guest).
-const LISTENER: &[C] = &[
+/// A.1 `group_admin` on top of `ordinary_user` (`canRevokeVoice` and `canGrantVoice` have no
+/// code point and are left out).
+const COOP_GROUP_ADMIN: &[C] = &[
+    C::CAN_BAN,
+    C::CAN_UN_BAN,
+    C::CAN_KICK,
+    C::CAN_CHANGE_USER_ROLE,
+    C::CAN_DELETE_OTHER_MESSAGE,
+    C::CAN_EDIT_OTHER_TOPIC,
+    C::CAN_CHANGE_ROOM_DESCRIPTION,
+];
+
+/// A.1 `super_admin` on top of `group_admin`.
+const COOP_SUPER_ADMIN: &[C] = &[
+    C::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE,
+    C::CAN_CHANGE_PREAUTHORIZED_USER_LIST,
+    C::CAN_DESTROY_ROOM,
+];
+
+/// A.2 `ordinary_user`.
+const STRICT_ORDINARY: &[C] = &[
     C::CAN_ADD_OWN_CLIENT,
+    C::CAN_JOIN_IF_PREAUTHORIZED,
     C::CAN_REMOVE_OWN_CLIENT,
     C::CAN_REMOVE_SELF,
+    C::CAN_CHANGE_OWN_ROLE,
+    C::CAN_SEND_MESSAGE,
     C::CAN_RECEIVE_MESSAGE,
+    C::CAN_COPY_MESSAGE,
+    C::CAN_REPORT_ABUSE,
     C::CAN_REACT_TO_MESSAGE,
-    C::CAN_EDIT_REACTION,
     C::CAN_DELETE_OWN_REACTION,
+    C::CAN_EDIT_OWN_MESSAGE,
+    C::CAN_DELETE_OWN_MESSAGE,
+    C::CAN_START_TOPIC,
+    C::CAN_REPLY_IN_TOPIC,
+    C::CAN_UPLOAD_IMAGE,
+    C::CAN_UPLOAD_VIDEO,
+    C::CAN_UPLOAD_AUDIO,
+    C::CAN_UPLOAD_ATTACHMENT,
     C::CAN_DOWNLOAD_IMAGE,
-    C::CAN_DOWNLOAD_AUDIO,
     C::CAN_DOWNLOAD_VIDEO,
+    C::CAN_DOWNLOAD_AUDIO,
     C::CAN_DOWNLOAD_ATTACHMENT,
+    C::CAN_SEND_LINK,
+    C::CAN_SEND_LINK_PREVIEW,
     C::CAN_FOLLOW_LINK,
-    C::CAN_JOIN_CALL,
-    C::CAN_RECEIVE_AUDIO,
-    C::CAN_RECEIVE_VIDEO,
-    C::CAN_VIEW_SHARED_SCREEN,
+    C::CAN_COPY_LINK,
+    C::CAN_CHANGE_OWN_NAME,
+    C::CAN_CHANGE_OWN_PRESENCE,
+    C::CAN_CHANGE_OWN_MOOD,
+    C::CAN_CHANGE_OWN_AVATAR,
 ];
 
-/// Room-metadata capabilities except the description (which the cooperative preset keeps for
-/// admins).
-const METADATA_LIGHT: &[C] = &[
+/// A.2 `group_admin` on top of `ordinary_user` (A.3's `moderator` adds the same on top of
+/// `speaker`, less the room description).
+const STRICT_GROUP_ADMIN: &[C] = &[
+    C::CAN_ADD_PARTICIPANT,
+    C::CAN_REMOVE_PARTICIPANT,
+    C::CAN_BAN,
+    C::CAN_UN_BAN,
+    C::CAN_KICK,
+    C::CAN_CHANGE_USER_ROLE,
+    C::CAN_CREATE_JOIN_CODE,
+    C::CAN_DELETE_JOIN_CODE,
+    C::CAN_DELETE_OTHER_REACTION,
+    C::CAN_DELETE_OTHER_MESSAGE,
+    C::CAN_EDIT_OWN_TOPIC,
+    C::CAN_EDIT_OTHER_TOPIC,
+    C::CAN_CHANGE_ROOM_DESCRIPTION,
     C::CAN_CHANGE_ROOM_NAME,
     C::CAN_CHANGE_ROOM_AVATAR,
     C::CAN_CHANGE_ROOM_SUBJECT,
     C::CAN_CHANGE_ROOM_MOOD,
 ];
 
-/// Moderation capabilities.
-const MODERATION: &[C] = &[
-    C::CAN_BAN,
-    C::CAN_UN_BAN,
-    C::CAN_KICK,
-    C::CAN_CHANGE_USER_ROLE,
-    C::CAN_DELETE_OTHER_MESSAGE,
-    C::CAN_DELETE_OTHER_REACTION,
-    C::CAN_EDIT_OTHER_TOPIC,
-];
-
-/// Room administration capabilities.
-const ADMINISTRATION: &[C] = &[
+/// A.2 and A.3 `super_admin` on top of the admin or moderator role.
+const SUPER_ADMIN_EXTRA: &[C] = &[
     C::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE,
-    C::CAN_CHANGE_PREAUTHORIZED_USER_LIST,
     C::CAN_CHANGE_ROLE_DEFINITIONS,
-    C::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE,
+    C::CAN_CHANGE_PREAUTHORIZED_USER_LIST,
     C::CAN_DESTROY_ROOM,
+    C::CAN_SEND_MLS_REINIT_PROPOSAL,
 ];
 
-/// The hub's policy enforcer: removes, bans, changes roles and policy, re-initialises; never
-/// adds anyone and has no clients.
-const ENFORCER: &[C] = &[
+/// A.3 `guest`.
+const GUEST: &[C] = &[
+    C::CAN_REMOVE_SELF,
+    C::CAN_RECEIVE_MESSAGE,
+    C::CAN_COPY_MESSAGE,
+    C::CAN_REACT_TO_MESSAGE,
+    C::CAN_DELETE_OWN_REACTION,
+    C::CAN_FOLLOW_LINK,
+    C::CAN_COPY_LINK,
+    C::CAN_DOWNLOAD_IMAGE,
+    C::CAN_DOWNLOAD_VIDEO,
+    C::CAN_DOWNLOAD_AUDIO,
+];
+
+/// A.3 `attendee` on top of `guest`.
+const ATTENDEE_EXTRA: &[C] = &[
+    C::CAN_ADD_OWN_CLIENT,
+    C::CAN_JOIN_IF_PREAUTHORIZED,
+    C::CAN_REMOVE_OWN_CLIENT,
+    C::CAN_CHANGE_OWN_ROLE,
+    C::CAN_REPORT_ABUSE,
+    C::CAN_REPLY_IN_TOPIC,
+    C::CAN_DOWNLOAD_ATTACHMENT,
+    C::CAN_CHANGE_OWN_NAME,
+    C::CAN_CHANGE_OWN_PRESENCE,
+    C::CAN_CHANGE_OWN_AVATAR,
+];
+
+/// A.3 `speaker` on top of `attendee`.
+const SPEAKER_EXTRA: &[C] = &[
+    C::CAN_SEND_MESSAGE,
+    C::CAN_EDIT_OWN_MESSAGE,
+    C::CAN_DELETE_OWN_MESSAGE,
+    C::CAN_START_TOPIC,
+    C::CAN_UPLOAD_IMAGE,
+    C::CAN_UPLOAD_VIDEO,
+    C::CAN_UPLOAD_AUDIO,
+    C::CAN_UPLOAD_ATTACHMENT,
+    C::CAN_SEND_LINK,
+    C::CAN_SEND_LINK_PREVIEW,
+];
+
+/// A.4 `org_b_user` (and `org_c_user`).
+const ORG_USER: &[C] = &[
+    C::CAN_REMOVE_SELF,
+    C::CAN_ADD_OWN_CLIENT,
+    C::CAN_REMOVE_OWN_CLIENT,
+    C::CAN_SEND_MESSAGE,
+    C::CAN_RECEIVE_MESSAGE,
+    C::CAN_COPY_MESSAGE,
+    C::CAN_REPORT_ABUSE,
+    C::CAN_REPLY_IN_TOPIC,
+    C::CAN_REACT_TO_MESSAGE,
+    C::CAN_DELETE_OWN_REACTION,
+    C::CAN_EDIT_OWN_MESSAGE,
+    C::CAN_SEND_LINK,
+    C::CAN_SEND_LINK_PREVIEW,
+    C::CAN_FOLLOW_LINK,
+    C::CAN_COPY_LINK,
+    C::CAN_DOWNLOAD_IMAGE,
+    C::CAN_DOWNLOAD_VIDEO,
+    C::CAN_DOWNLOAD_AUDIO,
+    C::CAN_DOWNLOAD_ATTACHMENT,
+    C::CAN_CHANGE_OWN_NAME,
+    C::CAN_CHANGE_OWN_PRESENCE,
+    C::CAN_CHANGE_OWN_AVATAR,
+];
+
+/// A.4 `org_b_admin` (and `org_c_admin`) on top of the organization user.
+const ORG_ADMIN_EXTRA: &[C] = &[
+    C::CAN_DELETE_OWN_MESSAGE,
+    C::CAN_START_TOPIC,
+    C::CAN_UPLOAD_IMAGE,
+    C::CAN_UPLOAD_VIDEO,
+    C::CAN_UPLOAD_AUDIO,
+    C::CAN_UPLOAD_ATTACHMENT,
+    C::CAN_ADD_PARTICIPANT,
     C::CAN_REMOVE_PARTICIPANT,
     C::CAN_BAN,
-    C::CAN_UN_BAN,
     C::CAN_KICK,
     C::CAN_CHANGE_USER_ROLE,
+];
+
+/// The host organization's extras (A.4 `org_a_user` and `org_a_admin`).
+const HOST_ORG_EXTRA: &[C] = &[C::CAN_CHANGE_OWN_ROLE, C::CAN_JOIN_IF_PREAUTHORIZED];
+
+/// A.4 `super_admin` on top of `org_a_admin`.
+const MULTI_SUPER_ADMIN_EXTRA: &[C] = &[
+    C::CAN_UN_BAN,
+    C::CAN_DELETE_OTHER_REACTION,
+    C::CAN_DELETE_OTHER_MESSAGE,
+    C::CAN_EDIT_OWN_TOPIC,
+    C::CAN_EDIT_OTHER_TOPIC,
+    C::CAN_CHANGE_ROOM_DESCRIPTION,
+    C::CAN_CHANGE_ROOM_NAME,
+    C::CAN_CHANGE_ROOM_AVATAR,
+    C::CAN_CHANGE_ROOM_SUBJECT,
+    C::CAN_CHANGE_ROOM_MOOD,
+    C::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE,
     C::CAN_CHANGE_ROLE_DEFINITIONS,
     C::CAN_CHANGE_PREAUTHORIZED_USER_LIST,
-    C::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE,
-    C::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE,
+    C::CAN_DESTROY_ROOM,
+    C::CAN_SEND_MLS_REINIT_PROPOSAL,
+];
+
+/// Every example's `policy_enforcer`: removes, bans, unbans, changes roles and policy,
+/// destroys and re-initialises; never adds anyone and has no clients.
+const ENFORCER: &[C] = &[
+    C::CAN_REMOVE_PARTICIPANT,
+    C::CAN_CHANGE_USER_ROLE,
+    C::CAN_BAN,
+    C::CAN_UN_BAN,
+    C::CAN_CHANGE_ROLE_DEFINITIONS,
+    C::CAN_CHANGE_PREAUTHORIZED_USER_LIST,
     C::CAN_CHANGE_MLS_OPERATIONAL_POLICIES,
     C::CAN_DESTROY_ROOM,
     C::CAN_SEND_MLS_REINIT_PROPOSAL,
 ];
 
-struct RoleBuilder(Role);
+type Changes<'a> = &'a [(u32, &'a [u32])];
 
-impl RoleBuilder {
-    fn new(index: u32, name: &str, description: &str) -> Self {
-        Self(Role::new(index, name, description))
-    }
-
-    fn caps(mut self, sets: &[&[C]]) -> Self {
-        for set in sets {
-            for c in *set {
-                if !self.0.role_capabilities.contains(c) {
-                    self.0.role_capabilities.push(*c);
-                }
+/// Builds a role: capabilities (concatenated sets, first occurrence kept), constraints
+/// `(min, max, min_active, max_active)` and authorized role changes.
+fn role(
+    index: u32,
+    name: &str,
+    description: &str,
+    caps: &[&[C]],
+    limits: (u32, Option<u32>, u32, Option<u32>),
+    changes: Changes<'_>,
+) -> Role {
+    let mut role = Role::new(index, name, description);
+    for set in caps {
+        for c in *set {
+            if !role.role_capabilities.contains(c) {
+                role.role_capabilities.push(*c);
             }
         }
-        self
     }
-
-    fn changes(mut self, entries: &[(u32, &[u32])]) -> Self {
-        self.0.authorized_role_changes = entries
-            .iter()
-            .map(|(from, to)| SingleSourceRoleChangeTargets::new(*from, to))
-            .collect();
-        self
-    }
-
-    fn participants(mut self, min: u32, max: Option<u32>) -> Self {
-        self.0.minimum_participants_constraint = min;
-        self.0.maximum_participants_constraint = max;
-        self
-    }
-
-    fn active(mut self, min: u32, max: Option<u32>) -> Self {
-        self.0.minimum_active_participants_constraint = min;
-        self.0.maximum_active_participants_constraint = max;
-        self
-    }
-
-    fn build(self) -> Role {
-        self.0
-    }
+    role.minimum_participants_constraint = limits.0;
+    role.maximum_participants_constraint = limits.1;
+    role.minimum_active_participants_constraint = limits.2;
+    role.maximum_active_participants_constraint = limits.3;
+    role.authorized_role_changes = changes
+        .iter()
+        .map(|(from, to)| SingleSourceRoleChangeTargets::new(*from, to))
+        .collect();
+    role
 }
 
-fn no_role(caps: &[C], joins_to: &[u32]) -> Role {
-    let b = RoleBuilder::new(0, "no_role", "not in the participant list").caps(&[caps]);
-    if joins_to.is_empty() {
-        b.build()
-    } else {
-        b.changes(&[(0, joins_to)]).build()
-    }
-}
+const NO_LIMITS: (u32, Option<u32>, u32, Option<u32>) = (0, None, 0, None);
+const NO_CLIENTS: (u32, Option<u32>, u32, Option<u32>) = (0, None, 0, Some(0));
+const ENFORCER_LIMITS: (u32, Option<u32>, u32, Option<u32>) = (1, Some(2), 0, Some(0));
 
 fn banned() -> Role {
-    RoleBuilder::new(1, "banned", "banned from the room").build()
+    role(1, "banned", "banned from the room", &[], NO_CLIENTS, &[])
 }
 
-fn enforcer(index: u32, changes: &[(u32, &[u32])]) -> Role {
-    RoleBuilder::new(
+fn enforcer(index: u32, changes: Changes<'_>) -> Role {
+    role(
         index,
         "policy_enforcer",
         "the hub, acting as an external sender",
+        &[ENFORCER],
+        ENFORCER_LIMITS,
+        changes,
     )
-    .caps(&[ENFORCER])
-    .changes(changes)
-    .participants(0, Some(2))
-    .active(0, Some(0))
-    .build()
 }
 
-/// A.1: 0 no_role, 1 banned, 2 ordinary_user (adds and removes ordinary users, light metadata),
-/// 3 group_admin (+ moderation, description), 4 super_admin (+ administration; at least one),
-/// 5 policy_enforcer.
+/// A.1 cooperatively administered room: 0 no_role, 1 banned, 2 ordinary_user (adds and removes
+/// ordinary users), 3 group_admin (at least one), 4 super_admin, 5 policy_enforcer.
 pub fn cooperative() -> RoleData {
-    let roles = vec![
-        no_role(&[], &[]),
-        banned(),
-        RoleBuilder::new(
-            2,
-            "ordinary_user",
-            "a member who may invite and remove members",
-        )
-        .caps(&[
-            MEMBER,
-            &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
-            METADATA_LIGHT,
-            &[C::CAN_JOIN_IF_PREAUTHORIZED],
-        ])
-        .changes(&[(0, &[2]), (2, &[0])])
-        .build(),
-        RoleBuilder::new(3, "group_admin", "moderates the room")
-            .caps(&[
-                MEMBER,
-                &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
-                METADATA_LIGHT,
-                &[C::CAN_CHANGE_ROOM_DESCRIPTION],
-                MODERATION,
-                &[C::CAN_JOIN_IF_PREAUTHORIZED],
-            ])
-            .changes(&[(0, &[2, 3]), (1, &[0, 2]), (2, &[0, 1, 3]), (3, &[0, 1, 2])])
-            .build(),
-        RoleBuilder::new(4, "super_admin", "administers the room")
-            .caps(&[
-                MEMBER,
-                &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
-                METADATA_LIGHT,
-                &[C::CAN_CHANGE_ROOM_DESCRIPTION],
-                MODERATION,
-                ADMINISTRATION,
-            ])
-            .changes(&[
-                (0, &[2, 3, 4]),
-                (1, &[0, 2, 3]),
-                (2, &[0, 1, 3, 4]),
-                (3, &[0, 1, 2, 4]),
-                (4, &[0, 2, 3]),
-            ])
-            .participants(1, None)
-            .build(),
-        enforcer(
-            5,
-            &[
-                (1, &[0, 2]),
-                (2, &[0, 1, 3]),
-                (3, &[0, 1, 2]),
-                (4, &[0, 1, 3]),
-            ],
-        ),
-    ];
-    RoleData { roles }
+    let admin: &[&[C]] = &[COOP_ORDINARY, COOP_GROUP_ADMIN];
+    let sup: &[&[C]] = &[COOP_ORDINARY, COOP_GROUP_ADMIN, COOP_SUPER_ADMIN];
+    RoleData {
+        roles: vec![
+            role(
+                0,
+                "no_role",
+                "not in the participant list",
+                &[],
+                NO_CLIENTS,
+                &[],
+            ),
+            banned(),
+            role(
+                2,
+                "ordinary_user",
+                "a member who may invite and remove ordinary members",
+                &[COOP_ORDINARY],
+                NO_LIMITS,
+                &[(0, &[2]), (2, &[0])],
+            ),
+            role(
+                3,
+                "group_admin",
+                "moderates the room",
+                admin,
+                (1, None, 0, None),
+                &[
+                    (0, &[1, 2, 3]),
+                    (1, &[0, 2, 3]),
+                    (2, &[0, 1, 3]),
+                    (3, &[0, 1, 2]),
+                ],
+            ),
+            role(
+                4,
+                "super_admin",
+                "administers the room",
+                sup,
+                NO_LIMITS,
+                &[
+                    (0, &[1, 2, 3, 4]),
+                    (1, &[0, 2, 3, 4]),
+                    (2, &[0, 1, 3, 4]),
+                    (3, &[0, 1, 2, 4]),
+                    (4, &[0, 1, 2, 3]),
+                ],
+            ),
+            enforcer(
+                5,
+                &[
+                    (0, &[1]),
+                    (1, &[0]),
+                    (2, &[0, 1]),
+                    (3, &[0, 1]),
+                    (4, &[0, 1]),
+                ],
+            ),
+        ],
+    }
 }
 
-/// A.2: 0 no_role (may join with a join code as ordinary_user), 1 banned, 2 ordinary_user
-/// (messaging only), 3 admin (adds, removes, moderates, all metadata, administration; at least
-/// one), 4 policy_enforcer.
+/// A.2 strictly administered room: 0 no_role (joins with a join code as ordinary_user),
+/// 1 banned, 2 ordinary_user, 3 group_admin (adds and removes; at least one), 4 super_admin,
+/// 5 policy_enforcer.
 pub fn strictly_administered() -> RoleData {
-    let roles = vec![
-        no_role(&[C::CAN_USE_JOIN_CODE], &[2]),
-        banned(),
-        RoleBuilder::new(2, "ordinary_user", "a member")
-            .caps(&[MEMBER, &[C::CAN_JOIN_IF_PREAUTHORIZED]])
-            .changes(&[(2, &[0])])
-            .build(),
-        RoleBuilder::new(3, "admin", "administers the room")
-            .caps(&[
-                MEMBER,
-                &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
-                METADATA_LIGHT,
-                &[C::CAN_CHANGE_ROOM_DESCRIPTION],
-                MODERATION,
-                ADMINISTRATION,
-                &[C::CAN_JOIN_IF_PREAUTHORIZED],
-            ])
-            .changes(&[(0, &[2, 3]), (1, &[0, 2]), (2, &[0, 1, 3]), (3, &[0, 1, 2])])
-            .participants(1, None)
-            .build(),
-        enforcer(4, &[(1, &[0, 2]), (2, &[0, 1]), (3, &[0, 1, 2])]),
-    ];
-    RoleData { roles }
+    RoleData {
+        roles: vec![
+            role(
+                0,
+                "no_role",
+                "not in the participant list",
+                &[&[C::CAN_USE_JOIN_CODE]],
+                NO_CLIENTS,
+                &[(0, &[2])],
+            ),
+            banned(),
+            role(
+                2,
+                "ordinary_user",
+                "a member",
+                &[STRICT_ORDINARY],
+                NO_LIMITS,
+                &[(0, &[2]), (2, &[0])],
+            ),
+            role(
+                3,
+                "group_admin",
+                "administers membership and moderates",
+                &[STRICT_ORDINARY, STRICT_GROUP_ADMIN],
+                (1, None, 0, None),
+                &[
+                    (0, &[1, 2, 3]),
+                    (1, &[0, 2, 3]),
+                    (2, &[0, 1, 3]),
+                    (3, &[0, 1, 2]),
+                ],
+            ),
+            role(
+                4,
+                "super_admin",
+                "administers the room",
+                &[STRICT_ORDINARY, STRICT_GROUP_ADMIN, SUPER_ADMIN_EXTRA],
+                NO_LIMITS,
+                &[
+                    (0, &[1, 2, 3, 4]),
+                    (1, &[0, 2, 3, 4]),
+                    (2, &[0, 1, 3, 4]),
+                    (3, &[0, 1, 2, 4]),
+                    (4, &[0, 1, 2, 3]),
+                ],
+            ),
+            enforcer(
+                5,
+                &[
+                    (0, &[1]),
+                    (1, &[0]),
+                    (2, &[0, 1]),
+                    (3, &[0, 1]),
+                    (4, &[0, 1]),
+                ],
+            ),
+        ],
+    }
 }
 
-/// A.3: 0 no_role (open join as guest), 1 banned, 2 guest (read and react), 3 attendee (+ report,
-/// copy; may take a preauthorized role itself), 4 speaker (may send; at most 10), 5 moderator
-/// (grants and revokes voice, moderates; at least one), 6 super_admin (+ metadata, administration;
-/// at least one), 7 policy_enforcer.
+/// A.3 moderated room: 0 no_role (joins with a join code as guest or attendee), 1 banned,
+/// 2 guest, 3 attendee, 4 speaker, 5 moderator (at least one), 6 super_admin,
+/// 7 policy_enforcer. The draft's speaker "includes speaker" and moderator "includes
+/// ordinary_user" (a role A.3 lacks): read as attendee and speaker.
 pub fn moderated() -> RoleData {
-    let attendee_extra: &[C] = &[
-        C::CAN_REPORT_ABUSE,
-        C::CAN_COPY_MESSAGE,
-        C::CAN_COPY_LINK,
-        C::CAN_CHANGE_OWN_ROLE,
+    let attendee: &[&[C]] = &[GUEST, ATTENDEE_EXTRA];
+    let speaker: &[&[C]] = &[GUEST, ATTENDEE_EXTRA, SPEAKER_EXTRA];
+    let mut moderator_caps: Vec<C> = STRICT_GROUP_ADMIN.to_vec();
+    moderator_caps.retain(|c| *c != C::CAN_CHANGE_ROOM_DESCRIPTION);
+    let moderator: &[&[C]] = &[GUEST, ATTENDEE_EXTRA, SPEAKER_EXTRA, &moderator_caps];
+    let sup: &[&[C]] = &[
+        GUEST,
+        ATTENDEE_EXTRA,
+        SPEAKER_EXTRA,
+        &moderator_caps,
+        &[C::CAN_CHANGE_ROOM_DESCRIPTION],
+        SUPER_ADMIN_EXTRA,
     ];
-    let roles = vec![
-        no_role(&[C::CAN_OPEN_JOIN], &[2]),
-        banned(),
-        RoleBuilder::new(2, "guest", "reads and reacts")
-            .caps(&[LISTENER])
-            .changes(&[(2, &[0])])
-            .build(),
-        RoleBuilder::new(3, "attendee", "reads, reacts and reports")
-            .caps(&[LISTENER, attendee_extra, &[C::CAN_JOIN_IF_PREAUTHORIZED]])
-            .changes(&[(3, &[0])])
-            .build(),
-        RoleBuilder::new(4, "speaker", "may speak")
-            .caps(&[
-                MEMBER,
-                &[C::CAN_CHANGE_OWN_ROLE, C::CAN_JOIN_IF_PREAUTHORIZED],
-            ])
-            .changes(&[(4, &[0])])
-            .participants(0, Some(10))
-            .build(),
-        RoleBuilder::new(5, "moderator", "grants voice and moderates")
-            .caps(&[
-                MEMBER,
-                &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
-                &[C::CAN_CHANGE_ROOM_SUBJECT, C::CAN_CHANGE_ROOM_MOOD],
-                MODERATION,
-            ])
-            .changes(&[
-                (0, &[2, 3, 4]),
-                (1, &[0, 2]),
-                (2, &[0, 1, 3, 4]),
-                (3, &[0, 1, 2, 4]),
-                (4, &[0, 1, 2, 3]),
-                (5, &[0]),
-            ])
-            .participants(1, None)
-            .build(),
-        RoleBuilder::new(6, "super_admin", "administers the room")
-            .caps(&[
-                MEMBER,
-                &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
-                METADATA_LIGHT,
-                &[C::CAN_CHANGE_ROOM_DESCRIPTION],
-                MODERATION,
-                ADMINISTRATION,
-            ])
-            .changes(&[
-                (0, &[2, 3, 4, 5, 6]),
-                (1, &[0, 2, 3]),
-                (2, &[0, 1, 3, 4, 5, 6]),
-                (3, &[0, 1, 2, 4, 5, 6]),
-                (4, &[0, 1, 2, 3, 5, 6]),
-                (5, &[0, 1, 2, 3, 4, 6]),
-                (6, &[0, 5]),
-            ])
-            .participants(1, None)
-            .build(),
-        enforcer(
-            7,
-            &[
-                (1, &[0, 2]),
-                (2, &[0, 1, 3, 4]),
-                (3, &[0, 1, 2, 4]),
-                (4, &[0, 1, 2, 3]),
-                (5, &[0, 1, 2, 3, 4]),
-                (6, &[0, 1, 5]),
-            ],
-        ),
-    ];
-    RoleData { roles }
+    RoleData {
+        roles: vec![
+            role(
+                0,
+                "no_role",
+                "not in the participant list",
+                &[&[C::CAN_USE_JOIN_CODE]],
+                NO_LIMITS,
+                &[(0, &[2, 3])],
+            ),
+            banned(),
+            role(
+                2,
+                "guest",
+                "reads and reacts",
+                &[GUEST],
+                NO_LIMITS,
+                &[(0, &[2]), (2, &[0])],
+            ),
+            role(
+                3,
+                "attendee",
+                "reads, reacts, replies in topics, reports",
+                attendee,
+                NO_LIMITS,
+                &[(0, &[3]), (3, &[0])],
+            ),
+            role(
+                4,
+                "speaker",
+                "may speak",
+                speaker,
+                NO_LIMITS,
+                &[(0, &[4]), (4, &[0])],
+            ),
+            role(
+                5,
+                "moderator",
+                "grants and revokes voice and moderates",
+                moderator,
+                (1, None, 0, None),
+                &[
+                    (0, &[1, 2, 3, 4, 5]),
+                    (1, &[0, 2, 3, 4, 5]),
+                    (2, &[0, 1, 3, 4, 5]),
+                    (3, &[0, 1, 2, 4, 5]),
+                    (4, &[0, 1, 2, 3, 5]),
+                    (5, &[0, 1, 2, 3, 4]),
+                ],
+            ),
+            role(
+                6,
+                "super_admin",
+                "administers the room",
+                sup,
+                NO_LIMITS,
+                &[
+                    (0, &[1, 2, 3, 4, 5, 6]),
+                    (1, &[0, 2, 3, 4, 5, 6]),
+                    (2, &[0, 1, 3, 4, 5, 6]),
+                    (3, &[0, 1, 2, 4, 5, 6]),
+                    (4, &[0, 1, 2, 3, 5, 6]),
+                    (5, &[0, 1, 2, 3, 4, 6]),
+                    (6, &[0, 1, 2, 3, 4, 5]),
+                ],
+            ),
+            enforcer(
+                7,
+                &[
+                    (0, &[1]),
+                    (1, &[0]),
+                    (2, &[0, 1]),
+                    (3, &[0, 1]),
+                    (4, &[0, 1]),
+                    (5, &[0, 1]),
+                    (6, &[0, 1]),
+                ],
+            ),
+        ],
+    }
 }
 
-/// A.4: 0 no_role, 1 banned, 2 org_a_user, 3 org_a_admin, 4 org_b_user, 5 org_b_admin,
-/// 6 policy_enforcer. Each organization's admins add, remove, ban and promote only within their
-/// organization's roles; unbanning is left to the policy enforcer (a banned user has no
-/// organization in the list).
+/// A.4 multi-organization administered room: 0 no_role, 1 banned, 2 org_a_user, 3 org_b_user,
+/// 4 org_c_user, 5 org_a_admin, 6 org_b_admin, 7 org_c_admin (at most 3 each, at least one
+/// active), 8 super_admin (at least one, active), 9 policy_enforcer. Organization admins move
+/// users only among their organization's roles and no_role, and may ban but not unban.
 pub fn multi_organization() -> RoleData {
-    let org = |user: u32, admin: u32, label: &str| {
-        let user_role = RoleBuilder::new(
-            user,
-            &format!("{label}_user"),
-            "a member of the organization",
-        )
-        .caps(&[MEMBER, &[C::CAN_JOIN_IF_PREAUTHORIZED]])
-        .changes(&[(user, &[0])])
-        .build();
-        let admin_role = RoleBuilder::new(
-            admin,
-            &format!("{label}_admin"),
-            "administers the organization's users",
-        )
-        .caps(&[
-            MEMBER,
-            &[C::CAN_ADD_PARTICIPANT, C::CAN_REMOVE_PARTICIPANT],
-            &[C::CAN_BAN, C::CAN_KICK, C::CAN_CHANGE_USER_ROLE],
-            &[C::CAN_DELETE_OTHER_MESSAGE, C::CAN_DELETE_OTHER_REACTION],
-            METADATA_LIGHT,
-            &[C::CAN_JOIN_IF_PREAUTHORIZED],
-        ])
-        .changes(&[
-            (0, &[user, admin]),
-            (user, &[0, 1, admin]),
-            (admin, &[0, 1, user]),
-        ])
-        .participants(1, None)
-        .build();
-        (user_role, admin_role)
-    };
-    let (a_user, a_admin) = org(2, 3, "org_a");
-    let (b_user, b_admin) = org(4, 5, "org_b");
-    let roles = vec![
-        no_role(&[], &[]),
-        banned(),
-        a_user,
-        a_admin,
-        b_user,
-        b_admin,
-        enforcer(
-            6,
-            &[
-                (1, &[0, 2, 4]),
-                (2, &[0, 1]),
-                (3, &[0, 1, 2]),
-                (4, &[0, 1]),
-                (5, &[0, 1, 4]),
-            ],
-        ),
-    ];
-    RoleData { roles }
+    let org_admin_limits = (1, Some(3), 1, None);
+    RoleData {
+        roles: vec![
+            role(
+                0,
+                "no_role",
+                "not in the participant list",
+                &[],
+                NO_CLIENTS,
+                &[],
+            ),
+            banned(),
+            role(
+                2,
+                "org_a_user",
+                "a user of the host organization",
+                &[ORG_USER, HOST_ORG_EXTRA],
+                NO_LIMITS,
+                &[(0, &[2]), (2, &[0])],
+            ),
+            role(
+                3,
+                "org_b_user",
+                "a user of organization B",
+                &[ORG_USER],
+                NO_LIMITS,
+                &[(0, &[3]), (3, &[0])],
+            ),
+            role(
+                4,
+                "org_c_user",
+                "a user of organization C",
+                &[ORG_USER],
+                NO_LIMITS,
+                &[(0, &[4]), (4, &[0])],
+            ),
+            role(
+                5,
+                "org_a_admin",
+                "administers the host organization's users",
+                &[ORG_USER, ORG_ADMIN_EXTRA, HOST_ORG_EXTRA],
+                NO_LIMITS,
+                &[(0, &[2, 5]), (2, &[0, 1, 5]), (5, &[0, 1, 2])],
+            ),
+            role(
+                6,
+                "org_b_admin",
+                "administers organization B's users",
+                &[ORG_USER, ORG_ADMIN_EXTRA],
+                org_admin_limits,
+                &[(0, &[3, 6]), (3, &[0, 1, 6]), (6, &[0, 1, 3])],
+            ),
+            role(
+                7,
+                "org_c_admin",
+                "administers organization C's users",
+                &[ORG_USER, ORG_ADMIN_EXTRA],
+                org_admin_limits,
+                &[(0, &[4, 7]), (4, &[0, 1, 7]), (7, &[0, 1, 4])],
+            ),
+            role(
+                8,
+                "super_admin",
+                "administers the room",
+                &[
+                    ORG_USER,
+                    ORG_ADMIN_EXTRA,
+                    HOST_ORG_EXTRA,
+                    MULTI_SUPER_ADMIN_EXTRA,
+                ],
+                (1, None, 1, None),
+                &[
+                    (0, &[1, 2, 3, 4, 5, 6, 7, 8]),
+                    (1, &[0, 2, 3, 4, 5, 6, 7, 8]),
+                    (2, &[0, 1, 5, 8]),
+                    (3, &[0, 1, 6]),
+                    (4, &[0, 1, 7]),
+                    (5, &[0, 1, 2, 8]),
+                    (6, &[0, 1, 3]),
+                    (7, &[0, 1, 4]),
+                    (8, &[0, 1, 2, 5]),
+                ],
+            ),
+            enforcer(
+                9,
+                &[
+                    (0, &[1]),
+                    (1, &[0]),
+                    (3, &[0, 1]),
+                    (4, &[0, 1]),
+                    (5, &[0, 1]),
+                    (6, &[0, 1]),
+                    (7, &[0, 1]),
+                    (8, &[0, 1]),
+                ],
+            ),
+        ],
+    }
 }
 
 /// What a room is created with: a preset, the room, the creator, and optionally the hub's
@@ -553,7 +777,10 @@ impl RoomCreation {
             ..RoomMetadata::default()
         });
         state.base_policy = Some(self.preset.base_policy());
-        if self.preset == Preset::StrictlyAdministered {
+        if matches!(
+            self.preset,
+            Preset::StrictlyAdministered | Preset::Moderated
+        ) {
             state.join_links = Some(JoinLinks::default());
         }
         state.check_consistency()?;

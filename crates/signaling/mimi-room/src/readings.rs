@@ -77,6 +77,8 @@
 //!   code must be one of the room's `join_links` and role 0 must hold `canUseJoinCode`;
 //!   otherwise role 0 must hold `canOpenJoin`. For codes and open join the requested role must
 //!   be among role 0's `from 0` targets.
+//! * Adding a user directly into role 1 ("banned", a pre-emptive ban, the examples' `(0, [1])`
+//!   entries) needs `canBan` rather than `canAddParticipant`.
 //! * Adding clients of an already-listed user needs `canAddOwnClient` (own) or
 //!   `canAddParticipant` (others). Adding a user authorizes adding its clients in the same
 //!   commit; unbanning does not.

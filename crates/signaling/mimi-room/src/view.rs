@@ -134,6 +134,7 @@ impl RoomState {
             .targets_from(from)
             .filter(|to| {
                 let capability = match (from, *to) {
+                    (RoleIndex::NO_ROLE, RoleIndex::BANNED) => Capability::CAN_BAN,
                     (RoleIndex::NO_ROLE, _) => Capability::CAN_ADD_PARTICIPANT,
                     (_, RoleIndex::NO_ROLE) if actor == target => Capability::CAN_REMOVE_SELF,
                     (_, RoleIndex::NO_ROLE) => Capability::CAN_REMOVE_PARTICIPANT,

@@ -303,8 +303,9 @@ fn self_role_change_by_preauthorization_or_own_entries() {
         denied(&s, &commit),
         missing(Capability::CAN_CHANGE_OWN_ROLE, 2)
     );
-    // Cooperative: a group admin may step down to ordinary user along its own entries...
-    let s = room();
+    // Cooperative: a group admin may step down to ordinary user along its own entries (Bob
+    // stays group admin, the role's minimum of one holds)...
+    let s = room_with(Preset::Cooperative, 3, 3);
     let mut commit = by(CATHY_TAB, CATHY);
     commit
         .component_changes
@@ -487,15 +488,15 @@ fn delta_indices_must_be_in_range_and_distinct() {
 
 #[test]
 fn sequential_updates_apply_against_the_evolving_list() {
-    let s = room();
+    let s = room_with(Preset::Cooperative, 2, 2);
     let b = idx(&s, BOB);
     let mut commit = by(ALICE_PHONE, ALICE);
     // Remove Bob, then (indices now shifted) promote Cathy, who moved to Bob's index.
     commit.component_changes.push(plu(&[], &[b], &[]));
-    commit.component_changes.push(plu(&[(b, 4)], &[], &[]));
+    commit.component_changes.push(plu(&[(b, 3)], &[], &[]));
     commit.removed.push(m(BOB_LAPTOP, BOB));
     let staged = authorize_commit(&s, &commit).unwrap();
-    assert_eq!(staged.state().role_of(&u(CATHY)), RoleIndex(4));
+    assert_eq!(staged.state().role_of(&u(CATHY)), RoleIndex(3));
     assert_eq!(staged.state().role_of(&u(BOB)), RoleIndex(0));
     assert_eq!(staged.participant_actions().len(), 2);
 }
@@ -557,7 +558,8 @@ fn metadata_fields_need_their_capabilities_and_the_room_uri_is_fixed() {
 
 #[test]
 fn role_definitions_do_not_mix_with_participant_changes() {
-    let s = room();
+    // The cooperative example gives canChangeRoleDefinitions to the enforcer only.
+    let s = room_with(Preset::StrictlyAdministered, 2, 3);
     let roles = s.roles().clone();
     let mut commit = by(ALICE_PHONE, ALICE);
     commit.component_changes.push(ComponentChange::update(
@@ -668,16 +670,16 @@ fn max_clients_and_multi_device() {
 
 #[test]
 fn role_participant_constraints() {
-    // super_admin (4) has a minimum of 1: Alice cannot leave or be demoted as the only one.
+    // group_admin (3) has a minimum of 1: Cathy, the only one, cannot be demoted.
     let s = room();
-    let mut leave = by(ALICE_PHONE, ALICE);
-    leave
+    let mut demote = by(ALICE_PHONE, ALICE);
+    demote
         .component_changes
-        .push(plu(&[(idx(&s, ALICE), 3)], &[], &[]));
+        .push(plu(&[(idx(&s, CATHY), 2)], &[], &[]));
     assert_eq!(
-        denied(&s, &leave),
+        denied(&s, &demote),
         Denied::RoleMinParticipants {
-            role: RoleIndex(4),
+            role: RoleIndex(3),
             limit: 1
         }
     );
@@ -844,18 +846,27 @@ fn join(client: &str, user: &str, role: u32) -> CommitSummary {
     commit
 }
 
+/// The cooperative room opened: role 0 holds canOpenJoin with `(0, [2])`.
+fn open_room() -> RoomState {
+    let s = room();
+    let mut roles = s.roles().clone();
+    roles.roles[0].role_capabilities = vec![Capability::CAN_OPEN_JOIN];
+    roles.roles[0].authorized_role_changes = vec![SingleSourceRoleChangeTargets::new(0, &[2])];
+    with_component(&s, &roles)
+}
+
 #[test]
 fn open_join() {
-    let s = room_with(Preset::Moderated, 2, 3);
+    let s = open_room();
     let next = authorize_commit(&s, &join(DAVE_PC, DAVE, 2))
         .unwrap()
         .into_state();
     assert_eq!(next.role_of(&u(DAVE)), RoleIndex(2));
     assert_eq!(
-        denied(&s, &join(DAVE_PC, DAVE, 4)),
+        denied(&s, &join(DAVE_PC, DAVE, 3)),
         Denied::RoleChangeNotAuthorized {
             from: RoleIndex(0),
-            to: RoleIndex(4)
+            to: RoleIndex(3)
         }
     );
     let s = room();
@@ -864,7 +875,7 @@ fn open_join() {
         missing(Capability::CAN_OPEN_JOIN, 0)
     );
     // Without the list entry the joiner's client has no participant.
-    let s = room_with(Preset::Moderated, 2, 3);
+    let s = open_room();
     let mut bare = by(DAVE_PC, DAVE);
     bare.external_join = true;
     bare.added.push(m(DAVE_PC, DAVE));
@@ -918,7 +929,8 @@ fn preauthorized_join() {
             target_role: Role::new(role, "", ""),
         }],
     };
-    let s = with_component(&room(), &pre(3));
+    let strict = room_with(Preset::StrictlyAdministered, 2, 3);
+    let s = with_component(&strict, &pre(3));
     let mut commit = join(DAVE_PC, DAVE, 3);
     assert_eq!(denied(&s, &commit), missing(Capability::CAN_OPEN_JOIN, 0));
     commit.actor_claims.push(claim.clone());
@@ -929,19 +941,20 @@ fn preauthorized_join() {
         denied(&s, &other_role),
         Denied::NotPreauthorized { role: RoleIndex(2) }
     );
-    // super_admin (4) does not hold canJoinIfPreauthorized in the cooperative preset.
-    let s = with_component(&room(), &pre(4));
-    let mut commit = join(DAVE_PC, DAVE, 4);
+    // No role of the cooperative example holds canJoinIfPreauthorized.
+    let s = with_component(&room(), &pre(3));
+    let mut commit = join(DAVE_PC, DAVE, 3);
     commit.actor_claims.push(claim);
     assert_eq!(
         denied(&s, &commit),
-        missing(Capability::CAN_JOIN_IF_PREAUTHORIZED, 4)
+        missing(Capability::CAN_JOIN_IF_PREAUTHORIZED, 3)
     );
 }
 
 #[test]
 fn external_join_shape() {
-    let s = room_with(Preset::Moderated, 2, 3);
+    // Moderated: attendees (3) may add their own clients.
+    let s = room_with(Preset::Moderated, 3, 3);
     let mut no_joiner = join(DAVE_PC, DAVE, 2);
     no_joiner.added.clear();
     assert_eq!(denied(&s, &no_joiner), Denied::ExternalJoinWithoutJoiner);
@@ -1129,9 +1142,20 @@ fn a_client_acts_only_for_a_user_of_its_provider() {
 
 // ---- 9. component operations ----------------------------------------------------------------
 
+/// The cooperative room with `canChangeOtherPolicyAttribute` (reserved; no example role holds
+/// it) given to super_admin.
+fn room_with_policy_admin() -> RoomState {
+    let s = room();
+    let mut roles = s.roles().clone();
+    roles.roles[4]
+        .role_capabilities
+        .push(Capability::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE);
+    with_component(&s, &roles)
+}
+
 #[test]
 fn component_operation_rules() {
-    let s = room();
+    let s = room_with_policy_admin();
     let mut commit = by(ALICE_PHONE, ALICE);
     commit
         .component_changes
@@ -1334,4 +1358,22 @@ fn staged_state_round_trips_and_the_view_agrees() {
         next.capabilities_of(&u(ENFORCER))
             .contains(&Capability::CAN_BAN)
     );
+}
+
+#[test]
+fn banning_a_user_before_it_joins_needs_can_ban() {
+    let s = room();
+    let mut preban = server("hub.example");
+    preban.component_changes.push(plu(&[], &[], &[(DAVE, 1)]));
+    let next = authorize_commit(&s, &preban).unwrap().into_state();
+    assert_eq!(next.role_of(&u(DAVE)), RoleIndex::BANNED);
+    // Dave cannot join now.
+    let mut commit = by(DAVE_PC, DAVE);
+    commit.external_join = true;
+    commit.added.push(m(DAVE_PC, DAVE));
+    assert_eq!(denied(&next, &commit), Denied::UserBanned { user: u(DAVE) });
+    // An ordinary user may not pre-ban.
+    let mut preban = by(BOB_LAPTOP, BOB);
+    preban.component_changes.push(plu(&[], &[], &[(DAVE, 1)]));
+    assert_eq!(denied(&s, &preban), missing(Capability::CAN_BAN, 2));
 }
