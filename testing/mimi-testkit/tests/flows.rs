@@ -6,7 +6,7 @@
 use mimi_federation_api::submit_message::SubmitOutcome;
 use mimi_federation_api::update::UpdateOutcome;
 use mimi_room::presets::Preset;
-use mimi_testkit::{DeviceEvent, Network};
+use mimi_testkit::{DeviceEvent, Faults, Network};
 use mimi_types::{ClientUri, RoomUri, UserUri};
 
 fn user(s: &str) -> UserUri {
@@ -91,6 +91,17 @@ fn figure(seed: u64) -> Figure {
 
 #[test]
 fn six_flows_across_three_providers() {
+    six_flows(1, Faults::none());
+}
+
+#[test]
+fn six_flows_under_network_faults_over_200_seeds() {
+    for seed in 0..200 {
+        six_flows(seed, Faults::all(0.15));
+    }
+}
+
+fn six_flows(seed: u64, faults: Faults) {
     let Figure {
         mut net,
         room,
@@ -100,7 +111,8 @@ fn six_flows_across_three_providers() {
         charlie_laptop,
         diana,
         evelyn,
-    } = figure(1);
+    } = figure(seed);
+    net.set_faults(faults);
 
     // 1. Create (done) and add users across providers: one commit, Welcomes routed to x and z.
     ok(net
