@@ -692,41 +692,28 @@ fn self_join(ctx: &Ctx<'_>, user: &UserUri, role: RoleIndex) -> Result<(), Denie
     }
 }
 
-/// A listed user changes its own role: to its preauthorized role (`canChangeOwnRole`), or along
-/// its own role's `authorized_role_changes` (`canChangeUserRole`, our reading of issue #10).
+/// A listed user changes its own role: only to the role its first matching preauthorization
+/// entry grants, with `canChangeOwnRole` (room-policy §8.1.3; `canChangeUserRole` applies to
+/// others only, and `authorized_role_changes` is not consulted).
 fn change_own_role(ctx: &Ctx<'_>, from: RoleIndex, to: RoleIndex) -> Result<(), Denied> {
     let state = ctx.state;
-    if from == RoleIndex::BANNED {
-        return Err(Denied::MissingCapability {
-            capability: Capability::CAN_CHANGE_OWN_ROLE,
-            role: from,
-        });
+    if state.roles.role(to).is_none() {
+        return Err(Denied::UndefinedRole(to));
     }
-    let own = state.roles.role(from);
-    let has = |c| own.is_some_and(|r| r.has(c));
+    require(
+        from,
+        state.roles.role(from),
+        Capability::CAN_CHANGE_OWN_ROLE,
+    )?;
     let preauthorized = state
         .preauth
         .as_ref()
         .and_then(|p| p.first_match(&ctx.commit.actor_claims));
-    if state.roles.role(to).is_none() {
-        return Err(Denied::UndefinedRole(to));
+    if preauthorized == Some(to) {
+        Ok(())
+    } else {
+        Err(Denied::NotPreauthorized { role: to })
     }
-    if has(Capability::CAN_CHANGE_OWN_ROLE) && preauthorized == Some(to) {
-        return Ok(());
-    }
-    if has(Capability::CAN_CHANGE_USER_ROLE) && own.is_some_and(|r| r.may_change(from, to)) {
-        return Ok(());
-    }
-    if has(Capability::CAN_CHANGE_OWN_ROLE) {
-        return Err(Denied::NotPreauthorized { role: to });
-    }
-    if has(Capability::CAN_CHANGE_USER_ROLE) {
-        return Err(Denied::RoleChangeNotAuthorized { from, to });
-    }
-    Err(Denied::MissingCapability {
-        capability: Capability::CAN_CHANGE_OWN_ROLE,
-        role: from,
-    })
 }
 
 fn malformed(component: ComponentId) -> impl Fn(crate::codec::DecodeError) -> Denied {

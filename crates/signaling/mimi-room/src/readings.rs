@@ -68,9 +68,10 @@
 //!   role is clientless (`maximum_active_participants_constraint` = 0, such as the hub's
 //!   `policy_enforcer`). A server never acts for a user of another provider except through (b).
 //! * Removed (role 0) and banned users whose clients linger may only remove their own clients.
-//! * Self role change (issue #10): a user may move itself to the role its first matching
-//!   preauthorization entry grants (`canChangeOwnRole`), or along its own role's
-//!   `authorized_role_changes` if it holds `canChangeUserRole` (so an admin may step down).
+//! * Self role change: only with `canChangeOwnRole`, to the role the first matching
+//!   preauthorization entry grants (room-policy §8.1.3). `canChangeUserRole`, `canBan` and
+//!   `canUnBan` act on others only, so "admins may demote themselves" is not expressible (open
+//!   issue #10, `self_role_changes`); a user who wants a lower role leaves or asks another admin.
 //! * Joining (an unlisted user adding itself, normally in an external commit): if a
 //!   preauthorization entry matches the actor's credential claims, that entry decides (its role
 //!   must hold `canJoinIfPreauthorized` and be the role requested); otherwise a presented join

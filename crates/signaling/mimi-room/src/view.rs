@@ -132,6 +132,8 @@ impl RoomState {
         let from = self.role_of(target);
         acting
             .targets_from(from)
+            // Oneself: only leaving (own role changes need a preauthorization match).
+            .filter(|to| actor != target || *to == RoleIndex::NO_ROLE)
             .filter(|to| {
                 let capability = match (from, *to) {
                     (RoleIndex::NO_ROLE, RoleIndex::BANNED) => Capability::CAN_BAN,

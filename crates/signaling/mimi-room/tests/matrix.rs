@@ -712,26 +712,18 @@ fn oracle(c: &Case) -> Option<Result<(), Denied>> {
         }
         Ok(())
     };
-    // A listed user moving itself (no preauthorization in play unless `pre` is Some).
+    // A listed user moving itself: canChangeOwnRole and a preauthorization naming the target.
     let own_change = |from: u32, to: u32, pre: Option<u32>| -> Result<(), Denied> {
-        if from == 1 {
-            return Err(missing("cor", 1));
+        if !before.has(from, "cor") {
+            return Err(missing("cor", from));
         }
-        if before.has(from, "cor") && pre == Some(to) {
-            return Ok(());
-        }
-        if before.has(from, "cur") && before.arc(from, from, to) {
-            return Ok(());
-        }
-        if before.has(from, "cor") {
-            return Err(Denied::NotPreauthorized {
+        if pre == Some(to) {
+            Ok(())
+        } else {
+            Err(Denied::NotPreauthorized {
                 role: RoleIndex(to),
-            });
+            })
         }
-        if before.has(from, "cur") {
-            return Err(rcna(from, to));
-        }
-        Err(missing("cor", from))
     };
     let other_change = |q: u32, from: u32, to: u32| -> Result<(), Denied> {
         let needed = if to == 1 {
