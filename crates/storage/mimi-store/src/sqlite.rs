@@ -1,0 +1,583 @@
+//! The SQLite backend of [`DsStore`].
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mimi_ds::follower::{Claim, KeyPackageEntry};
+use mimi_ds::{
+    DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord, StoreError,
+};
+use mimi_types::{ClientUri, Domain, RoomUri};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection, Sqlite, Transaction};
+
+use crate::convert::{
+    bits_from_db, bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored,
+};
+use crate::error::{OpenError, backend, migrate_error, open_error};
+
+/// The schema migrations, embedded at build time.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The file name [`SqliteStore::open_in`] uses inside its directory.
+pub const FILE_NAME: &str = "mimi-ds.sqlite3";
+
+/// How a [`SqliteStore`] opens its database.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SqliteConfig {
+    /// Connections in the pool. SQLite runs one writer at a time, so a few readers beside it is
+    /// all that helps. Default 4.
+    pub max_connections: u32,
+    /// How long a statement waits for another connection's or process's write lock before the
+    /// call fails with "database is locked". Default 10 s.
+    pub busy_timeout: Duration,
+    /// How long a call waits for a free connection of the pool. Default 30 s.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 4,
+            busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The delivery service's storage in one SQLite file (see the crate documentation for the
+/// schema and the durability settings).
+///
+/// Cheap to clone: clones share the connection pool. Several stores (in one process or many)
+/// may open the same file; SQLite's locks keep every call atomic across all of them.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: Arc<Path>,
+    /// The path as messages show it.
+    shown: Arc<str>,
+    busy_timeout: Duration,
+}
+
+/// The two record tables with the same shape and rules.
+#[derive(Debug, Clone, Copy)]
+enum Records {
+    HubRooms,
+    FollowerInboxes,
+}
+
+impl Records {
+    fn select(self) -> &'static str {
+        match self {
+            Self::HubRooms => "SELECT version, state FROM hub_rooms WHERE room = $1",
+            Self::FollowerInboxes => "SELECT version, state FROM follower_inboxes WHERE room = $1",
+        }
+    }
+
+    fn create(self) -> &'static str {
+        match self {
+            Self::HubRooms => {
+                "INSERT INTO hub_rooms (room, version, state) VALUES ($1, 1, $2) \
+                 ON CONFLICT (room) DO NOTHING"
+            }
+            Self::FollowerInboxes => {
+                "INSERT INTO follower_inboxes (room, version, state) VALUES ($1, 1, $2) \
+                 ON CONFLICT (room) DO NOTHING"
+            }
+        }
+    }
+
+    fn replace(self) -> &'static str {
+        match self {
+            Self::HubRooms => {
+                "UPDATE hub_rooms SET version = version + 1, state = $2 \
+                 WHERE room = $1 AND version = $3"
+            }
+            Self::FollowerInboxes => {
+                "UPDATE follower_inboxes SET version = version + 1, state = $2 \
+                 WHERE room = $1 AND version = $3"
+            }
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path` with the default
+    /// [`SqliteConfig`], and brings its schema up to date.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        Self::open_with(path, &SqliteConfig::default()).await
+    }
+
+    /// Opens [`FILE_NAME`] inside `dir`, creating the directory and the file if missing.
+    pub async fn open_in(dir: impl AsRef<Path>) -> Result<Self, OpenError> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|err| OpenError::CreateDir {
+            path: dir.to_path_buf(),
+            detail: err.to_string(),
+        })?;
+        Self::open(dir.join(FILE_NAME)).await
+    }
+
+    /// Opens the database file at `path` with `config`.
+    ///
+    /// The first opening of a new file must not race another process opening the same new file
+    /// (both would try to create the schema); later openings may run concurrently.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        config: &SqliteConfig,
+    ) -> Result<Self, OpenError> {
+        let path = path.as_ref();
+        let waited = config.busy_timeout;
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .foreign_keys(true)
+            .busy_timeout(config.busy_timeout)
+            .synchronous(SqliteSynchronous::Full);
+
+        // One connection prepares the file: refuse foreign files, switch to WAL (which needs a
+        // lock that busy_timeout does not wait for, so only here), run the migrations.
+        let mut setup = SqliteConnection::connect_with(&base.clone().create_if_missing(true))
+            .await
+            .map_err(|err| open_error(err, path, waited))?;
+        let prepared = prepare(&mut setup, path, waited).await;
+        let closed = setup.close().await;
+        prepared?;
+        closed.map_err(|err| open_error(err, path, waited))?;
+
+        let pool = SqlitePoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .min_connections(0)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(base)
+            .await
+            .map_err(|err| open_error(err, path, waited))?;
+        Ok(Self {
+            pool,
+            path: Arc::from(path),
+            shown: Arc::from(path.display().to_string()),
+            busy_timeout: config.busy_timeout,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes every connection, waiting for calls in flight, and checkpoints the write-ahead
+    /// log into the database file. Dropping the store instead is safe (every acknowledged write
+    /// is already durable); closing just leaves a tidier file.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    fn fail(&self, err: sqlx::Error) -> StoreError {
+        backend(err, &self.shown, self.busy_timeout)
+    }
+
+    /// A write transaction that holds SQLite's write lock from its first statement, so that
+    /// nothing it reads can change before it commits, in this process or any other.
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    async fn load(&self, table: Records, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(table.select())
+            .bind(room.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|(version, state)| {
+            Ok(RoomRecord {
+                version: counter_from_db(version, "record version", &self.shown)?,
+                state,
+            })
+        })
+        .transpose()
+    }
+
+    /// Replaces a record in `tx` if it is at `expected_version`; the write comes first, so the
+    /// version check and the change are one statement.
+    async fn replace(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        table: Records,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+    ) -> Result<u64, StoreError> {
+        let conflict = || StoreError::Conflict {
+            what: room.to_string(),
+            expected: expected_version,
+        };
+        let changed = if expected_version == 0 {
+            sqlx::query(table.create())
+                .bind(room.to_string())
+                .bind(state)
+                .execute(&mut **tx)
+                .await
+        } else {
+            let Some(expected) = counter(expected_version) else {
+                return Err(conflict());
+            };
+            sqlx::query(table.replace())
+                .bind(room.to_string())
+                .bind(state)
+                .bind(expected)
+                .execute(&mut **tx)
+                .await
+        }
+        .map_err(|e| self.fail(e))?;
+        if changed.rows_affected() != 1 {
+            return Err(conflict());
+        }
+        expected_version.checked_add(1).ok_or_else(conflict)
+    }
+
+    async fn commit(&self, tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
+        tx.commit().await.map_err(|e| self.fail(e))
+    }
+
+    async fn rollback(&self, tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
+        tx.rollback().await.map_err(|e| self.fail(e))
+    }
+}
+
+/// Checks that `path` is ours (or new), turns on WAL and migrates.
+async fn prepare(
+    conn: &mut SqliteConnection,
+    path: &Path,
+    waited: Duration,
+) -> Result<(), OpenError> {
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' \
+         ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|err| open_error(err, path, waited))?;
+    let tables: Vec<String> = tables.into_iter().map(|(name,)| name).collect();
+    if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
+        return Err(OpenError::ForeignDatabase {
+            path: path.to_path_buf(),
+            tables,
+        });
+    }
+
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|err| open_error(err, path, waited))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode = WAL")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|err| open_error(err, path, waited))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::NoWal {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+    }
+
+    MIGRATOR
+        .run(&mut *conn)
+        .await
+        .map_err(|err| migrate_error(err, path, waited))
+}
+
+type KeyPackageRow = (Vec<u8>, Vec<u8>, bool, i64);
+
+fn entry(row: KeyPackageRow) -> KeyPackageEntry {
+    let (key_package, reference, last_resort, not_after) = row;
+    KeyPackageEntry {
+        key_package,
+        reference,
+        last_resort,
+        not_after: bits_from_db(not_after),
+    }
+}
+
+impl DsStore for SqliteStore {
+    async fn load_room(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        self.load(Records::HubRooms, room).await
+    }
+
+    async fn save_room(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match self
+            .replace(&mut tx, Records::HubRooms, room, expected_version, state)
+            .await
+        {
+            Ok(version) => version,
+            Err(err) => {
+                self.rollback(tx).await?;
+                return Err(err);
+            }
+        };
+        for item in outbound {
+            sqlx::query("INSERT INTO outbound (destination, room, body) VALUES ($1, $2, $3)")
+                .bind(item.to.to_string())
+                .bind(item.room.to_string())
+                .bind(item.body)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        self.commit(tx).await?;
+        Ok(version)
+    }
+
+    async fn pending_outbound(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> Result<Vec<OutboundItem>, StoreError> {
+        let rows: Vec<(i64, String, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, destination, room, body FROM outbound WHERE destination = $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(to.to_string())
+        .bind(clamp_usize(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|(id, to, room, body)| {
+                Ok(OutboundItem {
+                    id: counter_from_db(id, "outbound id", &self.shown)?,
+                    to: parse_stored(&to, "outbound destination", &self.shown)?,
+                    room: parse_stored(&room, "outbound room", &self.shown)?,
+                    body,
+                })
+            })
+            .collect()
+    }
+
+    async fn ack_outbound(&self, id: u64) -> Result<(), StoreError> {
+        let Some(id) = counter(id) else {
+            return Ok(());
+        };
+        sqlx::query("DELETE FROM outbound WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn load_inbox(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        self.load(Records::FollowerInboxes, room).await
+    }
+
+    async fn save_inbox(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        events: Vec<NewDeviceEvent>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match self
+            .replace(
+                &mut tx,
+                Records::FollowerInboxes,
+                room,
+                expected_version,
+                state,
+            )
+            .await
+        {
+            Ok(version) => version,
+            Err(err) => {
+                self.rollback(tx).await?;
+                return Err(err);
+            }
+        };
+        for event in events {
+            let device = event.device.to_string();
+            let (seq,): (i64,) = sqlx::query_as(
+                "INSERT INTO device_streams (device, last_seq) VALUES ($1, 1) \
+                 ON CONFLICT (device) DO UPDATE SET last_seq = device_streams.last_seq + 1 \
+                 RETURNING last_seq",
+            )
+            .bind(&device)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+            sqlx::query(
+                "INSERT INTO device_events (device, seq, room, payload) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&device)
+            .bind(seq)
+            .bind(event.room.to_string())
+            .bind(event.payload)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        }
+        self.commit(tx).await?;
+        Ok(version)
+    }
+
+    async fn device_events(
+        &self,
+        device: &ClientUri,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<DeviceEvent>, StoreError> {
+        let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, room, payload FROM device_events WHERE device = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(device.to_string())
+        .bind(clamp(cursor))
+        .bind(clamp_usize(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|(seq, room, payload)| {
+                Ok(DeviceEvent {
+                    seq: counter_from_db(seq, "event sequence number", &self.shown)?,
+                    room: parse_stored(&room, "event room", &self.shown)?,
+                    payload,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_key_packages(
+        &self,
+        device: &ClientUri,
+        entries: Vec<KeyPackageEntry>,
+    ) -> Result<(), StoreError> {
+        let device = device.to_string();
+        let mut tx = self.write().await?;
+        for entry in entries {
+            sqlx::query(
+                "INSERT INTO key_packages \
+                 (device, reference, key_package, last_resort, not_after, expires_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device, reference) DO NOTHING",
+            )
+            .bind(&device)
+            .bind(entry.reference)
+            .bind(entry.key_package)
+            .bind(entry.last_resort)
+            .bind(bits_to_db(entry.not_after))
+            .bind(clamp(entry.not_after.saturating_mul(1000)))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        }
+        self.commit(tx).await
+    }
+
+    async fn claim_key_package(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<Claim, StoreError> {
+        let device_text = device.to_string();
+        let now = clamp(now_ms);
+        let mut tx = self.write().await?;
+        // Expired entries are dropped on the way, as KeyPackagePool::claim does.
+        sqlx::query("DELETE FROM key_packages WHERE device = $1 AND expires_ms <= $2")
+            .bind(&device_text)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        // The oldest fresh one leaves the pool in the same statement that finds it.
+        let fresh: Option<KeyPackageRow> = sqlx::query_as(
+            "DELETE FROM key_packages WHERE id = (\
+                 SELECT id FROM key_packages WHERE device = $1 AND last_resort = $2 \
+                 ORDER BY id LIMIT 1) \
+             RETURNING key_package, reference, last_resort, not_after",
+        )
+        .bind(&device_text)
+        .bind(false)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        let claim = match fresh {
+            Some(row) => Claim::Fresh(entry(row)),
+            None => {
+                // Else the newest last-resort one, which stays.
+                let kept: Option<KeyPackageRow> = sqlx::query_as(
+                    "SELECT key_package, reference, last_resort, not_after FROM key_packages \
+                     WHERE device = $1 AND last_resort = $2 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(&device_text)
+                .bind(true)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+                kept.map_or(Claim::Exhausted, |row| Claim::LastResort(entry(row)))
+            }
+        };
+        if let Claim::Fresh(entry) | Claim::LastResort(entry) = &claim {
+            sqlx::query(
+                "INSERT INTO key_package_claims (reference, device) VALUES ($1, $2) \
+                 ON CONFLICT (reference) DO UPDATE SET device = excluded.device",
+            )
+            .bind(entry.reference.as_slice())
+            .bind(&device_text)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        }
+        self.commit(tx).await?;
+        Ok(claim)
+    }
+
+    async fn claimed_by(&self, reference: &[u8]) -> Result<Option<ClientUri>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT device FROM key_package_claims WHERE reference = $1")
+                .bind(reference)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.fail(e))?;
+        row.map(|(device,)| parse_stored(&device, "claiming device", &self.shown))
+            .transpose()
+    }
+
+    async fn fresh_key_packages(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<usize, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM key_packages \
+             WHERE device = $1 AND last_resort = $2 AND expires_ms > $3",
+        )
+        .bind(device.to_string())
+        .bind(false)
+        .bind(clamp(now_ms))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.fail(e))?;
+        let count = counter_from_db(count, "KeyPackage count", &self.shown)?;
+        usize::try_from(count).map_err(|_| {
+            StoreError::Backend(format!(
+                "database {} counts {count} KeyPackages, more than this platform can index",
+                self.shown
+            ))
+        })
+    }
+}
