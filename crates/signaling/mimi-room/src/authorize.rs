@@ -210,8 +210,9 @@ pub(crate) fn check_client_of_user(client: &ClientUri, user: &UserUri) -> Result
 struct Ctx<'a> {
     state: &'a RoomState,
     commit: &'a CommitSummary,
-    /// The user the actor is (client's user, or the server's clientless service user).
-    persona: Option<(&'a UserUri, RoleIndex)>,
+    /// The user and role the actor acts as: a client's user; for a server, its clientless
+    /// service user, or (without one) the role its credential claims are preauthorized for.
+    persona: Option<(Option<&'a UserUri>, RoleIndex)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -250,7 +251,7 @@ impl<'a> Ctx<'a> {
                 }
             }
             Actor::Server(domain) => {
-                if self.persona.is_some_and(|(u, _)| u == target) {
+                if self.persona.is_some_and(|(u, _)| u == Some(target)) {
                     return own();
                 }
                 if target.domain() == domain {
@@ -391,7 +392,7 @@ pub fn authorize_commit(
 fn resolve_actor<'a>(
     state: &'a RoomState,
     commit: &'a CommitSummary,
-) -> Result<Option<(&'a UserUri, RoleIndex)>, Denied> {
+) -> Result<Option<(Option<&'a UserUri>, RoleIndex)>, Denied> {
     match &commit.actor {
         Actor::Client { client, user } => {
             check_client_of_user(client, user).map_err(|_| Denied::ClientNotOfUser {
@@ -433,7 +434,7 @@ fn resolve_actor<'a>(
                     }
                 }
             }
-            Ok(Some((user, role)))
+            Ok(Some((Some(user), role)))
         }
         Actor::Server(domain) => {
             if commit.external_join {
@@ -441,7 +442,7 @@ fn resolve_actor<'a>(
                     domain: domain.clone(),
                 });
             }
-            Ok(state
+            let service_user = state
                 .participants
                 .participants
                 .iter()
@@ -453,7 +454,15 @@ fn resolve_actor<'a>(
                             .role(p.role_index)
                             .is_some_and(Role::is_clientless)
                 })
-                .map(|p| (&p.user, p.role_index)))
+                .map(|p| (Some(&p.user), p.role_index));
+            let preauthorized = || {
+                state
+                    .preauth
+                    .as_ref()
+                    .and_then(|p| p.first_match(&commit.actor_claims))
+                    .map(|role| (None, role))
+            };
+            Ok(service_user.or_else(preauthorized))
         }
     }
 }

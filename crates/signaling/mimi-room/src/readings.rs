@@ -66,7 +66,10 @@
 //!   acts (a) on behalf of users of its own domain for their own actions (join, leave, adding or
 //!   removing their own clients), or (b) with the role of a listed user of its own domain whose
 //!   role is clientless (`maximum_active_participants_constraint` = 0, such as the hub's
-//!   `policy_enforcer`). A server never acts for a user of another provider except through (b).
+//!   `policy_enforcer`; never role 1), or, without such a user, with the role its credential
+//!   claims (`actor_claims`) are preauthorized for (room-policy §8: an external party holds a
+//!   capability through the participant list or through preauthorization). A server never acts
+//!   for a user of another provider except through (b).
 //! * Removed (role 0) and banned users whose clients linger may only remove their own clients.
 //! * Self role change: only with `canChangeOwnRole`, to the role the first matching
 //!   preauthorization entry grants (room-policy §8.1.3). `canChangeUserRole`, `canBan` and

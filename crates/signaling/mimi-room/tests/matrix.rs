@@ -652,15 +652,21 @@ fn oracle(c: &Case) -> Option<Result<(), Denied>> {
     }
 
     // Who the actor is: (user, role) it acts as on others, if any.
-    let persona: Option<(UserUri, u32)> = match c.origin.server() {
-        None => Some((a.clone(), if c.scenario.is_join() { 0 } else { r })),
+    // A server acts as its listed clientless service user, else (when the commit carries the
+    // claims, as in ChangeOwnRole) as the role the preauthorization list grants those claims.
+    let persona: Option<(Option<UserUri>, u32)> = match c.origin.server() {
+        None => Some((Some(a.clone()), if c.scenario.is_join() { 0 } else { r })),
         Some(d) => before
             .members
             .iter()
             .find(|m| {
                 m.user.domain().as_str() == d && m.role > 1 && before.table[&m.role].amax == Some(0)
             })
-            .map(|m| (m.user.clone(), m.role)),
+            .map(|m| (Some(m.user.clone()), m.role))
+            .or(match c.scenario {
+                S::ChangeOwnRole => Some((None, own_role_target(r))),
+                _ => None,
+            }),
     };
     let on = |tgt: &UserUri,
               own: &dyn Fn() -> Result<(), Denied>,
@@ -675,7 +681,10 @@ fn oracle(c: &Case) -> Option<Result<(), Denied>> {
                 }
             }
             Some(d) => {
-                if persona.as_ref().is_some_and(|(u, _)| u == tgt) {
+                if persona
+                    .as_ref()
+                    .is_some_and(|(u, _)| u.as_ref() == Some(tgt))
+                {
                     return own();
                 }
                 if tgt.domain().as_str() == d {

@@ -1370,3 +1370,43 @@ fn banning_a_user_before_it_joins_needs_can_ban() {
     preban.component_changes.push(plu(&[], &[], &[(DAVE, 1)]));
     assert_eq!(denied(&s, &preban), missing(Capability::CAN_BAN, 2));
 }
+
+#[test]
+fn a_server_may_act_through_a_preauthorized_role() {
+    // No enforcer listed: the hub has no service user in this room.
+    let creation = RoomCreation::new(
+        Preset::Cooperative,
+        "mimi://hub.example/r/room".parse().unwrap(),
+        u(ALICE),
+    );
+    let base = creation.initial_state().unwrap();
+    let mut comps = base.components();
+    let mut list = base.participants().clone();
+    list.participants
+        .push(UserRolePair::new(u(BOB), RoleIndex(2)));
+    comps.insert(ComponentId::PARTICIPANT_LIST, list.encode());
+    let claim = Claim::new(CredentialType::X509, b"role", b"moderation-service");
+    let pre = PreAuthData {
+        preauthorized_entries: vec![PreAuthRoleEntry {
+            claimset: vec![claim.clone()],
+            target_role: Role::new(3, "group_admin", ""),
+        }],
+    };
+    comps.insert(ComponentId::PREAUTH_LIST, pre.encode());
+    let s = RoomState::from_components(comps)
+        .unwrap()
+        .with_members([m(ALICE_PHONE, ALICE), m(BOB_LAPTOP, BOB)])
+        .unwrap();
+    let mut kick = server("mod.example");
+    kick.removed.push(m(BOB_LAPTOP, BOB));
+    assert_eq!(
+        denied(&s, &kick),
+        Denied::ForeignUser {
+            actor: Domain::parse("mod.example").unwrap(),
+            user: u(BOB)
+        }
+    );
+    kick.actor_claims.push(claim);
+    let next = authorize_commit(&s, &kick).unwrap().into_state();
+    assert!(next.clients_of(&u(BOB)).is_empty());
+}
