@@ -114,6 +114,9 @@ pub struct ClientGroup {
     room: RoomState,
     /// The room state our pending commit leads to.
     pending_room: Option<RoomState>,
+    /// Identities read from member credentials (validated when they joined), by credential
+    /// content: saves parsing a certificate per application message.
+    idents: BTreeMap<Vec<u8>, MemberChange>,
     /// Tests only: build commits the room policy would refuse.
     #[cfg(test)]
     skip_policy: bool,
@@ -226,6 +229,7 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            idents: BTreeMap::new(),
             #[cfg(test)]
             skip_policy: false,
         };
@@ -286,6 +290,7 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            idents: BTreeMap::new(),
             #[cfg(test)]
             skip_policy: false,
         })
@@ -346,6 +351,7 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            idents: BTreeMap::new(),
             #[cfg(test)]
             skip_policy: false,
         };
@@ -776,19 +782,32 @@ impl ClientGroup {
             .group
             .process_message(&self.provider, protocol)
             .map_err(MlsError::mls)?;
+        let epoch = processed.epoch().as_u64();
+        if let ProcessedMessageContent::ApplicationMessage(_) = processed.content() {
+            let safe_aad = safe_aad_of(&processed);
+            let key = processed.credential().serialized_content();
+            let sender_member = match self.idents.get(key) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = member_of_credential(processed.credential())?;
+                    self.idents.insert(key.to_vec(), m.clone());
+                    m
+                }
+            };
+            self.room.may_send(&sender_member.user)?;
+            let ProcessedMessageContent::ApplicationMessage(app) = processed.into_content() else {
+                return Err(MlsError::Internal("application message vanished".into()));
+            };
+            return Ok(Incoming::Application(ReceivedMessage {
+                sender: sender_member,
+                data: app.into_bytes(),
+                safe_aad,
+                epoch,
+            }));
+        }
         let cached = self.cached();
         let sender = processed.sender().clone();
         let credential = processed.credential().clone();
-        let epoch = processed.epoch().as_u64();
-        let safe_aad: BTreeMap<ComponentId, Vec<u8>> = processed
-            .safe_aad()
-            .map(|s| {
-                s.items()
-                    .iter()
-                    .map(|i| (ComponentId::new(i.component_id()), i.data().to_vec()))
-                    .collect()
-            })
-            .unwrap_or_default();
         let group = &self.group;
         let leaf = |i: LeafNodeIndex| group.public_group().leaf(i);
         let view = GroupView {
@@ -797,16 +816,6 @@ impl ClientGroup {
         };
         let actor = view.actor(&sender, &credential)?;
         match processed.into_content() {
-            ProcessedMessageContent::ApplicationMessage(app) => {
-                let sender_member = member_of_credential(&credential)?;
-                self.room.may_send(&sender_member.user)?;
-                Ok(Incoming::Application(ReceivedMessage {
-                    sender: sender_member,
-                    data: app.into_bytes(),
-                    safe_aad,
-                    epoch,
-                }))
-            }
             ProcessedMessageContent::ProposalMessage(q)
             | ProcessedMessageContent::ExternalJoinProposalMessage(q) => {
                 let summary = view.summarize_proposal(actor, &q)?;
@@ -908,10 +917,24 @@ impl ClientGroup {
             trust,
             room,
             pending_room: None,
+            idents: BTreeMap::new(),
             #[cfg(test)]
             skip_policy: false,
         })
     }
+}
+
+/// The Safe AAD items of a processed message, by component.
+fn safe_aad_of(processed: &openmls::prelude::ProcessedMessage) -> BTreeMap<ComponentId, Vec<u8>> {
+    processed
+        .safe_aad()
+        .map(|s| {
+            s.items()
+                .iter()
+                .map(|i| (ComponentId::new(i.component_id()), i.data().to_vec()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The staged GroupContext must carry exactly the room components the policy computed. A
