@@ -11,208 +11,26 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mimi_types::UserUri;
 use mimi_types::codepoints::ComponentId;
-use mimi_types::{ClientUri, Domain, UserUri};
 
+use crate::apply::{apply_component, apply_members};
 use crate::capability::Capability;
-use crate::components::{
-    Claim, Component, JoinLinks, JoinLinksUpdate, ParticipantListUpdate, Role, RoleData, RoleIndex,
-    RoomMetadata, UserRolePair,
-};
+use crate::components::{Component, ParticipantListUpdate, Role, RoleIndex, UserRolePair};
 use crate::denied::Denied;
 use crate::limits::check_limits;
 use crate::state::{PLUMBING_COMPONENTS, RoomState};
-
-/// Who committed, proposed or sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    /// A member client and the user its credential names.
-    Client {
-        /// The client.
-        client: ClientUri,
-        /// Its user.
-        user: UserUri,
-    },
-    /// An external sender (the hub or a follower), by domain.
-    Server(Domain),
-}
-
-/// One `AppDataUpdate` operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ComponentOp {
-    /// `update` with its data (a delta for the participant list and join links, the whole
-    /// component otherwise).
-    Update(Vec<u8>),
-    /// `remove`.
-    Remove,
-}
-
-/// One `AppDataUpdate` proposal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComponentChange {
-    /// The component.
-    pub component: ComponentId,
-    /// The operation.
-    pub op: ComponentOp,
-}
-
-impl ComponentChange {
-    /// An `update` of `component` with encoded `data`.
-    pub fn update(component: ComponentId, data: Vec<u8>) -> Self {
-        Self {
-            component,
-            op: ComponentOp::Update(data),
-        }
-    }
-
-    /// A `remove` of `component`.
-    pub fn remove(component: ComponentId) -> Self {
-        Self {
-            component,
-            op: ComponentOp::Remove,
-        }
-    }
-}
-
-/// An MLS member (client) and the user its credential names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MemberChange {
-    /// The client.
-    pub client: ClientUri,
-    /// Its user.
-    pub user: UserUri,
-}
-
-impl MemberChange {
-    /// A member.
-    pub fn new(client: ClientUri, user: UserUri) -> Self {
-        Self { client, user }
-    }
-}
-
-/// An MLS-free summary of a commit (or of a lone proposal) for authorization.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CommitSummary {
-    /// The committer (or proposer).
-    pub actor: Actor,
-    /// An external commit: the actor adds its own client.
-    pub external_join: bool,
-    /// `AppDataUpdate` proposals, in commit order.
-    pub component_changes: Vec<ComponentChange>,
-    /// `Add` proposals (and the joiner of an external commit).
-    pub added: Vec<MemberChange>,
-    /// `Remove` proposals.
-    pub removed: Vec<MemberChange>,
-    /// `SelfRemove` proposals.
-    pub self_removed: Vec<MemberChange>,
-    /// Claims of the actor's credential, matched against `preauth_list` (empty if unknown).
-    pub actor_claims: Vec<Claim>,
-    /// The join code the joiner presented (external joins with `canUseJoinCode`).
-    pub join_code: Option<Vec<u8>>,
-}
-
-impl CommitSummary {
-    /// An empty summary for `actor`.
-    pub fn new(actor: Actor) -> Self {
-        Self {
-            actor,
-            external_join: false,
-            component_changes: Vec::new(),
-            added: Vec::new(),
-            removed: Vec::new(),
-            self_removed: Vec::new(),
-            actor_claims: Vec::new(),
-            join_code: None,
-        }
-    }
-}
-
-/// One participant-list action of a commit, as authorized.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ParticipantAction {
-    /// A user was added with a role.
-    Add {
-        /// The user.
-        user: UserUri,
-        /// Its role.
-        role: RoleIndex,
-    },
-    /// A user was removed from the list.
-    Remove {
-        /// The user.
-        user: UserUri,
-        /// Its role before.
-        from: RoleIndex,
-    },
-    /// A user's role changed (to 1 = ban, from 1 = unban).
-    ChangeRole {
-        /// The user.
-        user: UserUri,
-        /// Role before.
-        from: RoleIndex,
-        /// Role after.
-        to: RoleIndex,
-    },
-}
-
-impl ParticipantAction {
-    /// The user the action touches.
-    pub fn user(&self) -> &UserUri {
-        match self {
-            Self::Add { user, .. } | Self::Remove { user, .. } | Self::ChangeRole { user, .. } => {
-                user
-            }
-        }
-    }
-}
-
-/// The next room state, authorized; merge it together with the MLS commit or drop it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StagedRoomState {
-    state: RoomState,
-    actions: Vec<ParticipantAction>,
-}
-
-impl StagedRoomState {
-    /// The next state.
-    pub fn state(&self) -> &RoomState {
-        &self.state
-    }
-
-    /// Takes the next state.
-    pub fn into_state(self) -> RoomState {
-        self.state
-    }
-
-    /// The participant-list actions the commit made, in order.
-    pub fn participant_actions(&self) -> &[ParticipantAction] {
-        &self.actions
-    }
-}
-
-/// Checks that `client` may belong to `user`: same provider, and a `…/d/<user>/<id>` client
-/// names that user.
-pub(crate) fn check_client_of_user(client: &ClientUri, user: &UserUri) -> Result<(), Denied> {
-    let same_domain = client.domain() == user.domain();
-    let same_user = client.user_hint().is_none_or(|u| &u == user);
-    if same_domain && same_user {
-        Ok(())
-    } else {
-        Err(Denied::ClientOfForeignProvider {
-            client: client.clone(),
-            user: user.clone(),
-        })
-    }
-}
+use crate::summary::{
+    Actor, CommitSummary, ComponentOp, ParticipantAction, StagedRoomState, check_client_of_user,
+};
 
 /// The actor resolved against the state.
-struct Ctx<'a> {
-    state: &'a RoomState,
-    commit: &'a CommitSummary,
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a RoomState,
+    pub(crate) commit: &'a CommitSummary,
     /// The user and role the actor acts as: a client's user; for a server, its clientless
     /// service user, or (without one) the role its credential claims are preauthorized for.
-    persona: Option<(Option<&'a UserUri>, RoleIndex)>,
+    pub(crate) persona: Option<(Option<&'a UserUri>, RoleIndex)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -221,7 +39,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Runs `own` or `other` for an action on `target`, per the actor rules of `readings`.
-    fn on_target(
+    pub(crate) fn on_target(
         &self,
         target: &UserUri,
         own: impl Fn() -> Result<(), Denied>,
@@ -273,7 +91,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Requires `capability` of the acting role for a room-wide change (components).
-    fn require_room_capability(&self, capability: Capability) -> Result<(), Denied> {
+    pub(crate) fn require_room_capability(&self, capability: Capability) -> Result<(), Denied> {
         match self.persona {
             Some((_, idx)) => require(idx, self.role(idx), capability),
             None => match &self.commit.actor {
@@ -288,12 +106,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn fixed(&self) -> bool {
+    pub(crate) fn fixed(&self) -> bool {
         self.state.base_policy().fixed_membership
     }
 }
 
-fn require(idx: RoleIndex, role: Option<&Role>, capability: Capability) -> Result<(), Denied> {
+pub(crate) fn require(
+    idx: RoleIndex,
+    role: Option<&Role>,
+    capability: Capability,
+) -> Result<(), Denied> {
     if role.is_some_and(|r| r.has(capability)) {
         Ok(())
     } else {
@@ -469,7 +291,7 @@ fn resolve_actor<'a>(
 
 /// A component's operations in commit order.
 #[derive(Clone, Copy)]
-enum Op<'a> {
+pub(crate) enum Op<'a> {
     Update(&'a [u8]),
     Remove,
 }
@@ -722,286 +544,5 @@ fn change_own_role(ctx: &Ctx<'_>, from: RoleIndex, to: RoleIndex) -> Result<(), 
         Ok(())
     } else {
         Err(Denied::NotPreauthorized { role: to })
-    }
-}
-
-fn malformed(component: ComponentId) -> impl Fn(crate::codec::DecodeError) -> Denied {
-    move |error| Denied::MalformedUpdate { component, error }
-}
-
-/// Authorizes and applies the operations on one component other than the participant list.
-fn apply_component(
-    ctx: &Ctx<'_>,
-    next: &mut RoomState,
-    component: ComponentId,
-    ops: &[Op<'_>],
-) -> Result<(), Denied> {
-    match component {
-        ComponentId::ROOM_METADATA => {
-            let [Op::Update(data)] = ops else {
-                return Err(Denied::InvalidComponentOps(component));
-            };
-            let new = RoomMetadata::decode(data).map_err(malformed(component))?;
-            authorize_metadata(ctx, &new)?;
-            next.metadata = Some(new);
-            return Ok(());
-        }
-        ComponentId::JOIN_LINKS => {
-            ctx.require_room_capability(Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE)?;
-            for op in ops {
-                match op {
-                    Op::Remove => next.join_links = None,
-                    Op::Update(data) => {
-                        let update = JoinLinksUpdate::decode(data).map_err(malformed(component))?;
-                        let mut links = next.join_links.take().unwrap_or_default();
-                        apply_join_links_update(&mut links, &update)?;
-                        links.validate().map_err(Denied::InvalidResultingState)?;
-                        next.join_links = Some(links);
-                    }
-                }
-            }
-            return Ok(());
-        }
-        _ => {}
-    }
-    let capability = match component {
-        ComponentId::ROLES_LIST => Capability::CAN_CHANGE_ROLE_DEFINITIONS,
-        ComponentId::PREAUTH_LIST => Capability::CAN_CHANGE_PREAUTHORIZED_USER_LIST,
-        ComponentId::BASE_ROOM_POLICY | ComponentId::JOIN_LINK_POLICY => {
-            Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE
-        }
-        ComponentId::MLS_OPERATIONAL_POLICY => Capability::CAN_CHANGE_MLS_OPERATIONAL_POLICIES,
-        c if PLUMBING_COMPONENTS.contains(&c) => Capability::CAN_CHANGE_MLS_OPERATIONAL_POLICIES,
-        _ => Capability::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE,
-    };
-    ctx.require_room_capability(capability)?;
-    for op in ops {
-        match op {
-            Op::Remove => next.clear_component(component),
-            Op::Update(data) => next
-                .replace_component(component, data)
-                .map_err(malformed(component))?,
-        }
-    }
-    Ok(())
-}
-
-fn authorize_metadata(ctx: &Ctx<'_>, new: &RoomMetadata) -> Result<(), Denied> {
-    let old = ctx.state.metadata.clone().unwrap_or_default();
-    if !old.room_uri.is_empty() && old.room_uri != new.room_uri {
-        return Err(Denied::RoomUriChanged);
-    }
-    let checks = [
-        (
-            old.room_name != new.room_name,
-            Capability::CAN_CHANGE_ROOM_NAME,
-        ),
-        (
-            old.room_descriptions != new.room_descriptions,
-            Capability::CAN_CHANGE_ROOM_DESCRIPTION,
-        ),
-        (
-            old.room_avatar != new.room_avatar,
-            Capability::CAN_CHANGE_ROOM_AVATAR,
-        ),
-        (
-            old.room_subject != new.room_subject,
-            Capability::CAN_CHANGE_ROOM_SUBJECT,
-        ),
-        (
-            old.room_mood != new.room_mood,
-            Capability::CAN_CHANGE_ROOM_MOOD,
-        ),
-    ];
-    for (changed, capability) in checks {
-        if changed {
-            ctx.require_room_capability(capability)?;
-        }
-    }
-    Ok(())
-}
-
-fn apply_join_links_update(links: &mut JoinLinks, update: &JoinLinksUpdate) -> Result<(), Denied> {
-    let mut removed = BTreeSet::new();
-    for index in &update.removed_indices {
-        let i = usize::try_from(*index)
-            .ok()
-            .filter(|i| *i < links.links.len());
-        match i {
-            Some(i) if removed.insert(i) => {}
-            _ => {
-                return Err(Denied::InvalidIndex {
-                    component: ComponentId::JOIN_LINKS,
-                    index: *index,
-                });
-            }
-        }
-    }
-    for i in removed.iter().rev() {
-        links.links.remove(*i);
-    }
-    links.links.extend(update.added_links.iter().cloned());
-    Ok(())
-}
-
-/// Authorizes and applies the MLS adds and removes.
-fn apply_members(
-    ctx: &Ctx<'_>,
-    next: &mut RoomState,
-    actions: &[ParticipantAction],
-) -> Result<(), Denied> {
-    let commit = ctx.commit;
-    let state = ctx.state;
-    let all = commit
-        .added
-        .iter()
-        .chain(&commit.removed)
-        .chain(&commit.self_removed);
-    for m in all {
-        check_client_of_user(&m.client, &m.user)?;
-    }
-    let listed_out = |user: &UserUri| {
-        actions.iter().any(|a| {
-            a.user() == user
-                && matches!(
-                    a,
-                    ParticipantAction::Remove { .. }
-                        | ParticipantAction::ChangeRole {
-                            to: RoleIndex::BANNED,
-                            ..
-                        }
-                )
-        })
-    };
-    let joiner = match (&commit.actor, commit.external_join) {
-        (Actor::Client { client, .. }, true) => Some(client),
-        _ => None,
-    };
-    // Removals.
-    let mut gone = BTreeSet::new();
-    for (m, is_self) in commit
-        .removed
-        .iter()
-        .map(|m| (m, false))
-        .chain(commit.self_removed.iter().map(|m| (m, true)))
-    {
-        if state.members.get(&m.client) != Some(&m.user) || !gone.insert(&m.client) {
-            return Err(Denied::ClientNotMember {
-                client: m.client.clone(),
-            });
-        }
-        let after = next.participants.role_of(&m.user);
-        let resync = joiner == Some(&m.client);
-        if listed_out(&m.user)
-            || after == RoleIndex::NO_ROLE
-            || after == RoleIndex::BANNED
-            || resync
-        {
-            continue;
-        }
-        let own_role = state.role_of(&m.user);
-        let own_check = || {
-            require(
-                own_role,
-                state.roles.role(own_role),
-                Capability::CAN_REMOVE_OWN_CLIENT,
-            )
-        };
-        if is_self {
-            own_check()?;
-        } else {
-            ctx.on_target(&m.user, own_check, |idx, acting| {
-                require(idx, Some(acting), Capability::CAN_KICK)
-            })?;
-        }
-    }
-    for client in &gone {
-        next.members.remove(*client);
-    }
-    // Adds.
-    let added_users: BTreeSet<&UserUri> = actions
-        .iter()
-        .filter_map(|a| match a {
-            ParticipantAction::Add { user, .. } => Some(user),
-            _ => None,
-        })
-        .collect();
-    for m in &commit.added {
-        if next.members.contains_key(&m.client) {
-            return Err(Denied::ClientAlreadyMember {
-                client: m.client.clone(),
-            });
-        }
-        let after = next.participants.role_of(&m.user);
-        if after == RoleIndex::NO_ROLE {
-            return Err(Denied::ClientForNonParticipant {
-                client: m.client.clone(),
-                user: m.user.clone(),
-            });
-        }
-        if after == RoleIndex::BANNED {
-            return Err(Denied::UserBanned {
-                user: m.user.clone(),
-            });
-        }
-        let unbanned = actions.iter().any(|a| {
-            matches!(a, ParticipantAction::ChangeRole { user, from: RoleIndex::BANNED, .. } if user == &m.user)
-        });
-        if unbanned {
-            return Err(Denied::ClientAddAfterUnban {
-                user: m.user.clone(),
-            });
-        }
-        if !added_users.contains(&m.user) {
-            let own_role = state.role_of(&m.user);
-            ctx.on_target(
-                &m.user,
-                || {
-                    require(
-                        own_role,
-                        state.roles.role(own_role),
-                        Capability::CAN_ADD_OWN_CLIENT,
-                    )
-                },
-                |idx, acting| require(idx, Some(acting), Capability::CAN_ADD_PARTICIPANT),
-            )?;
-        }
-        next.members.insert(m.client.clone(), m.user.clone());
-    }
-    Ok(())
-}
-
-impl RoomState {
-    fn clear_component(&mut self, component: ComponentId) {
-        match component {
-            ComponentId::PREAUTH_LIST => self.preauth = None,
-            ComponentId::BASE_ROOM_POLICY => self.base_policy = None,
-            ComponentId::STATUS_NOTIFICATION_POLICY => self.status_notification_policy = None,
-            ComponentId::JOIN_LINK_POLICY => self.join_link_policy = None,
-            ComponentId::LINK_PREVIEW_POLICY => self.link_preview_policy = None,
-            ComponentId::ASSET_POLICY => self.asset_policy = None,
-            ComponentId::LOGGING_POLICY => self.logging_policy = None,
-            ComponentId::CHAT_HISTORY_POLICY => self.history_policy = None,
-            ComponentId::BOT_POLICY => self.bot_policy = None,
-            ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration = None,
-            ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy = None,
-            other => {
-                self.plumbing.remove(&other);
-            }
-        }
-    }
-
-    fn replace_component(
-        &mut self,
-        component: ComponentId,
-        data: &[u8],
-    ) -> Result<(), crate::codec::DecodeError> {
-        if component == ComponentId::ROLES_LIST {
-            self.roles = RoleData::decode(data)?;
-            return Ok(());
-        }
-        let mut participants = None;
-        let mut roles = None;
-        self.set_component(component, data, &mut participants, &mut roles)
     }
 }

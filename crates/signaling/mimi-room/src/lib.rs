@@ -59,6 +59,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod apply;
 mod authorize;
 mod capability;
 mod codec;
@@ -68,13 +69,15 @@ mod limits;
 pub mod presets;
 pub mod readings;
 mod state;
+mod summary;
 pub mod view;
 
-pub use authorize::{
-    Actor, CommitSummary, ComponentChange, ComponentOp, MemberChange, ParticipantAction,
-    StagedRoomState, authorize_commit,
-};
+pub use authorize::authorize_commit;
 pub use capability::Capability;
 pub use codec::DecodeError;
 pub use denied::Denied;
 pub use state::RoomState;
+pub use summary::{
+    Actor, CommitSummary, ComponentChange, ComponentOp, MemberChange, ParticipantAction,
+    StagedRoomState,
+};

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use mimi_types::UserUri;
 
-use crate::authorize::ParticipantAction;
 use crate::components::RoleIndex;
 use crate::denied::Denied;
 use crate::state::RoomState;
+use crate::summary::ParticipantAction;
 
 /// Per role: (listed users, users with at least one client).
 fn role_counts(

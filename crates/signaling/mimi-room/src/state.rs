@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use mimi_types::codepoints::ComponentId;
 use mimi_types::{ClientUri, UserUri};
 
-use crate::authorize::MemberChange;
 use crate::capability::Capability;
 use crate::codec::DecodeError;
 use crate::components::{
@@ -15,6 +14,7 @@ use crate::components::{
     PreAuthData, Role, RoleData, RoleIndex, RoomMetadata, StateComponent, StatusNotificationPolicy,
 };
 use crate::denied::Denied;
+use crate::summary::MemberChange;
 
 /// Components that are MLS or application plumbing rather than room state: kept as opaque bytes,
 /// changed only by holders of `canChangeMlsOperationalPolicies` (see `readings`).
@@ -228,7 +228,7 @@ impl RoomState {
     ) -> Result<Self, Denied> {
         self.members.clear();
         for m in members {
-            crate::authorize::check_client_of_user(&m.client, &m.user)?;
+            crate::summary::check_client_of_user(&m.client, &m.user)?;
             self.members.insert(m.client, m.user);
         }
         Ok(self)
@@ -389,10 +389,10 @@ impl RoomState {
 
     /// Whether `actor` may send an application message now: a client of its own user, in the
     /// group, whose user holds `canSendMessage`. Servers send no application messages.
-    pub fn authorize_message(&self, actor: &crate::authorize::Actor) -> Result<(), Denied> {
+    pub fn authorize_message(&self, actor: &crate::summary::Actor) -> Result<(), Denied> {
         match actor {
-            crate::authorize::Actor::Client { client, user } => {
-                crate::authorize::check_client_of_user(client, user).map_err(|_| {
+            crate::summary::Actor::Client { client, user } => {
+                crate::summary::check_client_of_user(client, user).map_err(|_| {
                     Denied::ClientNotOfUser {
                         client: client.clone(),
                         user: user.clone(),
@@ -405,7 +405,7 @@ impl RoomState {
                 }
                 self.may_send(user)
             }
-            crate::authorize::Actor::Server(domain) => Err(Denied::ServerCannotSend {
+            crate::summary::Actor::Server(domain) => Err(Denied::ServerCannotSend {
                 domain: domain.clone(),
             }),
         }
