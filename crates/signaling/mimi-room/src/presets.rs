@@ -731,6 +731,8 @@ pub struct RoomCreation {
     pub policy_enforcer: Option<UserUri>,
     /// The room's display name.
     pub name: String,
+    /// The base room policy; [`Preset::base_policy`] if `None`.
+    pub base_policy: Option<BaseRoomPolicy>,
 }
 
 impl RoomCreation {
@@ -742,6 +744,7 @@ impl RoomCreation {
             creator,
             policy_enforcer: None,
             name: String::new(),
+            base_policy: None,
         }
     }
 
@@ -776,7 +779,11 @@ impl RoomCreation {
             room_name: self.name.clone(),
             ..RoomMetadata::default()
         });
-        state.base_policy = Some(self.preset.base_policy());
+        state.base_policy = Some(
+            self.base_policy
+                .clone()
+                .unwrap_or_else(|| self.preset.base_policy()),
+        );
         if matches!(
             self.preset,
             Preset::StrictlyAdministered | Preset::Moderated

@@ -1410,3 +1410,35 @@ fn a_server_may_act_through_a_preauthorized_role() {
     let next = authorize_commit(&s, &kick).unwrap().into_state();
     assert!(next.clients_of(&u(BOB)).is_empty());
 }
+
+#[test]
+fn room_creation_checks_its_inputs() {
+    let room: mimi_types::RoomUri = "mimi://hub.example/r/room".parse().unwrap();
+    // The enforcer must be on the hub's domain and not be the creator.
+    let mut creation = RoomCreation::new(Preset::Cooperative, room.clone(), u(ALICE));
+    creation.policy_enforcer = Some(u(BOB));
+    assert!(creation.initial_state().is_err());
+    creation.policy_enforcer = Some(u(ALICE));
+    assert!(creation.initial_state().is_err());
+    // A fixed-membership base policy contradicts roles that may add participants.
+    let mut creation = RoomCreation::new(Preset::Cooperative, room.clone(), u(ALICE));
+    creation.base_policy = Some(BaseRoomPolicy {
+        fixed_membership: true,
+        ..BaseRoomPolicy::default()
+    });
+    assert!(creation.initial_state().is_err());
+    // Every preset builds a consistent room whose creator holds the preset's creator role.
+    for preset in Preset::ALL {
+        let mut creation = RoomCreation::new(preset, room.clone(), u(ALICE));
+        creation.policy_enforcer = Some(u(ENFORCER));
+        creation.name = "Room".to_owned();
+        let state = creation.initial_state().unwrap();
+        assert_eq!(state.role_of(&u(ALICE)), preset.creator_role());
+        assert_eq!(state.role_of(&u(ENFORCER)), preset.policy_enforcer_role());
+        assert_eq!(state.metadata().unwrap().room_name, "Room");
+        assert_eq!(
+            RoomState::from_components(state.components()).unwrap(),
+            state
+        );
+    }
+}
