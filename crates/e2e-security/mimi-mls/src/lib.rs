@@ -25,6 +25,7 @@ mod hub;
 mod identity;
 mod inspect;
 mod persist;
+mod provider_support;
 pub mod sign;
 mod summary;
 #[cfg(test)]
@@ -37,5 +38,9 @@ pub use hub::{AppMessageInfo, HubGroup, StagedHandshake, welcome_key_package_ref
 pub use identity::{
     ClientIdentity, ExternalSenderInfo, PublishedKeyPackage, ServerIdentity, SigningKey,
     claimed_identity_of_mls_credential,
+};
+pub use provider_support::{
+    HpkeKeyPair, decrypt_with_label, encrypt_with_label, hpke_key_pair, inspect_key_package,
+    verify_credential,
 };
 pub use summary::{Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange};

@@ -42,7 +42,9 @@
 //! * A fixed-membership room may not give `canAddParticipant` to any role but 0 and 1.
 //! * Components `app_components`, `safe_aad`, `content_media_types` and
 //!   `franking_signature_key` are MLS/application plumbing: kept opaque and changed only with
-//!   `canChangeMlsOperationalPolicies`. Any other component ID is unknown and refused.
+//!   `canChangeMlsOperationalPolicies`. GREASE IDs (0x0A0A … 0x7A7A) in the dictionary are
+//!   ignored (kept opaque so the dictionary round-trips) and may not be updated. Any other
+//!   component ID is unknown and refused.
 //!
 //! # Updates
 //!

@@ -133,7 +133,7 @@ impl RoomState {
             ComponentId::BOT_POLICY => self.bot_policy = dec(data)?,
             ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration = dec(data)?,
             ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy = dec(data)?,
-            id if PLUMBING_COMPONENTS.contains(&id) => {
+            id if PLUMBING_COMPONENTS.contains(&id) || id.is_grease() => {
                 self.plumbing.insert(id, data.to_vec());
             }
             other => return Err(DecodeError::UnknownComponent(other)),

@@ -378,6 +378,14 @@ fn room_state_refuses_unknown_missing_and_inconsistent_components() {
             (ComponentId::ROLES_LIST, presets::cooperative().encode()),
         ]
     };
+    // GREASE entries are ignored but kept, so the dictionary round-trips.
+    let mut c = base();
+    c.push((ComponentId::new(0x3a3a), vec![1, 2, 3]));
+    let greased = RoomState::from_components(c).unwrap();
+    assert_eq!(
+        greased.components().get(&ComponentId::new(0x3a3a)),
+        Some(&vec![1, 2, 3])
+    );
     let mut c = base();
     c.push((ComponentId::new(0x7000), vec![]));
     assert_eq!(

@@ -277,3 +277,61 @@ fn last_resort_key_package_is_reusable() {
     assert_eq!(kp.not_after, net.now + KP_LIFETIME);
     assert_eq!(kp.reference.len(), 32);
 }
+
+#[test]
+fn role_and_metadata_changes() {
+    use mimi_room::components::{
+        Component, ParticipantListUpdate, RoomMetadata, UserIndexRolePair,
+    };
+
+    let mut net = Net::new();
+    net.add_client("a.example", "alice", "alice1");
+    net.add_client("b.example", "bob", "bob1");
+    net.create("alice1", Preset::Cooperative);
+    let kp = net.kp("bob1");
+    let now = net.now;
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[pl_add(&["bob"])], &[kp], &[], now)
+        .unwrap();
+    net.deliver_commit("alice1", &out, &["bob1"]);
+
+    // Alice promotes Bob to group admin.
+    let promote = ParticipantListUpdate {
+        changed_role_participants: vec![UserIndexRolePair {
+            user_index: 1,
+            role_index: RoleIndex(3),
+        }],
+        ..Default::default()
+    };
+    let change = ComponentChange::update(PL, promote.encode());
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[change], &[], &[], now)
+        .unwrap();
+    net.deliver_commit("alice1", &out, &[]);
+    net.assert_consistent();
+    assert_eq!(net.hub().room().role_of(&user("bob")), RoleIndex(3));
+
+    // Bob renames the room (a whole-component update of room_metadata).
+    let mut meta: RoomMetadata = net.hub().room().metadata().cloned().unwrap();
+    meta.room_name = "The Clubhouse".into();
+    let change = ComponentChange::update(ComponentId::ROOM_METADATA, meta.encode());
+    let out = net
+        .groups
+        .get_mut("bob1")
+        .unwrap()
+        .commit(&[change], &[], &[], now)
+        .unwrap();
+    net.deliver_commit("bob1", &out, &[]);
+    net.assert_consistent();
+    assert_eq!(
+        net.groups["alice1"].room().metadata().unwrap().room_name,
+        "The Clubhouse"
+    );
+    net.message("bob1", "renamed");
+}
