@@ -24,7 +24,9 @@ pub(crate) fn leaf_capabilities() -> Capabilities {
     Capabilities::new(
         None,
         Some(&[CIPHERSUITE]),
-        Some(&[ExtensionType::AppDataDictionary]),
+        // LastResort: a last-resort KeyPackage carries that extension, and a KeyPackage's
+        // extensions must be listed in its leaf's capabilities or it fails validation.
+        Some(&[ExtensionType::AppDataDictionary, ExtensionType::LastResort]),
         Some(&[ProposalType::AppDataUpdate, ProposalType::SelfRemove]),
         Some(&[CredentialType::X509]),
     )
