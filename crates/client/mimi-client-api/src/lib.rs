@@ -1,0 +1,36 @@
+//! The client API of a mimi-rs provider: what a user's device sends to its own provider.
+//!
+//! Types only: JSON bodies (MLS and MIMI wire bytes travel as standard base64 strings), the
+//! route table and the hand-written OpenAPI document served at [`routes::OPENAPI`]. The server
+//! (`mimi-server`) implements the routes; a client SDK calls them.
+//!
+//! Authentication: registering an account or a device uses the user's password; every other
+//! route takes the device's bearer token (`Authorization: Bearer <token>`). Errors are an
+//! [`ApiError`] body `{code, message}` whose message says what to do.
+//!
+//! MLS stays on the device: the server sees only encoded requests (`UpdateRequest`,
+//! `SubmitMessageRequest`, `KeyMaterialRequest`) the device built and signed.
+
+pub mod b64;
+mod error;
+mod events;
+mod registration;
+mod rooms;
+pub mod routes;
+
+pub use error::{ApiError, ErrorCode};
+pub use events::{Event, EventsQuery, EventsResponse};
+pub use registration::{
+    AccountRegistered, DeviceRegistered, KeyPackagesStored, RegisterAccount, RegisterDevice,
+    UploadKeyPackages,
+};
+pub use rooms::{
+    CreateRoom, ExternalJoinInfo, HubAnswer, KeyMaterialFetch, RoomCreated, RoomList,
+    SubmitMessage, SubmitUpdate,
+};
+
+/// The OpenAPI 3.1 document of this API.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,70 @@
+//! Accounts, devices and KeyPackages.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/accounts`: a new user of this provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterAccount {
+    /// The user id (the last segment of `mimi://<domain>/u/<user_id>`).
+    pub user_id: String,
+    /// The password (at least 8 characters), stored as an Argon2id hash.
+    pub password: String,
+}
+
+/// `POST /v1/devices`: a new device of an existing user, authenticated by the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterDevice {
+    /// The user id.
+    pub user_id: String,
+    /// The user's password.
+    pub password: String,
+    /// The device id (the last segment of its client URI).
+    pub device_id: String,
+    /// The device's Ed25519 MLS signature public key (32 bytes), which the provider CA
+    /// certifies.
+    #[serde(with = "crate::b64")]
+    pub signature_key: Vec<u8>,
+}
+
+/// The answer to [`RegisterDevice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRegistered {
+    /// The device's client URI.
+    pub client: String,
+    /// The user URI.
+    pub user: String,
+    /// The bearer token for every other route. Shown once: keep it.
+    pub token: String,
+    /// The X.509 credential chain (DER, leaf first) the provider CA issued for the key.
+    #[serde(with = "crate::b64::list")]
+    pub credential: Vec<Vec<u8>>,
+    /// The MLS trust bundle: each federated domain and its CA certificate (DER).
+    #[serde(with = "crate::b64::map")]
+    pub trust_bundle: BTreeMap<String, Vec<u8>>,
+}
+
+/// `POST /v1/key-packages`: KeyPackages of the calling device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadKeyPackages {
+    /// Each an `MLSMessage` of wire format `mls_key_package`, with the device's credential.
+    #[serde(with = "crate::b64::list")]
+    pub key_packages: Vec<Vec<u8>>,
+}
+
+/// The answer to [`UploadKeyPackages`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPackagesStored {
+    /// How many were accepted.
+    pub stored: usize,
+    /// Unclaimed fresh KeyPackages the device now has.
+    pub fresh: usize,
+}
+
+/// The answer to [`RegisterAccount`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRegistered {
+    /// The user URI.
+    pub user: String,
+}

@@ -1,0 +1,85 @@
+//! Rooms: creation, key material, handshakes, messages, external joins.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/rooms`: a room hosted by this provider, from the creator's freshly created group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRoom {
+    /// The room URI; its domain must be this provider's.
+    pub room: String,
+    /// The group's GroupInfo as an `MLSMessage`.
+    #[serde(with = "crate::b64")]
+    pub group_info: Vec<u8>,
+    /// The group's ratchet tree (TLS-encoded).
+    #[serde(with = "crate::b64")]
+    pub ratchet_tree: Vec<u8>,
+}
+
+/// The answer to [`CreateRoom`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomCreated {
+    /// The room URI.
+    pub room: String,
+    /// The epoch the hub starts at.
+    pub epoch: u64,
+}
+
+/// `GET /v1/rooms`: the rooms the calling device is in (as far as its provider knows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomList {
+    /// Room URIs, sorted.
+    pub rooms: Vec<String>,
+}
+
+/// `POST /v1/rooms/{room}/key-material/{user}`: KeyPackages of every device of a user, fetched
+/// through the room's hub (which remembers where each goes for the Welcome).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyMaterialFetch {
+    /// A `KeyMaterialRequest` signed by the device (TLS-encoded).
+    #[serde(with = "crate::b64")]
+    pub request: Vec<u8>,
+}
+
+/// `POST /v1/rooms/{room}/update`: a commit bundle or proposals for the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitUpdate {
+    /// An `UpdateRequest` (TLS-encoded).
+    #[serde(with = "crate::b64")]
+    pub request: Vec<u8>,
+    /// Whether the commit is the calling device's external join: the provider then starts
+    /// delivering the room's messages to it.
+    #[serde(default)]
+    pub external_join: bool,
+}
+
+/// `POST /v1/rooms/{room}/messages`: an application message for the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitMessage {
+    /// A `SubmitMessageRequest` (TLS-encoded).
+    #[serde(with = "crate::b64")]
+    pub request: Vec<u8>,
+}
+
+/// The hub's answer to a key-material fetch, update or message, as the hub encoded it
+/// (`KeyMaterialResponse`, `UpdateRoomResponse` or `SubmitMessageResponse`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubAnswer {
+    /// The TLS-encoded response.
+    #[serde(with = "crate::b64")]
+    pub response: Vec<u8>,
+}
+
+/// `GET /v1/rooms/{room}/external-join`: what a new device of a participant needs to join by
+/// external commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalJoinInfo {
+    /// The current GroupInfo as an `MLSMessage`.
+    #[serde(with = "crate::b64")]
+    pub group_info: Vec<u8>,
+    /// The current ratchet tree (TLS-encoded).
+    #[serde(with = "crate::b64")]
+    pub ratchet_tree: Vec<u8>,
+    /// Proposals pending at the hub, each an `MLSMessage`, in hub order.
+    #[serde(with = "crate::b64::list")]
+    pub pending_proposals: Vec<Vec<u8>>,
+}

@@ -1,0 +1,95 @@
+//! The routes of the client API (method and path template; `{room}` and `{user}` are
+//! percent-encoded URIs, as one path segment).
+
+/// A route: method and path template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path template (axum syntax).
+    pub path: &'static str,
+}
+
+/// `POST /v1/accounts` ([`crate::RegisterAccount`]).
+pub const REGISTER_ACCOUNT: Route = Route {
+    method: "POST",
+    path: "/v1/accounts",
+};
+/// `POST /v1/devices` ([`crate::RegisterDevice`] → [`crate::DeviceRegistered`]).
+pub const REGISTER_DEVICE: Route = Route {
+    method: "POST",
+    path: "/v1/devices",
+};
+/// `POST /v1/key-packages` ([`crate::UploadKeyPackages`] → [`crate::KeyPackagesStored`]).
+pub const UPLOAD_KEY_PACKAGES: Route = Route {
+    method: "POST",
+    path: "/v1/key-packages",
+};
+/// `POST /v1/rooms` ([`crate::CreateRoom`] → [`crate::RoomCreated`]).
+pub const CREATE_ROOM: Route = Route {
+    method: "POST",
+    path: "/v1/rooms",
+};
+/// `GET /v1/rooms` (→ [`crate::RoomList`]).
+pub const LIST_ROOMS: Route = Route {
+    method: "GET",
+    path: "/v1/rooms",
+};
+/// `POST /v1/rooms/{room}/key-material/{user}` ([`crate::KeyMaterialFetch`] →
+/// [`crate::HubAnswer`]).
+pub const KEY_MATERIAL: Route = Route {
+    method: "POST",
+    path: "/v1/rooms/{room}/key-material/{user}",
+};
+/// `POST /v1/rooms/{room}/update` ([`crate::SubmitUpdate`] → [`crate::HubAnswer`]).
+pub const UPDATE: Route = Route {
+    method: "POST",
+    path: "/v1/rooms/{room}/update",
+};
+/// `POST /v1/rooms/{room}/messages` ([`crate::SubmitMessage`] → [`crate::HubAnswer`]).
+pub const MESSAGES: Route = Route {
+    method: "POST",
+    path: "/v1/rooms/{room}/messages",
+};
+/// `GET /v1/rooms/{room}/external-join` (→ [`crate::ExternalJoinInfo`]).
+pub const EXTERNAL_JOIN: Route = Route {
+    method: "GET",
+    path: "/v1/rooms/{room}/external-join",
+};
+/// `GET /v1/events?after=N&wait_ms=M` (→ [`crate::EventsResponse`]).
+pub const EVENTS: Route = Route {
+    method: "GET",
+    path: "/v1/events",
+};
+/// `GET /openapi.json`: the OpenAPI document.
+pub const OPENAPI: Route = Route {
+    method: "GET",
+    path: "/openapi.json",
+};
+
+/// Every route.
+pub const ALL: &[Route] = &[
+    REGISTER_ACCOUNT,
+    REGISTER_DEVICE,
+    UPLOAD_KEY_PACKAGES,
+    CREATE_ROOM,
+    LIST_ROOMS,
+    KEY_MATERIAL,
+    UPDATE,
+    MESSAGES,
+    EXTERNAL_JOIN,
+    EVENTS,
+    OPENAPI,
+];
+
+/// A route's path with `{room}` and `{user}` replaced by already percent-encoded values.
+pub fn fill(route: &Route, room: Option<&str>, user: Option<&str>) -> String {
+    let mut path = route.path.to_owned();
+    if let Some(room) = room {
+        path = path.replace("{room}", room);
+    }
+    if let Some(user) = user {
+        path = path.replace("{user}", user);
+    }
+    path
+}
