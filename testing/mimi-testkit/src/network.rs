@@ -3,24 +3,35 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mimi_ds::follower::{KeyMaterialContext, KeyPackageEntry, KeyPackagePool, answer_key_material};
-use mimi_ds::hub::HubRoom;
+use mimi_ds::follower::{
+    KeyMaterialContext, KeyMaterialGrant, KeyPackageEntry, KeyPackagePool, answer_key_material,
+};
+use mimi_ds::hub::{AbuseReportOutcome, GROUP_INFO_ENCRYPTION_LABEL, HubRoom};
 use mimi_ds::{Effect, Recipients, RequestError};
+use mimi_federation_api::codec::Reader;
 use mimi_federation_api::common::IdentifierUri;
-use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialRequestTbs};
+use mimi_federation_api::group_info::{
+    GroupInfoOutcome, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoRequestTbs,
+    GroupInfoResponse,
+};
+use mimi_federation_api::key_material::{
+    ClientMaterial, KeyMaterialRequest, KeyMaterialRequestTbs,
+};
 use mimi_federation_api::mls::{
-    Credential, MlsMessage, RatchetTree, RequiredCapabilities, Signature, SignaturePublicKey,
+    Credential, HpkePublicKey, MlsMessage, RatchetTree, RequiredCapabilities, Signature,
+    SignaturePublicKey,
 };
 use mimi_federation_api::notify::NotifyRequest;
 use mimi_federation_api::ratchet_tree::{GroupInfoOption, RatchetTreeOption};
+use mimi_federation_api::report_abuse::AbuseReport;
 use mimi_federation_api::submit_message::{SubmitMessageRequest, SubmitOutcome};
 use mimi_federation_api::update::{
     CommitBundle, HandshakeBundle, ProposalBundle, UpdateOutcome, UpdateRequest,
 };
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::{
-    ClientGroup, ClientIdentity, HubGroup, OutgoingCommit, ProviderCa, ServerIdentity, TrustStore,
-    Validity, sign,
+    ClientGroup, ClientIdentity, HpkeKeyPair, HubGroup, OutgoingCommit, ProviderCa, ServerIdentity,
+    TrustStore, Validity, sign,
 };
 use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
 use mimi_room::presets::{Preset, RoomCreation};
@@ -341,16 +352,13 @@ impl Network {
         Ok(room)
     }
 
-    /// `actor` fetches one KeyPackage per device of `target` for `room`, through the room's
-    /// hub (which records the routes for the Welcome). Returns each device and its KeyPackage
-    /// as an MLSMessage.
-    pub fn key_material(
-        &mut self,
+    /// The signed `keyMaterial` request of `actor` for `target`'s devices, for `room`.
+    pub fn key_material_request(
+        &self,
         actor: &ClientUri,
         target: &UserUri,
         room: &RoomUri,
-    ) -> Result<Vec<(ClientUri, Vec<u8>)>, SimError> {
-        let now_ms = self.now_ms;
+    ) -> Result<KeyMaterialRequest, SimError> {
         let device = self
             .devices
             .get(actor)
@@ -373,18 +381,30 @@ impl Network {
             &tbs_bytes,
         )
         .map_err(|e| SimError::Other(e.to_string()))?;
-        let request = tbs.sign(Signature::from_bytes(signature).map_err(wire)?);
-        // Across the wire: the hub relays to the target provider.
-        let request = decode_exact(&request.encode().map_err(wire)?).map_err(wire)?;
-        let hub_domain = room.hub_domain().clone();
+        Ok(tbs.sign(Signature::from_bytes(signature).map_err(wire)?))
+    }
+
+    /// `POST /keyMaterial` arriving at the target user's provider from `peer`, as bytes on the
+    /// wire. Claimed KeyPackages are recorded for Welcome routing.
+    pub fn target_key_material(
+        &mut self,
+        peer: &Domain,
+        request: &KeyMaterialRequest,
+    ) -> Result<KeyMaterialGrant, SimError> {
+        let request: KeyMaterialRequest =
+            decode_exact(&request.encode().map_err(wire)?).map_err(wire)?;
+        let target = request.tbs.target_user.to_user().map_err(wire)?;
+        let now_ms = self.now_ms;
+        let trust = self.trust.clone();
         let target_provider = self.provider_mut(target.domain())?;
         let our_domain = target_provider.domain.clone();
-        let mut devices = target_provider.users.get(target).cloned();
+        let mut devices = target_provider.users.get(&target).cloned();
         let grant = answer_key_material(
             KeyMaterialContext {
                 now_ms,
-                peer: &hub_domain,
+                peer,
                 our_domain: &our_domain,
+                trust: &trust,
             },
             &request,
             devices.as_mut(),
@@ -399,6 +419,20 @@ impl Network {
                 .claims
                 .insert(reference.clone(), client.clone());
         }
+        Ok(grant)
+    }
+
+    /// `actor` fetches one KeyPackage per device of `target` for `room`, through the room's
+    /// hub (which records the routes for the Welcome). Returns each device and its KeyPackage
+    /// as an MLSMessage.
+    pub fn key_material(
+        &mut self,
+        actor: &ClientUri,
+        target: &UserUri,
+        room: &RoomUri,
+    ) -> Result<Vec<(ClientUri, Vec<u8>)>, SimError> {
+        let request = self.key_material_request(actor, target, room)?;
+        let grant = self.target_key_material(&room.hub_domain().clone(), &request)?;
         let refs = grant.claimed.iter().map(|(r, _)| r.clone());
         let target_domain = target.domain().clone();
         self.hub_mut(room)?.record_routes(&target_domain, refs);
@@ -479,8 +513,9 @@ impl Network {
         Ok(outcome)
     }
 
-    /// `device` (of a user who is already a participant) joins `room` by an external commit
-    /// from the GroupInfo the hub retains, with the proposals pending at the hub.
+    /// `device` (of a user who is already a participant) joins `room` by an external commit:
+    /// it fetches the GroupInfo, tree and pending proposals from the hub with a signed
+    /// `groupInfo` request (answer encrypted to it and signed by the hub), then commits.
     pub fn join_external(
         &mut self,
         device: &ClientUri,
@@ -488,25 +523,13 @@ impl Network {
     ) -> Result<UpdateOutcome, SimError> {
         let now_s = self.now_s();
         let trust = self.trust.clone();
-        let hub = self.hub_mut(room)?;
-        let group_info = hub
-            .group()
-            .group_info()
-            .ok_or_else(|| SimError::Other("the hub has no GroupInfo for this epoch".into()))?
-            .to_vec();
-        let tree = hub.group().ratchet_tree()?;
-        let pending: Vec<Vec<u8>> = hub
-            .group()
-            .pending_proposals()
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect();
+        let material = self.fetch_group_info(device, room)?;
         let state = self.device_mut(device)?;
         let (group, out) = ClientGroup::join_external(
             &state.identity,
-            &group_info,
-            &tree,
-            &pending,
+            &material.group_info,
+            &material.tree,
+            &material.pending,
             trust,
             now_s,
         )?;
@@ -527,6 +550,125 @@ impl Network {
             self.device_mut(device)?.groups.remove(room);
         }
         Ok(outcome)
+    }
+
+    /// The signed `groupInfo` request of `device`, and the HPKE key pair it opens the answer
+    /// with.
+    pub fn group_info_request(
+        &self,
+        device: &ClientUri,
+    ) -> Result<(GroupInfoRequest, HpkeKeyPair), SimError> {
+        let identity = &self
+            .devices
+            .get(device)
+            .ok_or_else(|| SimError::Unknown(format!("device {device}")))?
+            .identity;
+        let pair = mimi_mls::hpke_key_pair()?;
+        let tbs = GroupInfoRequestTbs::new(
+            DEFAULT_CIPHERSUITE,
+            SignaturePublicKey::from_bytes(identity.signing_key().public().to_vec())
+                .map_err(wire)?,
+            Credential::from_bytes(identity.mls_credential_bytes()?).map_err(wire)?,
+            HpkePublicKey::from_bytes(pair.public.clone()).map_err(wire)?,
+            None,
+        );
+        let signature = sign::sign_with_label(
+            identity.signing_key(),
+            sign::GROUP_INFO_REQUEST,
+            &tbs.encode().map_err(wire)?,
+        )
+        .map_err(|e| SimError::Other(e.to_string()))?;
+        Ok((
+            tbs.sign(Signature::from_bytes(signature).map_err(wire)?),
+            pair,
+        ))
+    }
+
+    /// `POST /groupInfo` from `peer` to the room's hub, as bytes on the wire.
+    pub fn hub_group_info(
+        &self,
+        peer: &Domain,
+        room: &RoomUri,
+        request: &GroupInfoRequest,
+    ) -> Result<GroupInfoResponse, SimError> {
+        let request: GroupInfoRequest =
+            decode_exact(&request.encode().map_err(wire)?).map_err(wire)?;
+        let hub = self
+            .providers
+            .get(room.hub_domain())
+            .ok_or_else(|| SimError::Unknown(format!("hub {}", room.hub_domain())))?;
+        let hub_room = hub
+            .hub_rooms
+            .get(room)
+            .ok_or_else(|| SimError::Unknown(format!("room {room}")))?;
+        let response =
+            hub_room.handle_group_info(self.now_ms, peer, &request, &self.trust, &hub.server)?;
+        decode_exact(&response.encode().map_err(wire)?).map_err(wire)
+    }
+
+    /// Fetches and opens the GroupInfo of `room` for `device`.
+    fn fetch_group_info(
+        &self,
+        device: &ClientUri,
+        room: &RoomUri,
+    ) -> Result<JoinMaterial, SimError> {
+        let (request, pair) = self.group_info_request(device)?;
+        let response = self.hub_group_info(device.domain(), room, &request)?;
+        let tbs = response
+            .tbs()
+            .ok_or_else(|| SimError::Other(format!("groupInfo refused: {:?}", response.outcome)))?;
+        let GroupInfoOutcome::Success(success) = &response.outcome else {
+            return Err(SimError::Other("groupInfo refused".into()));
+        };
+        // The hub signs with its external-sender key.
+        let mut sender = Reader::new(success.hub_sender.as_bytes());
+        let hub_key = sender.opaque("signature_key", usize::MAX).map_err(wire)?;
+        sign::verify_with_label(
+            hub_key,
+            sign::GROUP_INFO_RESPONSE,
+            &tbs.encode().map_err(wire)?,
+            success.signature.as_bytes(),
+        )
+        .map_err(|e| SimError::Other(format!("hub signature: {e}")))?;
+        let mut sealed = Reader::new(success.encrypted_groupinfo_and_tree.as_bytes());
+        let kem_output = sealed.opaque("kem_output", usize::MAX).map_err(wire)?;
+        let ciphertext = sealed.opaque("ciphertext", usize::MAX).map_err(wire)?;
+        let plain = mimi_mls::decrypt_with_label(
+            &pair.private,
+            GROUP_INFO_ENCRYPTION_LABEL,
+            room.to_string().as_bytes(),
+            kem_output,
+            ciphertext,
+        )?;
+        let tbe: GroupInfoRatchetTreeTbe = decode_exact(&plain).map_err(wire)?;
+        let RatchetTreeOption::Full(tree) = &tbe.ratchet_tree_option else {
+            return Err(SimError::Other("the hub sent no ratchet tree".into()));
+        };
+        Ok(JoinMaterial {
+            group_info: tbe.group_info.to_mls_message().map_err(wire)?.into_bytes(),
+            tree: tree.encode().map_err(wire)?,
+            pending: tbe
+                .pending_proposals
+                .iter()
+                .map(|p| p.proposal.as_bytes().to_vec())
+                .collect(),
+        })
+    }
+
+    /// `POST /reportAbuse` from `peer` to the room's hub.
+    pub fn hub_report_abuse(
+        &self,
+        peer: &Domain,
+        room: &RoomUri,
+        report: &AbuseReport,
+    ) -> Result<AbuseReportOutcome, SimError> {
+        let report: AbuseReport = decode_exact(&report.encode().map_err(wire)?).map_err(wire)?;
+        let hub = self
+            .providers
+            .get(room.hub_domain())
+            .and_then(|p| p.hub_rooms.get(room))
+            .ok_or_else(|| SimError::Unknown(format!("room {room}")))?;
+        Ok(hub.handle_report_abuse(peer, report)?.response)
     }
 
     /// `actor` removes `users` and all their devices from `room` in one commit.
@@ -894,6 +1036,16 @@ impl Network {
             .map(|(c, _)| c.clone())
             .collect()
     }
+}
+
+/// What an external joiner gets from the hub's `groupInfo` answer, opened.
+struct JoinMaterial {
+    /// The GroupInfo as an MLSMessage.
+    group_info: Vec<u8>,
+    /// The ratchet tree, TLS-encoded.
+    tree: Vec<u8>,
+    /// The proposals pending at the hub.
+    pending: Vec<Vec<u8>>,
 }
 
 /// The RequiredCapabilities a MIMI room asks of KeyPackages: the app_data_dictionary

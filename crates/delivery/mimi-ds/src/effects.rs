@@ -1,6 +1,7 @@
 //! What an engine asks its caller to do once the new state is durable.
 
 use mimi_federation_api::notify::FanoutMessage;
+use mimi_federation_api::report_abuse::AbuseReport;
 use mimi_types::{ClientUri, Domain, RoomUri};
 
 /// An action for the caller, executed after the state change that produced it is persisted.
@@ -19,6 +20,13 @@ pub enum Effect {
     },
     /// Hand a message to this provider's own devices.
     Deliver(Delivery),
+    /// Keep an accepted abuse report for the hub's operators.
+    AbuseReport {
+        /// The room.
+        room: RoomUri,
+        /// The report.
+        report: AbuseReport,
+    },
 }
 
 /// A message for this provider's own devices.

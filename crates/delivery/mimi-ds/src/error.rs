@@ -27,6 +27,9 @@ pub enum RequestError {
         /// The user it claimed to act for.
         user: String,
     },
+    /// A signed request whose signature or credential does not verify (403).
+    #[error("request not authenticated: {0}")]
+    Unauthenticated(String),
     /// A hub-only request for a room whose hub is not the peer, or not us (403).
     #[error("{peer} is not the hub of {room}")]
     NotTheHub {
@@ -61,7 +64,9 @@ impl RequestError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Malformed { .. } => 400,
-            Self::ActingForForeignUser { .. } | Self::NotTheHub { .. } => 403,
+            Self::ActingForForeignUser { .. }
+            | Self::NotTheHub { .. }
+            | Self::Unauthenticated(_) => 403,
             Self::NotOurUser(_) | Self::UnknownRoom(_) => 404,
             Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,

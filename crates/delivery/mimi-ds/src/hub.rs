@@ -14,6 +14,9 @@
 //! commit also goes to providers whose last member it removes, so their devices learn of it. A
 //! Welcome goes only to the providers that own the KeyPackages it names.
 
+mod abuse;
+mod group_info;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use mimi_federation_api::decode_exact;
@@ -29,6 +32,9 @@ use mimi_federation_api::update::{
 };
 use mimi_mls::{Actor, HubGroup, MlsError, StagedHandshake};
 use mimi_types::{Domain, RoomUri, UserUri};
+
+pub use abuse::AbuseReportOutcome;
+pub use group_info::GROUP_INFO_ENCRYPTION_LABEL;
 
 use crate::effects::Effect;
 use crate::error::RequestError;

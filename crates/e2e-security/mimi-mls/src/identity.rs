@@ -304,6 +304,13 @@ impl ServerIdentity {
         &self.credential
     }
 
+    /// The TLS-encoded MLS `Credential` (x509) of the server, as an `ExternalSender` carries it.
+    pub fn mls_credential_bytes(&self) -> Result<Vec<u8>, MlsError> {
+        mls_credential(&self.credential)?
+            .tls_serialize_detached()
+            .map_err(MlsError::mls)
+    }
+
     /// This server as an `ExternalSender` for group creation.
     pub fn external_sender(&self) -> ExternalSenderInfo {
         ExternalSenderInfo {

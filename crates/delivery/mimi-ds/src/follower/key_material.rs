@@ -2,16 +2,20 @@
 //!
 //! The request arrives either from the requester's own provider or relayed by the hub of the
 //! room it names; any other peer is acting for somebody else's user and is refused. The
-//! requester's signature and credential are checked by the caller's [`RequestAuthenticator`]
-//! before this engine runs.
+//! requester's credential must chain to the CA pinned for the requesting user's domain and name
+//! that user, and its signature over `KeyMaterialRequestTBS` must verify (our reading: the
+//! draft says who signs, not who checks; the target provider checks before consulting
+//! consent).
 
 use std::collections::BTreeMap;
 
+use mimi_federation_api::Encode;
 use mimi_federation_api::common::IdentifierUri;
 use mimi_federation_api::key_material::{
     ClientKeyMaterial, ClientMaterial, KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode,
 };
 use mimi_federation_api::mls::KeyPackage;
+use mimi_mls::{TrustStore, VerifiedIdentity, sign};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use super::consent::{ConsentBook, ConsentDecision};
@@ -27,6 +31,8 @@ pub struct KeyMaterialContext<'a> {
     pub peer: &'a Domain,
     /// This provider.
     pub our_domain: &'a Domain,
+    /// The CAs that validate requesters' credentials.
+    pub trust: &'a TrustStore,
 }
 
 /// The answer and the bookkeeping it implies.
@@ -71,6 +77,7 @@ pub fn answer_key_material(
         return Err(RequestError::NotOurUser(target.to_string()));
     }
     check_peer_may_act(ctx.peer, &requester, room.as_ref())?;
+    authenticate(ctx, request, &requester)?;
 
     let answer = |code, clients| KeyMaterialGrant {
         response: KeyMaterialResponse::new(code, tbs.target_user.clone(), clients),
@@ -123,6 +130,40 @@ pub fn answer_key_material(
         response: KeyMaterialResponse::new(code, tbs.target_user.clone(), clients),
         claimed,
     })
+}
+
+/// The requester's credential names the requesting user and the signature verifies.
+fn authenticate(
+    ctx: KeyMaterialContext<'_>,
+    request: &KeyMaterialRequest,
+    requester: &UserUri,
+) -> Result<(), RequestError> {
+    let tbs = &request.tbs;
+    let identity = mimi_mls::verify_credential(
+        tbs.requester_credential.as_bytes(),
+        tbs.requester_signature_key.as_bytes(),
+        ctx.trust,
+        ctx.now_ms / 1000,
+    )
+    .map_err(|e| RequestError::Unauthenticated(format!("requester credential: {e}")))?;
+    match identity {
+        VerifiedIdentity::Client { user, .. } if &user == requester => {}
+        other => {
+            return Err(RequestError::Unauthenticated(format!(
+                "the credential names {other:?}, not the requesting user {requester}"
+            )));
+        }
+    }
+    let signed = tbs
+        .encode()
+        .map_err(|e| RequestError::Internal(format!("KeyMaterialRequestTBS: {e}")))?;
+    sign::verify_with_label(
+        tbs.requester_signature_key.as_bytes(),
+        sign::KEY_MATERIAL_REQUEST,
+        &signed,
+        request.key_material_request_signature.as_bytes(),
+    )
+    .map_err(|_| RequestError::Unauthenticated("bad KeyMaterialRequest signature".into()))
 }
 
 /// A peer may ask for its own users, or as the hub of the room the request names.

@@ -1,0 +1,165 @@
+//! `POST /groupInfo/{roomId}` at the hub (protocol-06 §5.6, digest §3.6): the GroupInfo, tree
+//! and pending proposals a joiner needs for an external commit, encrypted to the joiner and
+//! signed by the hub.
+//!
+//! Who may fetch (our reading; the draft leaves it to policy): a participant of the room who is
+//! not banned, asking for a new device of its own (the external commit that follows is
+//! authorized again in full by `update`). Join codes and open joins are not served yet: such
+//! requests get `notAuthorized`.
+
+use mimi_federation_api::codec::Writer;
+use mimi_federation_api::common::IdentifierUri;
+use mimi_federation_api::group_info::{
+    GroupInfoOutcome, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse,
+    GroupInfoSuccess, PendingProposal,
+};
+use mimi_federation_api::mls::{
+    ExternalSender, HpkeCiphertext, MlsMessage, RatchetTree, Signature,
+};
+use mimi_federation_api::ratchet_tree::RatchetTreeOption;
+use mimi_federation_api::{Encode, decode_exact};
+use mimi_mls::{ServerIdentity, TrustStore, VerifiedIdentity, sign};
+use mimi_room::components::RoleIndex;
+use mimi_types::Domain;
+use mimi_types::codepoints::DEFAULT_CIPHERSUITE;
+
+use super::HubRoom;
+use crate::error::RequestError;
+
+/// The HPKE label of the GroupInfo encryption (protocol-06 §5.6).
+pub const GROUP_INFO_ENCRYPTION_LABEL: &str = "GroupInfo and ratchet_tree encryption";
+
+fn internal(what: &str, e: impl std::fmt::Display) -> RequestError {
+    RequestError::Internal(format!("{what}: {e}"))
+}
+
+impl HubRoom {
+    /// Answers a joiner's GroupInfo request. `trust` validates the joiner's credential; `hub`
+    /// signs the answer (it must be the group's external sender).
+    pub fn handle_group_info(
+        &self,
+        now_ms: u64,
+        peer: &Domain,
+        request: &GroupInfoRequest,
+        trust: &TrustStore,
+        hub: &ServerIdentity,
+    ) -> Result<GroupInfoResponse, RequestError> {
+        let room_id = IdentifierUri::from_string(self.room().to_string())
+            .map_err(|e| internal("room id", e))?;
+        let refuse = || GroupInfoResponse::new(room_id.clone(), GroupInfoOutcome::NotAuthorized);
+        let tbs = &request.tbs;
+        if tbs.cipher_suite != DEFAULT_CIPHERSUITE {
+            return Ok(refuse());
+        }
+        let Ok(VerifiedIdentity::Client { client, user }) = mimi_mls::verify_credential(
+            tbs.requesting_credential.as_bytes(),
+            tbs.requesting_signature_key.as_bytes(),
+            trust,
+            now_ms / 1000,
+        ) else {
+            return Ok(refuse());
+        };
+        if client.domain() != peer {
+            return Err(RequestError::ActingForForeignUser {
+                peer: peer.clone(),
+                user: client.to_string(),
+            });
+        }
+        let signed = tbs
+            .encode()
+            .map_err(|e| internal("GroupInfoRequestTBS", e))?;
+        if sign::verify_with_label(
+            tbs.requesting_signature_key.as_bytes(),
+            sign::GROUP_INFO_REQUEST,
+            &signed,
+            request.signature.as_bytes(),
+        )
+        .is_err()
+        {
+            return Ok(refuse());
+        }
+        let room = self.group().room();
+        let participant = room
+            .participants()
+            .participants
+            .iter()
+            .any(|p| p.user == user);
+        if !participant || room.role_of(&user) == RoleIndex(1) || tbs.joining_code.is_some() {
+            return Ok(refuse());
+        }
+        let Some(group_info) = self.group().group_info() else {
+            return Ok(refuse());
+        };
+        let group_info = MlsMessage::from_bytes(group_info.to_vec())
+            .and_then(|m| m.to_group_info())
+            .map_err(|e| internal("stored GroupInfo", e))?;
+        let tree = self
+            .group()
+            .ratchet_tree()
+            .map_err(|e| internal("ratchet tree", e))?;
+        let tree = decode_exact::<RatchetTree>(&tree).map_err(|e| internal("ratchet tree", e))?;
+        let mut pending = Vec::new();
+        for (message, accepted_at) in self.group().pending_proposals() {
+            let message = MlsMessage::from_bytes(message).map_err(|e| internal("proposal", e))?;
+            pending.push(PendingProposal::new(
+                message,
+                accepted_at.saturating_mul(1000),
+            ));
+        }
+        let tbe = GroupInfoRatchetTreeTbe::new(group_info, RatchetTreeOption::Full(tree), pending)
+            .encode()
+            .map_err(|e| internal("GroupInfoRatchetTreeTBE", e))?;
+        let (kem_output, ciphertext) = mimi_mls::encrypt_with_label(
+            tbs.group_info_public_key.as_bytes(),
+            GROUP_INFO_ENCRYPTION_LABEL,
+            self.room().to_string().as_bytes(),
+            &tbe,
+        )
+        .map_err(|_| RequestError::malformed("groupInfoPublicKey", "not a usable HPKE key"))?;
+        let encrypted = hpke_ciphertext(&kem_output, &ciphertext)?;
+        let hub_sender = external_sender(hub)?;
+        let mut response = GroupInfoResponse::new(
+            room_id.clone(),
+            GroupInfoOutcome::Success(GroupInfoSuccess::new(
+                DEFAULT_CIPHERSUITE,
+                hub_sender,
+                encrypted,
+                Signature::from_bytes(Vec::new()).map_err(|e| internal("signature", e))?,
+            )),
+        );
+        let tbs = response
+            .tbs()
+            .ok_or_else(|| internal("GroupInfoResponseTBS", "missing"))?
+            .encode()
+            .map_err(|e| internal("GroupInfoResponseTBS", e))?;
+        let signature = sign::sign_with_label(hub.signing_key(), sign::GROUP_INFO_RESPONSE, &tbs)
+            .map_err(|e| internal("hub signature", e))?;
+        if let GroupInfoOutcome::Success(success) = &mut response.outcome {
+            success.signature =
+                Signature::from_bytes(signature).map_err(|e| internal("signature", e))?;
+        }
+        Ok(response)
+    }
+}
+
+/// `HPKECiphertext { opaque kem_output<V>; opaque ciphertext<V>; }`
+fn hpke_ciphertext(kem_output: &[u8], ciphertext: &[u8]) -> Result<HpkeCiphertext, RequestError> {
+    let mut w = Writer::new();
+    w.opaque("kem_output", usize::MAX, kem_output)
+        .and_then(|()| w.opaque("ciphertext", usize::MAX, ciphertext))
+        .map_err(|e| internal("HPKECiphertext", e))?;
+    HpkeCiphertext::from_bytes(w.into_bytes()).map_err(|e| internal("HPKECiphertext", e))
+}
+
+/// The hub's `ExternalSender { SignaturePublicKey signature_key; Credential credential; }`.
+fn external_sender(hub: &ServerIdentity) -> Result<ExternalSender, RequestError> {
+    let mut w = Writer::new();
+    w.opaque("signature_key", usize::MAX, hub.signing_key().public())
+        .map_err(|e| internal("ExternalSender", e))?;
+    let mut bytes = w.into_bytes();
+    bytes.extend(
+        hub.mls_credential_bytes()
+            .map_err(|e| internal("hub credential", e))?,
+    );
+    ExternalSender::from_bytes(bytes).map_err(|e| internal("ExternalSender", e))
+}
