@@ -385,7 +385,18 @@ impl HubGroup {
             return Err(MlsError::Unexpected("not a commit".into()));
         }
         let (summary, refs) = view.summarize_commit(actor, sender, raw)?;
-        let missing = self.cached.keys().filter(|k| !refs.contains(*k)).count();
+        // An external commit can carry only SelfRemove proposals by reference (RFC 9420
+        // §12.4.3.2 with mls-extensions; openmls 0.9.2 takes only those from the pending list):
+        // other cached proposals die with the epoch and their senders must send them again.
+        let external = matches!(sender, Sender::NewMemberCommit);
+        let missing = self
+            .cached
+            .iter()
+            .filter(|(k, c)| {
+                !refs.contains(*k)
+                    && (!external || matches!(c.queued.proposal(), Proposal::SelfRemove))
+            })
+            .count();
         if missing > 0 {
             return Err(MlsError::MissingCachedProposals { missing });
         }

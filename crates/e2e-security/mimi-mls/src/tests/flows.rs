@@ -335,3 +335,78 @@ fn role_and_metadata_changes() {
     );
     net.message("bob1", "renamed");
 }
+
+#[test]
+fn external_join_commits_the_pending_proposals() {
+    let mut net = Net::new();
+    net.add_client("a.example", "alice", "alice1");
+    net.add_client("b.example", "bob", "bob1");
+    net.add_client("c.example", "cathy", "cathy1");
+    net.add_client("c.example", "cathy", "cathy2");
+    net.create("alice1", Preset::Cooperative);
+    let kps = vec![net.kp("bob1"), net.kp("cathy1")];
+    let now = net.now;
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[pl_add(&["bob", "cathy"])], &kps, &[], now)
+        .unwrap();
+    net.deliver_commit("alice1", &out, &["bob1", "cathy1"]);
+
+    // Bob leaves: the hub caches his proposals; Cathy's new device joins before anyone commits.
+    let leave_pl = net.pl_remove(&["bob"]);
+    for p in net
+        .groups
+        .get_mut("bob1")
+        .unwrap()
+        .propose_components(&[leave_pl])
+        .unwrap()
+    {
+        net.deliver_proposal("bob1", &p);
+    }
+    let p = net.groups.get_mut("bob1").unwrap().propose_leave().unwrap();
+    net.deliver_proposal("bob1", &p);
+    let pending: Vec<Vec<u8>> = net
+        .hub()
+        .pending_proposals()
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
+    assert_eq!(pending.len(), 2);
+    let gi = net.hub().group_info().unwrap().to_vec();
+    let tree = net.hub().ratchet_tree().unwrap();
+    let (g, out) = ClientGroup::join_external(
+        &net.clients["cathy2"],
+        &gi,
+        &tree,
+        &pending,
+        net.trust.clone(),
+        now,
+    )
+    .unwrap();
+    let staged = net.hub().process(&out.commit, now).unwrap();
+    assert!(staged.summary().external_join);
+    // Only the SelfRemove rides along; Bob's participant-list removal dies with the epoch
+    // and must be proposed again.
+    assert_eq!(staged.summary().self_removed.len(), 1);
+    assert!(staged.summary().component_changes.is_empty());
+    net.hub_mut()
+        .merge(staged, out.group_info.as_deref(), now)
+        .unwrap();
+    for name in net.active() {
+        let r = net
+            .groups
+            .get_mut(&name)
+            .unwrap()
+            .process(&out.commit, now)
+            .unwrap();
+        assert!(matches!(r, Incoming::Commit { .. }));
+    }
+    net.groups.insert("cathy2".into(), g);
+    net.assert_consistent();
+    assert_eq!(net.active(), vec!["alice1", "cathy1", "cathy2"]);
+    net.message("cathy2", "joined while bob left");
+    assert_eq!(net.hub().room().role_of(&user("bob")), RoleIndex(2));
+    assert!(net.hub().pending_proposals().is_empty());
+}
