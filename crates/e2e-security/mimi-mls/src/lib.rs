@@ -13,6 +13,25 @@
 //! * [`sign`]: MIMI `SignWithLabel` / `VerifyWithLabel` over encoded TBS structs;
 //! * records: every stateful object exports and restores as bytes.
 //!
+//! How the pieces meet (digest §3.1):
+//!
+//! 1. A provider keeps a [`ProviderCa`] and a [`ServerIdentity`]; every party pins each
+//!    provider's CA for its domain in a [`TrustStore`].
+//! 2. A device is a [`ClientIdentity`]; it publishes KeyPackages ([`ClientIdentity::key_package`]).
+//! 3. The creator calls [`ClientGroup::create`] with the room's initial `mimi_room::RoomState`
+//!    and the hub's [`ServerIdentity::external_sender`]; the hub builds its view with
+//!    [`HubGroup::new`] from the returned GroupInfo and ratchet tree.
+//! 4. Clients build commits ([`ClientGroup::commit`], [`ClientGroup::self_update`]) or proposals
+//!    ([`ClientGroup::propose_leave`], [`ClientGroup::propose_components`]); the hub calls
+//!    [`HubGroup::process`] (no state change), persists, then [`HubGroup::merge`] with the
+//!    commit's GroupInfo; the committer then calls [`ClientGroup::merge_pending_commit`] and
+//!    every other member [`ClientGroup::process`]. Welcome recipients call
+//!    [`ClientGroup::join_from_welcome`]; the hub routes Welcomes with
+//!    [`welcome_key_package_refs`]. New devices join with [`ClientGroup::join_external`] from
+//!    [`HubGroup::group_info`], [`HubGroup::ratchet_tree`] and [`HubGroup::pending_proposals`].
+//! 5. Application messages: [`ClientGroup::protect`] → [`HubGroup::check_application`] →
+//!    [`ClientGroup::process`].
+//!
 //! Room semantics come from mimi-room: every handshake is summarized as a [`CommitSummary`]
 //! and authorized with `mimi_room::authorize_commit` against the room state carried in the
 //! GroupContext before anything is merged.
