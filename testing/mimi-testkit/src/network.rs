@@ -734,6 +734,23 @@ impl Network {
     /// `user` leaves `room`: each of its devices proposes its SelfRemove and one device the
     /// participant-list removal, as proposals the hub caches for the next commit.
     pub fn leave(&mut self, device: &ClientUri, room: &RoomUri) -> Result<UpdateOutcome, SimError> {
+        let messages = self.leave_proposals(device, room)?;
+        let mut messages = messages.into_iter();
+        let first = messages
+            .next()
+            .ok_or_else(|| SimError::Other("no proposals".into()))?;
+        let bundle = ProposalBundle::new(first, messages.collect()).map_err(wire)?;
+        let request = UpdateRequest::new(HandshakeBundle::Proposals(bundle));
+        self.hub_update(&device.domain().clone(), room, &request)
+    }
+
+    /// The proposals of `device` leaving `room` (participant-list removal, then SelfRemove),
+    /// created now and not sent.
+    pub fn leave_proposals(
+        &mut self,
+        device: &ClientUri,
+        room: &RoomUri,
+    ) -> Result<Vec<MlsMessage>, SimError> {
         let group = self
             .devices
             .get(device)
@@ -764,14 +781,10 @@ impl Network {
         for p in &proposals {
             device_state.sent.insert(digest(p), None);
         }
-        let mut messages = Vec::new();
-        for p in proposals {
-            messages.push(MlsMessage::from_bytes(p).map_err(wire)?);
-        }
-        let first = messages.remove(0);
-        let bundle = ProposalBundle::new(first, messages).map_err(wire)?;
-        let request = UpdateRequest::new(HandshakeBundle::Proposals(bundle));
-        self.hub_update(&device.domain().clone(), room, &request)
+        proposals
+            .into_iter()
+            .map(|p| MlsMessage::from_bytes(p).map_err(wire))
+            .collect()
     }
 
     /// The `update` request carrying a prepared commit.

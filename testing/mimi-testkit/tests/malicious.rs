@@ -259,3 +259,46 @@ fn a_proposal_bundle_carrying_another_providers_proposal_is_refused() {
     assert!(!net.device(&diana).unwrap().is_member(&room));
     sentinel_still_delivered(&mut net, &room, &charlie, &[&alice]);
 }
+
+#[test]
+fn a_bundle_whose_more_proposals_are_from_an_old_epoch_is_refused_whole() {
+    let Room {
+        mut net,
+        room,
+        alice,
+        charlie,
+        diana,
+    } = room();
+    let stale = net.leave_proposals(&diana, &room).unwrap();
+    assert!(matches!(
+        net.self_update(&charlie, &room).unwrap(),
+        UpdateOutcome::Success { .. }
+    ));
+    net.settle(1_000).unwrap();
+    let current = net.device(&charlie).unwrap().group(&room).unwrap().epoch();
+    let fresh = net.leave_proposals(&diana, &room).unwrap();
+    let bundle = mimi_federation_api::update::ProposalBundle::new(
+        fresh[0].clone(),
+        vec![fresh[1].clone(), stale[1].clone()],
+    )
+    .unwrap();
+    let request = mimi_federation_api::update::UpdateRequest::new(
+        mimi_federation_api::update::HandshakeBundle::Proposals(bundle),
+    );
+    assert_eq!(
+        net.hub_update(&domain("z.example"), &room, &request)
+            .unwrap(),
+        UpdateOutcome::WrongEpoch {
+            current_epoch: current
+        }
+    );
+    let pending = net
+        .provider(room.hub_domain())
+        .unwrap()
+        .hub_room(&room)
+        .unwrap()
+        .group()
+        .pending_proposals();
+    assert!(pending.is_empty(), "nothing of the refused bundle was kept");
+    sentinel_still_delivered(&mut net, &room, &charlie, &[&alice, &diana]);
+}

@@ -17,6 +17,11 @@
 //!   expiry, per-requester rate limit), consent, and `notify` receipt (only from the room's
 //!   hub; byte-identical repeats acknowledged once; epochs never go backwards; a commit before the
 //!   messages of its epoch; early messages buffered).
+//! * Readings where the drafts leave a choice: only the hub is an external sender of a room's
+//!   group (protocol-06 §7.4 lets followers be added while they have participants; we never
+//!   add them, so the MUST to remove them is met trivially and followers need no MLS
+//!   signing key); the hub ships the new epoch's ratchet tree with each Welcome; a proposal
+//!   bundle is accepted or refused whole.
 //! * [`DsStore`]: what the engines need persisted, with an in-memory implementation and a
 //!   conformance suite every backend runs.
 
