@@ -581,3 +581,54 @@ impl DsStore for SqliteStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pragma(store: &SqliteStore, name: &str) -> i64 {
+        let mut conn = store.pool.acquire().await.unwrap();
+        let (value,): (i64,) = sqlx::query_as(&format!("PRAGMA {name}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        value
+    }
+
+    #[tokio::test]
+    async fn every_pooled_connection_has_the_durability_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = SqliteConfig {
+            busy_timeout: Duration::from_millis(1234),
+            ..SqliteConfig::default()
+        };
+        let store = SqliteStore::open_with(dir.path().join("db"), &config)
+            .await
+            .unwrap();
+        // 2 = FULL: every commit is fsynced before it is acknowledged.
+        assert_eq!(pragma(&store, "synchronous").await, 2);
+        assert_eq!(pragma(&store, "foreign_keys").await, 1);
+        assert_eq!(pragma(&store, "busy_timeout").await, 1234);
+        let mut conn = store.pool.acquire().await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn foreign_keys_are_enforced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_in(dir.path()).await.unwrap();
+        let orphan = sqlx::query(
+            "INSERT INTO device_events (device, seq, room, payload) VALUES ('d', 1, 'r', x'')",
+        )
+        .execute(&store.pool)
+        .await;
+        assert!(
+            orphan.is_err(),
+            "an event without its device stream must be refused"
+        );
+    }
+}
