@@ -183,6 +183,11 @@ pub enum MlsError {
         /// How many are missing.
         missing: usize,
     },
+    /// A committer's GroupInfo does not describe the epoch its commit leads to.
+    #[error(
+        "the GroupInfo does not match the commit's new GroupContext; send the GroupInfo of the new epoch"
+    )]
+    GroupInfoMismatch,
     /// The sender of an application message is not an active participant.
     #[error("{user} is not an active participant and may not send")]
     NotParticipant {

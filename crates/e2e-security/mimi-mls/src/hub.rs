@@ -420,7 +420,8 @@ impl HubGroup {
 
     /// Applies a staged handshake: a proposal is cached for the epoch; a commit advances the
     /// epoch, clears the cache and retains `group_info` (the committer's GroupInfo for the new
-    /// epoch, checked to be for this group and epoch).
+    /// epoch, checked to be for this group and epoch and to carry the new GroupContext). On
+    /// error nothing is merged and the staged handshake is dropped: process it again.
     pub fn merge(
         &mut self,
         staged: StagedHandshake,
@@ -448,7 +449,7 @@ impl HubGroup {
                 new_epoch,
             } => {
                 let gi = match group_info {
-                    Some(b) => Some(self.check_group_info(b, new_epoch)?),
+                    Some(b) => Some(self.check_group_info(b, new_epoch, &sc)?),
                     None => None,
                 };
                 self.group
@@ -462,7 +463,14 @@ impl HubGroup {
         Ok(())
     }
 
-    fn check_group_info(&self, bytes: &[u8], epoch: u64) -> Result<Vec<u8>, MlsError> {
+    /// A committer's GroupInfo must be for this group and the new epoch, and carry exactly
+    /// the GroupContext the commit leads to (else external joins from it would fail).
+    fn check_group_info(
+        &self,
+        bytes: &[u8],
+        epoch: u64,
+        staged: &StagedCommit,
+    ) -> Result<Vec<u8>, MlsError> {
         match parse(bytes)?.extract() {
             MlsMessageBodyIn::GroupInfo(g) => {
                 if g.group_id() != self.group.group_id() {
@@ -476,6 +484,9 @@ impl HubGroup {
                         current: epoch,
                         got: g.epoch().as_u64(),
                     });
+                }
+                if g.group_context() != staged.group_context() {
+                    return Err(MlsError::GroupInfoMismatch);
                 }
                 Ok(bytes.to_vec())
             }

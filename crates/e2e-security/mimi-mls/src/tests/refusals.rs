@@ -344,3 +344,38 @@ fn handshakes_must_be_public_and_well_formed() {
     refused(&net, &kp, |e| matches!(e, MlsError::Unexpected(_)));
     let _ = now;
 }
+
+#[test]
+fn group_info_must_match_the_new_epoch() {
+    let mut net = strict_room();
+    let now = net.now;
+    let first = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .self_update(now)
+        .unwrap();
+    let staged = net.hub().process(&first.commit, now).unwrap();
+    // The GroupInfo of the current (old) epoch is refused, and nothing is merged.
+    let old_gi = net.groups["alice1"].group_info().unwrap();
+    let before = net.hub().to_record().unwrap();
+    assert!(matches!(
+        net.hub_mut().merge(staged, Some(&old_gi), now),
+        Err(MlsError::WrongEpoch { .. })
+    ));
+    assert_eq!(net.hub().to_record().unwrap(), before);
+    // A GroupInfo of the right epoch but another commit's context is refused too.
+    let mut other = net.groups.remove("bob1").unwrap();
+    let other_commit = other.self_update(now).unwrap();
+    let staged = net.hub().process(&first.commit, now).unwrap();
+    assert!(matches!(
+        net.hub_mut()
+            .merge(staged, other_commit.group_info.as_deref(), now),
+        Err(MlsError::GroupInfoMismatch)
+    ));
+    let staged = net.hub().process(&first.commit, now).unwrap();
+    net.hub_mut()
+        .merge(staged, first.group_info.as_deref(), now)
+        .unwrap();
+    assert!(net.hub().group_info().is_some());
+}
