@@ -1,0 +1,686 @@
+//! The engine: one device of one user, its rooms, what it must send and what it received.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+use mimi_ds::{Delivery, Recipients};
+use mimi_federation_api::common::IdentifierUri;
+use mimi_federation_api::mls::{ContentType, MlsMessage, RatchetTree};
+use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
+use mimi_federation_api::ratchet_tree::{GroupInfoOption, RatchetTreeOption};
+use mimi_federation_api::submit_message::SubmitMessageRequest;
+use mimi_federation_api::update::{CommitBundle, HandshakeBundle, UpdateOutcome, UpdateRequest};
+use mimi_federation_api::{Encode, decode_exact};
+use mimi_mls::{ClientGroup, ClientIdentity, Incoming, OutgoingCommit, TrustStore};
+use mimi_types::{ClientUri, RoomUri, UserUri};
+use sha2::{Digest, Sha256};
+
+use crate::error::ClientError;
+use crate::outgoing::{ClientEvent, HubRefusal, OpId, Outgoing, SendOutcome};
+use crate::view::{Entry, Rejection, RoomView};
+
+/// How many digests of processed fan-out messages a room remembers to drop repeats.
+pub(crate) const SEEN_WINDOW: usize = 4096;
+
+pub(crate) fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// One room of this device.
+pub(crate) struct Room {
+    pub(crate) group: ClientGroup,
+    pub(crate) view: RoomView,
+    /// Own messages waiting for their fan-out, by digest of the MLS message: the content bytes
+    /// of application messages, `None` for handshakes.
+    pub(crate) sent: BTreeMap<[u8; 32], Option<Vec<u8>>>,
+    /// Digests of recent fan-out messages already processed (repeats are dropped).
+    pub(crate) seen: VecDeque<[u8; 32]>,
+    pub(crate) seen_set: BTreeSet<[u8; 32]>,
+    /// The device-stream sequence number of the last event applied.
+    pub(crate) cursor: u64,
+    /// Content to send again once this device reaches the hub's epoch.
+    pub(crate) retry: Vec<Vec<u8>>,
+    /// The commit of this device the hub has not answered yet.
+    pub(crate) commit_in_flight: Option<OpId>,
+}
+
+impl Room {
+    pub(crate) fn new(group: ClientGroup, view: RoomView) -> Self {
+        Self {
+            group,
+            view,
+            sent: BTreeMap::new(),
+            seen: VecDeque::new(),
+            seen_set: BTreeSet::new(),
+            cursor: 0,
+            retry: Vec::new(),
+            commit_in_flight: None,
+        }
+    }
+
+    pub(crate) fn remember(&mut self, d: [u8; 32]) {
+        if self.seen_set.insert(d) {
+            self.seen.push_back(d);
+        }
+        while self.seen.len() > SEEN_WINDOW {
+            if let Some(old) = self.seen.pop_front() {
+                self.seen_set.remove(&old);
+            }
+        }
+    }
+
+    fn refresh_view(&mut self) {
+        let active = self.group.is_active();
+        self.view
+            .set_state(self.group.room().clone(), self.group.epoch(), active);
+    }
+}
+
+/// What an operation waits for.
+#[derive(Debug, Clone)]
+pub(crate) enum PendingKind {
+    Commit { digest: [u8; 32], external: bool },
+    Proposals { digests: Vec<[u8; 32]> },
+    Message { digest: [u8; 32], content: Vec<u8> },
+    KeyPackages,
+}
+
+/// An operation produced and not yet reported by [`Client::mark_sent`].
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) request: Outgoing,
+    pub(crate) kind: PendingKind,
+}
+
+/// One device of one user: the client engine, sans-IO (STYLE.md point 2).
+///
+/// * Push what the provider delivers with [`Client::handle_delivery`] (in-process) or
+///   [`Client::handle_event`] (the device stream: a sequence number and an encoded
+///   `FanoutMessage`).
+/// * Call commands ([`Client::create_room`], [`Client::invite`], [`Client::send_text`], ...);
+///   each queues a request and returns its [`OpId`].
+/// * Drain [`Client::poll_request`] and send each request; report every answer with
+///   [`Client::mark_sent`]. A commit is merged only when the hub accepted it (or its fan-out
+///   came back); a refused one is discarded and reported.
+/// * Drain [`Client::poll_event`] for the UI; read rooms through [`Client::room`].
+///
+/// Time enters as `now` (seconds since the UNIX epoch); randomness through the caller's RNG.
+pub struct Client {
+    pub(crate) identity: ClientIdentity,
+    pub(crate) trust: TrustStore,
+    pub(crate) rooms: BTreeMap<RoomUri, Room>,
+    pub(crate) queue: VecDeque<OpId>,
+    pub(crate) pending: BTreeMap<OpId, Pending>,
+    pub(crate) next_op: u64,
+    pub(crate) events: VecDeque<ClientEvent>,
+    pub(crate) has_last_resort: bool,
+    pub(crate) cursor: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("client", self.identity.client())
+            .field("rooms", &self.rooms.keys().collect::<Vec<_>>())
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A device with its identity (from its provider's CA) and the trust store it validates
+    /// other members' credentials with.
+    pub fn new(identity: ClientIdentity, trust: TrustStore) -> Self {
+        Self {
+            identity,
+            trust,
+            rooms: BTreeMap::new(),
+            queue: VecDeque::new(),
+            pending: BTreeMap::new(),
+            next_op: 1,
+            events: VecDeque::new(),
+            has_last_resort: false,
+            cursor: 0,
+        }
+    }
+
+    /// This device.
+    pub fn client(&self) -> &ClientUri {
+        self.identity.client()
+    }
+
+    /// Its user.
+    pub fn user(&self) -> &UserUri {
+        self.identity.user()
+    }
+
+    /// Its identity (signing key, credential).
+    pub fn identity(&self) -> &ClientIdentity {
+        &self.identity
+    }
+
+    /// The rooms this device has (active or not).
+    pub fn rooms(&self) -> impl Iterator<Item = &RoomUri> {
+        self.rooms.keys()
+    }
+
+    /// What a UI shows of `room`.
+    pub fn room(&self, room: &RoomUri) -> Option<&RoomView> {
+        self.rooms.get(room).map(|r| &r.view)
+    }
+
+    /// The MLS group of `room`.
+    pub fn group(&self, room: &RoomUri) -> Option<&ClientGroup> {
+        self.rooms.get(room).map(|r| &r.group)
+    }
+
+    /// The device-stream sequence number of the last event applied (resume after it).
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// The last event applied in `room`.
+    pub fn room_cursor(&self, room: &RoomUri) -> Option<u64> {
+        self.rooms.get(room).map(|r| r.cursor)
+    }
+
+    /// The next request to send, in the order they were produced.
+    pub fn poll_request(&mut self) -> Option<Outgoing> {
+        while let Some(op) = self.queue.pop_front() {
+            if let Some(p) = self.pending.get(&op) {
+                return Some(p.request.clone());
+            }
+        }
+        None
+    }
+
+    /// Operations sent (or queued) and not yet reported.
+    pub fn pending_ops(&self) -> Vec<OpId> {
+        self.pending.keys().copied().collect()
+    }
+
+    /// The next event for the UI.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    pub(crate) fn new_op(&mut self) -> OpId {
+        let op = OpId(self.next_op);
+        self.next_op += 1;
+        op
+    }
+
+    pub(crate) fn enqueue(&mut self, request: Outgoing, kind: PendingKind) -> OpId {
+        let op = request.op();
+        self.pending.insert(op, Pending { request, kind });
+        self.queue.push_back(op);
+        op
+    }
+
+    pub(crate) fn active_room(&mut self, room: &RoomUri) -> Result<&mut Room, ClientError> {
+        match self.rooms.get_mut(room) {
+            Some(r) if r.group.is_active() => Ok(r),
+            _ => Err(ClientError::NotMember { room: room.clone() }),
+        }
+    }
+
+    /// Queues a prepared commit (`POST /update`).
+    pub(crate) fn queue_commit(
+        &mut self,
+        room: &RoomUri,
+        out: &OutgoingCommit,
+        external: bool,
+    ) -> Result<OpId, ClientError> {
+        let request = commit_request(out)?;
+        let op = self.new_op();
+        let d = digest(&out.commit);
+        let r = self.active_room(room)?;
+        r.commit_in_flight = Some(op);
+        r.sent.insert(d, None);
+        Ok(self.enqueue(
+            Outgoing::Commit {
+                op,
+                room: room.clone(),
+                request,
+            },
+            PendingKind::Commit {
+                digest: d,
+                external,
+            },
+        ))
+    }
+
+    /// Encrypts content bytes for `room` and queues the `submitMessage`.
+    pub(crate) fn queue_message(
+        &mut self,
+        room: &RoomUri,
+        content: Vec<u8>,
+    ) -> Result<OpId, ClientError> {
+        let user = self.identity.user().clone();
+        let message_id = mimi_content::message_id_for(&user, room, &content)
+            .map_err(|e| ClientError::Content(e.to_string()))?;
+        let op = self.new_op();
+        let r = self.active_room(room)?;
+        let ciphertext = r
+            .group
+            .protect(&content, &BTreeMap::new())
+            .map_err(|e| ClientError::mls(room, e))?;
+        let d = digest(&ciphertext);
+        r.sent.insert(d, Some(content.clone()));
+        let request = SubmitMessageRequest::new(
+            MlsMessage::from_bytes(ciphertext).map_err(ClientError::wire)?,
+            IdentifierUri::from_string(user.to_string()).map_err(ClientError::wire)?,
+        )
+        .map_err(ClientError::wire)?;
+        Ok(self.enqueue(
+            Outgoing::Message {
+                op,
+                room: room.clone(),
+                request,
+                message_id,
+            },
+            PendingKind::Message { digest: d, content },
+        ))
+    }
+
+    /// Reports what became of request `op`. A commit the hub accepted is merged; a refused
+    /// one is discarded and the refusal returned as [`ClientError::HubRefused`] (also queued
+    /// as a [`ClientEvent::Refused`]). A message refused as `epochTooOld` is re-sent
+    /// automatically once this device has caught up, so that is not an error.
+    pub fn mark_sent(&mut self, op: OpId, outcome: SendOutcome) -> Result<(), ClientError> {
+        let pending = self
+            .pending
+            .remove(&op)
+            .ok_or_else(|| ClientError::misuse(format!("operation {op} is not pending")))?;
+        self.queue.retain(|o| *o != op);
+        let room = match &pending.request {
+            Outgoing::Commit { room, .. }
+            | Outgoing::Proposals { room, .. }
+            | Outgoing::Message { room, .. } => Some(room.clone()),
+            _ => None,
+        };
+        let refusal = match (&pending.kind, &outcome) {
+            (_, SendOutcome::Abandoned) => Some(HubRefusal::Abandoned),
+            (
+                PendingKind::Commit { .. } | PendingKind::Proposals { .. },
+                SendOutcome::Update(u),
+            ) => HubRefusal::of_update(u),
+            (PendingKind::Message { .. }, SendOutcome::Submit(s)) => HubRefusal::of_submit(s),
+            (PendingKind::KeyPackages, SendOutcome::Uploaded) => None,
+            _ => {
+                self.pending.insert(op, pending);
+                return Err(ClientError::misuse(format!(
+                    "operation {op} cannot have the outcome {outcome:?}"
+                )));
+            }
+        };
+        let Some(room) = room else {
+            return Ok(());
+        };
+        match refusal {
+            None => self.succeeded(&room, op, &pending.kind),
+            Some(refusal) => self.refused(&room, op, &pending.kind, refusal),
+        }
+    }
+
+    fn succeeded(
+        &mut self,
+        room: &RoomUri,
+        op: OpId,
+        kind: &PendingKind,
+    ) -> Result<(), ClientError> {
+        if let PendingKind::Commit { external, .. } = kind {
+            let Some(r) = self.rooms.get_mut(room) else {
+                return Ok(());
+            };
+            if r.commit_in_flight == Some(op) {
+                r.commit_in_flight = None;
+                r.group
+                    .merge_pending_commit()
+                    .map_err(|e| ClientError::mls(room, e))?;
+                r.refresh_view();
+                let epoch = r.group.epoch();
+                if *external {
+                    self.events
+                        .push_back(ClientEvent::Joined { room: room.clone() });
+                }
+                self.events.push_back(ClientEvent::RoomChanged {
+                    room: room.clone(),
+                    epoch,
+                });
+                self.resend(room)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn refused(
+        &mut self,
+        room: &RoomUri,
+        op: OpId,
+        kind: &PendingKind,
+        refusal: HubRefusal,
+    ) -> Result<(), ClientError> {
+        if let Some(r) = self.rooms.get_mut(room) {
+            match kind {
+                PendingKind::Commit { digest, external } => {
+                    r.sent.remove(digest);
+                    if r.commit_in_flight == Some(op) {
+                        r.commit_in_flight = None;
+                        if *external {
+                            self.rooms.remove(room);
+                        } else {
+                            r.group
+                                .discard_pending_commit()
+                                .map_err(|e| ClientError::mls(room, e))?;
+                        }
+                    }
+                }
+                PendingKind::Proposals { digests } => {
+                    for d in digests {
+                        r.sent.remove(d);
+                    }
+                }
+                PendingKind::Message { digest, content } => {
+                    r.sent.remove(digest);
+                    if let HubRefusal::EpochTooOld { current_epoch } = refusal {
+                        r.retry.push(content.clone());
+                        if r.group.epoch() >= current_epoch {
+                            self.resend(room)?;
+                        }
+                        return Ok(());
+                    }
+                }
+                PendingKind::KeyPackages => {}
+            }
+        }
+        self.events.push_back(ClientEvent::Refused {
+            room: room.clone(),
+            op,
+            refusal: refusal.clone(),
+        });
+        Err(ClientError::HubRefused {
+            room: room.clone(),
+            op,
+            refusal,
+        })
+    }
+
+    /// Sends again the messages the hub found too old, now that the room moved on.
+    fn resend(&mut self, room: &RoomUri) -> Result<(), ClientError> {
+        let retry = match self.rooms.get_mut(room) {
+            Some(r) if r.group.is_active() => std::mem::take(&mut r.retry),
+            _ => return Ok(()),
+        };
+        for content in retry {
+            self.queue_message(room, content)?;
+        }
+        Ok(())
+    }
+
+    /// Handles one delivery from this device's provider (in hub order).
+    pub fn handle_delivery(&mut self, now: u64, delivery: Delivery) -> Result<(), ClientError> {
+        let room = delivery.room.clone();
+        match (&delivery.to, &delivery.message.content) {
+            (
+                Recipients::Client(to),
+                FanoutContent::Welcome {
+                    message,
+                    ratchet_tree_option,
+                },
+            ) => {
+                if to != self.identity.client() {
+                    return Err(ClientError::misuse(format!(
+                        "a Welcome for {to} was handed to {}",
+                        self.identity.client()
+                    )));
+                }
+                self.join(now, &room, message, ratchet_tree_option);
+                Ok(())
+            }
+            (_, FanoutContent::Welcome { .. }) => Ok(()),
+            (_, _) => {
+                self.process(now, &room, &delivery.message);
+                Ok(())
+            }
+        }
+    }
+
+    /// Handles one event of the device stream: its sequence number (the resume cursor) and
+    /// the encoded `FanoutMessage`. Events at or before the room's cursor were applied
+    /// already and are skipped.
+    pub fn handle_event(
+        &mut self,
+        now: u64,
+        seq: u64,
+        room: &RoomUri,
+        payload: &[u8],
+    ) -> Result<(), ClientError> {
+        if self.rooms.get(room).is_some_and(|r| seq <= r.cursor) {
+            return Ok(());
+        }
+        let message: FanoutMessage = decode_exact(payload).map_err(ClientError::wire)?;
+        let to = match message.content {
+            FanoutContent::Welcome { .. } => Recipients::Client(self.identity.client().clone()),
+            _ => Recipients::Room,
+        };
+        self.handle_delivery(
+            now,
+            Delivery {
+                room: room.clone(),
+                to,
+                message,
+            },
+        )?;
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.cursor = r.cursor.max(seq);
+        }
+        self.cursor = self.cursor.max(seq);
+        Ok(())
+    }
+
+    fn reject(&mut self, room: &RoomUri, rejection: Rejection) {
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.view.rejected(rejection.clone());
+        }
+        self.events.push_back(ClientEvent::Rejected {
+            room: room.clone(),
+            rejection,
+        });
+    }
+
+    fn join(&mut self, now: u64, room: &RoomUri, welcome: &MlsMessage, tree: &RatchetTreeOption) {
+        if self.rooms.get(room).is_some_and(|r| r.group.is_active()) {
+            return;
+        }
+        let result = (|| {
+            let RatchetTreeOption::Full(tree) = tree else {
+                return Err("a Welcome without its ratchet tree".to_owned());
+            };
+            let tree = tree.encode().map_err(|e| e.to_string())?;
+            ClientGroup::join_from_welcome(
+                &self.identity,
+                welcome.as_bytes(),
+                &tree,
+                self.trust.clone(),
+                now,
+            )
+            .map_err(|e| e.to_string())
+        })();
+        let group = match result {
+            Ok(g) => g,
+            Err(e) => {
+                self.events.push_back(ClientEvent::Rejected {
+                    room: room.clone(),
+                    rejection: Rejection::Mls(e),
+                });
+                return;
+            }
+        };
+        let state = group.room().clone();
+        let epoch = group.epoch();
+        match self.rooms.get_mut(room) {
+            // Re-invited after a removal: keep the history.
+            Some(r) => {
+                r.group = group;
+                r.refresh_view();
+            }
+            None => {
+                let view = RoomView::new(room.clone(), self.user().clone(), state, epoch);
+                self.rooms.insert(room.clone(), Room::new(group, view));
+            }
+        }
+        self.events
+            .push_back(ClientEvent::Joined { room: room.clone() });
+    }
+
+    fn process(&mut self, now: u64, room: &RoomUri, fanout: &FanoutMessage) {
+        let mut messages = vec![fanout.content.message()];
+        if let FanoutContent::Proposal { more_proposals, .. } = &fanout.content {
+            messages.extend(more_proposals.iter());
+        }
+        for message in messages {
+            self.process_one(now, room, message, fanout.timestamp);
+        }
+    }
+
+    fn process_one(&mut self, now: u64, room: &RoomUri, message: &MlsMessage, timestamp: u64) {
+        let me = self.identity.client().clone();
+        let user = self.identity.user().clone();
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        if !r.group.is_active() {
+            return;
+        }
+        let d = digest(message.as_bytes());
+        if r.seen_set.contains(&d) {
+            return;
+        }
+        if let Some(own) = r.sent.remove(&d) {
+            r.remember(d);
+            match own {
+                Some(content) => {
+                    let entry = Entry {
+                        sender: user,
+                        client: me,
+                        timestamp,
+                        bytes: content,
+                    };
+                    self.apply(room, entry);
+                }
+                None => {
+                    // Our commit came back: the hub accepted it even if its answer is lost.
+                    if let Some(op) = r.commit_in_flight
+                        && self.pending.get(&op).is_some_and(
+                            |p| matches!(p.kind, PendingKind::Commit { digest, .. } if digest == d),
+                        )
+                    {
+                        let _ = self.mark_sent(
+                            op,
+                            SendOutcome::Update(UpdateOutcome::Success {
+                                accepted_timestamp: timestamp,
+                            }),
+                        );
+                    }
+                }
+            }
+            return;
+        }
+        let is_handshake = message.content_type() != Some(ContentType::Application);
+        if is_handshake && message.epoch().is_some_and(|e| e < r.group.epoch()) {
+            r.remember(d);
+            return;
+        }
+        // Another member's commit for this epoch won: ours will be refused.
+        if message.content_type() == Some(ContentType::Commit)
+            && let Some(op) = r.commit_in_flight.take()
+        {
+            let _ = r.group.discard_pending_commit();
+            if let Some(Pending {
+                kind: PendingKind::Commit { digest, .. },
+                ..
+            }) = self.pending.get(&op)
+            {
+                r.sent.remove(digest);
+            }
+        }
+        let result = r.group.process(message.as_bytes(), now);
+        r.remember(d);
+        match result {
+            Err(e) => self.reject(room, Rejection::Mls(e.to_string())),
+            Ok(Incoming::Application(m)) => {
+                let entry = Entry {
+                    sender: m.sender.user,
+                    client: m.sender.client,
+                    timestamp,
+                    bytes: m.data,
+                };
+                self.apply(room, entry);
+            }
+            Ok(Incoming::Proposal(_)) => self
+                .events
+                .push_back(ClientEvent::ProposalsPending { room: room.clone() }),
+            Ok(Incoming::Commit {
+                epoch, removed_me, ..
+            }) => {
+                r.refresh_view();
+                if removed_me {
+                    r.sent.clear();
+                    r.retry.clear();
+                    self.events
+                        .push_back(ClientEvent::Removed { room: room.clone() });
+                } else {
+                    self.events.push_back(ClientEvent::RoomChanged {
+                        room: room.clone(),
+                        epoch,
+                    });
+                    let _ = self.resend(room);
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+
+    fn apply(&mut self, room: &RoomUri, entry: Entry) {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        match r.view.apply(entry, true) {
+            Ok(Some(message)) => self.events.push_back(ClientEvent::Timeline {
+                room: room.clone(),
+                message,
+            }),
+            Ok(None) => {}
+            Err(rejection) => self.reject(room, rejection),
+        }
+    }
+}
+
+/// The `update` request carrying a prepared commit.
+pub(crate) fn commit_request(out: &OutgoingCommit) -> Result<UpdateRequest, ClientError> {
+    let commit = MlsMessage::from_bytes(out.commit.clone()).map_err(ClientError::wire)?;
+    let welcome = match &out.welcome {
+        Some(w) => Some(
+            MlsMessage::from_bytes(w.clone())
+                .and_then(|m| m.to_welcome())
+                .map_err(ClientError::wire)?,
+        ),
+        None => None,
+    };
+    let group_info = match &out.group_info {
+        Some(g) => MlsMessage::from_bytes(g.clone())
+            .and_then(|m| m.to_group_info())
+            .map_err(ClientError::wire)?,
+        None => return Err(ClientError::Wire("the commit carries no GroupInfo".into())),
+    };
+    let tree = decode_exact::<RatchetTree>(&out.ratchet_tree).map_err(ClientError::wire)?;
+    let bundle = CommitBundle::new(
+        commit,
+        welcome,
+        GroupInfoOption::Full(group_info),
+        RatchetTreeOption::Full(tree),
+    )
+    .map_err(ClientError::wire)?;
+    Ok(UpdateRequest::new(HandshakeBundle::Commit(bundle)))
+}

@@ -1,0 +1,61 @@
+//! The MIMI client engine, sans-IO: one device of one user, its rooms, sending and receiving
+//! end-to-end encrypted MIMI content, and what a UI shows.
+//!
+//! It builds on mimi-mls (the MLS group of each room), mimi-content (MIMI content: building,
+//! accepting, message IDs, edits and deletes, attachments) and mimi-room (participants, roles,
+//! "who may do what"), and speaks the wire types of mimi-federation-api. No sockets, no tasks,
+//! no clock, no database: time enters as `now` (seconds since the UNIX epoch), randomness
+//! through the caller's `RngCore + CryptoRng`, and requests leave as values.
+//!
+//! # The push/pull surface (STYLE.md point 2)
+//!
+//! 1. Push what the provider delivers: [`Client::handle_delivery`] (a [`mimi_ds::Delivery`])
+//!    or [`Client::handle_event`] (a device-stream event: sequence number, room, encoded
+//!    `FanoutMessage`).
+//! 2. Call commands: [`Client::create_room`], [`Client::invite`], [`Client::remove`],
+//!    [`Client::leave`], [`Client::set_role`], [`Client::rename`], [`Client::send_text`],
+//!    [`Client::reply`], [`Client::react`], [`Client::edit`], [`Client::delete`],
+//!    [`Client::send_attachment`], [`Client::join_external`], ... Each returns an [`OpId`].
+//! 3. Pull requests with [`Client::poll_request`] and send them in that order; report each
+//!    answer with [`Client::mark_sent`]. Retries and transport stay with the caller.
+//! 4. Drain [`Client::poll_event`] and read [`Client::room`] ([`RoomView`]).
+//! 5. Persist with [`Client::to_record`] after each step; restore with
+//!    [`Client::from_record`] and resume the device stream after [`Client::cursor`].
+//!
+//! # Readings where the issue or the drafts are silent
+//!
+//! * A commit is merged when the hub accepts it, or when its fan-out comes back (its answer
+//!   was lost); if another member's commit of the same epoch arrives first, ours is discarded
+//!   and the hub's `wrongEpoch` is reported.
+//! * A message the hub refuses as `epochTooOld` is re-encrypted and re-sent once this device
+//!   has processed the commit it missed (same content bytes, same message ID).
+//! * Own messages show when the hub's fan-out brings them back (hub order), recognised by the
+//!   digest of the MLS message, like the testkit's devices.
+//! * The view refuses (and records as a [`Rejection`]): content whose `senderUri`/`roomUri`
+//!   disagree with the MLS-authenticated sender, edits by anyone but the author (and without
+//!   `canEditOwnMessage`), deletes without `canDeleteOwnMessage`/`canDeleteOtherMessage`,
+//!   replies and reactions without their capability, replacements of unknown targets.
+//! * The view's record is the log of accepted content; a restore replays it without asking the
+//!   policy again (the verdicts were taken on arrival). Rejections are not persisted.
+//! * Typing indicators are values the caller relays outside MLS; they are never stored.
+//! * `leave` proposes the participant-list removal and this device's SelfRemove; another member
+//!   commits them ([`Client::commit_pending`], prompted by [`ClientEvent::ProposalsPending`]).
+
+mod client;
+mod codec;
+mod commands;
+mod error;
+mod messaging;
+mod outgoing;
+mod record;
+mod view;
+
+pub use client::Client;
+pub use commands::{DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET};
+pub use error::ClientError;
+pub use messaging::{FileInfo, SentAttachment};
+pub use outgoing::{
+    ClientEvent, HubRefusal, KeyPackageUpload, OpId, Outgoing, SendOutcome, TypingSignal,
+};
+pub use record::RECORD_VERSION;
+pub use view::{AttachmentView, Body, MessageView, Rejection, RoomView};

@@ -1,0 +1,242 @@
+//! What the engine asks its caller to send, what the caller reports back, and the events a UI
+//! drains.
+
+use std::fmt;
+
+use mimi_content::MessageId;
+use mimi_federation_api::submit_message::{SubmitMessageRequest, SubmitOutcome};
+use mimi_federation_api::update::{UpdateOutcome, UpdateRequest};
+use mimi_types::{ClientUri, RoomUri, UserUri};
+
+use crate::view::Rejection;
+
+/// Identifies one outgoing request until [`crate::Client::mark_sent`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpId(pub u64);
+
+impl fmt::Display for OpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A KeyPackage to upload to this device's provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPackageUpload {
+    /// The KeyPackage as an `MLSMessage`.
+    pub message: Vec<u8>,
+    /// Its KeyPackageRef (what a Welcome names).
+    pub reference: Vec<u8>,
+    /// Whether it may be used more than once.
+    pub last_resort: bool,
+    /// End of its lifetime, seconds since the UNIX epoch.
+    pub not_after: u64,
+}
+
+impl fmt::Debug for KeyPackageUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPackageUpload")
+            .field("bytes", &self.message.len())
+            .field("last_resort", &self.last_resort)
+            .field("not_after", &self.not_after)
+            .finish()
+    }
+}
+
+/// A request for the caller to send, drained with [`crate::Client::poll_request`] in the
+/// order the engine produced them. Report each with [`crate::Client::mark_sent`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Outgoing {
+    /// `POST /update` to the room's hub with a commit (a membership or room-state change, a
+    /// self-update, an external join).
+    Commit {
+        /// The operation.
+        op: OpId,
+        /// The room.
+        room: RoomUri,
+        /// The request body.
+        request: UpdateRequest,
+    },
+    /// `POST /update` with proposals (a leave), for another member to commit.
+    Proposals {
+        /// The operation.
+        op: OpId,
+        /// The room.
+        room: RoomUri,
+        /// The request body.
+        request: UpdateRequest,
+    },
+    /// `POST /submitMessage` with an application message.
+    Message {
+        /// The operation.
+        op: OpId,
+        /// The room.
+        room: RoomUri,
+        /// The request body.
+        request: SubmitMessageRequest,
+        /// The MIMI message ID of the content it carries.
+        message_id: MessageId,
+    },
+    /// KeyPackages to upload to this device's own provider.
+    KeyPackages {
+        /// The operation.
+        op: OpId,
+        /// The KeyPackages.
+        key_packages: Vec<KeyPackageUpload>,
+    },
+}
+
+impl Outgoing {
+    /// The operation this request belongs to.
+    pub fn op(&self) -> OpId {
+        match self {
+            Self::Commit { op, .. }
+            | Self::Proposals { op, .. }
+            | Self::Message { op, .. }
+            | Self::KeyPackages { op, .. } => *op,
+        }
+    }
+}
+
+/// What became of a request, as the caller reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendOutcome {
+    /// The hub's answer to an `update`.
+    Update(UpdateOutcome),
+    /// The hub's answer to a `submitMessage`.
+    Submit(SubmitOutcome),
+    /// The KeyPackages were stored by the provider.
+    Uploaded,
+    /// The request could not be delivered and the caller gives up (after its own retries):
+    /// pending changes are discarded.
+    Abandoned,
+}
+
+/// Why the hub refused an operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HubRefusal {
+    /// Another commit won the epoch; the change was dropped. Retry it once the room caught up.
+    #[error("another change won the race (the room is at epoch {current_epoch}); try again")]
+    WrongEpoch {
+        /// The hub's epoch.
+        current_epoch: u64,
+    },
+    /// The hub's room policy refused it.
+    #[error("the room policy refused it")]
+    NotAllowed,
+    /// Some proposals were invalid.
+    #[error("{count} proposal(s) were invalid")]
+    InvalidProposal {
+        /// How many.
+        count: usize,
+    },
+    /// The message was of an older epoch than the hub's; it is re-sent once this device has
+    /// caught up.
+    #[error(
+        "the message was of an older epoch than the hub's ({current_epoch}); it will be re-sent"
+    )]
+    EpochTooOld {
+        /// The hub's epoch.
+        current_epoch: u64,
+    },
+    /// The caller abandoned the request.
+    #[error("the request could not be delivered")]
+    Abandoned,
+}
+
+/// A typing indicator: an ephemeral signal the caller relays to the room's other devices
+/// without storing it. It is not part of the conversation and not end-to-end encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypingSignal {
+    /// The room.
+    pub room: RoomUri,
+    /// Who types.
+    pub user: UserUri,
+    /// From which device.
+    pub client: ClientUri,
+    /// Whether typing started (`true`) or stopped.
+    pub active: bool,
+}
+
+/// Something a UI may want to react to, drained with [`crate::Client::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// This device joined a room (created it, or from a Welcome, or by external commit).
+    Joined {
+        /// The room.
+        room: RoomUri,
+    },
+    /// This device was removed from a room (or left it).
+    Removed {
+        /// The room.
+        room: RoomUri,
+    },
+    /// The members, roles or metadata of a room changed.
+    RoomChanged {
+        /// The room.
+        room: RoomUri,
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// The message list of a room changed (a new message, an edit, a delete, a reaction).
+    Timeline {
+        /// The room.
+        room: RoomUri,
+        /// The message affected (the target for edits, deletes and reactions).
+        message: MessageId,
+    },
+    /// Another member proposed a change (e.g. a leave) that some member must commit: call
+    /// [`crate::Client::commit_pending`].
+    ProposalsPending {
+        /// The room.
+        room: RoomUri,
+    },
+    /// Something received was refused and not shown.
+    Rejected {
+        /// The room.
+        room: RoomUri,
+        /// Why.
+        rejection: Rejection,
+    },
+    /// The hub refused an operation of this device.
+    Refused {
+        /// The room.
+        room: RoomUri,
+        /// The operation.
+        op: OpId,
+        /// The refusal.
+        refusal: HubRefusal,
+    },
+    /// Someone is typing (or stopped).
+    Typing(TypingSignal),
+}
+
+impl HubRefusal {
+    pub(crate) fn of_update(outcome: &UpdateOutcome) -> Option<Self> {
+        match outcome {
+            UpdateOutcome::Success { .. } => None,
+            UpdateOutcome::WrongEpoch { current_epoch } => Some(Self::WrongEpoch {
+                current_epoch: *current_epoch,
+            }),
+            UpdateOutcome::NotAllowed => Some(Self::NotAllowed),
+            UpdateOutcome::InvalidProposal { invalid_proposals } => Some(Self::InvalidProposal {
+                count: invalid_proposals.len(),
+            }),
+            _ => Some(Self::NotAllowed),
+        }
+    }
+
+    pub(crate) fn of_submit(outcome: &SubmitOutcome) -> Option<Self> {
+        match outcome {
+            SubmitOutcome::Accepted { .. } => None,
+            SubmitOutcome::EpochTooOld { current_epoch } => Some(Self::EpochTooOld {
+                current_epoch: *current_epoch,
+            }),
+            _ => Some(Self::NotAllowed),
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! The client as a secret record: everything needed to continue exactly where it stopped.
+//!
+//! Layout (version [`RECORD_VERSION`]): the version byte; the identity record (mimi-mls);
+//! whether a last-resort KeyPackage was published; the next operation number; the stream
+//! cursor; per room: its URI, the group record (mimi-mls), its cursor, the log of accepted
+//! content (replayed into the view), own messages awaiting their fan-out, the digests of
+//! recent fan-out messages, the messages to re-send and the commit in flight; then the pending
+//! operations with their encoded requests and the send queue.
+//!
+//! On restore every operation not yet reported goes back to the send queue: the caller may
+//! have sent it before stopping, so the hub may see it twice; repeats are dropped by digest
+//! and message ID on the way back.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use mimi_federation_api::submit_message::SubmitMessageRequest;
+use mimi_federation_api::update::UpdateRequest;
+use mimi_federation_api::{Encode, decode_exact};
+use mimi_mls::{ClientGroup, ClientIdentity, TrustStore};
+use mimi_types::{ClientUri, RoomUri, UserUri};
+
+use crate::client::{Client, Pending, PendingKind, Room};
+use crate::codec::{Reader, Writer};
+use crate::error::ClientError;
+use crate::outgoing::{KeyPackageUpload, OpId, Outgoing};
+use crate::view::{Entry, RoomView};
+
+/// The record format version this crate writes and reads.
+pub const RECORD_VERSION: u8 = 1;
+
+const OP_COMMIT: u8 = 1;
+const OP_PROPOSALS: u8 = 2;
+const OP_MESSAGE: u8 = 3;
+const OP_KEY_PACKAGES: u8 = 4;
+
+fn digest_of(r: &mut Reader<'_>, what: &str) -> Result<[u8; 32], ClientError> {
+    let b = r.bytes(what)?;
+    b.try_into()
+        .map_err(|_| ClientError::Record(format!("{what} is not 32 bytes")))
+}
+
+impl Client {
+    /// The whole client as a record (secret: it holds the signing key and group secrets).
+    pub fn to_record(&self) -> Result<Vec<u8>, ClientError> {
+        let mut w = Writer::default();
+        w.u8(RECORD_VERSION);
+        w.bytes(&self.identity.to_record().map_err(ClientError::Mls)?)?;
+        w.bool(self.has_last_resort);
+        w.u64(self.next_op);
+        w.u64(self.cursor);
+        w.count(self.rooms.len())?;
+        for (uri, room) in &self.rooms {
+            w.str(&uri.to_string())?;
+            write_room(&mut w, room)?;
+        }
+        w.count(self.pending.len())?;
+        for (op, pending) in &self.pending {
+            w.u64(op.0);
+            write_pending(&mut w, pending)?;
+        }
+        Ok(w.finish())
+    }
+
+    /// Restores a client from [`Client::to_record`] with its trust store. Operations not yet
+    /// reported are queued again.
+    pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, ClientError> {
+        let mut r = Reader::new(record);
+        let version = r.u8("version")?;
+        if version != RECORD_VERSION {
+            return Err(ClientError::Record(format!(
+                "record version {version} is not supported (this build reads {RECORD_VERSION})"
+            )));
+        }
+        let identity =
+            ClientIdentity::from_record(r.bytes("identity")?).map_err(ClientError::Mls)?;
+        let mut client = Client::new(identity, trust);
+        client.has_last_resort = r.bool("last resort")?;
+        client.next_op = r.u64("next op")?;
+        client.cursor = r.u64("cursor")?;
+        let rooms = r.count("rooms", 8)?;
+        for _ in 0..rooms {
+            let uri: RoomUri = r.parse("room")?;
+            let room = read_room(&mut r, &uri, client.user(), &client.trust)?;
+            client.rooms.insert(uri, room);
+        }
+        let ops = r.count("operations", 9)?;
+        let mut pending = BTreeMap::new();
+        for _ in 0..ops {
+            let op = OpId(r.u64("operation")?);
+            if op.0 >= client.next_op {
+                return Err(ClientError::Record(format!(
+                    "operation {op} is not below the next operation number"
+                )));
+            }
+            pending.insert(op, read_pending(&mut r, op)?);
+        }
+        r.end()?;
+        client.queue = pending.keys().copied().collect::<VecDeque<_>>();
+        client.pending = pending;
+        Ok(client)
+    }
+}
+
+fn write_room(w: &mut Writer, room: &Room) -> Result<(), ClientError> {
+    w.bytes(&room.group.to_record().map_err(ClientError::Mls)?)?;
+    w.u64(room.cursor);
+    let log = room.view.log();
+    w.count(log.len())?;
+    for e in log {
+        w.str(&e.sender.to_string())?;
+        w.str(&e.client.to_string())?;
+        w.u64(e.timestamp);
+        w.bytes(&e.bytes)?;
+    }
+    w.count(room.sent.len())?;
+    for (d, content) in &room.sent {
+        w.bytes(d)?;
+        match content {
+            Some(c) => {
+                w.bool(true);
+                w.bytes(c)?;
+            }
+            None => w.bool(false),
+        }
+    }
+    w.count(room.seen.len())?;
+    for d in &room.seen {
+        w.bytes(d)?;
+    }
+    w.count(room.retry.len())?;
+    for c in &room.retry {
+        w.bytes(c)?;
+    }
+    match room.commit_in_flight {
+        Some(op) => {
+            w.bool(true);
+            w.u64(op.0);
+        }
+        None => w.bool(false),
+    }
+    Ok(())
+}
+
+fn read_room(
+    r: &mut Reader<'_>,
+    uri: &RoomUri,
+    me: &UserUri,
+    trust: &TrustStore,
+) -> Result<Room, ClientError> {
+    let group =
+        ClientGroup::from_record(r.bytes("group")?, trust.clone()).map_err(ClientError::Mls)?;
+    let view = RoomView::new(uri.clone(), me.clone(), group.room().clone(), group.epoch());
+    let mut room = Room::new(group, view);
+    room.view.set_state(
+        room.group.room().clone(),
+        room.group.epoch(),
+        room.group.is_active(),
+    );
+    room.cursor = r.u64("room cursor")?;
+    let entries = r.count("log", 28)?;
+    for _ in 0..entries {
+        let sender: UserUri = r.parse("sender")?;
+        let client: ClientUri = r.parse("client")?;
+        let timestamp = r.u64("timestamp")?;
+        let bytes = r.bytes("content")?.to_vec();
+        let entry = Entry {
+            sender,
+            client,
+            timestamp,
+            bytes,
+        };
+        room.view
+            .apply(entry, false)
+            .map_err(|e| ClientError::Record(format!("a logged message no longer applies: {e}")))?;
+    }
+    let sent = r.count("sent", 37)?;
+    for _ in 0..sent {
+        let d = digest_of(r, "sent digest")?;
+        let content = if r.bool("sent kind")? {
+            Some(r.bytes("sent content")?.to_vec())
+        } else {
+            None
+        };
+        room.sent.insert(d, content);
+    }
+    let seen = r.count("seen", 36)?;
+    for _ in 0..seen {
+        let d = digest_of(r, "seen digest")?;
+        room.remember(d);
+    }
+    let retry = r.count("retry", 4)?;
+    for _ in 0..retry {
+        room.retry.push(r.bytes("retry content")?.to_vec());
+    }
+    if r.bool("commit in flight")? {
+        room.commit_in_flight = Some(OpId(r.u64("commit op")?));
+    }
+    Ok(room)
+}
+
+fn write_pending(w: &mut Writer, pending: &Pending) -> Result<(), ClientError> {
+    match (&pending.request, &pending.kind) {
+        (Outgoing::Commit { room, request, .. }, PendingKind::Commit { digest, external }) => {
+            w.u8(OP_COMMIT);
+            w.str(&room.to_string())?;
+            w.bytes(&request.encode().map_err(ClientError::wire)?)?;
+            w.bytes(digest)?;
+            w.bool(*external);
+        }
+        (Outgoing::Proposals { room, request, .. }, PendingKind::Proposals { digests }) => {
+            w.u8(OP_PROPOSALS);
+            w.str(&room.to_string())?;
+            w.bytes(&request.encode().map_err(ClientError::wire)?)?;
+            w.count(digests.len())?;
+            for d in digests {
+                w.bytes(d)?;
+            }
+        }
+        (Outgoing::Message { room, request, .. }, PendingKind::Message { digest, content }) => {
+            w.u8(OP_MESSAGE);
+            w.str(&room.to_string())?;
+            w.bytes(&request.encode().map_err(ClientError::wire)?)?;
+            w.bytes(digest)?;
+            w.bytes(content)?;
+        }
+        (Outgoing::KeyPackages { key_packages, .. }, PendingKind::KeyPackages) => {
+            w.u8(OP_KEY_PACKAGES);
+            w.count(key_packages.len())?;
+            for k in key_packages {
+                w.bytes(&k.message)?;
+                w.bytes(&k.reference)?;
+                w.bool(k.last_resort);
+                w.u64(k.not_after);
+            }
+        }
+        _ => {
+            return Err(ClientError::Record(
+                "internal: a pending operation whose request and kind disagree".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read_pending(r: &mut Reader<'_>, op: OpId) -> Result<Pending, ClientError> {
+    let tag = r.u8("operation kind")?;
+    if tag == OP_KEY_PACKAGES {
+        let n = r.count("key packages", 17)?;
+        let mut key_packages = Vec::new();
+        for _ in 0..n {
+            key_packages.push(KeyPackageUpload {
+                message: r.bytes("key package")?.to_vec(),
+                reference: r.bytes("reference")?.to_vec(),
+                last_resort: r.bool("last resort")?,
+                not_after: r.u64("not after")?,
+            });
+        }
+        return Ok(Pending {
+            request: Outgoing::KeyPackages { op, key_packages },
+            kind: PendingKind::KeyPackages,
+        });
+    }
+    let room: RoomUri = r.parse("operation room")?;
+    let body = r.bytes("request")?;
+    match tag {
+        OP_COMMIT => {
+            let request: UpdateRequest = decode_exact(body).map_err(ClientError::wire)?;
+            let digest = digest_of(r, "commit digest")?;
+            let external = r.bool("external")?;
+            Ok(Pending {
+                request: Outgoing::Commit { op, room, request },
+                kind: PendingKind::Commit { digest, external },
+            })
+        }
+        OP_PROPOSALS => {
+            let request: UpdateRequest = decode_exact(body).map_err(ClientError::wire)?;
+            let n = r.count("proposal digests", 36)?;
+            let mut digests = Vec::new();
+            for _ in 0..n {
+                digests.push(digest_of(r, "proposal digest")?);
+            }
+            Ok(Pending {
+                request: Outgoing::Proposals { op, room, request },
+                kind: PendingKind::Proposals { digests },
+            })
+        }
+        OP_MESSAGE => {
+            let request: SubmitMessageRequest = decode_exact(body).map_err(ClientError::wire)?;
+            let digest = digest_of(r, "message digest")?;
+            let content = r.bytes("message content")?.to_vec();
+            let sender = request
+                .sending_uri
+                .to_user()
+                .map_err(|e| ClientError::Record(format!("sending URI: {e}")))?;
+            let message_id = mimi_content::message_id_for(&sender, &room, &content)
+                .map_err(|e| ClientError::Record(format!("message ID: {e}")))?;
+            Ok(Pending {
+                request: Outgoing::Message {
+                    op,
+                    room,
+                    request,
+                    message_id,
+                },
+                kind: PendingKind::Message { digest, content },
+            })
+        }
+        other => Err(ClientError::Record(format!(
+            "operation kind {other} is unknown"
+        ))),
+    }
+}

@@ -1,0 +1,701 @@
+//! What a UI shows of one room, built from decrypted MIMI content and the room state.
+//!
+//! Every accepted message goes through [`RoomView::apply`]: strict decoding and the claimed
+//! `senderUri`/`roomUri` against the MLS-authenticated sender ([`ReceivedMessage::accept`]),
+//! duplicate message IDs discarded, then by kind: new messages and replies are appended in hub
+//! order; reactions are aggregated on their target; edits, deletes and unlikes are checked
+//! with [`check_replacement`] and the room policy (mimi-room's view helpers) and applied to
+//! their target. Anything refused is recorded as a [`Rejection`] and not shown.
+//!
+//! The view keeps the log of what it accepted, in order: a restored client rebuilds its view by
+//! replaying it (the policy verdicts were taken when the messages arrived, so the replay does
+//! not ask the policy again).
+
+// A rejection is the cold path (one per refused message) and carries what a UI shows; boxing it
+// would only obscure the matches on it.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mimi_content::{
+    AttachmentError, Disposition, Expiration, ExternalPart, MessageId, MessageKind, MimiContent,
+    NestedPart, Original, PartBody, ReceiveError, ReceivedMessage, ReplaceAuthority, ReplaceError,
+    check_replacement, open_attachment,
+};
+use mimi_room::view::MemberView;
+use mimi_room::{Capability, Denied, RoomState};
+use mimi_types::codepoints::media_type;
+use mimi_types::{ClientUri, RoomUri, UserUri};
+use zeroize::Zeroizing;
+
+/// An accepted application message as the view logged it (what a record replays).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// The authenticated sending user.
+    pub(crate) sender: UserUri,
+    /// The authenticated sending device.
+    pub(crate) client: ClientUri,
+    /// Hub acceptance time, milliseconds since the UNIX epoch.
+    pub(crate) timestamp: u64,
+    /// The exact content bytes.
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Why something received was not shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The MLS layer refused the message (bad signature, policy refusal of a commit, ...).
+    #[error("MLS refused a message: {0}")]
+    Mls(String),
+    /// The content is not valid MIMI content.
+    #[error("invalid content from {sender}: {error}")]
+    InvalidContent {
+        /// The authenticated sender.
+        sender: UserUri,
+        /// What is wrong.
+        error: String,
+    },
+    /// The content claims a sender other than the MLS-authenticated one.
+    #[error("content claims sender {claimed} but {authenticated} sent it")]
+    SenderMismatch {
+        /// The claimed `senderUri`.
+        claimed: String,
+        /// The authenticated sender.
+        authenticated: UserUri,
+    },
+    /// The content claims another room.
+    #[error("content from {sender} claims room {claimed}")]
+    RoomMismatch {
+        /// The authenticated sender.
+        sender: UserUri,
+        /// The claimed `roomUri`.
+        claimed: String,
+    },
+    /// An edit, delete or unlike names a message this view does not have (or that is not of
+    /// the right kind, or already deleted).
+    #[error("{sender} refers to unknown message {target}")]
+    UnknownTarget {
+        /// The sender.
+        sender: UserUri,
+        /// The target.
+        target: MessageId,
+    },
+    /// An edit, delete or unlike that the content rules refuse (e.g. another user's edit).
+    #[error("{sender} may not replace {target}: {error}")]
+    Replacement {
+        /// The sender.
+        sender: UserUri,
+        /// The target.
+        target: MessageId,
+        /// The rule broken.
+        error: ReplaceError,
+    },
+    /// The room policy does not give the sender the capability.
+    #[error("{sender} is not allowed: {denied}")]
+    NotAllowed {
+        /// The sender.
+        sender: UserUri,
+        /// The policy's verdict.
+        denied: Denied,
+    },
+}
+
+/// An attachment as the UI lists it; [`AttachmentView::open`] checks and decrypts a download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentView {
+    /// File name.
+    pub filename: String,
+    /// Media type of the file.
+    pub content_type: String,
+    /// Size of the stored (encrypted) object.
+    pub size: u64,
+    /// Description.
+    pub description: String,
+    /// Where to download it.
+    pub url: String,
+    part: ExternalPart,
+}
+
+impl AttachmentView {
+    /// Checks downloaded bytes (size, hash) and decrypts them.
+    pub fn open(&self, downloaded: &[u8]) -> Result<Zeroizing<Vec<u8>>, AttachmentError> {
+        open_attachment(&self.part, downloaded)
+    }
+
+    /// The external part (with its key): for re-sharing.
+    pub fn part(&self) -> &ExternalPart {
+        &self.part
+    }
+}
+
+/// The body a UI renders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body {
+    /// The text of the parts to render, joined by newlines.
+    pub text: String,
+    /// Whether `text` is GFM-MIMI Markdown.
+    pub markdown: bool,
+    /// Attachments.
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// One message in the timeline, with edits, deletes and reactions applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageView {
+    /// The message ID of its first version.
+    pub id: MessageId,
+    /// The authenticated sending user.
+    pub sender: UserUri,
+    /// The sending device.
+    pub client: ClientUri,
+    /// Hub acceptance time of the first version (ms since the UNIX epoch).
+    pub timestamp: u64,
+    /// [`MessageKind::Message`] or [`MessageKind::Reply`].
+    pub kind: MessageKind,
+    /// The message it replies to.
+    pub in_reply_to: Option<MessageId>,
+    /// Topic ID (empty for none).
+    pub topic: Vec<u8>,
+    /// The current body (empty once deleted).
+    pub body: Body,
+    /// How many times it was edited.
+    pub edits: u32,
+    /// Whether it was deleted (a tombstone).
+    pub deleted: bool,
+    /// Its expiry hint.
+    pub expires: Option<Expiration>,
+    /// Reactions: reaction text → users who reacted with it.
+    pub reactions: BTreeMap<String, BTreeSet<UserUri>>,
+    original: MimiContent,
+}
+
+impl MessageView {
+    /// Whether an absolute expiry is at or before `now_s` (seconds). Relative expiries
+    /// ("after reading") are the reader's to apply.
+    pub fn is_expired(&self, now_s: u64) -> bool {
+        self.expires
+            .is_some_and(|e| !e.relative && u64::from(e.time) <= now_s)
+    }
+}
+
+/// A reaction, kept so an unlike can be checked against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reaction {
+    target: MessageId,
+    reactor: UserUri,
+    texts: Vec<String>,
+    content: MimiContent,
+    removed: bool,
+}
+
+/// What a UI shows of one room.
+#[derive(Debug, Clone)]
+pub struct RoomView {
+    room: RoomUri,
+    me: UserUri,
+    state: RoomState,
+    epoch: u64,
+    active: bool,
+    messages: Vec<MessageView>,
+    by_id: BTreeMap<MessageId, usize>,
+    reactions: BTreeMap<MessageId, Reaction>,
+    known: BTreeSet<MessageId>,
+    rejections: Vec<Rejection>,
+    duplicates: u64,
+    log: Vec<Entry>,
+}
+
+impl RoomView {
+    /// An empty view of `room` for `me`, with the room state of the current epoch.
+    pub(crate) fn new(room: RoomUri, me: UserUri, state: RoomState, epoch: u64) -> Self {
+        Self {
+            room,
+            me,
+            state,
+            epoch,
+            active: true,
+            messages: Vec::new(),
+            by_id: BTreeMap::new(),
+            reactions: BTreeMap::new(),
+            known: BTreeSet::new(),
+            rejections: Vec::new(),
+            duplicates: 0,
+            log: Vec::new(),
+        }
+    }
+
+    /// The room.
+    pub fn room(&self) -> &RoomUri {
+        &self.room
+    }
+
+    /// The MLS epoch the view reflects.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Whether this device is still a member.
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
+    /// The room's display name.
+    pub fn name(&self) -> &str {
+        self.state.metadata().map_or("", |m| m.room_name.as_str())
+    }
+
+    /// The room's topic (the metadata subject).
+    pub fn topic(&self) -> &str {
+        self.state
+            .metadata()
+            .map_or("", |m| m.room_subject.as_str())
+    }
+
+    /// The room state of the current epoch.
+    pub fn state(&self) -> &RoomState {
+        &self.state
+    }
+
+    /// The participants with their roles and devices, in list order.
+    pub fn members(&self) -> Vec<MemberView> {
+        self.state.member_views()
+    }
+
+    /// The capabilities this user holds in the room.
+    pub fn my_capabilities(&self) -> BTreeSet<Capability> {
+        self.state.capabilities_of(&self.me)
+    }
+
+    /// Whether this user may send messages.
+    pub fn may_send(&self) -> Result<(), Denied> {
+        self.state.may_send(&self.me)
+    }
+
+    /// Whether this user may edit `message`.
+    pub fn may_edit(&self, message: &MessageView) -> Result<(), Denied> {
+        self.state.may_edit_message(&self.me, &message.sender)
+    }
+
+    /// Whether this user may delete `message`.
+    pub fn may_delete(&self, message: &MessageView) -> Result<(), Denied> {
+        self.state.may_delete_message(&self.me, &message.sender)
+    }
+
+    /// Whether this user may react.
+    pub fn may_react(&self) -> Result<(), Denied> {
+        self.state.may_react(&self.me)
+    }
+
+    /// The timeline in hub order (deleted messages stay as tombstones).
+    pub fn messages(&self) -> &[MessageView] {
+        &self.messages
+    }
+
+    /// A message by the ID of its first version.
+    pub fn message(&self, id: &MessageId) -> Option<&MessageView> {
+        self.by_id.get(id).and_then(|i| self.messages.get(*i))
+    }
+
+    /// Messages whose absolute expiry has not passed at `now_s`.
+    pub fn visible_messages(&self, now_s: u64) -> impl Iterator<Item = &MessageView> {
+        self.messages.iter().filter(move |m| !m.is_expired(now_s))
+    }
+
+    /// What was received and refused, in order.
+    pub fn rejections(&self) -> &[Rejection] {
+        &self.rejections
+    }
+
+    /// How many duplicate message IDs were discarded.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    /// The reaction `id` of this view, if it is one of `user`'s that still stands: its target.
+    pub(crate) fn reaction_of(&self, id: &MessageId, user: &UserUri) -> Option<MessageId> {
+        self.reactions
+            .get(id)
+            .filter(|r| &r.reactor == user && !r.removed)
+            .map(|r| r.target)
+    }
+
+    /// The content of a message's first version.
+    pub(crate) fn original(&self, id: &MessageId) -> Option<&MimiContent> {
+        self.message(id).map(|m| &m.original)
+    }
+
+    pub(crate) fn log(&self) -> &[Entry] {
+        &self.log
+    }
+
+    pub(crate) fn rejected(&mut self, rejection: Rejection) {
+        self.rejections.push(rejection);
+    }
+
+    /// Takes the room state of a new epoch.
+    pub(crate) fn set_state(&mut self, state: RoomState, epoch: u64, active: bool) {
+        self.state = state;
+        self.epoch = epoch;
+        self.active = active;
+    }
+
+    /// Applies an accepted application message. `check_policy` is false when replaying a log
+    /// whose verdicts were already taken. Returns the message the UI should refresh, or `None`
+    /// for a duplicate.
+    pub(crate) fn apply(
+        &mut self,
+        entry: Entry,
+        check_policy: bool,
+    ) -> Result<Option<MessageId>, Rejection> {
+        let sender_uri = entry.sender.to_string();
+        let received = match ReceivedMessage::accept(
+            entry.bytes.clone(),
+            &sender_uri,
+            &self.room.to_string(),
+            |id| self.known.contains(id),
+        ) {
+            Ok(r) => r,
+            Err(ReceiveError::Duplicate(_)) => {
+                self.duplicates += 1;
+                return Ok(None);
+            }
+            Err(ReceiveError::SenderUriMismatch { claimed, .. }) => {
+                return Err(Rejection::SenderMismatch {
+                    claimed,
+                    authenticated: entry.sender,
+                });
+            }
+            Err(ReceiveError::RoomUriMismatch { claimed, .. }) => {
+                return Err(Rejection::RoomMismatch {
+                    sender: entry.sender,
+                    claimed,
+                });
+            }
+            Err(other) => {
+                return Err(Rejection::InvalidContent {
+                    sender: entry.sender,
+                    error: other.to_string(),
+                });
+            }
+        };
+        let id = received.id;
+        let content = received.content;
+        let affected = match content.kind() {
+            MessageKind::Message | MessageKind::Reply => {
+                if check_policy && content.kind() == MessageKind::Reply {
+                    self.allowed(&entry.sender, self.state.may_reply(&entry.sender))?;
+                }
+                self.push_message(id, &entry, content);
+                id
+            }
+            MessageKind::Reaction => {
+                if check_policy {
+                    self.allowed(&entry.sender, self.state.may_react(&entry.sender))?;
+                }
+                self.react(id, &entry, content)
+            }
+            MessageKind::Edit => self.edit(&entry, &content, check_policy)?,
+            MessageKind::Delete => self.delete(&entry, &content, check_policy)?,
+            MessageKind::Unlike => self.unlike(&entry, &content, check_policy)?,
+        };
+        self.known.insert(id);
+        self.log.push(entry);
+        Ok(Some(affected))
+    }
+
+    fn allowed(&self, sender: &UserUri, verdict: Result<(), Denied>) -> Result<(), Rejection> {
+        verdict.map_err(|denied| Rejection::NotAllowed {
+            sender: sender.clone(),
+            denied,
+        })
+    }
+
+    fn push_message(&mut self, id: MessageId, entry: &Entry, content: MimiContent) {
+        let view = MessageView {
+            id,
+            sender: entry.sender.clone(),
+            client: entry.client.clone(),
+            timestamp: entry.timestamp,
+            kind: content.kind(),
+            in_reply_to: content.in_reply_to,
+            topic: content.topic_id.clone(),
+            body: body_of(&content.nested_part),
+            edits: 0,
+            deleted: false,
+            expires: content.expires,
+            reactions: BTreeMap::new(),
+            original: content,
+        };
+        self.by_id.insert(id, self.messages.len());
+        self.messages.push(view);
+    }
+
+    fn react(&mut self, id: MessageId, entry: &Entry, content: MimiContent) -> MessageId {
+        let target = content.in_reply_to.unwrap_or(id);
+        let texts = reaction_texts(&content.nested_part);
+        if let Some(message) = self
+            .by_id
+            .get(&target)
+            .and_then(|i| self.messages.get_mut(*i))
+        {
+            for text in &texts {
+                message
+                    .reactions
+                    .entry(text.clone())
+                    .or_default()
+                    .insert(entry.sender.clone());
+            }
+        }
+        self.reactions.insert(
+            id,
+            Reaction {
+                target,
+                reactor: entry.sender.clone(),
+                texts,
+                content,
+                removed: false,
+            },
+        );
+        target
+    }
+
+    /// The live message a replacement targets.
+    fn target_of(&self, entry: &Entry, content: &MimiContent) -> Result<usize, Rejection> {
+        let unknown = |target| Rejection::UnknownTarget {
+            sender: entry.sender.clone(),
+            target,
+        };
+        let target = content.replaces.ok_or_else(|| Rejection::InvalidContent {
+            sender: entry.sender.clone(),
+            error: "a replacement without replaces".into(),
+        })?;
+        let index = *self.by_id.get(&target).ok_or_else(|| unknown(target))?;
+        match self.messages.get(index) {
+            Some(m) if !m.deleted => Ok(index),
+            _ => Err(unknown(target)),
+        }
+    }
+
+    fn check(
+        &self,
+        index: usize,
+        entry: &Entry,
+        content: &MimiContent,
+        authority: ReplaceAuthority,
+    ) -> Result<MessageId, Rejection> {
+        let Some(target) = self.messages.get(index) else {
+            return Err(Rejection::InvalidContent {
+                sender: entry.sender.clone(),
+                error: "replacement target vanished".into(),
+            });
+        };
+        let author = target.sender.to_string();
+        let original = Original {
+            id: target.id,
+            sender_uri: author.as_bytes(),
+            content: &target.original,
+        };
+        check_replacement(
+            &original,
+            content,
+            entry.sender.to_string().as_bytes(),
+            authority,
+        )
+        .map_err(|error| Rejection::Replacement {
+            sender: entry.sender.clone(),
+            target: target.id,
+            error,
+        })?;
+        Ok(target.id)
+    }
+
+    fn edit(
+        &mut self,
+        entry: &Entry,
+        content: &MimiContent,
+        check_policy: bool,
+    ) -> Result<MessageId, Rejection> {
+        let index = self.target_of(entry, content)?;
+        let target = self.check(index, entry, content, ReplaceAuthority::OriginalSenderOnly)?;
+        if check_policy && let Some(m) = self.messages.get(index) {
+            self.allowed(
+                &entry.sender,
+                self.state.may_edit_message(&entry.sender, &m.sender),
+            )?;
+        }
+        if let Some(m) = self.messages.get_mut(index) {
+            m.body = body_of(&content.nested_part);
+            m.edits = m.edits.saturating_add(1);
+        }
+        Ok(target)
+    }
+
+    fn delete(
+        &mut self,
+        entry: &Entry,
+        content: &MimiContent,
+        check_policy: bool,
+    ) -> Result<MessageId, Rejection> {
+        let index = self.target_of(entry, content)?;
+        let author = self
+            .messages
+            .get(index)
+            .map(|m| m.sender.clone())
+            .ok_or_else(|| Rejection::InvalidContent {
+                sender: entry.sender.clone(),
+                error: "replacement target vanished".into(),
+            })?;
+        if check_policy {
+            self.allowed(
+                &entry.sender,
+                self.state.may_delete_message(&entry.sender, &author),
+            )?;
+        }
+        let authority = if author == entry.sender {
+            ReplaceAuthority::OriginalSenderOnly
+        } else {
+            ReplaceAuthority::PolicyAuthorized
+        };
+        let target = self.check(index, entry, content, authority)?;
+        if let Some(m) = self.messages.get_mut(index) {
+            m.body = Body::default();
+            m.deleted = true;
+            m.reactions.clear();
+        }
+        Ok(target)
+    }
+
+    fn unlike(
+        &mut self,
+        entry: &Entry,
+        content: &MimiContent,
+        check_policy: bool,
+    ) -> Result<MessageId, Rejection> {
+        let unknown = |target| Rejection::UnknownTarget {
+            sender: entry.sender.clone(),
+            target,
+        };
+        let id = content.replaces.ok_or_else(|| Rejection::InvalidContent {
+            sender: entry.sender.clone(),
+            error: "an unlike without replaces".into(),
+        })?;
+        let reaction = self
+            .reactions
+            .get(&id)
+            .filter(|r| !r.removed)
+            .ok_or_else(|| unknown(id))?;
+        if check_policy {
+            self.allowed(
+                &entry.sender,
+                self.state
+                    .may_delete_reaction(&entry.sender, &reaction.reactor),
+            )?;
+        }
+        let authority = if reaction.reactor == entry.sender {
+            ReplaceAuthority::OriginalSenderOnly
+        } else {
+            ReplaceAuthority::PolicyAuthorized
+        };
+        let reactor = reaction.reactor.to_string();
+        let original = Original {
+            id,
+            sender_uri: reactor.as_bytes(),
+            content: &reaction.content,
+        };
+        check_replacement(
+            &original,
+            content,
+            entry.sender.to_string().as_bytes(),
+            authority,
+        )
+        .map_err(|error| Rejection::Replacement {
+            sender: entry.sender.clone(),
+            target: id,
+            error,
+        })?;
+        let target = reaction.target;
+        let texts = reaction.texts.clone();
+        let reactor = reaction.reactor.clone();
+        if let Some(r) = self.reactions.get_mut(&id) {
+            r.removed = true;
+        }
+        // The user may still stand behind the same reaction text through another reaction.
+        let still: BTreeSet<String> = self
+            .reactions
+            .values()
+            .filter(|r| !r.removed && r.target == target && r.reactor == reactor)
+            .flat_map(|r| r.texts.iter().cloned())
+            .collect();
+        if let Some(m) = self
+            .by_id
+            .get(&target)
+            .and_then(|i| self.messages.get_mut(*i))
+        {
+            for text in texts.iter().filter(|t| !still.contains(*t)) {
+                if let Some(users) = m.reactions.get_mut(text) {
+                    users.remove(&reactor);
+                    if users.is_empty() {
+                        m.reactions.remove(text);
+                    }
+                }
+            }
+        }
+        Ok(target)
+    }
+}
+
+/// Whether this client renders a leaf part.
+fn understands(part: &NestedPart) -> bool {
+    match &part.body {
+        PartBody::Single(single) => {
+            let ct = single.content_type.to_ascii_lowercase();
+            ct.starts_with("text/plain") || ct.starts_with("text/markdown")
+        }
+        PartBody::External(_) => true,
+        PartBody::Null | PartBody::Multi(_) => false,
+    }
+}
+
+fn body_of(part: &NestedPart) -> Body {
+    let mut body = Body::default();
+    let mut texts = Vec::new();
+    for index in part.select_parts(understands) {
+        match part.part_at(index).map(|p| &p.body) {
+            Some(PartBody::Single(single)) => {
+                if single
+                    .content_type
+                    .to_ascii_lowercase()
+                    .starts_with("text/markdown")
+                {
+                    body.markdown = true;
+                }
+                texts.push(String::from_utf8_lossy(&single.content).into_owned());
+            }
+            Some(PartBody::External(external)) => body.attachments.push(AttachmentView {
+                filename: external.filename.clone(),
+                content_type: external.content_type.clone(),
+                size: external.size,
+                description: external.description.clone(),
+                url: external.url.clone(),
+                part: (**external).clone(),
+            }),
+            _ => {}
+        }
+    }
+    body.text = texts.join("\n");
+    body
+}
+
+fn reaction_texts(part: &NestedPart) -> Vec<String> {
+    let mut out = Vec::new();
+    part.walk(&mut |_, _, p| {
+        if let PartBody::Single(single) = &p.body
+            && p.disposition.effective() == Disposition::REACTION
+            && single.content_type.starts_with(media_type::TEXT_PLAIN)
+        {
+            out.push(String::from_utf8_lossy(&single.content).into_owned());
+        }
+    });
+    out
+}
