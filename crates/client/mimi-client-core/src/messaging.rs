@@ -259,3 +259,23 @@ impl Client {
         })
     }
 }
+
+impl Client {
+    /// Checks and decrypts a downloaded attachment: the `index`-th attachment of `message`.
+    pub fn open_attachment(
+        &self,
+        room: &RoomUri,
+        message: &MessageId,
+        index: usize,
+        downloaded: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, ClientError> {
+        let view = self
+            .room(room)
+            .ok_or_else(|| ClientError::NotMember { room: room.clone() })?;
+        let attachment = view
+            .message(message)
+            .and_then(|m| m.body.attachments.get(index))
+            .ok_or_else(|| Self::unknown_message(room, message))?;
+        Ok(attachment.open(downloaded)?)
+    }
+}
