@@ -94,7 +94,7 @@ fn unknown_user() {
     let nobody = user("mimi://x.example/u/nobody");
     let err = fed
         .c(&charlie)
-        .remove(now, &room, &[nobody.clone()])
+        .remove(now, &room, std::slice::from_ref(&nobody))
         .unwrap_err();
     assert!(matches!(&err, ClientError::UnknownUser { user, .. } if *user == nobody));
     let err = fed
