@@ -699,3 +699,7 @@ fn reaction_texts(part: &NestedPart) -> Vec<String> {
     });
     out
 }
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod tests;

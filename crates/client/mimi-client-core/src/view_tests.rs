@@ -1,0 +1,270 @@
+//! The view's rules, message by message, without MLS: the sender and room checks, duplicate
+//! IDs, who may edit, delete and unlike, and replaying a log.
+
+use mimi_content::{ContentBuilder, MessageId, NestedPart, ReplaceError};
+use mimi_room::components::{Component, ParticipantListUpdate, RoleIndex, UserRolePair};
+use mimi_room::presets::{Preset, RoomCreation};
+use mimi_room::{Actor, CommitSummary, ComponentChange, MemberChange, authorize_commit};
+use mimi_types::codepoints::ComponentId;
+use mimi_types::{ClientUri, RoomUri, UserUri};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::{Entry, Rejection, RoomView};
+
+const ROOM: &str = "mimi://hub.example/r/room";
+const ALICE: &str = "mimi://a.example/u/alice";
+const BOB: &str = "mimi://b.example/u/bob";
+
+fn u(s: &str) -> UserUri {
+    s.parse().unwrap()
+}
+
+fn device(user: &str) -> ClientUri {
+    let user = u(user);
+    ClientUri::of_user(&user, mimi_types::Ident::parse("d1").unwrap())
+}
+
+/// Alice (the creator, super admin) and Bob (ordinary user), each with one device.
+fn view() -> RoomView {
+    let room: RoomUri = ROOM.parse().unwrap();
+    let state = RoomCreation::new(Preset::Cooperative, room.clone(), u(ALICE))
+        .initial_state()
+        .unwrap()
+        .with_members([MemberChange::new(device(ALICE), u(ALICE))])
+        .unwrap();
+    let add = ParticipantListUpdate {
+        added_participants: vec![UserRolePair::new(u(BOB), RoleIndex(2))],
+        ..Default::default()
+    };
+    let mut commit = CommitSummary::new(Actor::Client {
+        client: device(ALICE),
+        user: u(ALICE),
+    });
+    commit.component_changes.push(ComponentChange::update(
+        ComponentId::PARTICIPANT_LIST,
+        add.encode(),
+    ));
+    commit.added.push(MemberChange::new(device(BOB), u(BOB)));
+    let state = authorize_commit(&state, &commit).unwrap().into_state();
+    RoomView::new(room, u(BOB), state, 1)
+}
+
+struct Sender {
+    rng: StdRng,
+}
+
+impl Sender {
+    fn new() -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(3),
+        }
+    }
+
+    /// An entry from `from` with content claiming `from` in ROOM.
+    fn entry(&mut self, from: &str, builder: ContentBuilder) -> (Entry, MessageId) {
+        self.entry_claiming(from, from, ROOM, builder)
+    }
+
+    fn entry_claiming(
+        &mut self,
+        from: &str,
+        claimed_sender: &str,
+        claimed_room: &str,
+        builder: ContentBuilder,
+    ) -> (Entry, MessageId) {
+        let content = builder
+            .uri_strings(claimed_sender, claimed_room)
+            .build(&mut self.rng)
+            .unwrap();
+        let (bytes, id) = content
+            .encode_with_id(from.as_bytes(), ROOM.as_bytes())
+            .unwrap();
+        (
+            Entry {
+                sender: u(from),
+                client: device(from),
+                timestamp: 1,
+                bytes,
+            },
+            id,
+        )
+    }
+}
+
+fn text(s: &str) -> ContentBuilder {
+    ContentBuilder::new(NestedPart::text(s))
+}
+
+#[test]
+fn claimed_sender_must_be_the_authenticated_one() {
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, _) = s.entry_claiming(BOB, ALICE, ROOM, text("I am Alice"));
+    let err = v.apply(entry, true).unwrap_err();
+    assert!(matches!(err, Rejection::SenderMismatch { .. }), "{err}");
+    assert!(v.messages().is_empty());
+}
+
+#[test]
+fn claimed_room_must_be_this_room() {
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, _) = s.entry_claiming(BOB, BOB, "mimi://hub.example/r/other", text("x"));
+    let err = v.apply(entry, true).unwrap_err();
+    assert!(matches!(err, Rejection::RoomMismatch { .. }), "{err}");
+}
+
+#[test]
+fn invalid_content_is_rejected() {
+    let mut v = view();
+    let entry = Entry {
+        sender: u(BOB),
+        client: device(BOB),
+        timestamp: 1,
+        bytes: vec![0x87, 0x00],
+    };
+    assert!(matches!(
+        v.apply(entry, true),
+        Err(Rejection::InvalidContent { .. })
+    ));
+}
+
+#[test]
+fn a_duplicate_message_id_is_shown_once() {
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, id) = s.entry(BOB, text("once"));
+    assert_eq!(v.apply(entry.clone(), true).unwrap(), Some(id));
+    assert_eq!(v.apply(entry, true).unwrap(), None);
+    assert_eq!(v.messages().len(), 1);
+    assert_eq!(v.duplicates(), 1);
+    assert_eq!(v.log().len(), 1);
+}
+
+#[test]
+fn only_the_author_edits() {
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, id) = s.entry(ALICE, text("alice's"));
+    v.apply(entry, true).unwrap();
+    let (edit, _) = s.entry(BOB, ContentBuilder::edit(id, NestedPart::text("bob's now")));
+    assert!(matches!(
+        v.apply(edit, true),
+        Err(Rejection::Replacement {
+            error: ReplaceError::NotOriginalSender,
+            ..
+        })
+    ));
+    let (edit, _) = s.entry(ALICE, ContentBuilder::edit(id, NestedPart::text("fixed")));
+    v.apply(edit, true).unwrap();
+    assert_eq!(v.message(&id).unwrap().body.text, "fixed");
+    // An edit may change only the body.
+    let (edit, _) = s.entry(
+        ALICE,
+        ContentBuilder::edit(id, NestedPart::text("moved")).in_reply_to(MessageId([1; 32])),
+    );
+    assert!(matches!(
+        v.apply(edit, true),
+        Err(Rejection::Replacement {
+            error: ReplaceError::InReplyToChanged,
+            ..
+        })
+    ));
+    // An edit of something unknown.
+    let (edit, _) = s.entry(
+        ALICE,
+        ContentBuilder::edit(MessageId([1; 32]), NestedPart::text("?")),
+    );
+    assert!(matches!(
+        v.apply(edit, true),
+        Err(Rejection::UnknownTarget { .. })
+    ));
+}
+
+#[test]
+fn deleting_others_messages_needs_the_capability() {
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, alices) = s.entry(ALICE, text("alice's"));
+    v.apply(entry, true).unwrap();
+    let (entry, bobs) = s.entry(BOB, text("bob's"));
+    v.apply(entry, true).unwrap();
+    // Bob (ordinary) lacks canDeleteOtherMessage.
+    let (delete, _) = s.entry(BOB, ContentBuilder::delete(alices));
+    assert!(matches!(
+        v.apply(delete, true),
+        Err(Rejection::NotAllowed {
+            denied: mimi_room::Denied::MissingCapability {
+                capability: mimi_room::Capability::CAN_DELETE_OTHER_MESSAGE,
+                ..
+            },
+            ..
+        })
+    ));
+    // Alice (admin) may delete Bob's.
+    let (delete, _) = s.entry(ALICE, ContentBuilder::delete(bobs));
+    v.apply(delete, true).unwrap();
+    assert!(v.message(&bobs).unwrap().deleted);
+    assert!(!v.message(&alices).unwrap().deleted);
+    // A deleted message cannot be edited or deleted again.
+    let (edit, _) = s.entry(BOB, ContentBuilder::edit(bobs, NestedPart::text("back")));
+    assert!(matches!(
+        v.apply(edit, true),
+        Err(Rejection::UnknownTarget { .. })
+    ));
+}
+
+#[test]
+fn reactions_aggregate_and_only_the_reactor_unlikes() {
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, id) = s.entry(ALICE, text("hello"));
+    v.apply(entry, true).unwrap();
+    let (r1, bob_heart) = s.entry(BOB, ContentBuilder::reaction(id, "❤"));
+    let (r2, alice_heart) = s.entry(ALICE, ContentBuilder::reaction(id, "❤"));
+    v.apply(r1, true).unwrap();
+    v.apply(r2, true).unwrap();
+    assert_eq!(v.message(&id).unwrap().reactions["❤"].len(), 2);
+    assert_eq!(v.reaction_of(&bob_heart, &u(BOB)), Some(id));
+    assert_eq!(v.reaction_of(&bob_heart, &u(ALICE)), None);
+    // Bob cannot withdraw Alice's reaction (no canDeleteOtherReaction).
+    let (unlike, _) = s.entry(BOB, ContentBuilder::unlike(alice_heart, id));
+    assert!(matches!(
+        v.apply(unlike, true),
+        Err(Rejection::NotAllowed { .. })
+    ));
+    let (unlike, _) = s.entry(BOB, ContentBuilder::unlike(bob_heart, id));
+    v.apply(unlike, true).unwrap();
+    let hearts = &v.message(&id).unwrap().reactions["❤"];
+    assert_eq!(hearts.len(), 1);
+    assert!(hearts.contains(&u(ALICE)));
+    // Unliking twice refers to nothing.
+    let (unlike, _) = s.entry(BOB, ContentBuilder::unlike(bob_heart, id));
+    assert!(matches!(
+        v.apply(unlike, true),
+        Err(Rejection::UnknownTarget { .. })
+    ));
+}
+
+#[test]
+fn replaying_the_log_rebuilds_the_same_timeline() {
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, id) = s.entry(ALICE, text("hello"));
+    v.apply(entry, true).unwrap();
+    for builder in [
+        ContentBuilder::reaction(id, "👍"),
+        ContentBuilder::reply(id, NestedPart::markdown("*hi*")),
+    ] {
+        let (e, _) = s.entry(BOB, builder);
+        v.apply(e, true).unwrap();
+    }
+    let (e, _) = s.entry(ALICE, ContentBuilder::edit(id, NestedPart::text("hello!")));
+    v.apply(e, true).unwrap();
+    let mut replay = view();
+    for e in v.log().to_vec() {
+        replay.apply(e, false).unwrap();
+    }
+    assert_eq!(replay.messages(), v.messages());
+}
