@@ -43,6 +43,12 @@ pub struct DeviceRegistered {
     /// The MLS trust bundle: each federated domain and its CA certificate (DER).
     #[serde(with = "crate::b64::map")]
     pub trust_bundle: BTreeMap<String, Vec<u8>>,
+    /// This provider's MLS server signature key: the external sender of rooms it hosts.
+    #[serde(with = "crate::b64")]
+    pub server_signature_key: Vec<u8>,
+    /// This provider's MLS server credential chain (DER, leaf first).
+    #[serde(with = "crate::b64::list")]
+    pub server_credential: Vec<Vec<u8>>,
 }
 
 /// `POST /v1/key-packages`: KeyPackages of the calling device.

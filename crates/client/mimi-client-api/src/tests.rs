@@ -45,6 +45,8 @@ fn bytes_travel_as_base64() {
         token: "t".into(),
         credential: vec![vec![1, 2], vec![3]],
         trust_bundle: BTreeMap::from([("x.example".to_owned(), vec![9])]),
+        server_signature_key: vec![7; 32],
+        server_credential: vec![vec![8]],
     };
     let json = serde_json::to_string(&registered).unwrap();
     let back: DeviceRegistered = serde_json::from_str(&json).unwrap();

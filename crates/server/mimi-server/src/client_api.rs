@@ -1,0 +1,444 @@
+//! The client API routes (see `mimi-client-api` for the bodies and the OpenAPI document).
+//!
+//! A request for a room hosted elsewhere is forwarded to its hub over mutual TLS and the hub's
+//! answer returned as is.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mimi_client_api::{
+    AccountRegistered, CreateRoom, DeviceRegistered, ErrorCode, Event, EventsQuery, EventsResponse,
+    ExternalJoinInfo, HubAnswer, KeyMaterialFetch, KeyPackagesStored, OPENAPI_JSON,
+    RegisterAccount, RegisterDevice, RoomCreated, RoomList, SubmitMessage, SubmitUpdate,
+    UploadKeyPackages, routes,
+};
+use mimi_ds::DsStore as _;
+use mimi_federation_api::decode_exact;
+use mimi_federation_api::http::{KEY_MATERIAL, SUBMIT_MESSAGE, UPDATE};
+use mimi_federation_api::key_material::KeyMaterialRequest;
+use mimi_federation_api::path::{room_from_path, user_from_path};
+use mimi_federation_api::submit_message::SubmitMessageRequest;
+use mimi_mls::Validity;
+use mimi_types::{ClientUri, Ident, MimiUri, RoomUri, UserUri};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::accounts::Created;
+use crate::error::ServerError;
+use crate::hub::bad_request;
+use crate::provider::Provider;
+
+/// Events returned by one feed request at most.
+const MAX_EVENTS: usize = 500;
+
+/// The client API router.
+pub(crate) fn router(provider: Arc<Provider>) -> Router {
+    Router::new()
+        .route(routes::REGISTER_ACCOUNT.path, post(register_account))
+        .route(routes::REGISTER_DEVICE.path, post(register_device))
+        .route(routes::UPLOAD_KEY_PACKAGES.path, post(upload_key_packages))
+        .route(routes::CREATE_ROOM.path, post(create_room).get(list_rooms))
+        .route(routes::KEY_MATERIAL.path, post(key_material))
+        .route(routes::UPDATE.path, post(update))
+        .route(routes::MESSAGES.path, post(messages))
+        .route(routes::EXTERNAL_JOIN.path, get(external_join))
+        .route(routes::EVENTS.path, get(events))
+        .route(routes::OPENAPI.path, get(openapi))
+        .with_state(provider)
+}
+
+fn reply<T: Serialize>(success: StatusCode, result: Result<T, ServerError>) -> Response {
+    match result {
+        Ok(body) => match serde_json::to_vec(&body) {
+            Ok(json) => {
+                (success, [(header::CONTENT_TYPE, "application/json")], json).into_response()
+            }
+            Err(e) => error_response(&ServerError::Accounts(format!("JSON: {e}"))),
+        },
+        Err(e) => error_response(&e),
+    }
+}
+
+fn error_response(err: &ServerError) -> Response {
+    let body = err.to_api();
+    let status =
+        StatusCode::from_u16(body.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], json).into_response()
+}
+
+fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServerError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ServerError::api(
+            ErrorCode::BadRequest,
+            format!("the JSON body is not valid: {e}; see /openapi.json"),
+        )
+    })
+}
+
+fn ident(field: &str, value: &str) -> Result<Ident, ServerError> {
+    Ident::parse(value).map_err(|e| {
+        ServerError::api(
+            ErrorCode::BadRequest,
+            format!("{field} {value:?} is not a valid identifier: {e}"),
+        )
+    })
+}
+
+fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
+    room_from_path(raw).map_err(|e| {
+        ServerError::api(
+            ErrorCode::BadRequest,
+            format!(
+                "the room in the path is not a room URI: {e}; percent-encode mimi://<domain>/r/<id>"
+            ),
+        )
+    })
+}
+
+/// The device a bearer token belongs to.
+async fn authenticate(provider: &Provider, headers: &HeaderMap) -> Result<ClientUri, ServerError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ServerError::api(
+                ErrorCode::Unauthorized,
+                "no bearer token: send `Authorization: Bearer <token>` from device registration",
+            )
+        })?;
+    provider
+        .accounts
+        .device_of_token(token.trim())
+        .await?
+        .ok_or_else(|| {
+            ServerError::api(
+                ErrorCode::Unauthorized,
+                "unknown bearer token: register the device again to get a new one",
+            )
+        })
+}
+
+fn user_of(device: &ClientUri) -> Result<UserUri, ServerError> {
+    device
+        .user_hint()
+        .ok_or_else(|| ServerError::Accounts(format!("device {device} names no user")))
+}
+
+async fn register_account(State(provider): State<Arc<Provider>>, body: Bytes) -> Response {
+    let result = async {
+        let request: RegisterAccount = json(&body)?;
+        let user = UserUri::new(provider.domain.clone(), ident("user_id", &request.user_id)?);
+        if request.password.chars().count() < 8 {
+            return Err(ServerError::api(
+                ErrorCode::BadRequest,
+                "the password is too short: use at least 8 characters",
+            ));
+        }
+        match provider.accounts.add_user(&user, &request.password).await? {
+            Created::Exists => Err(ServerError::api(
+                ErrorCode::AlreadyExists,
+                format!("{user} exists already; choose another user id"),
+            )),
+            _ => Ok(AccountRegistered {
+                user: user.to_string(),
+            }),
+        }
+    }
+    .await;
+    reply(StatusCode::CREATED, result)
+}
+
+async fn register_device(State(provider): State<Arc<Provider>>, body: Bytes) -> Response {
+    let result = async {
+        let request: RegisterDevice = json(&body)?;
+        let user = UserUri::new(provider.domain.clone(), ident("user_id", &request.user_id)?);
+        if !provider
+            .accounts
+            .check_password(&user, &request.password)
+            .await?
+        {
+            return Err(ServerError::api(
+                ErrorCode::WrongPassword,
+                "wrong user id or password; check both and retry",
+            ));
+        }
+        let client = ClientUri::of_user(&user, ident("device_id", &request.device_id)?);
+        let now_s = Provider::now_ms() / 1000;
+        let days = provider.limits.device_credential_days;
+        let validity = Validity::starting(now_s.saturating_sub(3600), days * 24 * 3600);
+        let credential = provider
+            .ca
+            .issue_client(&client, &user, &request.signature_key, validity)
+            .map_err(|e| {
+                ServerError::api(
+                    ErrorCode::BadRequest,
+                    format!("cannot certify the signature key: {e}"),
+                )
+            })?;
+        let token = provider
+            .accounts
+            .add_device(&user, &client)
+            .await?
+            .ok_or_else(|| {
+                ServerError::api(
+                    ErrorCode::AlreadyExists,
+                    format!("{client} is registered already; choose another device id"),
+                )
+            })?;
+        Ok(DeviceRegistered {
+            client: client.to_string(),
+            user: user.to_string(),
+            token,
+            credential: credential.chain().to_vec(),
+            trust_bundle: provider.trust_bundle.clone(),
+            server_signature_key: provider.server.signing_key().public().to_vec(),
+            server_credential: provider.server.credential().chain().to_vec(),
+        })
+    }
+    .await;
+    reply(StatusCode::CREATED, result)
+}
+
+async fn upload_key_packages(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let request: UploadKeyPackages = json(&body)?;
+        let (stored, fresh) = provider
+            .store_key_packages(&device, &request.key_packages)
+            .await?;
+        Ok(KeyPackagesStored { stored, fresh })
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn create_room(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let request: CreateRoom = json(&body)?;
+        let room = RoomUri::parse(&request.room).map_err(|e| {
+            ServerError::api(
+                ErrorCode::BadRequest,
+                format!("{:?} is not a room URI: {e}", request.room),
+            )
+        })?;
+        let epoch = provider
+            .create_room(&room, &request.group_info, &request.ratchet_tree)
+            .await?;
+        provider.accounts.join(&room, &device).await?;
+        Ok(RoomCreated {
+            room: room.to_string(),
+            epoch,
+        })
+    }
+    .await;
+    reply(StatusCode::CREATED, result)
+}
+
+async fn list_rooms(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let rooms = provider.accounts.rooms_of(&device).await?;
+        Ok(RoomList {
+            rooms: rooms.iter().map(ToString::to_string).collect(),
+        })
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn key_material(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((room, user)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let room = room_param(&room)?;
+        let target = user_from_path(&user).map_err(|e| bad_request("the user in the path", e))?;
+        let fetch: KeyMaterialFetch = json(&body)?;
+        let request: KeyMaterialRequest =
+            decode_exact(&fetch.request).map_err(|e| bad_request("KeyMaterialRequest", e))?;
+        let requester = provider.verify_key_material_request(&request)?;
+        if requester != user_of(&device)? {
+            return Err(ServerError::api(
+                ErrorCode::Forbidden,
+                format!("the request is signed for {requester}, not for your user"),
+            ));
+        }
+        let named_room = request.tbs.room().map(|r| r.to_room()).transpose();
+        let named_target = request.tbs.target_user.to_user();
+        if !matches!(named_room, Ok(Some(ref r)) if *r == room)
+            || !matches!(named_target, Ok(ref t) if *t == target)
+        {
+            return Err(ServerError::api(
+                ErrorCode::BadRequest,
+                "the request names another room or user than the path",
+            ));
+        }
+        let response = if room.hub_domain() == &provider.domain {
+            let us = provider.domain.clone();
+            provider
+                .key_material_via_hub(&us, &room, &fetch.request, &request, &target)
+                .await?
+        } else {
+            provider
+                .post_to_peer(room.hub_domain(), &KEY_MATERIAL, &target, fetch.request)
+                .await?
+        };
+        Ok(HubAnswer { response })
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn update(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let room = room_param(&room)?;
+        let request: SubmitUpdate = json(&body)?;
+        if request.external_join {
+            // Before the hub accepts: messages right after the join must reach the device.
+            provider.accounts.join(&room, &device).await?;
+        }
+        let response = if room.hub_domain() == &provider.domain {
+            let us = provider.domain.clone();
+            provider.hub_update(&us, &room, &request.request).await?
+        } else {
+            provider
+                .post_to_peer(room.hub_domain(), &UPDATE, &room, request.request)
+                .await?
+        };
+        Ok(HubAnswer { response })
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn messages(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let room = room_param(&room)?;
+        let request: SubmitMessage = json(&body)?;
+        let submit: SubmitMessageRequest =
+            decode_exact(&request.request).map_err(|e| bad_request("SubmitMessageRequest", e))?;
+        let sender = match submit.sending_uri.parse() {
+            Ok(MimiUri::User(user)) => Some(user),
+            Ok(MimiUri::Client(client)) => client.user_hint(),
+            _ => None,
+        };
+        if sender != Some(user_of(&device)?) {
+            return Err(ServerError::api(
+                ErrorCode::Forbidden,
+                "sendingUri must be your own user URI",
+            ));
+        }
+        let response = if room.hub_domain() == &provider.domain {
+            let us = provider.domain.clone();
+            provider.hub_submit(&us, &room, &request.request).await?
+        } else {
+            provider
+                .post_to_peer(room.hub_domain(), &SUBMIT_MESSAGE, &room, request.request)
+                .await?
+        };
+        Ok(HubAnswer { response })
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn external_join(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let room = room_param(&room)?;
+        if room.hub_domain() != &provider.domain {
+            return Err(ServerError::api(
+                ErrorCode::NotFound,
+                format!(
+                    "external joins are served for rooms hosted here only for now; {room} is hosted by {}",
+                    room.hub_domain()
+                ),
+            ));
+        }
+        let info = provider.join_info(&room, &user_of(&device)?).await?;
+        Ok(ExternalJoinInfo {
+            group_info: info.group_info,
+            ratchet_tree: info.ratchet_tree,
+            pending_proposals: info.pending,
+        })
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn events(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let wait = Duration::from_millis(query.wait_ms.min(provider.limits.max_wait_ms));
+        let wakeup = provider.device_wakeup(&device);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = wakeup.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let stored = provider
+                .store
+                .device_events(&device, query.after, MAX_EVENTS)
+                .await?;
+            if !stored.is_empty() || tokio::time::Instant::now() >= deadline {
+                let next = stored.last().map_or(query.after, |e| e.seq);
+                let events = stored
+                    .into_iter()
+                    .map(|e| Event {
+                        seq: e.seq,
+                        room: e.room.to_string(),
+                        payload: e.payload,
+                    })
+                    .collect();
+                return Ok(EventsResponse { events, next });
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}

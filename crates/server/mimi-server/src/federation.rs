@@ -1,0 +1,147 @@
+//! The federation routes (behind mutual TLS: the handlers get the authenticated peer).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use mimi_federation_api::defects::{ACCEPTED_STATUS, PROTOCOL_ANSWER_STATUS};
+use mimi_federation_api::key_material::KeyMaterialRequest;
+use mimi_federation_api::path::{room_from_path, user_from_path};
+use mimi_federation_api::{Encode, decode_exact};
+use mimi_transport::PeerDomain;
+use mimi_types::RoomUri;
+use mimi_types::codepoints::media_type::MIMI_TLS_BODY;
+
+use crate::error::ServerError;
+use crate::hub::bad_request;
+use crate::provider::Provider;
+
+/// The federation routes at their nominal paths.
+pub(crate) fn router(provider: Arc<Provider>) -> Router {
+    Router::new()
+        .route("/update/{room}", post(update))
+        .route("/submitMessage/{room}", post(submit))
+        .route("/notify/{room}", post(notify))
+        .route("/keyMaterial/{user}", post(key_material))
+        .with_state(provider)
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn refuse(peer: &PeerDomain, err: &ServerError) -> Response {
+    let code = err.http_status();
+    tracing::warn!(peer = %peer.0, status = code, error = %err, "federation request refused");
+    (status(code), format!("{err}\n")).into_response()
+}
+
+fn answer(body: Vec<u8>) -> Response {
+    (
+        status(PROTOCOL_ANSWER_STATUS),
+        [(header::CONTENT_TYPE, MIMI_TLS_BODY)],
+        body,
+    )
+        .into_response()
+}
+
+fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
+    room_from_path(raw).map_err(|e| bad_request("the room in the path", e))
+}
+
+async fn update(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let room = room_param(&room)?;
+        provider.hub_update(&peer.0, &room, &body).await
+    }
+    .await;
+    result.map_or_else(|e| refuse(&peer, &e), answer)
+}
+
+async fn submit(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let room = room_param(&room)?;
+        provider.hub_submit(&peer.0, &room, &body).await
+    }
+    .await;
+    result.map_or_else(|e| refuse(&peer, &e), answer)
+}
+
+async fn notify(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let room = room_param(&room)?;
+        provider.receive_notify(&peer.0, &room, &body).await
+    }
+    .await;
+    match result {
+        Ok(()) => status(ACCEPTED_STATUS).into_response(),
+        Err(e) => refuse(&peer, &e),
+    }
+}
+
+async fn key_material(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(user): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let target = user_from_path(&user).map_err(|e| bad_request("the user in the path", e))?;
+        let request: KeyMaterialRequest =
+            decode_exact(&body).map_err(|e| bad_request("KeyMaterialRequest", e))?;
+        let named = request
+            .tbs
+            .target_user
+            .to_user()
+            .map_err(|e| bad_request("targetUser", e))?;
+        if named != target {
+            return Err(bad_request(
+                "targetUser",
+                format!("{named} differs from the path's {target}"),
+            ));
+        }
+        provider.verify_key_material_request(&request)?;
+        if target.domain() == &provider.domain {
+            return provider
+                .answer_key_material(&peer.0, &request)
+                .await?
+                .encode()
+                .map_err(|e| bad_request("KeyMaterialResponse", e));
+        }
+        let room = request
+            .tbs
+            .room()
+            .map(|r| r.to_room())
+            .transpose()
+            .map_err(|e| bad_request("roomId", e))?;
+        match room {
+            Some(room) if room.hub_domain() == &provider.domain => {
+                provider
+                    .key_material_via_hub(&peer.0, &room, &body, &request, &target)
+                    .await
+            }
+            _ => Err(mimi_ds::RequestError::NotOurUser(target.to_string()).into()),
+        }
+    }
+    .await;
+    result.map_or_else(|e| refuse(&peer, &e), answer)
+}

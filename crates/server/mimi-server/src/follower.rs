@@ -1,0 +1,270 @@
+//! The follower side: our users' KeyPackages and key-material answers, and `notify` receipt
+//! (the device events are saved with the inbox in one `save_inbox` call before the 201).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mimi_client_api::ErrorCode;
+use mimi_ds::follower::{
+    Claim, InboxError, KeyMaterialContext, KeyPackageEntry, KeyPackagePool, RequesterLimiter,
+    RoomInbox, answer_key_material,
+};
+use mimi_ds::{DsStore as _, NewDeviceEvent, Recipients, RequestError};
+use mimi_federation_api::key_material::{
+    KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode,
+};
+use mimi_federation_api::mls::MlsMessage;
+use mimi_federation_api::notify::{FanoutContent, NotifyRequest};
+use mimi_federation_api::{Encode, decode_exact};
+use mimi_mls::sign;
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
+
+use crate::error::ServerError;
+use crate::hub::bad_request;
+use crate::provider::Provider;
+
+/// The inbox record: the receiving state itself is in memory (see [`Provider::inboxes`]).
+const INBOX_RECORD: &[u8] = b"mimi-server inbox v1";
+
+impl Provider {
+    /// Checks a key-material request's signature and that its credential names the requesting
+    /// user; returns that user.
+    pub(crate) fn verify_key_material_request(
+        &self,
+        request: &KeyMaterialRequest,
+    ) -> Result<UserUri, ServerError> {
+        let tbs = &request.tbs;
+        let requester = tbs
+            .requesting_user
+            .to_user()
+            .map_err(|e| bad_request("requestingUser", e))?;
+        let key = tbs.requester_signature_key.as_bytes();
+        let now_s = Provider::now_ms() / 1000;
+        let identity = mimi_mls::verify_credential(
+            tbs.requester_credential.as_bytes(),
+            key,
+            &self.mls_trust,
+            now_s,
+        )
+        .map_err(|e| {
+            ServerError::api(
+                ErrorCode::Forbidden,
+                format!("the requester credential is not valid: {e}"),
+            )
+        })?;
+        let named = match &identity {
+            mimi_mls::VerifiedIdentity::Client { user, .. } => Some(user),
+            _ => None,
+        };
+        if named != Some(&requester) {
+            return Err(ServerError::api(
+                ErrorCode::Forbidden,
+                format!("the requester credential does not name {requester}"),
+            ));
+        }
+        let tbs_bytes = tbs
+            .encode()
+            .map_err(|e| bad_request("KeyMaterialRequestTBS", e))?;
+        sign::verify_with_label(
+            key,
+            sign::KEY_MATERIAL_REQUEST,
+            &tbs_bytes,
+            request.key_material_request_signature.as_bytes(),
+        )
+        .map_err(|e| {
+            ServerError::api(
+                ErrorCode::Forbidden,
+                format!("the key-material request signature does not verify: {e}"),
+            )
+        })?;
+        Ok(requester)
+    }
+
+    /// Stores KeyPackages a device uploaded (each checked and bound to the device).
+    pub(crate) async fn store_key_packages(
+        &self,
+        device: &ClientUri,
+        messages: &[Vec<u8>],
+    ) -> Result<(usize, usize), ServerError> {
+        let now_ms = Provider::now_ms();
+        let mut entries = Vec::new();
+        for (i, message) in messages.iter().enumerate() {
+            let (published, identity) =
+                mimi_mls::inspect_key_package(message, &self.mls_trust, now_ms / 1000).map_err(
+                    |e| {
+                        ServerError::api(
+                            ErrorCode::BadRequest,
+                            format!("KeyPackage {i} is not acceptable: {e}"),
+                        )
+                    },
+                )?;
+            let owner = match &identity {
+                mimi_mls::VerifiedIdentity::Client { client, .. } => Some(client),
+                _ => None,
+            };
+            if owner != Some(device) {
+                return Err(ServerError::api(
+                    ErrorCode::Forbidden,
+                    format!("KeyPackage {i} is not for {device}; upload only your own"),
+                ));
+            }
+            let bare = MlsMessage::from_bytes(message.clone())
+                .and_then(|m| m.to_key_package())
+                .map_err(|e| bad_request("KeyPackage", e))?;
+            entries.push(KeyPackageEntry {
+                key_package: bare.into_bytes(),
+                reference: published.reference,
+                last_resort: published.last_resort,
+                not_after: published.not_after,
+            });
+        }
+        let stored = entries.len();
+        self.store.add_key_packages(device, entries).await?;
+        let fresh = self.store.fresh_key_packages(device, now_ms).await?;
+        Ok((stored, fresh))
+    }
+
+    /// Answers a key-material request for one of our users: the engine decides (peer, consent,
+    /// rate), the store claims each device's KeyPackage atomically.
+    pub(crate) async fn answer_key_material(
+        &self,
+        peer: &Domain,
+        request: &KeyMaterialRequest,
+    ) -> Result<KeyMaterialResponse, ServerError> {
+        let target = request
+            .tbs
+            .target_user
+            .to_user()
+            .map_err(|e| bad_request("targetUser", e))?;
+        let now_ms = Provider::now_ms();
+        let ctx = KeyMaterialContext {
+            now_ms,
+            peer,
+            our_domain: &self.domain,
+            trust: &self.mls_trust,
+        };
+        let devices = if target.domain() == &self.domain && self.accounts.has_user(&target).await? {
+            Some(self.accounts.devices_of(&target).await?)
+        } else {
+            None
+        };
+        // First pass with empty pools: the engine's checks and the requester's rate.
+        let mut empty: Option<BTreeMap<ClientUri, KeyPackagePool>> = devices.as_ref().map(|d| {
+            d.iter()
+                .map(|c| (c.clone(), KeyPackagePool::new()))
+                .collect()
+        });
+        let checked = {
+            let mut limiter = self
+                .limiter
+                .lock()
+                .map_err(|_| RequestError::Internal("limiter lock poisoned".into()))?;
+            answer_key_material(ctx, request, empty.as_mut(), &self.consent, &mut limiter)?
+        };
+        let Some(devices) = devices else {
+            return Ok(checked.response);
+        };
+        if matches!(
+            checked.response.user_status,
+            KeyMaterialUserCode::UserUnknown
+                | KeyMaterialUserCode::NoConsent
+                | KeyMaterialUserCode::NoConsentForThisRoom
+        ) {
+            return Ok(checked.response);
+        }
+        // Second pass over what the store claimed.
+        let mut pools = BTreeMap::new();
+        for device in devices {
+            let mut pool = KeyPackagePool::new();
+            match self.store.claim_key_package(&device, now_ms).await? {
+                Claim::Fresh(entry) | Claim::LastResort(entry) => {
+                    pool.add(entry);
+                }
+                _ => {}
+            }
+            pools.insert(device, pool);
+        }
+        let mut unlimited = RequesterLimiter::new(u32::MAX, 1);
+        let grant = answer_key_material(
+            ctx,
+            request,
+            Some(&mut pools),
+            &self.consent,
+            &mut unlimited,
+        )?;
+        Ok(grant.response)
+    }
+
+    /// `notify` receipt from `peer` for `room`.
+    pub(crate) async fn receive_notify(
+        &self,
+        peer: &Domain,
+        room: &RoomUri,
+        body: &[u8],
+    ) -> Result<(), ServerError> {
+        let request: NotifyRequest = decode_exact(body).map_err(|e| bad_request("notify", e))?;
+        let mut targets = BTreeMap::new();
+        for message in &request.messages {
+            if let FanoutContent::Welcome { message, .. } = &message.content {
+                let refs =
+                    mimi_mls::welcome_key_package_refs(message.as_bytes()).unwrap_or_default();
+                for reference in refs {
+                    if let Some(client) = self.store.claimed_by(&reference).await? {
+                        targets.insert(reference, client);
+                    }
+                }
+            }
+        }
+        let _lock = self.inbox_locks.lock(room).await;
+        let mut inbox = self
+            .inboxes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(room).cloned())
+            .unwrap_or_else(|| RoomInbox::new(room.clone()));
+        let receipt = inbox
+            .receive(peer, body, request, &|r: &[u8]| targets.get(r).cloned())
+            .map_err(|e| match e {
+                InboxError::NotTheHub { .. } => {
+                    ServerError::api(ErrorCode::Forbidden, e.to_string())
+                }
+                other => ServerError::api(ErrorCode::RateLimited, other.to_string()),
+            })?;
+        if receipt.duplicate {
+            return Ok(());
+        }
+        let mut events = Vec::new();
+        let mut woken = BTreeSet::new();
+        for delivery in receipt.deliveries {
+            let payload = delivery
+                .message
+                .encode()
+                .map_err(|e| RequestError::Internal(format!("fanout message: {e}")))?;
+            let recipients = match &delivery.to {
+                Recipients::Client(client) => {
+                    self.accounts.join(room, client).await?;
+                    vec![client.clone()]
+                }
+                _ => self.accounts.members(room).await?,
+            };
+            for device in recipients {
+                events.push(NewDeviceEvent {
+                    device: device.clone(),
+                    room: room.clone(),
+                    payload: payload.clone(),
+                });
+                woken.insert(device);
+            }
+        }
+        let version = self.store.load_inbox(room).await?.map_or(0, |r| r.version);
+        self.store
+            .save_inbox(room, version, INBOX_RECORD.to_vec(), events)
+            .await?;
+        if let Ok(mut inboxes) = self.inboxes.lock() {
+            inboxes.insert(room.clone(), inbox);
+        }
+        for device in &woken {
+            self.device_wakeup(device).notify_waiters();
+        }
+        Ok(())
+    }
+}

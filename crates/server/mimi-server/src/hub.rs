@@ -1,0 +1,278 @@
+//! The hub side: rooms we host. Each request loads the room under its lock, runs the engine,
+//! and saves the new state with its fan-out in one `save_room` call before answering.
+
+use mimi_client_api::ErrorCode;
+use mimi_ds::hub::HubRoom;
+use mimi_ds::{DsStore as _, NewOutbound};
+use mimi_ds::{Effect, RequestError};
+use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialRequest, KeyMaterialResponse};
+use mimi_federation_api::notify::NotifyRequest;
+use mimi_federation_api::submit_message::SubmitMessageRequest;
+use mimi_federation_api::update::UpdateRequest;
+use mimi_federation_api::{Encode, decode_exact};
+use mimi_mls::HubGroup;
+use mimi_store::SqliteStore;
+use mimi_types::{Domain, RoomUri, UserUri};
+
+use crate::error::ServerError;
+use crate::hub_record;
+use crate::provider::Provider;
+
+pub(crate) fn bad_request(what: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::api(
+        ErrorCode::BadRequest,
+        format!("{what} does not decode: {e}; send the TLS-encoded structure"),
+    )
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::Refused(RequestError::Internal(format!("{what}: {e}")))
+}
+
+/// What an external join needs.
+pub(crate) struct JoinInfo {
+    pub(crate) group_info: Vec<u8>,
+    pub(crate) ratchet_tree: Vec<u8>,
+    pub(crate) pending: Vec<Vec<u8>>,
+}
+
+impl Provider {
+    fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    /// The room and its stored version; `UnknownRoom` if we do not host it.
+    async fn load_hub(&self, room: &RoomUri) -> Result<(HubRoom, u64), ServerError> {
+        let record = self
+            .store()
+            .load_room(room)
+            .await?
+            .ok_or_else(|| RequestError::UnknownRoom(room.to_string()))?;
+        let hub = hub_record::decode(room.clone(), &record.state, self.mls_trust.clone())
+            .map_err(|e| internal("stored room", e))?;
+        Ok((hub, record.version))
+    }
+
+    /// Saves the room and its fan-out atomically, then wakes the outbound workers.
+    async fn save_hub(
+        &self,
+        room: &RoomUri,
+        version: u64,
+        hub: &HubRoom,
+        effects: Vec<Effect>,
+    ) -> Result<(), ServerError> {
+        let state = hub_record::encode(hub).map_err(|e| internal("room record", e))?;
+        let mut outbound = Vec::new();
+        for effect in effects {
+            if let Effect::Notify { to, room, message } = effect {
+                let body = NotifyRequest::new(vec![message])
+                    .encode()
+                    .map_err(|e| internal("notify body", e))?;
+                outbound.push(NewOutbound { to, room, body });
+            }
+        }
+        let destinations: std::collections::BTreeSet<Domain> =
+            outbound.iter().map(|o| o.to.clone()).collect();
+        self.store()
+            .save_room(room, version, state, outbound)
+            .await?;
+        for to in &destinations {
+            self.wake_outbound(to);
+        }
+        Ok(())
+    }
+
+    /// Creates a room we host from its creator's GroupInfo and tree.
+    pub(crate) async fn create_room(
+        &self,
+        room: &RoomUri,
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+    ) -> Result<u64, ServerError> {
+        if room.hub_domain() != &self.domain {
+            return Err(ServerError::api(
+                ErrorCode::BadRequest,
+                format!(
+                    "{room} is not hosted here; create rooms under mimi://{}/r/...",
+                    self.domain
+                ),
+            ));
+        }
+        let _lock = self.hub_locks.lock(room).await;
+        if self.store().load_room(room).await?.is_some() {
+            return Err(ServerError::api(
+                ErrorCode::AlreadyExists,
+                format!("{room} exists already; choose another room id"),
+            ));
+        }
+        let now_s = Provider::now_ms() / 1000;
+        let group = HubGroup::new(group_info, ratchet_tree, self.mls_trust.clone(), now_s)
+            .map_err(|e| {
+                ServerError::api(
+                    ErrorCode::BadRequest,
+                    format!("the GroupInfo and tree do not make a valid MIMI room: {e}"),
+                )
+            })?;
+        let epoch = group.epoch();
+        let hub = HubRoom::new(room.clone(), group);
+        self.save_hub(room, 0, &hub, Vec::new()).await?;
+        Ok(epoch)
+    }
+
+    /// `update` at the hub: returns the encoded `UpdateRoomResponse`.
+    pub(crate) async fn hub_update(
+        &self,
+        peer: &Domain,
+        room: &RoomUri,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ServerError> {
+        let request: UpdateRequest =
+            decode_exact(body).map_err(|e| bad_request("UpdateRequest", e))?;
+        let _lock = self.hub_locks.lock(room).await;
+        let (mut hub, version) = self.load_hub(room).await?;
+        let output = hub.handle_update(Provider::now_ms(), peer, request)?;
+        if output.changed {
+            self.save_hub(room, version, &hub, output.effects).await?;
+        }
+        output
+            .response
+            .encode()
+            .map_err(|e| internal("UpdateRoomResponse", e))
+    }
+
+    /// `submitMessage` at the hub: returns the encoded `SubmitMessageResponse`.
+    pub(crate) async fn hub_submit(
+        &self,
+        peer: &Domain,
+        room: &RoomUri,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ServerError> {
+        let request: SubmitMessageRequest =
+            decode_exact(body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
+        let _lock = self.hub_locks.lock(room).await;
+        let (mut hub, version) = self.load_hub(room).await?;
+        let output = hub.handle_submit(Provider::now_ms(), peer, request)?;
+        if output.changed {
+            self.save_hub(room, version, &hub, output.effects).await?;
+        }
+        output
+            .response
+            .encode()
+            .map_err(|e| internal("SubmitMessageResponse", e))
+    }
+
+    /// Key material for a room we host: answered by the target's provider (us or a peer), and
+    /// the KeyPackageRefs handed out remembered as Welcome routes.
+    pub(crate) async fn key_material_via_hub(
+        &self,
+        peer: &Domain,
+        room: &RoomUri,
+        request_bytes: &[u8],
+        request: &KeyMaterialRequest,
+        target: &UserUri,
+    ) -> Result<Vec<u8>, ServerError> {
+        let requester = request
+            .tbs
+            .requesting_user
+            .to_user()
+            .map_err(|e| bad_request("requestingUser", e))?;
+        if requester.domain() != peer {
+            return Err(RequestError::ActingForForeignUser {
+                peer: peer.clone(),
+                user: requester.to_string(),
+            }
+            .into());
+        }
+        // The room must exist before anything is claimed.
+        drop(self.load_hub(room).await?);
+        let response_bytes = if target.domain() == &self.domain {
+            self.answer_key_material(&self.domain.clone(), request)
+                .await?
+                .encode()
+                .map_err(|e| internal("KeyMaterialResponse", e))?
+        } else {
+            self.post_to_peer(
+                target.domain(),
+                &mimi_federation_api::http::KEY_MATERIAL,
+                target,
+                request_bytes.to_vec(),
+            )
+            .await?
+        };
+        let response: KeyMaterialResponse = decode_exact(&response_bytes)
+            .map_err(|e| bad_request("the target provider's KeyMaterialResponse", e))?;
+        let now_s = Provider::now_ms() / 1000;
+        let mut refs = Vec::new();
+        for client in &response.clients {
+            if let ClientMaterial::Success(kp) = &client.material {
+                let message = kp
+                    .to_mls_message()
+                    .map_err(|e| bad_request("KeyPackage", e))?
+                    .into_bytes();
+                let (published, _) =
+                    mimi_mls::inspect_key_package(&message, &self.mls_trust, now_s).map_err(
+                        |e| ServerError::Peer {
+                            peer: target.domain().clone(),
+                            status: 200,
+                            message: format!("handed out an invalid KeyPackage: {e}"),
+                        },
+                    )?;
+                refs.push(published.reference);
+            }
+        }
+        if !refs.is_empty() {
+            let _lock = self.hub_locks.lock(room).await;
+            let (mut hub, version) = self.load_hub(room).await?;
+            hub.record_routes(target.domain(), refs);
+            self.save_hub(room, version, &hub, Vec::new()).await?;
+        }
+        Ok(response_bytes)
+    }
+
+    /// What a new device of `user`, a participant, needs to join `room` by external commit.
+    pub(crate) async fn join_info(
+        &self,
+        room: &RoomUri,
+        user: &UserUri,
+    ) -> Result<JoinInfo, ServerError> {
+        let (hub, _) = {
+            let _lock = self.hub_locks.lock(room).await;
+            self.load_hub(room).await?
+        };
+        let group = hub.group();
+        let participant = group
+            .room()
+            .participants()
+            .participants
+            .iter()
+            .any(|p| &p.user == user);
+        if !participant {
+            return Err(ServerError::api(
+                ErrorCode::Forbidden,
+                format!("{user} is not a participant of {room}; ask a member to add you"),
+            ));
+        }
+        let group_info = group
+            .group_info()
+            .ok_or_else(|| {
+                ServerError::api(
+                    ErrorCode::NotFound,
+                    "the hub has no GroupInfo for this epoch; retry after the next commit",
+                )
+            })?
+            .to_vec();
+        let ratchet_tree = group
+            .ratchet_tree()
+            .map_err(|e| internal("ratchet tree", e))?;
+        let pending = group
+            .pending_proposals()
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        Ok(JoinInfo {
+            group_info,
+            ratchet_tree,
+            pending,
+        })
+    }
+}

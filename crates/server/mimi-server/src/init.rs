@@ -1,0 +1,151 @@
+//! Writing new providers: `mimi init` and `mimi init --dev-federation`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mimi_mls::{ProviderCa, ServerIdentity, Validity};
+use mimi_types::Domain;
+
+use crate::config::{Config, Peer};
+use crate::error::ServerError;
+use crate::pki;
+
+/// The configuration file name `init` writes.
+pub const CONFIG_FILE: &str = "mimi.toml";
+
+const TEN_YEARS: u64 = 10 * 365 * 24 * 3600;
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
+    if path.exists() {
+        return Err(ServerError::Init(format!(
+            "{} exists already; init never overwrites keys (choose another directory)",
+            path.display()
+        )));
+    }
+    std::fs::write(path, bytes)
+        .map_err(|e| ServerError::Init(format!("writing {}: {e}", path.display())))
+}
+
+pub(crate) fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Writes a new provider for `domain` into `dir` (created if missing): MLS provider CA and
+/// server identity, TLS CA and certificate, and [`CONFIG_FILE`] with every default. Returns
+/// the configuration (its path is `dir/mimi.toml`).
+pub fn init(domain: &Domain, dir: &Path) -> Result<Config, ServerError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ServerError::Init(format!("creating {}: {e}", dir.display())))?;
+    let config = Config::new(domain.clone(), dir);
+    let validity = Validity::starting(now_s().saturating_sub(3600), TEN_YEARS);
+    let ca = ProviderCa::generate(domain.clone(), validity)
+        .map_err(|e| ServerError::Init(format!("MLS CA: {e}")))?;
+    let server = ServerIdentity::new(&ca, validity)
+        .map_err(|e| ServerError::Init(format!("MLS server identity: {e}")))?;
+    let server_record = server
+        .to_record()
+        .map_err(|e| ServerError::Init(format!("MLS server identity: {e}")))?;
+    let tls = pki::tls_for(domain.as_str())?;
+    write(&config.resolve(&config.mls.ca), &ca.to_record())?;
+    write(&config.resolve(&config.mls.ca_cert), ca.certificate_der())?;
+    write(&config.resolve(&config.mls.server), &server_record)?;
+    write(&config.resolve(&config.tls.ca_cert), tls.ca_cert.as_bytes())?;
+    write(&config.resolve(&config.tls.cert), tls.cert.as_bytes())?;
+    write(&config.resolve(&config.tls.key), tls.key.as_bytes())?;
+    let path = dir.join(CONFIG_FILE);
+    if path.exists() {
+        return Err(ServerError::Init(format!(
+            "{} exists already; choose another directory",
+            path.display()
+        )));
+    }
+    config.save(&path)?;
+    Ok(config)
+}
+
+/// One provider of a development federation.
+#[derive(Debug, Clone)]
+pub struct DevProvider {
+    /// Its domain.
+    pub domain: Domain,
+    /// Its configuration file.
+    pub config_path: PathBuf,
+    /// Its configuration.
+    pub config: Config,
+}
+
+/// Writes providers for `domains` under `dir/<domain>/`, listening on 127.0.0.1 (federation
+/// ports from 18443, client API ports from 18080, one per provider in order), each trusting all
+/// the others.
+pub fn init_dev_federation(
+    dir: &Path,
+    domains: &[Domain],
+) -> Result<Vec<DevProvider>, ServerError> {
+    let mut placed = Vec::new();
+    for (i, domain) in domains.iter().enumerate() {
+        let i = u16::try_from(i)
+            .map_err(|_| ServerError::Init("too many providers for one federation".into()))?;
+        placed.push((
+            domain.clone(),
+            SocketAddr::from(([127, 0, 0, 1], 18443 + i)),
+            SocketAddr::from(([127, 0, 0, 1], 18080 + i)),
+        ));
+    }
+    init_dev_federation_at(dir, &placed)
+}
+
+/// Like [`init_dev_federation`] with explicit (domain, federation address, client address).
+pub fn init_dev_federation_at(
+    dir: &Path,
+    providers: &[(Domain, SocketAddr, SocketAddr)],
+) -> Result<Vec<DevProvider>, ServerError> {
+    let mut written = Vec::new();
+    for (domain, federation, client) in providers {
+        let home = dir.join(domain.as_str());
+        let mut config = init(domain, &home)?;
+        config.federation_listen = *federation;
+        config.client_listen = *client;
+        written.push(DevProvider {
+            domain: domain.clone(),
+            config_path: home.join(CONFIG_FILE),
+            config,
+        });
+    }
+    let snapshot = written.clone();
+    for provider in &mut written {
+        for peer in &snapshot {
+            if peer.domain == provider.domain {
+                continue;
+            }
+            let peer_dir = PathBuf::from("peers").join(peer.domain.as_str());
+            let abs = provider.config.resolve(&peer_dir);
+            std::fs::create_dir_all(&abs)
+                .map_err(|e| ServerError::Init(format!("creating {}: {e}", abs.display())))?;
+            let copy = |from: &Path, name: &str| -> Result<PathBuf, ServerError> {
+                let bytes = std::fs::read(peer.config.resolve(from))
+                    .map_err(|e| ServerError::Init(format!("reading {}: {e}", from.display())))?;
+                std::fs::write(abs.join(name), bytes)
+                    .map_err(|e| ServerError::Init(format!("writing {name}: {e}")))?;
+                Ok(peer_dir.join(name))
+            };
+            let tls_ca = copy(&peer.config.tls.ca_cert, "tls-ca.pem")?;
+            let mls_ca = copy(&peer.config.mls.ca_cert, "mls-ca.der")?;
+            provider.config.peers.insert(
+                peer.domain.clone(),
+                Peer {
+                    address: peer.config.federation_listen,
+                    tls_ca,
+                    mls_ca,
+                },
+            );
+        }
+        let path = provider.config_path.clone();
+        std::fs::remove_file(&path)
+            .map_err(|e| ServerError::Init(format!("rewriting {}: {e}", path.display())))?;
+        provider.config.save(&path)?;
+    }
+    Ok(written)
+}

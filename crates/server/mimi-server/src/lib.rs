@@ -1,0 +1,40 @@
+//! The mimi-rs provider server: the async shell around the sans-IO engines of `mimi-ds`.
+//!
+//! * [`Config`]: the TOML configuration (every key documented with its default in
+//!   [`config`]).
+//! * [`init`] / [`init_dev_federation`]: write a provider (MLS CA, server identity, TLS CA and
+//!   certificate, configuration), or several that trust each other for local use.
+//! * [`Server::start`]: the federation listener (mutual TLS, via `mimi-transport`), the client
+//!   API listener (plain HTTP, meant for 127.0.0.1 or behind a TLS-terminating proxy for now),
+//!   and one outbound worker per peer that sends the stored fan-out in order.
+//!
+//! Protocol decisions stay in `mimi-ds`; this crate loads state, runs an engine, persists the
+//! new state **with** its effects in one store call, answers, then carries out the effects:
+//!
+//! * hub rooms are loaded from the store per request under a per-room async mutex and saved
+//!   with their fan-out in one `save_room` call before the answer;
+//! * follower inboxes save the device events in one `save_inbox` call before answering 201;
+//! * the outbound worker sends `pending_outbound` rows per follower in id order and acks them
+//!   only on 2xx (fan-out to our own domain is applied locally, without HTTP).
+//!
+//! Accounts (users, password hashes, devices, token hashes, which local device is in which
+//! room) live in a second SQLite file next to the delivery-service store ([`accounts`]).
+
+pub mod accounts;
+mod client_api;
+pub mod config;
+mod error;
+mod federation;
+mod follower;
+mod hub;
+mod hub_record;
+mod init;
+mod outbound;
+mod pki;
+mod provider;
+mod server;
+
+pub use config::{Config, ConfigError};
+pub use error::ServerError;
+pub use init::{CONFIG_FILE, DevProvider, init, init_dev_federation, init_dev_federation_at};
+pub use server::{RunningServer, Server};

@@ -1,0 +1,155 @@
+//! Sending: requests to peers, and the outbound workers that deliver the stored fan-out.
+//!
+//! One worker per destination reads `pending_outbound` in id order and sends one item at a time,
+//! acknowledging it only once the follower answered 2xx (fan-out to our own domain is applied
+//! to our follower inbox directly). A transient failure (unreachable, 408, 429, 5xx) is retried
+//! with capped exponential backoff and the peer's `Retry-After`; a permanent refusal (another
+//! 4xx) is logged and dropped, so one poisoned item cannot stall the room forever. A worker
+//! sleeps until woken by a save or for one second.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mimi_ds::DsStore as _;
+use mimi_federation_api::http::{Endpoint, NOTIFY};
+use mimi_transport::backoff::Backoff;
+use mimi_types::Domain;
+use tokio::sync::{Notify, watch};
+
+use crate::error::ServerError;
+use crate::provider::Provider;
+
+/// How many stored items a worker reads at once.
+const BATCH: usize = 64;
+
+impl Provider {
+    /// `POST`s `body` to `endpoint` (with `param`) at `peer`; the body of a 2xx answer.
+    pub(crate) async fn post_to_peer(
+        &self,
+        peer: &Domain,
+        endpoint: &Endpoint,
+        param: &impl std::fmt::Display,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, ServerError> {
+        let unreachable = |e: mimi_transport::TransportError| ServerError::Peer {
+            peer: peer.clone(),
+            status: 0,
+            message: e.to_string(),
+        };
+        let path = self
+            .federation
+            .endpoint_path(peer, endpoint, param)
+            .await
+            .map_err(unreachable)?;
+        let response = self
+            .federation
+            .post(peer, &path, body)
+            .await
+            .map_err(unreachable)?;
+        if response.is_success() {
+            Ok(response.body)
+        } else {
+            Err(ServerError::Peer {
+                peer: peer.clone(),
+                status: response.status,
+                message: String::from_utf8_lossy(&response.body).trim().to_owned(),
+            })
+        }
+    }
+}
+
+enum Sent {
+    Delivered,
+    Refused(u16, String),
+    Retry(Option<Duration>, String),
+}
+
+async fn send_one(
+    provider: &Provider,
+    to: &Domain,
+    room: &mimi_types::RoomUri,
+    body: &[u8],
+) -> Sent {
+    if to == &provider.domain {
+        return match provider.receive_notify(to, room, body).await {
+            Ok(()) => Sent::Delivered,
+            Err(e) => match e.http_status() {
+                status @ (400..=407 | 409..=428 | 430..=499) => {
+                    Sent::Refused(status, e.to_string())
+                }
+                _ => Sent::Retry(None, e.to_string()),
+            },
+        };
+    }
+    let path = match provider.federation.endpoint_path(to, &NOTIFY, room).await {
+        Ok(path) => path,
+        Err(e) => return Sent::Retry(None, e.to_string()),
+    };
+    match provider.federation.post(to, &path, body.to_vec()).await {
+        Ok(r) if r.is_success() => Sent::Delivered,
+        Ok(r) if matches!(r.status, 408 | 429) || r.status >= 500 => {
+            Sent::Retry(r.retry_after, format!("HTTP {}", r.status))
+        }
+        Ok(r) => Sent::Refused(r.status, String::from_utf8_lossy(&r.body).trim().to_owned()),
+        Err(e) => Sent::Retry(None, e.to_string()),
+    }
+}
+
+/// The worker for destination `to`, until `stop` turns true.
+pub(crate) async fn run(
+    provider: Arc<Provider>,
+    to: Domain,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let backoff = Backoff::default();
+    let mut attempt = 0u32;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let items = match provider.store.pending_outbound(&to, BATCH).await {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::error!(%to, error = %e, "reading the outbound queue failed");
+                Vec::new()
+            }
+        };
+        // (how long to wait, whether a new save may cut the wait short)
+        let mut wait = None;
+        if items.is_empty() {
+            wait = Some((Duration::from_secs(1), true));
+        }
+        for item in items {
+            match send_one(&provider, &to, &item.room, &item.body).await {
+                Sent::Delivered => {
+                    attempt = 0;
+                    if let Err(e) = provider.store.ack_outbound(item.id).await {
+                        tracing::error!(%to, id = item.id, error = %e, "ack failed; will resend");
+                        wait = Some((Duration::from_millis(100), false));
+                        break;
+                    }
+                    tracing::debug!(%to, id = item.id, room = %item.room, "fan-out delivered");
+                }
+                Sent::Refused(status, reason) => {
+                    tracing::warn!(%to, id = item.id, status, %reason, "follower refused fan-out; dropped");
+                    let _ = provider.store.ack_outbound(item.id).await;
+                }
+                Sent::Retry(retry_after, reason) => {
+                    let delay = backoff.delay(attempt, rand::random::<f64>(), retry_after);
+                    tracing::debug!(%to, id = item.id, %reason, attempt, ?delay, "fan-out will be retried");
+                    attempt = attempt.saturating_add(1);
+                    wait = Some((delay, false));
+                    break;
+                }
+            }
+        }
+        if let Some((wait, wakeable)) = wait {
+            tokio::select! {
+                () = wake.notified(), if wakeable => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! What every request handler shares: the store, the accounts, the identities and trust, the
+//! federation client, per-room locks and wake-ups.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mimi_ds::follower::{ConsentBook, RequesterLimiter, RoomInbox};
+use mimi_mls::{ProviderCa, ServerIdentity};
+use mimi_store::SqliteStore;
+use mimi_transport::client::FederationClient;
+use mimi_types::{ClientUri, Domain, RoomUri};
+use tokio::sync::{Notify, OwnedMutexGuard};
+
+use crate::accounts::Accounts;
+use crate::config::Limits;
+
+/// Async mutexes by key, created on first use.
+#[derive(Debug, Default)]
+pub(crate) struct Locks {
+    locks: Mutex<BTreeMap<RoomUri, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Locks {
+    pub(crate) async fn lock(&self, room: &RoomUri) -> OwnedMutexGuard<()> {
+        let lock = match self.locks.lock() {
+            Ok(mut map) => map.entry(room.clone()).or_default().clone(),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .entry(room.clone())
+                .or_default()
+                .clone(),
+        };
+        lock.lock_owned().await
+    }
+}
+
+/// The provider's shared state.
+pub(crate) struct Provider {
+    pub(crate) domain: Domain,
+    pub(crate) store: SqliteStore,
+    pub(crate) accounts: Accounts,
+    pub(crate) ca: ProviderCa,
+    pub(crate) server: ServerIdentity,
+    pub(crate) mls_trust: mimi_mls::TrustStore,
+    /// Domain → MLS CA certificate (DER), for clients.
+    pub(crate) trust_bundle: BTreeMap<String, Vec<u8>>,
+    pub(crate) federation: FederationClient,
+    pub(crate) limits: Limits,
+    pub(crate) hub_locks: Locks,
+    pub(crate) inbox_locks: Locks,
+    /// Follower inboxes (in memory: mimi-ds has no record form of `RoomInbox` yet).
+    pub(crate) inboxes: Mutex<BTreeMap<RoomUri, RoomInbox>>,
+    pub(crate) consent: ConsentBook,
+    pub(crate) limiter: Mutex<RequesterLimiter>,
+    pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<Notify>>>,
+    /// One per destination with an outbound worker (our peers and ourselves).
+    pub(crate) outbound_wakeups: BTreeMap<Domain, Arc<Notify>>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    pub(crate) fn now_ms() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn device_wakeup(&self, device: &ClientUri) -> Arc<Notify> {
+        match self.device_wakeups.lock() {
+            Ok(mut map) => map.entry(device.clone()).or_default().clone(),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .entry(device.clone())
+                .or_default()
+                .clone(),
+        }
+    }
+
+    pub(crate) fn wake_outbound(&self, to: &Domain) {
+        if let Some(wake) = self.outbound_wakeups.get(to) {
+            wake.notify_one();
+        } else {
+            tracing::warn!(%to, "fan-out queued for a domain without an outbound worker");
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Starting and stopping a provider.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use mimi_ds::follower::{ConsentBook, RequesterLimiter};
+use mimi_mls::{ProviderCa, ServerIdentity};
+use mimi_store::SqliteStore;
+use mimi_transport::client::FederationClient;
+use mimi_transport::rate_limit::RateLimit;
+use mimi_transport::server::{ServerConfig, directory_router, serve};
+use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
+use mimi_types::Domain;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::accounts::Accounts;
+use crate::config::Config;
+use crate::error::ServerError;
+use crate::provider::{Locks, Provider};
+use crate::{client_api, federation, outbound};
+
+/// A provider server, ready to start.
+#[derive(Debug)]
+pub struct Server;
+
+/// A running provider: its listeners and workers, until [`RunningServer::shutdown`].
+#[derive(Debug)]
+pub struct RunningServer {
+    domain: Domain,
+    federation_addr: SocketAddr,
+    client_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn read(config: &Config, path: &Path, what: &str) -> Result<Vec<u8>, ServerError> {
+    let full = config.resolve(path);
+    std::fs::read(&full).map_err(|e| ServerError::Keys {
+        what: format!("{what} ({})", full.display()),
+        reason: e.to_string(),
+    })
+}
+
+fn keys(what: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::Keys {
+        what: what.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+impl Server {
+    /// Loads the keys and stores of `config`, binds both listeners and starts the outbound
+    /// workers. Must be called inside a Tokio runtime; the server runs on it.
+    pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+        let domain = config.domain.clone();
+        let ca = ProviderCa::from_record(&read(&config, &config.mls.ca, "MLS CA")?)
+            .map_err(|e| keys("MLS CA", e))?;
+        let server = ServerIdentity::from_record(&read(&config, &config.mls.server, "MLS server")?)
+            .map_err(|e| keys("MLS server identity", e))?;
+        let our_mls_ca = read(&config, &config.mls.ca_cert, "MLS CA certificate")?;
+        let mut mls_trust = mimi_mls::TrustStore::new();
+        let mut bundle = BTreeMap::new();
+        let mut tls_trust = TrustStore::new();
+        let mut peers = PeerTable::new();
+        mls_trust
+            .pin(domain.clone(), &our_mls_ca)
+            .map_err(|e| keys("our MLS CA certificate", e))?;
+        bundle.insert(domain.to_string(), our_mls_ca);
+        tls_trust.pin_pem(
+            domain.clone(),
+            &read(&config, &config.tls.ca_cert, "TLS CA")?,
+        )?;
+        peers.insert(domain.clone(), config.federation_listen);
+        for (peer, entry) in &config.peers {
+            let mls_ca = read(&config, &entry.mls_ca, &format!("MLS CA of {peer}"))?;
+            mls_trust
+                .pin(peer.clone(), &mls_ca)
+                .map_err(|e| keys(&format!("MLS CA of {peer}"), e))?;
+            bundle.insert(peer.to_string(), mls_ca);
+            tls_trust.pin_pem(
+                peer.clone(),
+                &read(&config, &entry.tls_ca, &format!("TLS CA of {peer}"))?,
+            )?;
+            peers.insert(peer.clone(), entry.address);
+        }
+        let identity = TlsIdentity::from_pem_files(
+            &config.resolve(&config.tls.cert),
+            &config.resolve(&config.tls.key),
+        )?;
+
+        let data_dir = config.data_dir();
+        let store = SqliteStore::open_in(&data_dir).await?;
+        let accounts = Accounts::open_in(&data_dir).await?;
+        let federation_client =
+            FederationClient::new(domain.clone(), identity.clone(), tls_trust.clone(), peers);
+
+        let mut outbound_wakeups = BTreeMap::new();
+        outbound_wakeups.insert(domain.clone(), Arc::new(Notify::new()));
+        for peer in config.peers.keys() {
+            outbound_wakeups.insert(peer.clone(), Arc::new(Notify::new()));
+        }
+        let provider = Arc::new(Provider {
+            domain: domain.clone(),
+            store,
+            accounts,
+            ca,
+            server,
+            mls_trust,
+            trust_bundle: bundle,
+            federation: federation_client,
+            limits: config.limits.clone(),
+            hub_locks: Locks::default(),
+            inbox_locks: Locks::default(),
+            inboxes: Mutex::new(BTreeMap::new()),
+            consent: ConsentBook::open(),
+            limiter: Mutex::new(RequesterLimiter::default()),
+            device_wakeups: Mutex::new(BTreeMap::new()),
+            outbound_wakeups,
+        });
+
+        let federation_listener = bind(config.federation_listen).await?;
+        let client_listener = bind(config.client_listen).await?;
+        let federation_addr =
+            federation_listener
+                .local_addr()
+                .map_err(|source| ServerError::Bind {
+                    addr: config.federation_listen,
+                    source,
+                })?;
+        let client_addr = client_listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind {
+                addr: config.client_listen,
+                source,
+            })?;
+
+        let (stop, _) = watch::channel(false);
+        let mut tasks = Vec::new();
+
+        let mut server_config = ServerConfig::new(domain.clone(), identity, tls_trust);
+        server_config.max_body_bytes = config.limits.max_body_bytes;
+        let rate = f64::from(config.limits.peer_requests_per_second.max(1));
+        server_config.rate_limit = RateLimit {
+            per_second: rate,
+            burst: rate * 2.0,
+        };
+        let routes = federation::router(provider.clone())
+            .merge(directory_router(&format!("https://{domain}"))?);
+        let mut stopped = stop.subscribe();
+        tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = serve(federation_listener, server_config, routes, shutdown).await {
+                tracing::error!(error = %e, "federation listener failed");
+            }
+        }));
+
+        let app = client_api::router(provider.clone());
+        let mut stopped = stop.subscribe();
+        tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(client_listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "client API listener failed");
+            }
+        }));
+
+        for (to, wake) in &provider.outbound_wakeups {
+            tasks.push(tokio::spawn(outbound::run(
+                provider.clone(),
+                to.clone(),
+                wake.clone(),
+                stop.subscribe(),
+            )));
+        }
+        tracing::info!(%domain, %federation_addr, %client_addr, "provider started");
+        Ok(RunningServer {
+            domain,
+            federation_addr,
+            client_addr,
+            stop,
+            tasks,
+        })
+    }
+}
+
+impl RunningServer {
+    /// The provider's domain.
+    pub fn domain(&self) -> &Domain {
+        &self.domain
+    }
+
+    /// Where the federation listener is bound.
+    pub fn federation_addr(&self) -> SocketAddr {
+        self.federation_addr
+    }
+
+    /// Where the client API listener is bound.
+    pub fn client_addr(&self) -> SocketAddr {
+        self.client_addr
+    }
+
+    /// Stops accepting, lets requests in flight finish, stops the workers (what they had not
+    /// sent stays stored and is sent after the next start).
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        tracing::info!(domain = %self.domain, "provider stopped");
+    }
+}
