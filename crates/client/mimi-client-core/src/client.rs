@@ -42,6 +42,8 @@ pub(crate) struct Room {
     pub(crate) retry: Vec<Vec<u8>>,
     /// The commit of this device the hub has not answered yet.
     pub(crate) commit_in_flight: Option<OpId>,
+    /// This device proposed its SelfRemove (it is leaving).
+    pub(crate) leaving: bool,
 }
 
 impl Room {
@@ -55,6 +57,7 @@ impl Room {
             cursor: 0,
             retry: Vec::new(),
             commit_in_flight: None,
+            leaving: false,
         }
     }
 
@@ -380,6 +383,7 @@ impl Client {
                     for d in digests {
                         r.sent.remove(d);
                     }
+                    r.leaving = false;
                 }
                 PendingKind::Message { digest, content } => {
                     r.sent.remove(digest);
@@ -523,6 +527,8 @@ impl Client {
             // Re-invited after a removal: keep the history.
             Some(r) => {
                 r.group = group;
+                r.leaving = false;
+                r.commit_in_flight = None;
                 r.refresh_view();
             }
             None => {
@@ -618,9 +624,19 @@ impl Client {
                 };
                 self.apply(room, entry);
             }
-            Ok(Incoming::Proposal(_)) => self
-                .events
-                .push_back(ClientEvent::ProposalsPending { room: room.clone() }),
+            Ok(Incoming::Proposal(summary)) => {
+                // Another device of this user leaves: this one follows, or the user's
+                // participant-list removal could never be committed (its clients remain).
+                let sibling_leaves = summary
+                    .self_removed
+                    .iter()
+                    .any(|m| m.user == user && m.client != me);
+                if sibling_leaves && !r.leaving {
+                    let _ = self.propose_self_remove(room);
+                }
+                self.events
+                    .push_back(ClientEvent::ProposalsPending { room: room.clone() });
+            }
             Ok(Incoming::Commit {
                 epoch, removed_me, ..
             }) => {

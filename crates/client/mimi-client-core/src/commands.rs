@@ -288,17 +288,39 @@ impl Client {
             ..Default::default()
         };
         let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        self.propose(room, Some(change))
+    }
+
+    /// Proposes this device's SelfRemove alone (another device of this user is leaving).
+    pub(crate) fn propose_self_remove(&mut self, room: &RoomUri) -> Result<OpId, ClientError> {
+        self.propose(room, None)
+    }
+
+    fn propose(
+        &mut self,
+        room: &RoomUri,
+        change: Option<ComponentChange>,
+    ) -> Result<OpId, ClientError> {
         let op = self.new_op();
         let r = self.active_room(room)?;
-        let mut proposals = r
-            .group
-            .propose_components(&[change])
-            .map_err(|e| ClientError::mls(room, e))?;
+        if r.leaving {
+            return Err(ClientError::misuse(format!(
+                "this device is already leaving {room}; another member must commit it"
+            )));
+        }
+        let mut proposals = match change {
+            Some(change) => r
+                .group
+                .propose_components(&[change])
+                .map_err(|e| ClientError::mls(room, e))?,
+            None => Vec::new(),
+        };
         proposals.push(
             r.group
                 .propose_leave()
                 .map_err(|e| ClientError::mls(room, e))?,
         );
+        r.leaving = true;
         let digests: Vec<[u8; 32]> = proposals.iter().map(|p| digest(p)).collect();
         for d in &digests {
             r.sent.insert(*d, None);

@@ -4,7 +4,8 @@
 //! whether a last-resort KeyPackage was published; the next operation number; the stream
 //! cursor; per room: its URI, the group record (mimi-mls), its cursor, the log of accepted
 //! content (replayed into the view), own messages awaiting their fan-out, the digests of
-//! recent fan-out messages, the messages to re-send and the commit in flight; then the pending
+//! recent fan-out messages, the messages to re-send, the commit in flight and whether this
+//! device is leaving; then the pending
 //! operations with their encoded requests and the send queue.
 //!
 //! On restore every operation not yet reported goes back to the send queue: the caller may
@@ -138,6 +139,7 @@ fn write_room(w: &mut Writer, room: &Room) -> Result<(), ClientError> {
         }
         None => w.bool(false),
     }
+    w.bool(room.leaving);
     Ok(())
 }
 
@@ -195,6 +197,7 @@ fn read_room(
     if r.bool("commit in flight")? {
         room.commit_in_flight = Some(OpId(r.u64("commit op")?));
     }
+    room.leaving = r.bool("leaving")?;
     Ok(room)
 }
 

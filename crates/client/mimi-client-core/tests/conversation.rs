@@ -445,3 +445,50 @@ fn new_device_joins_by_external_commit_and_metadata_changes() {
     );
     assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
 }
+
+#[test]
+fn a_user_with_two_devices_leaves_with_both() {
+    let mut c = cast();
+    let room = c.room.clone();
+    let now = c.fed.now;
+    let diana = user("mimi://z.example/u/diana");
+    // Diana's second device is added by her first.
+    let phone = c.fed.device("mimi://z.example/u/diana", "phone");
+    let kps = c.fed.key_packages(&room, &diana);
+    assert_eq!(kps.len(), 2, "one per device");
+    let mut added = false;
+    for kp in &kps {
+        if c.fed
+            .c(&c.diana)
+            .add_own_device(now, &room, std::slice::from_ref(kp))
+            .is_ok()
+        {
+            c.fed.pump();
+            if c.fed.clients[&phone]
+                .room(&room)
+                .is_some_and(|v| v.is_active())
+            {
+                added = true;
+                break;
+            }
+        }
+    }
+    assert!(added, "the phone joined from the Welcome");
+    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    let members = c.fed.clients[&c.alice].room(&room).unwrap().members();
+    let entry = members.iter().find(|m| m.user == diana).unwrap();
+    assert_eq!(entry.clients.len(), 2);
+
+    // Leaving from the phone: the tablet follows with its own SelfRemove; Alice commits.
+    c.fed.c(&phone).leave(&room).unwrap();
+    c.fed.pump();
+    c.fed.c(&c.alice).commit_pending(now, &room).unwrap();
+    c.fed.pump();
+    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    for d in [&phone, &c.diana] {
+        assert!(!c.fed.clients[d].room(&room).unwrap().is_active(), "{d}");
+    }
+    let members = c.fed.clients[&c.alice].room(&room).unwrap().members();
+    assert_eq!(members.len(), 3);
+    assert!(members.iter().all(|m| m.user != diana));
+}
