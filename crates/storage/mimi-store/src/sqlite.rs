@@ -125,8 +125,8 @@ impl SqliteStore {
 
     /// Opens the database file at `path` with `config`.
     ///
-    /// The first opening of a new file must not race another process opening the same new file
-    /// (both would try to create the schema); later openings may run concurrently.
+    /// Any number of stores, in this process or others, may open the same file at once, also
+    /// a new one (the schema is created once).
     pub async fn open_with(
         path: impl AsRef<Path>,
         config: &SqliteConfig,
@@ -141,13 +141,21 @@ impl SqliteStore {
 
         // One connection prepares the file: refuse foreign files, switch to WAL (which needs a
         // lock that busy_timeout does not wait for, so only here), run the migrations.
-        let mut setup = SqliteConnection::connect_with(&base.clone().create_if_missing(true))
-            .await
-            .map_err(|err| open_error(err, path, waited))?;
-        let prepared = prepare(&mut setup, path, waited).await;
-        let closed = setup.close().await;
-        prepared?;
-        closed.map_err(|err| open_error(err, path, waited))?;
+        // Processes opening the same new file at once race to create the schema; the loser's
+        // statements fail (locked, or a table that now exists) and a second try finds the
+        // winner's schema in place.
+        let mut attempt = 1;
+        loop {
+            match prepare_file(&base, path, waited).await {
+                Ok(()) => break,
+                Err(OpenError::Locked { .. } | OpenError::Backend { .. })
+                    if attempt < SETUP_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                Err(err) => return Err(err),
+            }
+        }
 
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
@@ -251,6 +259,24 @@ impl SqliteStore {
     }
 }
 
+/// How often opening tries to prepare the file before giving up (see `open_with`).
+const SETUP_ATTEMPTS: u32 = 4;
+
+/// Prepares the file on a connection of its own, closed afterwards.
+async fn prepare_file(
+    base: &SqliteConnectOptions,
+    path: &Path,
+    waited: Duration,
+) -> Result<(), OpenError> {
+    let mut setup = SqliteConnection::connect_with(&base.clone().create_if_missing(true))
+        .await
+        .map_err(|err| open_error(err, path, waited))?;
+    let prepared = prepare(&mut setup, path, waited).await;
+    let closed = setup.close().await;
+    prepared?;
+    closed.map_err(|err| open_error(err, path, waited))
+}
+
 /// Checks that `path` is ours (or new), turns on WAL and migrates.
 async fn prepare(
     conn: &mut SqliteConnection,
@@ -289,8 +315,10 @@ async fn prepare(
         }
     }
 
+    // `run_direct` rather than `run`: `run`'s future is not `Send` (its `Acquire` bound is not
+    // general enough), and opening must work inside a spawned task.
     MIGRATOR
-        .run(&mut *conn)
+        .run_direct(conn)
         .await
         .map_err(|err| migrate_error(err, path, waited))
 }

@@ -209,3 +209,32 @@ async fn a_directory_where_the_file_should_be_is_refused_by_name() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_stores_opening_one_new_file_at_once_all_succeed() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("new-{round}.sqlite3"));
+        let opens: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                tokio::spawn(async move { SqliteStore::open(&path).await })
+            })
+            .collect();
+        let mut stores = Vec::new();
+        for open in opens {
+            stores.push(open.await.unwrap().unwrap());
+        }
+        for (n, store) in stores.iter().enumerate() {
+            store
+                .save_room(&room(&format!("r{n}")), 0, vec![], vec![])
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            migrations(&path).await.len(),
+            1,
+            "the schema was created once"
+        );
+    }
+}
