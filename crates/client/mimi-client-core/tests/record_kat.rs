@@ -1,0 +1,110 @@
+//! Record stability: a client record written by this version is pinned under
+//! `testing/vectors/client/`; every later build must restore it to the same conversation and
+//! write it back unchanged. (If the file is missing, the test writes it once and fails.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+use std::path::PathBuf;
+
+use harness::Fed;
+use mimi_client_core::{Client, RECORD_VERSION};
+use mimi_mls::TrustStore;
+use mimi_room::presets::Preset;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../testing/vectors/client")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn transcript(client: &Client) -> String {
+    let mut out = String::new();
+    for room in client.rooms() {
+        let view = client.room(room).unwrap();
+        out.push_str(&format!(
+            "room {room} epoch {} active {}\n",
+            view.epoch(),
+            view.is_active()
+        ));
+        for m in view.messages() {
+            let reactions: Vec<String> = m
+                .reactions
+                .iter()
+                .map(|(r, users)| format!("{r}x{}", users.len()))
+                .collect();
+            out.push_str(&format!(
+                "{} {:?} edits={} deleted={} reactions={:?}: {}\n",
+                m.sender, m.kind, m.edits, m.deleted, reactions, m.body.text
+            ));
+        }
+    }
+    out.push_str(&format!("pending {:?}\n", client.pending_ops()));
+    out
+}
+
+fn generate() -> (Vec<u8>, String) {
+    let mut fed = Fed::new(&["x.example", "y.example"]);
+    let alice = fed.device("mimi://x.example/u/alice", "phone");
+    let charlie = fed.device("mimi://y.example/u/charlie", "desk");
+    let room = fed.create_room(&charlie, "mimi://y.example/r/kat", Preset::Cooperative);
+    fed.invite(&charlie, &room, &["mimi://x.example/u/alice"])
+        .unwrap();
+    let mut rng = fed.rng.clone();
+    let (_, hello) = fed.c(&charlie).send_text(&mut rng, &room, "hello").unwrap();
+    fed.pump();
+    fed.c(&alice).react(&mut rng, &room, hello, "👍").unwrap();
+    fed.c(&alice).reply(&mut rng, &room, hello, "hi").unwrap();
+    fed.pump();
+    fed.c(&charlie)
+        .edit(&mut rng, &room, hello, "hello!")
+        .unwrap();
+    fed.pump();
+    // One message queued and not yet sent.
+    fed.c(&alice).send_text(&mut rng, &room, "pending").unwrap();
+    let client = &fed.clients[&alice];
+    (client.to_record().unwrap(), transcript(client))
+}
+
+#[test]
+fn pinned_record_restores_and_writes_back_unchanged() {
+    let record_path = dir().join(format!("record-v{RECORD_VERSION}.hex"));
+    let transcript_path = dir().join(format!("record-v{RECORD_VERSION}.transcript"));
+    if !record_path.exists() {
+        let (record, text) = generate();
+        std::fs::create_dir_all(dir()).unwrap();
+        let lines: Vec<String> = hex(&record)
+            .as_bytes()
+            .chunks(128)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        std::fs::write(&record_path, lines.join("\n") + "\n").unwrap();
+        std::fs::write(&transcript_path, text).unwrap();
+        panic!(
+            "wrote the pinned record {}; commit it and run the test again",
+            record_path.display()
+        );
+    }
+    let record = unhex(&std::fs::read_to_string(&record_path).unwrap());
+    let expected = std::fs::read_to_string(&transcript_path).unwrap();
+    let client = Client::from_record(&record, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&client), expected);
+    let again = client.to_record().unwrap();
+    let restored = Client::from_record(&again, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&restored), expected);
+    assert_eq!(
+        again, record,
+        "the record does not write back byte for byte"
+    );
+}
