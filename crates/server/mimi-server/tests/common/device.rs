@@ -1,0 +1,640 @@
+//! A device: a real mimi-mls client talking to its provider's client API over HTTP.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mimi_client_api::{
+    ApiError, CreateRoom, DeviceRegistered, EventsResponse, ExternalJoinInfo, HubAnswer,
+    KeyMaterialFetch, RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate,
+    UploadKeyPackages,
+};
+use mimi_federation_api::common::IdentifierUri;
+use mimi_federation_api::key_material::{
+    ClientMaterial, KeyMaterialRequestTbs, KeyMaterialResponse,
+};
+use mimi_federation_api::mls::{
+    ContentType, Credential, MlsMessage, RatchetTree, RequiredCapabilities, Signature,
+    SignaturePublicKey,
+};
+use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
+use mimi_federation_api::path::encode_param;
+use mimi_federation_api::ratchet_tree::{GroupInfoOption, RatchetTreeOption};
+use mimi_federation_api::submit_message::{
+    SubmitMessageRequest, SubmitMessageResponse, SubmitOutcome,
+};
+use mimi_federation_api::update::{
+    CommitBundle, HandshakeBundle, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
+};
+use mimi_federation_api::{Encode, decode_exact};
+use mimi_mls::{
+    ClientGroup, ClientIdentity, ExternalSenderInfo, Incoming, OutgoingCommit, SigningKey,
+    TrustStore, X509Credential, sign,
+};
+use mimi_room::ComponentChange;
+use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
+use mimi_room::presets::{Preset, RoomCreation};
+use mimi_types::codepoints::{ComponentId, DEFAULT_CIPHERSUITE};
+use mimi_types::{ClientUri, RoomUri, UserUri};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+pub fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// A failed API call: status and body.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: u16,
+    pub error: Option<ApiError>,
+}
+
+/// A raw HTTP helper for the client API.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: String) -> Self {
+        // reqwest is built without a default TLS provider; plain HTTP still needs one set.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, Refused> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(body).unwrap());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        if (200..300).contains(&status) {
+            Ok(serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("{path}: {e}: {}", String::from_utf8_lossy(&bytes))))
+        } else {
+            Err(Refused {
+                status,
+                error: serde_json::from_slice(&bytes).ok(),
+            })
+        }
+    }
+}
+
+/// What a device saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    Joined(RoomUri),
+    Message {
+        room: RoomUri,
+        sender: ClientUri,
+        text: String,
+    },
+    Commit {
+        room: RoomUri,
+        epoch: u64,
+        removed_me: bool,
+    },
+    Proposal(RoomUri),
+    Failed(String),
+}
+
+pub struct Device {
+    pub api: Api,
+    pub token: String,
+    pub identity: ClientIdentity,
+    pub trust: TrustStore,
+    pub hub_sender: ExternalSenderInfo,
+    pub groups: BTreeMap<RoomUri, ClientGroup>,
+    pub cursor: u64,
+    pub seen: Vec<Seen>,
+    /// Event cursors received, to check each arrives once.
+    pub seqs: Vec<u64>,
+    sent: BTreeMap<[u8; 32], Option<String>>,
+}
+
+impl Device {
+    pub async fn register_user(api: &Api, user_id: &str) {
+        let _: serde_json::Value = api
+            .call(
+                reqwest::Method::POST,
+                "/v1/accounts",
+                None,
+                Some(&RegisterAccount {
+                    user_id: user_id.into(),
+                    password: format!("{user_id}-password"),
+                }),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Registers a device of an existing user and uploads `key_packages` KeyPackages.
+    pub async fn register(api: &Api, user_id: &str, device_id: &str, key_packages: usize) -> Self {
+        let key = SigningKey::generate().unwrap();
+        let registered: DeviceRegistered = api
+            .call(
+                reqwest::Method::POST,
+                "/v1/devices",
+                None,
+                Some(&RegisterDevice {
+                    user_id: user_id.into(),
+                    password: format!("{user_id}-password"),
+                    device_id: device_id.into(),
+                    signature_key: key.public().to_vec(),
+                }),
+            )
+            .await
+            .unwrap();
+        let mut trust = TrustStore::new();
+        for (domain, ca) in &registered.trust_bundle {
+            trust.pin(domain.parse().unwrap(), ca).unwrap();
+        }
+        let client = ClientUri::parse(&registered.client).unwrap();
+        let user = UserUri::parse(&registered.user).unwrap();
+        let identity = ClientIdentity::from_parts(
+            client,
+            user,
+            key,
+            X509Credential::from_chain(registered.credential),
+        );
+        let device = Self {
+            api: api.clone(),
+            token: registered.token,
+            identity,
+            trust,
+            hub_sender: ExternalSenderInfo {
+                signature_key: registered.server_signature_key,
+                credential: X509Credential::from_chain(registered.server_credential),
+            },
+            groups: BTreeMap::new(),
+            cursor: 0,
+            seen: Vec::new(),
+            seqs: Vec::new(),
+            sent: BTreeMap::new(),
+        };
+        device.upload_key_packages(key_packages).await;
+        device
+    }
+
+    pub fn client(&self) -> &ClientUri {
+        self.identity.client()
+    }
+
+    pub fn user(&self) -> &UserUri {
+        self.identity.user()
+    }
+
+    pub async fn upload_key_packages(&self, n: usize) {
+        let mut key_packages = Vec::new();
+        for _ in 0..n {
+            let published = self
+                .identity
+                .key_package(now_s(), 30 * 24 * 3600, false)
+                .unwrap();
+            key_packages.push(published.message);
+        }
+        let _: serde_json::Value = self
+            .api
+            .call(
+                reqwest::Method::POST,
+                "/v1/key-packages",
+                Some(&self.token),
+                Some(&UploadKeyPackages { key_packages }),
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, Refused> {
+        self.api
+            .call(reqwest::Method::POST, path, Some(&self.token), Some(body))
+            .await
+    }
+
+    /// Creates `room` hosted by this device's provider.
+    pub async fn create_room(&mut self, room: &str) -> RoomUri {
+        let room = RoomUri::parse(room).unwrap();
+        let state = RoomCreation::new(Preset::Cooperative, room.clone(), self.user().clone())
+            .initial_state()
+            .unwrap();
+        let (group, created) = ClientGroup::create(
+            &self.identity,
+            &room.group_uri(),
+            &self.hub_sender,
+            &state,
+            self.trust.clone(),
+            now_s(),
+        )
+        .unwrap();
+        let _: serde_json::Value = self
+            .post(
+                "/v1/rooms",
+                &CreateRoom {
+                    room: room.to_string(),
+                    group_info: created.group_info,
+                    ratchet_tree: created.ratchet_tree,
+                },
+            )
+            .await
+            .unwrap();
+        self.groups.insert(room.clone(), group);
+        self.seen.push(Seen::Joined(room.clone()));
+        room
+    }
+
+    /// KeyPackages of `target`'s devices for `room`, through the hub.
+    pub async fn key_material(
+        &self,
+        room: &RoomUri,
+        target: &UserUri,
+    ) -> Result<Vec<Vec<u8>>, Refused> {
+        let tbs = KeyMaterialRequestTbs::new(
+            IdentifierUri::from_string(self.user().to_string()).unwrap(),
+            IdentifierUri::from_string(target.to_string()).unwrap(),
+            IdentifierUri::from_string(room.to_string()).unwrap(),
+            vec![DEFAULT_CIPHERSUITE],
+            RequiredCapabilities::from_bytes(required_capabilities()).unwrap(),
+            SignaturePublicKey::from_bytes(self.identity.signing_key().public().to_vec()).unwrap(),
+            Credential::from_bytes(self.identity.mls_credential_bytes().unwrap()).unwrap(),
+        );
+        let signature = sign::sign_with_label(
+            self.identity.signing_key(),
+            sign::KEY_MATERIAL_REQUEST,
+            &tbs.encode().unwrap(),
+        )
+        .unwrap();
+        let request = tbs.sign(Signature::from_bytes(signature).unwrap());
+        let path = format!(
+            "/v1/rooms/{}/key-material/{}",
+            encode_param(room),
+            encode_param(target)
+        );
+        let answer: HubAnswer = self
+            .post(
+                &path,
+                &KeyMaterialFetch {
+                    request: request.encode().unwrap(),
+                },
+            )
+            .await?;
+        let response: KeyMaterialResponse = decode_exact(&answer.response).unwrap();
+        Ok(response
+            .clients
+            .iter()
+            .filter_map(|c| match &c.material {
+                ClientMaterial::Success(kp) => Some(kp.to_mls_message().unwrap().into_bytes()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn submit_update(
+        &self,
+        room: &RoomUri,
+        request: &UpdateRequest,
+        external_join: bool,
+    ) -> Result<UpdateOutcome, Refused> {
+        let path = format!("/v1/rooms/{}/update", encode_param(room));
+        let answer: HubAnswer = self
+            .post(
+                &path,
+                &SubmitUpdate {
+                    request: request.encode().unwrap(),
+                    external_join,
+                },
+            )
+            .await?;
+        let response: UpdateRoomResponse = decode_exact(&answer.response).unwrap();
+        Ok(response.outcome)
+    }
+
+    /// Submits a prepared commit; merges it on success.
+    async fn submit_commit(
+        &mut self,
+        room: &RoomUri,
+        out: OutgoingCommit,
+        external_join: bool,
+    ) -> UpdateOutcome {
+        let request = commit_request(&out);
+        let outcome = self
+            .submit_update(room, &request, external_join)
+            .await
+            .unwrap();
+        let group = self.groups.get_mut(room).unwrap();
+        if matches!(outcome, UpdateOutcome::Success { .. }) {
+            group.merge_pending_commit().unwrap();
+            self.sent.insert(digest(&out.commit), None);
+        } else {
+            group.discard_pending_commit().unwrap();
+        }
+        outcome
+    }
+
+    /// Adds every device of `users` in one commit.
+    pub async fn add_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        let mut key_packages = Vec::new();
+        for user in users {
+            key_packages.extend(self.key_material(room, user).await.unwrap());
+        }
+        let update = ParticipantListUpdate {
+            added_participants: users
+                .iter()
+                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
+                .collect(),
+            ..Default::default()
+        };
+        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        let out = self
+            .groups
+            .get_mut(room)
+            .unwrap()
+            .commit(&[change], &key_packages, &[], now_s())
+            .unwrap();
+        self.submit_commit(room, out, false).await
+    }
+
+    /// Removes `users` (all their devices) in one commit.
+    pub async fn remove_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        let group = self.groups.get(room).unwrap();
+        let list = &group.room().participants().participants;
+        let removed_indices = users
+            .iter()
+            .map(|u| u32::try_from(list.iter().position(|p| &p.user == u).unwrap()).unwrap())
+            .collect();
+        let clients: Vec<ClientUri> = group
+            .members()
+            .into_iter()
+            .filter(|m| users.contains(&m.user))
+            .map(|m| m.client)
+            .collect();
+        let update = ParticipantListUpdate {
+            removed_indices,
+            ..Default::default()
+        };
+        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        let out = self
+            .groups
+            .get_mut(room)
+            .unwrap()
+            .commit(&[change], &[], &clients, now_s())
+            .unwrap();
+        self.submit_commit(room, out, false).await
+    }
+
+    /// Joins `room` by external commit (a new device of a participant).
+    pub async fn join_external(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
+        let path = format!("/v1/rooms/{}/external-join", encode_param(room));
+        let info: ExternalJoinInfo = self
+            .api
+            .call(reqwest::Method::GET, &path, Some(&self.token), None::<&()>)
+            .await?;
+        let (group, out) = ClientGroup::join_external(
+            &self.identity,
+            &info.group_info,
+            &info.ratchet_tree,
+            &info.pending_proposals,
+            self.trust.clone(),
+            now_s(),
+        )
+        .unwrap();
+        self.groups.insert(room.clone(), group);
+        let outcome = self.submit_commit(room, out, true).await;
+        if matches!(outcome, UpdateOutcome::Success { .. }) {
+            self.seen.push(Seen::Joined(room.clone()));
+        } else {
+            self.groups.remove(room);
+        }
+        Ok(outcome)
+    }
+
+    /// Sends `text` in `room`.
+    pub async fn send(&mut self, room: &RoomUri, text: &str) -> Result<SubmitOutcome, Refused> {
+        let group = self.groups.get_mut(room).unwrap();
+        let bytes = group.protect(text.as_bytes(), &BTreeMap::new()).unwrap();
+        self.sent.insert(digest(&bytes), Some(text.to_owned()));
+        let request = SubmitMessageRequest::new(
+            MlsMessage::from_bytes(bytes).unwrap(),
+            IdentifierUri::from_string(self.user().to_string()).unwrap(),
+        )
+        .unwrap();
+        let path = format!("/v1/rooms/{}/messages", encode_param(room));
+        let answer: HubAnswer = self
+            .post(
+                &path,
+                &SubmitMessage {
+                    request: request.encode().unwrap(),
+                },
+            )
+            .await?;
+        let response: SubmitMessageResponse = decode_exact(&answer.response).unwrap();
+        Ok(response.outcome)
+    }
+
+    /// Fetches and processes new events (waiting up to `wait_ms` if there are none); returns
+    /// how many arrived.
+    pub async fn poll(&mut self, wait_ms: u64) -> usize {
+        let path = format!("/v1/events?after={}&wait_ms={wait_ms}", self.cursor);
+        let response: EventsResponse = self
+            .api
+            .call(reqwest::Method::GET, &path, Some(&self.token), None::<&()>)
+            .await
+            .unwrap();
+        let n = response.events.len();
+        for event in response.events {
+            self.seqs.push(event.seq);
+            let room = RoomUri::parse(&event.room).unwrap();
+            let message: FanoutMessage = decode_exact(&event.payload).unwrap();
+            if let Err(e) = self.handle(&room, message) {
+                self.seen.push(Seen::Failed(e));
+            }
+        }
+        self.cursor = response.next;
+        n
+    }
+
+    fn handle(&mut self, room: &RoomUri, message: FanoutMessage) -> Result<(), String> {
+        let now = now_s();
+        if let FanoutContent::Welcome {
+            message,
+            ratchet_tree_option,
+        } = &message.content
+        {
+            if self.groups.get(room).is_some_and(ClientGroup::is_active) {
+                return Ok(());
+            }
+            let RatchetTreeOption::Full(tree) = ratchet_tree_option else {
+                return Err("a Welcome without its tree".into());
+            };
+            let group = ClientGroup::join_from_welcome(
+                &self.identity,
+                message.as_bytes(),
+                &tree.encode().unwrap(),
+                self.trust.clone(),
+                now,
+            )
+            .map_err(|e| e.to_string())?;
+            self.groups.insert(room.clone(), group);
+            self.seen.push(Seen::Joined(room.clone()));
+            return Ok(());
+        }
+        let Some(group) = self.groups.get_mut(room) else {
+            return Ok(());
+        };
+        if !group.is_active() {
+            return Ok(());
+        }
+        let mut messages = vec![message.content.message().clone()];
+        if let FanoutContent::Proposal { more_proposals, .. } = &message.content {
+            messages.extend(more_proposals.iter().cloned());
+        }
+        for m in messages {
+            if let Some(own) = self.sent.get(&digest(m.as_bytes())) {
+                if let Some(text) = own {
+                    self.seen.push(Seen::Message {
+                        room: room.clone(),
+                        sender: self.identity.client().clone(),
+                        text: text.clone(),
+                    });
+                }
+                continue;
+            }
+            let is_handshake = m.content_type() != Some(ContentType::Application);
+            if is_handshake && m.epoch().is_some_and(|e| e < group.epoch()) {
+                continue;
+            }
+            match group
+                .process(m.as_bytes(), now)
+                .map_err(|e| e.to_string())?
+            {
+                Incoming::Application(received) => self.seen.push(Seen::Message {
+                    room: room.clone(),
+                    sender: received.sender.client,
+                    text: String::from_utf8(received.data).unwrap(),
+                }),
+                Incoming::Commit {
+                    epoch, removed_me, ..
+                } => self.seen.push(Seen::Commit {
+                    room: room.clone(),
+                    epoch,
+                    removed_me,
+                }),
+                Incoming::Proposal(_) => self.seen.push(Seen::Proposal(room.clone())),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The texts seen in `room`, in order.
+    pub fn texts(&self, room: &RoomUri) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Message { room: r, text, .. } if r == room => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn failures(&self) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Failed(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn is_member(&self, room: &RoomUri) -> bool {
+        self.groups.get(room).is_some_and(ClientGroup::is_active)
+    }
+
+    pub fn epoch(&self, room: &RoomUri) -> Option<u64> {
+        self.groups.get(room).map(ClientGroup::epoch)
+    }
+}
+
+/// Polls every device until `done` holds, for at most 30 s.
+pub async fn settle(devices: &mut [&mut Device], done: impl Fn(&[&mut Device]) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if done(devices) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the federation did not settle: {:#?}",
+            devices
+                .iter()
+                .map(|d| (d.client().to_string(), d.seen.clone()))
+                .collect::<Vec<_>>()
+        );
+        for device in devices.iter_mut() {
+            device.poll(50).await;
+        }
+    }
+}
+
+/// The `update` request carrying a prepared commit.
+pub fn commit_request(out: &OutgoingCommit) -> UpdateRequest {
+    let commit = MlsMessage::from_bytes(out.commit.clone()).unwrap();
+    let welcome = out.welcome.as_ref().map(|w| {
+        MlsMessage::from_bytes(w.clone())
+            .unwrap()
+            .to_welcome()
+            .unwrap()
+    });
+    let group_info = MlsMessage::from_bytes(out.group_info.clone().unwrap())
+        .unwrap()
+        .to_group_info()
+        .unwrap();
+    let tree = decode_exact::<RatchetTree>(&out.ratchet_tree).unwrap();
+    let bundle = CommitBundle::new(
+        commit,
+        welcome,
+        GroupInfoOption::Full(group_info),
+        RatchetTreeOption::Full(tree),
+    )
+    .unwrap();
+    UpdateRequest::new(HandshakeBundle::Commit(bundle))
+}
+
+/// The RequiredCapabilities a MIMI room asks of KeyPackages: the app_data_dictionary
+/// extension, the AppDataUpdate and SelfRemove proposals, X.509 credentials.
+fn required_capabilities() -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&[0x02, 0x00, 0x06]);
+    out.extend_from_slice(&[0x04, 0x00, 0x08, 0x00, 0x0a]);
+    out.extend_from_slice(&[0x02, 0x00, 0x02]);
+    out
+}
