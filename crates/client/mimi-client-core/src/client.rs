@@ -118,6 +118,9 @@ pub struct Client {
     pub(crate) events: VecDeque<ClientEvent>,
     pub(crate) has_last_resort: bool,
     pub(crate) cursor: u64,
+    /// Commits merged because their fan-out came back before the hub's answer was reported:
+    /// the later report is accepted without effect.
+    pub(crate) completed: BTreeSet<OpId>,
 }
 
 impl fmt::Debug for Client {
@@ -144,6 +147,7 @@ impl Client {
             events: VecDeque::new(),
             has_last_resort: false,
             cursor: 0,
+            completed: BTreeSet::new(),
         }
     }
 
@@ -291,6 +295,9 @@ impl Client {
     /// as a [`ClientEvent::Refused`]). A message refused as `epochTooOld` is re-sent
     /// automatically once this device has caught up, so that is not an error.
     pub fn mark_sent(&mut self, op: OpId, outcome: SendOutcome) -> Result<(), ClientError> {
+        if !self.pending.contains_key(&op) && self.completed.remove(&op) {
+            return Ok(());
+        }
         let pending = self
             .pending
             .remove(&op)
@@ -582,12 +589,17 @@ impl Client {
                             |p| matches!(p.kind, PendingKind::Commit { digest, .. } if digest == d),
                         )
                     {
+                        // Polled requests will still be reported; queued ones never will be.
+                        let polled = !self.queue.contains(&op);
                         let _ = self.mark_sent(
                             op,
                             SendOutcome::Update(UpdateOutcome::Success {
                                 accepted_timestamp: timestamp,
                             }),
                         );
+                        if polled {
+                            self.completed.insert(op);
+                        }
                     }
                 }
             }

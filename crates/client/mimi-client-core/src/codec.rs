@@ -133,3 +133,53 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Reader, Writer};
+
+    proptest! {
+        #[test]
+        fn decode_of_encode_is_identity(
+            items in proptest::collection::vec((any::<u64>(), proptest::collection::vec(any::<u8>(), 0..64), any::<bool>(), ".{0,16}"), 0..16)
+        ) {
+            let mut w = Writer::default();
+            w.count(items.len()).unwrap();
+            for (n, bytes, flag, text) in &items {
+                w.u64(*n);
+                w.bytes(bytes).unwrap();
+                w.bool(*flag);
+                w.str(text).unwrap();
+            }
+            let encoded = w.finish();
+            let mut r = Reader::new(&encoded);
+            let count = r.count("items", 13).unwrap();
+            prop_assert_eq!(count, items.len());
+            for (n, bytes, flag, text) in &items {
+                prop_assert_eq!(r.u64("n").unwrap(), *n);
+                prop_assert_eq!(r.bytes("bytes").unwrap(), bytes.as_slice());
+                prop_assert_eq!(r.bool("flag").unwrap(), *flag);
+                prop_assert_eq!(&r.string("text").unwrap(), text);
+            }
+            prop_assert!(r.end().is_ok());
+            // Any strict prefix fails somewhere instead of panicking.
+            if !encoded.is_empty() {
+                let cut = &encoded[..encoded.len() - 1];
+                let mut r = Reader::new(cut);
+                let ok = (|| -> Result<(), crate::ClientError> {
+                    let n = r.count("items", 13)?;
+                    for _ in 0..n {
+                        r.u64("n")?;
+                        r.bytes("bytes")?;
+                        r.bool("flag")?;
+                        r.string("text")?;
+                    }
+                    r.end()
+                })();
+                prop_assert!(ok.is_err());
+            }
+        }
+    }
+}

@@ -405,3 +405,38 @@ fn typing_is_relayed_not_stored() {
     fed.c(&charlie).handle_typing(forged);
     assert!(fed.c(&charlie).poll_event().is_none());
 }
+
+#[test]
+fn a_commit_whose_answer_is_lost_is_merged_from_its_fan_out() {
+    let (mut fed, alice, charlie, room) = two();
+    let now = fed.now;
+    let op = fed.c(&charlie).commit_pending(now, &room).unwrap();
+    let request = fed.c(&charlie).poll_request().unwrap();
+    // The hub accepts and fans out, but the answer never reaches Charlie's engine.
+    let mimi_client_core::Outgoing::Commit { request, .. } = request else {
+        panic!("a commit");
+    };
+    let request =
+        mimi_federation_api::decode_exact(&mimi_federation_api::Encode::encode(&request).unwrap())
+            .unwrap();
+    let out = fed
+        .hubs
+        .get_mut(&room)
+        .unwrap()
+        .handle_update(now * 1000, room.hub_domain(), request)
+        .unwrap();
+    fed.deliver(out.effects);
+    let epoch = fed.clients[&alice].group(&room).unwrap().epoch();
+    assert_eq!(fed.clients[&charlie].group(&room).unwrap().epoch(), epoch);
+    // The late report is accepted without effect.
+    fed.c(&charlie)
+        .mark_sent(op, SendOutcome::Update(out.response.outcome))
+        .unwrap();
+    assert!(fed.clients[&charlie].pending_ops().is_empty());
+    let mut rng = fed.rng.clone();
+    fed.c(&charlie)
+        .send_text(&mut rng, &room, "still fine")
+        .unwrap();
+    fed.pump();
+    assert_eq!(fed.transcript(&alice, &room), vec!["charlie: still fine"]);
+}
