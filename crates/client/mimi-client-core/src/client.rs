@@ -549,8 +549,13 @@ impl Client {
 
     fn process(&mut self, now: u64, room: &RoomUri, fanout: &FanoutMessage) {
         let mut messages = vec![fanout.content.message()];
-        if let FanoutContent::Proposal { more_proposals, .. } = &fanout.content {
-            messages.extend(more_proposals.iter());
+        match &fanout.content {
+            FanoutContent::Proposal { more_proposals, .. } => messages.extend(more_proposals),
+            // The hub's re-issued proposals belong to the epoch the commit starts.
+            FanoutContent::Commit {
+                external_proposals, ..
+            } => messages.extend(external_proposals),
+            _ => {}
         }
         for message in messages {
             self.process_one(now, room, message, fanout.timestamp);

@@ -35,6 +35,8 @@ pub struct Fed {
     /// Errors `mark_sent` returned (hub refusals).
     pub refusals: Vec<(ClientUri, OpId, String)>,
     pub rng: StdRng,
+    /// Devices that receive through a device stream (`handle_event` with sequence numbers).
+    pub streamed: BTreeMap<ClientUri, Vec<(u64, RoomUri, Vec<u8>)>>,
 }
 
 pub fn user(s: &str) -> UserUri {
@@ -71,6 +73,7 @@ impl Fed {
             delivered: Vec::new(),
             refusals: Vec::new(),
             rng: StdRng::seed_from_u64(7),
+            streamed: BTreeMap::new(),
         }
     }
 
@@ -247,10 +250,19 @@ impl Fed {
                 .collect(),
         };
         for t in targets {
-            if let Some(client) = self.clients.get_mut(&t) {
+            if let Some(stream) = self.streamed.get_mut(&t) {
+                let seq = stream.len() as u64 + 1;
+                let payload = delivery.message.encode().unwrap();
+                stream.push((seq, delivery.room.clone(), payload.clone()));
+                if let Some(client) = self.clients.get_mut(&t) {
+                    client
+                        .handle_event(now, seq, &delivery.room, &payload)
+                        .unwrap();
+                }
+            } else if let Some(client) = self.clients.get_mut(&t) {
                 client.handle_delivery(now, delivery.clone()).unwrap();
-                self.delivered.push((t.clone(), delivery.clone()));
             }
+            self.delivered.push((t.clone(), delivery.clone()));
         }
     }
 
