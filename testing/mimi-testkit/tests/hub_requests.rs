@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{Room, domain, user};
 use mimi_ds::RequestError;
 use mimi_ds::hub::AbuseReportOutcome;
 use mimi_federation_api::common::IdentifierUri;
@@ -9,63 +12,11 @@ use mimi_federation_api::group_info::GroupInfoOutcome;
 use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialUserCode};
 use mimi_federation_api::mls::Signature;
 use mimi_federation_api::report_abuse::{AbuseReport, AbuseType};
-use mimi_room::presets::Preset;
-use mimi_testkit::{Network, SimError};
-use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
+use mimi_testkit::SimError;
+use mimi_types::ClientUri;
 
-fn user(s: &str) -> UserUri {
-    UserUri::parse(s).unwrap()
-}
-
-fn domain(s: &str) -> Domain {
-    Domain::parse(s).unwrap()
-}
-
-struct Room {
-    net: Network,
-    room: RoomUri,
-    alice: ClientUri,
-    charlie: ClientUri,
-    diana: ClientUri,
-    mallory: ClientUri,
-}
-
-/// Charlie (hub y) hosts a room with Alice (x) and Diana (z); Mallory (x) is not in it.
 fn room() -> Room {
-    let mut net = Network::new(5, &["x.example", "y.example", "z.example"]).unwrap();
-    let alice = net
-        .add_device(&user("mimi://x.example/u/alice"), "phone")
-        .unwrap();
-    let mallory = net
-        .add_device(&user("mimi://x.example/u/mallory"), "phone")
-        .unwrap();
-    let charlie = net
-        .add_device(&user("mimi://y.example/u/charlie"), "phone")
-        .unwrap();
-    let diana = net
-        .add_device(&user("mimi://z.example/u/diana"), "phone")
-        .unwrap();
-    let room = net
-        .create_room(&charlie, "mimi://y.example/r/requests", Preset::Cooperative)
-        .unwrap();
-    net.add_users(
-        &charlie,
-        &room,
-        &[
-            user("mimi://x.example/u/alice"),
-            user("mimi://z.example/u/diana"),
-        ],
-    )
-    .unwrap();
-    net.settle(1_000).unwrap();
-    Room {
-        net,
-        room,
-        alice,
-        charlie,
-        diana,
-        mallory,
-    }
+    common::room(5, "requests")
 }
 
 #[test]

@@ -3,63 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{Room, domain};
 use mimi_ds::RequestError;
 use mimi_federation_api::Encode;
 use mimi_federation_api::common::IdentifierUri;
 use mimi_federation_api::notify::{FanoutContent, FanoutMessage, NotifyRequest};
 use mimi_federation_api::submit_message::{SubmitMessageRequest, SubmitOutcome};
 use mimi_federation_api::update::UpdateOutcome;
-use mimi_room::presets::Preset;
 use mimi_testkit::{Network, SimError};
-use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
-
-fn user(s: &str) -> UserUri {
-    UserUri::parse(s).unwrap()
-}
-
-fn domain(s: &str) -> Domain {
-    Domain::parse(s).unwrap()
-}
-
-struct Room {
-    net: Network,
-    room: RoomUri,
-    alice: ClientUri,
-    charlie: ClientUri,
-    diana: ClientUri,
-}
+use mimi_types::{ClientUri, RoomUri};
 
 fn room() -> Room {
-    let mut net = Network::new(3, &["x.example", "y.example", "z.example"]).unwrap();
-    let alice = net
-        .add_device(&user("mimi://x.example/u/alice"), "phone")
-        .unwrap();
-    let charlie = net
-        .add_device(&user("mimi://y.example/u/charlie"), "phone")
-        .unwrap();
-    let diana = net
-        .add_device(&user("mimi://z.example/u/diana"), "phone")
-        .unwrap();
-    let room = net
-        .create_room(&charlie, "mimi://y.example/r/guarded", Preset::Cooperative)
-        .unwrap();
-    net.add_users(
-        &charlie,
-        &room,
-        &[
-            user("mimi://x.example/u/alice"),
-            user("mimi://z.example/u/diana"),
-        ],
-    )
-    .unwrap();
-    net.settle(1_000).unwrap();
-    Room {
-        net,
-        room,
-        alice,
-        charlie,
-        diana,
-    }
+    common::room(3, "guarded")
 }
 
 /// Charlie's sentinel reaches Alice and Diana.
@@ -94,6 +51,7 @@ fn a_follower_may_not_submit_for_another_providers_user() {
         alice,
         charlie,
         diana,
+        ..
     } = room();
     // x.example hands in Diana's (z.example) message as if it were hers.
     let genuine = net.message_request(&diana, &room, b"from diana").unwrap();
@@ -136,6 +94,7 @@ fn a_follower_may_not_hand_in_another_providers_commit() {
         alice,
         charlie,
         diana,
+        ..
     } = room();
     let out = net.prepare_self_update(&diana, &room).unwrap();
     let request = Network::commit_request(&out).unwrap();
@@ -160,6 +119,7 @@ fn a_replayed_old_commit_gets_wrong_epoch() {
         alice,
         charlie,
         diana,
+        ..
     } = room();
     let out = net.prepare_self_update(&alice, &room).unwrap();
     let request = Network::commit_request(&out).unwrap();
@@ -187,6 +147,7 @@ fn only_the_hub_may_notify_a_follower() {
         alice,
         charlie,
         diana,
+        ..
     } = room();
     // x.example forges a fan-out of Alice's message to z.example for y's room.
     let request = net
@@ -217,6 +178,7 @@ fn a_proposal_bundle_carrying_another_providers_proposal_is_refused() {
         alice,
         charlie,
         diana,
+        ..
     } = room();
     // Diana (z) leaves properly; x.example then replays her proposals as its own bundle.
     assert!(matches!(
@@ -268,6 +230,7 @@ fn a_bundle_whose_more_proposals_are_from_an_old_epoch_is_refused_whole() {
         alice,
         charlie,
         diana,
+        ..
     } = room();
     let stale = net.leave_proposals(&diana, &room).unwrap();
     assert!(matches!(
