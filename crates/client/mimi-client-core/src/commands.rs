@@ -237,6 +237,28 @@ impl Client {
         self.commit(now, room, &[change], &[], &[])
     }
 
+    /// Bans a participant (role 1, `canBan`) and removes all their devices in one commit.
+    pub fn ban(&mut self, now: u64, room: &RoomUri, user: &UserUri) -> Result<OpId, ClientError> {
+        let user_index = self.participant_index(room, user)?;
+        let r = self.active_room(room)?;
+        let clients: Vec<ClientUri> = r
+            .group
+            .members()
+            .into_iter()
+            .filter(|m| &m.user == user)
+            .map(|m| m.client)
+            .collect();
+        let update = ParticipantListUpdate {
+            changed_role_participants: vec![UserIndexRolePair {
+                user_index,
+                role_index: RoleIndex::BANNED,
+            }],
+            ..Default::default()
+        };
+        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        self.commit(now, room, &[change], &[], &clients)
+    }
+
     fn change_metadata(
         &mut self,
         now: u64,

@@ -553,3 +553,25 @@ fn a_restarted_client_resumes_from_its_cursor_without_loss_or_repeat() {
     );
     assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
 }
+
+#[test]
+fn a_banned_user_is_removed_and_listed_as_banned() {
+    let mut c = cast();
+    let room = c.room.clone();
+    let now = c.fed.now;
+    let bob = user("mimi://x.example/u/bob");
+    // An ordinary user may not ban.
+    let err = c.fed.c(&c.alice).ban(now, &room, &bob).unwrap_err();
+    assert!(
+        matches!(err, mimi_client_core::ClientError::NotAllowed { .. }),
+        "{err}"
+    );
+    c.fed.c(&c.charlie).ban(now, &room, &bob).unwrap();
+    c.fed.pump();
+    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(!c.fed.clients[&c.bob].room(&room).unwrap().is_active());
+    let members = c.fed.clients[&c.diana].room(&room).unwrap().members();
+    let banned = members.iter().find(|m| m.user == bob).unwrap();
+    assert!(banned.banned);
+    assert!(banned.clients.is_empty());
+}
