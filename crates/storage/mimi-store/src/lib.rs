@@ -90,6 +90,7 @@
 
 mod convert;
 mod error;
+mod sql;
 mod sqlite;
 
 pub use error::OpenError;

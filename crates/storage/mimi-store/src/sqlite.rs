@@ -15,10 +15,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Sqlite, Transaction};
 
-use crate::convert::{
-    bits_from_db, bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored,
-};
+use crate::convert::{bits_to_db, clamp, clamp_usize, counter, parse_stored};
 use crate::error::{OpenError, backend, migrate_error, open_error};
+use crate::sql::{self, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck};
 
 /// The schema migrations, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -62,48 +61,6 @@ pub struct SqliteStore {
     /// The path as messages show it.
     shown: Arc<str>,
     busy_timeout: Duration,
-}
-
-/// The two record tables with the same shape and rules.
-#[derive(Debug, Clone, Copy)]
-enum Records {
-    HubRooms,
-    FollowerInboxes,
-}
-
-impl Records {
-    fn select(self) -> &'static str {
-        match self {
-            Self::HubRooms => "SELECT version, state FROM hub_rooms WHERE room = $1",
-            Self::FollowerInboxes => "SELECT version, state FROM follower_inboxes WHERE room = $1",
-        }
-    }
-
-    fn create(self) -> &'static str {
-        match self {
-            Self::HubRooms => {
-                "INSERT INTO hub_rooms (room, version, state) VALUES ($1, 1, $2) \
-                 ON CONFLICT (room) DO NOTHING"
-            }
-            Self::FollowerInboxes => {
-                "INSERT INTO follower_inboxes (room, version, state) VALUES ($1, 1, $2) \
-                 ON CONFLICT (room) DO NOTHING"
-            }
-        }
-    }
-
-    fn replace(self) -> &'static str {
-        match self {
-            Self::HubRooms => {
-                "UPDATE hub_rooms SET version = version + 1, state = $2 \
-                 WHERE room = $1 AND version = $3"
-            }
-            Self::FollowerInboxes => {
-                "UPDATE follower_inboxes SET version = version + 1, state = $2 \
-                 WHERE room = $1 AND version = $3"
-            }
-        }
-    }
 }
 
 impl SqliteStore {
@@ -198,18 +155,12 @@ impl SqliteStore {
     }
 
     async fn load(&self, table: Records, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
-        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(table.select())
+        let row: Option<RecordRow> = sqlx::query_as(table.select())
             .bind(room.to_string())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| self.fail(e))?;
-        row.map(|(version, state)| {
-            Ok(RoomRecord {
-                version: counter_from_db(version, "record version", &self.shown)?,
-                state,
-            })
-        })
-        .transpose()
+        row.map(|row| sql::record(row, &self.shown)).transpose()
     }
 
     /// Replaces a record in `tx` if it is at `expected_version`; the write comes first, so the
@@ -222,32 +173,26 @@ impl SqliteStore {
         expected_version: u64,
         state: Vec<u8>,
     ) -> Result<u64, StoreError> {
-        let conflict = || StoreError::Conflict {
-            what: room.to_string(),
-            expected: expected_version,
-        };
-        let changed = if expected_version == 0 {
-            sqlx::query(table.create())
-                .bind(room.to_string())
-                .bind(state)
-                .execute(&mut **tx)
-                .await
-        } else {
-            let Some(expected) = counter(expected_version) else {
-                return Err(conflict());
-            };
-            sqlx::query(table.replace())
-                .bind(room.to_string())
-                .bind(state)
-                .bind(expected)
-                .execute(&mut **tx)
-                .await
+        let changed = match VersionCheck::of(expected_version) {
+            VersionCheck::Create => {
+                sqlx::query(table.create())
+                    .bind(room.to_string())
+                    .bind(state)
+                    .execute(&mut **tx)
+                    .await
+            }
+            VersionCheck::Replace(expected) => {
+                sqlx::query(table.replace())
+                    .bind(room.to_string())
+                    .bind(state)
+                    .bind(expected)
+                    .execute(&mut **tx)
+                    .await
+            }
+            VersionCheck::Never => return Err(sql::conflict(room, expected_version)),
         }
         .map_err(|e| self.fail(e))?;
-        if changed.rows_affected() != 1 {
-            return Err(conflict());
-        }
-        expected_version.checked_add(1).ok_or_else(conflict)
+        sql::saved(room, expected_version, changed.rows_affected())
     }
 
     async fn commit(&self, tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
@@ -323,18 +268,6 @@ async fn prepare(
         .map_err(|err| migrate_error(err, path, waited))
 }
 
-type KeyPackageRow = (Vec<u8>, Vec<u8>, bool, i64);
-
-fn entry(row: KeyPackageRow) -> KeyPackageEntry {
-    let (key_package, reference, last_resort, not_after) = row;
-    KeyPackageEntry {
-        key_package,
-        reference,
-        last_resort,
-        not_after: bits_from_db(not_after),
-    }
-}
-
 impl DsStore for SqliteStore {
     async fn load_room(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
         self.load(Records::HubRooms, room).await
@@ -359,7 +292,7 @@ impl DsStore for SqliteStore {
             }
         };
         for item in outbound {
-            sqlx::query("INSERT INTO outbound (destination, room, body) VALUES ($1, $2, $3)")
+            sqlx::query(sql::INSERT_OUTBOUND)
                 .bind(item.to.to_string())
                 .bind(item.room.to_string())
                 .bind(item.body)
@@ -376,24 +309,14 @@ impl DsStore for SqliteStore {
         to: &Domain,
         limit: usize,
     ) -> Result<Vec<OutboundItem>, StoreError> {
-        let rows: Vec<(i64, String, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, destination, room, body FROM outbound WHERE destination = $1 \
-             ORDER BY id LIMIT $2",
-        )
-        .bind(to.to_string())
-        .bind(clamp_usize(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.fail(e))?;
+        let rows: Vec<OutboundRow> = sqlx::query_as(sql::SELECT_PENDING)
+            .bind(to.to_string())
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
         rows.into_iter()
-            .map(|(id, to, room, body)| {
-                Ok(OutboundItem {
-                    id: counter_from_db(id, "outbound id", &self.shown)?,
-                    to: parse_stored(&to, "outbound destination", &self.shown)?,
-                    room: parse_stored(&room, "outbound room", &self.shown)?,
-                    body,
-                })
-            })
+            .map(|row| sql::outbound_item(row, &self.shown))
             .collect()
     }
 
@@ -401,7 +324,7 @@ impl DsStore for SqliteStore {
         let Some(id) = counter(id) else {
             return Ok(());
         };
-        sqlx::query("DELETE FROM outbound WHERE id = $1")
+        sqlx::query(sql::DELETE_OUTBOUND)
             .bind(id)
             .execute(&self.pool)
             .await
@@ -437,27 +360,23 @@ impl DsStore for SqliteStore {
                 return Err(err);
             }
         };
-        for event in events {
-            let device = event.device.to_string();
-            let (seq,): (i64,) = sqlx::query_as(
-                "INSERT INTO device_streams (device, last_seq) VALUES ($1, 1) \
-                 ON CONFLICT (device) DO UPDATE SET last_seq = device_streams.last_seq + 1 \
-                 RETURNING last_seq",
-            )
-            .bind(&device)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| self.fail(e))?;
-            sqlx::query(
-                "INSERT INTO device_events (device, seq, room, payload) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&device)
-            .bind(seq)
-            .bind(event.room.to_string())
-            .bind(event.payload)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.fail(e))?;
+        for (device, events) in sql::events_by_device(events) {
+            let (last,): (i64,) = sqlx::query_as(sql::RESERVE_SEQS)
+                .bind(&device)
+                .bind(clamp_usize(events.len()))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+            for (seq, (room, payload)) in sql::reserved_seqs(last, events.len()).zip(events) {
+                sqlx::query(sql::INSERT_EVENT)
+                    .bind(&device)
+                    .bind(seq)
+                    .bind(room)
+                    .bind(payload)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+            }
         }
         self.commit(tx).await?;
         Ok(version)
@@ -469,24 +388,15 @@ impl DsStore for SqliteStore {
         cursor: u64,
         limit: usize,
     ) -> Result<Vec<DeviceEvent>, StoreError> {
-        let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT seq, room, payload FROM device_events WHERE device = $1 AND seq > $2 \
-             ORDER BY seq LIMIT $3",
-        )
-        .bind(device.to_string())
-        .bind(clamp(cursor))
-        .bind(clamp_usize(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.fail(e))?;
+        let rows: Vec<EventRow> = sqlx::query_as(sql::SELECT_EVENTS)
+            .bind(device.to_string())
+            .bind(clamp(cursor))
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
         rows.into_iter()
-            .map(|(seq, room, payload)| {
-                Ok(DeviceEvent {
-                    seq: counter_from_db(seq, "event sequence number", &self.shown)?,
-                    room: parse_stored(&room, "event room", &self.shown)?,
-                    payload,
-                })
-            })
+            .map(|row| sql::device_event(row, &self.shown))
             .collect()
     }
 
@@ -498,20 +408,16 @@ impl DsStore for SqliteStore {
         let device = device.to_string();
         let mut tx = self.write().await?;
         for entry in entries {
-            sqlx::query(
-                "INSERT INTO key_packages \
-                 (device, reference, key_package, last_resort, not_after, expires_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device, reference) DO NOTHING",
-            )
-            .bind(&device)
-            .bind(entry.reference)
-            .bind(entry.key_package)
-            .bind(entry.last_resort)
-            .bind(bits_to_db(entry.not_after))
-            .bind(clamp(entry.not_after.saturating_mul(1000)))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.fail(e))?;
+            sqlx::query(sql::INSERT_KEY_PACKAGE)
+                .bind(&device)
+                .bind(entry.reference)
+                .bind(entry.key_package)
+                .bind(entry.last_resort)
+                .bind(bits_to_db(entry.not_after))
+                .bind(sql::expires_ms(entry.not_after))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
         }
         self.commit(tx).await
     }
@@ -531,56 +437,49 @@ impl DsStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| self.fail(e))?;
-        // The oldest fresh one leaves the pool in the same statement that finds it.
+        // The oldest fresh one leaves the pool in the same statement that finds it; the write
+        // lock taken by BEGIN IMMEDIATE keeps every other claimer out until we commit.
         let fresh: Option<KeyPackageRow> = sqlx::query_as(
             "DELETE FROM key_packages WHERE id = (\
-                 SELECT id FROM key_packages WHERE device = $1 AND last_resort = $2 \
+                 SELECT id FROM key_packages WHERE device = $1 AND last_resort = FALSE \
                  ORDER BY id LIMIT 1) \
              RETURNING key_package, reference, last_resort, not_after",
         )
         .bind(&device_text)
-        .bind(false)
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| self.fail(e))?;
         let claim = match fresh {
-            Some(row) => Claim::Fresh(entry(row)),
+            Some(row) => Claim::Fresh(sql::entry(row)),
             None => {
                 // Else the newest last-resort one, which stays.
-                let kept: Option<KeyPackageRow> = sqlx::query_as(
-                    "SELECT key_package, reference, last_resort, not_after FROM key_packages \
-                     WHERE device = $1 AND last_resort = $2 ORDER BY id DESC LIMIT 1",
-                )
-                .bind(&device_text)
-                .bind(true)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| self.fail(e))?;
-                kept.map_or(Claim::Exhausted, |row| Claim::LastResort(entry(row)))
+                let kept: Option<KeyPackageRow> = sqlx::query_as(sql::SELECT_LAST_RESORT)
+                    .bind(&device_text)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+                kept.map_or(Claim::Exhausted, |row| Claim::LastResort(sql::entry(row)))
             }
         };
         if let Claim::Fresh(entry) | Claim::LastResort(entry) = &claim {
-            sqlx::query(
-                "INSERT INTO key_package_claims (reference, device) VALUES ($1, $2) \
-                 ON CONFLICT (reference) DO UPDATE SET device = excluded.device",
-            )
-            .bind(entry.reference.as_slice())
-            .bind(&device_text)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.fail(e))?;
+            sqlx::query(sql::RECORD_CLAIM)
+                .bind(entry.reference.as_slice())
+                .bind(&device_text)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
         }
         self.commit(tx).await?;
         Ok(claim)
     }
 
     async fn claimed_by(&self, reference: &[u8]) -> Result<Option<ClientUri>, StoreError> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT device FROM key_package_claims WHERE reference = $1")
-                .bind(reference)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| self.fail(e))?;
+        let row: Option<(String,)> = sqlx::query_as(sql::SELECT_CLAIMED_BY)
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
         row.map(|(device,)| parse_stored(&device, "claiming device", &self.shown))
             .transpose()
     }
@@ -590,23 +489,13 @@ impl DsStore for SqliteStore {
         device: &ClientUri,
         now_ms: u64,
     ) -> Result<usize, StoreError> {
-        let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM key_packages \
-             WHERE device = $1 AND last_resort = $2 AND expires_ms > $3",
-        )
-        .bind(device.to_string())
-        .bind(false)
-        .bind(clamp(now_ms))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| self.fail(e))?;
-        let count = counter_from_db(count, "KeyPackage count", &self.shown)?;
-        usize::try_from(count).map_err(|_| {
-            StoreError::Backend(format!(
-                "database {} counts {count} KeyPackages, more than this platform can index",
-                self.shown
-            ))
-        })
+        let (count,): (i64,) = sqlx::query_as(sql::COUNT_FRESH)
+            .bind(device.to_string())
+            .bind(clamp(now_ms))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        sql::key_package_count(count, &self.shown)
     }
 }
 

@@ -1,0 +1,279 @@
+//! What the SQL backends share: the statements both SQLite and PostgreSQL accept as written
+//! (`$N` placeholders, `ON CONFLICT`, `RETURNING`), the shapes of their rows, and the turning
+//! of rows and version checks into the trait's types and errors.
+//!
+//! What differs stays in the backend: how a write transaction starts (SQLite takes its write
+//! lock with `BEGIN IMMEDIATE`, PostgreSQL locks rows as statements touch them) and how a claim
+//! picks its KeyPackage (PostgreSQL skips rows other claimers hold, SQLite has no row locks).
+
+use mimi_ds::follower::KeyPackageEntry;
+use std::collections::BTreeMap;
+
+use mimi_ds::{DeviceEvent, NewDeviceEvent, OutboundItem, RoomRecord, StoreError};
+use mimi_types::RoomUri;
+
+use crate::convert::{bits_from_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
+
+/// The two record tables with the same shape and rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Records {
+    /// `hub_rooms`: the rooms we host.
+    HubRooms,
+    /// `follower_inboxes`: the rooms we follow.
+    FollowerInboxes,
+}
+
+impl Records {
+    /// `$1` room → (version, state).
+    pub(crate) fn select(self) -> &'static str {
+        match self {
+            Self::HubRooms => "SELECT version, state FROM hub_rooms WHERE room = $1",
+            Self::FollowerInboxes => "SELECT version, state FROM follower_inboxes WHERE room = $1",
+        }
+    }
+
+    /// `$1` room, `$2` state: creates the record at version 1, or changes nothing if it exists.
+    pub(crate) fn create(self) -> &'static str {
+        match self {
+            Self::HubRooms => {
+                "INSERT INTO hub_rooms (room, version, state) VALUES ($1, 1, $2) \
+                 ON CONFLICT (room) DO NOTHING"
+            }
+            Self::FollowerInboxes => {
+                "INSERT INTO follower_inboxes (room, version, state) VALUES ($1, 1, $2) \
+                 ON CONFLICT (room) DO NOTHING"
+            }
+        }
+    }
+
+    /// `$1` room, `$2` state, `$3` expected version: replaces the record only at that version
+    /// (the check and the change are one statement).
+    pub(crate) fn replace(self) -> &'static str {
+        match self {
+            Self::HubRooms => {
+                "UPDATE hub_rooms SET version = version + 1, state = $2 \
+                 WHERE room = $1 AND version = $3"
+            }
+            Self::FollowerInboxes => {
+                "UPDATE follower_inboxes SET version = version + 1, state = $2 \
+                 WHERE room = $1 AND version = $3"
+            }
+        }
+    }
+}
+
+/// Which statement a save runs for the caller's `expected_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionCheck {
+    /// 0: the record must not exist yet ([`Records::create`]).
+    Create,
+    /// The stored version the record must have ([`Records::replace`]).
+    Replace(i64),
+    /// A version no stored record can have: the save conflicts without touching the database.
+    Never,
+}
+
+impl VersionCheck {
+    pub(crate) fn of(expected_version: u64) -> Self {
+        match (expected_version, counter(expected_version)) {
+            (0, _) => Self::Create,
+            (_, Some(stored)) => Self::Replace(stored),
+            (_, None) => Self::Never,
+        }
+    }
+}
+
+/// The error of a save whose expected version is not the stored one.
+pub(crate) fn conflict(room: &RoomUri, expected_version: u64) -> StoreError {
+    StoreError::Conflict {
+        what: room.to_string(),
+        expected: expected_version,
+    }
+}
+
+/// The outcome of a save's one write statement: the new version, or a conflict if no row
+/// changed.
+pub(crate) fn saved(
+    room: &RoomUri,
+    expected_version: u64,
+    rows_affected: u64,
+) -> Result<u64, StoreError> {
+    if rows_affected != 1 {
+        return Err(conflict(room, expected_version));
+    }
+    expected_version
+        .checked_add(1)
+        .ok_or_else(|| conflict(room, expected_version))
+}
+
+/// `$1` destination, `$2` room, `$3` body.
+pub(crate) const INSERT_OUTBOUND: &str =
+    "INSERT INTO outbound (destination, room, body) VALUES ($1, $2, $3)";
+
+/// `$1` destination, `$2` limit → [`OutboundRow`]s, oldest first.
+pub(crate) const SELECT_PENDING: &str = "SELECT id, destination, room, body FROM outbound \
+     WHERE destination = $1 ORDER BY id LIMIT $2";
+
+/// `$1` id.
+pub(crate) const DELETE_OUTBOUND: &str = "DELETE FROM outbound WHERE id = $1";
+
+/// `$1` device, `$2` n → the last of `n` sequence numbers reserved for the device's next
+/// events (`last - n + 1 ..= last`). The counter row stays locked until the transaction ends,
+/// so numbers are handed out in commit order.
+pub(crate) const RESERVE_SEQS: &str = "INSERT INTO device_streams (device, last_seq) \
+     VALUES ($1, $2) \
+     ON CONFLICT (device) DO UPDATE SET last_seq = device_streams.last_seq + $2 \
+     RETURNING last_seq";
+
+/// `$1` device, `$2` seq, `$3` room, `$4` payload.
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO device_events (device, seq, room, payload) VALUES ($1, $2, $3, $4)";
+
+/// `$1` device, `$2` cursor, `$3` limit → [`EventRow`]s, oldest first.
+pub(crate) const SELECT_EVENTS: &str = "SELECT seq, room, payload FROM device_events \
+     WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
+/// `$1` device, `$2` reference, `$3` key package, `$4` last resort, `$5` not_after (bits),
+/// `$6` expires_ms ([`expires_ms`]); a reference the device already has is ignored.
+pub(crate) const INSERT_KEY_PACKAGE: &str = "INSERT INTO key_packages \
+     (device, reference, key_package, last_resort, not_after, expires_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device, reference) DO NOTHING";
+
+/// `$1` device, `$2` now (ms) → the newest unexpired last-resort [`KeyPackageRow`], which a
+/// claim hands out and keeps.
+pub(crate) const SELECT_LAST_RESORT: &str = "SELECT key_package, reference, last_resort, \
+     not_after FROM key_packages \
+     WHERE device = $1 AND last_resort = TRUE AND expires_ms > $2 ORDER BY id DESC LIMIT 1";
+
+/// `$1` reference, `$2` device: who claimed a KeyPackage, for Welcome routing.
+pub(crate) const RECORD_CLAIM: &str = "INSERT INTO key_package_claims (reference, device) \
+     VALUES ($1, $2) ON CONFLICT (reference) DO UPDATE SET device = excluded.device";
+
+/// `$1` reference → (device,).
+pub(crate) const SELECT_CLAIMED_BY: &str =
+    "SELECT device FROM key_package_claims WHERE reference = $1";
+
+/// `$1` device, `$2` now (ms) → (count,) of unexpired fresh KeyPackages.
+pub(crate) const COUNT_FRESH: &str = "SELECT COUNT(*) FROM key_packages \
+     WHERE device = $1 AND last_resort = FALSE AND expires_ms > $2";
+
+/// A save's device events grouped by device, devices in sorted order (so that two saves
+/// lock the devices' counter rows in the same order and cannot deadlock), each device's events
+/// in the caller's order: (device, [(room, payload)]).
+pub(crate) fn events_by_device(
+    events: Vec<NewDeviceEvent>,
+) -> BTreeMap<String, Vec<(String, Vec<u8>)>> {
+    let mut by_device: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    for event in events {
+        by_device
+            .entry(event.device.to_string())
+            .or_default()
+            .push((event.room.to_string(), event.payload));
+    }
+    by_device
+}
+
+/// The sequence numbers of `count` events given the `last` one [`RESERVE_SEQS`] returned.
+pub(crate) fn reserved_seqs(last: i64, count: usize) -> impl Iterator<Item = i64> {
+    let count = clamp_usize(count);
+    (1..=count).map(move |n| last - count + n)
+}
+
+/// A record row: (version, state).
+pub(crate) type RecordRow = (i64, Vec<u8>);
+
+/// An outbound row: (id, destination, room, body).
+pub(crate) type OutboundRow = (i64, String, String, Vec<u8>);
+
+/// A device event row: (seq, room, payload).
+pub(crate) type EventRow = (i64, String, Vec<u8>);
+
+/// A KeyPackage row: (key_package, reference, last_resort, not_after bits).
+pub(crate) type KeyPackageRow = (Vec<u8>, Vec<u8>, bool, i64);
+
+/// The instant a KeyPackage expires, in the milliseconds the caller's clock uses, clamped to
+/// the signed range (`not_after` is in seconds).
+pub(crate) fn expires_ms(not_after: u64) -> i64 {
+    clamp(not_after.saturating_mul(1000))
+}
+
+/// `shown` names the database in messages.
+pub(crate) fn record(row: RecordRow, shown: &str) -> Result<RoomRecord, StoreError> {
+    let (version, state) = row;
+    Ok(RoomRecord {
+        version: counter_from_db(version, "record version", shown)?,
+        state,
+    })
+}
+
+pub(crate) fn outbound_item(row: OutboundRow, shown: &str) -> Result<OutboundItem, StoreError> {
+    let (id, to, room, body) = row;
+    Ok(OutboundItem {
+        id: counter_from_db(id, "outbound id", shown)?,
+        to: parse_stored(&to, "outbound destination", shown)?,
+        room: parse_stored(&room, "outbound room", shown)?,
+        body,
+    })
+}
+
+pub(crate) fn device_event(row: EventRow, shown: &str) -> Result<DeviceEvent, StoreError> {
+    let (seq, room, payload) = row;
+    Ok(DeviceEvent {
+        seq: counter_from_db(seq, "event sequence number", shown)?,
+        room: parse_stored(&room, "event room", shown)?,
+        payload,
+    })
+}
+
+pub(crate) fn entry(row: KeyPackageRow) -> KeyPackageEntry {
+    let (key_package, reference, last_resort, not_after) = row;
+    KeyPackageEntry {
+        key_package,
+        reference,
+        last_resort,
+        not_after: bits_from_db(not_after),
+    }
+}
+
+/// A `COUNT(*)` of KeyPackages as the trait's `usize`.
+pub(crate) fn key_package_count(count: i64, shown: &str) -> Result<usize, StoreError> {
+    let count = counter_from_db(count, "KeyPackage count", shown)?;
+    usize::try_from(count).map_err(|_| {
+        StoreError::Backend(format!(
+            "database {shown} counts {count} KeyPackages, more than this platform can index"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_checks() {
+        assert_eq!(VersionCheck::of(0), VersionCheck::Create);
+        assert_eq!(VersionCheck::of(5), VersionCheck::Replace(5));
+        assert_eq!(VersionCheck::of(u64::MAX), VersionCheck::Never);
+    }
+
+    #[test]
+    fn a_save_that_changed_no_row_conflicts() {
+        let room: RoomUri = "mimi://hub.example/r/a".parse().unwrap();
+        assert_eq!(saved(&room, 3, 1).unwrap(), 4);
+        assert!(matches!(
+            saved(&room, 3, 0),
+            Err(StoreError::Conflict { expected: 3, .. })
+        ));
+        assert!(matches!(
+            saved(&room, u64::MAX, 1),
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn reserved_sequence_numbers_end_at_the_last() {
+        assert_eq!(reserved_seqs(7, 3).collect::<Vec<_>>(), [5, 6, 7]);
+        assert_eq!(reserved_seqs(1, 1).collect::<Vec<_>>(), [1]);
+        assert_eq!(reserved_seqs(9, 0).count(), 0);
+    }
+}
