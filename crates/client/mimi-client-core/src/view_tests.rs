@@ -268,3 +268,66 @@ fn replaying_the_log_rebuilds_the_same_timeline() {
     }
     assert_eq!(replay.messages(), v.messages());
 }
+
+mod ops {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Random conversations of Alice and Bob (messages, replies, reactions, edits, deletes,
+    /// unlikes against earlier IDs, duplicates): nothing panics, every refusal is recorded,
+    /// and replaying the log rebuilds exactly the same timeline.
+    fn run(ops: &[(bool, u8, u8)]) -> Result<(), TestCaseError> {
+        let mut v = view();
+        let mut s = Sender::new();
+        let mut ids: Vec<MessageId> = Vec::new();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut refused = 0;
+        for (alice, kind, pick) in ops {
+            let from = if *alice { ALICE } else { BOB };
+            let target = if ids.is_empty() {
+                MessageId([7; 32])
+            } else {
+                ids[usize::from(*pick) % ids.len()]
+            };
+            let builder = match kind % 7 {
+                0 => text("a message"),
+                1 => ContentBuilder::reply(target, NestedPart::text("a reply")),
+                2 => ContentBuilder::reaction(target, "👍"),
+                3 => ContentBuilder::edit(target, NestedPart::text("edited")),
+                4 => ContentBuilder::delete(target),
+                5 => ContentBuilder::unlike(target, target),
+                _ => {
+                    // A repeat of something accepted is a duplicate, whatever it was.
+                    if let Some(e) = v.log().last().cloned() {
+                        prop_assert_eq!(v.apply(e, true), Ok(None));
+                    }
+                    continue;
+                }
+            };
+            let (entry, id) = s.entry(from, builder);
+            ids.push(id);
+            entries.push(entry.clone());
+            if v.apply(entry, true).is_err() {
+                refused += 1;
+            }
+        }
+        prop_assert_eq!(v.log().len() + refused, entries.len());
+        let mut replay = view();
+        for e in v.log().to_vec() {
+            prop_assert!(replay.apply(e, false).is_ok());
+        }
+        prop_assert_eq!(replay.messages(), v.messages());
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn random_conversations_replay_identically(
+            ops in proptest::collection::vec((any::<bool>(), any::<u8>(), any::<u8>()), 0..40)
+        ) {
+            run(&ops)?;
+        }
+    }
+}
