@@ -126,10 +126,10 @@ impl Provider {
         room: &RoomUri,
         body: &[u8],
     ) -> Result<Vec<u8>, ServerError> {
-        let request: UpdateRequest =
-            decode_exact(body).map_err(|e| bad_request("UpdateRequest", e))?;
         let _lock = self.hub_locks.lock(room).await;
         let (mut hub, version) = self.load_hub(room).await?;
+        let request: UpdateRequest =
+            decode_exact(body).map_err(|e| bad_request("UpdateRequest", e))?;
         let output = hub.handle_update(Provider::now_ms(), peer, request)?;
         if output.changed {
             self.save_hub(room, version, &hub, output.effects).await?;
@@ -147,10 +147,10 @@ impl Provider {
         room: &RoomUri,
         body: &[u8],
     ) -> Result<Vec<u8>, ServerError> {
-        let request: SubmitMessageRequest =
-            decode_exact(body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
         let _lock = self.hub_locks.lock(room).await;
         let (mut hub, version) = self.load_hub(room).await?;
+        let request: SubmitMessageRequest =
+            decode_exact(body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
         let output = hub.handle_submit(Provider::now_ms(), peer, request)?;
         if output.changed {
             self.save_hub(room, version, &hub, output.effects).await?;

@@ -16,15 +16,32 @@ pub const CONFIG_FILE: &str = "mimi.toml";
 
 const TEN_YEARS: u64 = 10 * 365 * 24 * 3600;
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
-    if path.exists() {
-        return Err(ServerError::Init(format!(
-            "{} exists already; init never overwrites keys (choose another directory)",
-            path.display()
-        )));
+/// Writes a new file (never replacing one); `secret` files are readable by their owner only.
+fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<(), ServerError> {
+    use std::io::Write as _;
+
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(if secret { 0o600 } else { 0o644 });
     }
-    std::fs::write(path, bytes)
-        .map_err(|e| ServerError::Init(format!("writing {}: {e}", path.display())))
+    #[cfg(not(unix))]
+    let _ = secret;
+    let failed = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            ServerError::Init(format!(
+                "{} exists already; init never overwrites keys (choose another directory)",
+                path.display()
+            ))
+        } else {
+            ServerError::Init(format!("writing {}: {e}", path.display()))
+        }
+    };
+    let mut file = options.open(path).map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
+    file.sync_all().map_err(failed)
 }
 
 pub(crate) fn now_s() -> u64 {
@@ -49,12 +66,24 @@ pub fn init(domain: &Domain, dir: &Path) -> Result<Config, ServerError> {
         .to_record()
         .map_err(|e| ServerError::Init(format!("MLS server identity: {e}")))?;
     let tls = pki::tls_for(domain.as_str())?;
-    write(&config.resolve(&config.mls.ca), &ca.to_record())?;
-    write(&config.resolve(&config.mls.ca_cert), ca.certificate_der())?;
-    write(&config.resolve(&config.mls.server), &server_record)?;
-    write(&config.resolve(&config.tls.ca_cert), tls.ca_cert.as_bytes())?;
-    write(&config.resolve(&config.tls.cert), tls.cert.as_bytes())?;
-    write(&config.resolve(&config.tls.key), tls.key.as_bytes())?;
+    write(&config.resolve(&config.mls.ca), &ca.to_record(), true)?;
+    write(
+        &config.resolve(&config.mls.ca_cert),
+        ca.certificate_der(),
+        false,
+    )?;
+    write(&config.resolve(&config.mls.server), &server_record, true)?;
+    write(
+        &config.resolve(&config.tls.ca_cert),
+        tls.ca_cert.as_bytes(),
+        false,
+    )?;
+    write(
+        &config.resolve(&config.tls.cert),
+        tls.cert.as_bytes(),
+        false,
+    )?;
+    write(&config.resolve(&config.tls.key), tls.key.as_bytes(), true)?;
     let path = dir.join(CONFIG_FILE);
     if path.exists() {
         return Err(ServerError::Init(format!(
