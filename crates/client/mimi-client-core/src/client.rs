@@ -22,6 +22,9 @@ use crate::view::{Entry, Rejection, RoomView};
 /// How many digests of processed fan-out messages a room remembers to drop repeats.
 pub(crate) const SEEN_WINDOW: usize = 4096;
 
+/// Content bytes of own messages not yet shown: wiped when dropped.
+pub(crate) type Plaintext = zeroize::Zeroizing<Vec<u8>>;
+
 pub(crate) fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
@@ -32,14 +35,14 @@ pub(crate) struct Room {
     pub(crate) view: RoomView,
     /// Own messages waiting for their fan-out, by digest of the MLS message: the content bytes
     /// of application messages, `None` for handshakes.
-    pub(crate) sent: BTreeMap<[u8; 32], Option<Vec<u8>>>,
+    pub(crate) sent: BTreeMap<[u8; 32], Option<Plaintext>>,
     /// Digests of recent fan-out messages already processed (repeats are dropped).
     pub(crate) seen: VecDeque<[u8; 32]>,
     pub(crate) seen_set: BTreeSet<[u8; 32]>,
     /// The device-stream sequence number of the last event applied.
     pub(crate) cursor: u64,
     /// Content to send again once this device reaches the hub's epoch.
-    pub(crate) retry: Vec<Vec<u8>>,
+    pub(crate) retry: Vec<Plaintext>,
     /// The commit of this device the hub has not answered yet.
     pub(crate) commit_in_flight: Option<OpId>,
     /// This device proposed its SelfRemove (it is leaving).
@@ -79,17 +82,25 @@ impl Room {
     }
 }
 
-/// What an operation waits for.
-#[derive(Debug, Clone)]
+/// What an operation waits for (no `Debug`: it holds plaintext).
+#[derive(Clone)]
 pub(crate) enum PendingKind {
-    Commit { digest: [u8; 32], external: bool },
-    Proposals { digests: Vec<[u8; 32]> },
-    Message { digest: [u8; 32], content: Vec<u8> },
+    Commit {
+        digest: [u8; 32],
+        external: bool,
+    },
+    Proposals {
+        digests: Vec<[u8; 32]>,
+    },
+    Message {
+        digest: [u8; 32],
+        content: Plaintext,
+    },
     KeyPackages,
 }
 
 /// An operation produced and not yet reported by [`Client::mark_sent`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Pending {
     pub(crate) request: Outgoing,
     pub(crate) kind: PendingKind,
@@ -261,7 +272,7 @@ impl Client {
     pub(crate) fn queue_message(
         &mut self,
         room: &RoomUri,
-        content: Vec<u8>,
+        content: Plaintext,
     ) -> Result<OpId, ClientError> {
         let user = self.identity.user().clone();
         let message_id = mimi_content::message_id_for(&user, room, &content)
@@ -583,7 +594,7 @@ impl Client {
                         sender: user,
                         client: me,
                         timestamp,
-                        bytes: content,
+                        bytes: content.to_vec(),
                     };
                     self.apply(room, entry);
                 }

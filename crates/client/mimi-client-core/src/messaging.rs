@@ -71,7 +71,7 @@ impl Client {
         let (bytes, id) = content
             .encode_with_id(user.to_string().as_bytes(), room.to_string().as_bytes())
             .map_err(|e| ClientError::Content(e.to_string()))?;
-        let op = self.queue_message(room, bytes)?;
+        let op = self.queue_message(room, zeroize::Zeroizing::new(bytes))?;
         Ok((op, id))
     }
 

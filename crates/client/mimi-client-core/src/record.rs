@@ -19,6 +19,7 @@ use mimi_federation_api::update::UpdateRequest;
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::{ClientGroup, ClientIdentity, TrustStore};
 use mimi_types::{ClientUri, RoomUri, UserUri};
+use zeroize::Zeroizing;
 
 use crate::client::{Client, Pending, PendingKind, Room};
 use crate::codec::{Reader, Writer};
@@ -179,7 +180,7 @@ fn read_room(
     for _ in 0..sent {
         let d = digest_of(r, "sent digest")?;
         let content = if r.bool("sent kind")? {
-            Some(r.bytes("sent content")?.to_vec())
+            Some(Zeroizing::new(r.bytes("sent content")?.to_vec()))
         } else {
             None
         };
@@ -192,7 +193,8 @@ fn read_room(
     }
     let retry = r.count("retry", 4)?;
     for _ in 0..retry {
-        room.retry.push(r.bytes("retry content")?.to_vec());
+        room.retry
+            .push(Zeroizing::new(r.bytes("retry content")?.to_vec()));
     }
     if r.bool("commit in flight")? {
         room.commit_in_flight = Some(OpId(r.u64("commit op")?));
@@ -290,7 +292,7 @@ fn read_pending(r: &mut Reader<'_>, op: OpId) -> Result<Pending, ClientError> {
         OP_MESSAGE => {
             let request: SubmitMessageRequest = decode_exact(body).map_err(ClientError::wire)?;
             let digest = digest_of(r, "message digest")?;
-            let content = r.bytes("message content")?.to_vec();
+            let content = Zeroizing::new(r.bytes("message content")?.to_vec());
             let sender = request
                 .sending_uri
                 .to_user()
