@@ -24,9 +24,11 @@
 //!
 //! # Readings where the issue or the drafts are silent
 //!
-//! * A commit is merged when the hub accepts it, or when its fan-out comes back (its answer
-//!   was lost); if another member's commit of the same epoch arrives first, ours is discarded
-//!   and the hub's `wrongEpoch` is reported.
+//! * One commit per room is in flight at a time (a second is API misuse until the first is
+//!   reported). It is merged when the hub accepts it, or when its fan-out comes back (the
+//!   answer was lost; the late report is then accepted without effect); if another member's
+//!   commit of the same epoch arrives first, ours is discarded and the hub's `wrongEpoch` is
+//!   reported.
 //! * A message the hub refuses as `epochTooOld` is re-encrypted and re-sent once this device
 //!   has processed the commit it missed (same content bytes, same message ID).
 //! * Own messages show when the hub's fan-out brings them back (hub order), recognised by the
@@ -40,6 +42,14 @@
 //! * Typing indicators are values the caller relays outside MLS; they are never stored.
 //! * `leave` proposes the participant-list removal and this device's SelfRemove; another member
 //!   commits them ([`Client::commit_pending`], prompted by [`ClientEvent::ProposalsPending`]).
+//!   The user's other devices, seeing a sibling's SelfRemove, propose theirs: a participant
+//!   whose clients remain could not be removed. `ban` sets role 1 and removes the devices in
+//!   one commit.
+//! * Invitees get role 2 (`ordinary_user` in every preset) unless [`Invitee::role`] says
+//!   otherwise.
+//! * The record is pinned by a stability vector (`testing/vectors/client/record-v1.hex`). On
+//!   restore, operations not yet reported are queued again (at-least-once: a repeat the hub
+//!   fans out twice is dropped by digest and message ID).
 
 mod client;
 mod codec;
