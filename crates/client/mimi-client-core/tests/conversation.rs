@@ -575,3 +575,53 @@ fn a_banned_user_is_removed_and_listed_as_banned() {
     assert!(banned.banned);
     assert!(banned.clients.is_empty());
 }
+
+#[test]
+fn events_tell_the_ui_what_changed() {
+    let mut c = cast();
+    let room = c.room.clone();
+    let mut rng = c.fed.rng.clone();
+    let mut drain = |fed: &mut Fed, d: &ClientUri| {
+        let mut out = Vec::new();
+        while let Some(e) = fed.c(d).poll_event() {
+            out.push(e);
+        }
+        out
+    };
+    let joined = drain(&mut c.fed, &c.diana);
+    assert_eq!(joined, vec![ClientEvent::Joined { room: room.clone() }]);
+    let (_, id) = c.fed.c(&c.alice).send_text(&mut rng, &room, "hi").unwrap();
+    c.fed.pump();
+    assert_eq!(
+        drain(&mut c.fed, &c.diana),
+        vec![ClientEvent::Timeline {
+            room: room.clone(),
+            message: id
+        }]
+    );
+    let now = c.fed.now;
+    c.fed.c(&c.charlie).rename(now, &room, "Renamed").unwrap();
+    c.fed.pump();
+    let epoch = c.fed.clients[&c.diana].room(&room).unwrap().epoch();
+    assert_eq!(
+        drain(&mut c.fed, &c.diana),
+        vec![ClientEvent::RoomChanged {
+            room: room.clone(),
+            epoch
+        }]
+    );
+    // A forged edit shows up as a rejection, not in the timeline.
+    c.fed
+        .c(&c.bob)
+        .send_content(
+            &mut rng,
+            &room,
+            ContentBuilder::edit(id, NestedPart::text("forged")),
+        )
+        .unwrap();
+    c.fed.pump();
+    assert!(matches!(
+        drain(&mut c.fed, &c.diana).as_slice(),
+        [ClientEvent::Rejected { .. }]
+    ));
+}

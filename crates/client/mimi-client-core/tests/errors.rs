@@ -440,3 +440,24 @@ fn a_commit_whose_answer_is_lost_is_merged_from_its_fan_out() {
     fed.pump();
     assert_eq!(fed.transcript(&alice, &room), vec!["charlie: still fine"]);
 }
+
+#[test]
+fn a_message_written_while_a_commit_is_in_flight_is_delivered() {
+    let (mut fed, alice, charlie, room) = two();
+    let now = fed.now;
+    let mut rng = fed.rng.clone();
+    fed.c(&charlie).commit_pending(now, &room).unwrap();
+    fed.c(&charlie)
+        .send_text(&mut rng, &room, "while committing")
+        .unwrap();
+    fed.pump();
+    assert_eq!(
+        fed.transcript(&alice, &room),
+        vec!["charlie: while committing"]
+    );
+    assert_eq!(
+        fed.transcript(&charlie, &room),
+        vec!["charlie: while committing"]
+    );
+    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+}
