@@ -581,7 +581,7 @@ fn events_tell_the_ui_what_changed() {
     let mut c = cast();
     let room = c.room.clone();
     let mut rng = c.fed.rng.clone();
-    let mut drain = |fed: &mut Fed, d: &ClientUri| {
+    let drain = |fed: &mut Fed, d: &ClientUri| {
         let mut out = Vec::new();
         while let Some(e) = fed.c(d).poll_event() {
             out.push(e);
