@@ -90,8 +90,10 @@
 
 mod convert;
 mod error;
+mod postgres;
 mod sql;
 mod sqlite;
 
 pub use error::OpenError;
+pub use postgres::{ConnectError, PostgresConfig, PostgresStore};
 pub use sqlite::{FILE_NAME, SqliteConfig, SqliteStore};

@@ -58,3 +58,86 @@ pub async fn count_rows(path: &std::path::Path, table: &str) -> i64 {
     conn.close().await.unwrap();
     n
 }
+
+/// The environment variable naming the PostgreSQL the PostgreSQL tests use.
+pub const PG_URL_ENV: &str = "MIMI_TEST_DATABASE_URL";
+
+/// The PostgreSQL URL of the tests, or `None` after saying on stderr that `test` is skipped.
+pub fn pg_url(test: &str) -> Option<String> {
+    match std::env::var(PG_URL_ENV) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "SKIPPED {test}: {PG_URL_ENV} is not set; set it to run against a real \
+                 PostgreSQL, e.g. {PG_URL_ENV}=postgres://postgres@127.0.0.1:5432/test"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh schema of its own in the test database, so tests run in parallel; `url` connects
+/// with it as the search path. Dropped by [`PgSchema::drop`] (a failed test leaves it behind,
+/// inside the database `.ci/run` drops at exit).
+pub struct PgSchema {
+    admin: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgSchema {
+    pub async fn create(admin: &str) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "mimi_t_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        pg_execute(admin, &format!("CREATE SCHEMA {name}")).await;
+        let separator = if admin.contains('?') { '&' } else { '?' };
+        let url = format!("{admin}{separator}options[search_path]={name}");
+        Self {
+            admin: admin.to_owned(),
+            name,
+            url,
+        }
+    }
+
+    /// A statement run as the admin inside this schema (by qualified names).
+    pub async fn execute(&self, statement: &str) {
+        pg_execute(&self.url, statement).await;
+    }
+
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        n
+    }
+
+    pub async fn drop(self) {
+        pg_execute(&self.admin, &format!("DROP SCHEMA {} CASCADE", self.name)).await;
+    }
+}
+
+/// Runs one statement on a connection of its own.
+pub async fn pg_execute(url: &str, statement: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|err| panic!("cannot connect to {PG_URL_ENV}: {err}"));
+    sqlx::raw_sql(statement)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|err| panic!("{statement}: {err}"));
+    conn.close().await.unwrap();
+}

@@ -1,0 +1,515 @@
+//! The PostgreSQL backend of [`DsStore`], for several server processes sharing one database.
+
+mod error;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mimi_ds::follower::{Claim, KeyPackageEntry};
+use mimi_ds::{
+    DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord, StoreError,
+};
+use mimi_types::{ClientUri, Domain, RoomUri};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres, Transaction};
+
+pub use error::ConnectError;
+
+use crate::convert::{bits_to_db, clamp, clamp_usize, counter, parse_stored};
+use crate::sql::{
+    self, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck,
+};
+use error::{backend, connect_error, migrate_error};
+
+/// The schema migrations, embedded at build time.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How a [`PostgresStore`] connects.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PostgresConfig {
+    /// Connections in this process's pool. Every `mimi serve` process has its own pool, and
+    /// their sum must stay below the server's `max_connections` (default 100). Default 10.
+    pub max_connections: u32,
+    /// Connections kept open when idle. Default 0.
+    pub min_connections: u32,
+    /// How long a call waits for a free connection (or for a new one to be made) before it
+    /// fails. Default 30 s.
+    pub acquire_timeout: Duration,
+    /// Idle connections are closed after this long. Default 10 minutes.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+        }
+    }
+}
+
+/// The delivery service's storage in a PostgreSQL database (see the crate documentation for
+/// the schema and how each promise of the trait is kept).
+///
+/// Cheap to clone: clones share the connection pool. Any number of stores, in this process or
+/// in other processes on other machines, may use the same database at once.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    /// The server as messages show it (no password).
+    shown: Arc<str>,
+    acquire_timeout: Duration,
+}
+
+/// `postgres://user@host:port/database`, without the password.
+fn shown(options: &PgConnectOptions) -> String {
+    let database = options
+        .get_database()
+        .unwrap_or_else(|| options.get_username());
+    match options.get_socket() {
+        Some(socket) => format!(
+            "postgres://{}@{}/{database}",
+            options.get_username(),
+            socket.display()
+        ),
+        None => format!(
+            "postgres://{}@{}:{}/{database}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port()
+        ),
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`,
+    /// with the usual query parameters such as `sslmode` or `options=-c search_path=...`), and
+    /// brings its schema up to date. The database must exist; mimi's tables go in its current
+    /// schema, which must hold no other program's tables.
+    ///
+    /// Any number of processes may connect at once, also to a new database: the migrations run
+    /// under PostgreSQL's advisory lock, once.
+    pub async fn connect(url: &str, config: &PostgresConfig) -> Result<Self, ConnectError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConnectError::InvalidUrl {
+                detail: "it must start with postgres:// or postgresql://".to_owned(),
+            });
+        }
+        let options = PgConnectOptions::from_str(url).map_err(|err| ConnectError::InvalidUrl {
+            detail: err.to_string(),
+        })?;
+        let options = options.application_name("mimi-store");
+        let server = shown(&options);
+
+        // One connection prepares the database, then the pool takes over.
+        let mut setup = PgConnection::connect_with(&options)
+            .await
+            .map_err(|err| connect_error(err, &server))?;
+        let prepared = prepare(&mut setup, &server).await;
+        let closed = setup.close().await;
+        prepared?;
+        closed.map_err(|err| connect_error(err, &server))?;
+
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .min_connections(config.min_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .idle_timeout(config.idle_timeout)
+            .connect_with(options)
+            .await
+            .map_err(|err| connect_error(err, &server))?;
+        Ok(Self {
+            pool,
+            shown: Arc::from(server),
+            acquire_timeout: config.acquire_timeout,
+        })
+    }
+
+    /// The server and database, as messages show them (`postgres://user@host:port/database`,
+    /// never the password).
+    pub fn server(&self) -> &str {
+        &self.shown
+    }
+
+    /// Whether the database answers now (a `SELECT 1` on a pooled connection), for health
+    /// checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for calls in flight. Dropping the store instead is
+    /// safe: every acknowledged write is already committed.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    fn fail(&self, err: sqlx::Error) -> StoreError {
+        backend(err, &self.shown, self.acquire_timeout)
+    }
+
+    /// A transaction at PostgreSQL's default isolation, READ COMMITTED: each statement below
+    /// locks the rows it changes, and the statements are written so that what they check and
+    /// what they change is one statement (see the crate documentation).
+    async fn write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(|e| self.fail(e))
+    }
+
+    async fn load(&self, table: Records, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        let row: Option<RecordRow> = sqlx::query_as(table.select())
+            .bind(room.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|row| sql::record(row, &self.shown)).transpose()
+    }
+
+    /// Replaces a record in `tx` if it is at `expected_version`. The UPDATE locks the row: a
+    /// concurrent save of the same room waits for our commit, then re-checks the version on the
+    /// committed row and changes nothing; a concurrent create waits the same way on the key.
+    async fn replace(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        table: Records,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+    ) -> Result<u64, StoreError> {
+        let changed = match VersionCheck::of(expected_version) {
+            VersionCheck::Create => {
+                sqlx::query(table.create())
+                    .bind(room.to_string())
+                    .bind(state)
+                    .execute(&mut **tx)
+                    .await
+            }
+            VersionCheck::Replace(expected) => {
+                sqlx::query(table.replace())
+                    .bind(room.to_string())
+                    .bind(state)
+                    .bind(expected)
+                    .execute(&mut **tx)
+                    .await
+            }
+            VersionCheck::Never => return Err(sql::conflict(room, expected_version)),
+        }
+        .map_err(|e| self.fail(e))?;
+        sql::saved(room, expected_version, changed.rows_affected())
+    }
+
+    async fn commit(&self, tx: Transaction<'static, Postgres>) -> Result<(), StoreError> {
+        tx.commit().await.map_err(|e| self.fail(e))
+    }
+
+    async fn rollback(&self, tx: Transaction<'static, Postgres>) -> Result<(), StoreError> {
+        tx.rollback().await.map_err(|e| self.fail(e))
+    }
+}
+
+/// Checks that the current schema is ours (or empty) and migrates it.
+async fn prepare(conn: &mut PgConnection, server: &str) -> Result<(), ConnectError> {
+    // _sqlx_migrations is created (and committed) before any table of ours, and a migration's
+    // tables appear at once when it commits, so a process connecting while another migrates
+    // never sees our tables without the history.
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = current_schema() ORDER BY table_name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|err| connect_error(err, server))?;
+    let tables: Vec<String> = tables.into_iter().map(|(name,)| name).collect();
+    if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
+        return Err(ConnectError::ForeignDatabase {
+            server: server.to_owned(),
+            tables,
+        });
+    }
+    // `run_direct` takes PostgreSQL's advisory lock for the database, so concurrent
+    // connects apply each migration once.
+    MIGRATOR
+        .run_direct(conn)
+        .await
+        .map_err(|err| migrate_error(err, server))
+}
+
+impl DsStore for PostgresStore {
+    async fn load_room(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        self.load(Records::HubRooms, room).await
+    }
+
+    async fn save_room(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match self
+            .replace(&mut tx, Records::HubRooms, room, expected_version, state)
+            .await
+        {
+            Ok(version) => version,
+            Err(err) => {
+                self.rollback(tx).await?;
+                return Err(err);
+            }
+        };
+        for item in outbound {
+            sqlx::query(sql::INSERT_OUTBOUND)
+                .bind(item.to.to_string())
+                .bind(item.room.to_string())
+                .bind(item.body)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        self.commit(tx).await?;
+        Ok(version)
+    }
+
+    async fn pending_outbound(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> Result<Vec<OutboundItem>, StoreError> {
+        let rows: Vec<OutboundRow> = sqlx::query_as(sql::SELECT_PENDING)
+            .bind(to.to_string())
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|row| sql::outbound_item(row, &self.shown))
+            .collect()
+    }
+
+    async fn ack_outbound(&self, id: u64) -> Result<(), StoreError> {
+        let Some(id) = counter(id) else {
+            return Ok(());
+        };
+        sqlx::query(sql::DELETE_OUTBOUND)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn load_inbox(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        self.load(Records::FollowerInboxes, room).await
+    }
+
+    async fn save_inbox(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        events: Vec<NewDeviceEvent>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match self
+            .replace(
+                &mut tx,
+                Records::FollowerInboxes,
+                room,
+                expected_version,
+                state,
+            )
+            .await
+        {
+            Ok(version) => version,
+            Err(err) => {
+                self.rollback(tx).await?;
+                return Err(err);
+            }
+        };
+        for (device, events) in sql::events_by_device(events) {
+            let (last,): (i64,) = sqlx::query_as(sql::RESERVE_SEQS)
+                .bind(&device)
+                .bind(clamp_usize(events.len()))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+            for (seq, (room, payload)) in sql::reserved_seqs(last, events.len()).zip(events) {
+                sqlx::query(sql::INSERT_EVENT)
+                    .bind(&device)
+                    .bind(seq)
+                    .bind(room)
+                    .bind(payload)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+            }
+        }
+        self.commit(tx).await?;
+        Ok(version)
+    }
+
+    async fn device_events(
+        &self,
+        device: &ClientUri,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<DeviceEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(sql::SELECT_EVENTS)
+            .bind(device.to_string())
+            .bind(clamp(cursor))
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|row| sql::device_event(row, &self.shown))
+            .collect()
+    }
+
+    async fn add_key_packages(
+        &self,
+        device: &ClientUri,
+        entries: Vec<KeyPackageEntry>,
+    ) -> Result<(), StoreError> {
+        let device = device.to_string();
+        let mut tx = self.write().await?;
+        for entry in entries {
+            sqlx::query(sql::INSERT_KEY_PACKAGE)
+                .bind(&device)
+                .bind(entry.reference)
+                .bind(entry.key_package)
+                .bind(entry.last_resort)
+                .bind(bits_to_db(entry.not_after))
+                .bind(sql::expires_ms(entry.not_after))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        self.commit(tx).await
+    }
+
+    async fn claim_key_package(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<Claim, StoreError> {
+        let device_text = device.to_string();
+        let now = clamp(now_ms);
+        let mut tx = self.write().await?;
+        // Expired entries are dropped on the way, as KeyPackagePool::claim does; rows another
+        // claim holds are left to it (it removes them, or they stay expired and are skipped).
+        sqlx::query(
+            "DELETE FROM key_packages WHERE id IN (\
+                 SELECT id FROM key_packages WHERE device = $1 AND expires_ms <= $2 \
+                 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(&device_text)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        // The oldest unexpired fresh one that no concurrent claim holds leaves the pool in the
+        // statement that locks it: two claims never get the same row, and neither waits for the
+        // other.
+        let fresh: Option<KeyPackageRow> = sqlx::query_as(
+            "DELETE FROM key_packages WHERE id = (\
+                 SELECT id FROM key_packages \
+                 WHERE device = $1 AND last_resort = FALSE AND expires_ms > $2 \
+                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING key_package, reference, last_resort, not_after",
+        )
+        .bind(&device_text)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        let claim = match fresh {
+            Some(row) => Claim::Fresh(sql::entry(row)),
+            None => {
+                // Else the newest unexpired last-resort one, which stays.
+                let kept: Option<KeyPackageRow> = sqlx::query_as(sql::SELECT_LAST_RESORT)
+                    .bind(&device_text)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+                kept.map_or(Claim::Exhausted, |row| Claim::LastResort(sql::entry(row)))
+            }
+        };
+        if let Claim::Fresh(entry) | Claim::LastResort(entry) = &claim {
+            sqlx::query(sql::RECORD_CLAIM)
+                .bind(entry.reference.as_slice())
+                .bind(&device_text)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        self.commit(tx).await?;
+        Ok(claim)
+    }
+
+    async fn claimed_by(&self, reference: &[u8]) -> Result<Option<ClientUri>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(sql::SELECT_CLAIMED_BY)
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|(device,)| parse_stored(&device, "claiming device", &self.shown))
+            .transpose()
+    }
+
+    async fn fresh_key_packages(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<usize, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(sql::COUNT_FRESH)
+            .bind(device.to_string())
+            .bind(clamp(now_ms))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        sql::key_package_count(count, &self.shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shown_server_never_has_the_password() {
+        let options =
+            PgConnectOptions::from_str("postgres://alice:s3cret@db.example:6543/mimi").unwrap();
+        assert_eq!(shown(&options), "postgres://alice@db.example:6543/mimi");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_url_is_refused_without_echoing_it() {
+        let err = PostgresStore::connect("mysql://a:s3cret@h/db", &PostgresConfig::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectError::InvalidUrl { .. }), "{err}");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_reported_as_such() {
+        // Port 1 on loopback: nothing listens there.
+        let err = PostgresStore::connect(
+            "postgres://nobody@127.0.0.1:1/none",
+            &PostgresConfig::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, ConnectError::Unreachable { .. }), "{err}");
+        assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+    }
+}
