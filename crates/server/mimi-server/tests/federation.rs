@@ -133,3 +133,63 @@ fn a_room_across_three_servers() {
     drop(runtime);
     drop(nodes);
 }
+
+#[test]
+fn a_follower_that_was_down_gets_its_backlog_and_the_hub_survives_a_restart() {
+    common::logs();
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let x = Api::new(nodes[0].base_url());
+    let y = Api::new(nodes[1].base_url());
+    let (mut alice, mut bob, room) = runtime.block_on(async {
+        Device::register_user(&x, "alice").await;
+        Device::register_user(&y, "bob").await;
+        let mut alice = Device::register(&x, "alice", "phone", 1).await;
+        let mut bob = Device::register(&y, "bob", "laptop", 1).await;
+        let room = alice.create_room("mimi://x.example/r/durable").await;
+        ok(&alice.add_users(&room, &[bob.user().clone()]).await);
+        settle(&mut [&mut alice, &mut bob], |d| d[1].is_member(&room)).await;
+        (alice, bob, room)
+    });
+
+    // The follower goes down; the hub accepts messages meanwhile, then restarts itself.
+    nodes[1].stop();
+    let texts = [
+        "while you were out 1",
+        "while you were out 2",
+        "while you were out 3",
+    ];
+    runtime.block_on(async {
+        for text in texts {
+            accepted(&alice.send(&room, text).await.unwrap());
+        }
+    });
+    nodes[0].restart();
+    nodes[1].restart();
+
+    runtime.block_on(async {
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| d.texts(&room).len() >= texts.len())
+        })
+        .await;
+        accepted(&bob.send(&room, "back").await.unwrap());
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| d.texts(&room).len() > texts.len())
+        })
+        .await;
+        for d in [&mut alice, &mut bob] {
+            d.poll(300).await;
+        }
+    });
+    let mut expected: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
+    expected.push("back".into());
+    assert_eq!(alice.texts(&room), expected);
+    assert_eq!(bob.texts(&room), expected);
+    for d in [&alice, &bob] {
+        assert!(d.failures().is_empty(), "{:?}", d.failures());
+        assert!(d.seqs.windows(2).all(|w| w[0] < w[1]), "{:?}", d.seqs);
+    }
+    drop(runtime);
+    drop(nodes);
+}

@@ -8,7 +8,7 @@ pub mod device;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
-use mimi_server::{RunningServer, Server, init_dev_federation_at};
+use mimi_server::{Config, RunningServer, Server, init_dev_federation_at};
 use mimi_types::Domain;
 use tokio::runtime::Runtime;
 
@@ -24,6 +24,7 @@ fn free_addr() -> SocketAddr {
 /// One provider process-alike: its own runtime.
 pub struct Node {
     pub domain: Domain,
+    pub config: Config,
     pub client_addr: SocketAddr,
     runtime: Option<Runtime>,
     running: Option<RunningServer>,
@@ -33,14 +34,41 @@ impl Node {
     pub fn base_url(&self) -> String {
         format!("http://{}", self.client_addr)
     }
-}
 
-impl Drop for Node {
-    fn drop(&mut self) {
+    fn start(config: Config) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let running = runtime.block_on(Server::start(config.clone())).unwrap();
+        Node {
+            domain: config.domain.clone(),
+            client_addr: running.client_addr(),
+            config,
+            runtime: Some(runtime),
+            running: Some(running),
+        }
+    }
+
+    /// Shuts the server down (what it has stored stays).
+    pub fn stop(&mut self) {
         if let (Some(runtime), Some(running)) = (self.runtime.take(), self.running.take()) {
             runtime.block_on(running.shutdown());
             runtime.shutdown_background();
         }
+    }
+
+    /// Starts it again from its files.
+    pub fn restart(&mut self) {
+        self.stop();
+        *self = Self::start(self.config.clone());
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -53,22 +81,7 @@ pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
     let providers = init_dev_federation_at(dir, &placed).unwrap();
     providers
         .into_iter()
-        .map(|provider| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            let running = runtime
-                .block_on(Server::start(provider.config.clone()))
-                .unwrap();
-            Node {
-                domain: provider.domain.clone(),
-                client_addr: running.client_addr(),
-                runtime: Some(runtime),
-                running: Some(running),
-            }
-        })
+        .map(|provider| Node::start(provider.config))
         .collect()
 }
 

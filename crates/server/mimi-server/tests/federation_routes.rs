@@ -1,0 +1,126 @@
+//! The federation routes refuse what a peer may not do, with the status the draft gives, over
+//! real mutual TLS: a notify from a provider that is not the room's hub, key material for a
+//! user of another provider outside a room we host, updates and messages for rooms we do not
+//! host, undecodable bodies.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use mimi_federation_api::path::encode_param;
+use mimi_server::Config;
+use mimi_transport::client::FederationClient;
+use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
+
+/// A federation client speaking as `from` to `to`.
+fn client_as(from: &Config, to: &Config) -> FederationClient {
+    let identity =
+        TlsIdentity::from_pem_files(&from.resolve(&from.tls.cert), &from.resolve(&from.tls.key))
+            .unwrap();
+    let mut trust = TrustStore::new();
+    trust
+        .pin_pem(
+            to.domain.clone(),
+            &std::fs::read(to.resolve(&to.tls.ca_cert)).unwrap(),
+        )
+        .unwrap();
+    let mut peers = PeerTable::new();
+    peers.insert(to.domain.clone(), to.federation_listen);
+    FederationClient::new(from.domain.clone(), identity, trust, peers)
+}
+
+#[test]
+fn peers_are_refused_what_they_may_not_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::federation(dir.path(), &["x.example", "y.example"]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let y_to_x = client_as(&nodes[1].config, &nodes[0].config);
+        let x = nodes[0].domain.clone();
+        let post = |path: String, body: Vec<u8>| {
+            let client = y_to_x.clone();
+            let x = x.clone();
+            async move { client.post(&x, &path, body).await.unwrap() }
+        };
+
+        // y is not the hub of a room on x: its notify is refused (after decoding).
+        let room = encode_param(&"mimi://x.example/r/a");
+        let body = some_notify();
+        let r = post(format!("/notify/{room}"), body).await;
+        assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+        assert!(String::from_utf8_lossy(&r.body).contains("not the hub"));
+
+        // Undecodable notify body.
+        let r = post(format!("/notify/{room}"), vec![0xff; 3]).await;
+        assert_eq!(r.status, 400);
+
+        // Rooms x does not host.
+        for endpoint in ["update", "submitMessage"] {
+            let r = post(format!("/{endpoint}/{room}"), vec![0; 4]).await;
+            assert_eq!(
+                r.status,
+                404,
+                "{endpoint}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+
+        // A path parameter that is no room.
+        let r = post("/update/not-a-room".into(), vec![]).await;
+        assert_eq!(r.status, 400);
+
+        // Key material: an undecodable request.
+        let user = encode_param(&"mimi://x.example/u/alice");
+        let r = post(format!("/keyMaterial/{user}"), vec![1, 2, 3]).await;
+        assert_eq!(r.status, 400);
+    });
+    drop(runtime);
+    drop(nodes);
+}
+
+/// A notify body with one application message of a room mimi://x.example/r/a.
+fn some_notify() -> Vec<u8> {
+    use mimi_federation_api::notify::{FanoutContent, FanoutMessage, NotifyRequest};
+    use mimi_types::{ClientUri, Domain, UserUri};
+
+    let domain = Domain::parse("y.example").unwrap();
+    let now = common::device::now_s();
+    let validity = mimi_mls::Validity::starting(now - 60, 3600);
+    let ca = mimi_mls::ProviderCa::generate(domain, validity).unwrap();
+    let user = UserUri::parse("mimi://y.example/u/eve").unwrap();
+    let client = ClientUri::parse("mimi://y.example/d/eve/phone").unwrap();
+    let identity = mimi_mls::ClientIdentity::new(&ca, client, user.clone(), validity).unwrap();
+    let server = mimi_mls::ServerIdentity::new(&ca, validity).unwrap();
+    let mut trust = mimi_mls::TrustStore::new();
+    trust
+        .pin(ca.domain().clone(), ca.certificate_der())
+        .unwrap();
+    let room = mimi_types::RoomUri::parse("mimi://x.example/r/a").unwrap();
+    let state = mimi_room::presets::RoomCreation::new(
+        mimi_room::presets::Preset::Cooperative,
+        room.clone(),
+        user,
+    )
+    .initial_state()
+    .unwrap();
+    let (mut group, _) = mimi_mls::ClientGroup::create(
+        &identity,
+        &room.group_uri(),
+        &server.external_sender(),
+        &state,
+        trust,
+        now,
+    )
+    .unwrap();
+    let bytes = group.protect(b"hi", &Default::default()).unwrap();
+    let message = mimi_federation_api::mls::MlsMessage::from_bytes(bytes).unwrap();
+    let fanout = FanoutMessage::new(
+        now * 1000,
+        FanoutContent::Application {
+            message,
+            frank: None,
+        },
+    );
+    mimi_federation_api::Encode::encode(&NotifyRequest::new(vec![fanout])).unwrap()
+}
