@@ -18,9 +18,7 @@ use sqlx::{Connection, Postgres, Transaction};
 pub use error::ConnectError;
 
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, parse_stored};
-use crate::sql::{
-    self, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck,
-};
+use crate::sql::{self, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck};
 use error::{backend, connect_error, migrate_error};
 
 /// The schema migrations, embedded at build time.

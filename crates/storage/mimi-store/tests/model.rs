@@ -1,5 +1,6 @@
-//! Model-based check: random sequences of calls give the same answers from the SQLite store as
-//! from mimi-ds's in-memory store, the reference behaviour of the trait.
+//! Model-based check: random sequences of calls give the same answers from the SQLite store (and
+//! the PostgreSQL one, when `MIMI_TEST_DATABASE_URL` is set) as from mimi-ds's in-memory store,
+//! the reference behaviour of the trait.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,7 +8,7 @@ mod common;
 
 use common::{device, domain, event, key_package, outbound, room};
 use mimi_ds::{DsStore, MemoryStore};
-use mimi_store::SqliteStore;
+use mimi_store::{PostgresConfig, PostgresStore, SqliteStore};
 use proptest::prelude::*;
 
 const ROOMS: [&str; 2] = ["a", "b"];
@@ -140,6 +141,35 @@ proptest! {
                 prop_assert_eq!(got, want, "step {} {:?}", step, op);
             }
             sqlite.close().await;
+            Ok(())
+        })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// The same model check on PostgreSQL (each case in a fresh schema); skipped visibly
+    /// without `MIMI_TEST_DATABASE_URL`.
+    #[test]
+    fn postgres_answers_like_the_memory_store(ops in prop::collection::vec(op(), 1..40)) {
+        let Some(admin) = common::pg_url("postgres_answers_like_the_memory_store") else {
+            return Ok(());
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let schema = common::PgSchema::create(&admin).await;
+            let postgres = PostgresStore::connect(&schema.url, &PostgresConfig::default())
+                .await
+                .unwrap();
+            let memory = MemoryStore::new();
+            for (step, op) in ops.iter().enumerate() {
+                let want = apply(&memory, op).await;
+                let got = apply(&postgres, op).await;
+                prop_assert_eq!(got, want, "step {} {:?}", step, op);
+            }
+            postgres.close().await;
+            schema.drop().await;
             Ok(())
         })?;
     }

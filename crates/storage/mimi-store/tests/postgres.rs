@@ -172,7 +172,10 @@ async fn expired_key_packages_are_skipped_and_dropped_by_claims() {
         .unwrap();
     // At 15 s, 1 and 2 have expired: the fresh one is 3, then the last-resort 4 (kept).
     let claim = store.claim_key_package(&phone, 15_000).await.unwrap();
-    assert!(matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-3"), "{claim:?}");
+    assert!(
+        matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-3"),
+        "{claim:?}"
+    );
     assert_eq!(schema.count_rows("key_packages").await, 1);
     let claim = store.claim_key_package(&phone, 15_000).await.unwrap();
     assert!(
@@ -310,10 +313,7 @@ async fn everything_written_is_read_back_after_reconnecting() {
             )
             .await
             .unwrap();
-        let claim = store
-            .claim_key_package(&device("phone"), 0)
-            .await
-            .unwrap();
+        let claim = store.claim_key_package(&device("phone"), 0).await.unwrap();
         assert!(matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-1"));
         store.close().await;
     }
@@ -345,10 +345,7 @@ async fn everything_written_is_read_back_after_reconnecting() {
         store.fresh_key_packages(&device("phone"), 0).await.unwrap(),
         1
     );
-    let claim = store
-        .claim_key_package(&device("phone"), 0)
-        .await
-        .unwrap();
+    let claim = store.claim_key_package(&device("phone"), 0).await.unwrap();
     assert!(
         matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-2" && e.not_after == u64::MAX)
     );
@@ -358,7 +355,12 @@ async fn everything_written_is_read_back_after_reconnecting() {
     let store = connect(&schema.url).await;
     let v = store.load_room(&hub).await.unwrap().unwrap().version;
     store
-        .save_room(&hub, v, b"h3".to_vec(), vec![outbound("z.example", "hub", b"n3")])
+        .save_room(
+            &hub,
+            v,
+            b"h3".to_vec(),
+            vec![outbound("z.example", "hub", b"n3")],
+        )
         .await
         .unwrap();
     let z2 = store
@@ -387,7 +389,10 @@ async fn migrations_run_once_however_many_connect() {
         task.await.unwrap().close().await;
     }
     let store = connect(&schema.url).await;
-    store.save_room(&room("a"), 0, vec![1], vec![]).await.unwrap();
+    store
+        .save_room(&room("a"), 0, vec![1], vec![])
+        .await
+        .unwrap();
     store.ping().await.unwrap();
     store.close().await;
     connect(&schema.url).await.close().await;

@@ -147,9 +147,7 @@ pub(crate) fn connect_error(err: sqlx::Error, server: &str) -> ConnectError {
     };
     match sqlstate(&err).as_deref() {
         Some(state::INVALID_AUTHORIZATION | state::INVALID_PASSWORD) => {
-            return refused(
-                "check the user and password in the URL and the server's pg_hba.conf",
-            );
+            return refused("check the user and password in the URL and the server's pg_hba.conf");
         }
         Some(state::INVALID_CATALOG_NAME) => {
             return refused(
@@ -264,7 +262,11 @@ mod tests {
     #[test]
     fn call_failures_name_the_server_and_the_remedy() {
         let timeout = Duration::from_secs(3);
-        let text = advice(&sqlx::Error::PoolTimedOut, "postgres://u@h:5432/db", timeout);
+        let text = advice(
+            &sqlx::Error::PoolTimedOut,
+            "postgres://u@h:5432/db",
+            timeout,
+        );
         assert!(text.contains("postgres://u@h:5432/db"), "{text}");
         assert!(text.contains("3s"), "{text}");
         let text = advice(&sqlx::Error::PoolClosed, "postgres://u@h:5432/db", timeout);
