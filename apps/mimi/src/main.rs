@@ -2,6 +2,7 @@
 //! the library crates.
 
 mod demo;
+mod provider;
 
 use std::process::ExitCode;
 
@@ -22,12 +23,18 @@ struct Cli {
 enum Command {
     /// Walk through the MIMI architecture figure: three providers, a hub room, six devices.
     Demo(demo::DemoArgs),
+    /// Write a new provider (keys, certificates, configuration) or a dev federation.
+    Init(provider::InitArgs),
+    /// Run a provider from its configuration file.
+    Serve(provider::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Init(args) => provider::init(&args),
+        Command::Serve(args) => provider::serve(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,93 @@
+//! `mimi init` and `mimi serve`: wiring of mimi-server, nothing more.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use mimi_server::{Config, Server};
+use mimi_types::Domain;
+
+/// Write a new provider (keys, certificates, configuration), or a development federation.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The provider's domain, e.g. x.example.
+    #[arg(
+        long,
+        conflicts_with = "dev_federation",
+        required_unless_present = "dev_federation"
+    )]
+    domain: Option<String>,
+    /// Comma-separated domains of providers that trust each other, on 127.0.0.1 (federation
+    /// ports from 18443, client ports from 18080), each in DIR/<domain>/.
+    #[arg(long, value_delimiter = ',')]
+    dev_federation: Vec<String>,
+    /// Where to write (created if missing; existing keys are never overwritten).
+    #[arg(long)]
+    dir: PathBuf,
+}
+
+/// Run a provider.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The configuration file written by `mimi init`.
+    #[arg(long)]
+    config: PathBuf,
+}
+
+fn domain(text: &str) -> anyhow::Result<Domain> {
+    Domain::parse(text).with_context(|| format!("{text:?} is not a domain name"))
+}
+
+pub(crate) fn init(args: &InitArgs) -> anyhow::Result<()> {
+    if let Some(name) = &args.domain {
+        let config = mimi_server::init(&domain(name)?, &args.dir)?;
+        println!(
+            "wrote provider {} to {}\nrun: mimi serve --config {}",
+            config.domain,
+            args.dir.display(),
+            args.dir.join(mimi_server::CONFIG_FILE).display()
+        );
+        return Ok(());
+    }
+    let domains = args
+        .dev_federation
+        .iter()
+        .map(|d| domain(d))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for provider in mimi_server::init_dev_federation(&args.dir, &domains)? {
+        println!(
+            "{}: federation {}, client API http://{}\n  run: mimi serve --config {}",
+            provider.domain,
+            provider.config.federation_listen,
+            provider.config.client_listen,
+            provider.config_path.display()
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = Config::load(&args.config)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the Tokio runtime")?;
+    runtime.block_on(async {
+        let running = Server::start(config).await?;
+        println!(
+            "{} serving: federation (mutual TLS) on {}, client API (HTTP) on http://{}; Ctrl-C stops",
+            running.domain(),
+            running.federation_addr(),
+            running.client_addr()
+        );
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        Ok(())
+    })
+}
