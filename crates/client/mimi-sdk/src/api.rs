@@ -1,0 +1,111 @@
+//! The HTTP side: JSON calls to the provider's client API.
+
+use std::time::Duration;
+
+use mimi_client_api::ApiError;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::SdkError;
+
+/// A connection to one provider's client API.
+#[derive(Clone, Debug)]
+pub(crate) struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    /// A client for `base` (e.g. `http://127.0.0.1:18080`), trusting `roots` (DER CA
+    /// certificates) for `https` URLs besides none other.
+    pub(crate) fn new(base: &str, roots: &[Vec<u8>]) -> Result<Self, SdkError> {
+        // reqwest is built without a default TLS provider: name ring once per process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60));
+        for der in roots {
+            if let Ok(cert) = reqwest::Certificate::from_der(der) {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| SdkError::Unreachable {
+            url: base.to_owned(),
+            reason: format!("cannot build an HTTP client: {e}"),
+        })?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+        })
+    }
+
+    /// The base URL.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Calls `method path` with an optional bearer token and JSON body.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, SdkError> {
+        let url = format!("{}{path}", self.base);
+        let route = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let mut request = self.http.request(method, &url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            let bytes = serde_json::to_vec(body).map_err(|e| SdkError::Input(e.to_string()))?;
+            request = request
+                .header("content-type", "application/json")
+                .body(bytes);
+        }
+        let response = request.send().await.map_err(|e| SdkError::Unreachable {
+            url: self.base.clone(),
+            reason: describe(&e),
+        })?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| SdkError::Unreachable {
+            url: self.base.clone(),
+            reason: describe(&e),
+        })?;
+        if (200..300).contains(&status) {
+            serde_json::from_slice(&bytes).map_err(|e| SdkError::Protocol {
+                route,
+                reason: format!("the body does not decode: {e}"),
+            })
+        } else {
+            match serde_json::from_slice::<ApiError>(&bytes) {
+                Ok(error) => Err(SdkError::Api {
+                    route,
+                    status,
+                    error,
+                }),
+                Err(_) => Err(SdkError::Protocol {
+                    route,
+                    reason: format!(
+                        "HTTP {status} without an error body: {}",
+                        String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+                    ),
+                }),
+            }
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,369 @@
+//! High-level operations: rooms, members, messages. Each runs the engine command, sends what
+//! it queued and reports whether the hub accepted it.
+
+use mimi_client_api::CreateRoom;
+use mimi_client_api::{ErrorCode, ExternalJoinInfo, HubAnswer, KeyMaterialFetch, RoomList, routes};
+use mimi_client_core::{ClientEvent, FileInfo, Invitee, OpId, RoomView};
+use mimi_content::MessageId;
+use mimi_federation_api::common::IdentifierUri;
+use mimi_federation_api::key_material::{
+    ClientMaterial, KeyMaterialRequestTbs, KeyMaterialResponse,
+};
+use mimi_federation_api::mls::{Credential, RequiredCapabilities, Signature, SignaturePublicKey};
+use mimi_federation_api::path::encode_param;
+use mimi_federation_api::{Encode as _, decode_exact};
+use mimi_mls::sign;
+use mimi_room::components::RoleIndex;
+use mimi_room::presets::Preset;
+use mimi_types::codepoints::DEFAULT_CIPHERSUITE;
+use mimi_types::{RoomUri, UserUri};
+use rand::rngs::OsRng;
+use reqwest::Method;
+
+use crate::device::{Device, now_s};
+use crate::error::SdkError;
+
+/// The RequiredCapabilities a MIMI room asks of KeyPackages (TLS-encoded): the
+/// app_data_dictionary extension, the AppDataUpdate and SelfRemove proposals, X.509
+/// credentials.
+const REQUIRED_CAPABILITIES: &[u8] = &[
+    0x02, 0x00, 0x06, // extensions: app_data_dictionary
+    0x04, 0x00, 0x08, 0x00, 0x0a, // proposals: AppDataUpdate, SelfRemove
+    0x02, 0x00, 0x02, // credentials: x509
+];
+
+fn protocol(route: &str, e: impl std::fmt::Display) -> SdkError {
+    SdkError::Protocol {
+        route: route.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+impl Device {
+    /// Sends what `op` queued (and anything before it) and fails if the hub refused `op`.
+    async fn run(&mut self, op: OpId) -> Result<(), SdkError> {
+        self.persist().await?;
+        let from = self.events.len();
+        self.drive().await?;
+        for event in self.events.iter().skip(from) {
+            if let ClientEvent::Refused {
+                room,
+                op: refused,
+                refusal,
+            } = event
+                && *refused == op
+            {
+                return Err(SdkError::Refused {
+                    room: room.clone(),
+                    refusal: refusal.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The room URI `mimi://<this provider>/r/<name>`.
+    pub fn room_uri(&self, name: &str) -> Result<RoomUri, SdkError> {
+        if name.starts_with("mimi://") {
+            return RoomUri::parse(name).map_err(|e| SdkError::Input(format!("{name:?}: {e}")));
+        }
+        RoomUri::parse(&format!("mimi://{}/r/{name}", self.domain()))
+            .map_err(|e| SdkError::Input(format!("{name:?} is not a room name: {e}")))
+    }
+
+    /// Creates a room hosted by this device's provider with a policy preset; this device is
+    /// its only member.
+    pub async fn create_room(&mut self, room: &RoomUri, preset: Preset) -> Result<(), SdkError> {
+        let created = self.client.create_room(now_s(), room, preset, &self.hub)?;
+        let _: serde_json::Value = self
+            .api
+            .call(
+                Method::POST,
+                routes::CREATE_ROOM.path,
+                Some(self.token()),
+                Some(&CreateRoom {
+                    room: room.to_string(),
+                    group_info: created.group_info,
+                    ratchet_tree: created.ratchet_tree,
+                }),
+            )
+            .await?;
+        self.collect_events();
+        self.persist().await
+    }
+
+    /// The rooms this device's provider says it is in.
+    pub async fn server_rooms(&self) -> Result<Vec<RoomUri>, SdkError> {
+        let list: RoomList = self
+            .api
+            .call(
+                Method::GET,
+                routes::LIST_ROOMS.path,
+                Some(self.token()),
+                None::<&()>,
+            )
+            .await?;
+        list.rooms
+            .iter()
+            .map(|r| RoomUri::parse(r).map_err(|e| protocol("GET /v1/rooms", e)))
+            .collect()
+    }
+
+    /// The rooms this device has (active or not) and their views.
+    pub fn rooms(&self) -> Vec<&RoomView> {
+        self.client
+            .rooms()
+            .filter_map(|r| self.client.room(r))
+            .collect()
+    }
+
+    /// What a UI shows of `room` (members, roles, messages with edits, deletes and reactions
+    /// applied).
+    pub fn history(&self, room: &RoomUri) -> Result<&RoomView, SdkError> {
+        self.client.room(room).ok_or_else(|| {
+            SdkError::Client(mimi_client_core::ClientError::NotMember { room: room.clone() })
+        })
+    }
+
+    /// KeyPackages of every device of `user`, fetched through `room`'s hub.
+    pub async fn key_material(
+        &self,
+        room: &RoomUri,
+        user: &UserUri,
+    ) -> Result<Vec<Vec<u8>>, SdkError> {
+        let route = "POST /v1/rooms/{room}/key-material/{user}";
+        let id =
+            |s: String| IdentifierUri::from_string(s).map_err(|e| SdkError::Input(e.to_string()));
+        let identity = self.client.identity();
+        let tbs = KeyMaterialRequestTbs::new(
+            id(self.user().to_string())?,
+            id(user.to_string())?,
+            id(room.to_string())?,
+            vec![DEFAULT_CIPHERSUITE],
+            RequiredCapabilities::from_bytes(REQUIRED_CAPABILITIES.to_vec())
+                .map_err(|e| protocol(route, e))?,
+            SignaturePublicKey::from_bytes(identity.signing_key().public().to_vec())
+                .map_err(|e| protocol(route, e))?,
+            Credential::from_bytes(
+                identity
+                    .mls_credential_bytes()
+                    .map_err(|e| protocol(route, e))?,
+            )
+            .map_err(|e| protocol(route, e))?,
+        );
+        let signature = sign::sign_with_label(
+            identity.signing_key(),
+            sign::KEY_MATERIAL_REQUEST,
+            &tbs.encode().map_err(|e| protocol(route, e))?,
+        )
+        .map_err(|e| protocol(route, e))?;
+        let request = tbs.sign(Signature::from_bytes(signature).map_err(|e| protocol(route, e))?);
+        let path = routes::fill(
+            &routes::KEY_MATERIAL,
+            Some(&encode_param(room)),
+            Some(&encode_param(user)),
+        );
+        let answer: Result<HubAnswer, SdkError> = self
+            .api
+            .call(
+                Method::POST,
+                &path,
+                Some(self.token()),
+                Some(&KeyMaterialFetch {
+                    request: request.encode().map_err(|e| protocol(route, e))?,
+                }),
+            )
+            .await;
+        let answer = match answer {
+            Err(e)
+                if e.api_code() == Some(ErrorCode::NotFound)
+                    && self.client.room(room).is_some() =>
+            {
+                return Err(SdkError::UnknownUser { user: user.clone() });
+            }
+            other => other?,
+        };
+        let response: KeyMaterialResponse =
+            decode_exact(&answer.response).map_err(|e| protocol(route, e))?;
+        let mut out = Vec::new();
+        for client in &response.clients {
+            if let ClientMaterial::Success(kp) = &client.material {
+                out.push(
+                    kp.to_mls_message()
+                        .map_err(|e| protocol(route, e))?
+                        .into_bytes(),
+                );
+            }
+        }
+        if out.is_empty() {
+            return Err(SdkError::UnknownUser { user: user.clone() });
+        }
+        Ok(out)
+    }
+
+    /// Invites `users` (every device of each, fetched through the hub) with the default
+    /// member role, in one commit.
+    pub async fn invite(&mut self, room: &RoomUri, users: &[UserUri]) -> Result<(), SdkError> {
+        self.history(room)?;
+        let mut invitees = Vec::new();
+        for user in users {
+            let key_packages = self.key_material(room, user).await?;
+            invitees.push(Invitee::new(user.clone(), key_packages));
+        }
+        let op = self.client.invite(now_s(), room, &invitees)?;
+        self.run(op).await
+    }
+
+    /// Removes `users` (all their devices) from `room`.
+    pub async fn remove(&mut self, room: &RoomUri, users: &[UserUri]) -> Result<(), SdkError> {
+        let op = self.client.remove(now_s(), room, users)?;
+        self.run(op).await
+    }
+
+    /// Bans `user` (role 1, and removal of their devices).
+    pub async fn ban(&mut self, room: &RoomUri, user: &UserUri) -> Result<(), SdkError> {
+        let op = self.client.ban(now_s(), room, user)?;
+        self.run(op).await
+    }
+
+    /// Gives `user` the role `role`.
+    pub async fn set_role(
+        &mut self,
+        room: &RoomUri,
+        user: &UserUri,
+        role: RoleIndex,
+    ) -> Result<(), SdkError> {
+        let op = self.client.set_role(now_s(), room, user, role)?;
+        self.run(op).await
+    }
+
+    /// Leaves `room`: proposes the removal, which another member's device commits.
+    pub async fn leave(&mut self, room: &RoomUri) -> Result<(), SdkError> {
+        let op = self.client.leave(room)?;
+        self.run(op).await
+    }
+
+    /// Renames `room`.
+    pub async fn rename(&mut self, room: &RoomUri, name: &str) -> Result<(), SdkError> {
+        let op = self.client.rename(now_s(), room, name)?;
+        self.run(op).await
+    }
+
+    /// Sets `room`'s topic.
+    pub async fn set_topic(&mut self, room: &RoomUri, topic: &str) -> Result<(), SdkError> {
+        let op = self.client.set_topic(now_s(), room, topic)?;
+        self.run(op).await
+    }
+
+    /// Sends plain text; returns its message ID.
+    pub async fn send_text(&mut self, room: &RoomUri, text: &str) -> Result<MessageId, SdkError> {
+        let (op, id) = self.client.send_text(&mut OsRng, room, text)?;
+        self.run(op).await?;
+        Ok(id)
+    }
+
+    /// Sends Markdown; returns its message ID.
+    pub async fn send_markdown(
+        &mut self,
+        room: &RoomUri,
+        markdown: &str,
+    ) -> Result<MessageId, SdkError> {
+        let (op, id) = self.client.send_markdown(&mut OsRng, room, markdown)?;
+        self.run(op).await?;
+        Ok(id)
+    }
+
+    /// Replies to `to`.
+    pub async fn reply(
+        &mut self,
+        room: &RoomUri,
+        to: MessageId,
+        text: &str,
+    ) -> Result<MessageId, SdkError> {
+        let (op, id) = self.client.reply(&mut OsRng, room, to, text)?;
+        self.run(op).await?;
+        Ok(id)
+    }
+
+    /// Reacts to `to`; returns the reaction's message ID (what [`Device::unreact`] takes).
+    pub async fn react(
+        &mut self,
+        room: &RoomUri,
+        to: MessageId,
+        reaction: &str,
+    ) -> Result<MessageId, SdkError> {
+        let (op, id) = self.client.react(&mut OsRng, room, to, reaction)?;
+        self.run(op).await?;
+        Ok(id)
+    }
+
+    /// Withdraws the reaction `reaction` (its message ID).
+    pub async fn unreact(
+        &mut self,
+        room: &RoomUri,
+        reaction: MessageId,
+    ) -> Result<MessageId, SdkError> {
+        let (op, id) = self.client.unreact(&mut OsRng, room, reaction)?;
+        self.run(op).await?;
+        Ok(id)
+    }
+
+    /// Replaces the text of `message`.
+    pub async fn edit(
+        &mut self,
+        room: &RoomUri,
+        message: MessageId,
+        text: &str,
+    ) -> Result<MessageId, SdkError> {
+        let (op, id) = self.client.edit(&mut OsRng, room, message, text)?;
+        self.run(op).await?;
+        Ok(id)
+    }
+
+    /// Deletes `message`.
+    pub async fn delete(
+        &mut self,
+        room: &RoomUri,
+        message: MessageId,
+    ) -> Result<MessageId, SdkError> {
+        let (op, id) = self.client.delete(&mut OsRng, room, message)?;
+        self.run(op).await?;
+        Ok(id)
+    }
+
+    /// Sends a file as an encrypted attachment. The provider must store the ciphertext; the
+    /// client API has no blob route yet, so this fails with [`SdkError::NoBlobRoute`] before
+    /// anything is sent.
+    pub async fn send_file(
+        &mut self,
+        room: &RoomUri,
+        _file: &[u8],
+        _info: &FileInfo,
+    ) -> Result<MessageId, SdkError> {
+        self.history(room)?;
+        let has_blob_route = routes::ALL.iter().any(|r| r.path.contains("blob"));
+        if !has_blob_route {
+            return Err(SdkError::NoBlobRoute);
+        }
+        Err(SdkError::NoBlobRoute)
+    }
+
+    /// Joins `room` with this (new) device by external commit, for a user who is already a
+    /// participant.
+    pub async fn join_external(&mut self, room: &RoomUri) -> Result<(), SdkError> {
+        let path = routes::fill(&routes::EXTERNAL_JOIN, Some(&encode_param(room)), None);
+        let info: ExternalJoinInfo = self
+            .api
+            .call(Method::GET, &path, Some(self.token()), None::<&()>)
+            .await?;
+        let op = self.client.join_external(
+            now_s(),
+            room,
+            &info.group_info,
+            &info.ratchet_tree,
+            &info.pending_proposals,
+        )?;
+        self.external_ops.insert(op);
+        self.run(op).await
+    }
+}

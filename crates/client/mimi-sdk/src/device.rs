@@ -1,0 +1,522 @@
+//! The driver: one device, its store, its provider connection, and the loop that executes the
+//! engine's requests and feeds it the event stream.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mimi_client_api::{
+    AccountRegistered, DeviceRegistered, EventsResponse, HubAnswer, KeyPackagesStored,
+    RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate, UploadKeyPackages, routes,
+};
+use mimi_client_core::{Client, ClientEvent, OpId, Outgoing, SendOutcome};
+use mimi_federation_api::path::encode_param;
+use mimi_federation_api::submit_message::SubmitMessageResponse;
+use mimi_federation_api::update::UpdateRoomResponse;
+use mimi_federation_api::{Encode as _, decode_exact};
+use mimi_mls::{ClientIdentity, ExternalSenderInfo, SigningKey, TrustStore, X509Credential};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
+use reqwest::Method;
+
+use crate::api::Api;
+use crate::error::SdkError;
+use crate::store::{Profile, Store, b64d, b64e};
+
+/// Seconds since the UNIX epoch.
+pub(crate) fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// How a device reaches its provider and authenticates an account there.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The provider's client API base URL, e.g. `http://127.0.0.1:18080`.
+    pub server: String,
+    /// The user id (the last segment of the user URI).
+    pub user_id: String,
+    /// The password.
+    pub password: String,
+    /// The device id (the last segment of the client URI).
+    pub device_id: String,
+}
+
+/// One device of one user: the engine ([`Client`]), its SQLite file and its provider.
+///
+/// Every step (a command, a request answered, an event applied) is written to the device's
+/// file before the call returns, so a device dropped at any point and opened again resumes
+/// where it stopped: requests not yet answered are sent again (the hub and the engine drop
+/// repeats) and the event feed resumes after the stored cursor.
+pub struct Device {
+    pub(crate) api: Api,
+    pub(crate) store: Store,
+    pub(crate) profile: Profile,
+    pub(crate) client: Client,
+    pub(crate) cursor: u64,
+    pub(crate) hub: ExternalSenderInfo,
+    /// Operations that are external joins (the provider must learn that).
+    pub(crate) external_ops: BTreeSet<OpId>,
+    /// Events for [`Device::listen`], oldest first.
+    pub(crate) events: VecDeque<ClientEvent>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("client", self.client.client())
+            .field("server", &self.api.base())
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file of a device under a profile directory: `DIR/<domain>/<user>/<device>.sqlite`.
+pub fn device_path(profile_dir: &Path, client: &ClientUri) -> PathBuf {
+    let text = client.to_string();
+    let mut segments = text.trim_start_matches("mimi://").split('/');
+    let domain = segments.next().unwrap_or("unknown");
+    let rest: Vec<&str> = segments.collect();
+    // mimi://domain/d/user/device
+    let (user, device) = match rest.as_slice() {
+        [_, user, device] => (*user, *device),
+        _ => ("unknown", text.as_str()),
+    };
+    profile_dir
+        .join(sanitize(domain))
+        .join(sanitize(user))
+        .join(format!("{}.sqlite", sanitize(device)))
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The device files under a profile directory.
+pub fn devices_in(profile_dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![profile_dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "sqlite") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+impl Device {
+    /// Creates an account on the provider (`POST /v1/accounts`); returns the user URI.
+    pub async fn register_account(
+        server: &str,
+        user_id: &str,
+        password: &str,
+    ) -> Result<UserUri, SdkError> {
+        let api = Api::new(server, &[])?;
+        let registered: AccountRegistered = api
+            .call(
+                Method::POST,
+                routes::REGISTER_ACCOUNT.path,
+                None,
+                Some(&RegisterAccount {
+                    user_id: user_id.to_owned(),
+                    password: password.to_owned(),
+                }),
+            )
+            .await?;
+        UserUri::parse(&registered.user).map_err(|e| SdkError::Protocol {
+            route: "POST /v1/accounts".into(),
+            reason: format!("not a user URI: {e}"),
+        })
+    }
+
+    /// Registers a new device of an existing account (`POST /v1/devices`), stores it under
+    /// `profile_dir` and uploads its KeyPackages.
+    pub async fn register_device(
+        profile_dir: &Path,
+        credentials: &Credentials,
+    ) -> Result<Self, SdkError> {
+        let api = Api::new(&credentials.server, &[])?;
+        let key = SigningKey::generate()
+            .map_err(|e| SdkError::Input(format!("cannot generate a signing key: {e}")))?;
+        let registered: DeviceRegistered = api
+            .call(
+                Method::POST,
+                routes::REGISTER_DEVICE.path,
+                None,
+                Some(&RegisterDevice {
+                    user_id: credentials.user_id.clone(),
+                    password: credentials.password.clone(),
+                    device_id: credentials.device_id.clone(),
+                    signature_key: key.public().to_vec(),
+                }),
+            )
+            .await?;
+        let protocol = |reason: String| SdkError::Protocol {
+            route: "POST /v1/devices".into(),
+            reason,
+        };
+        let client = ClientUri::parse(&registered.client)
+            .map_err(|e| protocol(format!("not a client URI: {e}")))?;
+        let user = UserUri::parse(&registered.user)
+            .map_err(|e| protocol(format!("not a user URI: {e}")))?;
+        let profile = Profile {
+            base_url: credentials.server.clone(),
+            token: registered.token.clone(),
+            client: client.to_string(),
+            user: user.to_string(),
+            trust_bundle: registered
+                .trust_bundle
+                .iter()
+                .map(|(d, c)| (d.clone(), b64e(c)))
+                .collect(),
+            server_signature_key: b64e(&registered.server_signature_key),
+            server_credential: registered
+                .server_credential
+                .iter()
+                .map(|c| b64e(c))
+                .collect(),
+        };
+        let trust = trust_store(&profile)?;
+        let identity = ClientIdentity::from_parts(
+            client.clone(),
+            user,
+            key,
+            X509Credential::from_chain(registered.credential),
+        );
+        let path = device_path(profile_dir, &client);
+        if path.exists() {
+            return Err(SdkError::Profile(format!(
+                "{} exists already; open it instead",
+                path.display()
+            )));
+        }
+        let store = Store::open(&path, true).await?;
+        let engine = Client::new(identity, trust);
+        let record = engine.to_record()?;
+        store.save_all(&profile, &record, 0).await?;
+        let mut device = Self::assemble(path, store, profile, engine, 0)?;
+        device.top_up_key_packages().await?;
+        Ok(device)
+    }
+
+    /// Opens the device stored at `path` (see [`device_path`], [`devices_in`]) and re-sends
+    /// whatever it had not finished sending.
+    pub async fn open(path: &Path) -> Result<Self, SdkError> {
+        let store = Store::open(path, false).await?;
+        let profile = store.profile().await?;
+        let (record, cursor) = store.state().await?;
+        let trust = trust_store(&profile)?;
+        let engine = Client::from_record(&record, trust)?;
+        let mut device = Self::assemble(path.to_owned(), store, profile, engine, cursor)?;
+        device.drive().await?;
+        Ok(device)
+    }
+
+    fn assemble(
+        path: PathBuf,
+        store: Store,
+        profile: Profile,
+        client: Client,
+        cursor: u64,
+    ) -> Result<Self, SdkError> {
+        let roots: Vec<Vec<u8>> = profile.bundle_der()?.into_values().collect();
+        let api = Api::new(&profile.base_url, &roots)?;
+        let hub = ExternalSenderInfo {
+            signature_key: b64d(&profile.server_signature_key)?,
+            credential: X509Credential::from_chain(
+                profile
+                    .server_credential
+                    .iter()
+                    .map(|c| b64d(c))
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        Ok(Self {
+            api,
+            store,
+            profile,
+            client,
+            cursor,
+            hub,
+            external_ops: BTreeSet::new(),
+            events: VecDeque::new(),
+            path,
+        })
+    }
+
+    /// Closes the store cleanly (dropping the device is safe too: every step is on disk).
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    /// The device's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The provider's URL.
+    pub fn server(&self) -> &str {
+        self.api.base()
+    }
+
+    /// This device.
+    pub fn client_uri(&self) -> &ClientUri {
+        self.client.client()
+    }
+
+    /// Its user.
+    pub fn user(&self) -> &UserUri {
+        self.client.user()
+    }
+
+    /// Its provider's domain.
+    pub fn domain(&self) -> &Domain {
+        self.client.user().domain()
+    }
+
+    /// The engine (read-only).
+    pub fn engine(&self) -> &Client {
+        &self.client
+    }
+
+    /// The last event of the feed applied.
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    pub(crate) fn token(&self) -> &str {
+        &self.profile.token
+    }
+
+    /// Writes the record and cursor.
+    pub(crate) async fn persist(&self) -> Result<(), SdkError> {
+        let record = self.client.to_record()?;
+        self.store.save(&record, self.cursor).await
+    }
+
+    /// Asks the provider how many fresh KeyPackages this device has and uploads what is
+    /// missing to reach the engine's target.
+    pub async fn top_up_key_packages(&mut self) -> Result<usize, SdkError> {
+        let stored: KeyPackagesStored = self
+            .api
+            .call(
+                Method::POST,
+                routes::UPLOAD_KEY_PACKAGES.path,
+                Some(self.token()),
+                Some(&UploadKeyPackages {
+                    key_packages: Vec::new(),
+                }),
+            )
+            .await?;
+        let needed = self.client.key_packages_needed(stored.fresh);
+        if needed > 0 {
+            self.client.generate_key_packages(now_s(), needed)?;
+            self.persist().await?;
+            self.drive().await?;
+        }
+        Ok(needed)
+    }
+
+    /// Sends every request the engine has queued, in order, reporting each answer with
+    /// `mark_sent` exactly once and writing the record after each. A request that cannot be
+    /// delivered is reported as abandoned (its change is discarded) and the error returned.
+    pub(crate) async fn drive(&mut self) -> Result<(), SdkError> {
+        while let Some(request) = self.client.poll_request() {
+            let op = request.op();
+            let sent = self.send(&request).await;
+            let (outcome, failure) = match sent {
+                Ok(outcome) => (outcome, None),
+                Err(e) => (SendOutcome::Abandoned, Some(e)),
+            };
+            let marked = self.client.mark_sent(op, outcome);
+            self.external_ops.remove(&op);
+            self.collect_events();
+            self.persist().await?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            if let Err(e) = marked {
+                // Refusals are also queued as events; the caller of an operation checks them.
+                tracing::debug!(%op, error = %e, "operation refused");
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, request: &Outgoing) -> Result<SendOutcome, SdkError> {
+        let wire = |e: mimi_federation_api::EncodeError| SdkError::Input(e.to_string());
+        match request {
+            Outgoing::Commit { op, room, request } | Outgoing::Proposals { op, room, request } => {
+                let path = routes::fill(&routes::UPDATE, Some(&encode_param(room)), None);
+                let body = SubmitUpdate {
+                    request: request.encode().map_err(wire)?,
+                    external_join: self.external_ops.contains(op),
+                };
+                let answer: HubAnswer = self
+                    .api
+                    .call(Method::POST, &path, Some(self.token()), Some(&body))
+                    .await?;
+                let response: UpdateRoomResponse =
+                    decode_exact(&answer.response).map_err(|e| SdkError::Protocol {
+                        route: path.clone(),
+                        reason: format!("the hub's answer does not decode: {e}"),
+                    })?;
+                Ok(SendOutcome::Update(response.outcome))
+            }
+            Outgoing::Message { room, request, .. } => {
+                let path = routes::fill(&routes::MESSAGES, Some(&encode_param(room)), None);
+                let body = SubmitMessage {
+                    request: request.encode().map_err(wire)?,
+                };
+                let answer: HubAnswer = self
+                    .api
+                    .call(Method::POST, &path, Some(self.token()), Some(&body))
+                    .await?;
+                let response: SubmitMessageResponse =
+                    decode_exact(&answer.response).map_err(|e| SdkError::Protocol {
+                        route: path.clone(),
+                        reason: format!("the hub's answer does not decode: {e}"),
+                    })?;
+                Ok(SendOutcome::Submit(response.outcome))
+            }
+            Outgoing::KeyPackages { key_packages, .. } => {
+                let body = UploadKeyPackages {
+                    key_packages: key_packages.iter().map(|k| k.message.clone()).collect(),
+                };
+                let _: KeyPackagesStored = self
+                    .api
+                    .call(
+                        Method::POST,
+                        routes::UPLOAD_KEY_PACKAGES.path,
+                        Some(self.token()),
+                        Some(&body),
+                    )
+                    .await?;
+                Ok(SendOutcome::Uploaded)
+            }
+            other => Err(SdkError::Input(format!(
+                "the SDK does not know how to send {other:?}"
+            ))),
+        }
+    }
+
+    pub(crate) fn collect_events(&mut self) {
+        while let Some(event) = self.client.poll_event() {
+            self.events.push_back(event);
+        }
+    }
+
+    /// Fetches the event feed once (waiting up to `wait_ms` for an event if there is none),
+    /// applies each event and writes the record and cursor after each. Then commits proposals
+    /// other members left pending (a leave) and tops up KeyPackages after a join. Returns how
+    /// many events arrived.
+    pub async fn sync(&mut self, wait_ms: u64) -> Result<usize, SdkError> {
+        let path = format!(
+            "{}?after={}&wait_ms={}",
+            routes::EVENTS.path,
+            self.cursor,
+            wait_ms.min(30_000)
+        );
+        let response: EventsResponse = self
+            .api
+            .call(Method::GET, &path, Some(self.token()), None::<&()>)
+            .await?;
+        let n = response.events.len();
+        let before = self.events.len();
+        for event in response.events {
+            if event.seq <= self.cursor {
+                continue;
+            }
+            match RoomUri::parse(&event.room) {
+                Ok(room) => {
+                    if let Err(e) =
+                        self.client
+                            .handle_event(now_s(), event.seq, &room, &event.payload)
+                    {
+                        tracing::warn!(seq = event.seq, %room, error = %e, "event not applied");
+                    }
+                }
+                Err(e) => tracing::warn!(seq = event.seq, error = %e, "event for a bad room URI"),
+            }
+            self.cursor = event.seq;
+            self.persist().await?;
+        }
+        self.collect_events();
+        self.after_events(before).await?;
+        Ok(n)
+    }
+
+    async fn after_events(&mut self, from: usize) -> Result<(), SdkError> {
+        let mut pending_rooms = BTreeSet::new();
+        let mut joined = false;
+        for event in self.events.iter().skip(from) {
+            match event {
+                ClientEvent::ProposalsPending { room } => {
+                    pending_rooms.insert(room.clone());
+                }
+                ClientEvent::Joined { .. } => joined = true,
+                _ => {}
+            }
+        }
+        for room in pending_rooms {
+            match self.client.commit_pending(now_s(), &room) {
+                Ok(_) => {
+                    self.persist().await?;
+                    self.drive().await?;
+                }
+                Err(e) => tracing::debug!(%room, error = %e, "pending proposals not committed"),
+            }
+        }
+        if joined {
+            self.top_up_key_packages().await?;
+        }
+        // Requests the engine queued while processing (e.g. a re-send after epochTooOld).
+        self.drive().await
+    }
+
+    /// Drains the UI events gathered so far.
+    pub fn take_events(&mut self) -> Vec<ClientEvent> {
+        self.events.drain(..).collect()
+    }
+
+    /// Waits up to `wait_ms` for new events and returns them (and any gathered before):
+    /// call in a loop for a live stream.
+    pub async fn listen(&mut self, wait_ms: u64) -> Result<Vec<ClientEvent>, SdkError> {
+        if self.events.is_empty() {
+            self.sync(wait_ms).await?;
+        }
+        Ok(self.take_events())
+    }
+}
+
+/// The MLS trust store of a profile's bundle.
+fn trust_store(profile: &Profile) -> Result<TrustStore, SdkError> {
+    let mut trust = TrustStore::new();
+    for (domain, der) in profile.bundle_der()? {
+        let domain = Domain::parse(&domain)
+            .map_err(|e| SdkError::Profile(format!("trust bundle domain {domain:?}: {e}")))?;
+        trust
+            .pin(domain, &der)
+            .map_err(|e| SdkError::Profile(format!("trust bundle CA: {e}")))?;
+    }
+    Ok(trust)
+}

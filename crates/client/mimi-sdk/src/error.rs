@@ -1,0 +1,103 @@
+//! Why an SDK call failed, split by cause.
+
+use mimi_client_api::ApiError;
+use mimi_client_core::{ClientError, HubRefusal};
+use mimi_types::{RoomUri, UserUri};
+
+/// An SDK call that failed. One variant per cause; each message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SdkError {
+    /// The provider could not be reached at all.
+    #[error(
+        "cannot reach the provider at {url}: {reason}. Check that the server runs (`mimi serve`), \
+         that the URL and port are right, and that nothing blocks the connection"
+    )]
+    Unreachable {
+        /// The URL called.
+        url: String,
+        /// What the transport said.
+        reason: String,
+    },
+    /// The provider answered with an error body.
+    #[error("the provider refused {route} (HTTP {status}): {error}")]
+    Api {
+        /// The route called.
+        route: String,
+        /// The HTTP status.
+        status: u16,
+        /// Its `{code, message}` body.
+        error: ApiError,
+    },
+    /// The provider answered something that is not the client API.
+    #[error("unexpected answer from {route}: {reason}")]
+    Protocol {
+        /// The route called.
+        route: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The user does not exist, or has no device with a KeyPackage to be added with.
+    #[error(
+        "unknown user {user}: no such account, or none of its devices has a KeyPackage; \
+         check the address (user@domain)"
+    )]
+    UnknownUser {
+        /// The user.
+        user: UserUri,
+    },
+    /// The room's hub refused the operation.
+    #[error("the hub of {room} refused: {refusal}")]
+    Refused {
+        /// The room.
+        room: RoomUri,
+        /// The refusal.
+        refusal: HubRefusal,
+    },
+    /// The client engine refused (not a member, not allowed by role, unknown message, ...).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The provider has no route to store an attachment's ciphertext.
+    #[error(
+        "this provider's client API has no blob route, so the encrypted file cannot be \
+         uploaded; nothing was sent"
+    )]
+    NoBlobRoute,
+    /// The device store (SQLite file) failed.
+    #[error("device store {path}: {reason}")]
+    Store {
+        /// The file.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The profile directory has no device, or several, or the device exists already.
+    #[error("profile: {0}")]
+    Profile(String),
+    /// A value given by the caller is malformed.
+    #[error("invalid input: {0}")]
+    Input(String),
+}
+
+impl SdkError {
+    /// Whether the engine refused because this device is not a member of the room.
+    pub fn is_not_member(&self) -> bool {
+        matches!(self, Self::Client(ClientError::NotMember { .. }))
+    }
+
+    /// The capability the room policy found missing, if that is why the call failed.
+    pub fn missing_capability(&self) -> Option<mimi_room::Capability> {
+        match self {
+            Self::Client(e) => e.missing_capability(),
+            _ => None,
+        }
+    }
+
+    /// The API error code, if the provider answered with one.
+    pub fn api_code(&self) -> Option<mimi_client_api::ErrorCode> {
+        match self {
+            Self::Api { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
+}

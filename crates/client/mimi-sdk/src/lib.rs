@@ -1,0 +1,36 @@
+//! The MIMI client SDK: an async driver of [`mimi_client_core::Client`] over a provider's
+//! client API ([`mimi_client_api`]), with one SQLite file per device.
+//!
+//! A [`Device`] owns the sans-IO engine and:
+//!
+//! * registers accounts and devices ([`Device::register_account`],
+//!   [`Device::register_device`]) and keeps KeyPackages topped up
+//!   ([`Device::top_up_key_packages`], also after each join);
+//! * executes the engine's requests in order against the client API and reports each answer
+//!   with `mark_sent` exactly once;
+//! * pulls the device's event feed by long-poll ([`Device::sync`], [`Device::listen`]) and
+//!   feeds `handle_event`; proposals other members leave pending (a leave) are committed;
+//! * offers the room and message operations ([`Device::create_room`], [`Device::invite`],
+//!   [`Device::send_text`], [`Device::reply`], [`Device::react`], [`Device::edit`], ...) and
+//!   the room view ([`Device::history`]).
+//!
+//! Durability: the client record and the feed cursor are written together after every step,
+//! so a device dropped at any point and opened again ([`Device::open`]) resumes exactly where
+//! it stopped: the feed resumes after the stored cursor, and requests not yet answered are
+//! sent again (repeats are dropped by the hub's and the engine's digests).
+//!
+//! Readings: the client API has no WebSocket route and no blob route (yet), so the feed is
+//! long-polled and [`Device::send_file`] fails with [`SdkError::NoBlobRoute`]. A request the
+//! provider cannot be reached for is reported to the engine as abandoned (its change is
+//! discarded) and the error names the URL.
+
+mod api;
+mod commands;
+mod device;
+mod error;
+mod store;
+
+pub use device::{Credentials, Device, device_path, devices_in};
+pub use error::SdkError;
+pub use mimi_client_core::{ClientEvent, FileInfo, MessageView, RoomView};
+pub use mimi_room::presets::Preset;
