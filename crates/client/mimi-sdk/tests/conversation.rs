@@ -1,0 +1,183 @@
+//! The SDK against three real providers: register, create, invite across providers,
+//! send/reply/react/edit/delete, leave; and the errors a user meets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{federation, member, settle, texts, user};
+use mimi_client_core::ClientError;
+use mimi_sdk::{Device, FileInfo, Preset, SdkError};
+use mimi_types::UserUri;
+
+#[test]
+fn a_conversation_across_three_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(
+        &dir.path().join("servers"),
+        &["x.example", "y.example", "z.example"],
+    );
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+
+        let room = alice.room_uri("club").unwrap();
+        alice.create_room(&room, Preset::Cooperative).await.unwrap();
+        alice
+            .invite(&room, &[bob.user().clone(), carol.user().clone()])
+            .await
+            .unwrap();
+        settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
+            d.iter().all(|d| member(d, &room))
+        })
+        .await;
+        assert_eq!(bob.history(&room).unwrap().members().len(), 3);
+
+        let hello = alice.send_text(&room, "hello from x").await.unwrap();
+        settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
+            d.iter().all(|d| texts(d, &room).len() == 1)
+        })
+        .await;
+        let reply = bob.reply(&room, hello.clone(), "hi from y").await.unwrap();
+        settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
+            d.iter().all(|d| texts(d, &room).len() == 2)
+        })
+        .await;
+        carol.react(&room, hello.clone(), "👍").await.unwrap();
+        alice
+            .edit(&room, hello.clone(), "hello from x (edited)")
+            .await
+            .unwrap();
+        bob.delete(&room, reply.clone()).await.unwrap();
+        carol.send_markdown(&room, "**bold** from z").await.unwrap();
+        settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
+            d.iter().all(|d| {
+                let v = d.history(&room).unwrap();
+                v.messages().len() == 3
+                    && v.messages()[0].edits == 1
+                    && v.messages()[1].deleted
+                    && !v.messages()[0].reactions.is_empty()
+            })
+        })
+        .await;
+        let expected = vec![
+            "hello from x (edited)".to_owned(),
+            "<deleted>".to_owned(),
+            "**bold** from z".to_owned(),
+        ];
+        for d in [&alice, &bob, &carol] {
+            assert_eq!(texts(d, &room), expected, "{}", d.client_uri());
+            let v = d.history(&room).unwrap();
+            assert!(v.messages()[2].body.markdown);
+            let reactors = &v.messages()[0].reactions["👍"];
+            assert!(reactors.contains(carol.user()));
+            assert!(v.rejections().is_empty(), "{:?}", v.rejections());
+        }
+
+        // Carol leaves: her proposals are committed by another member's device.
+        carol.leave(&room).await.unwrap();
+        settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
+            !member(d[2], &room)
+                && d[0].history(&room).unwrap().members().len() == 2
+                && d[1].history(&room).unwrap().members().len() == 2
+        })
+        .await;
+        alice.send_text(&room, "carol left").await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| texts(d, &room).len() == 4)
+        })
+        .await;
+        carol.sync(200).await.unwrap();
+        assert_eq!(
+            texts(&carol, &room).len(),
+            3,
+            "carol reads nothing after leaving"
+        );
+        assert!(
+            carol
+                .send_text(&room, "still here?")
+                .await
+                .unwrap_err()
+                .is_not_member()
+        );
+    });
+}
+
+#[test]
+fn errors_name_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let room = alice.room_uri("rules").unwrap();
+
+        // Not a member (yet).
+        let e = alice.send_text(&room, "hi").await.unwrap_err();
+        assert!(e.is_not_member(), "{e}");
+
+        alice.create_room(&room, Preset::Cooperative).await.unwrap();
+
+        // Unknown user, on this provider and on another.
+        for who in ["mimi://x.example/u/nobody", "mimi://y.example/u/nobody"] {
+            let e = alice
+                .invite(&room, &[UserUri::parse(who).unwrap()])
+                .await
+                .unwrap_err();
+            assert!(matches!(e, SdkError::UnknownUser { .. }), "{who}: {e}");
+        }
+
+        alice.invite(&room, &[bob.user().clone()]).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| member(d[1], &room)).await;
+
+        // Not allowed by role: an ordinary member may not ban.
+        let e = bob.ban(&room, alice.user()).await.unwrap_err();
+        assert!(
+            matches!(e, SdkError::Client(ClientError::NotAllowed { .. })),
+            "{e}"
+        );
+
+        // Attachments need a blob route the API does not have yet.
+        let e = alice
+            .send_file(&room, b"file", &FileInfo::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SdkError::NoBlobRoute), "{e}");
+
+        // Wrong password when adding a device.
+        let e = Device::register_device(
+            &profiles.join("alice2"),
+            &mimi_sdk::Credentials {
+                server: nodes[0].base_url(),
+                user_id: "alice".into(),
+                password: "wrong-password".into(),
+                device_id: "tablet".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            e.api_code(),
+            Some(mimi_client_api::ErrorCode::WrongPassword),
+            "{e}"
+        );
+
+        // Unreachable server: the message names the URL.
+        let e = Device::register_account("http://127.0.0.1:9", "zed", "zed-password")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SdkError::Unreachable { .. }), "{e}");
+        assert!(e.to_string().contains("http://127.0.0.1:9"), "{e}");
+
+        // Opening a profile with no device.
+        let e = Device::open(&profiles.join("none.sqlite"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SdkError::Profile(_)), "{e}");
+    });
+}
