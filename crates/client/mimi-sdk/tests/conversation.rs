@@ -41,17 +41,17 @@ fn a_conversation_across_three_providers() {
             d.iter().all(|d| texts(d, &room).len() == 1)
         })
         .await;
-        let reply = bob.reply(&room, hello.clone(), "hi from y").await.unwrap();
+        let reply = bob.reply(&room, hello, "hi from y").await.unwrap();
         settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
             d.iter().all(|d| texts(d, &room).len() == 2)
         })
         .await;
-        carol.react(&room, hello.clone(), "👍").await.unwrap();
+        carol.react(&room, hello, "👍").await.unwrap();
         alice
-            .edit(&room, hello.clone(), "hello from x (edited)")
+            .edit(&room, hello, "hello from x (edited)")
             .await
             .unwrap();
-        bob.delete(&room, reply.clone()).await.unwrap();
+        bob.delete(&room, reply).await.unwrap();
         carol.send_markdown(&room, "**bold** from z").await.unwrap();
         settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
             d.iter().all(|d| {
