@@ -68,8 +68,10 @@ async fn stock(url: &str, fresh: u32, last_resort: bool) -> PostgresStore {
 async fn race(url: &str, pools: usize, claims: usize) -> Vec<Claim> {
     let mut stores = Vec::new();
     for _ in 0..pools {
+        // Small pools: tests run in parallel (and four child processes race at once) within
+        // the server's default max_connections of 100.
         let mut config = PostgresConfig::default();
-        config.max_connections = 5;
+        config.max_connections = 3;
         stores.push(PostgresStore::connect(url, &config).await.unwrap());
     }
     let tasks: Vec<_> = (0..claims)
@@ -519,7 +521,9 @@ async fn concurrent_saves_through_several_pools_serialize_per_room() {
     let schema = PgSchema::create(&admin).await;
     let mut stores = Vec::new();
     for _ in 0..4 {
-        stores.push(connect(&schema.url).await);
+        let mut config = PostgresConfig::default();
+        config.max_connections = 4;
+        stores.push(PostgresStore::connect(&schema.url, &config).await.unwrap());
     }
     let hub = room("busy");
     // 16 writers, 5 saves each: read, save at the read version, retry on conflict. Each save
