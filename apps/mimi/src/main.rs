@@ -1,6 +1,7 @@
 //! `mimi`: the one binary of mimi-rs. Wiring and presentation only: protocol decisions live in
 //! the library crates.
 
+mod client_cmd;
 mod demo;
 mod provider;
 
@@ -27,6 +28,8 @@ enum Command {
     Init(provider::InitArgs),
     /// Run a provider from its configuration file.
     Serve(provider::ServeArgs),
+    #[command(flatten)]
+    Client(client_cmd::ClientCommand),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Init(args) => provider::init(&args),
         Command::Serve(args) => provider::serve(&args),
+        Command::Client(command) => client_cmd::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,308 @@
+//! The command-line shape of the client commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+/// Options every client command takes.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Common {
+    /// The profile directory holding this user's device files (default: $MIMI_PROFILE, else
+    /// $XDG_DATA_HOME/mimi, else ~/.local/share/mimi).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) profile: Option<PathBuf>,
+    /// Which device of the profile, when it holds several (its device id).
+    #[arg(long, value_name = "DEVICE_ID")]
+    pub(crate) device: Option<String>,
+    /// Print JSON (one object per line) for scripts.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// The client commands, flattened into `mimi`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Register an account or add a device to one.
+    Account(AccountArgs),
+    /// Create rooms, manage members, roles and metadata.
+    Room(RoomArgs),
+    /// Send a text (or Markdown) message.
+    Send(SendArgs),
+    /// Reply to a message.
+    Reply(ReplyArgs),
+    /// React to a message.
+    React(ReactArgs),
+    /// Withdraw a reaction (by the ID `mimi react` printed).
+    Unreact(UnreactArgs),
+    /// Replace the text of your message.
+    Edit(EditArgs),
+    /// Delete a message.
+    Delete(DeleteArgs),
+    /// Send a file as an encrypted attachment.
+    SendFile(SendFileArgs),
+    /// Show a room's messages with edits, deletes and reactions applied.
+    History(RoomOnly),
+    /// Show what happens in your rooms, live.
+    Listen(ListenArgs),
+}
+
+/// `mimi account ...`
+#[derive(Debug, Args)]
+pub(crate) struct AccountArgs {
+    #[command(subcommand)]
+    pub(crate) command: AccountCommand,
+}
+
+/// Account commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccountCommand {
+    /// Create an account on a provider and register this device.
+    Register(Login),
+    /// Register a new device of an existing account (log in).
+    Login(Login),
+}
+
+/// Where and who.
+#[derive(Debug, Args)]
+pub(crate) struct Login {
+    /// The provider's client API URL, e.g. http://127.0.0.1:18080.
+    #[arg(long)]
+    pub(crate) server: String,
+    /// The user id (the part before @domain).
+    #[arg(long)]
+    pub(crate) user: String,
+    /// The password (else $MIMI_PASSWORD, else read from standard input).
+    #[arg(long)]
+    pub(crate) password: Option<String>,
+    /// This device's id.
+    #[arg(long = "device-id", default_value = "cli")]
+    pub(crate) device_id: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `mimi room ...`
+#[derive(Debug, Args)]
+pub(crate) struct RoomArgs {
+    #[command(subcommand)]
+    pub(crate) command: RoomCommand,
+}
+
+/// Room commands. ROOM is a name on your provider (`club`) or a URI (`mimi://x.example/r/club`);
+/// USER is `user@domain`, a URI, or a user id on your provider.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RoomCommand {
+    /// Create a room hosted by your provider.
+    Create(CreateArgs),
+    /// List your rooms.
+    List(NoRoom),
+    /// Show a room's name, topic, epoch and your capabilities.
+    Info(RoomOnly),
+    /// Show a room's members with their roles.
+    Members(RoomOnly),
+    /// Invite users (all their devices).
+    Invite(UsersArgs),
+    /// Remove (kick) users.
+    Remove(UsersArgs),
+    /// Ban a user (role `banned`, devices removed).
+    Ban(UserArgs),
+    /// Change a user's role (by name or index).
+    Role(RoleArgs),
+    /// Leave a room.
+    Leave(RoomOnly),
+    /// Rename a room.
+    Rename(RenameArgs),
+    /// Set a room's topic.
+    Topic(TopicArgs),
+}
+
+/// Just the common options.
+#[derive(Debug, Args)]
+pub(crate) struct NoRoom {
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// A room.
+#[derive(Debug, Args)]
+pub(crate) struct RoomOnly {
+    /// The room.
+    pub(crate) room: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The room name (its URI becomes mimi://<your provider>/r/<name>).
+    pub(crate) room: String,
+    /// The policy preset: cooperative, strict, moderated, multi-org.
+    #[arg(long, default_value = "cooperative")]
+    pub(crate) preset: String,
+    /// A display name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// A room and users.
+#[derive(Debug, Args)]
+pub(crate) struct UsersArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The users.
+    #[arg(required = true)]
+    pub(crate) users: Vec<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// A room and a user.
+#[derive(Debug, Args)]
+pub(crate) struct UserArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The user.
+    pub(crate) user: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room role`.
+#[derive(Debug, Args)]
+pub(crate) struct RoleArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The user.
+    pub(crate) user: String,
+    /// The role name (e.g. group_admin) or index.
+    pub(crate) role: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room rename`.
+#[derive(Debug, Args)]
+pub(crate) struct RenameArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The new name.
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room topic`.
+#[derive(Debug, Args)]
+pub(crate) struct TopicArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The new topic.
+    pub(crate) topic: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `send`.
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The text.
+    pub(crate) text: String,
+    /// The text is Markdown.
+    #[arg(long)]
+    pub(crate) markdown: bool,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `reply`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplyArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The message replied to (hex ID or a unique prefix, see `mimi history`).
+    pub(crate) message: String,
+    /// The text.
+    pub(crate) text: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `react`.
+#[derive(Debug, Args)]
+pub(crate) struct ReactArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The message (hex ID or a unique prefix).
+    pub(crate) message: String,
+    /// The reaction, e.g. 👍.
+    pub(crate) reaction: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `unreact`.
+#[derive(Debug, Args)]
+pub(crate) struct UnreactArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The reaction's ID (full hex, as `mimi react` printed it).
+    pub(crate) reaction: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `edit`.
+#[derive(Debug, Args)]
+pub(crate) struct EditArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The message (hex ID or a unique prefix).
+    pub(crate) message: String,
+    /// The new text.
+    pub(crate) text: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `delete`.
+#[derive(Debug, Args)]
+pub(crate) struct DeleteArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The message (hex ID or a unique prefix).
+    pub(crate) message: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `send-file`.
+#[derive(Debug, Args)]
+pub(crate) struct SendFileArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The file.
+    pub(crate) file: PathBuf,
+    /// Its media type.
+    #[arg(long)]
+    pub(crate) content_type: Option<String>,
+    /// A description (alt text).
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `listen`.
+#[derive(Debug, Args)]
+pub(crate) struct ListenArgs {
+    /// Stop after this many seconds (default: until interrupted).
+    #[arg(long = "for", value_name = "SECONDS")]
+    pub(crate) seconds: Option<u64>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}

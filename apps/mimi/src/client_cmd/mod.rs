@@ -1,0 +1,505 @@
+//! The client commands (`mimi account|room|send|reply|react|unreact|edit|delete|send-file|
+//! history|listen`): wiring of mimi-sdk and presentation, nothing more.
+
+mod args;
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use mimi_content::MessageId;
+use mimi_room::components::RoleIndex;
+use mimi_sdk::{Credentials, Device, FileInfo, Preset, devices_in};
+use mimi_types::{RoomUri, UserUri};
+use serde_json::json;
+
+pub(crate) use args::ClientCommand;
+use args::{AccountCommand, Common, RoomCommand};
+use output::Out;
+
+/// Runs one client command.
+pub(crate) fn run(command: ClientCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(dispatch(command))
+}
+
+/// The per-user data directory: `$MIMI_PROFILE`, else `$XDG_DATA_HOME/mimi`, else
+/// `~/.local/share/mimi`.
+fn default_profile() -> PathBuf {
+    if let Some(dir) = std::env::var_os("MIMI_PROFILE") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
+        return PathBuf::from(dir).join("mimi");
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        return PathBuf::from(home).join(".local/share/mimi");
+    }
+    PathBuf::from(".mimi")
+}
+
+impl Common {
+    fn profile_dir(&self) -> PathBuf {
+        self.profile.clone().unwrap_or_else(default_profile)
+    }
+
+    fn out(&self) -> Out {
+        Out { json: self.json }
+    }
+
+    /// Opens the profile's device (the one named by `--device` if there are several) and
+    /// brings it up to date with its event feed.
+    async fn open(&self) -> anyhow::Result<Device> {
+        let dir = self.profile_dir();
+        let files = devices_in(&dir);
+        let file = match (&self.device, files.as_slice()) {
+            (_, []) => bail!(
+                "no device in profile {}: run `mimi account register` or `mimi account login` \
+                 first (or pass --profile DIR)",
+                dir.display()
+            ),
+            (None, [one]) => one.clone(),
+            (None, many) => bail!(
+                "profile {} has {} devices; pick one with --device DEVICE_ID ({})",
+                dir.display(),
+                many.len(),
+                names(many)
+            ),
+            (Some(name), many) => many
+                .iter()
+                .find(|f| f.file_stem().is_some_and(|s| s == name.as_str()))
+                .cloned()
+                .ok_or_else(|| {
+                    anyhow!(
+                        "no device {name:?} in profile {} ({})",
+                        dir.display(),
+                        names(many)
+                    )
+                })?,
+        };
+        let mut device = Device::open(&file).await?;
+        catch_up(&mut device).await?;
+        Ok(device)
+    }
+}
+
+fn names(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Applies every event waiting in the feed.
+async fn catch_up(device: &mut Device) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        if device.sync(0).await? == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `bob@y.example`, `mimi://y.example/u/bob`, or `bob` (same provider as this device).
+fn user(device: &Device, text: &str) -> anyhow::Result<UserUri> {
+    let uri = if text.starts_with("mimi://") {
+        text.to_owned()
+    } else if let Some((id, domain)) = text.split_once('@') {
+        format!("mimi://{domain}/u/{id}")
+    } else {
+        format!("mimi://{}/u/{text}", device.domain())
+    };
+    UserUri::parse(&uri).map_err(|e| anyhow!("{text:?} is not a user (use user@domain): {e}"))
+}
+
+/// A room URI, or the name of one of this device's rooms (else a room on its provider).
+fn room(device: &Device, text: &str) -> anyhow::Result<RoomUri> {
+    if !text.starts_with("mimi://") {
+        let known: Vec<&RoomUri> = device
+            .engine()
+            .rooms()
+            .filter(|r| r.id().as_str() == text)
+            .collect();
+        match known.as_slice() {
+            [one] => return Ok((*one).clone()),
+            [] => {}
+            many => bail!(
+                "{text:?} names several of your rooms: use the URI ({})",
+                many.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    Ok(device.room_uri(text)?)
+}
+
+/// A message by its full hex ID or a unique prefix of it (at least 4 hex digits).
+fn message(device: &Device, room: &RoomUri, text: &str) -> anyhow::Result<MessageId> {
+    let text = text.to_ascii_lowercase();
+    if text.len() == 64 {
+        let mut id = [0u8; 32];
+        for (i, byte) in id.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
+                .map_err(|_| anyhow!("{text:?} is not a hex message ID"))?;
+        }
+        return Ok(MessageId(id));
+    }
+    if text.len() < 4 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
+        bail!("{text:?} is not a message ID: give at least 4 hex digits (see `mimi history`)");
+    }
+    let view = device.history(room)?;
+    let found: Vec<MessageId> = view
+        .messages()
+        .iter()
+        .map(|m| m.id)
+        .filter(|id| id.to_string().starts_with(&text))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => bail!("no message {text} in {room} (see `mimi history {room}`)"),
+        _ => bail!("{text} matches several messages in {room}: give more digits"),
+    }
+}
+
+fn role(device: &Device, room: &RoomUri, text: &str) -> anyhow::Result<RoleIndex> {
+    if let Ok(n) = text.parse::<u32>() {
+        return Ok(RoleIndex(n));
+    }
+    let view = device.history(room)?;
+    view.state()
+        .roles()
+        .roles
+        .iter()
+        .find(|r| r.role_name == text)
+        .map(|r| r.role_index)
+        .ok_or_else(|| {
+            let known: Vec<String> = view
+                .state()
+                .roles()
+                .roles
+                .iter()
+                .map(|r| format!("{} ({})", r.role_name, r.role_index.0))
+                .collect();
+            anyhow!("no role {text:?} in {room}; roles: {}", known.join(", "))
+        })
+}
+
+fn preset(text: &str) -> anyhow::Result<Preset> {
+    Ok(match text {
+        "cooperative" => Preset::Cooperative,
+        "strict" | "strictly-administered" => Preset::StrictlyAdministered,
+        "moderated" => Preset::Moderated,
+        "multi-org" | "multi-organization" => Preset::MultiOrganization,
+        other => bail!("unknown preset {other:?}: use cooperative, strict, moderated or multi-org"),
+    })
+}
+
+fn password(given: Option<&String>) -> anyhow::Result<String> {
+    if let Some(p) = given {
+        return Ok(p.clone());
+    }
+    if let Ok(p) = std::env::var("MIMI_PASSWORD") {
+        return Ok(p);
+    }
+    eprint!("password: ");
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
+    match command {
+        ClientCommand::Account(args) => account(args.command).await,
+        ClientCommand::Room(args) => room_command(args.command).await,
+        ClientCommand::Send(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let id = if a.markdown {
+                d.send_markdown(&r, &a.text).await?
+            } else {
+                d.send_text(&r, &a.text).await?
+            };
+            out.sent("sent", &r, &id);
+            Ok(())
+        }
+        ClientCommand::Reply(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let to = message(&d, &r, &a.message)?;
+            let id = d.reply(&r, to, &a.text).await?;
+            out.sent("replied", &r, &id);
+            Ok(())
+        }
+        ClientCommand::React(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let to = message(&d, &r, &a.message)?;
+            let id = d.react(&r, to, &a.reaction).await?;
+            out.sent("reacted (unreact with this ID)", &r, &id);
+            Ok(())
+        }
+        ClientCommand::Unreact(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let reaction = message(&d, &r, &a.reaction)?;
+            let id = d.unreact(&r, reaction).await?;
+            out.sent("reaction withdrawn", &r, &id);
+            Ok(())
+        }
+        ClientCommand::Edit(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let target = message(&d, &r, &a.message)?;
+            let id = d.edit(&r, target, &a.text).await?;
+            out.sent("edited", &r, &id);
+            Ok(())
+        }
+        ClientCommand::Delete(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let target = message(&d, &r, &a.message)?;
+            let id = d.delete(&r, target).await?;
+            out.sent("deleted", &r, &id);
+            Ok(())
+        }
+        ClientCommand::SendFile(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let bytes = std::fs::read(&a.file)
+                .with_context(|| format!("cannot read {}", a.file.display()))?;
+            let info = FileInfo {
+                filename: file_name(&a.file),
+                content_type: a
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                description: a.description.clone().unwrap_or_default(),
+            };
+            let id = d.send_file(&r, &bytes, &info).await?;
+            out.sent("file sent", &r, &id);
+            Ok(())
+        }
+        ClientCommand::History(a) => {
+            let out = a.common.out();
+            let d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            out.history(d.history(&r)?);
+            Ok(())
+        }
+        ClientCommand::Listen(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let deadline = a
+                .seconds
+                .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+            out.listening(&d);
+            loop {
+                let wait = match deadline {
+                    Some(end) => {
+                        let left = end.saturating_duration_since(tokio::time::Instant::now());
+                        if left.is_zero() {
+                            return Ok(());
+                        }
+                        u64::try_from(left.as_millis())
+                            .unwrap_or(25_000)
+                            .min(25_000)
+                    }
+                    None => 25_000,
+                };
+                for event in d.listen(wait).await? {
+                    out.event(&d, &event);
+                }
+            }
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into())
+}
+
+async fn account(command: AccountCommand) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::Register(a) => {
+            let password = password(a.password.as_ref())?;
+            let user = Device::register_account(&a.server, &a.user, &password).await?;
+            let device = Device::register_device(
+                &a.common.profile_dir(),
+                &Credentials {
+                    server: a.server.clone(),
+                    user_id: a.user.clone(),
+                    password,
+                    device_id: a.device_id.clone(),
+                },
+            )
+            .await?;
+            a.common
+                .out()
+                .registered("account registered", &user, &device);
+            Ok(())
+        }
+        AccountCommand::Login(a) => {
+            let password = password(a.password.as_ref())?;
+            let device = Device::register_device(
+                &a.common.profile_dir(),
+                &Credentials {
+                    server: a.server.clone(),
+                    user_id: a.user.clone(),
+                    password,
+                    device_id: a.device_id.clone(),
+                },
+            )
+            .await?;
+            let user = device.user().clone();
+            a.common.out().registered("device added", &user, &device);
+            Ok(())
+        }
+    }
+}
+
+async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
+    match command {
+        RoomCommand::Create(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.create_room(&r, preset(&a.preset)?).await?;
+            if let Some(name) = &a.name {
+                d.rename(&r, name).await?;
+            }
+            out.done("room created", &r, json!({"preset": a.preset}));
+            Ok(())
+        }
+        RoomCommand::List(a) => {
+            let out = a.common.out();
+            let d = a.common.open().await?;
+            out.rooms(&d.rooms());
+            Ok(())
+        }
+        RoomCommand::Info(a) => {
+            let out = a.common.out();
+            let d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            out.info(d.history(&r)?);
+            Ok(())
+        }
+        RoomCommand::Members(a) => {
+            let out = a.common.out();
+            let d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            out.members(d.history(&r)?);
+            Ok(())
+        }
+        RoomCommand::Invite(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let users = a
+                .users
+                .iter()
+                .map(|u| user(&d, u))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            d.invite(&r, &users).await?;
+            out.done("invited", &r, json!({"users": uris(&users)}));
+            Ok(())
+        }
+        RoomCommand::Remove(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let users = a
+                .users
+                .iter()
+                .map(|u| user(&d, u))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            d.remove(&r, &users).await?;
+            out.done("removed", &r, json!({"users": uris(&users)}));
+            Ok(())
+        }
+        RoomCommand::Ban(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let u = user(&d, &a.user)?;
+            d.ban(&r, &u).await?;
+            out.done("banned", &r, json!({"user": u.to_string()}));
+            Ok(())
+        }
+        RoomCommand::Role(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let u = user(&d, &a.user)?;
+            let index = role(&d, &r, &a.role)?;
+            d.set_role(&r, &u, index).await?;
+            out.done(
+                "role changed",
+                &r,
+                json!({"user": u.to_string(), "role": index.0}),
+            );
+            Ok(())
+        }
+        RoomCommand::Leave(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.leave(&r).await?;
+            out.done(
+                "leave proposed (another member's device commits it)",
+                &r,
+                json!({}),
+            );
+            Ok(())
+        }
+        RoomCommand::Rename(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.rename(&r, &a.name).await?;
+            out.done("renamed", &r, json!({"name": a.name}));
+            Ok(())
+        }
+        RoomCommand::Topic(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.set_topic(&r, &a.topic).await?;
+            out.done("topic set", &r, json!({"topic": a.topic}));
+            Ok(())
+        }
+    }
+}
+
+fn uris(users: &[UserUri]) -> Vec<String> {
+    users.iter().map(ToString::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Subcommand as _;
+
+    use super::ClientCommand;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        ClientCommand::augment_subcommands(clap::Command::new("mimi")).debug_assert();
+    }
+}

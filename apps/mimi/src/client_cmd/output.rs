@@ -1,0 +1,263 @@
+//! Presentation: human lines by default, one JSON object per line with `--json`.
+
+use mimi_client_core::{MessageView, RoomView};
+use mimi_content::MessageId;
+use mimi_sdk::{ClientEvent, Device};
+use mimi_types::{RoomUri, UserUri};
+use serde_json::{Value, json};
+
+/// Where and how to print.
+pub(crate) struct Out {
+    pub(crate) json: bool,
+}
+
+fn print_json(value: &Value) {
+    println!("{value}");
+}
+
+fn message_json(m: &MessageView) -> Value {
+    json!({
+        "id": m.id.to_string(),
+        "sender": m.sender.to_string(),
+        "client": m.client.to_string(),
+        "timestamp_ms": m.timestamp,
+        "in_reply_to": m.in_reply_to.map(|id| id.to_string()),
+        "text": m.body.text,
+        "markdown": m.body.markdown,
+        "attachments": m.body.attachments.iter().map(|a| json!({
+            "filename": a.filename, "content_type": a.content_type, "size": a.size, "url": a.url,
+        })).collect::<Vec<_>>(),
+        "edits": m.edits,
+        "deleted": m.deleted,
+        "reactions": m.reactions.iter().map(|(r, users)| {
+            (r.clone(), json!(users.iter().map(ToString::to_string).collect::<Vec<_>>()))
+        }).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+fn short(id: &MessageId) -> String {
+    id.to_string()[..8].to_owned()
+}
+
+fn message_line(m: &MessageView) -> String {
+    let mut line = format!("[{}] {}: ", short(&m.id), m.sender);
+    if let Some(to) = &m.in_reply_to {
+        line.push_str(&format!("(reply to {}) ", short(to)));
+    }
+    if m.deleted {
+        line.push_str("<deleted>");
+    } else {
+        line.push_str(&m.body.text);
+        for a in &m.body.attachments {
+            line.push_str(&format!(" [file {} {} bytes]", a.filename, a.size));
+        }
+    }
+    if m.edits > 0 {
+        line.push_str(" (edited)");
+    }
+    for (reaction, users) in &m.reactions {
+        line.push_str(&format!("  {reaction} {}", users.len()));
+    }
+    line
+}
+
+impl Out {
+    pub(crate) fn registered(&self, what: &str, user: &UserUri, device: &Device) {
+        if self.json {
+            print_json(&json!({
+                "ok": what, "user": user.to_string(), "client": device.client_uri().to_string(),
+                "server": device.server(), "file": device.path().display().to_string(),
+            }));
+        } else {
+            println!(
+                "{what}: {user}, device {} on {}\nprofile file: {}",
+                device.client_uri(),
+                device.server(),
+                device.path().display()
+            );
+        }
+    }
+
+    pub(crate) fn done(&self, what: &str, room: &RoomUri, extra: Value) {
+        if self.json {
+            let mut value = json!({"ok": what, "room": room.to_string()});
+            if let (Value::Object(map), Value::Object(more)) = (&mut value, extra) {
+                map.extend(more);
+            }
+            print_json(&value);
+        } else {
+            let detail = match &extra {
+                Value::Object(map) if !map.is_empty() => format!(" {extra}"),
+                _ => String::new(),
+            };
+            println!("{what}: {room}{detail}");
+        }
+    }
+
+    pub(crate) fn sent(&self, what: &str, room: &RoomUri, id: &MessageId) {
+        if self.json {
+            print_json(&json!({"ok": what, "room": room.to_string(), "id": id.to_string()}));
+        } else {
+            println!("{what} in {room}: {id}");
+        }
+    }
+
+    pub(crate) fn rooms(&self, views: &[&RoomView]) {
+        if self.json {
+            print_json(&json!(
+                views
+                    .iter()
+                    .map(|v| json!({
+                        "room": v.room().to_string(), "name": v.name(), "active": v.is_active(),
+                        "members": v.members().len(), "messages": v.messages().len(),
+                    }))
+                    .collect::<Vec<_>>()
+            ));
+            return;
+        }
+        if views.is_empty() {
+            println!("no rooms yet: `mimi room create NAME`, or wait for an invitation");
+        }
+        for v in views {
+            println!(
+                "{}  {}{} ({} members, {} messages)",
+                v.room(),
+                if v.name().is_empty() { "-" } else { v.name() },
+                if v.is_active() { "" } else { " [left]" },
+                v.members().len(),
+                v.messages().len()
+            );
+        }
+    }
+
+    pub(crate) fn info(&self, v: &RoomView) {
+        let caps: Vec<String> = v
+            .my_capabilities()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if self.json {
+            print_json(&json!({
+                "room": v.room().to_string(), "name": v.name(), "topic": v.topic(),
+                "epoch": v.epoch(), "active": v.is_active(), "members": v.members().len(),
+                "my_capabilities": caps,
+            }));
+        } else {
+            println!("room:    {}", v.room());
+            println!("name:    {}", v.name());
+            println!("topic:   {}", v.topic());
+            println!("epoch:   {}", v.epoch());
+            println!(
+                "member:  {}",
+                if v.is_active() {
+                    "yes"
+                } else {
+                    "no (left or removed)"
+                }
+            );
+            println!("members: {}", v.members().len());
+            println!("you may: {}", caps.join(", "));
+        }
+    }
+
+    pub(crate) fn members(&self, v: &RoomView) {
+        let members = v.members();
+        if self.json {
+            print_json(&json!(
+                members
+                    .iter()
+                    .map(|m| json!({
+                        "user": m.user.to_string(), "role": m.role.0, "role_name": m.role_name,
+                        "clients": m.clients.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "banned": m.banned,
+                    }))
+                    .collect::<Vec<_>>()
+            ));
+            return;
+        }
+        for m in members {
+            println!(
+                "{}  {} ({}){}  {} device(s)",
+                m.user,
+                m.role_name,
+                m.role.0,
+                if m.banned { " [banned]" } else { "" },
+                m.clients.len()
+            );
+        }
+    }
+
+    pub(crate) fn history(&self, v: &RoomView) {
+        if self.json {
+            print_json(&json!({
+                "room": v.room().to_string(),
+                "messages": v.messages().iter().map(message_json).collect::<Vec<_>>(),
+            }));
+            return;
+        }
+        println!(
+            "{} {}",
+            v.room(),
+            if v.name().is_empty() { "" } else { v.name() }
+        );
+        for m in v.messages() {
+            println!("{}", message_line(m));
+        }
+    }
+
+    pub(crate) fn listening(&self, device: &Device) {
+        if !self.json {
+            eprintln!("listening as {} (Ctrl-C to stop)", device.client_uri());
+        }
+    }
+
+    pub(crate) fn event(&self, device: &Device, event: &ClientEvent) {
+        let (kind, room, detail): (&str, Option<&RoomUri>, Value) = match event {
+            ClientEvent::Joined { room } => ("joined", Some(room), json!({})),
+            ClientEvent::Removed { room } => ("removed", Some(room), json!({})),
+            ClientEvent::RoomChanged { room, epoch } => {
+                ("room_changed", Some(room), json!({"epoch": epoch}))
+            }
+            ClientEvent::Timeline { room, message } => {
+                let view = device
+                    .engine()
+                    .room(room)
+                    .and_then(|v| v.message(message))
+                    .map(message_json)
+                    .unwrap_or_else(|| json!({"id": message.to_string()}));
+                ("message", Some(room), view)
+            }
+            ClientEvent::ProposalsPending { room } => ("proposals_pending", Some(room), json!({})),
+            ClientEvent::Rejected { room, rejection } => (
+                "rejected",
+                Some(room),
+                json!({"why": format!("{rejection:?}")}),
+            ),
+            ClientEvent::Refused { room, refusal, .. } => {
+                ("refused", Some(room), json!({"why": refusal.to_string()}))
+            }
+            ClientEvent::Typing(t) => (
+                "typing",
+                Some(&t.room),
+                json!({"user": t.user.to_string(), "active": t.active}),
+            ),
+            other => ("other", None, json!({"event": format!("{other:?}")})),
+        };
+        if self.json {
+            print_json(&json!({
+                "event": kind, "room": room.map(ToString::to_string), "detail": detail,
+            }));
+            return;
+        }
+        let room_text = room.map(ToString::to_string).unwrap_or_default();
+        match event {
+            ClientEvent::Timeline { room, message } => {
+                match device.engine().room(room).and_then(|v| v.message(message)) {
+                    Some(m) => println!("{room}  {}", message_line(m)),
+                    None => println!("{room}  (message {} changed)", short(message)),
+                }
+            }
+            _ => println!("{room_text}  {kind} {detail}"),
+        }
+    }
+}
