@@ -17,7 +17,7 @@ pub struct EventsQuery {
 /// One event: a message the hub fanned out, for this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    /// The cursor: increasing per device, gap-free within one feed.
+    /// The cursor: increasing per device; pass the last one seen as `after`.
     pub seq: u64,
     /// The room URI.
     pub room: String,

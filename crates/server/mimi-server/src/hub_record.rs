@@ -115,6 +115,87 @@ mod tests {
 
     use super::*;
 
+    /// A hosted room with one member and one route.
+    fn sample() -> (HubRoom, TrustStore) {
+        use mimi_mls::{ClientGroup, ClientIdentity, ProviderCa, ServerIdentity, Validity};
+        use mimi_types::{ClientUri, UserUri};
+
+        let now = crate::init::now_s();
+        let validity = Validity::starting(now - 60, 3600);
+        let domain = Domain::parse("x.example").unwrap();
+        let ca = ProviderCa::generate(domain.clone(), validity).unwrap();
+        let server = ServerIdentity::new(&ca, validity).unwrap();
+        let mut trust = TrustStore::new();
+        trust.pin(domain.clone(), ca.certificate_der()).unwrap();
+        let user = UserUri::parse("mimi://x.example/u/alice").unwrap();
+        let client = ClientUri::parse("mimi://x.example/d/alice/phone").unwrap();
+        let identity = ClientIdentity::new(&ca, client, user.clone(), validity).unwrap();
+        let room = RoomUri::parse("mimi://x.example/r/a").unwrap();
+        let state = mimi_room::presets::RoomCreation::new(
+            mimi_room::presets::Preset::Cooperative,
+            room.clone(),
+            user,
+        )
+        .initial_state()
+        .unwrap();
+        let (_, created) = ClientGroup::create(
+            &identity,
+            &room.group_uri(),
+            &server.external_sender(),
+            &state,
+            trust.clone(),
+            now,
+        )
+        .unwrap();
+        let group = HubGroup::new(
+            &created.group_info,
+            &created.ratchet_tree,
+            trust.clone(),
+            now,
+        )
+        .unwrap();
+        let mut hub = HubRoom::new(room, group);
+        hub.record_routes(&domain, [vec![7u8; 32]]);
+        (hub, trust)
+    }
+
+    #[test]
+    fn a_room_round_trips() {
+        let (hub, trust) = sample();
+        let record = encode(&hub).unwrap();
+        let back = decode(hub.room().clone(), &record, trust).unwrap();
+        assert_eq!(back.next_seq(), hub.next_seq());
+        assert_eq!(back.routes(), hub.routes());
+        assert_eq!(back.group().epoch(), hub.group().epoch());
+        assert_eq!(encode(&back).unwrap(), record);
+    }
+
+    #[test]
+    fn mutated_records_never_panic() {
+        use rand::{Rng as _, SeedableRng as _};
+
+        let (hub, trust) = sample();
+        let record = encode(&hub).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        for _ in 0..2000 {
+            let mut bytes = record.clone();
+            match rng.gen_range(0..3) {
+                0 => {
+                    let at = rng.gen_range(0..bytes.len());
+                    bytes[at] ^= 1 << rng.gen_range(0..8);
+                }
+                1 => bytes.truncate(rng.gen_range(0..bytes.len())),
+                _ => bytes.push(rng.r#gen()),
+            }
+            let _ = decode(hub.room().clone(), &bytes, trust.clone());
+        }
+        for _ in 0..500 {
+            let len = rng.gen_range(0..64);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.r#gen()).collect();
+            assert!(decode(hub.room().clone(), &bytes, trust.clone()).is_err());
+        }
+    }
+
     #[test]
     fn garbage_is_refused_without_panicking() {
         let room = RoomUri::parse("mimi://x.example/r/a").unwrap();
