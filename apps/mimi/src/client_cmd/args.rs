@@ -110,6 +110,8 @@ pub(crate) enum RoomCommand {
     Role(RoleArgs),
     /// Leave a room.
     Leave(RoomOnly),
+    /// Join a room your user is in with this (new) device, by external commit.
+    Join(RoomOnly),
     /// Rename a room.
     Rename(RenameArgs),
     /// Set a room's topic.

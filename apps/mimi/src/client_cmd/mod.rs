@@ -469,6 +469,14 @@ async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        RoomCommand::Join(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.join_external(&r).await?;
+            out.done("joined", &r, json!({}));
+            Ok(())
+        }
         RoomCommand::Rename(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;
