@@ -54,6 +54,13 @@ impl Common {
     /// Opens the profile's device (the one named by `--device` if there are several) and
     /// brings it up to date with its event feed.
     async fn open(&self) -> anyhow::Result<Device> {
+        let mut device = self.open_offline().await?;
+        catch_up(&mut device).await?;
+        Ok(device)
+    }
+
+    /// Opens the profile's device without talking to its provider.
+    async fn open_offline(&self) -> anyhow::Result<Device> {
         let dir = self.profile_dir();
         let files = devices_in(&dir);
         let file = match (&self.device, files.as_slice()) {
@@ -81,8 +88,16 @@ impl Common {
                     )
                 })?,
         };
-        let mut device = Device::open(&file).await?;
-        catch_up(&mut device).await?;
+        Ok(Device::open(&file).await?)
+    }
+
+    /// Like [`Common::open`], but when the provider cannot be reached, says so on standard
+    /// error and goes on with what the device has stored (for commands that only read).
+    async fn open_to_read(&self) -> anyhow::Result<Device> {
+        let mut device = self.open_offline().await?;
+        if let Err(e) = catch_up(&mut device).await {
+            eprintln!("warning: showing what this device had stored: {e:#}");
+        }
         Ok(device)
     }
 }
@@ -97,12 +112,20 @@ fn names(files: &[PathBuf]) -> String {
 
 /// Applies every event waiting in the feed.
 async fn catch_up(device: &mut Device) -> anyhow::Result<()> {
-    for _ in 0..100 {
-        if device.sync(0).await? == 0 {
-            break;
+    let result = async {
+        device.resume().await?;
+        for _ in 0..100 {
+            if device.sync(0).await? == 0 {
+                break;
+            }
         }
+        Ok::<(), mimi_sdk::SdkError>(())
     }
-    Ok(())
+    .await;
+    for notice in device.take_notices() {
+        eprintln!("note: {notice}");
+    }
+    Ok(result?)
 }
 
 /// `bob@y.example`, `mimi://y.example/u/bob`, or `bob` (same provider as this device).
@@ -297,7 +320,7 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::History(a) => {
             let out = a.common.out();
-            let d = a.common.open().await?;
+            let d = a.common.open_to_read().await?;
             let r = room(&d, &a.room)?;
             out.history(d.history(&r)?);
             Ok(())
@@ -390,20 +413,20 @@ async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
         }
         RoomCommand::List(a) => {
             let out = a.common.out();
-            let d = a.common.open().await?;
+            let d = a.common.open_to_read().await?;
             out.rooms(&d.rooms());
             Ok(())
         }
         RoomCommand::Info(a) => {
             let out = a.common.out();
-            let d = a.common.open().await?;
+            let d = a.common.open_to_read().await?;
             let r = room(&d, &a.room)?;
             out.info(d.history(&r)?);
             Ok(())
         }
         RoomCommand::Members(a) => {
             let out = a.common.out();
-            let d = a.common.open().await?;
+            let d = a.common.open_to_read().await?;
             let r = room(&d, &a.room)?;
             out.members(d.history(&r)?);
             Ok(())

@@ -60,6 +60,8 @@ pub struct Device {
     pub(crate) external_ops: BTreeSet<OpId>,
     /// Events for [`Device::listen`], oldest first.
     pub(crate) events: VecDeque<ClientEvent>,
+    /// What the driver did on its own and could not finish (see [`Device::take_notices`]).
+    pub(crate) notices: Vec<String>,
     path: PathBuf,
 }
 
@@ -218,17 +220,21 @@ impl Device {
         Ok(device)
     }
 
-    /// Opens the device stored at `path` (see [`device_path`], [`devices_in`]) and re-sends
-    /// whatever it had not finished sending.
+    /// Opens the device stored at `path` (see [`device_path`], [`devices_in`]). Nothing is
+    /// sent until the next call that talks to the provider, so a device opens offline too.
     pub async fn open(path: &Path) -> Result<Self, SdkError> {
         let store = Store::open(path, false).await?;
         let profile = store.profile().await?;
         let (record, cursor) = store.state().await?;
         let trust = trust_store(&profile)?;
         let engine = Client::from_record(&record, trust)?;
-        let mut device = Self::assemble(path.to_owned(), store, profile, engine, cursor)?;
-        device.drive().await?;
-        Ok(device)
+        Self::assemble(path.to_owned(), store, profile, engine, cursor)
+    }
+
+    /// Sends what the device had not finished sending when it stopped (also done by the next
+    /// [`Device::sync`] or operation).
+    pub async fn resume(&mut self) -> Result<(), SdkError> {
+        self.drive().await
     }
 
     fn assemble(
@@ -259,6 +265,7 @@ impl Device {
             hub,
             external_ops: BTreeSet::new(),
             events: VecDeque::new(),
+            notices: Vec::new(),
             path,
         })
     }
@@ -483,7 +490,13 @@ impl Device {
                     self.persist().await?;
                     self.drive().await?;
                 }
-                Err(e) => tracing::debug!(%room, error = %e, "pending proposals not committed"),
+                Err(e) => {
+                    tracing::debug!(%room, error = %e, "pending proposals not committed");
+                    self.notices.push(format!(
+                        "{room}: this device could not commit the changes other members proposed \
+                         (e.g. a leave): {e}"
+                    ));
+                }
             }
         }
         if joined {
@@ -491,6 +504,12 @@ impl Device {
         }
         // Requests the engine queued while processing (e.g. a re-send after epochTooOld).
         self.drive().await
+    }
+
+    /// Drains what the driver did on its own and could not finish (e.g. committing another
+    /// member's leave that the room policy refuses), as sentences for the user.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 
     /// Drains the UI events gathered so far.
@@ -519,4 +538,28 @@ fn trust_store(profile: &Profile) -> Result<TrustStore, SdkError> {
             .map_err(|e| SdkError::Profile(format!("trust bundle CA: {e}")))?;
     }
     Ok(trust)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_files_are_laid_out_per_domain_user_and_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let client = ClientUri::parse("mimi://x.example/d/alice/phone").unwrap();
+        let path = device_path(dir.path(), &client);
+        assert_eq!(
+            path,
+            dir.path()
+                .join("x.example")
+                .join("alice")
+                .join("phone.sqlite")
+        );
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"").unwrap();
+        assert_eq!(devices_in(dir.path()), vec![path]);
+        assert!(devices_in(&dir.path().join("nothing")).is_empty());
+    }
 }

@@ -197,3 +197,67 @@ fn restrict(path: &Path) {
     #[cfg(not(unix))]
     let _ = path;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile {
+            base_url: "http://127.0.0.1:1".into(),
+            token: "t".into(),
+            client: "mimi://x.example/d/a/b".into(),
+            user: "mimi://x.example/u/a".into(),
+            trust_bundle: BTreeMap::from([("x.example".to_owned(), b64e(b"ca"))]),
+            server_signature_key: b64e(&[7; 32]),
+            server_credential: vec![b64e(b"cert")],
+        }
+    }
+
+    #[tokio::test]
+    async fn record_and_cursor_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d").join("dev.sqlite");
+        let store = Store::open(&path, true).await.unwrap();
+        store.save_all(&profile(), b"record-1", 5).await.unwrap();
+        store.save(b"record-2", 9).await.unwrap();
+        drop(store);
+        let store = Store::open(&path, false).await.unwrap();
+        assert_eq!(store.state().await.unwrap(), (b"record-2".to_vec(), 9));
+        let p = store.profile().await.unwrap();
+        assert_eq!(p.client, profile().client);
+        assert_eq!(p.bundle_der().unwrap()["x.example"], b"ca".to_vec());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "the file holds a token and keys: owner only"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_or_empty_file_is_refused_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.sqlite");
+        let e = Store::open(&missing, false).await.unwrap_err();
+        assert!(matches!(e, SdkError::Profile(_)), "{e}");
+        assert!(e.to_string().contains("none.sqlite"));
+        let empty = Store::open(&dir.path().join("empty.sqlite"), true)
+            .await
+            .unwrap();
+        assert!(matches!(empty.state().await, Err(SdkError::Profile(_))));
+        assert!(matches!(empty.profile().await, Err(SdkError::Profile(_))));
+    }
+
+    #[test]
+    fn a_corrupt_key_in_the_profile_is_an_error() {
+        let mut p = profile();
+        p.trust_bundle
+            .insert("y.example".into(), "not base64!".into());
+        assert!(matches!(p.bundle_der(), Err(SdkError::Profile(_))));
+    }
+}
