@@ -61,6 +61,13 @@ pub const EVENTS: Route = Route {
     method: "GET",
     path: "/v1/events",
 };
+/// `GET /v1/events/ws?after=N`: the same feed as a WebSocket; each text message is one
+/// [`crate::Event`] as JSON, in cursor order, pushed as events arrive. Reconnect with the last
+/// cursor seen as `after`.
+pub const EVENTS_WS: Route = Route {
+    method: "GET",
+    path: "/v1/events/ws",
+};
 /// `GET /openapi.json`: the OpenAPI document.
 pub const OPENAPI: Route = Route {
     method: "GET",
@@ -79,6 +86,7 @@ pub const ALL: &[Route] = &[
     MESSAGES,
     EXTERNAL_JOIN,
     EVENTS,
+    EVENTS_WS,
     OPENAPI,
 ];
 

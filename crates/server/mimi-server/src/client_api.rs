@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -49,6 +50,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::MESSAGES.path, post(messages))
         .route(routes::EXTERNAL_JOIN.path, get(external_join))
         .route(routes::EVENTS.path, get(events))
+        .route(routes::EVENTS_WS.path, get(events_ws))
         .route(routes::OPENAPI.path, get(openapi))
         .with_state(provider)
 }
@@ -437,6 +439,76 @@ async fn events(
     }
     .await;
     reply(StatusCode::OK, result)
+}
+
+async fn events_ws(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    match authenticate(&provider, &headers).await {
+        Ok(device) => {
+            upgrade.on_upgrade(move |socket| stream_events(provider, device, query.after, socket))
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
+/// Pushes the device's events after `after` as they are stored, until the client goes away.
+async fn stream_events(
+    provider: Arc<Provider>,
+    device: ClientUri,
+    mut after: u64,
+    mut socket: WebSocket,
+) {
+    let wakeup = provider.device_wakeup(&device);
+    loop {
+        let notified = wakeup.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let stored = match provider
+            .store
+            .device_events(&device, after, MAX_EVENTS)
+            .await
+        {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::error!(%device, error = %e, "reading events failed; closing the stream");
+                return;
+            }
+        };
+        let got = !stored.is_empty();
+        for e in stored {
+            after = e.seq;
+            let event = Event {
+                seq: e.seq,
+                room: e.room.to_string(),
+                payload: e.payload,
+            };
+            let Ok(text) = serde_json::to_string(&event) else {
+                return;
+            };
+            if socket.send(Message::Text(text.into())).await.is_err() {
+                return;
+            }
+        }
+        if got {
+            continue;
+        }
+        tokio::select! {
+            () = &mut notified => {}
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+            () = tokio::time::sleep(Duration::from_secs(25)) => {
+                if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 async fn openapi() -> Response {

@@ -1,0 +1,83 @@
+//! The event feed as a WebSocket: events pushed as they are stored, resumable by cursor, and
+//! refused without a token.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::device::{Api, Device};
+use futures_util::StreamExt as _;
+use mimi_client_api::Event;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+async fn next_event<S>(socket: &mut S) -> Event
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(text.as_str()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn events_are_pushed_and_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::federation(dir.path(), &["x.example"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let x = Api::new(nodes[0].base_url());
+        Device::register_user(&x, "alice").await;
+        let mut alice = Device::register(&x, "alice", "phone", 0).await;
+        let room = alice.create_room("mimi://x.example/r/ws").await;
+        let url = format!("ws://{}/v1/events/ws?after=0", nodes[0].client_addr);
+
+        let refused = tokio_tungstenite::connect_async(url.clone())
+            .await
+            .unwrap_err();
+        match refused {
+            tokio_tungstenite::tungstenite::Error::Http(response) => {
+                assert_eq!(response.status().as_u16(), 401);
+            }
+            other => panic!("expected an HTTP refusal, got {other}"),
+        }
+
+        let mut request = url.clone().into_client_request().unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", alice.token).parse().unwrap(),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        alice.send(&room, "one").await.unwrap();
+        alice.send(&room, "two").await.unwrap();
+        let first = next_event(&mut socket).await;
+        let second = next_event(&mut socket).await;
+        assert!(first.seq < second.seq);
+        assert_eq!(first.room, room.to_string());
+        drop(socket);
+
+        // Resume after the first: only the second comes again.
+        let resume = format!(
+            "ws://{}/v1/events/ws?after={}",
+            nodes[0].client_addr, first.seq
+        );
+        let mut request = resume.into_client_request().unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", alice.token).parse().unwrap(),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(next_event(&mut socket).await, second);
+    });
+    drop(runtime);
+    drop(nodes);
+}
