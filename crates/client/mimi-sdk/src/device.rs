@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mimi_client_api::{
-    AccountRegistered, DeviceRegistered, EventsResponse, HubAnswer, KeyPackagesStored,
+    AccountRegistered, DeviceRegistered, Event, EventsResponse, HubAnswer, KeyPackagesStored,
     RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate, UploadKeyPackages, routes,
 };
 use mimi_client_core::{Client, ClientEvent, OpId, Outgoing, SendOutcome};
@@ -62,6 +62,8 @@ pub struct Device {
     pub(crate) events: VecDeque<ClientEvent>,
     /// What the driver did on its own and could not finish (see [`Device::take_notices`]).
     pub(crate) notices: Vec<String>,
+    /// The WebSocket feed, where the provider offers one.
+    stream: crate::ws::Stream,
     path: PathBuf,
 }
 
@@ -266,6 +268,7 @@ impl Device {
             external_ops: BTreeSet::new(),
             events: VecDeque::new(),
             notices: Vec::new(),
+            stream: crate::ws::Stream::default(),
             path,
         })
     }
@@ -437,19 +440,13 @@ impl Device {
     /// other members left pending (a leave) and tops up KeyPackages after a join. Returns how
     /// many events arrived.
     pub async fn sync(&mut self, wait_ms: u64) -> Result<usize, SdkError> {
-        let path = format!(
-            "{}?after={}&wait_ms={}",
-            routes::EVENTS.path,
-            self.cursor,
-            wait_ms.min(30_000)
-        );
-        let response: EventsResponse = self
-            .api
-            .call(Method::GET, &path, Some(self.token()), None::<&()>)
-            .await?;
-        let n = response.events.len();
+        let events = match self.pushed_events(wait_ms).await? {
+            Some(events) => events,
+            None => self.long_poll(wait_ms).await?,
+        };
+        let n = events.len();
         let before = self.events.len();
-        for event in response.events {
+        for event in events {
             if event.seq <= self.cursor {
                 continue;
             }
@@ -470,6 +467,54 @@ impl Device {
         self.collect_events();
         self.after_events(before).await?;
         Ok(n)
+    }
+
+    /// `GET /v1/events`: what follows the cursor, waiting up to `wait_ms` if nothing does.
+    async fn long_poll(&self, wait_ms: u64) -> Result<Vec<Event>, SdkError> {
+        let path = format!(
+            "{}?after={}&wait_ms={}",
+            routes::EVENTS.path,
+            self.cursor,
+            wait_ms.min(30_000)
+        );
+        let response: EventsResponse = self
+            .api
+            .call(Method::GET, &path, Some(self.token()), None::<&()>)
+            .await?;
+        Ok(response.events)
+    }
+
+    /// Events pushed on the WebSocket feed within `wait_ms`, or `None` to long-poll instead
+    /// (no wait asked, no WebSocket route, or the connection dropped: it is opened again next
+    /// time, from the cursor).
+    async fn pushed_events(&mut self, wait_ms: u64) -> Result<Option<Vec<Event>>, SdkError> {
+        use crate::ws::Stream;
+        if wait_ms == 0 {
+            return Ok(None);
+        }
+        if matches!(self.stream, Stream::Untried) {
+            self.stream =
+                match crate::ws::connect(self.api.base(), self.token(), self.cursor).await? {
+                    Some(socket) => Stream::Open(socket),
+                    None => Stream::Unavailable,
+                };
+        }
+        let Stream::Open(socket) = &mut self.stream else {
+            return Ok(None);
+        };
+        match crate::ws::next(socket, std::time::Duration::from_millis(wait_ms)).await {
+            Ok(events) => Ok(Some(events)),
+            Err(reason) => {
+                tracing::debug!(%reason, "event stream dropped; long-polling this time");
+                self.stream = Stream::Untried;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Whether the event feed currently arrives over a WebSocket.
+    pub fn is_streaming(&self) -> bool {
+        matches!(self.stream, crate::ws::Stream::Open(_))
     }
 
     async fn after_events(&mut self, from: usize) -> Result<(), SdkError> {

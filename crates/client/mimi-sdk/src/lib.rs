@@ -19,8 +19,10 @@
 //! it stopped: the feed resumes after the stored cursor, and requests not yet answered are
 //! sent again (repeats are dropped by the hub's and the engine's digests).
 //!
-//! Readings: the client API has no WebSocket route and no blob route (yet), so the feed is
-//! long-polled and [`Device::send_file`] fails with [`SdkError::NoBlobRoute`]. A request the
+//! The feed arrives over the provider's WebSocket route where it offers one (plain `http`
+//! providers; `https` ones are long-polled), else by long-poll; a zero wait always long-polls,
+//! so "catch up now" is exact. The client API has no blob route (yet), so
+//! [`Device::send_file`] fails with [`SdkError::NoBlobRoute`]. A request the
 //! provider cannot be reached for is reported to the engine as abandoned (its change is
 //! discarded) and the error names the URL.
 
@@ -29,6 +31,7 @@ mod commands;
 mod device;
 mod error;
 mod store;
+mod ws;
 
 pub use device::{Credentials, Device, device_path, devices_in};
 pub use error::SdkError;

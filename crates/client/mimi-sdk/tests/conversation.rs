@@ -35,6 +35,8 @@ fn a_conversation_across_three_providers() {
         })
         .await;
         assert_eq!(bob.history(&room).unwrap().members().len(), 3);
+        // The providers offer the WebSocket feed over plain HTTP: the devices stream.
+        assert!(alice.is_streaming() && bob.is_streaming() && carol.is_streaming());
 
         let hello = alice.send_text(&room, "hello from x").await.unwrap();
         settle(&mut [&mut alice, &mut bob, &mut carol], |d| {
