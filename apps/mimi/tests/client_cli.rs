@@ -218,6 +218,19 @@ fn a_conversation_through_the_cli() {
     });
     assert_eq!(shown(&carol, room), expected);
 
+    // Alice's laptop has not looked since it wrote: listen shows what arrived meanwhile.
+    let lines = ok(&alice2, &["listen", "--for", "1", "--json"]);
+    let events: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "message" && e["detail"]["text"] == "carol left"),
+        "{lines}"
+    );
+
     // Errors a person meets.
     let out = run(&carol, &["send", "club", "still here?"]);
     assert!(!out.status.success());

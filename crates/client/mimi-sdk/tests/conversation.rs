@@ -35,6 +35,10 @@ fn a_conversation_across_three_providers() {
         })
         .await;
         assert_eq!(bob.history(&room).unwrap().members().len(), 3);
+        // The invitees' KeyPackages were consumed and topped up again when they joined.
+        for d in [&mut bob, &mut carol] {
+            assert_eq!(d.top_up_key_packages().await.unwrap(), 0);
+        }
         // The providers offer the WebSocket feed over plain HTTP: the devices stream.
         assert!(alice.is_streaming() && bob.is_streaming() && carol.is_streaming());
 
