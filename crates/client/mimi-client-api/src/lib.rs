@@ -25,8 +25,8 @@ pub use registration::{
     UploadKeyPackages,
 };
 pub use rooms::{
-    CreateRoom, ExternalJoinInfo, HubAnswer, KeyMaterialFetch, RoomCreated, RoomList,
-    SubmitMessage, SubmitUpdate,
+    CreateRoom, ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch, RoomCreated,
+    RoomList, SubmitMessage, SubmitUpdate,
 };
 
 /// The OpenAPI 3.1 document of this API.

@@ -83,3 +83,13 @@ pub struct ExternalJoinInfo {
     #[serde(with = "crate::b64::list")]
     pub pending_proposals: Vec<Vec<u8>>,
 }
+
+/// `POST /v1/rooms/{room}/group-info`: the hub's GroupInfo exchange (protocol-06 §5.6) for an
+/// external join, for rooms hosted here or elsewhere. The answer ([`HubAnswer`]) is the hub's
+/// `GroupInfoResponse`, signed by the hub and encrypted to the request's HPKE key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupInfoFetch {
+    /// A `GroupInfoRequest` signed by the device (TLS-encoded).
+    #[serde(with = "crate::b64")]
+    pub request: Vec<u8>,
+}

@@ -56,6 +56,11 @@ pub const EXTERNAL_JOIN: Route = Route {
     method: "GET",
     path: "/v1/rooms/{room}/external-join",
 };
+/// `POST /v1/rooms/{room}/group-info` ([`crate::GroupInfoFetch`] → [`crate::HubAnswer`]).
+pub const GROUP_INFO: Route = Route {
+    method: "POST",
+    path: "/v1/rooms/{room}/group-info",
+};
 /// `GET /v1/events?after=N&wait_ms=M` (→ [`crate::EventsResponse`]).
 pub const EVENTS: Route = Route {
     method: "GET",
@@ -85,6 +90,7 @@ pub const ALL: &[Route] = &[
     UPDATE,
     MESSAGES,
     EXTERNAL_JOIN,
+    GROUP_INFO,
     EVENTS,
     EVENTS_WS,
     OPENAPI,

@@ -15,13 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mimi_client_api::{
     AccountRegistered, CreateRoom, DeviceRegistered, ErrorCode, Event, EventsQuery, EventsResponse,
-    ExternalJoinInfo, HubAnswer, KeyMaterialFetch, KeyPackagesStored, OPENAPI_JSON,
+    ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch, KeyPackagesStored, OPENAPI_JSON,
     RegisterAccount, RegisterDevice, RoomCreated, RoomList, SubmitMessage, SubmitUpdate,
     UploadKeyPackages, routes,
 };
 use mimi_ds::DsStore as _;
 use mimi_federation_api::decode_exact;
-use mimi_federation_api::http::{KEY_MATERIAL, SUBMIT_MESSAGE, UPDATE};
+use mimi_federation_api::group_info::GroupInfoRequest;
+use mimi_federation_api::http::{GROUP_INFO, KEY_MATERIAL, SUBMIT_MESSAGE, UPDATE};
 use mimi_federation_api::key_material::KeyMaterialRequest;
 use mimi_federation_api::path::{room_from_path, user_from_path};
 use mimi_federation_api::submit_message::SubmitMessageRequest;
@@ -49,6 +50,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::UPDATE.path, post(update))
         .route(routes::MESSAGES.path, post(messages))
         .route(routes::EXTERNAL_JOIN.path, get(external_join))
+        .route(routes::GROUP_INFO.path, post(group_info))
         .route(routes::EVENTS.path, get(events))
         .route(routes::EVENTS_WS.path, get(events_ws))
         .route(routes::OPENAPI.path, get(openapi))
@@ -399,6 +401,46 @@ async fn external_join(
             ratchet_tree: info.ratchet_tree,
             pending_proposals: info.pending,
         })
+    }
+    .await;
+    reply(StatusCode::OK, result)
+}
+
+async fn group_info(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let device = authenticate(&provider, &headers).await?;
+        let room = room_param(&room)?;
+        let fetch: GroupInfoFetch = json(&body)?;
+        let request: GroupInfoRequest =
+            decode_exact(&fetch.request).map_err(|e| bad_request("GroupInfoRequest", e))?;
+        // The request must carry this device's own credential.
+        let named = mimi_mls::verify_credential(
+            request.tbs.requesting_credential.as_bytes(),
+            request.tbs.requesting_signature_key.as_bytes(),
+            &provider.mls_trust,
+            Provider::now_ms() / 1000,
+        );
+        if !matches!(named, Ok(mimi_mls::VerifiedIdentity::Client { ref client, .. }) if *client == device)
+        {
+            return Err(ServerError::api(
+                ErrorCode::Forbidden,
+                "the GroupInfo request must carry your own device's credential",
+            ));
+        }
+        let response = if room.hub_domain() == &provider.domain {
+            let us = provider.domain.clone();
+            provider.hub_group_info(&us, &room, &fetch.request).await?
+        } else {
+            provider
+                .post_to_peer(room.hub_domain(), &GROUP_INFO, &room, fetch.request)
+                .await?
+        };
+        Ok(HubAnswer { response })
     }
     .await;
     reply(StatusCode::OK, result)

@@ -26,6 +26,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route("/update/{room}", post(update))
         .route("/submitMessage/{room}", post(submit))
         .route("/notify/{room}", post(notify))
+        .route("/groupInfo/{room}", post(group_info))
         .route("/keyMaterial/{user}", post(key_material))
         .with_state(provider)
 }
@@ -76,6 +77,20 @@ async fn submit(
     let result = async {
         let room = room_param(&room)?;
         provider.hub_submit(&peer.0, &room, &body).await
+    }
+    .await;
+    result.map_or_else(|e| refuse(&peer, &e), answer)
+}
+
+async fn group_info(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let room = room_param(&room)?;
+        provider.hub_group_info(&peer.0, &room, &body).await
     }
     .await;
     result.map_or_else(|e| refuse(&peer, &e), answer)

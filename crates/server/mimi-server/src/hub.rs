@@ -5,6 +5,7 @@ use mimi_client_api::ErrorCode;
 use mimi_ds::hub::HubRoom;
 use mimi_ds::{DsStore as _, NewOutbound};
 use mimi_ds::{Effect, RequestError};
+use mimi_federation_api::group_info::GroupInfoRequest;
 use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialRequest, KeyMaterialResponse};
 use mimi_federation_api::notify::NotifyRequest;
 use mimi_federation_api::submit_message::SubmitMessageRequest;
@@ -159,6 +160,31 @@ impl Provider {
             .response
             .encode()
             .map_err(|e| internal("SubmitMessageResponse", e))
+    }
+
+    /// `groupInfo` at the hub: returns the encoded `GroupInfoResponse` (signed by our server
+    /// identity, encrypted to the joiner).
+    pub(crate) async fn hub_group_info(
+        &self,
+        peer: &Domain,
+        room: &RoomUri,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ServerError> {
+        let (hub, _) = {
+            let _lock = self.hub_locks.lock(room).await;
+            self.load_hub(room).await?
+        };
+        let request: GroupInfoRequest =
+            decode_exact(body).map_err(|e| bad_request("GroupInfoRequest", e))?;
+        hub.handle_group_info(
+            Provider::now_ms(),
+            peer,
+            &request,
+            &self.mls_trust,
+            &self.server,
+        )?
+        .encode()
+        .map_err(|e| internal("GroupInfoResponse", e))
     }
 
     /// Key material for a room we host: answered by the target's provider (us or a peer), and

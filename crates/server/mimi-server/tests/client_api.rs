@@ -259,6 +259,12 @@ fn non_members_and_impostors_are_forbidden() {
             (sent.status, sent.error.unwrap().code),
             (403, ErrorCode::Forbidden)
         );
+        // A GroupInfo request carrying Alice's credential, sent with Bob's token.
+        let join = alice.join_via_group_info(&room).await.expect_err("refused");
+        assert_eq!(
+            (join.status, join.error.unwrap().code),
+            (403, ErrorCode::Forbidden)
+        );
         alice.token = own_token;
 
         // KeyPackages of Alice's device uploaded with Bob's token.

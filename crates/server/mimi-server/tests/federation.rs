@@ -131,6 +131,43 @@ fn a_room_across_three_servers() {
         )
         .await;
 
+        // Bob's second device, on a follower, joins through the remote hub's GroupInfo
+        // exchange (signed by the hub, encrypted to the device) and reads what follows.
+        let mut bob_phone = Device::register(&y, "bob", "phone", 1).await;
+        bob_phone.knows_hub(&alice);
+        ok(&bob_phone.join_via_group_info(&room).await.unwrap());
+        settle(
+            &mut [
+                &mut alice,
+                &mut bob,
+                &mut alice_laptop,
+                &mut dan,
+                &mut bob_phone,
+            ],
+            |d| d.iter().all(|x| x.epoch(&room) == d[4].epoch(&room)),
+        )
+        .await;
+        accepted(&dan.send(&room, "hello, phone").await.unwrap());
+        expected.push("hello, phone".to_owned());
+        let n = expected.len();
+        settle(
+            &mut [
+                &mut alice,
+                &mut bob,
+                &mut alice_laptop,
+                &mut dan,
+                &mut bob_phone,
+            ],
+            |d| {
+                d[0].texts(&room).len() >= n
+                    && d[1].texts(&room).len() >= n
+                    && d[2].texts(&room).len() >= 2
+                    && d[3].texts(&room).len() >= n - 4
+                    && !d[4].texts(&room).is_empty()
+            },
+        )
+        .await;
+
         // A little longer, so that any duplicate would have arrived.
         for d in [
             &mut alice,
@@ -138,6 +175,7 @@ fn a_room_across_three_servers() {
             &mut carol,
             &mut alice_laptop,
             &mut dan,
+            &mut bob_phone,
         ] {
             d.poll(300).await;
         }
@@ -147,9 +185,10 @@ fn a_room_across_three_servers() {
         assert_eq!(dan.texts(&room), expected[4..].to_vec());
         assert_eq!(
             alice_laptop.texts(&room),
-            vec!["welcome, laptop".to_owned()]
+            vec!["welcome, laptop".to_owned(), "hello, phone".to_owned()]
         );
-        for d in [&alice, &bob, &carol, &alice_laptop, &dan] {
+        assert_eq!(bob_phone.texts(&room), vec!["hello, phone".to_owned()]);
+        for d in [&alice, &bob, &carol, &alice_laptop, &dan, &bob_phone] {
             assert!(
                 d.failures().is_empty(),
                 "{}: {:?}",

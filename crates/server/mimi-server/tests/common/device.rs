@@ -135,6 +135,7 @@ pub struct Device {
     /// Event cursors received, to check each arrives once.
     pub seqs: Vec<u64>,
     sent: BTreeMap<[u8; 32], Option<String>>,
+    known_hubs: BTreeMap<String, Vec<u8>>,
 }
 
 impl Device {
@@ -196,6 +197,7 @@ impl Device {
             seen: Vec::new(),
             seqs: Vec::new(),
             sent: BTreeMap::new(),
+            known_hubs: BTreeMap::new(),
         };
         device.upload_key_packages(key_packages).await;
         device
@@ -434,6 +436,112 @@ impl Device {
             self.groups.remove(room);
         }
         Ok(outcome)
+    }
+
+    /// Joins `room` by external commit after the hub's GroupInfo exchange (any hub).
+    pub async fn join_via_group_info(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
+        use mimi_federation_api::codec::Reader;
+        use mimi_federation_api::group_info::{
+            GroupInfoOutcome, GroupInfoRatchetTreeTbe, GroupInfoRequestTbs, GroupInfoResponse,
+        };
+        use mimi_federation_api::mls::HpkePublicKey;
+
+        let pair = mimi_mls::hpke_key_pair().unwrap();
+        let tbs = GroupInfoRequestTbs::new(
+            DEFAULT_CIPHERSUITE,
+            SignaturePublicKey::from_bytes(self.identity.signing_key().public().to_vec()).unwrap(),
+            Credential::from_bytes(self.identity.mls_credential_bytes().unwrap()).unwrap(),
+            HpkePublicKey::from_bytes(pair.public.clone()).unwrap(),
+            None,
+        );
+        let signature = sign::sign_with_label(
+            self.identity.signing_key(),
+            sign::GROUP_INFO_REQUEST,
+            &tbs.encode().unwrap(),
+        )
+        .unwrap();
+        let request = tbs.sign(Signature::from_bytes(signature).unwrap());
+        let path = format!("/v1/rooms/{}/group-info", encode_param(room));
+        let answer: HubAnswer = self
+            .post(
+                &path,
+                &mimi_client_api::GroupInfoFetch {
+                    request: request.encode().unwrap(),
+                },
+            )
+            .await?;
+        let response: GroupInfoResponse = decode_exact(&answer.response).unwrap();
+        let tbs = response.tbs().expect("the hub answered success");
+        let GroupInfoOutcome::Success(success) = &response.outcome else {
+            panic!("groupInfo refused: {:?}", response.outcome);
+        };
+        let mut sender = Reader::new(success.hub_sender.as_bytes());
+        let hub_key = sender.opaque("signature_key", usize::MAX).unwrap();
+        assert_eq!(
+            hub_key,
+            &self.hub_sender_key_of(room)[..],
+            "signed by the room's hub"
+        );
+        sign::verify_with_label(
+            hub_key,
+            sign::GROUP_INFO_RESPONSE,
+            &tbs.encode().unwrap(),
+            success.signature.as_bytes(),
+        )
+        .unwrap();
+        let mut sealed = Reader::new(success.encrypted_groupinfo_and_tree.as_bytes());
+        let kem_output = sealed.opaque("kem_output", usize::MAX).unwrap();
+        let ciphertext = sealed.opaque("ciphertext", usize::MAX).unwrap();
+        let plain = mimi_mls::decrypt_with_label(
+            &pair.private,
+            mimi_ds::hub::GROUP_INFO_ENCRYPTION_LABEL,
+            room.to_string().as_bytes(),
+            kem_output,
+            ciphertext,
+        )
+        .unwrap();
+        let tbe: GroupInfoRatchetTreeTbe = decode_exact(&plain).unwrap();
+        let RatchetTreeOption::Full(tree) = &tbe.ratchet_tree_option else {
+            panic!("the hub sent no ratchet tree");
+        };
+        let pending: Vec<Vec<u8>> = tbe
+            .pending_proposals
+            .iter()
+            .map(|p| p.proposal.as_bytes().to_vec())
+            .collect();
+        let (group, out) = ClientGroup::join_external(
+            &self.identity,
+            &tbe.group_info.to_mls_message().unwrap().into_bytes(),
+            &tree.encode().unwrap(),
+            &pending,
+            self.trust.clone(),
+            now_s(),
+        )
+        .unwrap();
+        self.groups.insert(room.clone(), group);
+        let outcome = self.submit_commit(room, out, true).await;
+        if matches!(outcome, UpdateOutcome::Success { .. }) {
+            self.seen.push(Seen::Joined(room.clone()));
+        } else {
+            self.groups.remove(room);
+        }
+        Ok(outcome)
+    }
+
+    /// The hub's signature key, as known to the test (set with [`Device::knows_hub`]).
+    fn hub_sender_key_of(&self, room: &RoomUri) -> Vec<u8> {
+        self.known_hubs
+            .get(room.hub_domain().as_str())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Remembers the server signature key of `other`'s provider (as its registration gave it).
+    pub fn knows_hub(&mut self, other: &Device) {
+        self.known_hubs.insert(
+            other.client().domain().to_string(),
+            other.hub_sender.signature_key.clone(),
+        );
     }
 
     /// Sends `text` in `room`.
