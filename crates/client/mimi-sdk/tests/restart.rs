@@ -86,3 +86,46 @@ fn a_dropped_device_resumes_from_its_profile() {
         assert_eq!(texts(&bob, &room), expected);
     });
 }
+
+#[test]
+fn a_provider_down_is_named_and_the_device_goes_on_after_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (mut alice, mut bob, room) = runtime.block_on(async {
+        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let room = alice.room_uri("outage").unwrap();
+        alice.create_room(&room, Preset::Cooperative).await.unwrap();
+        alice.invite(&room, &[bob.user().clone()]).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| member(d[1], &room)).await;
+        alice.send_text(&room, "before").await.unwrap();
+        (alice, bob, room)
+    });
+
+    // Bob's own provider is down: his message is not sent, and the error names the URL.
+    nodes[1].stop();
+    runtime.block_on(async {
+        let e = bob.send_text(&room, "lost in transit").await.unwrap_err();
+        assert!(matches!(e, mimi_sdk::SdkError::Unreachable { .. }), "{e}");
+        assert!(e.to_string().contains(&nodes[1].base_url()), "{e}");
+        // Reading what is stored still works.
+        assert_eq!(bob.history(&room).unwrap().room(), &room);
+    });
+    nodes[1].restart();
+
+    runtime.block_on(async {
+        bob.send_text(&room, "after").await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| texts(d, &room).len() >= 2)
+        })
+        .await;
+        for d in [&mut alice, &mut bob] {
+            d.sync(300).await.unwrap();
+        }
+        let expected = vec!["before".to_owned(), "after".to_owned()];
+        assert_eq!(texts(&alice, &room), expected);
+        assert_eq!(texts(&bob, &room), expected);
+    });
+}

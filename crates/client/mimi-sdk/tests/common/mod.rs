@@ -55,6 +55,14 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Starts it again from its files, on the same addresses.
+    pub fn restart(&mut self) {
+        self.stop();
+        *self = Self::start(self.config.clone());
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         self.stop();
