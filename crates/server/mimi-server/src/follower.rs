@@ -1,7 +1,7 @@
 //! The follower side: our users' KeyPackages and key-material answers, and `notify` receipt
 //! (the device events are saved with the inbox in one `save_inbox` call before the 201).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use mimi_client_api::ErrorCode;
 use mimi_ds::follower::{
@@ -17,13 +17,37 @@ use mimi_federation_api::notify::{FanoutContent, NotifyRequest};
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::sign;
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
+use sha2::{Digest as _, Sha256};
 
 use crate::error::ServerError;
 use crate::hub::bad_request;
 use crate::provider::Provider;
 
-/// The inbox record: the receiving state itself is in memory (see [`Provider::inboxes`]).
-const INBOX_RECORD: &[u8] = b"mimi-server inbox v1";
+/// The inbox record: the receiving state itself is in memory (`RoomInbox` has no record form
+/// yet), so what is stored is the SHA-256 of the last [`KEPT_DIGESTS`] notify bodies applied.
+/// After a restart they still catch the hub's resend of a body whose 201 was lost in the crash.
+const INBOX_TAG: &[u8] = b"mimi-server inbox v2\n";
+/// How many body digests the stored record keeps (the hub has at most one unacknowledged
+/// request in flight per follower, so a small window is plenty).
+const KEPT_DIGESTS: usize = 128;
+
+/// The digests of a stored inbox record (an unknown or older record yields none).
+fn stored_digests(record: &[u8]) -> VecDeque<[u8; 32]> {
+    let Some(rest) = record.strip_prefix(INBOX_TAG) else {
+        return VecDeque::new();
+    };
+    rest.chunks_exact(32)
+        .filter_map(|c| <[u8; 32]>::try_from(c).ok())
+        .collect()
+}
+
+fn inbox_record(digests: &VecDeque<[u8; 32]>) -> Vec<u8> {
+    let mut out = INBOX_TAG.to_vec();
+    for d in digests {
+        out.extend_from_slice(d);
+    }
+    out
+}
 
 impl Provider {
     /// Checks a key-material request's signature and that its credential names the requesting
@@ -215,6 +239,17 @@ impl Provider {
             }
         }
         let _lock = self.inbox_locks.lock(room).await;
+        let stored = self.store.load_inbox(room).await?;
+        let version = stored.as_ref().map_or(0, |r| r.version);
+        let mut digests = stored
+            .as_ref()
+            .map(|r| stored_digests(&r.state))
+            .unwrap_or_default();
+        let digest: [u8; 32] = Sha256::digest(body).into();
+        if peer == room.hub_domain() && digests.contains(&digest) {
+            // Applied before (perhaps before a restart): acknowledge, do nothing.
+            return Ok(());
+        }
         let mut inbox = self
             .inboxes
             .lock()
@@ -255,9 +290,12 @@ impl Provider {
                 woken.insert(device);
             }
         }
-        let version = self.store.load_inbox(room).await?.map_or(0, |r| r.version);
+        digests.push_back(digest);
+        while digests.len() > KEPT_DIGESTS {
+            digests.pop_front();
+        }
         self.store
-            .save_inbox(room, version, INBOX_RECORD.to_vec(), events)
+            .save_inbox(room, version, inbox_record(&digests), events)
             .await?;
         if let Ok(mut inboxes) = self.inboxes.lock() {
             inboxes.insert(room.clone(), inbox);
@@ -266,5 +304,21 @@ impl Provider {
             self.device_wakeup(device).notify_waiters();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbox_records_keep_digests_and_tolerate_anything_else() {
+        let digests: VecDeque<[u8; 32]> = [[1u8; 32], [2u8; 32]].into_iter().collect();
+        assert_eq!(stored_digests(&inbox_record(&digests)), digests);
+        assert!(stored_digests(b"mimi-server inbox v1").is_empty());
+        assert!(stored_digests(b"").is_empty());
+        let mut torn = inbox_record(&digests);
+        torn.pop();
+        assert_eq!(stored_digests(&torn).len(), 1);
     }
 }
