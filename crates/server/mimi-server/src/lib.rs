@@ -19,6 +19,19 @@
 //!
 //! Accounts (users, password hashes, devices, token hashes, which local device is in which
 //! room) live in a second SQLite file next to the delivery-service store ([`accounts`]).
+//!
+//! Running three providers locally:
+//!
+//! ```text
+//! mimi init --dev-federation x.example,y.example,z.example --dir /tmp/fed
+//! mimi serve --config /tmp/fed/x.example/mimi.toml   # and y, z in other terminals
+//! curl http://127.0.0.1:18080/openapi.json           # x's client API
+//! ```
+//!
+//! Known limits: the follower's `RoomInbox` lives in memory (mimi-ds has no record form for
+//! it; the stored record keeps only recent body digests for deduplication); a device removed
+//! from a room keeps getting its events (its client ignores them); the client API does not
+//! check that a handshake's MLS sender is the calling device (the hub checks the domain).
 
 pub mod accounts;
 mod client_api;
