@@ -329,7 +329,9 @@ async fn update(
         }
         let response = if room.hub_domain() == &provider.domain {
             let us = provider.domain.clone();
-            provider.hub_update(&us, &room, &request.request).await?
+            provider
+                .hub_update(&us, &room, &request.request, Some(&device))
+                .await?
         } else {
             provider
                 .post_to_peer(room.hub_domain(), &UPDATE, &room, request.request)

@@ -62,7 +62,7 @@ async fn update(
 ) -> Response {
     let result = async {
         let room = room_param(&room)?;
-        provider.hub_update(&peer.0, &room, &body).await
+        provider.hub_update(&peer.0, &room, &body, None).await
     }
     .await;
     result.map_or_else(|e| refuse(&peer, &e), answer)

@@ -9,11 +9,13 @@ use mimi_federation_api::group_info::GroupInfoRequest;
 use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialRequest, KeyMaterialResponse};
 use mimi_federation_api::notify::NotifyRequest;
 use mimi_federation_api::submit_message::SubmitMessageRequest;
+use mimi_federation_api::update::HandshakeBundle;
 use mimi_federation_api::update::UpdateRequest;
 use mimi_federation_api::{Encode, decode_exact};
+use mimi_mls::Actor;
 use mimi_mls::HubGroup;
 use mimi_store::SqliteStore;
-use mimi_types::{Domain, RoomUri, UserUri};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use crate::error::ServerError;
 use crate::hub_record;
@@ -120,17 +122,22 @@ impl Provider {
         Ok(epoch)
     }
 
-    /// `update` at the hub: returns the encoded `UpdateRoomResponse`.
+    /// `update` at the hub: returns the encoded `UpdateRoomResponse`. `acting` is the local
+    /// device that submitted it through the client API: each handshake must then be its own.
     pub(crate) async fn hub_update(
         &self,
         peer: &Domain,
         room: &RoomUri,
         body: &[u8],
+        acting: Option<&ClientUri>,
     ) -> Result<Vec<u8>, ServerError> {
         let _lock = self.hub_locks.lock(room).await;
         let (mut hub, version) = self.load_hub(room).await?;
         let request: UpdateRequest =
             decode_exact(body).map_err(|e| bad_request("UpdateRequest", e))?;
+        if let Some(device) = acting {
+            check_sender(&hub, &request, device)?;
+        }
         let output = hub.handle_update(Provider::now_ms(), peer, request)?;
         if output.changed {
             self.save_hub(room, version, &hub, output.effects).await?;
@@ -301,4 +308,36 @@ impl Provider {
             pending,
         })
     }
+}
+
+/// A device may submit only its own handshakes. Messages the group cannot read are left to
+/// the engine, which refuses them with the protocol's answer.
+fn check_sender(
+    hub: &HubRoom,
+    request: &UpdateRequest,
+    device: &ClientUri,
+) -> Result<(), ServerError> {
+    let messages: Vec<&[u8]> = match &request.bundle {
+        HandshakeBundle::Commit(bundle) => vec![bundle.commit.as_bytes()],
+        HandshakeBundle::Proposals(bundle) => std::iter::once(&bundle.proposal)
+            .chain(bundle.more_proposals.iter())
+            .map(|m| m.as_bytes())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let now_s = Provider::now_ms() / 1000;
+    for message in messages {
+        let Ok(staged) = hub.group().process(message, now_s) else {
+            continue;
+        };
+        let own =
+            matches!(&staged.summary().actor, Actor::Client { client, .. } if client == device);
+        if !own {
+            return Err(ServerError::api(
+                ErrorCode::Forbidden,
+                "a device may submit only its own handshakes; sign with this device's key",
+            ));
+        }
+    }
+    Ok(())
 }

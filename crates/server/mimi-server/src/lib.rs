@@ -31,7 +31,8 @@
 //! Known limits: the follower's `RoomInbox` lives in memory (mimi-ds has no record form for
 //! it; the stored record keeps only recent body digests for deduplication); a device removed
 //! from a room keeps getting its events (its client ignores them); the client API does not
-//! check that a handshake's MLS sender is the calling device (the hub checks the domain).
+//! check the MLS sender of a handshake for rooms hosted elsewhere (the remote hub checks the
+//! domain only); for rooms hosted here it does.
 
 pub mod accounts;
 mod client_api;

@@ -16,6 +16,16 @@ use mimi_client_api::{
 use mimi_federation_api::path::encode_param;
 use reqwest::Method;
 
+fn ok_update(outcome: &mimi_federation_api::update::UpdateOutcome) {
+    assert!(
+        matches!(
+            outcome,
+            mimi_federation_api::update::UpdateOutcome::Success { .. }
+        ),
+        "{outcome:?}"
+    );
+}
+
 fn code(result: Result<serde_json::Value, Refused>) -> (u16, ErrorCode) {
     let refused = result.expect_err("the request should have been refused");
     let error = refused.error.expect("a JSON error body");
@@ -259,6 +269,12 @@ fn non_members_and_impostors_are_forbidden() {
             (sent.status, sent.error.unwrap().code),
             (403, ErrorCode::Forbidden)
         );
+        // Alice's commit, submitted with Bob's token.
+        let commit = alice.self_update(&room).await.expect_err("refused");
+        assert_eq!(
+            (commit.status, commit.error.unwrap().code),
+            (403, ErrorCode::Forbidden)
+        );
         // A GroupInfo request carrying Alice's credential, sent with Bob's token.
         let join = alice.join_via_group_info(&room).await.expect_err("refused");
         assert_eq!(
@@ -266,6 +282,8 @@ fn non_members_and_impostors_are_forbidden() {
             (403, ErrorCode::Forbidden)
         );
         alice.token = own_token;
+        // With her own token, the same kind of commit goes through.
+        ok_update(&alice.self_update(&room).await.unwrap());
 
         // KeyPackages of Alice's device uploaded with Bob's token.
         let kp = alice

@@ -544,6 +544,25 @@ impl Device {
         );
     }
 
+    /// Submits a self-update commit; the pending commit is dropped unless the hub accepts it.
+    pub async fn self_update(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
+        let out = self
+            .groups
+            .get_mut(room)
+            .unwrap()
+            .self_update(now_s())
+            .unwrap();
+        let result = self.submit_update(room, &commit_request(&out), false).await;
+        let group = self.groups.get_mut(room).unwrap();
+        if matches!(result, Ok(UpdateOutcome::Success { .. })) {
+            group.merge_pending_commit().unwrap();
+            self.sent.insert(digest(&out.commit), None);
+        } else {
+            group.discard_pending_commit().unwrap();
+        }
+        result
+    }
+
     /// Sends `text` in `room`.
     pub async fn send(&mut self, room: &RoomUri, text: &str) -> Result<SubmitOutcome, Refused> {
         let group = self.groups.get_mut(room).unwrap();
