@@ -2,7 +2,7 @@
 //! it queued and reports whether the hub accepted it.
 
 use mimi_client_api::CreateRoom;
-use mimi_client_api::{ErrorCode, ExternalJoinInfo, HubAnswer, KeyMaterialFetch, RoomList, routes};
+use mimi_client_api::{ErrorCode, HubAnswer, KeyMaterialFetch, RoomList, routes};
 use mimi_client_core::{ClientEvent, FileInfo, Invitee, OpId, RoomView};
 use mimi_content::MessageId;
 use mimi_federation_api::common::IdentifierUri;
@@ -41,7 +41,7 @@ fn protocol(route: &str, e: impl std::fmt::Display) -> SdkError {
 
 impl Device {
     /// Sends what `op` queued (and anything before it) and fails if the hub refused `op`.
-    async fn run(&mut self, op: OpId) -> Result<(), SdkError> {
+    pub(crate) async fn run_op(&mut self, op: OpId) -> Result<(), SdkError> {
         self.persist().await?;
         let from = self.events.len();
         self.drive().await?;
@@ -211,19 +211,19 @@ impl Device {
             invitees.push(Invitee::new(user.clone(), key_packages));
         }
         let op = self.client.invite(now_s(), room, &invitees)?;
-        self.run(op).await
+        self.run_op(op).await
     }
 
     /// Removes `users` (all their devices) from `room`.
     pub async fn remove(&mut self, room: &RoomUri, users: &[UserUri]) -> Result<(), SdkError> {
         let op = self.client.remove(now_s(), room, users)?;
-        self.run(op).await
+        self.run_op(op).await
     }
 
     /// Bans `user` (role 1, and removal of their devices).
     pub async fn ban(&mut self, room: &RoomUri, user: &UserUri) -> Result<(), SdkError> {
         let op = self.client.ban(now_s(), room, user)?;
-        self.run(op).await
+        self.run_op(op).await
     }
 
     /// Gives `user` the role `role`.
@@ -234,31 +234,31 @@ impl Device {
         role: RoleIndex,
     ) -> Result<(), SdkError> {
         let op = self.client.set_role(now_s(), room, user, role)?;
-        self.run(op).await
+        self.run_op(op).await
     }
 
     /// Leaves `room`: proposes the removal, which another member's device commits.
     pub async fn leave(&mut self, room: &RoomUri) -> Result<(), SdkError> {
         let op = self.client.leave(room)?;
-        self.run(op).await
+        self.run_op(op).await
     }
 
     /// Renames `room`.
     pub async fn rename(&mut self, room: &RoomUri, name: &str) -> Result<(), SdkError> {
         let op = self.client.rename(now_s(), room, name)?;
-        self.run(op).await
+        self.run_op(op).await
     }
 
     /// Sets `room`'s topic.
     pub async fn set_topic(&mut self, room: &RoomUri, topic: &str) -> Result<(), SdkError> {
         let op = self.client.set_topic(now_s(), room, topic)?;
-        self.run(op).await
+        self.run_op(op).await
     }
 
     /// Sends plain text; returns its message ID.
     pub async fn send_text(&mut self, room: &RoomUri, text: &str) -> Result<MessageId, SdkError> {
         let (op, id) = self.client.send_text(&mut OsRng, room, text)?;
-        self.run(op).await?;
+        self.run_op(op).await?;
         Ok(id)
     }
 
@@ -269,7 +269,7 @@ impl Device {
         markdown: &str,
     ) -> Result<MessageId, SdkError> {
         let (op, id) = self.client.send_markdown(&mut OsRng, room, markdown)?;
-        self.run(op).await?;
+        self.run_op(op).await?;
         Ok(id)
     }
 
@@ -281,7 +281,7 @@ impl Device {
         text: &str,
     ) -> Result<MessageId, SdkError> {
         let (op, id) = self.client.reply(&mut OsRng, room, to, text)?;
-        self.run(op).await?;
+        self.run_op(op).await?;
         Ok(id)
     }
 
@@ -293,7 +293,7 @@ impl Device {
         reaction: &str,
     ) -> Result<MessageId, SdkError> {
         let (op, id) = self.client.react(&mut OsRng, room, to, reaction)?;
-        self.run(op).await?;
+        self.run_op(op).await?;
         Ok(id)
     }
 
@@ -304,7 +304,7 @@ impl Device {
         reaction: MessageId,
     ) -> Result<MessageId, SdkError> {
         let (op, id) = self.client.unreact(&mut OsRng, room, reaction)?;
-        self.run(op).await?;
+        self.run_op(op).await?;
         Ok(id)
     }
 
@@ -316,7 +316,7 @@ impl Device {
         text: &str,
     ) -> Result<MessageId, SdkError> {
         let (op, id) = self.client.edit(&mut OsRng, room, message, text)?;
-        self.run(op).await?;
+        self.run_op(op).await?;
         Ok(id)
     }
 
@@ -327,7 +327,7 @@ impl Device {
         message: MessageId,
     ) -> Result<MessageId, SdkError> {
         let (op, id) = self.client.delete(&mut OsRng, room, message)?;
-        self.run(op).await?;
+        self.run_op(op).await?;
         Ok(id)
     }
 
@@ -346,24 +346,5 @@ impl Device {
             return Err(SdkError::NoBlobRoute);
         }
         Err(SdkError::NoBlobRoute)
-    }
-
-    /// Joins `room` with this (new) device by external commit, for a user who is already a
-    /// participant.
-    pub async fn join_external(&mut self, room: &RoomUri) -> Result<(), SdkError> {
-        let path = routes::fill(&routes::EXTERNAL_JOIN, Some(&encode_param(room)), None);
-        let info: ExternalJoinInfo = self
-            .api
-            .call(Method::GET, &path, Some(self.token()), None::<&()>)
-            .await?;
-        let op = self.client.join_external(
-            now_s(),
-            room,
-            &info.group_info,
-            &info.ratchet_tree,
-            &info.pending_proposals,
-        )?;
-        self.external_ops.insert(op);
-        self.run(op).await
     }
 }

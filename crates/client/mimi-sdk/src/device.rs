@@ -56,6 +56,8 @@ pub struct Device {
     pub(crate) client: Client,
     pub(crate) cursor: u64,
     pub(crate) hub: ExternalSenderInfo,
+    /// The MLS trust store of the profile's bundle.
+    trust: TrustStore,
     /// Operations that are external joins (the provider must learn that).
     pub(crate) external_ops: BTreeSet<OpId>,
     /// Events for [`Device::listen`], oldest first.
@@ -258,8 +260,10 @@ impl Device {
                     .collect::<Result<_, _>>()?,
             ),
         };
+        let trust = trust_store(&profile)?;
         Ok(Self {
             api,
+            trust,
             store,
             profile,
             client,
@@ -311,6 +315,10 @@ impl Device {
     /// The last event of the feed applied.
     pub fn cursor(&self) -> u64 {
         self.cursor
+    }
+
+    pub(crate) fn trust(&self) -> &TrustStore {
+        &self.trust
     }
 
     pub(crate) fn token(&self) -> &str {

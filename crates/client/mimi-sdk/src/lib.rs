@@ -30,6 +30,7 @@ mod api;
 mod commands;
 mod device;
 mod error;
+mod join;
 mod store;
 mod ws;
 

@@ -187,3 +187,61 @@ fn errors_name_the_cause() {
         assert!(matches!(e, SdkError::Profile(_)), "{e}");
     });
 }
+
+#[test]
+fn a_new_device_joins_rooms_here_and_at_a_remote_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let remote = alice.room_uri("at-x").unwrap();
+        let local = bob.room_uri("at-y").unwrap();
+        alice
+            .create_room(&remote, Preset::Cooperative)
+            .await
+            .unwrap();
+        alice.invite(&remote, &[bob.user().clone()]).await.unwrap();
+        bob.create_room(&local, Preset::Cooperative).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| member(d[1], &remote)).await;
+
+        // Bob logs in on a laptop; it joins both rooms by external commit.
+        let mut laptop = Device::register_device(
+            &profiles.join("bob-laptop"),
+            &mimi_sdk::Credentials {
+                server: nodes[1].base_url(),
+                user_id: "bob".into(),
+                password: "bob-password".into(),
+                device_id: "laptop".into(),
+            },
+        )
+        .await
+        .unwrap();
+        laptop.join_external(&remote).await.unwrap();
+        laptop.join_external(&local).await.unwrap();
+        assert!(member(&laptop, &remote) && member(&laptop, &local));
+
+        // Alice writes after the join: both of Bob's devices read it; the laptop answers.
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d[0].history(&remote).unwrap().epoch() == d[1].history(&remote).unwrap().epoch()
+                && d[1].history(&remote).unwrap().members()[1].clients.len() == 2
+        })
+        .await;
+        alice.send_text(&remote, "hello both").await.unwrap();
+        laptop.send_text(&remote, "from the laptop").await.unwrap();
+        settle(&mut [&mut alice, &mut bob, &mut laptop], |d| {
+            d.iter().all(|d| texts(d, &remote).len() == 2)
+        })
+        .await;
+        for d in [&alice, &bob, &laptop] {
+            assert_eq!(
+                texts(d, &remote),
+                vec!["hello both".to_owned(), "from the laptop".to_owned()],
+                "{}",
+                d.client_uri()
+            );
+        }
+    });
+}
