@@ -8,11 +8,15 @@
 //!   ([`Device::top_up_key_packages`], also after each join);
 //! * executes the engine's requests in order against the client API and reports each answer
 //!   with `mark_sent` exactly once;
-//! * pulls the device's event feed by long-poll ([`Device::sync`], [`Device::listen`]) and
+//! * pulls the device's event feed ([`Device::sync`], [`Device::listen`]; WebSocket or long-poll) and
 //!   feeds `handle_event`; proposals other members leave pending (a leave) are committed;
 //! * offers the room and message operations ([`Device::create_room`], [`Device::invite`],
 //!   [`Device::send_text`], [`Device::reply`], [`Device::react`], [`Device::edit`], ...) and
-//!   the room view ([`Device::history`]).
+//!   the room view ([`Device::history`]);
+//! * joins a new device to its user's rooms by external commit ([`Device::join_external`]):
+//!   through the provider for rooms hosted there, through the hub's GroupInfo exchange for
+//!   rooms hosted elsewhere (the hub's answer must carry a server credential of the room's
+//!   hub domain that chains to the trust bundle).
 //!
 //! Durability: the client record and the feed cursor are written together after every step,
 //! so a device dropped at any point and opened again ([`Device::open`]) resumes exactly where
@@ -24,7 +28,9 @@
 //! so "catch up now" is exact. The client API has no blob route (yet), so
 //! [`Device::send_file`] fails with [`SdkError::NoBlobRoute`]. A request the
 //! provider cannot be reached for is reported to the engine as abandoned (its change is
-//! discarded) and the error names the URL.
+//! discarded) and the error names the URL. Consequence: if the hub did accept a commit whose
+//! answer was lost, the commit is discarded here although the room moved on; sending again
+//! after a transport failure is the caller's choice.
 
 mod api;
 mod commands;
