@@ -267,12 +267,9 @@ fn a_follower_that_was_down_gets_its_backlog_and_the_hub_survives_a_restart() {
     drop(nodes);
 }
 
-/// A provider whose last member left, and which is added back epochs later, must deliver
-/// again. Today its `mimi_ds::follower::RoomInbox` stays at the epoch of the removal, so the
-/// commit that adds the new member (an epoch it has not seen the start of) and everything
-/// after it wait in the inbox's buffer for ever; the Welcome alone gets through.
+/// A provider whose last member left, and which is added back epochs later, delivers again:
+/// the Welcome for its new member moves its `RoomInbox` past the gap.
 #[test]
-#[ignore = "mimi-ds: RoomInbox never leaves the epoch of a gap (no re-sync on a Welcome); reported"]
 fn a_provider_added_back_after_a_gap_delivers_again() {
     common::logs();
     let dir = tempfile::tempdir().unwrap();

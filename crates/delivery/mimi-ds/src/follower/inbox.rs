@@ -9,6 +9,9 @@
 //!   current one waits in a buffer until the commit that reaches that epoch arrives, then goes
 //!   out in hub order.
 //! * A Welcome carries no epoch: it is delivered at once to the device whose KeyPackage it names.
+//!   When it comes after a time with no member here (the hub sends a provider nothing while it
+//!   has no member), the commit that added ours is ahead of the last epoch we saw and waits in
+//!   the buffer: the Welcome moves the inbox to that commit's epoch.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -151,7 +154,9 @@ impl RoomInbox {
         receipt: &mut NotifyReceipt,
     ) {
         if let FanoutContent::Welcome { .. } = &message.content {
-            self.route_welcome(message, welcome_target, receipt);
+            if self.route_welcome(message, welcome_target, receipt) {
+                self.resync_after_gap(welcome_target, receipt);
+            }
             return;
         }
         let mls = message.content.message();
@@ -195,12 +200,38 @@ impl RoomInbox {
         }
     }
 
+    /// A Welcome for one of our devices after a time with no member here: the hub sent us
+    /// nothing while we had no member, so the commit that added ours is of a later epoch than
+    /// the last one we saw, and waits in the buffer. That gap is real, not a reordering: jump
+    /// to the earliest buffered commit and release what follows it.
+    fn resync_after_gap(
+        &mut self,
+        welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
+        receipt: &mut NotifyReceipt,
+    ) {
+        let first_commit = self.buffered.iter().find_map(|(epoch, messages)| {
+            messages
+                .iter()
+                .any(|m| m.content.message().content_type() == Some(ContentType::Commit))
+                .then_some(*epoch)
+        });
+        if let Some(epoch) = first_commit {
+            self.epoch = Some(epoch);
+            if let Some(waiting) = self.buffered.remove(&epoch) {
+                for message in waiting {
+                    self.accept(message, welcome_target, receipt);
+                }
+            }
+        }
+    }
+
+    /// Hands a Welcome to the devices whose KeyPackages it names; whether any is ours.
     fn route_welcome(
         &mut self,
         message: FanoutMessage,
         welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
         receipt: &mut NotifyReceipt,
-    ) {
+    ) -> bool {
         let refs = mimi_mls::welcome_key_package_refs(message.content.message().as_bytes())
             .unwrap_or_default();
         let mut routed = false;
@@ -217,6 +248,7 @@ impl RoomInbox {
         if !routed {
             receipt.unroutable_welcomes += 1;
         }
+        routed
     }
 
     fn deliver(&self, message: FanoutMessage, receipt: &mut NotifyReceipt) {
