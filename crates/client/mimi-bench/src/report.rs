@@ -1,0 +1,163 @@
+//! The figures of one run and their text form.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The outcome of one load-generator run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Room members.
+    pub users: usize,
+    /// Sending devices.
+    pub senders: usize,
+    /// Messages each sender was asked to send.
+    pub messages_per_sender: usize,
+    /// Messages acknowledged by the hub.
+    pub sent: u64,
+    /// Deliveries expected: each acknowledged message to every other member.
+    pub expected_deliveries: u64,
+    /// Distinct deliveries seen.
+    pub deliveries: u64,
+    /// Messages a device showed more than once.
+    pub duplicates: u64,
+    /// Expected deliveries never seen.
+    pub missing: u64,
+    /// Seconds from the first send to the last acknowledgement.
+    pub send_seconds: f64,
+    /// Seconds from the first send to the last delivery.
+    pub delivery_seconds: f64,
+    /// Setup (start, register, room of `users`) in seconds.
+    pub setup_seconds: f64,
+    /// Acknowledgement latency percentiles in ms (p50, p99).
+    pub ack_ms: [f64; 2],
+    /// Delivery latency percentiles in ms (p50, p95, p99), send start → shown at receiver.
+    pub delivery_ms: [f64; 3],
+    /// Whether the sending phase hit `max_seconds`.
+    pub cut_short: bool,
+    /// Resident memory of the whole process at the end, KiB.
+    pub rss_kib: u64,
+    /// CPU seconds of the whole process during the measured phase.
+    pub cpu_seconds: f64,
+    /// CPU seconds during the measured phase per thread group.
+    pub cpu_by_group: BTreeMap<String, f64>,
+    /// Errors met by devices (a failed send or sync), first few.
+    pub errors: Vec<String>,
+}
+
+impl Report {
+    /// Acknowledged sends per second.
+    pub fn sends_per_second(&self) -> f64 {
+        per_second(self.sent, self.send_seconds)
+    }
+
+    /// Deliveries per second.
+    pub fn deliveries_per_second(&self) -> f64 {
+        per_second(self.deliveries, self.delivery_seconds)
+    }
+
+    /// Whether every expected delivery arrived exactly once and nothing failed.
+    pub fn is_clean(&self) -> bool {
+        self.duplicates == 0 && self.missing == 0 && self.errors.is_empty()
+    }
+}
+
+fn per_second(n: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+/// The `q` quantile (0..=1) of sorted nanosecond samples, in ms (nearest rank).
+pub(crate) fn quantile_ms(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted.get(rank - 1).copied().unwrap_or(0) as f64 / 1e6
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "K={} S={} N={}  setup {:.1} s{}",
+            self.users,
+            self.senders,
+            self.messages_per_sender,
+            self.setup_seconds,
+            if self.cut_short {
+                "  (CUT SHORT by --max-seconds)"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(
+            f,
+            "sent {} in {:.2} s: {:.1} sends/s; ack p50 {:.2} ms p99 {:.2} ms",
+            self.sent,
+            self.send_seconds,
+            self.sends_per_second(),
+            self.ack_ms[0],
+            self.ack_ms[1]
+        )?;
+        writeln!(
+            f,
+            "delivered {}/{} in {:.2} s: {:.1} deliveries/s; delivery p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms",
+            self.deliveries,
+            self.expected_deliveries,
+            self.delivery_seconds,
+            self.deliveries_per_second(),
+            self.delivery_ms[0],
+            self.delivery_ms[1],
+            self.delivery_ms[2]
+        )?;
+        writeln!(
+            f,
+            "duplicates {}  missing {}  errors {}",
+            self.duplicates,
+            self.missing,
+            self.errors.len()
+        )?;
+        writeln!(
+            f,
+            "process RSS {:.1} MiB; CPU {:.2} s during the run ({:.2} ms per delivery)",
+            self.rss_kib as f64 / 1024.0,
+            self.cpu_seconds,
+            if self.deliveries > 0 {
+                self.cpu_seconds * 1e3 / self.deliveries as f64
+            } else {
+                0.0
+            }
+        )?;
+        let groups: Vec<String> = self
+            .cpu_by_group
+            .iter()
+            .filter(|(_, s)| **s >= 0.005)
+            .map(|(g, s)| format!("{g} {s:.2}"))
+            .collect();
+        writeln!(f, "CPU s by thread group: {}", groups.join(", "))?;
+        writeln!(
+            f,
+            "notify requests per message per follower: not exposed by mimi-server yet"
+        )?;
+        for error in &self.errors {
+            writeln!(f, "error: {error}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_use_the_nearest_rank() {
+        let samples: Vec<u64> = (1..=100).map(|ms| ms * 1_000_000).collect();
+        assert_eq!(quantile_ms(&samples, 0.5), 50.0);
+        assert_eq!(quantile_ms(&samples, 0.99), 99.0);
+        assert_eq!(quantile_ms(&[], 0.5), 0.0);
+    }
+}
