@@ -54,7 +54,22 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::EVENTS.path, get(events))
         .route(routes::EVENTS_WS.path, get(events_ws))
         .route(routes::OPENAPI.path, get(openapi))
+        .route(crate::metrics::PATH, get(crate::metrics::scrape))
+        .route_layer(axum::middleware::from_fn_with_state(
+            provider.clone(),
+            crate::metrics::count_requests,
+        ))
+        .fallback(not_found)
         .with_state(provider)
+}
+
+/// Any path without a route: 404, counted in the metrics as route `unmatched`.
+async fn not_found(State(provider): State<Arc<Provider>>) -> Response {
+    provider.metrics.request("unmatched", 404);
+    error_response(&ServerError::api(
+        ErrorCode::NotFound,
+        "no such route; the routes are listed in /openapi.json",
+    ))
 }
 
 fn reply<T: Serialize>(success: StatusCode, result: Result<T, ServerError>) -> Response {

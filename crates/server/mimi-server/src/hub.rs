@@ -74,6 +74,11 @@ impl Provider {
                 outbound.push(NewOutbound { to, room, body });
             }
         }
+        for item in &outbound {
+            // Before the save, so the worker woken after it finds the time (a failed save
+            // leaves an entry that is never acknowledged; the map is bounded).
+            self.metrics.fanout_saved(&item.to, &item.body);
+        }
         let destinations: std::collections::BTreeSet<Domain> =
             outbound.iter().map(|o| o.to.clone()).collect();
         self.store()
@@ -162,6 +167,7 @@ impl Provider {
         let output = hub.handle_submit(Provider::now_ms(), peer, request)?;
         if output.changed {
             self.save_hub(room, version, &hub, output.effects).await?;
+            self.metrics.hub_accepted();
         }
         output
             .response

@@ -17,6 +17,10 @@
 //! * the outbound worker sends `pending_outbound` rows per follower in id order and acks them
 //!   only on 2xx (fan-out to our own domain is applied locally, without HTTP).
 //!
+//! The client API listener also serves Prometheus metrics at `GET /metrics` (requests by
+//! route and status, fan-out per peer, outbound queue depths, fan-out latency, hub messages
+//! accepted; see the `metrics` module).
+//!
 //! Accounts (users, password hashes, devices, token hashes, which local device is in which
 //! room) live in a second SQLite file next to the delivery-service store ([`accounts`]).
 //!
@@ -43,6 +47,7 @@ mod follower;
 mod hub;
 mod hub_record;
 mod init;
+mod metrics;
 mod outbound;
 mod pki;
 mod provider;

@@ -121,7 +121,13 @@ pub(crate) async fn run(
             wait = Some((Duration::from_secs(1), true));
         }
         for item in items {
-            match send_one(&provider, &to, &item.room, &item.body).await {
+            provider.metrics.notify_sent(&to);
+            let sent = send_one(&provider, &to, &item.room, &item.body).await;
+            match &sent {
+                Sent::Delivered => provider.metrics.notify_acked(&to, &item.body),
+                Sent::Refused(..) | Sent::Retry(..) => provider.metrics.notify_failed(&to),
+            }
+            match sent {
                 Sent::Delivered => {
                     attempt = 0;
                     if let Err(e) = provider.store.ack_outbound(item.id).await {

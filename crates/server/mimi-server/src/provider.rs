@@ -14,6 +14,7 @@ use tokio::sync::{Notify, OwnedMutexGuard};
 
 use crate::accounts::Accounts;
 use crate::config::Limits;
+use crate::metrics::Metrics;
 
 /// Async mutexes by key, created on first use.
 #[derive(Debug, Default)]
@@ -56,6 +57,8 @@ pub(crate) struct Provider {
     pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<Notify>>>,
     /// One per destination with an outbound worker (our peers and ourselves).
     pub(crate) outbound_wakeups: BTreeMap<Domain, Arc<Notify>>,
+    /// Counters for `GET /metrics`.
+    pub(crate) metrics: Metrics,
 }
 
 impl std::fmt::Debug for Provider {

@@ -126,6 +126,7 @@ impl Server {
             limiter: Mutex::new(RequesterLimiter::default()),
             device_wakeups: Mutex::new(BTreeMap::new()),
             outbound_wakeups,
+            metrics: crate::metrics::Metrics::default(),
         });
 
         let federation_listener = bind(config.federation_listen).await?;

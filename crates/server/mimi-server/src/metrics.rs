@@ -1,0 +1,294 @@
+//! Prometheus metrics, served as text at `GET /metrics` on the client API listener.
+//!
+//! Hand-written exposition format (version 0.0.4): a handful of counters, one gauge read from
+//! the store at scrape time and one histogram do not justify a metrics crate.
+//!
+//! * `mimi_http_requests_total{route,status}`: client API requests by route template and status;
+//! * `mimi_notify_sends_total{peer}`, `mimi_notify_acks_total{peer}`,
+//!   `mimi_notify_failures_total{peer}`: fan-out attempts, 2xx answers, failed attempts (transient
+//!   or refused) per destination;
+//! * `mimi_outbound_queue_depth{peer}`: stored fan-out not yet acknowledged (read from the
+//!   store at scrape time, capped at [`DEPTH_CAP`]);
+//! * `mimi_fanout_latency_seconds`: from the hub saving a fan-out item to the follower's
+//!   acknowledgement (items accepted before a restart are not measured);
+//! * `mimi_hub_messages_accepted_total`: `submitMessage` requests the hub accepted and stored.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use mimi_ds::DsStore as _;
+use mimi_types::Domain;
+use sha2::{Digest, Sha256};
+
+use crate::provider::Provider;
+
+/// The path of the metrics endpoint.
+pub(crate) const PATH: &str = "/metrics";
+
+/// The queue depth is counted up to this many items.
+pub(crate) const DEPTH_CAP: usize = 100_000;
+
+/// Upper bounds of the latency histogram buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Fan-out items whose accept time is remembered at most (older entries are dropped).
+const PENDING_CAP: usize = 200_000;
+
+#[derive(Debug, Default)]
+struct PerPeer {
+    sends: u64,
+    acks: u64,
+    failures: u64,
+}
+
+#[derive(Debug, Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, value: Duration) {
+        let v = value.as_secs_f64();
+        for (bound, count) in BUCKETS.iter().zip(self.counts.iter_mut()) {
+            if v <= *bound {
+                *count = count.saturating_add(1);
+            }
+        }
+        self.count = self.count.saturating_add(1);
+        self.sum += v;
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, u16), u64>,
+    peers: BTreeMap<Domain, PerPeer>,
+    /// (destination, digest of the notify body) → when the hub saved it, with an insertion
+    /// counter so the oldest can be dropped.
+    accepted_at: BTreeMap<(Domain, [u8; 32]), Instant>,
+    latency: Histogram,
+    hub_accepted: u64,
+}
+
+/// The provider's metrics.
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+fn digest(body: &[u8]) -> [u8; 32] {
+    Sha256::digest(body).into()
+}
+
+impl Metrics {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A client API request to `route` answered with `status`.
+    pub(crate) fn request(&self, route: &str, status: u16) {
+        let mut inner = self.lock();
+        let n = inner
+            .requests
+            .entry((route.to_owned(), status))
+            .or_default();
+        *n = n.saturating_add(1);
+    }
+
+    /// The hub stored a fan-out item for `to` now.
+    pub(crate) fn fanout_saved(&self, to: &Domain, body: &[u8]) {
+        let mut inner = self.lock();
+        if inner.accepted_at.len() >= PENDING_CAP {
+            // Losing a few latency samples beats unbounded memory when a peer is down for long.
+            inner.accepted_at.clear();
+        }
+        inner
+            .accepted_at
+            .insert((to.clone(), digest(body)), Instant::now());
+    }
+
+    /// The hub accepted and stored a `submitMessage`.
+    pub(crate) fn hub_accepted(&self) {
+        let mut inner = self.lock();
+        inner.hub_accepted = inner.hub_accepted.saturating_add(1);
+    }
+
+    /// A notify attempt to `to` is starting.
+    pub(crate) fn notify_sent(&self, to: &Domain) {
+        let mut inner = self.lock();
+        let p = inner.peers.entry(to.clone()).or_default();
+        p.sends = p.sends.saturating_add(1);
+    }
+
+    /// `to` acknowledged the notify `body`.
+    pub(crate) fn notify_acked(&self, to: &Domain, body: &[u8]) {
+        let mut inner = self.lock();
+        let p = inner.peers.entry(to.clone()).or_default();
+        p.acks = p.acks.saturating_add(1);
+        if let Some(at) = inner.accepted_at.remove(&(to.clone(), digest(body))) {
+            inner.latency.observe(at.elapsed());
+        }
+    }
+
+    /// A notify attempt to `to` failed (to be retried, or refused and dropped).
+    pub(crate) fn notify_failed(&self, to: &Domain) {
+        let mut inner = self.lock();
+        let p = inner.peers.entry(to.clone()).or_default();
+        p.failures = p.failures.saturating_add(1);
+    }
+
+    /// The exposition text; `depths` are the outbound queue depths per destination.
+    fn render(&self, depths: &BTreeMap<Domain, usize>) -> String {
+        let inner = self.lock();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP mimi_http_requests_total Client API requests by route and status.\n\
+             # TYPE mimi_http_requests_total counter"
+        );
+        for ((route, status), n) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "mimi_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
+        }
+        for (name, help, pick) in [
+            (
+                "mimi_notify_sends_total",
+                "Fan-out (notify) attempts per destination.",
+                (|p: &PerPeer| p.sends) as fn(&PerPeer) -> u64,
+            ),
+            (
+                "mimi_notify_acks_total",
+                "Fan-out (notify) requests the destination acknowledged.",
+                |p: &PerPeer| p.acks,
+            ),
+            (
+                "mimi_notify_failures_total",
+                "Fan-out (notify) attempts that failed (retried or refused).",
+                |p: &PerPeer| p.failures,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (peer, p) in &inner.peers {
+                let _ = writeln!(out, "{name}{{peer=\"{peer}\"}} {}", pick(p));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mimi_outbound_queue_depth Stored fan-out not yet acknowledged, per destination.\n\
+             # TYPE mimi_outbound_queue_depth gauge"
+        );
+        for (peer, depth) in depths {
+            let _ = writeln!(out, "mimi_outbound_queue_depth{{peer=\"{peer}\"}} {depth}");
+        }
+        let name = "mimi_fanout_latency_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} From the hub storing a fan-out item to the follower's acknowledgement.\n\
+             # TYPE {name} histogram"
+        );
+        for (bound, count) in BUCKETS.iter().zip(inner.latency.counts.iter()) {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {c}\n{name}_sum {s}\n{name}_count {c}",
+            c = inner.latency.count,
+            s = inner.latency.sum
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mimi_hub_messages_accepted_total Messages the hub accepted and stored.\n\
+             # TYPE mimi_hub_messages_accepted_total counter\n\
+             mimi_hub_messages_accepted_total {}",
+            inner.hub_accepted
+        );
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Middleware counting every client API request by its route template and status.
+pub(crate) async fn count_requests(
+    State(provider): State<Arc<Provider>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    provider.metrics.request(&route, response.status().as_u16());
+    response
+}
+
+/// `GET /metrics`.
+pub(crate) async fn scrape(State(provider): State<Arc<Provider>>) -> Response {
+    let mut depths = BTreeMap::new();
+    for to in provider.outbound_wakeups.keys() {
+        match provider.store.pending_outbound(to, DEPTH_CAP).await {
+            Ok(items) => {
+                depths.insert(to.clone(), items.len());
+            }
+            Err(e) => tracing::warn!(%to, error = %e, "queue depth for metrics"),
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        provider.metrics.render(&depths),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histogram() {
+        let m = Metrics::default();
+        let y = Domain::parse("y.example").unwrap();
+        m.request("/v1/rooms", 201);
+        m.request("/v1/rooms", 201);
+        m.fanout_saved(&y, b"body");
+        m.notify_sent(&y);
+        m.notify_failed(&y);
+        m.notify_sent(&y);
+        m.notify_acked(&y, b"body");
+        m.hub_accepted();
+        let mut depths = BTreeMap::new();
+        depths.insert(y.clone(), 3);
+        let text = m.render(&depths);
+        assert!(text.contains("mimi_http_requests_total{route=\"/v1/rooms\",status=\"201\"} 2"));
+        assert!(text.contains("mimi_notify_sends_total{peer=\"y.example\"} 2"));
+        assert!(text.contains("mimi_notify_acks_total{peer=\"y.example\"} 1"));
+        assert!(text.contains("mimi_notify_failures_total{peer=\"y.example\"} 1"));
+        assert!(text.contains("mimi_outbound_queue_depth{peer=\"y.example\"} 3"));
+        assert!(text.contains("mimi_fanout_latency_seconds_count 1"));
+        assert!(text.contains("mimi_fanout_latency_seconds_bucket{le=\"+Inf\"} 1"));
+        assert!(text.contains("mimi_hub_messages_accepted_total 1"));
+        assert_eq!(escape("a\"b\\"), "a\\\"b\\\\");
+    }
+}

@@ -1,0 +1,133 @@
+//! `GET /metrics` after some traffic across three servers: the request, fan-out, latency and
+//! hub counters moved, and the text is Prometheus exposition format.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::device::{Api, Device, settle};
+
+/// `name{labels}` → value of every sample line.
+fn samples(text: &str) -> BTreeMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (name, value) = l.rsplit_once(' ').unwrap();
+            (name.to_owned(), value.parse::<f64>().unwrap())
+        })
+        .collect()
+}
+
+async fn scrape(base: &str) -> BTreeMap<String, f64> {
+    let api = Api::new(base.to_owned());
+    let response = api
+        .http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    samples(&response.text().await.unwrap())
+}
+
+fn at(m: &BTreeMap<String, f64>, key: &str) -> f64 {
+    m.get(key).copied().unwrap_or(0.0)
+}
+
+#[test]
+fn metrics_count_requests_fanout_latency_and_hub_messages() {
+    common::logs();
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::federation(dir.path(), &["x.example", "y.example", "z.example"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let hub = nodes[0].base_url();
+        let before = scrape(&hub).await;
+        assert_eq!(at(&before, "mimi_hub_messages_accepted_total"), 0.0);
+
+        let x = Api::new(hub.clone());
+        let y = Api::new(nodes[1].base_url());
+        Device::register_user(&x, "alice").await;
+        Device::register_user(&y, "bob").await;
+        let mut alice = Device::register(&x, "alice", "phone", 2).await;
+        let mut bob = Device::register(&y, "bob", "laptop", 2).await;
+        let room = alice.create_room("mimi://x.example/r/metered").await;
+        alice.add_users(&room, &[bob.user().clone()]).await;
+        settle(&mut [&mut alice, &mut bob], |d| d[1].is_member(&room)).await;
+        for text in ["one", "two", "three"] {
+            alice.send(&room, text).await.unwrap();
+        }
+        bob.send(&room, "from y").await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| d.texts(&room).len() >= 4)
+        })
+        .await;
+        // An unknown route and a refused request are counted too.
+        let r = x
+            .http
+            .get(format!("{hub}/no/such/route"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+
+        let after = scrape(&hub).await;
+        assert_eq!(at(&after, "mimi_hub_messages_accepted_total"), 4.0);
+        let created = "mimi_http_requests_total{route=\"/v1/rooms\",status=\"201\"}";
+        assert_eq!(at(&after, created), 1.0, "{after:#?}");
+        assert!(
+            after.iter().any(
+                |(k, v)| k.starts_with("mimi_http_requests_total{route=\"/v1/rooms/")
+                    && k.ends_with("status=\"200\"}")
+                    && *v >= 3.0
+            ),
+            "{after:#?}"
+        );
+        assert!(
+            at(
+                &after,
+                "mimi_http_requests_total{route=\"unmatched\",status=\"404\"}"
+            ) >= 1.0,
+            "{after:#?}"
+        );
+        let y_peer = "{peer=\"y.example\"}";
+        let sends = at(&after, &format!("mimi_notify_sends_total{y_peer}"));
+        let acks = at(&after, &format!("mimi_notify_acks_total{y_peer}"));
+        // The add (commit + Welcome) and four messages reached y.
+        assert!(acks >= 5.0, "{after:#?}");
+        assert!(sends >= acks);
+        assert!(at(&after, "mimi_notify_acks_total{peer=\"x.example\"}") >= 5.0);
+        assert!(after.contains_key("mimi_outbound_queue_depth{peer=\"z.example\"}"));
+        let latency = at(&after, "mimi_fanout_latency_seconds_count");
+        assert!(latency >= 10.0, "{after:#?}");
+        assert_eq!(
+            latency,
+            at(&after, "mimi_fanout_latency_seconds_bucket{le=\"+Inf\"}")
+        );
+        assert!(at(&after, "mimi_fanout_latency_seconds_sum") > 0.0);
+
+        // Once everything is acknowledged the queues are empty.
+        let settled = scrape(&hub).await;
+        assert_eq!(
+            at(&settled, &format!("mimi_outbound_queue_depth{y_peer}")),
+            0.0
+        );
+
+        // y forwarded bob's message to the hub and counts its own client requests.
+        let y_metrics = scrape(&nodes[1].base_url()).await;
+        assert!(
+            y_metrics
+                .keys()
+                .any(|k| k.starts_with("mimi_http_requests_total{")),
+            "{y_metrics:#?}"
+        );
+        assert_eq!(at(&y_metrics, "mimi_hub_messages_accepted_total"), 0.0);
+    });
+}
