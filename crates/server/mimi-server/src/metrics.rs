@@ -31,8 +31,9 @@ use crate::provider::Provider;
 /// The path of the metrics endpoint.
 pub(crate) const PATH: &str = "/metrics";
 
-/// The queue depth is counted up to this many items.
-pub(crate) const DEPTH_CAP: usize = 100_000;
+/// The queue depth is counted up to this many items (the store has no count query; reading
+/// more rows per scrape would cost more than a deeper number is worth).
+pub(crate) const DEPTH_CAP: usize = 10_000;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
