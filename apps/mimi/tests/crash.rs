@@ -143,6 +143,31 @@ async fn device(url: &str, profile: &Path, user: &str) -> Device {
     .unwrap()
 }
 
+/// `GET /metrics` over a plain socket: sample name → value.
+fn scrape(addr: SocketAddr) -> BTreeMap<String, f64> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
 fn texts(device: &Device, room: &RoomUri) -> Vec<String> {
     device
         .engine()
@@ -184,6 +209,10 @@ async fn settle(
 }
 
 struct Outcome {
+    /// The hub's outbound queues (all destinations) when the burst ended.
+    backlog: f64,
+    /// (count, sum in seconds) of the hub's fan-out latency histogram at the end.
+    latency: (f64, f64),
     feed_events: usize,
     burst: Duration,
     kills: usize,
@@ -307,6 +336,11 @@ fn crash_scenario(victim: usize) -> Outcome {
         }
         let burst = started.elapsed();
         let kills_done = killer.await.unwrap();
+        let backlog: f64 = scrape(procs[0].lock().unwrap().client_addr)
+            .iter()
+            .filter(|(k, _)| k.starts_with("mimi_outbound_queue_depth{"))
+            .map(|(_, v)| v)
+            .sum();
 
         // Everything is up again: let it settle.
         let acked_set: BTreeSet<String> = acked.iter().cloned().collect();
@@ -368,6 +402,34 @@ fn crash_scenario(victim: usize) -> Outcome {
                 );
             }
         }
+        // The hub's metrics saw the burst (its counters restart with the process, so only
+        // since its last start when it was the victim).
+        let metrics = scrape(procs[0].lock().unwrap().client_addr);
+        assert!(
+            metrics.contains_key("mimi_hub_messages_accepted_total"),
+            "{metrics:?}"
+        );
+        if victim != 0 {
+            let failures = format!(
+                "mimi_notify_failures_total{{peer=\"{}\"}}",
+                providers[victim].config.domain
+            );
+            assert!(
+                metrics.get(&failures).copied().unwrap_or(0.0) > 0.0,
+                "the hub never failed to reach the killed follower: {metrics:?}"
+            );
+        }
+        let latency = (
+            metrics
+                .get("mimi_fanout_latency_seconds_count")
+                .copied()
+                .unwrap_or(0.0),
+            metrics
+                .get("mimi_fanout_latency_seconds_sum")
+                .copied()
+                .unwrap_or(0.0),
+        );
+
         // Below the device's own repeat filter: no device's stored feed holds one fan-out
         // message twice. Read from each provider's store, with the servers stopped.
         for p in &procs {
@@ -404,6 +466,8 @@ fn crash_scenario(victim: usize) -> Outcome {
             store.close().await;
         }
         Outcome {
+            backlog,
+            latency,
             feed_events,
             burst,
             kills: kills_done,
@@ -418,13 +482,16 @@ fn crash_scenario(victim: usize) -> Outcome {
 
 fn report(what: &str, o: &Outcome) {
     eprintln!(
-        "{what}: {} acknowledged of {} attempts in a burst of {:.1} s with {} kills; settled in {:.1} s; {} events in the device feeds, none twice",
+        "{what}: {} acknowledged of {} attempts in a burst of {:.1} s with {} kills; hub fan-out backlog {} at its end; settled in {:.1} s; {} events in the device feeds, none twice; hub fan-out latency: {} samples, mean {:.3} s",
         o.acknowledged,
         o.attempts,
         o.burst.as_secs_f64(),
         o.kills,
+        o.backlog,
         o.settle.as_secs_f64(),
-        o.feed_events
+        o.feed_events,
+        o.latency.0,
+        o.latency.1 / o.latency.0.max(1.0)
     );
 }
 
