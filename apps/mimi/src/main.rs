@@ -1,6 +1,7 @@
 //! `mimi`: the one binary of mimi-rs. Wiring and presentation only: protocol decisions live in
 //! the library crates.
 
+mod bench;
 mod client_cmd;
 mod demo;
 mod provider;
@@ -28,6 +29,8 @@ enum Command {
     Init(provider::InitArgs),
     /// Run a provider from its configuration file.
     Serve(provider::ServeArgs),
+    /// Load-generate a federation: K members over three providers, S senders, N messages each.
+    Bench(bench::BenchArgs),
     #[command(flatten)]
     Client(client_cmd::ClientCommand),
 }
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Init(args) => provider::init(&args),
         Command::Serve(args) => provider::serve(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Client(command) => client_cmd::run(command),
     };
     match result {

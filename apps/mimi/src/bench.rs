@@ -1,0 +1,62 @@
+//! `mimi bench`: the federation load generator (`mimi-bench`), wired to the command line.
+
+use anyhow::bail;
+use clap::Args;
+use mimi_bench::BenchConfig;
+
+/// Options of `mimi bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Room members, one device each, spread round-robin over the three providers.
+    #[arg(long, default_value_t = 10)]
+    users: usize,
+    /// Sending devices (closed loop: each waits for the hub's acknowledgement).
+    #[arg(long, default_value_t = 1)]
+    senders: usize,
+    /// Messages per sender (1 KiB of text each).
+    #[arg(long, default_value_t = 100)]
+    messages: usize,
+    /// Bound on the sending phase in seconds (receivers get 10 s more to drain).
+    #[arg(long, default_value_t = 120)]
+    max_seconds: u64,
+    /// Base URLs of three running providers' client APIs, hub first, comma-separated
+    /// (default: start a hub and two followers in this process on 127.0.0.1).
+    #[arg(long, value_delimiter = ',')]
+    servers: Option<Vec<String>>,
+    /// Worker threads of each in-process provider.
+    #[arg(long, default_value_t = 1)]
+    server_threads: usize,
+    /// Worker threads of the clients' runtime.
+    #[arg(long, default_value_t = 2)]
+    client_threads: usize,
+    /// Bytes of text per message.
+    #[arg(long, default_value_t = 1024)]
+    message_bytes: usize,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let report = mimi_bench::run(&BenchConfig {
+        users: args.users,
+        senders: args.senders,
+        messages: args.messages,
+        max_seconds: args.max_seconds,
+        servers: args.servers.clone(),
+        server_threads: args.server_threads,
+        client_threads: args.client_threads,
+        progress: !args.quiet,
+        message_bytes: args.message_bytes,
+    })?;
+    print!("{report}");
+    if !report.is_clean() {
+        bail!(
+            "{} duplicates, {} missing, {} errors",
+            report.duplicates,
+            report.missing,
+            report.errors.len()
+        );
+    }
+    Ok(())
+}
