@@ -36,7 +36,11 @@
 //! it; the stored record keeps only recent body digests for deduplication); a device removed
 //! from a room keeps getting its events (its client ignores them); the client API does not
 //! check the MLS sender of a handshake for rooms hosted elsewhere (the remote hub checks the
-//! domain only); for rooms hosted here it does.
+//! domain only); for rooms hosted here it does. The outbound worker sends one notify per
+//! request per destination, so fan-out lags behind a burst: in the crash test
+//! (`apps/mimi/tests/crash.rs`, 2,000 messages from four devices on 2 cores) about 1,000 items
+//! were still queued at the hub when the burst ended, and the mean accept-to-ack latency was
+//! about 3.5 s.
 
 pub mod accounts;
 mod client_api;
