@@ -40,6 +40,9 @@ pub struct Report {
     pub cpu_seconds: f64,
     /// CPU seconds during the measured phase per thread group.
     pub cpu_by_group: BTreeMap<String, f64>,
+    /// Fan-out (notify) attempts of the hub per acknowledged message, per destination, from
+    /// the hub's `GET /metrics` before and after the run (empty if it has none).
+    pub notify_per_message: BTreeMap<String, f64>,
     /// Errors met by devices (a failed send or sync), first few.
     pub errors: Vec<String>,
 }
@@ -138,10 +141,16 @@ impl fmt::Display for Report {
             .map(|(g, s)| format!("{g} {s:.2}"))
             .collect();
         writeln!(f, "CPU s by thread group: {}", groups.join(", "))?;
-        writeln!(
-            f,
-            "notify requests per message per follower: not exposed by mimi-server yet"
-        )?;
+        if self.notify_per_message.is_empty() {
+            writeln!(f, "notify requests per message: the hub exposes no metrics")?;
+        } else {
+            let peers: Vec<String> = self
+                .notify_per_message
+                .iter()
+                .map(|(p, n)| format!("{p} {n:.2}"))
+                .collect();
+            writeln!(f, "notify requests per message: {}", peers.join(", "))?;
+        }
         for error in &self.errors {
             writeln!(f, "error: {error}")?;
         }

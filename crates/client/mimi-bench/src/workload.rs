@@ -1,6 +1,6 @@
 //! The run: providers, devices, the room, the closed-loop senders and the counting receivers.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
@@ -246,6 +246,8 @@ async fn drive(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let setup_seconds = setup_start.elapsed().as_secs_f64();
+    let hub_url = urls.first().context("no hub")?;
+    let notify_before = notify_sends(hub_url).await;
     let cpu_before = proc_stats::cpu_by_group();
     let cpu_total_before = proc_stats::cpu_total().unwrap_or(0.0);
     let start = Instant::now();
@@ -328,10 +330,41 @@ async fn drive(
         quantile_ms(&deliveries, 0.95),
         quantile_ms(&deliveries, 0.99),
     ];
+    let notify_after = notify_sends(hub_url).await;
+    if report.sent > 0 {
+        for (peer, after) in &notify_after {
+            let before = notify_before.get(peer).copied().unwrap_or(0);
+            report.notify_per_message.insert(
+                peer.clone(),
+                after.saturating_sub(before) as f64 / report.sent as f64,
+            );
+        }
+    }
     report.rss_kib = proc_stats::rss_kib().unwrap_or(0);
     report.cpu_seconds = cpu_total_after - cpu_total_before;
     report.cpu_by_group = proc_stats::delta(&cpu_before, &cpu_after);
     Ok(report)
+}
+
+/// `mimi_notify_sends_total` per peer from the hub's `GET /metrics` (empty if unavailable).
+async fn notify_sends(hub_url: &str) -> BTreeMap<String, u64> {
+    let url = format!("{}/metrics", hub_url.trim_end_matches('/'));
+    let text = match reqwest::get(&url).await {
+        Ok(response) if response.status().is_success() => response.text().await.unwrap_or_default(),
+        _ => String::new(),
+    };
+    parse_notify_sends(&text)
+}
+
+/// `mimi_notify_sends_total{peer="x"} 12` lines → `{x: 12}`.
+fn parse_notify_sends(text: &str) -> BTreeMap<String, u64> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("mimi_notify_sends_total{peer=\"")?;
+            let (peer, value) = rest.split_once("\"} ")?;
+            Some((peer.to_owned(), value.trim().parse().ok()?))
+        })
+        .collect()
 }
 
 /// One member: join, then (if a sender) send closed loop, and count what others sent.
@@ -513,5 +546,15 @@ mod tests {
         assert_eq!(text.len(), 1024);
         assert_eq!(parse_tag(&text), Some((3, 41)));
         assert_eq!(parse_tag("hello"), None);
+    }
+
+    #[test]
+    fn notify_counters_are_read_per_peer() {
+        let text = "# TYPE mimi_notify_sends_total counter\n\
+                    mimi_notify_sends_total{peer=\"f1.example\"} 12\n\
+                    mimi_notify_acks_total{peer=\"f1.example\"} 11\n";
+        let parsed = parse_notify_sends(text);
+        assert_eq!(parsed.get("f1.example"), Some(&12));
+        assert_eq!(parsed.len(), 1);
     }
 }
