@@ -1,0 +1,246 @@
+//! The three providers of the demo: written with `init_dev_federation_at` into the data
+//! directory, started with `Server::start` on this process's runtime (real mutual TLS between
+//! them on 127.0.0.1, real SQLite files), and read back through their `GET /metrics`.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use mimi_server::{Config, RunningServer, Server, init_dev_federation_at};
+use mimi_types::Domain;
+
+/// The providers of the figure, in order: x (Alice, Bob), y (the hub: Charlie), z (Diana,
+/// Evelyn).
+pub(crate) const DOMAINS: [&str; 3] = ["x.example", "y.example", "z.example"];
+
+/// Index of the hub in [`DOMAINS`].
+pub(crate) const HUB: usize = 1;
+
+/// One running provider.
+pub(crate) struct Provider {
+    /// Its configuration (paths resolve against its directory).
+    pub(crate) config: Config,
+    /// Its configuration file.
+    pub(crate) config_path: PathBuf,
+    /// The running server (taken by [`Federation::shutdown`]).
+    running: Option<RunningServer>,
+    /// Where its client API listens.
+    pub(crate) client_addr: SocketAddr,
+}
+
+impl Provider {
+    /// The client API base URL.
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.client_addr)
+    }
+
+    /// Its domain.
+    pub(crate) fn domain(&self) -> &Domain {
+        &self.config.domain
+    }
+}
+
+/// The three running providers.
+pub(crate) struct Federation {
+    /// x, y (hub), z.
+    pub(crate) providers: Vec<Provider>,
+}
+
+/// A free port on 127.0.0.1 (bound, then released for the server to bind).
+fn free_addr() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port on 127.0.0.1")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Where each provider listens: from `base_port` (client API on base, base+1, base+2;
+/// federation on base+10, base+11, base+12) or ports the OS picks.
+fn placement(base_port: Option<u16>) -> anyhow::Result<Vec<(Domain, SocketAddr, SocketAddr)>> {
+    let mut placed = Vec::new();
+    for (i, domain) in DOMAINS.iter().enumerate() {
+        let domain = Domain::parse(domain)?;
+        let (federation, client) = match base_port {
+            Some(base) => {
+                let i = u16::try_from(i)?;
+                let port = |offset: u16| {
+                    base.checked_add(offset)
+                        .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+                        .context("--base-port is too high (the demo needs base..base+12)")
+                };
+                (port(10 + i)?, port(i)?)
+            }
+            None => (free_addr()?, free_addr()?),
+        };
+        placed.push((domain, federation, client));
+    }
+    Ok(placed)
+}
+
+impl Federation {
+    /// Writes fresh providers (keys, certificates, a local trust root per provider, each
+    /// trusting the others) under `dir` and starts them, printing progress.
+    pub(crate) async fn start(dir: &Path, base_port: Option<u16>) -> anyhow::Result<Self> {
+        let placed = placement(base_port)?;
+        print_flush("  writing keys, certificates and configurations ... ");
+        let written = init_dev_federation_at(dir, &placed)
+            .with_context(|| format!("writing the providers into {}", dir.display()))?;
+        println!("done");
+        let mut providers = Vec::new();
+        for (i, provider) in written.into_iter().enumerate() {
+            let role = if i == HUB {
+                "hub of the room"
+            } else {
+                "follower"
+            };
+            print_flush(&format!("  starting {} ({role}) ... ", provider.domain));
+            let running = Server::start(provider.config.clone())
+                .await
+                .with_context(|| format!("starting {}", provider.domain))?;
+            println!(
+                "client API http://{}, federation (mutual TLS) {}",
+                running.client_addr(),
+                running.federation_addr()
+            );
+            providers.push(Provider {
+                client_addr: running.client_addr(),
+                config: provider.config,
+                config_path: provider.config_path,
+                running: Some(running),
+            });
+        }
+        Ok(Self { providers })
+    }
+
+    /// The provider of `domain`.
+    pub(crate) fn provider(&self, domain: &Domain) -> anyhow::Result<&Provider> {
+        self.providers
+            .iter()
+            .find(|p| p.domain() == domain)
+            .with_context(|| format!("no provider {domain} in the demo"))
+    }
+
+    /// The hub.
+    pub(crate) fn hub(&self) -> anyhow::Result<&Provider> {
+        self.providers.get(HUB).context("the hub did not start")
+    }
+
+    /// The MLS trust root every device of the demo uses: each provider's MLS CA.
+    pub(crate) fn mls_trust(&self) -> anyhow::Result<mimi_mls::TrustStore> {
+        let mut trust = mimi_mls::TrustStore::new();
+        for provider in &self.providers {
+            let path = provider.config.resolve(&provider.config.mls.ca_cert);
+            let der =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            trust
+                .pin(provider.domain().clone(), &der)
+                .with_context(|| format!("the MLS CA of {}", provider.domain()))?;
+        }
+        Ok(trust)
+    }
+
+    /// Stops every provider (what was not sent stays stored).
+    pub(crate) async fn shutdown(&mut self) {
+        for provider in &mut self.providers {
+            if let Some(running) = provider.running.take() {
+                running.shutdown().await;
+            }
+        }
+    }
+}
+
+fn print_flush(text: &str) {
+    print!("{text}");
+    let _ = std::io::stdout().flush();
+}
+
+/// `GET /metrics` of a provider's client API, as (series with labels → value).
+pub(crate) async fn metrics(addr: SocketAddr) -> anyhow::Result<BTreeMap<String, f64>> {
+    let body = tokio::task::spawn_blocking(move || http_get(addr, "/metrics"))
+        .await
+        .context("the metrics request task failed")??;
+    Ok(parse_metrics(&body))
+}
+
+/// A plain HTTP/1.0 GET on loopback (the answer is small; no client library needed).
+fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    let failed = |e: std::io::Error| anyhow::anyhow!("GET http://{addr}{path}: {e}");
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(failed)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(failed)?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").map_err(failed)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).map_err(failed)?;
+    let answer = String::from_utf8_lossy(&answer);
+    let Some((head, body)) = answer.split_once("\r\n\r\n") else {
+        bail!("GET http://{addr}{path}: the answer has no header/body separator");
+    };
+    let status = head.lines().next().unwrap_or_default();
+    if !status.split(' ').nth(1).is_some_and(|s| s.starts_with('2')) {
+        bail!("GET http://{addr}{path} answered {status:?}");
+    }
+    Ok(body.to_owned())
+}
+
+/// Prometheus text → `series{labels}` → value (comments and malformed lines skipped).
+pub(crate) fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            Some((series.to_owned(), value.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The value of `name{peer="peer"}` (0 if absent).
+pub(crate) fn per_peer(metrics: &BTreeMap<String, f64>, name: &str, peer: &str) -> u64 {
+    metrics
+        .get(&format!("{name}{{peer=\"{peer}\"}}"))
+        .copied()
+        .unwrap_or(0.0) as u64
+}
+
+/// The sum of every series of `name` (any labels).
+pub(crate) fn total(metrics: &BTreeMap<String, f64>, name: &str) -> u64 {
+    metrics
+        .iter()
+        .filter(|(series, _)| {
+            series.as_str() == name
+                || series
+                    .strip_prefix(name)
+                    .is_some_and(|r| r.starts_with('{'))
+        })
+        .map(|(_, v)| *v)
+        .sum::<f64>() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_read_per_series() {
+        let text = "# TYPE mimi_notify_sends_total counter\n\
+                    mimi_notify_sends_total{peer=\"x.example\"} 12\n\
+                    mimi_notify_sends_total{peer=\"z.example\"} 3\n\
+                    mimi_notify_sends_totalx 99\n\
+                    mimi_hub_messages_accepted_total 7\n\
+                    garbage\n";
+        let m = parse_metrics(text);
+        assert_eq!(per_peer(&m, "mimi_notify_sends_total", "x.example"), 12);
+        assert_eq!(per_peer(&m, "mimi_notify_sends_total", "y.example"), 0);
+        assert_eq!(total(&m, "mimi_notify_sends_total"), 15);
+        assert_eq!(total(&m, "mimi_hub_messages_accepted_total"), 7);
+    }
+
+    #[test]
+    fn base_ports_place_the_three_providers() {
+        let placed = placement(Some(20000)).unwrap();
+        assert_eq!(placed[0].2.port(), 20000);
+        assert_eq!(placed[2].1.port(), 20012);
+        assert!(placement(Some(u16::MAX - 3)).is_err());
+    }
+}
