@@ -213,11 +213,25 @@ impl Demo {
         }
     }
 
-    /// Reads every device's feed until each shows what the model says.
+    /// Whether every member device is at the same MLS epoch (no commit still travelling).
+    fn one_epoch(&self) -> bool {
+        let mut epochs = self
+            .devices
+            .iter()
+            .filter_map(|d| d.engine().room(&self.room))
+            .filter(|v| v.is_active())
+            .map(|v| v.epoch());
+        let first = epochs.next();
+        epochs.all(|e| Some(e) == first)
+    }
+
+    /// Reads every device's feed until each shows what the model says, at one epoch.
     pub(crate) async fn settle(&mut self) -> anyhow::Result<()> {
         let what = format!("step {}", self.step);
-        self.settle_until(&what, |demo| demo.differences().is_empty())
-            .await
+        self.settle_until(&what, |demo| {
+            demo.one_epoch() && demo.differences().is_empty()
+        })
+        .await
     }
 
     /// Records a sent message: its label, and the line every member should see.
