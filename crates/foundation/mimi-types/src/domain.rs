@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -18,8 +19,10 @@ const MAX_LABEL_LEN: usize = 63;
 /// to its punycode (A-label) form with UTS #46 strict rules. After that, two domains are equal
 /// exactly when their octets are equal. Ports, user information, IP addresses and trailing dots
 /// are refused: providers are named by domain names alone.
+///
+/// The text is shared ([`Arc`]): a clone costs a reference count, not an allocation.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Domain(Box<str>);
+pub struct Domain(Arc<str>);
 
 impl Domain {
     /// Parses and normalises a domain name.
@@ -39,7 +42,7 @@ impl Domain {
             idna::domain_to_ascii_strict(&ascii)
                 .map_err(|_| DomainError::Idna(input.to_owned()))?;
         }
-        Ok(Self(ascii.into_boxed_str()))
+        Ok(Self(Arc::from(ascii)))
     }
 
     /// The normalised ASCII form, as it appears in URIs and on the wire.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::error::UriError;
 
@@ -10,8 +11,11 @@ use crate::error::UriError;
 /// It holds RFC 3986 `pchar`s only (unreserved, sub-delims, `:`, `@`, and well-formed
 /// percent-encodings) and is kept exactly as written: no decoding or re-encoding, because message
 /// IDs hash the URI's octets. Identifiers are case-sensitive.
+///
+/// The text is shared ([`Arc`]): URIs are cloned often (room states, member maps) and a clone
+/// costs a reference count, not an allocation.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ident(Box<str>);
+pub struct Ident(Arc<str>);
 
 impl Ident {
     /// The longest identifier segment accepted, in bytes.

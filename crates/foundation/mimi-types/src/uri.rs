@@ -229,6 +229,14 @@ macro_rules! single_id_uri {
             pub fn provider(&self) -> ProviderUri {
                 ProviderUri::new(self.domain.clone())
             }
+
+            /// The length in bytes of the URI's text form (`to_string().len()`, without
+            /// building the string).
+            pub fn text_len(&self) -> usize {
+                let letter = UriKind::$kind.segment().unwrap_or_default();
+                SCHEME.len() + "://".len() + self.domain.as_str().len() + 2 + letter.len()
+                    + self.id.as_str().len()
+            }
         }
 
         impl fmt::Display for $name {

@@ -128,7 +128,7 @@ pub(crate) mod utf8 {
     }
 
     pub(crate) fn tls_serialize<W: Write>(v: &str, w: &mut W) -> Result<usize, tls_codec::Error> {
-        v.as_bytes().to_vec().tls_serialize(w)
+        tls_codec::VLByteSlice(v.as_bytes()).tls_serialize(w)
     }
 
     pub(crate) fn tls_deserialize<R: Read>(r: &mut R) -> Result<String, tls_codec::Error> {
@@ -149,7 +149,15 @@ pub(crate) mod user_uri {
     use super::*;
 
     pub(crate) fn tls_serialized_len(v: &UserUri) -> usize {
-        utf8::tls_serialized_len(&v.to_string())
+        let len = v.text_len();
+        // The variable-length header (RFC 9000 §16 sizes, as tls_codec writes them) + text.
+        let header = match len {
+            0..=0x3f => 1,
+            0x40..=0x3fff => 2,
+            0x4000..=0x3fff_ffff => 4,
+            _ => 8,
+        };
+        header + len
     }
 
     pub(crate) fn tls_serialize<W: Write>(
@@ -164,7 +172,7 @@ pub(crate) mod user_uri {
         let uri = UserUri::parse(&text).map_err(|e| {
             tls_codec::Error::DecodingError(format!("not a MIMI user URI ({e}): {text:?}"))
         })?;
-        if uri.to_string() != text {
+        if uri.text_len() != text.len() || uri.to_string() != text {
             return Err(tls_codec::Error::DecodingError(format!(
                 "user URI {text:?} is not in canonical form (expected {uri})"
             )));
@@ -219,5 +227,29 @@ pub(crate) mod component_ids {
             .into_iter()
             .map(ComponentId::new)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The computed size of a user URI field equals what serializing it writes, on both
+    /// sides of each variable-length header size.
+    #[test]
+    fn user_uri_size_matches_its_encoding() {
+        for id_len in [1, 40, 50, 60, 200, 255] {
+            let id = "a".repeat(id_len);
+            for domain in ["a.example", "a-much-longer-provider-name.example.com"] {
+                let user = UserUri::parse(&format!("mimi://{domain}/u/{id}")).unwrap();
+                assert_eq!(user.text_len(), user.to_string().len());
+                let mut out = Vec::new();
+                let written = user_uri::tls_serialize(&user, &mut out).unwrap();
+                assert_eq!(written, out.len());
+                assert_eq!(user_uri::tls_serialized_len(&user), out.len(), "{user}");
+                let back = user_uri::tls_deserialize(&mut out.as_slice()).unwrap();
+                assert_eq!(back, user);
+            }
+        }
     }
 }
