@@ -32,6 +32,10 @@ pub(crate) struct BenchArgs {
     /// Bytes of text per message.
     #[arg(long, default_value_t = 1024)]
     message_bytes: usize,
+    /// The in-process hub's database (`postgres://...`, or `sqlite:DIR`); default: SQLite
+    /// files in a temporary directory. The followers always use SQLite.
+    #[arg(long)]
+    database_url: Option<String>,
     /// No progress line.
     #[arg(long)]
     quiet: bool,
@@ -48,6 +52,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
         client_threads: args.client_threads,
         progress: !args.quiet,
         message_bytes: args.message_bytes,
+        hub_database_url: args.database_url.clone(),
     })?;
     print!("{report}");
     if !report.is_clean() {

@@ -27,8 +27,10 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Write a new provider (keys, certificates, configuration) or a dev federation.
     Init(provider::InitArgs),
-    /// Run a provider from its configuration file.
+    /// Run a provider from its configuration file (migrates its database first).
     Serve(provider::ServeArgs),
+    /// Bring a provider's database schema up to date without serving.
+    Migrate(provider::MigrateArgs),
     /// Load-generate a federation: K members over three providers, S senders, N messages each.
     Bench(bench::BenchArgs),
     #[command(flatten)]
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Init(args) => provider::init(&args),
         Command::Serve(args) => provider::serve(&args),
+        Command::Migrate(args) => provider::migrate(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Client(command) => client_cmd::run(command),
     };

@@ -34,6 +34,14 @@ pub(crate) struct ServeArgs {
     config: PathBuf,
 }
 
+/// Bring a provider's database schema up to date, then exit.
+#[derive(Debug, Args)]
+pub(crate) struct MigrateArgs {
+    /// The configuration file (its `database.url`, or SQLite files in its data directory).
+    #[arg(long)]
+    config: PathBuf,
+}
+
 fn domain(text: &str) -> anyhow::Result<Domain> {
     Domain::parse(text).with_context(|| format!("{text:?} is not a domain name"))
 }
@@ -90,4 +98,12 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         running.shutdown().await;
         Ok(())
     })
+}
+
+pub(crate) fn migrate(args: &MigrateArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args.config)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the Tokio runtime")?;
+    let shown = runtime.block_on(Server::migrate(&config))?;
+    println!("{}: the database {shown} is up to date", config.domain);
+    Ok(())
 }

@@ -43,6 +43,9 @@ pub struct BenchConfig {
     pub progress: bool,
     /// Bytes of each message text (the MIMI content is a few dozen bytes more).
     pub message_bytes: usize,
+    /// The in-process hub's `database.url` (for example a PostgreSQL database); `None`: SQLite
+    /// files in the temporary directory. The followers always use SQLite.
+    pub hub_database_url: Option<String>,
 }
 
 impl Default for BenchConfig {
@@ -57,6 +60,7 @@ impl Default for BenchConfig {
             client_threads: 2,
             progress: false,
             message_bytes: 1024,
+            hub_database_url: None,
         }
     }
 }

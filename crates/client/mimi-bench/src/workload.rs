@@ -40,7 +40,11 @@ fn free_addr() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
-fn start_federation(dir: &Path, threads: usize) -> anyhow::Result<Vec<Node>> {
+fn start_federation(
+    dir: &Path,
+    threads: usize,
+    hub_database_url: Option<&str>,
+) -> anyhow::Result<Vec<Node>> {
     let domains = ["hub.example", "f1.example", "f2.example"];
     let mut placed = Vec::new();
     for d in domains {
@@ -48,8 +52,11 @@ fn start_federation(dir: &Path, threads: usize) -> anyhow::Result<Vec<Node>> {
     }
     let providers = init_dev_federation_at(dir, &placed).context("writing the dev federation")?;
     let mut nodes = Vec::new();
-    for (i, provider) in providers.into_iter().enumerate() {
+    for (i, mut provider) in providers.into_iter().enumerate() {
         let role = if i == 0 { "hub" } else { "follower" };
+        if i == 0 {
+            provider.config.database.url = hub_database_url.map(str::to_owned);
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads.max(1))
             .thread_name(format!("srv{i}-{role}"))
@@ -134,7 +141,11 @@ pub fn run(config: &BenchConfig) -> anyhow::Result<Report> {
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let nodes = match &config.servers {
         Some(_) => Vec::new(),
-        None => start_federation(&dir.path().join("servers"), config.server_threads)?,
+        None => start_federation(
+            &dir.path().join("servers"),
+            config.server_threads,
+            config.hub_database_url.as_deref(),
+        )?,
     };
     let urls: Vec<String> = match &config.servers {
         Some(urls) if urls.len() == 3 => urls.clone(),

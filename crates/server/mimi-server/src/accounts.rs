@@ -1,5 +1,7 @@
-//! Users, devices, bearer tokens and which local device is in which room, in their own SQLite
-//! file (`accounts.sqlite3` in the data directory).
+//! Users, devices, bearer tokens and which local device is in which room, on the backend the
+//! configuration selects: with SQLite in their own file (`accounts.sqlite3` in the data
+//! directory), with PostgreSQL in the same database as the delivery-service store, so that
+//! every process of a provider knows every account and token.
 //!
 //! Passwords are stored as Argon2id PHC strings; tokens as their SHA-256 (a token is 32 random
 //! bytes, so a fast hash is enough). Room membership is written **before** the inbox save that
@@ -14,7 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use mimi_types::{ClientUri, RoomUri, UserUri};
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
-use sqlx::Row as _;
+use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 use crate::error::ServerError;
@@ -22,14 +24,30 @@ use crate::error::ServerError;
 /// The file name of the accounts database.
 pub const FILE_NAME: &str = "accounts.sqlite3";
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS users (user TEXT PRIMARY KEY, password TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS devices (client TEXT PRIMARY KEY, user TEXT NOT NULL \
-     REFERENCES users(user), token_hash BLOB NOT NULL UNIQUE)",
-    "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(user)",
+/// The SQLite schema (`"user"` is quoted because PostgreSQL reserves the word; SQLite reads it
+/// as the same column).
+const SQLITE_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS users (\"user\" TEXT PRIMARY KEY, password TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS devices (client TEXT PRIMARY KEY, \"user\" TEXT NOT NULL \
+     REFERENCES users(\"user\"), token_hash BLOB NOT NULL UNIQUE)",
+    "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
     "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
      PRIMARY KEY (room, client))",
 ];
+
+/// The same tables in PostgreSQL.
+const POSTGRES_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS users (\"user\" TEXT PRIMARY KEY, password TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS devices (client TEXT PRIMARY KEY, \"user\" TEXT NOT NULL \
+     REFERENCES users(\"user\"), token_hash BYTEA NOT NULL UNIQUE)",
+    "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
+    "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
+     PRIMARY KEY (room, client))",
+];
+
+/// The advisory lock under which a process creates the PostgreSQL tables, so that processes
+/// starting together do not race on them ("mimi" and "acct" in ASCII).
+const SCHEMA_LOCK: (i32, i32) = (0x6d69_6d69, 0x6163_6374);
 
 /// Whether a registration found the name free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +62,24 @@ pub enum Created {
 /// The accounts database.
 #[derive(Debug, Clone)]
 pub struct Accounts {
-    pool: SqlitePool,
+    pool: Pool,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same statement on either backend (`$N` placeholders and `ON CONFLICT` are valid in
+/// both): `$pool` is bound to the backend's pool in `$body`.
+macro_rules! on_pool {
+    ($accounts:expr, $pool:ident => $body:expr) => {
+        match &$accounts.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
 }
 
 fn token_hash(token: &str) -> Vec<u8> {
@@ -52,7 +87,7 @@ fn token_hash(token: &str) -> Vec<u8> {
 }
 
 impl Accounts {
-    /// Opens (creating) the database in `dir`.
+    /// Opens (creating) the SQLite database in `dir`.
     pub async fn open_in(dir: &Path) -> Result<Self, ServerError> {
         let options = SqliteConnectOptions::new()
             .filename(dir.join(FILE_NAME))
@@ -65,10 +100,36 @@ impl Accounts {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        for statement in SCHEMA {
+        for statement in SQLITE_SCHEMA {
             sqlx::query(statement).execute(&pool).await?;
         }
-        Ok(Self { pool })
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// The accounts in a PostgreSQL database (the delivery-service store's pool), creating the
+    /// tables if missing. Any number of processes may do this at once.
+    pub async fn postgres(pool: PgPool) -> Result<Self, ServerError> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(SCHEMA_LOCK.0)
+            .bind(SCHEMA_LOCK.1)
+            .execute(&mut *tx)
+            .await?;
+        for statement in POSTGRES_SCHEMA {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+        })
+    }
+
+    /// Whether the accounts database answers now.
+    pub async fn ping(&self) -> Result<(), ServerError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
     }
 
     /// Registers `user` with `password`.
@@ -81,14 +142,15 @@ impl Accounts {
             .hash_password(password.as_bytes(), &salt)
             .map_err(|e| ServerError::Accounts(format!("password hash: {e}")))?
             .to_string();
-        let done = sqlx::query(
-            "INSERT INTO users (user, password) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(user.to_string())
-        .bind(hash)
-        .execute(&self.pool)
-        .await?;
-        Ok(if done.rows_affected() == 1 {
+        let statement =
+            "INSERT INTO users (\"user\", password) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        let done = on_pool!(self, pool => sqlx::query(statement)
+            .bind(user.to_string())
+            .bind(&hash)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(if done == 1 {
             Created::New
         } else {
             Created::Exists
@@ -101,14 +163,14 @@ impl Accounts {
         user: &UserUri,
         password: &str,
     ) -> Result<bool, ServerError> {
-        let row = sqlx::query("SELECT password FROM users WHERE user = $1")
+        let statement = "SELECT password FROM users WHERE \"user\" = $1";
+        let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(statement)
             .bind(user.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else {
+            .fetch_optional(pool)
+            .await?);
+        let Some((stored,)) = row else {
             return Ok(false);
         };
-        let stored: String = row.try_get(0)?;
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| ServerError::Accounts(format!("stored hash of {user}: {e}")))?;
         Ok(Argon2::default()
@@ -118,10 +180,11 @@ impl Accounts {
 
     /// Whether `user` exists.
     pub async fn has_user(&self, user: &UserUri) -> Result<bool, ServerError> {
-        let row = sqlx::query("SELECT 1 FROM users WHERE user = $1")
+        let statement = "SELECT \"user\" FROM users WHERE \"user\" = $1";
+        let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(statement)
             .bind(user.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(pool)
+            .await?);
         Ok(row.is_some())
     }
 
@@ -134,69 +197,70 @@ impl Accounts {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let token = hex::encode(raw);
-        let done = sqlx::query(
-            "INSERT INTO devices (client, user, token_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(client.to_string())
-        .bind(user.to_string())
-        .bind(token_hash(&token))
-        .execute(&self.pool)
-        .await?;
-        Ok((done.rows_affected() == 1).then_some(token))
+        let statement = "INSERT INTO devices (client, \"user\", token_hash) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING";
+        let done = on_pool!(self, pool => sqlx::query(statement)
+            .bind(client.to_string())
+            .bind(user.to_string())
+            .bind(token_hash(&token))
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok((done == 1).then_some(token))
     }
 
     /// The device a bearer token belongs to.
     pub async fn device_of_token(&self, token: &str) -> Result<Option<ClientUri>, ServerError> {
-        let row = sqlx::query("SELECT client FROM devices WHERE token_hash = $1")
+        let statement = "SELECT client FROM devices WHERE token_hash = $1";
+        let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(statement)
             .bind(token_hash(token))
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| parse::<ClientUri>(r.try_get(0)?)).transpose()
+            .fetch_optional(pool)
+            .await?);
+        row.map(|(client,)| parse::<ClientUri>(client)).transpose()
     }
 
     /// Every device of `user`, sorted.
     pub async fn devices_of(&self, user: &UserUri) -> Result<Vec<ClientUri>, ServerError> {
-        let rows = sqlx::query("SELECT client FROM devices WHERE user = $1 ORDER BY client")
-            .bind(user.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter()
-            .map(|r| parse::<ClientUri>(r.try_get(0)?))
-            .collect()
+        let statement = "SELECT client FROM devices WHERE \"user\" = $1 ORDER BY client";
+        self.clients(statement, user.to_string()).await
     }
 
     /// Records that `client` is in `room` (idempotent).
     pub async fn join(&self, room: &RoomUri, client: &ClientUri) -> Result<(), ServerError> {
-        sqlx::query(
-            "INSERT INTO memberships (room, client) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(room.to_string())
-        .bind(client.to_string())
-        .execute(&self.pool)
-        .await?;
+        let statement =
+            "INSERT INTO memberships (room, client) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        on_pool!(self, pool => sqlx::query(statement)
+            .bind(room.to_string())
+            .bind(client.to_string())
+            .execute(pool)
+            .await
+            .map(drop))?;
         Ok(())
     }
 
     /// Local devices in `room`, sorted.
     pub async fn members(&self, room: &RoomUri) -> Result<Vec<ClientUri>, ServerError> {
-        let rows = sqlx::query("SELECT client FROM memberships WHERE room = $1 ORDER BY client")
-            .bind(room.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter()
-            .map(|r| parse::<ClientUri>(r.try_get(0)?))
-            .collect()
+        let statement = "SELECT client FROM memberships WHERE room = $1 ORDER BY client";
+        self.clients(statement, room.to_string()).await
     }
 
     /// Rooms `client` is in, sorted.
     pub async fn rooms_of(&self, client: &ClientUri) -> Result<Vec<RoomUri>, ServerError> {
-        let rows = sqlx::query("SELECT room FROM memberships WHERE client = $1 ORDER BY room")
+        let statement = "SELECT room FROM memberships WHERE client = $1 ORDER BY room";
+        let rows: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(statement)
             .bind(client.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter()
-            .map(|r| parse::<RoomUri>(r.try_get(0)?))
-            .collect()
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(|(room,)| parse(room)).collect()
+    }
+
+    /// The client URIs a one-parameter query returns.
+    async fn clients(&self, statement: &str, param: String) -> Result<Vec<ClientUri>, ServerError> {
+        let rows: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(statement)
+            .bind(&param)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(|(client,)| parse(client)).collect()
     }
 }
 

@@ -55,6 +55,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::EVENTS_WS.path, get(events_ws))
         .route(routes::OPENAPI.path, get(openapi))
         .route(crate::metrics::PATH, get(crate::metrics::scrape))
+        .route(crate::health::PATH, get(crate::health::check))
         .route_layer(axum::middleware::from_fn_with_state(
             provider.clone(),
             crate::metrics::count_requests,

@@ -30,9 +30,28 @@
 //! device_credential_days = 365      # lifetime of device credentials (default 365)
 //! max_wait_ms = 30000        # longest event-feed long poll (default 30000)
 //!
+//! [database]
+//! # Where the delivery-service store and the accounts live. Absent (the default): SQLite files
+//! # in data_dir. "sqlite:DIR": SQLite files in DIR (relative: to this file's directory).
+//! # "postgres://user[:password]@host[:port]/database": a PostgreSQL database (it must exist;
+//! # the tables are created in its current schema, choose another with
+//! # ?options=-c%20search_path%3Dname). Several `mimi serve` processes of one provider may share
+//! # one PostgreSQL database: each answers any client or peer; list all their federation
+//! # addresses at the peers (`addresses`).
+//! url = "postgres://mimi@db.internal/mimi"
+//! # PostgreSQL pool of this process (default 10): the sum over all processes must stay below
+//! # the server's max_connections (default 100). Each process also keeps one connection per
+//! # peer (plus one for itself) for the fan-out senders' leases and one for wake-ups.
+//! max_connections = 10
+//! # How long a request waits for a pooled connection before failing (default 30000).
+//! acquire_timeout_ms = 30000
+//!
 //! # One table per peer provider (none by default).
 //! [peers."y.example"]
 //! address = "127.0.0.1:8444"            # its federation listener
+//! # or, for a provider that runs several processes, all of them (tried in this order, the
+//! # next on connection failure):
+//! # addresses = ["127.0.0.1:8444", "127.0.0.1:8445"]
 //! tls_ca = "peers/y.example/tls-ca.pem" # the TLS CA we pin for it
 //! mls_ca = "peers/y.example/mls-ca.der" # the MLS CA we pin for it
 //! ```
@@ -143,16 +162,110 @@ impl Default for Limits {
     }
 }
 
+/// Where the store and the accounts live (`[database]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Database {
+    /// `sqlite:DIR` or `postgres://...`; absent: SQLite files in the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// PostgreSQL connections in this process's pool.
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection, in milliseconds.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+            acquire_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// The backend `database.url` selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DatabaseTarget {
+    /// SQLite files in this directory.
+    Sqlite(PathBuf),
+    /// This PostgreSQL URL.
+    Postgres(String),
+}
+
 /// A peer provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "PeerEntry", into = "PeerEntry")]
 pub struct Peer {
-    /// Its federation listener.
-    pub address: SocketAddr,
+    /// Its federation listeners (one per process of the provider, at least one), tried in
+    /// this order, the next when a connection fails.
+    pub addresses: Vec<SocketAddr>,
     /// The TLS CA pinned for it (PEM).
     pub tls_ca: PathBuf,
     /// The MLS CA pinned for it (DER).
     pub mls_ca: PathBuf,
+}
+
+impl Peer {
+    /// A peer with one federation listener.
+    pub fn new(address: SocketAddr, tls_ca: PathBuf, mls_ca: PathBuf) -> Self {
+        Self {
+            addresses: vec![address],
+            tls_ca,
+            mls_ca,
+        }
+    }
+}
+
+/// A peer as the file spells it: `address` (one) or `addresses` (several).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeerEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<SocketAddr>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    addresses: Vec<SocketAddr>,
+    tls_ca: PathBuf,
+    mls_ca: PathBuf,
+}
+
+impl TryFrom<PeerEntry> for Peer {
+    type Error = String;
+
+    fn try_from(entry: PeerEntry) -> Result<Self, String> {
+        let addresses = match (entry.address, entry.addresses) {
+            (Some(_), more) if !more.is_empty() => {
+                return Err("give either address or addresses, not both".into());
+            }
+            (Some(one), _) => vec![one],
+            (None, more) if more.is_empty() => {
+                return Err("missing address (or addresses = [...])".into());
+            }
+            (None, more) => more,
+        };
+        Ok(Self {
+            addresses,
+            tls_ca: entry.tls_ca,
+            mls_ca: entry.mls_ca,
+        })
+    }
+}
+
+impl From<Peer> for PeerEntry {
+    fn from(peer: Peer) -> Self {
+        let (address, addresses) = match peer.addresses.as_slice() {
+            [one] => (Some(*one), Vec::new()),
+            _ => (None, peer.addresses),
+        };
+        Self {
+            address,
+            addresses,
+            tls_ca: peer.tls_ca,
+            mls_ca: peer.mls_ca,
+        }
+    }
 }
 
 /// The provider's configuration.
@@ -179,6 +292,9 @@ pub struct Config {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Where the store and the accounts live.
+    #[serde(default)]
+    pub database: Database,
     /// Peer providers by domain.
     #[serde(default)]
     pub peers: BTreeMap<Domain, Peer>,
@@ -210,6 +326,7 @@ impl Config {
             tls: TlsFiles::default(),
             mls: MlsFiles::default(),
             limits: Limits::default(),
+            database: Database::default(),
             peers: BTreeMap::new(),
             base_dir: base_dir.into(),
         }
@@ -223,6 +340,13 @@ impl Config {
             reason: e.to_string(),
         })?;
         config.base_dir = base_dir;
+        config.database_target()?;
+        if config.database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database.max_connections".into(),
+                reason: "a pool needs at least one connection".into(),
+            });
+        }
         if config.peers.contains_key(&config.domain) {
             return Err(ConfigError::Invalid {
                 key: format!("peers.\"{}\"", config.domain),
@@ -282,6 +406,34 @@ impl Config {
     pub fn data_dir(&self) -> PathBuf {
         self.resolve(&self.data_dir)
     }
+
+    /// The backend `database.url` selects (relative SQLite directories resolved).
+    pub fn database_target(&self) -> Result<DatabaseTarget, ConfigError> {
+        let Some(url) = &self.database.url else {
+            return Ok(DatabaseTarget::Sqlite(self.data_dir()));
+        };
+        if let Some(dir) = url.strip_prefix("sqlite:") {
+            if dir.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "database.url".into(),
+                    reason: "sqlite: needs a directory (sqlite:DIR), or leave the key out to \
+                             use data_dir"
+                        .into(),
+                });
+            }
+            return Ok(DatabaseTarget::Sqlite(self.resolve(Path::new(dir))));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseTarget::Postgres(url.clone()));
+        }
+        Err(ConfigError::Invalid {
+            key: "database.url".into(),
+            // The URL is not repeated: it may hold a password.
+            reason: "it must start with sqlite: or postgres:// (or be left out for SQLite \
+                     files in data_dir)"
+                .into(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -307,14 +459,85 @@ mod tests {
         let mut config = Config::new(Domain::parse("x.example").unwrap(), "/d");
         config.peers.insert(
             Domain::parse("y.example").unwrap(),
+            Peer::new(
+                "127.0.0.1:9000".parse().unwrap(),
+                "peers/y/tls-ca.pem".into(),
+                "peers/y/mls-ca.der".into(),
+            ),
+        );
+        config.peers.insert(
+            Domain::parse("z.example").unwrap(),
             Peer {
-                address: "127.0.0.1:9000".parse().unwrap(),
-                tls_ca: "peers/y/tls-ca.pem".into(),
-                mls_ca: "peers/y/mls-ca.der".into(),
+                addresses: vec![
+                    "127.0.0.1:9001".parse().unwrap(),
+                    "127.0.0.1:9002".parse().unwrap(),
+                ],
+                tls_ca: "peers/z/tls-ca.pem".into(),
+                mls_ca: "peers/z/mls-ca.der".into(),
             },
         );
+        config.database.url = Some("postgres://mimi@db.internal/mimi".into());
+        config.database.max_connections = 4;
         let text = config.to_toml().unwrap();
         assert_eq!(Config::from_toml(&text, "/d").unwrap(), config);
+    }
+
+    #[test]
+    fn peers_give_one_address_or_several_never_both_nor_none() {
+        let peer = |keys: &str| {
+            format!(
+                "domain = \"x.example\"\n[peers.\"y.example\"]\n{keys}\ntls_ca = \"a\"\nmls_ca = \"b\"\n"
+            )
+        };
+        let one = Config::from_toml(&peer("address = \"127.0.0.1:1\""), "/").unwrap();
+        let y = Domain::parse("y.example").unwrap();
+        assert_eq!(one.peers[&y].addresses.len(), 1);
+        let two = Config::from_toml(&peer("addresses = [\"127.0.0.1:1\", \"127.0.0.1:2\"]"), "/")
+            .unwrap();
+        assert_eq!(two.peers[&y].addresses.len(), 2);
+        let both = peer("address = \"127.0.0.1:1\"\naddresses = [\"127.0.0.1:2\"]");
+        let err = Config::from_toml(&both, "/").unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = Config::from_toml(&peer(""), "/").unwrap_err();
+        assert!(err.to_string().contains("missing address"), "{err}");
+        let err = Config::from_toml(&peer("addresses = []"), "/").unwrap_err();
+        assert!(err.to_string().contains("missing address"), "{err}");
+    }
+
+    #[test]
+    fn the_database_url_selects_the_backend() {
+        let config = |url: &str| {
+            Config::from_toml(
+                &format!("domain = \"x.example\"\n[database]\nurl = \"{url}\"\n"),
+                "/etc/mimi",
+            )
+        };
+        let default = Config::from_toml("domain = \"x.example\"\n", "/etc/mimi").unwrap();
+        assert_eq!(
+            default.database_target().unwrap(),
+            DatabaseTarget::Sqlite("/etc/mimi/.".into())
+        );
+        assert_eq!(
+            config("sqlite:db").unwrap().database_target().unwrap(),
+            DatabaseTarget::Sqlite("/etc/mimi/db".into())
+        );
+        assert_eq!(
+            config("postgres://mimi@h/m")
+                .unwrap()
+                .database_target()
+                .unwrap(),
+            DatabaseTarget::Postgres("postgres://mimi@h/m".into())
+        );
+        let err = config("mysql://mimi:s3cret@h/m").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert!(config("sqlite:").is_err());
+        let err = Config::from_toml(
+            "domain = \"x.example\"\n[database]\nmax_connections = 0\n",
+            "/",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("max_connections"), "{err}");
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub enum ServerError {
     /// The store could not be opened.
     #[error("store: {0}")]
     StoreOpen(#[from] mimi_store::OpenError),
+    /// The PostgreSQL store could not be connected.
+    #[error("store: {0}")]
+    StoreConnect(#[from] mimi_store::ConnectError),
     /// The accounts database failed.
     #[error("accounts database: {0}; check the data directory")]
     Accounts(String),

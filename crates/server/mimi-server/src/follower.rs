@@ -250,12 +250,15 @@ impl Provider {
             // Applied before (perhaps before a restart): acknowledge, do nothing.
             return Ok(());
         }
+        // The inbox this process kept, if it saved the stored version itself; else (another
+        // process of this provider saved since, or none kept) a fresh one, as after a restart.
         let mut inbox = self
             .inboxes
             .lock()
             .ok()
             .and_then(|m| m.get(room).cloned())
-            .unwrap_or_else(|| RoomInbox::new(room.clone()));
+            .filter(|(saved_at, _)| *saved_at == version)
+            .map_or_else(|| RoomInbox::new(room.clone()), |(_, inbox)| inbox);
         let receipt = inbox
             .receive(peer, body, request, &|r: &[u8]| targets.get(r).cloned())
             .map_err(|e| match e {
@@ -294,11 +297,12 @@ impl Provider {
         while digests.len() > KEPT_DIGESTS {
             digests.pop_front();
         }
-        self.store
+        let saved = self
+            .store
             .save_inbox(room, version, inbox_record(&digests), events)
             .await?;
         if let Ok(mut inboxes) = self.inboxes.lock() {
-            inboxes.insert(room.clone(), inbox);
+            inboxes.insert(room.clone(), (saved, inbox));
         }
         for device in &woken {
             self.device_wakeup(device).notify_waiters();

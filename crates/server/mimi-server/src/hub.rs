@@ -1,5 +1,7 @@
-//! The hub side: rooms we host. Each request loads the room under its lock, runs the engine,
-//! and saves the new state with its fan-out in one `save_room` call before answering.
+//! The hub side: rooms we host. Each request that may change a room holds it (the in-process
+//! lock, and with PostgreSQL the room's row lock in the database, so that several processes of
+//! one provider decide for a room one at a time), loads it, runs the engine, and saves the new
+//! state with its fan-out in one transaction before answering.
 
 use mimi_client_api::ErrorCode;
 use mimi_ds::hub::HubRoom;
@@ -14,12 +16,12 @@ use mimi_federation_api::update::UpdateRequest;
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::Actor;
 use mimi_mls::HubGroup;
-use mimi_store::SqliteStore;
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use crate::error::ServerError;
 use crate::hub_record;
 use crate::provider::Provider;
+use crate::store::{HeldRoom, Store};
 
 pub(crate) fn bad_request(what: &str, e: impl std::fmt::Display) -> ServerError {
     ServerError::api(
@@ -40,11 +42,12 @@ pub(crate) struct JoinInfo {
 }
 
 impl Provider {
-    fn store(&self) -> &SqliteStore {
+    fn store(&self) -> &Store {
         &self.store
     }
 
-    /// The room and its stored version; `UnknownRoom` if we do not host it.
+    /// The room and its stored version; `UnknownRoom` if we do not host it. For reading only:
+    /// what may change the room goes through [`Provider::hold_hub`].
     async fn load_hub(&self, room: &RoomUri) -> Result<(HubRoom, u64), ServerError> {
         let record = self
             .store()
@@ -56,9 +59,24 @@ impl Provider {
         Ok((hub, record.version))
     }
 
-    /// Saves the room and its fan-out atomically, then wakes the outbound workers.
+    /// Holds the room for a change (see the module documentation) and loads it: the room, its
+    /// stored version and the hold, which [`Provider::save_hub`] or [`Store::release`] ends.
+    /// `UnknownRoom` if we do not host it.
+    async fn hold_hub(&self, room: &RoomUri) -> Result<(HubRoom, u64, HeldRoom), ServerError> {
+        let (held, record) = self.store().hold_room(room).await?;
+        let Some(record) = record else {
+            Store::release(held).await?;
+            return Err(RequestError::UnknownRoom(room.to_string()).into());
+        };
+        let hub = hub_record::decode(room.clone(), &record.state, self.mls_trust.clone())
+            .map_err(|e| internal("stored room", e))?;
+        Ok((hub, record.version, held))
+    }
+
+    /// Saves the held room and its fan-out atomically, then wakes the outbound workers.
     async fn save_hub(
         &self,
+        held: HeldRoom,
         room: &RoomUri,
         version: u64,
         hub: &HubRoom,
@@ -82,7 +100,7 @@ impl Provider {
         let destinations: std::collections::BTreeSet<Domain> =
             outbound.iter().map(|o| o.to.clone()).collect();
         self.store()
-            .save_room(room, version, state, outbound)
+            .save_held(held, room, version, state, outbound)
             .await?;
         for to in &destinations {
             self.wake_outbound(to);
@@ -106,12 +124,17 @@ impl Provider {
                 ),
             ));
         }
-        let _lock = self.hub_locks.lock(room).await;
-        if self.store().load_room(room).await?.is_some() {
-            return Err(ServerError::api(
+        let exists = || {
+            ServerError::api(
                 ErrorCode::AlreadyExists,
                 format!("{room} exists already; choose another room id"),
-            ));
+            )
+        };
+        let _lock = self.hub_locks.lock(room).await;
+        let (held, record) = self.store().hold_room(room).await?;
+        if record.is_some() {
+            Store::release(held).await?;
+            return Err(exists());
         }
         let now_s = Provider::now_ms() / 1000;
         let group = HubGroup::new(group_info, ratchet_tree, self.mls_trust.clone(), now_s)
@@ -123,8 +146,12 @@ impl Provider {
             })?;
         let epoch = group.epoch();
         let hub = HubRoom::new(room.clone(), group);
-        self.save_hub(room, 0, &hub, Vec::new()).await?;
-        Ok(epoch)
+        match self.save_hub(held, room, 0, &hub, Vec::new()).await {
+            // Another process of this provider created it meanwhile.
+            Err(ServerError::Store(mimi_ds::StoreError::Conflict { .. })) => Err(exists()),
+            Err(e) => Err(e),
+            Ok(()) => Ok(epoch),
+        }
     }
 
     /// `update` at the hub: returns the encoded `UpdateRoomResponse`. `acting` is the local
@@ -137,15 +164,32 @@ impl Provider {
         acting: Option<&ClientUri>,
     ) -> Result<Vec<u8>, ServerError> {
         let _lock = self.hub_locks.lock(room).await;
-        let (mut hub, version) = self.load_hub(room).await?;
-        let request: UpdateRequest =
-            decode_exact(body).map_err(|e| bad_request("UpdateRequest", e))?;
-        if let Some(device) = acting {
-            check_sender(&hub, &request, device)?;
-        }
-        let output = hub.handle_update(Provider::now_ms(), peer, request)?;
+        let (mut hub, version, held) = self.hold_hub(room).await?;
+        let checked = decode_exact(body)
+            .map_err(|e| bad_request("UpdateRequest", e))
+            .and_then(|request: UpdateRequest| match acting {
+                Some(device) => check_sender(&hub, &request, device).map(|()| request),
+                None => Ok(request),
+            });
+        let request = match checked {
+            Ok(request) => request,
+            Err(e) => {
+                Store::release(held).await?;
+                return Err(e);
+            }
+        };
+        let output = match hub.handle_update(Provider::now_ms(), peer, request) {
+            Ok(output) => output,
+            Err(e) => {
+                Store::release(held).await?;
+                return Err(e.into());
+            }
+        };
         if output.changed {
-            self.save_hub(room, version, &hub, output.effects).await?;
+            self.save_hub(held, room, version, &hub, output.effects)
+                .await?;
+        } else {
+            Store::release(held).await?;
         }
         output
             .response
@@ -161,13 +205,27 @@ impl Provider {
         body: &[u8],
     ) -> Result<Vec<u8>, ServerError> {
         let _lock = self.hub_locks.lock(room).await;
-        let (mut hub, version) = self.load_hub(room).await?;
-        let request: SubmitMessageRequest =
-            decode_exact(body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
-        let output = hub.handle_submit(Provider::now_ms(), peer, request)?;
+        let (mut hub, version, held) = self.hold_hub(room).await?;
+        let request: SubmitMessageRequest = match decode_exact(body) {
+            Ok(request) => request,
+            Err(e) => {
+                Store::release(held).await?;
+                return Err(bad_request("SubmitMessageRequest", e));
+            }
+        };
+        let output = match hub.handle_submit(Provider::now_ms(), peer, request) {
+            Ok(output) => output,
+            Err(e) => {
+                Store::release(held).await?;
+                return Err(e.into());
+            }
+        };
         if output.changed {
-            self.save_hub(room, version, &hub, output.effects).await?;
+            self.save_hub(held, room, version, &hub, output.effects)
+                .await?;
             self.metrics.hub_accepted();
+        } else {
+            Store::release(held).await?;
         }
         output
             .response
@@ -261,9 +319,9 @@ impl Provider {
         }
         if !refs.is_empty() {
             let _lock = self.hub_locks.lock(room).await;
-            let (mut hub, version) = self.load_hub(room).await?;
+            let (mut hub, version, held) = self.hold_hub(room).await?;
             hub.record_routes(target.domain(), refs);
-            self.save_hub(room, version, &hub, Vec::new()).await?;
+            self.save_hub(held, room, version, &hub, Vec::new()).await?;
         }
         Ok(response_bytes)
     }

@@ -164,11 +164,7 @@ pub fn init_dev_federation_at(
             let mls_ca = copy(&peer.config.mls.ca_cert, "mls-ca.der")?;
             provider.config.peers.insert(
                 peer.domain.clone(),
-                Peer {
-                    address: peer.config.federation_listen,
-                    tls_ca,
-                    mls_ca,
-                },
+                Peer::new(peer.config.federation_listen, tls_ca, mls_ca),
             );
         }
         let path = provider.config_path.clone();

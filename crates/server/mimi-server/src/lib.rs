@@ -48,6 +48,7 @@ pub mod config;
 mod error;
 mod federation;
 mod follower;
+mod health;
 mod hub;
 mod hub_record;
 mod init;
@@ -56,6 +57,7 @@ mod outbound;
 mod pki;
 mod provider;
 mod server;
+mod store;
 
 pub use config::{Config, ConfigError};
 pub use error::ServerError;

@@ -6,12 +6,21 @@
 //! with capped exponential backoff and the peer's `Retry-After`; a permanent refusal (another
 //! 4xx) is logged and dropped, so one poisoned item cannot stall the room forever. A worker
 //! sleeps until woken by a save or for one second.
+//!
+//! With PostgreSQL, several processes of the provider share the queue: every process runs a
+//! worker per destination, but only the one holding the destination's lease (an advisory lock
+//! held by a connection of its own, see `mimi_store::Lease`) sends, so each follower still
+//! gets its items one at a time in id order. The others try for the lease every
+//! [`LEASE_RETRY`]; when the holder dies its connection closes, PostgreSQL frees the lease and
+//! another process carries on from the oldest unacknowledged item. Saves in any process wake
+//! the holder through PostgreSQL's LISTEN/NOTIFY ([`relay_wakeups`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mimi_ds::DsStore as _;
 use mimi_federation_api::http::{Endpoint, NOTIFY};
+use mimi_store::{Lease, Wakeup, Wakeups};
 use mimi_transport::backoff::Backoff;
 use mimi_types::Domain;
 use tokio::sync::{Notify, watch};
@@ -21,6 +30,9 @@ use crate::provider::Provider;
 
 /// How many stored items a worker reads at once.
 const BATCH: usize = 64;
+
+/// How often a worker without its destination's lease tries to take it.
+const LEASE_RETRY: Duration = Duration::from_millis(500);
 
 impl Provider {
     /// `POST`s `body` to `endpoint` (with `param`) at `peer`; the body of a 2xx answer.
@@ -104,9 +116,17 @@ pub(crate) async fn run(
 ) {
     let backoff = Backoff::default();
     let mut attempt = 0u32;
+    let mut lease: Option<Lease> = None;
     loop {
         if *stop.borrow() {
             return;
+        }
+        if !holds_lease(&provider, &to, &mut lease).await {
+            tokio::select! {
+                () = tokio::time::sleep(LEASE_RETRY) => {}
+                _ = stop.changed() => return,
+            }
+            continue;
         }
         let items = match provider.store.pending_outbound(&to, BATCH).await {
             Ok(items) => items,
@@ -155,6 +175,75 @@ pub(crate) async fn run(
                 () = wake.notified(), if wakeable => {}
                 () = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// Whether this process may send to `to` now: always with SQLite (one process per provider);
+/// with PostgreSQL if it holds (or now takes) the destination's lease. A lease whose connection
+/// failed is dropped, and a new one is tried next time.
+async fn holds_lease(provider: &Provider, to: &Domain, lease: &mut Option<Lease>) -> bool {
+    let Some(postgres) = provider.store.postgres() else {
+        return true;
+    };
+    if lease.is_none() {
+        match postgres.lease(&format!("outbound {to}")).await {
+            Ok(new) => *lease = Some(new),
+            Err(e) => {
+                tracing::warn!(%to, error = %e, "cannot open the fan-out lease connection");
+                return false;
+            }
+        }
+    }
+    let Some(held) = lease.as_mut() else {
+        return false;
+    };
+    let was_held = held.is_held();
+    match held.hold().await {
+        Ok(true) => {
+            if !was_held {
+                tracing::info!(%to, "this process now sends the fan-out to {to}");
+            }
+            true
+        }
+        Ok(false) => false,
+        Err(e) => {
+            tracing::warn!(%to, error = %e, "lost the fan-out lease connection; trying again");
+            *lease = None;
+            false
+        }
+    }
+}
+
+/// Turns the wake-ups announced by every process's saves into this process's: outbound
+/// workers and device event streams. When the listening connection was lost, everything is
+/// woken (announcements meanwhile were missed).
+pub(crate) async fn relay_wakeups(
+    provider: Arc<Provider>,
+    mut wakeups: Wakeups,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let next = tokio::select! {
+            next = wakeups.next() => next,
+            _ = stop.changed() => return,
+        };
+        match next {
+            Ok(Wakeup::Outbound(to)) => {
+                if let Some(wake) = provider.outbound_wakeups.get(&to) {
+                    wake.notify_one();
+                }
+            }
+            Ok(Wakeup::Events(device)) => provider.device_wakeup(&device).notify_waiters(),
+            Ok(_) => provider.wake_all(),
+            Err(e) => {
+                tracing::warn!(error = %e, "listening for wake-ups failed; retrying in 1 s");
+                provider.wake_all();
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => return,
+                }
             }
         }
     }

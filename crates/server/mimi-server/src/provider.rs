@@ -7,7 +7,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use mimi_ds::follower::{ConsentBook, RequesterLimiter, RoomInbox};
 use mimi_mls::{ProviderCa, ServerIdentity};
-use mimi_store::SqliteStore;
 use mimi_transport::client::FederationClient;
 use mimi_types::{ClientUri, Domain, RoomUri};
 use tokio::sync::{Notify, OwnedMutexGuard};
@@ -15,6 +14,7 @@ use tokio::sync::{Notify, OwnedMutexGuard};
 use crate::accounts::Accounts;
 use crate::config::Limits;
 use crate::metrics::Metrics;
+use crate::store::Store;
 
 /// Async mutexes by key, created on first use.
 #[derive(Debug, Default)]
@@ -39,7 +39,7 @@ impl Locks {
 /// The provider's shared state.
 pub(crate) struct Provider {
     pub(crate) domain: Domain,
-    pub(crate) store: SqliteStore,
+    pub(crate) store: Store,
     pub(crate) accounts: Accounts,
     pub(crate) ca: ProviderCa,
     pub(crate) server: ServerIdentity,
@@ -50,8 +50,11 @@ pub(crate) struct Provider {
     pub(crate) limits: Limits,
     pub(crate) hub_locks: Locks,
     pub(crate) inbox_locks: Locks,
-    /// Follower inboxes (in memory: mimi-ds has no record form of `RoomInbox` yet).
-    pub(crate) inboxes: Mutex<BTreeMap<RoomUri, RoomInbox>>,
+    /// Follower inboxes (in memory: mimi-ds has no record form of `RoomInbox` yet), each with
+    /// the stored record version it was saved at: when another process of this provider saved
+    /// the inbox since, the stored version differs and the inbox starts afresh, as after a
+    /// restart.
+    pub(crate) inboxes: Mutex<BTreeMap<RoomUri, (u64, RoomInbox)>>,
     pub(crate) consent: ConsentBook,
     pub(crate) limiter: Mutex<RequesterLimiter>,
     pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<Notify>>>,
@@ -84,6 +87,21 @@ impl Provider {
                 .entry(device.clone())
                 .or_default()
                 .clone(),
+        }
+    }
+
+    /// Wakes every device stream and outbound worker of this process (after wake-ups from
+    /// other processes may have been missed).
+    pub(crate) fn wake_all(&self) {
+        let devices: Vec<Arc<Notify>> = match self.device_wakeups.lock() {
+            Ok(map) => map.values().cloned().collect(),
+            Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
+        };
+        for wake in devices {
+            wake.notify_waiters();
+        }
+        for wake in self.outbound_wakeups.values() {
+            wake.notify_one();
         }
     }
 

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use mimi_ds::follower::{ConsentBook, RequesterLimiter};
 use mimi_mls::{ProviderCa, ServerIdentity};
-use mimi_store::SqliteStore;
 use mimi_transport::client::FederationClient;
 use mimi_transport::rate_limit::RateLimit;
 use mimi_transport::server::{ServerConfig, directory_router, serve};
@@ -17,11 +16,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::error::ServerError;
 use crate::provider::{Locks, Provider};
-use crate::{client_api, federation, outbound};
+use crate::{client_api, federation, outbound, store};
 
 /// A provider server, ready to start.
 #[derive(Debug)]
@@ -91,16 +89,14 @@ impl Server {
                 peer.clone(),
                 &read(&config, &entry.tls_ca, &format!("TLS CA of {peer}"))?,
             )?;
-            peers.insert(peer.clone(), entry.address);
+            peers.insert_all(peer.clone(), entry.addresses.clone());
         }
         let identity = TlsIdentity::from_pem_files(
             &config.resolve(&config.tls.cert),
             &config.resolve(&config.tls.key),
         )?;
 
-        let data_dir = config.data_dir();
-        let store = SqliteStore::open_in(&data_dir).await?;
-        let accounts = Accounts::open_in(&data_dir).await?;
+        let (store, accounts) = store::open(&config).await?;
         let federation_client =
             FederationClient::new(domain.clone(), identity.clone(), tls_trust.clone(), peers);
 
@@ -181,6 +177,15 @@ impl Server {
             }
         }));
 
+        if let Some(postgres) = provider.store.postgres() {
+            // Saves by the other processes of this provider wake our senders and streams.
+            let wakeups = postgres.listen().await?;
+            tasks.push(tokio::spawn(outbound::relay_wakeups(
+                provider.clone(),
+                wakeups,
+                stop.subscribe(),
+            )));
+        }
         for (to, wake) in &provider.outbound_wakeups {
             tasks.push(tokio::spawn(outbound::run(
                 provider.clone(),
@@ -197,6 +202,23 @@ impl Server {
             stop,
             tasks,
         })
+    }
+}
+
+impl Server {
+    /// Opens the database of `config` and brings its schema up to date (what `start` does
+    /// first), then closes it: `mimi migrate`.
+    pub async fn migrate(config: &Config) -> Result<String, ServerError> {
+        let (store, _accounts) = store::open(config).await?;
+        let shown = match &store {
+            store::Store::Sqlite(s) => s.path().display().to_string(),
+            store::Store::Postgres(p) => p.server().to_owned(),
+        };
+        match store {
+            store::Store::Sqlite(s) => s.close().await,
+            store::Store::Postgres(p) => p.close().await,
+        }
+        Ok(shown)
     }
 }
 

@@ -140,5 +140,8 @@ mod sql;
 mod sqlite;
 
 pub use error::OpenError;
-pub use postgres::{ConnectError, PostgresConfig, PostgresStore};
+pub use postgres::{
+    ConnectError, EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, PostgresConfig,
+    PostgresStore, Wakeup, Wakeups,
+};
 pub use sqlite::{FILE_NAME, SqliteConfig, SqliteStore};

@@ -1,7 +1,9 @@
 //! The PostgreSQL backend of [`DsStore`], for several server processes sharing one database.
 
 mod error;
+mod shared;
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
 
 pub use error::ConnectError;
+pub use shared::{EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, Wakeup, Wakeups};
 
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, parse_stored};
 use crate::sql::{self, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck};
@@ -62,6 +65,8 @@ pub struct PostgresStore {
     /// The server as messages show it (no password).
     shown: Arc<str>,
     acquire_timeout: Duration,
+    /// How to connect, for the connections that live outside the pool (leases, listener).
+    options: Arc<PgConnectOptions>,
 }
 
 /// `postgres://user@host:port/database`, without the password.
@@ -118,13 +123,14 @@ impl PostgresStore {
             .min_connections(config.min_connections)
             .acquire_timeout(config.acquire_timeout)
             .idle_timeout(config.idle_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|err| connect_error(err, &server))?;
         Ok(Self {
             pool,
             shown: Arc::from(server),
             acquire_timeout: config.acquire_timeout,
+            options: Arc::new(options),
         })
     }
 
@@ -132,6 +138,12 @@ impl PostgresStore {
     /// never the password).
     pub fn server(&self) -> &str {
         &self.shown
+    }
+
+    /// The connection pool, for the server's own tables next to the store's (accounts): they
+    /// live in the same database and schema.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// Whether the database answers now (a `SELECT 1` on a pooled connection), for health
@@ -203,6 +215,63 @@ impl PostgresStore {
         sql::saved(room, expected_version, changed.rows_affected())
     }
 
+    /// `save_room` in `tx` (which may already hold the room's row lock, see
+    /// [`PostgresStore::lock_room`]), then commits. The destinations of the fan-out are
+    /// announced on [`OUTBOUND_CHANNEL`] at commit, so the sender of every process wakes.
+    async fn save_room_in(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        let version = match self
+            .replace(&mut tx, Records::HubRooms, room, expected_version, state)
+            .await
+        {
+            Ok(version) => version,
+            Err(err) => {
+                self.rollback(tx).await?;
+                return Err(err);
+            }
+        };
+        let mut destinations = BTreeSet::new();
+        for item in outbound {
+            let to = item.to.to_string();
+            sqlx::query(sql::INSERT_OUTBOUND)
+                .bind(&to)
+                .bind(item.room.to_string())
+                .bind(item.body)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+            destinations.insert(to);
+        }
+        for to in destinations {
+            self.announce(&mut tx, OUTBOUND_CHANNEL, &to).await?;
+        }
+        self.commit(tx).await?;
+        Ok(version)
+    }
+
+    /// `NOTIFY channel, '<schema> payload'`, delivered to every listener of the database when
+    /// `tx` commits (not at all if it rolls back).
+    async fn announce(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        channel: &str,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, current_schema() || ' ' || $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     async fn commit(&self, tx: Transaction<'static, Postgres>) -> Result<(), StoreError> {
         tx.commit().await.map_err(|e| self.fail(e))
     }
@@ -251,28 +320,9 @@ impl DsStore for PostgresStore {
         state: Vec<u8>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        let version = match self
-            .replace(&mut tx, Records::HubRooms, room, expected_version, state)
+        let tx = self.write().await?;
+        self.save_room_in(tx, room, expected_version, state, outbound)
             .await
-        {
-            Ok(version) => version,
-            Err(err) => {
-                self.rollback(tx).await?;
-                return Err(err);
-            }
-        };
-        for item in outbound {
-            sqlx::query(sql::INSERT_OUTBOUND)
-                .bind(item.to.to_string())
-                .bind(item.room.to_string())
-                .bind(item.body)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.fail(e))?;
-        }
-        self.commit(tx).await?;
-        Ok(version)
     }
 
     async fn pending_outbound(
@@ -332,6 +382,7 @@ impl DsStore for PostgresStore {
             }
         };
         for (device, events) in sql::events_by_device(events) {
+            self.announce(&mut tx, EVENTS_CHANNEL, &device).await?;
             let (last,): (i64,) = sqlx::query_as(sql::RESERVE_SEQS)
                 .bind(&device)
                 .bind(clamp_usize(events.len()))

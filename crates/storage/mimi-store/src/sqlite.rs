@@ -134,6 +134,16 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Whether the database answers now (a `SELECT 1` on a pooled connection), for health
+    /// checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     /// Closes every connection, waiting for calls in flight, and checkpoints the write-ahead
     /// log into the database file. Dropping the store instead is safe (every acknowledged write
     /// is already durable); closing just leaves a tidier file.

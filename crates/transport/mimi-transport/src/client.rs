@@ -85,11 +85,10 @@ impl FederationClient {
             .trust
             .ca_for(peer)
             .ok_or_else(|| TransportError::UntrustedPeer(peer.clone()))?;
-        let addr = self
-            .inner
-            .peers
-            .addr(peer)
-            .ok_or_else(|| TransportError::UnknownPeer(peer.clone()))?;
+        let addrs = self.inner.peers.addrs(peer);
+        if addrs.is_empty() {
+            return Err(TransportError::UnknownPeer(peer.clone()));
+        }
         let mut roots = RootCertStore::empty();
         roots.add(ca.clone())?;
         let mut tls = rustls::ClientConfig::builder_with_provider(crate::crypto_provider())
@@ -102,7 +101,9 @@ impl FederationClient {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
-            .resolve(peer.as_str(), addr)
+            // Every address of the peer: the connector tries them in order, the next when a
+            // connection fails (URLs carry no port, so each address's own port is used).
+            .resolve_to_addrs(peer.as_str(), addrs)
             .timeout(self.inner.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
@@ -117,12 +118,11 @@ impl FederationClient {
     }
 
     fn url(&self, peer: &Domain, path: &str) -> Result<String, TransportError> {
-        let addr = self
-            .inner
-            .peers
-            .addr(peer)
-            .ok_or_else(|| TransportError::UnknownPeer(peer.clone()))?;
-        Ok(format!("https://{peer}:{}{path}", addr.port()))
+        if self.inner.peers.addrs(peer).is_empty() {
+            return Err(TransportError::UnknownPeer(peer.clone()));
+        }
+        // No port: the connector then keeps the port of each address in the peer table.
+        Ok(format!("https://{peer}{path}"))
     }
 
     /// `POST`s `body` to `path` at `peer`.

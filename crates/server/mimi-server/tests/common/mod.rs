@@ -74,6 +74,15 @@ impl Drop for Node {
 
 /// Writes and starts a federation of `domains` under `dir`.
 pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
+    federation_with(dir, domains, |_, _| {})
+}
+
+/// Like [`federation`], with each configuration (by index) changed by `edit` before the start.
+pub fn federation_with(
+    dir: &Path,
+    domains: &[&str],
+    edit: impl Fn(usize, &mut Config),
+) -> Vec<Node> {
     let placed: Vec<_> = domains
         .iter()
         .map(|d| (domain(d), free_addr(), free_addr()))
@@ -81,8 +90,93 @@ pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
     let providers = init_dev_federation_at(dir, &placed).unwrap();
     providers
         .into_iter()
-        .map(|provider| Node::start(provider.config))
+        .enumerate()
+        .map(|(i, mut provider)| {
+            edit(i, &mut provider.config);
+            Node::start(provider.config)
+        })
         .collect()
+}
+
+/// The environment variable naming the PostgreSQL server the PostgreSQL tests use.
+pub const PG_URL_ENV: &str = "MIMI_TEST_DATABASE_URL";
+
+/// A fresh database of its own on the test server (`MIMI_TEST_DATABASE_URL`), dropped with
+/// [`PgDatabase::drop_now`]; `None`, after saying on stderr that `test` is skipped, without
+/// the variable.
+pub struct PgDatabase {
+    admin: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create(test: &str) -> Option<Self> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let admin = match std::env::var(PG_URL_ENV) {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                eprintln!(
+                    "SKIPPED {test}: {PG_URL_ENV} is not set; set it to run against a real \
+                     PostgreSQL, e.g. {PG_URL_ENV}=postgres://postgres@127.0.0.1:5432/test"
+                );
+                return None;
+            }
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "mimi_srv_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        pg_execute(&admin, &format!("CREATE DATABASE {name}")).await;
+        let url = with_database(&admin, &name);
+        Some(Self { admin, name, url })
+    }
+
+    /// Drops the database, closing every connection to it.
+    pub async fn drop_now(&self) {
+        pg_execute(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        )
+        .await;
+    }
+}
+
+/// `url` with its database replaced by `name` (query parameters kept).
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").unwrap() + 3;
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |slash| scheme_end + slash);
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// Runs one statement on a connection of its own.
+pub async fn pg_execute(url: &str, statement: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|err| panic!("cannot connect to {PG_URL_ENV}: {err}"));
+    sqlx::raw_sql(statement)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|err| panic!("{statement}: {err}"));
+    conn.close().await.unwrap();
 }
 
 /// Logs to the test output when `RUST_LOG` is set.

@@ -1,0 +1,213 @@
+//! The delivery-service store the configuration selects (`database.url`): SQLite files in the
+//! data directory, or a PostgreSQL database that several `mimi serve` processes of one provider
+//! share. Besides the trait, what the PostgreSQL backend adds for several processes: hub rooms
+//! locked in the database while processed, per-destination leases for the fan-out senders,
+//! and wake-ups announced to every process.
+
+use std::time::Duration;
+
+use mimi_ds::follower::{Claim, KeyPackageEntry};
+use mimi_ds::{
+    DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord, StoreError,
+};
+use mimi_store::{LockedRoom, PostgresConfig, PostgresStore, SqliteStore};
+use mimi_types::{ClientUri, Domain, RoomUri};
+
+use crate::accounts::Accounts;
+use crate::config::{Config, DatabaseTarget};
+use crate::error::ServerError;
+
+/// The store of one provider process.
+#[derive(Debug, Clone)]
+pub(crate) enum Store {
+    /// `mimi-ds.sqlite3` in a directory: one process per provider.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database: any number of processes per provider.
+    Postgres(PostgresStore),
+}
+
+/// Opens the store and the accounts of `config` (running migrations), on the same backend.
+pub(crate) async fn open(config: &Config) -> Result<(Store, Accounts), ServerError> {
+    match config.database_target()? {
+        DatabaseTarget::Sqlite(dir) => {
+            let store = SqliteStore::open_in(&dir).await?;
+            let accounts = Accounts::open_in(&dir).await?;
+            Ok((Store::Sqlite(store), accounts))
+        }
+        DatabaseTarget::Postgres(url) => {
+            let mut options = PostgresConfig::default();
+            options.max_connections = config.database.max_connections;
+            options.acquire_timeout = Duration::from_millis(config.database.acquire_timeout_ms);
+            let store = PostgresStore::connect(&url, &options).await?;
+            let accounts = Accounts::postgres(store.pool().clone()).await?;
+            Ok((Store::Postgres(store), accounts))
+        }
+    }
+}
+
+/// A hub room held for processing: under the in-process lock always, and with PostgreSQL
+/// also its row lock in the database, so that no other process decides for the room meanwhile.
+#[derive(Debug)]
+pub(crate) enum HeldRoom {
+    /// SQLite: the in-process lock is all there is (one process per file).
+    Local,
+    /// PostgreSQL: the row lock, in an open transaction.
+    Locked(Box<LockedRoom>),
+}
+
+impl Store {
+    /// Whether the database answers, within `limit`.
+    pub(crate) async fn ping(&self, limit: Duration) -> Result<(), String> {
+        let ping = async {
+            match self {
+                Self::Sqlite(s) => s.ping().await,
+                Self::Postgres(p) => p.ping().await,
+            }
+        };
+        match tokio::time::timeout(limit, ping).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "no answer within {} ms",
+                limit.as_millis().min(u128::from(u64::MAX))
+            )),
+        }
+    }
+
+    /// The PostgreSQL store, if that is the backend.
+    pub(crate) fn postgres(&self) -> Option<&PostgresStore> {
+        match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(p) => Some(p),
+        }
+    }
+
+    /// Holds `room` (see [`HeldRoom`]; the caller holds the in-process lock) and loads it.
+    pub(crate) async fn hold_room(
+        &self,
+        room: &RoomUri,
+    ) -> Result<(HeldRoom, Option<RoomRecord>), StoreError> {
+        match self {
+            Self::Sqlite(s) => Ok((HeldRoom::Local, s.load_room(room).await?)),
+            Self::Postgres(p) => {
+                let (locked, record) = p.lock_room(room).await?;
+                Ok((HeldRoom::Locked(Box::new(locked)), record))
+            }
+        }
+    }
+
+    /// Saves a held room with its fan-out (releasing it).
+    pub(crate) async fn save_held(
+        &self,
+        held: HeldRoom,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        match held {
+            HeldRoom::Local => {
+                self.save_room(room, expected_version, state, outbound)
+                    .await
+            }
+            HeldRoom::Locked(locked) => locked.save(expected_version, state, outbound).await,
+        }
+    }
+
+    /// Releases a held room without saving.
+    pub(crate) async fn release(held: HeldRoom) -> Result<(), StoreError> {
+        match held {
+            HeldRoom::Local => Ok(()),
+            HeldRoom::Locked(locked) => locked.release().await,
+        }
+    }
+}
+
+/// Delegates to the backend.
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($s) => $call.await,
+            Store::Postgres($s) => $call.await,
+        }
+    };
+}
+
+impl DsStore for Store {
+    async fn load_room(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        delegate!(self, s => s.load_room(room))
+    }
+
+    async fn save_room(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        delegate!(self, s => s.save_room(room, expected_version, state, outbound))
+    }
+
+    async fn pending_outbound(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> Result<Vec<OutboundItem>, StoreError> {
+        delegate!(self, s => s.pending_outbound(to, limit))
+    }
+
+    async fn ack_outbound(&self, id: u64) -> Result<(), StoreError> {
+        delegate!(self, s => s.ack_outbound(id))
+    }
+
+    async fn load_inbox(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
+        delegate!(self, s => s.load_inbox(room))
+    }
+
+    async fn save_inbox(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        events: Vec<NewDeviceEvent>,
+    ) -> Result<u64, StoreError> {
+        delegate!(self, s => s.save_inbox(room, expected_version, state, events))
+    }
+
+    async fn device_events(
+        &self,
+        device: &ClientUri,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<DeviceEvent>, StoreError> {
+        delegate!(self, s => s.device_events(device, cursor, limit))
+    }
+
+    async fn add_key_packages(
+        &self,
+        device: &ClientUri,
+        entries: Vec<KeyPackageEntry>,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.add_key_packages(device, entries))
+    }
+
+    async fn claim_key_package(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<Claim, StoreError> {
+        delegate!(self, s => s.claim_key_package(device, now_ms))
+    }
+
+    async fn claimed_by(&self, reference: &[u8]) -> Result<Option<ClientUri>, StoreError> {
+        delegate!(self, s => s.claimed_by(reference))
+    }
+
+    async fn fresh_key_packages(
+        &self,
+        device: &ClientUri,
+        now_ms: u64,
+    ) -> Result<usize, StoreError> {
+        delegate!(self, s => s.fresh_key_packages(device, now_ms))
+    }
+}

@@ -1,0 +1,92 @@
+//! The provider on PostgreSQL (`database.url`), next to one on SQLite: a room hosted on the
+//! PostgreSQL provider with a member on each, messages both ways, then `GET /health` while the
+//! database is there (200) and after it is dropped (503).
+//!
+//! Reads the server's URL from `MIMI_TEST_DATABASE_URL` and creates a database of its own;
+//! without the variable it says on stderr that it is skipped and passes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::PgDatabase;
+use common::device::{Api, Device, settle};
+use mimi_federation_api::submit_message::SubmitOutcome;
+use mimi_federation_api::update::UpdateOutcome;
+
+async fn health(api: &Api) -> (u16, serde_json::Value) {
+    let response = api
+        .http
+        .get(format!("{}/health", api.base))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[test]
+fn a_hub_on_postgres_serves_a_room_and_reports_its_database() {
+    common::logs();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database) = runtime.block_on(PgDatabase::create(
+        "a_hub_on_postgres_serves_a_room_and_reports_its_database",
+    )) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url.clone();
+    let mut nodes = common::federation_with(dir.path(), &["x.example", "y.example"], |i, c| {
+        if i == 1 {
+            c.database.url = Some(url.clone());
+            c.database.acquire_timeout_ms = 2_000;
+        }
+    });
+    runtime.block_on(async {
+        let x = Api::new(nodes[0].base_url());
+        let y = Api::new(nodes[1].base_url());
+        Device::register_user(&y, "alice").await;
+        Device::register_user(&x, "bob").await;
+        let mut alice = Device::register(&y, "alice", "phone", 2).await;
+        let mut bob = Device::register(&x, "bob", "laptop", 2).await;
+        let room = alice.create_room("mimi://y.example/r/pg").await;
+        let added = alice.add_users(&room, &[bob.user().clone()]).await;
+        assert!(matches!(added, UpdateOutcome::Success { .. }), "{added:?}");
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| d.is_member(&room))
+        })
+        .await;
+        for (i, text) in ["from y", "from x", "y again"].iter().enumerate() {
+            let sender = if i % 2 == 0 { &mut alice } else { &mut bob };
+            let sent = sender.send(&room, text).await.unwrap();
+            assert!(matches!(sent, SubmitOutcome::Accepted { .. }), "{sent:?}");
+        }
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| d.texts(&room).len() == 3)
+        })
+        .await;
+        assert_eq!(alice.texts(&room), bob.texts(&room));
+        assert_eq!(alice.texts(&room), ["from y", "from x", "y again"]);
+
+        // The accounts are in the same database as the store: it holds both kinds of tables.
+        let (status, body) = health(&y).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["database"], "ok");
+        let (status, body) = health(&x).await;
+        assert_eq!((status, &body["database"]), (200, &"ok".into()), "{body}");
+
+        // Without its database the PostgreSQL provider says so; the SQLite one is unaffected.
+        database.drop_now().await;
+        let (status, body) = health(&y).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["database"], "unreachable");
+        assert!(
+            body["error"].as_str().unwrap().contains("postgres://"),
+            "{body}"
+        );
+        let (status, _) = health(&x).await;
+        assert_eq!(status, 200);
+    });
+    nodes.clear();
+}

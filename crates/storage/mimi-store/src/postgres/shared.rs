@@ -1,0 +1,229 @@
+//! What several server processes sharing one PostgreSQL database coordinate with, beyond the
+//! trait: a row lock held while a hub room is processed ([`LockedRoom`]), a lease that lets one
+//! process at a time do a job such as sending one destination's fan-out ([`Lease`]), and the
+//! wake-ups saves announce to every process ([`Wakeups`]).
+
+use mimi_ds::{NewOutbound, RoomRecord, StoreError};
+use mimi_types::{ClientUri, Domain, RoomUri};
+use sqlx::postgres::{PgConnection, PgListener};
+use sqlx::{Connection as _, Postgres, Transaction};
+
+use super::PostgresStore;
+use crate::sql::{self, RecordRow};
+
+/// The channel on which a save of a hub room announces, at commit, each destination it queued
+/// fan-out for (payload: the schema, a space, the destination's domain).
+pub const OUTBOUND_CHANNEL: &str = "mimi_outbound";
+
+/// The channel on which a save of a follower inbox announces, at commit, each device it added
+/// events for (payload: the schema, a space, the device's URI).
+pub const EVENTS_CHANNEL: &str = "mimi_events";
+
+/// The first key of the advisory locks behind [`Lease`]s (the second is the hash of the
+/// schema and the lease's name, as advisory locks and channels are per database, not per
+/// schema): "mimi" in ASCII, so that other programs' advisory locks are unlikely to collide.
+const LEASE_CLASS: i32 = 0x6d69_6d69;
+
+/// A hub room locked for this process until [`LockedRoom::save`] or [`LockedRoom::release`]
+/// (or drop, which rolls back): the room's row is held `FOR UPDATE` in an open transaction, so
+/// a process that locks the same room waits until then. Loading, running the engine and saving
+/// under one lock serializes the hub's decisions for a room across every process.
+#[derive(Debug)]
+#[must_use = "the room stays locked until saved, released or dropped"]
+pub struct LockedRoom {
+    store: PostgresStore,
+    tx: Transaction<'static, Postgres>,
+    room: RoomUri,
+}
+
+impl PostgresStore {
+    /// Locks `room`'s record (waiting while another process holds it) and loads it: `None` if
+    /// we do not host it (yet). A room that does not exist is not locked; two processes that
+    /// both create it are serialized by the key instead, and the second save conflicts.
+    pub async fn lock_room(
+        &self,
+        room: &RoomUri,
+    ) -> Result<(LockedRoom, Option<RoomRecord>), StoreError> {
+        let mut tx = self.write().await?;
+        let row: Option<RecordRow> =
+            sqlx::query_as("SELECT version, state FROM hub_rooms WHERE room = $1 FOR UPDATE")
+                .bind(room.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        let record = row.map(|row| sql::record(row, &self.shown)).transpose()?;
+        let locked = LockedRoom {
+            store: self.clone(),
+            tx,
+            room: room.clone(),
+        };
+        Ok((locked, record))
+    }
+
+    /// A lease named `name` (for example "outbound y.example"), not yet held: see
+    /// [`Lease::hold`]. It has a connection of its own, outside the pool.
+    pub async fn lease(&self, name: &str) -> Result<Lease, StoreError> {
+        let conn = PgConnection::connect_with(&self.options)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(Lease {
+            store: self.clone(),
+            conn,
+            name: name.to_owned(),
+            held: false,
+        })
+    }
+
+    /// Listens on [`OUTBOUND_CHANNEL`] and [`EVENTS_CHANNEL`] on a connection of its own.
+    pub async fn listen(&self) -> Result<Wakeups, StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        listener
+            .listen_all([OUTBOUND_CHANNEL, EVENTS_CHANNEL])
+            .await
+            .map_err(|e| self.fail(e))?;
+        let (schema,): (String,) = sqlx::query_as("SELECT current_schema()::text")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(Wakeups {
+            store: self.clone(),
+            listener,
+            prefix: format!("{schema} "),
+        })
+    }
+}
+
+impl LockedRoom {
+    /// The locked room.
+    pub fn room(&self) -> &RoomUri {
+        &self.room
+    }
+
+    /// Saves the room as [`mimi_ds::DsStore::save_room`] does, in the locking transaction, and
+    /// commits, which releases the lock.
+    pub async fn save(
+        self,
+        expected_version: u64,
+        state: Vec<u8>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        let Self { store, tx, room } = self;
+        store
+            .save_room_in(tx, &room, expected_version, state, outbound)
+            .await
+    }
+
+    /// Releases the lock without changing anything.
+    pub async fn release(self) -> Result<(), StoreError> {
+        let Self { store, tx, .. } = self;
+        store.rollback(tx).await
+    }
+}
+
+/// A job only one process may do at a time, such as sending the fan-out to one destination in
+/// order: a session-level advisory lock held by a connection of its own. If the holding process
+/// dies, or its connection breaks, PostgreSQL ends the session and the lease is free for
+/// another process at once.
+#[derive(Debug)]
+pub struct Lease {
+    store: PostgresStore,
+    conn: PgConnection,
+    name: String,
+    held: bool,
+}
+
+impl Lease {
+    /// The lease's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the last [`Lease::hold`] found the lease held.
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// Whether this process holds the lease now: takes it if it is free (never waits), or, if
+    /// held already, checks that the connection holding it is still alive. An error means the
+    /// connection is gone, and with it the lease: stop the job and make a new [`Lease`].
+    pub async fn hold(&mut self) -> Result<bool, StoreError> {
+        if self.held {
+            // A session-level lock lasts as long as the session: if the connection answers,
+            // the lease is still ours.
+            let answered = sqlx::query("SELECT 1").execute(&mut self.conn).await;
+            if let Err(e) = answered {
+                self.held = false;
+                return Err(self.store.fail(e));
+            }
+            return Ok(true);
+        }
+        let (held,): (bool,) = sqlx::query_as(
+            "SELECT pg_try_advisory_lock($1, hashtext(current_schema() || ' ' || $2))",
+        )
+        .bind(LEASE_CLASS)
+        .bind(&self.name)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(|e| self.store.fail(e))?;
+        self.held = held;
+        Ok(held)
+    }
+
+    /// Gives the lease up (closing its connection, which releases it if held).
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// What a save announced (see [`PostgresStore::listen`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Wakeup {
+    /// Fan-out was queued for this destination.
+    Outbound(Domain),
+    /// Events were added to this device's stream.
+    Events(ClientUri),
+    /// The listening connection was lost (and is made again on the next call): anything
+    /// announced meanwhile is missed, so wake everything.
+    Lost,
+}
+
+/// The wake-ups of every process's saves, received on a connection of this process.
+#[derive(Debug)]
+pub struct Wakeups {
+    store: PostgresStore,
+    listener: PgListener,
+    /// Our schema and a space: announcements of other schemas in the database are skipped.
+    prefix: String,
+}
+
+impl Wakeups {
+    /// The next wake-up. After [`Wakeup::Lost`] the next call connects again; an error means
+    /// that failed (retry after a pause).
+    pub async fn next(&mut self) -> Result<Wakeup, StoreError> {
+        loop {
+            let Some(notification) = self
+                .listener
+                .try_recv()
+                .await
+                .map_err(|e| self.store.fail(e))?
+            else {
+                return Ok(Wakeup::Lost);
+            };
+            let Some(payload) = notification.payload().strip_prefix(&self.prefix) else {
+                continue;
+            };
+            let wakeup = match notification.channel() {
+                OUTBOUND_CHANNEL => Domain::parse(payload).ok().map(Wakeup::Outbound),
+                EVENTS_CHANNEL => payload.parse().ok().map(Wakeup::Events),
+                _ => None,
+            };
+            // A payload that does not parse was not written by us: skip it.
+            if let Some(wakeup) = wakeup {
+                return Ok(wakeup);
+            }
+        }
+    }
+}
