@@ -24,6 +24,8 @@ pub(crate) struct Common {
 pub(crate) enum ClientCommand {
     /// Register an account or add a device to one.
     Account(AccountArgs),
+    /// Add a device to your account on this machine; it joins all your rooms.
+    Device(DeviceArgs),
     /// Create rooms, manage members, roles and metadata.
     Room(RoomArgs),
     /// Send a text (or Markdown) message.
@@ -40,6 +42,9 @@ pub(crate) enum ClientCommand {
     Delete(DeleteArgs),
     /// Send a file as an encrypted attachment.
     SendFile(SendFileArgs),
+    /// Download and decrypt a message's attachment.
+    Download(DownloadArgs),
+
     /// Show a room's messages with edits, deletes and reactions applied.
     History(RoomOnly),
     /// Show what happens in your rooms, live.
@@ -60,6 +65,34 @@ pub(crate) enum AccountCommand {
     Register(Login),
     /// Register a new device of an existing account (log in).
     Login(Login),
+}
+
+/// `mimi device ...`
+#[derive(Debug, Args)]
+pub(crate) struct DeviceArgs {
+    #[command(subcommand)]
+    pub(crate) command: DeviceCommand,
+}
+
+/// Device commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DeviceCommand {
+    /// Register a new device of the profile's user (same provider) in the profile and join it
+    /// to every room the user's existing device is in, by external commit.
+    Add(DeviceAddArgs),
+}
+
+/// `device add`.
+#[derive(Debug, Args)]
+pub(crate) struct DeviceAddArgs {
+    /// The new device's id.
+    #[arg(long = "new-device-id", value_name = "DEVICE_ID")]
+    pub(crate) new_device_id: String,
+    /// The account's password (else $MIMI_PASSWORD, else read from standard input).
+    #[arg(long)]
+    pub(crate) password: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
 }
 
 /// Where and who.
@@ -295,6 +328,26 @@ pub(crate) struct SendFileArgs {
     /// A description (alt text).
     #[arg(long)]
     pub(crate) description: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `download`.
+#[derive(Debug, Args)]
+pub(crate) struct DownloadArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The message with the attachment (hex ID or a unique prefix).
+    pub(crate) message: String,
+    /// Which attachment of the message (0 is the first).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) index: usize,
+    /// Where to write the file (default: its file name, in the current directory).
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub(crate) output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) common: Common,
 }

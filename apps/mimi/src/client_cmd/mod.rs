@@ -1,5 +1,5 @@
-//! The client commands (`mimi account|room|send|reply|react|unreact|edit|delete|send-file|
-//! history|listen`): wiring of mimi-sdk and presentation, nothing more.
+//! The client commands (`mimi account|device|room|send|reply|react|unreact|edit|delete|
+//! send-file|download|history|listen`): wiring of mimi-sdk and presentation, nothing more.
 
 mod args;
 mod output;
@@ -15,7 +15,7 @@ use mimi_types::{RoomUri, UserUri};
 use serde_json::json;
 
 pub(crate) use args::ClientCommand;
-use args::{AccountCommand, Common, RoomCommand};
+use args::{AccountCommand, Common, DeviceCommand, RoomCommand};
 use output::Out;
 
 /// Runs one client command.
@@ -242,6 +242,7 @@ fn password(given: Option<&String>) -> anyhow::Result<String> {
 async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
     match command {
         ClientCommand::Account(args) => account(args.command).await,
+        ClientCommand::Device(args) => device_command(args.command).await,
         ClientCommand::Room(args) => room_command(args.command).await,
         ClientCommand::Send(a) => {
             let out = a.common.out();
@@ -318,6 +319,40 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
             out.sent("file sent", &r, &id);
             Ok(())
         }
+        ClientCommand::Download(a) => {
+            let out = a.common.out();
+            let d = a.common.open_to_read().await?;
+            let r = room(&d, &a.room)?;
+            let id = message(&d, &r, &a.message)?;
+            let attachment = d
+                .history(&r)?
+                .message(&id)
+                .and_then(|m| m.body.attachments.get(a.index))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "message {id} has no attachment {} (see `mimi history {r}`)",
+                        a.index
+                    )
+                })?;
+            let path = a
+                .output
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(safe_file_name(&attachment.filename)));
+            if path.exists() && !a.force {
+                bail!(
+                    "{} exists already: pass --force to overwrite it, or --output PATH",
+                    path.display()
+                );
+            }
+            let bytes = d.download(&r, id, a.index).await?;
+            write_file(&path, &bytes, a.force)?;
+            out.done(
+                "downloaded",
+                &r,
+                json!({"file": path.display().to_string(), "bytes": bytes.len()}),
+            );
+            Ok(())
+        }
         ClientCommand::History(a) => {
             let out = a.common.out();
             let d = a.common.open_to_read().await?;
@@ -351,6 +386,52 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// A name from a message, made safe to use in the current directory (no separators, no
+/// leading dots).
+fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.');
+    if cleaned.is_empty() {
+        "download".into()
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+/// Writes `bytes` to `path`; without `force`, fails if the file exists (checked atomically).
+fn write_file(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).with_context(|| {
+        if path.exists() && !force {
+            format!(
+                "{} exists already: pass --force to overwrite it",
+                path.display()
+            )
+        } else {
+            format!("cannot write {}", path.display())
+        }
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn file_name(path: &Path) -> String {
@@ -393,6 +474,63 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
             .await?;
             let user = device.user().clone();
             a.common.out().registered("device added", &user, &device);
+            Ok(())
+        }
+    }
+}
+
+async fn device_command(command: DeviceCommand) -> anyhow::Result<()> {
+    match command {
+        DeviceCommand::Add(a) => {
+            let out = a.common.out();
+            let existing = a.common.open().await?;
+            let password = password(a.password.as_ref())?;
+            let rooms: Vec<RoomUri> = existing
+                .rooms()
+                .iter()
+                .filter(|v| v.is_active())
+                .map(|v| v.room().clone())
+                .collect();
+            let user_id = existing
+                .user()
+                .to_string()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let server = existing.server().to_owned();
+            existing.close().await;
+            let mut device = Device::register_device(
+                &a.common.profile_dir(),
+                &Credentials {
+                    server,
+                    user_id,
+                    password,
+                    device_id: a.new_device_id.clone(),
+                },
+            )
+            .await?;
+            let user = device.user().clone();
+            out.registered("device added", &user, &device);
+            let mut failed = Vec::new();
+            for r in &rooms {
+                match device.join_external(r).await {
+                    Ok(()) => out.done("joined", r, json!({})),
+                    Err(e) => {
+                        eprintln!("error: {r}: the new device could not join: {e}");
+                        failed.push(r.to_string());
+                    }
+                }
+            }
+            if !failed.is_empty() {
+                bail!(
+                    "the device was added but did not join {} room(s) ({}); retry each with \
+                     `mimi room join ROOM --device {}`",
+                    failed.len(),
+                    failed.join(", "),
+                    a.new_device_id
+                );
+            }
             Ok(())
         }
     }

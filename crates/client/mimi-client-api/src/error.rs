@@ -19,6 +19,8 @@ pub enum ErrorCode {
     NotFound,
     /// The account, device or room exists already (409).
     AlreadyExists,
+    /// The body is larger than the provider accepts (413), e.g. a blob over its limit.
+    TooLarge,
     /// Too many requests (429): retry later.
     RateLimited,
     /// Another provider could not be reached or refused (502).
@@ -36,6 +38,7 @@ impl ErrorCode {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::AlreadyExists => 409,
+            Self::TooLarge => 413,
             Self::RateLimited => 429,
             Self::PeerUnavailable => 502,
             Self::Internal => 500,

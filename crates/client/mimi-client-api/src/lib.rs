@@ -12,12 +12,14 @@
 //! `SubmitMessageRequest`, `KeyMaterialRequest`) the device built and signed.
 
 pub mod b64;
+pub mod blobs;
 mod error;
 mod events;
 mod registration;
 mod rooms;
 pub mod routes;
 
+pub use blobs::BlobStored;
 pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventsQuery, EventsResponse};
 pub use registration::{

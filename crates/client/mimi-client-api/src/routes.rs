@@ -51,6 +51,12 @@ pub const MESSAGES: Route = Route {
     method: "POST",
     path: "/v1/rooms/{room}/messages",
 };
+/// `POST /v1/rooms/{room}/typing` ([`crate::SubmitMessage`] holding an encrypted typing
+/// indicator → 202 `{}`): relayed by the hub to the room's live event streams, never stored.
+pub const TYPING: Route = Route {
+    method: "POST",
+    path: "/v1/rooms/{room}/typing",
+};
 /// `GET /v1/rooms/{room}/external-join` (→ [`crate::ExternalJoinInfo`]).
 pub const EXTERNAL_JOIN: Route = Route {
     method: "GET",
@@ -68,10 +74,22 @@ pub const EVENTS: Route = Route {
 };
 /// `GET /v1/events/ws?after=N`: the same feed as a WebSocket; each text message is one
 /// [`crate::Event`] as JSON, in cursor order, pushed as events arrive. Reconnect with the last
-/// cursor seen as `after`.
+/// cursor seen as `after`. Ephemeral events (typing indicators, `ephemeral: true`, `seq` 0)
+/// arrive only here, while the stream is open.
 pub const EVENTS_WS: Route = Route {
     method: "GET",
     path: "/v1/events/ws",
+};
+/// `POST /v1/blobs`: upload an attachment's ciphertext (raw body) → [`crate::BlobStored`]; see
+/// [`crate::blobs`].
+pub const UPLOAD_BLOB: Route = Route {
+    method: "POST",
+    path: "/v1/blobs",
+};
+/// `GET /v1/blobs/{id}`: download a blob (raw body; no token: the URL is the capability).
+pub const DOWNLOAD_BLOB: Route = Route {
+    method: "GET",
+    path: "/v1/blobs/{id}",
 };
 /// `GET /openapi.json`: the OpenAPI document.
 pub const OPENAPI: Route = Route {
@@ -89,10 +107,13 @@ pub const ALL: &[Route] = &[
     KEY_MATERIAL,
     UPDATE,
     MESSAGES,
+    TYPING,
     EXTERNAL_JOIN,
     GROUP_INFO,
     EVENTS,
     EVENTS_WS,
+    UPLOAD_BLOB,
+    DOWNLOAD_BLOB,
     OPENAPI,
 ];
 

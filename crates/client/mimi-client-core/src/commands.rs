@@ -13,7 +13,7 @@ use mimi_types::{ClientUri, RoomUri, UserUri};
 
 use crate::client::{Client, PendingKind, Room, digest};
 use crate::error::ClientError;
-use crate::outgoing::{KeyPackageUpload, OpId, Outgoing, TypingSignal};
+use crate::outgoing::{KeyPackageUpload, OpId, Outgoing};
 use crate::view::RoomView;
 
 /// The role invited users get unless the caller names one (`ordinary_user` in the presets
@@ -447,33 +447,5 @@ impl Client {
             Outgoing::KeyPackages { op, key_packages },
             PendingKind::KeyPackages,
         ))
-    }
-
-    /// A typing indicator for `room`, for the caller to relay (not stored, not part of the
-    /// conversation).
-    pub fn typing(&mut self, room: &RoomUri, active: bool) -> Result<TypingSignal, ClientError> {
-        self.active_room(room)?;
-        Ok(TypingSignal {
-            room: room.clone(),
-            user: self.user().clone(),
-            client: self.client().clone(),
-            active,
-        })
-    }
-
-    /// Takes a relayed typing indicator: queued as an event if it comes from another
-    /// participant's device of a room this device is in; ignored otherwise.
-    pub fn handle_typing(&mut self, signal: TypingSignal) {
-        let relevant = self.rooms.get(&signal.room).is_some_and(|r| {
-            r.group.is_active()
-                && signal.client != *self.identity.client()
-                && r.group
-                    .room()
-                    .clients_of(&signal.user)
-                    .contains(&signal.client)
-        });
-        if relevant {
-            self.events.push_back(crate::ClientEvent::Typing(signal));
-        }
     }
 }

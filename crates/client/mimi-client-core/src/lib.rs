@@ -39,7 +39,9 @@
 //!   replies and reactions without their capability, replacements of unknown targets.
 //! * The view's record is the log of accepted content; a restore replays it without asking the
 //!   policy again (the verdicts were taken on arrival). Rejections are not persisted.
-//! * Typing indicators are values the caller relays outside MLS; they are never stored.
+//! * Typing indicators are ephemeral MLS application messages ([`Client::typing_message`],
+//!   [`Client::handle_typing_message`]): relayed to live streams only, never stored, decrypted
+//!   on a copy of the group so that nothing persistent moves.
 //! * `leave` proposes the participant-list removal and this device's SelfRemove; another member
 //!   commits them ([`Client::commit_pending`], prompted by [`ClientEvent::ProposalsPending`]).
 //!   The user's other devices, seeing a sibling's SelfRemove, propose theirs: a participant
@@ -58,6 +60,7 @@ mod error;
 mod messaging;
 mod outgoing;
 mod record;
+mod typing;
 mod view;
 
 pub use client::Client;
@@ -68,4 +71,5 @@ pub use outgoing::{
     ClientEvent, HubRefusal, KeyPackageUpload, OpId, Outgoing, SendOutcome, TypingSignal,
 };
 pub use record::RECORD_VERSION;
+pub use typing::TYPING_PREFIX;
 pub use view::{AttachmentView, Body, MessageView, Rejection, RoomView};

@@ -228,9 +228,21 @@ impl Client {
         self.send_content(rng, room, builder)
     }
 
+    /// Whether this device may send to `room` now (an active member whose role has
+    /// `canSendMessage`): the check every send makes, for callers with work to do first (an
+    /// upload).
+    pub fn may_send(&self, room: &RoomUri) -> Result<(), ClientError> {
+        match self.rooms.get(room) {
+            Some(r) if r.group.is_active() => Self::not_allowed(room, r.view.may_send()),
+            _ => Err(ClientError::NotMember { room: room.clone() }),
+        }
+    }
+
     /// Encrypts a file (AES-128-GCM, fresh key) and sends a message describing it. `url`
     /// receives the SHA-256 of the ciphertext and returns where the caller will upload the
-    /// blob (providers store blobs by hash). Returns the blob to upload.
+    /// blob (providers store blobs by hash). Returns the blob to upload. The message is queued
+    /// at once: a caller that must upload first uses [`seal_attachment`] and
+    /// [`Client::send_sealed_attachment`] instead.
     pub fn send_attachment<R: RngCore + CryptoRng>(
         &mut self,
         rng: &mut R,
@@ -239,24 +251,37 @@ impl Client {
         info: &FileInfo,
         url: impl FnOnce(&[u8]) -> String,
     ) -> Result<SentAttachment, ClientError> {
-        let r = self.active_room(room)?;
-        Self::not_allowed(room, r.view.may_send())?;
+        self.may_send(room)?;
         let sealed: SealedAttachment = seal_attachment(rng, file, &[])?;
         let url = url(&sealed.content_hash);
-        let part = sealed.external_part(
-            url.clone(),
-            info.content_type.clone(),
-            info.filename.clone(),
-            info.description.clone(),
-        );
-        let body = NestedPart::external(Disposition::ATTACHMENT, part);
-        let (op, message_id) = self.send_content(rng, room, ContentBuilder::new(body))?;
+        let (op, message_id) = self.send_sealed_attachment(rng, room, &sealed, info, &url)?;
         Ok(SentAttachment {
             op,
             message_id,
             blob: sealed.ciphertext,
             url,
         })
+    }
+
+    /// Sends a message describing an attachment already sealed (with
+    /// [`mimi_content::seal_attachment`]) and uploaded to `url`.
+    pub fn send_sealed_attachment<R: RngCore + CryptoRng>(
+        &mut self,
+        rng: &mut R,
+        room: &RoomUri,
+        sealed: &SealedAttachment,
+        info: &FileInfo,
+        url: &str,
+    ) -> Result<(OpId, MessageId), ClientError> {
+        self.may_send(room)?;
+        let part = sealed.external_part(
+            url.to_owned(),
+            info.content_type.clone(),
+            info.filename.clone(),
+            info.description.clone(),
+        );
+        let body = NestedPart::external(Disposition::ATTACHMENT, part);
+        self.send_content(rng, room, ContentBuilder::new(body))
     }
 }
 

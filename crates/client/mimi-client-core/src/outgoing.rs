@@ -147,8 +147,8 @@ pub enum HubRefusal {
     Abandoned,
 }
 
-/// A typing indicator: an ephemeral signal the caller relays to the room's other devices
-/// without storing it. It is not part of the conversation and not end-to-end encrypted.
+/// A typing indicator another device of a room sent (see [`crate::TYPING_PREFIX`]): ephemeral,
+/// end-to-end encrypted, never stored, not part of the conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypingSignal {
     /// The room.

@@ -36,7 +36,7 @@ fn not_member() {
         Err(ClientError::NotMember { .. })
     ));
     assert!(matches!(
-        fed.c(&alice).typing(&other, true),
+        fed.c(&alice).typing_message(&other, true),
         Err(ClientError::NotMember { .. })
     ));
 }
@@ -383,15 +383,31 @@ fn key_package_top_up() {
 }
 
 #[test]
-fn typing_is_relayed_not_stored() {
+fn typing_is_encrypted_ephemeral_and_moves_nothing_stored() {
     let (mut fed, alice, charlie, room) = two();
-    let signal = fed.c(&alice).typing(&room, true).unwrap();
-    fed.c(&charlie).handle_typing(signal.clone());
+    let now = fed.now;
+    while fed.c(&charlie).poll_event().is_some() {}
+    let request = fed.c(&alice).typing_message(&room, true).unwrap();
+    let bytes = request.app_message.as_bytes().to_vec();
+    let signal = fed
+        .c(&charlie)
+        .handle_typing_message(now, &room, &bytes)
+        .expect("a typing indicator");
+    assert_eq!(signal.user, user("mimi://x.example/u/alice"));
+    assert_eq!(signal.client, alice);
+    assert!(signal.active);
     let mut got = Vec::new();
     while let Some(e) = fed.c(&charlie).poll_event() {
         got.push(e);
     }
-    assert!(got.contains(&mimi_client_core::ClientEvent::Typing(signal.clone())));
+    assert_eq!(got, vec![mimi_client_core::ClientEvent::Typing(signal)]);
+    // Seen again: it decrypts again, so Charlie's group did not consume its generation (MLS
+    // refuses a generation used twice): nothing of the real group moved. Still nothing stored.
+    assert!(
+        fed.c(&charlie)
+            .handle_typing_message(now, &room, &bytes)
+            .is_some()
+    );
     assert!(
         fed.clients[&charlie]
             .room(&room)
@@ -399,11 +415,50 @@ fn typing_is_relayed_not_stored() {
             .messages()
             .is_empty()
     );
-    // A forged signal for a device that is not in the room is dropped.
-    let mut forged = signal;
-    forged.client = "mimi://x.example/d/alice/ghost".parse().unwrap();
-    fed.c(&charlie).handle_typing(forged);
-    assert!(fed.c(&charlie).poll_event().is_none());
+    // Its own indicator coming back is not shown to the sender.
+    assert!(
+        fed.c(&alice)
+            .handle_typing_message(now, &room, &bytes)
+            .is_none()
+    );
+    // The conversation goes on: the typing indicator's generation does not disturb it.
+    let mut rng = fed.rng.clone();
+    fed.c(&alice)
+        .send_text(&mut rng, &room, "after typing")
+        .unwrap();
+    fed.pump();
+    assert_eq!(
+        fed.transcript(&charlie, &room),
+        fed.transcript(&alice, &room)
+    );
+    assert_eq!(
+        fed.clients[&charlie].room(&room).unwrap().messages().len(),
+        1
+    );
+
+    // A real message handed to the typing path is not a typing indicator; garbage neither.
+    let (_, _) = fed.c(&alice).send_text(&mut rng, &room, "stored").unwrap();
+    let Some(mimi_client_core::Outgoing::Message { request, .. }) = fed.c(&alice).poll_request()
+    else {
+        panic!("a message");
+    };
+    assert!(
+        fed.c(&charlie)
+            .handle_typing_message(now, &room, request.app_message.as_bytes())
+            .is_none()
+    );
+    assert!(
+        fed.c(&charlie)
+            .handle_typing_message(now, &room, b"not mls")
+            .is_none()
+    );
+    // A device that is not in the room gets nothing.
+    let other: RoomUri = "mimi://y.example/r/other".parse().unwrap();
+    assert!(
+        fed.c(&charlie)
+            .handle_typing_message(now, &other, &bytes)
+            .is_none()
+    );
 }
 
 #[test]

@@ -69,32 +69,110 @@ impl Api {
             url: self.base.clone(),
             reason: describe(&e),
         })?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| SdkError::Unreachable {
-            url: self.base.clone(),
-            reason: describe(&e),
-        })?;
-        if (200..300).contains(&status) {
-            serde_json::from_slice(&bytes).map_err(|e| SdkError::Protocol {
+        let (status, bytes) = read(&self.base, response).await?;
+        decode(route, status, &bytes)
+    }
+}
+
+impl Api {
+    /// `POST /v1/blobs` with the raw bytes; answered once the provider stored them.
+    pub(crate) async fn upload_blob(
+        &self,
+        token: &str,
+        bytes: Vec<u8>,
+    ) -> Result<mimi_client_api::BlobStored, SdkError> {
+        let route = format!("POST {}", mimi_client_api::routes::UPLOAD_BLOB.path);
+        let url = format!("{}{}", self.base, mimi_client_api::routes::UPLOAD_BLOB.path);
+        let response = self
+            .http
+            .post(&url)
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| SdkError::Unreachable {
+                url: self.base.clone(),
+                reason: describe(&e),
+            })?;
+        let (status, body) = read(&self.base, response).await?;
+        decode(route, status, &body)
+    }
+
+    /// `GET` of a blob at `url` (any provider's; no token), at most `max_bytes` long.
+    pub(crate) async fn download_blob(
+        &self,
+        url: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, SdkError> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(SdkError::Input(format!(
+                "the attachment URL {url:?} is not http(s); this device cannot fetch it"
+            )));
+        }
+        let route = format!("GET {url}");
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| SdkError::Unreachable {
+                url: url.to_owned(),
+                reason: describe(&e),
+            })?;
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(SdkError::Protocol {
                 route,
-                reason: format!("the body does not decode: {e}"),
-            })
-        } else {
-            match serde_json::from_slice::<ApiError>(&bytes) {
-                Ok(error) => Err(SdkError::Api {
-                    route,
-                    status,
-                    error,
-                }),
-                Err(_) => Err(SdkError::Protocol {
+                reason: format!("the blob is larger than the {max_bytes} bytes the message names"),
+            });
+        }
+        let (status, body) = read(url, response).await?;
+        if (200..300).contains(&status) {
+            if body.len() as u64 > max_bytes {
+                return Err(SdkError::Protocol {
                     route,
                     reason: format!(
-                        "HTTP {status} without an error body: {}",
-                        String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+                        "the blob is larger than the {max_bytes} bytes the message names"
                     ),
-                }),
+                });
             }
+            Ok(body)
+        } else {
+            decode::<serde_json::Value>(route, status, &body).map(|_| Vec::new())
         }
+    }
+}
+
+async fn read(url: &str, response: reqwest::Response) -> Result<(u16, Vec<u8>), SdkError> {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.map_err(|e| SdkError::Unreachable {
+        url: url.to_owned(),
+        reason: describe(&e),
+    })?;
+    Ok((status, bytes.to_vec()))
+}
+
+/// A 2xx JSON body, or the error the body describes.
+fn decode<T: DeserializeOwned>(route: String, status: u16, bytes: &[u8]) -> Result<T, SdkError> {
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(bytes).map_err(|e| SdkError::Protocol {
+            route,
+            reason: format!("the body does not decode: {e}"),
+        });
+    }
+    match serde_json::from_slice::<ApiError>(bytes) {
+        Ok(error) => Err(SdkError::Api {
+            route,
+            status,
+            error,
+        }),
+        Err(_) => Err(SdkError::Protocol {
+            route,
+            reason: format!(
+                "HTTP {status} without an error body: {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            ),
+        }),
     }
 }
 

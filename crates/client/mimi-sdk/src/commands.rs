@@ -331,20 +331,65 @@ impl Device {
         Ok(id)
     }
 
-    /// Sends a file as an encrypted attachment. The provider must store the ciphertext; the
-    /// client API has no blob route yet, so this fails with [`SdkError::NoBlobRoute`] before
-    /// anything is sent.
+    /// Sends a file as an encrypted attachment: encrypts it with a fresh key, uploads the
+    /// ciphertext to this device's provider (`POST /v1/blobs`, answered once durable), then
+    /// sends the message naming its URL, size, hash and key. Nothing is sent if the upload
+    /// fails.
     pub async fn send_file(
         &mut self,
         room: &RoomUri,
-        _file: &[u8],
-        _info: &FileInfo,
+        file: &[u8],
+        info: &FileInfo,
     ) -> Result<MessageId, SdkError> {
-        self.history(room)?;
-        let has_blob_route = routes::ALL.iter().any(|r| r.path.contains("blob"));
-        if !has_blob_route {
-            return Err(SdkError::NoBlobRoute);
+        self.client.may_send(room)?;
+        let sealed = mimi_content::seal_attachment(&mut OsRng, file, &[])
+            .map_err(|e| SdkError::Input(format!("cannot encrypt the file: {e}")))?;
+        let stored = self
+            .api
+            .upload_blob(self.token(), sealed.ciphertext.clone())
+            .await?;
+        if stored.id != mimi_client_api::blobs::blob_id(&sealed.content_hash) {
+            return Err(protocol(
+                "POST /v1/blobs",
+                format!(
+                    "the provider stored the blob as {}, not under its SHA-256; nothing was sent",
+                    stored.id
+                ),
+            ));
         }
-        Err(SdkError::NoBlobRoute)
+        let url = format!("{}{}", self.api.base(), stored.path);
+        let (op, id) = self
+            .client
+            .send_sealed_attachment(&mut OsRng, room, &sealed, info, &url)?;
+        self.run_op(op).await?;
+        Ok(id)
+    }
+
+    /// Downloads the `index`-th attachment of `message` from the URL the message names (the
+    /// uploader's provider, no token), checks its size and SHA-256 against the message and
+    /// decrypts it. A blob that does not match is refused.
+    pub async fn download(
+        &self,
+        room: &RoomUri,
+        message: MessageId,
+        index: usize,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, SdkError> {
+        let view = self.history(room)?;
+        let attachment = view
+            .message(&message)
+            .and_then(|m| m.body.attachments.get(index))
+            .ok_or_else(|| {
+                SdkError::Client(mimi_client_core::ClientError::UnknownMessage {
+                    room: room.clone(),
+                    id: format!("{message} (attachment {index})"),
+                })
+            })?;
+        let max = if attachment.size == 0 {
+            mimi_client_api::blobs::DEFAULT_MAX_BLOB_BYTES as u64
+        } else {
+            attachment.size
+        };
+        let bytes = self.api.download_blob(&attachment.url, max).await?;
+        Ok(self.client.open_attachment(room, &message, index, &bytes)?)
     }
 }

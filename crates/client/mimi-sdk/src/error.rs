@@ -57,12 +57,6 @@ pub enum SdkError {
     /// The client engine refused (not a member, not allowed by role, unknown message, ...).
     #[error(transparent)]
     Client(#[from] ClientError),
-    /// The provider has no route to store an attachment's ciphertext.
-    #[error(
-        "this provider's client API has no blob route, so the encrypted file cannot be \
-         uploaded; nothing was sent"
-    )]
-    NoBlobRoute,
     /// The device store (SQLite file) failed.
     #[error("device store {path}: {reason}")]
     Store {

@@ -25,8 +25,14 @@
 //!
 //! The feed arrives over the provider's WebSocket route where it offers one (plain `http`
 //! providers; `https` ones are long-polled), else by long-poll; a zero wait always long-polls,
-//! so "catch up now" is exact. The client API has no blob route (yet), so
-//! [`Device::send_file`] fails with [`SdkError::NoBlobRoute`]. A request the
+//! so "catch up now" is exact.
+//!
+//! Attachments: [`Device::send_file`] encrypts the file, uploads the ciphertext to this
+//! device's provider (`POST /v1/blobs`) and sends a message naming its URL, size, SHA-256 and
+//! key; [`Device::download`] fetches the URL (the uploader's provider; download URLs need no
+//! token), checks size and hash, and decrypts.
+//!
+//! A request the
 //! provider cannot be reached for is reported to the engine as abandoned (its change is
 //! discarded) and the error names the URL. Consequence: if the hub did accept a commit whose
 //! answer was lost, the commit is discarded here although the room moved on; sending again

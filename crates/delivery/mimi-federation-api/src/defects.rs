@@ -33,6 +33,7 @@
 //! | D24 | Content-Type | none defined for TLS-PL bodies | send `application/octet-stream`, accept any ([`mimi_types::codepoints::media_type::MIMI_TLS_BODY`]) |
 //! | D25 | `KeyMaterialResponse` | success/partialSuccess semantics | only the MUST is enforced: `clients` is empty for every user code other than success, partialSuccess and noCompatibleMaterial |
 //! | D26 | last-resort KeyPackages, unknown MLS variants | the MLS objects are opaque here | structure-checked only; an unknown proposal, credential, sender or wire format type is refused because its end cannot be found |
+//! | D27 | ephemeral messages (typing) | left open (digest §3.4 ISSUE) | an extension route [`EPHEMERAL_PATH`] outside the directory, behind the same mutual TLS: the body is a `SubmitMessageRequest` whose PrivateMessage is ephemeral (a typing indicator). A follower forwards its device's to the hub; the hub checks it like a `submitMessage` (sender's domain, participant allowed to send, current epoch) but neither stores, orders nor queues it, and relays it best-effort to every member domain, which hands it only to its devices' live event streams. Answered [`ACCEPTED_STATUS`]; a refusal is 403 |
 
 /// D2: whether `UpdateRequest` starts with a `Protocol` byte. The draft selects on
 /// `room.protocol`, which is not on the wire; Haven sends none. We send none.
@@ -57,3 +58,7 @@ pub const PROTOCOL_ANSWER_STATUS: u16 = 200;
 /// D23: the HTTP status of a body-less acceptance (notify, consent, abuse report), which the
 /// draft calls "201 Accepted".
 pub const ACCEPTED_STATUS: u16 = 201;
+
+/// D27: the nominal path of our ephemeral-message extension route (typing indicators);
+/// `{roomId}` is the percent-encoded room URI, as for `submitMessage`.
+pub const EPHEMERAL_PATH: &str = "/ephemeral/{roomId}";

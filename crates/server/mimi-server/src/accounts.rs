@@ -33,6 +33,7 @@ const SQLITE_SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
     "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
      PRIMARY KEY (room, client))",
+    crate::blobs::SQLITE_SCHEMA,
 ];
 
 /// The same tables in PostgreSQL.
@@ -43,6 +44,7 @@ const POSTGRES_SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
     "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
      PRIMARY KEY (room, client))",
+    crate::blobs::POSTGRES_SCHEMA,
 ];
 
 /// The advisory lock under which a process creates the PostgreSQL tables, so that processes
@@ -65,8 +67,9 @@ pub struct Accounts {
     pool: Pool,
 }
 
+/// The backend's connection pool.
 #[derive(Debug, Clone)]
-enum Pool {
+pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -130,6 +133,11 @@ impl Accounts {
     pub async fn ping(&self) -> Result<(), ServerError> {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
         Ok(())
+    }
+
+    /// The connection pool (for the tables kept in other modules, e.g. blobs).
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// Registers `user` with `password`.

@@ -49,10 +49,18 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::KEY_MATERIAL.path, post(key_material))
         .route(routes::UPDATE.path, post(update))
         .route(routes::MESSAGES.path, post(messages))
+        .route(routes::TYPING.path, post(crate::typing::client_route))
         .route(routes::EXTERNAL_JOIN.path, get(external_join))
         .route(routes::GROUP_INFO.path, post(group_info))
         .route(routes::EVENTS.path, get(events))
         .route(routes::EVENTS_WS.path, get(events_ws))
+        .route(
+            routes::UPLOAD_BLOB.path,
+            post(crate::blobs::upload).layer(axum::extract::DefaultBodyLimit::max(
+                provider.limits.max_blob_bytes,
+            )),
+        )
+        .route(routes::DOWNLOAD_BLOB.path, get(crate::blobs::download))
         .route(routes::OPENAPI.path, get(openapi))
         .route(crate::metrics::PATH, get(crate::metrics::scrape))
         .route(crate::health::PATH, get(crate::health::check))
@@ -73,7 +81,7 @@ async fn not_found(State(provider): State<Arc<Provider>>) -> Response {
     ))
 }
 
-fn reply<T: Serialize>(success: StatusCode, result: Result<T, ServerError>) -> Response {
+pub(crate) fn reply<T: Serialize>(success: StatusCode, result: Result<T, ServerError>) -> Response {
     match result {
         Ok(body) => match serde_json::to_vec(&body) {
             Ok(json) => {
@@ -85,7 +93,7 @@ fn reply<T: Serialize>(success: StatusCode, result: Result<T, ServerError>) -> R
     }
 }
 
-fn error_response(err: &ServerError) -> Response {
+pub(crate) fn error_response(err: &ServerError) -> Response {
     let body = err.to_api();
     let status =
         StatusCode::from_u16(body.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -93,7 +101,7 @@ fn error_response(err: &ServerError) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], json).into_response()
 }
 
-fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServerError> {
+pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServerError> {
     serde_json::from_slice(body).map_err(|e| {
         ServerError::api(
             ErrorCode::BadRequest,
@@ -111,7 +119,7 @@ fn ident(field: &str, value: &str) -> Result<Ident, ServerError> {
     })
 }
 
-fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
+pub(crate) fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
     room_from_path(raw).map_err(|e| {
         ServerError::api(
             ErrorCode::BadRequest,
@@ -123,7 +131,10 @@ fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
 }
 
 /// The device a bearer token belongs to.
-async fn authenticate(provider: &Provider, headers: &HeaderMap) -> Result<ClientUri, ServerError> {
+pub(crate) async fn authenticate(
+    provider: &Provider,
+    headers: &HeaderMap,
+) -> Result<ClientUri, ServerError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -490,6 +501,7 @@ async fn events(
                         seq: e.seq,
                         room: e.room.to_string(),
                         payload: e.payload,
+                        ephemeral: false,
                     })
                     .collect();
                 return Ok(EventsResponse { events, next });
@@ -515,7 +527,8 @@ async fn events_ws(
     }
 }
 
-/// Pushes the device's events after `after` as they are stored, until the client goes away.
+/// Pushes the device's events after `after` as they are stored, and its ephemeral events
+/// (typing indicators) as they are relayed, until the client goes away.
 async fn stream_events(
     provider: Arc<Provider>,
     device: ClientUri,
@@ -523,6 +536,7 @@ async fn stream_events(
     mut socket: WebSocket,
 ) {
     let wakeup = provider.device_wakeup(&device);
+    let mut live = provider.live.subscribe(&device);
     loop {
         let notified = wakeup.notified();
         tokio::pin!(notified);
@@ -545,6 +559,7 @@ async fn stream_events(
                 seq: e.seq,
                 room: e.room.to_string(),
                 payload: e.payload,
+                ephemeral: false,
             };
             let Ok(text) = serde_json::to_string(&event) else {
                 return;
@@ -558,6 +573,19 @@ async fn stream_events(
         }
         tokio::select! {
             () = &mut notified => {}
+            ephemeral = live.recv() => match ephemeral {
+                Ok(event) => {
+                    let Ok(text) = serde_json::to_string(&event) else {
+                        return;
+                    };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                // Fell behind: ephemeral events are best-effort, skip what was missed.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                 Some(Ok(_)) => {}

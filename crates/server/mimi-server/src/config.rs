@@ -29,6 +29,7 @@
 //! peer_requests_per_second = 2000   # per-peer federation rate (default 2000, burst x2)
 //! device_credential_days = 365      # lifetime of device credentials (default 365)
 //! max_wait_ms = 30000        # longest event-feed long poll (default 30000)
+//! max_blob_bytes = 26214400  # largest attachment blob a device may upload (default 25 MiB)
 //!
 //! [database]
 //! # Where the delivery-service store and the accounts live. Absent (the default): SQLite files
@@ -149,6 +150,8 @@ pub struct Limits {
     pub device_credential_days: u64,
     /// Longest event-feed long poll, in milliseconds.
     pub max_wait_ms: u64,
+    /// Largest attachment blob (ciphertext) a device may upload, in bytes.
+    pub max_blob_bytes: usize,
 }
 
 impl Default for Limits {
@@ -158,6 +161,7 @@ impl Default for Limits {
             peer_requests_per_second: 2000,
             device_credential_days: 365,
             max_wait_ms: 30_000,
+            max_blob_bytes: mimi_client_api::blobs::DEFAULT_MAX_BLOB_BYTES,
         }
     }
 }

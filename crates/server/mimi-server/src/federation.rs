@@ -28,6 +28,10 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route("/notify/{room}", post(notify))
         .route("/groupInfo/{room}", post(group_info))
         .route("/keyMaterial/{user}", post(key_material))
+        .route(
+            mimi_federation_api::defects::EPHEMERAL_PATH,
+            post(crate::typing::federation_route),
+        )
         .with_state(provider)
 }
 

@@ -48,7 +48,7 @@ impl Provider {
 
     /// The room and its stored version; `UnknownRoom` if we do not host it. For reading only:
     /// what may change the room goes through [`Provider::hold_hub`].
-    async fn load_hub(&self, room: &RoomUri) -> Result<(HubRoom, u64), ServerError> {
+    pub(crate) async fn load_hub(&self, room: &RoomUri) -> Result<(HubRoom, u64), ServerError> {
         let record = self
             .store()
             .load_room(room)

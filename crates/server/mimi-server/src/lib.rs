@@ -22,7 +22,9 @@
 //! accepted; see the `metrics` module).
 //!
 //! Accounts (users, password hashes, devices, token hashes, which local device is in which
-//! room) live in a second SQLite file next to the delivery-service store ([`accounts`]).
+//! room) live in a second SQLite file next to the delivery-service store ([`accounts`]), and so
+//! do the attachment blobs devices upload (`POST /v1/blobs`, downloaded by URL without a token:
+//! see `mimi_client_api::blobs`).
 //!
 //! Running three providers locally:
 //!
@@ -43,6 +45,7 @@
 //! about 3.5 s.
 
 pub mod accounts;
+mod blobs;
 mod client_api;
 pub mod config;
 mod error;
@@ -58,6 +61,7 @@ mod pki;
 mod provider;
 mod server;
 mod store;
+mod typing;
 
 pub use config::{Config, ConfigError};
 pub use error::ServerError;

@@ -62,6 +62,8 @@ pub(crate) struct Provider {
     pub(crate) outbound_wakeups: BTreeMap<Domain, Arc<Notify>>,
     /// Counters for `GET /metrics`.
     pub(crate) metrics: Metrics,
+    /// Live event streams, for ephemeral events (typing indicators).
+    pub(crate) live: crate::typing::LiveStreams,
 }
 
 impl std::fmt::Debug for Provider {

@@ -123,6 +123,7 @@ impl Server {
             device_wakeups: Mutex::new(BTreeMap::new()),
             outbound_wakeups,
             metrics: crate::metrics::Metrics::default(),
+            live: crate::typing::LiveStreams::default(),
         });
 
         let federation_listener = bind(config.federation_listen).await?;

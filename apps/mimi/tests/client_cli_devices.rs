@@ -1,0 +1,182 @@
+//! The CLI as separate processes against three `mimi serve` processes: a file sent as an
+//! encrypted attachment and downloaded across providers (refusing to overwrite without
+//! `--force`), and `mimi device add` joining a new device to the user's rooms.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+
+use std::path::PathBuf;
+
+use cli::{eventually, json, ok, run, start};
+use serde_json::Value;
+
+fn messages(h: &Value) -> Vec<Value> {
+    h["messages"].as_array().unwrap().clone()
+}
+
+#[test]
+fn files_and_a_new_device_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_servers, urls) = start(&dir.path().join("servers"));
+    let profile = |name: &str| -> PathBuf { dir.path().join("profiles").join(name) };
+    let (alice, bob) = (profile("alice"), profile("bob"));
+    ok(
+        &alice,
+        &[
+            "account", "register", "--server", &urls[0], "--user", "alice",
+        ],
+    );
+    ok(
+        &bob,
+        &["account", "register", "--server", &urls[1], "--user", "bob"],
+    );
+    let room = "mimi://x.example/r/files";
+    ok(&alice, &["room", "create", "files"]);
+    ok(&alice, &["room", "invite", "files", "bob@y.example"]);
+    eventually("the invitation", || {
+        json(&bob, &["room", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["room"] == room && r["active"] == true)
+    });
+
+    // Bob (on y) sends a file; Alice (on x) downloads it from y.
+    let original: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let source = dir.path().join("report.bin");
+    std::fs::write(&source, &original).unwrap();
+    let sent = json(
+        &bob,
+        &[
+            "send-file",
+            "files",
+            source.to_str().unwrap(),
+            "--content-type",
+            "application/pdf",
+        ],
+    );
+    let id = sent["id"].as_str().unwrap().to_owned();
+    eventually("the file at alice", || {
+        messages(&json(&alice, &["history", room]))
+            .iter()
+            .any(|m| m["id"] == id.as_str())
+    });
+    let h = json(&alice, &["history", room]);
+    let m = messages(&h)
+        .into_iter()
+        .find(|m| m["id"] == id.as_str())
+        .unwrap();
+    let a = &m["attachments"][0];
+    assert_eq!(a["filename"], "report.bin");
+    assert_eq!(a["content_type"], "application/pdf");
+    assert!(
+        a["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/v1/blobs/", urls[1])),
+        "{a}"
+    );
+
+    let target = dir.path().join("downloaded.bin");
+    let out = json(
+        &alice,
+        &[
+            "download",
+            "files",
+            &id[..12],
+            "--output",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out["ok"], "downloaded");
+    assert_eq!(std::fs::read(&target).unwrap(), original);
+
+    // It exists now: refused without --force, and the file is left alone.
+    std::fs::write(&target, b"mine").unwrap();
+    let refused = run(
+        &alice,
+        &[
+            "download",
+            "files",
+            &id,
+            "--output",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--force"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"mine");
+    ok(
+        &alice,
+        &[
+            "download",
+            "files",
+            &id,
+            "--output",
+            target.to_str().unwrap(),
+            "--force",
+        ],
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), original);
+
+    // Alice adds a laptop to her profile: it registers and joins her rooms by external commit.
+    let added = ok(
+        &alice,
+        &["device", "add", "--new-device-id", "laptop", "--json"],
+    );
+    let lines: Vec<Value> = added
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["ok"], "device added");
+    assert_eq!(lines[0]["client"], "mimi://x.example/d/alice/laptop");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["ok"] == "joined" && l["room"] == room),
+        "{added}"
+    );
+    // Two devices in the profile now: commands name one.
+    let out = run(&alice, &["history", room]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--device"));
+    let laptop = ["--device", "laptop"];
+    let phone = ["--device", "cli"];
+    let with = |args: &[&str], device: &[&str]| -> Vec<String> {
+        args.iter().chain(device).map(|s| (*s).to_owned()).collect()
+    };
+    let call = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        json(&alice, &refs)
+    };
+    call(with(&["send", "files", "from the laptop"], &laptop));
+    for (p, device) in [(&alice, &phone[..]), (&bob, &[][..]), (&alice, &laptop[..])] {
+        eventually("the laptop's message everywhere", || {
+            let mut args = vec!["history", room];
+            args.extend_from_slice(device);
+            messages(&json(p, &args))
+                .iter()
+                .any(|m| m["text"] == "from the laptop")
+        });
+    }
+    // The laptop joined after the file was sent: it shows only what came after its join.
+    let h = call(with(&["history", room], &laptop));
+    let texts: Vec<String> = messages(&h)
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(texts, vec!["from the laptop".to_owned()]);
+    let members = call(with(&["room", "members", room], &phone));
+    let alice_row = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user"] == "mimi://x.example/u/alice")
+        .unwrap()
+        .clone();
+    assert_eq!(alice_row["clients"].as_array().unwrap().len(), 2);
+}

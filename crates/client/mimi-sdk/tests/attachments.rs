@@ -1,0 +1,117 @@
+//! Attachments end to end: encrypted, uploaded to the sender's provider, downloaded by a member
+//! on another provider from the URL in the message, checked against the message's hash.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{federation, member, settle, user};
+use mimi_client_core::ClientError;
+use mimi_sdk::{FileInfo, Preset, SdkError};
+use sqlx::sqlite::SqliteConnectOptions;
+
+/// Overwrites every stored blob of the provider in `data_dir` with `bytes`.
+async fn damage_blobs(data_dir: &std::path::Path, bytes: &[u8]) {
+    let options = SqliteConnectOptions::new().filename(data_dir.join("accounts.sqlite3"));
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let done = sqlx::query("UPDATE blobs SET bytes = $1")
+        .bind(bytes)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1);
+    pool.close().await;
+}
+
+#[test]
+fn a_file_crosses_providers_and_a_damaged_blob_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let room = alice.room_uri("files").unwrap();
+        alice.create_room(&room, Preset::Cooperative).await.unwrap();
+        alice.invite(&room, &[bob.user().clone()]).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| member(d[1], &room)).await;
+
+        let file: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let info = FileInfo {
+            filename: "numbers.bin".into(),
+            content_type: "application/octet-stream".into(),
+            description: "a test file".into(),
+        };
+        let id = alice.send_file(&room, &file, &info).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d[1].history(&room)
+                .unwrap()
+                .message(&id)
+                .is_some_and(|m| m.body.attachments.len() == 1)
+        })
+        .await;
+        let shown = &bob
+            .history(&room)
+            .unwrap()
+            .message(&id)
+            .unwrap()
+            .body
+            .attachments[0];
+        assert_eq!(shown.filename, "numbers.bin");
+        // The URL names the uploader's provider: Bob (on y) fetches from x without a token.
+        assert!(
+            shown
+                .url
+                .starts_with(&format!("{}/v1/blobs/", nodes[0].base_url())),
+            "{}",
+            shown.url
+        );
+        assert_eq!(
+            shown.size,
+            file.len() as u64 + 16,
+            "ciphertext = file + GCM tag"
+        );
+        let got = bob.download(&room, id, 0).await.unwrap();
+        assert_eq!(got.as_slice(), file.as_slice());
+        let own = alice.download(&room, id, 0).await.unwrap();
+        assert_eq!(own.as_slice(), file.as_slice());
+
+        // No such attachment.
+        let e = bob.download(&room, id, 1).await.unwrap_err();
+        assert!(
+            matches!(e, SdkError::Client(ClientError::UnknownMessage { .. })),
+            "{e}"
+        );
+
+        // The provider's copy is damaged (same length, one byte flipped): the hash in the
+        // message refuses it.
+        let mut damaged = fetch(&shown.url).await;
+        damaged[10] ^= 1;
+        damage_blobs(&nodes[0].config.data_dir(), &damaged).await;
+        let e = bob.download(&room, id, 0).await.unwrap_err();
+        assert!(
+            matches!(e, SdkError::Client(ClientError::Attachment(_))),
+            "{e}"
+        );
+        assert!(e.to_string().contains("hash"), "{e}");
+        // Truncated: refused by the size the message names.
+        damage_blobs(&nodes[0].config.data_dir(), &damaged[..100]).await;
+        let e = bob.download(&room, id, 0).await.unwrap_err();
+        assert!(
+            matches!(e, SdkError::Client(ClientError::Attachment(_))),
+            "{e}"
+        );
+    });
+}
+
+/// The stored bytes of the blob at `url`, fetched like any holder of the URL.
+async fn fetch(url: &str) -> Vec<u8> {
+    reqwest::get(url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
