@@ -10,6 +10,7 @@ use mimi_federation_api::decode_exact;
 use mimi_federation_api::mls::ContentType;
 use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
 use mimi_mls::ClientGroup;
+use mimi_server::config::DatabaseTarget;
 use mimi_store::SqliteStore;
 
 use super::federation::Federation;
@@ -65,7 +66,13 @@ pub(crate) async fn bob_cannot_read(
 ) -> anyhow::Result<BobProof> {
     let bob = demo.devices.get(BOB).context("no Bob")?;
     let x = federation.provider(bob.domain())?;
-    let store = SqliteStore::open_in(x.config.data_dir())
+    let DatabaseTarget::Sqlite(dir) = x.config.database_target()? else {
+        bail!(
+            "the demo reads {}'s SQLite store, and it has none",
+            x.domain()
+        );
+    };
+    let store = SqliteStore::open_in(dir)
         .await
         .with_context(|| format!("opening the store of {}", x.domain()))?;
     let alices = stored_messages(&store, demo, ALICE).await?;
