@@ -72,6 +72,26 @@ fn every_device_shows_what_it_should_and_bob_nothing_after_his_removal() {
         assert!(transcript.contains("[❤ charlie]"), "{transcript}");
         assert!(transcript.contains("↪ hello"), "{transcript}");
     }
+    // Every device was a member when Charlie shared the menu: each downloaded the ciphertext
+    // from y.example, checked it against the message and decrypted the same bytes.
+    for device in [
+        "alice/phone@x.example",
+        "bob/laptop@x.example",
+        "charlie/phone@y.example",
+        "charlie/laptop@y.example",
+        "diana/phone@z.example",
+        "evelyn/tablet@z.example",
+    ] {
+        let transcript = block(&stdout, device);
+        assert!(
+            transcript.contains("[file menu.txt, 65 bytes: downloaded, checked, decrypted]"),
+            "{transcript}"
+        );
+    }
+    assert!(
+        stdout.contains("blobs at y.example: 1 uploaded, 6 downloaded"),
+        "{stdout}"
+    );
     // Evelyn left before Alice's question.
     let evelyn = block(&stdout, "evelyn/tablet@z.example");
     assert!(!evelyn.contains("Evelyn left"), "{evelyn}");

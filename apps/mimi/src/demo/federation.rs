@@ -217,6 +217,16 @@ pub(crate) fn total(metrics: &BTreeMap<String, f64>, name: &str) -> u64 {
         .sum::<f64>() as u64
 }
 
+/// Client API requests to `route` (its template), any status.
+pub(crate) fn route_total(metrics: &BTreeMap<String, f64>, route: &str) -> u64 {
+    let prefix = format!("mimi_http_requests_total{{route=\"{route}\",");
+    metrics
+        .iter()
+        .filter(|(series, _)| series.starts_with(&prefix))
+        .map(|(_, v)| *v)
+        .sum::<f64>() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,12 +238,18 @@ mod tests {
                     mimi_notify_sends_total{peer=\"z.example\"} 3\n\
                     mimi_notify_sends_totalx 99\n\
                     mimi_hub_messages_accepted_total 7\n\
+                    mimi_http_requests_total{route=\"/v1/blobs\",status=\"201\"} 1\n\
+                    mimi_http_requests_total{route=\"/v1/blobs/{id}\",status=\"200\"} 5\n\
+                    mimi_http_requests_total{route=\"/v1/blobs/{id}\",status=\"404\"} 1\n\
                     garbage\n";
         let m = parse_metrics(text);
         assert_eq!(per_peer(&m, "mimi_notify_sends_total", "x.example"), 12);
         assert_eq!(per_peer(&m, "mimi_notify_sends_total", "y.example"), 0);
         assert_eq!(total(&m, "mimi_notify_sends_total"), 15);
         assert_eq!(total(&m, "mimi_hub_messages_accepted_total"), 7);
+        assert_eq!(route_total(&m, "/v1/blobs"), 1);
+        assert_eq!(route_total(&m, "/v1/blobs/{id}"), 6);
+        assert_eq!(total(&m, "mimi_http_requests_total"), 7);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 
-use federation::{DOMAINS, Federation, HUB, metrics, per_peer, total};
+use federation::{DOMAINS, Federation, HUB, metrics, per_peer, route_total, total};
 use script::{AFTER_BOB, CAST, Demo, ROOM, device_name, password};
 
 /// How the transcripts are laid out.
@@ -241,6 +241,17 @@ async fn crossings(federation: &Federation) -> anyhow::Result<()> {
             provider.domain(),
             total(&m, "mimi_http_requests_total")
         ));
+        let (uploads, downloads) = (
+            route_total(&m, "/v1/blobs"),
+            route_total(&m, "/v1/blobs/{id}"),
+        );
+        if uploads + downloads > 0 {
+            println!(
+                "  blobs at {}: {uploads} uploaded, {downloads} downloaded (ciphertext; the key \
+                 travels only inside the MLS message)",
+                provider.domain()
+            );
+        }
     }
     println!(
         "  client API requests from the devices: {}",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use mimi_content::MessageId;
-use mimi_sdk::{Credentials, Device, Preset};
+use mimi_sdk::{Credentials, Device, FileInfo, Preset};
 use mimi_types::{RoomUri, UserUri};
 
 use super::federation::{DOMAINS, Federation};
@@ -36,6 +36,9 @@ pub(crate) const EVELYN: usize = 5;
 
 /// The room's name at its hub.
 pub(crate) const ROOM: &str = "mimi://y.example/r/clubhouse";
+
+/// The file Charlie shares as an encrypted attachment.
+const MENU: &[u8] = b"Soup of the day: pumpkin. Main: risotto. Dessert: apple crumble.\n";
 
 /// The text Charlie writes after removing Bob: every remaining device reads it, Bob's cannot.
 pub(crate) const AFTER_BOB: &str = "Bob has left the building";
@@ -390,6 +393,75 @@ impl Demo {
         self.settle().await
     }
 
+    /// Sends a file as an encrypted attachment; then every member device downloads it from
+    /// the URL in the message, checks it against the message and decrypts it.
+    pub(crate) async fn attach(
+        &mut self,
+        actor: usize,
+        label: &str,
+        file: &[u8],
+        info: &FileInfo,
+    ) -> anyhow::Result<()> {
+        let room = self.room.clone();
+        let id = self
+            .device(actor)?
+            .send_file(&room, file, info)
+            .await
+            .with_context(|| format!("{} sending {}", device_name(actor), info.filename))?;
+        let user = CAST.get(actor).map_or("?", |c| c.0);
+        let opened = format!(
+            "{}, {} bytes: downloaded, checked, decrypted",
+            info.filename,
+            file.len()
+        );
+        let mut shown = Shown::new(label, user, "");
+        shown.attachment = Some(opened.clone());
+        self.posted(id, &shown);
+        self.narrate(
+            Self::provider_of(actor),
+            actor,
+            &format!(
+                "sends {} encrypted: ciphertext stored by {} (blob route), key in the message {}",
+                info.filename,
+                Self::provider_of(actor),
+                self.route()
+            ),
+        );
+        // Every member must have the message before downloading it.
+        let members: Vec<usize> = self.model.members().collect();
+        self.settle_until(&format!("step {}", self.step), |demo| {
+            members.iter().all(|d| {
+                demo.devices
+                    .get(*d)
+                    .and_then(|dev| dev.engine().room(&demo.room))
+                    .is_some_and(|v| v.message(&id).is_some())
+            })
+        })
+        .await?;
+        for d in members {
+            let device = self.device(d)?;
+            let result = match device.download(&room, id, 0).await {
+                Ok(bytes) if bytes.as_slice() == file => opened.clone(),
+                Ok(bytes) => format!(
+                    "{}: the {} bytes downloaded and decrypted differ from what was sent",
+                    info.filename,
+                    bytes.len()
+                ),
+                Err(e) => format!("{}: {e}", info.filename),
+            };
+            self.opened.insert((d, label.to_owned()), result);
+        }
+        self.step += 1;
+        println!(
+            "  {:>2}. [x, y, z]   {:<15} download it from {}'s client API (the URL in the \
+             message), check size and SHA-256, decrypt",
+            self.step,
+            "every member",
+            Self::provider_of(actor)
+        );
+        self.settle().await
+    }
+
     /// The whole story up to the final checks.
     pub(crate) async fn play(&mut self) -> anyhow::Result<()> {
         let room = self.room.clone();
@@ -448,6 +520,17 @@ impl Demo {
         self.edit(BOB, "edit", "lunch", "Lunch at 12:30?").await?;
         self.say(EVELYN, "oops", "wrong room, sorry", false).await?;
         self.delete(EVELYN, "delete", "oops").await?;
+        self.attach(
+            CHARLIE,
+            "menu",
+            MENU,
+            &FileInfo {
+                filename: "menu.txt".into(),
+                content_type: "text/plain".into(),
+                description: "today's lunch menu".into(),
+            },
+        )
+        .await?;
 
         self.device(EVELYN)?
             .leave(&room)
