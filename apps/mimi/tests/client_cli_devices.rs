@@ -1,6 +1,7 @@
 //! The CLI as separate processes against three `mimi serve` processes: a file sent as an
 //! encrypted attachment and downloaded across providers (refusing to overwrite without
-//! `--force`), and `mimi device add` joining a new device to the user's rooms.
+//! `--force`), typing shown by `mimi listen` and never stored, and `mimi device add` joining a
+//! new device to the user's rooms.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -123,6 +124,29 @@ fn files_and_a_new_device_through_the_cli() {
         ],
     );
     assert_eq!(std::fs::read(&target).unwrap(), original);
+
+    // Typing: Alice listens (human output) while Bob says he is typing; a live stream shows it,
+    // and nothing is stored (her history is unchanged).
+    let before = json(&alice, &["history", room]);
+    let listener = cli::mimi()
+        .args(["listen", "--for", "6", "--profile"])
+        .arg(&alice)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The listener connects on its own time: say it a few times while it listens.
+    for _ in 0..8 {
+        ok(&bob, &["typing", "files"]);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let heard = listener.wait_with_output().unwrap();
+    let heard = String::from_utf8_lossy(&heard.stdout);
+    assert!(
+        heard.contains("mimi://y.example/u/bob is typing…"),
+        "{heard}"
+    );
+    assert_eq!(json(&alice, &["history", room]), before);
 
     // Alice adds a laptop to her profile: it registers and joins her rooms by external commit.
     let added = ok(

@@ -44,6 +44,8 @@ pub(crate) enum ClientCommand {
     SendFile(SendFileArgs),
     /// Download and decrypt a message's attachment.
     Download(DownloadArgs),
+    /// Tell a room you are typing (an ephemeral signal: shown live, never stored).
+    Typing(TypingArgs),
 
     /// Show a room's messages with edits, deletes and reactions applied.
     History(RoomOnly),
@@ -348,6 +350,18 @@ pub(crate) struct DownloadArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `typing`.
+#[derive(Debug, Args)]
+pub(crate) struct TypingArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// Say that you stopped typing instead.
+    #[arg(long)]
+    pub(crate) stop: bool,
     #[command(flatten)]
     pub(crate) common: Common,
 }

@@ -1,5 +1,5 @@
 //! The client commands (`mimi account|device|room|send|reply|react|unreact|edit|delete|
-//! send-file|download|history|listen`): wiring of mimi-sdk and presentation, nothing more.
+//! send-file|download|typing|history|listen`): wiring of mimi-sdk and presentation, nothing more.
 
 mod args;
 mod output;
@@ -350,6 +350,18 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
                 "downloaded",
                 &r,
                 json!({"file": path.display().to_string(), "bytes": bytes.len()}),
+            );
+            Ok(())
+        }
+        ClientCommand::Typing(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.typing(&r, !a.stop).await?;
+            out.done(
+                if a.stop { "stopped typing" } else { "typing" },
+                &r,
+                json!({}),
             );
             Ok(())
         }

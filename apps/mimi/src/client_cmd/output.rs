@@ -257,6 +257,15 @@ impl Out {
                     None => println!("{room}  (message {} changed)", short(message)),
                 }
             }
+            ClientEvent::Typing(t) => println!(
+                "{room_text}  {} {}",
+                t.user,
+                if t.active {
+                    "is typing…"
+                } else {
+                    "stopped typing"
+                }
+            ),
             _ => println!("{room_text}  {kind} {detail}"),
         }
     }

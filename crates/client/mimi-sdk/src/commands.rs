@@ -331,6 +331,24 @@ impl Device {
         Ok(id)
     }
 
+    /// Tells the room's other devices that this user started (`active`) or stopped typing: an
+    /// encrypted ephemeral message the hub relays to live event streams only and never stores
+    /// (best-effort; devices not streaming now never see it).
+    pub async fn typing(&mut self, room: &RoomUri, active: bool) -> Result<(), SdkError> {
+        let request = self.client.typing_message(room, active)?;
+        // The sender ratchet moved: on disk before the message leaves.
+        self.persist().await?;
+        let path = routes::fill(&routes::TYPING, Some(&encode_param(room)), None);
+        let body = mimi_client_api::SubmitMessage {
+            request: request.encode().map_err(|e| protocol(&path, e))?,
+        };
+        let _: serde_json::Value = self
+            .api
+            .call(Method::POST, &path, Some(self.token()), Some(&body))
+            .await?;
+        Ok(())
+    }
+
     /// Sends a file as an encrypted attachment: encrypts it with a fresh key, uploads the
     /// ciphertext to this device's provider (`POST /v1/blobs`, answered once durable), then
     /// sends the message naming its URL, size, hash and key. Nothing is sent if the upload

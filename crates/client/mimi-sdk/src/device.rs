@@ -455,6 +455,14 @@ impl Device {
         let n = events.len();
         let before = self.events.len();
         for event in events {
+            if event.ephemeral {
+                // A typing indicator: shown if it decrypts, never persisted, cursor unmoved.
+                if let Ok(room) = RoomUri::parse(&event.room) {
+                    self.client
+                        .handle_typing_message(now_s(), &room, &event.payload);
+                }
+                continue;
+            }
             if event.seq <= self.cursor {
                 continue;
             }

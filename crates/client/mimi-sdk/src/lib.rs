@@ -32,6 +32,10 @@
 //! key; [`Device::download`] fetches the URL (the uploader's provider; download URLs need no
 //! token), checks size and hash, and decrypts.
 //!
+//! Typing indicators ([`Device::typing`]) are encrypted ephemeral messages: they arrive only
+//! on the WebSocket feed while it is open, are shown as [`ClientEvent::Typing`] and never
+//! move the cursor or the stored state.
+//!
 //! A request the
 //! provider cannot be reached for is reported to the engine as abandoned (its change is
 //! discarded) and the error names the URL. Consequence: if the hub did accept a commit whose

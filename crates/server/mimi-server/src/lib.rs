@@ -17,6 +17,12 @@
 //! * the outbound worker sends `pending_outbound` rows per follower in id order and acks them
 //!   only on 2xx (fan-out to our own domain is applied locally, without HTTP).
 //!
+//! Typing indicators are ephemeral (the `typing` module, our reading D27 of the federation
+//! API): `POST /v1/rooms/{room}/typing` is checked by the hub like a message but neither stored
+//! nor queued; the hub relays it to its devices' live WebSocket streams and best-effort to
+//! member domains over `POST /ephemeral/{room}`, whose followers hand it to their live streams
+//! only. A device not streaming at that moment never sees it.
+//!
 //! The client API listener also serves Prometheus metrics at `GET /metrics` (requests by
 //! route and status, fan-out per peer, outbound queue depths, fan-out latency, hub messages
 //! accepted; see the `metrics` module).

@@ -586,6 +586,31 @@ impl Device {
         Ok(response.outcome)
     }
 
+    /// An ephemeral message (typing-like payload) of this device for `room`, as the
+    /// `SubmitMessage` body of the typing route, naming `sender` as sendingUri.
+    pub fn ephemeral(&mut self, room: &RoomUri, sender: &UserUri, payload: &[u8]) -> SubmitMessage {
+        let group = self.groups.get_mut(room).unwrap();
+        let bytes = group.protect(payload, &BTreeMap::new()).unwrap();
+        let request = SubmitMessageRequest::new(
+            MlsMessage::from_bytes(bytes).unwrap(),
+            IdentifierUri::from_string(sender.to_string()).unwrap(),
+        )
+        .unwrap();
+        SubmitMessage {
+            request: request.encode().unwrap(),
+        }
+    }
+
+    /// Posts a `SubmitMessage` body to the typing route of `room`.
+    pub async fn post_typing(
+        &self,
+        room: &RoomUri,
+        body: &SubmitMessage,
+    ) -> Result<serde_json::Value, Refused> {
+        self.post(&format!("/v1/rooms/{}/typing", encode_param(room)), body)
+            .await
+    }
+
     /// Fetches and processes new events (waiting up to `wait_ms` if there are none); returns
     /// how many arrived.
     pub async fn poll(&mut self, wait_ms: u64) -> usize {
