@@ -14,6 +14,7 @@ mod model;
 mod output;
 mod proof;
 mod script;
+mod steps;
 
 use std::path::{Path, PathBuf};
 

@@ -205,15 +205,12 @@ impl Model {
     }
 }
 
-/// The script's labels of the messages it sent, by message ID.
-pub(crate) type Labels = BTreeMap<MessageId, String>;
-
-/// What `device` shows of `room`, in the model's form. `attachment` renders an attachment the
-/// device downloaded and opened (by message label), `expires` an expiry.
+/// What `device` shows of `room`, in the model's form: `labels` names the script's messages,
+/// `attachment` says what the device made of the attachment of a message (by label).
 pub(crate) fn actual(
     device: &Device,
     room: &RoomUri,
-    labels: &Labels,
+    labels: &BTreeMap<MessageId, String>,
     attachment: &dyn Fn(&str) -> Option<String>,
 ) -> DeviceView {
     let Some(view) = device.engine().room(room) else {
