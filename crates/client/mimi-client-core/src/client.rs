@@ -47,6 +47,9 @@ pub(crate) struct Room {
     pub(crate) commit_in_flight: Option<OpId>,
     /// This device proposed its SelfRemove (it is leaving).
     pub(crate) leaving: bool,
+    /// How many log entries the caller has stored apart (see `Client::record_update`);
+    /// `None` until this room was first saved that way (its rows are then written anew).
+    pub(crate) log_saved: Option<usize>,
 }
 
 impl Room {
@@ -61,6 +64,7 @@ impl Room {
             retry: Vec::new(),
             commit_in_flight: None,
             leaving: false,
+            log_saved: None,
         }
     }
 

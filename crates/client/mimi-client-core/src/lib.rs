@@ -20,7 +20,10 @@
 //!    answer with [`Client::mark_sent`]. Retries and transport stay with the caller.
 //! 4. Drain [`Client::poll_event`] and read [`Client::room`] ([`RoomView`]).
 //! 5. Persist with [`Client::to_record`] after each step; restore with
-//!    [`Client::from_record`] and resume the device stream after [`Client::cursor`].
+//!    [`Client::from_record`] and resume the device stream after [`Client::cursor`]. Or
+//!    persist incrementally: [`Client::record_update`] hands out a small state record and
+//!    the log rows added since the last [`Client::record_saved`]; restore with
+//!    [`Client::from_split_record`].
 //!
 //! # Readings where the issue or the drafts are silent
 //!
@@ -49,7 +52,8 @@
 //!   one commit.
 //! * Invitees get role 2 (`ordinary_user` in every preset) unless [`Invitee::role`] says
 //!   otherwise.
-//! * The record is pinned by a stability vector (`testing/vectors/client/record-v1.hex`). On
+//! * The record is pinned by stability vectors (`testing/vectors/client/record-v1.hex`, and
+//!   the split record's state and rows, `state-v2.hex`, `state-v2-log.hex`). On
 //!   restore, operations not yet reported are queued again (at-least-once: a repeat the hub
 //!   fans out twice is dropped by digest and message ID).
 
@@ -57,6 +61,7 @@ mod client;
 mod codec;
 mod commands;
 mod error;
+mod incremental;
 mod messaging;
 mod outgoing;
 mod record;
@@ -66,6 +71,7 @@ mod view;
 pub use client::Client;
 pub use commands::{DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET};
 pub use error::ClientError;
+pub use incremental::{LogRows, RecordUpdate, STATE_RECORD_VERSION};
 pub use messaging::{FileInfo, SentAttachment};
 pub use outgoing::{
     ClientEvent, HubRefusal, KeyPackageUpload, OpId, Outgoing, SendOutcome, TypingSignal,

@@ -44,8 +44,13 @@ fn digest_of(r: &mut Reader<'_>, what: &str) -> Result<[u8; 32], ClientError> {
 impl Client {
     /// The whole client as a record (secret: it holds the signing key and group secrets).
     pub fn to_record(&self) -> Result<Vec<u8>, ClientError> {
+        self.encode(RECORD_VERSION, LogPlace::Inline)
+    }
+
+    /// Writes the record of `version`; the rooms' logs inline or only their lengths.
+    pub(crate) fn encode(&self, version: u8, logs: LogPlace) -> Result<Vec<u8>, ClientError> {
         let mut w = Writer::default();
-        w.u8(RECORD_VERSION);
+        w.u8(version);
         w.bytes(&self.identity.to_record().map_err(ClientError::Mls)?)?;
         w.bool(self.has_last_resort);
         w.u64(self.next_op);
@@ -53,7 +58,7 @@ impl Client {
         w.count(self.rooms.len())?;
         for (uri, room) in &self.rooms {
             w.str(&uri.to_string())?;
-            write_room(&mut w, room)?;
+            write_room(&mut w, room, logs)?;
         }
         w.count(self.pending.len())?;
         for (op, pending) in &self.pending {
@@ -66,11 +71,34 @@ impl Client {
     /// Restores a client from [`Client::to_record`] with its trust store. Operations not yet
     /// reported are queued again.
     pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, ClientError> {
+        if record.first() == Some(&crate::incremental::STATE_RECORD_VERSION) {
+            return Err(ClientError::Record(
+                "this is the state part of a split record (version 2) without its log: \
+                 restore it with Client::from_split_record"
+                    .into(),
+            ));
+        }
+        Self::decode(record, trust, None)
+    }
+
+    /// Reads a record: version 1 with the logs inline (`apart` is `None`), or the state part
+    /// of a split record with the logs `apart`, per room.
+    pub(crate) fn decode(
+        record: &[u8],
+        trust: TrustStore,
+        apart: Option<&BTreeMap<RoomUri, Vec<Vec<u8>>>>,
+    ) -> Result<Self, ClientError> {
         let mut r = Reader::new(record);
         let version = r.u8("version")?;
-        if version != RECORD_VERSION {
+        let expected = match apart {
+            None => RECORD_VERSION,
+            Some(_) => crate::incremental::STATE_RECORD_VERSION,
+        };
+        if version != expected {
             return Err(ClientError::Record(format!(
-                "record version {version} is not supported (this build reads {RECORD_VERSION})"
+                "record version {version} is not supported here (this build reads {RECORD_VERSION} \
+                 whole and {} split)",
+                crate::incremental::STATE_RECORD_VERSION
             )));
         }
         let identity =
@@ -82,7 +110,8 @@ impl Client {
         let rooms = r.count("rooms", 8)?;
         for _ in 0..rooms {
             let uri: RoomUri = r.parse("room")?;
-            let room = read_room(&mut r, &uri, client.user(), &client.trust)?;
+            let rows = apart.map(|logs| logs.get(&uri).map(Vec::as_slice).unwrap_or_default());
+            let room = read_room(&mut r, &uri, client.user(), &client.trust, rows)?;
             client.rooms.insert(uri, room);
         }
         let ops = r.count("operations", 9)?;
@@ -103,16 +132,55 @@ impl Client {
     }
 }
 
-fn write_room(w: &mut Writer, room: &Room) -> Result<(), ClientError> {
+/// Where a record keeps the rooms' logs.
+#[derive(Clone, Copy)]
+pub(crate) enum LogPlace {
+    /// Every entry inside the record (version 1).
+    Inline,
+    /// Only each log's length: the entries are stored apart, one row each (version 2).
+    Apart,
+}
+
+/// One log entry as stored (inline, or as one row of a split record).
+pub(crate) fn write_entry(w: &mut Writer, e: &Entry) -> Result<(), ClientError> {
+    w.str(&e.sender.to_string())?;
+    w.str(&e.client.to_string())?;
+    w.u64(e.timestamp);
+    w.bytes(&e.bytes)
+}
+
+fn read_entry(r: &mut Reader<'_>) -> Result<Entry, ClientError> {
+    let sender: UserUri = r.parse("sender")?;
+    let client: ClientUri = r.parse("client")?;
+    let timestamp = r.u64("timestamp")?;
+    let bytes = r.bytes("content")?.to_vec();
+    Ok(Entry {
+        sender,
+        client,
+        timestamp,
+        bytes,
+    })
+}
+
+fn replay(room: &mut Room, entry: Entry) -> Result<(), ClientError> {
+    room.view
+        .apply(entry, false)
+        .map(|_| ())
+        .map_err(|e| ClientError::Record(format!("a logged message no longer applies: {e}")))
+}
+
+fn write_room(w: &mut Writer, room: &Room, logs: LogPlace) -> Result<(), ClientError> {
     w.bytes(&room.group.to_record().map_err(ClientError::Mls)?)?;
     w.u64(room.cursor);
     let log = room.view.log();
-    w.count(log.len())?;
-    for e in log {
-        w.str(&e.sender.to_string())?;
-        w.str(&e.client.to_string())?;
-        w.u64(e.timestamp);
-        w.bytes(&e.bytes)?;
+    match logs {
+        LogPlace::Inline => {
+            w.count(log.len())?;
+            for e in log {
+                write_entry(w, e)?;
+            }
+        }
+        LogPlace::Apart => w.u64(log.len() as u64),
     }
     w.count(room.sent.len())?;
     for (d, content) in &room.sent {
@@ -149,6 +217,7 @@ fn read_room(
     uri: &RoomUri,
     me: &UserUri,
     trust: &TrustStore,
+    apart: Option<&[Vec<u8>]>,
 ) -> Result<Room, ClientError> {
     let group =
         ClientGroup::from_record(r.bytes("group")?, trust.clone()).map_err(ClientError::Mls)?;
@@ -160,21 +229,32 @@ fn read_room(
         room.group.is_active(),
     );
     room.cursor = r.u64("room cursor")?;
-    let entries = r.count("log", 28)?;
-    for _ in 0..entries {
-        let sender: UserUri = r.parse("sender")?;
-        let client: ClientUri = r.parse("client")?;
-        let timestamp = r.u64("timestamp")?;
-        let bytes = r.bytes("content")?.to_vec();
-        let entry = Entry {
-            sender,
-            client,
-            timestamp,
-            bytes,
-        };
-        room.view
-            .apply(entry, false)
-            .map_err(|e| ClientError::Record(format!("a logged message no longer applies: {e}")))?;
+    match apart {
+        None => {
+            let entries = r.count("log", 28)?;
+            for _ in 0..entries {
+                let entry = read_entry(r)?;
+                replay(&mut room, entry)?;
+            }
+        }
+        Some(rows) => {
+            let expected = r.u64("log length")?;
+            if rows.len() as u64 != expected {
+                return Err(ClientError::Record(format!(
+                    "the record's state counts {expected} log entries in {uri} but {} were \
+                     stored: the state and its log were not saved together",
+                    rows.len()
+                )));
+            }
+            for (i, row) in rows.iter().enumerate() {
+                let mut rr = Reader::new(row);
+                let entry = read_entry(&mut rr)
+                    .and_then(|e| rr.end().map(|()| e))
+                    .map_err(|e| ClientError::Record(format!("log entry {i} of {uri}: {e}")))?;
+                replay(&mut room, entry)?;
+            }
+            room.log_saved = Some(rows.len());
+        }
     }
     let sent = r.count("sent", 37)?;
     for _ in 0..sent {

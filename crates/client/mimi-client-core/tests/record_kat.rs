@@ -108,3 +108,73 @@ fn pinned_record_restores_and_writes_back_unchanged() {
         "the record does not write back byte for byte"
     );
 }
+
+/// The split record (state version 2 and its log rows) derived from the pinned version 1
+/// record is pinned too: restoring it gives the same conversation, and both the migration
+/// (v1 → split) and the split's write-back are byte for byte stable.
+#[test]
+fn pinned_split_record_restores_and_writes_back_unchanged() {
+    use std::collections::BTreeMap;
+
+    use mimi_client_core::STATE_RECORD_VERSION;
+    use mimi_types::RoomUri;
+
+    let v1 = unhex(&std::fs::read_to_string(dir().join("record-v1.hex")).unwrap());
+    let expected = std::fs::read_to_string(dir().join("record-v1.transcript")).unwrap();
+    let migrated = Client::from_record(&v1, TrustStore::new())
+        .unwrap()
+        .record_update()
+        .unwrap();
+    let state_path = dir().join(format!("state-v{STATE_RECORD_VERSION}.hex"));
+    let log_path = dir().join(format!("state-v{STATE_RECORD_VERSION}-log.hex"));
+    let mut rows = String::new();
+    for log in &migrated.logs {
+        for (i, entry) in log.entries.iter().enumerate() {
+            rows.push_str(&format!(
+                "{} {} {}\n",
+                log.room,
+                log.from + i as u64,
+                hex(entry)
+            ));
+        }
+    }
+    if !state_path.exists() {
+        let lines: Vec<String> = hex(&migrated.state)
+            .as_bytes()
+            .chunks(128)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        std::fs::write(&state_path, lines.join("\n") + "\n").unwrap();
+        std::fs::write(&log_path, &rows).unwrap();
+        panic!(
+            "wrote the pinned split record {}; commit it and run the test again",
+            state_path.display()
+        );
+    }
+    let state = unhex(&std::fs::read_to_string(&state_path).unwrap());
+    let pinned_rows = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(state[0], STATE_RECORD_VERSION);
+    assert_eq!(migrated.state, state, "the v1 → split migration changed");
+    assert_eq!(
+        rows, pinned_rows,
+        "the v1 → split migration changed the rows"
+    );
+    let mut logs: BTreeMap<RoomUri, Vec<Vec<u8>>> = BTreeMap::new();
+    for line in pinned_rows.lines() {
+        let mut parts = line.split(' ');
+        let room: RoomUri = parts.next().unwrap().parse().unwrap();
+        let idx: usize = parts.next().unwrap().parse().unwrap();
+        let log = logs.entry(room).or_default();
+        assert_eq!(log.len(), idx);
+        log.push(unhex(parts.next().unwrap()));
+    }
+    let client = Client::from_split_record(&state, &logs, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&client), expected);
+    let again = client.record_update().unwrap();
+    assert!(again.logs.is_empty(), "every row is stored already");
+    assert_eq!(
+        again.state, state,
+        "the state does not write back byte for byte"
+    );
+    assert_eq!(client.to_record().unwrap(), v1);
+}

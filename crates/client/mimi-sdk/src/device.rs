@@ -45,10 +45,10 @@ pub struct Credentials {
 
 /// One device of one user: the engine ([`Client`]), its SQLite file and its provider.
 ///
-/// Every step (a command, a request answered, an event applied) is written to the device's
-/// file before the call returns, so a device dropped at any point and opened again resumes
-/// where it stopped: requests not yet answered are sent again (the hub and the engine drop
-/// repeats) and the event feed resumes after the stored cursor.
+/// Every step (a command, a request answered, a page of events applied) is written to the
+/// device's file before the call returns, so a device dropped at any point and opened again
+/// resumes where it stopped: requests not yet answered are sent again (the hub and the engine
+/// drop repeats) and the event feed resumes after the stored cursor.
 pub struct Device {
     pub(crate) api: Api,
     pub(crate) store: Store,
@@ -216,9 +216,10 @@ impl Device {
             )));
         }
         let store = Store::open(&path, true).await?;
-        let engine = Client::new(identity, trust);
-        let record = engine.to_record()?;
-        store.save_all(&profile, &record, 0).await?;
+        let mut engine = Client::new(identity, trust);
+        let update = engine.record_update()?;
+        store.save_all(&profile, &update, 0).await?;
+        engine.record_saved(&update);
         let mut device = Self::assemble(path, store, profile, engine, 0)?;
         device.top_up_key_packages().await?;
         Ok(device)
@@ -229,10 +230,10 @@ impl Device {
     pub async fn open(path: &Path) -> Result<Self, SdkError> {
         let store = Store::open(path, false).await?;
         let profile = store.profile().await?;
-        let (record, cursor) = store.state().await?;
+        let stored = store.state().await?;
         let trust = trust_store(&profile)?;
-        let engine = Client::from_record(&record, trust)?;
-        Self::assemble(path.to_owned(), store, profile, engine, cursor)
+        let engine = Client::from_split_record(&stored.record, &stored.logs, trust)?;
+        Self::assemble(path.to_owned(), store, profile, engine, stored.cursor)
     }
 
     /// Sends what the device had not finished sending when it stopped (also done by the next
@@ -325,10 +326,13 @@ impl Device {
         &self.profile.token
     }
 
-    /// Writes the record and cursor.
-    pub(crate) async fn persist(&self) -> Result<(), SdkError> {
-        let record = self.client.to_record()?;
-        self.store.save(&record, self.cursor).await
+    /// Writes what changed in the record (the state and new log rows) and the cursor, in one
+    /// transaction.
+    pub(crate) async fn persist(&mut self) -> Result<(), SdkError> {
+        let update = self.client.record_update()?;
+        self.store.save(&update, self.cursor).await?;
+        self.client.record_saved(&update);
+        Ok(())
     }
 
     /// Asks the provider how many fresh KeyPackages this device has and uploads what is
@@ -444,7 +448,7 @@ impl Device {
     }
 
     /// Fetches the event feed once (waiting up to `wait_ms` for an event if there is none),
-    /// applies each event and writes the record and cursor after each. Then commits proposals
+    /// applies the events and writes the record and cursor once for all of them. Then commits proposals
     /// other members left pending (a leave) and tops up KeyPackages after a join. Returns how
     /// many events arrived.
     pub async fn sync(&mut self, wait_ms: u64) -> Result<usize, SdkError> {
@@ -454,6 +458,7 @@ impl Device {
         };
         let n = events.len();
         let before = self.events.len();
+        let mut applied = false;
         for event in events {
             if event.ephemeral {
                 // A typing indicator: shown if it decrypts, never persisted, cursor unmoved.
@@ -466,6 +471,7 @@ impl Device {
             if event.seq <= self.cursor {
                 continue;
             }
+            applied = true;
             match RoomUri::parse(&event.room) {
                 Ok(room) => {
                     if let Err(e) =
@@ -478,6 +484,10 @@ impl Device {
                 Err(e) => tracing::warn!(seq = event.seq, error = %e, "event for a bad room URI"),
             }
             self.cursor = event.seq;
+        }
+        // One write (one sync) for the page: nothing left the device while it was applied,
+        // so a crash before this point replays the page from the stored cursor.
+        if applied {
             self.persist().await?;
         }
         self.collect_events();
@@ -487,10 +497,16 @@ impl Device {
 
     /// `GET /v1/events`: what follows the cursor, waiting up to `wait_ms` if nothing does.
     async fn long_poll(&self, wait_ms: u64) -> Result<Vec<Event>, SdkError> {
+        self.peek_events(self.cursor, wait_ms).await
+    }
+
+    /// The raw event feed after `after` (a page, waiting up to `wait_ms` if nothing follows),
+    /// neither applied nor stored: the device does not move. For tools that measure the feed
+    /// itself (the load generator counts ciphertext deliveries this way).
+    pub async fn peek_events(&self, after: u64, wait_ms: u64) -> Result<Vec<Event>, SdkError> {
         let path = format!(
-            "{}?after={}&wait_ms={}",
+            "{}?after={after}&wait_ms={}",
             routes::EVENTS.path,
-            self.cursor,
             wait_ms.min(30_000)
         );
         let response: EventsResponse = self

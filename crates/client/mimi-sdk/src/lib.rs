@@ -18,8 +18,9 @@
 //!   rooms hosted elsewhere (the hub's answer must carry a server credential of the room's
 //!   hub domain that chains to the trust bundle).
 //!
-//! Durability: the client record and the feed cursor are written together after every step,
-//! so a device dropped at any point and opened again ([`Device::open`]) resumes exactly where
+//! Durability: the client record and the feed cursor are written together after every step
+//! (a command, an answer, a fetched page of events), in one SQLite transaction, and only what
+//! changed: a small state record and the new entries of each room's log. So a device dropped at any point and opened again ([`Device::open`]) resumes exactly where
 //! it stopped: the feed resumes after the stored cursor, and requests not yet answered are
 //! sent again (repeats are dropped by the hub's and the engine's digests).
 //!
@@ -52,5 +53,6 @@ mod ws;
 
 pub use device::{Credentials, Device, device_path, devices_in};
 pub use error::SdkError;
+pub use mimi_client_api::Event;
 pub use mimi_client_core::{ClientEvent, FileInfo, MessageView, RoomView};
 pub use mimi_room::presets::Preset;

@@ -1,5 +1,11 @@
 //! The device store: one SQLite file per device holding its profile (provider URL, token,
-//! trust bundle), the client record and the stream cursor, written together after every step.
+//! trust bundle), the client record and the stream cursor, written together in one
+//! transaction after every step.
+//!
+//! The record is stored split (see [`mimi_client_core::RecordUpdate`]): a small state record
+//! in `state`, rewritten each time, and each room's log of messages in `log`, one row per
+//! entry, appended. A file written before the split holds a whole record (version 1) in
+//! `state` and no rows; it is read as such and the next save writes the rows.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +13,8 @@ use std::str::FromStr as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use mimi_client_core::RecordUpdate;
+use mimi_types::RoomUri;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use sqlx::sqlite::SqliteSynchronous;
@@ -63,7 +71,17 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS profile (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), \
      record BLOB NOT NULL, cursor INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS log (room TEXT NOT NULL, idx INTEGER NOT NULL, \
+     entry BLOB NOT NULL, PRIMARY KEY (room, idx)) WITHOUT ROWID",
 ];
+
+/// What the store holds of the client: the state (or whole) record, each room's log rows in
+/// order, and the stream cursor.
+pub(crate) struct Stored {
+    pub(crate) record: Vec<u8>,
+    pub(crate) logs: BTreeMap<RoomUri, Vec<Vec<u8>>>,
+    pub(crate) cursor: u64,
+}
 
 impl Store {
     fn err(&self, e: impl std::fmt::Display) -> SdkError {
@@ -124,8 +142,8 @@ impl Store {
         serde_json::from_str(&json).map_err(|e| self.err(e))
     }
 
-    /// The stored record and cursor.
-    pub(crate) async fn state(&self) -> Result<(Vec<u8>, u64), SdkError> {
+    /// The stored record, log rows and cursor.
+    pub(crate) async fn state(&self) -> Result<Stored, SdkError> {
         let row = sqlx::query("SELECT record, cursor FROM state WHERE id = 1")
             .fetch_optional(&self.pool)
             .await
@@ -135,14 +153,38 @@ impl Store {
             })?;
         let record: Vec<u8> = row.try_get(0).map_err(|e| self.err(e))?;
         let cursor: i64 = row.try_get(1).map_err(|e| self.err(e))?;
-        Ok((record, u64::try_from(cursor).unwrap_or(0)))
+        let rows = sqlx::query("SELECT room, idx, entry FROM log ORDER BY room, idx")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        let mut logs: BTreeMap<RoomUri, Vec<Vec<u8>>> = BTreeMap::new();
+        for row in rows {
+            let room: String = row.try_get(0).map_err(|e| self.err(e))?;
+            let idx: i64 = row.try_get(1).map_err(|e| self.err(e))?;
+            let entry: Vec<u8> = row.try_get(2).map_err(|e| self.err(e))?;
+            let uri = RoomUri::parse(&room)
+                .map_err(|e| self.err(format!("log row of room {room:?}: {e}")))?;
+            let log = logs.entry(uri).or_default();
+            if i64::try_from(log.len()) != Ok(idx) {
+                return Err(self.err(format!(
+                    "the log of {room} lacks entry {} (next stored is {idx}): the file is damaged",
+                    log.len()
+                )));
+            }
+            log.push(entry);
+        }
+        Ok(Stored {
+            record,
+            logs,
+            cursor: u64::try_from(cursor).unwrap_or(0),
+        })
     }
 
     /// Writes profile, record and cursor in one transaction.
     pub(crate) async fn save_all(
         &self,
         profile: &Profile,
-        record: &[u8],
+        update: &RecordUpdate,
         cursor: u64,
     ) -> Result<(), SdkError> {
         let json = serde_json::to_string(profile).map_err(|e| self.err(e))?;
@@ -152,16 +194,16 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| self.err(e))?;
-        Self::write_state(&mut tx, record, cursor)
+        Self::write_state(&mut tx, update, cursor)
             .await
             .map_err(|e| self.err(e))?;
         tx.commit().await.map_err(|e| self.err(e))
     }
 
-    /// Writes record and cursor together.
-    pub(crate) async fn save(&self, record: &[u8], cursor: u64) -> Result<(), SdkError> {
+    /// Writes the record's changes and the cursor together (one transaction, one sync).
+    pub(crate) async fn save(&self, update: &RecordUpdate, cursor: u64) -> Result<(), SdkError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
-        Self::write_state(&mut tx, record, cursor)
+        Self::write_state(&mut tx, update, cursor)
             .await
             .map_err(|e| self.err(e))?;
         tx.commit().await.map_err(|e| self.err(e))
@@ -169,12 +211,30 @@ impl Store {
 
     async fn write_state(
         tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        record: &[u8],
+        update: &RecordUpdate,
         cursor: u64,
     ) -> Result<(), sqlx::Error> {
+        for rows in &update.logs {
+            let room = rows.room.to_string();
+            let from = i64::try_from(rows.from).unwrap_or(i64::MAX);
+            sqlx::query("DELETE FROM log WHERE room = ? AND idx >= ?")
+                .bind(&room)
+                .bind(from)
+                .execute(&mut **tx)
+                .await?;
+            for (i, entry) in rows.entries.iter().enumerate() {
+                let idx = from.saturating_add(i64::try_from(i).unwrap_or(i64::MAX));
+                sqlx::query("INSERT INTO log (room, idx, entry) VALUES (?, ?, ?)")
+                    .bind(&room)
+                    .bind(idx)
+                    .bind(entry.as_slice())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
         sqlx::query("INSERT OR REPLACE INTO state (id, record, cursor) VALUES (1, ?, ?)")
-            .bind(record)
+            .bind(update.state.as_slice())
             .bind(cursor)
             .execute(&mut **tx)
             .await
@@ -200,6 +260,8 @@ fn restrict(path: &Path) {
 
 #[cfg(test)]
 mod tests {
+    use mimi_client_core::LogRows;
+
     use super::*;
 
     fn profile() -> Profile {
@@ -214,16 +276,59 @@ mod tests {
         }
     }
 
+    fn update(state: &[u8], logs: &[(&str, u64, &[&[u8]])]) -> RecordUpdate {
+        RecordUpdate {
+            state: state.to_vec(),
+            logs: logs
+                .iter()
+                .map(|(room, from, entries)| LogRows {
+                    room: RoomUri::parse(room).unwrap(),
+                    from: *from,
+                    entries: entries.iter().map(|e| e.to_vec()).collect(),
+                })
+                .collect(),
+        }
+    }
+
     #[tokio::test]
-    async fn record_and_cursor_survive_a_reopen() {
+    async fn record_rows_and_cursor_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d").join("dev.sqlite");
+        let a = "mimi://x.example/r/a";
+        let b = "mimi://x.example/r/b";
         let store = Store::open(&path, true).await.unwrap();
-        store.save_all(&profile(), b"record-1", 5).await.unwrap();
-        store.save(b"record-2", 9).await.unwrap();
+        store
+            .save_all(
+                &profile(),
+                &update(b"record-1", &[(a, 0, &[b"a0", b"a1"])]),
+                5,
+            )
+            .await
+            .unwrap();
+        // Appended rows, a room whose rows start again (a new join) and a fresh room.
+        store
+            .save(
+                &update(b"record-2", &[(a, 2, &[b"a2"]), (b, 0, &[b"b0"])]),
+                9,
+            )
+            .await
+            .unwrap();
+        store
+            .save(&update(b"record-3", &[(b, 0, &[b"B0", b"B1"])]), 11)
+            .await
+            .unwrap();
         drop(store);
         let store = Store::open(&path, false).await.unwrap();
-        assert_eq!(store.state().await.unwrap(), (b"record-2".to_vec(), 9));
+        let stored = store.state().await.unwrap();
+        assert_eq!(stored.record, b"record-3".to_vec());
+        assert_eq!(stored.cursor, 11);
+        let a = RoomUri::parse(a).unwrap();
+        let b = RoomUri::parse(b).unwrap();
+        assert_eq!(
+            stored.logs[&a],
+            vec![b"a0".to_vec(), b"a1".to_vec(), b"a2".to_vec()]
+        );
+        assert_eq!(stored.logs[&b], vec![b"B0".to_vec(), b"B1".to_vec()]);
         let p = store.profile().await.unwrap();
         assert_eq!(p.client, profile().client);
         assert_eq!(p.bundle_der().unwrap()["x.example"], b"ca".to_vec());
@@ -237,6 +342,28 @@ mod tests {
                 "the file holds a token and keys: owner only"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_gap_in_the_stored_log_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.sqlite");
+        let a = "mimi://x.example/r/a";
+        let store = Store::open(&path, true).await.unwrap();
+        store
+            .save_all(&profile(), &update(b"r", &[(a, 0, &[b"a0"])]), 1)
+            .await
+            .unwrap();
+        // Rows written from 2 on leave entry 1 missing: the file is damaged, not silently short.
+        store
+            .save(&update(b"r", &[(a, 2, &[b"a2"])]), 2)
+            .await
+            .unwrap();
+        let err = store.state().await.err().unwrap();
+        assert!(
+            err.to_string().contains("lacks entry 1"),
+            "unexpected error: {err}"
+        );
     }
 
     #[tokio::test]

@@ -84,7 +84,56 @@ fn a_dropped_device_resumes_from_its_profile() {
         let mut bob = Device::open(&bob_file).await.unwrap();
         bob.sync(200).await.unwrap();
         assert_eq!(texts(&bob, &room), expected);
+
+        // A file written before the record was split (a whole version 1 record, no log
+        // rows) opens with the same history, and the next write stores the rows.
+        let whole = bob.engine().to_record().unwrap();
+        bob.close().await;
+        rewrite_as_whole_record(&bob_file, &whole).await;
+        let mut bob = Device::open(&bob_file).await.unwrap();
+        assert_eq!(texts(&bob, &room), expected);
+        let mut alice = Device::open(&alice_file).await.unwrap();
+        alice.send_text(&room, "after the upgrade").await.unwrap();
+        expected.push("after the upgrade".to_owned());
+        let n = expected.len();
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| texts(d, &room).len() >= n)
+        })
+        .await;
+        bob.close().await;
+        let bob = Device::open(&bob_file).await.unwrap();
+        assert_eq!(texts(&bob, &room), expected);
+        assert_eq!(log_rows(&bob_file).await, expected.len() as i64);
     });
+}
+
+/// Replaces the device file's record by a whole (version 1) record and drops its log rows,
+/// as a file written before the split looks.
+async fn rewrite_as_whole_record(file: &std::path::Path, record: &[u8]) {
+    use sqlx::Connection as _;
+    let url = format!("sqlite://{}", file.display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE state SET record = ? WHERE id = 1")
+        .bind(record)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM log")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+}
+
+async fn log_rows(file: &std::path::Path) -> i64 {
+    use sqlx::Connection as _;
+    let url = format!("sqlite://{}", file.display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM log")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    n.0
 }
 
 #[test]
