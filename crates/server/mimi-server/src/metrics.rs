@@ -7,6 +7,8 @@
 //! * `mimi_notify_sends_total{peer}`, `mimi_notify_acks_total{peer}`,
 //!   `mimi_notify_failures_total{peer}`: fan-out attempts, 2xx answers, failed attempts (transient
 //!   or refused) per destination;
+//! * `mimi_notify_bytes_total{peer}`: bytes of notify bodies (the encoded fan-out) sent per
+//!   destination, every attempt counted;
 //! * `mimi_outbound_queue_depth{peer}`: stored fan-out not yet acknowledged (read from the
 //!   store at scrape time, capped at [`DEPTH_CAP`]);
 //! * `mimi_fanout_latency_seconds`: from the hub saving a fan-out item to the follower's
@@ -46,6 +48,7 @@ const PENDING_CAP: usize = 200_000;
 #[derive(Debug, Default)]
 struct PerPeer {
     sends: u64,
+    bytes: u64,
     acks: u64,
     failures: u64,
 }
@@ -127,11 +130,12 @@ impl Metrics {
         inner.hub_accepted = inner.hub_accepted.saturating_add(1);
     }
 
-    /// A notify attempt to `to` is starting.
-    pub(crate) fn notify_sent(&self, to: &Domain) {
+    /// A notify attempt to `to` with a body of `bytes` is starting.
+    pub(crate) fn notify_sent(&self, to: &Domain, bytes: usize) {
         let mut inner = self.lock();
         let p = inner.peers.entry(to.clone()).or_default();
         p.sends = p.sends.saturating_add(1);
+        p.bytes = p.bytes.saturating_add(bytes as u64);
     }
 
     /// `to` acknowledged the notify `body`.
@@ -172,6 +176,11 @@ impl Metrics {
                 "mimi_notify_sends_total",
                 "Fan-out (notify) attempts per destination.",
                 (|p: &PerPeer| p.sends) as fn(&PerPeer) -> u64,
+            ),
+            (
+                "mimi_notify_bytes_total",
+                "Bytes of notify bodies sent per destination (every attempt).",
+                |p: &PerPeer| p.bytes,
             ),
             (
                 "mimi_notify_acks_total",
@@ -274,9 +283,9 @@ mod tests {
         m.request("/v1/rooms", 201);
         m.request("/v1/rooms", 201);
         m.fanout_saved(&y, b"body");
-        m.notify_sent(&y);
+        m.notify_sent(&y, 10);
         m.notify_failed(&y);
-        m.notify_sent(&y);
+        m.notify_sent(&y, 4);
         m.notify_acked(&y, b"body");
         m.hub_accepted();
         let mut depths = BTreeMap::new();
@@ -284,6 +293,7 @@ mod tests {
         let text = m.render(&depths);
         assert!(text.contains("mimi_http_requests_total{route=\"/v1/rooms\",status=\"201\"} 2"));
         assert!(text.contains("mimi_notify_sends_total{peer=\"y.example\"} 2"));
+        assert!(text.contains("mimi_notify_bytes_total{peer=\"y.example\"} 14"));
         assert!(text.contains("mimi_notify_acks_total{peer=\"y.example\"} 1"));
         assert!(text.contains("mimi_notify_failures_total{peer=\"y.example\"} 1"));
         assert!(text.contains("mimi_outbound_queue_depth{peer=\"y.example\"} 3"));

@@ -141,7 +141,7 @@ pub(crate) async fn run(
             wait = Some((Duration::from_secs(1), true));
         }
         for item in items {
-            provider.metrics.notify_sent(&to);
+            provider.metrics.notify_sent(&to, item.body.len());
             let sent = send_one(&provider, &to, &item.room, &item.body).await;
             match &sent {
                 Sent::Delivered => provider.metrics.notify_acked(&to, &item.body),
