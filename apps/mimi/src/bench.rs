@@ -10,7 +10,7 @@ pub(crate) struct BenchArgs {
     /// Room members, one device each, spread round-robin over the three providers.
     #[arg(long, default_value_t = 10)]
     users: usize,
-    /// Sending devices (closed loop: each waits for the hub's acknowledgement).
+    /// Sending devices (closed loop: each waits for the hub's acknowledgement before the next).
     #[arg(long, default_value_t = 1)]
     senders: usize,
     /// Messages per sender (1 KiB of text each).
@@ -36,6 +36,17 @@ pub(crate) struct BenchArgs {
     /// files in a temporary directory. The followers always use SQLite.
     #[arg(long)]
     database_url: Option<String>,
+    /// Open loop: each sender sends this many messages per second on a fixed schedule
+    /// (default: closed loop); the report says how far behind the schedule it fell.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Count delivered ciphertext in the members' raw feeds instead of decrypting: the
+    /// servers' throughput apart from the clients' MLS work.
+    #[arg(long)]
+    skip_decryption: bool,
+    /// Run the providers on CPU 0 and the clients on CPU 1 (Linux only).
+    #[arg(long)]
+    pin_cpus: bool,
     /// No progress line.
     #[arg(long)]
     quiet: bool,
@@ -52,6 +63,9 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
         client_threads: args.client_threads,
         progress: !args.quiet,
         message_bytes: args.message_bytes,
+        rate: args.rate,
+        skip_decryption: args.skip_decryption,
+        pin_cpus: args.pin_cpus,
         hub_database_url: args.database_url.clone(),
     })?;
     print!("{report}");

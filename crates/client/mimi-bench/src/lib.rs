@@ -6,8 +6,11 @@
 //! accounts with one device each, spread round-robin over the three providers; builds one room
 //! of all of them through the real client API (`mimi-sdk`: create, invite, Welcome); then
 //! `senders` devices send `messages` texts of 1 KiB each, closed loop (each waits for the hub's
-//! acknowledgement before the next). Every member's device reads its event feed; a delivery is
-//! one message appearing in one other member's decrypted timeline.
+//! acknowledgement before the next) or open loop ([`BenchConfig::rate`]: on a fixed schedule,
+//! reporting how far behind it fell). Every member's device reads its event feed; a delivery
+//! is one message appearing in one other member's decrypted timeline, or, with
+//! [`BenchConfig::skip_decryption`], one application message (ciphertext) in a member's raw
+//! feed, so the servers' throughput shows apart from the clients' MLS work.
 //!
 //! It is a separate crate rather than a module of `mimi-sdk` so the SDK does not depend on the
 //! server crate and carries no benchmark code; `apps/mimi` wires it as `mimi bench`.
@@ -15,8 +18,11 @@
 //! CPU time is attributed to thread groups by name (see [`proc_stats`]); RSS is the whole
 //! process (servers and clients together).
 
+mod count;
+mod pin;
 pub mod proc_stats;
 mod report;
+mod setup;
 mod workload;
 
 pub use report::Report;
@@ -43,6 +49,15 @@ pub struct BenchConfig {
     pub progress: bool,
     /// Bytes of each message text (the MIMI content is a few dozen bytes more).
     pub message_bytes: usize,
+    /// Open loop: each sender starts a message every `1 / rate` seconds on a fixed schedule
+    /// (latencies count from the scheduled start); `None` is closed loop.
+    pub rate: Option<f64>,
+    /// Count application messages in the members' raw feeds (ciphertext: nothing decrypted or
+    /// applied) instead of their decrypted timelines; a delivery then includes a sender's own
+    /// message coming back, and its latency runs from the hub's acceptance timestamp.
+    pub skip_decryption: bool,
+    /// Run the providers' threads on CPU 0 and the clients' on CPU 1 (Linux only).
+    pub pin_cpus: bool,
     /// The in-process hub's `database.url` (for example a PostgreSQL database); `None`: SQLite
     /// files in the temporary directory. The followers always use SQLite.
     pub hub_database_url: Option<String>,
@@ -60,6 +75,9 @@ impl Default for BenchConfig {
             client_threads: 2,
             progress: false,
             message_bytes: 1024,
+            rate: None,
+            skip_decryption: false,
+            pin_cpus: false,
             hub_database_url: None,
         }
     }

@@ -14,7 +14,8 @@ pub struct Report {
     pub messages_per_sender: usize,
     /// Messages acknowledged by the hub.
     pub sent: u64,
-    /// Deliveries expected: each acknowledged message to every other member.
+    /// Deliveries expected: each acknowledged message to every other member (with
+    /// `skip_decryption`: to every member, the sender's own feed included).
     pub expected_deliveries: u64,
     /// Distinct deliveries seen.
     pub deliveries: u64,
@@ -30,8 +31,19 @@ pub struct Report {
     pub setup_seconds: f64,
     /// Acknowledgement latency percentiles in ms (p50, p99).
     pub ack_ms: [f64; 2],
-    /// Delivery latency percentiles in ms (p50, p95, p99), send start → shown at receiver.
+    /// Delivery latency percentiles in ms (p50, p95, p99): send start (scheduled start in open
+    /// loop) → shown at the receiver; with `skip_decryption`, the hub's acceptance timestamp
+    /// (ms resolution) → read from the receiver's feed.
     pub delivery_ms: [f64; 3],
+    /// Deliveries counted in raw feeds (ciphertext) rather than decrypted timelines.
+    pub skip_decryption: bool,
+    /// Open loop: messages per second per sender; `None` for closed loop.
+    pub rate: Option<f64>,
+    /// Open loop: how far (ms) a send started after its scheduled time, at most and at the
+    /// last send.
+    pub behind_ms: [f64; 2],
+    /// Whether servers and clients ran pinned to CPU 0 and CPU 1.
+    pub pinned: bool,
     /// Whether the sending phase hit `max_seconds`.
     pub cut_short: bool,
     /// Resident memory of the whole process at the end, KiB.
@@ -43,6 +55,8 @@ pub struct Report {
     /// Fan-out (notify) attempts of the hub per acknowledged message, per destination, from
     /// the hub's `GET /metrics` before and after the run (empty if it has none).
     pub notify_per_message: BTreeMap<String, f64>,
+    /// Bytes of notify bodies per acknowledged message, per destination (same source).
+    pub notify_bytes_per_message: BTreeMap<String, f64>,
     /// Errors met by devices (a failed send or sync), first few.
     pub errors: Vec<String>,
 }
@@ -85,10 +99,20 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "K={} S={} N={}  setup {:.1} s{}",
+            "K={} S={} N={}  {}  {}{}  setup {:.1} s{}",
             self.users,
             self.senders,
             self.messages_per_sender,
+            match self.rate {
+                Some(r) => format!("open loop {r} msg/s per sender"),
+                None => "closed loop".to_owned(),
+            },
+            if self.skip_decryption {
+                "raw feeds (no decryption)"
+            } else {
+                "decrypted timelines"
+            },
+            if self.pinned { "  pinned" } else { "" },
             self.setup_seconds,
             if self.cut_short {
                 "  (CUT SHORT by --max-seconds)"
@@ -96,6 +120,13 @@ impl fmt::Display for Report {
                 ""
             }
         )?;
+        if self.rate.is_some() {
+            writeln!(
+                f,
+                "behind schedule: at most {:.1} ms, at the last send {:.1} ms",
+                self.behind_ms[0], self.behind_ms[1]
+            )?;
+        }
         writeln!(
             f,
             "sent {} in {:.2} s: {:.1} sends/s; ack p50 {:.2} ms p99 {:.2} ms",
@@ -150,6 +181,12 @@ impl fmt::Display for Report {
                 .map(|(p, n)| format!("{p} {n:.2}"))
                 .collect();
             writeln!(f, "notify requests per message: {}", peers.join(", "))?;
+            let bytes: Vec<String> = self
+                .notify_bytes_per_message
+                .iter()
+                .map(|(p, n)| format!("{p} {n:.0}"))
+                .collect();
+            writeln!(f, "notify body bytes per message: {}", bytes.join(", "))?;
         }
         for error in &self.errors {
             writeln!(f, "error: {error}")?;

@@ -28,6 +28,82 @@ fn six_members_two_senders_every_message_once() {
 }
 
 #[test]
+fn raw_feeds_count_every_ciphertext_once_without_decrypting() {
+    let report = run(&BenchConfig {
+        users: 4,
+        senders: 2,
+        messages: 5,
+        max_seconds: 60,
+        skip_decryption: true,
+        ..BenchConfig::default()
+    })
+    .unwrap();
+    println!("{report}");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.sent, 10);
+    // Every member's feed, the sender's own included.
+    assert_eq!(report.expected_deliveries, 10 * 4);
+    assert_eq!(report.deliveries, 10 * 4);
+    assert!(report.is_clean());
+    assert!(report.to_string().contains("raw feeds"));
+}
+
+#[test]
+fn open_loop_sends_on_a_schedule_and_reports_its_lag() {
+    let report = run(&BenchConfig {
+        users: 3,
+        senders: 1,
+        messages: 5,
+        max_seconds: 60,
+        rate: Some(20.0),
+        ..BenchConfig::default()
+    })
+    .unwrap();
+    println!("{report}");
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.deliveries, 5 * 2);
+    assert_eq!(report.rate, Some(20.0));
+    assert!(report.to_string().contains("behind schedule"));
+    let err = run(&BenchConfig {
+        rate: Some(0.0),
+        ..BenchConfig::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("--rate"), "{err}");
+}
+
+#[test]
+fn pinned_runs_work_or_are_refused_clearly() {
+    let two_cpus = std::thread::available_parallelism().map_or(1, usize::from) >= 2;
+    let result = run(&BenchConfig {
+        users: 3,
+        senders: 1,
+        messages: 3,
+        max_seconds: 60,
+        pin_cpus: true,
+        ..BenchConfig::default()
+    });
+    match result {
+        Ok(report) => {
+            assert!(cfg!(target_os = "linux") && two_cpus);
+            assert!(report.is_clean(), "{report}");
+            assert!(report.pinned);
+            // The calling thread runs where it ran before.
+            let after = std::thread::available_parallelism().map_or(1, usize::from) >= 2;
+            assert!(after, "the caller's affinity was not restored");
+        }
+        Err(e) => {
+            assert!(!(cfg!(target_os = "linux") && two_cpus), "{e:#}");
+            let text = e.to_string();
+            assert!(
+                text.contains("Linux") || text.contains("two CPUs"),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
 fn nonsense_sizes_are_refused() {
     for (users, senders) in [(1, 1), (4, 0), (3, 4)] {
         let err = run(&BenchConfig {

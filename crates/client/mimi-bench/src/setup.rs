@@ -1,0 +1,214 @@
+//! Setup: the three in-process providers, the K registered devices and the room of all of
+//! them (one create, one invite of the K − 1 others, each device joining from its Welcome).
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use mimi_sdk::{Credentials, Device, Preset};
+use mimi_server::{RunningServer, Server, init_dev_federation_at};
+use mimi_types::{Domain, RoomUri};
+use tokio::runtime::Runtime;
+
+use crate::pin;
+
+/// Registrations in flight at once (each costs the provider a password hash).
+const REGISTER_CONCURRENCY: usize = 8;
+
+/// One in-process provider on its own runtime.
+pub(crate) struct Node {
+    pub(crate) base_url: String,
+    runtime: Option<Runtime>,
+    running: Option<RunningServer>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let (Some(runtime), Some(running)) = (self.runtime.take(), self.running.take()) {
+            runtime.block_on(running.shutdown());
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn free_addr() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding a free port on 127.0.0.1")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Starts a hub and two followers, each on its own runtime of `threads` workers; with `pin`,
+/// their threads (and the SQLite threads they start) run on [`pin::SERVER_CPU`]. The hub uses
+/// `hub_database_url` if given (the followers always SQLite files).
+pub(crate) fn start_federation(
+    dir: &Path,
+    threads: usize,
+    pin: bool,
+    hub_database_url: Option<&str>,
+) -> anyhow::Result<Vec<Node>> {
+    let domains = ["hub.example", "f1.example", "f2.example"];
+    let mut placed = Vec::new();
+    for d in domains {
+        placed.push((Domain::parse(d)?, free_addr()?, free_addr()?));
+    }
+    let providers = init_dev_federation_at(dir, &placed).context("writing the dev federation")?;
+    if pin {
+        // Pools opened while starting are opened on this thread: their threads inherit this.
+        pin::pin_current_thread(pin::SERVER_CPU)?;
+    }
+    let mut nodes = Vec::new();
+    for (i, mut provider) in providers.into_iter().enumerate() {
+        let role = if i == 0 { "hub" } else { "follower" };
+        if i == 0 {
+            provider.config.database.url = hub_database_url.map(str::to_owned);
+        }
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
+            .worker_threads(threads.max(1))
+            .thread_name(format!("srv{i}-{role}"))
+            .enable_all();
+        if pin {
+            builder.on_thread_start(|| {
+                if let Err(e) = pin::pin_current_thread(pin::SERVER_CPU) {
+                    eprintln!("{e}");
+                }
+            });
+        }
+        let runtime = builder.build()?;
+        let running = runtime
+            .block_on(Server::start(provider.config))
+            .with_context(|| format!("starting provider {i}"))?;
+        nodes.push(Node {
+            base_url: format!("http://{}", running.client_addr()),
+            runtime: Some(runtime),
+            running: Some(running),
+        });
+    }
+    if pin {
+        pin::pin_current_thread(pin::CLIENT_CPU)?;
+    }
+    Ok(nodes)
+}
+
+/// Prints `what i/n` on stderr about every 10 % (and at the end) when `progress` is on.
+pub(crate) struct Progress {
+    what: &'static str,
+    total: usize,
+    shown: usize,
+    on: bool,
+    start: Instant,
+}
+
+impl Progress {
+    pub(crate) fn new(what: &'static str, total: usize, on: bool) -> Self {
+        Self {
+            what,
+            total,
+            shown: 0,
+            on,
+            start: Instant::now(),
+        }
+    }
+
+    pub(crate) fn update(&mut self, done: usize) {
+        let step = (self.total / 10).max(1);
+        if self.on && (done >= self.shown + step || (done == self.total && done > self.shown)) {
+            self.shown = done;
+            eprintln!(
+                "[setup {:>5.1} s] {} {done}/{}",
+                self.start.elapsed().as_secs_f64(),
+                self.what,
+                self.total
+            );
+        }
+    }
+}
+
+async fn register_one(dir: &Path, server: &str, user_id: &str) -> anyhow::Result<Device> {
+    let password = format!("{user_id}-password");
+    Device::register_account(server, user_id, &password)
+        .await
+        .with_context(|| format!("registering account {user_id}"))?;
+    Device::register_device(
+        &dir.join("profiles").join(user_id),
+        &Credentials {
+            server: server.to_owned(),
+            user_id: user_id.to_owned(),
+            password,
+            device_id: "d".into(),
+        },
+    )
+    .await
+    .with_context(|| format!("registering a device of {user_id}"))
+}
+
+/// Registers `users` accounts with one device each, round-robin over `urls`, a few at a time.
+pub(crate) async fn register(
+    users: usize,
+    urls: &[String],
+    dir: &Path,
+    run_id: u128,
+    progress: bool,
+) -> anyhow::Result<Vec<Device>> {
+    let mut bar = Progress::new("registered", users, progress);
+    let mut devices = Vec::with_capacity(users);
+    let mut next = 0;
+    while next < users {
+        let mut batch = Vec::new();
+        for i in next..(next + REGISTER_CONCURRENCY).min(users) {
+            let server = urls.get(i % urls.len()).context("no server")?.clone();
+            let dir = dir.to_owned();
+            let user_id = format!("b{run_id}u{i}");
+            batch.push(tokio::spawn(async move {
+                register_one(&dir, &server, &user_id).await
+            }));
+        }
+        next += batch.len();
+        for task in batch {
+            devices.push(task.await.context("a registration task panicked")??);
+        }
+        bar.update(devices.len());
+    }
+    Ok(devices)
+}
+
+/// Creates the room on the hub (user 0) and invites everyone else in one commit.
+pub(crate) async fn build_room(devices: &mut [Device], run_id: u128) -> anyhow::Result<RoomUri> {
+    let invitees: Vec<_> = devices.iter().skip(1).map(|d| d.user().clone()).collect();
+    let creator = devices.first_mut().context("no devices")?;
+    let room = creator.room_uri(&format!("bench{run_id}"))?;
+    creator
+        .create_room(&room, Preset::Cooperative)
+        .await
+        .context("creating the room")?;
+    creator
+        .invite(&room, &invitees)
+        .await
+        .context("inviting the members")?;
+    Ok(room)
+}
+
+/// Fails unless `joined()` reaches `users` within `limit`, printing progress.
+pub(crate) async fn wait_for_joins(
+    users: usize,
+    joined: impl Fn() -> usize,
+    limit: Duration,
+    progress: bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    let mut bar = Progress::new("joined the room", users, progress);
+    loop {
+        let n = joined();
+        bar.update(n);
+        if n >= users {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "only {n} of {users} devices joined the room within {} s",
+                limit.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
