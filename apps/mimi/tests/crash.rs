@@ -14,88 +14,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{Proc, device, free_addr, knob, member, scrape, settle, texts};
 use mimi_ds::DsStore as _;
-use mimi_sdk::{Credentials, Device, Preset};
+use mimi_sdk::Preset;
 use mimi_server::{DevProvider, init_dev_federation_at};
 use mimi_store::SqliteStore;
-use mimi_types::{Domain, RoomUri};
+use mimi_types::Domain;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-fn knob(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// One `mimi serve` process, started again from the same configuration after each kill.
-struct Proc {
-    config: PathBuf,
-    client_addr: SocketAddr,
-    log: PathBuf,
-    child: Option<Child>,
-}
-
-impl Proc {
-    fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_mimi"))
-            .args(["serve", "--config"])
-            .arg(&self.config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-    }
-
-    /// SIGKILL, then reap.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn wait_listening(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(self.client_addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "{} did not listen",
-                self.config.display()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 fn start(dir: &Path) -> (Vec<DevProvider>, Vec<Arc<Mutex<Proc>>>) {
     let placed: Vec<_> = ["x.example", "y.example", "z.example"]
@@ -123,89 +57,6 @@ fn start(dir: &Path) -> (Vec<DevProvider>, Vec<Arc<Mutex<Proc>>>) {
         providers,
         procs.into_iter().map(|p| Arc::new(Mutex::new(p))).collect(),
     )
-}
-
-async fn device(url: &str, profile: &Path, user: &str) -> Device {
-    let password = format!("{user}-password");
-    Device::register_account(url, user, &password)
-        .await
-        .unwrap();
-    Device::register_device(
-        profile,
-        &Credentials {
-            server: url.to_owned(),
-            user_id: user.into(),
-            password,
-            device_id: "phone".into(),
-        },
-    )
-    .await
-    .unwrap()
-}
-
-/// `GET /metrics` over a plain socket: sample name → value.
-fn scrape(addr: SocketAddr) -> BTreeMap<String, f64> {
-    use std::io::{Read as _, Write as _};
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| {
-            let (name, value) = l.rsplit_once(' ')?;
-            Some((name.to_owned(), value.parse().ok()?))
-        })
-        .collect()
-}
-
-fn texts(device: &Device, room: &RoomUri) -> Vec<String> {
-    device
-        .engine()
-        .room(room)
-        .map(|v| v.messages().iter().map(|m| m.body.text.clone()).collect())
-        .unwrap_or_default()
-}
-
-fn member(device: &Device, room: &RoomUri) -> bool {
-    device.engine().room(room).is_some_and(|v| v.is_active())
-}
-
-/// Syncs every device until `done` holds for all, within `limit`; errors (a provider down)
-/// are retried.
-async fn settle(
-    devices: &mut [Device],
-    limit: Duration,
-    done: impl Fn(&Device) -> bool,
-) -> Result<Duration, String> {
-    let started = Instant::now();
-    loop {
-        if devices.iter().all(&done) {
-            return Ok(started.elapsed());
-        }
-        if started.elapsed() > limit {
-            return Err(devices
-                .iter()
-                .map(|d| format!("{} at cursor {}", d.client_uri(), d.cursor()))
-                .collect::<Vec<_>>()
-                .join(", "));
-        }
-        for d in devices.iter_mut() {
-            if let Err(e) = d.sync(50).await {
-                eprintln!("sync of {}: {e}", d.client_uri());
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
 }
 
 struct Outcome {
