@@ -11,8 +11,9 @@
 //! Protocol decisions stay in `mimi-ds`; this crate loads state, runs an engine, persists the
 //! new state **with** its effects in one store call, answers, then carries out the effects:
 //!
-//! * hub rooms are loaded from the store per request under a per-room async mutex and saved
-//!   with their fan-out in one `save_room` call before the answer;
+//! * hub rooms are loaded from the store per request under a per-room async mutex (and, with
+//!   PostgreSQL, the room's row locked `FOR UPDATE` in the transaction that saves it) and saved
+//!   with their fan-out in one transaction before the answer;
 //! * follower inboxes save the device events in one `save_inbox` call before answering 201;
 //! * the outbound worker sends `pending_outbound` rows per follower in id order and acks them
 //!   only on 2xx (fan-out to our own domain is applied locally, without HTTP).
@@ -28,9 +29,25 @@
 //! accepted; see the `metrics` module).
 //!
 //! Accounts (users, password hashes, devices, token hashes, which local device is in which
-//! room) live in a second SQLite file next to the delivery-service store ([`accounts`]), and so
-//! do the attachment blobs devices upload (`POST /v1/blobs`, downloaded by URL without a token:
-//! see `mimi_client_api::blobs`).
+//! room) live next to the delivery-service store ([`accounts`]: a second SQLite file, or the
+//! same PostgreSQL database), and so do the attachment blobs devices upload (`POST /v1/blobs`,
+//! downloaded by URL without a token: see `mimi_client_api::blobs`).
+//!
+//! `database.url` selects the backend (SQLite files in the data directory by default, or
+//! `postgres://...`; see [`config`]); `serve` migrates on start, `mimi migrate` does only that.
+//! `GET /health` on the client API listener answers 200 `{"database":"ok"}`, or 503 when the
+//! database does not answer within 5 s.
+//!
+//! Several processes of one provider (scale-out) share one PostgreSQL database; any of them
+//! serves any client or peer request, and peers list all their federation addresses
+//! (`addresses = [...]`, tried in order). Hub decisions for a room are serialized by its row
+//! lock; each destination's fan-out is sent by one process at a time, the holder of its lease
+//! (a session advisory lock; when the holder dies PostgreSQL frees it and another process
+//! carries on from the oldest unacknowledged item, within 0.5 s); saves announce new fan-out and
+//! device events with `pg_notify` at commit, which wakes the senders and event streams of every
+//! process (`apps/mimi/tests/scale.rs` runs two processes and kills one mid-burst). Not shared
+//! across processes: typing indicators (relayed to the live streams of the receiving process
+//! only), the KeyMaterial consent book and requester rate limits, and metrics (per process).
 //!
 //! Running three providers locally:
 //!

@@ -122,6 +122,21 @@
 //! * **Durability** is the server's: a call returns after its commit, which with PostgreSQL's
 //!   default `synchronous_commit = on` is flushed to the server's WAL.
 //!
+//! Beyond the trait, what several processes of one provider coordinate with
+//! (`src/postgres/shared.rs`):
+//!
+//! * [`PostgresStore::lock_room`] locks a hub room's row `FOR UPDATE` in a transaction and loads
+//!   it; [`LockedRoom::save`] saves in the same transaction and commits. The server holds the
+//!   lock while the engine decides, so a room's decisions are serialized across processes
+//!   (the optimistic version check stays as a second guard).
+//! * [`PostgresStore::lease`]: a named job (sending one destination's fan-out in order) that one
+//!   process at a time holds, as a session-level advisory lock on a connection of its own;
+//!   when the holder's process dies its session ends and the lease is free at once.
+//! * Saves announce with `pg_notify` at commit: [`OUTBOUND_CHANNEL`] carries each destination a
+//!   hub save queued fan-out for, [`EVENTS_CHANNEL`] each device an inbox save added events
+//!   for (payloads prefixed with the schema, as channels and advisory locks are per database);
+//!   [`PostgresStore::listen`] receives them ([`Wakeups`]).
+//!
 //! # Testing a new backend
 //!
 //! Every backend runs [`mimi_ds::conformance::run_all`] with a factory that returns a fresh,
