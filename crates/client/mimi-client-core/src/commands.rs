@@ -287,8 +287,23 @@ impl Client {
         self.change_metadata(now, room, |m| m.room_subject = topic.to_owned())
     }
 
+    /// Commits the proposals pending in the room (e.g. another user's leave), if any are
+    /// still pending: `None` when there is nothing to commit (another member's commit already
+    /// took them, perhaps in the same batch of events that brought them). This is what to call
+    /// on [`crate::ClientEvent::ProposalsPending`]; [`Client::commit_pending`] commits anyway.
+    pub fn commit_proposals(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+    ) -> Result<Option<OpId>, ClientError> {
+        if !self.active_room(room)?.group.has_pending_proposals() {
+            return Ok(None);
+        }
+        self.commit_pending(now, room).map(Some)
+    }
+
     /// Commits the proposals pending in the room (e.g. another user's leave) with a fresh
-    /// leaf for this device.
+    /// leaf for this device; with none pending, this is a plain self-update commit.
     pub fn commit_pending(&mut self, now: u64, room: &RoomUri) -> Result<OpId, ClientError> {
         self.no_commit_in_flight(room)?;
         let r = self.active_room(room)?;

@@ -234,9 +234,26 @@ fn removed_member_reads_nothing_after_and_a_leave_is_committed() {
         pending |= e == ClientEvent::ProposalsPending { room: room.clone() };
     }
     assert!(pending);
-    c.fed.c(&c.charlie).commit_pending(now, &room).unwrap();
+    let commit = c.fed.c(&c.charlie).commit_proposals(now, &room).unwrap();
+    assert!(
+        commit.is_some(),
+        "Diana's leave is pending: Charlie commits it"
+    );
     c.fed.pump();
     assert!(!c.fed.clients[&c.diana].room(&room).unwrap().is_active());
+    // Alice was told of the same proposals, but Charlie's commit took them: she has nothing
+    // to commit, and the room stays at its epoch (no empty commit from every member).
+    let epoch = c.fed.clients[&c.alice].group(&room).unwrap().epoch();
+    assert_eq!(
+        c.fed.c(&c.alice).commit_proposals(now, &room).unwrap(),
+        None
+    );
+    c.fed.pump();
+    assert_eq!(c.fed.clients[&c.alice].group(&room).unwrap().epoch(), epoch);
+    assert_eq!(
+        c.fed.clients[&c.charlie].group(&room).unwrap().epoch(),
+        epoch
+    );
     let members = c.fed.clients[&c.alice].room(&room).unwrap().members();
     assert_eq!(members.len(), 2);
     assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);

@@ -562,8 +562,9 @@ impl Device {
             }
         }
         for room in pending_rooms {
-            match self.client.commit_pending(now_s(), &room) {
-                Ok(_) => {
+            match self.client.commit_proposals(now_s(), &room) {
+                Ok(None) => {}
+                Ok(Some(_)) => {
                     self.persist().await?;
                     self.drive().await?;
                 }

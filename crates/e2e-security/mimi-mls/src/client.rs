@@ -407,6 +407,11 @@ impl ClientGroup {
         self.group.is_active()
     }
 
+    /// Whether proposals of this epoch wait to be committed (cached, not yet in a commit).
+    pub fn has_pending_proposals(&self) -> bool {
+        self.group.pending_proposals().next().is_some()
+    }
+
     /// The members (client and user of each leaf), sorted.
     pub fn members(&self) -> Vec<MemberChange> {
         members_of(&self.group)
