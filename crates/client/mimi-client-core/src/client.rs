@@ -239,6 +239,50 @@ impl Client {
         op
     }
 
+    /// Like [`Client::active_room`], and refuses with [`ClientError::Leaving`] while this
+    /// device's own leave is pending (what sends or changes the room).
+    pub(crate) fn staying_room(&mut self, room: &RoomUri) -> Result<&mut Room, ClientError> {
+        let r = self.active_room(room)?;
+        if r.leaving {
+            return Err(ClientError::Leaving { room: room.clone() });
+        }
+        Ok(r)
+    }
+
+    /// Whether operation `op` (pending) is an external join: the provider must be told when
+    /// the commit is sent. Kept in the record, so it survives a restart.
+    pub fn is_external_join(&self, op: OpId) -> bool {
+        self.pending
+            .get(&op)
+            .is_some_and(|p| matches!(p.kind, PendingKind::Commit { external: true, .. }))
+    }
+
+    /// Forgets `room` after its creation failed at the provider (the hub never accepted it):
+    /// only a room this device created and never used is dropped, with its `Joined` event.
+    /// Anything else is API misuse.
+    pub fn discard_created_room(&mut self, room: &RoomUri) -> Result<(), ClientError> {
+        let unused = self.rooms.get(room).is_some_and(|r| {
+            r.cursor == 0
+                && r.sent.is_empty()
+                && r.commit_in_flight.is_none()
+                && r.view.messages().is_empty()
+                && r.group.epoch() == 0
+        }) && !self.pending.values().any(|p| {
+            matches!(&p.request, Outgoing::Commit { room: r, .. }
+                | Outgoing::Proposals { room: r, .. }
+                | Outgoing::Message { room: r, .. } if r == room)
+        });
+        if !unused {
+            return Err(ClientError::misuse(format!(
+                "{room} is not a room this device just created; it cannot be discarded"
+            )));
+        }
+        self.rooms.remove(room);
+        self.events
+            .retain(|e| !matches!(e, ClientEvent::Joined { room: r } if r == room));
+        Ok(())
+    }
+
     pub(crate) fn active_room(&mut self, room: &RoomUri) -> Result<&mut Room, ClientError> {
         match self.rooms.get_mut(room) {
             Some(r) if r.group.is_active() => Ok(r),

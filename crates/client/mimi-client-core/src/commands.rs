@@ -88,7 +88,7 @@ impl Client {
         remove: &[ClientUri],
     ) -> Result<OpId, ClientError> {
         self.no_commit_in_flight(room)?;
-        let r = self.active_room(room)?;
+        let r = self.staying_room(room)?;
         let out = r
             .group
             .commit(changes, key_packages, remove, now)
@@ -306,7 +306,7 @@ impl Client {
     /// leaf for this device; with none pending, this is a plain self-update commit.
     pub fn commit_pending(&mut self, now: u64, room: &RoomUri) -> Result<OpId, ClientError> {
         self.no_commit_in_flight(room)?;
-        let r = self.active_room(room)?;
+        let r = self.staying_room(room)?;
         let out = r
             .group
             .self_update(now)
@@ -339,12 +339,7 @@ impl Client {
         change: Option<ComponentChange>,
     ) -> Result<OpId, ClientError> {
         let op = self.new_op();
-        let r = self.active_room(room)?;
-        if r.leaving {
-            return Err(ClientError::misuse(format!(
-                "this device is already leaving {room}; another member must commit it"
-            )));
-        }
+        let r = self.staying_room(room)?;
         let mut proposals = match change {
             Some(change) => r
                 .group

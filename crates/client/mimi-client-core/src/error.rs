@@ -16,6 +16,18 @@ pub enum ClientError {
         /// The room.
         room: RoomUri,
     },
+    /// This device proposed to leave the room and waits for another member to commit that:
+    /// until then it cannot send, commit or propose there (MLS refuses to build on its own
+    /// pending removal).
+    #[error(
+        "this device is leaving {room}: it proposed its removal, which another member's device \
+         commits when it next syncs; it cannot send or change the room meanwhile (ask to be \
+         invited again to come back)"
+    )]
+    Leaving {
+        /// The room.
+        room: RoomUri,
+    },
     /// The room policy does not allow this user to do it.
     #[error("not allowed in {room}: {denied}")]
     NotAllowed {

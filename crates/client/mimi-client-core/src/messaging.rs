@@ -62,8 +62,7 @@ impl Client {
         content: ContentBuilder,
     ) -> Result<(OpId, MessageId), ClientError> {
         let user = self.user().clone();
-        let r = self.active_room(room)?;
-        Self::not_allowed(room, r.view.may_send())?;
+        self.may_send(room)?;
         let content = content
             .uris(&user, room)
             .build(rng)
@@ -228,11 +227,14 @@ impl Client {
         self.send_content(rng, room, builder)
     }
 
-    /// Whether this device may send to `room` now (an active member whose role has
-    /// `canSendMessage`): the check every send makes, for callers with work to do first (an
+    /// Whether this device may send to `room` now (an active member, not leaving, whose role
+    /// has `canSendMessage`): the check every send makes, for callers with work to do first (an
     /// upload).
     pub fn may_send(&self, room: &RoomUri) -> Result<(), ClientError> {
         match self.rooms.get(room) {
+            Some(r) if r.group.is_active() && r.leaving => {
+                Err(ClientError::Leaving { room: room.clone() })
+            }
             Some(r) if r.group.is_active() => Self::not_allowed(room, r.view.may_send()),
             _ => Err(ClientError::NotMember { room: room.clone() }),
         }

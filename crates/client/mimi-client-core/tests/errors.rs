@@ -516,3 +516,93 @@ fn a_message_written_while_a_commit_is_in_flight_is_delivered() {
     );
     assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
 }
+
+#[test]
+fn a_leaving_device_is_told_it_is_leaving() {
+    let (mut fed, alice, charlie, room) = two();
+    let now = fed.now;
+    fed.c(&alice).leave(&room).unwrap();
+    let mut rng = fed.rng.clone();
+    let leaving = |e: ClientError| matches!(e, ClientError::Leaving { room: ref r } if *r == room);
+    let e = fed.c(&alice).send_text(&mut rng, &room, "bye").unwrap_err();
+    assert!(e.to_string().contains("leaving"), "{e}");
+    assert!(leaving(e));
+    assert!(leaving(
+        fed.c(&alice).rename(now, &room, "mine").unwrap_err()
+    ));
+    assert!(leaving(
+        fed.c(&alice).commit_pending(now, &room).unwrap_err()
+    ));
+    assert!(leaving(fed.c(&alice).leave(&room).unwrap_err()));
+    assert!(leaving(
+        fed.c(&alice).typing_message(&room, true).unwrap_err()
+    ));
+    assert!(leaving(fed.c(&alice).may_send(&room).unwrap_err()));
+    // Once another member commits the leave, the device is simply not a member.
+    fed.pump();
+    let now = fed.now;
+    fed.c(&charlie).commit_pending(now, &room).unwrap();
+    fed.pump();
+    let e = fed.c(&alice).send_text(&mut rng, &room, "bye").unwrap_err();
+    assert!(matches!(e, ClientError::NotMember { .. }), "{e}");
+}
+
+#[test]
+fn a_room_whose_creation_failed_is_discarded() {
+    let (mut fed, alice, _, room) = two();
+    while fed.c(&alice).poll_event().is_some() {}
+    let hub = fed.servers[&mimi_types::Domain::parse("x.example").unwrap()].external_sender();
+    let now = fed.now;
+    let new: RoomUri = "mimi://x.example/r/new".parse().unwrap();
+    fed.c(&alice)
+        .create_room(now, &new, Preset::Cooperative, &hub)
+        .unwrap();
+    fed.c(&alice).discard_created_room(&new).unwrap();
+    assert!(fed.clients[&alice].room(&new).is_none());
+    assert!(
+        fed.c(&alice).poll_event().is_none(),
+        "the Joined event is gone"
+    );
+    // Created again, it works (nothing left behind).
+    fed.c(&alice)
+        .create_room(now, &new, Preset::Cooperative, &hub)
+        .unwrap();
+    // A room in use cannot be discarded.
+    assert!(matches!(
+        fed.c(&alice).discard_created_room(&room),
+        Err(ClientError::Misuse(_))
+    ));
+    let unknown: RoomUri = "mimi://x.example/r/unknown".parse().unwrap();
+    assert!(matches!(
+        fed.c(&alice).discard_created_room(&unknown),
+        Err(ClientError::Misuse(_))
+    ));
+}
+
+#[test]
+fn the_external_join_flag_survives_the_record() {
+    let (mut fed, _, charlie, room) = two();
+    let now = fed.now;
+    let phone = fed.device("mimi://y.example/u/charlie", "phone");
+    let hub = &fed.hubs[&room];
+    let group_info = hub.group().group_info().unwrap().to_vec();
+    let tree = hub.group().ratchet_tree().unwrap();
+    let pending: Vec<Vec<u8>> = hub
+        .group()
+        .pending_proposals()
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let op = fed
+        .c(&phone)
+        .join_external(now, &room, &group_info, &tree, &pending)
+        .unwrap();
+    assert!(fed.clients[&phone].is_external_join(op));
+    // Restored from its record (a restart before the request left): still an external join.
+    let record = fed.clients[&phone].to_record().unwrap();
+    let restored = Client::from_record(&record, fed.trust.clone()).unwrap();
+    assert!(restored.is_external_join(op));
+    // An ordinary commit is not.
+    let other = fed.c(&charlie).commit_pending(now, &room).unwrap();
+    assert!(!fed.clients[&charlie].is_external_join(other));
+}

@@ -75,7 +75,7 @@ impl Device {
     /// its only member.
     pub async fn create_room(&mut self, room: &RoomUri, preset: Preset) -> Result<(), SdkError> {
         let created = self.client.create_room(now_s(), room, preset, &self.hub)?;
-        let _: serde_json::Value = self
+        let answer: Result<serde_json::Value, SdkError> = self
             .api
             .call(
                 Method::POST,
@@ -87,7 +87,12 @@ impl Device {
                     ratchet_tree: created.ratchet_tree,
                 }),
             )
-            .await?;
+            .await;
+        if let Err(e) = answer {
+            // The hub never took the room: this device must not keep it either.
+            self.client.discard_created_room(room)?;
+            return Err(e);
+        }
         self.collect_events();
         self.persist().await
     }

@@ -9,7 +9,7 @@ use mimi_client_api::{
     AccountRegistered, DeviceRegistered, Event, EventsResponse, HubAnswer, KeyPackagesStored,
     RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate, UploadKeyPackages, routes,
 };
-use mimi_client_core::{Client, ClientEvent, OpId, Outgoing, SendOutcome};
+use mimi_client_core::{Client, ClientEvent, Outgoing, SendOutcome};
 use mimi_federation_api::path::encode_param;
 use mimi_federation_api::submit_message::SubmitMessageResponse;
 use mimi_federation_api::update::UpdateRoomResponse;
@@ -58,8 +58,6 @@ pub struct Device {
     pub(crate) hub: ExternalSenderInfo,
     /// The MLS trust store of the profile's bundle.
     trust: TrustStore,
-    /// Operations that are external joins (the provider must learn that).
-    pub(crate) external_ops: BTreeSet<OpId>,
     /// Events for [`Device::listen`], oldest first.
     pub(crate) events: VecDeque<ClientEvent>,
     /// What the driver did on its own and could not finish (see [`Device::take_notices`]).
@@ -270,7 +268,6 @@ impl Device {
             client,
             cursor,
             hub,
-            external_ops: BTreeSet::new(),
             events: VecDeque::new(),
             notices: Vec::new(),
             stream: crate::ws::Stream::default(),
@@ -370,7 +367,6 @@ impl Device {
                 Err(e) => (SendOutcome::Abandoned, Some(e)),
             };
             let marked = self.client.mark_sent(op, outcome);
-            self.external_ops.remove(&op);
             self.collect_events();
             self.persist().await?;
             if let Some(e) = failure {
@@ -391,7 +387,8 @@ impl Device {
                 let path = routes::fill(&routes::UPDATE, Some(&encode_param(room)), None);
                 let body = SubmitUpdate {
                     request: request.encode().map_err(wire)?,
-                    external_join: self.external_ops.contains(op),
+                    // From the engine's record: survives a restart between queue and send.
+                    external_join: self.client.is_external_join(*op),
                 };
                 let answer: HubAnswer = self
                     .api
@@ -568,6 +565,8 @@ impl Device {
                     self.persist().await?;
                     self.drive().await?;
                 }
+                // This device is leaving itself: the others commit.
+                Err(mimi_client_core::ClientError::Leaving { .. }) => {}
                 Err(e) => {
                     tracing::debug!(%room, error = %e, "pending proposals not committed");
                     self.notices.push(format!(

@@ -60,7 +60,6 @@ impl Device {
             &info.ratchet_tree,
             &info.pending_proposals,
         )?;
-        self.external_ops.insert(op);
         self.run_op(op).await
     }
 

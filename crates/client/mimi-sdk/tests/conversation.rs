@@ -148,6 +148,29 @@ fn errors_name_the_cause() {
             "{e}"
         );
 
+        // A room the provider refuses to create (hosted elsewhere) is not kept on the device,
+        // neither in memory nor in its file.
+        let foreign = mimi_types::RoomUri::parse("mimi://y.example/r/foreign").unwrap();
+        let e = alice
+            .create_room(&foreign, Preset::Cooperative)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.api_code(),
+            Some(mimi_client_api::ErrorCode::BadRequest),
+            "{e}"
+        );
+        assert!(alice.engine().room(&foreign).is_none());
+        assert!(
+            alice.take_events().iter().all(
+                |ev| !matches!(ev, mimi_sdk::ClientEvent::Joined { room } if *room == foreign)
+            )
+        );
+        alice.sync(0).await.unwrap();
+        let reopened = Device::open(alice.path()).await.unwrap();
+        assert!(reopened.engine().room(&foreign).is_none());
+        reopened.close().await;
+
         // A file to a room this device is not in is refused before anything is uploaded.
         let elsewhere = alice.room_uri("elsewhere").unwrap();
         let e = alice
