@@ -372,6 +372,11 @@ pub(crate) struct ListenArgs {
     /// Stop after this many seconds (default: until interrupted).
     #[arg(long = "for", value_name = "SECONDS")]
     pub(crate) seconds: Option<u64>,
+    /// Resume a listener that stopped: first show the messages of this message's room that
+    /// follow it (the last one the previous run showed), then go live. Nothing is lost or
+    /// shown twice, even if the previous run was killed.
+    #[arg(long, value_name = "MESSAGE_ID")]
+    pub(crate) since: Option<String>,
     #[command(flatten)]
     pub(crate) common: Common,
 }

@@ -379,6 +379,14 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
                 .seconds
                 .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
             out.listening(&d);
+            if let Some(since) = &a.since {
+                // Everything applied so far is in the views: show what follows `since` from
+                // there, not the catch-up events (they would show it twice).
+                d.take_events();
+                for event in backlog_since(&d, since)? {
+                    out.event(&d, &event);
+                }
+            }
             loop {
                 let wait = match deadline {
                     Some(end) => {
@@ -444,6 +452,35 @@ fn write_file(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The messages after `since` (a full hex ID or a unique prefix) in the room that holds it, as
+/// timeline events in the view's (hub) order.
+fn backlog_since(device: &Device, since: &str) -> anyhow::Result<Vec<mimi_sdk::ClientEvent>> {
+    let since = since.to_ascii_lowercase();
+    for view in device.rooms() {
+        let messages = view.messages();
+        let found: Vec<usize> = messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.id.to_string().starts_with(&since))
+            .map(|(i, _)| i)
+            .collect();
+        match found.as_slice() {
+            [] => continue,
+            [at] => {
+                return Ok(messages[at + 1..]
+                    .iter()
+                    .map(|m| mimi_sdk::ClientEvent::Timeline {
+                        room: view.room().clone(),
+                        message: m.id,
+                    })
+                    .collect());
+            }
+            _ => bail!("{since} matches several messages: give more digits"),
+        }
+    }
+    bail!("no message {since} in your rooms: pass the ID the previous `mimi listen` showed last")
 }
 
 fn file_name(path: &Path) -> String {
