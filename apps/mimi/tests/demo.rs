@@ -71,6 +71,10 @@ fn every_device_shows_what_it_should_and_bob_nothing_after_his_removal() {
         assert!(transcript.contains("evelyn: (deleted)"), "{transcript}");
         assert!(transcript.contains("[❤ charlie]"), "{transcript}");
         assert!(transcript.contains("↪ hello"), "{transcript}");
+        assert!(
+            transcript.contains("diana: Door code is 4711 (expires at "),
+            "{transcript}"
+        );
     }
     // Every device was a member when Charlie shared the menu: each downloaded the ciphertext
     // from y.example, checked it against the message and decrypted the same bytes.

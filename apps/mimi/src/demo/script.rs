@@ -295,6 +295,8 @@ impl Demo {
         self.edit(BOB, "edit", "lunch", "Lunch at 12:30?").await?;
         self.say(EVELYN, "oops", "wrong room, sorry", false).await?;
         self.delete(EVELYN, "delete", "oops").await?;
+        self.say_expiring(DIANA, "door code", "Door code is 4711", 3600)
+            .await?;
         self.attach(
             CHARLIE,
             "menu",

@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use mimi_content::MessageId;
 use mimi_sdk::FileInfo;
 
-use super::model::Shown;
+use super::model::{Shown, expiry};
 use super::script::{CAST, Demo, device_name};
 
 impl Demo {
@@ -47,6 +47,44 @@ impl Demo {
             Self::provider_of(actor),
             actor,
             &format!("says {text:?}{kind} {}", self.route()),
+        );
+        self.settle().await
+    }
+
+    /// Sends text that expires `after_s` seconds from now (and waits until every member
+    /// shows it with its expiry).
+    pub(crate) async fn say_expiring(
+        &mut self,
+        actor: usize,
+        label: &str,
+        text: &str,
+        after_s: u32,
+    ) -> anyhow::Result<()> {
+        let room = self.room.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs();
+        let expires_at = u32::try_from(now)
+            .context("the system clock is past 2106")?
+            .saturating_add(after_s);
+        let device = self.device(actor)?;
+        let id = device
+            .send_expiring(&room, text, expires_at)
+            .await
+            .with_context(|| format!("{} sending {label}", device_name(actor)))?;
+        let user = CAST.get(actor).map_or("?", |c| c.0);
+        let mut shown = Shown::new(label, user, text);
+        shown.expires = Some(expiry(false, expires_at));
+        self.posted(id, &shown);
+        self.narrate(
+            Self::provider_of(actor),
+            actor,
+            &format!(
+                "says {text:?}, expiring {} {}",
+                expiry(false, expires_at),
+                self.route()
+            ),
         );
         self.settle().await
     }

@@ -267,6 +267,21 @@ impl Device {
         Ok(id)
     }
 
+    /// Sends plain text that expires at `expires_at` (UNIX seconds): every device stops
+    /// showing it then ([`mimi_client_core::RoomView::visible_messages`]); returns its ID.
+    pub async fn send_expiring(
+        &mut self,
+        room: &RoomUri,
+        text: &str,
+        expires_at: u32,
+    ) -> Result<MessageId, SdkError> {
+        let (op, id) = self
+            .client
+            .send_expiring(&mut OsRng, room, text, expires_at)?;
+        self.run_op(op).await?;
+        Ok(id)
+    }
+
     /// Sends Markdown; returns its message ID.
     pub async fn send_markdown(
         &mut self,
