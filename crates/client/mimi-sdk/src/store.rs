@@ -114,6 +114,11 @@ impl Store {
             .synchronous(SqliteSynchronous::Full);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
+            // Never hand out a connection sqlx still counts inside a transaction (see
+            // mimi-store's SQLite pool): a fresh one is opened instead.
+            .before_acquire(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options)
             .await
             .map_err(|e| fail(&e))?;

@@ -101,6 +101,11 @@ impl Accounts {
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(4)
+            // Never hand out a connection sqlx still counts inside a transaction (see
+            // mimi-store's SQLite pool): a fresh one is opened instead.
+            .before_acquire(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options)
             .await?;
         for statement in SQLITE_SCHEMA {

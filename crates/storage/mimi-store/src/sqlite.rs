@@ -118,6 +118,12 @@ impl SqliteStore {
             .max_connections(config.max_connections.max(1))
             .min_connections(0)
             .acquire_timeout(config.acquire_timeout)
+            // A connection must come out of the pool outside any transaction. One can go back
+            // in still counting one (and then refuse every BEGIN for as long as it lives): when
+            // a failed statement made SQLite end the transaction itself, the ROLLBACK that sqlx
+            // sends when the `Transaction` is dropped fails, and sqlx keeps its depth counter.
+            // Such a connection is closed here, and the pool opens a fresh one.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(base)
             .await
             .map_err(|err| open_error(err, path, waited))?;
@@ -542,6 +548,35 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    /// A pooled connection whose transaction SQLite ended by itself (sqlx still counts it)
+    /// is not handed out again: the next write gets a fresh connection instead of failing
+    /// with "begin_with at non-zero transaction depth" for as long as the process runs.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = SqliteConfig {
+            max_connections: 1,
+            ..SqliteConfig::default()
+        };
+        let store = SqliteStore::open_with(dir.path().join("db"), &config)
+            .await
+            .unwrap();
+        {
+            let mut tx = store.write().await.unwrap();
+            // SQLite's transaction ends behind sqlx's back; the rollback sqlx sends when `tx`
+            // is dropped then fails and its depth counter stays at one.
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        }
+        let room: RoomUri = "mimi://hub.example/r/after".parse().unwrap();
+        for attempt in 0..3 {
+            let version = store
+                .save_room(&room, attempt, vec![1, 2, 3], Vec::new())
+                .await
+                .unwrap_or_else(|e| panic!("write {attempt} after the broken transaction: {e}"));
+            assert_eq!(version, attempt + 1);
+        }
     }
 
     #[tokio::test]
