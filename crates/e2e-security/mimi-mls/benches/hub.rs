@@ -65,6 +65,15 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("room_components_only", n), &n, |b, _| {
             b.iter(|| room.hub.room().components())
         });
+        // What a hub server pays per request when it keeps the room only as a record: restore
+        // the hub view, and write it back.
+        let record = room.hub.to_record().unwrap();
+        g.bench_with_input(BenchmarkId::new("record_restore", n), &record, |b, record| {
+            b.iter(|| mimi_mls::HubGroup::from_record(record, room.trust.clone()).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("record_write", n), &n, |b, _| {
+            b.iter(|| room.hub.to_record().unwrap())
+        });
         g.bench_with_input(BenchmarkId::new("raw_openmls", n), &commit, |b, commit| {
             b.iter(|| {
                 let m = MlsMessageIn::tls_deserialize_exact(commit.as_slice()).unwrap();

@@ -68,9 +68,30 @@ impl Provider {
             Store::release(held).await?;
             return Err(RequestError::UnknownRoom(room.to_string()).into());
         };
-        let hub = hub_record::decode(room.clone(), &record.state, self.mls_trust.clone())
-            .map_err(|e| internal("stored room", e))?;
+        let hub = match self.hub_cache.take(room, record.version) {
+            Some(hub) => hub,
+            None => match hub_record::decode(room.clone(), &record.state, self.mls_trust.clone()) {
+                Ok(hub) => hub,
+                Err(e) => {
+                    Store::release(held).await?;
+                    return Err(internal("stored room", e));
+                }
+            },
+        };
         Ok((hub, record.version, held))
+    }
+
+    /// Releases a held room the engine left unchanged, keeping it decoded.
+    async fn release_hub(
+        &self,
+        held: HeldRoom,
+        room: &RoomUri,
+        version: u64,
+        hub: HubRoom,
+    ) -> Result<(), ServerError> {
+        Store::release(held).await?;
+        self.hub_cache.put(room, version, hub);
+        Ok(())
     }
 
     /// Saves the held room and its fan-out atomically, then wakes the outbound workers.
@@ -79,10 +100,10 @@ impl Provider {
         held: HeldRoom,
         room: &RoomUri,
         version: u64,
-        hub: &HubRoom,
+        hub: HubRoom,
         effects: Vec<Effect>,
     ) -> Result<(), ServerError> {
-        let state = hub_record::encode(hub).map_err(|e| internal("room record", e))?;
+        let state = hub_record::encode(&hub).map_err(|e| internal("room record", e))?;
         let mut outbound = Vec::new();
         for effect in effects {
             if let Effect::Notify { to, room, message } = effect {
@@ -99,9 +120,11 @@ impl Provider {
         }
         let destinations: std::collections::BTreeSet<Domain> =
             outbound.iter().map(|o| o.to.clone()).collect();
-        self.store()
+        let saved = self
+            .store()
             .save_held(held, room, version, state, outbound)
             .await?;
+        self.hub_cache.put(room, saved, hub);
         for to in &destinations {
             self.wake_outbound(to);
         }
@@ -146,7 +169,7 @@ impl Provider {
             })?;
         let epoch = group.epoch();
         let hub = HubRoom::new(room.clone(), group);
-        match self.save_hub(held, room, 0, &hub, Vec::new()).await {
+        match self.save_hub(held, room, 0, hub, Vec::new()).await {
             // Another process of this provider created it meanwhile.
             Err(ServerError::Store(mimi_ds::StoreError::Conflict { .. })) => Err(exists()),
             Err(e) => Err(e),
@@ -186,10 +209,10 @@ impl Provider {
             }
         };
         if output.changed {
-            self.save_hub(held, room, version, &hub, output.effects)
+            self.save_hub(held, room, version, hub, output.effects)
                 .await?;
         } else {
-            Store::release(held).await?;
+            self.release_hub(held, room, version, hub).await?;
         }
         output
             .response
@@ -221,11 +244,11 @@ impl Provider {
             }
         };
         if output.changed {
-            self.save_hub(held, room, version, &hub, output.effects)
+            self.save_hub(held, room, version, hub, output.effects)
                 .await?;
             self.metrics.hub_accepted();
         } else {
-            Store::release(held).await?;
+            self.release_hub(held, room, version, hub).await?;
         }
         output
             .response
@@ -321,7 +344,7 @@ impl Provider {
             let _lock = self.hub_locks.lock(room).await;
             let (mut hub, version, held) = self.hold_hub(room).await?;
             hub.record_routes(target.domain(), refs);
-            self.save_hub(held, room, version, &hub, Vec::new()).await?;
+            self.save_hub(held, room, version, hub, Vec::new()).await?;
         }
         Ok(response_bytes)
     }

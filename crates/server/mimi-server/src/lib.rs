@@ -76,6 +76,7 @@ mod federation;
 mod follower;
 mod health;
 mod hub;
+mod hub_cache;
 mod hub_record;
 mod init;
 mod metrics;

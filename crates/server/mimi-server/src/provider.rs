@@ -49,6 +49,8 @@ pub(crate) struct Provider {
     pub(crate) federation: FederationClient,
     pub(crate) limits: Limits,
     pub(crate) hub_locks: Locks,
+    /// Hub rooms kept decoded by the stored version they match.
+    pub(crate) hub_cache: crate::hub_cache::HubCache,
     pub(crate) inbox_locks: Locks,
     /// Follower inboxes (in memory: mimi-ds has no record form of `RoomInbox` yet), each with
     /// the stored record version it was saved at: when another process of this provider saved

@@ -116,6 +116,7 @@ impl Server {
             federation: federation_client,
             limits: config.limits.clone(),
             hub_locks: Locks::default(),
+            hub_cache: crate::hub_cache::HubCache::default(),
             inbox_locks: Locks::default(),
             inboxes: Mutex::new(BTreeMap::new()),
             consent: ConsentBook::open(),

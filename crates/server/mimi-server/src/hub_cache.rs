@@ -1,0 +1,105 @@
+//! Hub rooms kept decoded between requests.
+//!
+//! Restoring a hub room from its record (the openmls public group with every member's
+//! credential) costs far more than the request it serves: ≈2 ms at 50 members and ≈20 ms at
+//! 500 (`cargo bench -p mimi-mls --bench hub -- record`), where checking and ordering an
+//! application message takes microseconds. So a room saved by this process is kept here
+//! with the stored version its save produced, and the next request that holds the room takes it
+//! back instead of decoding, if the stored version is still that one. Another process of the
+//! provider saving the room (PostgreSQL) moves the version on, and the entry is then ignored: the
+//! record stays the truth, this is only a shortcut to what decoding it would give.
+//!
+//! A room is taken out while a request works on it and put back only after a successful
+//! save, or when the engine said it changed nothing: a failed save or an engine error leaves no
+//! entry, and the next request decodes the record.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use mimi_ds::hub::HubRoom;
+use mimi_types::RoomUri;
+
+/// How many rooms stay decoded at most; beyond it an arbitrary one is dropped (and decoded
+/// again when next used).
+const CAPACITY: usize = 1024;
+
+/// Decoded hub rooms by the stored version they match.
+pub(crate) type HubCache = VersionCache<HubRoom>;
+
+/// Values by room, each valid only at the stored version it was kept with.
+pub(crate) struct VersionCache<T> {
+    rooms: Mutex<HashMap<RoomUri, (u64, T)>>,
+}
+
+impl<T> Default for VersionCache<T> {
+    fn default() -> Self {
+        Self {
+            rooms: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T> VersionCache<T> {
+    fn rooms(&self) -> MutexGuard<'_, HashMap<RoomUri, (u64, T)>> {
+        self.rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes the room out if it is kept at exactly `version` (the stored one); drops a stale
+    /// entry.
+    pub(crate) fn take(&self, room: &RoomUri, version: u64) -> Option<T> {
+        match self.rooms().remove(room) {
+            Some((kept, hub)) if kept == version => Some(hub),
+            _ => None,
+        }
+    }
+
+    /// Keeps `value` as the room at stored version `version`.
+    pub(crate) fn put(&self, room: &RoomUri, version: u64, value: T) {
+        let mut rooms = self.rooms();
+        if rooms.len() >= CAPACITY && !rooms.contains_key(room) {
+            let victim = rooms.keys().next().cloned();
+            if let Some(victim) = victim {
+                rooms.remove(&victim);
+            }
+        }
+        rooms.insert(room.clone(), (version, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(i: usize) -> RoomUri {
+        format!("mimi://hub.example/r/room{i}").parse().unwrap()
+    }
+
+    #[test]
+    fn a_room_comes_back_only_at_the_version_it_was_kept_with() {
+        let cache = VersionCache::default();
+        cache.put(&room(1), 7, "seven");
+        assert_eq!(cache.take(&room(1), 7), Some("seven"));
+        // Taken out: a second take finds nothing until it is put back.
+        assert_eq!(cache.take(&room(1), 7), None);
+        cache.put(&room(1), 8, "eight");
+        // Another process saved version 9: the entry is stale, dropped, and not handed out.
+        assert_eq!(cache.take(&room(1), 9), None);
+        assert_eq!(cache.take(&room(1), 8), None);
+        assert_eq!(cache.take(&room(2), 1), None);
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_capacity() {
+        let cache = VersionCache::default();
+        for i in 0..CAPACITY + 10 {
+            cache.put(&room(i), 1, i);
+        }
+        assert_eq!(cache.rooms().len(), CAPACITY);
+        // The last one put is kept; re-putting a kept room evicts nothing.
+        cache.put(&room(CAPACITY + 9), 2, 0);
+        assert_eq!(cache.rooms().len(), CAPACITY);
+        assert_eq!(cache.take(&room(CAPACITY + 9), 2), Some(0));
+    }
+}
