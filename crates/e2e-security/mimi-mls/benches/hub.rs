@@ -68,9 +68,13 @@ fn bench(c: &mut Criterion) {
         // What a hub server pays per request when it keeps the room only as a record: restore
         // the hub view, and write it back.
         let record = room.hub.to_record().unwrap();
-        g.bench_with_input(BenchmarkId::new("record_restore", n), &record, |b, record| {
-            b.iter(|| mimi_mls::HubGroup::from_record(record, room.trust.clone()).unwrap())
-        });
+        g.bench_with_input(
+            BenchmarkId::new("record_restore", n),
+            &record,
+            |b, record| {
+                b.iter(|| mimi_mls::HubGroup::from_record(record, room.trust.clone()).unwrap())
+            },
+        );
         g.bench_with_input(BenchmarkId::new("record_write", n), &n, |b, _| {
             b.iter(|| room.hub.to_record().unwrap())
         });
