@@ -141,6 +141,11 @@ fn user(device: &Device, text: &str) -> anyhow::Result<UserUri> {
 }
 
 /// A room URI, or the name of one of this device's rooms (else a room on its provider).
+/// Each of `texts` as a user URI ([`user`]).
+fn users(device: &Device, texts: &[String]) -> anyhow::Result<Vec<UserUri>> {
+    texts.iter().map(|u| user(device, u)).collect()
+}
+
 fn room(device: &Device, text: &str) -> anyhow::Result<RoomUri> {
     if !text.starts_with("mimi://") {
         let known: Vec<&RoomUri> = device
@@ -622,11 +627,7 @@ async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             let out = a.common.out();
             let mut d = a.common.open().await?;
             let r = room(&d, &a.room)?;
-            let users = a
-                .users
-                .iter()
-                .map(|u| user(&d, u))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let users = users(&d, &a.users)?;
             d.invite(&r, &users).await?;
             out.done("invited", &r, json!({"users": uris(&users)}));
             Ok(())
@@ -635,11 +636,7 @@ async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             let out = a.common.out();
             let mut d = a.common.open().await?;
             let r = room(&d, &a.room)?;
-            let users = a
-                .users
-                .iter()
-                .map(|u| user(&d, u))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let users = users(&d, &a.users)?;
             d.remove(&r, &users).await?;
             out.done("removed", &r, json!({"users": uris(&users)}));
             Ok(())
