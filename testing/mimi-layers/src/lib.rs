@@ -1,0 +1,43 @@
+//! The layer rules of the workspace, checked from `cargo metadata` (ARCHITECTURE.md, "Rules of
+//! the house"):
+//!
+//! - the layers are the folders (`crates/<layer>/<crate>`, then `testing/`, then `apps/`), and no
+//!   crate depends (normal or build dependency) on a crate of a higher layer; tests may reach up
+//!   through dev-dependencies;
+//! - a sans-IO crate (every crate up to the delivery layer, the client API types, the client
+//!   engine, the test kit) reaches no async runtime, socket, HTTP or database crate through its
+//!   normal dependencies;
+//! - only `mimi-mls` depends on openmls.
+//!
+//! `cargo run -p mimi-layers` checks this workspace and exits non-zero with one line per broken
+//! rule; `.ci/run` runs it before the tests.
+
+mod check;
+mod graph;
+mod rules;
+
+use std::path::Path;
+use std::process::Command;
+
+pub use check::{Violation, check};
+pub use graph::{Graph, Kinds, Package};
+pub use rules::{IO_CRATES, Layer, OPENMLS_OWNER, is_sans_io};
+
+/// Runs `cargo metadata` for the workspace at `root` (with `cargo` the given program) and reads
+/// its graph.
+pub fn workspace_graph(cargo: &str, root: &Path) -> Result<Graph, String> {
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run {cargo} metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let metadata = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    Graph::from_metadata(&metadata)
+}
