@@ -427,6 +427,12 @@ impl ClientGroup {
         components_of(self.group.extensions())
     }
 
+    /// This client's leaf index (tests build GroupInfos naming it).
+    #[cfg(test)]
+    pub(crate) fn own_leaf_index(&self) -> u32 {
+        self.group.own_leaf_index().u32()
+    }
+
     /// The current GroupInfo `MLSMessage` (with `external_pub`, without the tree).
     pub fn group_info(&self) -> Result<Vec<u8>, MlsError> {
         let gi = self

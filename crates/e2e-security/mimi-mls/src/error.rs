@@ -188,6 +188,36 @@ pub enum MlsError {
         "the GroupInfo does not match the commit's new GroupContext; send the GroupInfo of the new epoch"
     )]
     GroupInfoMismatch,
+    /// A commit came without the committer's GroupInfo for the new epoch.
+    #[error(
+        "a commit must come with the committer's full GroupInfo for the new epoch; none was given"
+    )]
+    GroupInfoMissing,
+    /// The committer's GroupInfo is for another epoch than the one its commit leads to.
+    #[error("the GroupInfo is for epoch {got}; the commit leads to epoch {expected}")]
+    GroupInfoEpoch {
+        /// The epoch the commit leads to.
+        expected: u64,
+        /// The GroupInfo's epoch.
+        got: u64,
+    },
+    /// The GroupInfo names another signer than the committer's leaf.
+    #[error("the GroupInfo names leaf {got} as its signer; the committer is leaf {expected}")]
+    GroupInfoSigner {
+        /// The committer's leaf index in the new epoch.
+        expected: u32,
+        /// The signer the GroupInfo names.
+        got: u32,
+    },
+    /// The GroupInfo's signature does not verify with the committer's key of the new epoch.
+    #[error("the GroupInfo is not signed by the committer's leaf of the new epoch")]
+    GroupInfoSignature,
+    /// The commit's confirmation tag differs from the one in the committer's GroupInfo (the
+    /// commit or the GroupInfo was altered: members would refuse the commit).
+    #[error(
+        "the commit's confirmation tag differs from the committer's GroupInfo; the commit was altered"
+    )]
+    ConfirmationTagMismatch,
     /// The sender of an application message is not an active participant.
     #[error("{user} is not an active participant and may not send")]
     NotParticipant {

@@ -17,12 +17,13 @@ use openmls::prelude::{
     WireFormat,
 };
 use openmls_rust_crypto::OpenMlsRustCrypto;
-use tls_codec::{Deserialize as _, Serialize as _};
+use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
 
 use mimi_types::codepoints::ComponentId;
 use mimi_types::{ClientUri, UserUri};
 
 use crate::client::check_room;
+use crate::committer_group_info::{ExpectedSigner, check_committer_group_info};
 use crate::credential::{TrustStore, VerifiedIdentity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::{ServerIdentity, x509_of};
@@ -59,6 +60,10 @@ enum StagedKind {
         staged: Box<StagedCommit>,
         room: Box<StagedRoomState>,
         new_epoch: u64,
+        /// Who must sign the committer's GroupInfo.
+        signer: ExpectedSigner,
+        /// The commit's confirmation tag (the MAC's bytes).
+        confirmation_tag: Vec<u8>,
     },
 }
 
@@ -287,6 +292,19 @@ impl HubGroup {
             },
             ProtocolMessage::PrivateMessage(_) => None,
         };
+        let confirmation_tag = match &protocol {
+            ProtocolMessage::PublicMessage(p) => match p.confirmation_tag() {
+                Some(tag) => {
+                    let encoded = tag.tls_serialize_detached().map_err(MlsError::mls)?;
+                    VLBytes::tls_deserialize_exact(encoded)
+                        .map_err(MlsError::mls)?
+                        .as_slice()
+                        .to_vec()
+                }
+                None => Vec::new(),
+            },
+            ProtocolMessage::PrivateMessage(_) => Vec::new(),
+        };
         let processed = self
             .group
             .process_message(self.provider.crypto(), protocol)
@@ -325,12 +343,15 @@ impl HubGroup {
                 let room = authorize_commit(&self.room, &summary)?;
                 check_room(&staged, &summary, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
+                let signer = self.expected_signer(&sender, &staged, committer_before.as_ref())?;
                 (
                     summary,
                     StagedKind::Commit {
                         staged,
                         room: Box::new(room),
                         new_epoch: current_epoch + 1,
+                        signer,
+                        confirmation_tag,
                     },
                 )
             }
@@ -351,12 +372,15 @@ impl HubGroup {
                     .map_err(MlsError::mls)?;
                 check_room(&staged, &summary, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
+                let signer = self.expected_signer(&sender, &staged, committer_before.as_ref())?;
                 (
                     summary,
                     StagedKind::Commit {
                         staged: Box::new(staged),
                         room: Box::new(room),
                         new_epoch: current_epoch + 1,
+                        signer,
+                        confirmation_tag,
                     },
                 )
             }
@@ -403,6 +427,55 @@ impl HubGroup {
         Ok(summary)
     }
 
+    /// The committer's leaf in the new epoch, whose key must sign its GroupInfo: the leaf of
+    /// the update path (or, for a member's commit without one, its unchanged leaf), at the
+    /// member's index, or for an external commit at the leftmost leaf left blank once the
+    /// commit's removals apply (RFC 9420 §12.4.3.2, §7.7).
+    fn expected_signer(
+        &self,
+        sender: &Sender,
+        staged: &StagedCommit,
+        committer_before: Option<&(openmls::prelude::Credential, Vec<u8>)>,
+    ) -> Result<ExpectedSigner, MlsError> {
+        let signature_key = match (staged.update_path_leaf_node(), committer_before) {
+            (Some(leaf), _) => leaf.signature_key().as_slice().to_vec(),
+            (None, Some((_, key))) => key.clone(),
+            (None, None) => {
+                return Err(MlsError::Unexpected(
+                    "an external commit must carry an update path".into(),
+                ));
+            }
+        };
+        let leaf = match sender {
+            Sender::Member(i) => i.u32(),
+            Sender::NewMemberCommit => {
+                let occupied: BTreeSet<u32> = self.group.members().map(|m| m.index.u32()).collect();
+                let mut freed: BTreeSet<u32> = staged
+                    .remove_proposals()
+                    .map(|r| r.remove_proposal().removed().u32())
+                    .collect();
+                for q in staged.queued_proposals() {
+                    if let (Proposal::SelfRemove, Sender::Member(i)) = (q.proposal(), q.sender()) {
+                        freed.insert(i.u32());
+                    }
+                }
+                let end = occupied.iter().next_back().map_or(0, |last| last + 1);
+                (0..end)
+                    .find(|i| !occupied.contains(i) || freed.contains(i))
+                    .unwrap_or(end)
+            }
+            _ => {
+                return Err(MlsError::Unexpected(
+                    "commits come from members or new members".into(),
+                ));
+            }
+        };
+        Ok(ExpectedSigner {
+            leaf,
+            signature_key,
+        })
+    }
+
     fn validate_server(
         &self,
         credential: &openmls::prelude::Credential,
@@ -419,9 +492,12 @@ impl HubGroup {
     }
 
     /// Applies a staged handshake: a proposal is cached for the epoch; a commit advances the
-    /// epoch, clears the cache and retains `group_info` (the committer's GroupInfo for the new
-    /// epoch, checked to be for this group and epoch and to carry the new GroupContext). On
-    /// error nothing is merged and the staged handshake is dropped: process it again.
+    /// epoch, clears the cache and retains `group_info`, the committer's GroupInfo for the new
+    /// epoch, which a commit requires: it must be for this group and epoch, carry the new
+    /// GroupContext, be signed by the committer's leaf of the new epoch and carry the commit's
+    /// confirmation tag (the hub cannot compute that tag; without this check an altered commit
+    /// would be fanned out and refused by every member). On error nothing is merged and the
+    /// staged handshake is dropped: process it again.
     pub fn merge(
         &mut self,
         staged: StagedHandshake,
@@ -447,16 +523,19 @@ impl HubGroup {
                 staged: sc,
                 room,
                 new_epoch,
+                signer,
+                confirmation_tag,
             } => {
-                let gi = match group_info {
-                    Some(b) => Some(self.check_group_info(b, new_epoch, &sc)?),
-                    None => None,
+                let Some(group_info) = group_info else {
+                    return Err(MlsError::GroupInfoMissing);
                 };
+                let gi = self.check_group_info(group_info, new_epoch, &sc)?;
+                check_committer_group_info(group_info, &signer, &confirmation_tag)?;
                 self.group
                     .merge_commit(self.provider.storage(), *sc)
                     .map_err(MlsError::mls)?;
                 self.cached.clear();
-                self.group_info = gi;
+                self.group_info = Some(gi);
                 self.room = room.into_state();
             }
         }
@@ -480,8 +559,8 @@ impl HubGroup {
                     });
                 }
                 if g.epoch().as_u64() != epoch {
-                    return Err(MlsError::WrongEpoch {
-                        current: epoch,
+                    return Err(MlsError::GroupInfoEpoch {
+                        expected: epoch,
                         got: g.epoch().as_u64(),
                     });
                 }

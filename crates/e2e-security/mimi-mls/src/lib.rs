@@ -37,6 +37,7 @@
 //! GroupContext before anything is merged.
 
 mod client;
+mod committer_group_info;
 mod config;
 pub mod credential;
 mod error;

@@ -361,7 +361,7 @@ fn group_info_must_match_the_new_epoch() {
     let before = net.hub().to_record().unwrap();
     assert!(matches!(
         net.hub_mut().merge(staged, Some(&old_gi), now),
-        Err(MlsError::WrongEpoch { .. })
+        Err(MlsError::GroupInfoEpoch { expected, got }) if expected == got + 1
     ));
     assert_eq!(net.hub().to_record().unwrap(), before);
     // A GroupInfo of the right epoch but another commit's context is refused too.
@@ -378,4 +378,167 @@ fn group_info_must_match_the_new_epoch() {
         .merge(staged, first.group_info.as_deref(), now)
         .unwrap();
     assert!(net.hub().group_info().is_some());
+}
+
+/// Alice's self-update, and where its confirmation tag starts: a member's PublicMessage ends
+/// with `confirmation_tag<V>` then `membership_tag<V>`, each a 32-byte HMAC-SHA256 here.
+fn self_update_with_tag_offset(net: &mut Net) -> (OutgoingCommit, usize) {
+    let now = net.now;
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .self_update(now)
+        .unwrap();
+    let n = out.commit.len();
+    assert_eq!(out.commit[n - 66], 32, "confirmation tag length prefix");
+    assert_eq!(out.commit[n - 33], 32, "membership tag length prefix");
+    (out, n - 65)
+}
+
+/// Asserts the hub, having staged `commit`, refuses to merge it with `group_info` as `check`
+/// says, and changes nothing.
+fn merge_refused(
+    net: &mut Net,
+    commit: &[u8],
+    group_info: Option<&[u8]>,
+    check: impl Fn(&MlsError) -> bool,
+) {
+    let now = net.now;
+    let before = net.hub().to_record().unwrap();
+    let staged = net.hub().process(commit, now).unwrap();
+    let err = net.hub_mut().merge(staged, group_info, now).unwrap_err();
+    assert!(check(&err), "unexpected error: {err:?}");
+    assert_eq!(net.hub().to_record().unwrap(), before, "no state change");
+}
+
+/// The GroupInfo `group_info` re-signed by `key`, naming `signer` as its signer.
+fn resigned_group_info(group_info: &[u8], signer: u32, key: &crate::SigningKey) -> Vec<u8> {
+    use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
+    // Header (version, wire format), then the TBS up to its final `uint32 signer`, then the
+    // signature: find where the TBS ends by reading the trailing signature from the end.
+    let sig_len = {
+        let mut tail = &group_info[group_info.len() - 66..];
+        VLBytes::tls_deserialize(&mut tail)
+            .unwrap()
+            .as_slice()
+            .len()
+    };
+    assert_eq!(sig_len, 64, "an Ed25519 signature with a 2-byte length");
+    let tbs_end = group_info.len() - 66;
+    let mut tbs = group_info[4..tbs_end].to_vec();
+    let l = tbs.len();
+    tbs[l - 4..].copy_from_slice(&signer.to_be_bytes());
+    let signature = crate::sign::sign_with_label(key, "GroupInfoTBS", &tbs).unwrap();
+    let mut out = group_info[..4].to_vec();
+    out.extend_from_slice(&tbs);
+    out.extend_from_slice(&VLBytes::from(signature).tls_serialize_detached().unwrap());
+    out
+}
+
+/// The attack of issue 20: one bit of a member's commit's confirmation tag flipped (by the
+/// member, or by a provider in transit). Every member refuses such a commit, so a hub that fanned
+/// it out would leave them behind for good; the hub refuses it because the committer's GroupInfo
+/// carries the real tag under the committer's signature.
+#[test]
+fn commit_with_a_flipped_confirmation_tag_bit() {
+    let mut net = strict_room();
+    let (out, tag) = self_update_with_tag_offset(&mut net);
+    let mut flipped = out.commit.clone();
+    flipped[tag] ^= 0x01;
+    // The public group alone cannot tell: it stages the altered commit.
+    assert!(net.hub().process(&flipped, net.now).is_ok());
+    // Bob (a member) would refuse it.
+    let mut bob =
+        ClientGroup::from_record(&net.groups["bob1"].to_record().unwrap(), net.trust.clone())
+            .unwrap();
+    assert!(bob.process(&flipped, net.now).is_err());
+    merge_refused(&mut net, &flipped, out.group_info.as_deref(), |e| {
+        matches!(e, MlsError::ConfirmationTagMismatch)
+    });
+    // The last byte too (any byte of the tag).
+    let mut last = out.commit.clone();
+    last[tag + 31] ^= 0x80;
+    merge_refused(&mut net, &last, out.group_info.as_deref(), |e| {
+        matches!(e, MlsError::ConfirmationTagMismatch)
+    });
+    // The honest commit is still accepted, and the room goes on.
+    net.deliver_commit("alice1", &out, &[]);
+    net.assert_consistent();
+    net.message("bob1", "still here");
+}
+
+#[test]
+fn commit_without_group_info() {
+    let mut net = strict_room();
+    let (out, _) = self_update_with_tag_offset(&mut net);
+    merge_refused(&mut net, &out.commit, None, |e| {
+        matches!(e, MlsError::GroupInfoMissing)
+    });
+    net.deliver_commit("alice1", &out, &[]);
+    net.assert_consistent();
+}
+
+#[test]
+fn group_info_signed_by_another_member() {
+    let mut net = strict_room();
+    let (out, _) = self_update_with_tag_offset(&mut net);
+    let gi = out.group_info.clone().unwrap();
+    let alice_leaf = net.groups["alice1"].own_leaf_index();
+    let bob_leaf = net.groups["bob1"].own_leaf_index();
+    let bob_key = net.clients["bob1"].signing_key();
+    // Re-signing the honest TBS with the committer's own key gives the same GroupInfo
+    // (Ed25519 is deterministic): the helper is faithful.
+    let alice_key = net.clients["alice1"].signing_key();
+    assert_eq!(resigned_group_info(&gi, alice_leaf, alice_key), gi);
+    let at_alice = resigned_group_info(&gi, alice_leaf, bob_key);
+    let at_bob = resigned_group_info(&gi, bob_leaf, bob_key);
+    // Signed by Bob at Alice's leaf: the signature does not verify.
+    merge_refused(&mut net, &out.commit, Some(&at_alice), |e| {
+        matches!(e, MlsError::GroupInfoSignature)
+    });
+    // Signed by Bob at Bob's own leaf: he is not the committer.
+    merge_refused(
+        &mut net,
+        &out.commit,
+        Some(&at_bob),
+        |e| matches!(e, MlsError::GroupInfoSigner { expected, got } if *expected == alice_leaf && *got == bob_leaf),
+    );
+    // A signature byte flipped.
+    let mut broken = gi.clone();
+    let n = broken.len();
+    broken[n - 1] ^= 0x01;
+    merge_refused(&mut net, &out.commit, Some(&broken), |e| {
+        matches!(e, MlsError::GroupInfoSignature)
+    });
+    net.deliver_commit("alice1", &out, &[]);
+    net.assert_consistent();
+}
+
+#[test]
+fn group_info_of_another_epoch_or_commit() {
+    let mut net = strict_room();
+    let (out, _) = self_update_with_tag_offset(&mut net);
+    let epoch = net.hub().epoch();
+    // The current epoch's GroupInfo (signed by Alice, but for the epoch the commit leaves).
+    let old = net.groups["alice1"].group_info().unwrap();
+    merge_refused(
+        &mut net,
+        &out.commit,
+        Some(&old),
+        |e| matches!(e, MlsError::GroupInfoEpoch { expected, got } if *expected == epoch + 1 && *got == epoch),
+    );
+    // Alice's GroupInfo for a different commit of hers (same new epoch, other context).
+    let mut alice = ClientGroup::from_record(
+        &net.groups["alice1"].to_record().unwrap(),
+        net.trust.clone(),
+    )
+    .unwrap();
+    alice.discard_pending_commit().unwrap();
+    let other = alice.self_update(net.now).unwrap();
+    merge_refused(&mut net, &out.commit, other.group_info.as_deref(), |e| {
+        matches!(e, MlsError::GroupInfoMismatch)
+    });
+    net.deliver_commit("alice1", &out, &[]);
+    net.assert_consistent();
 }
