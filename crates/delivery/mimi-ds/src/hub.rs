@@ -149,8 +149,11 @@ impl HubRoom {
                 };
                 check_actor(peer, &staged)?;
                 let before = self.member_domains();
-                // A partial GroupInfo would have to be rebuilt from the tree: not yet supported,
-                // so the hub then has no GroupInfo for external joins until the next commit.
+                // The committer's full GroupInfo is required: the hub checks the commit's
+                // confirmation tag against it (it cannot compute the tag itself, and members
+                // refuse a commit whose tag is wrong) and serves it for external joins. A
+                // partial GroupInfo would have to be rebuilt from the tree (not supported), so
+                // such a commit is refused like one without any (`notAllowed`).
                 let group_info = match &bundle.group_info_option {
                     GroupInfoOption::Full(gi) => Some(
                         gi.to_mls_message()
