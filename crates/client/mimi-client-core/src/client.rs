@@ -352,7 +352,9 @@ impl Client {
     /// Reports what became of request `op`. A commit the hub accepted is merged; a refused
     /// one is discarded and the refusal returned as [`ClientError::HubRefused`] (also queued
     /// as a [`ClientEvent::Refused`]). A message refused as `epochTooOld` is re-sent
-    /// automatically once this device has caught up, so that is not an error.
+    /// automatically once this device has caught up, so that is not an error, but it was not
+    /// sent either: a [`ClientEvent::Resent`] names the operation carrying it again, or, if
+    /// this device is still behind, a [`ClientEvent::Queued`] says it waits.
     pub fn mark_sent(&mut self, op: OpId, outcome: SendOutcome) -> Result<(), ClientError> {
         if !self.pending.contains_key(&op) && self.completed.remove(&op) {
             return Ok(());
@@ -455,9 +457,25 @@ impl Client {
                     r.sent.remove(digest);
                     if let HubRefusal::EpochTooOld { current_epoch } = refusal {
                         r.retry.push(content.clone());
-                        if r.group.epoch() >= current_epoch {
-                            self.resend(room)?;
-                        }
+                        let resent = if r.group.epoch() >= current_epoch {
+                            self.resend(room)?
+                        } else {
+                            Vec::new()
+                        };
+                        // The content just parked is the last one re-sent.
+                        let event = match resent.last() {
+                            Some(as_op) => ClientEvent::Resent {
+                                room: room.clone(),
+                                op,
+                                as_op: *as_op,
+                            },
+                            None => ClientEvent::Queued {
+                                room: room.clone(),
+                                op,
+                                refusal,
+                            },
+                        };
+                        self.events.push_back(event);
                         return Ok(());
                     }
                 }
@@ -476,16 +494,18 @@ impl Client {
         })
     }
 
-    /// Sends again the messages the hub found too old, now that the room moved on.
-    fn resend(&mut self, room: &RoomUri) -> Result<(), ClientError> {
+    /// Sends again the messages the hub found too old, now that the room moved on; returns
+    /// their new operations, in order.
+    fn resend(&mut self, room: &RoomUri) -> Result<Vec<OpId>, ClientError> {
         let retry = match self.rooms.get_mut(room) {
             Some(r) if r.group.is_active() => std::mem::take(&mut r.retry),
-            _ => return Ok(()),
+            _ => return Ok(Vec::new()),
         };
+        let mut ops = Vec::with_capacity(retry.len());
         for content in retry {
-            self.queue_message(room, content)?;
+            ops.push(self.queue_message(room, content)?);
         }
-        Ok(())
+        Ok(ops)
     }
 
     /// Handles one delivery from this device's provider (in hub order).
@@ -690,6 +710,17 @@ impl Client {
         let result = r.group.process(message.as_bytes(), now);
         r.remember(d);
         match result {
+            // A commit this device refuses leaves it behind the hub: say so, naming the room.
+            Err(e) if message.content_type() == Some(ContentType::Commit) => {
+                let rejection = Rejection::Mls(e.to_string());
+                r.view.rejected(rejection);
+                let epoch = r.group.epoch();
+                self.events.push_back(ClientEvent::CommitFailed {
+                    room: room.clone(),
+                    epoch,
+                    error: e.to_string(),
+                });
+            }
             Err(e) => self.reject(room, Rejection::Mls(e.to_string())),
             Ok(Incoming::Application(m)) => {
                 let entry = Entry {

@@ -136,7 +136,8 @@ pub enum HubRefusal {
     /// The message was of an older epoch than the hub's; it is re-sent once this device has
     /// caught up.
     #[error(
-        "the message was of an older epoch than the hub's ({current_epoch}); it will be re-sent"
+        "the message was of an older epoch than the hub's ({current_epoch}): this device has \
+         not processed the room's latest commit; the message is re-sent once it has"
     )]
     EpochTooOld {
         /// The hub's epoch.
@@ -201,6 +202,40 @@ pub enum ClientEvent {
         room: RoomUri,
         /// Why.
         rejection: Rejection,
+    },
+    /// The hub did not accept a message of this device, and this device cannot send it again
+    /// yet: it is queued (kept in the room's record) and re-sent once this device has caught up
+    /// with the hub's epoch. The message was **not** sent. If the room's commits cannot be
+    /// processed ([`ClientEvent::CommitFailed`]), this device must rejoin the room first.
+    Queued {
+        /// The room.
+        room: RoomUri,
+        /// The operation that was not accepted.
+        op: OpId,
+        /// Why (e.g. [`HubRefusal::EpochTooOld`]).
+        refusal: HubRefusal,
+    },
+    /// A message the hub refused as too old was encrypted again for the current epoch and
+    /// queued as `as_op`; its fate is that operation's.
+    Resent {
+        /// The room.
+        room: RoomUri,
+        /// The operation the hub did not accept.
+        op: OpId,
+        /// The operation carrying it again.
+        as_op: OpId,
+    },
+    /// A commit of the room could not be processed (another member's commit this device
+    /// refuses, e.g. one whose confirmation tag is wrong). This device stays in `epoch` while
+    /// the hub may have moved on: until it catches up or rejoins the room, what it sends there is
+    /// refused as too old and queued, and what others send cannot be read.
+    CommitFailed {
+        /// The room.
+        room: RoomUri,
+        /// This device's epoch in the room.
+        epoch: u64,
+        /// Why the commit was refused.
+        error: String,
     },
     /// The hub refused an operation of this device.
     Refused {
