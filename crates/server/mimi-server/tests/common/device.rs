@@ -563,6 +563,32 @@ impl Device {
         result
     }
 
+    /// Submits a self-update commit built from the real MLS state whose bytes `tamper` then
+    /// changes (a rogue member, or its provider in transit), with the honest GroupInfo; the
+    /// pending commit is dropped unless the hub accepts it.
+    pub async fn self_update_tampered(
+        &mut self,
+        room: &RoomUri,
+        tamper: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<UpdateOutcome, Refused> {
+        let mut out = self
+            .groups
+            .get_mut(room)
+            .unwrap()
+            .self_update(now_s())
+            .unwrap();
+        tamper(&mut out.commit);
+        let result = self.submit_update(room, &commit_request(&out), false).await;
+        let group = self.groups.get_mut(room).unwrap();
+        if matches!(result, Ok(UpdateOutcome::Success { .. })) {
+            group.merge_pending_commit().unwrap();
+            self.sent.insert(digest(&out.commit), None);
+        } else {
+            group.discard_pending_commit().unwrap();
+        }
+        result
+    }
+
     /// Sends `text` in `room`.
     pub async fn send(&mut self, room: &RoomUri, text: &str) -> Result<SubmitOutcome, Refused> {
         let group = self.groups.get_mut(room).unwrap();
