@@ -28,7 +28,8 @@ pub(crate) enum ClientCommand {
     Device(DeviceArgs),
     /// Create rooms, manage members, roles and metadata.
     Room(RoomArgs),
-    /// Send a text (or Markdown) message.
+    /// Send a text (or Markdown) message. Exits non-zero, saying why, unless the room's hub
+    /// accepted it; a message the hub found too old stays queued on the device ("not sent").
     Send(SendArgs),
     /// Reply to a message.
     Reply(ReplyArgs),

@@ -236,6 +236,15 @@ impl Out {
             ClientEvent::Refused { room, refusal, .. } => {
                 ("refused", Some(room), json!({"why": refusal.to_string()}))
             }
+            ClientEvent::Queued { room, refusal, .. } => {
+                ("queued", Some(room), json!({"why": refusal.to_string()}))
+            }
+            ClientEvent::Resent { room, .. } => ("resent", Some(room), json!({})),
+            ClientEvent::CommitFailed { room, epoch, error } => (
+                "commit_failed",
+                Some(room),
+                json!({"epoch": epoch, "why": error}),
+            ),
             ClientEvent::Typing(t) => (
                 "typing",
                 Some(&t.room),
@@ -265,6 +274,13 @@ impl Out {
                 } else {
                     "stopped typing"
                 }
+            ),
+            ClientEvent::Queued { refusal, .. } => {
+                println!("{room_text}  a message was not sent and is queued: {refusal}")
+            }
+            ClientEvent::CommitFailed { epoch, error, .. } => println!(
+                "{room_text}  cannot follow the room (this device stays in epoch {epoch}): \
+                 a commit was refused: {error}"
             ),
             _ => println!("{room_text}  {kind} {detail}"),
         }

@@ -40,23 +40,40 @@ fn protocol(route: &str, e: impl std::fmt::Display) -> SdkError {
 }
 
 impl Device {
-    /// Sends what `op` queued (and anything before it) and fails if the hub refused `op`.
+    /// Sends what `op` queued (and anything before it) and fails if the hub refused `op`, or
+    /// did not accept a message that then stays queued on this device ([`SdkError::Queued`]).
     pub(crate) async fn run_op(&mut self, op: OpId) -> Result<(), SdkError> {
         self.persist().await?;
         let from = self.events.len();
         self.drive().await?;
+        // The operation, and those that carried it again after an `epochTooOld`.
+        let mut ops = vec![op];
         for event in self.events.iter().skip(from) {
-            if let ClientEvent::Refused {
-                room,
-                op: refused,
-                refusal,
-            } = event
-                && *refused == op
-            {
-                return Err(SdkError::Refused {
-                    room: room.clone(),
-                    refusal: refusal.clone(),
-                });
+            match event {
+                ClientEvent::Resent { op: old, as_op, .. } if ops.contains(old) => {
+                    ops.push(*as_op);
+                }
+                ClientEvent::Refused {
+                    room,
+                    op: refused,
+                    refusal,
+                } if ops.contains(refused) => {
+                    return Err(SdkError::Refused {
+                        room: room.clone(),
+                        refusal: refusal.clone(),
+                    });
+                }
+                ClientEvent::Queued {
+                    room,
+                    op: queued,
+                    refusal,
+                } if ops.contains(queued) => {
+                    return Err(SdkError::Queued {
+                        room: room.clone(),
+                        refusal: refusal.clone(),
+                    });
+                }
+                _ => {}
             }
         }
         Ok(())

@@ -446,8 +446,8 @@ impl Device {
 
     /// Fetches the event feed once (waiting up to `wait_ms` for an event if there is none),
     /// applies the events and writes the record and cursor once for all of them. Then commits proposals
-    /// other members left pending (a leave) and tops up KeyPackages after a join. Returns how
-    /// many events arrived.
+    /// other members left pending (a leave), tops up KeyPackages after a join and sends the
+    /// messages that were queued until this device caught up. Returns how many events arrived.
     pub async fn sync(&mut self, wait_ms: u64) -> Result<usize, SdkError> {
         let events = match self.pushed_events(wait_ms).await? {
             Some(events) => events,
@@ -489,6 +489,13 @@ impl Device {
         }
         self.collect_events();
         self.after_events(before).await?;
+        // Messages the hub found too old were queued again while the events were applied (this
+        // device caught up): send them now rather than at the next command.
+        if let Err(e) = self.drive().await {
+            tracing::debug!(error = %e, "queued requests not sent");
+            self.notices
+                .push(format!("queued messages could not be sent yet: {e}"));
+        }
         Ok(n)
     }
 

@@ -54,6 +54,19 @@ pub enum SdkError {
         /// The refusal.
         refusal: HubRefusal,
     },
+    /// The room's hub did not accept the message and it is **not sent**: it stays queued on
+    /// this device and is re-sent once the device catches up with the room (if the room's
+    /// commits cannot be processed, only after the device rejoins it).
+    #[error(
+        "not sent: the hub of {room} did not accept the message, which is queued on this device: \
+         {refusal}"
+    )]
+    Queued {
+        /// The room.
+        room: RoomUri,
+        /// Why the hub did not accept it.
+        refusal: HubRefusal,
+    },
     /// The client engine refused (not a member, not allowed by role, unknown message, ...).
     #[error(transparent)]
     Client(#[from] ClientError),
