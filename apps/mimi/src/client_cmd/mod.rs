@@ -137,7 +137,10 @@ fn user(device: &Device, text: &str) -> anyhow::Result<UserUri> {
     } else {
         format!("mimi://{}/u/{text}", device.domain())
     };
-    UserUri::parse(&uri).map_err(|e| anyhow!("{text:?} is not a user (use user@domain): {e}"))
+    // Providers know users by their canonical account names (`ALICE` is `alice`).
+    UserUri::parse(&uri)
+        .map(|u| u.canonical())
+        .map_err(|e| anyhow!("{text:?} is not a user (use user@domain): {e}"))
 }
 
 /// A room URI, or the name of one of this device's rooms (else a room on its provider).

@@ -34,7 +34,8 @@ pub enum Effect {
 pub struct Delivery {
     /// The room.
     pub room: RoomUri,
-    /// Who gets it: every local device in the room, or one device (a Welcome).
+    /// Who gets it: every local device in the room, the devices named, or one device (a
+    /// Welcome).
     pub to: Recipients,
     /// The message as the hub fanned it out.
     pub message: FanoutMessage,
@@ -48,4 +49,7 @@ pub enum Recipients {
     Room,
     /// One device (a Welcome for its KeyPackage).
     Client(ClientUri),
+    /// These devices (the room's member devices here, as the inbox decided at this point of
+    /// hub order; possibly none).
+    Devices(Vec<ClientUri>),
 }

@@ -5,13 +5,16 @@
 //! * [`ConsentBook`]: who may fetch a user's key material (digest §3.7).
 //! * [`answer_key_material`]: `POST /keyMaterial` at the target provider.
 //! * [`RoomInbox`]: `POST /notify` receipt for one room.
+//! * [`LocalMembers`]: which of our devices are members of a room (who gets its messages).
 
 mod consent;
 mod inbox;
 mod key_material;
 mod keypackages;
+mod members;
 
 pub use consent::{ConsentBook, ConsentDecision};
 pub use inbox::{InboxError, NotifyReceipt, RoomInbox};
 pub use key_material::{KeyMaterialContext, KeyMaterialGrant, answer_key_material};
 pub use keypackages::{Claim, KeyPackageEntry, KeyPackagePool, RequesterLimiter};
+pub use members::{LocalMembers, MembersRecordError};

@@ -124,6 +124,28 @@ impl HubRoom {
             .collect()
     }
 
+    /// Whether `peer` may learn anything of this room: the hub itself, a provider with a
+    /// member device, or one with a listed participant (who may bring a new device). Anyone
+    /// else gets exactly what a room we do not host gets ([`RequestError::UnknownRoom`]), so
+    /// that a stranger learns neither that the room exists nor its epoch. Callers ask this
+    /// before looking at the request.
+    pub fn admit_peer(&self, peer: &Domain) -> Result<(), RequestError> {
+        let known = peer == self.room.hub_domain()
+            || self.member_domains().contains(peer)
+            || self
+                .group
+                .room()
+                .participants()
+                .participants
+                .iter()
+                .any(|p| p.user.domain() == peer);
+        if known {
+            Ok(())
+        } else {
+            Err(RequestError::UnknownRoom(self.room.to_string()))
+        }
+    }
+
     /// Remembers that KeyPackages handed out by `provider` (relayed through this hub) may be
     /// named by a later Welcome.
     pub fn record_routes<I: IntoIterator<Item = Vec<u8>>>(&mut self, provider: &Domain, refs: I) {

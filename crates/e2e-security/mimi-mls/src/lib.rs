@@ -10,6 +10,8 @@
 //!   external join, protect/unprotect, process with credential and room-policy checks);
 //! * [`HubGroup`]: the hub's public view of a room's group: validates handshakes without
 //!   secrets, stages them for the caller to authorize and merge, keeps the GroupInfo;
+//! * [`Roster`]: which client sits at which leaf, followed from the fanned-out handshakes
+//!   alone (what a follower needs to deliver only to member devices);
 //! * [`sign`]: MIMI `SignWithLabel` / `VerifyWithLabel` over encoded TBS structs;
 //! * records: every stateful object exports and restores as bytes.
 //!
@@ -46,6 +48,7 @@ mod identity;
 mod inspect;
 mod persist;
 mod provider_support;
+mod roster;
 pub mod sign;
 mod summary;
 #[cfg(test)]
@@ -63,4 +66,5 @@ pub use provider_support::{
     HpkeKeyPair, decrypt_with_label, encrypt_with_label, hpke_key_pair, inspect_key_package,
     verify_credential,
 };
+pub use roster::{Roster, RosterChange, external_joiner};
 pub use summary::{Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange};

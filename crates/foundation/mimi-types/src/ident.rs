@@ -62,6 +62,55 @@ impl Ident {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The canonical form of an account name (a user ID at its provider), which a provider
+    /// registers and looks users up by, so that `ALICE`, `%61lice` and `alice` are one user:
+    ///
+    /// 1. percent-encoded unreserved characters (`A-Z a-z 0-9 - . _ ~`) are decoded
+    ///    (RFC 3986 §6.2.2.2);
+    /// 2. ASCII letters are lowercased (user names are case-insensitive);
+    /// 3. the remaining percent-encodings are written with uppercase hex digits (§6.2.2.1).
+    ///
+    /// The result is again a valid identifier, and canonical forms are fixed points. URIs
+    /// themselves are still compared and hashed as written: this is applied where a name
+    /// enters a provider (registration, login, key-material and invite lookups), so the
+    /// URIs in credentials, participant lists and message IDs are canonical already.
+    #[must_use]
+    pub fn canonical(&self) -> Self {
+        let bytes = self.0.as_bytes();
+        let mut out = String::with_capacity(bytes.len());
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            let hex = (b == b'%')
+                .then(|| bytes.get(i + 1..i + 3))
+                .flatten()
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(decoded) if is_unreserved(decoded) => {
+                    out.push(char::from(decoded.to_ascii_lowercase()));
+                    i += 3;
+                }
+                Some(decoded) => {
+                    out.push_str(&format!("%{decoded:02X}"));
+                    i += 3;
+                }
+                None => {
+                    out.push(char::from(b.to_ascii_lowercase()));
+                    i += 1;
+                }
+            }
+        }
+        // Decoding only shortens and lowercasing keeps pchars: still valid. A dot segment
+        // ("%2E") cannot come out of a valid identifier's canonical form unless it was one
+        // already spelled with encodings; keep the original then.
+        Self::parse(&out).unwrap_or_else(|_| self.clone())
+    }
+}
+
+/// RFC 3986 `unreserved`.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// RFC 3986 `pchar` minus `%` (percent-encodings are checked separately).
@@ -111,5 +160,33 @@ impl FromStr for Ident {
 impl AsRef<str> for Ident {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::Ident;
+
+    fn canonical(s: &str) -> String {
+        Ident::parse(s).unwrap().canonical().to_string()
+    }
+
+    #[test]
+    fn account_names_are_case_and_encoding_insensitive() {
+        for spelled in ["alice", "ALICE", "Alice", "%61lice", "%41LICE", "al%69ce"] {
+            assert_eq!(canonical(spelled), "alice", "{spelled}");
+        }
+        // Reserved and non-ASCII octets stay encoded, with uppercase hex.
+        assert_eq!(canonical("a%2fb"), "a%2Fb");
+        assert_eq!(canonical("Ren%c3%a9"), "ren%C3%A9");
+        // Other pchars are kept; canonical forms are fixed points.
+        assert_eq!(canonical("Bob+Work@Home"), "bob+work@home");
+        for s in ["alice", "a%2Fb", "ren%C3%A9", "x.y_z~1"] {
+            assert_eq!(canonical(s), s);
+        }
+        // A name that would become a dot segment keeps its spelling.
+        assert_eq!(canonical("%2E"), "%2E");
     }
 }

@@ -356,6 +356,15 @@ pub struct ClientUri {
     id: Ident,
 }
 
+impl UserUri {
+    /// The same user with its account name in canonical form ([`Ident::canonical`]): what
+    /// a provider registers and looks the user up by.
+    #[must_use]
+    pub fn canonical(&self) -> Self {
+        Self::new(self.domain.clone(), self.id.canonical())
+    }
+}
+
 impl ClientUri {
     /// A client URI of the form `…/d/<id>`.
     pub fn new(domain: Domain, id: Ident) -> Self {

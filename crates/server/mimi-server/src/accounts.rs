@@ -4,9 +4,10 @@
 //! every process of a provider knows every account and token.
 //!
 //! Passwords are stored as Argon2id PHC strings; tokens as their SHA-256 (a token is 32 random
-//! bytes, so a fast hash is enough). Room membership is written **before** the inbox save that
-//! delivers to it, so a crash in between can only add a device that later gets an event it
-//! ignores, never lose one.
+//! bytes, so a fast hash is enough). Room membership here mirrors the follower engine's
+//! member devices (which the inbox record holds and which decide delivery); it is written
+//! **before** the inbox save that delivers to a joining device and removed after the save
+//! that delivers a departing device's last event, for room lists.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -242,6 +243,18 @@ impl Accounts {
     pub async fn join(&self, room: &RoomUri, client: &ClientUri) -> Result<(), ServerError> {
         let statement =
             "INSERT INTO memberships (room, client) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        on_pool!(self, pool => sqlx::query(statement)
+            .bind(room.to_string())
+            .bind(client.to_string())
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Records that `client` is no longer in `room` (idempotent).
+    pub async fn leave(&self, room: &RoomUri, client: &ClientUri) -> Result<(), ServerError> {
+        let statement = "DELETE FROM memberships WHERE room = $1 AND client = $2";
         on_pool!(self, pool => sqlx::query(statement)
             .bind(room.to_string())
             .bind(client.to_string())

@@ -119,6 +119,15 @@ fn ident(field: &str, value: &str) -> Result<Ident, ServerError> {
     })
 }
 
+/// The user an account name names here, in canonical form ([`Ident::canonical`]: `ALICE`
+/// and `%61lice` are `alice`), for registration and login alike.
+fn account(provider: &Provider, user_id: &str) -> Result<UserUri, ServerError> {
+    Ok(UserUri::new(
+        provider.domain.clone(),
+        ident("user_id", user_id)?.canonical(),
+    ))
+}
+
 pub(crate) fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
     room_from_path(raw).map_err(|e| {
         ServerError::api(
@@ -166,7 +175,7 @@ fn user_of(device: &ClientUri) -> Result<UserUri, ServerError> {
 async fn register_account(State(provider): State<Arc<Provider>>, body: Bytes) -> Response {
     let result = async {
         let request: RegisterAccount = json(&body)?;
-        let user = UserUri::new(provider.domain.clone(), ident("user_id", &request.user_id)?);
+        let user = account(&provider, &request.user_id)?;
         if request.password.chars().count() < 8 {
             return Err(ServerError::api(
                 ErrorCode::BadRequest,
@@ -190,7 +199,7 @@ async fn register_account(State(provider): State<Arc<Provider>>, body: Bytes) ->
 async fn register_device(State(provider): State<Arc<Provider>>, body: Bytes) -> Response {
     let result = async {
         let request: RegisterDevice = json(&body)?;
-        let user = UserUri::new(provider.domain.clone(), ident("user_id", &request.user_id)?);
+        let user = account(&provider, &request.user_id)?;
         if !provider
             .accounts
             .check_password(&user, &request.password)
@@ -261,7 +270,7 @@ async fn create_room(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        authenticate(&provider, &headers).await?;
         let request: CreateRoom = json(&body)?;
         let room = RoomUri::parse(&request.room).map_err(|e| {
             ServerError::api(
@@ -272,7 +281,8 @@ async fn create_room(
         let epoch = provider
             .create_room(&room, &request.group_info, &request.ratchet_tree)
             .await?;
-        provider.accounts.join(&room, &device).await?;
+        // The creator's device is in the tree it sent: it is the room's first member here.
+        provider.start_members(&room, &request.ratchet_tree).await?;
         Ok(RoomCreated {
             room: room.to_string(),
             epoch,
@@ -350,10 +360,8 @@ async fn update(
         let device = authenticate(&provider, &headers).await?;
         let room = room_param(&room)?;
         let request: SubmitUpdate = json(&body)?;
-        if request.external_join {
-            // Before the hub accepts: messages right after the join must reach the device.
-            provider.accounts.join(&room, &device).await?;
-        }
+        // An external join makes the device a member only once the hub fans its commit out
+        // (the follower inbox decides, in hub order); nothing is granted here.
         let response = if room.hub_domain() == &provider.domain {
             let us = provider.domain.clone();
             provider

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use mimi_client_api::ErrorCode;
 use mimi_ds::follower::{
-    Claim, InboxError, KeyMaterialContext, KeyPackageEntry, KeyPackagePool, RequesterLimiter,
-    RoomInbox, answer_key_material,
+    Claim, InboxError, KeyMaterialContext, KeyPackageEntry, KeyPackagePool, LocalMembers,
+    RequesterLimiter, RoomInbox, answer_key_material,
 };
 use mimi_ds::{DsStore as _, NewDeviceEvent, Recipients, RequestError};
 use mimi_federation_api::key_material::{
@@ -24,25 +24,64 @@ use crate::hub::bad_request;
 use crate::provider::Provider;
 
 /// The inbox record: the receiving state itself is in memory (`RoomInbox` has no record form
-/// yet), so what is stored is the SHA-256 of the last [`KEPT_DIGESTS`] notify bodies applied.
-/// After a restart they still catch the hub's resend of a body whose 201 was lost in the crash.
-const INBOX_TAG: &[u8] = b"mimi-server inbox v2\n";
+/// yet), so what is stored is the room's member devices here (the engine's [`LocalMembers`],
+/// who gets the room's messages) and the SHA-256 of the last [`KEPT_DIGESTS`] notify bodies
+/// applied. After a restart the digests still catch the hub's resend of a body whose 201 was
+/// lost in the crash.
+const INBOX_TAG: &[u8] = b"mimi-server inbox v3\n";
+/// The record before member devices were kept in it (digests only).
+const INBOX_TAG_V2: &[u8] = b"mimi-server inbox v2\n";
 /// How many body digests the stored record keeps (the hub has at most one unacknowledged
 /// request in flight per follower, so a small window is plenty).
 const KEPT_DIGESTS: usize = 128;
 
-/// The digests of a stored inbox record (an unknown or older record yields none).
-fn stored_digests(record: &[u8]) -> VecDeque<[u8; 32]> {
-    let Some(rest) = record.strip_prefix(INBOX_TAG) else {
-        return VecDeque::new();
-    };
+/// What an inbox record holds.
+#[derive(Debug, Default)]
+struct InboxRecord {
+    /// `None` in a record written before member devices were kept.
+    members: Option<LocalMembers>,
+    digests: VecDeque<[u8; 32]>,
+}
+
+fn digests_of(rest: &[u8]) -> VecDeque<[u8; 32]> {
     rest.chunks_exact(32)
         .filter_map(|c| <[u8; 32]>::try_from(c).ok())
         .collect()
 }
 
-fn inbox_record(digests: &VecDeque<[u8; 32]>) -> Vec<u8> {
+/// Reads a stored inbox record (an unknown or older record yields what it can).
+fn stored_record(record: &[u8]) -> InboxRecord {
+    if let Some(rest) = record.strip_prefix(INBOX_TAG_V2) {
+        return InboxRecord {
+            members: None,
+            digests: digests_of(rest),
+        };
+    }
+    let Some(rest) = record.strip_prefix(INBOX_TAG) else {
+        return InboxRecord::default();
+    };
+    let Some((len, rest)) = rest.split_first_chunk::<4>() else {
+        return InboxRecord::default();
+    };
+    let len = usize::try_from(u32::from_be_bytes(*len)).unwrap_or(usize::MAX);
+    let (Some(members), Some(digests)) = (rest.get(..len), rest.get(len..)) else {
+        return InboxRecord::default();
+    };
+    InboxRecord {
+        members: LocalMembers::from_record(members).ok(),
+        digests: digests_of(digests),
+    }
+}
+
+fn inbox_record(members: Option<&LocalMembers>, digests: &VecDeque<[u8; 32]>) -> Vec<u8> {
+    let members = members.map(LocalMembers::to_record).unwrap_or_default();
     let mut out = INBOX_TAG.to_vec();
+    out.extend_from_slice(
+        &u32::try_from(members.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    out.extend_from_slice(&members);
     for d in digests {
         out.extend_from_slice(d);
     }
@@ -166,8 +205,11 @@ impl Provider {
             our_domain: &self.domain,
             trust: &self.mls_trust,
         };
-        let devices = if target.domain() == &self.domain && self.accounts.has_user(&target).await? {
-            Some(self.accounts.devices_of(&target).await?)
+        // Users are known by their canonical account names (`ALICE` is `alice`).
+        let account = target.canonical();
+        let devices = if target.domain() == &self.domain && self.accounts.has_user(&account).await?
+        {
+            Some(self.accounts.devices_of(&account).await?)
         } else {
             None
         };
@@ -218,6 +260,28 @@ impl Provider {
         Ok(grant.response)
     }
 
+    /// Starts the member devices of a room created here: its creator's tree names them.
+    pub(crate) async fn start_members(
+        &self,
+        room: &RoomUri,
+        ratchet_tree: &[u8],
+    ) -> Result<(), ServerError> {
+        let mut members = LocalMembers::new(self.domain.clone());
+        members
+            .start_from_tree(ratchet_tree)
+            .map_err(|e| bad_request("the ratchet tree", e))?;
+        let _lock = self.inbox_locks.lock(room).await;
+        if self.store.load_inbox(room).await?.is_some() {
+            return Ok(());
+        }
+        let record = inbox_record(Some(&members), &VecDeque::new());
+        self.store.save_inbox(room, 0, record, Vec::new()).await?;
+        for device in members.devices() {
+            self.accounts.join(room, &device).await?;
+        }
+        Ok(())
+    }
+
     /// `notify` receipt from `peer` for `room`.
     pub(crate) async fn receive_notify(
         &self,
@@ -241,24 +305,45 @@ impl Provider {
         let _lock = self.inbox_locks.lock(room).await;
         let stored = self.store.load_inbox(room).await?;
         let version = stored.as_ref().map_or(0, |r| r.version);
-        let mut digests = stored
+        let record = stored
             .as_ref()
-            .map(|r| stored_digests(&r.state))
+            .map(|r| stored_record(&r.state))
             .unwrap_or_default();
+        let mut digests = record.digests;
         let digest: [u8; 32] = Sha256::digest(body).into();
         if peer == room.hub_domain() && digests.contains(&digest) {
             // Applied before (perhaps before a restart): acknowledge, do nothing.
             return Ok(());
         }
         // The inbox this process kept, if it saved the stored version itself; else (another
-        // process of this provider saved since, or none kept) a fresh one, as after a restart.
-        let mut inbox = self
+        // process of this provider saved since, or none kept) a fresh one with the stored
+        // member devices, as after a restart.
+        let kept = self
             .inboxes
             .lock()
             .ok()
             .and_then(|m| m.get(room).cloned())
             .filter(|(saved_at, _)| *saved_at == version)
-            .map_or_else(|| RoomInbox::new(room.clone()), |(_, inbox)| inbox);
+            .map(|(_, inbox)| inbox);
+        let mut inbox = match kept {
+            Some(inbox) => inbox,
+            None => {
+                let members = match record.members {
+                    Some(members) => members,
+                    // A record from before member devices were kept: those the accounts
+                    // database lists, until the room's tree is known.
+                    None => LocalMembers::with_unplaced(
+                        self.domain.clone(),
+                        self.accounts.members(room).await?,
+                    ),
+                };
+                RoomInbox::for_members(room.clone(), members)
+            }
+        };
+        let before: BTreeSet<ClientUri> = inbox
+            .members()
+            .map(LocalMembers::devices)
+            .unwrap_or_default();
         let receipt = inbox
             .receive(peer, body, request, &|r: &[u8]| targets.get(r).cloned())
             .map_err(|e| match e {
@@ -270,6 +355,15 @@ impl Provider {
         if receipt.duplicate {
             return Ok(());
         }
+        let after: BTreeSet<ClientUri> = inbox
+            .members()
+            .map(LocalMembers::devices)
+            .unwrap_or_default();
+        // The accounts database mirrors the members (room lists): joins before the save
+        // that delivers to them, departures after it.
+        for device in after.difference(&before) {
+            self.accounts.join(room, device).await?;
+        }
         let mut events = Vec::new();
         let mut woken = BTreeSet::new();
         for delivery in receipt.deliveries {
@@ -277,11 +371,12 @@ impl Provider {
                 .message
                 .encode()
                 .map_err(|e| RequestError::Internal(format!("fanout message: {e}")))?;
-            let recipients = match &delivery.to {
+            let recipients = match delivery.to {
                 Recipients::Client(client) => {
-                    self.accounts.join(room, client).await?;
-                    vec![client.clone()]
+                    self.accounts.join(room, &client).await?;
+                    vec![client]
                 }
+                Recipients::Devices(devices) => devices,
                 _ => self.accounts.members(room).await?,
             };
             for device in recipients {
@@ -299,8 +394,16 @@ impl Provider {
         }
         let saved = self
             .store
-            .save_inbox(room, version, inbox_record(&digests), events)
+            .save_inbox(
+                room,
+                version,
+                inbox_record(inbox.members(), &digests),
+                events,
+            )
             .await?;
+        for device in before.difference(&after) {
+            self.accounts.leave(room, device).await?;
+        }
         if let Ok(mut inboxes) = self.inboxes.lock() {
             inboxes.insert(room.clone(), (saved, inbox));
         }
@@ -316,13 +419,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inbox_records_keep_digests_and_tolerate_anything_else() {
+    fn inbox_records_keep_members_and_digests_and_tolerate_anything_else() {
         let digests: VecDeque<[u8; 32]> = [[1u8; 32], [2u8; 32]].into_iter().collect();
-        assert_eq!(stored_digests(&inbox_record(&digests)), digests);
-        assert!(stored_digests(b"mimi-server inbox v1").is_empty());
-        assert!(stored_digests(b"").is_empty());
-        let mut torn = inbox_record(&digests);
+        let domain = Domain::parse("x.example").unwrap();
+        let device: ClientUri = "mimi://x.example/d/alice/phone".parse().unwrap();
+        let members = LocalMembers::with_unplaced(domain, [device.clone()]);
+        let read = stored_record(&inbox_record(Some(&members), &digests));
+        assert_eq!(read.digests, digests);
+        assert_eq!(read.members.as_ref(), Some(&members));
+        assert!(read.members.unwrap().contains(&device));
+        // A v2 record: digests, no members (the caller falls back to the accounts list).
+        let mut v2 = INBOX_TAG_V2.to_vec();
+        v2.extend_from_slice(&[1u8; 32]);
+        let read = stored_record(&v2);
+        assert_eq!(read.digests.len(), 1);
+        assert!(read.members.is_none());
+        assert!(stored_record(b"mimi-server inbox v1").digests.is_empty());
+        assert!(stored_record(b"").digests.is_empty());
+        let mut torn = inbox_record(None, &digests);
         torn.pop();
-        assert_eq!(stored_digests(&torn).len(), 1);
+        assert_eq!(stored_record(&torn).digests.len(), 1);
     }
 }

@@ -188,6 +188,10 @@ impl Provider {
     ) -> Result<Vec<u8>, ServerError> {
         let _lock = self.hub_locks.lock(room).await;
         let (mut hub, version, held) = self.hold_hub(room).await?;
+        if let Err(e) = hub.admit_peer(peer) {
+            self.release_hub(held, room, version, hub).await?;
+            return Err(e.into());
+        }
         let checked = decode_exact(body)
             .map_err(|e| bad_request("UpdateRequest", e))
             .and_then(|request: UpdateRequest| match acting {
@@ -229,6 +233,10 @@ impl Provider {
     ) -> Result<Vec<u8>, ServerError> {
         let _lock = self.hub_locks.lock(room).await;
         let (mut hub, version, held) = self.hold_hub(room).await?;
+        if let Err(e) = hub.admit_peer(peer) {
+            self.release_hub(held, room, version, hub).await?;
+            return Err(e.into());
+        }
         let request: SubmitMessageRequest = match decode_exact(body) {
             Ok(request) => request,
             Err(e) => {
@@ -268,6 +276,7 @@ impl Provider {
             let _lock = self.hub_locks.lock(room).await;
             self.load_hub(room).await?
         };
+        hub.admit_peer(peer)?;
         let request: GroupInfoRequest =
             decode_exact(body).map_err(|e| bad_request("GroupInfoRequest", e))?;
         hub.handle_group_info(
@@ -303,8 +312,9 @@ impl Provider {
             }
             .into());
         }
-        // The room must exist before anything is claimed.
-        drop(self.load_hub(room).await?);
+        // The room must exist, and the requester's provider be known to it, before anything
+        // is claimed.
+        self.load_hub(room).await?.0.admit_peer(peer)?;
         let response_bytes = if target.domain() == &self.domain {
             self.answer_key_material(&self.domain.clone(), request)
                 .await?
@@ -349,7 +359,8 @@ impl Provider {
         Ok(response_bytes)
     }
 
-    /// What a new device of `user`, a participant, needs to join `room` by external commit.
+    /// What a new device of `user`, a participant who is not banned, needs to join `room` by
+    /// external commit (the same engine check as the federation `groupInfo` route).
     pub(crate) async fn join_info(
         &self,
         room: &RoomUri,
@@ -359,19 +370,13 @@ impl Provider {
             let _lock = self.hub_locks.lock(room).await;
             self.load_hub(room).await?
         };
-        let group = hub.group();
-        let participant = group
-            .room()
-            .participants()
-            .participants
-            .iter()
-            .any(|p| &p.user == user);
-        if !participant {
+        if let Err(denied) = hub.may_join_new_device(user) {
             return Err(ServerError::api(
                 ErrorCode::Forbidden,
-                format!("{user} is not a participant of {room}; ask a member to add you"),
+                format!("{user} may not join {room} with a new device: {denied}"),
             ));
         }
+        let group = hub.group();
         let group_info = group
             .group_info()
             .ok_or_else(|| {

@@ -91,6 +91,7 @@ impl Provider {
             let _lock = self.hub_locks.lock(room).await;
             self.load_hub(room).await?
         };
+        hub.admit_peer(peer)?;
         let output = hub.handle_submit(Self::now_ms(), peer, request)?;
         match output.response.outcome {
             SubmitOutcome::Accepted { .. } => {}

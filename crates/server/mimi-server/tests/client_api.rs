@@ -10,8 +10,8 @@ use std::future::Future;
 
 use common::device::{Api, Device, Refused};
 use mimi_client_api::{
-    CreateRoom, ErrorCode, HubAnswer, RegisterAccount, RegisterDevice, RoomList, SubmitUpdate,
-    UploadKeyPackages,
+    CreateRoom, DeviceRegistered, ErrorCode, HubAnswer, RegisterAccount, RegisterDevice, RoomList,
+    SubmitUpdate, UploadKeyPackages,
 };
 use mimi_federation_api::path::encode_param;
 use reqwest::Method;
@@ -193,6 +193,57 @@ fn registration_refusals_name_their_cause() {
             )
             .await;
         assert_eq!(code(bad_key), (400, ErrorCode::BadRequest));
+    });
+}
+
+#[test]
+fn user_names_are_one_account_whatever_their_case_or_encoding() {
+    one_provider().run(|x, y| async move {
+        Device::register_user(&x, "alice").await;
+        for spelled in ["ALICE", "%61lice", "Al%69ce"] {
+            let again = x
+                .call::<serde_json::Value>(
+                    Method::POST,
+                    "/v1/accounts",
+                    None,
+                    Some(&RegisterAccount {
+                        user_id: spelled.into(),
+                        password: "another-password".into(),
+                    }),
+                )
+                .await;
+            assert_eq!(code(again), (409, ErrorCode::AlreadyExists), "{spelled}");
+        }
+        // Logging in by another spelling reaches Alice's account, under its canonical name.
+        let key = mimi_mls::SigningKey::generate().unwrap();
+        let registered: DeviceRegistered = x
+            .call(
+                Method::POST,
+                "/v1/devices",
+                None,
+                Some(&RegisterDevice {
+                    user_id: "%41LICE".into(),
+                    password: "alice-password".into(),
+                    device_id: "phone".into(),
+                    signature_key: key.public().to_vec(),
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(registered.user, "mimi://x.example/u/alice");
+        assert_eq!(registered.client, "mimi://x.example/d/alice/phone");
+
+        // Key material for "BOB" of another provider is Bob's.
+        Device::register_user(&y, "bob").await;
+        let _bob = Device::register(&y, "bob", "laptop", 1).await;
+        let mut carol = {
+            Device::register_user(&x, "carol").await;
+            Device::register(&x, "carol", "phone", 0).await
+        };
+        let room = carol.create_room("mimi://x.example/r/names").await;
+        let shouted = mimi_types::UserUri::parse("mimi://y.example/u/BOB").unwrap();
+        let material = carol.key_material(&room, &shouted).await.unwrap();
+        assert_eq!(material.len(), 1, "Bob's one device");
     });
 }
 

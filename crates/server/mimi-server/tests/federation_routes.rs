@@ -82,6 +82,23 @@ fn peers_are_refused_what_they_may_not_do() {
 /// A notify body with one application message of a room mimi://x.example/r/a.
 fn some_notify() -> Vec<u8> {
     use mimi_federation_api::notify::{FanoutContent, FanoutMessage, NotifyRequest};
+
+    let (mut group, _) = eve_group("mimi://x.example/r/a");
+    let bytes = group.protect(b"hi", &Default::default()).unwrap();
+    let message = mimi_federation_api::mls::MlsMessage::from_bytes(bytes).unwrap();
+    let fanout = FanoutMessage::new(
+        common::device::now_s() * 1000,
+        FanoutContent::Application {
+            message,
+            frank: None,
+        },
+    );
+    mimi_federation_api::Encode::encode(&NotifyRequest::new(vec![fanout])).unwrap()
+}
+
+/// A group Eve of y.example made up under `room`'s group ID (her provider's CA, not the one
+/// the federation pins), and her user.
+fn eve_group(room: &str) -> (mimi_mls::ClientGroup, mimi_types::UserUri) {
     use mimi_types::{ClientUri, Domain, UserUri};
 
     let domain = Domain::parse("y.example").unwrap();
@@ -96,15 +113,15 @@ fn some_notify() -> Vec<u8> {
     trust
         .pin(ca.domain().clone(), ca.certificate_der())
         .unwrap();
-    let room = mimi_types::RoomUri::parse("mimi://x.example/r/a").unwrap();
+    let room = mimi_types::RoomUri::parse(room).unwrap();
     let state = mimi_room::presets::RoomCreation::new(
         mimi_room::presets::Preset::Cooperative,
         room.clone(),
-        user,
+        user.clone(),
     )
     .initial_state()
     .unwrap();
-    let (mut group, _) = mimi_mls::ClientGroup::create(
+    let (group, _) = mimi_mls::ClientGroup::create(
         &identity,
         &room.group_uri(),
         &server.external_sender(),
@@ -113,14 +130,72 @@ fn some_notify() -> Vec<u8> {
         now,
     )
     .unwrap();
-    let bytes = group.protect(b"hi", &Default::default()).unwrap();
-    let message = mimi_federation_api::mls::MlsMessage::from_bytes(bytes).unwrap();
-    let fanout = FanoutMessage::new(
-        now * 1000,
-        FanoutContent::Application {
-            message,
-            frank: None,
-        },
-    );
-    mimi_federation_api::Encode::encode(&NotifyRequest::new(vec![fanout])).unwrap()
+    (group, user)
+}
+
+#[test]
+fn a_stranger_cannot_tell_a_room_it_has_no_part_in_from_no_room() {
+    use common::device::{Api, Device, commit_request, settle};
+    use mimi_federation_api::Encode as _;
+    use mimi_federation_api::submit_message::{SubmitMessageRequest, SubmitOutcome};
+
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::federation(dir.path(), &["x.example", "y.example"]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let x = Api::new(nodes[0].base_url());
+        Device::register_user(&x, "alice").await;
+        let mut alice = Device::register(&x, "alice", "phone", 0).await;
+        let secret = "mimi://x.example/r/secret";
+        let nothing = "mimi://x.example/r/nothing";
+        let room = alice.create_room(secret).await;
+
+        // y has no participant in the room. Its requests, decodable and not, for the room
+        // and for a room that does not exist, get the same answer (the room named aside).
+        let y_to_x = client_as(&nodes[1].config, &nodes[0].config);
+        let (mut group, eve) = eve_group(secret);
+        let message = group.protect(b"hello?", &Default::default()).unwrap();
+        let submit = SubmitMessageRequest::new(
+            mimi_federation_api::mls::MlsMessage::from_bytes(message).unwrap(),
+            mimi_federation_api::common::IdentifierUri::from_string(eve.to_string()).unwrap(),
+        )
+        .unwrap()
+        .encode()
+        .unwrap();
+        let update = commit_request(&group.self_update(common::device::now_s()).unwrap())
+            .encode()
+            .unwrap();
+        let requests = [
+            ("submitMessage", submit),
+            ("submitMessage", vec![0; 4]),
+            ("update", update),
+            ("update", vec![0; 4]),
+            ("groupInfo", vec![0; 4]),
+        ];
+        for (endpoint, body) in requests {
+            let mut answers = Vec::new();
+            for target in [secret, nothing] {
+                let path = format!("/{endpoint}/{}", encode_param(&target));
+                let r = y_to_x
+                    .post(&nodes[0].domain, &path, body.clone())
+                    .await
+                    .unwrap();
+                let text = String::from_utf8_lossy(&r.body).replace(target, "ROOM");
+                answers.push((r.status, text));
+            }
+            assert_eq!(answers[0], answers[1], "{endpoint}");
+            assert_eq!(answers[0].0, 404, "{endpoint}: {}", answers[0].1);
+        }
+
+        // The sentinel: the room works as before.
+        let sent = alice.send(&room, "still private").await.unwrap();
+        assert!(matches!(sent, SubmitOutcome::Accepted { .. }), "{sent:?}");
+        settle(&mut [&mut alice], |d| {
+            d[0].texts(&room) == ["still private"]
+        })
+        .await;
+    });
+    drop(runtime);
+    drop(nodes);
 }

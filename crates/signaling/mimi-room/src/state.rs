@@ -411,6 +411,21 @@ impl RoomState {
         }
     }
 
+    /// Whether a new device of `user` may be given what an external join needs (the GroupInfo
+    /// and the ratchet tree): `user` is listed and not banned. Join codes and open joins are
+    /// not served, so nobody else may. The commit that follows is authorized again in full.
+    /// The hub asks this on every path that hands that out (federation `groupInfo` and the
+    /// client API's `external-join`).
+    pub fn may_join_new_device(&self, user: &UserUri) -> Result<(), Denied> {
+        if self.participants.index_of(user).is_none() {
+            return Err(Denied::NotParticipant { user: user.clone() });
+        }
+        if self.role_of(user) == RoleIndex::BANNED {
+            return Err(Denied::UserBanned { user: user.clone() });
+        }
+        Ok(())
+    }
+
     /// Whether `user`'s clients may receive application messages (`canReceiveMessage`): the hub
     /// withholds fan-out otherwise.
     pub fn may_receive(&self, user: &UserUri) -> Result<(), Denied> {

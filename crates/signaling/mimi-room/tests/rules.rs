@@ -1442,3 +1442,17 @@ fn room_creation_checks_its_inputs() {
         );
     }
 }
+
+#[test]
+fn only_listed_unbanned_users_may_join_a_new_device() {
+    let state = room_with(Preset::Cooperative, 2, 1);
+    assert_eq!(state.may_join_new_device(&u(BOB)), Ok(()));
+    assert_eq!(
+        state.may_join_new_device(&u(CATHY)),
+        Err(Denied::UserBanned { user: u(CATHY) })
+    );
+    assert_eq!(
+        state.may_join_new_device(&u(DAVE)),
+        Err(Denied::NotParticipant { user: u(DAVE) })
+    );
+}

@@ -12,6 +12,11 @@
 //!   When it comes after a time with no member here (the hub sends a provider nothing while it
 //!   has no member), the commit that added ours is ahead of the last epoch we saw and waits in
 //!   the buffer: the Welcome moves the inbox to that commit's epoch.
+//! * Made for a provider ([`RoomInbox::for_members`]), the inbox also decides which local
+//!   devices get each message: the room's [`LocalMembers`] at that point of hub order (a
+//!   device joins when its Welcome or external commit arrives, and gets nothing after the
+//!   commit that removes it, which it still gets). Made with [`RoomInbox::new`] it leaves
+//!   that to the caller ([`Recipients::Room`]).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -20,6 +25,10 @@ use mimi_federation_api::notify::{FanoutContent, FanoutMessage, NotifyRequest};
 use mimi_types::{ClientUri, Domain, RoomUri};
 use sha2::{Digest, Sha256};
 
+use mimi_federation_api::Encode as _;
+use mimi_federation_api::ratchet_tree::RatchetTreeOption;
+
+use super::members::LocalMembers;
 use crate::effects::{Delivery, Recipients};
 
 /// Why a notify body is refused.
@@ -65,6 +74,7 @@ pub struct RoomInbox {
     recent: VecDeque<[u8; 32]>,
     recent_set: BTreeSet<[u8; 32]>,
     buffered: BTreeMap<u64, Vec<FanoutMessage>>,
+    members: Option<LocalMembers>,
 }
 
 impl RoomInbox {
@@ -81,7 +91,21 @@ impl RoomInbox {
             recent: VecDeque::new(),
             recent_set: BTreeSet::new(),
             buffered: BTreeMap::new(),
+            members: None,
         }
+    }
+
+    /// A room whose deliveries go to `members`' devices only (see the module documentation).
+    pub fn for_members(room: RoomUri, members: LocalMembers) -> Self {
+        Self {
+            members: Some(members),
+            ..Self::new(room)
+        }
+    }
+
+    /// The member devices at this provider, if this inbox decides them.
+    pub fn members(&self) -> Option<&LocalMembers> {
+        self.members.as_ref()
     }
 
     /// The room.
@@ -155,6 +179,12 @@ impl RoomInbox {
     ) {
         if let FanoutContent::Welcome { .. } = &message.content {
             if self.route_welcome(message, welcome_target, receipt) {
+                // The Welcome's tree is that of the epoch the buffered commit starts.
+                if self.first_buffered_commit().is_some()
+                    && let Some(members) = &mut self.members
+                {
+                    members.skip_next_commit();
+                }
                 self.resync_after_gap(welcome_target, receipt);
             }
             return;
@@ -209,13 +239,7 @@ impl RoomInbox {
         welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
         receipt: &mut NotifyReceipt,
     ) {
-        let first_commit = self.buffered.iter().find_map(|(epoch, messages)| {
-            messages
-                .iter()
-                .any(|m| m.content.message().content_type() == Some(ContentType::Commit))
-                .then_some(*epoch)
-        });
-        if let Some(epoch) = first_commit {
+        if let Some(epoch) = self.first_buffered_commit() {
             self.epoch = Some(epoch);
             if let Some(waiting) = self.buffered.remove(&epoch) {
                 for message in waiting {
@@ -223,6 +247,16 @@ impl RoomInbox {
                 }
             }
         }
+    }
+
+    /// The epoch of the earliest buffered commit.
+    fn first_buffered_commit(&self) -> Option<u64> {
+        self.buffered.iter().find_map(|(epoch, messages)| {
+            messages
+                .iter()
+                .any(|m| m.content.message().content_type() == Some(ContentType::Commit))
+                .then_some(*epoch)
+        })
     }
 
     /// Hands a Welcome to the devices whose KeyPackages it names; whether any is ours.
@@ -237,6 +271,19 @@ impl RoomInbox {
         let mut routed = false;
         for reference in refs {
             if let Some(client) = welcome_target(&reference) {
+                if let Some(members) = &mut self.members {
+                    let tree = match &message.content {
+                        FanoutContent::Welcome {
+                            ratchet_tree_option: RatchetTreeOption::Full(tree),
+                            ..
+                        } => tree.encode().ok(),
+                        _ => None,
+                    };
+                    let started = tree.is_some_and(|t| members.start_from_tree(&t).is_ok());
+                    if !started || !members.contains(&client) {
+                        members.add_unplaced(client.clone());
+                    }
+                }
                 routed = true;
                 receipt.deliveries.push(Delivery {
                     room: self.room.clone(),
@@ -251,10 +298,42 @@ impl RoomInbox {
         routed
     }
 
-    fn deliver(&self, message: FanoutMessage, receipt: &mut NotifyReceipt) {
+    fn deliver(&mut self, message: FanoutMessage, receipt: &mut NotifyReceipt) {
+        let Some(members) = &mut self.members else {
+            receipt.deliveries.push(Delivery {
+                room: self.room.clone(),
+                to: Recipients::Room,
+                message,
+            });
+            return;
+        };
+        let recipients = match &message.content {
+            FanoutContent::Commit {
+                message: commit,
+                external_proposals,
+            } => {
+                let recipients = members.commit(commit.as_bytes());
+                // The hub's replacement proposals are of the epoch the commit starts.
+                for p in external_proposals {
+                    members.proposal(p.as_bytes());
+                }
+                recipients
+            }
+            FanoutContent::Proposal {
+                message: proposal,
+                more_proposals,
+            } => {
+                members.proposal(proposal.as_bytes());
+                for p in more_proposals {
+                    members.proposal(p.as_bytes());
+                }
+                members.devices()
+            }
+            _ => members.devices(),
+        };
         receipt.deliveries.push(Delivery {
             room: self.room.clone(),
-            to: Recipients::Room,
+            to: Recipients::Devices(recipients.into_iter().collect()),
             message,
         });
     }

@@ -19,7 +19,6 @@ use mimi_federation_api::mls::{
 use mimi_federation_api::ratchet_tree::RatchetTreeOption;
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::{ServerIdentity, TrustStore, VerifiedIdentity, sign};
-use mimi_room::components::RoleIndex;
 use mimi_types::Domain;
 use mimi_types::codepoints::DEFAULT_CIPHERSUITE;
 
@@ -34,6 +33,13 @@ fn internal(what: &str, e: impl std::fmt::Display) -> RequestError {
 }
 
 impl HubRoom {
+    /// Whether a new device of `user` may get what an external join needs: the one check
+    /// behind both this route and the client API's `external-join` (see
+    /// [`mimi_room::RoomState::may_join_new_device`]).
+    pub fn may_join_new_device(&self, user: &mimi_types::UserUri) -> Result<(), mimi_room::Denied> {
+        self.group().room().may_join_new_device(user)
+    }
+
     /// Answers a joiner's GroupInfo request. `trust` validates the joiner's credential; `hub`
     /// signs the answer (it must be the group's external sender).
     pub fn handle_group_info(
@@ -78,13 +84,7 @@ impl HubRoom {
         {
             return Ok(refuse());
         }
-        let room = self.group().room();
-        let participant = room
-            .participants()
-            .participants
-            .iter()
-            .any(|p| p.user == user);
-        if !participant || room.role_of(&user) == RoleIndex(1) || tbs.joining_code.is_some() {
+        if self.may_join_new_device(&user).is_err() || tbs.joining_code.is_some() {
             return Ok(refuse());
         }
         let Some(group_info) = self.group().group_info() else {

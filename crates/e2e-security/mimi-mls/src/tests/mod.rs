@@ -4,6 +4,7 @@ mod credentials;
 mod flows;
 mod fuzz;
 mod refusals;
+mod roster;
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -31,7 +31,9 @@ use mimi_mls::{
     TrustStore, X509Credential, sign,
 };
 use mimi_room::ComponentChange;
-use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
+use mimi_room::components::{
+    Component as _, ParticipantListUpdate, RoleIndex, UserIndexRolePair, UserRolePair,
+};
 use mimi_room::presets::{Preset, RoomCreation};
 use mimi_types::codepoints::{ComponentId, DEFAULT_CIPHERSUITE};
 use mimi_types::{ClientUri, RoomUri, UserUri};
@@ -386,9 +388,23 @@ impl Device {
 
     /// Removes `users` (all their devices) in one commit.
     pub async fn remove_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        self.remove_or_ban(room, users, false).await
+    }
+
+    /// Bans `users` (role 1) and removes all their devices, in one commit.
+    pub async fn ban_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        self.remove_or_ban(room, users, true).await
+    }
+
+    async fn remove_or_ban(
+        &mut self,
+        room: &RoomUri,
+        users: &[UserUri],
+        ban: bool,
+    ) -> UpdateOutcome {
         let group = self.groups.get(room).unwrap();
         let list = &group.room().participants().participants;
-        let removed_indices = users
+        let removed_indices: Vec<u32> = users
             .iter()
             .map(|u| u32::try_from(list.iter().position(|p| &p.user == u).unwrap()).unwrap())
             .collect();
@@ -398,9 +414,22 @@ impl Device {
             .filter(|m| users.contains(&m.user))
             .map(|m| m.client)
             .collect();
-        let update = ParticipantListUpdate {
-            removed_indices,
-            ..Default::default()
+        let update = if ban {
+            ParticipantListUpdate {
+                changed_role_participants: removed_indices
+                    .into_iter()
+                    .map(|user_index| UserIndexRolePair {
+                        user_index,
+                        role_index: RoleIndex::BANNED,
+                    })
+                    .collect(),
+                ..Default::default()
+            }
+        } else {
+            ParticipantListUpdate {
+                removed_indices,
+                ..Default::default()
+            }
         };
         let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
         let out = self
