@@ -4,6 +4,8 @@ mod credentials;
 mod flows;
 mod fuzz;
 mod refusals;
+mod rfc_credentials;
+mod vectors;
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
