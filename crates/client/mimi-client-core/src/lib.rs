@@ -53,7 +53,9 @@
 //! * Invitees get role 2 (`ordinary_user` in every preset) unless [`Invitee::role`] says
 //!   otherwise.
 //! * The record is pinned by stability vectors (`testing/vectors/client/record-v1.hex`, and
-//!   the split record's state and rows, `state-v2.hex`, `state-v2-log.hex`). On
+//!   the split record's state and rows, `state-v2.hex`, `state-v2-log.hex`; regenerated when
+//!   mimi-mls's records moved to X.509 credentials per RFC 9420 §5.3, the record before that,
+//!   `legacy-record-v1-pre-rfc9420-credentials.hex`, must be refused with what to do). On
 //!   restore, operations not yet reported are queued again (at-least-once: a repeat the hub
 //!   fans out twice is dropped by digest and message ID).
 

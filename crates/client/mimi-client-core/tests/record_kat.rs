@@ -109,6 +109,21 @@ fn pinned_record_restores_and_writes_back_unchanged() {
     );
 }
 
+/// A record written before mimi-mls followed RFC 9420 §5.3 for X.509 credentials (pinned from
+/// that version: its MLS state holds credentials with one extra length prefix) is refused with
+/// what to do, neither misread nor a panic.
+#[test]
+fn a_record_with_pre_rfc_9420_credentials_is_refused_with_what_to_do() {
+    let old = unhex(
+        &std::fs::read_to_string(dir().join("legacy-record-v1-pre-rfc9420-credentials.hex"))
+            .unwrap(),
+    );
+    let err = Client::from_record(&old, TrustStore::new()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("pre-RFC 9420"), "{text}");
+    assert!(text.contains("re-issue the device credential"), "{text}");
+}
+
 /// The split record (state version 2 and its log rows) derived from the pinned version 1
 /// record is pinned too: restoring it gives the same conversation, and both the migration
 /// (v1 → split) and the split's write-back are byte for byte stable.

@@ -128,12 +128,17 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// A directory of every endpoint at its nominal path under `base` (e.g.
-    /// `https://mimi.a.example/v1`), what our own server publishes.
-    pub fn nominal(base: &str) -> Result<Self, DirectoryError> {
+    /// A directory advertising exactly the `served` endpoints, each at its nominal path under
+    /// `base` (e.g. `https://mimi.a.example/v1`): what a server publishes, built from its own
+    /// route table so that it never lists an endpoint it does not answer. Endpoints without a
+    /// path parameter (the directory itself) have no entry.
+    pub fn serving<'a>(
+        base: &str,
+        served: impl IntoIterator<Item = &'a Endpoint>,
+    ) -> Result<Self, DirectoryError> {
         let base = base.trim_end_matches('/');
         let mut endpoints = BTreeMap::new();
-        for endpoint in ENDPOINTS.iter().filter(|e| e.path_param.is_some()) {
+        for endpoint in served.into_iter().filter(|e| e.path_param.is_some()) {
             let key = endpoint.directory_key;
             endpoints.insert(
                 key.to_owned(),
@@ -144,6 +149,13 @@ impl Directory {
             endpoints,
             other: BTreeMap::new(),
         })
+    }
+
+    /// A directory of every endpoint the draft defines at its nominal path under `base`: a
+    /// reference document for tests and tools. A server publishes [`Directory::serving`] with
+    /// the endpoints it routes instead.
+    pub fn nominal(base: &str) -> Result<Self, DirectoryError> {
+        Self::serving(base, ENDPOINTS.iter().copied())
     }
 
     /// Parses a directory document, repairing the draft example's typos.

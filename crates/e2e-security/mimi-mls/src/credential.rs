@@ -28,7 +28,16 @@ use mimi_types::{ClientUri, Domain, MimiUri, ProviderUri, UserUri};
 use crate::error::CredentialError;
 
 /// An X.509 MLS credential: the DER certificate chain, leaf first (RFC 9420 §5.3
-/// `Certificate chain<V>`). Ours carry the leaf only; the issuing CA is pinned, not sent.
+/// `Certificate certificates<V>`). Ours carry the leaf only; the issuing CA is pinned, not sent.
+///
+/// On the wire (RFC 9420 §5.3, §2.1.2 variable-length vectors):
+///
+/// ```text
+/// struct { opaque cert_data<V>; } Certificate;
+/// struct { CredentialType credential_type; /* 2 = x509 */ Certificate certificates<V>; } Credential;
+/// ```
+///
+/// so one certificate reads `00 02 | len(list) | len(cert) | 30 82 ...`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct X509Credential {
     chain: Vec<Vec<u8>>,
@@ -41,6 +50,9 @@ impl fmt::Debug for X509Credential {
             .finish()
     }
 }
+
+/// The first byte of every DER certificate (a SEQUENCE).
+const DER_SEQUENCE: u8 = 0x30;
 
 impl X509Credential {
     /// A credential from a DER chain, leaf first.
@@ -58,31 +70,53 @@ impl X509Credential {
         self.chain.first().map(Vec::as_slice)
     }
 
-    /// The credential's content as MLS encodes it (`Certificate chain<V>`).
+    /// The body of the `certificates<V>` vector: each `Certificate { opaque cert_data<V>; }`
+    /// in order, without the vector's own length (which the MLS `Credential` encoding,
+    /// openmls's `serialized_content`, adds once).
     pub fn encode_content(&self) -> Result<Vec<u8>, CredentialError> {
-        let items: Vec<VLBytes> = self
-            .chain
-            .iter()
-            .map(|c| VLBytes::from(c.clone()))
-            .collect();
-        items
-            .tls_serialize_detached()
-            .map_err(|e| CredentialError::Encoding(e.to_string()))
+        let mut out = Vec::new();
+        for cert in &self.chain {
+            VLBytes::from(cert.clone())
+                .tls_serialize(&mut out)
+                .map_err(|e| CredentialError::Encoding(e.to_string()))?;
+        }
+        Ok(out)
     }
 
-    /// Parses MLS `Certificate chain<V>` content; the whole input must be consumed.
-    pub fn decode_content(mut bytes: &[u8]) -> Result<Self, CredentialError> {
-        let items = Vec::<VLBytes>::tls_deserialize(&mut bytes)
+    /// Parses the body of a `certificates<V>` vector (what [`X509Credential::encode_content`]
+    /// writes): `Certificate` structs up to the end of the input, each `cert_data` a DER
+    /// certificate (a SEQUENCE). The whole input must be consumed.
+    ///
+    /// Credentials from mimi-rs before the RFC 9420 fix carried one more length prefix (the
+    /// list's, twice); those are refused with [`CredentialError::LegacyLayout`], which says
+    /// how to get a new one.
+    pub fn decode_content(bytes: &[u8]) -> Result<Self, CredentialError> {
+        let chain = certificate_list(bytes)
             .map_err(|e| CredentialError::Malformed(format!("certificate chain: {e}")))?;
-        if !bytes.is_empty() {
+        if let Some(bad) = chain.iter().find(|c| c.first() != Some(&DER_SEQUENCE)) {
+            if chain.len() == 1
+                && certificate_list(bad).is_ok_and(|inner| {
+                    !inner.is_empty() && inner.iter().all(|c| c.first() == Some(&DER_SEQUENCE))
+                })
+            {
+                return Err(CredentialError::LegacyLayout);
+            }
             return Err(CredentialError::Malformed(
-                "trailing bytes after the certificate chain".into(),
+                "cert_data is not a DER certificate".into(),
             ));
         }
-        Ok(Self {
-            chain: items.into_iter().map(|b| b.as_slice().to_vec()).collect(),
-        })
+        Ok(Self { chain })
     }
+}
+
+/// `Certificate` structs (`opaque cert_data<V>`) up to the end of `bytes`.
+fn certificate_list(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, tls_codec::Error> {
+    let mut chain = Vec::new();
+    while !bytes.is_empty() {
+        let cert = VLBytes::tls_deserialize(&mut bytes)?;
+        chain.push(cert.as_slice().to_vec());
+    }
+    Ok(chain)
 }
 
 /// Who a validated credential names.

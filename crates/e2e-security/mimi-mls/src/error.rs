@@ -16,6 +16,12 @@ pub enum CredentialError {
     /// The credential could not be encoded.
     #[error("cannot encode credential: {0}")]
     Encoding(String),
+    /// The credential carries its certificate list inside one more length prefix, as
+    /// mimi-rs wrote X.509 credentials before following RFC 9420 §5.3.
+    #[error(
+        "the X.509 credential uses the pre-RFC 9420 layout of older mimi-rs releases (one extra length prefix); re-issue the device credential and its KeyPackages (register the device again) and recreate rooms made with old credentials"
+    )]
+    LegacyLayout,
     /// The MLS credential is not of type x509.
     #[error("credential type {0} is not accepted: MIMI members use X.509 credentials")]
     WrongType(u16),

@@ -332,7 +332,7 @@ impl ServerIdentity {
     /// Restores a server identity from [`ServerIdentity::to_record`].
     pub fn from_record(record: &[u8]) -> Result<Self, MlsError> {
         let mut r = Reader::new(record);
-        r.header(RECORD_TAG_SERVER)?;
+        r.header_without_mls_state(RECORD_TAG_SERVER)?;
         let domain = r.parse::<Domain>()?;
         let key = SigningKey::decode(&mut r)?;
         let chain = r.list()?;

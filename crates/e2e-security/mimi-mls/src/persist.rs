@@ -14,7 +14,17 @@ use sha2::{Digest, Sha256};
 use crate::error::MlsError;
 
 /// Record format version.
-const FORMAT: u8 = 1;
+///
+/// Version 2: MLS credentials inside openmls state (KeyPackages, ratchet trees) follow RFC 9420
+/// §5.3. Version 1 records (older mimi-rs) hold them with one extra length prefix; a record of
+/// openmls state in version 1 is refused with [`LEGACY_CREDENTIALS`].
+const FORMAT: u8 = 2;
+
+/// The last format whose openmls state carries credentials in the pre-RFC 9420 layout.
+const FORMAT_LEGACY_CREDENTIALS: u8 = 1;
+
+/// What to do with a record written before the RFC 9420 credential layout.
+pub(crate) const LEGACY_CREDENTIALS: &str = "record format 1 holds MLS credentials in the pre-RFC 9420 layout of older mimi-rs releases (one extra length prefix): re-issue the device credential and its KeyPackages (register the device again), and recreate rooms created with old credentials";
 
 #[derive(Default)]
 pub(crate) struct Writer {
@@ -74,6 +84,12 @@ fn rec(msg: &str) -> MlsError {
     MlsError::Record(msg.to_string())
 }
 
+fn unsupported(v: u8) -> MlsError {
+    MlsError::Record(format!(
+        "record format {v} is not supported (expected {FORMAT})"
+    ))
+}
+
 impl<'a> Reader<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
         Self { input }
@@ -129,20 +145,33 @@ impl<'a> Reader<'a> {
             Err(rec("trailing bytes after the record"))
         }
     }
+    /// Reads the tag and format of a record that holds openmls state: format 1 is refused
+    /// with what to do ([`LEGACY_CREDENTIALS`]).
     pub(crate) fn header(&mut self, tag: u8) -> Result<(), MlsError> {
+        match self.tag_and_format(tag)? {
+            FORMAT => Ok(()),
+            FORMAT_LEGACY_CREDENTIALS => Err(rec(LEGACY_CREDENTIALS)),
+            v => Err(unsupported(v)),
+        }
+    }
+
+    /// Reads the tag and format of a record without openmls state (its certificates are
+    /// plain DER, the same in either layout): formats 1 and 2 both read.
+    pub(crate) fn header_without_mls_state(&mut self, tag: u8) -> Result<(), MlsError> {
+        match self.tag_and_format(tag)? {
+            FORMAT | FORMAT_LEGACY_CREDENTIALS => Ok(()),
+            v => Err(unsupported(v)),
+        }
+    }
+
+    fn tag_and_format(&mut self, tag: u8) -> Result<u8, MlsError> {
         let t = self.u8()?;
         if t != tag {
             return Err(MlsError::Record(format!(
                 "record of kind {t}, expected kind {tag}"
             )));
         }
-        let v = self.u8()?;
-        if v != FORMAT {
-            return Err(MlsError::Record(format!(
-                "record format {v} is not supported (expected {FORMAT})"
-            )));
-        }
-        Ok(())
+        self.u8()
     }
 }
 

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
+use axum::handler::Handler;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{MethodFilter, MethodRouter, on, post};
 use mimi_federation_api::defects::{ACCEPTED_STATUS, PROTOCOL_ANSWER_STATUS};
+use mimi_federation_api::http::{self, Endpoint};
 use mimi_federation_api::key_material::KeyMaterialRequest;
 use mimi_federation_api::path::{room_from_path, user_from_path};
 use mimi_federation_api::{Encode, decode_exact};
@@ -20,19 +22,50 @@ use crate::error::ServerError;
 use crate::hub::bad_request;
 use crate::provider::Provider;
 
-/// The federation routes at their nominal paths.
-pub(crate) fn router(provider: Arc<Provider>) -> Router {
-    Router::new()
-        .route("/update/{room}", post(update))
-        .route("/submitMessage/{room}", post(submit))
-        .route("/notify/{room}", post(notify))
-        .route("/groupInfo/{room}", post(group_info))
-        .route("/keyMaterial/{user}", post(key_material))
+/// The protocol endpoints this server answers, with their handlers. The router routes exactly
+/// these (method and nominal path from each [`Endpoint`]) and the directory advertises exactly
+/// these, so the two cannot drift: an endpoint is advertised once it has a handler here.
+fn table() -> Vec<(&'static Endpoint, MethodRouter<Arc<Provider>>)> {
+    vec![
+        routed(&http::UPDATE, update),
+        routed(&http::SUBMIT_MESSAGE, submit),
+        routed(&http::NOTIFY, notify),
+        routed(&http::GROUP_INFO, group_info),
+        routed(&http::KEY_MATERIAL, key_material),
+    ]
+}
+
+fn routed<H, T>(
+    endpoint: &'static Endpoint,
+    handler: H,
+) -> (&'static Endpoint, MethodRouter<Arc<Provider>>)
+where
+    H: Handler<T, Arc<Provider>>,
+    T: 'static,
+{
+    let method = match endpoint.method {
+        http::Method::Get => MethodFilter::GET,
+        _ => MethodFilter::POST,
+    };
+    (endpoint, on(method, handler))
+}
+
+/// The federation routes at their nominal paths, and the protocol endpoints among them (for
+/// the directory). The ephemeral-message extension route (typing) is not a directory entry.
+pub(crate) fn router(provider: Arc<Provider>) -> (Router, Vec<&'static Endpoint>) {
+    let mut router = Router::new();
+    let mut served = Vec::new();
+    for (endpoint, handler) in table() {
+        router = router.route(endpoint.path_template, handler);
+        served.push(endpoint);
+    }
+    let router = router
         .route(
             mimi_federation_api::defects::EPHEMERAL_PATH,
             post(crate::typing::federation_route),
         )
-        .with_state(provider)
+        .with_state(provider);
+    (router, served)
 }
 
 fn status(code: u16) -> StatusCode {

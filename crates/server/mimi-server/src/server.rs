@@ -153,8 +153,9 @@ impl Server {
             per_second: rate,
             burst: rate * 2.0,
         };
-        let routes = federation::router(provider.clone())
-            .merge(directory_router(&format!("https://{domain}"))?);
+        let (federation_routes, served) = federation::router(provider.clone());
+        let routes =
+            federation_routes.merge(directory_router(&format!("https://{domain}"), &served)?);
         let mut stopped = stop.subscribe();
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {

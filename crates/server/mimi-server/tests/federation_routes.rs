@@ -1,7 +1,7 @@
 //! The federation routes refuse what a peer may not do, with the status the draft gives, over
 //! real mutual TLS: a notify from a provider that is not the room's hub, key material for a
 //! user of another provider outside a room we host, updates and messages for rooms we do not
-//! host, undecodable bodies.
+//! host, undecodable bodies. The directory advertises exactly the routed endpoints.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -74,6 +74,69 @@ fn peers_are_refused_what_they_may_not_do() {
         let user = encode_param(&"mimi://x.example/u/alice");
         let r = post(format!("/keyMaterial/{user}"), vec![1, 2, 3]).await;
         assert_eq!(r.status, 400);
+    });
+    drop(runtime);
+    drop(nodes);
+}
+
+/// The directory a server publishes lists exactly the endpoints it routes (digest §2.2): every
+/// advertised endpoint answers (a path parameter that is no URI gets its handler's 400, never
+/// the router's 404), and the draft's endpoints it does not serve are neither advertised nor
+/// routed.
+#[test]
+fn the_directory_advertises_exactly_the_served_endpoints() {
+    use std::collections::BTreeSet;
+
+    use mimi_federation_api::http::ENDPOINTS;
+
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::federation(dir.path(), &["x.example", "y.example"]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let y_to_x = client_as(&nodes[1].config, &nodes[0].config);
+        let x = nodes[0].domain.clone();
+        let directory = y_to_x.directory(&x).await.unwrap();
+        let advertised: BTreeSet<&str> = directory.endpoints.keys().map(String::as_str).collect();
+        assert_eq!(
+            advertised,
+            BTreeSet::from([
+                "groupInfo",
+                "keyMaterial",
+                "notify",
+                "submitMessage",
+                "update"
+            ]),
+            "{}",
+            directory.to_json()
+        );
+        assert!(directory.other.is_empty());
+
+        let base = format!("https://{x}");
+        for (key, template) in &directory.endpoints {
+            let url = template.expand_encoded("not-a-uri");
+            let path = url.strip_prefix(&base).unwrap();
+            let r = y_to_x.post(&x, path, vec![0xff; 3]).await.unwrap();
+            assert_eq!(
+                r.status,
+                400,
+                "{key} at {path}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+
+        // The draft's other endpoints (requestConsent, updateConsent, identifierQuery,
+        // reportAbuse, proxyDownload): not advertised, and indeed not routed.
+        let unserved: Vec<_> = ENDPOINTS
+            .iter()
+            .filter(|e| e.path_param.is_some() && !advertised.contains(e.directory_key))
+            .collect();
+        assert_eq!(unserved.len(), 5);
+        for endpoint in unserved {
+            let path = endpoint.path_with("not-a-uri");
+            let r = y_to_x.post(&x, &path, vec![0xff; 3]).await.unwrap();
+            assert_eq!(r.status, 404, "{path}");
+        }
     });
     drop(runtime);
     drop(nodes);

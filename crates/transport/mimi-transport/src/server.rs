@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use mimi_federation_api::directory::Directory;
+use mimi_federation_api::http::Endpoint;
 use mimi_types::Domain;
 use rustls::pki_types::UnixTime;
 use tokio::net::TcpListener;
@@ -192,10 +193,11 @@ fn handshake_failure(err: &std::io::Error) -> String {
     }
 }
 
-/// A router serving our directory document (protocol-06 §5.1): every endpoint at its nominal
-/// path under `base` (for example `https://y.example:8443`).
-pub fn directory_router(base: &str) -> Result<Router, TransportError> {
-    let directory = Directory::nominal(base)
+/// A router serving our directory document (protocol-06 §5.1): the `served` endpoints (those
+/// the server's own router answers), each at its nominal path under `base` (for example
+/// `https://y.example:8443`).
+pub fn directory_router(base: &str, served: &[&Endpoint]) -> Result<Router, TransportError> {
+    let directory = Directory::serving(base, served.iter().copied())
         .map_err(|e| TransportError::Config(format!("directory base {base:?}: {e}")))?;
     let json = directory.to_json();
     Ok(Router::new().route(

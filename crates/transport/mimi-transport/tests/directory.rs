@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Federation, domain, peers, start};
-use mimi_federation_api::http::NOTIFY;
+use mimi_federation_api::http::{ENDPOINTS, NOTIFY};
 use mimi_transport::TransportError;
 use mimi_transport::client::FederationClient;
 use mimi_transport::server::{ServerConfig, directory_router};
@@ -15,7 +15,7 @@ use mimi_types::RoomUri;
 #[tokio::test]
 async fn peers_find_endpoints_through_the_directory() {
     let fed = Federation::new();
-    let router = directory_router("https://y.example/v1").unwrap();
+    let router = directory_router("https://y.example/v1", ENDPOINTS).unwrap();
     let server = start(
         ServerConfig::new(domain("y.example"), fed.y.issue("y.example"), fed.trust()),
         router,

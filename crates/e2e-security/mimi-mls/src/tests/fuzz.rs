@@ -153,6 +153,11 @@ proptest! {
     #[test]
     fn x509_credential_content_roundtrip(chain in proptest::collection::vec(
         proptest::collection::vec(any::<u8>(), 0..300), 0..4)) {
+        // Every cert_data is a DER certificate, which starts with a SEQUENCE tag.
+        let chain: Vec<Vec<u8>> = chain
+            .into_iter()
+            .map(|body| [vec![0x30], body].concat())
+            .collect();
         let c = X509Credential::from_chain(chain);
         let enc = c.encode_content().unwrap();
         prop_assert_eq!(X509Credential::decode_content(&enc).unwrap(), c);

@@ -4,7 +4,9 @@ mod credentials;
 mod flows;
 mod fuzz;
 mod refusals;
+mod rfc_credentials;
 mod roster;
+mod vectors;
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
