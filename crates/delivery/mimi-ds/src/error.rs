@@ -38,6 +38,14 @@ pub enum RequestError {
         /// The room.
         room: String,
     },
+    /// The user is not a participant of the room the request names (403).
+    #[error("{user} is not a participant of {room}; only participants may act in its name")]
+    NotAParticipant {
+        /// The user the request is for.
+        user: String,
+        /// The room.
+        room: String,
+    },
     /// We host no such room (404).
     #[error("no such room: {0}")]
     UnknownRoom(String),
@@ -66,6 +74,7 @@ impl RequestError {
             Self::Malformed { .. } => 400,
             Self::ActingForForeignUser { .. }
             | Self::NotTheHub { .. }
+            | Self::NotAParticipant { .. }
             | Self::Unauthenticated(_) => 403,
             Self::NotOurUser(_) | Self::UnknownRoom(_) => 404,
             Self::RateLimited { .. } => 429,

@@ -154,6 +154,27 @@ impl HubRoom {
         }
     }
 
+    /// The hub relays a key-material request naming this room only for a participant of the
+    /// room: otherwise any user of any peer could use any room we host to reach the target
+    /// provider as "the hub", past the target's check that a peer acts only for its own users.
+    pub fn check_key_material_requester(&self, requester: &UserUri) -> Result<(), RequestError> {
+        let participant = self
+            .group
+            .room()
+            .participants()
+            .participants
+            .iter()
+            .any(|p| &p.user == requester);
+        if participant {
+            Ok(())
+        } else {
+            Err(RequestError::NotAParticipant {
+                user: requester.to_string(),
+                room: self.room.to_string(),
+            })
+        }
+    }
+
     /// `POST /update/{roomId}`: a commit bundle or proposals. Exactly one commit per epoch is
     /// accepted: the first valid one; later ones for the same epoch get `wrongEpoch`.
     pub fn handle_update(

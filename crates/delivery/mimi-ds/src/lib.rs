@@ -34,6 +34,6 @@ mod store;
 pub use effects::{Delivery, Effect, Recipients};
 pub use error::RequestError;
 pub use store::{
-    DeviceEvent, DsStore, MemoryStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
-    StoreError, conformance,
+    DeadLetter, DeviceEvent, DsStore, MemoryStore, NewDeviceEvent, NewOutbound, OutboundItem,
+    RoomRecord, StoreError, conformance,
 };

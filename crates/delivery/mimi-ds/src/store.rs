@@ -61,6 +61,21 @@ pub struct OutboundItem {
     pub body: Vec<u8>,
 }
 
+/// A fan-out item its follower refused (a 4xx other than 408/429), set aside from the queue so
+/// that later items go on, and offered again from `retry_at_ms` (a dead letter). Nothing the
+/// hub acknowledged is dropped: it stays until the follower takes it or an operator removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The item, as queued.
+    pub item: OutboundItem,
+    /// How many times the follower refused it.
+    pub refusals: u64,
+    /// The follower's last refusal (status and message).
+    pub reason: String,
+    /// When to offer it again, milliseconds since the UNIX epoch.
+    pub retry_at_ms: u64,
+}
+
 /// A new fan-out request (the store assigns the id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOutbound {
@@ -119,8 +134,27 @@ pub trait DsStore: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<OutboundItem>, StoreError>> + Send;
 
-    /// Removes a delivered item. Removing an absent item is not an error.
+    /// Removes a delivered item (queued or set aside). Removing an absent item is not an error.
     fn ack_outbound(&self, id: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets a refused item aside as a [`DeadLetter`]: [`DsStore::pending_outbound`] no longer
+    /// returns it, its refusals count up, and [`DsStore::dead_letters`] offers it from
+    /// `retry_at_ms`. Setting aside an absent item is not an error.
+    fn set_aside_outbound(
+        &self,
+        id: u64,
+        reason: &str,
+        retry_at_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` dead letters for `to` due by `due_by_ms` (`retry_at_ms <= due_by_ms`),
+    /// oldest item first; `u64::MAX` lists them all.
+    fn dead_letters(
+        &self,
+        to: &Domain,
+        due_by_ms: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DeadLetter>, StoreError>> + Send;
 
     /// The follower inbox record of a room.
     fn load_inbox(

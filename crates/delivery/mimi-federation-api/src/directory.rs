@@ -35,6 +35,11 @@ pub const KEYS: &[&str] = &[
     "proxyDownload",
 ];
 
+/// Our extension member (not in the draft): the largest request body the provider accepts, in
+/// bytes, as a decimal string (directory members are strings). A hub refuses a message whose
+/// fan-out to that provider would be larger, instead of accepting it and seeing it refused.
+pub const MAX_BODY_BYTES_KEY: &str = "maxBodyBytes";
+
 /// One endpoint URL template, such as `https://mimi.example.com/v1/notify/{roomId}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UrlTemplate {
@@ -176,6 +181,18 @@ impl Directory {
     pub fn to_json(&self) -> String {
         let map: BTreeMap<String, String> = self.clone().into();
         serde_json::to_string_pretty(&map).unwrap_or_default()
+    }
+
+    /// The largest request body the provider advertises ([`MAX_BODY_BYTES_KEY`]); `None` if
+    /// it advertises none, or a value that is not a decimal number.
+    pub fn max_body_bytes(&self) -> Option<usize> {
+        self.other.get(MAX_BODY_BYTES_KEY)?.trim().parse().ok()
+    }
+
+    /// Advertises `bytes` as the largest request body we accept.
+    pub fn set_max_body_bytes(&mut self, bytes: usize) {
+        self.other
+            .insert(MAX_BODY_BYTES_KEY.to_owned(), bytes.to_string());
     }
 
     /// The template of an endpoint, or [`DirectoryError::MissingEndpoint`].

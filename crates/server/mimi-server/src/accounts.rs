@@ -3,17 +3,16 @@
 //! directory), with PostgreSQL in the same database as the delivery-service store, so that
 //! every process of a provider knows every account and token.
 //!
-//! Passwords are stored as Argon2id PHC strings; tokens as their SHA-256 (a token is 32 random
-//! bytes, so a fast hash is enough). Room membership here mirrors the follower engine's
-//! member devices (which the inbox record holds and which decide delivery); it is written
-//! **before** the inbox save that delivers to a joining device and removed after the save
-//! that delivers a departing device's last event, for room lists.
+//! Passwords are stored as Argon2id PHC strings (made and checked by `crate::passwords`, off
+//! the async workers); tokens as their SHA-256 (a token is 32 random bytes, so a fast hash is
+//! enough). Room membership here mirrors the follower engine's member devices (which the inbox
+//! record holds and which decide delivery); it is written **before** the inbox save that
+//! delivers to a joining device and removed after the save that delivers a departing device's
+//! last event, for room lists.
 
 use std::path::Path;
 use std::str::FromStr;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use mimi_types::{ClientUri, RoomUri, UserUri};
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
@@ -146,21 +145,17 @@ impl Accounts {
         &self.pool
     }
 
-    /// Registers `user` with `password`.
-    pub async fn add_user(&self, user: &UserUri, password: &str) -> Result<Created, ServerError> {
-        let mut salt = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt)
-            .map_err(|e| ServerError::Accounts(format!("salt: {e}")))?;
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| ServerError::Accounts(format!("password hash: {e}")))?
-            .to_string();
+    /// Registers `user` with the PHC string of its password (see `crate::passwords`).
+    pub async fn add_user(
+        &self,
+        user: &UserUri,
+        password_hash: &str,
+    ) -> Result<Created, ServerError> {
         let statement =
             "INSERT INTO users (\"user\", password) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         let done = on_pool!(self, pool => sqlx::query(statement)
             .bind(user.to_string())
-            .bind(&hash)
+            .bind(password_hash)
             .execute(pool)
             .await?
             .rows_affected());
@@ -171,25 +166,14 @@ impl Accounts {
         })
     }
 
-    /// Whether `password` is `user`'s (false for an unknown user).
-    pub async fn check_password(
-        &self,
-        user: &UserUri,
-        password: &str,
-    ) -> Result<bool, ServerError> {
+    /// The PHC string of `user`'s password (`None` for an unknown user).
+    pub async fn password_hash(&self, user: &UserUri) -> Result<Option<String>, ServerError> {
         let statement = "SELECT password FROM users WHERE \"user\" = $1";
         let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(statement)
             .bind(user.to_string())
             .fetch_optional(pool)
             .await?);
-        let Some((stored,)) = row else {
-            return Ok(false);
-        };
-        let parsed = PasswordHash::new(&stored)
-            .map_err(|e| ServerError::Accounts(format!("stored hash of {user}: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        Ok(row.map(|(stored,)| stored))
     }
 
     /// Whether `user` exists.

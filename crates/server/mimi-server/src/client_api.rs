@@ -3,13 +3,14 @@
 //! A request for a room hosted elsewhere is forwarded to its hub over mutual TLS and the hub's
 //! answer returned as is.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,6 +33,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::accounts::Created;
+use crate::auth_limits::Limited;
 use crate::error::ServerError;
 use crate::hub::bad_request;
 use crate::provider::Provider;
@@ -98,7 +100,13 @@ pub(crate) fn error_response(err: &ServerError) -> Response {
     let status =
         StatusCode::from_u16(body.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let json = serde_json::to_vec(&body).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], json).into_response()
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], json).into_response();
+    if let Some(seconds) = err.retry_after_s() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    response
 }
 
 pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServerError> {
@@ -172,7 +180,40 @@ fn user_of(device: &ClientUri) -> Result<UserUri, ServerError> {
         .ok_or_else(|| ServerError::Accounts(format!("device {device} names no user")))
 }
 
-async fn register_account(State(provider): State<Arc<Provider>>, body: Bytes) -> Response {
+/// Counts a registration or login attempt for `user` from `source`, or refuses it (429 with
+/// `Retry-After`) before any password hash runs.
+fn auth_attempt(
+    provider: &Provider,
+    user: &UserUri,
+    source: SocketAddr,
+) -> Result<(), ServerError> {
+    let limited = match provider.auth_limits.lock() {
+        Ok(mut limits) => limits.attempt(&user.to_string(), source.ip(), Instant::now()),
+        Err(poisoned) => {
+            poisoned
+                .into_inner()
+                .attempt(&user.to_string(), source.ip(), Instant::now())
+        }
+    };
+    limited.map_err(|limited| {
+        provider.metrics.auth_rate_limited(limited.kind());
+        let what = match limited {
+            Limited::Account(_) => format!("too many registration or login attempts for {user}"),
+            Limited::Source(_) => "too many registration or login attempts from your address".into(),
+        };
+        tracing::info!(%user, source = %source.ip(), kind = limited.kind(), "registration or login rate-limited");
+        ServerError::RateLimited {
+            what,
+            retry_after: limited.retry_after(),
+        }
+    })
+}
+
+async fn register_account(
+    State(provider): State<Arc<Provider>>,
+    ConnectInfo(source): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
     let result = async {
         let request: RegisterAccount = json(&body)?;
         let user = account(&provider, &request.user_id)?;
@@ -182,7 +223,10 @@ async fn register_account(State(provider): State<Arc<Provider>>, body: Bytes) ->
                 "the password is too short: use at least 8 characters",
             ));
         }
-        match provider.accounts.add_user(&user, &request.password).await? {
+        auth_attempt(&provider, &user, source)?;
+        // Hashed whether or not the name is free: the answer's timing says nothing more.
+        let hash = provider.passwords.hash(&request.password).await?;
+        match provider.accounts.add_user(&user, &hash).await? {
             Created::Exists => Err(ServerError::api(
                 ErrorCode::AlreadyExists,
                 format!("{user} exists already; choose another user id"),
@@ -196,15 +240,18 @@ async fn register_account(State(provider): State<Arc<Provider>>, body: Bytes) ->
     reply(StatusCode::CREATED, result)
 }
 
-async fn register_device(State(provider): State<Arc<Provider>>, body: Bytes) -> Response {
+async fn register_device(
+    State(provider): State<Arc<Provider>>,
+    ConnectInfo(source): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
     let result = async {
         let request: RegisterDevice = json(&body)?;
         let user = account(&provider, &request.user_id)?;
-        if !provider
-            .accounts
-            .check_password(&user, &request.password)
-            .await?
-        {
+        auth_attempt(&provider, &user, source)?;
+        // An unknown user's password is checked against a dummy hash: the same work.
+        let stored = provider.accounts.password_hash(&user).await?;
+        if !provider.passwords.verify(&request.password, stored).await? {
             return Err(ServerError::api(
                 ErrorCode::WrongPassword,
                 "wrong user id or password; check both and retry",

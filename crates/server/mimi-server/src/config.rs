@@ -30,6 +30,23 @@
 //! device_credential_days = 365      # lifetime of device credentials (default 365)
 //! max_wait_ms = 30000        # longest event-feed long poll (default 30000)
 //! max_blob_bytes = 26214400  # largest attachment blob a device may upload (default 25 MiB)
+//! # A fan-out item a peer refused (a 4xx other than 408/429, e.g. 413 when its max_body_bytes
+//! # is smaller than ours) is kept as a dead letter and offered again after this long, doubling
+//! # per refusal up to one hour (default 60000); see mimi_dead_letters in /metrics.
+//! dead_letter_retry_ms = 60000
+//! # KeyPackage claims one requesting user may make for one target user of ours per window
+//! # (default 6 per 10 minutes, as RELIABILITY T13 asks; 0: no limit); more get 429.
+//! key_material_claims_per_pair = 6
+//! key_material_pair_window_ms = 600000
+//! # Argon2id password hashes (19 MiB each) run at once at most, on blocking threads
+//! # (default 2, at least 1); more registrations and logins wait their turn.
+//! password_hash_concurrency = 2
+//! # Registrations and logins (device registrations) per minute, per account and per source
+//! # address, each a bucket refilled evenly over the minute; more get 429 with Retry-After
+//! # (defaults 10 and 120; 0: no limit). Behind a proxy every client has the proxy's address:
+//! # raise auth_attempts_per_source there.
+//! auth_attempts_per_account = 10
+//! auth_attempts_per_source = 120
 //!
 //! [database]
 //! # Where the delivery-service store and the accounts live. Absent (the default): SQLite files
@@ -152,6 +169,19 @@ pub struct Limits {
     pub max_wait_ms: u64,
     /// Largest attachment blob (ciphertext) a device may upload, in bytes.
     pub max_blob_bytes: usize,
+    /// First wait before a refused fan-out item (a dead letter) is offered again, in
+    /// milliseconds; doubled per refusal, at most one hour.
+    pub dead_letter_retry_ms: u64,
+    /// KeyPackage claims per (requesting user, target user) per window (0: no limit).
+    pub key_material_claims_per_pair: u32,
+    /// That window, in milliseconds.
+    pub key_material_pair_window_ms: u64,
+    /// Argon2id password hashes run at once at most (at least 1).
+    pub password_hash_concurrency: u32,
+    /// Registrations and logins per account per minute (0: no limit).
+    pub auth_attempts_per_account: u32,
+    /// Registrations and logins per source address per minute (0: no limit).
+    pub auth_attempts_per_source: u32,
 }
 
 impl Default for Limits {
@@ -162,6 +192,12 @@ impl Default for Limits {
             device_credential_days: 365,
             max_wait_ms: 30_000,
             max_blob_bytes: mimi_client_api::blobs::DEFAULT_MAX_BLOB_BYTES,
+            dead_letter_retry_ms: 60_000,
+            key_material_claims_per_pair: 6,
+            key_material_pair_window_ms: 600_000,
+            password_hash_concurrency: 2,
+            auth_attempts_per_account: 10,
+            auth_attempts_per_source: 120,
         }
     }
 }
@@ -349,6 +385,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "database.max_connections".into(),
                 reason: "a pool needs at least one connection".into(),
+            });
+        }
+        if config.limits.password_hash_concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                key: "limits.password_hash_concurrency".into(),
+                reason: "at least one password hash must be able to run".into(),
             });
         }
         if config.peers.contains_key(&config.domain) {
@@ -542,6 +584,27 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("max_connections"), "{err}");
+    }
+
+    #[test]
+    fn the_abuse_limits_have_defaults_and_refuse_a_zero_hash_concurrency() {
+        let config = Config::from_toml("domain = \"x.example\"\n", "/").unwrap();
+        assert_eq!(config.limits.key_material_claims_per_pair, 6);
+        assert_eq!(config.limits.key_material_pair_window_ms, 600_000);
+        assert_eq!(config.limits.password_hash_concurrency, 2);
+        assert_eq!(config.limits.dead_letter_retry_ms, 60_000);
+        let text = "domain = \"x.example\"\n[limits]\nauth_attempts_per_account = 3\n\
+                    auth_attempts_per_source = 0\ndead_letter_retry_ms = 500\n";
+        let config = Config::from_toml(text, "/").unwrap();
+        assert_eq!(config.limits.auth_attempts_per_account, 3);
+        assert_eq!(config.limits.auth_attempts_per_source, 0);
+        assert_eq!(config.limits.dead_letter_retry_ms, 500);
+        let text = "domain = \"x.example\"\n[limits]\npassword_hash_concurrency = 0\n";
+        let err = Config::from_toml(text, "/").unwrap_err();
+        assert!(
+            err.to_string().contains("password_hash_concurrency"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -59,6 +59,14 @@ pub enum ServerError {
     /// A client API refusal.
     #[error("{0}")]
     Api(ApiError),
+    /// Too many requests of one kind from one account or address (429 with `Retry-After`).
+    #[error("{what}; retry in {} s", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// What was limited, for the client.
+        what: String,
+        /// When the next request may pass.
+        retry_after: std::time::Duration,
+    },
 }
 
 impl ServerError {
@@ -67,10 +75,23 @@ impl ServerError {
         Self::Api(ApiError::new(code, message))
     }
 
+    /// The `Retry-After` a refusal carries, in whole seconds (at least 1).
+    pub(crate) fn retry_after_s(&self) -> Option<u64> {
+        let ms = match self {
+            Self::RateLimited { retry_after, .. } => {
+                u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX)
+            }
+            Self::Refused(mimi_ds::RequestError::RateLimited { retry_in_ms }) => *retry_in_ms,
+            _ => return None,
+        };
+        Some(ms.div_ceil(1000).max(1))
+    }
+
     /// The body a client sees.
     pub(crate) fn to_api(&self) -> ApiError {
         match self {
             Self::Api(e) => e.clone(),
+            Self::RateLimited { .. } => ApiError::new(ErrorCode::RateLimited, self.to_string()),
             Self::Refused(e) => {
                 let code = match e.http_status() {
                     400 => ErrorCode::BadRequest,
@@ -80,6 +101,12 @@ impl ServerError {
                     _ => ErrorCode::Internal,
                 };
                 ApiError::new(code, e.to_string())
+            }
+            // A hub's refusals that the client can act on keep their meaning.
+            Self::Peer { status: 403, .. } => ApiError::new(ErrorCode::Forbidden, self.to_string()),
+            Self::Peer { status: 413, .. } => ApiError::new(ErrorCode::TooLarge, self.to_string()),
+            Self::Peer { status: 429, .. } => {
+                ApiError::new(ErrorCode::RateLimited, format!("{self}; retry later"))
             }
             Self::Peer { .. } => {
                 ApiError::new(ErrorCode::PeerUnavailable, format!("{self}; retry later"))
@@ -99,6 +126,11 @@ impl ServerError {
         match self {
             Self::Refused(e) => e.http_status(),
             Self::Api(e) => e.code.http_status(),
+            Self::RateLimited { .. } => 429,
+            Self::Peer {
+                status: status @ (403 | 413 | 429),
+                ..
+            } => *status,
             Self::Peer { .. } => 502,
             _ => 500,
         }

@@ -75,7 +75,13 @@ fn status(code: u16) -> StatusCode {
 fn refuse(peer: &PeerDomain, err: &ServerError) -> Response {
     let code = err.http_status();
     tracing::warn!(peer = %peer.0, status = code, error = %err, "federation request refused");
-    (status(code), format!("{err}\n")).into_response()
+    let mut response = (status(code), format!("{err}\n")).into_response();
+    if let Some(seconds) = err.retry_after_s() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    response
 }
 
 fn answer(body: Vec<u8>) -> Response {

@@ -257,6 +257,19 @@ impl Provider {
             &self.consent,
             &mut unlimited,
         )?;
+        if !grant.last_resort.is_empty() {
+            self.metrics.last_resort_claimed(grant.last_resort.len());
+            let requester = request.tbs.requesting_user.as_str();
+            for device in &grant.last_resort {
+                tracing::warn!(
+                    %device,
+                    requester,
+                    %peer,
+                    "handed out the last-resort KeyPackage of {device}: it has no fresh one left. \
+                     The device should upload more; if this repeats, {requester} may be draining it"
+                );
+            }
+        }
         Ok(grant.response)
     }
 

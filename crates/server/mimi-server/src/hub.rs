@@ -251,6 +251,12 @@ impl Provider {
                 return Err(e.into());
             }
         };
+        if let Err(e) = self.check_fanout_size(&output.effects) {
+            // The engine advanced the room in place: drop it (the next request reloads).
+            drop(hub);
+            Store::release(held).await?;
+            return Err(e);
+        }
         if output.changed {
             self.save_hub(held, room, version, hub, output.effects)
                 .await?;
@@ -262,6 +268,45 @@ impl Provider {
             .response
             .encode()
             .map_err(|e| internal("SubmitMessageResponse", e))
+    }
+
+    /// The largest notify body `to` takes: what it advertises in its directory (as far as we
+    /// fetched it: no request is sent here, under the room's lock), else our own limit.
+    fn body_limit_of(&self, to: &Domain) -> usize {
+        self.federation
+            .cached_directory(to)
+            .and_then(|d| d.max_body_bytes())
+            .unwrap_or(self.limits.max_body_bytes)
+    }
+
+    /// Refuses a message whose fan-out a member provider would refuse as too large (413), so
+    /// that the sender hears it now rather than the message being accepted and never reaching
+    /// that provider's users. Fan-out to ourselves has no HTTP limit.
+    fn check_fanout_size(&self, effects: &[Effect]) -> Result<(), ServerError> {
+        for effect in effects {
+            let Effect::Notify { to, room, message } = effect else {
+                continue;
+            };
+            if to == &self.domain {
+                continue;
+            }
+            let size = NotifyRequest::new(vec![message.clone()])
+                .encode()
+                .map_err(|e| internal("notify body", e))?
+                .len();
+            let limit = self.body_limit_of(to);
+            if size > limit {
+                tracing::info!(%room, peer = %to, size, limit, "message refused: larger than a member provider accepts");
+                return Err(ServerError::api(
+                    ErrorCode::TooLarge,
+                    format!(
+                        "the message would reach {to} as {size} bytes, more than the {limit} it \
+                         accepts; send a smaller message (large content as an attachment)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// `groupInfo` at the hub: returns the encoded `GroupInfoResponse` (signed by our server
@@ -312,9 +357,12 @@ impl Provider {
             }
             .into());
         }
-        // The room must exist, and the requester's provider be known to it, before anything
-        // is claimed.
-        self.load_hub(room).await?.0.admit_peer(peer)?;
+        // The room must exist, its hub know the requester's provider, and the requester be one
+        // of its participants, before anything is claimed.
+        let (hub, _) = self.load_hub(room).await?;
+        hub.admit_peer(peer)?;
+        hub.check_key_material_requester(&requester)?;
+        drop(hub);
         let response_bytes = if target.domain() == &self.domain {
             self.answer_key_material(&self.domain.clone(), request)
                 .await?

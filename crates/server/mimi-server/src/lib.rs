@@ -68,6 +68,7 @@
 //! about 3.5 s.
 
 pub mod accounts;
+mod auth_limits;
 mod blobs;
 mod client_api;
 pub mod config;
@@ -81,6 +82,7 @@ mod hub_record;
 mod init;
 mod metrics;
 mod outbound;
+mod passwords;
 mod pki;
 mod provider;
 mod server;

@@ -13,10 +13,24 @@
 //!   store at scrape time, capped at [`DEPTH_CAP`]);
 //! * `mimi_fanout_latency_seconds`: from the hub saving a fan-out item to the follower's
 //!   acknowledgement (items accepted before a restart are not measured);
-//! * `mimi_hub_messages_accepted_total`: `submitMessage` requests the hub accepted and stored.
+//! * `mimi_hub_messages_accepted_total`: `submitMessage` requests the hub accepted and stored;
+//! * `mimi_notify_dead_lettered_total{peer}`: fan-out items the destination refused (a 4xx
+//!   other than 408/429), each refusal counted; the item is kept as a dead letter and retried;
+//! * `mimi_notify_dead_letters_delivered_total{peer}`: dead letters delivered at a later offer;
+//! * `mimi_dead_letters{peer}`: dead letters kept now (read from the store at scrape time,
+//!   capped at [`DEPTH_CAP`]): non-zero means that peer's users miss messages; see the warn log;
+//! * `mimi_key_material_last_resort_total`: last-resort KeyPackages of our users handed out
+//!   (each is also logged at warn: a device out of fresh KeyPackages, or someone draining it);
+//! * `mimi_password_hashes_total`: Argon2id runs (registration, login, and the dummy hash a
+//!   login for an unknown user verifies against);
+//! * `mimi_password_hash_peak_concurrency`: the most Argon2id runs at once since the start
+//!   (bounded by `limits.password_hash_concurrency`);
+//! * `mimi_auth_rate_limited_total{kind}`: registrations and logins refused with 429, by
+//!   `kind` (`account` or `source`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -28,6 +42,7 @@ use mimi_ds::DsStore as _;
 use mimi_types::Domain;
 use sha2::{Digest, Sha256};
 
+use crate::passwords::HashStats;
 use crate::provider::Provider;
 
 /// The path of the metrics endpoint.
@@ -51,6 +66,8 @@ struct PerPeer {
     bytes: u64,
     acks: u64,
     failures: u64,
+    dead_lettered: u64,
+    dead_letters_delivered: u64,
 }
 
 #[derive(Debug, Default)]
@@ -82,12 +99,16 @@ struct Inner {
     accepted_at: BTreeMap<(Domain, [u8; 32]), Instant>,
     latency: Histogram,
     hub_accepted: u64,
+    last_resort: u64,
+    auth_rate_limited: BTreeMap<&'static str, u64>,
 }
 
 /// The provider's metrics.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     inner: Mutex<Inner>,
+    /// Argon2id runs, counted on the blocking threads that run them.
+    pub(crate) hashing: Arc<HashStats>,
 }
 
 fn digest(body: &[u8]) -> [u8; 32] {
@@ -155,8 +176,36 @@ impl Metrics {
         p.failures = p.failures.saturating_add(1);
     }
 
-    /// The exposition text; `depths` are the outbound queue depths per destination.
-    fn render(&self, depths: &BTreeMap<Domain, usize>) -> String {
+    /// `to` refused a fan-out item, which is kept as a dead letter.
+    pub(crate) fn dead_lettered(&self, to: &Domain) {
+        let mut inner = self.lock();
+        let p = inner.peers.entry(to.clone()).or_default();
+        p.dead_lettered = p.dead_lettered.saturating_add(1);
+    }
+
+    /// `to` took a dead letter at a later offer.
+    pub(crate) fn dead_letter_delivered(&self, to: &Domain) {
+        let mut inner = self.lock();
+        let p = inner.peers.entry(to.clone()).or_default();
+        p.dead_letters_delivered = p.dead_letters_delivered.saturating_add(1);
+    }
+
+    /// `n` last-resort KeyPackages of our users were handed out.
+    pub(crate) fn last_resort_claimed(&self, n: usize) {
+        let mut inner = self.lock();
+        inner.last_resort = inner.last_resort.saturating_add(n as u64);
+    }
+
+    /// A registration or login was refused by the `kind` limit (`account` or `source`).
+    pub(crate) fn auth_rate_limited(&self, kind: &'static str) {
+        let mut inner = self.lock();
+        let n = inner.auth_rate_limited.entry(kind).or_default();
+        *n = n.saturating_add(1);
+    }
+
+    /// The exposition text; `depths` are the outbound queue depths per destination, `dead`
+    /// the dead letters kept per destination.
+    fn render(&self, depths: &BTreeMap<Domain, usize>, dead: &BTreeMap<Domain, usize>) -> String {
         let inner = self.lock();
         let mut out = String::new();
         let _ = writeln!(
@@ -192,6 +241,16 @@ impl Metrics {
                 "Fan-out (notify) attempts that failed (retried or refused).",
                 |p: &PerPeer| p.failures,
             ),
+            (
+                "mimi_notify_dead_lettered_total",
+                "Fan-out items the destination refused (4xx), kept as dead letters and retried.",
+                |p: &PerPeer| p.dead_lettered,
+            ),
+            (
+                "mimi_notify_dead_letters_delivered_total",
+                "Dead letters the destination took at a later offer.",
+                |p: &PerPeer| p.dead_letters_delivered,
+            ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for (peer, p) in &inner.peers {
@@ -205,6 +264,14 @@ impl Metrics {
         );
         for (peer, depth) in depths {
             let _ = writeln!(out, "mimi_outbound_queue_depth{{peer=\"{peer}\"}} {depth}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mimi_dead_letters Fan-out items the destination refused, kept and retried.\n\
+             # TYPE mimi_dead_letters gauge"
+        );
+        for (peer, n) in dead {
+            let _ = writeln!(out, "mimi_dead_letters{{peer=\"{peer}\"}} {n}");
         }
         let name = "mimi_fanout_latency_seconds";
         let _ = writeln!(
@@ -228,6 +295,32 @@ impl Metrics {
              mimi_hub_messages_accepted_total {}",
             inner.hub_accepted
         );
+        let _ = writeln!(
+            out,
+            "# HELP mimi_key_material_last_resort_total Last-resort KeyPackages of our users handed out.\n\
+             # TYPE mimi_key_material_last_resort_total counter\n\
+             mimi_key_material_last_resort_total {}",
+            inner.last_resort
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mimi_password_hashes_total Argon2id runs (registration, login, unknown-user login).\n\
+             # TYPE mimi_password_hashes_total counter\n\
+             mimi_password_hashes_total {}\n\
+             # HELP mimi_password_hash_peak_concurrency The most Argon2id runs at once since the start.\n\
+             # TYPE mimi_password_hash_peak_concurrency gauge\n\
+             mimi_password_hash_peak_concurrency {}",
+            self.hashing.runs.load(Ordering::Relaxed),
+            self.hashing.peak.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mimi_auth_rate_limited_total Registrations and logins refused with 429, by limit.\n\
+             # TYPE mimi_auth_rate_limited_total counter"
+        );
+        for (kind, n) in &inner.auth_rate_limited {
+            let _ = writeln!(out, "mimi_auth_rate_limited_total{{kind=\"{kind}\"}} {n}");
+        }
         out
     }
 }
@@ -257,6 +350,7 @@ pub(crate) async fn count_requests(
 /// `GET /metrics`.
 pub(crate) async fn scrape(State(provider): State<Arc<Provider>>) -> Response {
     let mut depths = BTreeMap::new();
+    let mut dead = BTreeMap::new();
     for to in provider.outbound_wakeups.keys() {
         match provider.store.pending_outbound(to, DEPTH_CAP).await {
             Ok(items) => {
@@ -264,10 +358,16 @@ pub(crate) async fn scrape(State(provider): State<Arc<Provider>>) -> Response {
             }
             Err(e) => tracing::warn!(%to, error = %e, "queue depth for metrics"),
         }
+        match provider.store.dead_letters(to, u64::MAX, DEPTH_CAP).await {
+            Ok(items) => {
+                dead.insert(to.clone(), items.len());
+            }
+            Err(e) => tracing::warn!(%to, error = %e, "dead letters for metrics"),
+        }
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        provider.metrics.render(&depths),
+        provider.metrics.render(&depths, &dead),
     )
         .into_response()
 }
@@ -288,9 +388,18 @@ mod tests {
         m.notify_sent(&y, 4);
         m.notify_acked(&y, b"body");
         m.hub_accepted();
+        m.dead_lettered(&y);
+        m.dead_lettered(&y);
+        m.dead_letter_delivered(&y);
+        m.last_resort_claimed(2);
+        m.auth_rate_limited("source");
+        m.hashing.runs.fetch_add(3, Ordering::Relaxed);
+        m.hashing.peak.fetch_max(2, Ordering::Relaxed);
         let mut depths = BTreeMap::new();
         depths.insert(y.clone(), 3);
-        let text = m.render(&depths);
+        let mut dead = BTreeMap::new();
+        dead.insert(y.clone(), 1);
+        let text = m.render(&depths, &dead);
         assert!(text.contains("mimi_http_requests_total{route=\"/v1/rooms\",status=\"201\"} 2"));
         assert!(text.contains("mimi_notify_sends_total{peer=\"y.example\"} 2"));
         assert!(text.contains("mimi_notify_bytes_total{peer=\"y.example\"} 14"));
@@ -300,6 +409,13 @@ mod tests {
         assert!(text.contains("mimi_fanout_latency_seconds_count 1"));
         assert!(text.contains("mimi_fanout_latency_seconds_bucket{le=\"+Inf\"} 1"));
         assert!(text.contains("mimi_hub_messages_accepted_total 1"));
+        assert!(text.contains("mimi_notify_dead_lettered_total{peer=\"y.example\"} 2"));
+        assert!(text.contains("mimi_notify_dead_letters_delivered_total{peer=\"y.example\"} 1"));
+        assert!(text.contains("mimi_dead_letters{peer=\"y.example\"} 1"));
+        assert!(text.contains("mimi_key_material_last_resort_total 2"));
+        assert!(text.contains("mimi_password_hashes_total 3"));
+        assert!(text.contains("mimi_password_hash_peak_concurrency 2"));
+        assert!(text.contains("mimi_auth_rate_limited_total{kind=\"source\"} 1"));
         assert_eq!(escape("a\"b\\"), "a\\\"b\\\\");
     }
 }

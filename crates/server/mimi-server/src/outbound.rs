@@ -3,9 +3,16 @@
 //! One worker per destination reads `pending_outbound` in id order and sends one item at a time,
 //! acknowledging it only once the follower answered 2xx (fan-out to our own domain is applied
 //! to our follower inbox directly). A transient failure (unreachable, 408, 429, 5xx) is retried
-//! with capped exponential backoff and the peer's `Retry-After`; a permanent refusal (another
-//! 4xx) is logged and dropped, so one poisoned item cannot stall the room forever. A worker
-//! sleeps until woken by a save or for one second.
+//! with capped exponential backoff and the peer's `Retry-After`. A permanent refusal (another
+//! 4xx, e.g. 413 from a follower whose body limit is smaller than ours) is never dropped: the
+//! item is set aside as a dead letter (kept in the store, see [`mimi_ds::DeadLetter`]), so one
+//! poisoned item cannot stall the room, and is offered again with a long backoff
+//! ([`dead_letter_delay`]: `limits.dead_letter_retry_ms`, doubling per refusal, at most
+//! [`DEAD_LETTER_MAX_DELAY`]) until the follower takes it. Each refusal is counted
+//! (`mimi_notify_dead_lettered_total`, `mimi_dead_letters` in `/metrics`) and logged at warn
+//! with the peer, the room, the status and the follower's reason. A dead letter delivered late
+//! is applied by the follower like any notify (its inbox drops messages of epochs it has left).
+//! A worker sleeps until woken by a save or for one second.
 //!
 //! With PostgreSQL, several processes of the provider share the queue: every process runs a
 //! worker per destination, but only the one holding the destination's lease (an advisory lock
@@ -16,9 +23,9 @@
 //! the holder through PostgreSQL's LISTEN/NOTIFY ([`relay_wakeups`]).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use mimi_ds::DsStore as _;
+use mimi_ds::{DsStore as _, OutboundItem};
 use mimi_federation_api::http::{Endpoint, NOTIFY};
 use mimi_store::{Lease, Wakeup, Wakeups};
 use mimi_transport::backoff::Backoff;
@@ -33,6 +40,24 @@ const BATCH: usize = 64;
 
 /// How often a worker without its destination's lease tries to take it.
 const LEASE_RETRY: Duration = Duration::from_millis(500);
+
+/// How often a worker looks for dead letters that are due.
+const DEAD_LETTER_CHECK: Duration = Duration::from_secs(1);
+
+/// Dead letters a worker offers again at once, at most.
+const DEAD_LETTER_BATCH: usize = 16;
+
+/// The longest wait between two offers of a dead letter.
+pub(crate) const DEAD_LETTER_MAX_DELAY: Duration = Duration::from_secs(3600);
+
+/// The wait before offering a dead letter again after its `refusals`-th refusal (1 for the
+/// first): `first`, doubling per refusal, at most [`DEAD_LETTER_MAX_DELAY`].
+pub(crate) fn dead_letter_delay(first: Duration, refusals: u64) -> Duration {
+    let doublings = u32::try_from(refusals.saturating_sub(1).min(31)).unwrap_or(31);
+    first
+        .saturating_mul(1u32 << doublings)
+        .min(DEAD_LETTER_MAX_DELAY.max(first))
+}
 
 impl Provider {
     /// `POST`s `body` to `endpoint` (with `param`) at `peer`; the body of a 2xx answer.
@@ -117,6 +142,7 @@ pub(crate) async fn run(
     let backoff = Backoff::default();
     let mut attempt = 0u32;
     let mut lease: Option<Lease> = None;
+    let mut next_dead_letter_check = Instant::now();
     loop {
         if *stop.borrow() {
             return;
@@ -127,6 +153,11 @@ pub(crate) async fn run(
                 _ = stop.changed() => return,
             }
             continue;
+        }
+        if Instant::now() >= next_dead_letter_check {
+            // At most once a second (or after the pause a transient failure asked for).
+            let pause = offer_dead_letters(&provider, &to).await;
+            next_dead_letter_check = Instant::now() + pause.unwrap_or(DEAD_LETTER_CHECK);
         }
         let items = match provider.store.pending_outbound(&to, BATCH).await {
             Ok(items) => items,
@@ -158,8 +189,12 @@ pub(crate) async fn run(
                     tracing::debug!(%to, id = item.id, room = %item.room, "fan-out delivered");
                 }
                 Sent::Refused(status, reason) => {
-                    tracing::warn!(%to, id = item.id, status, %reason, "follower refused fan-out; dropped");
-                    let _ = provider.store.ack_outbound(item.id).await;
+                    attempt = 0;
+                    if let Err(e) = set_aside(&provider, &to, &item, 0, status, &reason).await {
+                        tracing::error!(%to, id = item.id, error = %e, "setting a refused item aside failed; will resend");
+                        wait = Some((Duration::from_millis(100), false));
+                        break;
+                    }
                 }
                 Sent::Retry(retry_after, reason) => {
                     let delay = backoff.delay(attempt, rand::random::<f64>(), retry_after);
@@ -178,6 +213,98 @@ pub(crate) async fn run(
             }
         }
     }
+}
+
+/// Sets a refused item aside as a dead letter after its refusal number `refusals + 1`, with
+/// the warning an operator acts on.
+async fn set_aside(
+    provider: &Provider,
+    to: &Domain,
+    item: &OutboundItem,
+    refusals: u64,
+    status: u16,
+    reason: &str,
+) -> Result<(), mimi_ds::StoreError> {
+    let refusals = refusals.saturating_add(1);
+    let first = Duration::from_millis(provider.limits.dead_letter_retry_ms.max(1));
+    let delay = dead_letter_delay(first, refusals);
+    let retry_at_ms =
+        Provider::now_ms().saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+    // The follower's message, cut short: it is stored and logged.
+    let reason: String = reason.chars().take(300).collect();
+    let why = format!("HTTP {status}: {reason}");
+    provider
+        .store
+        .set_aside_outbound(item.id, &why, retry_at_ms)
+        .await?;
+    provider.metrics.dead_lettered(to);
+    tracing::warn!(
+        peer = %to,
+        room = %item.room,
+        id = item.id,
+        status,
+        %reason,
+        refusals,
+        retry_in_s = delay.as_secs(),
+        bytes = item.body.len(),
+        "follower refused fan-out; kept as a dead letter and retried later. Check the peer's \
+         logs and limits (HTTP 413: its max_body_bytes is below this item's size)"
+    );
+    Ok(())
+}
+
+/// Offers the due dead letters for `to` once each: delivered ones are acknowledged, refused
+/// ones set aside again with a longer wait. Returns how long to leave dead letters alone
+/// when the peer failed transiently (unreachable or busy): its `Retry-After`, else
+/// `limits.dead_letter_retry_ms`.
+async fn offer_dead_letters(provider: &Provider, to: &Domain) -> Option<Duration> {
+    let due = match provider
+        .store
+        .dead_letters(to, Provider::now_ms(), DEAD_LETTER_BATCH)
+        .await
+    {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::error!(%to, error = %e, "reading the dead letters failed");
+            return Some(Duration::from_secs(5));
+        }
+    };
+    for dead in due {
+        let item = &dead.item;
+        provider.metrics.notify_sent(to, item.body.len());
+        match send_one(provider, to, &item.room, &item.body).await {
+            Sent::Delivered => {
+                provider.metrics.notify_acked(to, &item.body);
+                provider.metrics.dead_letter_delivered(to);
+                if let Err(e) = provider.store.ack_outbound(item.id).await {
+                    tracing::error!(%to, id = item.id, error = %e, "ack failed; will resend");
+                    return Some(Duration::from_secs(1));
+                }
+                tracing::info!(
+                    peer = %to,
+                    room = %item.room,
+                    id = item.id,
+                    refusals = dead.refusals,
+                    "dead letter delivered"
+                );
+            }
+            Sent::Refused(status, reason) => {
+                provider.metrics.notify_failed(to);
+                if let Err(e) = set_aside(provider, to, item, dead.refusals, status, &reason).await
+                {
+                    tracing::error!(%to, id = item.id, error = %e, "setting a dead letter aside failed");
+                    return Some(Duration::from_secs(5));
+                }
+            }
+            Sent::Retry(retry_after, reason) => {
+                provider.metrics.notify_failed(to);
+                tracing::debug!(%to, id = item.id, %reason, "dead letter not delivered; the peer is unavailable");
+                let first = Duration::from_millis(provider.limits.dead_letter_retry_ms.max(1));
+                return Some(retry_after.unwrap_or(first).min(DEAD_LETTER_MAX_DELAY));
+            }
+        }
+    }
+    None
 }
 
 /// Whether this process may send to `to` now: always with SQLite (one process per provider);

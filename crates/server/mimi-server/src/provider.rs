@@ -66,6 +66,10 @@ pub(crate) struct Provider {
     pub(crate) metrics: Metrics,
     /// Live event streams, for ephemeral events (typing indicators).
     pub(crate) live: crate::typing::LiveStreams,
+    /// Password hashing, bounded and off the async workers.
+    pub(crate) passwords: crate::passwords::Passwords,
+    /// Registration and login rate limits.
+    pub(crate) auth_limits: Mutex<crate::auth_limits::AuthLimits>,
 }
 
 impl std::fmt::Debug for Provider {

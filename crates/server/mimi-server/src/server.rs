@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use mimi_ds::follower::{ConsentBook, RequesterLimiter};
+use mimi_federation_api::directory::Directory;
 use mimi_mls::{ProviderCa, ServerIdentity};
 use mimi_transport::client::FederationClient;
 use mimi_transport::rate_limit::RateLimit;
-use mimi_transport::server::{ServerConfig, directory_router, serve};
+use mimi_transport::server::{ServerConfig, serve, serve_directory};
 use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
 use mimi_types::Domain;
 use tokio::net::TcpListener;
@@ -105,6 +106,11 @@ impl Server {
         for peer in config.peers.keys() {
             outbound_wakeups.insert(peer.clone(), Arc::new(Notify::new()));
         }
+        let metrics = crate::metrics::Metrics::default();
+        let passwords = crate::passwords::Passwords::new(
+            config.limits.password_hash_concurrency,
+            metrics.hashing.clone(),
+        )?;
         let provider = Arc::new(Provider {
             domain: domain.clone(),
             store,
@@ -120,11 +126,19 @@ impl Server {
             inbox_locks: Locks::default(),
             inboxes: Mutex::new(BTreeMap::new()),
             consent: ConsentBook::open(),
-            limiter: Mutex::new(RequesterLimiter::default()),
+            limiter: Mutex::new(RequesterLimiter::default().with_pair_limit(
+                config.limits.key_material_claims_per_pair,
+                config.limits.key_material_pair_window_ms,
+            )),
             device_wakeups: Mutex::new(BTreeMap::new()),
             outbound_wakeups,
-            metrics: crate::metrics::Metrics::default(),
+            metrics,
             live: crate::typing::LiveStreams::default(),
+            passwords,
+            auth_limits: Mutex::new(crate::auth_limits::AuthLimits::new(
+                config.limits.auth_attempts_per_account,
+                config.limits.auth_attempts_per_source,
+            )),
         });
 
         let federation_listener = bind(config.federation_listen).await?;
@@ -154,8 +168,15 @@ impl Server {
             burst: rate * 2.0,
         };
         let (federation_routes, served) = federation::router(provider.clone());
-        let routes =
-            federation_routes.merge(directory_router(&format!("https://{domain}"), &served)?);
+        let base = format!("https://{domain}");
+        let mut directory = Directory::serving(&base, served.iter().copied()).map_err(|e| {
+            ServerError::Transport(mimi_transport::TransportError::Config(format!(
+                "directory base {base:?}: {e}"
+            )))
+        })?;
+        // Hubs refuse up front a message our limit would refuse at fan-out.
+        directory.set_max_body_bytes(config.limits.max_body_bytes);
+        let routes = federation_routes.merge(serve_directory(&directory));
         let mut stopped = stop.subscribe();
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {
@@ -172,6 +193,7 @@ impl Server {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(e) = axum::serve(client_listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
+    StoreError,
 };
 use mimi_store::{LockedRoom, PostgresConfig, PostgresStore, SqliteStore};
 use mimi_types::{ClientUri, Domain, RoomUri};
@@ -158,6 +159,24 @@ impl DsStore for Store {
 
     async fn ack_outbound(&self, id: u64) -> Result<(), StoreError> {
         delegate!(self, s => s.ack_outbound(id))
+    }
+
+    async fn set_aside_outbound(
+        &self,
+        id: u64,
+        reason: &str,
+        retry_at_ms: u64,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.set_aside_outbound(id, reason, retry_at_ms))
+    }
+
+    async fn dead_letters(
+        &self,
+        to: &Domain,
+        due_by_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        delegate!(self, s => s.dead_letters(to, due_by_ms, limit))
     }
 
     async fn load_inbox(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {

@@ -22,14 +22,14 @@
 //! # Schema
 //!
 //! Embedded migrations in `migrations/sqlite/` and `migrations/postgres/` (applied on every
-//! open, each once; the history is the `_sqlx_migrations` table). Schema 1, the same tables in
+//! open, each once; the history is the `_sqlx_migrations` table). Schema 2, the same tables in
 //! both (PostgreSQL spells BLOB as BYTEA and AUTOINCREMENT as an identity column):
 //!
 //! | table | key | holds |
 //! |---|---|---|
 //! | `hub_rooms` | `room` | the hub engine's record of each room we host, `version`, `state` |
 //! | `follower_inboxes` | `room` | the follower's inbox record of each room we follow, same shape |
-//! | `outbound` | `id` (never reused) | fan-out queue: `destination`, `room`, `body`; index (destination, id) |
+//! | `outbound` | `id` (never reused) | fan-out queue: `destination`, `room`, `body`; index (destination, id); dead letters (schema 2): a refused item keeps its row with `retry_at_ms` set (NULL while queued), `refusals`, `refused_reason`; index (destination, retry_at_ms) where set |
 //! | `device_streams` | `device` | the last sequence number handed out per device |
 //! | `device_events` | (`device`, `seq`) | each device's event stream: `room`, `payload` |
 //! | `key_packages` | `id` (upload order) | pool entries: `device`, `reference` (unique per device), `key_package`, `last_resort`, `not_after`, `expires_ms` |

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
+    StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri};
 use sqlx::migrate::Migrator;
@@ -21,7 +22,9 @@ pub use error::ConnectError;
 pub use shared::{EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, Wakeup, Wakeups};
 
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, parse_stored};
-use crate::sql::{self, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck};
+use crate::sql::{
+    self, DeadLetterRow, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck,
+};
 use error::{backend, connect_error, migrate_error};
 
 /// The schema migrations, embedded at build time.
@@ -351,6 +354,43 @@ impl DsStore for PostgresStore {
             .await
             .map_err(|e| self.fail(e))?;
         Ok(())
+    }
+
+    async fn set_aside_outbound(
+        &self,
+        id: u64,
+        reason: &str,
+        retry_at_ms: u64,
+    ) -> Result<(), StoreError> {
+        let Some(id) = counter(id) else {
+            return Ok(());
+        };
+        sqlx::query(sql::SET_ASIDE_OUTBOUND)
+            .bind(id)
+            .bind(reason)
+            .bind(clamp(retry_at_ms))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn dead_letters(
+        &self,
+        to: &Domain,
+        due_by_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows: Vec<DeadLetterRow> = sqlx::query_as(sql::SELECT_DEAD_LETTERS)
+            .bind(to.to_string())
+            .bind(clamp(due_by_ms))
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|row| sql::dead_letter(row, &self.shown))
+            .collect()
     }
 
     async fn load_inbox(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {

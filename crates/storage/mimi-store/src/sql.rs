@@ -9,7 +9,7 @@
 use mimi_ds::follower::KeyPackageEntry;
 use std::collections::BTreeMap;
 
-use mimi_ds::{DeviceEvent, NewDeviceEvent, OutboundItem, RoomRecord, StoreError};
+use mimi_ds::{DeadLetter, DeviceEvent, NewDeviceEvent, OutboundItem, RoomRecord, StoreError};
 use mimi_types::RoomUri;
 
 use crate::convert::{bits_from_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
@@ -110,12 +110,22 @@ pub(crate) fn saved(
 pub(crate) const INSERT_OUTBOUND: &str =
     "INSERT INTO outbound (destination, room, body) VALUES ($1, $2, $3)";
 
-/// `$1` destination, `$2` limit → [`OutboundRow`]s, oldest first.
+/// `$1` destination, `$2` limit → [`OutboundRow`]s, oldest first (set-aside items excluded).
 pub(crate) const SELECT_PENDING: &str = "SELECT id, destination, room, body FROM outbound \
-     WHERE destination = $1 ORDER BY id LIMIT $2";
+     WHERE destination = $1 AND retry_at_ms IS NULL ORDER BY id LIMIT $2";
 
 /// `$1` id.
 pub(crate) const DELETE_OUTBOUND: &str = "DELETE FROM outbound WHERE id = $1";
+
+/// `$1` id, `$2` reason, `$3` retry_at_ms: sets a refused item aside (a dead letter).
+pub(crate) const SET_ASIDE_OUTBOUND: &str = "UPDATE outbound SET refused_reason = $2, \
+     refusals = refusals + 1, retry_at_ms = $3 WHERE id = $1";
+
+/// `$1` destination, `$2` due by (ms), `$3` limit → [`DeadLetterRow`]s, oldest item first.
+pub(crate) const SELECT_DEAD_LETTERS: &str = "SELECT id, destination, room, body, refusals, \
+     refused_reason, retry_at_ms FROM outbound \
+     WHERE destination = $1 AND retry_at_ms IS NOT NULL AND retry_at_ms <= $2 \
+     ORDER BY id LIMIT $3";
 
 /// `$1` device, `$2` n → the last of `n` sequence numbers reserved for the device's next
 /// events (`last - n + 1 ..= last`). The counter row stays locked until the transaction ends,
@@ -185,6 +195,17 @@ pub(crate) type RecordRow = (i64, Vec<u8>);
 /// An outbound row: (id, destination, room, body).
 pub(crate) type OutboundRow = (i64, String, String, Vec<u8>);
 
+/// A dead-letter row: (id, destination, room, body, refusals, refused_reason, retry_at_ms).
+pub(crate) type DeadLetterRow = (
+    i64,
+    String,
+    String,
+    Vec<u8>,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
+
 /// A device event row: (seq, room, payload).
 pub(crate) type EventRow = (i64, String, Vec<u8>);
 
@@ -213,6 +234,16 @@ pub(crate) fn outbound_item(row: OutboundRow, shown: &str) -> Result<OutboundIte
         to: parse_stored(&to, "outbound destination", shown)?,
         room: parse_stored(&room, "outbound room", shown)?,
         body,
+    })
+}
+
+pub(crate) fn dead_letter(row: DeadLetterRow, shown: &str) -> Result<DeadLetter, StoreError> {
+    let (id, to, room, body, refusals, reason, retry_at_ms) = row;
+    Ok(DeadLetter {
+        item: outbound_item((id, to, room, body), shown)?,
+        refusals: counter_from_db(refusals, "outbound refusals", shown)?,
+        reason: reason.unwrap_or_default(),
+        retry_at_ms: counter_from_db(retry_at_ms.unwrap_or(0), "outbound retry time", shown)?,
     })
 }
 

@@ -233,8 +233,8 @@ async fn many_stores_opening_one_new_file_at_once_all_succeed() {
         }
         assert_eq!(
             migrations(&path).await.len(),
-            1,
-            "the schema was created once"
+            2,
+            "each schema migration was applied once"
         );
     }
 }

@@ -172,6 +172,16 @@ impl FederationClient {
         Ok(directory)
     }
 
+    /// The peer's directory if it was fetched already; never sends a request (for decisions
+    /// that must not wait on the network, such as a hub's check of the peer's body limit).
+    pub fn cached_directory(&self, peer: &Domain) -> Option<Directory> {
+        self.inner
+            .directories
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(peer).cloned())
+    }
+
     /// The path at `peer` for `endpoint` with `param`, from the peer's directory. Only the
     /// path of the directory's URL is used: the request goes to the peer's own address with
     /// `Host` set to its domain.

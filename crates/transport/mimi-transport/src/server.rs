@@ -199,14 +199,20 @@ fn handshake_failure(err: &std::io::Error) -> String {
 pub fn directory_router(base: &str, served: &[&Endpoint]) -> Result<Router, TransportError> {
     let directory = Directory::serving(base, served.iter().copied())
         .map_err(|e| TransportError::Config(format!("directory base {base:?}: {e}")))?;
+    Ok(serve_directory(&directory))
+}
+
+/// A router serving `directory` as is (for example with our body limit advertised, see
+/// [`Directory::set_max_body_bytes`]).
+pub fn serve_directory(directory: &Directory) -> Router {
     let json = directory.to_json();
-    Ok(Router::new().route(
+    Router::new().route(
         DIRECTORY_PATH,
         axum::routing::get(move || {
             let json = json.clone();
             async move { ([(header::CONTENT_TYPE, "application/json")], json) }
         }),
-    ))
+    )
 }
 
 async fn check_request(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {

@@ -42,6 +42,9 @@ pub struct KeyMaterialGrant {
     pub response: KeyMaterialResponse,
     /// Each KeyPackageRef handed out and the device it belongs to, to route the Welcome later.
     pub claimed: Vec<(Vec<u8>, ClientUri)>,
+    /// The devices whose last-resort KeyPackage was handed out (they have no fresh one left):
+    /// the caller counts and reports them, as a device being drained looks like this.
+    pub last_resort: Vec<ClientUri>,
 }
 
 /// Answers a key-material request for one of our users.
@@ -82,6 +85,7 @@ pub fn answer_key_material(
     let answer = |code, clients| KeyMaterialGrant {
         response: KeyMaterialResponse::new(code, tbs.target_user.clone(), clients),
         claimed: Vec::new(),
+        last_resort: Vec::new(),
     };
     let Some(devices) = devices else {
         return Ok(answer(KeyMaterialUserCode::UserUnknown, Vec::new()));
@@ -99,16 +103,22 @@ pub fn answer_key_material(
         }
     }
     let wanted = u32::try_from(devices.len()).unwrap_or(u32::MAX);
-    if let Err(retry_in_ms) = limiter.take(ctx.peer, wanted, ctx.now_ms) {
+    if let Err(retry_in_ms) = limiter.take_claim(ctx.peer, &requester, &target, wanted, ctx.now_ms)
+    {
         return Err(RequestError::RateLimited { retry_in_ms });
     }
 
     let mut clients = Vec::with_capacity(devices.len());
     let mut claimed = Vec::new();
+    let mut last_resort = Vec::new();
     for (client, pool) in devices.iter_mut() {
         let uri = IdentifierUri::from_string(client.to_string())
             .map_err(|e| RequestError::Internal(e.to_string()))?;
-        let material = match pool.claim(ctx.now_ms) {
+        let claim = pool.claim(ctx.now_ms);
+        if matches!(claim, Claim::LastResort(_)) {
+            last_resort.push(client.clone());
+        }
+        let material = match claim {
             Claim::Fresh(entry) | Claim::LastResort(entry) => {
                 let key_package = KeyPackage::from_bytes(entry.key_package)
                     .map_err(|e| RequestError::Internal(format!("stored KeyPackage: {e}")))?;
@@ -129,6 +139,7 @@ pub fn answer_key_material(
     Ok(KeyMaterialGrant {
         response: KeyMaterialResponse::new(code, tbs.target_user.clone(), clients),
         claimed,
+        last_resort,
     })
 }
 

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use mimi_types::Domain;
+use mimi_types::{Domain, UserUri};
 
 /// A KeyPackage as the pool keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,42 +99,110 @@ impl KeyPackagePool {
 }
 
 /// Limits how many KeyPackages each requesting provider may claim per window, so one peer
-/// cannot drain a user's devices.
+/// cannot drain a user's devices, and (with [`RequesterLimiter::with_pair_limit`]) how many
+/// claims one requesting user may make for one target user, so one account cannot drain
+/// another's KeyPackages (RELIABILITY T13) nor shut the whole requesting provider out by
+/// exhausting its provider-wide budget.
 #[derive(Debug, Clone)]
 pub struct RequesterLimiter {
     window_ms: u64,
     max_claims: u32,
     counts: BTreeMap<Domain, (u64, u32)>,
+    /// (claims per pair, window) when the pair limit is on.
+    pair_limit: Option<(u32, u64)>,
+    /// (requester, target) → (start of its window, claims in it).
+    pairs: BTreeMap<(UserUri, UserUri), (u64, u32)>,
 }
 
 impl RequesterLimiter {
+    /// Pairs remembered before expired ones are pruned.
+    const PAIRS_PRUNE_AT: usize = 100_000;
+
     /// At most `max_claims` claims per `window_ms` per requesting domain.
     pub fn new(max_claims: u32, window_ms: u64) -> Self {
         Self {
             window_ms: window_ms.max(1),
             max_claims,
             counts: BTreeMap::new(),
+            pair_limit: None,
+            pairs: BTreeMap::new(),
         }
+    }
+
+    /// Also at most `max_claims` claims by one requesting user for one target user within
+    /// `window_ms` of the first of them (0 claims: no pair limit).
+    #[must_use]
+    pub fn with_pair_limit(mut self, max_claims: u32, window_ms: u64) -> Self {
+        self.pair_limit = (max_claims > 0).then_some((max_claims, window_ms.max(1)));
+        self
     }
 
     /// Counts `claims` for `requester`, or says when its window reopens (ms) if that would
     /// exceed the limit (nothing is counted then).
     pub fn take(&mut self, requester: &Domain, claims: u32, now_ms: u64) -> Result<(), u64> {
+        self.check_domain(requester, claims, now_ms)?;
+        self.count_domain(requester, claims, now_ms);
+        Ok(())
+    }
+
+    /// Counts one request for `target`'s key material by `requester` (user), arriving from
+    /// `peer` and claiming `claims` KeyPackages, against both limits; or says when to retry
+    /// (ms) if either would be exceeded (nothing is counted then).
+    pub fn take_claim(
+        &mut self,
+        peer: &Domain,
+        requester: &UserUri,
+        target: &UserUri,
+        claims: u32,
+        now_ms: u64,
+    ) -> Result<(), u64> {
+        self.check_domain(peer, claims, now_ms)?;
+        if let Some((max, window)) = self.pair_limit {
+            let key = (requester.clone(), target.clone());
+            if let Some(&(start, n)) = self.pairs.get(&key)
+                && now_ms.saturating_sub(start) < window
+                && n >= max
+            {
+                return Err((start.saturating_add(window)).saturating_sub(now_ms).max(1));
+            }
+            if self.pairs.len() >= Self::PAIRS_PRUNE_AT {
+                self.pairs
+                    .retain(|_, (start, _)| now_ms.saturating_sub(*start) < window);
+            }
+            let entry = self.pairs.entry(key).or_insert((now_ms, 0));
+            if now_ms.saturating_sub(entry.0) >= window {
+                *entry = (now_ms, 0);
+            }
+            entry.1 = entry.1.saturating_add(1);
+        }
+        self.count_domain(peer, claims, now_ms);
+        Ok(())
+    }
+
+    fn check_domain(&self, requester: &Domain, claims: u32, now_ms: u64) -> Result<(), u64> {
+        let window = now_ms / self.window_ms;
+        let used = match self.counts.get(requester) {
+            Some(&(w, n)) if w == window => n,
+            _ => 0,
+        };
+        if used.saturating_add(claims) > self.max_claims {
+            return Err((window + 1) * self.window_ms - now_ms);
+        }
+        Ok(())
+    }
+
+    fn count_domain(&mut self, requester: &Domain, claims: u32, now_ms: u64) {
         let window = now_ms / self.window_ms;
         let entry = self.counts.entry(requester.clone()).or_insert((window, 0));
         if entry.0 != window {
             *entry = (window, 0);
         }
-        if entry.1.saturating_add(claims) > self.max_claims {
-            return Err((window + 1) * self.window_ms - now_ms);
-        }
-        entry.1 += claims;
-        Ok(())
+        entry.1 = entry.1.saturating_add(claims);
     }
 }
 
 impl Default for RequesterLimiter {
-    /// 600 claims per minute per requesting provider.
+    /// 600 claims per minute per requesting provider, no pair limit.
     fn default() -> Self {
         Self::new(600, 60_000)
     }
@@ -196,5 +264,69 @@ mod tests {
         assert_eq!(limiter.take(&x, 1, 100), Ok(()));
         assert_eq!(limiter.take(&z, 3, 100), Ok(()));
         assert_eq!(limiter.take(&x, 3, 1_000), Ok(()), "a new window");
+    }
+
+    fn user(s: &str) -> UserUri {
+        UserUri::parse(s).unwrap()
+    }
+
+    #[test]
+    fn one_requester_is_limited_per_target_and_others_are_not() {
+        let y = Domain::parse("y.example").unwrap();
+        let (mallory, innocent) = (
+            user("mimi://y.example/u/mallory"),
+            user("mimi://y.example/u/ivy"),
+        );
+        let (bob, carol) = (
+            user("mimi://x.example/u/bob"),
+            user("mimi://x.example/u/carol"),
+        );
+        let mut limiter = RequesterLimiter::default().with_pair_limit(6, 600_000);
+        for n in 0..6 {
+            assert_eq!(
+                limiter.take_claim(&y, &mallory, &bob, 1, n),
+                Ok(()),
+                "claim {n}"
+            );
+        }
+        assert_eq!(
+            limiter.take_claim(&y, &mallory, &bob, 1, 1_000),
+            Err(599_000),
+            "the 7th claim within 10 minutes of the first"
+        );
+        // The refusal counted nothing, and the limit is per pair: the same provider's other
+        // user, and the same requester for another target, still get theirs.
+        assert_eq!(limiter.take_claim(&y, &innocent, &bob, 1, 1_000), Ok(()));
+        assert_eq!(limiter.take_claim(&y, &mallory, &carol, 1, 1_000), Ok(()));
+        assert_eq!(
+            limiter.take_claim(&y, &mallory, &bob, 1, 600_000),
+            Ok(()),
+            "a new window"
+        );
+    }
+
+    #[test]
+    fn a_pair_refusal_does_not_spend_the_providers_budget_and_vice_versa() {
+        let y = Domain::parse("y.example").unwrap();
+        let (a, b) = (user("mimi://y.example/u/a"), user("mimi://x.example/u/b"));
+        let mut limiter = RequesterLimiter::new(3, 60_000).with_pair_limit(1, 60_000);
+        assert_eq!(limiter.take_claim(&y, &a, &b, 1, 0), Ok(()));
+        for _ in 0..10 {
+            assert!(limiter.take_claim(&y, &a, &b, 1, 1).is_err());
+        }
+        let c = user("mimi://y.example/u/c");
+        assert_eq!(limiter.take_claim(&y, &c, &b, 2, 2), Ok(()), "2 of 3 left");
+        let d = user("mimi://y.example/u/d");
+        assert!(
+            limiter.take_claim(&y, &d, &b, 1, 3).is_err(),
+            "the provider's 3 are spent"
+        );
+        assert_eq!(
+            limiter.take_claim(&y, &d, &b, 1, 60_000),
+            Ok(()),
+            "and the pair was not counted"
+        );
+        let off = RequesterLimiter::default().with_pair_limit(0, 1);
+        assert!(off.pair_limit.is_none(), "0 turns the pair limit off");
     }
 }

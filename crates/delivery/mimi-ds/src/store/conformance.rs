@@ -62,6 +62,7 @@ where
     room_versions_guard_concurrent_writers(&make().await).await;
     room_save_and_fanout_are_one_transaction(&make().await).await;
     outbound_is_ordered_per_destination(&make().await).await;
+    refused_outbound_is_set_aside_not_dropped(&make().await).await;
     inbox_events_get_per_device_cursors(&make().await).await;
     key_packages_are_claimed_once_under_concurrency(&make().await).await;
     last_resort_key_package_is_kept(&make().await).await;
@@ -172,6 +173,84 @@ pub async fn outbound_is_ordered_per_destination<S: DsStore>(store: &S) {
         .await
         .unwrap();
     assert_eq!(z.len(), 5, "acks for x leave z's queue alone");
+}
+
+/// A refused item leaves the queue (later items go on) but is kept: offered again once due,
+/// its refusals counted, and removed only by an ack.
+pub async fn refused_outbound_is_set_aside_not_dropped<S: DsStore>(store: &S) {
+    let r = room("aside");
+    let mut version = 0;
+    for n in 0..3 {
+        version = store
+            .save_room(
+                &r,
+                version,
+                vec![n],
+                vec![
+                    outbound("x.example", "aside", &format!("x{n}")),
+                    outbound("z.example", "aside", &format!("z{n}")),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+    let (x, z) = (domain("x.example"), domain("z.example"));
+    let queued = store.pending_outbound(&x, 10).await.unwrap();
+    let refused = queued[0].clone();
+    store
+        .set_aside_outbound(refused.id, "HTTP 413: too large", 1_000)
+        .await
+        .unwrap();
+    let queued = store.pending_outbound(&x, 10).await.unwrap();
+    assert_eq!(queued.len(), 2, "the refused item left the queue");
+    assert_eq!(queued[0].body, b"x1", "later items go on");
+    assert!(
+        store.dead_letters(&x, 999, 10).await.unwrap().is_empty(),
+        "not due yet"
+    );
+    assert!(
+        store
+            .dead_letters(&z, u64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let dead = store.dead_letters(&x, 1_000, 10).await.unwrap();
+    assert_eq!(dead.len(), 1, "kept, and due at its time");
+    assert_eq!(dead[0].item, refused);
+    assert_eq!(dead[0].refusals, 1);
+    assert_eq!(dead[0].reason, "HTTP 413: too large");
+    assert_eq!(dead[0].retry_at_ms, 1_000);
+    store
+        .set_aside_outbound(refused.id, "HTTP 413: still too large", 5_000)
+        .await
+        .unwrap();
+    let dead = store.dead_letters(&x, u64::MAX, 10).await.unwrap();
+    assert_eq!((dead[0].refusals, dead[0].retry_at_ms), (2, 5_000));
+    assert_eq!(dead[0].reason, "HTTP 413: still too large");
+    assert!(store.dead_letters(&x, 4_999, 10).await.unwrap().is_empty());
+    store.ack_outbound(refused.id).await.unwrap();
+    assert!(
+        store
+            .dead_letters(&x, u64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.pending_outbound(&x, 10).await.unwrap().len(), 2);
+    // Setting aside an acknowledged (absent) item changes nothing.
+    store
+        .set_aside_outbound(refused.id, "late", 0)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .dead_letters(&x, u64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.pending_outbound(&z, 10).await.unwrap().len(), 3);
 }
 
 /// Device events get increasing sequence numbers per device and resume after a cursor.

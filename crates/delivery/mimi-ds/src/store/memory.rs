@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use mimi_types::{ClientUri, Domain, RoomUri};
 
 use super::{
-    DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
+    StoreError,
 };
 use crate::follower::{Claim, KeyPackageEntry, KeyPackagePool};
 
@@ -15,6 +16,8 @@ struct Inner {
     rooms: BTreeMap<RoomUri, RoomRecord>,
     inboxes: BTreeMap<RoomUri, RoomRecord>,
     outbound: BTreeMap<u64, OutboundItem>,
+    /// Set-aside items by id: (refusals, reason, retry_at_ms).
+    aside: BTreeMap<u64, (u64, String, u64)>,
     next_outbound: u64,
     events: BTreeMap<ClientUri, Vec<DeviceEvent>>,
     pools: BTreeMap<ClientUri, KeyPackagePool>,
@@ -93,19 +96,62 @@ impl DsStore for MemoryStore {
         to: &Domain,
         limit: usize,
     ) -> Result<Vec<OutboundItem>, StoreError> {
-        Ok(self
-            .lock()?
+        let inner = self.lock()?;
+        Ok(inner
             .outbound
             .values()
-            .filter(|item| &item.to == to)
+            .filter(|item| &item.to == to && !inner.aside.contains_key(&item.id))
             .take(limit)
             .cloned()
             .collect())
     }
 
     async fn ack_outbound(&self, id: u64) -> Result<(), StoreError> {
-        self.lock()?.outbound.remove(&id);
+        let mut inner = self.lock()?;
+        inner.outbound.remove(&id);
+        inner.aside.remove(&id);
         Ok(())
+    }
+
+    async fn set_aside_outbound(
+        &self,
+        id: u64,
+        reason: &str,
+        retry_at_ms: u64,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        if !inner.outbound.contains_key(&id) {
+            return Ok(());
+        }
+        let refusals = inner.aside.get(&id).map_or(0, |a| a.0).saturating_add(1);
+        inner
+            .aside
+            .insert(id, (refusals, reason.to_owned(), retry_at_ms));
+        Ok(())
+    }
+
+    async fn dead_letters(
+        &self,
+        to: &Domain,
+        due_by_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .aside
+            .iter()
+            .filter(|(_, (_, _, at))| *at <= due_by_ms)
+            .filter_map(|(id, (refusals, reason, at))| {
+                let item = inner.outbound.get(id).filter(|i| &i.to == to)?;
+                Some(DeadLetter {
+                    item: item.clone(),
+                    refusals: *refusals,
+                    reason: reason.clone(),
+                    retry_at_ms: *at,
+                })
+            })
+            .take(limit)
+            .collect())
     }
 
     async fn load_inbox(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {

@@ -86,3 +86,16 @@ fn bad_templates_are_refused_with_the_reason() {
         Err(DirectoryError::TooLong(_))
     ));
 }
+
+#[test]
+fn an_advertised_body_limit_survives_the_round_trip_and_garbage_is_ignored() {
+    let mut directory = Directory::nominal("https://mimi.a.example/v1").unwrap();
+    assert_eq!(directory.max_body_bytes(), None);
+    directory.set_max_body_bytes(65_536);
+    let back = Directory::from_json(directory.to_json().as_bytes()).unwrap();
+    assert_eq!(back.max_body_bytes(), Some(65_536));
+    let mut odd = back.clone();
+    odd.other
+        .insert(MAX_BODY_BYTES_KEY.to_owned(), "lots".to_owned());
+    assert_eq!(odd.max_body_bytes(), None, "not a number: not advertised");
+}

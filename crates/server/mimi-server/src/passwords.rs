@@ -1,0 +1,178 @@
+//! Password hashing (Argon2id, 19 MiB and tens of milliseconds each) off the async workers and
+//! bounded: every hash and verification runs on a blocking thread ([`tokio::task::spawn_blocking`])
+//! after taking one of `limits.password_hash_concurrency` permits, so a burst of registrations
+//! or logins waits for its turn instead of taking the server's memory and workers (`/health`
+//! stays fast). A login for an unknown user verifies the password against a dummy hash made at
+//! start with the same parameters, so it costs what a login for an existing user costs and its
+//! timing does not tell the two apart.
+//!
+//! Every run is counted (`mimi_password_hashes_total`) and the most runs at once are kept
+//! (`mimi_password_hash_peak_concurrency`), see [`HashStats`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand::RngCore as _;
+use tokio::sync::Semaphore;
+
+use crate::error::ServerError;
+
+/// What the hashing did, for `/metrics` and tests.
+#[derive(Debug, Default)]
+pub(crate) struct HashStats {
+    /// Argon2id runs so far.
+    pub(crate) runs: AtomicU64,
+    /// Runs now.
+    pub(crate) in_flight: AtomicU64,
+    /// The most runs at once so far.
+    pub(crate) peak: AtomicU64,
+}
+
+/// The bounded hasher.
+#[derive(Debug)]
+pub(crate) struct Passwords {
+    permits: Arc<Semaphore>,
+    /// The PHC string an unknown user's login is verified against.
+    dummy: Arc<str>,
+    stats: Arc<HashStats>,
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::Accounts(format!("{what}: {e}"))
+}
+
+/// The Argon2id PHC string of `password` with a fresh random salt (on the calling thread).
+fn hash_now(password: &[u8]) -> Result<String, ServerError> {
+    let mut salt = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| failed("salt", e))?;
+    Ok(Argon2::default()
+        .hash_password(password, &salt)
+        .map_err(|e| failed("password hash", e))?
+        .to_string())
+}
+
+impl Passwords {
+    /// A hasher running at most `concurrency` (at least 1) hashes at once, counting in `stats`.
+    /// Makes the dummy hash now (one Argon2id run, not counted).
+    pub(crate) fn new(concurrency: u32, stats: Arc<HashStats>) -> Result<Self, ServerError> {
+        let mut secret = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut secret);
+        let dummy = hash_now(&secret)?;
+        let permits = usize::try_from(concurrency.max(1)).unwrap_or(1);
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(permits)),
+            dummy: dummy.into(),
+            stats,
+        })
+    }
+
+    /// Runs `work` on a blocking thread once a permit is free. The permit goes with the work,
+    /// so a client that gives up does not free it before the hash is done.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServerError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| failed("password hash permits", e))?;
+        let stats = self.stats.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            stats.peak.fetch_max(now, Ordering::SeqCst);
+            stats.runs.fetch_add(1, Ordering::SeqCst);
+            let out = work();
+            stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+            out
+        })
+        .await
+        .map_err(|e| failed("password hash task", e))
+    }
+
+    /// The PHC string to store for `password`.
+    pub(crate) async fn hash(&self, password: &str) -> Result<String, ServerError> {
+        let password = password.as_bytes().to_vec();
+        self.run(move || hash_now(&password)).await?
+    }
+
+    /// Whether `password` matches `stored` (the user's PHC string, `None` for an unknown user:
+    /// then the dummy hash is verified, and the answer is false).
+    pub(crate) async fn verify(
+        &self,
+        password: &str,
+        stored: Option<String>,
+    ) -> Result<bool, ServerError> {
+        let known = stored.is_some();
+        let phc = stored.unwrap_or_else(|| self.dummy.to_string());
+        let password = password.as_bytes().to_vec();
+        let matches = self
+            .run(move || {
+                let parsed = PasswordHash::new(&phc).map_err(|e| failed("stored hash", e))?;
+                Ok::<_, ServerError>(
+                    Argon2::default()
+                        .verify_password(&password, &parsed)
+                        .is_ok(),
+                )
+            })
+            .await??;
+        Ok(known && matches)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashes_verify_and_unknown_users_cost_one_run() {
+        let stats = Arc::new(HashStats::default());
+        let passwords = Passwords::new(2, stats.clone()).unwrap();
+        assert_eq!(
+            stats.runs.load(Ordering::SeqCst),
+            0,
+            "the dummy is not counted"
+        );
+        let stored = passwords.hash("correct horse").await.unwrap();
+        assert!(
+            passwords
+                .verify("correct horse", Some(stored.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(!passwords.verify("wrong", Some(stored)).await.unwrap());
+        assert_eq!(stats.runs.load(Ordering::SeqCst), 3);
+        assert!(!passwords.verify("anything", None).await.unwrap());
+        assert_eq!(
+            stats.runs.load(Ordering::SeqCst),
+            4,
+            "an unknown user's login runs the hash too"
+        );
+        // Even the dummy's own password (which nobody knows) would not log an unknown user in.
+        assert!(!passwords.verify("", None).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_semaphore_bounds_how_many_hashes_run_at_once() {
+        let stats = Arc::new(HashStats::default());
+        let passwords = Arc::new(Passwords::new(2, stats.clone()).unwrap());
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let passwords = passwords.clone();
+                tokio::spawn(async move { passwords.hash(&format!("password {i}")).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(stats.runs.load(Ordering::SeqCst), 8);
+        let peak = stats.peak.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&peak), "peak {peak} with 2 permits");
+        assert_eq!(stats.in_flight.load(Ordering::SeqCst), 0);
+    }
+}
