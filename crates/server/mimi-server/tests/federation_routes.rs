@@ -110,7 +110,19 @@ fn the_directory_advertises_exactly_the_served_endpoints() {
             "{}",
             directory.to_json()
         );
-        assert!(directory.other.is_empty());
+        // Besides the endpoints, only our body limit (which hubs use to refuse fan-out a
+        // follower would refuse).
+        assert_eq!(
+            directory
+                .other
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            [mimi_federation_api::directory::MAX_BODY_BYTES_KEY],
+            "{}",
+            directory.to_json()
+        );
+        assert!(directory.max_body_bytes().is_some());
 
         let base = format!("https://{x}");
         for (key, template) in &directory.endpoints {
