@@ -16,10 +16,10 @@
 
 mod abuse;
 mod group_info;
+mod record;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mimi_federation_api::decode_exact;
 use mimi_federation_api::mls::RatchetTree;
 use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
 use mimi_federation_api::ratchet_tree::GroupInfoOption;
@@ -30,14 +30,17 @@ use mimi_federation_api::submit_message::{
 use mimi_federation_api::update::{
     HandshakeBundle, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
 };
+use mimi_federation_api::{Encode as _, decode_exact};
 use mimi_mls::{Actor, HubGroup, MlsError, StagedHandshake};
 use mimi_types::{Domain, RoomUri, UserUri};
 
 pub use abuse::AbuseReportOutcome;
 pub use group_info::GROUP_INFO_ENCRYPTION_LABEL;
+pub use record::HUB_RECORD_VERSION;
 
 use crate::effects::Effect;
 use crate::error::RequestError;
+use crate::store::LogEntry;
 
 /// What a `handle_*` call returns.
 #[derive(Debug)]
@@ -46,16 +49,29 @@ pub struct HubOutput<R> {
     pub response: R,
     /// Effects to execute after persisting (empty unless the request succeeded).
     pub effects: Vec<Effect>,
-    /// Whether the room changed (and must be persisted before answering).
+    /// Whether the room changed (and must be persisted before answering): its state, its log,
+    /// or both.
     pub changed: bool,
+    /// Whether the room's state changed (a commit or proposals): its record
+    /// ([`HubRoom::to_record`]) must be written. An application message leaves it alone.
+    pub state_changed: bool,
+    /// What to append to the room's log, in order, in the same transaction.
+    pub log: Vec<LogEntry>,
 }
 
 impl<R> HubOutput<R> {
     fn refused(response: R) -> Self {
+        Self::unchanged(response, Vec::new())
+    }
+
+    /// An answer that changes nothing stored.
+    fn unchanged(response: R, effects: Vec<Effect>) -> Self {
         Self {
             response,
-            effects: Vec::new(),
+            effects,
             changed: false,
+            state_changed: false,
+            log: Vec::new(),
         }
     }
 }
@@ -108,6 +124,29 @@ impl HubRoom {
     /// The hub sequence number the next accepted event gets.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
+    }
+
+    /// Moves the sequence number past `log_head`, the last sequence number in the room's log
+    /// (0 for an empty log): a room restored from its state record, or kept decoded while this
+    /// or another process appended to the log, continues after the log's last event.
+    pub fn resume_after(&mut self, log_head: u64) {
+        self.next_seq = self.next_seq.max(log_head.saturating_add(1));
+    }
+
+    /// Takes the next sequence number for an accepted event and its log entry.
+    fn accept(&mut self, message: &FanoutMessage) -> Result<LogEntry, RequestError> {
+        let seq = self.next_seq;
+        self.next_seq = seq
+            .checked_add(1)
+            .ok_or_else(|| RequestError::Internal("the room's sequence numbers ran out".into()))?;
+        let bytes = message
+            .encode()
+            .map_err(|e| RequestError::Internal(format!("fanout message: {e}")))?;
+        Ok(LogEntry {
+            seq,
+            hub_ms: message.timestamp,
+            message: bytes,
+        })
     }
 
     /// KeyPackageRef → provider routes for Welcomes not yet seen.
@@ -217,7 +256,7 @@ impl HubRoom {
                         external_proposals: Vec::new(),
                     },
                 );
-                self.next_seq += 1;
+                let entry = self.accept(&commit)?;
                 for to in before.union(&after) {
                     effects.push(self.notify(to, commit.clone()));
                 }
@@ -259,6 +298,8 @@ impl HubRoom {
                     ),
                     effects,
                     changed: true,
+                    state_changed: true,
+                    log: vec![entry],
                 })
             }
             HandshakeBundle::Proposals(bundle) => {
@@ -279,7 +320,6 @@ impl HubRoom {
                         return Ok(HubOutput::refused(update_refusal(&err)));
                     }
                 }
-                self.next_seq += 1;
                 let fanout = FanoutMessage::new(
                     now_ms,
                     FanoutContent::Proposal {
@@ -287,6 +327,7 @@ impl HubRoom {
                         more_proposals: bundle.more_proposals,
                     },
                 );
+                let entry = self.accept(&fanout)?;
                 let effects = self
                     .member_domains()
                     .iter()
@@ -301,6 +342,8 @@ impl HubRoom {
                     ),
                     effects,
                     changed: true,
+                    state_changed: true,
+                    log: vec![entry],
                 })
             }
             _ => Err(RequestError::malformed(
@@ -337,7 +380,6 @@ impl HubRoom {
             };
             return Ok(HubOutput::refused(SubmitMessageResponse::new(refused)));
         }
-        self.next_seq += 1;
         let fanout = FanoutMessage::new(
             now_ms,
             FanoutContent::Application {
@@ -345,6 +387,7 @@ impl HubRoom {
                 frank: None,
             },
         );
+        let entry = self.accept(&fanout)?;
         let effects = self
             .member_domains()
             .iter()
@@ -357,6 +400,8 @@ impl HubRoom {
             }),
             effects,
             changed: true,
+            state_changed: false,
+            log: vec![entry],
         })
     }
 

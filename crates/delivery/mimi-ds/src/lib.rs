@@ -29,11 +29,13 @@ mod effects;
 mod error;
 pub mod follower;
 pub mod hub;
+mod record;
 mod store;
 
 pub use effects::{Delivery, Effect, Recipients};
 pub use error::RequestError;
+pub use record::RecordError;
 pub use store::{
-    DeadLetter, DeviceEvent, DsStore, MemoryStore, NewDeviceEvent, NewOutbound, OutboundItem,
-    RoomRecord, StoreError, conformance,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, MemoryStore, NewDeviceEvent, NewOutbound, OutboundItem,
+    RoomHead, RoomRecord, StoreError, conformance,
 };

@@ -6,7 +6,11 @@
 //! futures are `Send`.
 //!
 //! Records are opaque bytes produced by the engines' `to_record` functions, so the store needs
-//! no knowledge of MLS.
+//! no knowledge of MLS. A hub room is stored as two things: its *state* record
+//! ([`crate::hub::HubRoom::to_record`], versioned, rewritten only when the room's state changes)
+//! and its *log* ([`LogEntry`], appended once per accepted event). [`DsStore::write_room`] does
+//! either or both with the fan-out in one transaction; [`DsStore::room_head`] reads the state
+//! version and the log's last sequence number without the state.
 //!
 //! [`conformance`] holds the suite every backend runs (the in-memory one here, SQLite and
 //! PostgreSQL in `mimi-store`).
@@ -46,6 +50,27 @@ pub struct RoomRecord {
     pub version: u64,
     /// The hub engine's record of the room.
     pub state: Vec<u8>,
+}
+
+/// Where a hub room stands, without its state: enough to tell whether a decoded copy is still
+/// current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomHead {
+    /// The version of the room's state record (moved only by state writes).
+    pub version: u64,
+    /// The last sequence number in the room's log, 0 if none.
+    pub log_head: u64,
+}
+
+/// One accepted event in a hub room's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The hub sequence number, unique and increasing per room.
+    pub seq: u64,
+    /// When the hub accepted it, milliseconds since the UNIX epoch.
+    pub hub_ms: u64,
+    /// The encoded `FanoutMessage`.
+    pub message: Vec<u8>,
 }
 
 /// A fan-out request waiting for its follower.
@@ -117,6 +142,13 @@ pub trait DsStore: Send + Sync {
         room: &RoomUri,
     ) -> impl Future<Output = Result<Option<RoomRecord>, StoreError>> + Send;
 
+    /// The room's state version and log head, if we host the room: a read that does not
+    /// depend on the size of the room's state.
+    fn room_head(
+        &self,
+        room: &RoomUri,
+    ) -> impl Future<Output = Result<Option<RoomHead>, StoreError>> + Send;
+
     /// Atomically: replaces the room record (`expected_version` 0 creates it) and queues the
     /// fan-out. On [`StoreError::Conflict`] nothing is written. Returns the new version.
     fn save_room(
@@ -125,7 +157,35 @@ pub trait DsStore: Send + Sync {
         expected_version: u64,
         state: Vec<u8>,
         outbound: Vec<NewOutbound>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.write_room(room, expected_version, Some(state), Vec::new(), outbound)
+    }
+
+    /// Atomically, in one transaction: checks that the room's state is at `expected_version`
+    /// (0: the room does not exist yet, and `state` must be given to create it), replaces the
+    /// state if `state` is given (the version moves on by one), appends `log` to the room's log,
+    /// and queues the fan-out. Without `state`, the state record is neither read nor written:
+    /// the bytes written are those of the log entries and the fan-out.
+    ///
+    /// [`StoreError::Conflict`], and nothing written, if the version is not the expected one or
+    /// a log entry's sequence number is not above the room's log head (another writer appended
+    /// first). Returns the state version after the write.
+    fn write_room(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
+        outbound: Vec<NewOutbound>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The room's log entries after sequence number `after`, oldest first, at most `limit`.
+    fn room_log(
+        &self,
+        room: &RoomUri,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<LogEntry>, StoreError>> + Send;
 
     /// Up to `limit` queued items for `to`, oldest first.
     fn pending_outbound(

@@ -5,7 +5,7 @@
 
 use mimi_client_api::ErrorCode;
 use mimi_ds::hub::HubRoom;
-use mimi_ds::{DsStore as _, NewOutbound};
+use mimi_ds::{DsStore as _, LogEntry, NewOutbound};
 use mimi_ds::{Effect, RequestError};
 use mimi_federation_api::group_info::GroupInfoRequest;
 use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialRequest, KeyMaterialResponse};
@@ -19,7 +19,6 @@ use mimi_mls::HubGroup;
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use crate::error::ServerError;
-use crate::hub_record;
 use crate::provider::Provider;
 use crate::store::{HeldRoom, Store};
 
@@ -32,6 +31,27 @@ pub(crate) fn bad_request(what: &str, e: impl std::fmt::Display) -> ServerError 
 
 fn internal(what: &str, e: impl std::fmt::Display) -> ServerError {
     ServerError::Refused(RequestError::Internal(format!("{what}: {e}")))
+}
+
+/// What a change of a held room writes (see [`Provider::save_hub`]).
+struct HubChange {
+    /// Whether the room's state record is written.
+    state: bool,
+    /// Entries appended to the room's log.
+    log: Vec<LogEntry>,
+    /// The engine's effects (the notifies become the fan-out).
+    effects: Vec<Effect>,
+}
+
+impl HubChange {
+    /// A change of the state alone (a created room, new Welcome routes).
+    fn state() -> Self {
+        Self {
+            state: true,
+            log: Vec::new(),
+            effects: Vec::new(),
+        }
+    }
 }
 
 /// What an external join needs.
@@ -49,36 +69,61 @@ impl Provider {
     /// The room and its stored version; `UnknownRoom` if we do not host it. For reading only:
     /// what may change the room goes through [`Provider::hold_hub`].
     pub(crate) async fn load_hub(&self, room: &RoomUri) -> Result<(HubRoom, u64), ServerError> {
-        let record = self
-            .store()
-            .load_room(room)
-            .await?
-            .ok_or_else(|| RequestError::UnknownRoom(room.to_string()))?;
-        let hub = hub_record::decode(room.clone(), &record.state, self.mls_trust.clone())
+        let unknown = || RequestError::UnknownRoom(room.to_string());
+        let record = self.store().load_room(room).await?.ok_or_else(unknown)?;
+        let mut hub = HubRoom::from_record(room.clone(), &record.state, self.mls_trust.clone())
             .map_err(|e| internal("stored room", e))?;
+        let head = self.store().room_head(room).await?.ok_or_else(unknown)?;
+        hub.resume_after(head.log_head);
         Ok((hub, record.version))
     }
 
     /// Holds the room for a change (see the module documentation) and loads it: the room, its
-    /// stored version and the hold, which [`Provider::save_hub`] or [`Store::release`] ends.
-    /// `UnknownRoom` if we do not host it.
+    /// stored state version and the hold, which [`Provider::save_hub`] or [`Store::release`]
+    /// ends. The room comes from the cache if it was kept at the stored state version (an
+    /// application message appends to the log without moving that version), else from its
+    /// record; either way its sequence number continues after the log's last entry, which this
+    /// or another process wrote. `UnknownRoom` if we do not host it.
     async fn hold_hub(&self, room: &RoomUri) -> Result<(HubRoom, u64, HeldRoom), ServerError> {
-        let (held, record) = self.store().hold_room(room).await?;
-        let Some(record) = record else {
+        let (mut held, head) = self.store().hold_room(room).await?;
+        let Some(head) = head else {
             Store::release(held).await?;
             return Err(RequestError::UnknownRoom(room.to_string()).into());
         };
-        let hub = match self.hub_cache.take(room, record.version) {
+        let mut hub = match self.hub_cache.take(room, head.version) {
             Some(hub) => hub,
-            None => match hub_record::decode(room.clone(), &record.state, self.mls_trust.clone()) {
+            None => match self.decode_held(&mut held, room, head.version).await {
                 Ok(hub) => hub,
                 Err(e) => {
                     Store::release(held).await?;
-                    return Err(internal("stored room", e));
+                    return Err(e);
                 }
             },
         };
-        Ok((hub, record.version, held))
+        hub.resume_after(head.log_head);
+        Ok((hub, head.version, held))
+    }
+
+    /// Reads and decodes the state record of a held room at `version`.
+    async fn decode_held(
+        &self,
+        held: &mut HeldRoom,
+        room: &RoomUri,
+        version: u64,
+    ) -> Result<HubRoom, ServerError> {
+        let record = self
+            .store()
+            .load_held(held, room)
+            .await?
+            .filter(|record| record.version == version)
+            .ok_or_else(|| {
+                internal(
+                    "stored room",
+                    "its state changed while held; is another process using this SQLite file?",
+                )
+            })?;
+        HubRoom::from_record(room.clone(), &record.state, self.mls_trust.clone())
+            .map_err(|e| internal("stored room", e))
     }
 
     /// Releases a held room the engine left unchanged, keeping it decoded.
@@ -94,18 +139,25 @@ impl Provider {
         Ok(())
     }
 
-    /// Saves the held room and its fan-out atomically, then wakes the outbound workers.
+    /// Writes the held room with its fan-out atomically, then wakes the outbound workers: its
+    /// state record only if `change.state` (a commit, proposals, new routes), its log entries
+    /// and the fan-out always. An application message thus writes its log entry and one notify
+    /// per follower provider, whatever the number of members.
     async fn save_hub(
         &self,
         held: HeldRoom,
         room: &RoomUri,
         version: u64,
         hub: HubRoom,
-        effects: Vec<Effect>,
+        change: HubChange,
     ) -> Result<(), ServerError> {
-        let state = hub_record::encode(&hub).map_err(|e| internal("room record", e))?;
+        let state = if change.state {
+            Some(hub.to_record().map_err(|e| internal("room record", e))?)
+        } else {
+            None
+        };
         let mut outbound = Vec::new();
-        for effect in effects {
+        for effect in change.effects {
             if let Effect::Notify { to, room, message } = effect {
                 let body = NotifyRequest::new(vec![message])
                     .encode()
@@ -122,7 +174,7 @@ impl Provider {
             outbound.iter().map(|o| o.to.clone()).collect();
         let saved = self
             .store()
-            .save_held(held, room, version, state, outbound)
+            .write_held(held, room, version, state, change.log, outbound)
             .await?;
         self.hub_cache.put(room, saved, hub);
         for to in &destinations {
@@ -154,8 +206,8 @@ impl Provider {
             )
         };
         let _lock = self.hub_locks.lock(room).await;
-        let (held, record) = self.store().hold_room(room).await?;
-        if record.is_some() {
+        let (held, head) = self.store().hold_room(room).await?;
+        if head.is_some() {
             Store::release(held).await?;
             return Err(exists());
         }
@@ -169,7 +221,7 @@ impl Provider {
             })?;
         let epoch = group.epoch();
         let hub = HubRoom::new(room.clone(), group);
-        match self.save_hub(held, room, 0, hub, Vec::new()).await {
+        match self.save_hub(held, room, 0, hub, HubChange::state()).await {
             // Another process of this provider created it meanwhile.
             Err(ServerError::Store(mimi_ds::StoreError::Conflict { .. })) => Err(exists()),
             Err(e) => Err(e),
@@ -213,8 +265,12 @@ impl Provider {
             }
         };
         if output.changed {
-            self.save_hub(held, room, version, hub, output.effects)
-                .await?;
+            let change = HubChange {
+                state: output.state_changed,
+                log: output.log,
+                effects: output.effects,
+            };
+            self.save_hub(held, room, version, hub, change).await?;
         } else {
             self.release_hub(held, room, version, hub).await?;
         }
@@ -258,8 +314,12 @@ impl Provider {
             return Err(e);
         }
         if output.changed {
-            self.save_hub(held, room, version, hub, output.effects)
-                .await?;
+            let change = HubChange {
+                state: output.state_changed,
+                log: output.log,
+                effects: output.effects,
+            };
+            self.save_hub(held, room, version, hub, change).await?;
             self.metrics.hub_accepted();
         } else {
             self.release_hub(held, room, version, hub).await?;
@@ -402,7 +462,8 @@ impl Provider {
             let _lock = self.hub_locks.lock(room).await;
             let (mut hub, version, held) = self.hold_hub(room).await?;
             hub.record_routes(target.domain(), refs);
-            self.save_hub(held, room, version, hub, Vec::new()).await?;
+            self.save_hub(held, room, version, hub, HubChange::state())
+                .await?;
         }
         Ok(response_bytes)
     }

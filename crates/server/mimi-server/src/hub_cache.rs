@@ -4,10 +4,13 @@
 //! credential) costs far more than the request it serves: ≈2 ms at 50 members and ≈20 ms at
 //! 500 (`cargo bench -p mimi-mls --bench hub -- record`), where checking and ordering an
 //! application message takes microseconds. So a room saved by this process is kept here
-//! with the stored version its save produced, and the next request that holds the room takes it
-//! back instead of decoding, if the stored version is still that one. Another process of the
-//! provider saving the room (PostgreSQL) moves the version on, and the entry is then ignored: the
-//! record stays the truth, this is only a shortcut to what decoding it would give.
+//! with the stored state version its save produced, and the next request that holds the room
+//! takes it back instead of decoding, if the stored state version is still that one. Another
+//! process of the provider writing the room's state (PostgreSQL) moves the version on, and the
+//! entry is then ignored: the record stays the truth, this is only a shortcut to what decoding
+//! it would give. Appending to the room's log (an application message, by this process or
+//! another) leaves the state version alone and the entry valid: the hub takes the room's next
+//! sequence number from the log's head, read with the version, not from the entry.
 //!
 //! A room is taken out while a request works on it and put back only after a successful
 //! save, or when the engine said it changed nothing: a failed save or an engine error leaves no

@@ -78,7 +78,6 @@ mod follower;
 mod health;
 mod hub;
 mod hub_cache;
-mod hub_record;
 mod init;
 mod metrics;
 mod outbound;

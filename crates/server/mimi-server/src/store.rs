@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
-    StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
+    RoomRecord, StoreError,
 };
 use mimi_store::{LockedRoom, PostgresConfig, PostgresStore, SqliteStore};
 use mimi_types::{ClientUri, Domain, RoomUri};
@@ -83,35 +83,49 @@ impl Store {
         }
     }
 
-    /// Holds `room` (see [`HeldRoom`]; the caller holds the in-process lock) and loads it.
+    /// Holds `room` (see [`HeldRoom`]; the caller holds the in-process lock) and reads its
+    /// head (state version and log head), not its state: see [`Store::load_held`].
     pub(crate) async fn hold_room(
         &self,
         room: &RoomUri,
-    ) -> Result<(HeldRoom, Option<RoomRecord>), StoreError> {
+    ) -> Result<(HeldRoom, Option<RoomHead>), StoreError> {
         match self {
-            Self::Sqlite(s) => Ok((HeldRoom::Local, s.load_room(room).await?)),
+            Self::Sqlite(s) => Ok((HeldRoom::Local, s.room_head(room).await?)),
             Self::Postgres(p) => {
-                let (locked, record) = p.lock_room(room).await?;
-                Ok((HeldRoom::Locked(Box::new(locked)), record))
+                let (locked, head) = p.lock_room_head(room).await?;
+                Ok((HeldRoom::Locked(Box::new(locked)), head))
             }
         }
     }
 
-    /// Saves a held room with its fan-out (releasing it).
-    pub(crate) async fn save_held(
+    /// The state record of a held room.
+    pub(crate) async fn load_held(
+        &self,
+        held: &mut HeldRoom,
+        room: &RoomUri,
+    ) -> Result<Option<RoomRecord>, StoreError> {
+        match held {
+            HeldRoom::Local => self.load_room(room).await,
+            HeldRoom::Locked(locked) => locked.load().await,
+        }
+    }
+
+    /// Writes a held room (see [`DsStore::write_room`]), releasing it.
+    pub(crate) async fn write_held(
         &self,
         held: HeldRoom,
         room: &RoomUri,
         expected_version: u64,
-        state: Vec<u8>,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
         match held {
             HeldRoom::Local => {
-                self.save_room(room, expected_version, state, outbound)
+                self.write_room(room, expected_version, state, log, outbound)
                     .await
             }
-            HeldRoom::Locked(locked) => locked.save(expected_version, state, outbound).await,
+            HeldRoom::Locked(locked) => locked.write(expected_version, state, log, outbound).await,
         }
     }
 
@@ -139,14 +153,28 @@ impl DsStore for Store {
         delegate!(self, s => s.load_room(room))
     }
 
-    async fn save_room(
+    async fn room_head(&self, room: &RoomUri) -> Result<Option<RoomHead>, StoreError> {
+        delegate!(self, s => s.room_head(room))
+    }
+
+    async fn write_room(
         &self,
         room: &RoomUri,
         expected_version: u64,
-        state: Vec<u8>,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
-        delegate!(self, s => s.save_room(room, expected_version, state, outbound))
+        delegate!(self, s => s.write_room(room, expected_version, state, log, outbound))
+    }
+
+    async fn room_log(
+        &self,
+        room: &RoomUri,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        delegate!(self, s => s.room_log(room, after, limit))
     }
 
     async fn pending_outbound(

@@ -28,6 +28,7 @@
 //! | table | key | holds |
 //! |---|---|---|
 //! | `hub_rooms` | `room` | the hub engine's record of each room we host, `version`, `state` |
+//! | `hub_room_log` | (`room`, `seq`) | schema 2: each accepted event of a hub room: `hub_ms`, `message` (an encoded FanoutMessage); the state row is not touched by an append |
 //! | `follower_inboxes` | `room` | the follower's inbox record of each room we follow, same shape |
 //! | `outbound` | `id` (never reused) | fan-out queue: `destination`, `room`, `body`; index (destination, id); dead letters (schema 2): a refused item keeps its row with `retry_at_ms` set (NULL while queued), `refusals`, `refused_reason`; index (destination, retry_at_ms) where set |
 //! | `device_streams` | `device` | the last sequence number handed out per device |
@@ -52,6 +53,11 @@
 //!   `UPDATE … WHERE version = expected`; no row changed means
 //!   [`mimi_ds::StoreError::Conflict`], the transaction is rolled back, and none of the call's
 //!   outbound items or device events is written.
+//! * **Room logs.** `write_room` without a state checks the state's version with a read (in the
+//!   `BEGIN IMMEDIATE` transaction; PostgreSQL reads it `FOR UPDATE`, which locks the row without
+//!   rewriting it, so appends to one room are serialized across processes), reads the log's
+//!   last sequence number from the (room, seq) key, and inserts the entries, which must
+//!   continue above it: otherwise [`mimi_ds::StoreError::Conflict`] and nothing is written.
 //! * **Increasing ids.** Outbound ids come from an `AUTOINCREMENT` key, which SQLite never
 //!   reuses, even after the newest item is acknowledged. Device sequence numbers come from a
 //!   per-device counter row bumped with `INSERT … ON CONFLICT DO UPDATE … RETURNING`.

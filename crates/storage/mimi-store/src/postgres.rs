@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
-    StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
+    RoomRecord, StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri};
 use sqlx::migrate::Migrator;
@@ -21,9 +21,9 @@ use sqlx::{Connection, Postgres, Transaction};
 pub use error::ConnectError;
 pub use shared::{EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, Wakeup, Wakeups};
 
-use crate::convert::{bits_to_db, clamp, clamp_usize, counter, parse_stored};
+use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 use crate::sql::{
-    self, DeadLetterRow, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck,
+    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records, VersionCheck,
 };
 use error::{backend, connect_error, migrate_error};
 
@@ -218,27 +218,80 @@ impl PostgresStore {
         sql::saved(room, expected_version, changed.rows_affected())
     }
 
-    /// `save_room` in `tx` (which may already hold the room's row lock, see
-    /// [`PostgresStore::lock_room`]), then commits. The destinations of the fan-out are
-    /// announced on [`OUTBOUND_CHANNEL`] at commit, so the sender of every process wakes.
-    async fn save_room_in(
+    /// `write_room` in `tx` (which may already hold the room's row lock, see
+    /// [`PostgresStore::lock_room`]), then commits; rolls back on any error. The destinations
+    /// of the fan-out are announced on [`OUTBOUND_CHANNEL`] at commit, so the sender of every
+    /// process wakes.
+    async fn write_room_in(
         &self,
         mut tx: Transaction<'static, Postgres>,
         room: &RoomUri,
         expected_version: u64,
-        state: Vec<u8>,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
-        let version = match self
-            .replace(&mut tx, Records::HubRooms, room, expected_version, state)
-            .await
-        {
-            Ok(version) => version,
+        let written = self
+            .write_room_tx(&mut tx, room, expected_version, state, log, outbound)
+            .await;
+        match written {
+            Ok(version) => {
+                self.commit(tx).await?;
+                Ok(version)
+            }
             Err(err) => {
                 self.rollback(tx).await?;
-                return Err(err);
+                Err(err)
+            }
+        }
+    }
+
+    async fn write_room_tx(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        let room_text = room.to_string();
+        let version = match state {
+            Some(state) => {
+                self.replace(tx, Records::HubRooms, room, expected_version, state)
+                    .await?
+            }
+            None => {
+                // Locks the row (without rewriting it): appends to one room are serialized.
+                let stored: Option<(i64,)> = sqlx::query_as(sql::SELECT_VERSION_LOCKED)
+                    .bind(&room_text)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+                sql::version_matches(room, expected_version, stored.map(|(v,)| v))?
             }
         };
+        if !log.is_empty() {
+            // The state's row is locked by the write or the SELECT above: no other writer
+            // appends to this room before we commit.
+            let (head,): (i64,) = sqlx::query_as(sql::SELECT_LOG_HEAD)
+                .bind(&room_text)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+            let head = counter_from_db(head, "log sequence number", &self.shown)?;
+            sql::check_log(room, expected_version, head, &log)?;
+        }
+        for entry in log {
+            sqlx::query(sql::INSERT_LOG)
+                .bind(&room_text)
+                .bind(clamp(entry.seq))
+                .bind(bits_to_db(entry.hub_ms))
+                .bind(entry.message)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
         let mut destinations = BTreeSet::new();
         for item in outbound {
             let to = item.to.to_string();
@@ -246,15 +299,14 @@ impl PostgresStore {
                 .bind(&to)
                 .bind(item.room.to_string())
                 .bind(item.body)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(|e| self.fail(e))?;
             destinations.insert(to);
         }
         for to in destinations {
-            self.announce(&mut tx, OUTBOUND_CHANNEL, &to).await?;
+            self.announce(tx, OUTBOUND_CHANNEL, &to).await?;
         }
-        self.commit(tx).await?;
         Ok(version)
     }
 
@@ -316,16 +368,45 @@ impl DsStore for PostgresStore {
         self.load(Records::HubRooms, room).await
     }
 
-    async fn save_room(
+    async fn room_head(&self, room: &RoomUri) -> Result<Option<RoomHead>, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(sql::SELECT_HEAD)
+            .bind(room.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|(version, head)| sql::room_head(version, head, &self.shown))
+            .transpose()
+    }
+
+    async fn write_room(
         &self,
         room: &RoomUri,
         expected_version: u64,
-        state: Vec<u8>,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
         let tx = self.write().await?;
-        self.save_room_in(tx, room, expected_version, state, outbound)
+        self.write_room_in(tx, room, expected_version, state, log, outbound)
             .await
+    }
+
+    async fn room_log(
+        &self,
+        room: &RoomUri,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let rows: Vec<LogRow> = sqlx::query_as(sql::SELECT_LOG)
+            .bind(room.to_string())
+            .bind(clamp(after))
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|row| sql::log_entry(row, &self.shown))
+            .collect()
     }
 
     async fn pending_outbound(

@@ -9,7 +9,9 @@
 use mimi_ds::follower::KeyPackageEntry;
 use std::collections::BTreeMap;
 
-use mimi_ds::{DeadLetter, DeviceEvent, NewDeviceEvent, OutboundItem, RoomRecord, StoreError};
+use mimi_ds::{
+    DeadLetter, DeviceEvent, LogEntry, NewDeviceEvent, OutboundItem, RoomHead, RoomRecord, StoreError,
+};
 use mimi_types::RoomUri;
 
 use crate::convert::{bits_from_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
@@ -106,6 +108,68 @@ pub(crate) fn saved(
         .ok_or_else(|| conflict(room, expected_version))
 }
 
+/// `$1` room → (version,) of the hub room's state (SQLite: the write lock of `BEGIN
+/// IMMEDIATE` keeps it; PostgreSQL appends `FOR UPDATE`, see [`SELECT_VERSION_LOCKED`]).
+pub(crate) const SELECT_VERSION: &str = "SELECT version FROM hub_rooms WHERE room = $1";
+
+/// [`SELECT_VERSION`], locking the room's row until the transaction ends (PostgreSQL), so
+/// appends to one room are serialized across processes. Locking a row does not rewrite it.
+pub(crate) const SELECT_VERSION_LOCKED: &str =
+    "SELECT version FROM hub_rooms WHERE room = $1 FOR UPDATE";
+
+/// `$1` room → (version, log head) of a hub room: its state's version without the state, and
+/// the last sequence number in its log (0 if none).
+pub(crate) const SELECT_HEAD: &str = "SELECT version, \
+     (SELECT COALESCE(MAX(seq), 0) FROM hub_room_log WHERE room = $1) \
+     FROM hub_rooms WHERE room = $1";
+
+/// `$1` room → (last sequence number in the room's log, 0 if none,): one probe of the
+/// (room, seq) key.
+pub(crate) const SELECT_LOG_HEAD: &str =
+    "SELECT COALESCE(MAX(seq), 0) FROM hub_room_log WHERE room = $1";
+
+/// `$1` room, `$2` seq, `$3` hub_ms, `$4` message.
+pub(crate) const INSERT_LOG: &str =
+    "INSERT INTO hub_room_log (room, seq, hub_ms, message) VALUES ($1, $2, $3, $4)";
+
+/// `$1` room, `$2` after, `$3` limit → [`LogRow`]s, oldest first.
+pub(crate) const SELECT_LOG: &str = "SELECT seq, hub_ms, message FROM hub_room_log \
+     WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
+/// Whether `log` may follow a room log whose last sequence number is `head`: each entry's
+/// sequence number above the one before. Otherwise another writer appended first, or the
+/// caller's room is stale: [`StoreError::Conflict`].
+pub(crate) fn check_log(
+    room: &RoomUri,
+    expected_version: u64,
+    head: u64,
+    log: &[LogEntry],
+) -> Result<(), StoreError> {
+    let mut last = head;
+    for entry in log {
+        if entry.seq <= last || counter(entry.seq).is_none() {
+            return Err(conflict(room, expected_version));
+        }
+        last = entry.seq;
+    }
+    Ok(())
+}
+
+/// The outcome of checking the stored version (`None`: the room does not exist) for an
+/// append that leaves the state alone.
+pub(crate) fn version_matches(
+    room: &RoomUri,
+    expected_version: u64,
+    stored: Option<i64>,
+) -> Result<u64, StoreError> {
+    match (stored, counter(expected_version)) {
+        (Some(stored), Some(expected)) if expected > 0 && stored == expected => {
+            Ok(expected_version)
+        }
+        _ => Err(conflict(room, expected_version)),
+    }
+}
+
 /// `$1` destination, `$2` room, `$3` body.
 pub(crate) const INSERT_OUTBOUND: &str =
     "INSERT INTO outbound (destination, room, body) VALUES ($1, $2, $3)";
@@ -187,6 +251,26 @@ pub(crate) fn events_by_device(
 pub(crate) fn reserved_seqs(last: i64, count: usize) -> impl Iterator<Item = i64> {
     let count = clamp_usize(count);
     (1..=count).map(move |n| last - count + n)
+}
+
+/// A log row: (seq, hub_ms, message).
+pub(crate) type LogRow = (i64, i64, Vec<u8>);
+
+pub(crate) fn log_entry(row: LogRow, shown: &str) -> Result<LogEntry, StoreError> {
+    let (seq, hub_ms, message) = row;
+    Ok(LogEntry {
+        seq: counter_from_db(seq, "log sequence number", shown)?,
+        hub_ms: bits_from_db(hub_ms),
+        message,
+    })
+}
+
+/// A room's head from its stored version and log head.
+pub(crate) fn room_head(version: i64, log_head: i64, shown: &str) -> Result<RoomHead, StoreError> {
+    Ok(RoomHead {
+        version: counter_from_db(version, "record version", shown)?,
+        log_head: counter_from_db(log_head, "log sequence number", shown)?,
+    })
 }
 
 /// A record row: (version, state).
@@ -299,6 +383,33 @@ mod tests {
             saved(&room, u64::MAX, 1),
             Err(StoreError::Conflict { .. })
         ));
+    }
+
+    #[test]
+    fn log_entries_must_continue_above_the_head() {
+        let room: RoomUri = "mimi://hub.example/r/a".parse().unwrap();
+        let entry = |seq| LogEntry {
+            seq,
+            hub_ms: 0,
+            message: Vec::new(),
+        };
+        assert!(check_log(&room, 1, 2, &[entry(3), entry(4)]).is_ok());
+        assert!(check_log(&room, 1, 2, &[]).is_ok());
+        for bad in [
+            vec![entry(2)],
+            vec![entry(3), entry(3)],
+            vec![entry(u64::MAX)],
+        ] {
+            assert!(matches!(
+                check_log(&room, 1, 2, &bad),
+                Err(StoreError::Conflict { .. })
+            ));
+        }
+        assert_eq!(version_matches(&room, 3, Some(3)).unwrap(), 3);
+        assert!(version_matches(&room, 3, Some(4)).is_err());
+        assert!(version_matches(&room, 0, None).is_err());
+        assert!(version_matches(&room, 0, Some(0)).is_err());
+        assert!(version_matches(&room, u64::MAX, Some(3)).is_err());
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
-    StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
+    RoomRecord, StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri};
 use sqlx::migrate::Migrator;
@@ -16,10 +16,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Sqlite, Transaction};
 
-use crate::convert::{bits_to_db, clamp, clamp_usize, counter, parse_stored};
+use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 use crate::error::{OpenError, backend, migrate_error, open_error};
 use crate::sql::{
-    self, DeadLetterRow, EventRow, KeyPackageRow, OutboundRow, RecordRow, Records, VersionCheck,
+    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records, VersionCheck,
 };
 
 /// The schema migrations, embedded at build time.
@@ -214,6 +214,62 @@ impl SqliteStore {
         sql::saved(room, expected_version, changed.rows_affected())
     }
 
+    /// `write_room` in `tx` (which holds the write lock), without committing.
+    async fn write_room_in(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
+        let version = match state {
+            Some(state) => {
+                self.replace(tx, Records::HubRooms, room, expected_version, state)
+                    .await?
+            }
+            None => {
+                let stored: Option<(i64,)> = sqlx::query_as(sql::SELECT_VERSION)
+                    .bind(room.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+                sql::version_matches(room, expected_version, stored.map(|(v,)| v))?
+            }
+        };
+        let room_text = room.to_string();
+        if !log.is_empty() {
+            let (head,): (i64,) = sqlx::query_as(sql::SELECT_LOG_HEAD)
+                .bind(&room_text)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+            let head = counter_from_db(head, "log sequence number", &self.shown)?;
+            sql::check_log(room, expected_version, head, &log)?;
+        }
+        for entry in log {
+            sqlx::query(sql::INSERT_LOG)
+                .bind(&room_text)
+                .bind(clamp(entry.seq))
+                .bind(bits_to_db(entry.hub_ms))
+                .bind(entry.message)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        for item in outbound {
+            sqlx::query(sql::INSERT_OUTBOUND)
+                .bind(item.to.to_string())
+                .bind(item.room.to_string())
+                .bind(item.body)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok(version)
+    }
+
     async fn commit(&self, tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
         tx.commit().await.map_err(|e| self.fail(e))
     }
@@ -292,35 +348,56 @@ impl DsStore for SqliteStore {
         self.load(Records::HubRooms, room).await
     }
 
-    async fn save_room(
+    async fn room_head(&self, room: &RoomUri) -> Result<Option<RoomHead>, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(sql::SELECT_HEAD)
+            .bind(room.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|(version, head)| sql::room_head(version, head, &self.shown))
+            .transpose()
+    }
+
+    async fn write_room(
         &self,
         room: &RoomUri,
         expected_version: u64,
-        state: Vec<u8>,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
-        let version = match self
-            .replace(&mut tx, Records::HubRooms, room, expected_version, state)
-            .await
-        {
-            Ok(version) => version,
+        let written = self
+            .write_room_in(&mut tx, room, expected_version, state, log, outbound)
+            .await;
+        match written {
+            Ok(version) => {
+                self.commit(tx).await?;
+                Ok(version)
+            }
             Err(err) => {
                 self.rollback(tx).await?;
-                return Err(err);
+                Err(err)
             }
-        };
-        for item in outbound {
-            sqlx::query(sql::INSERT_OUTBOUND)
-                .bind(item.to.to_string())
-                .bind(item.room.to_string())
-                .bind(item.body)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.fail(e))?;
         }
-        self.commit(tx).await?;
-        Ok(version)
+    }
+
+    async fn room_log(
+        &self,
+        room: &RoomUri,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let rows: Vec<LogRow> = sqlx::query_as(sql::SELECT_LOG)
+            .bind(room.to_string())
+            .bind(clamp(after))
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|row| sql::log_entry(row, &self.shown))
+            .collect()
     }
 
     async fn pending_outbound(

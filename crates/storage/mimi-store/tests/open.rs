@@ -231,10 +231,54 @@ async fn many_stores_opening_one_new_file_at_once_all_succeed() {
                 .await
                 .unwrap();
         }
-        assert_eq!(
-            migrations(&path).await.len(),
-            2,
-            "each schema migration was applied once"
-        );
+        let applied: Vec<i64> = migrations(&path).await.iter().map(|m| m.0).collect();
+        assert_eq!(applied, [1, 2, 3], "each migration was applied once");
     }
+}
+
+/// A database of schema 2 (hub rooms without a log) is migrated on open: its rooms keep their
+/// state and version, their log starts empty, and appends work at once.
+#[tokio::test]
+async fn a_schema_2_database_gets_the_room_log_and_keeps_its_rooms() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let r = room("old");
+    let version = store
+        .save_room(&r, 0, b"format 1 state".to_vec(), vec![])
+        .await
+        .unwrap();
+    store.close().await;
+    // Back to schema 2, as a build before the log left it.
+    let mut conn = raw(&path).await;
+    sqlx::query("DROP TABLE hub_room_log")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version > 2")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let versions: Vec<i64> = migrations(&path).await.iter().map(|m| m.0).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    let head = store.room_head(&r).await.unwrap().unwrap();
+    assert_eq!((head.version, head.log_head), (version, 0));
+    assert_eq!(
+        store.load_room(&r).await.unwrap().unwrap().state,
+        b"format 1 state"
+    );
+    let entry = mimi_ds::LogEntry {
+        seq: 1,
+        hub_ms: 5,
+        message: b"m".to_vec(),
+    };
+    store
+        .write_room(&r, version, None, vec![entry.clone()], vec![])
+        .await
+        .unwrap();
+    assert_eq!(store.room_log(&r, 0, 10).await.unwrap(), [entry]);
+    store.close().await;
 }

@@ -44,19 +44,17 @@ impl HubRoom {
             .room()
             .user_has(&reporter, Capability::CAN_REPORT_ABUSE)
         {
-            return Ok(HubOutput {
-                response: AbuseReportOutcome::NotAllowed,
-                effects: Vec::new(),
-                changed: false,
-            });
+            return Ok(HubOutput::unchanged(
+                AbuseReportOutcome::NotAllowed,
+                Vec::new(),
+            ));
         }
-        Ok(HubOutput {
-            response: AbuseReportOutcome::Accepted,
-            effects: vec![Effect::AbuseReport {
+        Ok(HubOutput::unchanged(
+            AbuseReportOutcome::Accepted,
+            vec![Effect::AbuseReport {
                 room: self.room().clone(),
                 report,
             }],
-            changed: false,
-        })
+        ))
     }
 }

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 
 use mimi_types::{ClientUri, Domain, RoomUri};
 
-use super::{DsStore, NewDeviceEvent, NewOutbound, StoreError};
+use super::{DsStore, LogEntry, NewDeviceEvent, NewOutbound, RoomHead, StoreError};
 use crate::follower::{Claim, KeyPackageEntry};
 
 fn room(name: &str) -> RoomUri {
@@ -61,6 +61,8 @@ where
 {
     room_versions_guard_concurrent_writers(&make().await).await;
     room_save_and_fanout_are_one_transaction(&make().await).await;
+    room_log_appends_leave_the_state_alone(&make().await).await;
+    refused_room_writes_change_nothing(&make().await).await;
     outbound_is_ordered_per_destination(&make().await).await;
     refused_outbound_is_set_aside_not_dropped(&make().await).await;
     inbox_events_get_per_device_cursors(&make().await).await;
@@ -126,6 +128,156 @@ pub async fn room_save_and_fanout_are_one_transaction<S: DsStore>(store: &S) {
         bodies,
         [b"m1".as_slice()],
         "the conflicting save's fan-out must not be queued"
+    );
+}
+
+fn entry(seq: u64, body: &str) -> LogEntry {
+    LogEntry {
+        seq,
+        hub_ms: 1_000 + seq,
+        message: body.as_bytes().to_vec(),
+    }
+}
+
+/// An application message is appended to the room's log with its fan-out; the state record
+/// keeps its version and bytes, and the head shows the log's last sequence number.
+pub async fn room_log_appends_leave_the_state_alone<S: DsStore>(store: &S) {
+    let r = room("log");
+    assert_eq!(store.room_head(&r).await.unwrap(), None);
+    let v1 = store
+        .save_room(&r, 0, b"state".to_vec(), vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.room_head(&r).await.unwrap(),
+        Some(RoomHead {
+            version: v1,
+            log_head: 0
+        })
+    );
+    for (seq, body) in [(1, "m1"), (2, "m2")] {
+        let version = store
+            .write_room(
+                &r,
+                v1,
+                None,
+                vec![entry(seq, body)],
+                vec![outbound("x.example", "log", body)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(version, v1, "an append leaves the state version alone");
+    }
+    let record = store.load_room(&r).await.unwrap().unwrap();
+    assert_eq!((record.version, record.state), (v1, b"state".to_vec()));
+    assert_eq!(
+        store.room_head(&r).await.unwrap(),
+        Some(RoomHead {
+            version: v1,
+            log_head: 2
+        })
+    );
+    assert_eq!(
+        store.room_log(&r, 0, 10).await.unwrap(),
+        [entry(1, "m1"), entry(2, "m2")]
+    );
+    assert_eq!(store.room_log(&r, 1, 10).await.unwrap(), [entry(2, "m2")]);
+    assert_eq!(store.room_log(&r, 0, 1).await.unwrap(), [entry(1, "m1")]);
+    // A commit: new state and its log entry together.
+    let v2 = store
+        .write_room(
+            &r,
+            v1,
+            Some(b"state 2".to_vec()),
+            vec![entry(3, "c3")],
+            vec![outbound("x.example", "log", "c3")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2, v1 + 1);
+    assert_eq!(
+        store.room_head(&r).await.unwrap(),
+        Some(RoomHead {
+            version: v2,
+            log_head: 3
+        })
+    );
+    assert_eq!(
+        store.load_room(&r).await.unwrap().unwrap().state,
+        b"state 2"
+    );
+    let bodies: Vec<Vec<u8>> = store
+        .pending_outbound(&domain("x.example"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.body)
+        .collect();
+    assert_eq!(bodies, [b"m1".to_vec(), b"m2".to_vec(), b"c3".to_vec()]);
+    // Logs are per room.
+    assert_eq!(store.room_log(&room("other"), 0, 10).await.unwrap(), []);
+}
+
+/// A write at a stale version, an append whose sequence number is not above the log's head
+/// (another writer appended first), and an append to a room that does not exist are refused
+/// with `Conflict`, and write none of their log entries or fan-out.
+pub async fn refused_room_writes_change_nothing<S: DsStore>(store: &S) {
+    let r = room("refused");
+    let v1 = store.save_room(&r, 0, b"s".to_vec(), vec![]).await.unwrap();
+    store
+        .write_room(&r, v1, None, vec![entry(1, "m1"), entry(2, "m2")], vec![])
+        .await
+        .unwrap();
+    let attempts = [
+        (v1, None, vec![entry(2, "again")]),
+        (v1, None, vec![entry(1, "old")]),
+        (v1, None, vec![entry(4, "a"), entry(4, "b")]),
+        (v1 + 1, None, vec![entry(3, "stale")]),
+        (v1 + 1, Some(b"stale".to_vec()), vec![entry(3, "stale")]),
+        (0, Some(b"recreate".to_vec()), vec![entry(3, "recreate")]),
+    ];
+    for (expected, state, log) in attempts {
+        let refused = store
+            .write_room(
+                &r,
+                expected,
+                state,
+                log,
+                vec![outbound("x.example", "refused", "lost")],
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict { .. })),
+            "a refused write must conflict: {refused:?}"
+        );
+    }
+    let missing = store
+        .write_room(
+            &room("missing"),
+            0,
+            None,
+            vec![entry(1, "m")],
+            vec![outbound("x.example", "missing", "lost")],
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::Conflict { .. })),
+        "appending to a room that does not exist must conflict: {missing:?}"
+    );
+    assert_eq!(store.room_head(&room("missing")).await.unwrap(), None);
+    assert_eq!(
+        store.room_log(&r, 0, 10).await.unwrap(),
+        [entry(1, "m1"), entry(2, "m2")]
+    );
+    let record = store.load_room(&r).await.unwrap().unwrap();
+    assert_eq!((record.version, record.state), (v1, b"s".to_vec()));
+    assert_eq!(
+        store
+            .pending_outbound(&domain("x.example"), 10)
+            .await
+            .unwrap(),
+        [],
+        "no refused write may queue its fan-out"
     );
 }
 

@@ -6,14 +6,15 @@ use std::sync::{Mutex, MutexGuard};
 use mimi_types::{ClientUri, Domain, RoomUri};
 
 use super::{
-    DeadLetter, DeviceEvent, DsStore, NewDeviceEvent, NewOutbound, OutboundItem, RoomRecord,
-    StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
+    RoomRecord, StoreError,
 };
 use crate::follower::{Claim, KeyPackageEntry, KeyPackagePool};
 
 #[derive(Debug, Default)]
 struct Inner {
     rooms: BTreeMap<RoomUri, RoomRecord>,
+    logs: BTreeMap<RoomUri, Vec<LogEntry>>,
     inboxes: BTreeMap<RoomUri, RoomRecord>,
     outbound: BTreeMap<u64, OutboundItem>,
     /// Set-aside items by id: (refusals, reason, retry_at_ms).
@@ -61,20 +62,56 @@ fn replace(
     Ok(version)
 }
 
+fn log_head(logs: &BTreeMap<RoomUri, Vec<LogEntry>>, room: &RoomUri) -> u64 {
+    logs.get(room).and_then(|l| l.last()).map_or(0, |e| e.seq)
+}
+
 impl DsStore for MemoryStore {
     async fn load_room(&self, room: &RoomUri) -> Result<Option<RoomRecord>, StoreError> {
         Ok(self.lock()?.rooms.get(room).cloned())
     }
 
-    async fn save_room(
+    async fn room_head(&self, room: &RoomUri) -> Result<Option<RoomHead>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner.rooms.get(room).map(|record| RoomHead {
+            version: record.version,
+            log_head: log_head(&inner.logs, room),
+        }))
+    }
+
+    async fn write_room(
         &self,
         room: &RoomUri,
         expected_version: u64,
-        state: Vec<u8>,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
         let mut inner = self.lock()?;
-        let version = replace(&mut inner.rooms, room, expected_version, state)?;
+        let conflict = || StoreError::Conflict {
+            what: room.to_string(),
+            expected: expected_version,
+        };
+        let mut head = log_head(&inner.logs, room);
+        for entry in &log {
+            if entry.seq <= head {
+                return Err(conflict());
+            }
+            head = entry.seq;
+        }
+        let version = match state {
+            Some(state) => replace(&mut inner.rooms, room, expected_version, state)?,
+            None => {
+                let current = inner.rooms.get(room).map_or(0, |r| r.version);
+                if current == 0 || current != expected_version {
+                    return Err(conflict());
+                }
+                current
+            }
+        };
+        if !log.is_empty() {
+            inner.logs.entry(room.clone()).or_default().extend(log);
+        }
         for item in outbound {
             inner.next_outbound += 1;
             let id = inner.next_outbound;
@@ -89,6 +126,26 @@ impl DsStore for MemoryStore {
             );
         }
         Ok(version)
+    }
+
+    async fn room_log(
+        &self,
+        room: &RoomUri,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        Ok(self
+            .lock()?
+            .logs
+            .get(room)
+            .map(|log| {
+                log.iter()
+                    .filter(|e| e.seq > after)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     async fn pending_outbound(

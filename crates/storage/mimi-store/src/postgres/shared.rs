@@ -3,13 +3,13 @@
 //! process at a time do a job such as sending one destination's fan-out ([`Lease`]), and the
 //! wake-ups saves announce to every process ([`Wakeups`]).
 
-use mimi_ds::{NewOutbound, RoomRecord, StoreError};
+use mimi_ds::{LogEntry, NewOutbound, RoomHead, RoomRecord, StoreError};
 use mimi_types::{ClientUri, Domain, RoomUri};
 use sqlx::postgres::{PgConnection, PgListener};
 use sqlx::{Connection as _, Postgres, Transaction};
 
 use super::PostgresStore;
-use crate::sql::{self, RecordRow};
+use crate::sql::{self, RecordRow, Records};
 
 /// The channel on which a save of a hub room announces, at commit, each destination it queued
 /// fan-out for (payload: the schema, a space, the destination's domain).
@@ -58,6 +58,39 @@ impl PostgresStore {
             room: room.clone(),
         };
         Ok((locked, record))
+    }
+
+    /// Locks `room`'s record as [`PostgresStore::lock_room`] does, but reads only its head
+    /// (state version and log head), not the state: [`LockedRoom::load`] reads the state
+    /// when a decoded copy at that version is not at hand.
+    pub async fn lock_room_head(
+        &self,
+        room: &RoomUri,
+    ) -> Result<(LockedRoom, Option<RoomHead>), StoreError> {
+        let mut tx = self.write().await?;
+        let room_text = room.to_string();
+        let version: Option<(i64,)> = sqlx::query_as(sql::SELECT_VERSION_LOCKED)
+            .bind(&room_text)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let head = match version {
+            None => None,
+            Some((version,)) => {
+                let (log_head,): (i64,) = sqlx::query_as(sql::SELECT_LOG_HEAD)
+                    .bind(&room_text)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+                Some(sql::room_head(version, log_head, &self.shown)?)
+            }
+        };
+        let locked = LockedRoom {
+            store: self.clone(),
+            tx,
+            room: room.clone(),
+        };
+        Ok((locked, head))
     }
 
     /// A lease named `name` (for example "outbound y.example"), not yet held: see
@@ -109,10 +142,34 @@ impl LockedRoom {
         state: Vec<u8>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
+        self.write(expected_version, Some(state), Vec::new(), outbound)
+            .await
+    }
+
+    /// Writes the room as [`mimi_ds::DsStore::write_room`] does, in the locking transaction,
+    /// and commits, which releases the lock.
+    pub async fn write(
+        self,
+        expected_version: u64,
+        state: Option<Vec<u8>>,
+        log: Vec<LogEntry>,
+        outbound: Vec<NewOutbound>,
+    ) -> Result<u64, StoreError> {
         let Self { store, tx, room } = self;
         store
-            .save_room_in(tx, &room, expected_version, state, outbound)
+            .write_room_in(tx, &room, expected_version, state, log, outbound)
             .await
+    }
+
+    /// The locked room's state record, read in the locking transaction.
+    pub async fn load(&mut self) -> Result<Option<RoomRecord>, StoreError> {
+        let row: Option<RecordRow> = sqlx::query_as(Records::HubRooms.select())
+            .bind(self.room.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.store.fail(e))?;
+        row.map(|row| sql::record(row, &self.store.shown))
+            .transpose()
     }
 
     /// Releases the lock without changing anything.
