@@ -36,6 +36,6 @@ pub use effects::{Delivery, Effect, Recipients};
 pub use error::RequestError;
 pub use record::RecordError;
 pub use store::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, MemoryStore, NewDeviceEvent, NewOutbound, OutboundItem,
-    RoomHead, RoomRecord, StoreError, conformance,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, MemoryStore, NewDeviceEvent, NewOutbound,
+    OutboundItem, RoomHead, RoomRecord, StoreError, conformance,
 };

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
-    RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
+    RoomHead, RoomRecord, StoreError,
 };
 use mimi_store::{LockedRoom, PostgresConfig, PostgresStore, SqliteStore};
 use mimi_types::{ClientUri, Domain, RoomUri};

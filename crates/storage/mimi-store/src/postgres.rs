@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
-    RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
+    RoomHead, RoomRecord, StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri};
 use sqlx::migrate::Migrator;
@@ -23,7 +23,8 @@ pub use shared::{EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, Wakeup, Wa
 
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 use crate::sql::{
-    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records, VersionCheck,
+    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records,
+    VersionCheck,
 };
 use error::{backend, connect_error, migrate_error};
 

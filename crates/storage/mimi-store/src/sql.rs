@@ -10,7 +10,8 @@ use mimi_ds::follower::KeyPackageEntry;
 use std::collections::BTreeMap;
 
 use mimi_ds::{
-    DeadLetter, DeviceEvent, LogEntry, NewDeviceEvent, OutboundItem, RoomHead, RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, LogEntry, NewDeviceEvent, OutboundItem, RoomHead, RoomRecord,
+    StoreError,
 };
 use mimi_types::RoomUri;
 

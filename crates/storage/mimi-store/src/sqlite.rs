@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
-    RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
+    RoomHead, RoomRecord, StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri};
 use sqlx::migrate::Migrator;
@@ -19,7 +19,8 @@ use sqlx::{Connection, Sqlite, Transaction};
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 use crate::error::{OpenError, backend, migrate_error, open_error};
 use crate::sql::{
-    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records, VersionCheck,
+    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records,
+    VersionCheck,
 };
 
 /// The schema migrations, embedded at build time.

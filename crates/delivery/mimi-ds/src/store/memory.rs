@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use mimi_types::{ClientUri, Domain, RoomUri};
 
 use super::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem, RoomHead,
-    RoomRecord, StoreError,
+    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
+    RoomHead, RoomRecord, StoreError,
 };
 use crate::follower::{Claim, KeyPackageEntry, KeyPackagePool};
 
