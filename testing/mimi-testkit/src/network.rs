@@ -380,7 +380,7 @@ impl Network {
             .entry(room.clone())
             .or_insert_with(|| mimi_ds::follower::RoomInbox::new(room.clone()));
         let receipt = inbox
-            .receive(hub, body, request, &|r: &[u8]| claims.get(r).cloned())
+            .receive(hub, request, &|r: &[u8]| claims.get(r).cloned())
             .map_err(|e| SimError::Other(e.to_string()))?;
         if receipt.duplicate {
             self.stats.duplicates_ignored += 1;

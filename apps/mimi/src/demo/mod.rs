@@ -227,9 +227,10 @@ async fn crossings(federation: &Federation) -> anyhow::Result<()> {
             "follower, mutual TLS"
         };
         println!(
-            "    notify → {domain}: {:>3} requests, {:>3} acknowledged, {} failed ({how}; {})",
+            "    notify → {domain}: {:>3} requests, {:>3} acknowledged carrying {:>3} messages, {} failed ({how}; {})",
             per_peer(&hub_metrics, "mimi_notify_sends_total", domain),
             per_peer(&hub_metrics, "mimi_notify_acks_total", domain),
+            per_peer(&hub_metrics, "mimi_notify_items_acked_total", domain),
             per_peer(&hub_metrics, "mimi_notify_failures_total", domain),
             who.join(", ")
         );

@@ -14,7 +14,7 @@ mod keypackages;
 mod members;
 
 pub use consent::{ConsentBook, ConsentDecision};
-pub use inbox::{InboxError, NotifyReceipt, RoomInbox};
+pub use inbox::{InboxError, NotifyReceipt, RoomInbox, message_digest};
 pub use key_material::{KeyMaterialContext, KeyMaterialGrant, answer_key_material};
 pub use keypackages::{Claim, KeyPackageEntry, KeyPackagePool, RequesterLimiter};
 pub use members::{LocalMembers, MembersRecordError};

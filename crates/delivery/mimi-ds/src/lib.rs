@@ -15,8 +15,11 @@
 //!   Welcome routing by KeyPackageRef, follower bookkeeping.
 //! * [`follower`]: a provider's receiving side: the KeyPackage pool (single use, last resort,
 //!   expiry, per-requester rate limit), consent, and `notify` receipt (only from the room's
-//!   hub; byte-identical repeats acknowledged once; epochs never go backwards; a commit before the
-//!   messages of its epoch; early messages buffered).
+//!   hub; repeats found per message, however the hub grouped them, and acknowledged once;
+//!   epochs never go backwards; a commit before the messages of its epoch; early messages
+//!   buffered).
+//! * [`batch_notifies`]: a follower's queued fan-out grouped into notify bodies, one per room
+//!   and batch, in queue order.
 //! * Readings where the drafts leave a choice: only the hub is an external sender of a room's
 //!   group (protocol-06 §7.4 lets followers be added while they have participants; we never
 //!   add them, so the MUST to remove them is met trivially and followers need no MLS
@@ -25,6 +28,7 @@
 //! * [`DsStore`]: what the engines need persisted, with an in-memory implementation and a
 //!   conformance suite every backend runs.
 
+mod batch;
 mod effects;
 mod error;
 pub mod follower;
@@ -32,6 +36,7 @@ pub mod hub;
 mod record;
 mod store;
 
+pub use batch::{NotifyBatch, batch_notifies};
 pub use effects::{Delivery, Effect, Recipients};
 pub use error::RequestError;
 pub use record::RecordError;

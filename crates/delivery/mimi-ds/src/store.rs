@@ -197,6 +197,17 @@ pub trait DsStore: Send + Sync {
     /// Removes a delivered item (queued or set aside). Removing an absent item is not an error.
     fn ack_outbound(&self, id: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Removes delivered items, all in one transaction where the backend has them (the items
+    /// one batched notify carried). Absent items are not an error.
+    fn ack_outbound_all(&self, ids: &[u64]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for id in ids {
+                self.ack_outbound(*id).await?;
+            }
+            Ok(())
+        }
+    }
+
     /// Sets a refused item aside as a [`DeadLetter`]: [`DsStore::pending_outbound`] no longer
     /// returns it, its refusals count up, and [`DsStore::dead_letters`] offers it from
     /// `retry_at_ms`. Setting aside an absent item is not an error.

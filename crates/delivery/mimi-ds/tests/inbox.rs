@@ -61,11 +61,10 @@ fn commit(epoch: u64) -> FanoutMessage {
     )
 }
 
-fn body(messages: Vec<FanoutMessage>) -> (Vec<u8>, NotifyRequest) {
-    let request = NotifyRequest::new(messages);
-    let bytes = request.encode().unwrap();
-    let decoded = decode_exact::<NotifyRequest>(&bytes).unwrap();
-    (bytes, decoded)
+/// A notify body as the follower gets it: encoded, then decoded.
+fn body(messages: Vec<FanoutMessage>) -> NotifyRequest {
+    let bytes = NotifyRequest::new(messages).encode().unwrap();
+    decode_exact::<NotifyRequest>(&bytes).unwrap()
 }
 
 fn hub() -> Domain {
@@ -92,10 +91,8 @@ fn delivered(receipt: &mimi_ds::follower::NotifyReceipt) -> Vec<u64> {
 #[test]
 fn in_order_fanout_is_delivered_in_order() {
     let mut inbox = inbox();
-    let (bytes, request) = body(vec![commit(5), app(6, 61), app(6, 62)]);
-    let receipt = inbox
-        .receive(&hub(), &bytes, request, &no_welcomes)
-        .unwrap();
+    let request = body(vec![commit(5), app(6, 61), app(6, 62)]);
+    let receipt = inbox.receive(&hub(), request, &no_welcomes).unwrap();
     assert_eq!(delivered(&receipt), [5, 61, 62]);
     assert!(receipt.deliveries.iter().all(|d| d.to == Recipients::Room));
     assert_eq!(inbox.epoch(), Some(6));
@@ -104,14 +101,9 @@ fn in_order_fanout_is_delivered_in_order() {
 #[test]
 fn only_the_rooms_hub_may_notify() {
     let mut inbox = inbox();
-    let (bytes, request) = body(vec![app(1, 1)]);
+    let request = body(vec![app(1, 1)]);
     let err = inbox
-        .receive(
-            &Domain::parse("x.example").unwrap(),
-            &bytes,
-            request,
-            &no_welcomes,
-        )
+        .receive(&Domain::parse("x.example").unwrap(), request, &no_welcomes)
         .unwrap_err();
     assert!(matches!(err, InboxError::NotTheHub { .. }));
     assert_eq!(inbox.epoch(), None, "a refused body changes nothing");
@@ -120,29 +112,58 @@ fn only_the_rooms_hub_may_notify() {
 #[test]
 fn a_byte_identical_repeat_is_acknowledged_and_applied_once() {
     let mut inbox = inbox();
-    let (bytes, request) = body(vec![commit(1), app(2, 21)]);
+    let request = body(vec![commit(1), app(2, 21)]);
     let first = inbox
-        .receive(&hub(), &bytes, request.clone(), &no_welcomes)
+        .receive(&hub(), request.clone(), &no_welcomes)
         .unwrap();
     assert_eq!(delivered(&first), [1, 21]);
-    let again = inbox
-        .receive(&hub(), &bytes, request, &no_welcomes)
-        .unwrap();
+    let again = inbox.receive(&hub(), request, &no_welcomes).unwrap();
     assert!(again.duplicate);
     assert!(again.deliveries.is_empty());
+}
+
+/// The hub regroups its queue on a retry (its 201 was lost, it restarted, more was queued):
+/// what was received before is skipped message by message, what is new is delivered once.
+#[test]
+fn a_regrouped_resend_delivers_only_what_is_new() {
+    let mut inbox = inbox();
+    let first = inbox
+        .receive(&hub(), body(vec![commit(1), app(2, 21)]), &no_welcomes)
+        .unwrap();
+    assert_eq!(delivered(&first), [1, 21]);
+    let regrouped = inbox
+        .receive(
+            &hub(),
+            body(vec![app(2, 21), app(2, 22), app(2, 23)]),
+            &no_welcomes,
+        )
+        .unwrap();
+    assert!(!regrouped.duplicate, "the body holds new messages");
+    assert_eq!(delivered(&regrouped), [22, 23], "21 is not delivered twice");
+    // The same messages split differently again: nothing new.
+    let split = inbox
+        .receive(&hub(), body(vec![app(2, 22)]), &no_welcomes)
+        .unwrap();
+    assert!(split.duplicate);
+    assert!(split.deliveries.is_empty());
+    // A message repeated within one body counts once.
+    let doubled = inbox
+        .receive(&hub(), body(vec![app(2, 24), app(2, 24)]), &no_welcomes)
+        .unwrap();
+    assert_eq!(delivered(&doubled), [24]);
 }
 
 #[test]
 fn messages_before_their_commit_wait_for_it() {
     let mut inbox = inbox();
-    let (b1, r1) = body(vec![commit(3)]);
-    inbox.receive(&hub(), &b1, r1, &no_welcomes).unwrap();
+    let r1 = body(vec![commit(3)]);
+    inbox.receive(&hub(), r1, &no_welcomes).unwrap();
     // Epoch 5's message arrives before the commit that starts epoch 5 (epoch 4's commit).
-    let (b2, r2) = body(vec![app(5, 51)]);
-    let early = inbox.receive(&hub(), &b2, r2, &no_welcomes).unwrap();
+    let r2 = body(vec![app(5, 51)]);
+    let early = inbox.receive(&hub(), r2, &no_welcomes).unwrap();
     assert!(early.deliveries.is_empty());
-    let (b3, r3) = body(vec![commit(4)]);
-    let late = inbox.receive(&hub(), &b3, r3, &no_welcomes).unwrap();
+    let r3 = body(vec![commit(4)]);
+    let late = inbox.receive(&hub(), r3, &no_welcomes).unwrap();
     assert_eq!(
         delivered(&late),
         [4, 51],
@@ -155,10 +176,10 @@ fn messages_before_their_commit_wait_for_it() {
 #[test]
 fn epochs_never_go_backwards() {
     let mut inbox = inbox();
-    let (b1, r1) = body(vec![commit(7), app(8, 81)]);
-    inbox.receive(&hub(), &b1, r1, &no_welcomes).unwrap();
-    let (b2, r2) = body(vec![commit(6), app(7, 71), app(8, 82)]);
-    let replay = inbox.receive(&hub(), &b2, r2, &no_welcomes).unwrap();
+    let r1 = body(vec![commit(7), app(8, 81)]);
+    inbox.receive(&hub(), r1, &no_welcomes).unwrap();
+    let r2 = body(vec![commit(6), app(7, 71), app(8, 82)]);
+    let replay = inbox.receive(&hub(), r2, &no_welcomes).unwrap();
     assert_eq!(
         delivered(&replay),
         [82],

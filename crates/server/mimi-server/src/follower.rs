@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use mimi_client_api::ErrorCode;
 use mimi_ds::follower::{
     Claim, InboxError, KeyMaterialContext, KeyPackageEntry, KeyPackagePool, LocalMembers,
-    RequesterLimiter, RoomInbox, answer_key_material,
+    RequesterLimiter, RoomInbox, answer_key_material, message_digest,
 };
 use mimi_ds::{DsStore as _, NewDeviceEvent, Recipients, RequestError};
 use mimi_federation_api::key_material::{
@@ -17,7 +17,6 @@ use mimi_federation_api::notify::{FanoutContent, NotifyRequest};
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::sign;
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
-use sha2::{Digest as _, Sha256};
 
 use crate::error::ServerError;
 use crate::hub::bad_request;
@@ -25,15 +24,18 @@ use crate::provider::Provider;
 
 /// The inbox record: the receiving state itself is in memory (`RoomInbox` has no record form
 /// yet), so what is stored is the room's member devices here (the engine's [`LocalMembers`],
-/// who gets the room's messages) and the SHA-256 of the last [`KEPT_DIGESTS`] notify bodies
-/// applied. After a restart the digests still catch the hub's resend of a body whose 201 was
-/// lost in the crash.
+/// who gets the room's messages) and the digests ([`message_digest`]) of the last
+/// [`KEPT_DIGESTS`] messages applied. After a restart the digests still catch the hub's resend
+/// of messages whose 201 was lost in the crash, however it groups them into bodies. (Records
+/// written before notify bodies were batched hold body digests, which match no message and
+/// age out.)
 const INBOX_TAG: &[u8] = b"mimi-server inbox v3\n";
 /// The record before member devices were kept in it (digests only).
 const INBOX_TAG_V2: &[u8] = b"mimi-server inbox v2\n";
-/// How many body digests the stored record keeps (the hub has at most one unacknowledged
-/// request in flight per follower, so a small window is plenty).
-const KEPT_DIGESTS: usize = 128;
+/// How many message digests the stored record keeps: a hub resends at most what it had sent
+/// and not had acknowledged, one batch per follower (`outbound::BATCH` items), so four
+/// batches' worth is plenty.
+const KEPT_DIGESTS: usize = 256;
 
 /// What an inbox record holds.
 #[derive(Debug, Default)]
@@ -323,10 +325,22 @@ impl Provider {
             .map(|r| stored_record(&r.state))
             .unwrap_or_default();
         let mut digests = record.digests;
-        let digest: [u8; 32] = Sha256::digest(body).into();
-        if peer == room.hub_domain() && digests.contains(&digest) {
-            // Applied before (perhaps before a restart): acknowledge, do nothing.
-            return Ok(());
+        let mut request = request;
+        let mut fresh = Vec::with_capacity(request.messages.len());
+        if peer == room.hub_domain() {
+            // Applied before (perhaps before a restart, perhaps in a body grouped
+            // differently): skip those messages; a body of nothing else is acknowledged.
+            request.messages.retain(|message| {
+                let digest = message_digest(message);
+                let new = !digests.contains(&digest) && !fresh.contains(&digest);
+                if new {
+                    fresh.push(digest);
+                }
+                new
+            });
+            if request.messages.is_empty() {
+                return Ok(());
+            }
         }
         // The inbox this process kept, if it saved the stored version itself; else (another
         // process of this provider saved since, or none kept) a fresh one with the stored
@@ -358,7 +372,7 @@ impl Provider {
             .map(LocalMembers::devices)
             .unwrap_or_default();
         let receipt = inbox
-            .receive(peer, body, request, &|r: &[u8]| targets.get(r).cloned())
+            .receive(peer, request, &|r: &[u8]| targets.get(r).cloned())
             .map_err(|e| match e {
                 InboxError::NotTheHub { .. } => {
                     ServerError::api(ErrorCode::Forbidden, e.to_string())
@@ -401,7 +415,7 @@ impl Provider {
                 woken.insert(device);
             }
         }
-        digests.push_back(digest);
+        digests.extend(fresh);
         while digests.len() > KEPT_DIGESTS {
             digests.pop_front();
         }

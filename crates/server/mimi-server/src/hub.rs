@@ -332,7 +332,7 @@ impl Provider {
 
     /// The largest notify body `to` takes: what it advertises in its directory (as far as we
     /// fetched it: no request is sent here, under the room's lock), else our own limit.
-    fn body_limit_of(&self, to: &Domain) -> usize {
+    pub(crate) fn body_limit_of(&self, to: &Domain) -> usize {
         self.federation
             .cached_directory(to)
             .and_then(|d| d.max_body_bytes())

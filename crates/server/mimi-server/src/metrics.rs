@@ -5,8 +5,10 @@
 //!
 //! * `mimi_http_requests_total{route,status}`: client API requests by route template and status;
 //! * `mimi_notify_sends_total{peer}`, `mimi_notify_acks_total{peer}`,
-//!   `mimi_notify_failures_total{peer}`: fan-out attempts, 2xx answers, failed attempts (transient
-//!   or refused) per destination;
+//!   `mimi_notify_failures_total{peer}`: fan-out (notify) requests sent, 2xx answers, failed
+//!   attempts (transient or refused) per destination;
+//! * `mimi_notify_items_acked_total{peer}`: queued fan-out items those acknowledged requests
+//!   carried (a request carries every queued message of a room: items per ack is the batching);
 //! * `mimi_notify_bytes_total{peer}`: bytes of notify bodies (the encoded fan-out) sent per
 //!   destination, every attempt counted;
 //! * `mimi_outbound_queue_depth{peer}`: stored fan-out not yet acknowledged (read from the
@@ -65,6 +67,7 @@ struct PerPeer {
     sends: u64,
     bytes: u64,
     acks: u64,
+    items_acked: u64,
     failures: u64,
     dead_lettered: u64,
     dead_letters_delivered: u64,
@@ -159,14 +162,19 @@ impl Metrics {
         p.bytes = p.bytes.saturating_add(bytes as u64);
     }
 
-    /// `to` acknowledged the notify `body`.
-    pub(crate) fn notify_acked(&self, to: &Domain, body: &[u8]) {
+    /// `to` acknowledged a notify carrying the queued items whose bodies are `items`.
+    pub(crate) fn notify_acked<'a>(&self, to: &Domain, items: impl IntoIterator<Item = &'a [u8]>) {
         let mut inner = self.lock();
+        let mut n = 0u64;
+        for body in items {
+            n += 1;
+            if let Some(at) = inner.accepted_at.remove(&(to.clone(), digest(body))) {
+                inner.latency.observe(at.elapsed());
+            }
+        }
         let p = inner.peers.entry(to.clone()).or_default();
         p.acks = p.acks.saturating_add(1);
-        if let Some(at) = inner.accepted_at.remove(&(to.clone(), digest(body))) {
-            inner.latency.observe(at.elapsed());
-        }
+        p.items_acked = p.items_acked.saturating_add(n);
     }
 
     /// A notify attempt to `to` failed (to be retried, or refused and dropped).
@@ -235,6 +243,11 @@ impl Metrics {
                 "mimi_notify_acks_total",
                 "Fan-out (notify) requests the destination acknowledged.",
                 |p: &PerPeer| p.acks,
+            ),
+            (
+                "mimi_notify_items_acked_total",
+                "Queued fan-out items carried by acknowledged notify requests.",
+                |p: &PerPeer| p.items_acked,
             ),
             (
                 "mimi_notify_failures_total",
@@ -386,7 +399,7 @@ mod tests {
         m.notify_sent(&y, 10);
         m.notify_failed(&y);
         m.notify_sent(&y, 4);
-        m.notify_acked(&y, b"body");
+        m.notify_acked(&y, [b"body".as_slice()]);
         m.hub_accepted();
         m.dead_lettered(&y);
         m.dead_lettered(&y);
@@ -404,6 +417,7 @@ mod tests {
         assert!(text.contains("mimi_notify_sends_total{peer=\"y.example\"} 2"));
         assert!(text.contains("mimi_notify_bytes_total{peer=\"y.example\"} 14"));
         assert!(text.contains("mimi_notify_acks_total{peer=\"y.example\"} 1"));
+        assert!(text.contains("mimi_notify_items_acked_total{peer=\"y.example\"} 1"));
         assert!(text.contains("mimi_notify_failures_total{peer=\"y.example\"} 1"));
         assert!(text.contains("mimi_outbound_queue_depth{peer=\"y.example\"} 3"));
         assert!(text.contains("mimi_fanout_latency_seconds_count 1"));

@@ -1,8 +1,13 @@
 //! Sending: requests to peers, and the outbound workers that deliver the stored fan-out.
 //!
-//! One worker per destination reads `pending_outbound` in id order and sends one item at a time,
-//! acknowledging it only once the follower answered 2xx (fan-out to our own domain is applied
-//! to our follower inbox directly). A transient failure (unreachable, 408, 429, 5xx) is retried
+//! One worker per destination reads `pending_outbound` in id order and sends it as notify
+//! bodies that each carry every queued message of one room, up to [`BATCH`] messages and
+//! about [`MAX_BATCH_BYTES`] (or the follower's advertised limit), grouped by
+//! [`mimi_ds::batch_notifies`]: a busy room costs the follower one request and one durable
+//! write per batch instead of per message, and an idle room's single message goes out at once.
+//! The items of a batch are acknowledged together (one transaction) only once the follower
+//! answered 2xx (fan-out to our own domain is applied to our follower inbox directly); the
+//! follower skips messages it applied before, however a resend groups them. A transient failure (unreachable, 408, 429, 5xx) is retried
 //! with capped exponential backoff and the peer's `Retry-After`. A permanent refusal (another
 //! 4xx, e.g. 413 from a follower whose body limit is smaller than ours) is never dropped: the
 //! item is set aside as a dead letter (kept in the store, see [`mimi_ds::DeadLetter`]), so one
@@ -35,8 +40,11 @@ use tokio::sync::{Notify, watch};
 use crate::error::ServerError;
 use crate::provider::Provider;
 
-/// How many stored items a worker reads at once.
-const BATCH: usize = 64;
+/// How many stored items a worker reads at once, and the most messages one notify carries.
+pub(crate) const BATCH: usize = 64;
+
+/// The most bytes (of queued bodies) one notify carries, below the follower's advertised limit.
+const MAX_BATCH_BYTES: usize = 1 << 20;
 
 /// How often a worker without its destination's lease tries to take it.
 const LEASE_RETRY: Duration = Duration::from_millis(500);
@@ -171,34 +179,18 @@ pub(crate) async fn run(
         if items.is_empty() {
             wait = Some((Duration::from_secs(1), true));
         }
-        for item in items {
-            provider.metrics.notify_sent(&to, item.body.len());
-            let sent = send_one(&provider, &to, &item.room, &item.body).await;
-            match &sent {
-                Sent::Delivered => provider.metrics.notify_acked(&to, &item.body),
-                Sent::Refused(..) | Sent::Retry(..) => provider.metrics.notify_failed(&to),
-            }
-            match sent {
-                Sent::Delivered => {
-                    attempt = 0;
-                    if let Err(e) = provider.store.ack_outbound(item.id).await {
-                        tracing::error!(%to, id = item.id, error = %e, "ack failed; will resend");
-                        wait = Some((Duration::from_millis(100), false));
-                        break;
-                    }
-                    tracing::debug!(%to, id = item.id, room = %item.room, "fan-out delivered");
+        let limit = provider.body_limit_of(&to).min(MAX_BATCH_BYTES);
+        for batch in mimi_ds::batch_notifies(&items, BATCH, limit) {
+            let step = send_batch(&provider, &to, &items, &batch).await;
+            match step {
+                Step::Next => attempt = 0,
+                Step::Pause(delay) => {
+                    wait = Some((delay, false));
+                    break;
                 }
-                Sent::Refused(status, reason) => {
-                    attempt = 0;
-                    if let Err(e) = set_aside(&provider, &to, &item, 0, status, &reason).await {
-                        tracing::error!(%to, id = item.id, error = %e, "setting a refused item aside failed; will resend");
-                        wait = Some((Duration::from_millis(100), false));
-                        break;
-                    }
-                }
-                Sent::Retry(retry_after, reason) => {
+                Step::Retry(retry_after, reason) => {
                     let delay = backoff.delay(attempt, rand::random::<f64>(), retry_after);
-                    tracing::debug!(%to, id = item.id, %reason, attempt, ?delay, "fan-out will be retried");
+                    tracing::debug!(%to, ids = ?batch.ids, %reason, attempt, ?delay, "fan-out will be retried");
                     attempt = attempt.saturating_add(1);
                     wait = Some((delay, false));
                     break;
@@ -212,6 +204,78 @@ pub(crate) async fn run(
                 _ = stop.changed() => return,
             }
         }
+    }
+}
+
+/// What the worker does after a batch.
+enum Step {
+    /// Delivered or set aside: go on with the next batch.
+    Next,
+    /// The store failed: wait this long and read the queue again.
+    Pause(Duration),
+    /// The follower failed transiently: back off (its `Retry-After`, if any) and resend.
+    Retry(Option<Duration>, String),
+}
+
+/// Sends one batch and records the outcome: acknowledged together when delivered; when the
+/// follower refuses a batch of several items, each is offered alone so that only the ones it
+/// refuses become dead letters.
+async fn send_batch(
+    provider: &Provider,
+    to: &Domain,
+    items: &[OutboundItem],
+    batch: &mimi_ds::NotifyBatch,
+) -> Step {
+    provider.metrics.notify_sent(to, batch.body.len());
+    let sent = send_one(provider, to, &batch.room, &batch.body).await;
+    match &sent {
+        Sent::Delivered => provider.metrics.notify_acked(
+            to,
+            items
+                .iter()
+                .filter(|i| batch.ids.contains(&i.id))
+                .map(|i| i.body.as_slice()),
+        ),
+        Sent::Refused(..) | Sent::Retry(..) => provider.metrics.notify_failed(to),
+    }
+    match sent {
+        Sent::Delivered => {
+            if let Err(e) = provider.store.ack_outbound_all(&batch.ids).await {
+                tracing::error!(%to, ids = ?batch.ids, error = %e, "ack failed; will resend");
+                return Step::Pause(Duration::from_millis(100));
+            }
+            tracing::debug!(%to, ids = ?batch.ids, room = %batch.room, "fan-out delivered");
+            Step::Next
+        }
+        Sent::Refused(status, reason) if batch.ids.len() > 1 => {
+            tracing::info!(%to, room = %batch.room, status, %reason, items = batch.ids.len(), "follower refused a batched notify; offering its items one by one");
+            for id in &batch.ids {
+                let Some(item) = items.iter().find(|i| i.id == *id) else {
+                    continue;
+                };
+                let single = mimi_ds::NotifyBatch {
+                    room: item.room.clone(),
+                    ids: vec![item.id],
+                    body: item.body.clone(),
+                };
+                match Box::pin(send_batch(provider, to, items, &single)).await {
+                    Step::Next => {}
+                    other => return other,
+                }
+            }
+            Step::Next
+        }
+        Sent::Refused(status, reason) => {
+            let Some(item) = items.iter().find(|i| batch.ids.first() == Some(&i.id)) else {
+                return Step::Next;
+            };
+            if let Err(e) = set_aside(provider, to, item, 0, status, &reason).await {
+                tracing::error!(%to, id = item.id, error = %e, "setting a refused item aside failed; will resend");
+                return Step::Pause(Duration::from_millis(100));
+            }
+            Step::Next
+        }
+        Sent::Retry(retry_after, reason) => Step::Retry(retry_after, reason),
     }
 }
 
@@ -274,7 +338,7 @@ async fn offer_dead_letters(provider: &Provider, to: &Domain) -> Option<Duration
         provider.metrics.notify_sent(to, item.body.len());
         match send_one(provider, to, &item.room, &item.body).await {
             Sent::Delivered => {
-                provider.metrics.notify_acked(to, &item.body);
+                provider.metrics.notify_acked(to, [item.body.as_slice()]);
                 provider.metrics.dead_letter_delivered(to);
                 if let Err(e) = provider.store.ack_outbound(item.id).await {
                     tracing::error!(%to, id = item.id, error = %e, "ack failed; will resend");

@@ -189,6 +189,10 @@ impl DsStore for Store {
         delegate!(self, s => s.ack_outbound(id))
     }
 
+    async fn ack_outbound_all(&self, ids: &[u64]) -> Result<(), StoreError> {
+        delegate!(self, s => s.ack_outbound_all(ids))
+    }
+
     async fn set_aside_outbound(
         &self,
         id: u64,

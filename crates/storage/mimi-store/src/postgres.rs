@@ -438,6 +438,18 @@ impl DsStore for PostgresStore {
         Ok(())
     }
 
+    async fn ack_outbound_all(&self, ids: &[u64]) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for id in ids.iter().filter_map(|id| counter(*id)) {
+            sqlx::query(sql::DELETE_OUTBOUND)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        tx.commit().await.map_err(|e| self.fail(e))
+    }
+
     async fn set_aside_outbound(
         &self,
         id: u64,

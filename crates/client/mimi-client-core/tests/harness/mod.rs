@@ -221,7 +221,7 @@ impl Fed {
                         .entry((to.clone(), room.clone()))
                         .or_insert_with(|| RoomInbox::new(room.clone()));
                     let receipt = inbox
-                        .receive(room.hub_domain(), &body, request, &|r: &[u8]| {
+                        .receive(room.hub_domain(), request, &|r: &[u8]| {
                             claims.get(r).cloned()
                         })
                         .unwrap();

@@ -1,8 +1,11 @@
 //! `POST /notify/{roomId}` receipt at a follower, for one room (protocol-06 §5.5, §7).
 //!
 //! * Only the room's hub (its URI's domain) may notify; anyone else is refused.
-//! * A byte-identical repeat of a body already received is acknowledged and ignored (the hub
-//!   retries until it gets a 201). The last [`RoomInbox::DEDUP_WINDOW`] bodies are remembered.
+//! * A message received before is ignored, whatever body it came in: the hub retries until it
+//!   gets a 201 and may regroup its queue differently on the retry (one notify carries every
+//!   queued message of a room, digest §3.5), so repeats are found per message
+//!   ([`message_digest`]), not per body. A body of nothing but repeats is acknowledged and
+//!   does nothing. The last [`RoomInbox::DEDUP_WINDOW`] messages are remembered.
 //! * Epochs never go backwards: a commit, proposal or application message of an epoch before the
 //!   current one is a replay and is dropped.
 //! * A commit comes before the messages of the epoch it starts: anything of an epoch after the
@@ -66,6 +69,19 @@ pub struct NotifyReceipt {
     pub unroutable_welcomes: usize,
 }
 
+/// The identity of a fanned-out message for duplicate detection: the SHA-256 of its encoding
+/// (hub timestamp and MLS message; two distinct messages never share both). Followers that keep
+/// their own window of received messages across restarts use the same digest.
+pub fn message_digest(message: &FanoutMessage) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    match message.encode() {
+        Ok(bytes) => hasher.update(&bytes),
+        // Only a message too large to encode fails; such a message never came off the wire.
+        Err(_) => hasher.update(format!("{message:?}").as_bytes()),
+    }
+    hasher.finalize().into()
+}
+
 /// The receiving state of one room at a follower.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomInbox {
@@ -78,7 +94,7 @@ pub struct RoomInbox {
 }
 
 impl RoomInbox {
-    /// How many recent bodies are remembered for duplicate detection.
+    /// How many recent messages are remembered for duplicate detection.
     pub const DEDUP_WINDOW: usize = 4096;
     /// How many messages may wait for a missing commit.
     pub const MAX_BUFFERED: usize = 10_000;
@@ -123,13 +139,12 @@ impl RoomInbox {
         self.buffered.values().map(Vec::len).sum()
     }
 
-    /// Receives a notify body from `peer`. `body` is the raw bytes (for duplicate detection) and
-    /// `request` their decoding. `welcome_target` maps a KeyPackageRef to the local device it
-    /// was claimed for.
+    /// Receives a notify body from `peer`, decoded. `welcome_target` maps a KeyPackageRef to
+    /// the local device it was claimed for. Messages received before (by [`message_digest`])
+    /// are skipped; [`NotifyReceipt::duplicate`] says that every message was.
     pub fn receive(
         &mut self,
         peer: &Domain,
-        body: &[u8],
         request: NotifyRequest,
         welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
     ) -> Result<NotifyReceipt, InboxError> {
@@ -139,23 +154,30 @@ impl RoomInbox {
                 room: self.room.clone(),
             });
         }
-        let digest: [u8; 32] = Sha256::digest(body).into();
-        if self.recent_set.contains(&digest) {
+        let mut fresh = Vec::with_capacity(request.messages.len());
+        let mut seen = BTreeSet::new();
+        for message in request.messages {
+            let digest = message_digest(&message);
+            // A repeat within the body itself counts as one.
+            if !self.recent_set.contains(&digest) && seen.insert(digest) {
+                fresh.push((digest, message));
+            }
+        }
+        if fresh.is_empty() {
             return Ok(NotifyReceipt {
                 duplicate: true,
                 ..NotifyReceipt::default()
             });
         }
-        let incoming = request.messages.len();
-        if self.buffered() + incoming > Self::MAX_BUFFERED {
+        if self.buffered() + fresh.len() > Self::MAX_BUFFERED {
             return Err(InboxError::BufferFull {
                 room: self.room.clone(),
                 buffered: self.buffered(),
             });
         }
-        self.remember(digest);
         let mut receipt = NotifyReceipt::default();
-        for message in request.messages {
+        for (digest, message) in fresh {
+            self.remember(digest);
             self.accept(message, welcome_target, &mut receipt);
         }
         Ok(receipt)

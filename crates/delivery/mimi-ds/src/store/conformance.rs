@@ -325,6 +325,20 @@ pub async fn outbound_is_ordered_per_destination<S: DsStore>(store: &S) {
         .await
         .unwrap();
     assert_eq!(z.len(), 5, "acks for x leave z's queue alone");
+    // A batched notify's items are acknowledged together; absent ids are no error.
+    store
+        .ack_outbound_all(&[x[0].id, x[2].id, x[0].id, u64::MAX])
+        .await
+        .unwrap();
+    let left: Vec<Vec<u8>> = store
+        .pending_outbound(&domain("x.example"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.body)
+        .collect();
+    assert_eq!(left, [b"x2".to_vec(), b"x4".to_vec()]);
+    store.ack_outbound_all(&[]).await.unwrap();
 }
 
 /// A refused item leaves the queue (later items go on) but is kept: offered again once due,
