@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod device;
+pub mod metrics;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
