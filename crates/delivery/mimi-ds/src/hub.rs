@@ -17,6 +17,7 @@
 mod abuse;
 mod group_info;
 mod record;
+mod replay;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,9 +84,15 @@ pub struct HubRoom {
     group: HubGroup,
     next_seq: u64,
     routes: BTreeMap<Vec<u8>, Domain>,
+    /// Application messages accepted last (not stored: refilled from the log).
+    replays: replay::ReplayWindow,
 }
 
 impl HubRoom {
+    /// How many accepted application messages a room remembers to answer repeats (see
+    /// [`HubRoom::recall_accepted`]).
+    pub const REPLAY_WINDOW: usize = replay::ReplayWindow::CAPACITY;
+
     /// A room whose group the hub has just seen created.
     pub fn new(room: RoomUri, group: HubGroup) -> Self {
         Self {
@@ -93,6 +100,7 @@ impl HubRoom {
             group,
             next_seq: 1,
             routes: BTreeMap::new(),
+            replays: replay::ReplayWindow::default(),
         }
     }
 
@@ -108,6 +116,7 @@ impl HubRoom {
             group,
             next_seq,
             routes,
+            replays: replay::ReplayWindow::default(),
         }
     }
 
@@ -131,6 +140,23 @@ impl HubRoom {
     /// or another process appended to the log, continues after the log's last event.
     pub fn resume_after(&mut self, log_head: u64) {
         self.next_seq = self.next_seq.max(log_head.saturating_add(1));
+    }
+
+    /// Remembers the application messages of `entries` (the room's log, oldest first, as
+    /// [`HubRoom::handle_submit`] wrote it) for replay detection: call it with the log's last
+    /// entries when the room is restored, and with what another process appended when a kept
+    /// copy falls behind the log. Entries that are not application messages are skipped.
+    pub fn recall_accepted<'a>(&mut self, entries: impl IntoIterator<Item = &'a LogEntry>) {
+        for entry in entries {
+            if let Ok(message) = decode_exact::<FanoutMessage>(&entry.message)
+                && let FanoutContent::Application { message, .. } = &message.content
+            {
+                self.replays.remember(
+                    replay::ReplayWindow::digest(message.as_bytes()),
+                    entry.hub_ms,
+                );
+            }
+        }
     }
 
     /// Takes the next sequence number for an accepted event and its log entry.
@@ -380,6 +406,17 @@ impl HubRoom {
             };
             return Ok(HubOutput::refused(SubmitMessageResponse::new(refused)));
         }
+        let digest = replay::ReplayWindow::digest(request.app_message.as_bytes());
+        if let Some(accepted_timestamp) = self.replays.accepted_at(&digest) {
+            // A repeat of an accepted message: the first answer again, nothing fanned out.
+            return Ok(HubOutput::unchanged(
+                SubmitMessageResponse::new(SubmitOutcome::Accepted {
+                    accepted_timestamp,
+                    frank: None,
+                }),
+                Vec::new(),
+            ));
+        }
         let fanout = FanoutMessage::new(
             now_ms,
             FanoutContent::Application {
@@ -388,6 +425,7 @@ impl HubRoom {
             },
         );
         let entry = self.accept(&fanout)?;
+        self.replays.remember(digest, now_ms);
         let effects = self
             .member_domains()
             .iter()

@@ -90,18 +90,45 @@ impl Provider {
             Store::release(held).await?;
             return Err(RequestError::UnknownRoom(room.to_string()).into());
         };
-        let mut hub = match self.hub_cache.take(room, head.version) {
-            Some(hub) => hub,
+        let (mut hub, known) = match self.hub_cache.take(room, head.version) {
+            Some(hub) => {
+                let known = hub.next_seq().saturating_sub(1);
+                (hub, known)
+            }
             None => match self.decode_held(&mut held, room, head.version).await {
-                Ok(hub) => hub,
+                Ok(hub) => (hub, 0),
                 Err(e) => {
                     Store::release(held).await?;
                     return Err(e);
                 }
             },
         };
+        if let Err(e) = self.recall_log(room, &mut hub, known, head.log_head).await {
+            Store::release(held).await?;
+            return Err(e);
+        }
         hub.resume_after(head.log_head);
         Ok((hub, head.version, held))
+    }
+
+    /// Feeds the room's replay window the log entries after `known` (what this copy of the room
+    /// has seen: 0 when just decoded), at most the window's size: a resent message that this
+    /// or another process accepted is then answered without a second fan-out.
+    async fn recall_log(
+        &self,
+        room: &RoomUri,
+        hub: &mut HubRoom,
+        known: u64,
+        log_head: u64,
+    ) -> Result<(), ServerError> {
+        if log_head <= known {
+            return Ok(());
+        }
+        let window = HubRoom::REPLAY_WINDOW;
+        let after = known.max(log_head.saturating_sub(window as u64));
+        let entries = self.store().room_log(room, after, window).await?;
+        hub.recall_accepted(&entries);
+        Ok(())
     }
 
     /// Reads and decodes the state record of a held room at `version`.

@@ -7,27 +7,8 @@
 
 mod common;
 
+use common::client_as;
 use mimi_federation_api::path::encode_param;
-use mimi_server::Config;
-use mimi_transport::client::FederationClient;
-use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
-
-/// A federation client speaking as `from` to `to`.
-fn client_as(from: &Config, to: &Config) -> FederationClient {
-    let identity =
-        TlsIdentity::from_pem_files(&from.resolve(&from.tls.cert), &from.resolve(&from.tls.key))
-            .unwrap();
-    let mut trust = TrustStore::new();
-    trust
-        .pin_pem(
-            to.domain.clone(),
-            &std::fs::read(to.resolve(&to.tls.ca_cert)).unwrap(),
-        )
-        .unwrap();
-    let mut peers = PeerTable::new();
-    peers.insert(to.domain.clone(), to.federation_listen);
-    FederationClient::new(from.domain.clone(), identity, trust, peers)
-}
 
 #[test]
 fn peers_are_refused_what_they_may_not_do() {

@@ -620,14 +620,29 @@ impl Device {
 
     /// Sends `text` in `room`.
     pub async fn send(&mut self, room: &RoomUri, text: &str) -> Result<SubmitOutcome, Refused> {
+        let request = self.protect(room, text);
+        self.submit(room, &request).await
+    }
+
+    /// The `SubmitMessageRequest` for `text` in `room`, protected once but not sent (to send it
+    /// several times: [`Device::submit`]). The device expects to see it come back once.
+    pub fn protect(&mut self, room: &RoomUri, text: &str) -> SubmitMessageRequest {
         let group = self.groups.get_mut(room).unwrap();
         let bytes = group.protect(text.as_bytes(), &BTreeMap::new()).unwrap();
         self.sent.insert(digest(&bytes), Some(text.to_owned()));
-        let request = SubmitMessageRequest::new(
+        SubmitMessageRequest::new(
             MlsMessage::from_bytes(bytes).unwrap(),
             IdentifierUri::from_string(self.user().to_string()).unwrap(),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Submits `request` in `room` through this device's provider, as it is.
+    pub async fn submit(
+        &self,
+        room: &RoomUri,
+        request: &SubmitMessageRequest,
+    ) -> Result<SubmitOutcome, Refused> {
         let path = format!("/v1/rooms/{}/messages", encode_param(room));
         let answer: HubAnswer = self
             .post(

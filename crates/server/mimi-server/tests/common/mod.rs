@@ -10,6 +10,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
 use mimi_server::{Config, RunningServer, Server, init_dev_federation_at};
+use mimi_transport::client::FederationClient;
+use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
 use mimi_types::Domain;
 use tokio::runtime::Runtime;
 
@@ -186,4 +188,21 @@ pub fn logs() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
+}
+
+/// A federation client speaking as `from` to `to`.
+pub fn client_as(from: &Config, to: &Config) -> FederationClient {
+    let identity =
+        TlsIdentity::from_pem_files(&from.resolve(&from.tls.cert), &from.resolve(&from.tls.key))
+            .unwrap();
+    let mut trust = TrustStore::new();
+    trust
+        .pin_pem(
+            to.domain.clone(),
+            &std::fs::read(to.resolve(&to.tls.ca_cert)).unwrap(),
+        )
+        .unwrap();
+    let mut peers = PeerTable::new();
+    peers.insert(to.domain.clone(), to.federation_listen);
+    FederationClient::new(from.domain.clone(), identity, trust, peers)
 }
