@@ -6,7 +6,13 @@
 //!   default; larger is refused with 413 `too_large`). The provider answers 201 only once the
 //!   blob is durable. Blobs are content-addressed: the ID is the lowercase hex SHA-256 of the
 //!   bytes, so uploading the same bytes again is idempotent and answers the same ID.
-//! * `GET /v1/blobs/{id}`: the bytes (`application/octet-stream`), or 404 `not_found`.
+//!   Each device, and the provider as a whole, may keep a bounded number of bytes of blobs
+//!   (`limits.blob_quota_per_device_bytes`, `limits.blob_quota_per_provider_bytes`); an upload
+//!   that would exceed either is refused with 507 `quota_exceeded` and nothing is stored (a
+//!   re-upload of a blob already stored costs nothing). Too many uploads at once: 429
+//!   `rate_limited` with `Retry-After`.
+//! * `GET /v1/blobs/{id}`: the bytes (`application/octet-stream`, with `Content-Length`),
+//!   or 404 `not_found`; too many downloads at once: 429 `rate_limited` with `Retry-After`.
 //!   **No token**: the download URL is a capability. The ID is the hash of a ciphertext made
 //!   with a fresh random key, so it cannot be guessed without the bytes, and the key to read
 //!   them travels only in the end-to-end encrypted message. This is what lets a member on
@@ -14,7 +20,8 @@
 //!   for: the attachment URL in the content points at the uploader's provider.
 //!
 //! The receiving device checks the size and the SHA-256 named in the content before it
-//! decrypts; the provider is not trusted with the bytes.
+//! decrypts; the provider is not trusted with the bytes. It reads no more than the size the
+//! content names, follows no redirect, and fetches only from provider hosts it knows.
 
 use serde::{Deserialize, Serialize};
 

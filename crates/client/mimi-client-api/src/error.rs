@@ -23,6 +23,9 @@ pub enum ErrorCode {
     TooLarge,
     /// Too many requests (429): retry later.
     RateLimited,
+    /// Storing this would exceed a storage quota of the provider (507), e.g. the attachment
+    /// blobs one device or the whole provider may keep; the message says which and what to do.
+    QuotaExceeded,
     /// Another provider could not be reached or refused (502).
     PeerUnavailable,
     /// The server failed (500).
@@ -40,6 +43,7 @@ impl ErrorCode {
             Self::AlreadyExists => 409,
             Self::TooLarge => 413,
             Self::RateLimited => 429,
+            Self::QuotaExceeded => 507,
             Self::PeerUnavailable => 502,
             Self::Internal => 500,
         }

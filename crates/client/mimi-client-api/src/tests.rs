@@ -27,6 +27,43 @@ fn every_route_is_in_the_openapi_document() {
 }
 
 #[test]
+fn every_error_code_is_in_the_openapi_document() {
+    let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+    let documented: Vec<&str> =
+        doc["components"]["schemas"]["ApiError"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+    let codes = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::WrongPassword,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyExists,
+        ErrorCode::TooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::PeerUnavailable,
+        ErrorCode::Internal,
+    ];
+    let ours: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            serde_json::to_value(c)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(documented, ours);
+    assert_eq!(ErrorCode::QuotaExceeded.http_status(), 507);
+}
+
+#[test]
 fn bytes_travel_as_base64() {
     let device = RegisterDevice {
         user_id: "alice".into(),

@@ -33,7 +33,6 @@ const SQLITE_SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
     "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
      PRIMARY KEY (room, client))",
-    crate::blobs::SQLITE_SCHEMA,
 ];
 
 /// The same tables in PostgreSQL.
@@ -44,7 +43,6 @@ const POSTGRES_SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
     "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
      PRIMARY KEY (room, client))",
-    crate::blobs::POSTGRES_SCHEMA,
 ];
 
 /// The advisory lock under which a process creates the PostgreSQL tables, so that processes
@@ -108,7 +106,7 @@ impl Accounts {
             })
             .connect_with(options)
             .await?;
-        for statement in SQLITE_SCHEMA {
+        for statement in SQLITE_SCHEMA.iter().chain(crate::blob_store::SQLITE_SCHEMA) {
             sqlx::query(statement).execute(&pool).await?;
         }
         Ok(Self {
@@ -125,7 +123,10 @@ impl Accounts {
             .bind(SCHEMA_LOCK.1)
             .execute(&mut *tx)
             .await?;
-        for statement in POSTGRES_SCHEMA {
+        for statement in POSTGRES_SCHEMA
+            .iter()
+            .chain(crate::blob_store::POSTGRES_SCHEMA)
+        {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
         tx.commit().await?;

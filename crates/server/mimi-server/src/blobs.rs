@@ -1,84 +1,62 @@
 //! Attachment blobs: `POST /v1/blobs` and `GET /v1/blobs/{id}` (see `mimi_client_api::blobs`
-//! for the contract).
+//! for the contract; storage and quotas are in `crate::blob_store`).
 //!
-//! The ciphertexts live in a `blobs` table of the accounts database (SQLite or PostgreSQL),
-//! not on the local file system, so that every process of a provider sharing that database
-//! serves them. A blob is
-//! keyed by the hex SHA-256 of its bytes (computed here, never taken from the client), written
-//! with `ON CONFLICT DO NOTHING` (a re-upload is idempotent) and acknowledged only after the
-//! insert committed (the accounts database syncs fully on commit).
+//! Memory is bounded per transfer and in the number of transfers: a download is streamed from
+//! the database one chunk at a time as the reader takes it (a reader that stalls holds one
+//! chunk, not the blob), an upload is read only after its token was checked and at most
+//! `limits.max_blob_bytes` of it; at most `limits.blob_downloads_at_once` downloads and
+//! `limits.blob_uploads_at_once` uploads run at once, more get 429 with `Retry-After`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::accounts::{Accounts, Pool};
-use crate::client_api::{authenticate, error_response, reply};
-use crate::error::ServerError;
-use crate::provider::Provider;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mimi_client_api::blobs::{blob_id, is_blob_id};
+use futures_util::StreamExt as _;
+use mimi_client_api::blobs::is_blob_id;
 use mimi_client_api::{BlobStored, ErrorCode};
-use mimi_types::ClientUri;
-use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The SQLite table, created with the accounts tables.
-pub(crate) const SQLITE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, \
-     bytes BLOB NOT NULL, size INTEGER NOT NULL, uploaded_by TEXT NOT NULL, \
-     uploaded_ms INTEGER NOT NULL)";
+use crate::blob_store::Quotas;
+use crate::client_api::{authenticate, error_response, reply};
+use crate::error::ServerError;
+use crate::provider::Provider;
 
-/// The same table in PostgreSQL.
-pub(crate) const POSTGRES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, \
-     bytes BYTEA NOT NULL, size BIGINT NOT NULL, uploaded_by TEXT NOT NULL, \
-     uploaded_ms BIGINT NOT NULL)";
+/// When a refused transfer may try again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Runs the same statement on either backend.
-macro_rules! on_backend {
-    ($accounts:expr, $pool:ident => $body:expr) => {
-        match $accounts.pool() {
-            Pool::Sqlite($pool) => $body,
-            Pool::Postgres($pool) => $body,
-        }
-    };
+/// The permits for blob transfers in progress.
+#[derive(Debug)]
+pub(crate) struct Transfers {
+    downloads: Arc<Semaphore>,
+    uploads: Arc<Semaphore>,
 }
 
-impl Accounts {
-    /// Stores `bytes` under their hash (idempotent); returns the ID.
-    pub async fn put_blob(
-        &self,
-        bytes: &[u8],
-        uploaded_by: &ClientUri,
-        now_ms: u64,
-    ) -> Result<String, ServerError> {
-        let id = blob_id(&Sha256::digest(bytes));
-        let size = i64::try_from(bytes.len())
-            .map_err(|_| ServerError::Accounts("blob size does not fit".into()))?;
-        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
-        let statement = "INSERT INTO blobs (id, bytes, size, uploaded_by, uploaded_ms) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
-        on_backend!(self, pool => sqlx::query(statement)
-            .bind(&id)
-            .bind(bytes)
-            .bind(size)
-            .bind(uploaded_by.to_string())
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(drop))?;
-        Ok(id)
+impl Transfers {
+    /// `downloads` and `uploads` at once at most.
+    pub(crate) fn new(downloads: u32, uploads: u32) -> Self {
+        let permits = |n: u32| Arc::new(Semaphore::new(usize::try_from(n).unwrap_or(1)));
+        Self {
+            downloads: permits(downloads),
+            uploads: permits(uploads),
+        }
     }
+}
 
-    /// The bytes of blob `id`, if stored.
-    pub async fn blob(&self, id: &str) -> Result<Option<Vec<u8>>, ServerError> {
-        let statement = "SELECT bytes FROM blobs WHERE id = $1";
-        let row: Option<(Vec<u8>,)> = on_backend!(self, pool => sqlx::query_as(statement)
-            .bind(id)
-            .fetch_optional(pool)
-            .await)?;
-        Ok(row.map(|(bytes,)| bytes))
-    }
+/// A permit of `semaphore`, or the 429 that says which limit is reached.
+fn permit(semaphore: &Arc<Semaphore>, what: &str) -> Result<OwnedSemaphorePermit, ServerError> {
+    semaphore
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ServerError::RateLimited {
+            what: format!(
+                "this provider is serving as many blob {what}s as it allows at once \
+                 (limits.blob_{what}s_at_once)"
+            ),
+            retry_after: RETRY_AFTER,
+        })
 }
 
 fn too_large(limit: usize) -> ServerError {
@@ -90,12 +68,31 @@ fn too_large(limit: usize) -> ServerError {
     )
 }
 
-/// `POST /v1/blobs`. The route carries a body limit of `limits.max_blob_bytes`
-/// ([`axum::extract::DefaultBodyLimit`]); a body over it arrives here as a 413 rejection.
+/// Reads `body`, refusing it as soon as it passes `limit` bytes.
+async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, ServerError> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ServerError::api(
+                ErrorCode::BadRequest,
+                format!("the upload could not be read: {e}; send it again"),
+            )
+        })?;
+        if bytes.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large(limit));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// `POST /v1/blobs`: token first, then a transfer permit, then the body (at most
+/// `limits.max_blob_bytes`), then the store with its quotas.
 pub(crate) async fn upload(
     State(provider): State<Arc<Provider>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     let result = async {
         let device = authenticate(&provider, &headers).await?;
@@ -107,19 +104,21 @@ pub(crate) async fn upload(
         if announced.is_some_and(|n| n > limit as u64) {
             return Err(too_large(limit));
         }
-        let bytes = body.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large(limit)
-            } else {
-                ServerError::api(
-                    ErrorCode::BadRequest,
-                    format!("the upload could not be read: {e}; send it again"),
-                )
-            }
-        })?;
+        let _permit = permit(&provider.blob_transfers.uploads, "upload")?;
+        let bytes = read_limited(body, limit).await?;
+        let quotas = Quotas {
+            per_device: provider.limits.blob_quota_per_device_bytes,
+            per_provider: provider.limits.blob_quota_per_provider_bytes,
+        };
         let id = provider
             .accounts
-            .put_blob(&bytes, &device, Provider::now_ms())
+            .put_blob(
+                &bytes,
+                &device,
+                Provider::now_ms(),
+                quotas,
+                provider.domain.as_str(),
+            )
             .await?;
         Ok(BlobStored {
             path: format!("/v1/blobs/{id}"),
@@ -131,7 +130,8 @@ pub(crate) async fn upload(
     reply(StatusCode::CREATED, result)
 }
 
-/// `GET /v1/blobs/{id}` (no token: the URL is the capability).
+/// `GET /v1/blobs/{id}` (no token: the URL is the capability), streamed chunk by chunk; the
+/// permit is held until the body is sent or the reader goes away.
 pub(crate) async fn download(
     State(provider): State<Arc<Provider>>,
     Path(id): Path<String>,
@@ -143,21 +143,55 @@ pub(crate) async fn download(
                 "a blob ID is 64 lowercase hex digits (the SHA-256 of the blob)",
             ));
         }
-        provider.accounts.blob(&id).await?.ok_or_else(|| {
+        let permit = permit(&provider.blob_transfers.downloads, "download")?;
+        let size = provider.accounts.blob_size(&id).await?.ok_or_else(|| {
             ServerError::api(
                 ErrorCode::NotFound,
                 format!("no blob {id} here; the uploader's provider serves it"),
             )
-        })
+        })?;
+        Ok((size, permit))
     }
     .await;
     match result {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/octet-stream")],
-            bytes,
-        )
-            .into_response(),
+        Ok((size, permit)) => {
+            let body = Body::from_stream(chunks(provider, id, size, permit));
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                    (header::CONTENT_LENGTH, size.to_string()),
+                ],
+                body,
+            )
+                .into_response()
+        }
         Err(e) => error_response(&e),
     }
+}
+
+/// The chunks of blob `id` (`size` bytes), read one at a time as the body is sent; a chunk
+/// missing from storage ends the body with an error (the reader sees it cut short).
+fn chunks(
+    provider: Arc<Provider>,
+    id: String,
+    size: u64,
+    permit: OwnedSemaphorePermit,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, ServerError>> + Send + 'static {
+    let state = (provider, id, 0i32, 0u64, permit);
+    futures_util::stream::try_unfold(state, move |(provider, id, seq, sent, permit)| async move {
+        if sent >= size {
+            return Ok(None);
+        }
+        let chunk = provider.accounts.blob_chunk(&id, seq).await?;
+        let chunk = chunk.filter(|c| !c.is_empty()).ok_or_else(|| {
+            tracing::error!(%id, seq, "a stored blob lacks a chunk");
+            ServerError::Accounts(format!("blob {id} lacks chunk {seq}"))
+        })?;
+        let sent = sent.saturating_add(chunk.len() as u64);
+        Ok(Some((
+            chunk,
+            (provider, id, seq.saturating_add(1), sent, permit),
+        )))
+    })
 }

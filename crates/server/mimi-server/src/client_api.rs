@@ -56,12 +56,8 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::GROUP_INFO.path, post(group_info))
         .route(routes::EVENTS.path, get(events))
         .route(routes::EVENTS_WS.path, get(events_ws))
-        .route(
-            routes::UPLOAD_BLOB.path,
-            post(crate::blobs::upload).layer(axum::extract::DefaultBodyLimit::max(
-                provider.limits.max_blob_bytes,
-            )),
-        )
+        // The upload reads its own body, within limits.max_blob_bytes, after the token.
+        .route(routes::UPLOAD_BLOB.path, post(crate::blobs::upload))
         .route(routes::DOWNLOAD_BLOB.path, get(crate::blobs::download))
         .route(routes::OPENAPI.path, get(openapi))
         .route(crate::metrics::PATH, get(crate::metrics::scrape))

@@ -30,6 +30,16 @@
 //! device_credential_days = 365      # lifetime of device credentials (default 365)
 //! max_wait_ms = 30000        # longest event-feed long poll (default 30000)
 //! max_blob_bytes = 26214400  # largest attachment blob a device may upload (default 25 MiB)
+//! # Attachment blobs stored, in bytes: per uploading device and for the whole provider
+//! # (defaults 1 GiB and 100 GiB; 0: no limit). An upload over either is refused with 507
+//! # quota_exceeded and nothing is stored; raise the quota or remove old blobs.
+//! blob_quota_per_device_bytes = 1073741824
+//! blob_quota_per_provider_bytes = 107374182400
+//! # Blob downloads and uploads served at once (defaults 64 and 8, at least 1); more get 429
+//! # with Retry-After. A download is streamed from the database in 256 KiB chunks; an upload
+//! # is held in memory (up to max_blob_bytes) until stored.
+//! blob_downloads_at_once = 64
+//! blob_uploads_at_once = 8
 //! # A fan-out item a peer refused (a 4xx other than 408/429, e.g. 413 when its max_body_bytes
 //! # is smaller than ours) is kept as a dead letter and offered again after this long, doubling
 //! # per refusal up to one hour (default 60000); see mimi_dead_letters in /metrics.
@@ -169,6 +179,14 @@ pub struct Limits {
     pub max_wait_ms: u64,
     /// Largest attachment blob (ciphertext) a device may upload, in bytes.
     pub max_blob_bytes: usize,
+    /// Bytes of blobs one device may have stored (0: no limit).
+    pub blob_quota_per_device_bytes: u64,
+    /// Bytes of blobs the provider stores in all (0: no limit).
+    pub blob_quota_per_provider_bytes: u64,
+    /// Blob downloads served at once (at least 1).
+    pub blob_downloads_at_once: u32,
+    /// Blob uploads received at once (at least 1).
+    pub blob_uploads_at_once: u32,
     /// First wait before a refused fan-out item (a dead letter) is offered again, in
     /// milliseconds; doubled per refusal, at most one hour.
     pub dead_letter_retry_ms: u64,
@@ -192,6 +210,10 @@ impl Default for Limits {
             device_credential_days: 365,
             max_wait_ms: 30_000,
             max_blob_bytes: mimi_client_api::blobs::DEFAULT_MAX_BLOB_BYTES,
+            blob_quota_per_device_bytes: 1 << 30,
+            blob_quota_per_provider_bytes: 100 << 30,
+            blob_downloads_at_once: 64,
+            blob_uploads_at_once: 8,
             dead_letter_retry_ms: 60_000,
             key_material_claims_per_pair: 6,
             key_material_pair_window_ms: 600_000,
@@ -392,6 +414,23 @@ impl Config {
                 key: "limits.password_hash_concurrency".into(),
                 reason: "at least one password hash must be able to run".into(),
             });
+        }
+        for (key, value) in [
+            (
+                "limits.blob_downloads_at_once",
+                config.limits.blob_downloads_at_once,
+            ),
+            (
+                "limits.blob_uploads_at_once",
+                config.limits.blob_uploads_at_once,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    reason: "at least one transfer must be able to run".into(),
+                });
+            }
         }
         if config.peers.contains_key(&config.domain) {
             return Err(ConfigError::Invalid {
@@ -605,6 +644,26 @@ mod tests {
             err.to_string().contains("password_hash_concurrency"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_blob_limits_have_defaults_and_refuse_zero_transfers() {
+        let config = Config::from_toml("domain = \"x.example\"\n", "/").unwrap();
+        assert_eq!(config.limits.blob_quota_per_device_bytes, 1 << 30);
+        assert_eq!(config.limits.blob_quota_per_provider_bytes, 100 << 30);
+        assert_eq!(config.limits.blob_downloads_at_once, 64);
+        assert_eq!(config.limits.blob_uploads_at_once, 8);
+        let text = "domain = \"x.example\"\n[limits]\nblob_quota_per_device_bytes = 0\n\
+                    blob_downloads_at_once = 3\n";
+        let config = Config::from_toml(text, "/").unwrap();
+        assert_eq!(config.limits.blob_quota_per_device_bytes, 0);
+        assert_eq!(config.limits.blob_downloads_at_once, 3);
+        for key in ["blob_downloads_at_once", "blob_uploads_at_once"] {
+            let text = format!("domain = \"x.example\"\n[limits]\n{key} = 0\n");
+            let err = Config::from_toml(&text, "/").unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -69,6 +69,7 @@
 
 pub mod accounts;
 mod auth_limits;
+mod blob_store;
 mod blobs;
 mod client_api;
 pub mod config;

@@ -70,6 +70,8 @@ pub(crate) struct Provider {
     pub(crate) passwords: crate::passwords::Passwords,
     /// Registration and login rate limits.
     pub(crate) auth_limits: Mutex<crate::auth_limits::AuthLimits>,
+    /// Blob downloads and uploads in progress, bounded.
+    pub(crate) blob_transfers: crate::blobs::Transfers,
 }
 
 impl std::fmt::Debug for Provider {

@@ -139,6 +139,10 @@ impl Server {
                 config.limits.auth_attempts_per_account,
                 config.limits.auth_attempts_per_source,
             )),
+            blob_transfers: crate::blobs::Transfers::new(
+                config.limits.blob_downloads_at_once,
+                config.limits.blob_uploads_at_once,
+            ),
         });
 
         let federation_listener = bind(config.federation_listen).await?;

@@ -104,3 +104,210 @@ fn blobs_are_stored_by_hash_and_served_by_url() {
         assert_eq!(error_of(response).await, (400, ErrorCode::BadRequest));
     });
 }
+
+/// This process's resident memory, in bytes (Linux), if it can be read.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Bytes that do not repeat (so no layer can compress them), `seed` apart.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+#[test]
+fn many_readers_of_a_large_blob_are_streamed_and_capped() {
+    const READERS: usize = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
+    nodes[0].config.limits.blob_downloads_at_once = READERS as u32;
+    nodes[0].restart();
+    let base = nodes[0].base_url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let api = Api::new(base.clone());
+        Device::register_user(&api, "alice").await;
+        let alice = Device::register(&api, "alice", "phone", 0).await;
+        // The largest blob the default limit allows.
+        let bytes = noise(mimi_client_api::blobs::DEFAULT_MAX_BLOB_BYTES, 1);
+        let response = upload(&base, Some(&alice.token), bytes.clone()).await;
+        assert_eq!(response.status().as_u16(), 201);
+        let stored: BlobStored = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        let url = format!("{base}{}", stored.path);
+        // One whole download, so that what one costs is in the baseline.
+        let whole = reqwest::get(&url).await.unwrap();
+        assert_eq!(
+            whole.content_length(),
+            Some(bytes.len() as u64),
+            "the length is announced before the streamed body"
+        );
+        assert_eq!(whole.bytes().await.unwrap().as_ref(), bytes.as_slice());
+        drop(bytes);
+        let before = resident_bytes();
+
+        // As many readers as allowed, each taking the first bytes and then stalling.
+        let client = reqwest::Client::new();
+        let mut readers = Vec::new();
+        for _ in 0..READERS {
+            let mut response = client.get(&url).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            assert!(!response.chunk().await.unwrap().unwrap().is_empty());
+            readers.push(response);
+        }
+        let after = resident_bytes();
+        // Held whole per reader, this would be 30 x 25 MiB = 750 MiB more; streamed, each
+        // reader holds a chunk and the socket buffers.
+        if let (Some(before), Some(after)) = (before, after) {
+            let grown = after.saturating_sub(before);
+            eprintln!("{READERS} stalled readers: resident memory grew by {grown} bytes");
+            assert!(
+                grown < 200 * 1024 * 1024,
+                "{READERS} stalled readers grew the process by {grown} bytes"
+            );
+        }
+
+        // One more is refused while they hold their permits: 429 with Retry-After.
+        let refused = client.get(&url).send().await.unwrap();
+        assert!(refused.headers().contains_key("retry-after"));
+        let (status, code) = error_of(refused).await;
+        assert_eq!((status, code), (429, ErrorCode::RateLimited));
+
+        // The readers go away; their permits come back and a whole download works again.
+        drop(readers);
+        let mut attempts = 0;
+        let again = loop {
+            let response = client.get(&url).send().await.unwrap();
+            if response.status().as_u16() != 429 || attempts == 100 {
+                break response;
+            }
+            attempts += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(again.status().as_u16(), 200);
+        let got = again.bytes().await.unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&got)), stored.id);
+    });
+}
+
+#[test]
+fn uploads_are_capped_at_once_and_by_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
+    nodes[0].config.limits.max_blob_bytes = 8192;
+    nodes[0].config.limits.blob_quota_per_device_bytes = 10_000;
+    nodes[0].config.limits.blob_quota_per_provider_bytes = 25_000;
+    nodes[0].config.limits.blob_uploads_at_once = 1;
+    nodes[0].restart();
+    let base = nodes[0].base_url();
+    let addr = nodes[0].client_addr;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let api = Api::new(base.clone());
+        Device::register_user(&api, "alice").await;
+        let phone = Device::register(&api, "alice", "phone", 0).await;
+        let laptop = Device::register(&api, "alice", "laptop", 0).await;
+        Device::register_user(&api, "bob").await;
+        let bob = Device::register(&api, "bob", "phone", 0).await;
+        let stored = |bytes: &[u8]| hex::encode(Sha256::digest(bytes));
+
+        // Per device: 6,000 then 6,000 more would pass 10,000.
+        let first = noise(6000, 2);
+        let response = upload(&base, Some(&phone.token), first.clone()).await;
+        assert_eq!(response.status().as_u16(), 201);
+        let second = noise(6000, 3);
+        let response = upload(&base, Some(&phone.token), second.clone()).await;
+        let status = response.status().as_u16();
+        let error: ApiError = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!((status, error.code), (507, ErrorCode::QuotaExceeded));
+        assert!(
+            error.message.contains("blob_quota_per_device_bytes")
+                && error.message.contains("operator"),
+            "{}",
+            error.message
+        );
+        // Nothing of it was stored.
+        let response = reqwest::get(format!("{base}/v1/blobs/{}", stored(&second)))
+            .await
+            .unwrap();
+        assert_eq!(error_of(response).await, (404, ErrorCode::NotFound));
+        // Uploading stored bytes again costs nothing, even at the quota.
+        let response = upload(&base, Some(&phone.token), first.clone()).await;
+        assert_eq!(response.status().as_u16(), 201);
+        // Sentinel: up to the quota exactly still passes.
+        let fits = noise(4000, 4);
+        let response = upload(&base, Some(&phone.token), fits.clone()).await;
+        assert_eq!(response.status().as_u16(), 201);
+        let got = reqwest::get(format!("{base}/v1/blobs/{}", stored(&fits)))
+            .await
+            .unwrap();
+        assert_eq!(got.bytes().await.unwrap().as_ref(), fits.as_slice());
+
+        // Per provider: 10,000 stored; 8,000 and 7,000 more reach 25,000, one byte more
+        // does not pass.
+        let response = upload(&base, Some(&laptop.token), noise(8000, 5)).await;
+        assert_eq!(response.status().as_u16(), 201);
+        let response = upload(&base, Some(&bob.token), noise(7001, 6)).await;
+        let status = response.status().as_u16();
+        let error: ApiError = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!((status, error.code), (507, ErrorCode::QuotaExceeded));
+        assert!(
+            error.message.contains("blob_quota_per_provider_bytes"),
+            "{}",
+            error.message
+        );
+        let response = upload(&base, Some(&bob.token), noise(7000, 6)).await;
+        assert_eq!(response.status().as_u16(), 201);
+
+        // At once: an upload whose body is still coming holds the one permit (the server
+        // asks for the body with 100 Continue only after it took the permit)...
+        let token = bob.token.clone();
+        let held = tokio::task::spawn_blocking(move || {
+            use std::io::{Read as _, Write as _};
+            let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+            write!(
+                tcp,
+                "POST /v1/blobs HTTP/1.1\r\nHost: x.example\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Type: application/octet-stream\r\nContent-Length: 100\r\n\
+                 Expect: 100-continue\r\n\r\n"
+            )
+            .unwrap();
+            let mut seen = Vec::new();
+            let mut byte = [0u8; 1];
+            while !seen.ends_with(b"\r\n\r\n") {
+                assert_eq!(tcp.read(&mut byte).unwrap(), 1);
+                seen.push(byte[0]);
+            }
+            assert!(seen.starts_with(b"HTTP/1.1 100"), "{seen:?}");
+            tcp
+        })
+        .await
+        .unwrap();
+        // ... so another is refused with 429 and Retry-After.
+        let refused = upload(&base, Some(&laptop.token), vec![1, 2, 3]).await;
+        assert!(refused.headers().contains_key("retry-after"));
+        assert_eq!(error_of(refused).await, (429, ErrorCode::RateLimited));
+        // Sentinel: once that upload is abandoned, the next one passes (bytes stored already:
+        // the provider is at its quota).
+        drop(held);
+        let mut attempts = 0;
+        let response = loop {
+            let response = upload(&base, Some(&laptop.token), fits.clone()).await;
+            if response.status().as_u16() != 429 || attempts == 100 {
+                break response;
+            }
+            attempts += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(response.status().as_u16(), 201);
+    });
+}

@@ -1,0 +1,227 @@
+//! Where attachment blobs live: the accounts database (SQLite or PostgreSQL), not the local
+//! file system, so that every process of a provider sharing that database serves them.
+//!
+//! A blob is keyed by the hex SHA-256 of its bytes (computed here, never taken from the
+//! client). Its row in `blobs` names its size and uploader; its bytes are rows of
+//! `blob_chunks`, [`CHUNK_BYTES`] each, so that a download reads one chunk at a time and a
+//! slow reader holds one chunk in memory, not the blob. An upload is one transaction: the
+//! `blobs` row (`ON CONFLICT DO NOTHING`: a re-upload of stored bytes is idempotent and costs
+//! no quota), the quota check over the stored sizes including it, then the chunks; it is
+//! acknowledged only after the commit (the accounts database syncs fully on commit). In
+//! PostgreSQL the transaction first takes an advisory lock, so that concurrent uploads of
+//! several processes cannot together pass a quota that each alone would not.
+//!
+//! Blobs stored before the chunked layout kept their bytes in `blobs.bytes`; opening the
+//! database moves them into one chunk each (read whole when served, as before) and leaves the
+//! column empty. New rows write it empty.
+
+use mimi_types::ClientUri;
+use sha2::{Digest, Sha256};
+
+use crate::accounts::{Accounts, Pool};
+use crate::error::ServerError;
+use mimi_client_api::ErrorCode;
+use mimi_client_api::blobs::blob_id;
+
+/// The bytes of one stored chunk (the last one of a blob may be shorter).
+pub(crate) const CHUNK_BYTES: usize = 256 * 1024;
+
+/// The SQLite tables, created with the accounts tables; the last two statements move blobs of
+/// the earlier one-row layout into chunks (nothing to do once moved).
+pub(crate) const SQLITE_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, \
+     bytes BLOB NOT NULL, size INTEGER NOT NULL, uploaded_by TEXT NOT NULL, \
+     uploaded_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploaded_by)",
+    "CREATE TABLE IF NOT EXISTS blob_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, \
+     bytes BLOB NOT NULL, PRIMARY KEY (id, seq))",
+    "INSERT INTO blob_chunks (id, seq, bytes) SELECT id, 0, bytes FROM blobs \
+     WHERE length(bytes) > 0 ON CONFLICT DO NOTHING",
+    "UPDATE blobs SET bytes = X'' WHERE length(bytes) > 0",
+];
+
+/// The same tables in PostgreSQL.
+pub(crate) const POSTGRES_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, \
+     bytes BYTEA NOT NULL, size BIGINT NOT NULL, uploaded_by TEXT NOT NULL, \
+     uploaded_ms BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploaded_by)",
+    "CREATE TABLE IF NOT EXISTS blob_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, \
+     bytes BYTEA NOT NULL, PRIMARY KEY (id, seq))",
+    "INSERT INTO blob_chunks (id, seq, bytes) SELECT id, 0, bytes FROM blobs \
+     WHERE octet_length(bytes) > 0 ON CONFLICT DO NOTHING",
+    "UPDATE blobs SET bytes = ''::bytea WHERE octet_length(bytes) > 0",
+];
+
+/// The advisory lock PostgreSQL uploads take ("mimi" and "blob" in ASCII).
+const UPLOAD_LOCK: (i32, i32) = (0x6d69_6d69, 0x626c_6f62);
+
+/// How many bytes of blobs may be stored (0: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Quotas {
+    /// Per uploading device.
+    pub(crate) per_device: u64,
+    /// For the whole provider.
+    pub(crate) per_provider: u64,
+}
+
+/// Runs the upload transaction on either backend: `$tx` is the open transaction.
+macro_rules! upload_in {
+    ($tx:ident, $id:expr, $bytes:expr, $by:expr, $now:expr, $quotas:expr, $domain:expr) => {{
+        let size = i64::try_from($bytes.len())
+            .map_err(|_| ServerError::Accounts("blob size does not fit".into()))?;
+        let inserted = sqlx::query(
+            "INSERT INTO blobs (id, bytes, size, uploaded_by, uploaded_ms) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind($id)
+        .bind(Vec::<u8>::new())
+        .bind(size)
+        .bind($by.to_string())
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            let (device_total,): (i64,) = sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs \
+                 WHERE uploaded_by = $1",
+            )
+            .bind($by.to_string())
+            .fetch_one(&mut *$tx)
+            .await?;
+            let (provider_total,): (i64,) =
+                sqlx::query_as("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs")
+                    .fetch_one(&mut *$tx)
+                    .await?;
+            check_quota($quotas, $domain, size, device_total, provider_total)?;
+            for (seq, chunk) in $bytes.chunks(CHUNK_BYTES).enumerate() {
+                let seq = i32::try_from(seq)
+                    .map_err(|_| ServerError::Accounts("too many blob chunks".into()))?;
+                sqlx::query("INSERT INTO blob_chunks (id, seq, bytes) VALUES ($1, $2, $3)")
+                    .bind($id)
+                    .bind(seq)
+                    .bind(chunk)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+        $tx.commit().await?;
+        Ok::<(), ServerError>(())
+    }};
+}
+
+/// Refuses an upload of `size` bytes that brought the stored totals (including it) over a
+/// quota; an error dropped before the commit rolls the transaction back.
+fn check_quota(
+    quotas: Quotas,
+    domain: &str,
+    size: i64,
+    device_total: i64,
+    provider_total: i64,
+) -> Result<(), ServerError> {
+    let over = |total: i64, quota: u64| quota > 0 && u64::try_from(total).unwrap_or(0) > quota;
+    if over(device_total, quotas.per_device) {
+        let before = device_total.saturating_sub(size);
+        return Err(ServerError::api(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "this device has {before} bytes of attachments stored at {domain}; another \
+                 {size} would pass its quota of {} bytes (limits.blob_quota_per_device_bytes). \
+                 Nothing was stored: send a smaller file, or ask the operator of {domain} to \
+                 remove old blobs or raise the quota",
+                quotas.per_device
+            ),
+        ));
+    }
+    if over(provider_total, quotas.per_provider) {
+        return Err(ServerError::api(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "{domain} stores as many bytes of attachments as it allows ({} bytes, \
+                 limits.blob_quota_per_provider_bytes). Nothing was stored: ask its operator \
+                 to remove old blobs or raise the quota",
+                quotas.per_provider
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Accounts {
+    /// Stores `bytes` under their hash, uploaded by `uploaded_by`, unless that passes a quota
+    /// (`domain` names this provider in the refusal); idempotent. Returns the ID.
+    pub(crate) async fn put_blob(
+        &self,
+        bytes: &[u8],
+        uploaded_by: &ClientUri,
+        now_ms: u64,
+        quotas: Quotas,
+        domain: &str,
+    ) -> Result<String, ServerError> {
+        let id = blob_id(&Sha256::digest(bytes));
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        match self.pool() {
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                upload_in!(tx, &id, bytes, uploaded_by, now, quotas, domain)?;
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                    .bind(UPLOAD_LOCK.0)
+                    .bind(UPLOAD_LOCK.1)
+                    .execute(&mut *tx)
+                    .await?;
+                upload_in!(tx, &id, bytes, uploaded_by, now, quotas, domain)?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// The size of blob `id`, if stored.
+    pub(crate) async fn blob_size(&self, id: &str) -> Result<Option<u64>, ServerError> {
+        let statement = "SELECT size FROM blobs WHERE id = $1";
+        let row: Option<(i64,)> = match self.pool() {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(statement)
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(statement)
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await
+            }
+        }?;
+        Ok(row.map(|(size,)| u64::try_from(size).unwrap_or(0)))
+    }
+
+    /// Chunk `seq` of blob `id`, if stored.
+    pub(crate) async fn blob_chunk(
+        &self,
+        id: &str,
+        seq: i32,
+    ) -> Result<Option<Vec<u8>>, ServerError> {
+        let statement = "SELECT bytes FROM blob_chunks WHERE id = $1 AND seq = $2";
+        let row: Option<(Vec<u8>,)> = match self.pool() {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(statement)
+                    .bind(id)
+                    .bind(seq)
+                    .fetch_optional(pool)
+                    .await
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(statement)
+                    .bind(id)
+                    .bind(seq)
+                    .fetch_optional(pool)
+                    .await
+            }
+        }?;
+        Ok(row.map(|(bytes,)| bytes))
+    }
+}
