@@ -24,7 +24,10 @@ impl Api {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60));
+            .timeout(Duration::from_secs(60))
+            // The client API never redirects, and an attachment URL must not lead elsewhere
+            // (see `crate::blob_fetch`).
+            .redirect(reqwest::redirect::Policy::none());
         for der in roots {
             if let Ok(cert) = reqwest::Certificate::from_der(der) {
                 builder = builder.add_root_certificate(cert);
@@ -43,6 +46,11 @@ impl Api {
     /// The base URL.
     pub(crate) fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The HTTP client (no redirects followed).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Calls `method path` with an optional bearer token and JSON body.
@@ -98,49 +106,6 @@ impl Api {
         let (status, body) = read(&self.base, response).await?;
         decode(route, status, &body)
     }
-
-    /// `GET` of a blob at `url` (any provider's; no token), at most `max_bytes` long.
-    pub(crate) async fn download_blob(
-        &self,
-        url: &str,
-        max_bytes: u64,
-    ) -> Result<Vec<u8>, SdkError> {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(SdkError::Input(format!(
-                "the attachment URL {url:?} is not http(s); this device cannot fetch it"
-            )));
-        }
-        let route = format!("GET {url}");
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| SdkError::Unreachable {
-                url: url.to_owned(),
-                reason: describe(&e),
-            })?;
-        if response.content_length().is_some_and(|n| n > max_bytes) {
-            return Err(SdkError::Protocol {
-                route,
-                reason: format!("the blob is larger than the {max_bytes} bytes the message names"),
-            });
-        }
-        let (status, body) = read(url, response).await?;
-        if (200..300).contains(&status) {
-            if body.len() as u64 > max_bytes {
-                return Err(SdkError::Protocol {
-                    route,
-                    reason: format!(
-                        "the blob is larger than the {max_bytes} bytes the message names"
-                    ),
-                });
-            }
-            Ok(body)
-        } else {
-            decode::<serde_json::Value>(route, status, &body).map(|_| Vec::new())
-        }
-    }
 }
 
 async fn read(url: &str, response: reqwest::Response) -> Result<(u16, Vec<u8>), SdkError> {
@@ -153,7 +118,11 @@ async fn read(url: &str, response: reqwest::Response) -> Result<(u16, Vec<u8>), 
 }
 
 /// A 2xx JSON body, or the error the body describes.
-fn decode<T: DeserializeOwned>(route: String, status: u16, bytes: &[u8]) -> Result<T, SdkError> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    route: String,
+    status: u16,
+    bytes: &[u8],
+) -> Result<T, SdkError> {
     if (200..300).contains(&status) {
         return serde_json::from_slice(bytes).map_err(|e| SdkError::Protocol {
             route,
@@ -176,7 +145,7 @@ fn decode<T: DeserializeOwned>(route: String, status: u16, bytes: &[u8]) -> Resu
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut text = e.to_string();
     let mut source = e.source();

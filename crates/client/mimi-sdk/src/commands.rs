@@ -422,7 +422,10 @@ impl Device {
 
     /// Downloads the `index`-th attachment of `message` from the URL the message names (the
     /// uploader's provider, no token), checks its size and SHA-256 against the message and
-    /// decrypts it. A blob that does not match is refused.
+    /// decrypts it. A blob that does not match is refused. Only URLs on this device's
+    /// provider's host or a provider domain of its trust bundle are fetched, no redirect is
+    /// followed, and the download stops as soon as more bytes arrive than the message names
+    /// (see [`SdkError::AttachmentUrl`]).
     pub async fn download(
         &self,
         room: &RoomUri,
@@ -444,7 +447,11 @@ impl Device {
         } else {
             attachment.size
         };
-        let bytes = self.api.download_blob(&attachment.url, max).await?;
+        let known = crate::blob_fetch::KnownHosts::new(
+            self.api.base(),
+            self.profile.trust_bundle.keys().map(String::as_str),
+        );
+        let bytes = self.api.download_blob(&attachment.url, max, &known).await?;
         Ok(self.client.open_attachment(room, &message, index, &bytes)?)
     }
 }

@@ -37,6 +37,15 @@ pub enum SdkError {
         /// What was wrong with it.
         reason: String,
     },
+    /// An attachment URL this device does not fetch from (an unknown host, a redirect, not
+    /// http(s)); nothing was downloaded.
+    #[error("not fetching the attachment at {url}: {reason}")]
+    AttachmentUrl {
+        /// The URL the message names.
+        url: String,
+        /// Why it is refused and what to do.
+        reason: String,
+    },
     /// The user does not exist, or has no device with a KeyPackage to be added with.
     #[error(
         "unknown user {user}: no such account, or none of its devices has a KeyPackage; \

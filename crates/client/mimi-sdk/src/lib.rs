@@ -31,7 +31,10 @@
 //! Attachments: [`Device::send_file`] encrypts the file, uploads the ciphertext to this
 //! device's provider (`POST /v1/blobs`) and sends a message naming its URL, size, SHA-256 and
 //! key; [`Device::download`] fetches the URL (the uploader's provider; download URLs need no
-//! token), checks size and hash, and decrypts.
+//! token), checks size and hash, and decrypts. The URL comes from another member, so it is
+//! fetched only from a provider host the device knows (its own provider's host, the domains of
+//! its trust bundle and hosts under them), without following redirects, and reading stops as
+//! soon as more bytes arrive than the message names.
 //!
 //! Typing indicators ([`Device::typing`]) are encrypted ephemeral messages: they arrive only
 //! on the WebSocket feed while it is open, are shown as [`ClientEvent::Typing`] and never
@@ -44,6 +47,7 @@
 //! after a transport failure is the caller's choice.
 
 mod api;
+mod blob_fetch;
 mod commands;
 mod device;
 mod error;

@@ -10,12 +10,19 @@ use mimi_client_core::ClientError;
 use mimi_sdk::{FileInfo, Preset, SdkError};
 use sqlx::sqlite::SqliteConnectOptions;
 
-/// Overwrites every stored blob of the provider in `data_dir` with `bytes`.
+/// Overwrites the one stored blob (of one chunk) of the provider in `data_dir` with `bytes`,
+/// as a provider serving other bytes would.
 async fn damage_blobs(data_dir: &std::path::Path, bytes: &[u8]) {
     let options = SqliteConnectOptions::new().filename(data_dir.join("accounts.sqlite3"));
     let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    let done = sqlx::query("UPDATE blobs SET bytes = $1")
+    let done = sqlx::query("UPDATE blob_chunks SET bytes = $1")
         .bind(bytes)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1);
+    let done = sqlx::query("UPDATE blobs SET size = $1")
+        .bind(bytes.len() as i64)
         .execute(&pool)
         .await
         .unwrap();
@@ -114,4 +121,64 @@ async fn fetch(url: &str) -> Vec<u8> {
         .await
         .unwrap()
         .to_vec()
+}
+
+#[test]
+fn an_attachment_on_an_unknown_host_is_not_fetched() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // Mallory's device knows its provider as "localhost": the URLs of her uploads name a
+        // host that Bob's device (whose provider is 127.0.0.1) does not know.
+        let port = nodes[0].client_addr.port();
+        let mallory_base = format!("http://localhost:{port}");
+        mimi_sdk::Device::register_account(&mallory_base, "mallory", "mallory-password")
+            .await
+            .unwrap();
+        let mut mallory = mimi_sdk::Device::register_device(
+            &profiles.join("mallory"),
+            &mimi_sdk::Credentials {
+                server: mallory_base.clone(),
+                user_id: "mallory".into(),
+                password: "mallory-password".into(),
+                device_id: "phone".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let room = mallory.room_uri("files").unwrap();
+        mallory
+            .create_room(&room, Preset::Cooperative)
+            .await
+            .unwrap();
+        mallory.invite(&room, &[bob.user().clone()]).await.unwrap();
+        settle(&mut [&mut mallory, &mut bob], |d| member(d[1], &room)).await;
+        let info = FileInfo {
+            filename: "a.bin".into(),
+            content_type: "application/octet-stream".into(),
+            description: String::new(),
+        };
+        let id = mallory.send_file(&room, b"hello", &info).await.unwrap();
+        settle(&mut [&mut mallory, &mut bob], |d| {
+            d[1].history(&room).unwrap().message(&id).is_some()
+        })
+        .await;
+        let e = bob.download(&room, id, 0).await.unwrap_err();
+        assert!(matches!(e, SdkError::AttachmentUrl { .. }), "{e}");
+        assert!(e.to_string().contains("localhost"), "{e}");
+        // Sentinels: Mallory's own device knows that host and fetches it; Bob's device still
+        // fetches from a provider it knows.
+        let own = mallory.download(&room, id, 0).await.unwrap();
+        assert_eq!(own.as_slice(), b"hello");
+        let id = bob.send_file(&room, b"world", &info).await.unwrap();
+        settle(&mut [&mut mallory, &mut bob], |d| {
+            d[1].history(&room).unwrap().message(&id).is_some()
+        })
+        .await;
+        let got = bob.download(&room, id, 0).await.unwrap();
+        assert_eq!(got.as_slice(), b"world");
+    });
 }
