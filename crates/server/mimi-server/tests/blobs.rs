@@ -199,19 +199,70 @@ fn many_readers_of_a_large_blob_are_streamed_and_capped() {
     });
 }
 
+/// The quota limits of [`check_quotas_and_upload_cap`].
+fn quota_limits(config: &mut mimi_server::Config) {
+    config.limits.max_blob_bytes = 8192;
+    config.limits.blob_quota_per_device_bytes = 10_000;
+    config.limits.blob_quota_per_provider_bytes = 25_000;
+    config.limits.blob_uploads_at_once = 1;
+}
+
 #[test]
 fn uploads_are_capped_at_once_and_by_quota() {
     let dir = tempfile::tempdir().unwrap();
-    let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
-    nodes[0].config.limits.max_blob_bytes = 8192;
-    nodes[0].config.limits.blob_quota_per_device_bytes = 10_000;
-    nodes[0].config.limits.blob_quota_per_provider_bytes = 25_000;
-    nodes[0].config.limits.blob_uploads_at_once = 1;
+    let nodes = common::federation_with(dir.path(), &["x.example", "y.example"], |i, c| {
+        if i == 0 {
+            quota_limits(c);
+        }
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(check_quotas_and_upload_cap(&nodes[0]));
+}
+
+#[test]
+fn blobs_on_postgres_are_chunked_streamed_and_within_quota() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database) = runtime.block_on(common::PgDatabase::create(
+        "blobs_on_postgres_are_chunked_streamed_and_within_quota",
+    )) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url.clone();
+    let mut nodes = common::federation_with(dir.path(), &["x.example", "y.example"], |i, c| {
+        if i == 0 {
+            quota_limits(c);
+            c.database.url = Some(url.clone());
+        }
+    });
+    runtime.block_on(check_quotas_and_upload_cap(&nodes[0]));
+    // A blob of several chunks, streamed back byte for byte.
+    nodes[0].config.limits = mimi_server::config::Limits::default();
     nodes[0].restart();
     let base = nodes[0].base_url();
-    let addr = nodes[0].client_addr;
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
+        let api = Api::new(base.clone());
+        let carol = Device::register(&api, "alice", "tablet", 0).await;
+        let bytes = noise(600 * 1024 + 7, 9);
+        let response = upload(&base, Some(&carol.token), bytes.clone()).await;
+        assert_eq!(response.status().as_u16(), 201);
+        let stored: BlobStored = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        let got = reqwest::get(format!("{base}{}", stored.path))
+            .await
+            .unwrap();
+        assert_eq!(got.content_length(), Some(bytes.len() as u64));
+        assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    });
+    drop(nodes);
+    runtime.block_on(database.drop_now());
+}
+
+/// Quotas per device and per provider, and one upload at once, on `node` (configured with
+/// [`quota_limits`]).
+async fn check_quotas_and_upload_cap(node: &common::Node) {
+    let base = node.base_url();
+    let addr = node.client_addr;
+    {
         let api = Api::new(base.clone());
         Device::register_user(&api, "alice").await;
         let phone = Device::register(&api, "alice", "phone", 0).await;
@@ -309,5 +360,43 @@ fn uploads_are_capped_at_once_and_by_quota() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         };
         assert_eq!(response.status().as_u16(), 201);
+    }
+}
+
+#[test]
+fn a_blob_of_the_one_row_layout_is_moved_into_chunks_and_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
+    let base = nodes[0].base_url();
+    nodes[0].stop();
+    let bytes = noise(300 * 1024, 11);
+    let id = hex::encode(Sha256::digest(&bytes));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // As the earlier layout stored it: the bytes in the blobs row.
+        let file = nodes[0].config.data_dir().join("accounts.sqlite3");
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(file);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::query(
+            "INSERT INTO blobs (id, bytes, size, uploaded_by, uploaded_ms) \
+             VALUES ($1, $2, $3, 'mimi://x.example/d/alice/phone', 0)",
+        )
+        .bind(&id)
+        .bind(&bytes)
+        .bind(bytes.len() as i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("DELETE FROM blob_chunks")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    nodes[0].restart();
+    runtime.block_on(async {
+        let got = reqwest::get(format!("{base}/v1/blobs/{id}")).await.unwrap();
+        assert_eq!(got.status().as_u16(), 200);
+        assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
     });
 }
