@@ -165,4 +165,4 @@ pub use postgres::{
     ConnectError, EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, PostgresConfig,
     PostgresStore, Wakeup, Wakeups,
 };
-pub use sqlite::{FILE_NAME, SqliteConfig, SqliteStore};
+pub use sqlite::{FILE_NAME, GroupStats, SqliteConfig, SqliteStore};

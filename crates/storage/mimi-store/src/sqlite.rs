@@ -16,6 +16,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Sqlite, Transaction};
 
+mod group_commit;
+
+pub use group_commit::GroupStats;
+
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 use crate::error::{OpenError, backend, migrate_error, open_error};
 use crate::sql::{
@@ -65,6 +69,8 @@ pub struct SqliteStore {
     /// The path as messages show it.
     shown: Arc<str>,
     busy_timeout: Duration,
+    /// Room writes waiting for, or written in, a shared transaction (see `group_commit`).
+    group: Arc<group_commit::GroupCommit>,
 }
 
 impl SqliteStore {
@@ -136,6 +142,7 @@ impl SqliteStore {
             path: Arc::from(path),
             shown: Arc::from(path.display().to_string()),
             busy_timeout: config.busy_timeout,
+            group: group_commit::new_group(),
         })
     }
 
@@ -159,6 +166,12 @@ impl SqliteStore {
     /// is already durable); closing just leaves a tidier file.
     pub async fn close(self) {
         self.pool.close().await;
+    }
+
+    /// How hub room writes were grouped into transactions since this store was opened (shared
+    /// by its clones).
+    pub fn group_stats(&self) -> GroupStats {
+        self.group.stats()
     }
 
     fn fail(&self, err: sqlx::Error) -> StoreError {
@@ -367,20 +380,9 @@ impl DsStore for SqliteStore {
         log: Vec<LogEntry>,
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        let written = self
-            .write_room_in(&mut tx, room, expected_version, state, log, outbound)
-            .await;
-        match written {
-            Ok(version) => {
-                self.commit(tx).await?;
-                Ok(version)
-            }
-            Err(err) => {
-                self.rollback(tx).await?;
-                Err(err)
-            }
-        }
+        // Writes that arrive together share one transaction and one fsync (`group_commit`).
+        self.write_room_grouped(room, expected_version, state, log, outbound)
+            .await
     }
 
     async fn room_log(
