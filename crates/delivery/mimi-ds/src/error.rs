@@ -27,6 +27,17 @@ pub enum RequestError {
         /// The user it claimed to act for.
         user: String,
     },
+    /// A device submitted a handshake through its provider's client API that another member
+    /// signed (403).
+    #[error(
+        "{device} may submit only its own handshakes, not {actor}'s; sign with this device's key"
+    )]
+    NotOwnHandshake {
+        /// The submitting device.
+        device: String,
+        /// Who the handshake is from.
+        actor: String,
+    },
     /// A signed request whose signature or credential does not verify (403).
     #[error("request not authenticated: {0}")]
     Unauthenticated(String),
@@ -73,6 +84,7 @@ impl RequestError {
         match self {
             Self::Malformed { .. } => 400,
             Self::ActingForForeignUser { .. }
+            | Self::NotOwnHandshake { .. }
             | Self::NotTheHub { .. }
             | Self::NotAParticipant { .. }
             | Self::Unauthenticated(_) => 403,

@@ -33,7 +33,7 @@ use mimi_federation_api::update::{
 };
 use mimi_federation_api::{Encode as _, decode_exact};
 use mimi_mls::{Actor, HubGroup, MlsError, StagedHandshake};
-use mimi_types::{Domain, RoomUri, UserUri};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 pub use abuse::AbuseReportOutcome;
 pub use group_info::GROUP_INFO_ENCRYPTION_LABEL;
@@ -248,6 +248,20 @@ impl HubRoom {
         peer: &Domain,
         request: UpdateRequest,
     ) -> Result<HubOutput<UpdateRoomResponse>, RequestError> {
+        self.handle_update_as(now_ms, peer, request, None)
+    }
+
+    /// [`HubRoom::handle_update`] for a request that `acting`, a device of the hub's own
+    /// provider, handed in through its client API: each handshake must then be that device's
+    /// own ([`RequestError::NotOwnHandshake`] otherwise), checked on the one MLS validation
+    /// the update gets.
+    pub fn handle_update_as(
+        &mut self,
+        now_ms: u64,
+        peer: &Domain,
+        request: UpdateRequest,
+        acting: Option<&ClientUri>,
+    ) -> Result<HubOutput<UpdateRoomResponse>, RequestError> {
         let now_s = now_ms / 1000;
         match request.bundle {
             HandshakeBundle::Commit(bundle) => {
@@ -255,7 +269,7 @@ impl HubRoom {
                     Ok(staged) => staged,
                     Err(err) => return Ok(HubOutput::refused(update_refusal(&err))),
                 };
-                check_actor(peer, &staged)?;
+                check_actor(peer, acting, &staged)?;
                 let before = self.member_domains();
                 // The committer's full GroupInfo is required: the hub checks the commit's
                 // confirmation tag against it (it cannot compute the tag itself, and members
@@ -335,7 +349,7 @@ impl HubRoom {
                 for proposal in &all {
                     match self.group.process(proposal.as_bytes(), now_s) {
                         Ok(s) => {
-                            check_actor(peer, &s)?;
+                            check_actor(peer, acting, &s)?;
                             staged.push(s);
                         }
                         Err(err) => return Ok(HubOutput::refused(update_refusal(&err))),
@@ -471,7 +485,26 @@ fn sending_user(request: &SubmitMessageRequest) -> Result<UserUri, RequestError>
 }
 
 /// A peer may hand in only its own users' handshakes (or, as a server, its own proposals).
-fn check_actor(peer: &Domain, staged: &StagedHandshake) -> Result<(), RequestError> {
+/// A device acting through its provider's client API may hand in only handshakes it signed.
+fn check_actor(
+    peer: &Domain,
+    acting: Option<&ClientUri>,
+    staged: &StagedHandshake,
+) -> Result<(), RequestError> {
+    if let Some(device) = acting {
+        let own =
+            matches!(&staged.summary().actor, Actor::Client { client, .. } if client == device);
+        if !own {
+            let actor = match &staged.summary().actor {
+                Actor::Client { client, .. } => client.to_string(),
+                Actor::Server(domain) => domain.to_string(),
+            };
+            return Err(RequestError::NotOwnHandshake {
+                device: device.to_string(),
+                actor,
+            });
+        }
+    }
     let (domain, who) = match &staged.summary().actor {
         Actor::Client { client, .. } => (client.domain(), client.to_string()),
         Actor::Server(domain) => (domain, domain.to_string()),

@@ -259,3 +259,39 @@ fn a_group_info_signed_by_another_member_is_not_allowed() {
     );
     honest_commit_still_accepted(&mut room, &out);
 }
+
+/// A device of the hub's provider submitting through the client API may hand in only its
+/// own handshakes; the engine checks that on the one validation the commit gets.
+#[test]
+fn a_device_may_submit_only_its_own_commit() {
+    let mut room = room();
+    let out = room.bob.self_update(room.now).unwrap();
+    let alice: ClientUri = "mimi://a.example/d/alice/phone".parse().unwrap();
+    let bob: ClientUri = "mimi://b.example/d/bob/phone".parse().unwrap();
+    let epoch = room.hub.group().epoch();
+    let request = || commit_request(&out, full(out.group_info.as_deref().unwrap()));
+    let refused = room
+        .hub
+        .handle_update_as(
+            room.now * 1000,
+            &domain("b.example"),
+            request(),
+            Some(&alice),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&refused, mimi_ds::RequestError::NotOwnHandshake { device, actor }
+            if device == &alice.to_string() && actor == &bob.to_string()),
+        "{refused:?}"
+    );
+    assert_eq!(refused.http_status(), 403);
+    assert_eq!(room.hub.group().epoch(), epoch, "nothing changed");
+    let answer = room
+        .hub
+        .handle_update_as(room.now * 1000, &domain("b.example"), request(), Some(&bob))
+        .unwrap();
+    assert!(matches!(
+        answer.response.outcome,
+        UpdateOutcome::Success { .. }
+    ));
+}

@@ -11,10 +11,8 @@ use mimi_federation_api::group_info::GroupInfoRequest;
 use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialRequest, KeyMaterialResponse};
 use mimi_federation_api::notify::NotifyRequest;
 use mimi_federation_api::submit_message::SubmitMessageRequest;
-use mimi_federation_api::update::HandshakeBundle;
 use mimi_federation_api::update::UpdateRequest;
 use mimi_federation_api::{Encode, decode_exact};
-use mimi_mls::Actor;
 use mimi_mls::HubGroup;
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
@@ -271,20 +269,17 @@ impl Provider {
             self.release_hub(held, room, version, hub).await?;
             return Err(e.into());
         }
-        let checked = decode_exact(body)
-            .map_err(|e| bad_request("UpdateRequest", e))
-            .and_then(|request: UpdateRequest| match acting {
-                Some(device) => check_sender(&hub, &request, device).map(|()| request),
-                None => Ok(request),
-            });
-        let request = match checked {
+        // A device acting through the client API may submit only its own handshakes: the
+        // engine checks that on its one MLS validation of the request.
+        let checked = decode_exact(body).map_err(|e| bad_request("UpdateRequest", e));
+        let request: UpdateRequest = match checked {
             Ok(request) => request,
             Err(e) => {
                 Store::release(held).await?;
                 return Err(e);
             }
         };
-        let output = match hub.handle_update(Provider::now_ms(), peer, request) {
+        let output = match hub.handle_update_as(Provider::now_ms(), peer, request, acting) {
             Ok(output) => output,
             Err(e) => {
                 Store::release(held).await?;
@@ -536,36 +531,4 @@ impl Provider {
             pending,
         })
     }
-}
-
-/// A device may submit only its own handshakes. Messages the group cannot read are left to
-/// the engine, which refuses them with the protocol's answer.
-fn check_sender(
-    hub: &HubRoom,
-    request: &UpdateRequest,
-    device: &ClientUri,
-) -> Result<(), ServerError> {
-    let messages: Vec<&[u8]> = match &request.bundle {
-        HandshakeBundle::Commit(bundle) => vec![bundle.commit.as_bytes()],
-        HandshakeBundle::Proposals(bundle) => std::iter::once(&bundle.proposal)
-            .chain(bundle.more_proposals.iter())
-            .map(|m| m.as_bytes())
-            .collect(),
-        _ => Vec::new(),
-    };
-    let now_s = Provider::now_ms() / 1000;
-    for message in messages {
-        let Ok(staged) = hub.group().process(message, now_s) else {
-            continue;
-        };
-        let own =
-            matches!(&staged.summary().actor, Actor::Client { client, .. } if client == device);
-        if !own {
-            return Err(ServerError::api(
-                ErrorCode::Forbidden,
-                "a device may submit only its own handshakes; sign with this device's key",
-            ));
-        }
-    }
-    Ok(())
 }

@@ -618,6 +618,19 @@ impl Device {
         result
     }
 
+    /// Submits, with this device's token, a self-update commit that `other` built and signed
+    /// (a rogue device handing in another member's handshake); `other` keeps its old epoch.
+    pub async fn submit_commit_of(
+        &self,
+        room: &RoomUri,
+        other: &mut Device,
+    ) -> Result<UpdateOutcome, Refused> {
+        let group = other.groups.get_mut(room).unwrap();
+        let out = group.self_update(now_s()).unwrap();
+        group.discard_pending_commit().unwrap();
+        self.submit_update(room, &commit_request(&out), false).await
+    }
+
     /// Sends `text` in `room`.
     pub async fn send(&mut self, room: &RoomUri, text: &str) -> Result<SubmitOutcome, Refused> {
         let request = self.protect(room, text);
