@@ -10,14 +10,21 @@
 //! data_dir = "."
 //! # The mutual-TLS federation listener (default "127.0.0.1:8443").
 //! federation_listen = "127.0.0.1:8443"
-//! # The client API listener, plain HTTP: keep it on a loopback address or behind a
-//! # TLS-terminating proxy (default "127.0.0.1:8080").
+//! # The client API listener (default "127.0.0.1:8080"): HTTPS with [client_tls], else plain
+//! # HTTP, which belongs on a loopback address only (the server warns at start-up otherwise).
 //! client_listen = "127.0.0.1:8080"
 //!
 //! [tls]
 //! ca_cert = "tls-ca.pem"     # our TLS CA certificate, pinned by peers (default shown)
 //! cert = "tls-cert.pem"      # our TLS server+client certificate chain (default shown)
 //! key = "tls-key.pem"        # its private key (default shown)
+//!
+//! # The client API over HTTPS (absent by default: plain HTTP). No client certificates; a
+//! # certificate from a public CA, or one devices pin (`mimi init --client-tls` writes a
+//! # self-signed one: `mimi account register --server-cert client-tls-cert.pem`).
+//! [client_tls]
+//! cert = "client-tls-cert.pem"  # its certificate chain (PEM), leaf first
+//! key = "client-tls-key.pem"    # its private key (PEM)
 //!
 //! [mls]
 //! ca = "mls-ca.key"          # our MLS provider CA record, secret (default shown)
@@ -57,6 +64,9 @@
 //! # raise auth_attempts_per_source there.
 //! auth_attempts_per_account = 10
 //! auth_attempts_per_source = 120
+//! # A client API request head must arrive within this long, and a kept-alive client API
+//! # connection is closed after this long idle (default 30000, at least 1).
+//! client_header_timeout_ms = 30000
 //!
 //! [database]
 //! # Where the delivery-service store and the accounts live. Absent (the default): SQLite files
@@ -143,6 +153,16 @@ impl Default for TlsFiles {
     }
 }
 
+/// The client API's HTTPS certificate and key (`[client_tls]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientTls {
+    /// Its certificate chain (PEM), leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+}
+
 /// MLS files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -200,6 +220,9 @@ pub struct Limits {
     pub auth_attempts_per_account: u32,
     /// Registrations and logins per source address per minute (0: no limit).
     pub auth_attempts_per_source: u32,
+    /// How long a client API request head may take, and a client API connection may sit idle
+    /// between requests, in milliseconds (at least 1).
+    pub client_header_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -220,6 +243,7 @@ impl Default for Limits {
             password_hash_concurrency: 2,
             auth_attempts_per_account: 10,
             auth_attempts_per_source: 120,
+            client_header_timeout_ms: 30_000,
         }
     }
 }
@@ -348,6 +372,9 @@ pub struct Config {
     /// TLS files.
     #[serde(default)]
     pub tls: TlsFiles,
+    /// The client API's HTTPS certificate; `None`: plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_tls: Option<ClientTls>,
     /// MLS files.
     #[serde(default)]
     pub mls: MlsFiles,
@@ -386,6 +413,7 @@ impl Config {
             federation_listen: default_federation(),
             client_listen: default_client(),
             tls: TlsFiles::default(),
+            client_tls: None,
             mls: MlsFiles::default(),
             limits: Limits::default(),
             database: Database::default(),
@@ -431,6 +459,12 @@ impl Config {
                     reason: "at least one transfer must be able to run".into(),
                 });
             }
+        }
+        if config.limits.client_header_timeout_ms == 0 {
+            return Err(ConfigError::Invalid {
+                key: "limits.client_header_timeout_ms".into(),
+                reason: "a request head needs some time to arrive (30000 is the default)".into(),
+            });
         }
         if config.peers.contains_key(&config.domain) {
             return Err(ConfigError::Invalid {

@@ -4,12 +4,14 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mimi_ds::follower::{ConsentBook, RequesterLimiter};
 use mimi_federation_api::directory::Directory;
 use mimi_mls::{ProviderCa, ServerIdentity};
 use mimi_transport::client::FederationClient;
 use mimi_transport::rate_limit::RateLimit;
+use mimi_transport::public::{PublicConfig, public_tls, serve_public};
 use mimi_transport::server::{ServerConfig, serve, serve_directory};
 use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
 use mimi_types::Domain;
@@ -49,6 +51,39 @@ fn keys(what: &str, e: impl std::fmt::Display) -> ServerError {
         what: what.to_owned(),
         reason: e.to_string(),
     }
+}
+
+/// The client API's certificate and key (`[client_tls]`), checked as a pair; `None` without
+/// the section.
+fn client_tls(config: &Config) -> Result<Option<TlsIdentity>, ServerError> {
+    let Some(files) = &config.client_tls else {
+        return Ok(None);
+    };
+    let cert = config.resolve(&files.cert);
+    let key = config.resolve(&files.key);
+    let fix = "give a PEM file (`mimi init --client-tls` writes a self-signed pair) or remove \
+               [client_tls] to serve plain HTTP on a loopback address";
+    let cert_pem = read(config, &files.cert, "[client_tls] cert")?;
+    let key_pem = read(config, &files.key, "[client_tls] key")?;
+    let bad = |which: &str, path: &Path, e: &dyn std::fmt::Display| ServerError::Keys {
+        what: format!("[client_tls] {which} ({})", path.display()),
+        reason: format!("{e}; {fix}"),
+    };
+    let identity = TlsIdentity::from_pem(&cert_pem, &key_pem).map_err(|e| match &e {
+        mimi_transport::TransportError::Pem { what, .. } if what.contains("certificate") => {
+            bad("cert", &cert, &e)
+        }
+        _ => bad("key", &key, &e),
+    })?;
+    public_tls(&identity).map_err(|e| ServerError::Keys {
+        what: format!(
+            "[client_tls] cert ({}) and key ({})",
+            cert.display(),
+            key.display()
+        ),
+        reason: format!("{e}; the key must be the certificate's own private key"),
+    })?;
+    Ok(Some(identity))
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
@@ -96,6 +131,8 @@ impl Server {
             &config.resolve(&config.tls.cert),
             &config.resolve(&config.tls.key),
         )?;
+
+        let client_identity = client_tls(&config)?;
 
         let (store, accounts) = store::open(&config).await?;
         let federation_client =
@@ -192,16 +229,25 @@ impl Server {
         }));
 
         let app = client_api::router(provider.clone());
+        if client_identity.is_none() && !client_addr.ip().is_loopback() {
+            tracing::warn!(
+                %client_addr,
+                "the client API is plain HTTP on a non-loopback address: passwords and tokens \
+                 cross the network in clear; add [client_tls] to the configuration"
+            );
+        }
+        let client_https = client_identity.is_some();
+        let public = PublicConfig {
+            tls: client_identity,
+            header_read_timeout: Duration::from_millis(config.limits.client_header_timeout_ms),
+            ..PublicConfig::default()
+        };
         let mut stopped = stop.subscribe();
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(e) = axum::serve(client_listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
+            if let Err(e) = serve_public(client_listener, public, app, shutdown).await {
                 tracing::error!(error = %e, "client API listener failed");
             }
         }));
@@ -223,7 +269,13 @@ impl Server {
                 stop.subscribe(),
             )));
         }
-        tracing::info!(%domain, %federation_addr, %client_addr, "provider started");
+        tracing::info!(
+            %domain,
+            %federation_addr,
+            %client_addr,
+            client_https,
+            "provider started"
+        );
         Ok(RunningServer {
             domain,
             federation_addr,

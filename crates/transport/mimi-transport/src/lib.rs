@@ -12,6 +12,10 @@
 //!   CA and verifies its name ([`client`]), and its own ordered queue with capped exponential
 //!   backoff, so a dead peer never holds up the others ([`outbound`]).
 //!
+//! The [`public`] listener serves what devices reach (a provider's client API): HTTPS without
+//! client certificates, or plain HTTP, with the same handshake, request-head and drain
+//! timeouts as the federation listener.
+//!
 //! For development and tests a static [`PeerTable`] maps domains to loopback addresses while TLS
 //! still verifies the real names.
 
@@ -22,6 +26,7 @@ mod identity;
 pub mod outbound;
 mod peer_auth;
 mod peers;
+pub mod public;
 pub mod rate_limit;
 pub mod server;
 

@@ -170,12 +170,7 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some connections did not finish within the drain timeout");
-    }
+    crate::public::drain(graceful, config.drain_timeout).await;
     Ok(())
 }
 
