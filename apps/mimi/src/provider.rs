@@ -24,6 +24,11 @@ pub(crate) struct InitArgs {
     /// Where to write (created if missing; existing keys are never overwritten).
     #[arg(long)]
     dir: PathBuf,
+    /// Also serve the client API over HTTPS with a new self-signed certificate for
+    /// development (naming the domain, localhost and 127.0.0.1; written as
+    /// client-tls-cert.pem, which devices pin with `--server-cert`).
+    #[arg(long)]
+    client_tls: bool,
 }
 
 /// Run a provider.
@@ -48,7 +53,17 @@ fn domain(text: &str) -> anyhow::Result<Domain> {
 
 pub(crate) fn init(args: &InitArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.domain {
-        let config = mimi_server::init(&domain(name)?, &args.dir)?;
+        let mut config = mimi_server::init(&domain(name)?, &args.dir)?;
+        if args.client_tls {
+            let path = args.dir.join(mimi_server::CONFIG_FILE);
+            let cert = mimi_server::add_client_tls(&mut config, &path)?;
+            println!(
+                "client API: https://{} with a self-signed certificate; devices pin it: \
+                 --server-cert {}",
+                config.client_listen,
+                cert.display()
+            );
+        }
         println!(
             "wrote provider {} to {}\nrun: mimi serve --config {}",
             config.domain,
@@ -62,9 +77,20 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<()> {
         .iter()
         .map(|d| domain(d))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    for provider in mimi_server::init_dev_federation(&args.dir, &domains)? {
+    for mut provider in mimi_server::init_dev_federation(&args.dir, &domains)? {
+        let scheme = if args.client_tls {
+            let cert = mimi_server::add_client_tls(&mut provider.config, &provider.config_path)?;
+            println!(
+                "{}: devices pin --server-cert {}",
+                provider.domain,
+                cert.display()
+            );
+            "https"
+        } else {
+            "http"
+        };
         println!(
-            "{}: federation {}, client API http://{}\n  run: mimi serve --config {}",
+            "{}: federation {}, client API {scheme}://{}\n  run: mimi serve --config {}",
             provider.domain,
             provider.config.federation_listen,
             provider.config.client_listen,

@@ -138,6 +138,7 @@ async fn register_one(dir: &Path, server: &str, user_id: &str) -> anyhow::Result
             user_id: user_id.to_owned(),
             password,
             device_id: "d".into(),
+            server_cert: None,
         },
     )
     .await

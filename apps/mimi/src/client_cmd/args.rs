@@ -101,9 +101,14 @@ pub(crate) struct DeviceAddArgs {
 /// Where and who.
 #[derive(Debug, Args)]
 pub(crate) struct Login {
-    /// The provider's client API URL, e.g. http://127.0.0.1:18080.
+    /// The provider's client API URL, e.g. http://127.0.0.1:18080 or https://x.example.
     #[arg(long)]
     pub(crate) server: String,
+    /// For an https server whose certificate no public CA issued (e.g. the self-signed
+    /// client-tls-cert.pem of `mimi init --client-tls`): that certificate (PEM), trusted
+    /// instead of the public roots. Remembered in the device's profile.
+    #[arg(long = "server-cert", value_name = "FILE.pem")]
+    pub(crate) server_cert: Option<PathBuf>,
     /// The user id (the part before @domain).
     #[arg(long)]
     pub(crate) user: String,

@@ -497,11 +497,23 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "file".into())
 }
 
+/// The certificate `--server-cert` names, read.
+fn server_cert(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
+    path.map(|p| {
+        std::fs::read_to_string(p)
+            .with_context(|| format!("reading the server certificate {}", p.display()))
+    })
+    .transpose()
+}
+
 async fn account(command: AccountCommand) -> anyhow::Result<()> {
     match command {
         AccountCommand::Register(a) => {
             let password = password(a.password.as_ref())?;
-            let user = Device::register_account(&a.server, &a.user, &password).await?;
+            let cert = server_cert(a.server_cert.as_ref())?;
+            let user =
+                Device::register_account_pinned(&a.server, cert.as_deref(), &a.user, &password)
+                    .await?;
             let device = Device::register_device(
                 &a.common.profile_dir(),
                 &Credentials {
@@ -509,6 +521,7 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
                     user_id: a.user.clone(),
                     password,
                     device_id: a.device_id.clone(),
+                    server_cert: cert,
                 },
             )
             .await?;
@@ -526,6 +539,7 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
                     user_id: a.user.clone(),
                     password,
                     device_id: a.device_id.clone(),
+                    server_cert: server_cert(a.server_cert.as_ref())?,
                 },
             )
             .await?;
@@ -556,6 +570,7 @@ async fn device_command(command: DeviceCommand) -> anyhow::Result<()> {
                 .unwrap_or_default()
                 .to_owned();
             let server = existing.server().to_owned();
+            let pinned = existing.server_cert().map(str::to_owned);
             existing.close().await;
             let mut device = Device::register_device(
                 &a.common.profile_dir(),
@@ -564,6 +579,7 @@ async fn device_command(command: DeviceCommand) -> anyhow::Result<()> {
                     user_id,
                     password,
                     device_id: a.new_device_id.clone(),
+                    server_cert: pinned,
                 },
             )
             .await?;

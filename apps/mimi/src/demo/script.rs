@@ -97,6 +97,7 @@ impl Demo {
                     user_id: user.to_owned(),
                     password: password(user),
                     device_id: device_id.to_owned(),
+                    server_cert: None,
                 },
             )
             .await

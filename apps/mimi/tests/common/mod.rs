@@ -97,6 +97,7 @@ pub async fn device(url: &str, profile: &Path, user: &str) -> Device {
             user_id: user.into(),
             password,
             device_id: "phone".into(),
+            server_cert: None,
         },
     )
     .await

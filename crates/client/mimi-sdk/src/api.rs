@@ -17,9 +17,16 @@ pub(crate) struct Api {
 }
 
 impl Api {
-    /// A client for `base` (e.g. `http://127.0.0.1:18080`), trusting `roots` (DER CA
-    /// certificates) for `https` URLs besides none other.
-    pub(crate) fn new(base: &str, roots: &[Vec<u8>]) -> Result<Self, SdkError> {
+    /// A client for `base` (e.g. `http://127.0.0.1:18080` or `https://x.example`).
+    ///
+    /// `https` servers are verified against `server_cert` (PEM: the certificates trusted as
+    /// roots, instead of any other; a self-signed certificate pins exactly itself) or, without
+    /// one, against the public web PKI roots; `roots` (DER CA certificates) are trusted too.
+    pub(crate) fn new(
+        base: &str,
+        roots: &[Vec<u8>],
+        server_cert: Option<&str>,
+    ) -> Result<Self, SdkError> {
         // reqwest is built without a default TLS provider: name ring once per process.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
@@ -27,7 +34,16 @@ impl Api {
             .timeout(Duration::from_secs(60))
             // The client API never redirects, and an attachment URL must not lead elsewhere
             // (see `crate::blob_fetch`).
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            // Below the provider's idle bound (30 s by default): reuse no connection it closed.
+            .pool_idle_timeout(Duration::from_secs(20));
+        if let Some(pem) = server_cert {
+            let pinned = pinned_certificates(pem)?;
+            builder = builder.tls_built_in_root_certs(false);
+            for cert in pinned {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
         for der in roots {
             if let Ok(cert) = reqwest::Certificate::from_der(der) {
                 builder = builder.add_root_certificate(cert);
@@ -73,10 +89,10 @@ impl Api {
                 .header("content-type", "application/json")
                 .body(bytes);
         }
-        let response = request.send().await.map_err(|e| SdkError::Unreachable {
-            url: self.base.clone(),
-            reason: describe(&e),
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| unreachable(&self.base, &e))?;
         let (status, bytes) = read(&self.base, response).await?;
         decode(route, status, &bytes)
     }
@@ -99,10 +115,7 @@ impl Api {
             .body(bytes)
             .send()
             .await
-            .map_err(|e| SdkError::Unreachable {
-                url: self.base.clone(),
-                reason: describe(&e),
-            })?;
+            .map_err(|e| unreachable(&self.base, &e))?;
         let (status, body) = read(&self.base, response).await?;
         decode(route, status, &body)
     }
@@ -143,6 +156,63 @@ pub(crate) fn decode<T: DeserializeOwned>(
             ),
         }),
     }
+}
+
+/// The certificates of a pinned PEM file.
+pub(crate) fn pinned_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>, SdkError> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .map_err(|e| SdkError::Input(format!("the pinned server certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(SdkError::Input(
+            "the pinned server certificate file holds no CERTIFICATE block: give the PEM \
+             certificate the provider serves (e.g. its client-tls-cert.pem)"
+                .into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// A request that got no answer: [`SdkError::UntrustedServer`] when the server's certificate
+/// did not verify, else [`SdkError::Unreachable`].
+fn unreachable(url: &str, e: &reqwest::Error) -> SdkError {
+    let reason = describe(e);
+    if certificate_refused(e) {
+        SdkError::UntrustedServer {
+            url: url.to_owned(),
+            reason,
+        }
+    } else {
+        SdkError::Unreachable {
+            url: url.to_owned(),
+            reason,
+        }
+    }
+}
+
+/// Whether rustls refused the server's certificate somewhere in the error's chain.
+fn certificate_refused(e: &reqwest::Error) -> bool {
+    let refused = |tls: &rustls::Error| {
+        matches!(
+            tls,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        )
+    };
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<rustls::Error>().is_some_and(refused) {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(refused)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 pub(crate) fn describe(e: &reqwest::Error) -> String {

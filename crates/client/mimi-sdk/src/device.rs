@@ -41,6 +41,10 @@ pub struct Credentials {
     pub password: String,
     /// The device id (the last segment of the client URI).
     pub device_id: String,
+    /// For an `https` server: the certificate to pin (PEM text; trusted instead of the public
+    /// web PKI roots, e.g. the provider's self-signed `client-tls-cert.pem`). Remembered in the
+    /// device's profile.
+    pub server_cert: Option<String>,
 }
 
 /// One device of one user: the engine ([`Client`]), its SQLite file and its provider.
@@ -134,7 +138,18 @@ impl Device {
         user_id: &str,
         password: &str,
     ) -> Result<UserUri, SdkError> {
-        let api = Api::new(server, &[])?;
+        Self::register_account_pinned(server, None, user_id, password).await
+    }
+
+    /// [`Device::register_account`] at an `https` server whose certificate `server_cert`
+    /// (PEM) is pinned (see [`Credentials::server_cert`]).
+    pub async fn register_account_pinned(
+        server: &str,
+        server_cert: Option<&str>,
+        user_id: &str,
+        password: &str,
+    ) -> Result<UserUri, SdkError> {
+        let api = Api::new(server, &[], server_cert)?;
         let registered: AccountRegistered = api
             .call(
                 Method::POST,
@@ -158,7 +173,7 @@ impl Device {
         profile_dir: &Path,
         credentials: &Credentials,
     ) -> Result<Self, SdkError> {
-        let api = Api::new(&credentials.server, &[])?;
+        let api = Api::new(&credentials.server, &[], credentials.server_cert.as_deref())?;
         let key = SigningKey::generate()
             .map_err(|e| SdkError::Input(format!("cannot generate a signing key: {e}")))?;
         let registered: DeviceRegistered = api
@@ -198,6 +213,7 @@ impl Device {
                 .iter()
                 .map(|c| b64e(c))
                 .collect(),
+            server_cert: credentials.server_cert.clone(),
         };
         let trust = trust_store(&profile)?;
         let identity = ClientIdentity::from_parts(
@@ -248,7 +264,7 @@ impl Device {
         cursor: u64,
     ) -> Result<Self, SdkError> {
         let roots: Vec<Vec<u8>> = profile.bundle_der()?.into_values().collect();
-        let api = Api::new(&profile.base_url, &roots)?;
+        let api = Api::new(&profile.base_url, &roots, profile.server_cert.as_deref())?;
         let hub = ExternalSenderInfo {
             signature_key: b64d(&profile.server_signature_key)?,
             credential: X509Credential::from_chain(
@@ -283,6 +299,11 @@ impl Device {
     /// The device's file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The client API certificate this device pins (PEM), if any.
+    pub fn server_cert(&self) -> Option<&str> {
+        self.profile.server_cert.as_deref()
     }
 
     /// The provider's URL.

@@ -19,6 +19,19 @@ pub enum SdkError {
         /// What the transport said.
         reason: String,
     },
+    /// The provider's TLS certificate did not verify.
+    #[error(
+        "the provider at {url} presented a TLS certificate this device does not trust: {reason}. \
+         If it is the provider's own (e.g. self-signed) certificate, pin it: \
+         `--server-cert FILE.pem` in the CLI (from `mimi init --client-tls`: client-tls-cert.pem), \
+         `Credentials::server_cert` in the SDK; otherwise check the URL"
+    )]
+    UntrustedServer {
+        /// The URL called.
+        url: String,
+        /// What the verification said.
+        reason: String,
+    },
     /// The provider answered with an error body.
     #[error("the provider refused {route} (HTTP {status}): {error}")]
     Api {

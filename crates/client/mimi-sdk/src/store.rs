@@ -39,6 +39,9 @@ pub(crate) struct Profile {
     pub(crate) server_signature_key: String,
     /// The provider's server credential chain (DER, base64).
     pub(crate) server_credential: Vec<String>,
+    /// The client API's pinned TLS certificate (PEM), if the device pins one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) server_cert: Option<String>,
 }
 
 impl Profile {
@@ -278,6 +281,7 @@ mod tests {
             trust_bundle: BTreeMap::from([("x.example".to_owned(), b64e(b"ca"))]),
             server_signature_key: b64e(&[7; 32]),
             server_credential: vec![b64e(b"cert")],
+            server_cert: None,
         }
     }
 

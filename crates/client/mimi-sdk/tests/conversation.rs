@@ -187,6 +187,7 @@ fn errors_name_the_cause() {
                 user_id: "alice".into(),
                 password: "wrong-password".into(),
                 device_id: "tablet".into(),
+                server_cert: None,
             },
         )
         .await
@@ -239,6 +240,7 @@ fn a_new_device_joins_rooms_here_and_at_a_remote_hub() {
                 user_id: "bob".into(),
                 password: "bob-password".into(),
                 device_id: "laptop".into(),
+                server_cert: None,
             },
         )
         .await

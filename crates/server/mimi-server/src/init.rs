@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mimi_mls::{ProviderCa, ServerIdentity, Validity};
 use mimi_types::Domain;
 
-use crate::config::{Config, Peer};
+use crate::config::{ClientTls, Config, Peer};
 use crate::error::ServerError;
 use crate::pki;
 
@@ -93,6 +93,31 @@ pub fn init(domain: &Domain, dir: &Path) -> Result<Config, ServerError> {
     }
     config.save(&path)?;
     Ok(config)
+}
+
+/// The files [`add_client_tls`] writes, beside the configuration.
+pub const CLIENT_TLS_CERT: &str = "client-tls-cert.pem";
+/// See [`CLIENT_TLS_CERT`].
+pub const CLIENT_TLS_KEY: &str = "client-tls-key.pem";
+
+/// Gives the provider configured at `config_path` a self-signed client API certificate for
+/// development (`mimi init --client-tls`): writes [`CLIENT_TLS_CERT`] (naming the domain,
+/// `localhost` and `127.0.0.1`) and [`CLIENT_TLS_KEY`] beside it and adds `[client_tls]` to
+/// the file. Devices pin the certificate file. Returns the certificate's path.
+pub fn add_client_tls(config: &mut Config, config_path: &Path) -> Result<PathBuf, ServerError> {
+    let (cert, key) = pki::client_api_self_signed(config.domain.as_str())?;
+    let files = ClientTls {
+        cert: CLIENT_TLS_CERT.into(),
+        key: CLIENT_TLS_KEY.into(),
+    };
+    let cert_path = config.resolve(&files.cert);
+    write(&cert_path, cert.as_bytes(), false)?;
+    write(&config.resolve(&files.key), key.as_bytes(), true)?;
+    config.client_tls = Some(files);
+    std::fs::remove_file(config_path)
+        .map_err(|e| ServerError::Init(format!("rewriting {}: {e}", config_path.display())))?;
+    config.save(config_path)?;
+    Ok(cert_path)
 }
 
 /// One provider of a development federation.

@@ -91,5 +91,8 @@ mod typing;
 
 pub use config::{Config, ConfigError};
 pub use error::ServerError;
-pub use init::{CONFIG_FILE, DevProvider, init, init_dev_federation, init_dev_federation_at};
+pub use init::{
+    CLIENT_TLS_CERT, CLIENT_TLS_KEY, CONFIG_FILE, DevProvider, add_client_tls, init,
+    init_dev_federation, init_dev_federation_at,
+};
 pub use server::{RunningServer, Server};

@@ -25,6 +25,26 @@ fn issue_error(e: rcgen::Error) -> ServerError {
     ServerError::Init(format!("TLS certificate: {e}"))
 }
 
+/// A self-signed server certificate for the client API naming `domain`, `localhost` and
+/// `127.0.0.1` (not a CA: devices pin it as their one trust anchor), and its key, PEM.
+pub(crate) fn client_api_self_signed(domain: &str) -> Result<(String, String), ServerError> {
+    let names = vec![
+        domain.to_owned(),
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+    ];
+    let mut params = CertificateParams::new(names).map_err(issue_error)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, format!("{domain} MIMI client API"));
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_after = rcgen::date_time_ymd(2035, 1, 1);
+    let key = KeyPair::generate().map_err(issue_error)?;
+    let cert = params.self_signed(&key).map_err(issue_error)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
 /// A new TLS CA for `domain` and a server+client certificate naming `domain`.
 pub(crate) fn tls_for(domain: &str) -> Result<TlsFilesPem, ServerError> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(issue_error)?;

@@ -95,6 +95,7 @@ pub async fn user(node: &Node, profile: &Path, user: &str) -> Device {
             user_id: user.into(),
             password,
             device_id: "phone".into(),
+            server_cert: None,
         },
     )
     .await
