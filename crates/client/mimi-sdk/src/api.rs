@@ -176,7 +176,8 @@ pub(crate) fn pinned_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>
 /// did not verify, else [`SdkError::Unreachable`].
 fn unreachable(url: &str, e: &reqwest::Error) -> SdkError {
     let reason = describe(e);
-    if certificate_refused(e) {
+    // rustls's own wording, where the connector's error chain hides its type.
+    if certificate_refused(e) || reason.contains("invalid peer certificate") {
         SdkError::UntrustedServer {
             url: url.to_owned(),
             reason,

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use mimi_sdk::{Credentials, Device};
-use mimi_server::{Config, RunningServer, Server, init_dev_federation_at};
+use mimi_server::{Config, DevProvider, RunningServer, Server, init_dev_federation_at};
 use mimi_types::{Domain, RoomUri};
 use tokio::runtime::Runtime;
 
@@ -27,8 +27,14 @@ pub struct Node {
 }
 
 impl Node {
+    /// `https://…` when the provider serves the client API over TLS (`[client_tls]`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.client_addr)
+        let scheme = if self.config.client_tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.client_addr)
     }
 
     fn start(config: Config) -> Self {
@@ -71,6 +77,15 @@ impl Drop for Node {
 
 /// Writes and starts a federation of `domains` under `dir`.
 pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
+    federation_with(dir, domains, |_, _| {})
+}
+
+/// Like [`federation`], with each provider (by index) changed by `edit` before the start.
+pub fn federation_with(
+    dir: &Path,
+    domains: &[&str],
+    edit: impl Fn(usize, &mut DevProvider),
+) -> Vec<Node> {
     let placed: Vec<_> = domains
         .iter()
         .map(|d| (Domain::parse(d).unwrap(), free_addr(), free_addr()))
@@ -78,14 +93,28 @@ pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
     init_dev_federation_at(dir, &placed)
         .unwrap()
         .into_iter()
-        .map(|provider| Node::start(provider.config))
+        .enumerate()
+        .map(|(i, mut provider)| {
+            edit(i, &mut provider);
+            Node::start(provider.config)
+        })
         .collect()
 }
 
 /// Registers `user` on `node` (account and one device `phone`) in `profile`.
 pub async fn user(node: &Node, profile: &Path, user: &str) -> Device {
+    user_pinned(node, None, profile, user).await
+}
+
+/// [`user`] pinning `server_cert` (PEM) for the provider's client API.
+pub async fn user_pinned(
+    node: &Node,
+    server_cert: Option<&str>,
+    profile: &Path,
+    user: &str,
+) -> Device {
     let password = format!("{user}-password");
-    Device::register_account(&node.base_url(), user, &password)
+    Device::register_account_pinned(&node.base_url(), server_cert, user, &password)
         .await
         .unwrap();
     Device::register_device(
@@ -95,7 +124,7 @@ pub async fn user(node: &Node, profile: &Path, user: &str) -> Device {
             user_id: user.into(),
             password,
             device_id: "phone".into(),
-            server_cert: None,
+            server_cert: server_cert.map(str::to_owned),
         },
     )
     .await
