@@ -551,7 +551,14 @@ impl Device {
         }
         if matches!(self.stream, Stream::Untried) {
             self.stream =
-                match crate::ws::connect(self.api.base(), self.token(), self.cursor).await? {
+                match crate::ws::connect(
+                    self.api.base(),
+                    self.profile.server_cert.as_deref(),
+                    self.token(),
+                    self.cursor,
+                )
+                .await?
+                {
                     Some(socket) => Stream::Open(socket),
                     None => Stream::Unavailable,
                 };

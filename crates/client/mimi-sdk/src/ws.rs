@@ -1,18 +1,26 @@
 //! The event feed over WebSocket (`GET /v1/events/ws?after=N`), where the provider offers it:
 //! events are pushed as they are stored instead of long-polled.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mimi_client_api::{Event, routes};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::error::SdkError;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A TCP or TLS connection.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Socket = WebSocketStream<Box<dyn Io>>;
 
 /// Whether this device streams its feed over a WebSocket.
 #[derive(Default)]
@@ -20,23 +28,93 @@ pub(crate) enum Stream {
     /// Not tried yet.
     #[default]
     Untried,
-    /// The provider has no WebSocket route (or the URL is `https`): long-poll.
+    /// The provider has no WebSocket route: long-poll.
     Unavailable,
     /// Connected.
     Open(Box<Socket>),
 }
 
-/// Connects to the WebSocket feed after `after`; `Ok(None)` if the provider does not offer one.
+/// The TLS client configuration of an `https` provider: trusting the pinned certificates
+/// (PEM) if any, else the public web PKI roots, as the HTTP side does.
+fn tls_config(server_cert: Option<&str>) -> Result<rustls::ClientConfig, SdkError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match server_cert {
+        Some(pem) => {
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                let cert = cert.map_err(|e| {
+                    SdkError::Input(format!("the pinned server certificate: {e}"))
+                })?;
+                roots.add(cert).map_err(|e| {
+                    SdkError::Input(format!("the pinned server certificate: {e}"))
+                })?;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SdkError::Input(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// Opens the connection under the WebSocket: TCP, then TLS for `https`.
+async fn open(base: &str, server_cert: Option<&str>) -> Result<Box<dyn Io>, SdkError> {
+    let unreachable = |reason: String| SdkError::Unreachable {
+        url: base.to_owned(),
+        reason,
+    };
+    let url = reqwest::Url::parse(base).map_err(|e| SdkError::Input(format!("{base}: {e}")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| SdkError::Input(format!("{base}: no host")))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| SdkError::Input(format!("{base}: no port")))?;
+    let tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    if url.scheme() != "https" {
+        return Ok(Box::new(tcp));
+    }
+    let name = ServerName::try_from(host).map_err(|e| SdkError::Input(format!("{base}: {e}")))?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(server_cert)?));
+    let tls = connector.connect(name, tcp).await.map_err(|e| {
+        let reason = e.to_string();
+        if reason.contains("invalid peer certificate") {
+            SdkError::UntrustedServer {
+                url: base.to_owned(),
+                reason,
+            }
+        } else {
+            unreachable(reason)
+        }
+    })?;
+    Ok(Box::new(tls))
+}
+
+/// Connects to the WebSocket feed after `after` (over TLS for an `https` provider, verified
+/// as the HTTP side verifies it); `Ok(None)` if the provider does not offer one.
 pub(crate) async fn connect(
     base: &str,
+    server_cert: Option<&str>,
     token: &str,
     after: u64,
 ) -> Result<Option<Box<Socket>>, SdkError> {
-    let Some(rest) = base.strip_prefix("http://") else {
-        // TLS WebSockets would need a second TLS stack here: https providers are long-polled.
-        return Ok(None);
+    let rest = base
+        .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
+        .ok_or_else(|| SdkError::Input(format!("{base} is not an http(s) URL")))?;
+    let scheme = if base.starts_with("https://") {
+        "wss"
+    } else {
+        "ws"
     };
-    let url = format!("ws://{rest}{}?after={after}", routes::EVENTS_WS.path);
+    let url = format!("{scheme}://{rest}{}?after={after}", routes::EVENTS_WS.path);
     let mut request = url
         .as_str()
         .into_client_request()
@@ -44,7 +122,8 @@ pub(crate) async fn connect(
     let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|e| SdkError::Input(format!("the stored token is not a header value: {e}")))?;
     request.headers_mut().insert("authorization", bearer);
-    match tokio_tungstenite::connect_async(request).await {
+    let io = open(base, server_cert).await?;
+    match tokio_tungstenite::client_async(request, io).await {
         Ok((socket, _)) => Ok(Some(Box::new(socket))),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             tracing::debug!(status = %response.status(), "no WebSocket feed; long-polling");

@@ -88,6 +88,8 @@ fn devices_pinning_the_certificate_talk_over_https_and_others_are_refused() {
         })
         .await;
         assert_eq!(texts(&bob, &room), vec!["over https".to_owned()]);
+        // The event feed streams over a WebSocket inside TLS (wss), verified against the pin.
+        assert!(alice.is_streaming() && bob.is_streaming());
 
         // The pin is remembered in the device's profile.
         let path = alice.path().to_owned();
