@@ -550,18 +550,17 @@ impl Device {
             return Ok(None);
         }
         if matches!(self.stream, Stream::Untried) {
-            self.stream =
-                match crate::ws::connect(
-                    self.api.base(),
-                    self.profile.server_cert.as_deref(),
-                    self.token(),
-                    self.cursor,
-                )
-                .await?
-                {
-                    Some(socket) => Stream::Open(socket),
-                    None => Stream::Unavailable,
-                };
+            self.stream = match crate::ws::connect(
+                self.api.base(),
+                self.profile.server_cert.as_deref(),
+                self.token(),
+                self.cursor,
+            )
+            .await?
+            {
+                Some(socket) => Stream::Open(socket),
+                None => Stream::Unavailable,
+            };
         }
         let Stream::Open(socket) = &mut self.stream else {
             return Ok(None);

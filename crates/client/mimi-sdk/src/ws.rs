@@ -17,8 +17,8 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use crate::error::SdkError;
 
 /// A TCP or TLS connection.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
 type Socket = WebSocketStream<Box<dyn Io>>;
 
@@ -41,12 +41,11 @@ fn tls_config(server_cert: Option<&str>) -> Result<rustls::ClientConfig, SdkErro
     match server_cert {
         Some(pem) => {
             for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert = cert.map_err(|e| {
-                    SdkError::Input(format!("the pinned server certificate: {e}"))
-                })?;
-                roots.add(cert).map_err(|e| {
-                    SdkError::Input(format!("the pinned server certificate: {e}"))
-                })?;
+                let cert = cert
+                    .map_err(|e| SdkError::Input(format!("the pinned server certificate: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| SdkError::Input(format!("the pinned server certificate: {e}")))?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),

@@ -71,17 +71,24 @@ fn devices_pinning_the_certificate_talk_over_https_and_others_are_refused() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, SdkError::Unreachable { .. } | SdkError::Protocol { .. }),
+            matches!(
+                err,
+                SdkError::Unreachable { .. } | SdkError::Protocol { .. }
+            ),
             "{err}"
         );
 
         // Pinned: the whole flow, across two HTTPS providers.
-        let mut alice = user_pinned(&nodes[0], Some(&x_cert), &profiles.join("alice"), "alice").await;
+        let mut alice =
+            user_pinned(&nodes[0], Some(&x_cert), &profiles.join("alice"), "alice").await;
         let mut bob = user_pinned(&nodes[1], Some(&y_cert), &profiles.join("bob"), "bob").await;
         let room = alice.room_uri("tls").unwrap();
         alice.create_room(&room, Preset::Cooperative).await.unwrap();
         alice.invite(&room, &[bob.user().clone()]).await.unwrap();
-        settle(&mut [&mut alice, &mut bob], |d| d.iter().all(|d| member(d, &room))).await;
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| member(d, &room))
+        })
+        .await;
         alice.send_text(&room, "over https").await.unwrap();
         settle(&mut [&mut alice, &mut bob], |d| {
             d.iter().all(|d| texts(d, &room).len() == 1)

@@ -701,6 +701,32 @@ mod tests {
     }
 
     #[test]
+    fn client_tls_is_optional_and_its_head_timeout_positive() {
+        let config = Config::from_toml("domain = \"x.example\"\n", "/etc/mimi").unwrap();
+        assert_eq!(config.client_tls, None);
+        assert!(!config.to_toml().unwrap().contains("client_tls"));
+        assert_eq!(config.limits.client_header_timeout_ms, 30_000);
+        let text = "domain = \"x.example\"\n[client_tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        let config = Config::from_toml(text, "/etc/mimi").unwrap();
+        let files = config.client_tls.clone().unwrap();
+        assert_eq!(config.resolve(&files.key), PathBuf::from("/etc/mimi/k.pem"));
+        let again = Config::from_toml(&config.to_toml().unwrap(), "/etc/mimi").unwrap();
+        assert_eq!(again, config);
+        let err = Config::from_toml(
+            "domain = \"x.example\"\n[client_tls]\ncert = \"c.pem\"\n",
+            "/",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("key"), "{err}");
+        let text = "domain = \"x.example\"\n[limits]\nclient_header_timeout_ms = 0\n";
+        let err = Config::from_toml(text, "/").unwrap_err();
+        assert!(
+            err.to_string().contains("client_header_timeout_ms"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_keys_and_self_peering_are_refused() {
         let err = Config::from_toml("domain = \"x.example\"\nport = 1\n", "/").unwrap_err();
         assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");

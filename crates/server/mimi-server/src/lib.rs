@@ -3,10 +3,12 @@
 //! * [`Config`]: the TOML configuration (every key documented with its default in
 //!   [`config`]).
 //! * [`init`] / [`init_dev_federation`]: write a provider (MLS CA, server identity, TLS CA and
-//!   certificate, configuration), or several that trust each other for local use.
+//!   certificate, configuration), or several that trust each other for local use;
+//!   [`add_client_tls`]: a self-signed client API certificate for development.
 //! * [`Server::start`]: the federation listener (mutual TLS, via `mimi-transport`), the client
-//!   API listener (plain HTTP, meant for 127.0.0.1 or behind a TLS-terminating proxy for now),
-//!   and one outbound worker per peer that sends the stored fan-out in order.
+//!   API listener (`mimi-transport`'s public listener: HTTPS with `[client_tls]`, else plain
+//!   HTTP meant for 127.0.0.1; request-head and idle timeouts on both), and one outbound worker
+//!   per peer that sends the stored fan-out in order.
 //!
 //! Protocol decisions stay in `mimi-ds`; this crate loads state, runs an engine, persists the
 //! new state **with** its effects in one store call, answers, then carries out the effects:
