@@ -90,6 +90,10 @@ pub async fn serve_public(
             },
             () = &mut shutdown => break,
         };
+        // Small answers (a long poll's events) leave at once rather than after Nagle's wait.
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%remote, %err, "cannot set TCP_NODELAY");
+        }
         let acceptor = acceptor.clone();
         let app = app.clone();
         let config = config.clone();
