@@ -106,7 +106,7 @@ pub(crate) struct Login {
     pub(crate) server: String,
     /// For an https server whose certificate no public CA issued (e.g. the self-signed
     /// client-tls-cert.pem of `mimi init --client-tls`): that certificate (PEM), trusted
-    /// instead of the public roots. Remembered in the device's profile.
+    /// besides the public roots. Remembered in the device's profile.
     #[arg(long = "server-cert", value_name = "FILE.pem")]
     pub(crate) server_cert: Option<PathBuf>,
     /// The user id (the part before @domain).

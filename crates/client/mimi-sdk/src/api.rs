@@ -19,9 +19,10 @@ pub(crate) struct Api {
 impl Api {
     /// A client for `base` (e.g. `http://127.0.0.1:18080` or `https://x.example`).
     ///
-    /// `https` servers are verified against `server_cert` (PEM: the certificates trusted as
-    /// roots, instead of any other; a self-signed certificate pins exactly itself) or, without
-    /// one, against the public web PKI roots; `roots` (DER CA certificates) are trusted too.
+    /// `https` servers are verified against the public web PKI roots and `server_cert` (PEM:
+    /// certificates added as roots; a self-signed one is trusted for exactly itself). Roots are
+    /// added, not swapped, because the same client fetches attachments from other providers.
+    /// `roots` (DER CA certificates) are trusted too.
     pub(crate) fn new(
         base: &str,
         roots: &[Vec<u8>],
@@ -38,9 +39,7 @@ impl Api {
             // Below the provider's idle bound (30 s by default): reuse no connection it closed.
             .pool_idle_timeout(Duration::from_secs(20));
         if let Some(pem) = server_cert {
-            let pinned = pinned_certificates(pem)?;
-            builder = builder.tls_built_in_root_certs(false);
-            for cert in pinned {
+            for cert in pinned_certificates(pem)? {
                 builder = builder.add_root_certificate(cert);
             }
         }
@@ -174,7 +173,7 @@ pub(crate) fn pinned_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>
 
 /// A request that got no answer: [`SdkError::UntrustedServer`] when the server's certificate
 /// did not verify, else [`SdkError::Unreachable`].
-fn unreachable(url: &str, e: &reqwest::Error) -> SdkError {
+pub(crate) fn unreachable(url: &str, e: &reqwest::Error) -> SdkError {
     let reason = describe(e);
     // rustls's own wording, where the connector's error chain hides its type.
     if certificate_refused(e) || reason.contains("invalid peer certificate") {

@@ -12,7 +12,7 @@
 
 use reqwest::Url;
 
-use crate::api::{Api, describe};
+use crate::api::Api;
 use crate::error::SdkError;
 
 /// The longest error body read from a blob server.
@@ -85,11 +85,12 @@ impl Api {
     ) -> Result<Vec<u8>, SdkError> {
         let parsed = known.check(url)?;
         let route = format!("GET {url}");
-        let unreachable = |e: reqwest::Error| SdkError::Unreachable {
-            url: url.to_owned(),
-            reason: describe(&e),
-        };
-        let mut response = self.http().get(parsed).send().await.map_err(unreachable)?;
+        let mut response = self
+            .http()
+            .get(parsed)
+            .send()
+            .await
+            .map_err(|e| crate::api::unreachable(url, &e))?;
         let status = response.status().as_u16();
         if response.status().is_redirection() {
             let to = response
@@ -125,7 +126,11 @@ impl Api {
             return Err(too_large());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| crate::api::unreachable(url, &e))?
+        {
             if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
                 // Dropping the response closes the connection: nothing more is read.
                 return Err(too_large());

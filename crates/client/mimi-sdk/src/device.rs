@@ -41,7 +41,7 @@ pub struct Credentials {
     pub password: String,
     /// The device id (the last segment of the client URI).
     pub device_id: String,
-    /// For an `https` server: the certificate to pin (PEM text; trusted instead of the public
+    /// For an `https` server: the certificate to pin (PEM text; trusted besides the public
     /// web PKI roots, e.g. the provider's self-signed `client-tls-cert.pem`). Remembered in the
     /// device's profile.
     pub server_cert: Option<String>,

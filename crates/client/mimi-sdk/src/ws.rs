@@ -34,10 +34,11 @@ pub(crate) enum Stream {
     Open(Box<Socket>),
 }
 
-/// The TLS client configuration of an `https` provider: trusting the pinned certificates
-/// (PEM) if any, else the public web PKI roots, as the HTTP side does.
+/// The TLS client configuration of an `https` provider: trusting the public web PKI roots and
+/// the pinned certificates (PEM) if any, as the HTTP side does.
 fn tls_config(server_cert: Option<&str>) -> Result<rustls::ClientConfig, SdkError> {
     let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     match server_cert {
         Some(pem) => {
             for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
@@ -48,7 +49,7 @@ fn tls_config(server_cert: Option<&str>) -> Result<rustls::ClientConfig, SdkErro
                     .map_err(|e| SdkError::Input(format!("the pinned server certificate: {e}")))?;
             }
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        None => {}
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)

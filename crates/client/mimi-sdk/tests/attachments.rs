@@ -144,6 +144,7 @@ fn an_attachment_on_an_unknown_host_is_not_fetched() {
                 user_id: "mallory".into(),
                 password: "mallory-password".into(),
                 device_id: "phone".into(),
+                server_cert: None,
             },
         )
         .await
