@@ -39,17 +39,12 @@ pub(crate) enum Stream {
 fn tls_config(server_cert: Option<&str>) -> Result<rustls::ClientConfig, SdkError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    match server_cert {
-        Some(pem) => {
-            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert = cert
-                    .map_err(|e| SdkError::Input(format!("the pinned server certificate: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| SdkError::Input(format!("the pinned server certificate: {e}")))?;
-            }
-        }
-        None => {}
+    let pin_error =
+        |e: &dyn std::fmt::Display| SdkError::Input(format!("the pinned server certificate: {e}"));
+    for cert in CertificateDer::pem_slice_iter(server_cert.unwrap_or_default().as_bytes()) {
+        roots
+            .add(cert.map_err(|e| pin_error(&e))?)
+            .map_err(|e| pin_error(&e))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)

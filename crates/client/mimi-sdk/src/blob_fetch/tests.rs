@@ -30,7 +30,7 @@ fn serve_once<T: Send + 'static>(
 }
 
 fn api() -> Api {
-    Api::new("http://127.0.0.1:1", &[]).unwrap()
+    Api::new("http://127.0.0.1:1", &[], None).unwrap()
 }
 
 fn known() -> KnownHosts {
