@@ -287,13 +287,17 @@ impl Network {
     fn enqueue(&mut self, hub: Domain, effects: Vec<Effect>) -> Result<(), SimError> {
         let provider = self.provider_mut(&hub)?;
         for effect in effects {
-            if let Effect::Notify { to, room, message } = effect {
-                let body = NotifyRequest::new(vec![message]).encode().map_err(wire)?;
-                provider
-                    .outbound
-                    .entry(to)
-                    .or_default()
-                    .push_back((room, body));
+            match effect {
+                Effect::Notify { to, room, message } => {
+                    let body = NotifyRequest::new(vec![message]).encode().map_err(wire)?;
+                    provider
+                        .outbound
+                        .entry(to)
+                        .or_default()
+                        .push_back((room, body));
+                }
+                // The simulated operators read no reports.
+                Effect::AbuseReport { .. } => {}
             }
         }
         Ok(())

@@ -5,8 +5,12 @@ use mimi_federation_api::report_abuse::AbuseReport;
 use mimi_types::{ClientUri, Domain, RoomUri};
 
 /// An action for the caller, executed after the state change that produced it is persisted.
+///
+/// Deliberately exhaustive: a caller matches every effect, so a new kind of effect does not
+/// compile until every driver (the server, the testkit) carries it out. Deliveries to this
+/// provider's own devices are not effects: [`crate::follower::RoomInbox`] returns them in its
+/// receipt, in hub order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Effect {
     /// Send `message` in a `notify` for `room` to follower `to`, behind everything queued for `to`
     /// before it.
@@ -18,8 +22,6 @@ pub enum Effect {
         /// The fanout message.
         message: FanoutMessage,
     },
-    /// Hand a message to this provider's own devices.
-    Deliver(Delivery),
     /// Keep an accepted abuse report for the hub's operators.
     AbuseReport {
         /// The room.
@@ -29,7 +31,7 @@ pub enum Effect {
     },
 }
 
-/// A message for this provider's own devices.
+/// A message for this provider's own devices (from a follower inbox's receipt).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     /// The room.

@@ -183,11 +183,19 @@ impl Provider {
         };
         let mut outbound = Vec::new();
         for effect in change.effects {
-            if let Effect::Notify { to, room, message } = effect {
-                let body = NotifyRequest::new(vec![message])
-                    .encode()
-                    .map_err(|e| internal("notify body", e))?;
-                outbound.push(NewOutbound { to, room, body });
+            match effect {
+                Effect::Notify { to, room, message } => {
+                    let body = NotifyRequest::new(vec![message])
+                        .encode()
+                        .map_err(|e| internal("notify body", e))?;
+                    outbound.push(NewOutbound { to, room, body });
+                }
+                // No route hands the engine an abuse report yet (reportAbuse is not served),
+                // so none arrives here; were one to, an operator would see it in the log
+                // rather than have it vanish.
+                Effect::AbuseReport { room, report } => {
+                    tracing::warn!(%room, ?report, "abuse report accepted for the operators (not stored: there is no report queue yet)");
+                }
             }
         }
         for item in &outbound {

@@ -229,11 +229,8 @@ impl Fed {
                         self.hand_off(&to, d);
                     }
                 }
-                Effect::Deliver(d) => {
-                    let hub = d.room.hub_domain().clone();
-                    self.hand_off(&hub, d);
-                }
-                _ => {}
+                // No abuse reports in these scenarios.
+                Effect::AbuseReport { .. } => {}
             }
         }
     }
