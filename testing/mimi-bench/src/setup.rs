@@ -1,8 +1,10 @@
 //! Setup: the three in-process providers, the K registered devices and the room of all of
 //! them (one create, one invite of the K − 1 others, each device joining from its Welcome).
 
+use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -32,15 +34,63 @@ impl Drop for Node {
     }
 }
 
+/// How many times a federation is started on newly chosen ports when one of the chosen ports
+/// was taken before its server bound it.
+const START_ATTEMPTS: usize = 3;
+
+/// A port on 127.0.0.1 that was free a moment ago and that this process has not handed out
+/// before (the kernel may offer a released port again; parallel tests would then collide).
 fn free_addr() -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("binding a free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?)
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    for _ in 0..64 {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").context("binding a free port on 127.0.0.1")?;
+        let addr = listener.local_addr()?;
+        let fresh = HANDED_OUT
+            .lock()
+            .map(|mut handed| handed.insert(addr.port()))
+            .unwrap_or(true);
+        if fresh {
+            return Ok(addr);
+        }
+    }
+    bail!("no port on 127.0.0.1 that this process has not used already")
+}
+
+/// Whether starting failed because a chosen port was taken meanwhile (another process or a
+/// connection's source port got it between choosing and binding).
+fn port_taken(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+            || cause.to_string().contains("Address already in use")
+    })
 }
 
 /// Starts a hub and two followers, each on its own runtime of `threads` workers; with `pin`,
 /// their threads (and the SQLite threads they start) run on [`pin::SERVER_CPU`]. The hub uses
 /// `hub_database_url` if given (the followers always SQLite files).
 pub(crate) fn start_federation(
+    dir: &Path,
+    threads: usize,
+    pin: bool,
+    hub_database_url: Option<&str>,
+) -> anyhow::Result<Vec<Node>> {
+    let mut attempt = 1;
+    loop {
+        let tried = dir.join(format!("attempt-{attempt}"));
+        match start_federation_on_fresh_ports(&tried, threads, pin, hub_database_url) {
+            Err(e) if attempt < START_ATTEMPTS && port_taken(&e) => {
+                eprintln!("{e:#}; starting again on other ports");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+fn start_federation_on_fresh_ports(
     dir: &Path,
     threads: usize,
     pin: bool,

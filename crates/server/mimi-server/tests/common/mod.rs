@@ -20,8 +20,20 @@ pub fn domain(s: &str) -> Domain {
 }
 
 fn free_addr() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+    // The kernel may offer a released port again: a port handed out once in this process is
+    // not handed out again, so tests running in parallel do not pick the same one.
+    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    for _ in 0..64 {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        if HANDED_OUT.lock().unwrap().insert(addr.port()) {
+            return addr;
+        }
+    }
+    panic!("no free port on 127.0.0.1 that this test process has not used already")
 }
 
 /// One provider process-alike: its own runtime.
