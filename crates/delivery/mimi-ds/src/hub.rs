@@ -86,6 +86,9 @@ pub struct HubRoom {
     routes: BTreeMap<Vec<u8>, Domain>,
     /// Application messages accepted last (not stored: refilled from the log).
     replays: replay::ReplayWindow,
+    /// The providers with a member device, kept with the group (every accepted message is
+    /// fanned out to them).
+    domains: BTreeSet<Domain>,
 }
 
 impl HubRoom {
@@ -95,12 +98,14 @@ impl HubRoom {
 
     /// A room whose group the hub has just seen created.
     pub fn new(room: RoomUri, group: HubGroup) -> Self {
+        let domains = domains_of(&group);
         Self {
             room,
             group,
             next_seq: 1,
             routes: BTreeMap::new(),
             replays: replay::ReplayWindow::default(),
+            domains,
         }
     }
 
@@ -111,12 +116,14 @@ impl HubRoom {
         next_seq: u64,
         routes: BTreeMap<Vec<u8>, Domain>,
     ) -> Self {
+        let domains = domains_of(&group);
         Self {
             room,
             group,
             next_seq,
             routes,
             replays: replay::ReplayWindow::default(),
+            domains,
         }
     }
 
@@ -181,12 +188,13 @@ impl HubRoom {
     }
 
     /// Every provider with a member in the room (the hub's own included).
+    ///
+    /// Kept with the group and recomputed when a handshake changes it, so that an accepted
+    /// message does not pay for the room's size: reading the group's leaves parses every
+    /// member's X.509 credential, which cost each message about 1.8 ms at 500 members
+    /// (`benches/submit.rs`).
     pub fn member_domains(&self) -> BTreeSet<Domain> {
-        self.group
-            .members()
-            .into_iter()
-            .map(|m| m.client.domain().clone())
-            .collect()
+        self.domains.clone()
     }
 
     /// Whether `peer` may learn anything of this room: the hub itself, a provider with a
@@ -287,6 +295,7 @@ impl HubRoom {
                 if let Err(err) = self.group.merge(staged, group_info.as_deref(), now_s) {
                     return Ok(HubOutput::refused(update_refusal(&err)));
                 }
+                self.domains = domains_of(&self.group);
                 let after = self.member_domains();
                 let mut effects = Vec::new();
                 let commit = FanoutMessage::new(
@@ -360,6 +369,7 @@ impl HubRoom {
                         return Ok(HubOutput::refused(update_refusal(&err)));
                     }
                 }
+                self.domains = domains_of(&self.group);
                 let fanout = FanoutMessage::new(
                     now_ms,
                     FanoutContent::Proposal {
@@ -485,6 +495,17 @@ fn sending_user(request: &SubmitMessageRequest) -> Result<UserUri, RequestError>
 }
 
 /// A peer may hand in only its own users' handshakes (or, as a server, its own proposals).
+/// The providers with a member device in `group`, from its room state's member map (client →
+/// user, kept with the epoch; no credential is parsed).
+fn domains_of(group: &HubGroup) -> BTreeSet<Domain> {
+    group
+        .room()
+        .members()
+        .keys()
+        .map(|client| client.domain().clone())
+        .collect()
+}
+
 /// A device acting through its provider's client API may hand in only handshakes it signed.
 fn check_actor(
     peer: &Domain,
