@@ -51,6 +51,10 @@ impl Node {
     }
 
     fn start(config: Config) -> Self {
+        // A test's own HTTP client (reqwest over rustls) needs the process-wide crypto
+        // provider whichever test of the binary runs first; without it, `reqwest::get` panics
+        // with "No provider set" when no device was made before it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
