@@ -153,6 +153,9 @@ pub(crate) enum RoomCommand {
     Leave(RoomOnly),
     /// Join a room your user is in with this (new) device, by external commit.
     Join(RoomOnly),
+    /// Rejoin a room this device fell behind in (a commit it could not process), keeping
+    /// its history; `mimi listen` and `mimi sync` do this on their own.
+    Rejoin(RoomOnly),
     /// Rename a room.
     Rename(RenameArgs),
     /// Set a room's topic.

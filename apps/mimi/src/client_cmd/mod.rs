@@ -703,6 +703,14 @@ async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             out.done("joined", &r, json!({}));
             Ok(())
         }
+        RoomCommand::Rejoin(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.rejoin(&r).await?;
+            out.done("rejoined (history kept)", &r, json!({}));
+            Ok(())
+        }
         RoomCommand::Rename(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;

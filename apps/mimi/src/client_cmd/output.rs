@@ -245,6 +245,9 @@ impl Out {
                 Some(room),
                 json!({"epoch": epoch, "why": error}),
             ),
+            ClientEvent::Rejoined { room, epoch } => {
+                ("rejoined", Some(room), json!({"epoch": epoch}))
+            }
             ClientEvent::Typing(t) => (
                 "typing",
                 Some(&t.room),
@@ -280,7 +283,11 @@ impl Out {
             }
             ClientEvent::CommitFailed { epoch, error, .. } => println!(
                 "{room_text}  cannot follow the room (this device stays in epoch {epoch}): \
-                 a commit was refused: {error}"
+                 a commit was refused: {error}; rejoining"
+            ),
+            ClientEvent::Rejoined { epoch, .. } => println!(
+                "{room_text}  rejoined in epoch {epoch} (history kept; what was sent while \
+                 this device was behind cannot be read)"
             ),
             _ => println!("{room_text}  {kind} {detail}"),
         }

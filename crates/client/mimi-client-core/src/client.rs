@@ -50,6 +50,14 @@ pub(crate) struct Room {
     /// How many log entries the caller has stored apart (see `Client::record_update`);
     /// `None` until this room was first saved that way (its rows are then written anew).
     pub(crate) log_saved: Option<usize>,
+    /// This device found itself behind the hub (a commit it could not process, or a message
+    /// of a later epoch) and has not rejoined since. Not kept in the record: after a restart
+    /// the next message of a later epoch finds it out again.
+    pub(crate) behind: bool,
+    /// The group of this device's rejoin (a resync external commit) while the hub has not
+    /// answered it; it replaces `group` once the hub accepts. Not kept in the record: a device
+    /// that stops in between finds itself behind again and rejoins again.
+    pub(crate) rejoining: Option<ClientGroup>,
 }
 
 impl Room {
@@ -65,6 +73,8 @@ impl Room {
             commit_in_flight: None,
             leaving: false,
             log_saved: None,
+            behind: false,
+            rejoining: None,
         }
     }
 
@@ -406,12 +416,25 @@ impl Client {
             };
             if r.commit_in_flight == Some(op) {
                 r.commit_in_flight = None;
+                let rejoined = match r.rejoining.take() {
+                    Some(group) => {
+                        r.group = group;
+                        r.behind = false;
+                        true
+                    }
+                    None => false,
+                };
                 r.group
                     .merge_pending_commit()
                     .map_err(|e| ClientError::mls(room, e))?;
                 r.refresh_view();
                 let epoch = r.group.epoch();
-                if *external {
+                if rejoined {
+                    self.events.push_back(ClientEvent::Rejoined {
+                        room: room.clone(),
+                        epoch,
+                    });
+                } else if *external {
                     self.events
                         .push_back(ClientEvent::Joined { room: room.clone() });
                 }
@@ -438,7 +461,9 @@ impl Client {
                     r.sent.remove(digest);
                     if r.commit_in_flight == Some(op) {
                         r.commit_in_flight = None;
-                        if *external {
+                        if r.rejoining.take().is_some() {
+                            // A refused rejoin: this device stays behind, with its history.
+                        } else if *external {
                             self.rooms.remove(room);
                         } else {
                             r.group
@@ -694,8 +719,10 @@ impl Client {
             r.remember(d);
             return;
         }
-        // Another member's commit for this epoch won: ours will be refused.
+        // Another member's commit for this epoch won: ours will be refused. (Not a rejoin's:
+        // what the hub ordered before it was for epochs this device never reached.)
         if message.content_type() == Some(ContentType::Commit)
+            && r.rejoining.is_none()
             && let Some(op) = r.commit_in_flight.take()
         {
             let _ = r.group.discard_pending_commit();
@@ -707,18 +734,32 @@ impl Client {
                 r.sent.remove(digest);
             }
         }
+        let ahead = message.epoch().is_some_and(|e| e > r.group.epoch());
         let result = r.group.process(message.as_bytes(), now);
         r.remember(d);
+        let is_commit = message.content_type() == Some(ContentType::Commit);
         match result {
-            // A commit this device refuses leaves it behind the hub: say so, naming the room.
-            Err(e) if message.content_type() == Some(ContentType::Commit) => {
-                let rejection = Rejection::Mls(e.to_string());
-                r.view.rejected(rejection);
+            // While this device rejoins, what the hub ordered before its rejoin cannot be read
+            // and needs no new report.
+            Err(e) if r.rejoining.is_some() => r.view.rejected(Rejection::Mls(e.to_string())),
+            // A commit this device refuses, or a message of a later epoch (a commit it never
+            // got), leaves it behind the hub: say so, naming the room. Every refused commit is
+            // reported (each is a chance to rejoin); a later epoch only when first found.
+            Err(e) if is_commit || (ahead && !r.behind) => {
                 let epoch = r.group.epoch();
+                let error = match message.epoch() {
+                    Some(got) if ahead && !is_commit => format!(
+                        "a message of epoch {got} arrived while this device is in epoch \
+                         {epoch}: a commit did not reach it"
+                    ),
+                    _ => e.to_string(),
+                };
+                r.view.rejected(Rejection::Mls(error.clone()));
+                r.behind = true;
                 self.events.push_back(ClientEvent::CommitFailed {
                     room: room.clone(),
                     epoch,
-                    error: e.to_string(),
+                    error,
                 });
             }
             Err(e) => self.reject(room, Rejection::Mls(e.to_string())),

@@ -420,6 +420,56 @@ impl Client {
         }
     }
 
+    /// Rejoins `room`, which this device is a member of but behind in (see
+    /// [`ClientEvent::CommitFailed`](crate::ClientEvent::CommitFailed)), by a resync external
+    /// commit from the hub's current GroupInfo, ratchet tree and pending proposals: the commit
+    /// removes this device's old leaf and adds it again, keeping its client URI. The GroupInfo
+    /// must be for the same group and hub, in a later epoch, with this user still a
+    /// participant. The room's history and queued messages are kept; the new group replaces
+    /// the old one when the hub accepts ([`ClientEvent::Rejoined`](crate::ClientEvent::Rejoined)),
+    /// and if it refuses, the device stays as it was.
+    pub fn rejoin(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+        pending_proposals: &[Vec<u8>],
+    ) -> Result<OpId, ClientError> {
+        let identity = &self.identity;
+        let r = match self.rooms.get_mut(room) {
+            Some(r) if r.group.is_active() => r,
+            _ => return Err(ClientError::NotMember { room: room.clone() }),
+        };
+        if r.leaving {
+            return Err(ClientError::Leaving { room: room.clone() });
+        }
+        if r.commit_in_flight.is_some() {
+            return Err(ClientError::misuse(format!(
+                "a commit of this device in {room} awaits the hub's answer; rejoin after it"
+            )));
+        }
+        let (group, out) = r
+            .group
+            .resync(identity, group_info, ratchet_tree, pending_proposals, now)
+            .map_err(|e| ClientError::mls(room, e))?;
+        r.rejoining = Some(group);
+        match self.queue_commit(room, &out, true) {
+            Ok(op) => Ok(op),
+            Err(e) => {
+                if let Some(r) = self.rooms.get_mut(room) {
+                    r.rejoining = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether this device found itself behind the hub in `room` and has not rejoined since.
+    pub fn is_behind(&self, room: &RoomUri) -> bool {
+        self.rooms.get(room).is_some_and(|r| r.behind)
+    }
+
     /// How many KeyPackages to generate when the provider holds `fresh_count` unclaimed ones.
     pub fn key_packages_needed(&self, fresh_count: usize) -> usize {
         KEY_PACKAGE_TARGET.saturating_sub(fresh_count)

@@ -227,8 +227,9 @@ pub enum ClientEvent {
     },
     /// A commit of the room could not be processed (another member's commit this device
     /// refuses, e.g. one whose confirmation tag is wrong). This device stays in `epoch` while
-    /// the hub may have moved on: until it catches up or rejoins the room, what it sends there is
-    /// refused as too old and queued, and what others send cannot be read.
+    /// the hub may have moved on: until it catches up or rejoins the room ([`Client::rejoin`]),
+    /// what it sends there is refused as too old and queued, and what others send cannot be
+    /// read. Also raised when a message of a later epoch shows a commit never arrived.
     CommitFailed {
         /// The room.
         room: RoomUri,
@@ -236,6 +237,15 @@ pub enum ClientEvent {
         epoch: u64,
         /// Why the commit was refused.
         error: String,
+    },
+    /// This device rejoined a room it was behind in (a resync external commit the hub
+    /// accepted): it is in `epoch` again with its history kept, and its queued messages are
+    /// re-sent. What the room carried between the failure and the rejoin cannot be read.
+    Rejoined {
+        /// The room.
+        room: RoomUri,
+        /// The epoch the rejoin started.
+        epoch: u64,
     },
     /// The hub refused an operation of this device.
     Refused {

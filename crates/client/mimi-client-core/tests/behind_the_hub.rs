@@ -170,3 +170,228 @@ fn a_commit_the_device_refuses_is_reported_with_its_room() {
     );
     assert_eq!(fed.clients[&alice].group(&room).unwrap().epoch(), epoch);
 }
+
+/// The hub's current GroupInfo, ratchet tree and pending proposals of `room`.
+fn join_info(fed: &Fed, room: &RoomUri) -> (Vec<u8>, Vec<u8>, Vec<Vec<u8>>) {
+    let hub = &fed.hubs[room];
+    let group_info = hub.group().group_info().unwrap().to_vec();
+    let tree = hub.group().ratchet_tree().unwrap();
+    let pending = hub
+        .group()
+        .pending_proposals()
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    (group_info, tree, pending)
+}
+
+/// Charlie's self-update that the hub accepts and fans out, and that Alice's provider takes
+/// but never hands to her device (a provider dropping its user's messages; a gap between
+/// providers would be noticed by the follower engine): Alice stays in the old epoch while
+/// everyone else moves on.
+fn commit_lost_for_alice(fed: &mut Fed, charlie: &ClientUri, room: &RoomUri) {
+    let held = commit_held_back(fed, charlie, room);
+    let alice = fed
+        .clients
+        .keys()
+        .find(|c| c.domain().as_str() == "x.example")
+        .unwrap()
+        .clone();
+    let device = fed.clients.remove(&alice).unwrap();
+    fed.deliver(held);
+    fed.clients.insert(alice, device);
+}
+
+/// Alice missed one commit and then receives the next: she reports the failure, rejoins from
+/// the hub's GroupInfo (removing her old leaf), keeps her history, and her message written
+/// while behind is delivered after the rejoin; Charlie's sentinel reaches her.
+#[test]
+fn a_device_behind_the_hub_rejoins_and_keeps_its_history() {
+    let (mut fed, alice, charlie, room) = two();
+    let mut rng = fed.rng.clone();
+    fed.c(&alice).send_text(&mut rng, &room, "before").unwrap();
+    fed.pump();
+    commit_lost_for_alice(&mut fed, &charlie, &room);
+    let stuck = fed.clients[&alice].group(&room).unwrap().epoch();
+    // The next commit reaches Alice, who cannot process it.
+    let now = fed.now;
+    fed.c(&charlie).commit_pending(now, &room).unwrap();
+    fed.pump();
+    let seen = events(&mut fed, &alice);
+    assert!(
+        seen.iter().any(|e| matches!(
+            e,
+            ClientEvent::CommitFailed { room: r, epoch, .. } if *r == room && *epoch == stuck
+        )),
+        "{seen:?}"
+    );
+    assert!(fed.clients[&alice].is_behind(&room));
+    // Written while behind: refused as too old, queued.
+    let (queued, _) = fed
+        .c(&alice)
+        .send_text(&mut rng, &room, "written behind")
+        .unwrap();
+    fed.pump();
+    let seen = events(&mut fed, &alice);
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, ClientEvent::Queued { op, .. } if *op == queued)),
+        "{seen:?}"
+    );
+
+    let (group_info, tree, pending) = join_info(&fed, &room);
+    let hub_epoch = fed.hubs[&room].group().epoch();
+    fed.c(&alice)
+        .rejoin(now, &room, &group_info, &tree, &pending)
+        .unwrap();
+    fed.pump();
+    let seen = events(&mut fed, &alice);
+    assert!(
+        seen.iter().any(|e| matches!(
+            e,
+            ClientEvent::Rejoined { room: r, epoch } if *r == room && *epoch == hub_epoch + 1
+        )),
+        "{seen:?}"
+    );
+    assert!(!fed.clients[&alice].is_behind(&room));
+    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    // One leaf per device: the old one went with the rejoin.
+    assert_eq!(fed.hubs[&room].group().members().len(), 2);
+    assert_eq!(fed.clients[&alice].group(&room).unwrap().members().len(), 2);
+
+    fed.c(&charlie)
+        .send_text(&mut rng, &room, "sentinel")
+        .unwrap();
+    fed.pump();
+    let expected = vec![
+        "alice: before",
+        "alice: written behind",
+        "charlie: sentinel",
+    ];
+    assert_eq!(fed.transcript(&alice, &room), expected);
+    assert_eq!(fed.transcript(&charlie, &room), expected);
+    // Both go on committing.
+    fed.c(&alice).commit_pending(now, &room).unwrap();
+    fed.pump();
+    fed.c(&charlie).commit_pending(now, &room).unwrap();
+    fed.pump();
+    assert_eq!(
+        fed.clients[&alice].group(&room).unwrap().epoch(),
+        fed.clients[&charlie].group(&room).unwrap().epoch()
+    );
+    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+}
+
+/// A message of a later epoch also shows a lost commit (after a restart, say, when nothing
+/// else is pending): reported once, not for every message.
+#[test]
+fn a_message_of_a_later_epoch_reports_the_device_behind_once() {
+    let (mut fed, alice, charlie, room) = two();
+    commit_lost_for_alice(&mut fed, &charlie, &room);
+    let mut rng = fed.rng.clone();
+    events(&mut fed, &alice);
+    for text in ["one", "two"] {
+        fed.c(&charlie).send_text(&mut rng, &room, text).unwrap();
+        fed.pump();
+    }
+    let failed = events(&mut fed, &alice)
+        .into_iter()
+        .filter(|e| matches!(e, ClientEvent::CommitFailed { error, .. } if error.contains("did not reach")))
+        .count();
+    assert_eq!(failed, 1);
+    assert!(fed.clients[&alice].is_behind(&room));
+}
+
+/// The hub's answer is checked against what the device knew: another room's GroupInfo, or one
+/// of an epoch not later than the device's, is refused and changes nothing.
+#[test]
+fn a_rejoin_from_a_wrong_group_info_is_refused() {
+    let (mut fed, alice, charlie, room) = two();
+    let other = fed.create_room(&charlie, "mimi://y.example/r/other", Preset::Cooperative);
+    fed.invite(&charlie, &other, &["mimi://x.example/u/alice"])
+        .unwrap();
+    let now = fed.now;
+    // Not behind: the hub's epoch is the device's own.
+    let (gi, tree, pending) = join_info(&fed, &room);
+    let err = fed
+        .c(&alice)
+        .rejoin(now, &room, &gi, &tree, &pending)
+        .unwrap_err();
+    assert!(err.to_string().contains("not later than"), "{err}");
+    // Another group's GroupInfo, even of a later epoch.
+    commit_lost_for_alice(&mut fed, &charlie, &room);
+    for _ in 0..3 {
+        fed.c(&charlie).commit_pending(now, &other).unwrap();
+        fed.pump();
+    }
+    let (gi, tree, pending) = join_info(&fed, &other);
+    let err = fed
+        .c(&alice)
+        .rejoin(now, &room, &gi, &tree, &pending)
+        .unwrap_err();
+    assert!(err.to_string().contains("another group"), "{err}");
+    assert!(fed.c(&alice).poll_request().is_none(), "nothing sent");
+}
+
+/// A rejoin the hub refuses (here: the room moved on after the GroupInfo was fetched) leaves
+/// the device as it was, history included; a second rejoin from a fresh GroupInfo works.
+#[test]
+fn a_refused_rejoin_keeps_the_room_and_can_be_retried() {
+    let (mut fed, alice, charlie, room) = two();
+    let mut rng = fed.rng.clone();
+    fed.c(&alice).send_text(&mut rng, &room, "kept").unwrap();
+    fed.pump();
+    commit_lost_for_alice(&mut fed, &charlie, &room);
+    let now = fed.now;
+    let (gi, tree, pending) = join_info(&fed, &room);
+    let op = fed
+        .c(&alice)
+        .rejoin(now, &room, &gi, &tree, &pending)
+        .unwrap();
+    let request = fed.c(&alice).poll_request().unwrap();
+    // Charlie commits first; Alice's external commit is now for a past epoch.
+    fed.c(&charlie).commit_pending(now, &room).unwrap();
+    fed.pump();
+    fed.send(&alice, request);
+    assert!(
+        fed.refusals.iter().any(|(c, o, _)| *c == alice && *o == op),
+        "{:?}",
+        fed.refusals
+    );
+    assert_eq!(fed.transcript(&alice, &room), vec!["alice: kept"]);
+    assert!(fed.clients[&alice].room(&room).is_some());
+    let (gi, tree, pending) = join_info(&fed, &room);
+    fed.c(&alice)
+        .rejoin(now, &room, &gi, &tree, &pending)
+        .unwrap();
+    fed.pump();
+    fed.c(&charlie)
+        .send_text(&mut rng, &room, "sentinel")
+        .unwrap();
+    fed.pump();
+    assert_eq!(
+        fed.transcript(&alice, &room),
+        vec!["alice: kept", "charlie: sentinel"]
+    );
+}
+
+/// A user removed while its device was behind cannot come back by rejoining: the hub's
+/// GroupInfo no longer lists it, and the device refuses to build the commit.
+#[test]
+fn a_removed_user_cannot_rejoin() {
+    let (mut fed, alice, charlie, room) = two();
+    let now = fed.now;
+    let device = fed.clients.remove(&alice).unwrap();
+    fed.c(&charlie)
+        .remove(now, &room, &[harness::user("mimi://x.example/u/alice")])
+        .unwrap();
+    fed.pump();
+    fed.clients.insert(alice.clone(), device);
+    let (gi, tree, pending) = join_info(&fed, &room);
+    let err = fed
+        .c(&alice)
+        .rejoin(now, &room, &gi, &tree, &pending)
+        .unwrap_err();
+    assert!(err.to_string().contains("not a participant"), "{err}");
+    assert!(fed.c(&alice).poll_request().is_none(), "nothing sent");
+}

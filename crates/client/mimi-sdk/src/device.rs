@@ -582,14 +582,39 @@ impl Device {
 
     async fn after_events(&mut self, from: usize) -> Result<(), SdkError> {
         let mut pending_rooms = BTreeSet::new();
+        let mut behind = BTreeSet::new();
         let mut joined = false;
         for event in self.events.iter().skip(from) {
             match event {
                 ClientEvent::ProposalsPending { room } => {
                     pending_rooms.insert(room.clone());
                 }
+                ClientEvent::CommitFailed { room, .. } => {
+                    behind.insert(room.clone());
+                }
                 ClientEvent::Joined { .. } => joined = true,
                 _ => {}
+            }
+        }
+        // A room this device fell behind in (a commit it could not process): rejoin it from
+        // the hub's GroupInfo rather than stay unable to read or send there.
+        for room in behind {
+            if !self.client.is_behind(&room) {
+                continue;
+            }
+            match self.rejoin(&room).await {
+                Ok(()) => self.notices.push(format!(
+                    "{room}: this device could not process a commit and rejoined the room \
+                     (its history is kept; messages sent there in between cannot be read)"
+                )),
+                Err(e) => {
+                    tracing::warn!(%room, error = %e, "rejoin failed");
+                    self.notices.push(format!(
+                        "{room}: this device could not process a commit and could not rejoin \
+                         yet ({e}); it tries again at the room's next commit, or run \
+                         `mimi room rejoin`"
+                    ));
+                }
             }
         }
         for room in pending_rooms {

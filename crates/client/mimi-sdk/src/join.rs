@@ -39,20 +39,7 @@ impl Device {
     /// answer must be signed by a server credential of the room's hub domain that chains to
     /// the trust bundle.
     pub async fn join_external(&mut self, room: &RoomUri) -> Result<(), SdkError> {
-        let info = if room.hub_domain() == self.domain() {
-            let path = routes::fill(&routes::EXTERNAL_JOIN, Some(&encode_param(room)), None);
-            let info: ExternalJoinInfo = self
-                .api
-                .call(Method::GET, &path, Some(self.token()), None::<&()>)
-                .await?;
-            JoinInfo {
-                group_info: info.group_info,
-                ratchet_tree: info.ratchet_tree,
-                pending_proposals: info.pending_proposals,
-            }
-        } else {
-            self.group_info_exchange(room).await?
-        };
+        let info = self.join_info(room).await?;
         let op = self.client.join_external(
             now_s(),
             room,
@@ -61,6 +48,53 @@ impl Device {
             &info.pending_proposals,
         )?;
         self.run_op(op).await
+    }
+
+    /// Rejoins `room`, which this device is behind in (a commit it could not process, see
+    /// [`mimi_client_core::ClientEvent::CommitFailed`]), by a resync external commit from the
+    /// hub's current GroupInfo: the device keeps its history and its client URI, and its
+    /// queued messages are sent once the hub accepts. [`Device::sync`] does this on its own
+    /// when it meets such a commit; this is for a user who asks. If another commit overtakes
+    /// the rejoin, it is tried again (at most three times).
+    pub async fn rejoin(&mut self, room: &RoomUri) -> Result<(), SdkError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let info = self.join_info(room).await?;
+            let op = self.client.rejoin(
+                now_s(),
+                room,
+                &info.group_info,
+                &info.ratchet_tree,
+                &info.pending_proposals,
+            )?;
+            match self.run_op(op).await {
+                Err(SdkError::Refused {
+                    refusal: mimi_client_core::HubRefusal::WrongEpoch { .. },
+                    ..
+                }) if attempt < 3 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// What an external commit into `room` needs: from this provider's `external-join` route
+    /// for rooms hosted here, else by the hub's GroupInfo exchange.
+    async fn join_info(&self, room: &RoomUri) -> Result<JoinInfo, SdkError> {
+        if room.hub_domain() == self.domain() {
+            let path = routes::fill(&routes::EXTERNAL_JOIN, Some(&encode_param(room)), None);
+            let info: ExternalJoinInfo = self
+                .api
+                .call(Method::GET, &path, Some(self.token()), None::<&()>)
+                .await?;
+            Ok(JoinInfo {
+                group_info: info.group_info,
+                ratchet_tree: info.ratchet_tree,
+                pending_proposals: info.pending_proposals,
+            })
+        } else {
+            self.group_info_exchange(room).await
+        }
     }
 
     async fn group_info_exchange(&self, room: &RoomUri) -> Result<JoinInfo, SdkError> {

@@ -58,6 +58,10 @@ pub struct HubOutput<R> {
     pub state_changed: bool,
     /// What to append to the room's log, in order, in the same transaction.
     pub log: Vec<LogEntry>,
+    /// A member device that rejoined by external commit, removing its own old leaf (a
+    /// resync): it could not follow the room, having lost a commit or refused one the hub
+    /// accepted. This is how a device's failure reaches the hub; operators should watch it.
+    pub resynced: Option<ClientUri>,
 }
 
 impl<R> HubOutput<R> {
@@ -73,6 +77,7 @@ impl<R> HubOutput<R> {
             changed: false,
             state_changed: false,
             log: Vec::new(),
+            resynced: None,
         }
     }
 }
@@ -278,6 +283,7 @@ impl HubRoom {
                     Err(err) => return Ok(HubOutput::refused(update_refusal(&err))),
                 };
                 check_actor(peer, acting, &staged)?;
+                let resynced = resynced_client(staged.summary());
                 let before = self.member_domains();
                 // The committer's full GroupInfo is required: the hub checks the commit's
                 // confirmation tag against it (it cannot compute the tag itself, and members
@@ -349,6 +355,7 @@ impl HubRoom {
                     changed: true,
                     state_changed: true,
                     log: vec![entry],
+                    resynced,
                 })
             }
             HandshakeBundle::Proposals(bundle) => {
@@ -394,6 +401,7 @@ impl HubRoom {
                     changed: true,
                     state_changed: true,
                     log: vec![entry],
+                    resynced: None,
                 })
             }
             _ => Err(RequestError::malformed(
@@ -464,6 +472,7 @@ impl HubRoom {
             changed: true,
             state_changed: false,
             log: vec![entry],
+            resynced: None,
         })
     }
 
@@ -552,4 +561,17 @@ fn update_refusal(err: &MlsError) -> UpdateRoomResponse {
         _ => UpdateOutcome::NotAllowed,
     };
     UpdateRoomResponse::new(outcome, err.to_string())
+}
+
+/// The client of an external commit that removes the committer's own old leaf (RFC 9420
+/// §12.4.3.2: a member resynchronising), if the commit is one.
+fn resynced_client(summary: &mimi_mls::CommitSummary) -> Option<ClientUri> {
+    match &summary.actor {
+        Actor::Client { client, .. }
+            if summary.external_join && summary.removed.iter().any(|m| m.client == *client) =>
+        {
+            Some(client.clone())
+        }
+        _ => None,
+    }
 }

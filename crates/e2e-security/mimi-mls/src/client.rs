@@ -41,6 +41,7 @@ use crate::summary::{
 use mimi_room::RoomState;
 
 mod receive;
+mod resync;
 
 pub(crate) use receive::check_room;
 

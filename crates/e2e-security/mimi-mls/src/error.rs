@@ -230,6 +230,10 @@ pub enum MlsError {
         /// The claimed sending user.
         user: String,
     },
+    /// The hub's GroupInfo cannot resynchronise this device's group (another group, an
+    /// older epoch, another hub, or this user is no longer a participant).
+    #[error("cannot rejoin from the hub's GroupInfo: {0}")]
+    Resync(String),
     /// openmls refused the message or operation.
     #[error("MLS: {0}")]
     Mls(String),

@@ -294,6 +294,7 @@ impl Provider {
                 return Err(e.into());
             }
         };
+        let resynced = output.resynced.clone();
         if output.changed {
             let change = HubChange {
                 state: output.state_changed,
@@ -303,6 +304,15 @@ impl Provider {
             self.save_hub(held, room, version, hub, change).await?;
         } else {
             self.release_hub(held, room, version, hub).await?;
+        }
+        if let Some(client) = resynced {
+            self.metrics.hub_resync();
+            tracing::warn!(
+                %room,
+                %client,
+                "a member device rejoined the room (resync): it could not follow the room's \
+                 commits (a lost commit, or one it refused that this hub accepted)"
+            );
         }
         output
             .response

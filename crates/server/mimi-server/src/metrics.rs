@@ -21,6 +21,9 @@
 //! * `mimi_notify_dead_letters_delivered_total{peer}`: dead letters delivered at a later offer;
 //! * `mimi_dead_letters{peer}`: dead letters kept now (read from the store at scrape time,
 //!   capped at [`DEPTH_CAP`]): non-zero means that peer's users miss messages; see the warn log;
+//! * `mimi_hub_resyncs_total`: member devices that rejoined a room this hub hosts by a resync
+//!   external commit (each also logged at warn): they could not process a commit the hub
+//!   accepted, or lost one; a rising count means members fall behind;
 //! * `mimi_key_material_last_resort_total`: last-resort KeyPackages of our users handed out
 //!   (each is also logged at warn: a device out of fresh KeyPackages, or someone draining it);
 //! * `mimi_password_hashes_total`: Argon2id runs (registration, login, and the dummy hash a
@@ -102,6 +105,7 @@ struct Inner {
     accepted_at: BTreeMap<(Domain, [u8; 32]), Instant>,
     latency: Histogram,
     hub_accepted: u64,
+    hub_resyncs: u64,
     last_resort: u64,
     auth_rate_limited: BTreeMap<&'static str, u64>,
 }
@@ -196,6 +200,12 @@ impl Metrics {
         let mut inner = self.lock();
         let p = inner.peers.entry(to.clone()).or_default();
         p.dead_letters_delivered = p.dead_letters_delivered.saturating_add(1);
+    }
+
+    /// A member device rejoined a hosted room by a resync external commit.
+    pub(crate) fn hub_resync(&self) {
+        let mut inner = self.lock();
+        inner.hub_resyncs = inner.hub_resyncs.saturating_add(1);
     }
 
     /// `n` last-resort KeyPackages of our users were handed out.
@@ -307,6 +317,13 @@ impl Metrics {
              # TYPE mimi_hub_messages_accepted_total counter\n\
              mimi_hub_messages_accepted_total {}",
             inner.hub_accepted
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mimi_hub_resyncs_total Member devices that rejoined a hosted room by a resync external commit.\n\
+             # TYPE mimi_hub_resyncs_total counter\n\
+             mimi_hub_resyncs_total {}",
+            inner.hub_resyncs
         );
         let _ = writeln!(
             out,
