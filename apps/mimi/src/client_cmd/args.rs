@@ -28,6 +28,8 @@ pub(crate) enum ClientCommand {
     Device(DeviceArgs),
     /// Create rooms, manage members, roles and metadata.
     Room(RoomArgs),
+    /// Your profile (handle, display name, what others may search) and finding users.
+    User(UserCmdArgs),
     /// Send a text (or Markdown) message. Exits non-zero, saying why, unless the room's hub
     /// accepted it; a message the hub found too old stays queued on the device ("not sent").
     Send(SendArgs),
@@ -388,4 +390,54 @@ pub(crate) struct ListenArgs {
     pub(crate) since: Option<String>,
     #[command(flatten)]
     pub(crate) common: Common,
+}
+
+/// `mimi user ...`
+#[derive(Debug, Args)]
+pub(crate) struct UserCmdArgs {
+    #[command(subcommand)]
+    pub(crate) command: UserCommand,
+}
+
+/// User commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Show or set your handle, display name and searchable fields. Others find you only by
+    /// the fields you make searchable (none until you choose).
+    Profile(ProfileArgs),
+    /// Find users on your provider, or on another one (asked by your provider).
+    Find(FindArgs),
+}
+
+/// `mimi user profile`
+#[derive(Debug, Args)]
+pub(crate) struct ProfileArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// Your handle (a-z, 0-9, '.', '_', '-'; unique on your provider; "" clears it).
+    #[arg(long)]
+    pub(crate) handle: Option<String>,
+    /// Your display name ("" clears it).
+    #[arg(long)]
+    pub(crate) display_name: Option<String>,
+    /// Which fields others may search and see: any of handle, nick (your user id), name;
+    /// "" for none.
+    #[arg(long, value_name = "FIELDS")]
+    pub(crate) searchable: Option<String>,
+}
+
+/// `mimi user find`
+#[derive(Debug, Args)]
+pub(crate) struct FindArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// What to look for.
+    pub(crate) query: String,
+    /// The provider to ask (a domain; default: yours).
+    #[arg(long, value_name = "DOMAIN")]
+    pub(crate) provider: Option<String>,
+    /// What the query is: handle (exact), nick (a user id, exact), name (part of a display
+    /// name), any (part of any searchable field).
+    #[arg(long, default_value = "any", value_parser = ["handle", "nick", "name", "any"])]
+    pub(crate) by: String,
 }

@@ -1,4 +1,4 @@
-//! The client commands (`mimi account|device|room|send|reply|react|unreact|edit|delete|
+//! The client commands (`mimi account|device|room|user|send|reply|react|unreact|edit|delete|
 //! send-file|download|typing|history|listen`): wiring of mimi-sdk and presentation, nothing more.
 
 mod args;
@@ -10,12 +10,12 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use mimi_content::MessageId;
 use mimi_room::components::RoleIndex;
-use mimi_sdk::{Credentials, Device, FileInfo, Preset, devices_in};
+use mimi_sdk::{Credentials, Device, FileInfo, Preset, SetProfile, devices_in};
 use mimi_types::{RoomUri, UserUri};
 use serde_json::json;
 
 pub(crate) use args::ClientCommand;
-use args::{AccountCommand, Common, DeviceCommand, RoomCommand};
+use args::{AccountCommand, Common, DeviceCommand, RoomCommand, UserCommand};
 use output::Out;
 
 /// Runs one client command.
@@ -252,6 +252,7 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Account(args) => account(args.command).await,
         ClientCommand::Device(args) => device_command(args.command).await,
         ClientCommand::Room(args) => room_command(args.command).await,
+        ClientCommand::User(args) => user_command(args.command).await,
         ClientCommand::Send(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;
@@ -725,6 +726,41 @@ async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             let r = room(&d, &a.room)?;
             d.set_topic(&r, &a.topic).await?;
             out.done("topic set", &r, json!({"topic": a.topic}));
+            Ok(())
+        }
+    }
+}
+
+async fn user_command(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Profile(a) => {
+            let out = a.common.out();
+            let d = a.common.open_offline().await?;
+            let view = if a.handle.is_none() && a.display_name.is_none() && a.searchable.is_none() {
+                d.profile().await?
+            } else {
+                let searchable = a.searchable.as_deref().map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                });
+                d.set_profile(&SetProfile {
+                    handle: a.handle,
+                    display_name: a.display_name,
+                    searchable,
+                })
+                .await?
+            };
+            out.profile(&view);
+            Ok(())
+        }
+        UserCommand::Find(a) => {
+            let out = a.common.out();
+            let d = a.common.open_offline().await?;
+            let found = d.find_users(&a.by, &a.query, a.provider.as_deref()).await?;
+            out.found(&found);
             Ok(())
         }
     }

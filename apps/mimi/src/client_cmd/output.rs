@@ -2,7 +2,7 @@
 
 use mimi_client_core::{MessageView, RoomView};
 use mimi_content::MessageId;
-use mimi_sdk::{ClientEvent, Device};
+use mimi_sdk::{ClientEvent, Device, ProfileView, UsersFound};
 use mimi_types::{RoomUri, UserUri};
 use serde_json::{Value, json};
 
@@ -62,6 +62,68 @@ fn message_line(m: &MessageView) -> String {
 }
 
 impl Out {
+    pub(crate) fn profile(&self, v: &ProfileView) {
+        if self.json {
+            print_json(&json!({
+                "ok": "profile", "user": v.user, "handle": v.handle,
+                "display_name": v.display_name, "searchable": v.searchable,
+            }));
+        } else {
+            println!("{}", v.user);
+            println!(
+                "  handle:       {}",
+                v.handle.as_deref().unwrap_or("(none)")
+            );
+            println!(
+                "  display name: {}",
+                v.display_name.as_deref().unwrap_or("(none)")
+            );
+            let searchable = if v.searchable.is_empty() {
+                "(nothing: nobody can find you)".to_owned()
+            } else {
+                v.searchable.join(", ")
+            };
+            println!("  searchable:   {searchable}");
+        }
+    }
+
+    pub(crate) fn found(&self, f: &UsersFound) {
+        if self.json {
+            let users: Vec<Value> = f
+                .users
+                .iter()
+                .map(
+                    |u| json!({"user": u.user, "handle": u.handle, "display_name": u.display_name}),
+                )
+                .collect();
+            print_json(
+                &json!({"ok": "find", "provider": f.provider, "code": f.code, "users": users}),
+            );
+            return;
+        }
+        match f.code.as_str() {
+            "success" => {
+                for u in &f.users {
+                    let mut line = u.user.clone();
+                    if let Some(h) = &u.handle {
+                        line.push_str(&format!("  @{h}"));
+                    }
+                    if let Some(n) = &u.display_name {
+                        line.push_str(&format!("  \"{n}\""));
+                    }
+                    println!("{line}");
+                }
+            }
+            "notFound" => println!("nobody found on {}", f.provider),
+            "ambiguous" => println!(
+                "too many on {} match (or the query is too short); be more precise",
+                f.provider
+            ),
+            "unsupportedField" => println!("{} does not search that field", f.provider),
+            other => println!("{} answered {other}", f.provider),
+        }
+    }
+
     pub(crate) fn registered(&self, what: &str, user: &UserUri, device: &Device) {
         if self.json {
             print_json(&json!({

@@ -13,6 +13,7 @@
 
 pub mod b64;
 pub mod blobs;
+pub mod discovery;
 mod error;
 mod events;
 mod registration;
@@ -20,6 +21,7 @@ mod rooms;
 pub mod routes;
 
 pub use blobs::BlobStored;
+pub use discovery::{FindUsers, FoundUser, ProfileView, SetProfile, UsersFound};
 pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventsQuery, EventsResponse};
 pub use registration::{

@@ -4,7 +4,7 @@
 /// A route: method and path template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `PUT`.
     pub method: &'static str,
     /// The path template (axum syntax).
     pub path: &'static str,
@@ -91,6 +91,22 @@ pub const DOWNLOAD_BLOB: Route = Route {
     method: "GET",
     path: "/v1/blobs/{id}",
 };
+/// `GET /v1/profile` (→ [`crate::ProfileView`]): the calling user's discovery profile.
+pub const PROFILE: Route = Route {
+    method: "GET",
+    path: "/v1/profile",
+};
+/// `PUT /v1/profile` ([`crate::SetProfile`] → [`crate::ProfileView`]); see [`crate::discovery`].
+pub const SET_PROFILE: Route = Route {
+    method: "PUT",
+    path: "/v1/profile",
+};
+/// `POST /v1/users/find` ([`crate::FindUsers`] → [`crate::UsersFound`]): here or, relayed
+/// over `identifierQuery`, at another provider.
+pub const FIND_USERS: Route = Route {
+    method: "POST",
+    path: "/v1/users/find",
+};
 /// `GET /openapi.json`: the OpenAPI document.
 pub const OPENAPI: Route = Route {
     method: "GET",
@@ -114,6 +130,9 @@ pub const ALL: &[Route] = &[
     EVENTS_WS,
     UPLOAD_BLOB,
     DOWNLOAD_BLOB,
+    PROFILE,
+    SET_PROFILE,
+    FIND_USERS,
     OPENAPI,
 ];
 

@@ -36,6 +36,10 @@
 //! its trust bundle and hosts under them), without following redirects, and reading stops as
 //! soon as more bytes arrive than the message names.
 //!
+//! Discovery: [`Device::set_profile`] sets the user's handle, display name and which of them
+//! (and the nick) others may search; [`Device::find_users`] searches this provider or, relayed
+//! by it, another.
+//!
 //! Typing indicators ([`Device::typing`]) are encrypted ephemeral messages: they arrive only
 //! on the WebSocket feed while it is open, are shown as [`ClientEvent::Typing`] and never
 //! move the cursor or the stored state.
@@ -50,6 +54,7 @@ mod api;
 mod blob_fetch;
 mod commands;
 mod device;
+mod discovery;
 mod error;
 mod join;
 mod store;
@@ -57,6 +62,6 @@ mod ws;
 
 pub use device::{Credentials, Device, device_path, devices_in};
 pub use error::SdkError;
-pub use mimi_client_api::Event;
+pub use mimi_client_api::{Event, FoundUser, ProfileView, SetProfile, UsersFound};
 pub use mimi_client_core::{ClientEvent, FileInfo, MessageView, RoomView};
 pub use mimi_room::presets::Preset;

@@ -57,6 +57,13 @@ pub enum RequestError {
         /// The room.
         room: String,
     },
+    /// The request names another provider than us (421 Misdirected Request), e.g. an
+    /// `identifierQuery` whose path names another domain.
+    #[error("{named} is not this provider; send the request to {named}'s own provider")]
+    WrongProvider {
+        /// The provider the request names.
+        named: String,
+    },
     /// We host no such room (404).
     #[error("no such room: {0}")]
     UnknownRoom(String),
@@ -89,6 +96,7 @@ impl RequestError {
             | Self::NotAParticipant { .. }
             | Self::Unauthenticated(_) => 403,
             Self::NotOurUser(_) | Self::UnknownRoom(_) => 404,
+            Self::WrongProvider { .. } => 421,
             Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
         }

@@ -19,6 +19,8 @@
 //!   hub; repeats found per message, however the hub grouped them, and acknowledged once;
 //!   epochs never go backwards; a commit before the messages of its epoch; early messages
 //!   buffered).
+//! * [`discovery`]: `identifierQuery` at the target provider: profiles, what matches, what an
+//!   answer reveals, and the per-requester limit.
 //! * [`batch_notifies`]: a follower's queued fan-out grouped into notify bodies, one per room
 //!   and batch, in queue order.
 //! * Readings where the drafts leave a choice: only the hub is an external sender of a room's
@@ -30,6 +32,7 @@
 //!   conformance suite every backend runs.
 
 mod batch;
+pub mod discovery;
 mod effects;
 mod error;
 pub mod follower;
@@ -43,5 +46,5 @@ pub use error::RequestError;
 pub use record::RecordError;
 pub use store::{
     DeadLetter, DeviceEvent, DsStore, LogEntry, MemoryStore, NewDeviceEvent, NewOutbound,
-    OutboundItem, RoomHead, RoomRecord, StoreError, conformance,
+    OutboundItem, ProfileSaved, RoomHead, RoomRecord, StoreError, conformance,
 };

@@ -20,8 +20,9 @@ mod memory;
 
 use std::future::Future;
 
-use mimi_types::{ClientUri, Domain, RoomUri};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
+use crate::discovery::{Profile, ProfileSearch};
 use crate::follower::{Claim, KeyPackageEntry};
 
 pub use memory::MemoryStore;
@@ -132,6 +133,16 @@ pub struct NewDeviceEvent {
     pub room: RoomUri,
     /// The encoded fanout message.
     pub payload: Vec<u8>,
+}
+
+/// Whether a profile was saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProfileSaved {
+    /// Saved (created or replaced).
+    Saved,
+    /// Another user has this handle; nothing changed.
+    HandleTaken,
 }
 
 /// The delivery service's storage.
@@ -278,4 +289,25 @@ pub trait DsStore: Send + Sync {
         device: &ClientUri,
         now_ms: u64,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Creates or replaces `profile.user`'s discovery profile, unless another user has its
+    /// handle ([`ProfileSaved::HandleTaken`], nothing changed). Handles are unique per store.
+    fn save_profile(
+        &self,
+        profile: &Profile,
+    ) -> impl Future<Output = Result<ProfileSaved, StoreError>> + Send;
+
+    /// `user`'s discovery profile.
+    fn profile(
+        &self,
+        user: &UserUri,
+    ) -> impl Future<Output = Result<Option<Profile>, StoreError>> + Send;
+
+    /// Up to `limit` profiles that `search` matches ([`ProfileSearch::matches`] is the
+    /// definition), ordered by user.
+    fn find_profiles(
+        &self,
+        search: &ProfileSearch,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Profile>, StoreError>> + Send;
 }

@@ -59,6 +59,11 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         // The upload reads its own body, within limits.max_blob_bytes, after the token.
         .route(routes::UPLOAD_BLOB.path, post(crate::blobs::upload))
         .route(routes::DOWNLOAD_BLOB.path, get(crate::blobs::download))
+        .route(
+            routes::PROFILE.path,
+            get(crate::discovery::get_profile).put(crate::discovery::set_profile),
+        )
+        .route(routes::FIND_USERS.path, post(crate::discovery::find_users))
         .route(routes::OPENAPI.path, get(openapi))
         .route(crate::metrics::PATH, get(crate::metrics::scrape))
         .route(crate::health::PATH, get(crate::health::check))

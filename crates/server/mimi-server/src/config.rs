@@ -67,6 +67,10 @@
 //! # A client API request head must arrive within this long, and a kept-alive client API
 //! # connection is closed after this long idle (default 30000, at least 1).
 //! client_header_timeout_ms = 30000
+//! # Identifier queries (user search) per minute: per peer provider asking us, and per user of
+//! # ours searching here or elsewhere (defaults 600 and 30; 0: none); more get 429.
+//! identifier_queries_per_peer = 600
+//! identifier_queries_per_user = 30
 //!
 //! [database]
 //! # Where the delivery-service store and the accounts live. Absent (the default): SQLite files
@@ -223,6 +227,10 @@ pub struct Limits {
     /// How long a client API request head may take, and a client API connection may sit idle
     /// between requests, in milliseconds (at least 1).
     pub client_header_timeout_ms: u64,
+    /// Identifier queries one peer provider may send us per minute (0: none).
+    pub identifier_queries_per_peer: u32,
+    /// Identifier queries one user of ours may make per minute, here or relayed (0: none).
+    pub identifier_queries_per_user: u32,
 }
 
 impl Default for Limits {
@@ -244,6 +252,8 @@ impl Default for Limits {
             auth_attempts_per_account: 10,
             auth_attempts_per_source: 120,
             client_header_timeout_ms: 30_000,
+            identifier_queries_per_peer: 600,
+            identifier_queries_per_user: 30,
         }
     }
 }

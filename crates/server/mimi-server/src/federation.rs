@@ -32,6 +32,7 @@ fn table() -> Vec<(&'static Endpoint, MethodRouter<Arc<Provider>>)> {
         routed(&http::NOTIFY, notify),
         routed(&http::GROUP_INFO, group_info),
         routed(&http::KEY_MATERIAL, key_material),
+        routed(&http::IDENTIFIER_QUERY, crate::discovery::identifier_query),
     ]
 }
 
@@ -82,6 +83,11 @@ fn refuse(peer: &PeerDomain, err: &ServerError) -> Response {
             .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
     }
     response
+}
+
+/// A protocol answer, or the refusal with its status.
+pub(crate) fn respond(peer: &PeerDomain, result: Result<Vec<u8>, ServerError>) -> Response {
+    result.map_or_else(|e| refuse(peer, &e), answer)
 }
 
 fn answer(body: Vec<u8>) -> Response {

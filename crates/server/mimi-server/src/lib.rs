@@ -75,6 +75,7 @@ mod blob_store;
 mod blobs;
 mod client_api;
 pub mod config;
+mod discovery;
 mod error;
 mod federation;
 mod follower;

@@ -72,6 +72,8 @@ pub(crate) struct Provider {
     pub(crate) auth_limits: Mutex<crate::auth_limits::AuthLimits>,
     /// Blob downloads and uploads in progress, bounded.
     pub(crate) blob_transfers: crate::blobs::Transfers,
+    /// Identifier queries per peer and per local user.
+    pub(crate) query_limiter: Mutex<mimi_ds::discovery::QueryLimiter>,
 }
 
 impl std::fmt::Debug for Provider {

@@ -180,6 +180,11 @@ impl Server {
                 config.limits.blob_downloads_at_once,
                 config.limits.blob_uploads_at_once,
             ),
+            query_limiter: Mutex::new(mimi_ds::discovery::QueryLimiter::new(
+                config.limits.identifier_queries_per_peer,
+                config.limits.identifier_queries_per_user,
+                60_000,
+            )),
         });
 
         let federation_listener = bind(config.federation_listen).await?;

@@ -6,13 +6,14 @@
 
 use std::time::Duration;
 
+use mimi_ds::discovery::{Profile, ProfileSearch};
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
     DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
-    RoomHead, RoomRecord, StoreError,
+    ProfileSaved, RoomHead, RoomRecord, StoreError,
 };
 use mimi_store::{LockedRoom, PostgresConfig, PostgresStore, SqliteStore};
-use mimi_types::{ClientUri, Domain, RoomUri};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use crate::accounts::Accounts;
 use crate::config::{Config, DatabaseTarget};
@@ -260,5 +261,21 @@ impl DsStore for Store {
         now_ms: u64,
     ) -> Result<usize, StoreError> {
         delegate!(self, s => s.fresh_key_packages(device, now_ms))
+    }
+
+    async fn save_profile(&self, profile: &Profile) -> Result<ProfileSaved, StoreError> {
+        delegate!(self, s => s.save_profile(profile))
+    }
+
+    async fn profile(&self, user: &UserUri) -> Result<Option<Profile>, StoreError> {
+        delegate!(self, s => s.profile(user))
+    }
+
+    async fn find_profiles(
+        &self,
+        search: &ProfileSearch,
+        limit: usize,
+    ) -> Result<Vec<Profile>, StoreError> {
+        delegate!(self, s => s.find_profiles(search, limit))
     }
 }

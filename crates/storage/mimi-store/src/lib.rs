@@ -35,6 +35,7 @@
 //! | `device_events` | (`device`, `seq`) | each device's event stream: `room`, `payload` |
 //! | `key_packages` | `id` (upload order) | pool entries: `device`, `reference` (unique per device), `key_package`, `last_resort`, `not_after`, `expires_ms` |
 //! | `key_package_claims` | `reference` | which device a claimed KeyPackage belongs to, for Welcome routing |
+//! | `profiles` | `user` | schema 4: discovery profiles: `nick`, `handle` (unique), `display_name`, `name_folded`, `searchable` (bit mask); searched by `mimi_ds::discovery::ProfileSearch` |
 //!
 //! URIs are stored as their canonical strings and parsed back on read; a row that does not
 //! parse (the file was edited by hand) is reported as [`mimi_ds::StoreError::Backend`], never
@@ -157,6 +158,7 @@
 mod convert;
 mod error;
 mod postgres;
+mod profiles;
 mod sql;
 mod sqlite;
 

@@ -8,12 +8,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mimi_ds::discovery::{Profile, ProfileSearch};
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
     DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
-    RoomHead, RoomRecord, StoreError,
+    ProfileSaved, RoomHead, RoomRecord, StoreError,
 };
-use mimi_types::{ClientUri, Domain, RoomUri};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
@@ -22,6 +23,7 @@ pub use error::ConnectError;
 pub use shared::{EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, Wakeup, Wakeups};
 
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
+use crate::profiles;
 use crate::sql::{
     self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records,
     VersionCheck,
@@ -660,6 +662,70 @@ impl DsStore for PostgresStore {
             .await
             .map_err(|e| self.fail(e))?;
         sql::key_package_count(count, &self.shown)
+    }
+
+    async fn save_profile(&self, profile: &Profile) -> Result<ProfileSaved, StoreError> {
+        let user = profile.user.to_string();
+        let (nick, handle, display_name, folded, searchable) = profiles::columns(profile);
+        let mut tx = self.write().await?;
+        if let Some(handle) = &handle {
+            let holder: Option<(String,)> = sqlx::query_as(profiles::HANDLE_HOLDER)
+                .bind(handle)
+                .bind(&user)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+            if holder.is_some() {
+                self.rollback(tx).await?;
+                return Ok(ProfileSaved::HandleTaken);
+            }
+        }
+        let written = sqlx::query(profiles::UPSERT)
+            .bind(&user)
+            .bind(nick)
+            .bind(handle)
+            .bind(display_name)
+            .bind(folded)
+            .bind(searchable)
+            .execute(&mut *tx)
+            .await;
+        match written {
+            Ok(_) => {}
+            Err(e) if profiles::is_taken(&e) => {
+                self.rollback(tx).await?;
+                return Ok(ProfileSaved::HandleTaken);
+            }
+            Err(e) => return Err(self.fail(e)),
+        }
+        self.commit(tx).await?;
+        Ok(ProfileSaved::Saved)
+    }
+
+    async fn profile(&self, user: &UserUri) -> Result<Option<Profile>, StoreError> {
+        let row: Option<profiles::ProfileRow> = sqlx::query_as(profiles::SELECT)
+            .bind(user.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|row| profiles::profile(row, &self.shown))
+            .transpose()
+    }
+
+    async fn find_profiles(
+        &self,
+        search: &ProfileSearch,
+        limit: usize,
+    ) -> Result<Vec<Profile>, StoreError> {
+        let (statement, value) = profiles::search(search);
+        let rows: Vec<profiles::ProfileRow> = sqlx::query_as(&statement)
+            .bind(value)
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|row| profiles::profile(row, &self.shown))
+            .collect()
     }
 }
 

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use mimi_types::{ClientUri, Domain, RoomUri};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use super::{
     DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
-    RoomHead, RoomRecord, StoreError,
+    ProfileSaved, RoomHead, RoomRecord, StoreError,
 };
+use crate::discovery::{Profile, ProfileSearch};
 use crate::follower::{Claim, KeyPackageEntry, KeyPackagePool};
 
 #[derive(Debug, Default)]
@@ -23,6 +24,7 @@ struct Inner {
     events: BTreeMap<ClientUri, Vec<DeviceEvent>>,
     pools: BTreeMap<ClientUri, KeyPackagePool>,
     claims: BTreeMap<Vec<u8>, ClientUri>,
+    profiles: BTreeMap<UserUri, Profile>,
 }
 
 /// Everything in one mutex: each call is atomic.
@@ -300,5 +302,39 @@ impl DsStore for MemoryStore {
             .pools
             .get(device)
             .map_or(0, |pool| pool.fresh_count(now_ms)))
+    }
+
+    async fn save_profile(&self, profile: &Profile) -> Result<ProfileSaved, StoreError> {
+        let mut inner = self.lock()?;
+        let taken = profile.handle.as_ref().is_some_and(|handle| {
+            inner
+                .profiles
+                .values()
+                .any(|p| p.user != profile.user && p.handle.as_ref() == Some(handle))
+        });
+        if taken {
+            return Ok(ProfileSaved::HandleTaken);
+        }
+        inner.profiles.insert(profile.user.clone(), profile.clone());
+        Ok(ProfileSaved::Saved)
+    }
+
+    async fn profile(&self, user: &UserUri) -> Result<Option<Profile>, StoreError> {
+        Ok(self.lock()?.profiles.get(user).cloned())
+    }
+
+    async fn find_profiles(
+        &self,
+        search: &ProfileSearch,
+        limit: usize,
+    ) -> Result<Vec<Profile>, StoreError> {
+        Ok(self
+            .lock()?
+            .profiles
+            .values()
+            .filter(|p| search.matches(p))
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }
