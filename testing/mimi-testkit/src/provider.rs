@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use mimi_ds::follower::{ConsentBook, KeyPackagePool, RequesterLimiter, RoomInbox};
+use mimi_ds::follower::{ConsentPolicy, KeyPackagePool, RequesterLimiter, RoomInbox};
 use mimi_ds::hub::HubRoom;
 use mimi_mls::{ProviderCa, ServerIdentity};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
@@ -18,7 +18,8 @@ pub struct SimProvider {
     pub(crate) users: BTreeMap<UserUri, BTreeMap<ClientUri, KeyPackagePool>>,
     pub(crate) claims: BTreeMap<Vec<u8>, ClientUri>,
     pub(crate) room_devices: BTreeMap<RoomUri, BTreeSet<ClientUri>>,
-    pub(crate) consent: ConsentBook,
+    /// Every user's stranger policy (the simulator keeps no consent books).
+    pub(crate) consent: ConsentPolicy,
     pub(crate) limiter: RequesterLimiter,
     /// Fan-out waiting per follower, in hub order: (room, encoded notify body).
     pub(crate) outbound: BTreeMap<Domain, VecDeque<(RoomUri, Vec<u8>)>>,
@@ -44,7 +45,7 @@ impl SimProvider {
             users: BTreeMap::new(),
             claims: BTreeMap::new(),
             room_devices: BTreeMap::new(),
-            consent: ConsentBook::open(),
+            consent: ConsentPolicy::Anyone,
             limiter: RequesterLimiter::default(),
             outbound: BTreeMap::new(),
         }

@@ -50,6 +50,9 @@ pub(crate) enum ClientCommand {
     /// Tell a room you are typing (an ephemeral signal: shown live, never stored).
     Typing(TypingArgs),
 
+    /// Consent: who may add you to rooms. See and answer requests, ask others, set your policy.
+    Contacts(ContactsArgs),
+
     /// Show a room's messages with edits, deletes and reactions applied.
     History(RoomOnly),
     /// Show what happens in your rooms, live.
@@ -120,6 +123,61 @@ pub(crate) struct Login {
     /// This device's id.
     #[arg(long = "device-id", default_value = "cli")]
     pub(crate) device_id: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `mimi contacts ...`
+#[derive(Debug, Args)]
+pub(crate) struct ContactsArgs {
+    #[command(subcommand)]
+    pub(crate) command: ContactsCommand,
+}
+
+/// Contacts commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContactsCommand {
+    /// Show your policy, waiting requests, contacts, blocks and your own requests.
+    List(ContactsOnly),
+    /// Show the consent requests waiting for your answer.
+    Requests(ContactsOnly),
+    /// Consent to a user adding you to rooms (answers their requests).
+    Accept(ContactArgs),
+    /// Withdraw all consent from a user and refuse them from now on.
+    Block(ContactArgs),
+    /// Ask a user for consent to add them to rooms (you consent to them too).
+    Request(ContactArgs),
+    /// Who else may add you to rooms: anyone, contacts, or providers a.example,b.example;
+    /// default: the provider's default.
+    Policy(PolicyArgs),
+}
+
+/// No argument.
+#[derive(Debug, Args)]
+pub(crate) struct ContactsOnly {
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// A user, and optionally a room.
+#[derive(Debug, Args)]
+pub(crate) struct ContactArgs {
+    /// The user (user@domain).
+    pub(crate) user: String,
+    /// Only for this room (accept, request); default: any room.
+    #[arg(long)]
+    pub(crate) room: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `contacts policy`.
+#[derive(Debug, Args)]
+pub(crate) struct PolicyArgs {
+    /// anyone, contacts, providers, or default.
+    pub(crate) policy: String,
+    /// For `providers`: the providers, comma-separated (a.example,b.example).
+    pub(crate) providers: Option<String>,
     #[command(flatten)]
     pub(crate) common: Common,
 }

@@ -1,5 +1,6 @@
 //! The client commands (`mimi account|device|room|user|send|reply|react|unreact|edit|delete|
-//! send-file|download|typing|history|listen`): wiring of mimi-sdk and presentation, nothing more.
+//! send-file|download|typing|contacts|history|listen`): wiring of mimi-sdk and presentation,
+//! nothing more.
 
 mod args;
 mod output;
@@ -15,7 +16,7 @@ use mimi_types::{RoomUri, UserUri};
 use serde_json::json;
 
 pub(crate) use args::ClientCommand;
-use args::{AccountCommand, Common, DeviceCommand, RoomCommand, UserCommand};
+use args::{AccountCommand, Common, ContactsCommand, DeviceCommand, RoomCommand, UserCommand};
 use output::Out;
 
 /// Runs one client command.
@@ -222,6 +223,62 @@ fn role(device: &Device, room: &RoomUri, text: &str) -> anyhow::Result<RoleIndex
         })
 }
 
+async fn contacts_command(command: ContactsCommand) -> anyhow::Result<()> {
+    match command {
+        ContactsCommand::List(a) => {
+            let d = a.common.open_offline().await?;
+            a.common.out().contacts(&d.contacts().await?, false);
+            Ok(())
+        }
+        ContactsCommand::Requests(a) => {
+            let d = a.common.open_offline().await?;
+            a.common.out().contacts(&d.contacts().await?, true);
+            Ok(())
+        }
+        ContactsCommand::Accept(a) => {
+            let d = a.common.open_offline().await?;
+            let u = user(&d, &a.user)?;
+            let r = a.room.as_deref().map(|r| room(&d, r)).transpose()?;
+            let after = d.accept_contact(&u, r.as_ref()).await?;
+            a.common.out().contact_done("accepted", &u, &after);
+            Ok(())
+        }
+        ContactsCommand::Block(a) => {
+            let d = a.common.open_offline().await?;
+            let u = user(&d, &a.user)?;
+            let after = d.block_contact(&u).await?;
+            a.common.out().contact_done("blocked", &u, &after);
+            Ok(())
+        }
+        ContactsCommand::Request(a) => {
+            let d = a.common.open_offline().await?;
+            let u = user(&d, &a.user)?;
+            let r = a.room.as_deref().map(|r| room(&d, r)).transpose()?;
+            let after = d.request_consent(&u, r.as_ref()).await?;
+            a.common.out().contact_done("asked for consent", &u, &after);
+            Ok(())
+        }
+        ContactsCommand::Policy(a) => {
+            let d = a.common.open_offline().await?;
+            let policy = match (a.policy.as_str(), a.providers.as_deref()) {
+                ("default", None) => None,
+                ("providers", Some(list)) => Some(format!("providers:{list}")),
+                ("providers", None) => {
+                    bail!("name the providers: mimi contacts policy providers a.example,b.example")
+                }
+                (p @ ("anyone" | "contacts"), None) => Some(p.to_owned()),
+                (other, _) => bail!(
+                    "unknown policy {other:?}: use anyone, contacts, providers a.example,b.example \
+                     or default"
+                ),
+            };
+            let after = d.set_contact_policy(policy.as_deref()).await?;
+            a.common.out().contacts(&after, false);
+            Ok(())
+        }
+    }
+}
+
 fn preset(text: &str) -> anyhow::Result<Preset> {
     Ok(match text {
         "cooperative" => Preset::Cooperative,
@@ -253,6 +310,7 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Device(args) => device_command(args.command).await,
         ClientCommand::Room(args) => room_command(args.command).await,
         ClientCommand::User(args) => user_command(args.command).await,
+        ClientCommand::Contacts(args) => contacts_command(args.command).await,
         ClientCommand::Send(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;

@@ -2,7 +2,7 @@
 
 use mimi_client_core::{MessageView, RoomView};
 use mimi_content::MessageId;
-use mimi_sdk::{ClientEvent, Device, ProfileView, UsersFound};
+use mimi_sdk::{ClientEvent, Contacts, Device, ProfileView, UsersFound};
 use mimi_types::{RoomUri, UserUri};
 use serde_json::{Value, json};
 
@@ -59,6 +59,18 @@ fn message_line(m: &MessageView) -> String {
         line.push_str(&format!("  {reaction} {}", users.len()));
     }
     line
+}
+
+/// `mimi://b.example/u/bob` as `bob@b.example` (anything else as given).
+fn at(uri: &str) -> String {
+    match UserUri::parse(uri) {
+        Ok(u) => format!("{}@{}", u.id().as_str(), u.domain()),
+        Err(_) => uri.to_owned(),
+    }
+}
+
+fn for_room(room: Option<&String>) -> String {
+    room.map(|r| format!(" (room {r})")).unwrap_or_default()
 }
 
 impl Out {
@@ -121,6 +133,82 @@ impl Out {
             ),
             "unsupportedField" => println!("{} does not search that field", f.provider),
             other => println!("{} answered {other}", f.provider),
+        }
+    }
+
+    pub(crate) fn contacts(&self, c: &Contacts, only_requests: bool) {
+        if self.json {
+            match serde_json::to_value(c) {
+                Ok(mut value) => {
+                    if only_requests {
+                        value = value["requests"].clone();
+                        value = json!({ "requests": value });
+                    }
+                    print_json(&value);
+                }
+                Err(e) => eprintln!("cannot print the contacts: {e}"),
+            }
+            return;
+        }
+        if only_requests {
+            if c.requests.is_empty() {
+                println!("no consent requests waiting");
+            }
+            for r in &c.requests {
+                println!(
+                    "{} asks to add you to rooms{}: mimi contacts accept {} (or block)",
+                    at(&r.user),
+                    for_room(r.room.as_ref()),
+                    at(&r.user)
+                );
+            }
+            return;
+        }
+        let whose = if c.own_policy {
+            "yours"
+        } else {
+            "the provider's default"
+        };
+        println!("policy: {} ({whose})", c.policy);
+        println!("waiting for your answer: {}", c.requests.len());
+        for r in &c.requests {
+            println!("  {}{}", at(&r.user), for_room(r.room.as_ref()));
+        }
+        println!("contacts (may add you): {}", c.contacts.len());
+        for contact in &c.contacts {
+            match &contact.rooms {
+                Some(rooms) => println!("  {} (rooms {})", at(&contact.user), rooms.join(", ")),
+                None => println!("  {}", at(&contact.user)),
+            }
+        }
+        println!("blocked: {}", c.blocked.len());
+        for b in &c.blocked {
+            println!("  {}", at(b));
+        }
+        println!(
+            "your requests, and consent others gave you: {}",
+            c.asked.len()
+        );
+        for a in &c.asked {
+            let detail = a
+                .detail
+                .as_ref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            println!(
+                "  {}{} {}{detail}",
+                at(&a.user),
+                for_room(a.room.as_ref()),
+                a.status
+            );
+        }
+    }
+
+    pub(crate) fn contact_done(&self, what: &str, user: &UserUri, after: &Contacts) {
+        if self.json {
+            print_json(&json!({"ok": what, "user": user.to_string(), "contacts": after}));
+        } else {
+            println!("{what}: {}", at(&user.to_string()));
         }
     }
 

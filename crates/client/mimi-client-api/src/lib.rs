@@ -13,6 +13,7 @@
 
 pub mod b64;
 pub mod blobs;
+mod contacts;
 pub mod discovery;
 mod error;
 mod events;
@@ -21,6 +22,9 @@ mod rooms;
 pub mod routes;
 
 pub use blobs::BlobStored;
+pub use contacts::{
+    AskedContact, Contact, ContactAction, ContactRequest, Contacts, SetContactPolicy,
+};
 pub use discovery::{FindUsers, FoundUser, ProfileView, SetProfile, UsersFound};
 pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventsQuery, EventsResponse};

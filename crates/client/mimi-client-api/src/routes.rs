@@ -107,6 +107,36 @@ pub const FIND_USERS: Route = Route {
     method: "POST",
     path: "/v1/users/find",
 };
+
+/// `GET /v1/contacts` (→ [`crate::Contacts`]): the caller's consent (see [`crate::Contacts`]).
+pub const CONTACTS: Route = Route {
+    method: "GET",
+    path: "/v1/contacts",
+};
+/// `POST /v1/contacts/requests` ([`crate::ContactAction`] → [`crate::Contacts`]): ask a user
+/// for consent to add them to rooms (also consents to them).
+pub const CONTACT_REQUEST: Route = Route {
+    method: "POST",
+    path: "/v1/contacts/requests",
+};
+/// `POST /v1/contacts/accept` ([`crate::ContactAction`] → [`crate::Contacts`]): consent to a
+/// user, for one room or any.
+pub const CONTACT_ACCEPT: Route = Route {
+    method: "POST",
+    path: "/v1/contacts/accept",
+};
+/// `POST /v1/contacts/block` ([`crate::ContactAction`] → [`crate::Contacts`]): withdraw all
+/// consent from a user and refuse them from now on.
+pub const CONTACT_BLOCK: Route = Route {
+    method: "POST",
+    path: "/v1/contacts/block",
+};
+/// `POST /v1/contacts/policy` ([`crate::SetContactPolicy`] → [`crate::Contacts`]): who else may
+/// add the caller to rooms.
+pub const CONTACT_POLICY: Route = Route {
+    method: "POST",
+    path: "/v1/contacts/policy",
+};
 /// `GET /openapi.json`: the OpenAPI document.
 pub const OPENAPI: Route = Route {
     method: "GET",
@@ -133,6 +163,11 @@ pub const ALL: &[Route] = &[
     PROFILE,
     SET_PROFILE,
     FIND_USERS,
+    CONTACTS,
+    CONTACT_REQUEST,
+    CONTACT_ACCEPT,
+    CONTACT_BLOCK,
+    CONTACT_POLICY,
     OPENAPI,
 ];
 

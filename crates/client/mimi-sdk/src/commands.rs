@@ -2,12 +2,15 @@
 //! it queued and reports whether the hub accepted it.
 
 use mimi_client_api::CreateRoom;
-use mimi_client_api::{ErrorCode, HubAnswer, KeyMaterialFetch, RoomList, routes};
+use mimi_client_api::{
+    ContactAction, Contacts, ErrorCode, HubAnswer, KeyMaterialFetch, RoomList, SetContactPolicy,
+    routes,
+};
 use mimi_client_core::{ClientEvent, FileInfo, Invitee, OpId, RoomView};
 use mimi_content::MessageId;
 use mimi_federation_api::common::IdentifierUri;
 use mimi_federation_api::key_material::{
-    ClientMaterial, KeyMaterialRequestTbs, KeyMaterialResponse,
+    ClientMaterial, KeyMaterialRequestTbs, KeyMaterialResponse, KeyMaterialUserCode,
 };
 use mimi_federation_api::mls::{Credential, RequiredCapabilities, Signature, SignaturePublicKey};
 use mimi_federation_api::path::encode_param;
@@ -207,6 +210,21 @@ impl Device {
         };
         let response: KeyMaterialResponse =
             decode_exact(&answer.response).map_err(|e| protocol(route, e))?;
+        match response.user_status {
+            KeyMaterialUserCode::NoConsent => {
+                return Err(SdkError::NoConsent {
+                    user: user.clone(),
+                    for_room: false,
+                });
+            }
+            KeyMaterialUserCode::NoConsentForThisRoom => {
+                return Err(SdkError::NoConsent {
+                    user: user.clone(),
+                    for_room: true,
+                });
+            }
+            _ => {}
+        }
         let mut out = Vec::new();
         for client in &response.clients {
             if let ClientMaterial::Success(kp) = &client.material {
@@ -224,16 +242,96 @@ impl Device {
     }
 
     /// Invites `users` (every device of each, fetched through the hub) with the default
-    /// member role, in one commit.
+    /// member role, in one commit. A user who has not consented is asked for consent instead
+    /// (for any room, or for this room if they consented to others) and the invite stops with
+    /// [`SdkError::ConsentRequested`]: invite again once they accept.
     pub async fn invite(&mut self, room: &RoomUri, users: &[UserUri]) -> Result<(), SdkError> {
         self.history(room)?;
         let mut invitees = Vec::new();
         for user in users {
-            let key_packages = self.key_material(room, user).await?;
+            let key_packages = match self.key_material(room, user).await {
+                Err(SdkError::NoConsent { user, for_room }) => {
+                    self.request_consent(&user, for_room.then_some(room))
+                        .await?;
+                    return Err(SdkError::ConsentRequested { user });
+                }
+                other => other?,
+            };
             invitees.push(Invitee::new(user.clone(), key_packages));
         }
         let op = self.client.invite(now_s(), room, &invitees)?;
         self.run_op(op).await
+    }
+
+    /// This user's contacts: their policy, the consent requests waiting for their answer,
+    /// whom they consent to or blocked, and their own requests.
+    pub async fn contacts(&self) -> Result<Contacts, SdkError> {
+        self.api
+            .call(
+                Method::GET,
+                routes::CONTACTS.path,
+                Some(self.token()),
+                None::<&()>,
+            )
+            .await
+    }
+
+    async fn contact_action(
+        &self,
+        path: &str,
+        user: &UserUri,
+        room: Option<&RoomUri>,
+    ) -> Result<Contacts, SdkError> {
+        let action = ContactAction {
+            user: user.to_string(),
+            room: room.map(ToString::to_string),
+        };
+        self.api
+            .call(Method::POST, path, Some(self.token()), Some(&action))
+            .await
+    }
+
+    /// Asks `user` for consent to add them to rooms (`room` only, or any), which also
+    /// consents to them.
+    pub async fn request_consent(
+        &self,
+        user: &UserUri,
+        room: Option<&RoomUri>,
+    ) -> Result<Contacts, SdkError> {
+        self.contact_action(routes::CONTACT_REQUEST.path, user, room)
+            .await
+    }
+
+    /// Consents to `user` adding this user to rooms (`room` only, or any).
+    pub async fn accept_contact(
+        &self,
+        user: &UserUri,
+        room: Option<&RoomUri>,
+    ) -> Result<Contacts, SdkError> {
+        self.contact_action(routes::CONTACT_ACCEPT.path, user, room)
+            .await
+    }
+
+    /// Withdraws every consent given to `user` and refuses them from now on.
+    pub async fn block_contact(&self, user: &UserUri) -> Result<Contacts, SdkError> {
+        self.contact_action(routes::CONTACT_BLOCK.path, user, None)
+            .await
+    }
+
+    /// Sets who else may add this user to rooms: `anyone`, `contacts`,
+    /// `providers:a.example,b.example`; `None`: the provider's default.
+    pub async fn set_contact_policy(&self, policy: Option<&str>) -> Result<Contacts, SdkError> {
+        let body = SetContactPolicy {
+            policy: policy.map(str::to_owned),
+        };
+        self.api
+            .call(
+                Method::POST,
+                routes::CONTACT_POLICY.path,
+                Some(self.token()),
+                Some(&body),
+            )
+            .await
     }
 
     /// Removes `users` (all their devices) from `room`.

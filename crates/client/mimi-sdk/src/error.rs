@@ -68,6 +68,28 @@ pub enum SdkError {
         /// The user.
         user: UserUri,
     },
+    /// The user's provider says they have not consented to being added by this user (to this
+    /// room, with `for_room`).
+    #[error(
+        "{} has not consented to being added by you{}; ask them first \
+         (`mimi contacts request {}`)",
+        at(user),
+        if *for_room { " to this room" } else { "" },
+        at(user)
+    )]
+    NoConsent {
+        /// The user.
+        user: UserUri,
+        /// Whether they consented for other rooms only (`noConsentForThisRoom`).
+        for_room: bool,
+    },
+    /// An invite found no consent, so a consent request was sent instead: nothing else
+    /// changed.
+    #[error("asked {} for consent; invite again once they accept", at(user))]
+    ConsentRequested {
+        /// The user asked.
+        user: UserUri,
+    },
     /// The room's hub refused the operation.
     #[error("the hub of {room} refused: {refusal}")]
     Refused {
@@ -106,6 +128,11 @@ pub enum SdkError {
     /// A value given by the caller is malformed.
     #[error("invalid input: {0}")]
     Input(String),
+}
+
+/// `mimi://b.example/u/bob` as `bob@b.example`.
+fn at(user: &UserUri) -> String {
+    format!("{}@{}", user.id().as_str(), user.domain())
 }
 
 impl SdkError {

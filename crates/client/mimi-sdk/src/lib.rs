@@ -62,6 +62,9 @@ mod ws;
 
 pub use device::{Credentials, Device, device_path, devices_in};
 pub use error::SdkError;
-pub use mimi_client_api::{Event, FoundUser, ProfileView, SetProfile, UsersFound};
+pub use mimi_client_api::{
+    AskedContact, Contact, ContactRequest, Contacts, Event, FoundUser, ProfileView, SetProfile,
+    UsersFound,
+};
 pub use mimi_client_core::{ClientEvent, FileInfo, MessageView, RoomView};
 pub use mimi_room::presets::Preset;

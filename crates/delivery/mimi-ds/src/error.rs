@@ -73,6 +73,11 @@ pub enum RequestError {
         /// When to retry.
         retry_in_ms: u64,
     },
+    /// A consent book holds as many waiting requests as it takes (from this requester, or in
+    /// all), or as many contacts (403: a policy refusal, final until the user answers; not
+    /// 429, which a sender would retry).
+    #[error("consent: {0}")]
+    TooManyPending(String),
     /// Our own state is inconsistent (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -94,6 +99,7 @@ impl RequestError {
             | Self::NotOwnHandshake { .. }
             | Self::NotTheHub { .. }
             | Self::NotAParticipant { .. }
+            | Self::TooManyPending(_)
             | Self::Unauthenticated(_) => 403,
             Self::NotOurUser(_) | Self::UnknownRoom(_) => 404,
             Self::WrongProvider { .. } => 421,

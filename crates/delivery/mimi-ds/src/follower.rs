@@ -2,18 +2,19 @@
 //! fan-out.
 //!
 //! * [`KeyPackagePool`]: one device's KeyPackages, claimed once each (digest §3.2).
-//! * [`ConsentBook`]: who may fetch a user's key material (digest §3.7).
+//! * [`UserConsent`], [`ConsentPolicy`]: who may fetch a user's key material, and the consent
+//!   exchange between providers (digest §3.7).
 //! * [`answer_key_material`]: `POST /keyMaterial` at the target provider.
 //! * [`RoomInbox`]: `POST /notify` receipt for one room.
 //! * [`LocalMembers`]: which of our devices are members of a room (who gets its messages).
 
-mod consent;
+pub mod consent;
 mod inbox;
 mod key_material;
 mod keypackages;
 mod members;
 
-pub use consent::{ConsentBook, ConsentDecision};
+pub use consent::{ConsentDecision, ConsentPolicy, UserConsent};
 pub use inbox::{InboxError, NotifyReceipt, RoomInbox, message_digest};
 pub use key_material::{KeyMaterialContext, KeyMaterialGrant, answer_key_material};
 pub use keypackages::{Claim, KeyPackageEntry, KeyPackagePool, RequesterLimiter};

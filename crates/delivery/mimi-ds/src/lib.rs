@@ -45,6 +45,7 @@ pub use effects::{Delivery, Effect, Recipients};
 pub use error::RequestError;
 pub use record::RecordError;
 pub use store::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, MemoryStore, NewDeviceEvent, NewOutbound,
-    OutboundItem, ProfileSaved, RoomHead, RoomRecord, StoreError, conformance,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, MemoryStore,
+    NewDeviceEvent, NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, PeerRequestKind,
+    ProfileSaved, RoomHead, RoomRecord, StoreError, conformance,
 };

@@ -145,6 +145,80 @@ pub enum ProfileSaved {
     HandleTaken,
 }
 
+/// A user's stored consent book ([`crate::follower::UserConsent::to_record`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// Bumped on every save; a save names the version it replaces.
+    pub version: u64,
+    /// The engine's record of the book.
+    pub state: Vec<u8>,
+}
+
+/// One consent book to write ([`DsStore::save_consent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentWrite {
+    /// Whose book.
+    pub user: UserUri,
+    /// The version it replaces (0: the book does not exist yet).
+    pub expected_version: u64,
+    /// The engine's record.
+    pub state: Vec<u8>,
+}
+
+/// Which endpoint a queued peer request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PeerRequestKind {
+    /// `requestConsent` (path: the target user).
+    RequestConsent,
+    /// `updateConsent` (path: the requester user).
+    UpdateConsent,
+}
+
+impl PeerRequestKind {
+    /// The stored name (the endpoint's directory key).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::RequestConsent => "requestConsent",
+            Self::UpdateConsent => "updateConsent",
+        }
+    }
+
+    /// The kind a stored name names.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "requestConsent" => Some(Self::RequestConsent),
+            "updateConsent" => Some(Self::UpdateConsent),
+            _ => None,
+        }
+    }
+}
+
+/// A request to another provider outside any room (consent), queued with the change that
+/// caused it and sent by the destination's outbound worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRequest {
+    /// Assigned by the store, increasing: the order of sending to one destination.
+    pub id: u64,
+    /// The provider.
+    pub to: Domain,
+    /// The endpoint.
+    pub kind: PeerRequestKind,
+    /// The encoded request body.
+    pub body: Vec<u8>,
+}
+
+/// A new peer request (the store assigns the id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPeerRequest {
+    /// The provider.
+    pub to: Domain,
+    /// The endpoint.
+    pub kind: PeerRequestKind,
+    /// The encoded request body.
+    pub body: Vec<u8>,
+}
+
 /// The delivery service's storage.
 pub trait DsStore: Send + Sync {
     /// The hub room record, if we host the room.
@@ -310,4 +384,30 @@ pub trait DsStore: Send + Sync {
         search: &ProfileSearch,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Profile>, StoreError>> + Send;
+
+    /// A user's consent book, if it was ever saved.
+    fn load_consent(
+        &self,
+        user: &UserUri,
+    ) -> impl Future<Output = Result<Option<ConsentRecord>, StoreError>> + Send;
+
+    /// Atomically, in one transaction: writes each book at its expected version (0 creates
+    /// it) and queues the peer requests. [`StoreError::Conflict`], and nothing written, if any
+    /// book is not at its expected version.
+    fn save_consent(
+        &self,
+        writes: Vec<ConsentWrite>,
+        requests: Vec<NewPeerRequest>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` queued peer requests for `to`, oldest first.
+    fn pending_peer_requests(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PeerRequest>, StoreError>> + Send;
+
+    /// Removes a sent (or finally refused) peer request. Removing an absent one is not an
+    /// error.
+    fn ack_peer_request(&self, id: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

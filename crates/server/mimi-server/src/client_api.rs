@@ -64,6 +64,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
             get(crate::discovery::get_profile).put(crate::discovery::set_profile),
         )
         .route(routes::FIND_USERS.path, post(crate::discovery::find_users))
+        .merge(crate::contacts::routes())
         .route(routes::OPENAPI.path, get(openapi))
         .route(crate::metrics::PATH, get(crate::metrics::scrape))
         .route(crate::health::PATH, get(crate::health::check))
@@ -175,7 +176,7 @@ pub(crate) async fn authenticate(
         })
 }
 
-fn user_of(device: &ClientUri) -> Result<UserUri, ServerError> {
+pub(crate) fn user_of(device: &ClientUri) -> Result<UserUri, ServerError> {
     device
         .user_hint()
         .ok_or_else(|| ServerError::Accounts(format!("device {device} names no user")))

@@ -72,6 +72,20 @@
 //! identifier_queries_per_peer = 600
 //! identifier_queries_per_user = 30
 //!
+//! [consent]
+//! # Who may fetch the key material of a user who set no policy of their own (and so add them
+//! # to rooms): "contacts" (the default: only users they granted consent to; a stranger's
+//! # invite sends them a consent request instead), "anyone" (everyone they did not block;
+//! # what `mimi init --dev-federation` and `mimi demo` write), or
+//! # "providers:a.example,b.example" (anyone on those providers, and their contacts). Users
+//! # choose their own with `mimi contacts policy`.
+//! default_policy = "contacts"
+//! # Consent requests one requesting user may make per window, to whomever (default 20 per
+//! # 10 minutes; 0: no limit); more get 429. Waiting requests are also capped per requester
+//! # and target (4) and per target (256).
+//! requests_per_requester = 20
+//! request_window_ms = 600000
+//!
 //! [database]
 //! # Where the delivery-service store and the accounts live. Absent (the default): SQLite files
 //! # in data_dir. "sqlite:DIR": SQLite files in DIR (relative: to this file's directory).
@@ -258,6 +272,40 @@ impl Default for Limits {
     }
 }
 
+/// Consent (`[consent]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsentSettings {
+    /// The policy of users who set none (`anyone`, `contacts`, `providers:a.example,...`).
+    pub default_policy: String,
+    /// Consent requests per requesting user per window (0: no limit).
+    pub requests_per_requester: u32,
+    /// That window, in milliseconds.
+    pub request_window_ms: u64,
+}
+
+impl Default for ConsentSettings {
+    fn default() -> Self {
+        Self {
+            default_policy: "contacts".into(),
+            requests_per_requester: 20,
+            request_window_ms: 600_000,
+        }
+    }
+}
+
+impl ConsentSettings {
+    /// The default policy, parsed.
+    pub fn policy(&self) -> Result<mimi_ds::follower::ConsentPolicy, ConfigError> {
+        mimi_ds::follower::ConsentPolicy::parse(&self.default_policy).map_err(|e| {
+            ConfigError::Invalid {
+                key: "consent.default_policy".into(),
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
 /// Where the store and the accounts live (`[database]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -391,6 +439,9 @@ pub struct Config {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Consent.
+    #[serde(default)]
+    pub consent: ConsentSettings,
     /// Where the store and the accounts live.
     #[serde(default)]
     pub database: Database,
@@ -426,6 +477,7 @@ impl Config {
             client_tls: None,
             mls: MlsFiles::default(),
             limits: Limits::default(),
+            consent: ConsentSettings::default(),
             database: Database::default(),
             peers: BTreeMap::new(),
             base_dir: base_dir.into(),
@@ -441,6 +493,7 @@ impl Config {
         })?;
         config.base_dir = base_dir;
         config.database_target()?;
+        config.consent.policy()?;
         if config.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 key: "database.max_connections".into(),

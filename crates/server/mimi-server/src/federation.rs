@@ -12,7 +12,7 @@ use axum::routing::{MethodFilter, MethodRouter, on, post};
 use mimi_federation_api::defects::{ACCEPTED_STATUS, PROTOCOL_ANSWER_STATUS};
 use mimi_federation_api::http::{self, Endpoint};
 use mimi_federation_api::key_material::KeyMaterialRequest;
-use mimi_federation_api::path::{room_from_path, user_from_path};
+use mimi_federation_api::path::{consent_peer_from_path, room_from_path, user_from_path};
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_transport::PeerDomain;
 use mimi_types::RoomUri;
@@ -33,6 +33,8 @@ fn table() -> Vec<(&'static Endpoint, MethodRouter<Arc<Provider>>)> {
         routed(&http::GROUP_INFO, group_info),
         routed(&http::KEY_MATERIAL, key_material),
         routed(&http::IDENTIFIER_QUERY, crate::discovery::identifier_query),
+        routed(&http::REQUEST_CONSENT, request_consent),
+        routed(&http::UPDATE_CONSENT, update_consent),
     ]
 }
 
@@ -154,6 +156,44 @@ async fn notify(
     let result = async {
         let room = room_param(&room)?;
         provider.receive_notify(&peer.0, &room, &body).await
+    }
+    .await;
+    match result {
+        Ok(()) => status(ACCEPTED_STATUS).into_response(),
+        Err(e) => refuse(&peer, &e),
+    }
+}
+
+async fn request_consent(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(target): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let path = consent_peer_from_path(&target)
+            .map_err(|e| bad_request("the target in the path", e))?;
+        provider
+            .receive_request_consent(&peer.0, &path, &body)
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => status(ACCEPTED_STATUS).into_response(),
+        Err(e) => refuse(&peer, &e),
+    }
+}
+
+async fn update_consent(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(requester): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let path = consent_peer_from_path(&requester)
+            .map_err(|e| bad_request("the requester in the path", e))?;
+        provider.receive_update_consent(&peer.0, &path, &body).await
     }
     .await;
     match result {

@@ -215,6 +215,11 @@ impl Provider {
         } else {
             None
         };
+        let book = if devices.is_some() {
+            self.consent_book(&account).await?
+        } else {
+            None
+        };
         // First pass with empty pools: the engine's checks and the requester's rate.
         let mut empty: Option<BTreeMap<ClientUri, KeyPackagePool>> = devices.as_ref().map(|d| {
             d.iter()
@@ -226,7 +231,14 @@ impl Provider {
                 .limiter
                 .lock()
                 .map_err(|_| RequestError::Internal("limiter lock poisoned".into()))?;
-            answer_key_material(ctx, request, empty.as_mut(), &self.consent, &mut limiter)?
+            answer_key_material(
+                ctx,
+                request,
+                empty.as_mut(),
+                book.as_ref(),
+                &self.consent_policy,
+                &mut limiter,
+            )?
         };
         let Some(devices) = devices else {
             return Ok(checked.response);
@@ -256,7 +268,8 @@ impl Provider {
             ctx,
             request,
             Some(&mut pools),
-            &self.consent,
+            book.as_ref(),
+            &self.consent_policy,
             &mut unlimited,
         )?;
         if !grant.last_resort.is_empty() {

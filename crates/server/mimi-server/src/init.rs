@@ -160,6 +160,10 @@ pub fn init_dev_federation_at(
     for (domain, federation, client) in providers {
         let home = dir.join(domain.as_str());
         let mut config = init(domain, &home)?;
+        // A development federation is open among its users: anyone may add anyone (users
+        // may still choose `contacts`). A provider of its own (`mimi init --domain`) keeps the
+        // default, `contacts`.
+        config.consent.default_policy = "anyone".into();
         config.federation_listen = *federation;
         config.client_listen = *client;
         written.push(DevProvider {

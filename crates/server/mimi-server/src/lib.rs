@@ -49,7 +49,17 @@
 //! device events with `pg_notify` at commit, which wakes the senders and event streams of every
 //! process (`apps/mimi/tests/scale.rs` runs two processes and kills one mid-burst). Not shared
 //! across processes: typing indicators (relayed to the live streams of the receiving process
-//! only), the KeyMaterial consent book and requester rate limits, and metrics (per process).
+//! only), the KeyMaterial and consent requester rate limits, and metrics (per process).
+//!
+//! Consent (the `consent` module; the decisions are `mimi_ds::follower::consent`'s): each
+//! user's consent book (grants per room or any room, blocks, waiting requests, own requests,
+//! policy) is a record in the store, consulted by `keyMaterial` (`noConsent`,
+//! `noConsentForThisRoom`) and changed by `requestConsent`/`updateConsent` from peers and by
+//! the client API's `/v1/contacts` routes. What a change sends to another provider is queued
+//! in the same transaction (`peer_requests`) and sent by that provider's outbound worker;
+//! what it sends to another user of ours is applied to their book in the same transaction.
+//! Users who set no policy get `[consent] default_policy` (`contacts`; a development
+//! federation writes `anyone`).
 //!
 //! Running three providers locally:
 //!
@@ -75,6 +85,8 @@ mod blob_store;
 mod blobs;
 mod client_api;
 pub mod config;
+mod consent;
+mod contacts;
 mod discovery;
 mod error;
 mod federation;

@@ -30,8 +30,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mimi_ds::{DsStore as _, OutboundItem};
-use mimi_federation_api::http::{Endpoint, NOTIFY};
+use mimi_ds::{DsStore as _, OutboundItem, PeerRequest, PeerRequestKind};
+use mimi_federation_api::http::{Endpoint, NOTIFY, REQUEST_CONSENT, UPDATE_CONSENT};
 use mimi_store::{Lease, Wakeup, Wakeups};
 use mimi_transport::backoff::Backoff;
 use mimi_types::Domain;
@@ -167,6 +167,7 @@ pub(crate) async fn run(
             let pause = offer_dead_letters(&provider, &to).await;
             next_dead_letter_check = Instant::now() + pause.unwrap_or(DEAD_LETTER_CHECK);
         }
+        let peer_step = send_peer_requests(&provider, &to).await;
         let items = match provider.store.pending_outbound(&to, BATCH).await {
             Ok(items) => items,
             Err(e) => {
@@ -176,8 +177,16 @@ pub(crate) async fn run(
         };
         // (how long to wait, whether a new save may cut the wait short)
         let mut wait = None;
-        if items.is_empty() {
-            wait = Some((Duration::from_secs(1), true));
+        match peer_step {
+            Step::Next if items.is_empty() => wait = Some((Duration::from_secs(1), true)),
+            Step::Next => {}
+            Step::Pause(delay) => wait = Some((delay, false)),
+            Step::Retry(retry_after, reason) => {
+                let delay = backoff.delay(attempt, rand::random::<f64>(), retry_after);
+                tracing::debug!(%to, %reason, attempt, ?delay, "consent requests will be retried");
+                attempt = attempt.saturating_add(1);
+                wait = Some((delay, false));
+            }
         }
         let limit = provider.body_limit_of(&to).min(MAX_BATCH_BYTES);
         for batch in mimi_ds::batch_notifies(&items, BATCH, limit) {
@@ -205,6 +214,102 @@ pub(crate) async fn run(
             }
         }
     }
+}
+
+/// Sends the queued peer requests (consent) for `to` in id order: a 2xx or a final refusal
+/// (a 4xx other than 408/429, recorded in the asking user's book) removes each; a transient
+/// failure stops here, to be retried with the worker's backoff.
+async fn send_peer_requests(provider: &Provider, to: &Domain) -> Step {
+    let requests = match provider.store.pending_peer_requests(to, BATCH).await {
+        Ok(requests) => requests,
+        Err(e) => {
+            tracing::error!(%to, error = %e, "reading the peer request queue failed");
+            return Step::Pause(Duration::from_secs(1));
+        }
+    };
+    for request in requests {
+        match send_peer_request(provider, to, &request).await {
+            Sent::Delivered => {
+                tracing::debug!(%to, id = request.id, kind = request.kind.as_str(), "peer request delivered");
+            }
+            Sent::Refused(status, reason) => {
+                tracing::warn!(
+                    peer = %to,
+                    id = request.id,
+                    kind = request.kind.as_str(),
+                    status,
+                    %reason,
+                    "peer refused a consent request; the asking user is told"
+                );
+                let why = format!("{to} answered HTTP {status}: {reason}");
+                if let Err(e) = provider
+                    .consent_refused(request.kind, &request.body, &why)
+                    .await
+                {
+                    tracing::error!(%to, id = request.id, error = %e, "recording the refusal failed; will resend");
+                    return Step::Pause(Duration::from_secs(1));
+                }
+            }
+            Sent::Retry(retry_after, reason) => return Step::Retry(retry_after, reason),
+        }
+        if let Err(e) = provider.store.ack_peer_request(request.id).await {
+            tracing::error!(%to, id = request.id, error = %e, "ack failed; will resend");
+            return Step::Pause(Duration::from_millis(100));
+        }
+    }
+    Step::Next
+}
+
+async fn send_peer_request(provider: &Provider, to: &Domain, request: &PeerRequest) -> Sent {
+    let (endpoint, recipient) = match request.kind {
+        PeerRequestKind::RequestConsent => (&REQUEST_CONSENT, consent_recipient(request, true)),
+        PeerRequestKind::UpdateConsent => (&UPDATE_CONSENT, consent_recipient(request, false)),
+        _ => return Sent::Refused(0, "an endpoint this build does not send".into()),
+    };
+    let Some(recipient) = recipient else {
+        return Sent::Refused(0, "the queued body does not decode".into());
+    };
+    let path = match provider
+        .federation
+        .endpoint_path(to, endpoint, &recipient)
+        .await
+    {
+        Ok(path) => path,
+        Err(e) => return Sent::Retry(None, e.to_string()),
+    };
+    match provider
+        .federation
+        .post(to, &path, request.body.clone())
+        .await
+    {
+        Ok(r) if r.is_success() => Sent::Delivered,
+        Ok(r) if matches!(r.status, 408 | 429) || r.status >= 500 => {
+            Sent::Retry(r.retry_after, format!("HTTP {}", r.status))
+        }
+        Ok(r) => Sent::Refused(r.status, String::from_utf8_lossy(&r.body).trim().to_owned()),
+        Err(e) => Sent::Retry(None, e.to_string()),
+    }
+}
+
+/// The user a queued consent body goes to (the path parameter): the target of a request, the
+/// requester of an update.
+fn consent_recipient(request: &PeerRequest, is_request: bool) -> Option<mimi_types::UserUri> {
+    use mimi_federation_api::decode_exact;
+    let entry = if is_request {
+        decode_exact::<mimi_federation_api::request_consent::RequestConsentRequest>(&request.body)
+            .ok()?
+            .entry
+    } else {
+        decode_exact::<mimi_federation_api::update_consent::UpdateConsentRequest>(&request.body)
+            .ok()?
+            .entry
+    };
+    let scope = mimi_ds::follower::consent::ParsedScope::parse(&entry.scope).ok()?;
+    Some(if is_request {
+        scope.target
+    } else {
+        scope.requester
+    })
 }
 
 /// What the worker does after a batch.

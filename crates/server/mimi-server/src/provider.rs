@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mimi_ds::follower::{ConsentBook, RequesterLimiter, RoomInbox};
+use mimi_ds::follower::consent::ConsentLimiter;
+use mimi_ds::follower::{ConsentPolicy, RequesterLimiter, RoomInbox};
 use mimi_mls::{ProviderCa, ServerIdentity};
 use mimi_transport::client::FederationClient;
 use mimi_types::{ClientUri, Domain, RoomUri};
@@ -57,7 +58,10 @@ pub(crate) struct Provider {
     /// the inbox since, the stored version differs and the inbox starts afresh, as after a
     /// restart.
     pub(crate) inboxes: Mutex<BTreeMap<RoomUri, (u64, RoomInbox)>>,
-    pub(crate) consent: ConsentBook,
+    /// The consent policy of users who set none (`[consent] default_policy`).
+    pub(crate) consent_policy: ConsentPolicy,
+    /// Consent requests per requesting user (`[consent]`), in memory.
+    pub(crate) consent_limiter: Mutex<ConsentLimiter>,
     pub(crate) limiter: Mutex<RequesterLimiter>,
     pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<Notify>>>,
     /// One per destination with an outbound worker (our peers and ourselves).
@@ -115,6 +119,11 @@ impl Provider {
         for wake in self.outbound_wakeups.values() {
             wake.notify_one();
         }
+    }
+
+    /// Whether `domain` is a peer we federate with (has an outbound worker).
+    pub(crate) fn peers_with(&self, domain: &Domain) -> bool {
+        domain != &self.domain && self.outbound_wakeups.contains_key(domain)
     }
 
     pub(crate) fn wake_outbound(&self, to: &Domain) {

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mimi_ds::follower::{ConsentBook, RequesterLimiter};
+use mimi_ds::follower::RequesterLimiter;
+use mimi_ds::follower::consent::ConsentLimiter;
 use mimi_federation_api::directory::Directory;
 use mimi_mls::{ProviderCa, ServerIdentity};
 use mimi_transport::client::FederationClient;
@@ -162,7 +163,11 @@ impl Server {
             hub_cache: crate::hub_cache::HubCache::default(),
             inbox_locks: Locks::default(),
             inboxes: Mutex::new(BTreeMap::new()),
-            consent: ConsentBook::open(),
+            consent_policy: config.consent.policy()?,
+            consent_limiter: Mutex::new(ConsentLimiter::new(
+                config.consent.requests_per_requester,
+                config.consent.request_window_ms,
+            )),
             limiter: Mutex::new(RequesterLimiter::default().with_pair_limit(
                 config.limits.key_material_claims_per_pair,
                 config.limits.key_material_pair_window_ms,

@@ -9,8 +9,9 @@ use std::time::Duration;
 use mimi_ds::discovery::{Profile, ProfileSearch};
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
-    ProfileSaved, RoomHead, RoomRecord, StoreError,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent,
+    NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord,
+    StoreError,
 };
 use mimi_store::{LockedRoom, PostgresConfig, PostgresStore, SqliteStore};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
@@ -277,5 +278,29 @@ impl DsStore for Store {
         limit: usize,
     ) -> Result<Vec<Profile>, StoreError> {
         delegate!(self, s => s.find_profiles(search, limit))
+    }
+
+    async fn load_consent(&self, user: &UserUri) -> Result<Option<ConsentRecord>, StoreError> {
+        delegate!(self, s => s.load_consent(user))
+    }
+
+    async fn save_consent(
+        &self,
+        writes: Vec<ConsentWrite>,
+        requests: Vec<NewPeerRequest>,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.save_consent(writes, requests))
+    }
+
+    async fn pending_peer_requests(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> Result<Vec<PeerRequest>, StoreError> {
+        delegate!(self, s => s.pending_peer_requests(to, limit))
+    }
+
+    async fn ack_peer_request(&self, id: u64) -> Result<(), StoreError> {
+        delegate!(self, s => s.ack_peer_request(id))
     }
 }

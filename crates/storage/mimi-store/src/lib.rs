@@ -22,7 +22,7 @@
 //! # Schema
 //!
 //! Embedded migrations in `migrations/sqlite/` and `migrations/postgres/` (applied on every
-//! open, each once; the history is the `_sqlx_migrations` table). Schema 2, the same tables in
+//! open, each once; the history is the `_sqlx_migrations` table). Schema 5, the same tables in
 //! both (PostgreSQL spells BLOB as BYTEA and AUTOINCREMENT as an identity column):
 //!
 //! | table | key | holds |
@@ -36,6 +36,8 @@
 //! | `key_packages` | `id` (upload order) | pool entries: `device`, `reference` (unique per device), `key_package`, `last_resort`, `not_after`, `expires_ms` |
 //! | `key_package_claims` | `reference` | which device a claimed KeyPackage belongs to, for Welcome routing |
 //! | `profiles` | `user` | schema 4: discovery profiles: `nick`, `handle` (unique), `display_name`, `name_folded`, `searchable` (bit mask); searched by `mimi_ds::discovery::ProfileSearch` |
+//! | `consent_books` | `user_uri` | schema 5: the consent engine's book of each user of ours (`mimi_ds::follower::UserConsent`), `version`, `state` |
+//! | `peer_requests` | `id` (never reused) | schema 5: requests to other providers outside any room (requestConsent, updateConsent): `destination`, `endpoint` (its directory key), `body`; index (destination, id) |
 //!
 //! URIs are stored as their canonical strings and parsed back on read; a row that does not
 //! parse (the file was edited by hand) is reported as [`mimi_ds::StoreError::Backend`], never

@@ -11,8 +11,9 @@ use std::time::Duration;
 use mimi_ds::discovery::{Profile, ProfileSearch};
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
-    ProfileSaved, RoomHead, RoomRecord, StoreError,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent,
+    NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord,
+    StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 use sqlx::migrate::Migrator;
@@ -25,8 +26,8 @@ pub use shared::{EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, Wakeup, Wa
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 use crate::profiles;
 use crate::sql::{
-    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, RecordRow, Records,
-    VersionCheck,
+    self, DeadLetterRow, EventRow, KeyPackageRow, LogRow, OutboundRow, PeerRequestRow, RecordRow,
+    Records, VersionCheck,
 };
 use error::{backend, connect_error, migrate_error};
 
@@ -726,6 +727,97 @@ impl DsStore for PostgresStore {
         rows.into_iter()
             .map(|row| profiles::profile(row, &self.shown))
             .collect()
+    }
+
+    async fn load_consent(&self, user: &UserUri) -> Result<Option<ConsentRecord>, StoreError> {
+        let row: Option<RecordRow> = sqlx::query_as(sql::SELECT_CONSENT)
+            .bind(user.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|row| sql::consent_record(row, &self.shown))
+            .transpose()
+    }
+
+    async fn save_consent(
+        &self,
+        writes: Vec<ConsentWrite>,
+        requests: Vec<NewPeerRequest>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for write in writes {
+            let user = write.user.to_string();
+            let changed = match VersionCheck::of(write.expected_version) {
+                VersionCheck::Create => {
+                    sqlx::query(sql::CREATE_CONSENT)
+                        .bind(&user)
+                        .bind(write.state)
+                        .execute(&mut *tx)
+                        .await
+                }
+                VersionCheck::Replace(expected) => {
+                    sqlx::query(sql::REPLACE_CONSENT)
+                        .bind(&user)
+                        .bind(write.state)
+                        .bind(expected)
+                        .execute(&mut *tx)
+                        .await
+                }
+                VersionCheck::Never => {
+                    self.rollback(tx).await?;
+                    return Err(sql::consent_conflict(&write.user, write.expected_version));
+                }
+            }
+            .map_err(|e| self.fail(e))?;
+            if changed.rows_affected() != 1 {
+                self.rollback(tx).await?;
+                return Err(sql::consent_conflict(&write.user, write.expected_version));
+            }
+        }
+        let mut destinations = BTreeSet::new();
+        for request in requests {
+            let to = request.to.to_string();
+            sqlx::query(sql::INSERT_PEER_REQUEST)
+                .bind(&to)
+                .bind(request.kind.as_str())
+                .bind(request.body)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+            destinations.insert(to);
+        }
+        for to in destinations {
+            self.announce(&mut tx, OUTBOUND_CHANNEL, &to).await?;
+        }
+        self.commit(tx).await
+    }
+
+    async fn pending_peer_requests(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> Result<Vec<PeerRequest>, StoreError> {
+        let rows: Vec<PeerRequestRow> = sqlx::query_as(sql::SELECT_PEER_REQUESTS)
+            .bind(to.to_string())
+            .bind(clamp_usize(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|row| sql::peer_request(row, &self.shown))
+            .collect()
+    }
+
+    async fn ack_peer_request(&self, id: u64) -> Result<(), StoreError> {
+        let Some(id) = counter(id) else {
+            return Ok(());
+        };
+        sqlx::query(sql::DELETE_PEER_REQUEST)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
     }
 }
 

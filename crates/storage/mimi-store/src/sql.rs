@@ -10,10 +10,10 @@ use mimi_ds::follower::KeyPackageEntry;
 use std::collections::BTreeMap;
 
 use mimi_ds::{
-    DeadLetter, DeviceEvent, LogEntry, NewDeviceEvent, OutboundItem, RoomHead, RoomRecord,
-    StoreError,
+    ConsentRecord, DeadLetter, DeviceEvent, LogEntry, NewDeviceEvent, OutboundItem, PeerRequest,
+    PeerRequestKind, RoomHead, RoomRecord, StoreError,
 };
-use mimi_types::RoomUri;
+use mimi_types::{RoomUri, UserUri};
 
 use crate::convert::{bits_from_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 
@@ -231,6 +231,63 @@ pub(crate) const SELECT_CLAIMED_BY: &str =
 /// `$1` device, `$2` now (ms) → (count,) of unexpired fresh KeyPackages.
 pub(crate) const COUNT_FRESH: &str = "SELECT COUNT(*) FROM key_packages \
      WHERE device = $1 AND last_resort = FALSE AND expires_ms > $2";
+
+/// `$1` user → (version, state) of the user's consent book.
+pub(crate) const SELECT_CONSENT: &str =
+    "SELECT version, state FROM consent_books WHERE user_uri = $1";
+
+/// `$1` user, `$2` state: creates the book at version 1, or changes nothing if it exists.
+pub(crate) const CREATE_CONSENT: &str = "INSERT INTO consent_books (user_uri, version, state) \
+     VALUES ($1, 1, $2) ON CONFLICT (user_uri) DO NOTHING";
+
+/// `$1` user, `$2` state, `$3` expected version: replaces the book only at that version.
+pub(crate) const REPLACE_CONSENT: &str = "UPDATE consent_books SET version = version + 1, \
+     state = $2 WHERE user_uri = $1 AND version = $3";
+
+/// `$1` destination, `$2` endpoint, `$3` body.
+pub(crate) const INSERT_PEER_REQUEST: &str =
+    "INSERT INTO peer_requests (destination, endpoint, body) VALUES ($1, $2, $3)";
+
+/// `$1` destination, `$2` limit → [`PeerRequestRow`]s, oldest first.
+pub(crate) const SELECT_PEER_REQUESTS: &str = "SELECT id, destination, endpoint, body \
+     FROM peer_requests WHERE destination = $1 ORDER BY id LIMIT $2";
+
+/// `$1` id.
+pub(crate) const DELETE_PEER_REQUEST: &str = "DELETE FROM peer_requests WHERE id = $1";
+
+/// A peer request row: (id, destination, endpoint, body).
+pub(crate) type PeerRequestRow = (i64, String, String, Vec<u8>);
+
+pub(crate) fn peer_request(row: PeerRequestRow, shown: &str) -> Result<PeerRequest, StoreError> {
+    let (id, to, endpoint, body) = row;
+    Ok(PeerRequest {
+        id: counter_from_db(id, "peer request id", shown)?,
+        to: parse_stored(&to, "peer request destination", shown)?,
+        kind: PeerRequestKind::parse(&endpoint).ok_or_else(|| {
+            StoreError::Backend(format!(
+                "database {shown}: peer request {id} names an unknown endpoint {endpoint:?}; \
+                 it was written by a newer build or edited"
+            ))
+        })?,
+        body,
+    })
+}
+
+pub(crate) fn consent_record(row: RecordRow, shown: &str) -> Result<ConsentRecord, StoreError> {
+    let (version, state) = row;
+    Ok(ConsentRecord {
+        version: counter_from_db(version, "consent book version", shown)?,
+        state,
+    })
+}
+
+/// The error of a consent save whose expected version is not the stored one.
+pub(crate) fn consent_conflict(user: &UserUri, expected_version: u64) -> StoreError {
+    StoreError::Conflict {
+        what: user.to_string(),
+        expected: expected_version,
+    }
+}
 
 /// A save's device events grouped by device, devices in sorted order (so that two saves
 /// lock the devices' counter rows in the same order and cannot deadlock), each device's events

@@ -43,7 +43,7 @@ async fn postgres_store_passes_the_conformance_suite() {
     })
     .await;
     let schemas = std::mem::take(&mut *schemas.lock().unwrap());
-    assert_eq!(schemas.len(), 11, "every check ran on its own fresh schema");
+    assert_eq!(schemas.len(), 13, "every check ran on its own fresh schema");
     for schema in schemas {
         schema.drop().await;
     }
@@ -400,7 +400,7 @@ async fn migrations_run_once_however_many_connect() {
     connect(&schema.url).await.close().await;
     assert_eq!(
         schema.count_rows("_sqlx_migrations").await,
-        4,
+        5,
         "each migration applied once"
     );
     assert_eq!(schema.count_rows("hub_rooms").await, 1);

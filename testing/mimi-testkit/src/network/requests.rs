@@ -83,6 +83,7 @@ impl Network {
             },
             &request,
             devices.as_mut(),
+            None,
             &target_provider.consent,
             &mut target_provider.limiter,
         )?;

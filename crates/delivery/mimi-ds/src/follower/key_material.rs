@@ -18,7 +18,7 @@ use mimi_federation_api::mls::KeyPackage;
 use mimi_mls::{TrustStore, VerifiedIdentity, sign};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
-use super::consent::{ConsentBook, ConsentDecision};
+use super::consent::{ConsentDecision, ConsentPolicy, UserConsent};
 use super::keypackages::{Claim, KeyPackagePool, RequesterLimiter};
 use crate::error::RequestError;
 
@@ -50,12 +50,15 @@ pub struct KeyMaterialGrant {
 /// Answers a key-material request for one of our users.
 ///
 /// `devices` is the target user's devices with their pools (`None`: no such user). Pools are
-/// changed in place: the caller persists them with the grant in one transaction.
+/// changed in place: the caller persists them with the grant in one transaction. `consent` is
+/// the target's consent book (none: the user has none yet) and `default_policy` the
+/// provider's policy for users who set none ([`UserConsent::decide`]).
 pub fn answer_key_material(
     ctx: KeyMaterialContext<'_>,
     request: &KeyMaterialRequest,
     devices: Option<&mut BTreeMap<ClientUri, KeyPackagePool>>,
-    consent: &ConsentBook,
+    consent: Option<&UserConsent>,
+    default_policy: &ConsentPolicy,
     limiter: &mut RequesterLimiter,
 ) -> Result<KeyMaterialGrant, RequestError> {
     let tbs = &request.tbs;
@@ -90,7 +93,7 @@ pub fn answer_key_material(
     let Some(devices) = devices else {
         return Ok(answer(KeyMaterialUserCode::UserUnknown, Vec::new()));
     };
-    match consent.decide(&target, &requester, room.as_ref()) {
+    match UserConsent::decide(consent, &target, default_policy, &requester, room.as_ref()) {
         ConsentDecision::Allowed => {}
         ConsentDecision::NoConsentForThisRoom => {
             return Ok(answer(

@@ -6,8 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use super::{
-    DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent, NewOutbound, OutboundItem,
-    ProfileSaved, RoomHead, RoomRecord, StoreError,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent,
+    NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord,
+    StoreError,
 };
 use crate::discovery::{Profile, ProfileSearch};
 use crate::follower::{Claim, KeyPackageEntry, KeyPackagePool};
@@ -25,6 +26,9 @@ struct Inner {
     pools: BTreeMap<ClientUri, KeyPackagePool>,
     claims: BTreeMap<Vec<u8>, ClientUri>,
     profiles: BTreeMap<UserUri, Profile>,
+    consent: BTreeMap<UserUri, ConsentRecord>,
+    peer_requests: BTreeMap<u64, PeerRequest>,
+    next_peer_request: u64,
 }
 
 /// Everything in one mutex: each call is atomic.
@@ -336,5 +340,69 @@ impl DsStore for MemoryStore {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    async fn load_consent(&self, user: &UserUri) -> Result<Option<ConsentRecord>, StoreError> {
+        Ok(self.lock()?.consent.get(user).cloned())
+    }
+
+    async fn save_consent(
+        &self,
+        writes: Vec<ConsentWrite>,
+        requests: Vec<NewPeerRequest>,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        for write in &writes {
+            let current = inner.consent.get(&write.user).map_or(0, |r| r.version);
+            if current != write.expected_version {
+                return Err(StoreError::Conflict {
+                    what: write.user.to_string(),
+                    expected: write.expected_version,
+                });
+            }
+        }
+        for write in writes {
+            inner.consent.insert(
+                write.user,
+                ConsentRecord {
+                    version: write.expected_version + 1,
+                    state: write.state,
+                },
+            );
+        }
+        for request in requests {
+            inner.next_peer_request += 1;
+            let id = inner.next_peer_request;
+            inner.peer_requests.insert(
+                id,
+                PeerRequest {
+                    id,
+                    to: request.to,
+                    kind: request.kind,
+                    body: request.body,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn pending_peer_requests(
+        &self,
+        to: &Domain,
+        limit: usize,
+    ) -> Result<Vec<PeerRequest>, StoreError> {
+        Ok(self
+            .lock()?
+            .peer_requests
+            .values()
+            .filter(|r| &r.to == to)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn ack_peer_request(&self, id: u64) -> Result<(), StoreError> {
+        self.lock()?.peer_requests.remove(&id);
+        Ok(())
     }
 }

@@ -244,6 +244,54 @@ impl Device {
             .await
     }
 
+    /// This user's contacts (`GET /v1/contacts`).
+    pub async fn contacts(&self) -> mimi_client_api::Contacts {
+        self.api
+            .call(
+                reqwest::Method::GET,
+                "/v1/contacts",
+                Some(&self.token),
+                None::<&()>,
+            )
+            .await
+            .unwrap()
+    }
+
+    /// A contacts action (`request`, `accept`, `block`) on `user`, for `room` or any room.
+    pub async fn contact(
+        &self,
+        action: &str,
+        user: &UserUri,
+        room: Option<&RoomUri>,
+    ) -> Result<mimi_client_api::Contacts, Refused> {
+        let path = match action {
+            "request" => "/v1/contacts/requests".to_owned(),
+            other => format!("/v1/contacts/{other}"),
+        };
+        self.post(
+            &path,
+            &mimi_client_api::ContactAction {
+                user: user.to_string(),
+                room: room.map(ToString::to_string),
+            },
+        )
+        .await
+    }
+
+    /// Sets this user's consent policy (`None`: the provider's default).
+    pub async fn contact_policy(
+        &self,
+        policy: Option<&str>,
+    ) -> Result<mimi_client_api::Contacts, Refused> {
+        self.post(
+            "/v1/contacts/policy",
+            &mimi_client_api::SetContactPolicy {
+                policy: policy.map(str::to_owned),
+            },
+        )
+        .await
+    }
+
     /// Creates `room` hosted by this device's provider.
     pub async fn create_room(&mut self, room: &str) -> RoomUri {
         let room = RoomUri::parse(room).unwrap();
@@ -276,11 +324,11 @@ impl Device {
     }
 
     /// KeyPackages of `target`'s devices for `room`, through the hub.
-    pub async fn key_material(
+    pub async fn key_material_response(
         &self,
         room: &RoomUri,
         target: &UserUri,
-    ) -> Result<Vec<Vec<u8>>, Refused> {
+    ) -> Result<KeyMaterialResponse, Refused> {
         let tbs = KeyMaterialRequestTbs::new(
             IdentifierUri::from_string(self.user().to_string()).unwrap(),
             IdentifierUri::from_string(target.to_string()).unwrap(),
@@ -310,7 +358,16 @@ impl Device {
                 },
             )
             .await?;
-        let response: KeyMaterialResponse = decode_exact(&answer.response).unwrap();
+        Ok(decode_exact(&answer.response).unwrap())
+    }
+
+    /// The KeyPackages `target`'s provider handed out for `room` (none when it refused).
+    pub async fn key_material(
+        &self,
+        room: &RoomUri,
+        target: &UserUri,
+    ) -> Result<Vec<Vec<u8>>, Refused> {
+        let response = self.key_material_response(room, target).await?;
         Ok(response
             .clients
             .iter()
