@@ -88,6 +88,18 @@ pub(crate) enum DeviceCommand {
     /// Register a new device of the profile's user (same provider) in the profile and join it
     /// to every room the user's existing device is in, by external commit.
     Add(DeviceAddArgs),
+    /// Get a fresh credential for this device from its provider and publish fresh KeyPackages
+    /// (for a device file from an older mimi-rs whose credential layout is refused). The old
+    /// file is kept beside it; the device's old rooms are listed, to be recreated or re-joined
+    /// by invitation.
+    Reissue(ReissueArgs),
+}
+
+/// `device reissue`.
+#[derive(Debug, Args)]
+pub(crate) struct ReissueArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
 }
 
 /// `device add`.

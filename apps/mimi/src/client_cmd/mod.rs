@@ -62,6 +62,11 @@ impl Common {
 
     /// Opens the profile's device without talking to its provider.
     async fn open_offline(&self) -> anyhow::Result<Device> {
+        Ok(Device::open(&self.device_file()?).await?)
+    }
+
+    /// The file of the profile's device (the one named by `--device` if there are several).
+    fn device_file(&self) -> anyhow::Result<PathBuf> {
         let dir = self.profile_dir();
         let files = devices_in(&dir);
         let file = match (&self.device, files.as_slice()) {
@@ -89,7 +94,7 @@ impl Common {
                     )
                 })?,
         };
-        Ok(Device::open(&file).await?)
+        Ok(file)
     }
 
     /// Like [`Common::open`], but when the provider cannot be reached, says so on standard
@@ -611,6 +616,32 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
 
 async fn device_command(command: DeviceCommand) -> anyhow::Result<()> {
     match command {
+        DeviceCommand::Reissue(a) => {
+            let out = a.common.out();
+            let reissued = Device::reissue(&a.common.device_file()?).await?;
+            let device = &reissued.device;
+            out.registered("credential re-issued", &device.user().clone(), device);
+            let rooms: Vec<String> = reissued.rooms.iter().map(ToString::to_string).collect();
+            if out.json {
+                println!(
+                    "{}",
+                    json!({"ok": "old rooms", "rooms": rooms, "old_file": reissued.old_file.display().to_string()})
+                );
+            } else {
+                println!(
+                    "the old device file is kept at {}",
+                    reissued.old_file.display()
+                );
+                if !rooms.is_empty() {
+                    println!(
+                        "rooms of the old credential (recreate them, or ask a member to invite you \
+                         again): {}",
+                        rooms.join(", ")
+                    );
+                }
+            }
+            Ok(())
+        }
         DeviceCommand::Add(a) => {
             let out = a.common.out();
             let existing = a.common.open().await?;

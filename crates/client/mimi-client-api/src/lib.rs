@@ -30,7 +30,7 @@ pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventsQuery, EventsResponse};
 pub use registration::{
     AccountRegistered, DeviceRegistered, KeyPackagesStored, RegisterAccount, RegisterDevice,
-    UploadKeyPackages,
+    ReissueDevice, UploadKeyPackages,
 };
 pub use rooms::{
     CreateRoom, ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch, RoomCreated,

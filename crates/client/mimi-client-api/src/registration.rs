@@ -51,6 +51,17 @@ pub struct DeviceRegistered {
     pub server_credential: Vec<Vec<u8>>,
 }
 
+/// `POST /v1/devices/reissue`: a fresh credential for the calling device (bearer token), for a
+/// new signature key: what a device whose stored credential is in a refused (old) layout
+/// does. Its KeyPackages at the provider are removed (upload new ones); the answer is a
+/// [`DeviceRegistered`] with the same token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReissueDevice {
+    /// The device's new public signature key.
+    #[serde(with = "crate::b64")]
+    pub signature_key: Vec<u8>,
+}
+
 /// `POST /v1/key-packages`: KeyPackages of the calling device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadKeyPackages {

@@ -20,6 +20,12 @@ pub const REGISTER_DEVICE: Route = Route {
     method: "POST",
     path: "/v1/devices",
 };
+/// `POST /v1/devices/reissue` ([`crate::ReissueDevice`] → [`crate::DeviceRegistered`]): a
+/// fresh credential for the calling device; its KeyPackages at the provider are removed.
+pub const REISSUE_DEVICE: Route = Route {
+    method: "POST",
+    path: "/v1/devices/reissue",
+};
 /// `POST /v1/key-packages` ([`crate::UploadKeyPackages`] → [`crate::KeyPackagesStored`]).
 pub const UPLOAD_KEY_PACKAGES: Route = Route {
     method: "POST",
@@ -147,6 +153,7 @@ pub const OPENAPI: Route = Route {
 pub const ALL: &[Route] = &[
     REGISTER_ACCOUNT,
     REGISTER_DEVICE,
+    REISSUE_DEVICE,
     UPLOAD_KEY_PACKAGES,
     CREATE_ROOM,
     LIST_ROOMS,

@@ -256,7 +256,7 @@ impl Device {
         self.drive().await
     }
 
-    fn assemble(
+    pub(crate) fn assemble(
         path: PathBuf,
         store: Store,
         profile: Profile,
@@ -664,7 +664,7 @@ impl Device {
 }
 
 /// The MLS trust store of a profile's bundle.
-fn trust_store(profile: &Profile) -> Result<TrustStore, SdkError> {
+pub(crate) fn trust_store(profile: &Profile) -> Result<TrustStore, SdkError> {
     let mut trust = TrustStore::new();
     for (domain, der) in profile.bundle_der()? {
         let domain = Domain::parse(&domain)

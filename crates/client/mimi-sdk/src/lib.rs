@@ -57,6 +57,7 @@ mod device;
 mod discovery;
 mod error;
 mod join;
+mod reissue;
 mod store;
 mod ws;
 
@@ -68,3 +69,4 @@ pub use mimi_client_api::{
 };
 pub use mimi_client_core::{ClientEvent, FileInfo, MessageView, RoomView};
 pub use mimi_room::presets::Preset;
+pub use reissue::Reissued;

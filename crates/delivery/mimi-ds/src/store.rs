@@ -357,6 +357,14 @@ pub trait DsStore: Send + Sync {
         reference: &[u8],
     ) -> impl Future<Output = Result<Option<ClientUri>, StoreError>> + Send;
 
+    /// Removes every KeyPackage of `device` (fresh and last-resort; claims already recorded
+    /// stay), for a device whose credential was re-issued: its old KeyPackages name a key it
+    /// no longer has. Returns how many were removed.
+    fn remove_key_packages(
+        &self,
+        device: &ClientUri,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
     /// Unexpired fresh KeyPackages of `device`.
     fn fresh_key_packages(
         &self,

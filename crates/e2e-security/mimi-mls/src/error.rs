@@ -19,7 +19,7 @@ pub enum CredentialError {
     /// The credential carries its certificate list inside one more length prefix, as
     /// mimi-rs wrote X.509 credentials before following RFC 9420 §5.3.
     #[error(
-        "the X.509 credential uses the pre-RFC 9420 layout of older mimi-rs releases (one extra length prefix); re-issue the device credential and its KeyPackages (register the device again) and recreate rooms made with old credentials"
+        "the X.509 credential uses the pre-RFC 9420 layout of older mimi-rs releases (one extra length prefix); re-issue the device credential and its KeyPackages (`mimi device reissue`; in the SDK `Device::reissue`) and recreate rooms made with old credentials"
     )]
     LegacyLayout,
     /// The MLS credential is not of type x509.

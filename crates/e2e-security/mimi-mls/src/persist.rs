@@ -24,7 +24,7 @@ const FORMAT: u8 = 2;
 const FORMAT_LEGACY_CREDENTIALS: u8 = 1;
 
 /// What to do with a record written before the RFC 9420 credential layout.
-pub(crate) const LEGACY_CREDENTIALS: &str = "record format 1 holds MLS credentials in the pre-RFC 9420 layout of older mimi-rs releases (one extra length prefix): re-issue the device credential and its KeyPackages (register the device again), and recreate rooms created with old credentials";
+pub(crate) const LEGACY_CREDENTIALS: &str = "record format 1 holds MLS credentials in the pre-RFC 9420 layout of older mimi-rs releases (one extra length prefix): re-issue the device credential and its KeyPackages (`mimi device reissue`; in the SDK `Device::reissue`), and recreate rooms created with old credentials";
 
 #[derive(Default)]
 pub(crate) struct Writer {

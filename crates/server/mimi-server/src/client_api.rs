@@ -17,8 +17,8 @@ use axum::routing::{get, post};
 use mimi_client_api::{
     AccountRegistered, CreateRoom, DeviceRegistered, ErrorCode, Event, EventsQuery, EventsResponse,
     ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch, KeyPackagesStored, OPENAPI_JSON,
-    RegisterAccount, RegisterDevice, RoomCreated, RoomList, SubmitMessage, SubmitUpdate,
-    UploadKeyPackages, routes,
+    RegisterAccount, RegisterDevice, ReissueDevice, RoomCreated, RoomList, SubmitMessage,
+    SubmitUpdate, UploadKeyPackages, routes,
 };
 use mimi_ds::DsStore as _;
 use mimi_federation_api::decode_exact;
@@ -46,6 +46,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
     Router::new()
         .route(routes::REGISTER_ACCOUNT.path, post(register_account))
         .route(routes::REGISTER_DEVICE.path, post(register_device))
+        .route(routes::REISSUE_DEVICE.path, post(reissue_device))
         .route(routes::UPLOAD_KEY_PACKAGES.path, post(upload_key_packages))
         .route(routes::CREATE_ROOM.path, post(create_room).get(list_rooms))
         .route(routes::KEY_MATERIAL.path, post(key_material))
@@ -294,6 +295,51 @@ async fn register_device(
     }
     .await;
     reply(StatusCode::CREATED, result)
+}
+
+/// A fresh credential for the calling device (a stored credential in a refused old layout):
+/// its old KeyPackages name a key it no longer has, so they are removed.
+async fn reissue_device(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let client = authenticate(&provider, &headers).await?;
+        let user = user_of(&client)?;
+        let request: ReissueDevice = json(&body)?;
+        let now_s = Provider::now_ms() / 1000;
+        let days = provider.limits.device_credential_days;
+        let validity = Validity::starting(now_s.saturating_sub(3600), days * 24 * 3600);
+        let credential = provider
+            .ca
+            .issue_client(&client, &user, &request.signature_key, validity)
+            .map_err(|e| {
+                ServerError::api(
+                    ErrorCode::BadRequest,
+                    format!("cannot certify the signature key: {e}"),
+                )
+            })?;
+        let removed = provider.store.remove_key_packages(&client).await?;
+        tracing::info!(%client, removed, "device credential re-issued; its KeyPackages removed");
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_owned();
+        Ok(DeviceRegistered {
+            client: client.to_string(),
+            user: user.to_string(),
+            token,
+            credential: credential.chain().to_vec(),
+            trust_bundle: provider.trust_bundle.clone(),
+            server_signature_key: provider.server.signing_key().public().to_vec(),
+            server_credential: provider.server.credential().chain().to_vec(),
+        })
+    }
+    .await;
+    reply(StatusCode::OK, result)
 }
 
 async fn upload_key_packages(

@@ -303,4 +303,8 @@ impl DsStore for Store {
     async fn ack_peer_request(&self, id: u64) -> Result<(), StoreError> {
         delegate!(self, s => s.ack_peer_request(id))
     }
+
+    async fn remove_key_packages(&self, device: &ClientUri) -> Result<usize, StoreError> {
+        delegate!(self, s => s.remove_key_packages(device))
+    }
 }

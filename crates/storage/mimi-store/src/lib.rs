@@ -33,7 +33,7 @@
 //! | `outbound` | `id` (never reused) | fan-out queue: `destination`, `room`, `body`; index (destination, id); dead letters (schema 2): a refused item keeps its row with `retry_at_ms` set (NULL while queued), `refusals`, `refused_reason`; index (destination, retry_at_ms) where set |
 //! | `device_streams` | `device` | the last sequence number handed out per device |
 //! | `device_events` | (`device`, `seq`) | each device's event stream: `room`, `payload` |
-//! | `key_packages` | `id` (upload order) | pool entries: `device`, `reference` (unique per device), `key_package`, `last_resort`, `not_after`, `expires_ms` |
+//! | `key_packages` | `id` (upload order) | pool entries: `device`, `reference` (unique per device), `key_package`, `last_resort`, `not_after`, `expires_ms`; all of a device's are removed when its credential is re-issued |
 //! | `key_package_claims` | `reference` | which device a claimed KeyPackage belongs to, for Welcome routing |
 //! | `profiles` | `user` | schema 4: discovery profiles: `nick`, `handle` (unique), `display_name`, `name_folded`, `searchable` (bit mask); searched by `mimi_ds::discovery::ProfileSearch` |
 //! | `consent_books` | `user_uri` | schema 5: the consent engine's book of each user of ours (`mimi_ds::follower::UserConsent`), `version`, `state` |

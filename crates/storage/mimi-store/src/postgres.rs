@@ -819,6 +819,15 @@ impl DsStore for PostgresStore {
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
+
+    async fn remove_key_packages(&self, device: &ClientUri) -> Result<usize, StoreError> {
+        let done = sqlx::query(sql::DELETE_KEY_PACKAGES)
+            .bind(device.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+    }
 }
 
 #[cfg(test)]

@@ -228,6 +228,9 @@ pub(crate) const RECORD_CLAIM: &str = "INSERT INTO key_package_claims (reference
 pub(crate) const SELECT_CLAIMED_BY: &str =
     "SELECT device FROM key_package_claims WHERE reference = $1";
 
+/// `$1` device: removes all its KeyPackages (a re-issued credential).
+pub(crate) const DELETE_KEY_PACKAGES: &str = "DELETE FROM key_packages WHERE device = $1";
+
 /// `$1` device, `$2` now (ms) → (count,) of unexpired fresh KeyPackages.
 pub(crate) const COUNT_FRESH: &str = "SELECT COUNT(*) FROM key_packages \
      WHERE device = $1 AND last_resort = FALSE AND expires_ms > $2";

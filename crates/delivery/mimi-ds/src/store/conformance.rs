@@ -76,6 +76,7 @@ where
     profile_search_follows_its_definition(&make().await).await;
     consent_books_and_their_requests_are_one_transaction(&make().await).await;
     peer_requests_are_ordered_per_destination(&make().await).await;
+    removed_key_packages_are_gone(&make().await).await;
 }
 
 /// A save names the version it replaces; a stale writer gets `Conflict` and changes nothing.
@@ -664,6 +665,36 @@ pub async fn peer_requests_are_ordered_per_destination<S: DsStore>(store: &S) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// Removing a device's KeyPackages (a re-issued credential) leaves no fresh or last-resort one
+/// to claim and touches no other device; recorded claims stay.
+pub async fn removed_key_packages_are_gone<S: DsStore>(store: &S) {
+    let (phone, laptop) = (device("phone"), device("laptop"));
+    store
+        .add_key_packages(&phone, vec![key_package(1, false), key_package(2, true)])
+        .await
+        .unwrap();
+    store
+        .add_key_packages(&laptop, vec![key_package(3, false)])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.claim_key_package(&phone, 0).await.unwrap(),
+        Claim::Fresh(_)
+    ));
+    assert_eq!(store.remove_key_packages(&phone).await.unwrap(), 1);
+    assert_eq!(
+        store.claim_key_package(&phone, 0).await.unwrap(),
+        Claim::Exhausted
+    );
+    assert_eq!(store.remove_key_packages(&phone).await.unwrap(), 0);
+    assert_eq!(store.fresh_key_packages(&laptop, 0).await.unwrap(), 1);
+    assert_eq!(
+        store.claimed_by(b"ref-1").await.unwrap(),
+        Some(phone.clone()),
+        "the recorded claim stays for Welcome routing"
     );
 }
 

@@ -405,4 +405,12 @@ impl DsStore for MemoryStore {
         self.lock()?.peer_requests.remove(&id);
         Ok(())
     }
+
+    async fn remove_key_packages(&self, device: &ClientUri) -> Result<usize, StoreError> {
+        Ok(self
+            .lock()?
+            .pools
+            .remove(device)
+            .map_or(0, |pool| pool.entries().len()))
+    }
 }
