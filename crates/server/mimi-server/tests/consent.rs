@@ -5,7 +5,8 @@
 //! the target's provider. Requests and answers travel between the providers over mutual TLS
 //! (`requestConsent`, `updateConsent`) through the outbound queue. A rogue provider speaking
 //! for another provider's user, and a rogue member flooding requests, are refused with their
-//! codes, each followed by a sentinel message that must still arrive.
+//! codes, each followed by a sentinel message that must still arrive. The target's provider
+//! on PostgreSQL too (with `MIMI_TEST_DATABASE_URL`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -446,4 +447,71 @@ fn a_rogue_member_flooding_consent_requests_is_bounded() {
         .await;
         room.sentinel("sentinel after the flood").await;
     });
+}
+
+/// The same decisions with the target's provider on PostgreSQL: the request arrives, the
+/// per-room grant is stored in the database and still decides after a restart; the asking
+/// provider (SQLite) queued and sent through its outbound worker. Skipped without
+/// `MIMI_TEST_DATABASE_URL`.
+#[test]
+fn consent_on_postgres_is_stored_and_survives_a_restart() {
+    common::logs();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database) = runtime.block_on(common::PgDatabase::create(
+        "consent_on_postgres_is_stored_and_survives_a_restart",
+    )) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url.clone();
+    let mut nodes = common::federation_with(dir.path(), &["x.example", "y.example"], |i, c| {
+        c.consent.default_policy = "contacts".into();
+        if i == 1 {
+            c.database.url = Some(url.clone());
+        }
+    });
+    let (alice, bob, one, two) = runtime.block_on(async {
+        let x = Api::new(nodes[0].base_url());
+        let y = Api::new(nodes[1].base_url());
+        Device::register_user(&x, "alice").await;
+        Device::register_user(&y, "bob").await;
+        let mut alice = Device::register(&x, "alice", "phone", 1).await;
+        let bob = Device::register(&y, "bob", "phone", 6).await;
+        let one = alice.create_room("mimi://x.example/r/pg-one").await;
+        let two = alice.create_room("mimi://x.example/r/pg-two").await;
+        assert_eq!(
+            status(&alice, &one, bob.user()).await,
+            KeyMaterialUserCode::NoConsent
+        );
+        alice
+            .contact("request", bob.user(), Some(&one))
+            .await
+            .unwrap();
+        let seen = contacts_until(&bob, |c| !c.requests.is_empty()).await;
+        assert_eq!(
+            seen.requests[0].room.as_deref(),
+            Some(one.to_string().as_str())
+        );
+        bob.contact("accept", alice.user(), Some(&one))
+            .await
+            .unwrap();
+        (alice, bob, one, two)
+    });
+    nodes[1].restart();
+    runtime.block_on(async {
+        let view = bob.contacts().await;
+        assert!(view.requests.is_empty(), "{view:#?}");
+        assert_eq!(
+            view.contacts[0].rooms,
+            Some(vec![one.to_string()]),
+            "{view:#?}"
+        );
+        assert_eq!(alice.key_material(&one, bob.user()).await.unwrap().len(), 1);
+        assert_eq!(
+            status(&alice, &two, bob.user()).await,
+            KeyMaterialUserCode::NoConsentForThisRoom
+        );
+    });
+    nodes.clear();
+    runtime.block_on(database.drop_now());
 }
