@@ -481,3 +481,26 @@ fn local_actions_produce_the_entries_to_send() {
             .is_none()
     );
 }
+
+proptest::proptest! {
+    /// Whatever the stored bytes, loading a book never panics; every truncation of a valid
+    /// record and any byte appended to it are refused.
+    #[test]
+    fn stored_books_never_panic_and_damage_is_refused(
+        garbage in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        extra in proptest::prelude::any::<u8>(),
+    ) {
+        let _ = UserConsent::from_record(&diana(), &garbage);
+        let mut book = UserConsent::new(diana());
+        book.grant(&charlie(), Some(&room("mimi://y.example/r/a"))).unwrap();
+        book.receive_request(&user("mimi://x.example/u/bob"), None, 7).unwrap();
+        book.ask(&user("mimi://x.example/u/fay"), None, 9).unwrap();
+        let record = book.to_record().unwrap();
+        for cut in 0..record.len() {
+            proptest::prop_assert!(UserConsent::from_record(&diana(), &record[..cut]).is_err());
+        }
+        let mut longer = record.clone();
+        longer.push(extra);
+        proptest::prop_assert!(UserConsent::from_record(&diana(), &longer).is_err());
+    }
+}
