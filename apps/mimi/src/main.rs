@@ -1,6 +1,7 @@
 //! `mimi`: the one binary of mimi-rs. Wiring and presentation only: protocol decisions live in
 //! the library crates.
 
+mod admin;
 mod bench;
 mod client_cmd;
 mod demo;
@@ -33,6 +34,8 @@ enum Command {
     Migrate(provider::MigrateArgs),
     /// Load-generate a federation: K members over three providers, S senders, N messages each.
     Bench(bench::BenchArgs),
+    /// Operator tools on a provider's database (abuse reports).
+    Admin(admin::AdminArgs),
     #[command(flatten)]
     Client(client_cmd::ClientCommand),
 }
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => provider::serve(&args),
         Command::Migrate(args) => provider::migrate(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Admin(args) => admin::run(&args),
         Command::Client(command) => client_cmd::run(command),
     };
     match result {

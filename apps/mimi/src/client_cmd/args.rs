@@ -43,6 +43,9 @@ pub(crate) enum ClientCommand {
     Edit(EditArgs),
     /// Delete a message.
     Delete(DeleteArgs),
+    /// Report abusive messages of another user to the room's hub (its operators review them;
+    /// the hub checks each message against the frank it issued).
+    Report(ReportArgs),
     /// Send a file as an encrypted attachment.
     SendFile(SendFileArgs),
     /// Download and decrypt a message's attachment.
@@ -383,6 +386,21 @@ pub(crate) struct EditArgs {
     pub(crate) message: String,
     /// The new text.
     pub(crate) text: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The messages, all from one user (hex IDs or unique prefixes, see `mimi history`).
+    #[arg(required = true)]
+    pub(crate) messages: Vec<String>,
+    /// What the operators should know.
+    #[arg(long, default_value = "")]
+    pub(crate) note: String,
     #[command(flatten)]
     pub(crate) common: Common,
 }

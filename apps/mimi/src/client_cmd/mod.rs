@@ -373,6 +373,25 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
             out.sent("deleted", &r, &id);
             Ok(())
         }
+        ClientCommand::Report(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let mut ids = Vec::with_capacity(a.messages.len());
+            for m in &a.messages {
+                ids.push(message(&d, &r, m)?);
+            }
+            let reported = d.report_abuse(&r, &ids, &a.note).await?;
+            out.done(
+                &format!(
+                    "reported {} message(s) of {reported} to the hub's operators",
+                    ids.len()
+                ),
+                &r,
+                json!({"reported": reported.to_string(), "messages": ids.len()}),
+            );
+            Ok(())
+        }
         ClientCommand::SendFile(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;

@@ -33,8 +33,8 @@ pub use registration::{
     ReissueDevice, UploadKeyPackages,
 };
 pub use rooms::{
-    CreateRoom, ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch, RoomCreated,
-    RoomList, SubmitMessage, SubmitUpdate,
+    AbuseReportSubmit, CreateRoom, ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch,
+    RoomCreated, RoomList, SubmitMessage, SubmitUpdate,
 };
 
 /// The OpenAPI 3.1 document of this API.

@@ -93,3 +93,12 @@ pub struct GroupInfoFetch {
     #[serde(with = "crate::b64")]
     pub request: Vec<u8>,
 }
+
+/// `POST /v1/rooms/{room}/report-abuse`: an abuse report (protocol-06 §5.9) for the room's hub,
+/// relayed by the device's provider. The hub answers only accepted (202) or an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbuseReportSubmit {
+    /// The `AbuseReport` (TLS-encoded), naming this device's user as the reporting user.
+    #[serde(with = "crate::b64")]
+    pub report: Vec<u8>,
+}

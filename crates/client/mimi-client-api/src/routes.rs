@@ -73,6 +73,12 @@ pub const GROUP_INFO: Route = Route {
     method: "POST",
     path: "/v1/rooms/{room}/group-info",
 };
+/// `POST /v1/rooms/{room}/report-abuse` ([`crate::AbuseReportSubmit`]): an abuse report for the
+/// room's hub (protocol-06 §5.9).
+pub const REPORT_ABUSE: Route = Route {
+    method: "POST",
+    path: "/v1/rooms/{room}/report-abuse",
+};
 /// `GET /v1/events?after=N&wait_ms=M` (→ [`crate::EventsResponse`]).
 pub const EVENTS: Route = Route {
     method: "GET",
@@ -163,6 +169,7 @@ pub const ALL: &[Route] = &[
     TYPING,
     EXTERNAL_JOIN,
     GROUP_INFO,
+    REPORT_ABUSE,
     EVENTS,
     EVENTS_WS,
     UPLOAD_BLOB,

@@ -58,6 +58,8 @@ pub(crate) struct Room {
     /// answered it; it replaces `group` once the hub accepts. Not kept in the record: a device
     /// that stops in between finds itself behind again and rejoins again.
     pub(crate) rejoining: Option<ClientGroup>,
+    /// The room's franking agent, validated once (not kept in the record).
+    pub(crate) franking: crate::franking::AgentCache,
 }
 
 impl Room {
@@ -75,6 +77,7 @@ impl Room {
             log_saved: None,
             behind: false,
             rejoining: None,
+            franking: crate::franking::AgentCache::default(),
         }
     }
 
@@ -146,6 +149,8 @@ pub struct Client {
     /// Commits merged because their fan-out came back before the hub's answer was reported:
     /// the later report is accepted without effect.
     pub(crate) completed: BTreeSet<OpId>,
+    /// Franks verified since the caller last took them ([`Client::take_franks`]).
+    pub(crate) franks: Vec<crate::franking::KeptFrank>,
 }
 
 impl fmt::Debug for Client {
@@ -173,6 +178,7 @@ impl Client {
             has_last_resort: false,
             cursor: 0,
             completed: BTreeSet::new(),
+            franks: Vec::new(),
         }
     }
 
@@ -337,9 +343,10 @@ impl Client {
             .map_err(|e| ClientError::Content(e.to_string()))?;
         let op = self.new_op();
         let r = self.active_room(room)?;
+        let aad = crate::franking::sender_aad(&r.group, &content);
         let ciphertext = r
             .group
-            .protect(&content, &BTreeMap::new())
+            .protect(&content, &aad)
             .map_err(|e| ClientError::mls(room, e))?;
         let d = digest(&ciphertext);
         r.sent.insert(d, Some(content.clone()));
@@ -652,6 +659,10 @@ impl Client {
     }
 
     fn process(&mut self, now: u64, room: &RoomUri, fanout: &FanoutMessage) {
+        if let FanoutContent::Application { message, frank } = &fanout.content {
+            self.process_one(now, room, message, fanout.timestamp, frank.as_ref());
+            return;
+        }
         let mut messages = vec![fanout.content.message()];
         match &fanout.content {
             FanoutContent::Proposal { more_proposals, .. } => messages.extend(more_proposals),
@@ -662,11 +673,18 @@ impl Client {
             _ => {}
         }
         for message in messages {
-            self.process_one(now, room, message, fanout.timestamp);
+            self.process_one(now, room, message, fanout.timestamp, None);
         }
     }
 
-    fn process_one(&mut self, now: u64, room: &RoomUri, message: &MlsMessage, timestamp: u64) {
+    fn process_one(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        message: &MlsMessage,
+        timestamp: u64,
+        frank: Option<&mimi_federation_api::franking::Frank>,
+    ) {
         let me = self.identity.client().clone();
         let user = self.identity.user().clone();
         let Some(r) = self.rooms.get_mut(room) else {
@@ -764,6 +782,36 @@ impl Client {
             }
             Err(e) => self.reject(room, Rejection::Mls(e.to_string())),
             Ok(Incoming::Application(m)) => {
+                let checked = crate::franking::check(
+                    &mut r.franking,
+                    &r.group,
+                    &self.trust,
+                    room,
+                    &m,
+                    crate::franking::HubFrank {
+                        frank,
+                        accepted_timestamp: timestamp,
+                    },
+                    now,
+                );
+                match checked {
+                    Err(rejection) => {
+                        self.reject(room, *rejection);
+                        return;
+                    }
+                    Ok(Some(frank)) => {
+                        let id = mimi_content::message_id_for(&m.sender.user, room, &m.data);
+                        if let (Ok(message), Ok(frank)) = (id, frank.encode()) {
+                            self.franks.push(crate::franking::KeptFrank {
+                                room: room.clone(),
+                                message,
+                                frank,
+                                accepted_timestamp: timestamp,
+                            });
+                        }
+                    }
+                    Ok(None) => {}
+                }
                 let entry = Entry {
                     sender: m.sender.user,
                     client: m.sender.client,

@@ -63,6 +63,7 @@ mod client;
 mod codec;
 mod commands;
 mod error;
+mod franking;
 mod incremental;
 mod messaging;
 mod outgoing;
@@ -73,6 +74,7 @@ mod view;
 pub use client::Client;
 pub use commands::{DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET};
 pub use error::ClientError;
+pub use franking::KeptFrank;
 pub use incremental::{LogRows, RecordUpdate, STATE_RECORD_VERSION};
 pub use messaging::{FileInfo, SentAttachment};
 pub use outgoing::{

@@ -56,6 +56,15 @@ pub enum Rejection {
         /// What is wrong.
         error: String,
     },
+    /// The message's frank is missing or does not verify (protocol-06 §5.4.1): the hub did
+    /// not vouch for it as this sender's message in this room, so it is not shown.
+    #[error("the frank of a message from {sender} does not verify: {error}")]
+    Frank {
+        /// The authenticated sender.
+        sender: UserUri,
+        /// What is wrong.
+        error: String,
+    },
     /// The content claims a sender other than the MLS-authenticated one.
     #[error("content claims sender {claimed} but {authenticated} sent it")]
     SenderMismatch {

@@ -348,7 +348,9 @@ impl Device {
     /// transaction.
     pub(crate) async fn persist(&mut self) -> Result<(), SdkError> {
         let update = self.client.record_update()?;
-        self.store.save(&update, self.cursor).await?;
+        // Franks verified since the last save go in the same transaction as the messages.
+        let franks = self.client.take_franks();
+        self.store.save(&update, &franks, self.cursor).await?;
         self.client.record_saved(&update);
         Ok(())
     }

@@ -58,6 +58,7 @@ mod discovery;
 mod error;
 mod join;
 mod reissue;
+mod report;
 mod store;
 mod ws;
 

@@ -13,7 +13,8 @@ use std::str::FromStr as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use mimi_client_core::RecordUpdate;
+use mimi_client_core::{KeptFrank, RecordUpdate};
+use mimi_content::MessageId;
 use mimi_types::RoomUri;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
@@ -76,6 +77,10 @@ const SCHEMA: &[&str] = &[
      record BLOB NOT NULL, cursor INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS log (room TEXT NOT NULL, idx INTEGER NOT NULL, \
      entry BLOB NOT NULL, PRIMARY KEY (room, idx)) WITHOUT ROWID",
+    // The hub's franks of received messages (protocol-06 §5.4.1), kept for abuse reports.
+    "CREATE TABLE IF NOT EXISTS franks (room TEXT NOT NULL, message BLOB NOT NULL, \
+     frank BLOB NOT NULL, accepted_ms INTEGER NOT NULL, PRIMARY KEY (room, message)) \
+     WITHOUT ROWID",
 ];
 
 /// What the store holds of the client: the state (or whole) record, each room's log rows in
@@ -209,12 +214,46 @@ impl Store {
     }
 
     /// Writes the record's changes and the cursor together (one transaction, one sync).
-    pub(crate) async fn save(&self, update: &RecordUpdate, cursor: u64) -> Result<(), SdkError> {
+    pub(crate) async fn save(
+        &self,
+        update: &RecordUpdate,
+        franks: &[KeptFrank],
+        cursor: u64,
+    ) -> Result<(), SdkError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
         Self::write_state(&mut tx, update, cursor)
             .await
             .map_err(|e| self.err(e))?;
+        for f in franks {
+            sqlx::query(
+                "INSERT OR REPLACE INTO franks (room, message, frank, accepted_ms) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(f.room.to_string())
+            .bind(f.message.as_bytes().as_slice())
+            .bind(f.frank.as_slice())
+            .bind(i64::try_from(f.accepted_timestamp).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        }
         tx.commit().await.map_err(|e| self.err(e))
+    }
+
+    /// The kept frank of `message` in `room` (TLS-encoded) and its acceptance time.
+    pub(crate) async fn frank(
+        &self,
+        room: &RoomUri,
+        message: &MessageId,
+    ) -> Result<Option<(Vec<u8>, u64)>, SdkError> {
+        let row: Option<(Vec<u8>, i64)> =
+            sqlx::query_as("SELECT frank, accepted_ms FROM franks WHERE room = ? AND message = ?")
+                .bind(room.to_string())
+                .bind(message.as_bytes().as_slice())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+        Ok(row.map(|(frank, at)| (frank, u64::try_from(at).unwrap_or(0))))
     }
 
     async fn write_state(
@@ -318,12 +357,13 @@ mod tests {
         store
             .save(
                 &update(b"record-2", &[(a, 2, &[b"a2"]), (b, 0, &[b"b0"])]),
+                &[],
                 9,
             )
             .await
             .unwrap();
         store
-            .save(&update(b"record-3", &[(b, 0, &[b"B0", b"B1"])]), 11)
+            .save(&update(b"record-3", &[(b, 0, &[b"B0", b"B1"])]), &[], 11)
             .await
             .unwrap();
         drop(store);
@@ -365,7 +405,7 @@ mod tests {
             .unwrap();
         // Rows written from 2 on leave entry 1 missing: the file is damaged, not silently short.
         store
-            .save(&update(b"r", &[(a, 2, &[b"a2"])]), 2)
+            .save(&update(b"r", &[(a, 2, &[b"a2"])]), &[], 2)
             .await
             .unwrap();
         let err = store.state().await.err().unwrap();

@@ -137,7 +137,9 @@ fn bench(c: &mut Criterion) {
                     .unwrap()
                 },
                 |request| {
-                    let out = hub.handle_submit(now * 1000, &domain, request).unwrap();
+                    let out = hub
+                        .handle_submit(now * 1000, &domain, request, None)
+                        .unwrap();
                     assert!(matches!(
                         out.response.outcome,
                         SubmitOutcome::Accepted { .. }

@@ -15,6 +15,7 @@
 //! Welcome goes only to the providers that own the KeyPackages it names.
 
 mod abuse;
+mod franking;
 mod group_info;
 mod record;
 mod replay;
@@ -36,6 +37,7 @@ use mimi_mls::{Actor, HubGroup, MlsError, StagedHandshake};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 pub use abuse::AbuseReportOutcome;
+pub use franking::FrankRefusal;
 pub use group_info::GROUP_INFO_ENCRYPTION_LABEL;
 pub use record::HUB_RECORD_VERSION;
 
@@ -413,11 +415,15 @@ impl HubRoom {
 
     /// `POST /submitMessage/{roomId}`: an application message from a participant allowed to
     /// send, in the current epoch.
+    ///
+    /// With a `franker`, a message carrying a `frank_aad` tag in a room whose franking agent
+    /// is this hub is franked (§5.4.1): the frank is in the answer and in the fan-out.
     pub fn handle_submit(
         &mut self,
         now_ms: u64,
         peer: &Domain,
         request: SubmitMessageRequest,
+        franker: Option<&mimi_mls::franking::Franker>,
     ) -> Result<HubOutput<SubmitMessageResponse>, RequestError> {
         let sender = sending_user(&request)?;
         if sender.domain() != peer {
@@ -429,31 +435,38 @@ impl HubRoom {
         let outcome = self
             .group
             .check_application(request.app_message.as_bytes(), &sender);
-        if let Err(err) = outcome {
-            let refused = match err {
-                MlsError::EpochTooOld { current, .. } => SubmitOutcome::EpochTooOld {
-                    current_epoch: current,
-                },
-                _ => SubmitOutcome::NotAllowed,
-            };
-            return Ok(HubOutput::refused(SubmitMessageResponse::new(refused)));
-        }
+        let info = match outcome {
+            Ok(info) => info,
+            Err(err) => {
+                let refused = match err {
+                    MlsError::EpochTooOld { current, .. } => SubmitOutcome::EpochTooOld {
+                        current_epoch: current,
+                    },
+                    _ => SubmitOutcome::NotAllowed,
+                };
+                return Ok(HubOutput::refused(SubmitMessageResponse::new(refused)));
+            }
+        };
+        let tag = info.frank_aad.as_ref();
         let digest = replay::ReplayWindow::digest(request.app_message.as_bytes());
         if let Some(accepted_timestamp) = self.replays.accepted_at(&digest) {
-            // A repeat of an accepted message: the first answer again, nothing fanned out.
+            // A repeat of an accepted message: the first answer again (its frank is computed
+            // anew, the same bytes), nothing fanned out.
+            let frank = self.frank(franker, tag, &request.sending_uri, accepted_timestamp)?;
             return Ok(HubOutput::unchanged(
                 SubmitMessageResponse::new(SubmitOutcome::Accepted {
                     accepted_timestamp,
-                    frank: None,
+                    frank,
                 }),
                 Vec::new(),
             ));
         }
+        let frank = self.frank(franker, tag, &request.sending_uri, now_ms)?;
         let fanout = FanoutMessage::new(
             now_ms,
             FanoutContent::Application {
                 message: request.app_message,
-                frank: None,
+                frank: frank.clone(),
             },
         );
         let entry = self.accept(&fanout)?;
@@ -466,7 +479,7 @@ impl HubRoom {
         Ok(HubOutput {
             response: SubmitMessageResponse::new(SubmitOutcome::Accepted {
                 accepted_timestamp: now_ms,
-                frank: None,
+                frank,
             }),
             effects,
             changed: true,

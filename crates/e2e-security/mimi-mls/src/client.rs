@@ -182,6 +182,11 @@ impl ClientGroup {
     /// Creates the MLS group of a room: group ID = the room's group URI octets; GroupContext
     /// with `required_capabilities`, `external_senders` = `hub` and `app_data_dictionary` =
     /// `components` (the room state from mimi-room).
+    ///
+    /// Every room franks (protocol-06 §5.4.1): its GroupContext names the hub as franking
+    /// agent and lists `frank_aad` among the Safe AAD components. (With openmls 0.9.2 the
+    /// hub's own external proposals carry no SafeAAD prefix, so a room that requires Safe
+    /// AAD refuses them; the hub issues none yet.)
     pub fn create(
         identity: &ClientIdentity,
         group_uri: &GroupUri,
@@ -190,7 +195,44 @@ impl ClientGroup {
         trust: TrustStore,
         now: u64,
     ) -> Result<(Self, CreatedGroup), MlsError> {
-        let room = room.clone().with_members([me_of(identity)])?;
+        Self::create_group(identity, group_uri, hub, room, trust, now, true)
+    }
+
+    /// A room without franking (no `safe_aad`, no franking agent): tests of what Safe AAD
+    /// framing would get in the way of.
+    #[cfg(test)]
+    pub(crate) fn create_unfranked(
+        identity: &ClientIdentity,
+        group_uri: &GroupUri,
+        hub: &ExternalSenderInfo,
+        room: &RoomState,
+        trust: TrustStore,
+        now: u64,
+    ) -> Result<(Self, CreatedGroup), MlsError> {
+        Self::create_group(identity, group_uri, hub, room, trust, now, false)
+    }
+
+    fn create_group(
+        identity: &ClientIdentity,
+        group_uri: &GroupUri,
+        hub: &ExternalSenderInfo,
+        room: &RoomState,
+        trust: TrustStore,
+        now: u64,
+        franking: bool,
+    ) -> Result<(Self, CreatedGroup), MlsError> {
+        let mut components = room.components();
+        if franking {
+            components
+                .entry(ComponentId::SAFE_AAD)
+                .or_insert_with(crate::franking::safe_aad_component);
+            if let std::collections::btree_map::Entry::Vacant(e) =
+                components.entry(ComponentId::FRANKING_SIGNATURE_KEY)
+            {
+                e.insert(crate::franking::franking_agent_data(hub)?);
+            }
+        }
+        let room = RoomState::from_components(components)?.with_members([me_of(identity)])?;
         let components = room.components();
         match trust.validate(&hub.credential, &hub.signature_key, now)? {
             VerifiedIdentity::Server(_) => {}
@@ -421,6 +463,20 @@ impl ClientGroup {
     /// The room state of the current epoch (participants, roles, policy, membership).
     pub fn room(&self) -> &RoomState {
         &self.room
+    }
+
+    /// The room's franking agent (`FrankingAgentData`) when its messages are franked: the
+    /// GroupContext names one and its `safe_aad` component lists `frank_aad`.
+    pub fn franking_agent(&self) -> Option<&[u8]> {
+        let listed = self
+            .room
+            .plumbing(ComponentId::SAFE_AAD)
+            .is_some_and(crate::franking::lists_frank_aad);
+        if listed {
+            self.room.plumbing(ComponentId::FRANKING_SIGNATURE_KEY)
+        } else {
+            None
+        }
     }
 
     /// The room components in the GroupContext.

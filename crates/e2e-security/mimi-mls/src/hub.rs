@@ -116,6 +116,8 @@ pub struct AppMessageInfo {
     pub epoch: u64,
     /// The `authenticated_data` (a SafeAAD carrying e.g. `frank_aad`, when in use).
     pub authenticated_data: Vec<u8>,
+    /// The `franking_tag` of its `frank_aad` Safe AAD item, if it carries one.
+    pub frank_aad: Option<[u8; crate::franking::FRANK_LEN]>,
 }
 
 /// The hub's state for one room's group.
@@ -655,8 +657,23 @@ impl HubGroup {
         }
         Ok(AppMessageInfo {
             epoch: got,
+            frank_aad: crate::franking::frank_aad_of(pm.aad()),
             authenticated_data: pm.aad().to_vec(),
         })
+    }
+
+    /// Whether `key` is this room's franking agent key (the room franks and names it).
+    pub fn franks_with(&self, key: &[u8]) -> bool {
+        let listed = self
+            .room
+            .plumbing(ComponentId::SAFE_AAD)
+            .is_some_and(crate::franking::lists_frank_aad);
+        listed
+            && self
+                .room
+                .plumbing(ComponentId::FRANKING_SIGNATURE_KEY)
+                .and_then(crate::franking::agent_signature_key)
+                .is_some_and(|k| k == key)
     }
 
     /// The hub's state as a record (openmls public-group state, retained GroupInfo, cached

@@ -13,6 +13,8 @@
 //! * [`Roster`]: which client sits at which leaf, followed from the fanned-out handshakes
 //!   alone (what a follower needs to deliver only to member devices);
 //! * [`sign`]: MIMI `SignWithLabel` / `VerifyWithLabel` over encoded TBS structs;
+//! * [`franking`]: the franking tag and `server_frank` MACs, the hub's [`franking::Franker`],
+//!   and the rooms' franking agent component;
 //! * records: every stateful object exports and restores as bytes.
 //!
 //! How the pieces meet (digest §3.1):
@@ -43,6 +45,7 @@ mod committer_group_info;
 mod config;
 pub mod credential;
 mod error;
+pub mod franking;
 mod hub;
 mod identity;
 mod inspect;

@@ -106,7 +106,11 @@ impl Accounts {
             })
             .connect_with(options)
             .await?;
-        for statement in SQLITE_SCHEMA.iter().chain(crate::blob_store::SQLITE_SCHEMA) {
+        for statement in SQLITE_SCHEMA
+            .iter()
+            .chain(crate::blob_store::SQLITE_SCHEMA)
+            .chain(crate::abuse_queue::SQLITE_SCHEMA)
+        {
             sqlx::query(statement).execute(&pool).await?;
         }
         Ok(Self {
@@ -126,6 +130,7 @@ impl Accounts {
         for statement in POSTGRES_SCHEMA
             .iter()
             .chain(crate::blob_store::POSTGRES_SCHEMA)
+            .chain(crate::abuse_queue::POSTGRES_SCHEMA)
         {
             sqlx::query(statement).execute(&mut *tx).await?;
         }

@@ -55,6 +55,10 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::TYPING.path, post(crate::typing::client_route))
         .route(routes::EXTERNAL_JOIN.path, get(external_join))
         .route(routes::GROUP_INFO.path, post(group_info))
+        .route(
+            routes::REPORT_ABUSE.path,
+            post(crate::report_abuse::client_route),
+        )
         .route(routes::EVENTS.path, get(events))
         .route(routes::EVENTS_WS.path, get(events_ws))
         // The upload reads its own body, within limits.max_blob_bytes, after the token.

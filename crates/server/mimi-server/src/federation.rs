@@ -35,6 +35,7 @@ fn table() -> Vec<(&'static Endpoint, MethodRouter<Arc<Provider>>)> {
         routed(&http::IDENTIFIER_QUERY, crate::discovery::identifier_query),
         routed(&http::REQUEST_CONSENT, request_consent),
         routed(&http::UPDATE_CONSENT, update_consent),
+        routed(&http::REPORT_ABUSE, report_abuse),
     ]
 }
 
@@ -194,6 +195,23 @@ async fn update_consent(
         let path = consent_peer_from_path(&requester)
             .map_err(|e| bad_request("the requester in the path", e))?;
         provider.receive_update_consent(&peer.0, &path, &body).await
+    }
+    .await;
+    match result {
+        Ok(()) => status(ACCEPTED_STATUS).into_response(),
+        Err(e) => refuse(&peer, &e),
+    }
+}
+
+async fn report_abuse(
+    State(provider): State<Arc<Provider>>,
+    Extension(peer): Extension<PeerDomain>,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let room = room_param(&room)?;
+        crate::report_abuse::federation(&provider, &peer.0, &room, &body).await
     }
     .await;
     match result {

@@ -190,11 +190,11 @@ impl Provider {
                         .map_err(|e| internal("notify body", e))?;
                     outbound.push(NewOutbound { to, room, body });
                 }
-                // No route hands the engine an abuse report yet (reportAbuse is not served),
-                // so none arrives here; were one to, an operator would see it in the log
-                // rather than have it vanish.
+                // Reports come only from `handle_report_abuse`, which `report_abuse.rs` drives
+                // and queues; none is part of a room change. Were one to arrive here, an
+                // operator would see it in the log rather than have it vanish.
                 Effect::AbuseReport { room, report } => {
-                    tracing::warn!(%room, ?report, "abuse report accepted for the operators (not stored: there is no report queue yet)");
+                    tracing::warn!(%room, ?report, "abuse report in a room change (not queued)");
                 }
             }
         }
@@ -340,7 +340,8 @@ impl Provider {
                 return Err(bad_request("SubmitMessageRequest", e));
             }
         };
-        let output = match hub.handle_submit(Provider::now_ms(), peer, request) {
+        let output = match hub.handle_submit(Provider::now_ms(), peer, request, Some(&self.franker))
+        {
             Ok(output) => output,
             Err(e) => {
                 Store::release(held).await?;

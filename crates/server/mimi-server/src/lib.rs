@@ -79,6 +79,7 @@
 //! were still queued at the hub when the burst ended, and the mean accept-to-ack latency was
 //! about 3.5 s.
 
+pub mod abuse_queue;
 pub mod accounts;
 mod auth_limits;
 mod blob_store;
@@ -100,6 +101,7 @@ mod outbound;
 mod passwords;
 mod pki;
 mod provider;
+mod report_abuse;
 mod server;
 mod store;
 mod typing;

@@ -44,6 +44,8 @@ pub(crate) struct Provider {
     pub(crate) accounts: Accounts,
     pub(crate) ca: ProviderCa,
     pub(crate) server: ServerIdentity,
+    /// What this provider franks with as a hub (derived from `server`).
+    pub(crate) franker: mimi_mls::franking::Franker,
     pub(crate) mls_trust: mimi_mls::TrustStore,
     /// Domain → MLS CA certificate (DER), for clients.
     pub(crate) trust_bundle: BTreeMap<String, Vec<u8>>,

@@ -149,12 +149,16 @@ impl Server {
             config.limits.password_hash_concurrency,
             metrics.hashing.clone(),
         )?;
+        let franker = server
+            .franker()
+            .map_err(|e| keys("the hub's franking key", e))?;
         let provider = Arc::new(Provider {
             domain: domain.clone(),
             store,
             accounts,
             ca,
             server,
+            franker,
             mls_trust,
             trust_bundle: bundle,
             federation: federation_client,
@@ -310,6 +314,15 @@ impl Server {
             store::Store::Postgres(p) => p.close().await,
         }
         Ok(shown)
+    }
+}
+
+impl Server {
+    /// The accounts database of `config` (schema brought up to date), for operator tools
+    /// that run beside the server (`mimi admin`).
+    pub async fn accounts(config: &Config) -> Result<crate::accounts::Accounts, ServerError> {
+        let (_store, accounts) = store::open(config).await?;
+        Ok(accounts)
     }
 }
 

@@ -92,7 +92,8 @@ impl Provider {
             self.load_hub(room).await?
         };
         hub.admit_peer(peer)?;
-        let output = hub.handle_submit(Self::now_ms(), peer, request)?;
+        // Typing indicators are not stored, so they are not franked (nothing to report later).
+        let output = hub.handle_submit(Self::now_ms(), peer, request, None)?;
         match output.response.outcome {
             SubmitOutcome::Accepted { .. } => {}
             SubmitOutcome::EpochTooOld { current_epoch } => {

@@ -90,3 +90,76 @@ fn a_hub_on_postgres_serves_a_room_and_reports_its_database() {
     });
     nodes.clear();
 }
+
+/// The operators' abuse report queue on PostgreSQL: queued reports come back decoded, oldest
+/// first; a resolved one leaves the open list and cannot be resolved twice.
+#[test]
+fn the_abuse_report_queue_works_on_postgres() {
+    use mimi_federation_api::Encode as _;
+    use mimi_federation_api::common::IdentifierUri;
+    use mimi_federation_api::report_abuse::{AbuseReport, AbuseType};
+    use mimi_server::accounts::Accounts;
+    use mimi_types::{Domain, RoomUri};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database) = runtime.block_on(PgDatabase::create(
+        "the_abuse_report_queue_works_on_postgres",
+    )) else {
+        return;
+    };
+    runtime.block_on(async {
+        let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+        let accounts = Accounts::postgres(pool.clone()).await.unwrap();
+        let room = RoomUri::parse("mimi://x.example/r/pg").unwrap();
+        let peer = Domain::parse("y.example").unwrap();
+        let report = |note: &str| {
+            AbuseReport::new(
+                IdentifierUri::from_string("mimi://y.example/u/bob".to_owned()).unwrap(),
+                IdentifierUri::from_string("mimi://x.example/u/eve".to_owned()).unwrap(),
+                AbuseType::UNSPECIFIED,
+                note,
+                Vec::new(),
+            )
+        };
+        let first = accounts
+            .queue_abuse_report(&room, &peer, 10, &report("one").encode().unwrap())
+            .await
+            .unwrap();
+        let second = accounts
+            .queue_abuse_report(&room, &peer, 20, &report("two").encode().unwrap())
+            .await
+            .unwrap();
+        assert!(second > first);
+        let open = accounts.abuse_reports(true, 0, 10).await.unwrap();
+        assert_eq!(
+            open.iter()
+                .map(|r| r.report.note.as_str())
+                .collect::<Vec<_>>(),
+            ["one", "two"]
+        );
+        assert_eq!(open[0].peer, peer);
+        assert_eq!(open[1].received_ms, 20);
+        assert!(
+            accounts
+                .resolve_abuse_report(first, 30, "done")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !accounts
+                .resolve_abuse_report(first, 31, "again")
+                .await
+                .unwrap()
+        );
+        let open = accounts.abuse_reports(true, 0, 10).await.unwrap();
+        assert_eq!(open.len(), 1);
+        let all = accounts.abuse_reports(false, 0, 10).await.unwrap();
+        assert_eq!(all[0].resolved, Some((30, "done".to_owned())));
+        assert_eq!(
+            accounts.abuse_report(second).await.unwrap().unwrap().id,
+            second
+        );
+        pool.close().await;
+    });
+    runtime.block_on(database.drop_now());
+}

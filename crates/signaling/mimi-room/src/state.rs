@@ -276,6 +276,12 @@ impl RoomState {
         }
     }
 
+    /// A plumbing component's data (`app_components`, `safe_aad`, `content_media_types`,
+    /// `franking_signature_key`), kept as opaque bytes.
+    pub fn plumbing(&self, id: ComponentId) -> Option<&[u8]> {
+        self.plumbing.get(&id).map(Vec::as_slice)
+    }
+
     /// The participant list.
     pub fn participants(&self) -> &ParticipantList {
         &self.participants

@@ -233,12 +233,18 @@ impl Network {
         report: &AbuseReport,
     ) -> Result<AbuseReportOutcome, SimError> {
         let report: AbuseReport = decode_exact(&report.encode().map_err(wire)?).map_err(wire)?;
-        let hub = self
+        let provider = self
             .providers
             .get(room.hub_domain())
-            .and_then(|p| p.hub_rooms.get(room))
             .ok_or_else(|| SimError::Unknown(format!("room {room}")))?;
-        Ok(hub.handle_report_abuse(peer, report)?.response)
+        let franker = provider.server.franker()?;
+        let hub = provider
+            .hub_rooms
+            .get(room)
+            .ok_or_else(|| SimError::Unknown(format!("room {room}")))?;
+        Ok(hub
+            .handle_report_abuse(peer, report, Some(&franker))?
+            .response)
     }
 
     /// `POST /update` from `peer` to the room's hub, as bytes on the wire; the fan-out of an
@@ -265,7 +271,15 @@ impl Network {
     ) -> Result<SubmitOutcome, SimError> {
         let request = decode_exact(&request.encode().map_err(wire)?).map_err(wire)?;
         let now_ms = self.now_ms;
-        let output = self.hub_mut(room)?.handle_submit(now_ms, peer, request)?;
+        let franker = self
+            .providers
+            .get(room.hub_domain())
+            .ok_or_else(|| SimError::Unknown(format!("room {room}")))?
+            .server
+            .franker()?;
+        let output = self
+            .hub_mut(room)?
+            .handle_submit(now_ms, peer, request, Some(&franker))?;
         self.enqueue(room.hub_domain().clone(), output.effects)?;
         Ok(output.response.outcome)
     }

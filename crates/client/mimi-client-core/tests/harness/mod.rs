@@ -193,11 +193,12 @@ impl Fed {
                 op, room, request, ..
             } => {
                 let request = decode_exact(&request.encode().unwrap()).unwrap();
+                let franker = self.servers[room.hub_domain()].franker().unwrap();
                 let out = self
                     .hubs
                     .get_mut(&room)
                     .unwrap()
-                    .handle_submit(now_ms, &peer, request)
+                    .handle_submit(now_ms, &peer, request, Some(&franker))
                     .unwrap();
                 (op, SendOutcome::Submit(out.response.outcome), out.effects)
             }

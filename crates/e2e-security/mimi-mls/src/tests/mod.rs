@@ -175,8 +175,14 @@ impl Net {
         self.create_with(creator, room);
     }
 
+    /// Creates the group; a room state without `safe_aad` makes an unfranked room.
     pub(crate) fn create_with(&mut self, creator: &str, room: RoomState) {
-        let (g, created) = ClientGroup::create(
+        let create = if room.plumbing(ComponentId::SAFE_AAD).is_some() {
+            ClientGroup::create
+        } else {
+            ClientGroup::create_unfranked
+        };
+        let (g, created) = create(
             &self.clients[creator],
             &self.group_uri(),
             &self.hub_id.external_sender(),

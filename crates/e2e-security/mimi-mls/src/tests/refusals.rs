@@ -298,7 +298,7 @@ fn removed_users_application_message() {
 #[test]
 fn hub_originated_remove_is_verified_and_policy_gated() {
     // openmls 0.9.2 builds external proposals with an empty authenticated_data, which a room
-    // requiring SafeAAD refuses; this room has none.
+    // requiring SafeAAD (every franked room) refuses; this room is created without franking.
     let net = strict_room_with(false, true);
     let bob1 = net.clients["bob1"].client().clone();
     let props = net
