@@ -76,6 +76,10 @@ pub(crate) enum AccountCommand {
     Register(Login),
     /// Register a new device of an existing account (log in).
     Login(Login),
+    /// Log this device out: it leaves every room (other members' devices commit it; you stay
+    /// a participant through your other devices) and the provider revokes its token and
+    /// deletes its KeyPackages. Its file stays, readable offline.
+    Logout(ReissueArgs),
 }
 
 /// `mimi device ...`
@@ -96,9 +100,23 @@ pub(crate) enum DeviceCommand {
     /// file is kept beside it; the device's old rooms are listed, to be recreated or re-joined
     /// by invitation.
     Reissue(ReissueArgs),
+    /// List your devices (this one marked) with the rooms each is in.
+    List(ReissueArgs),
+    /// Remove another of your devices (a lost or retired one): it is removed from every room
+    /// this device shares with it, its token is revoked and its KeyPackages deleted.
+    Remove(DeviceRemoveArgs),
 }
 
-/// `device reissue`.
+/// `device remove`.
+#[derive(Debug, Args)]
+pub(crate) struct DeviceRemoveArgs {
+    /// The device id to remove (see `mimi device list`).
+    pub(crate) device_id: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// Just this device (`device reissue`, `device list`, `account logout`).
 #[derive(Debug, Args)]
 pub(crate) struct ReissueArgs {
     #[command(flatten)]

@@ -630,6 +630,26 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
             a.common.out().registered("device added", &user, &device);
             Ok(())
         }
+        AccountCommand::Logout(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let left = d.logout().await?;
+            let rooms: Vec<String> = left.iter().map(ToString::to_string).collect();
+            if out.json {
+                println!(
+                    "{}",
+                    json!({"ok": "logged out", "client": d.client_uri().to_string(), "left": rooms})
+                );
+            } else {
+                println!(
+                    "{} logged out: its token is revoked; it proposed leaving {} room(s) \
+                     (another member's device commits it)",
+                    d.client_uri(),
+                    rooms.len()
+                );
+            }
+            Ok(())
+        }
     }
 }
 
@@ -657,6 +677,52 @@ async fn device_command(command: DeviceCommand) -> anyhow::Result<()> {
                          again): {}",
                         rooms.join(", ")
                     );
+                }
+            }
+            Ok(())
+        }
+        DeviceCommand::List(a) => {
+            let out = a.common.out();
+            let d = a.common.open().await?;
+            let list = d.devices().await?;
+            for dev in &list.devices {
+                if out.json {
+                    println!(
+                        "{}",
+                        json!({"client": dev.client, "current": dev.current, "rooms": dev.rooms})
+                    );
+                } else {
+                    let mark = if dev.current { " (this device)" } else { "" };
+                    println!("{}{mark}: {} room(s)", dev.client, dev.rooms.len());
+                }
+            }
+            Ok(())
+        }
+        DeviceCommand::Remove(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let removed = d.remove_device(&a.device_id).await?;
+            let rooms: Vec<String> = removed.rooms.iter().map(ToString::to_string).collect();
+            if out.json {
+                println!(
+                    "{}",
+                    json!({
+                        "ok": "device removed",
+                        "client": removed.client.to_string(),
+                        "rooms": rooms,
+                        "not_removed": removed.not_removed.iter().map(|(r, why)| json!({"room": r.to_string(), "why": why})).collect::<Vec<_>>(),
+                        "key_packages_deleted": removed.key_packages_deleted,
+                    })
+                );
+            } else {
+                println!(
+                    "{} removed from {} room(s); its token is revoked and {} KeyPackage(s) deleted",
+                    removed.client,
+                    rooms.len(),
+                    removed.key_packages_deleted
+                );
+                for (room, why) in &removed.not_removed {
+                    println!("  still in {room} (a member must remove it): {why}");
                 }
             }
             Ok(())

@@ -29,8 +29,8 @@ pub use discovery::{FindUsers, FoundUser, ProfileView, SetProfile, UsersFound};
 pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventsQuery, EventsResponse};
 pub use registration::{
-    AccountRegistered, DeviceRegistered, KeyPackagesStored, RegisterAccount, RegisterDevice,
-    ReissueDevice, UploadKeyPackages,
+    AccountRegistered, DeviceInfo, DeviceList, DeviceRegistered, DeviceRemoved, KeyPackagesStored,
+    RegisterAccount, RegisterDevice, ReissueDevice, UploadKeyPackages,
 };
 pub use rooms::{
     AbuseReportSubmit, CreateRoom, ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch,

@@ -85,3 +85,33 @@ pub struct AccountRegistered {
     /// The user URI.
     pub user: String,
 }
+
+/// One device of the caller's user ([`DeviceList`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// Its client URI.
+    pub client: String,
+    /// Whether it is the calling device.
+    pub current: bool,
+    /// The rooms this provider delivers to it.
+    pub rooms: Vec<String>,
+}
+
+/// `GET /v1/devices`: the caller's user's devices, sorted by client URI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    /// The devices.
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// The answer to `DELETE /v1/devices/{device}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRemoved {
+    /// The removed device's client URI.
+    pub client: String,
+    /// How many of its KeyPackages were deleted.
+    pub key_packages_deleted: usize,
+    /// The rooms this provider still delivered to it (they stop once the room's commit that
+    /// removes it arrives; remove it from them first, see the SDK's `remove_device`).
+    pub rooms: Vec<String>,
+}

@@ -4,7 +4,7 @@
 /// A route: method and path template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
-    /// `GET`, `POST` or `PUT`.
+    /// `GET`, `POST`, `PUT` or `DELETE`.
     pub method: &'static str,
     /// The path template (axum syntax).
     pub path: &'static str,
@@ -25,6 +25,18 @@ pub const REGISTER_DEVICE: Route = Route {
 pub const REISSUE_DEVICE: Route = Route {
     method: "POST",
     path: "/v1/devices/reissue",
+};
+/// `GET /v1/devices` (→ [`crate::DeviceList`]): the caller's user's devices.
+pub const LIST_DEVICES: Route = Route {
+    method: "GET",
+    path: "/v1/devices",
+};
+/// `DELETE /v1/devices/{device}` (→ [`crate::DeviceRemoved`]): removes a device of the
+/// caller's user (the caller itself: a logout): its token stops working and its KeyPackages
+/// are deleted. `{device}` is the device id (the last segment of its client URI).
+pub const REMOVE_DEVICE: Route = Route {
+    method: "DELETE",
+    path: "/v1/devices/{device}",
 };
 /// `POST /v1/key-packages` ([`crate::UploadKeyPackages`] → [`crate::KeyPackagesStored`]).
 pub const UPLOAD_KEY_PACKAGES: Route = Route {
@@ -160,6 +172,8 @@ pub const ALL: &[Route] = &[
     REGISTER_ACCOUNT,
     REGISTER_DEVICE,
     REISSUE_DEVICE,
+    LIST_DEVICES,
+    REMOVE_DEVICE,
     UPLOAD_KEY_PACKAGES,
     CREATE_ROOM,
     LIST_ROOMS,

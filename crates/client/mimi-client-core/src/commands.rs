@@ -333,6 +333,52 @@ impl Client {
         self.propose(room, None)
     }
 
+    /// This device leaves `room` and its user stays (a logout): its SelfRemove, for another
+    /// member to commit.
+    pub fn leave_device(&mut self, room: &RoomUri) -> Result<OpId, ClientError> {
+        self.propose(room, None)
+    }
+
+    /// Removes another device of this user from `room` (a lost or retired one): a commit
+    /// removing its client, allowed by `canRemoveOwnClient`. The user stays a participant.
+    pub fn remove_own_device(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        client: &ClientUri,
+    ) -> Result<OpId, ClientError> {
+        if client.user_hint().as_ref() != Some(self.user()) {
+            return Err(ClientError::misuse(format!(
+                "{client} is not a device of {}",
+                self.user()
+            )));
+        }
+        if client == self.identity.client() {
+            return Err(ClientError::misuse(
+                "this device cannot remove itself: it leaves instead (leave_device)",
+            ));
+        }
+        let present = self
+            .rooms
+            .get(room)
+            .is_some_and(|r| r.group.members().iter().any(|m| m.client == *client));
+        if !present {
+            return Err(ClientError::misuse(format!("{client} is not in {room}")));
+        }
+        self.commit(now, room, &[], &[], std::slice::from_ref(client))
+    }
+
+    /// The rooms where `client` is a member, as this device sees them.
+    pub fn rooms_with(&self, client: &ClientUri) -> Vec<RoomUri> {
+        self.rooms
+            .iter()
+            .filter(|(_, r)| {
+                r.group.is_active() && r.group.members().iter().any(|m| m.client == *client)
+            })
+            .map(|(uri, _)| uri.clone())
+            .collect()
+    }
+
     fn propose(
         &mut self,
         room: &RoomUri,

@@ -54,6 +54,7 @@ mod api;
 mod blob_fetch;
 mod commands;
 mod device;
+mod devices;
 mod discovery;
 mod error;
 mod join;
@@ -63,6 +64,7 @@ mod store;
 mod ws;
 
 pub use device::{Credentials, Device, device_path, devices_in};
+pub use devices::RemovedDevice;
 pub use error::SdkError;
 pub use mimi_client_api::{
     AskedContact, Contact, ContactRequest, Contacts, Event, FoundUser, ProfileView, SetProfile,

@@ -223,6 +223,19 @@ impl Accounts {
         row.map(|(client,)| parse::<ClientUri>(client)).transpose()
     }
 
+    /// Forgets device `client`: its token stops working. Its room memberships stay until the
+    /// rooms' commits that remove it are delivered (the follower engine decides delivery).
+    /// Returns whether it existed.
+    pub async fn remove_device(&self, client: &ClientUri) -> Result<bool, ServerError> {
+        let statement = "DELETE FROM devices WHERE client = $1";
+        let done = on_pool!(self, pool => sqlx::query(statement)
+            .bind(client.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+
     /// Every device of `user`, sorted.
     pub async fn devices_of(&self, user: &UserUri) -> Result<Vec<ClientUri>, ServerError> {
         let statement = "SELECT client FROM devices WHERE \"user\" = $1 ORDER BY client";

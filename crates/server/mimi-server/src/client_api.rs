@@ -13,7 +13,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use mimi_client_api::{
     AccountRegistered, CreateRoom, DeviceRegistered, ErrorCode, Event, EventsQuery, EventsResponse,
     ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch, KeyPackagesStored, OPENAPI_JSON,
@@ -45,7 +45,11 @@ const MAX_EVENTS: usize = 500;
 pub(crate) fn router(provider: Arc<Provider>) -> Router {
     Router::new()
         .route(routes::REGISTER_ACCOUNT.path, post(register_account))
-        .route(routes::REGISTER_DEVICE.path, post(register_device))
+        .route(
+            routes::REGISTER_DEVICE.path,
+            post(register_device).get(crate::devices::list),
+        )
+        .route(routes::REMOVE_DEVICE.path, delete(crate::devices::remove))
         .route(routes::REISSUE_DEVICE.path, post(reissue_device))
         .route(routes::UPLOAD_KEY_PACKAGES.path, post(upload_key_packages))
         .route(routes::CREATE_ROOM.path, post(create_room).get(list_rooms))

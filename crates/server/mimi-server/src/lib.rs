@@ -88,6 +88,7 @@ mod client_api;
 pub mod config;
 mod consent;
 mod contacts;
+mod devices;
 mod discovery;
 mod error;
 mod federation;
