@@ -184,9 +184,9 @@ impl ClientGroup {
     /// `components` (the room state from mimi-room).
     ///
     /// Every room franks (protocol-06 §5.4.1): its GroupContext names the hub as franking
-    /// agent and lists `frank_aad` among the Safe AAD components. (With openmls 0.9.2 the
-    /// hub's own external proposals carry no SafeAAD prefix, so a room that requires Safe
-    /// AAD refuses them; the hub issues none yet.)
+    /// agent and lists `frank_aad` among the Safe AAD components (so every message of the
+    /// room starts its `authenticated_data` with a SafeAAD; the hub's own external proposals
+    /// do too, built by `external_proposal`).
     pub fn create(
         identity: &ClientIdentity,
         group_uri: &GroupUri,

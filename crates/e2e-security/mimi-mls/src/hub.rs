@@ -12,9 +12,8 @@ use openmls::group::ProposalStore;
 use openmls::group::{PublicGroup, QueuedProposal, StagedCommit};
 use openmls::prelude::Sender;
 use openmls::prelude::{
-    ContentType, ExternalProposal, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsProvider,
-    ProcessedMessageContent, Proposal, ProtocolMessage, RatchetTreeIn, SenderExtensionIndex,
-    WireFormat,
+    ContentType, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsProvider,
+    ProcessedMessageContent, Proposal, ProtocolMessage, RatchetTreeIn, WireFormat,
 };
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
@@ -244,7 +243,7 @@ impl HubGroup {
             .collect()
     }
 
-    fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
+    pub(crate) fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
         self.group
             .members()
             .find(|m| {
@@ -597,18 +596,22 @@ impl HubGroup {
             MlsError::Misuse("this server is not an external sender of the group".into())
         })?;
         let index = u32::try_from(index).map_err(|_| MlsError::Internal("sender index".into()))?;
+        // Built here, not by openmls (which cannot give an external proposal the SafeAAD
+        // prefix a franked room requires): see `external_proposal`.
+        let aad = crate::external_proposal::empty_authenticated_data(
+            self.group.group_context().safe_aad_required(),
+        );
         let mut out = Vec::new();
         for c in clients {
             let leaf = self.leaf_of(c)?;
-            let m = ExternalProposal::new_remove::<OpenMlsRustCrypto>(
-                leaf,
-                self.group.group_id().clone(),
-                self.group.group_context().epoch(),
-                &hub.signing_key().pair,
-                SenderExtensionIndex::new(index),
-            )
-            .map_err(MlsError::mls)?;
-            out.push(m.to_bytes().map_err(MlsError::mls)?);
+            out.push(crate::external_proposal::remove(
+                self.group.group_id().as_slice(),
+                self.group.group_context().epoch().as_u64(),
+                index,
+                &aad,
+                leaf.u32(),
+                hub.signing_key(),
+            )?);
         }
         Ok(out)
     }

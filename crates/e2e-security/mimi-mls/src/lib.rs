@@ -45,6 +45,7 @@ mod committer_group_info;
 mod config;
 pub mod credential;
 mod error;
+mod external_proposal;
 pub mod franking;
 mod hub;
 mod identity;

@@ -297,8 +297,18 @@ fn removed_users_application_message() {
 
 #[test]
 fn hub_originated_remove_is_verified_and_policy_gated() {
-    // openmls 0.9.2 builds external proposals with an empty authenticated_data, which a room
-    // requiring SafeAAD (every franked room) refuses; this room is created without franking.
+    // A franked room (Safe AAD required): the hub's proposal carries the empty SafeAAD prefix
+    // (openmls 0.9.2 would write none, and be refused with "malformed SafeAAD prefix").
+    let net = strict_room_with(true, true);
+    let bob1 = net.clients["bob1"].client().clone();
+    let props = net
+        .hub()
+        .propose_remove(&net.hub_id, std::slice::from_ref(&bob1))
+        .unwrap();
+    refused(&net, &props[0], |e| {
+        matches!(e, MlsError::Denied(Denied::MissingCapability { .. }))
+    });
+    // And in a room without Safe AAD.
     let net = strict_room_with(false, true);
     let bob1 = net.clients["bob1"].client().clone();
     let props = net
@@ -541,4 +551,32 @@ fn group_info_of_another_epoch_or_commit() {
     });
     net.deliver_commit("alice1", &out, &[]);
     net.assert_consistent();
+}
+
+/// Without Safe AAD, the hub's external Remove proposal is byte for byte what openmls builds
+/// (Ed25519 signatures are deterministic), so the hand-built encoding is the RFC's.
+#[test]
+fn hub_remove_proposals_match_openmls_byte_for_byte() {
+    use openmls::prelude::{ExternalProposal, SenderExtensionIndex};
+    use openmls_rust_crypto::OpenMlsRustCrypto;
+
+    let net = strict_room_with(false, true);
+    let bob1 = net.clients["bob1"].client().clone();
+    let ours = net
+        .hub()
+        .propose_remove(&net.hub_id, std::slice::from_ref(&bob1))
+        .unwrap();
+    let hub = net.hub();
+    let leaf = hub.leaf_of(&bob1).unwrap();
+    let theirs = ExternalProposal::new_remove::<OpenMlsRustCrypto>(
+        leaf,
+        openmls::group::GroupId::from_slice(hub.group_id()),
+        openmls::prelude::GroupEpoch::from(hub.epoch()),
+        &net.hub_id.signing_key().pair,
+        SenderExtensionIndex::new(0),
+    )
+    .unwrap()
+    .to_bytes()
+    .unwrap();
+    assert_eq!(ours, vec![theirs]);
 }
