@@ -243,13 +243,11 @@ async fn crossings(federation: &Federation) -> anyhow::Result<()> {
             provider.domain(),
             total(&m, "mimi_http_requests_total")
         ));
-        let (uploads, downloads) = (
-            route_total(&m, "/v1/blobs"),
-            route_total(&m, "/v1/blobs/{id}"),
-        );
+        let (uploads, downloads) = (route_total(&m, "/v1/blobs"), route_total(&m, "/v1/assets"));
         if uploads + downloads > 0 {
             println!(
-                "  blobs at {}: {uploads} uploaded, {downloads} downloaded (ciphertext; the key \
+                "  blobs at {}: {uploads} uploaded, {downloads} downloaded by its devices \
+                 (ciphertext, fetched from the uploader's provider with proxyDownload; the key \
                  travels only inside the MLS message)",
                 provider.domain()
             );

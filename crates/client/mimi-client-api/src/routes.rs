@@ -104,16 +104,17 @@ pub const EVENTS_WS: Route = Route {
     method: "GET",
     path: "/v1/events/ws",
 };
-/// `POST /v1/blobs`: upload an attachment's ciphertext (raw body) → [`crate::BlobStored`]; see
-/// [`crate::blobs`].
+/// `POST /v1/blobs?room=<room>`: upload an attachment's ciphertext (raw body) for a room →
+/// [`crate::BlobStored`]; see [`crate::blobs`].
 pub const UPLOAD_BLOB: Route = Route {
     method: "POST",
     path: "/v1/blobs",
 };
-/// `GET /v1/blobs/{id}`: download a blob (raw body; no token: the URL is the capability).
-pub const DOWNLOAD_BLOB: Route = Route {
+/// `GET /v1/assets?url=<asset URL>&max_bytes=<n>`: an attachment's bytes (raw body) through
+/// this provider, for a member of the asset's room; see [`crate::blobs`].
+pub const ASSETS: Route = Route {
     method: "GET",
-    path: "/v1/blobs/{id}",
+    path: "/v1/assets",
 };
 /// `GET /v1/profile` (→ [`crate::ProfileView`]): the calling user's discovery profile.
 pub const PROFILE: Route = Route {
@@ -187,7 +188,7 @@ pub const ALL: &[Route] = &[
     EVENTS,
     EVENTS_WS,
     UPLOAD_BLOB,
-    DOWNLOAD_BLOB,
+    ASSETS,
     PROFILE,
     SET_PROFILE,
     FIND_USERS,

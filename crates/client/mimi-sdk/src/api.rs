@@ -98,14 +98,20 @@ impl Api {
 }
 
 impl Api {
-    /// `POST /v1/blobs` with the raw bytes; answered once the provider stored them.
+    /// `POST /v1/blobs?room=` with the raw bytes; answered once the provider stored them.
     pub(crate) async fn upload_blob(
         &self,
         token: &str,
+        room: &mimi_types::RoomUri,
         bytes: Vec<u8>,
     ) -> Result<mimi_client_api::BlobStored, SdkError> {
         let route = format!("POST {}", mimi_client_api::routes::UPLOAD_BLOB.path);
-        let url = format!("{}{}", self.base, mimi_client_api::routes::UPLOAD_BLOB.path);
+        let url = format!(
+            "{}{}?room={}",
+            self.base,
+            mimi_client_api::routes::UPLOAD_BLOB.path,
+            mimi_federation_api::path::encode_param(room)
+        );
         let response = self
             .http
             .post(&url)

@@ -1,96 +1,52 @@
-//! Fetching an attachment's ciphertext from the URL a message names, which another member
-//! wrote and so is not trusted:
+//! Fetching an attachment's ciphertext, always through this device's own provider
+//! (`GET /v1/assets?url=...&max_bytes=...` with the device's token): the provider checks that
+//! the device is a member of the asset's room and fetches other providers' assets over mutual
+//! TLS itself (`proxyDownload`), so the device never connects to a host a message names. The
+//! URL comes from another member and is not trusted:
 //!
-//! * only from provider hosts this device knows: its own provider's host (any port) and the
-//!   providers of its trust bundle (the domain itself or a host under it); anything else is
-//!   refused before a connection is made ([`SdkError::AttachmentUrl`]);
-//! * no redirect is followed (the client follows none), so a known host cannot send the
-//!   device elsewhere, e.g. to an internal address;
+//! * only `https://` URLs are handed to the provider (anything else is refused before a
+//!   request is made, [`SdkError::AttachmentUrl`]); the provider refuses what is not an asset
+//!   of a provider it federates with;
+//! * no redirect is followed (the client follows none);
 //! * the body is read as it arrives and the download stops as soon as more bytes arrive than
-//!   the message names, so a server cannot make the device hold more than that; the caller
-//!   then checks the size and hash exactly.
+//!   the message names, so no server can make the device hold more than that; the caller then
+//!   checks the size and hash exactly.
 
-use reqwest::Url;
+use mimi_federation_api::path::encode_param;
 
 use crate::api::Api;
 use crate::error::SdkError;
 
-/// The longest error body read from a blob server.
+/// The longest error body read from the provider.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// The hosts attachments may come from.
-#[derive(Debug, Clone)]
-pub(crate) struct KnownHosts {
-    /// The host of this device's provider.
-    own: Option<String>,
-    /// Provider domains of the trust bundle.
-    domains: Vec<String>,
-}
-
-impl KnownHosts {
-    /// The hosts of a device whose provider is at `own_base`, trusting `domains`.
-    pub(crate) fn new<'a>(own_base: &str, domains: impl IntoIterator<Item = &'a str>) -> Self {
-        Self {
-            own: Url::parse(own_base)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_ascii_lowercase)),
-            domains: domains
-                .into_iter()
-                .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
-                .collect(),
-        }
-    }
-
-    /// `url` parsed, if this device fetches attachments from it.
-    pub(crate) fn check(&self, url: &str) -> Result<Url, SdkError> {
-        let refuse = |reason: &str| SdkError::AttachmentUrl {
-            url: url.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let parsed = Url::parse(url).map_err(|_| refuse("it is not a URL"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(refuse("it is not http(s)"));
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(refuse("it carries user information"));
-        }
-        let host = parsed
-            .host_str()
-            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-            .ok_or_else(|| refuse("it names no host"))?;
-        let own = self.own.as_deref() == Some(host.as_str());
-        let provider = self.domains.iter().any(|d| {
-            host == *d
-                || host
-                    .strip_suffix(d.as_str())
-                    .is_some_and(|rest| rest.ends_with('.'))
-        });
-        if !(own || provider) {
-            return Err(refuse(
-                "its host is neither this device's provider nor a provider of its trust \
-                 bundle; ask the sender to share the file through their provider",
-            ));
-        }
-        Ok(parsed)
-    }
-}
-
 impl Api {
-    /// `GET` of a blob at `url` (any known provider's; no token), at most `max_bytes` long.
-    pub(crate) async fn download_blob(
+    /// The asset at `url` through this device's provider, at most `max_bytes` long.
+    pub(crate) async fn download_asset(
         &self,
+        token: &str,
         url: &str,
         max_bytes: u64,
-        known: &KnownHosts,
     ) -> Result<Vec<u8>, SdkError> {
-        let parsed = known.check(url)?;
-        let route = format!("GET {url}");
+        if !url.starts_with("https://") {
+            return Err(SdkError::AttachmentUrl {
+                url: url.to_owned(),
+                reason: "it is not an https URL; ask the sender to share the file again".into(),
+            });
+        }
+        let path = format!(
+            "{}?url={}&max_bytes={max_bytes}",
+            mimi_client_api::routes::ASSETS.path,
+            encode_param(&url)
+        );
+        let route = format!("GET {}", mimi_client_api::routes::ASSETS.path);
         let mut response = self
             .http()
-            .get(parsed)
+            .get(format!("{}{path}", self.base()))
+            .bearer_auth(token)
             .send()
             .await
-            .map_err(|e| crate::api::unreachable(url, &e))?;
+            .map_err(|e| crate::api::unreachable(self.base(), &e))?;
         let status = response.status().as_u16();
         if response.status().is_redirection() {
             let to = response
@@ -101,8 +57,8 @@ impl Api {
             return Err(SdkError::AttachmentUrl {
                 url: url.to_owned(),
                 reason: format!(
-                    "its server answered HTTP {status} redirecting to {to:?}; attachments are \
-                     fetched only from the URL the message names"
+                    "the provider answered HTTP {status} redirecting to {to:?}; attachments are \
+                     fetched only through this device's provider"
                 ),
             });
         }
@@ -129,7 +85,7 @@ impl Api {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| crate::api::unreachable(url, &e))?
+            .map_err(|e| crate::api::unreachable(self.base(), &e))?
         {
             if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
                 // Dropping the response closes the connection: nothing more is read.

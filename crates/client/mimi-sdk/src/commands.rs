@@ -485,8 +485,8 @@ impl Device {
     }
 
     /// Sends a file as an encrypted attachment: encrypts it with a fresh key, uploads the
-    /// ciphertext to this device's provider (`POST /v1/blobs`, answered once durable), then
-    /// sends the message naming its URL, size, hash and key. Nothing is sent if the upload
+    /// ciphertext to this device's provider for the room (`POST /v1/blobs?room=`, answered once
+    /// durable), then sends the message naming its asset URL, size, hash and key. Nothing is sent if the upload
     /// fails.
     pub async fn send_file(
         &mut self,
@@ -499,7 +499,7 @@ impl Device {
             .map_err(|e| SdkError::Input(format!("cannot encrypt the file: {e}")))?;
         let stored = self
             .api
-            .upload_blob(self.token(), sealed.ciphertext.clone())
+            .upload_blob(self.token(), room, sealed.ciphertext.clone())
             .await?;
         if stored.id != mimi_client_api::blobs::blob_id(&sealed.content_hash) {
             return Err(protocol(
@@ -510,20 +510,18 @@ impl Device {
                 ),
             ));
         }
-        let url = format!("{}{}", self.api.base(), stored.path);
-        let (op, id) = self
-            .client
-            .send_sealed_attachment(&mut OsRng, room, &sealed, info, &url)?;
+        let (op, id) =
+            self.client
+                .send_sealed_attachment(&mut OsRng, room, &sealed, info, &stored.url)?;
         self.run_op(op).await?;
         Ok(id)
     }
 
-    /// Downloads the `index`-th attachment of `message` from the URL the message names (the
-    /// uploader's provider, no token), checks its size and SHA-256 against the message and
-    /// decrypts it. A blob that does not match is refused. Only URLs on this device's
-    /// provider's host or a provider domain of its trust bundle are fetched, no redirect is
-    /// followed, and the download stops as soon as more bytes arrive than the message names
-    /// (see [`SdkError::AttachmentUrl`]).
+    /// Downloads the `index`-th attachment of `message` through this device's provider
+    /// (which fetches other providers' assets over mutual TLS, for members of the room only),
+    /// checks its size and SHA-256 against the message and decrypts it. A blob that does not
+    /// match is refused. No redirect is followed, and the download stops as soon as more bytes
+    /// arrive than the message names (see [`SdkError::AttachmentUrl`]).
     pub async fn download(
         &self,
         room: &RoomUri,
@@ -545,11 +543,10 @@ impl Device {
         } else {
             attachment.size
         };
-        let known = crate::blob_fetch::KnownHosts::new(
-            self.api.base(),
-            self.profile.trust_bundle.keys().map(String::as_str),
-        );
-        let bytes = self.api.download_blob(&attachment.url, max, &known).await?;
+        let bytes = self
+            .api
+            .download_asset(self.token(), &attachment.url, max)
+            .await?;
         Ok(self.client.open_attachment(room, &message, index, &bytes)?)
     }
 }

@@ -29,12 +29,11 @@
 //! so "catch up now" is exact.
 //!
 //! Attachments: [`Device::send_file`] encrypts the file, uploads the ciphertext to this
-//! device's provider (`POST /v1/blobs`) and sends a message naming its URL, size, SHA-256 and
-//! key; [`Device::download`] fetches the URL (the uploader's provider; download URLs need no
-//! token), checks size and hash, and decrypts. The URL comes from another member, so it is
-//! fetched only from a provider host the device knows (its own provider's host, the domains of
-//! its trust bundle and hosts under them), without following redirects, and reading stops as
-//! soon as more bytes arrive than the message names.
+//! device's provider for the room (`POST /v1/blobs?room=`) and sends a message naming its
+//! asset URL, size, SHA-256 and key; [`Device::download`] asks its own provider for the asset
+//! (`GET /v1/assets`, with its token; the provider fetches other providers' assets over
+//! mutual TLS, for members of the room only), checks size and hash, and decrypts. No redirect
+//! is followed, and reading stops as soon as more bytes arrive than the message names.
 //!
 //! Discovery: [`Device::set_profile`] sets the user's handle, display name and which of them
 //! (and the nick) others may search; [`Device::find_users`] searches this provider or, relayed

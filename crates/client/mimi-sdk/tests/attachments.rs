@@ -1,5 +1,6 @@
-//! Attachments end to end: encrypted, uploaded to the sender's provider, downloaded by a member
-//! on another provider from the URL in the message, checked against the message's hash.
+//! Attachments end to end: encrypted, uploaded to the sender's provider for the room, downloaded
+//! by a member on another provider through its own provider (which fetches it over mutual TLS
+//! with proxyDownload), checked against the message's hash.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -66,11 +67,9 @@ fn a_file_crosses_providers_and_a_damaged_blob_is_refused() {
             .body
             .attachments[0];
         assert_eq!(shown.filename, "numbers.bin");
-        // The URL names the uploader's provider: Bob (on y) fetches from x without a token.
+        // The URL names the uploader's provider and the room: Bob (on y) gets it through y.
         assert!(
-            shown
-                .url
-                .starts_with(&format!("{}/v1/blobs/", nodes[0].base_url())),
+            shown.url.starts_with("https://x.example/v1/blobs/"),
             "{}",
             shown.url
         );
@@ -93,7 +92,7 @@ fn a_file_crosses_providers_and_a_damaged_blob_is_refused() {
 
         // The provider's copy is damaged (same length, one byte flipped): the hash in the
         // message refuses it.
-        let mut damaged = fetch(&shown.url).await;
+        let mut damaged = stored_blob(&nodes[0].config.data_dir()).await;
         damaged[10] ^= 1;
         damage_blobs(&nodes[0].config.data_dir(), &damaged).await;
         let e = bob.download(&room, id, 0).await.unwrap_err();
@@ -112,26 +111,28 @@ fn a_file_crosses_providers_and_a_damaged_blob_is_refused() {
     });
 }
 
-/// The stored bytes of the blob at `url`, fetched like any holder of the URL.
-async fn fetch(url: &str) -> Vec<u8> {
-    reqwest::get(url)
+/// The stored bytes of the one blob (of one chunk) of the provider in `data_dir`.
+async fn stored_blob(data_dir: &std::path::Path) -> Vec<u8> {
+    let options = SqliteConnectOptions::new().filename(data_dir.join("accounts.sqlite3"));
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let (bytes,): (Vec<u8>,) = sqlx::query_as("SELECT bytes FROM blob_chunks")
+        .fetch_one(&pool)
         .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec()
+        .unwrap();
+    pool.close().await;
+    bytes
 }
 
+/// The device never fetches from the host its uploader's device used: Mallory's device knows
+/// her provider as "localhost", a host Bob's device does not know, yet the asset URL names her
+/// provider's domain and Bob's device gets the file through its own provider.
 #[test]
-fn an_attachment_on_an_unknown_host_is_not_fetched() {
+fn an_attachment_is_fetched_through_the_own_provider_whatever_host_the_uploader_used() {
     let dir = tempfile::tempdir().unwrap();
     let nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
     let profiles = dir.path().join("profiles");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        // Mallory's device knows its provider as "localhost": the URLs of her uploads name a
-        // host that Bob's device (whose provider is 127.0.0.1) does not know.
         let port = nodes[0].client_addr.port();
         let mallory_base = format!("http://localhost:{port}");
         mimi_sdk::Device::register_account(&mallory_base, "mallory", "mallory-password")
@@ -167,11 +168,8 @@ fn an_attachment_on_an_unknown_host_is_not_fetched() {
             d[1].history(&room).unwrap().message(&id).is_some()
         })
         .await;
-        let e = bob.download(&room, id, 0).await.unwrap_err();
-        assert!(matches!(e, SdkError::AttachmentUrl { .. }), "{e}");
-        assert!(e.to_string().contains("localhost"), "{e}");
-        // Sentinels: Mallory's own device knows that host and fetches it; Bob's device still
-        // fetches from a provider it knows.
+        let got = bob.download(&room, id, 0).await.unwrap();
+        assert_eq!(got.as_slice(), b"hello");
         let own = mallory.download(&room, id, 0).await.unwrap();
         assert_eq!(own.as_slice(), b"hello");
         let id = bob.send_file(&room, b"world", &info).await.unwrap();

@@ -19,6 +19,7 @@
 //!   hub; repeats found per message, however the hub grouped them, and acknowledged once;
 //!   epochs never go backwards; a commit before the messages of its epoch; early messages
 //!   buffered).
+//! * [`assets`]: who may fetch an attachment asset (`proxyDownload`).
 //! * [`discovery`]: `identifierQuery` at the target provider: profiles, what matches, what an
 //!   answer reveals, and the per-requester limit.
 //! * [`batch_notifies`]: a follower's queued fan-out grouped into notify bodies, one per room
@@ -31,6 +32,7 @@
 //! * [`DsStore`]: what the engines need persisted, with an in-memory implementation and a
 //!   conformance suite every backend runs.
 
+pub mod assets;
 mod batch;
 pub mod discovery;
 mod effects;

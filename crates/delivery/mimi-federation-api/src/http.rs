@@ -280,7 +280,8 @@ pub const IDENTIFIER_QUERY: Endpoint = Endpoint {
     request_body: Body::Tls("IdentifierRequest"),
     response_body: Body::Tls("IdentifierResponse"),
     success_status: PROTOCOL_ANSWER_STATUS,
-    error_statuses: PEER_ERRORS,
+    // 421: the path names another provider (our reading).
+    error_statuses: &[400, 403, 404, 413, 421, 429, 500, 503],
     idempotent: true,
 };
 
@@ -312,7 +313,7 @@ pub const PROXY_DOWNLOAD: Endpoint = Endpoint {
     request_body: Body::None,
     response_body: Body::Raw,
     success_status: 200,
-    error_statuses: &[400, 403, 404, 429, 500, 502, 503, 504],
+    error_statuses: &[400, 403, 404, 413, 429, 500, 502, 503, 504],
     idempotent: true,
 };
 

@@ -4,7 +4,7 @@
 //! user's MIMI URI from a handle, e-mail, phone number, name or profile field; all query
 //! elements must match. **Request** [`IdentifierRequest`]; **response** [`IdentifierResponse`]
 //! with HTTP 200. Declared safe and idempotent. Metadata: [`crate::http::IDENTIFIER_QUERY`].
-//! Readings D13, D17 in [`crate::defects`].
+//! Readings D13, D17, D29 in [`crate::defects`].
 
 /// This endpoint's HTTP metadata (method, path, roles, statuses).
 pub use crate::http::IDENTIFIER_QUERY as ENDPOINT;

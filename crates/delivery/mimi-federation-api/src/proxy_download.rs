@@ -5,7 +5,8 @@
 //! ([`crate::path::download_url_from_path`]). **Response** the asset's raw bytes with HTTP 200,
 //! or a standard HTTP error. The hub MUST refuse a URL whose host is not a configured asset
 //! domain of one of its peers (no open proxy): [`DownloadUrl::host`] gives the host to check.
-//! Metadata: [`crate::http::PROXY_DOWNLOAD`].
+//! Metadata: [`crate::http::PROXY_DOWNLOAD`]. Our reading (who asks whom, how the room is
+//! known): D28 in [`crate::defects`].
 
 /// This endpoint's HTTP metadata (method, path, roles, statuses).
 pub use crate::http::PROXY_DOWNLOAD as ENDPOINT;

@@ -11,11 +11,14 @@
 //! PostgreSQL the transaction first takes an advisory lock, so that concurrent uploads of
 //! several processes cannot together pass a quota that each alone would not.
 //!
+//! Each upload binds the blob to the room it was shared in (`blob_rooms`, in the upload's
+//! transaction); it is served only for that room.
+//!
 //! Blobs stored before the chunked layout kept their bytes in `blobs.bytes`; opening the
 //! database moves them into one chunk each (read whole when served, as before) and leaves the
 //! column empty. New rows write it empty.
 
-use mimi_types::ClientUri;
+use mimi_types::{ClientUri, RoomUri};
 use sha2::{Digest, Sha256};
 
 use crate::accounts::{Accounts, Pool};
@@ -38,6 +41,7 @@ pub(crate) const SQLITE_SCHEMA: &[&str] = &[
     "INSERT INTO blob_chunks (id, seq, bytes) SELECT id, 0, bytes FROM blobs \
      WHERE length(bytes) > 0 ON CONFLICT DO NOTHING",
     "UPDATE blobs SET bytes = X'' WHERE length(bytes) > 0",
+    BLOB_ROOMS,
 ];
 
 /// The same tables in PostgreSQL.
@@ -51,7 +55,14 @@ pub(crate) const POSTGRES_SCHEMA: &[&str] = &[
     "INSERT INTO blob_chunks (id, seq, bytes) SELECT id, 0, bytes FROM blobs \
      WHERE octet_length(bytes) > 0 ON CONFLICT DO NOTHING",
     "UPDATE blobs SET bytes = ''::bytea WHERE octet_length(bytes) > 0",
+    BLOB_ROOMS,
 ];
+
+/// Which room each blob was shared in (a blob uploaded for several rooms has a row each): a
+/// blob is served only for a room it is bound to (`mimi_ds::assets`). The same in both
+/// backends; blobs stored before this table existed are bound to no room and served to nobody.
+const BLOB_ROOMS: &str = "CREATE TABLE IF NOT EXISTS blob_rooms (id TEXT NOT NULL, \
+     room TEXT NOT NULL, PRIMARY KEY (id, room))";
 
 /// The advisory lock PostgreSQL uploads take ("mimi" and "blob" in ASCII).
 const UPLOAD_LOCK: (i32, i32) = (0x6d69_6d69, 0x626c_6f62);
@@ -67,7 +78,7 @@ pub(crate) struct Quotas {
 
 /// Runs the upload transaction on either backend: `$tx` is the open transaction.
 macro_rules! upload_in {
-    ($tx:ident, $id:expr, $bytes:expr, $by:expr, $now:expr, $quotas:expr, $domain:expr) => {{
+    ($tx:ident, $id:expr, $room:expr, $bytes:expr, $by:expr, $now:expr, $quotas:expr, $domain:expr) => {{
         let size = i64::try_from($bytes.len())
             .map_err(|_| ServerError::Accounts("blob size does not fit".into()))?;
         let inserted = sqlx::query(
@@ -106,6 +117,11 @@ macro_rules! upload_in {
                     .await?;
             }
         }
+        sqlx::query("INSERT INTO blob_rooms (id, room) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind($id)
+            .bind($room.to_string())
+            .execute(&mut *$tx)
+            .await?;
         $tx.commit().await?;
         Ok::<(), ServerError>(())
     }};
@@ -149,10 +165,11 @@ fn check_quota(
 }
 
 impl Accounts {
-    /// Stores `bytes` under their hash, uploaded by `uploaded_by`, unless that passes a quota
-    /// (`domain` names this provider in the refusal); idempotent. Returns the ID.
+    /// Stores `bytes` under their hash, uploaded by `uploaded_by` for `room`, unless that
+    /// passes a quota (`domain` names this provider in the refusal); idempotent. Returns the ID.
     pub(crate) async fn put_blob(
         &self,
+        room: &RoomUri,
         bytes: &[u8],
         uploaded_by: &ClientUri,
         now_ms: u64,
@@ -164,7 +181,7 @@ impl Accounts {
         match self.pool() {
             Pool::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                upload_in!(tx, &id, bytes, uploaded_by, now, quotas, domain)?;
+                upload_in!(tx, &id, room, bytes, uploaded_by, now, quotas, domain)?;
             }
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
@@ -173,10 +190,32 @@ impl Accounts {
                     .bind(UPLOAD_LOCK.1)
                     .execute(&mut *tx)
                     .await?;
-                upload_in!(tx, &id, bytes, uploaded_by, now, quotas, domain)?;
+                upload_in!(tx, &id, room, bytes, uploaded_by, now, quotas, domain)?;
             }
         }
         Ok(id)
+    }
+
+    /// Whether blob `id` was shared in `room`.
+    pub(crate) async fn blob_in_room(&self, id: &str, room: &RoomUri) -> Result<bool, ServerError> {
+        let statement = "SELECT id FROM blob_rooms WHERE id = $1 AND room = $2";
+        let row: Option<(String,)> = match self.pool() {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(statement)
+                    .bind(id)
+                    .bind(room.to_string())
+                    .fetch_optional(pool)
+                    .await
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(statement)
+                    .bind(id)
+                    .bind(room.to_string())
+                    .fetch_optional(pool)
+                    .await
+            }
+        }?;
+        Ok(row.is_some())
     }
 
     /// The size of blob `id`, if stored.

@@ -1,5 +1,5 @@
-//! Attachment blobs: `POST /v1/blobs` and `GET /v1/blobs/{id}` (see `mimi_client_api::blobs`
-//! for the contract; storage and quotas are in `crate::blob_store`).
+//! Attachment blobs: `POST /v1/blobs?room=` (see `mimi_client_api::blobs` for the contract;
+//! storage and quotas are in `crate::blob_store`, downloads in `crate::assets`).
 //!
 //! Memory is bounded per transfer and in the number of transfers: a download is streamed from
 //! the database one chunk at a time as the reader takes it (a reader that stalls holds one
@@ -11,18 +11,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::StreamExt as _;
-use mimi_client_api::blobs::is_blob_id;
 use mimi_client_api::{BlobStored, ErrorCode};
+use mimi_ds::assets::{AssetRefusal, AssetUrl};
+use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::blob_store::Quotas;
-use crate::client_api::{authenticate, error_response, reply};
+use crate::client_api::{authenticate, reply, room_param};
 use crate::error::ServerError;
 use crate::provider::Provider;
+
+/// `POST /v1/blobs?room=<room>`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UploadQuery {
+    room: Option<String>,
+}
 
 /// When a refused transfer may try again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -43,6 +50,11 @@ impl Transfers {
             uploads: permits(uploads),
         }
     }
+}
+
+/// A download permit, or the 429 that says the limit is reached.
+pub(crate) fn download_permit(provider: &Provider) -> Result<OwnedSemaphorePermit, ServerError> {
+    permit(&provider.blob_transfers.downloads, "download")
 }
 
 /// A permit of `semaphore`, or the 429 that says which limit is reached.
@@ -92,10 +104,24 @@ async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, ServerError> 
 pub(crate) async fn upload(
     State(provider): State<Arc<Provider>>,
     headers: HeaderMap,
+    Query(query): Query<UploadQuery>,
     body: Body,
 ) -> Response {
     let result = async {
         let device = authenticate(&provider, &headers).await?;
+        let room = query.room.as_deref().ok_or_else(|| {
+            ServerError::api(
+                ErrorCode::BadRequest,
+                "name the room the attachment is for: POST /v1/blobs?room=<percent-encoded room URI>",
+            )
+        })?;
+        let room = room_param(room)?;
+        if !provider.accounts.rooms_of(&device).await?.contains(&room) {
+            return Err(ServerError::api(
+                ErrorCode::Forbidden,
+                AssetRefusal::NotAMember(room).to_string(),
+            ));
+        }
         let limit = provider.limits.max_blob_bytes;
         let announced = headers
             .get(header::CONTENT_LENGTH)
@@ -113,6 +139,7 @@ pub(crate) async fn upload(
         let id = provider
             .accounts
             .put_blob(
+                &room,
                 &bytes,
                 &device,
                 Provider::now_ms(),
@@ -122,6 +149,7 @@ pub(crate) async fn upload(
             .await?;
         Ok(BlobStored {
             path: format!("/v1/blobs/{id}"),
+            url: AssetUrl::new(provider.domain.clone(), id.clone(), room).to_url(),
             id,
             size: bytes.len() as u64,
         })
@@ -130,49 +158,9 @@ pub(crate) async fn upload(
     reply(StatusCode::CREATED, result)
 }
 
-/// `GET /v1/blobs/{id}` (no token: the URL is the capability), streamed chunk by chunk; the
-/// permit is held until the body is sent or the reader goes away.
-pub(crate) async fn download(
-    State(provider): State<Arc<Provider>>,
-    Path(id): Path<String>,
-) -> Response {
-    let result = async {
-        if !is_blob_id(&id) {
-            return Err(ServerError::api(
-                ErrorCode::BadRequest,
-                "a blob ID is 64 lowercase hex digits (the SHA-256 of the blob)",
-            ));
-        }
-        let permit = permit(&provider.blob_transfers.downloads, "download")?;
-        let size = provider.accounts.blob_size(&id).await?.ok_or_else(|| {
-            ServerError::api(
-                ErrorCode::NotFound,
-                format!("no blob {id} here; the uploader's provider serves it"),
-            )
-        })?;
-        Ok((size, permit))
-    }
-    .await;
-    match result {
-        Ok((size, permit)) => {
-            let body = Body::from_stream(chunks(provider, id, size, permit));
-            (
-                StatusCode::OK,
-                [
-                    (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-                    (header::CONTENT_LENGTH, size.to_string()),
-                ],
-                body,
-            )
-                .into_response()
-        }
-        Err(e) => error_response(&e),
-    }
-}
-
 /// The chunks of blob `id` (`size` bytes), read one at a time as the body is sent; a chunk
 /// missing from storage ends the body with an error (the reader sees it cut short).
-fn chunks(
+pub(crate) fn chunks(
     provider: Arc<Provider>,
     id: String,
     size: u64,

@@ -67,7 +67,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::EVENTS_WS.path, get(events_ws))
         // The upload reads its own body, within limits.max_blob_bytes, after the token.
         .route(routes::UPLOAD_BLOB.path, post(crate::blobs::upload))
-        .route(routes::DOWNLOAD_BLOB.path, get(crate::blobs::download))
+        .route(routes::ASSETS.path, get(crate::assets::client_download))
         .route(
             routes::PROFILE.path,
             get(crate::discovery::get_profile).put(crate::discovery::set_profile),

@@ -36,6 +36,7 @@ fn table() -> Vec<(&'static Endpoint, MethodRouter<Arc<Provider>>)> {
         routed(&http::REQUEST_CONSENT, request_consent),
         routed(&http::UPDATE_CONSENT, update_consent),
         routed(&http::REPORT_ABUSE, report_abuse),
+        routed(&http::PROXY_DOWNLOAD, crate::assets::proxy_download),
     ]
 }
 
@@ -86,6 +87,11 @@ fn refuse(peer: &PeerDomain, err: &ServerError) -> Response {
             .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
     }
     response
+}
+
+/// A refusal with its status (and `Retry-After` where it has one), logged with the peer.
+pub(crate) fn refusal(peer: &PeerDomain, err: &ServerError) -> Response {
+    refuse(peer, err)
 }
 
 /// A protocol answer, or the refusal with its status.

@@ -310,6 +310,16 @@ impl Provider {
         Ok(())
     }
 
+    /// The room's members as this provider follows them (its stored roster), if it follows
+    /// the room.
+    pub(crate) async fn room_members(
+        &self,
+        room: &RoomUri,
+    ) -> Result<Option<LocalMembers>, ServerError> {
+        let stored = self.store.load_inbox(room).await?;
+        Ok(stored.and_then(|r| stored_record(&r.state).members))
+    }
+
     /// `notify` receipt from `peer` for `room`.
     pub(crate) async fn receive_notify(
         &self,

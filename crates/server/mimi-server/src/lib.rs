@@ -32,8 +32,9 @@
 //!
 //! Accounts (users, password hashes, devices, token hashes, which local device is in which
 //! room) live next to the delivery-service store ([`accounts`]: a second SQLite file, or the
-//! same PostgreSQL database), and so do the attachment blobs devices upload (`POST /v1/blobs`,
-//! downloaded by URL without a token: see `mimi_client_api::blobs`).
+//! same PostgreSQL database), and so do the attachment blobs devices upload for a room
+//! (`POST /v1/blobs?room=`, downloaded by members through their own provider, `GET /v1/assets`,
+//! which fetches other providers' assets with `proxyDownload`: see `mimi_client_api::blobs`).
 //!
 //! `database.url` selects the backend (SQLite files in the data directory by default, or
 //! `postgres://...`; see [`config`]); `serve` migrates on start, `mimi migrate` does only that.
@@ -81,6 +82,7 @@
 
 pub mod abuse_queue;
 pub mod accounts;
+mod assets;
 mod auth_limits;
 mod blob_store;
 mod blobs;

@@ -1,5 +1,6 @@
-//! The blob routes: upload with a token (answered once stored, idempotent by hash, limited in
-//! size), download by URL without one; the refusals with their codes.
+//! The blob routes: upload with the token of a room member (answered once stored, idempotent
+//! by hash, limited in size), download through the own provider with a member's token; the
+//! refusals with their codes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,17 +8,64 @@ mod common;
 
 use common::device::{Api, Device};
 use mimi_client_api::{ApiError, BlobStored, ErrorCode};
+use mimi_federation_api::path::encode_param;
 use sha2::{Digest, Sha256};
 
+/// The room each test's devices share blobs in (every device creates its own such room).
+const ROOM: &str = "mimi://x.example/r/files";
+
 async fn upload(base: &str, token: Option<&str>, bytes: Vec<u8>) -> reqwest::Response {
+    upload_in(base, token, ROOM, bytes).await
+}
+
+/// A device's own room to share blobs in.
+async fn own_room(device: &mut Device) -> String {
+    let name = format!("mimi://x.example/r/{}", device.client().device_id());
+    device.create_room(&name).await;
+    name
+}
+
+async fn upload_in(
+    base: &str,
+    token: Option<&str>,
+    room: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
     let mut request = reqwest::Client::new()
-        .post(format!("{base}/v1/blobs"))
+        .post(format!("{base}/v1/blobs?room={}", encode_param(&room)))
         .header("content-type", "application/octet-stream")
         .body(bytes);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
     request.send().await.unwrap()
+}
+
+/// `GET /v1/assets` of `url` with `token`.
+fn asset_request(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    url: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .get(format!("{base}/v1/assets?url={}", encode_param(&url)))
+        .bearer_auth(token)
+}
+
+async fn download(base: &str, token: &str, url: &str) -> reqwest::Response {
+    asset_request(&reqwest::Client::new(), base, token, url)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The asset URL of blob `id` in [`ROOM`].
+fn asset_url(id: &str) -> String {
+    format!(
+        "https://x.example/v1/blobs/{id}?room={}",
+        encode_param(&ROOM)
+    )
 }
 
 async fn error_of(response: reqwest::Response) -> (u16, ErrorCode) {
@@ -39,7 +87,26 @@ fn blobs_are_stored_by_hash_and_served_by_url() {
     let (stored, bytes, token) = runtime.block_on(async {
         let api = Api::new(base.clone());
         Device::register_user(&api, "alice").await;
-        let alice = Device::register(&api, "alice", "phone", 0).await;
+        let mut alice = Device::register(&api, "alice", "phone", 0).await;
+        alice.create_room(ROOM).await;
+
+        // Without a room, or for a room the device is not in: refused, nothing stored.
+        let response = reqwest::Client::new()
+            .post(format!("{base}/v1/blobs"))
+            .bearer_auth(&alice.token)
+            .body(vec![1u8, 2, 3])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_of(response).await, (400, ErrorCode::BadRequest));
+        let elsewhere = upload_in(
+            &base,
+            Some(&alice.token),
+            "mimi://x.example/r/other",
+            vec![1],
+        )
+        .await;
+        assert_eq!(error_of(elsewhere).await, (403, ErrorCode::Forbidden));
 
         let bytes: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
         let response = upload(&base, Some(&alice.token), bytes.clone()).await;
@@ -48,16 +115,15 @@ fn blobs_are_stored_by_hash_and_served_by_url() {
         assert_eq!(stored.id, hex::encode(Sha256::digest(&bytes)));
         assert_eq!(stored.size, 4096);
         assert_eq!(stored.path, format!("/v1/blobs/{}", stored.id));
+        assert_eq!(stored.url, asset_url(&stored.id));
 
         // Idempotent: the same bytes again give the same ID.
         let again = upload(&base, Some(&alice.token), bytes.clone()).await;
         let again: BlobStored = serde_json::from_slice(&again.bytes().await.unwrap()).unwrap();
         assert_eq!(again, stored);
 
-        // Downloaded without a token, byte for byte.
-        let got = reqwest::get(format!("{base}{}", stored.path))
-            .await
-            .unwrap();
+        // Downloaded by a member through its provider, byte for byte; not without a token.
+        let got = download(&base, &alice.token, &stored.url).await;
         assert_eq!(got.status().as_u16(), 200);
         assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
         (stored, bytes, alice.token.clone())
@@ -66,19 +132,22 @@ fn blobs_are_stored_by_hash_and_served_by_url() {
     // Stored durably: still there after a restart.
     nodes[0].restart();
     runtime.block_on(async {
-        let got = reqwest::get(format!("{base}{}", stored.path))
-            .await
-            .unwrap();
+        let got = download(&base, &token, &stored.url).await;
         assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+        let anonymous = reqwest::get(format!(
+            "{base}/v1/assets?url={}",
+            encode_param(&stored.url)
+        ))
+        .await
+        .unwrap();
+        assert_eq!(error_of(anonymous).await, (401, ErrorCode::Unauthorized));
 
         // Too large (one byte over the limit): 413, nothing stored.
         let big = vec![1u8; 4097];
         let response = upload(&base, Some(&token), big.clone()).await;
         assert_eq!(error_of(response).await, (413, ErrorCode::TooLarge));
         let big_id = hex::encode(Sha256::digest(&big));
-        let response = reqwest::get(format!("{base}/v1/blobs/{big_id}"))
-            .await
-            .unwrap();
+        let response = download(&base, &token, &asset_url(&big_id)).await;
         assert_eq!(error_of(response).await, (404, ErrorCode::NotFound));
 
         // No token, or an unknown one: 401.
@@ -89,18 +158,12 @@ fn blobs_are_stored_by_hash_and_served_by_url() {
 
         // Unknown blob: 404; not a blob ID: 400.
         let unknown = hex::encode(Sha256::digest(b"never uploaded"));
-        let response = reqwest::get(format!("{base}/v1/blobs/{unknown}"))
-            .await
-            .unwrap();
+        let response = download(&base, &token, &asset_url(&unknown)).await;
         assert_eq!(error_of(response).await, (404, ErrorCode::NotFound));
-        let response = reqwest::get(format!("{base}/v1/blobs/..%2Faccounts"))
-            .await
-            .unwrap();
+        let response = download(&base, &token, &asset_url("..%2Faccounts")).await;
         assert_eq!(error_of(response).await, (400, ErrorCode::BadRequest));
         let upper = stored.id.to_ascii_uppercase();
-        let response = reqwest::get(format!("{base}/v1/blobs/{upper}"))
-            .await
-            .unwrap();
+        let response = download(&base, &token, &asset_url(&upper)).await;
         assert_eq!(error_of(response).await, (400, ErrorCode::BadRequest));
     });
 }
@@ -137,15 +200,17 @@ fn many_readers_of_a_large_blob_are_streamed_and_capped() {
     runtime.block_on(async {
         let api = Api::new(base.clone());
         Device::register_user(&api, "alice").await;
-        let alice = Device::register(&api, "alice", "phone", 0).await;
+        let mut alice = Device::register(&api, "alice", "phone", 0).await;
+        alice.create_room(ROOM).await;
         // The largest blob the default limit allows.
         let bytes = noise(mimi_client_api::blobs::DEFAULT_MAX_BLOB_BYTES, 1);
         let response = upload(&base, Some(&alice.token), bytes.clone()).await;
         assert_eq!(response.status().as_u16(), 201);
         let stored: BlobStored = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-        let url = format!("{base}{}", stored.path);
+        let client = reqwest::Client::new();
+        let get = || asset_request(&client, &base, &alice.token, &stored.url).send();
         // One whole download, so that what one costs is in the baseline.
-        let whole = reqwest::get(&url).await.unwrap();
+        let whole = get().await.unwrap();
         assert_eq!(
             whole.content_length(),
             Some(bytes.len() as u64),
@@ -156,10 +221,9 @@ fn many_readers_of_a_large_blob_are_streamed_and_capped() {
         let before = resident_bytes();
 
         // As many readers as allowed, each taking the first bytes and then stalling.
-        let client = reqwest::Client::new();
         let mut readers = Vec::new();
         for _ in 0..READERS {
-            let mut response = client.get(&url).send().await.unwrap();
+            let mut response = get().await.unwrap();
             assert_eq!(response.status().as_u16(), 200);
             assert!(!response.chunk().await.unwrap().unwrap().is_empty());
             readers.push(response);
@@ -177,7 +241,7 @@ fn many_readers_of_a_large_blob_are_streamed_and_capped() {
         }
 
         // One more is refused while they hold their permits: 429 with Retry-After.
-        let refused = client.get(&url).send().await.unwrap();
+        let refused = get().await.unwrap();
         assert!(refused.headers().contains_key("retry-after"));
         let (status, code) = error_of(refused).await;
         assert_eq!((status, code), (429, ErrorCode::RateLimited));
@@ -186,7 +250,7 @@ fn many_readers_of_a_large_blob_are_streamed_and_capped() {
         drop(readers);
         let mut attempts = 0;
         let again = loop {
-            let response = client.get(&url).send().await.unwrap();
+            let response = get().await.unwrap();
             if response.status().as_u16() != 429 || attempts == 100 {
                 break response;
             }
@@ -242,14 +306,13 @@ fn blobs_on_postgres_are_chunked_streamed_and_within_quota() {
     let base = nodes[0].base_url();
     runtime.block_on(async {
         let api = Api::new(base.clone());
-        let carol = Device::register(&api, "alice", "tablet", 0).await;
+        let mut carol = Device::register(&api, "alice", "tablet", 0).await;
+        let room = own_room(&mut carol).await;
         let bytes = noise(600 * 1024 + 7, 9);
-        let response = upload(&base, Some(&carol.token), bytes.clone()).await;
+        let response = upload_in(&base, Some(&carol.token), &room, bytes.clone()).await;
         assert_eq!(response.status().as_u16(), 201);
         let stored: BlobStored = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-        let got = reqwest::get(format!("{base}{}", stored.path))
-            .await
-            .unwrap();
+        let got = download(&base, &carol.token, &stored.url).await;
         assert_eq!(got.content_length(), Some(bytes.len() as u64));
         assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
     });
@@ -265,18 +328,39 @@ async fn check_quotas_and_upload_cap(node: &common::Node) {
     {
         let api = Api::new(base.clone());
         Device::register_user(&api, "alice").await;
-        let phone = Device::register(&api, "alice", "phone", 0).await;
-        let laptop = Device::register(&api, "alice", "laptop", 0).await;
+        let mut phone = Device::register(&api, "alice", "phone", 0).await;
+        let mut laptop = Device::register(&api, "alice", "laptop", 0).await;
         Device::register_user(&api, "bob").await;
-        let bob = Device::register(&api, "bob", "phone", 0).await;
-        let stored = |bytes: &[u8]| hex::encode(Sha256::digest(bytes));
+        let mut bob = Device::register(&api, "bob", "bobphone", 0).await;
+        let phone_room = own_room(&mut phone).await;
+        let laptop_room = own_room(&mut laptop).await;
+        let bob_room = own_room(&mut bob).await;
+        let url_of = |bytes: &[u8]| {
+            format!(
+                "https://x.example/v1/blobs/{}?room={}",
+                hex::encode(Sha256::digest(bytes)),
+                encode_param(&phone_room)
+            )
+        };
+        let upload = |token: &str, bytes: Vec<u8>| {
+            let room = if token == phone.token {
+                phone_room.clone()
+            } else if token == laptop.token {
+                laptop_room.clone()
+            } else {
+                bob_room.clone()
+            };
+            let token = token.to_owned();
+            let base = base.clone();
+            async move { upload_in(&base, Some(&token), &room, bytes).await }
+        };
 
         // Per device: 6,000 then 6,000 more would pass 10,000.
         let first = noise(6000, 2);
-        let response = upload(&base, Some(&phone.token), first.clone()).await;
+        let response = upload(&phone.token, first.clone()).await;
         assert_eq!(response.status().as_u16(), 201);
         let second = noise(6000, 3);
-        let response = upload(&base, Some(&phone.token), second.clone()).await;
+        let response = upload(&phone.token, second.clone()).await;
         let status = response.status().as_u16();
         let error: ApiError = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
         assert_eq!((status, error.code), (507, ErrorCode::QuotaExceeded));
@@ -287,27 +371,23 @@ async fn check_quotas_and_upload_cap(node: &common::Node) {
             error.message
         );
         // Nothing of it was stored.
-        let response = reqwest::get(format!("{base}/v1/blobs/{}", stored(&second)))
-            .await
-            .unwrap();
+        let response = download(&base, &phone.token, &url_of(&second)).await;
         assert_eq!(error_of(response).await, (404, ErrorCode::NotFound));
         // Uploading stored bytes again costs nothing, even at the quota.
-        let response = upload(&base, Some(&phone.token), first.clone()).await;
+        let response = upload(&phone.token, first.clone()).await;
         assert_eq!(response.status().as_u16(), 201);
         // Sentinel: up to the quota exactly still passes.
         let fits = noise(4000, 4);
-        let response = upload(&base, Some(&phone.token), fits.clone()).await;
+        let response = upload(&phone.token, fits.clone()).await;
         assert_eq!(response.status().as_u16(), 201);
-        let got = reqwest::get(format!("{base}/v1/blobs/{}", stored(&fits)))
-            .await
-            .unwrap();
+        let got = download(&base, &phone.token, &url_of(&fits)).await;
         assert_eq!(got.bytes().await.unwrap().as_ref(), fits.as_slice());
 
         // Per provider: 10,000 stored; 8,000 and 7,000 more reach 25,000, one byte more
         // does not pass.
-        let response = upload(&base, Some(&laptop.token), noise(8000, 5)).await;
+        let response = upload(&laptop.token, noise(8000, 5)).await;
         assert_eq!(response.status().as_u16(), 201);
-        let response = upload(&base, Some(&bob.token), noise(7001, 6)).await;
+        let response = upload(&bob.token, noise(7001, 6)).await;
         let status = response.status().as_u16();
         let error: ApiError = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
         assert_eq!((status, error.code), (507, ErrorCode::QuotaExceeded));
@@ -316,18 +396,19 @@ async fn check_quotas_and_upload_cap(node: &common::Node) {
             "{}",
             error.message
         );
-        let response = upload(&base, Some(&bob.token), noise(7000, 6)).await;
+        let response = upload(&bob.token, noise(7000, 6)).await;
         assert_eq!(response.status().as_u16(), 201);
 
         // At once: an upload whose body is still coming holds the one permit (the server
         // asks for the body with 100 Continue only after it took the permit)...
         let token = bob.token.clone();
+        let held_path = format!("/v1/blobs?room={}", encode_param(&bob_room));
         let held = tokio::task::spawn_blocking(move || {
             use std::io::{Read as _, Write as _};
             let mut tcp = std::net::TcpStream::connect(addr).unwrap();
             write!(
                 tcp,
-                "POST /v1/blobs HTTP/1.1\r\nHost: x.example\r\nAuthorization: Bearer {token}\r\n\
+                "POST {held_path} HTTP/1.1\r\nHost: x.example\r\nAuthorization: Bearer {token}\r\n\
                  Content-Type: application/octet-stream\r\nContent-Length: 100\r\n\
                  Expect: 100-continue\r\n\r\n"
             )
@@ -344,7 +425,7 @@ async fn check_quotas_and_upload_cap(node: &common::Node) {
         .await
         .unwrap();
         // ... so another is refused with 429 and Retry-After.
-        let refused = upload(&base, Some(&laptop.token), vec![1, 2, 3]).await;
+        let refused = upload(&laptop.token, vec![1, 2, 3]).await;
         assert!(refused.headers().contains_key("retry-after"));
         assert_eq!(error_of(refused).await, (429, ErrorCode::RateLimited));
         // Sentinel: once that upload is abandoned, the next one passes (bytes stored already:
@@ -352,7 +433,7 @@ async fn check_quotas_and_upload_cap(node: &common::Node) {
         drop(held);
         let mut attempts = 0;
         let response = loop {
-            let response = upload(&base, Some(&laptop.token), fits.clone()).await;
+            let response = upload(&laptop.token, fits.clone()).await;
             if response.status().as_u16() != 429 || attempts == 100 {
                 break response;
             }
@@ -368,10 +449,17 @@ fn a_blob_of_the_one_row_layout_is_moved_into_chunks_and_served() {
     let dir = tempfile::tempdir().unwrap();
     let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
     let base = nodes[0].base_url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let token = runtime.block_on(async {
+        let api = Api::new(base.clone());
+        Device::register_user(&api, "alice").await;
+        let mut alice = Device::register(&api, "alice", "phone", 0).await;
+        alice.create_room(ROOM).await;
+        alice.token.clone()
+    });
     nodes[0].stop();
     let bytes = noise(300 * 1024, 11);
     let id = hex::encode(Sha256::digest(&bytes));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         // As the earlier layout stored it: the bytes in the blobs row.
         let file = nodes[0].config.data_dir().join("accounts.sqlite3");
@@ -391,11 +479,17 @@ fn a_blob_of_the_one_row_layout_is_moved_into_chunks_and_served() {
             .execute(&pool)
             .await
             .unwrap();
+        sqlx::query("INSERT INTO blob_rooms (id, room) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(ROOM)
+            .execute(&pool)
+            .await
+            .unwrap();
         pool.close().await;
     });
     nodes[0].restart();
     runtime.block_on(async {
-        let got = reqwest::get(format!("{base}/v1/blobs/{id}")).await.unwrap();
+        let got = download(&base, &token, &asset_url(&id)).await;
         assert_eq!(got.status().as_u16(), 200);
         assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
     });

@@ -36,6 +36,37 @@ impl PeerResponse {
     }
 }
 
+/// A peer's answer whose body is read as it arrives (for large bodies such as assets).
+#[derive(Debug)]
+pub struct PeerStream {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Length` the peer announced, if any.
+    pub content_length: Option<u64>,
+    peer: Domain,
+    response: reqwest::Response,
+}
+
+impl PeerStream {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The next piece of the body, `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+        let chunk = self
+            .response
+            .chunk()
+            .await
+            .map_err(|source| TransportError::Http {
+                peer: self.peer.clone(),
+                source,
+            })?;
+        Ok(chunk.map(|c| c.to_vec()))
+    }
+}
+
 /// Talks to other providers as `domain`.
 #[derive(Debug, Clone)]
 pub struct FederationClient {
@@ -148,6 +179,36 @@ impl FederationClient {
             .get(self.url(peer, path)?)
             .header(reqwest::header::FROM, format!("mimi@{}", self.inner.domain));
         self.send(peer, request).await
+    }
+
+    /// `GET`s `path` at `peer`, handing back the body as it arrives ([`PeerStream`]); dropping
+    /// the stream closes the connection, so a caller stops reading whenever it wants.
+    pub async fn get_stream(
+        &self,
+        peer: &Domain,
+        path: &str,
+    ) -> Result<PeerStream, TransportError> {
+        let client = self.client_for(peer)?;
+        let response = client
+            .get(self.url(peer, path)?)
+            .header(reqwest::header::FROM, format!("mimi@{}", self.inner.domain))
+            .send()
+            .await
+            .map_err(|source| TransportError::Http {
+                peer: peer.clone(),
+                source,
+            })?;
+        Ok(PeerStream {
+            status: response.status().as_u16(),
+            content_length: response.content_length(),
+            peer: peer.clone(),
+            response,
+        })
+    }
+
+    /// Whether `peer` is a provider we federate with (pinned and with an address).
+    pub fn knows(&self, peer: &Domain) -> bool {
+        self.inner.trust.ca_for(peer).is_some() && !self.inner.peers.addrs(peer).is_empty()
     }
 
     /// The peer's directory (protocol-06 §5.1), fetched once and cached.

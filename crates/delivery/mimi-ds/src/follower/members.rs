@@ -80,6 +80,14 @@ impl LocalMembers {
         out
     }
 
+    /// Whether a device of `domain` is a member of the group, as far as the roster shows
+    /// (without a roster: unknown, so no).
+    pub fn has_participant_at(&self, domain: &Domain) -> bool {
+        self.roster
+            .as_ref()
+            .is_some_and(|r| r.clients().any(|c| c.domain() == domain))
+    }
+
     /// Whether `device` is a member.
     pub fn contains(&self, device: &ClientUri) -> bool {
         self.unplaced.contains(device)
