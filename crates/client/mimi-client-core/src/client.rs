@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ClientError;
 use crate::outgoing::{ClientEvent, HubRefusal, OpId, Outgoing, SendOutcome};
-use crate::view::{Entry, Rejection, RoomView};
+use crate::view::{Applied, Entry, Rejection, RoomView};
 
 /// How many digests of processed fan-out messages a room remembers to drop repeats.
 pub(crate) const SEEN_WINDOW: usize = 4096;
@@ -859,10 +859,18 @@ impl Client {
             return;
         };
         match r.view.apply(entry, true) {
-            Ok(Some(message)) => self.events.push_back(ClientEvent::Timeline {
+            Ok(Some(Applied::Timeline(message))) => self.events.push_back(ClientEvent::Timeline {
                 room: room.clone(),
                 message,
             }),
+            Ok(Some(Applied::Status(messages))) => {
+                for message in messages {
+                    self.events.push_back(ClientEvent::StatusChanged {
+                        room: room.clone(),
+                        message,
+                    });
+                }
+            }
             Ok(None) => {}
             Err(rejection) => self.reject(room, rejection),
         }

@@ -79,7 +79,7 @@ impl Client {
         }
     }
 
-    fn commit(
+    pub(crate) fn commit(
         &mut self,
         now: u64,
         room: &RoomUri,

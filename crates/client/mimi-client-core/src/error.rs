@@ -36,6 +36,15 @@ pub enum ClientError {
         /// The rule the room policy applied (names the missing capability where there is one).
         denied: Denied,
     },
+    /// The room's `status_notification_policy` forbids the status report (delivery
+    /// notifications or read receipts).
+    #[error("{room} forbids {status} reports (its status_notification_policy)")]
+    StatusForbidden {
+        /// The room.
+        room: RoomUri,
+        /// The status's name.
+        status: String,
+    },
     /// The user is not a participant of the room (for remove, role change) or has no
     /// KeyPackages to be added with.
     #[error("unknown user {user} in {room}")]

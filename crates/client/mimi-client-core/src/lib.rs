@@ -45,6 +45,12 @@
 //! * Typing indicators are ephemeral MLS application messages ([`Client::typing_message`],
 //!   [`Client::handle_typing_message`]): relayed to live streams only, never stored, decrypted
 //!   on a copy of the group so that nothing persistent moves.
+//! * Delivery and read receipts are MIMI content messages whose nested part is a single
+//!   `application/mimi-message-status` part ([`Client::send_status`]; the module `receipts`
+//!   documents the reading): never shown in the timeline, aggregated per message
+//!   ([`MessageView::delivered_to`], [`MessageView::read_by`]) and announced with
+//!   [`ClientEvent::StatusChanged`]; the room's `status_notification_policy` is honoured both
+//!   ways.
 //! * `leave` proposes the participant-list removal and this device's SelfRemove; another member
 //!   commits them ([`Client::commit_pending`], prompted by [`ClientEvent::ProposalsPending`]).
 //!   The user's other devices, seeing a sibling's SelfRemove, propose theirs: a participant
@@ -67,6 +73,7 @@ mod franking;
 mod incremental;
 mod messaging;
 mod outgoing;
+mod receipts;
 mod record;
 mod typing;
 mod view;

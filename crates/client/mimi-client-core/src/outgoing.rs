@@ -258,6 +258,14 @@ pub enum ClientEvent {
     },
     /// Someone is typing (or stopped).
     Typing(TypingSignal),
+    /// The receipts of a message changed (a status report arrived): see
+    /// [`crate::MessageView::delivered_to`] and [`crate::MessageView::read_by`].
+    StatusChanged {
+        /// The room.
+        room: RoomUri,
+        /// The message.
+        message: MessageId,
+    },
 }
 
 impl HubRefusal {

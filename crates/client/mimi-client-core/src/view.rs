@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mimi_content::status::{MessageStatus, MessageStatusReport};
 use mimi_content::{
     AttachmentError, Disposition, Expiration, ExternalPart, MessageId, MessageKind, MimiContent,
     NestedPart, Original, PartBody, ReceiveError, ReceivedMessage, ReplaceAuthority, ReplaceError,
@@ -100,6 +101,15 @@ pub enum Rejection {
         /// The rule broken.
         error: ReplaceError,
     },
+    /// A status report (delivery/read receipt) refused: its sender is not a participant, or
+    /// the room's `status_notification_policy` forbids what it reports.
+    #[error("status report from {sender} refused: {error}")]
+    Status {
+        /// The sender.
+        sender: UserUri,
+        /// Why.
+        error: String,
+    },
     /// The room policy does not give the sender the capability.
     #[error("{sender} is not allowed: {denied}")]
     NotAllowed {
@@ -176,6 +186,14 @@ pub struct MessageView {
     pub expires: Option<Expiration>,
     /// Reactions: reaction text → users who reacted with it.
     pub reactions: BTreeMap<String, BTreeSet<UserUri>>,
+    /// The latest status each other user reported for it (status reports, see
+    /// [`crate::Client::send_status`]); the sender's own reports are not counted.
+    pub statuses: BTreeMap<UserUri, MessageStatus>,
+    /// The users it was delivered to: every reported status but `error` and unknown ones
+    /// (`read`, `unread`, `expired`, `deleted`, `hidden` all imply delivery).
+    pub delivered_to: BTreeSet<UserUri>,
+    /// The users whose latest status for it is `read`.
+    pub read_by: BTreeSet<UserUri>,
     original: MimiContent,
 }
 
@@ -186,6 +204,15 @@ impl MessageView {
         self.expires
             .is_some_and(|e| !e.relative && u64::from(e.time) <= now_s)
     }
+}
+
+/// What an applied message changed, for the event a UI gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// A timeline message (new, or the target of an edit, delete or reaction).
+    Timeline(MessageId),
+    /// A status report: the messages whose receipts changed (possibly none).
+    Status(Vec<MessageId>),
 }
 
 /// A reaction, kept so an unlike can be checked against it.
@@ -350,13 +377,13 @@ impl RoomView {
     }
 
     /// Applies an accepted application message. `check_policy` is false when replaying a log
-    /// whose verdicts were already taken. Returns the message the UI should refresh, or `None`
-    /// for a duplicate.
+    /// whose verdicts were already taken. Returns what the UI should refresh, or `None` for a
+    /// duplicate.
     pub(crate) fn apply(
         &mut self,
         entry: Entry,
         check_policy: bool,
-    ) -> Result<Option<MessageId>, Rejection> {
+    ) -> Result<Option<Applied>, Rejection> {
         let sender_uri = entry.sender.to_string();
         let received = match ReceivedMessage::accept(
             entry.bytes.clone(),
@@ -390,6 +417,19 @@ impl RoomView {
         };
         let id = received.id;
         let content = received.content;
+        if let Some(report) = status_report(&content) {
+            let report = report.map_err(|error| Rejection::InvalidContent {
+                sender: entry.sender.clone(),
+                error,
+            })?;
+            if check_policy {
+                self.may_report(&entry.sender, &report)?;
+            }
+            let changed = self.apply_report(&entry.sender, &report);
+            self.known.insert(id);
+            self.log.push(entry);
+            return Ok(Some(Applied::Status(changed)));
+        }
         let affected = match content.kind() {
             MessageKind::Message | MessageKind::Reply => {
                 if check_policy && content.kind() == MessageKind::Reply {
@@ -410,7 +450,80 @@ impl RoomView {
         };
         self.known.insert(id);
         self.log.push(entry);
-        Ok(Some(affected))
+        Ok(Some(Applied::Timeline(affected)))
+    }
+
+    /// Whether `sender` may send `report` here: a participant, and nothing the room's
+    /// `status_notification_policy` forbids.
+    fn may_report(&self, sender: &UserUri, report: &MessageStatusReport) -> Result<(), Rejection> {
+        let refuse = |error: &str| Rejection::Status {
+            sender: sender.clone(),
+            error: error.to_owned(),
+        };
+        if self.state.participants().index_of(sender).is_none() {
+            return Err(refuse("the sender is not a participant of the room"));
+        }
+        for entry in &report.statuses {
+            if !crate::receipts::status_allowed(&self.state, entry.status) {
+                return Err(refuse(&format!(
+                    "the room's status_notification_policy forbids {} reports",
+                    entry.status
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `reporter`'s statuses on the messages this view has (others are ignored, as
+    /// are reports about the reporter's own messages). `delivered` never moves a message back
+    /// from `read` (a device reporting delivery after another device of the user read it);
+    /// `unread` does. Returns the messages whose statuses changed.
+    fn apply_report(&mut self, reporter: &UserUri, report: &MessageStatusReport) -> Vec<MessageId> {
+        let mut changed = BTreeSet::new();
+        for entry in &report.statuses {
+            let Some(m) = self
+                .by_id
+                .get(&entry.message_id)
+                .and_then(|i| self.messages.get_mut(*i))
+            else {
+                continue;
+            };
+            if &m.sender == reporter {
+                continue;
+            }
+            let previous = m.statuses.get(reporter).copied();
+            if previous == Some(entry.status)
+                || (entry.status == MessageStatus::DELIVERED
+                    && previous == Some(MessageStatus::READ))
+            {
+                continue;
+            }
+            m.statuses.insert(reporter.clone(), entry.status);
+            m.delivered_to = m
+                .statuses
+                .iter()
+                .filter(|(_, s)| implies_delivery(**s))
+                .map(|(u, _)| u.clone())
+                .collect();
+            m.read_by = m
+                .statuses
+                .iter()
+                .filter(|(_, s)| **s == MessageStatus::READ)
+                .map(|(u, _)| u.clone())
+                .collect();
+            changed.insert(m.id);
+        }
+        changed.into_iter().collect()
+    }
+
+    /// The live messages of other users this user has not read (per the receipts of any of
+    /// this user's devices that came back from the hub), in timeline order.
+    pub fn unread_from_others(&self) -> Vec<MessageId> {
+        self.messages
+            .iter()
+            .filter(|m| !m.deleted && m.sender != self.me && !m.read_by.contains(&self.me))
+            .map(|m| m.id)
+            .collect()
     }
 
     fn allowed(&self, sender: &UserUri, verdict: Result<(), Denied>) -> Result<(), Rejection> {
@@ -434,6 +547,9 @@ impl RoomView {
             deleted: false,
             expires: content.expires,
             reactions: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+            delivered_to: BTreeSet::new(),
+            read_by: BTreeSet::new(),
             original: content,
         };
         self.by_id.insert(id, self.messages.len());
@@ -694,6 +810,31 @@ fn body_of(part: &NestedPart) -> Body {
     }
     body.text = texts.join("\n");
     body
+}
+
+/// Whether a reported status means the message reached the user.
+fn implies_delivery(status: MessageStatus) -> bool {
+    status.value() < MessageStatus::ERROR.value()
+}
+
+/// The status report `content` carries, if it is one: a MIMI content message whose nested
+/// part is a single part of type `application/mimi-message-status` (see
+/// [`crate::Client::send_status`]). `Some(Err)` for a report that does not decode or that
+/// replies to or replaces a message.
+fn status_report(content: &MimiContent) -> Option<Result<MessageStatusReport, String>> {
+    let PartBody::Single(single) = &content.nested_part.body else {
+        return None;
+    };
+    let media = single.content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case(mimi_content::status::MEDIA_TYPE) {
+        return None;
+    }
+    if content.kind() != MessageKind::Message {
+        return Some(Err(
+            "a status report must not reply to, react to or replace a message".into(),
+        ));
+    }
+    Some(MessageStatusReport::decode(&single.content).map_err(|e| e.to_string()))
 }
 
 fn reaction_texts(part: &NestedPart) -> Vec<String> {

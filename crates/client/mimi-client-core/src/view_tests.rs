@@ -135,7 +135,10 @@ fn a_duplicate_message_id_is_shown_once() {
     let mut v = view();
     let mut s = Sender::new();
     let (entry, id) = s.entry(BOB, text("once"));
-    assert_eq!(v.apply(entry.clone(), true).unwrap(), Some(id));
+    assert_eq!(
+        v.apply(entry.clone(), true).unwrap(),
+        Some(super::Applied::Timeline(id))
+    );
     assert_eq!(v.apply(entry, true).unwrap(), None);
     assert_eq!(v.messages().len(), 1);
     assert_eq!(v.duplicates(), 1);
@@ -330,4 +333,83 @@ mod ops {
             run(&ops)?;
         }
     }
+}
+
+fn status(entries: &[(MessageId, mimi_content::status::MessageStatus)]) -> ContentBuilder {
+    let mut report = mimi_content::status::MessageStatusReport::default();
+    for (id, s) in entries {
+        report.push(*id, *s);
+    }
+    ContentBuilder::new(NestedPart::single(
+        mimi_content::Disposition::SESSION,
+        mimi_content::status::MEDIA_TYPE,
+        report.encode(),
+    ))
+}
+
+#[test]
+fn status_reports_from_non_participants_or_malformed_are_refused_and_not_shown() {
+    use mimi_content::status::MessageStatus;
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, hello) = s.entry(ALICE, text("hello"));
+    v.apply(entry, true).unwrap();
+
+    // Mallory is not a participant: her report is refused, nothing recorded.
+    let (entry, _) = s.entry(
+        "mimi://m.example/u/mallory",
+        status(&[(hello, MessageStatus::READ)]),
+    );
+    let err = v.apply(entry, true).unwrap_err();
+    assert!(
+        matches!(&err, Rejection::Status { error, .. } if error.contains("not a participant")),
+        "{err}"
+    );
+    // A report that does not decode.
+    let (entry, _) = s.entry(
+        BOB,
+        ContentBuilder::new(NestedPart::single(
+            mimi_content::Disposition::SESSION,
+            mimi_content::status::MEDIA_TYPE,
+            vec![0x81, 0x01],
+        )),
+    );
+    assert!(matches!(
+        v.apply(entry, true).unwrap_err(),
+        Rejection::InvalidContent { .. }
+    ));
+    // A report that claims to reply to a message.
+    let (entry, _) = s.entry(
+        BOB,
+        status(&[(hello, MessageStatus::READ)]).in_reply_to(hello),
+    );
+    assert!(matches!(
+        v.apply(entry, true).unwrap_err(),
+        Rejection::InvalidContent { .. }
+    ));
+    let m = v.message(&hello).unwrap();
+    assert!(m.statuses.is_empty() && m.read_by.is_empty() && m.delivered_to.is_empty());
+    assert_eq!(v.messages().len(), 1);
+
+    // Bob's read, then a late delivered from another of his devices: still read.
+    let (entry, _) = s.entry(BOB, status(&[(hello, MessageStatus::READ)]));
+    assert_eq!(
+        v.apply(entry, true).unwrap(),
+        Some(super::Applied::Status(vec![hello]))
+    );
+    let (entry, _) = s.entry(BOB, status(&[(hello, MessageStatus::DELIVERED)]));
+    assert_eq!(
+        v.apply(entry, true).unwrap(),
+        Some(super::Applied::Status(vec![]))
+    );
+    let m = v.message(&hello).unwrap();
+    assert_eq!(m.read_by, [u(BOB)].into());
+    assert_eq!(m.delivered_to, [u(BOB)].into());
+    // `unread` moves it back; delivery stays.
+    let (entry, _) = s.entry(BOB, status(&[(hello, MessageStatus::UNREAD)]));
+    v.apply(entry, true).unwrap();
+    let m = v.message(&hello).unwrap();
+    assert!(m.read_by.is_empty());
+    assert_eq!(m.delivered_to, [u(BOB)].into());
+    assert_eq!(v.messages().len(), 1, "reports are not timeline messages");
 }
