@@ -214,6 +214,8 @@ impl Device {
                 .map(|c| b64e(c))
                 .collect(),
             server_cert: credentials.server_cert.clone(),
+            no_read_receipts: false,
+            no_delivery_reports: false,
         };
         let trust = trust_store(&profile)?;
         let identity = ClientIdentity::from_parts(
@@ -512,6 +514,7 @@ impl Device {
         }
         self.collect_events();
         self.after_events(before).await?;
+        self.report_delivered(before).await;
         // Messages the hub found too old were queued again while the events were applied (this
         // device caught up): send them now rather than at the next command.
         if let Err(e) = self.drive().await {

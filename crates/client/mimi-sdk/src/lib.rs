@@ -57,6 +57,7 @@ mod devices;
 mod discovery;
 mod error;
 mod join;
+mod receipts;
 mod reissue;
 mod report;
 mod store;

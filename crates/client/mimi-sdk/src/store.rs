@@ -43,6 +43,12 @@ pub(crate) struct Profile {
     /// The client API's pinned TLS certificate (PEM), if the device pins one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) server_cert: Option<String>,
+    /// The user turned read receipts off on this device (absent: on).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) no_read_receipts: bool,
+    /// The user turned delivery reports off on this device (absent: on).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) no_delivery_reports: bool,
 }
 
 impl Profile {
@@ -193,6 +199,17 @@ impl Store {
         })
     }
 
+    /// Writes the profile alone (a setting changed).
+    pub(crate) async fn save_profile(&self, profile: &Profile) -> Result<(), SdkError> {
+        let json = serde_json::to_string(profile).map_err(|e| self.err(e))?;
+        sqlx::query("INSERT OR REPLACE INTO profile (id, json) VALUES (1, ?)")
+            .bind(json)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// Writes profile, record and cursor in one transaction.
     pub(crate) async fn save_all(
         &self,
@@ -321,6 +338,8 @@ mod tests {
             server_signature_key: b64e(&[7; 32]),
             server_credential: vec![b64e(b"cert")],
             server_cert: None,
+            no_read_receipts: false,
+            no_delivery_reports: false,
         }
     }
 
