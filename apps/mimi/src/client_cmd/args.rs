@@ -56,8 +56,14 @@ pub(crate) enum ClientCommand {
     /// Consent: who may add you to rooms. See and answer requests, ask others, set your policy.
     Contacts(ContactsArgs),
 
-    /// Show a room's messages with edits, deletes and reactions applied.
+    /// Show a room's messages with edits, deletes and reactions applied; your own messages
+    /// carry `✓` once delivered to every other member and `✓✓` once read by all of them.
     History(RoomOnly),
+    /// Mark a room read: send a read receipt for every message of others you have not read
+    /// (nothing is sent while read receipts are off, see `mimi settings`).
+    Read(RoomOnly),
+    /// This device's settings: read receipts and delivery reports.
+    Settings(SettingsArgs),
     /// Show what happens in your rooms, live.
     Listen(ListenArgs),
 }
@@ -467,6 +473,50 @@ pub(crate) struct DownloadArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `settings`.
+#[derive(Debug, Args)]
+pub(crate) struct SettingsArgs {
+    #[command(subcommand)]
+    pub(crate) command: SettingsCommand,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
+/// Settings of this device (kept in its profile).
+#[derive(Debug, Subcommand)]
+pub(crate) enum SettingsCommand {
+    /// Show them.
+    Show(SettingsShow),
+    /// Send read receipts when you read a room (`mimi read`); on by default. Rooms whose
+    /// policy requires them still get them; rooms that forbid them never do.
+    Receipts(SwitchArgs),
+    /// Report delivery of the messages this device receives; on by default.
+    DeliveryReports(SwitchArgs),
+}
+
+/// `settings show`.
+#[derive(Debug, Args)]
+pub(crate) struct SettingsShow {
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `settings receipts|delivery-reports on|off`.
+#[derive(Debug, Args)]
+pub(crate) struct SwitchArgs {
+    /// on or off.
+    pub(crate) value: Switch,
     #[command(flatten)]
     pub(crate) common: Common,
 }

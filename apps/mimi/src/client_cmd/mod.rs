@@ -16,7 +16,10 @@ use mimi_types::{RoomUri, UserUri};
 use serde_json::json;
 
 pub(crate) use args::ClientCommand;
-use args::{AccountCommand, Common, ContactsCommand, DeviceCommand, RoomCommand, UserCommand};
+use args::{
+    AccountCommand, Common, ContactsCommand, DeviceCommand, RoomCommand, SettingsCommand, Switch,
+    UserCommand,
+};
 use output::Out;
 
 /// Runs one client command.
@@ -460,7 +463,40 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
             let out = a.common.out();
             let d = a.common.open_to_read().await?;
             let r = room(&d, &a.room)?;
-            out.history(d.history(&r)?);
+            out.history(d.history(&r)?, d.user());
+            Ok(())
+        }
+        ClientCommand::Read(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let count = d.mark_read(&r).await?;
+            let what = if count > 0 {
+                "marked read"
+            } else if d.read_receipts() {
+                "nothing unread"
+            } else {
+                "read receipts are off: nothing sent"
+            };
+            out.done(what, &r, json!({"messages": count}));
+            Ok(())
+        }
+        ClientCommand::Settings(a) => {
+            let (common, change) = match &a.command {
+                SettingsCommand::Show(s) => (&s.common, None),
+                SettingsCommand::Receipts(s) => (&s.common, Some((true, s.value == Switch::On))),
+                SettingsCommand::DeliveryReports(s) => {
+                    (&s.common, Some((false, s.value == Switch::On)))
+                }
+            };
+            let out = common.out();
+            let mut d = common.open_offline().await?;
+            match change {
+                Some((true, on)) => d.set_read_receipts(on).await?,
+                Some((false, on)) => d.set_delivery_reports(on).await?,
+                None => {}
+            }
+            out.settings(&d);
             Ok(())
         }
         ClientCommand::Listen(a) => {

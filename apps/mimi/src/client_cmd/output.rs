@@ -32,7 +32,32 @@ fn message_json(m: &MessageView) -> Value {
         "reactions": m.reactions.iter().map(|(r, users)| {
             (r.clone(), json!(users.iter().map(ToString::to_string).collect::<Vec<_>>()))
         }).collect::<serde_json::Map<_, _>>(),
+        "delivered_to": m.delivered_to.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "read_by": m.read_by.iter().map(ToString::to_string).collect::<Vec<_>>(),
     })
+}
+
+/// The receipt mark of one of `me`'s messages: `✓✓` read by every other member, `✓`
+/// delivered to every other member, nothing otherwise (or for others' messages).
+fn receipt_mark(v: &RoomView, m: &MessageView, me: &UserUri) -> &'static str {
+    if &m.sender != me || m.deleted {
+        return "";
+    }
+    let others: Vec<UserUri> = v
+        .members()
+        .into_iter()
+        .map(|member| member.user)
+        .filter(|u| u != me)
+        .collect();
+    if others.is_empty() {
+        ""
+    } else if others.iter().all(|u| m.read_by.contains(u)) {
+        "  ✓✓"
+    } else if others.iter().all(|u| m.delivered_to.contains(u)) {
+        "  ✓"
+    } else {
+        ""
+    }
 }
 
 fn short(id: &MessageId) -> String {
@@ -337,7 +362,21 @@ impl Out {
         }
     }
 
-    pub(crate) fn history(&self, v: &RoomView) {
+    pub(crate) fn settings(&self, d: &Device) {
+        if self.json {
+            print_json(&json!({
+                "ok": "settings",
+                "read_receipts": d.read_receipts(),
+                "delivery_reports": d.delivery_reports(),
+            }));
+            return;
+        }
+        let on = |b: bool| if b { "on" } else { "off" };
+        println!("read receipts: {}", on(d.read_receipts()));
+        println!("delivery reports: {}", on(d.delivery_reports()));
+    }
+
+    pub(crate) fn history(&self, v: &RoomView, me: &UserUri) {
         if self.json {
             print_json(&json!({
                 "room": v.room().to_string(),
@@ -351,7 +390,7 @@ impl Out {
             if v.name().is_empty() { "" } else { v.name() }
         );
         for m in v.messages() {
-            println!("{}", message_line(m));
+            println!("{}{}", message_line(m), receipt_mark(v, m, me));
         }
     }
 
@@ -403,6 +442,15 @@ impl Out {
                 Some(&t.room),
                 json!({"user": t.user.to_string(), "active": t.active}),
             ),
+            ClientEvent::StatusChanged { room, message } => {
+                let view = device
+                    .engine()
+                    .room(room)
+                    .and_then(|v| v.message(message))
+                    .map(message_json)
+                    .unwrap_or_else(|| json!({"id": message.to_string()}));
+                ("receipts", Some(room), view)
+            }
             other => ("other", None, json!({"event": format!("{other:?}")})),
         };
         if self.json {
@@ -430,6 +478,16 @@ impl Out {
             ),
             ClientEvent::Queued { refusal, .. } => {
                 println!("{room_text}  a message was not sent and is queued: {refusal}")
+            }
+            ClientEvent::StatusChanged { room, message } => {
+                if let Some(m) = device.engine().room(room).and_then(|v| v.message(message)) {
+                    println!(
+                        "{room_text}  [{}] delivered to {}, read by {}",
+                        short(message),
+                        m.delivered_to.len(),
+                        m.read_by.len()
+                    );
+                }
             }
             ClientEvent::CommitFailed { epoch, error, .. } => println!(
                 "{room_text}  cannot follow the room (this device stays in epoch {epoch}): \
