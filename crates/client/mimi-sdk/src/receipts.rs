@@ -73,7 +73,11 @@ impl Device {
             }
         }
         for (room, ids) in new {
-            if !self.reports(&room, MessageStatus::DELIVERED, self.delivery_reports()) {
+            // Not where the policy forbids them, the user turned them off, or this device may
+            // not send (leaving, or a role without canSendMessage): silently none.
+            if !self.reports(&room, MessageStatus::DELIVERED, self.delivery_reports())
+                || self.client.may_send(&room).is_err()
+            {
                 continue;
             }
             let Some(view) = self.client.room(&room) else {
@@ -81,9 +85,9 @@ impl Device {
             };
             let mut statuses: Vec<(MessageId, MessageStatus)> = Vec::new();
             for id in ids {
-                let fresh = view.message(&id).is_some_and(|m| {
-                    m.sender != me && !m.deleted && !m.delivered_to.contains(&me)
-                });
+                let fresh = view
+                    .message(&id)
+                    .is_some_and(|m| m.sender != me && !m.deleted && !m.delivered_to.contains(&me));
                 if fresh && !statuses.iter().any(|(s, _)| *s == id) {
                     statuses.push((id, MessageStatus::DELIVERED));
                 }
@@ -97,8 +101,9 @@ impl Device {
             };
             if let Err(e) = sent {
                 tracing::debug!(%room, error = %e, "delivery report not sent");
-                self.notices
-                    .push(format!("{room}: the delivery report could not be sent: {e}"));
+                self.notices.push(format!(
+                    "{room}: the delivery report could not be sent: {e}"
+                ));
             }
         }
     }

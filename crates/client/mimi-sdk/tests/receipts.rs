@@ -43,7 +43,10 @@ fn delivered_then_read_with_a_read_receipt_opt_out() {
         let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
         let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
         let mut charlie = user(&nodes[2], &profiles.join("charlie"), "charlie").await;
-        assert!(bob.read_receipts() && bob.delivery_reports(), "on by default");
+        assert!(
+            bob.read_receipts() && bob.delivery_reports(),
+            "on by default"
+        );
         let room = alice.room_uri("receipts").unwrap();
         alice.create_room(&room, Preset::Cooperative).await.unwrap();
         alice
@@ -70,7 +73,11 @@ fn delivered_then_read_with_a_read_receipt_opt_out() {
             read_by(d[0], &room, &hello) == BTreeSet::from([b.clone()])
         })
         .await;
-        assert_eq!(bob.mark_read(&room).await.unwrap(), 0, "nothing left unread");
+        assert_eq!(
+            bob.mark_read(&room).await.unwrap(),
+            0,
+            "nothing left unread"
+        );
 
         // Charlie turns read receipts off (kept in the profile across a reopen): his read is
         // not sent, his delivery reports still are.
