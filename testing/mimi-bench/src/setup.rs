@@ -181,7 +181,7 @@ async fn register_one(dir: &Path, server: &str, user_id: &str) -> anyhow::Result
     Device::register_account(server, user_id, &password)
         .await
         .with_context(|| format!("registering account {user_id}"))?;
-    Device::register_device(
+    let mut device = Device::register_device(
         &dir.join("profiles").join(user_id),
         &Credentials {
             server: server.to_owned(),
@@ -192,7 +192,15 @@ async fn register_one(dir: &Path, server: &str, user_id: &str) -> anyhow::Result
         },
     )
     .await
-    .with_context(|| format!("registering a device of {user_id}"))
+    .with_context(|| format!("registering a device of {user_id}"))?;
+    // The load is the workload's messages: automatic delivery reports (one message per room
+    // per synced page per device) would add fan-out of their own and be counted as deliveries
+    // on the raw feeds, so the generated devices do not send them.
+    device
+        .set_delivery_reports(false)
+        .await
+        .with_context(|| format!("turning off delivery reports of {user_id}"))?;
+    Ok(device)
 }
 
 /// Registers `users` accounts with one device each, round-robin over `urls`, a few at a time.
