@@ -83,6 +83,26 @@ fn rogue_reports_are_refused_and_the_room_goes_on() {
             async move { y_to_x.post(&domain, path, body).await.unwrap() }
         };
 
+        // A rogue member reports, through its own provider's client API, in the name of
+        // another user: its provider refuses before anything reaches the hub.
+        let refused = mallory
+            .post_report(
+                &room,
+                forged("mimi://z.example/u/carol", alice.user(), &room),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.status, 403, "{:?}", refused.error);
+        // Through the client API in its own name, the forged frank is refused by the hub
+        // (relayed over mutual TLS): the device sees the hub's refusal.
+        let refused = mallory
+            .post_report(
+                &room,
+                forged("mimi://y.example/u/mallory", alice.user(), &room),
+            )
+            .await
+            .unwrap_err();
+        assert_ne!(refused.status / 100, 2, "{:?}", refused.error);
         // A rogue provider reports in the name of another provider's user.
         let r = post(forged("mimi://z.example/u/carol", alice.user(), &room)).await;
         assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));

@@ -741,6 +741,19 @@ impl Device {
         }
     }
 
+    /// Posts an `AbuseReport` (TLS-encoded) to the report-abuse route of `room`.
+    pub async fn post_report(
+        &self,
+        room: &RoomUri,
+        report: Vec<u8>,
+    ) -> Result<serde_json::Value, Refused> {
+        self.post(
+            &format!("/v1/rooms/{}/report-abuse", encode_param(room)),
+            &mimi_client_api::AbuseReportSubmit { report },
+        )
+        .await
+    }
+
     /// Posts a `SubmitMessage` body to the typing route of `room`.
     pub async fn post_typing(
         &self,
