@@ -1,7 +1,7 @@
 //! The CLI as separate processes against three `mimi serve` processes: a file sent as an
 //! encrypted attachment and downloaded across providers (refusing to overwrite without
-//! `--force`), typing shown by `mimi listen` and never stored, and `mimi device add` joining a
-//! new device to the user's rooms.
+//! `--force`), typing shown by `mimi listen` and never stored, `mimi device add` joining a
+//! new device to the user's rooms, and `mimi device list|remove` taking it out again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -203,4 +203,41 @@ fn files_and_a_new_device_through_the_cli() {
         .unwrap()
         .clone();
     assert_eq!(alice_row["clients"].as_array().unwrap().len(), 2);
+
+    // The devices, listed from the phone; the laptop removed from it: out of the room (by the
+    // phone's commit), its token revoked.
+    let listed = ok(
+        &alice,
+        &with(&["device", "list", "--json"], &phone)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    let listed: Vec<Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .any(|d| d["client"] == "mimi://x.example/d/alice/cli" && d["current"] == true),
+        "{listed:?}"
+    );
+    let removed = call(with(&["device", "remove", "laptop"], &phone));
+    assert_eq!(removed["ok"], "device removed");
+    assert_eq!(removed["rooms"][0], room);
+    eventually("the laptop out of the room", || {
+        let members = call(with(&["room", "members", room], &phone));
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"] == "mimi://x.example/u/alice")
+            .is_some_and(|m| m["clients"].as_array().unwrap().len() == 1)
+    });
+    let refs: Vec<String> = with(&["send", "files", "after removal"], &laptop);
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    let out = run(&alice, &refs);
+    assert!(!out.status.success(), "the removed laptop cannot send");
 }
