@@ -2,8 +2,10 @@
 //! send-file|download|typing|contacts|history|listen`): wiring of mimi-sdk and presentation,
 //! nothing more.
 
+mod accounts;
 mod args;
 mod output;
+mod rooms;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,10 +18,7 @@ use mimi_types::{RoomUri, UserUri};
 use serde_json::json;
 
 pub(crate) use args::ClientCommand;
-use args::{
-    AccountCommand, Common, ContactsCommand, DeviceCommand, RoomCommand, SettingsCommand, Switch,
-    UserCommand,
-};
+use args::{Common, ContactsCommand, SettingsCommand, Switch, UserCommand};
 use output::Out;
 
 /// Runs one client command.
@@ -208,29 +207,6 @@ fn message(device: &Device, room: &RoomUri, text: &str) -> anyhow::Result<Messag
     }
 }
 
-fn role(device: &Device, room: &RoomUri, text: &str) -> anyhow::Result<RoleIndex> {
-    if let Ok(n) = text.parse::<u32>() {
-        return Ok(RoleIndex(n));
-    }
-    let view = device.history(room)?;
-    view.state()
-        .roles()
-        .roles
-        .iter()
-        .find(|r| r.role_name == text)
-        .map(|r| r.role_index)
-        .ok_or_else(|| {
-            let known: Vec<String> = view
-                .state()
-                .roles()
-                .roles
-                .iter()
-                .map(|r| format!("{} ({})", r.role_name, r.role_index.0))
-                .collect();
-            anyhow!("no role {text:?} in {room}; roles: {}", known.join(", "))
-        })
-}
-
 async fn contacts_command(command: ContactsCommand) -> anyhow::Result<()> {
     match command {
         ContactsCommand::List(a) => {
@@ -287,36 +263,11 @@ async fn contacts_command(command: ContactsCommand) -> anyhow::Result<()> {
     }
 }
 
-fn preset(text: &str) -> anyhow::Result<Preset> {
-    Ok(match text {
-        "cooperative" => Preset::Cooperative,
-        "strict" | "strictly-administered" => Preset::StrictlyAdministered,
-        "moderated" => Preset::Moderated,
-        "multi-org" | "multi-organization" => Preset::MultiOrganization,
-        other => bail!("unknown preset {other:?}: use cooperative, strict, moderated or multi-org"),
-    })
-}
-
-fn password(given: Option<&String>) -> anyhow::Result<String> {
-    if let Some(p) = given {
-        return Ok(p.clone());
-    }
-    if let Ok(p) = std::env::var("MIMI_PASSWORD") {
-        return Ok(p);
-    }
-    eprint!("password: ");
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
 async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
     match command {
-        ClientCommand::Account(args) => account(args.command).await,
-        ClientCommand::Device(args) => device_command(args.command).await,
-        ClientCommand::Room(args) => room_command(args.command).await,
+        ClientCommand::Account(args) => accounts::account(args.command).await,
+        ClientCommand::Device(args) => accounts::device_command(args.command).await,
+        ClientCommand::Room(args) => rooms::room_command(args.command).await,
         ClientCommand::User(args) => user_command(args.command).await,
         ClientCommand::Contacts(args) => contacts_command(args.command).await,
         ClientCommand::Send(a) => {
@@ -614,331 +565,6 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into())
-}
-
-/// The certificate `--server-cert` names, read.
-fn server_cert(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
-    path.map(|p| {
-        std::fs::read_to_string(p)
-            .with_context(|| format!("reading the server certificate {}", p.display()))
-    })
-    .transpose()
-}
-
-async fn account(command: AccountCommand) -> anyhow::Result<()> {
-    match command {
-        AccountCommand::Register(a) => {
-            let password = password(a.password.as_ref())?;
-            let cert = server_cert(a.server_cert.as_ref())?;
-            let user =
-                Device::register_account_pinned(&a.server, cert.as_deref(), &a.user, &password)
-                    .await?;
-            let device = Device::register_device(
-                &a.common.profile_dir(),
-                &Credentials {
-                    server: a.server.clone(),
-                    user_id: a.user.clone(),
-                    password,
-                    device_id: a.device_id.clone(),
-                    server_cert: cert,
-                },
-            )
-            .await?;
-            a.common
-                .out()
-                .registered("account registered", &user, &device);
-            Ok(())
-        }
-        AccountCommand::Login(a) => {
-            let password = password(a.password.as_ref())?;
-            let device = Device::register_device(
-                &a.common.profile_dir(),
-                &Credentials {
-                    server: a.server.clone(),
-                    user_id: a.user.clone(),
-                    password,
-                    device_id: a.device_id.clone(),
-                    server_cert: server_cert(a.server_cert.as_ref())?,
-                },
-            )
-            .await?;
-            let user = device.user().clone();
-            a.common.out().registered("device added", &user, &device);
-            Ok(())
-        }
-        AccountCommand::Logout(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let left = d.logout().await?;
-            let rooms: Vec<String> = left.iter().map(ToString::to_string).collect();
-            if out.json {
-                println!(
-                    "{}",
-                    json!({"ok": "logged out", "client": d.client_uri().to_string(), "left": rooms})
-                );
-            } else {
-                println!(
-                    "{} logged out: its token is revoked; it proposed leaving {} room(s) \
-                     (another member's device commits it)",
-                    d.client_uri(),
-                    rooms.len()
-                );
-            }
-            Ok(())
-        }
-    }
-}
-
-async fn device_command(command: DeviceCommand) -> anyhow::Result<()> {
-    match command {
-        DeviceCommand::Reissue(a) => {
-            let out = a.common.out();
-            let reissued = Device::reissue(&a.common.device_file()?).await?;
-            let device = &reissued.device;
-            out.registered("credential re-issued", &device.user().clone(), device);
-            let rooms: Vec<String> = reissued.rooms.iter().map(ToString::to_string).collect();
-            if out.json {
-                println!(
-                    "{}",
-                    json!({"ok": "old rooms", "rooms": rooms, "old_file": reissued.old_file.display().to_string()})
-                );
-            } else {
-                println!(
-                    "the old device file is kept at {}",
-                    reissued.old_file.display()
-                );
-                if !rooms.is_empty() {
-                    println!(
-                        "rooms of the old credential (recreate them, or ask a member to invite you \
-                         again): {}",
-                        rooms.join(", ")
-                    );
-                }
-            }
-            Ok(())
-        }
-        DeviceCommand::List(a) => {
-            let out = a.common.out();
-            let d = a.common.open().await?;
-            let list = d.devices().await?;
-            for dev in &list.devices {
-                if out.json {
-                    println!(
-                        "{}",
-                        json!({"client": dev.client, "current": dev.current, "rooms": dev.rooms})
-                    );
-                } else {
-                    let mark = if dev.current { " (this device)" } else { "" };
-                    println!("{}{mark}: {} room(s)", dev.client, dev.rooms.len());
-                }
-            }
-            Ok(())
-        }
-        DeviceCommand::Remove(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let removed = d.remove_device(&a.device_id).await?;
-            let rooms: Vec<String> = removed.rooms.iter().map(ToString::to_string).collect();
-            if out.json {
-                println!(
-                    "{}",
-                    json!({
-                        "ok": "device removed",
-                        "client": removed.client.to_string(),
-                        "rooms": rooms,
-                        "not_removed": removed.not_removed.iter().map(|(r, why)| json!({"room": r.to_string(), "why": why})).collect::<Vec<_>>(),
-                        "key_packages_deleted": removed.key_packages_deleted,
-                    })
-                );
-            } else {
-                println!(
-                    "{} removed from {} room(s); its token is revoked and {} KeyPackage(s) deleted",
-                    removed.client,
-                    rooms.len(),
-                    removed.key_packages_deleted
-                );
-                for (room, why) in &removed.not_removed {
-                    println!("  still in {room} (a member must remove it): {why}");
-                }
-            }
-            Ok(())
-        }
-        DeviceCommand::Add(a) => {
-            let out = a.common.out();
-            let existing = a.common.open().await?;
-            let password = password(a.password.as_ref())?;
-            let rooms: Vec<RoomUri> = existing
-                .rooms()
-                .iter()
-                .filter(|v| v.is_active())
-                .map(|v| v.room().clone())
-                .collect();
-            let user_id = existing
-                .user()
-                .to_string()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let server = existing.server().to_owned();
-            let pinned = existing.server_cert().map(str::to_owned);
-            existing.close().await;
-            let mut device = Device::register_device(
-                &a.common.profile_dir(),
-                &Credentials {
-                    server,
-                    user_id,
-                    password,
-                    device_id: a.new_device_id.clone(),
-                    server_cert: pinned,
-                },
-            )
-            .await?;
-            let user = device.user().clone();
-            out.registered("device added", &user, &device);
-            let mut failed = Vec::new();
-            for r in &rooms {
-                match device.join_external(r).await {
-                    Ok(()) => out.done("joined", r, json!({})),
-                    Err(e) => {
-                        eprintln!("error: {r}: the new device could not join: {e}");
-                        failed.push(r.to_string());
-                    }
-                }
-            }
-            if !failed.is_empty() {
-                bail!(
-                    "the device was added but did not join {} room(s) ({}); retry each with \
-                     `mimi room join ROOM --device {}`",
-                    failed.len(),
-                    failed.join(", "),
-                    a.new_device_id
-                );
-            }
-            Ok(())
-        }
-    }
-}
-
-async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
-    match command {
-        RoomCommand::Create(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            d.create_room(&r, preset(&a.preset)?).await?;
-            if let Some(name) = &a.name {
-                d.rename(&r, name).await?;
-            }
-            out.done("room created", &r, json!({"preset": a.preset}));
-            Ok(())
-        }
-        RoomCommand::List(a) => {
-            let out = a.common.out();
-            let d = a.common.open_to_read().await?;
-            out.rooms(&d.rooms());
-            Ok(())
-        }
-        RoomCommand::Info(a) => {
-            let out = a.common.out();
-            let d = a.common.open_to_read().await?;
-            let r = room(&d, &a.room)?;
-            out.info(d.history(&r)?);
-            Ok(())
-        }
-        RoomCommand::Members(a) => {
-            let out = a.common.out();
-            let d = a.common.open_to_read().await?;
-            let r = room(&d, &a.room)?;
-            out.members(d.history(&r)?);
-            Ok(())
-        }
-        RoomCommand::Invite(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            let users = users(&d, &a.users)?;
-            d.invite(&r, &users).await?;
-            out.done("invited", &r, json!({"users": uris(&users)}));
-            Ok(())
-        }
-        RoomCommand::Remove(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            let users = users(&d, &a.users)?;
-            d.remove(&r, &users).await?;
-            out.done("removed", &r, json!({"users": uris(&users)}));
-            Ok(())
-        }
-        RoomCommand::Ban(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            let u = user(&d, &a.user)?;
-            d.ban(&r, &u).await?;
-            out.done("banned", &r, json!({"user": u.to_string()}));
-            Ok(())
-        }
-        RoomCommand::Role(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            let u = user(&d, &a.user)?;
-            let index = role(&d, &r, &a.role)?;
-            d.set_role(&r, &u, index).await?;
-            out.done(
-                "role changed",
-                &r,
-                json!({"user": u.to_string(), "role": index.0}),
-            );
-            Ok(())
-        }
-        RoomCommand::Leave(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            d.leave(&r).await?;
-            out.done(
-                "leave proposed (another member's device commits it)",
-                &r,
-                json!({}),
-            );
-            Ok(())
-        }
-        RoomCommand::Join(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            d.join_external(&r).await?;
-            out.done("joined", &r, json!({}));
-            Ok(())
-        }
-        RoomCommand::Rejoin(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            d.rejoin(&r).await?;
-            out.done("rejoined (history kept)", &r, json!({}));
-            Ok(())
-        }
-        RoomCommand::Rename(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            d.rename(&r, &a.name).await?;
-            out.done("renamed", &r, json!({"name": a.name}));
-            Ok(())
-        }
-        RoomCommand::Topic(a) => {
-            let out = a.common.out();
-            let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            d.set_topic(&r, &a.topic).await?;
-            out.done("topic set", &r, json!({"topic": a.topic}));
-            Ok(())
-        }
-    }
 }
 
 async fn user_command(command: UserCommand) -> anyhow::Result<()> {

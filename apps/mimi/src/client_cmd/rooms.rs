@@ -1,0 +1,159 @@
+//! `mimi room`: creating rooms, members and roles, leaving, joining and rejoining, metadata.
+//! Wiring of mimi-sdk and presentation only.
+
+use super::args::RoomCommand;
+use super::*;
+
+pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
+    match command {
+        RoomCommand::Create(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.create_room(&r, preset(&a.preset)?).await?;
+            if let Some(name) = &a.name {
+                d.rename(&r, name).await?;
+            }
+            out.done("room created", &r, json!({"preset": a.preset}));
+            Ok(())
+        }
+        RoomCommand::List(a) => {
+            let out = a.common.out();
+            let d = a.common.open_to_read().await?;
+            out.rooms(&d.rooms());
+            Ok(())
+        }
+        RoomCommand::Info(a) => {
+            let out = a.common.out();
+            let d = a.common.open_to_read().await?;
+            let r = room(&d, &a.room)?;
+            out.info(d.history(&r)?);
+            Ok(())
+        }
+        RoomCommand::Members(a) => {
+            let out = a.common.out();
+            let d = a.common.open_to_read().await?;
+            let r = room(&d, &a.room)?;
+            out.members(d.history(&r)?);
+            Ok(())
+        }
+        RoomCommand::Invite(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let users = users(&d, &a.users)?;
+            d.invite(&r, &users).await?;
+            out.done("invited", &r, json!({"users": uris(&users)}));
+            Ok(())
+        }
+        RoomCommand::Remove(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let users = users(&d, &a.users)?;
+            d.remove(&r, &users).await?;
+            out.done("removed", &r, json!({"users": uris(&users)}));
+            Ok(())
+        }
+        RoomCommand::Ban(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let u = user(&d, &a.user)?;
+            d.ban(&r, &u).await?;
+            out.done("banned", &r, json!({"user": u.to_string()}));
+            Ok(())
+        }
+        RoomCommand::Role(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let u = user(&d, &a.user)?;
+            let index = role(&d, &r, &a.role)?;
+            d.set_role(&r, &u, index).await?;
+            out.done(
+                "role changed",
+                &r,
+                json!({"user": u.to_string(), "role": index.0}),
+            );
+            Ok(())
+        }
+        RoomCommand::Leave(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.leave(&r).await?;
+            out.done(
+                "leave proposed (another member's device commits it)",
+                &r,
+                json!({}),
+            );
+            Ok(())
+        }
+        RoomCommand::Join(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.join_external(&r).await?;
+            out.done("joined", &r, json!({}));
+            Ok(())
+        }
+        RoomCommand::Rejoin(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.rejoin(&r).await?;
+            out.done("rejoined (history kept)", &r, json!({}));
+            Ok(())
+        }
+        RoomCommand::Rename(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.rename(&r, &a.name).await?;
+            out.done("renamed", &r, json!({"name": a.name}));
+            Ok(())
+        }
+        RoomCommand::Topic(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.set_topic(&r, &a.topic).await?;
+            out.done("topic set", &r, json!({"topic": a.topic}));
+            Ok(())
+        }
+    }
+}
+
+pub(super) fn role(device: &Device, room: &RoomUri, text: &str) -> anyhow::Result<RoleIndex> {
+    if let Ok(n) = text.parse::<u32>() {
+        return Ok(RoleIndex(n));
+    }
+    let view = device.history(room)?;
+    view.state()
+        .roles()
+        .roles
+        .iter()
+        .find(|r| r.role_name == text)
+        .map(|r| r.role_index)
+        .ok_or_else(|| {
+            let known: Vec<String> = view
+                .state()
+                .roles()
+                .roles
+                .iter()
+                .map(|r| format!("{} ({})", r.role_name, r.role_index.0))
+                .collect();
+            anyhow!("no role {text:?} in {room}; roles: {}", known.join(", "))
+        })
+}
+
+pub(super) fn preset(text: &str) -> anyhow::Result<Preset> {
+    Ok(match text {
+        "cooperative" => Preset::Cooperative,
+        "strict" | "strictly-administered" => Preset::StrictlyAdministered,
+        "moderated" => Preset::Moderated,
+        "multi-org" | "multi-organization" => Preset::MultiOrganization,
+        other => bail!("unknown preset {other:?}: use cooperative, strict, moderated or multi-org"),
+    })
+}
