@@ -165,6 +165,14 @@ fn files_and_a_new_device_through_the_cli() {
             .any(|l| l["ok"] == "joined" && l["room"] == room),
         "{added}"
     );
+    // The phone (this profile's other device) handed the laptop the history of every room.
+    let history = lines
+        .iter()
+        .find(|l| l["ok"] == "history")
+        .unwrap_or_else(|| panic!("no history line: {added}"));
+    assert!(history["rooms"].as_u64().unwrap() >= 1, "{added}");
+    assert_eq!(history["received"], history["rooms"], "{added}");
+    assert_eq!(history["waiting"], 0, "{added}");
     // Two devices in the profile now: commands name one.
     let out = run(&alice, &["history", room]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--device"));
@@ -187,13 +195,18 @@ fn files_and_a_new_device_through_the_cli() {
                 .any(|m| m["text"] == "from the laptop")
         });
     }
-    // The laptop joined after the file was sent: it shows only what came after its join.
-    let h = call(with(&["history", room], &laptop));
-    let texts: Vec<String> = messages(&h)
-        .iter()
-        .map(|m| m["text"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(texts, vec!["from the laptop".to_owned()]);
+    // The laptop joined after the file was sent and shows the same timeline as the phone:
+    // what came before its join was handed over by the phone.
+    let texts = |device: &[&str]| -> Vec<String> {
+        messages(&call(with(&["history", room], device)))
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let on_laptop = texts(&laptop);
+    assert!(on_laptop.len() > 1, "{on_laptop:?}");
+    assert_eq!(on_laptop.last().unwrap(), "from the laptop");
+    assert_eq!(on_laptop, texts(&phone));
     let members = call(with(&["room", "members", room], &phone));
     let alice_row = members
         .as_array()

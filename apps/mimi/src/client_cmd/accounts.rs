@@ -161,6 +161,7 @@ pub(super) async fn device_command(command: DeviceCommand) -> anyhow::Result<()>
                 .to_owned();
             let server = existing.server().to_owned();
             let pinned = existing.server_cert().map(str::to_owned);
+            let existing_file = existing.path().to_owned();
             existing.close().await;
             let mut device = Device::register_device(
                 &a.common.profile_dir(),
@@ -185,6 +186,7 @@ pub(super) async fn device_command(command: DeviceCommand) -> anyhow::Result<()>
                     }
                 }
             }
+            history(&out, &existing_file, &mut device).await;
             if !failed.is_empty() {
                 bail!(
                     "the device was added but did not join {} room(s) ({}); retry each with \
@@ -196,6 +198,63 @@ pub(super) async fn device_command(command: DeviceCommand) -> anyhow::Result<()>
             }
             Ok(())
         }
+    }
+}
+
+/// History for the new device: it asks its siblings; the existing device of this profile
+/// answers at once (others when they next sync); the new device imports what arrived. Reports
+/// `history: K of N rooms received`. A failure is a warning: the device is added.
+async fn history(out: &Out, existing_file: &Path, device: &mut Device) {
+    let result = async {
+        let asked = device.request_history().await?;
+        let mut existing = Device::open(existing_file).await?;
+        existing.resume().await?;
+        while existing.sync(0).await? > 0 {}
+        existing.exchange_history().await?;
+        existing.close().await;
+        let got = device.exchange_history().await?;
+        anyhow::Ok((asked, got))
+    }
+    .await;
+    let (asked, got) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("warning: the new device got no history from this profile's device: {e:#}");
+            return;
+        }
+    };
+    let total = asked.rooms.len();
+    let received = got.imported.len();
+    let messages: usize = got
+        .imported
+        .iter()
+        .filter_map(|i| device.engine().room(&i.room))
+        .map(|v| v.imported_messages())
+        .sum();
+    let answered = got.rooms_answered();
+    if out.json {
+        let not_shared: Vec<_> = got
+            .not_shared
+            .iter()
+            .map(|(room, why)| json!({"room": room.to_string(), "reason": why}))
+            .collect();
+        println!(
+            "{}",
+            json!({"ok": "history", "rooms": total, "received": received,
+                   "messages": messages, "not_shared": not_shared,
+                   "waiting": total.saturating_sub(answered.len())})
+        );
+    } else {
+        println!("history: {received} of {total} rooms received ({messages} messages)");
+        for (room, why) in &got.not_shared {
+            println!("  {room}: not shared: {why}");
+        }
+        for room in asked.rooms.iter().filter(|r| !answered.contains(*r)) {
+            println!("  {room}: waiting for another of your devices to answer");
+        }
+    }
+    for (from, why) in &got.refused {
+        eprintln!("warning: a history item from {from} was refused: {why}");
     }
 }
 

@@ -17,6 +17,7 @@ mod contacts;
 pub mod discovery;
 mod error;
 mod events;
+pub mod mailbox;
 mod registration;
 mod rooms;
 pub mod routes;
@@ -28,6 +29,7 @@ pub use contacts::{
 pub use discovery::{FindUsers, FoundUser, ProfileView, SetProfile, UsersFound};
 pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventsQuery, EventsResponse};
+pub use mailbox::{MailboxDeleted, MailboxItem, MailboxItems, MailboxPost, MailboxPosted};
 pub use registration::{
     AccountRegistered, DeviceInfo, DeviceList, DeviceRegistered, DeviceRemoved, KeyPackagesStored,
     RegisterAccount, RegisterDevice, ReissueDevice, UploadKeyPackages,

@@ -162,6 +162,22 @@ pub const CONTACT_POLICY: Route = Route {
     method: "POST",
     path: "/v1/contacts/policy",
 };
+/// `POST /v1/devices/{device}/mailbox` ([`crate::MailboxPost`] → [`crate::MailboxPosted`]):
+/// leaves an item for another device of the caller's user (see [`crate::mailbox`]).
+pub const MAILBOX_SEND: Route = Route {
+    method: "POST",
+    path: "/v1/devices/{device}/mailbox",
+};
+/// `GET /v1/mailbox` (→ [`crate::MailboxItems`]): the caller's mailbox, oldest first.
+pub const MAILBOX: Route = Route {
+    method: "GET",
+    path: "/v1/mailbox",
+};
+/// `DELETE /v1/mailbox/{item}` (→ [`crate::MailboxDeleted`]): removes a handled item.
+pub const MAILBOX_DELETE: Route = Route {
+    method: "DELETE",
+    path: "/v1/mailbox/{item}",
+};
 /// `GET /openapi.json`: the OpenAPI document.
 pub const OPENAPI: Route = Route {
     method: "GET",
@@ -197,6 +213,9 @@ pub const ALL: &[Route] = &[
     CONTACT_ACCEPT,
     CONTACT_BLOCK,
     CONTACT_POLICY,
+    MAILBOX_SEND,
+    MAILBOX,
+    MAILBOX_DELETE,
     OPENAPI,
 ];
 

@@ -706,6 +706,7 @@ impl Client {
                         client: me,
                         timestamp,
                         bytes: content.to_vec(),
+                        imported: false,
                     };
                     self.apply(room, entry);
                 }
@@ -817,6 +818,7 @@ impl Client {
                     client: m.sender.client,
                     timestamp,
                     bytes: m.data,
+                    imported: false,
                 };
                 self.apply(room, entry);
             }
@@ -834,9 +836,21 @@ impl Client {
                     .push_back(ClientEvent::ProposalsPending { room: room.clone() });
             }
             Ok(Incoming::Commit {
-                epoch, removed_me, ..
+                epoch,
+                removed_me,
+                summary,
             }) => {
                 r.refresh_view();
+                for added in summary
+                    .added
+                    .iter()
+                    .filter(|m| m.user == user && m.client != me)
+                {
+                    self.events.push_back(ClientEvent::SiblingJoined {
+                        room: room.clone(),
+                        client: added.client.clone(),
+                    });
+                }
                 if removed_me {
                     r.sent.clear();
                     r.retry.clear();

@@ -122,6 +122,11 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
+    /// How many bytes are left.
+    pub(crate) fn remaining(&self) -> usize {
+        self.input.len()
+    }
+
     pub(crate) fn end(&self) -> Result<(), ClientError> {
         if self.input.is_empty() {
             Ok(())

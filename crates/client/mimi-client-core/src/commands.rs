@@ -112,19 +112,30 @@ impl Client {
         preset: Preset,
         hub: &ExternalSenderInfo,
     ) -> Result<CreatedGroup, ClientError> {
+        let state = RoomCreation::new(preset, room.clone(), self.user().clone())
+            .initial_state()
+            .map_err(|e| ClientError::misuse(format!("room creation: {e}")))?;
+        self.create_room_in_state(now, room, &state, hub)
+    }
+
+    /// Creates `room` in its initial `state` (see [`Client::create_room`]).
+    pub(crate) fn create_room_in_state(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        state: &mimi_room::RoomState,
+        hub: &ExternalSenderInfo,
+    ) -> Result<CreatedGroup, ClientError> {
         if self.rooms.get(room).is_some_and(|r| r.group.is_active()) {
             return Err(ClientError::misuse(format!(
                 "this device is already in {room}"
             )));
         }
-        let state = RoomCreation::new(preset, room.clone(), self.user().clone())
-            .initial_state()
-            .map_err(|e| ClientError::misuse(format!("room creation: {e}")))?;
         let (group, created) = ClientGroup::create(
             &self.identity,
             &room.group_uri(),
             hub,
-            &state,
+            state,
             self.trust.clone(),
             now,
         )

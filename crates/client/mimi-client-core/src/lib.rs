@@ -58,6 +58,19 @@
 //!   one commit.
 //! * Invitees get role 2 (`ordinary_user` in every preset) unless [`Invitee::role`] says
 //!   otherwise.
+//! * History for a new device (module `history`, our design; the drafts leave history sync
+//!   open): the new device leaves a signed request with its history key (HPKE) in its
+//!   siblings' mailboxes ([`Client::history_request`]); a sibling answers each room with an
+//!   envelope, signed by it, holding the room's log HPKE-sealed to that key, or saying that the
+//!   policy forbids sharing or that the requester is not a member
+//!   ([`Client::handle_history_item`]); the new device imports it only from another device of
+//!   its own user (credential and signature checked) for a room it is a member of, merges the
+//!   new message IDs in front of its own timeline in hub-timestamp order and marks them
+//!   ([`MessageView::imported`]). No `chat_history_policy` component means a user may share
+//!   with their own devices; `forbidden` hands nothing over; `optional`/`required` need the
+//!   user's role among `roles_that_can_share` and keep `max_time_period` (0: no limit). An
+//!   imported log entry is stored with the top bit of its timestamp set, so records written
+//!   before keep their bytes.
 //! * The record is pinned by stability vectors (`testing/vectors/client/record-v1.hex`, and
 //!   the split record's state and rows, `state-v2.hex`, `state-v2-log.hex`; regenerated when
 //!   mimi-mls's records moved to X.509 credentials per RFC 9420 §5.3, the record before that,
@@ -70,6 +83,8 @@ mod codec;
 mod commands;
 mod error;
 mod franking;
+mod history;
+mod history_codec;
 mod incremental;
 mod messaging;
 mod outgoing;
@@ -82,6 +97,10 @@ pub use client::Client;
 pub use commands::{DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET};
 pub use error::ClientError;
 pub use franking::KeptFrank;
+pub use history::{
+    BUNDLE_LABEL, HistoryAnswer, HistoryError, HistoryImport, HistoryLimits, HistoryOutcome,
+    MAX_ITEM_BYTES, REQUEST_LABEL, REQUEST_TTL_SECS, SEAL_LABEL, ShareStatus, sharing_allowed,
+};
 pub use incremental::{LogRows, RecordUpdate, STATE_RECORD_VERSION};
 pub use messaging::{FileInfo, SentAttachment};
 pub use outgoing::{

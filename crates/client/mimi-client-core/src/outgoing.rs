@@ -225,6 +225,24 @@ pub enum ClientEvent {
         /// The operation carrying it again.
         as_op: OpId,
     },
+    /// Another device of this user joined the room (by external commit or by being added):
+    /// it may ask this device for the room's history (see [`crate::Client::handle_history_item`]).
+    SiblingJoined {
+        /// The room.
+        room: RoomUri,
+        /// The new device.
+        client: ClientUri,
+    },
+    /// History handed over by another device of this user was merged into the room's
+    /// timeline.
+    HistoryImported {
+        /// The room.
+        room: RoomUri,
+        /// The device it came from.
+        from: ClientUri,
+        /// How many log entries (messages, reactions, edits, receipts) were new.
+        entries: usize,
+    },
     /// A commit of the room could not be processed (another member's commit this device
     /// refuses, e.g. one whose confirmation tag is wrong). This device stays in `epoch` while
     /// the hub may have moved on: until it catches up or rejoins the room ([`Client::rejoin`]),

@@ -141,24 +141,31 @@ pub(crate) enum LogPlace {
     Apart,
 }
 
+/// The top bit of a log entry's timestamp marks an entry imported from another device of the
+/// user (history for a new device). A hub timestamp in milliseconds never reaches it, so
+/// records written before history sharing read unchanged.
+const IMPORTED: u64 = 1 << 63;
+
 /// One log entry as stored (inline, or as one row of a split record).
 pub(crate) fn write_entry(w: &mut Writer, e: &Entry) -> Result<(), ClientError> {
     w.str(&e.sender.to_string())?;
     w.str(&e.client.to_string())?;
-    w.u64(e.timestamp);
+    let imported = if e.imported { IMPORTED } else { 0 };
+    w.u64((e.timestamp & !IMPORTED) | imported);
     w.bytes(&e.bytes)
 }
 
 fn read_entry(r: &mut Reader<'_>) -> Result<Entry, ClientError> {
     let sender: UserUri = r.parse("sender")?;
     let client: ClientUri = r.parse("client")?;
-    let timestamp = r.u64("timestamp")?;
+    let stamp = r.u64("timestamp")?;
     let bytes = r.bytes("content")?.to_vec();
     Ok(Entry {
         sender,
         client,
-        timestamp,
+        timestamp: stamp & !IMPORTED,
         bytes,
+        imported: stamp & IMPORTED != 0,
     })
 }
 

@@ -40,6 +40,9 @@ pub(crate) struct Entry {
     pub(crate) timestamp: u64,
     /// The exact content bytes.
     pub(crate) bytes: Vec<u8>,
+    /// Handed over by another device of this user (history for a new device), not received
+    /// from the hub by this one.
+    pub(crate) imported: bool,
 }
 
 /// Why something received was not shown.
@@ -194,6 +197,9 @@ pub struct MessageView {
     pub delivered_to: BTreeSet<UserUri>,
     /// The users whose latest status for it is `read`.
     pub read_by: BTreeSet<UserUri>,
+    /// Handed over by another device of this user when this device was added (history for
+    /// a new device), not received from the hub by this device.
+    pub imported: bool,
     original: MimiContent,
 }
 
@@ -363,6 +369,65 @@ impl RoomView {
 
     pub(crate) fn log(&self) -> &[Entry] {
         &self.log
+    }
+
+    /// How many messages of the timeline were handed over by another device of this user.
+    pub fn imported_messages(&self) -> usize {
+        self.messages.iter().filter(|m| m.imported).count()
+    }
+
+    /// Merges history handed over by another device of this user (see `history`): the
+    /// entries whose message IDs are new go in front of what this device received itself
+    /// (they precede its joining), with the earlier imports, in hub-timestamp order; the view
+    /// is rebuilt by replaying the log (no policy asked: the sibling's verdicts, as for a
+    /// restored record). Entries that do not apply are dropped. Returns how many were
+    /// imported and how many skipped.
+    pub(crate) fn import(&mut self, entries: Vec<Entry>) -> (usize, usize) {
+        let total = entries.len();
+        let mut fresh: Vec<Entry> = Vec::new();
+        let mut ids = BTreeSet::new();
+        for mut e in entries {
+            let Ok(id) = mimi_content::message_id_for(&e.sender, &self.room, &e.bytes) else {
+                continue;
+            };
+            if self.known.contains(&id) || !ids.insert(id) {
+                continue;
+            }
+            e.imported = true;
+            fresh.push(e);
+        }
+        if fresh.is_empty() {
+            return (0, total);
+        }
+        let old = std::mem::take(&mut self.log);
+        let (mut front, own): (Vec<Entry>, Vec<Entry>) = old.into_iter().partition(|e| e.imported);
+        let previously = front.len();
+        front.extend(fresh);
+        // Stable: hub order among equal timestamps (each sibling's log is in hub order).
+        front.sort_by_key(|e| e.timestamp);
+        let rejections = std::mem::take(&mut self.rejections);
+        let duplicates = self.duplicates;
+        let mut rebuilt = RoomView::new(
+            self.room.clone(),
+            self.me.clone(),
+            self.state.clone(),
+            self.epoch,
+        );
+        rebuilt.active = self.active;
+        let mut imported = 0usize;
+        for e in front {
+            if matches!(rebuilt.apply(e, false), Ok(Some(_))) {
+                imported += 1;
+            }
+        }
+        for e in own {
+            let _ = rebuilt.apply(e, false);
+        }
+        rebuilt.rejections = rejections;
+        rebuilt.duplicates = duplicates;
+        *self = rebuilt;
+        let added = imported.saturating_sub(previously);
+        (added, total.saturating_sub(added))
     }
 
     pub(crate) fn rejected(&mut self, rejection: Rejection) {
@@ -550,6 +615,7 @@ impl RoomView {
             statuses: BTreeMap::new(),
             delivered_to: BTreeSet::new(),
             read_by: BTreeSet::new(),
+            imported: entry.imported,
             original: content,
         };
         self.by_id.insert(id, self.messages.len());

@@ -86,6 +86,7 @@ impl Sender {
                 client: device(from),
                 timestamp: 1,
                 bytes,
+                imported: false,
             },
             id,
         )
@@ -123,6 +124,7 @@ fn invalid_content_is_rejected() {
         client: device(BOB),
         timestamp: 1,
         bytes: vec![0x87, 0x00],
+        imported: false,
     };
     assert!(matches!(
         v.apply(entry, true),

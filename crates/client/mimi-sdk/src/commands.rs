@@ -95,6 +95,16 @@ impl Device {
     /// its only member.
     pub async fn create_room(&mut self, room: &RoomUri, preset: Preset) -> Result<(), SdkError> {
         let created = self.client.create_room(now_s(), room, preset, &self.hub)?;
+        self.publish_room(room, created).await
+    }
+
+    /// Hands a room this device just created to its provider (the hub); forgets it if the
+    /// provider refuses.
+    pub(crate) async fn publish_room(
+        &mut self,
+        room: &RoomUri,
+        created: mimi_mls::CreatedGroup,
+    ) -> Result<(), SdkError> {
         let answer: Result<serde_json::Value, SdkError> = self
             .api
             .call(

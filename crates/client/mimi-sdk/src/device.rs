@@ -69,6 +69,9 @@ pub struct Device {
     /// The WebSocket feed, where the provider offers one.
     stream: crate::ws::Stream,
     path: PathBuf,
+    /// Rooms already answered for history requests kept in the mailbox (by item id; not
+    /// stored: after a restart they are answered again and the new device drops repeats).
+    pub(crate) history_served: std::collections::BTreeMap<u64, BTreeSet<RoomUri>>,
 }
 
 impl std::fmt::Debug for Device {
@@ -290,6 +293,7 @@ impl Device {
             notices: Vec::new(),
             stream: crate::ws::Stream::default(),
             path,
+            history_served: std::collections::BTreeMap::new(),
         })
     }
 
@@ -589,6 +593,7 @@ impl Device {
         let mut pending_rooms = BTreeSet::new();
         let mut behind = BTreeSet::new();
         let mut joined = false;
+        let mut sibling = false;
         for event in self.events.iter().skip(from) {
             match event {
                 ClientEvent::ProposalsPending { room } => {
@@ -598,7 +603,22 @@ impl Device {
                     behind.insert(room.clone());
                 }
                 ClientEvent::Joined { .. } => joined = true,
+                ClientEvent::SiblingJoined { .. } => sibling = true,
                 _ => {}
+            }
+        }
+        // Another device of this user joined a room: it may have asked for the history.
+        if sibling {
+            match self.exchange_history().await {
+                Ok(done) => {
+                    for (from, why) in &done.refused {
+                        self.notices
+                            .push(format!("a history item from {from} was refused: {why}"));
+                    }
+                }
+                Err(e) => self.notices.push(format!(
+                    "another device of this user joined a room, but its history request could                      not be answered yet ({e}); `mimi device add` answers it again"
+                )),
             }
         }
         // A room this device fell behind in (a commit it could not process): rejoin it from

@@ -114,6 +114,9 @@ pub enum SdkError {
     /// The client engine refused (not a member, not allowed by role, unknown message, ...).
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// A history item (for a new device) was refused.
+    #[error(transparent)]
+    History(#[from] mimi_client_core::HistoryError),
     /// The device store (SQLite file) failed.
     #[error("device store {path}: {reason}")]
     Store {

@@ -39,6 +39,13 @@
 //! (and the nick) others may search; [`Device::find_users`] searches this provider or, relayed
 //! by it, another.
 //!
+//! History for a new device: [`Device::request_history`] leaves a signed request in each
+//! sibling device's mailbox at the provider (`POST /v1/devices/{device}/mailbox`);
+//! [`Device::exchange_history`] takes this device's mailbox (`GET /v1/mailbox`), answers
+//! siblings' requests with sealed bundles and imports siblings' bundles. [`Device::sync`] runs
+//! the exchange by itself when it sees another device of the user join a room. The engine
+//! (mimi-client-core's `history`) checks origin, membership and the rooms' history policies.
+//!
 //! Typing indicators ([`Device::typing`]) are encrypted ephemeral messages: they arrive only
 //! on the WebSocket feed while it is open, are shown as [`ClientEvent::Typing`] and never
 //! move the cursor or the stored state.
@@ -56,6 +63,7 @@ mod device;
 mod devices;
 mod discovery;
 mod error;
+mod history;
 mod join;
 mod receipts;
 mod reissue;
@@ -66,10 +74,13 @@ mod ws;
 pub use device::{Credentials, Device, device_path, devices_in};
 pub use devices::RemovedDevice;
 pub use error::SdkError;
+pub use history::{HistoryExchange, HistoryRequested};
 pub use mimi_client_api::{
     AskedContact, Contact, ContactRequest, Contacts, Event, FoundUser, ProfileView, SetProfile,
     UsersFound,
 };
-pub use mimi_client_core::{ClientEvent, FileInfo, MessageView, RoomView};
+pub use mimi_client_core::{
+    ClientEvent, FileInfo, HistoryError, HistoryImport, MessageView, RoomView, ShareStatus,
+};
 pub use mimi_room::presets::Preset;
 pub use reissue::Reissued;

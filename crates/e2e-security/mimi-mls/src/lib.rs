@@ -67,8 +67,8 @@ pub use identity::{
     claimed_identity_of_mls_credential,
 };
 pub use provider_support::{
-    HpkeKeyPair, decrypt_with_label, encrypt_with_label, hpke_key_pair, inspect_key_package,
-    verify_credential,
+    HpkeKeyPair, decrypt_with_label, encrypt_with_label, hpke_key_pair, hpke_key_pair_from_seed,
+    inspect_key_package, verify_credential,
 };
 pub use roster::{Roster, RosterChange, external_joiner};
 pub use summary::{Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange};

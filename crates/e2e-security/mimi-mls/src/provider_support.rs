@@ -102,6 +102,27 @@ pub fn hpke_key_pair() -> Result<HpkeKeyPair, MlsError> {
     })
 }
 
+/// The HPKE key pair of the cipher suite derived from `ikm` (RFC 9180 `DeriveKeyPair`): the
+/// same secret always gives the same pair, so a device can hold a long-lived HPKE key without
+/// storing it (mimi-client-core derives its history key this way). `ikm` must be secret and
+/// at least 32 bytes.
+pub fn hpke_key_pair_from_seed(ikm: &[u8]) -> Result<HpkeKeyPair, MlsError> {
+    if ikm.len() < 32 {
+        return Err(MlsError::Internal(format!(
+            "an HPKE seed of {} bytes is too short (32 at least)",
+            ikm.len()
+        )));
+    }
+    let pair = OpenMlsRustCrypto::default()
+        .crypto()
+        .derive_hpke_keypair(CIPHERSUITE.hpke_config(), ikm)
+        .map_err(|e| MlsError::Internal(format!("HPKE key pair: {e:?}")))?;
+    Ok(HpkeKeyPair {
+        public: pair.public,
+        private: Zeroizing::new(pair.private.to_vec()),
+    })
+}
+
 /// `EncryptContext { opaque label<V> = "MLS 1.0 " + label; opaque context<V>; }`
 fn encrypt_context(label: &str, context: &[u8]) -> Result<Vec<u8>, MlsError> {
     let label = VLBytes::new(format!("MLS 1.0 {label}").into_bytes());
@@ -154,6 +175,23 @@ pub fn decrypt_with_label(
 mod tests {
     use super::*;
     use crate::tests::{Net, domain};
+
+    #[test]
+    fn a_seeded_hpke_key_pair_is_the_same_for_the_same_seed_only() {
+        let a = hpke_key_pair_from_seed(&[7; 64]).unwrap();
+        let b = hpke_key_pair_from_seed(&[7; 64]).unwrap();
+        let c = hpke_key_pair_from_seed(&[8; 64]).unwrap();
+        assert_eq!(a.public, b.public);
+        assert_ne!(a.public, c.public);
+        let (kem, ct) = encrypt_with_label(&a.public, "L", b"", b"secret").unwrap();
+        assert_eq!(
+            decrypt_with_label(&b.private, "L", b"", &kem, &ct)
+                .unwrap()
+                .as_slice(),
+            b"secret"
+        );
+        assert!(hpke_key_pair_from_seed(&[7; 31]).is_err());
+    }
 
     #[test]
     fn hpke_round_trip_binds_label_and_context() {

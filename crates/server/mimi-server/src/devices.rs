@@ -65,6 +65,7 @@ pub(crate) async fn remove(
         let rooms = provider.accounts.rooms_of(&target).await?;
         let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
         provider.accounts.remove_device(&target).await?;
+        provider.accounts.mailbox_clear(&target).await?;
         tracing::info!(
             client = %target,
             by = %me,

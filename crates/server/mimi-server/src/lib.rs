@@ -99,6 +99,7 @@ mod health;
 mod hub;
 mod hub_cache;
 mod init;
+mod mailbox;
 mod metrics;
 mod outbound;
 mod passwords;
