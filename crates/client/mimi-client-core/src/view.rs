@@ -581,6 +581,21 @@ impl RoomView {
         changed.into_iter().collect()
     }
 
+    /// `user`'s reactions that still stand: target message → reaction text → the reaction's
+    /// own message ID (what an unreact names).
+    pub fn reactions_by(&self, user: &UserUri) -> BTreeMap<MessageId, BTreeMap<String, MessageId>> {
+        let mut found: BTreeMap<MessageId, BTreeMap<String, MessageId>> = BTreeMap::new();
+        for (id, reaction) in &self.reactions {
+            if &reaction.reactor == user && !reaction.removed {
+                let texts = found.entry(reaction.target).or_default();
+                for text in &reaction.texts {
+                    texts.insert(text.clone(), *id);
+                }
+            }
+        }
+        found
+    }
+
     /// The live messages of other users this user has not read (per the receipts of any of
     /// this user's devices that came back from the hub), in timeline order.
     pub fn unread_from_others(&self) -> Vec<MessageId> {

@@ -233,6 +233,8 @@ fn reactions_aggregate_and_only_the_reactor_unlikes() {
     assert_eq!(v.message(&id).unwrap().reactions["❤"].len(), 2);
     assert_eq!(v.reaction_of(&bob_heart, &u(BOB)), Some(id));
     assert_eq!(v.reaction_of(&bob_heart, &u(ALICE)), None);
+    assert_eq!(v.reactions_by(&u(BOB))[&id]["❤"], bob_heart);
+    assert_eq!(v.reactions_by(&u(ALICE))[&id]["❤"], alice_heart);
     // Bob cannot withdraw Alice's reaction (no canDeleteOtherReaction).
     let (unlike, _) = s.entry(BOB, ContentBuilder::unlike(alice_heart, id));
     assert!(matches!(
@@ -244,6 +246,10 @@ fn reactions_aggregate_and_only_the_reactor_unlikes() {
     let hearts = &v.message(&id).unwrap().reactions["❤"];
     assert_eq!(hearts.len(), 1);
     assert!(hearts.contains(&u(ALICE)));
+    assert!(
+        v.reactions_by(&u(BOB)).is_empty(),
+        "a withdrawn reaction stands no more"
+    );
     // Unliking twice refers to nothing.
     let (unlike, _) = s.entry(BOB, ContentBuilder::unlike(bob_heart, id));
     assert!(matches!(
