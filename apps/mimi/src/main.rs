@@ -2,6 +2,7 @@
 //! the library crates.
 
 mod admin;
+mod app;
 mod bench;
 mod client_cmd;
 mod demo;
@@ -36,6 +37,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Operator tools on a provider's database (abuse reports).
     Admin(admin::AdminArgs),
+    /// Chat in the browser: serve a web client for this profile's device on 127.0.0.1 (keys
+    /// stay in the profile; the page talks only to this process).
+    App(app::AppArgs),
     #[command(flatten)]
     Client(client_cmd::ClientCommand),
 }
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => provider::migrate(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Admin(args) => admin::run(&args),
+        Command::App(args) => app::run(&args),
         Command::Client(command) => client_cmd::run(command),
     };
     match result {

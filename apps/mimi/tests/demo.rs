@@ -141,11 +141,19 @@ fn keep_running_prints_cli_commands_that_work_and_stops_on_ctrl_c() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut commands = Vec::new();
+    // After "Chat in the browser": per demo user, a browser device's login, join and `mimi app`.
+    let mut browser: Option<Vec<String>> = None;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         assert!(Instant::now() < deadline, "no Ctrl-C hint within 120 s");
         let line = lines.next().expect("the demo stopped early").unwrap();
-        if line.contains(" account login ")
+        if line.starts_with("Chat in the browser") {
+            browser = Some(Vec::new());
+        } else if let Some(app) = browser.as_mut() {
+            if line.starts_with("    ") {
+                app.push(line.trim().to_owned());
+            }
+        } else if line.contains(" account login ")
             || line.contains(" room join ")
             || line.contains(" history ")
         {
@@ -156,6 +164,20 @@ fn keep_running_prints_cli_commands_that_work_and_stops_on_ctrl_c() {
         }
     }
     assert_eq!(commands.len(), 3, "{commands:?}");
+    let browser = browser.expect("no `mimi app` commands for the demo users");
+    // alice, bob, charlie, diana, evelyn: login, join, app each.
+    assert_eq!(browser.len(), 15, "{browser:?}");
+    assert!(browser[2].contains(" app --open --profile "), "{browser:?}");
+    // Alice's browser device logs in and joins the room as printed.
+    for command in &browser[..2] {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let out = Command::new(words[0]).args(&words[1..]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{command} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let mut history = String::new();
     for command in &commands {
         let words: Vec<&str> = command.split_whitespace().collect();

@@ -17,9 +17,10 @@ use mimi_sdk::{Credentials, Device, FileInfo, Preset, SetProfile, devices_in};
 use mimi_types::{RoomUri, UserUri};
 use serde_json::json;
 
-pub(crate) use args::ClientCommand;
-use args::{Common, ContactsCommand, SettingsCommand, Switch, UserCommand};
+pub(crate) use args::{ClientCommand, Common};
+use args::{ContactsCommand, SettingsCommand, Switch, UserCommand};
 use output::Out;
+pub(crate) use rooms::preset;
 
 /// Runs one client command.
 pub(crate) fn run(command: ClientCommand) -> anyhow::Result<()> {
@@ -68,7 +69,7 @@ impl Common {
     }
 
     /// The file of the profile's device (the one named by `--device` if there are several).
-    fn device_file(&self) -> anyhow::Result<PathBuf> {
+    pub(crate) fn device_file(&self) -> anyhow::Result<PathBuf> {
         let dir = self.profile_dir();
         let files = devices_in(&dir);
         let file = match (&self.device, files.as_slice()) {
@@ -153,7 +154,7 @@ fn user(device: &Device, text: &str) -> anyhow::Result<UserUri> {
 
 /// A room URI, or the name of one of this device's rooms (else a room on its provider).
 /// Each of `texts` as a user URI ([`user`]).
-fn users(device: &Device, texts: &[String]) -> anyhow::Result<Vec<UserUri>> {
+pub(crate) fn users(device: &Device, texts: &[String]) -> anyhow::Result<Vec<UserUri>> {
     texts.iter().map(|u| user(device, u)).collect()
 }
 

@@ -148,7 +148,7 @@ pub(super) fn role(device: &Device, room: &RoomUri, text: &str) -> anyhow::Resul
         })
 }
 
-pub(super) fn preset(text: &str) -> anyhow::Result<Preset> {
+pub(crate) fn preset(text: &str) -> anyhow::Result<Preset> {
     Ok(match text {
         "cooperative" => Preset::Cooperative,
         "strict" | "strictly-administered" => Preset::StrictlyAdministered,

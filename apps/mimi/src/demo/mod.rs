@@ -300,10 +300,42 @@ async fn keep_running(federation: &Federation, dir: &Path, kept: bool) -> anyhow
     println!("  {exe} history {ROOM} --profile {profile}");
     println!("  {exe} send {ROOM} \"hello from the CLI\" --profile {profile}");
     println!("  {exe} listen --profile {profile}");
+    print_app_commands(federation, dir, &exe);
     println!("Ctrl-C stops the providers.");
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
     println!("\nstopping the providers");
     Ok(())
+}
+
+/// For each demo user: a browser device (logged in, joined to the room by external commit) and
+/// the `mimi app` that serves its page.
+fn print_app_commands(federation: &Federation, dir: &Path, exe: &str) {
+    println!(
+        "Chat in the browser as each demo user (a new device \"browser\" that joins {ROOM} by \
+         external commit; Bob was removed from it, so his join is refused):"
+    );
+    let mut seen = Vec::new();
+    for (user, _, p) in CAST {
+        if seen.contains(&user) {
+            continue;
+        }
+        seen.push(user);
+        let server = federation
+            .providers
+            .get(p)
+            .map(|pr| pr.url())
+            .unwrap_or_default();
+        let profile = dir.join("app").join(user);
+        let profile = profile.display();
+        println!("  {user}:");
+        println!(
+            "    {exe} account login --server {server} --user {user} --password {} \
+             --device-id browser --profile {profile}",
+            password(user)
+        );
+        println!("    {exe} room join {ROOM} --profile {profile}");
+        println!("    {exe} app --open --profile {profile}");
+    }
 }

@@ -1,0 +1,329 @@
+//! `mimi app`'s local JSON API against a real `mimi app` process and real `mimi serve`
+//! processes: the token is required (401 without it), another site's page is refused (a wrong
+//! `Origin`, 403) and so is a rebound host name (a wrong `Host`, 403), also on the WebSocket;
+//! with the token the page creates a room, invites, sends, and the message reaches Bob's
+//! device; the refused requests left nothing behind, and a sentinel still arrives.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use cli::{eventually, json, mimi, ok, start};
+use serde_json::Value;
+
+/// A running `mimi app`, killed when dropped.
+struct App {
+    child: Child,
+    addr: SocketAddr,
+    token: String,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn app(profile: &Path) -> App {
+    let mut child = mimi()
+        .args(["app", "--json", "--profile"])
+        .arg(profile)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let printed: Value = serde_json::from_str(&line).unwrap();
+    let url = printed["url"].as_str().unwrap();
+    let (origin, token) = url.split_once("/#token=").unwrap();
+    App {
+        child,
+        addr: origin.trim_start_matches("http://").parse().unwrap(),
+        token: token.to_owned(),
+    }
+}
+
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+/// One HTTP/1.1 request over a plain socket (so every header is exactly what the test says).
+fn request(addr: SocketAddr, head: &str, body: &str) -> Answer {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    // A WebSocket upgrade keeps the connection open: read what arrives within a moment.
+    let _ = stream.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+impl App {
+    fn call(&self, method: &str, path: &str, extra: &[&str], body: &str) -> Answer {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}", self.addr);
+        for line in extra {
+            head.push_str("\r\n");
+            head.push_str(line);
+        }
+        if !body.is_empty() {
+            head.push_str("\r\nContent-Type: application/json");
+        }
+        request(self.addr, &head, body)
+    }
+
+    fn bearer(&self) -> String {
+        format!("Authorization: Bearer {}", self.token)
+    }
+
+    fn ok(&self, method: &str, path: &str, body: &str) -> Value {
+        let answer = self.call(method, path, &[&self.bearer()], body);
+        assert_eq!(answer.status, 200, "{method} {path}: {}", answer.body);
+        serde_json::from_str(&answer.body).unwrap()
+    }
+}
+
+fn room_path(room: &str) -> String {
+    let encoded: String = room
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("/api/rooms/{encoded}")
+}
+
+fn error_of(answer: &Answer) -> String {
+    let body: Value = serde_json::from_str(&answer.body).unwrap();
+    body["error"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_api_needs_the_token_and_refuses_other_sites_and_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_servers, urls) = start(&dir.path().join("servers"));
+    let alice = dir.path().join("alice");
+    let bob = dir.path().join("bob");
+    json(
+        &alice,
+        &[
+            "account", "register", "--server", &urls[0], "--user", "alice",
+        ],
+    );
+    json(
+        &bob,
+        &["account", "register", "--server", &urls[1], "--user", "bob"],
+    );
+    let app = app(&alice);
+    let own_origin = format!("Origin: http://{}", app.addr);
+
+    // The page itself needs no token, and only runs its own script.
+    let page = app.call("GET", "/", &[], "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<title>mimi</title>"), "{}", page.body);
+    assert!(
+        page.head
+            .to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "{}",
+        page.head
+    );
+
+    // No token, a wrong one, a token in the query of an ordinary route: 401.
+    let none = app.call("GET", "/api/rooms", &[], "");
+    assert_eq!(none.status, 401);
+    assert!(error_of(&none).contains("no valid token"), "{}", none.body);
+    let wrong = app.call("GET", "/api/rooms", &["Authorization: Bearer 0123"], "");
+    assert_eq!(wrong.status, 401);
+    let query = app.call("GET", &format!("/api/rooms?token={}", app.token), &[], "");
+    assert_eq!(query.status, 401);
+    // With it: 200, also from the app's own origin.
+    assert_eq!(app.ok("GET", "/api/rooms", ""), Value::Array(vec![]));
+    let own = app.call("GET", "/api/me", &[&app.bearer(), &own_origin], "");
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert!(own.body.contains("alice@x.example"), "{}", own.body);
+
+    // Another site's script, even with the token: 403.
+    let cross = app.call(
+        "GET",
+        "/api/rooms",
+        &[&app.bearer(), "Origin: http://evil.example"],
+        "",
+    );
+    assert_eq!(cross.status, 403);
+    assert!(
+        error_of(&cross).contains("\"http://evil.example\" are refused"),
+        "{}",
+        cross.body
+    );
+    // DNS rebinding: a page of another name pointed at 127.0.0.1: 403, the page too.
+    let port = app.addr.port();
+    let rebound = request(
+        app.addr,
+        &format!(
+            "GET /api/rooms HTTP/1.1\r\nHost: evil.example:{port}\r\n{}",
+            app.bearer()
+        ),
+        "",
+    );
+    assert_eq!(rebound.status, 403);
+    assert!(
+        error_of(&rebound).contains("answers only to"),
+        "{}",
+        rebound.body
+    );
+    let rebound_page = request(
+        app.addr,
+        &format!("GET / HTTP/1.1\r\nHost: evil.example:{port}"),
+        "",
+    );
+    assert_eq!(rebound_page.status, 403);
+
+    // The WebSocket: no token 401, another origin 403, the page's own 101.
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+    let live = |path: &str, origin: &str| {
+        let mut stream = TcpStream::connect(app.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nOrigin: {origin}\r\n{upgrade}\r\n\r\n",
+            app.addr
+        )
+        .unwrap();
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).unwrap();
+        line
+    };
+    let own_page = format!("http://{}", app.addr);
+    assert!(live("/api/live", &own_page).contains(" 401 "));
+    let with_token = format!("/api/live?token={}", app.token);
+    assert!(live(&with_token, "http://evil.example").contains(" 403 "));
+    assert!(live(&with_token, &own_page).contains(" 101 "));
+
+    // With the token the page works: a room, an invitation, a message.
+    let created = app.ok("POST", "/api/rooms", r#"{"name":"Book club"}"#);
+    let room = created["room"].as_str().unwrap().to_owned();
+    assert_eq!(room, "mimi://x.example/r/book-club");
+    let path = room_path(&room);
+    let again = app.call(
+        "POST",
+        "/api/rooms",
+        &[&app.bearer()],
+        r#"{"name":"book club"}"#,
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    app.ok(
+        "POST",
+        &format!("{path}/invite"),
+        r#"{"users":["bob@y.example"]}"#,
+    );
+    eventually("bob in the book club", || {
+        json(&bob, &["room", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["room"] == room.as_str() && r["active"] == true)
+    });
+    app.ok(
+        "POST",
+        &format!("{path}/messages"),
+        r#"{"text":"hello **bob**","markdown":true}"#,
+    );
+
+    // Refused requests that would send: no token, another site's page. Nothing is sent.
+    let forged = r#"{"text":"forged"}"#;
+    let refused = app.call("POST", &format!("{path}/messages"), &[], forged);
+    assert_eq!(refused.status, 401);
+    let refused = app.call(
+        "POST",
+        &format!("{path}/messages"),
+        &[&app.bearer(), "Origin: http://evil.example"],
+        forged,
+    );
+    assert_eq!(refused.status, 403);
+    // A room this device is not in, and a bad message ID: said so.
+    let elsewhere = app.call(
+        "GET",
+        &room_path("mimi://y.example/r/other"),
+        &[&app.bearer()],
+        "",
+    );
+    assert_eq!(elsewhere.status, 403, "{}", elsewhere.body);
+    let bad_id = app.call(
+        "DELETE",
+        &format!("{path}/messages/abcd"),
+        &[&app.bearer()],
+        "",
+    );
+    assert_eq!(bad_id.status, 400);
+    assert!(
+        error_of(&bad_id).contains("not a message ID"),
+        "{}",
+        bad_id.body
+    );
+
+    // The sentinel arrives; Bob's device shows exactly the two messages.
+    app.ok(
+        "POST",
+        &format!("{path}/messages"),
+        r#"{"text":"sentinel"}"#,
+    );
+    eventually("bob sees the messages", || {
+        let history = json(&bob, &["history", &room]);
+        let texts: Vec<&str> = history["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap())
+            .collect();
+        texts == ["hello **bob**", "sentinel"]
+    });
+    ok(&bob, &["read", &room]);
+    // Alice's page sees Bob's read receipt on both.
+    eventually("read by bob", || {
+        let view = app.ok("GET", &path, "");
+        view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["receipt"] == "read" && m["read_by"] == serde_json::json!(["bob@y.example"]))
+    });
+    let view = app.ok("GET", &path, "");
+    assert_eq!(view["members"].as_array().unwrap().len(), 2);
+    assert!(view["messages"][0]["markdown"].as_bool().unwrap());
+}
