@@ -326,4 +326,88 @@ fn the_api_needs_the_token_and_refuses_other_sites_and_hosts() {
     let view = app.ok("GET", &path, "");
     assert_eq!(view["members"].as_array().unwrap().len(), 2);
     assert!(view["messages"][0]["markdown"].as_bool().unwrap());
+    let hello = view["messages"][0]["id"].as_str().unwrap().to_owned();
+
+    // A rogue member through his own app: Bob may not delete or rewrite Alice's message (the
+    // page offers neither); both are refused, and his sentinel still arrives.
+    let bob_app = self::app(&bob);
+    let bobs_view = bob_app.ok("GET", &path, "");
+    assert_eq!(bobs_view["messages"][0]["may_delete"], false);
+    assert_eq!(bobs_view["messages"][0]["may_edit"], false);
+    let delete = bob_app.call(
+        "DELETE",
+        &format!("{path}/messages/{hello}"),
+        &[&bob_app.bearer()],
+        "",
+    );
+    assert_eq!(delete.status, 422, "{}", delete.body);
+    let rewrite = bob_app.call(
+        "PUT",
+        &format!("{path}/messages/{hello}"),
+        &[&bob_app.bearer()],
+        r#"{"text":"rewritten"}"#,
+    );
+    assert_eq!(rewrite.status, 422, "{}", rewrite.body);
+    bob_app.ok(
+        "POST",
+        &format!("{path}/messages"),
+        r#"{"text":"bob's sentinel"}"#,
+    );
+    eventually("alice sees bob's sentinel and her message intact", || {
+        let view = app.ok("GET", &path, "");
+        let texts: Vec<&str> = view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap())
+            .collect();
+        texts == ["hello **bob**", "sentinel", "bob's sentinel"]
+            && view["messages"][0]["edits"] == 0
+            && view["messages"][0]["deleted"] == false
+    });
+
+    // An attachment: uploaded through the API, downloaded decrypted by Bob's app, served as a
+    // sandboxed download whatever its type.
+    let menu = "<script>alert('soup')</script>";
+    let sent = app.call(
+        "POST",
+        &format!("{path}/files?name=menu.html&type=text%2Fhtml"),
+        &[&app.bearer()],
+        menu,
+    );
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let id: Value = serde_json::from_str(&sent.body).unwrap();
+    let id = id["id"].as_str().unwrap().to_owned();
+    eventually("the file at bob's", || {
+        bob_app.ok("GET", &path, "")["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == id.as_str() && m["attachments"][0]["filename"] == "menu.html")
+    });
+    let file = bob_app.call(
+        "GET",
+        &format!("{path}/messages/{id}/attachments/0"),
+        &[&bob_app.bearer()],
+        "",
+    );
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert_eq!(file.body, menu);
+    let head = file.head.to_ascii_lowercase();
+    assert!(
+        head.contains("content-type: application/octet-stream"),
+        "{head}"
+    );
+    assert!(head.contains("content-security-policy: sandbox"), "{head}");
+    assert!(
+        head.contains("content-disposition: attachment; filename*=utf-8''menu.html"),
+        "{head}"
+    );
+    let missing = bob_app.call(
+        "GET",
+        &format!("{path}/messages/{id}/attachments/1"),
+        &[&bob_app.bearer()],
+        "",
+    );
+    assert_eq!(missing.status, 404, "{}", missing.body);
 }
