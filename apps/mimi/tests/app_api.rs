@@ -385,6 +385,13 @@ fn the_api_needs_the_token_and_refuses_other_sites_and_hosts() {
             .iter()
             .any(|m| m["id"] == id.as_str() && m["attachments"][0]["filename"] == "menu.html")
     });
+    // Unread in Bob's room list until his page marks the room read, then at once not.
+    assert_eq!(bob_app.ok("GET", "/api/rooms", "")[0]["unread"], 1);
+    assert_eq!(
+        bob_app.ok("POST", &format!("{path}/read"), "")["messages"],
+        1
+    );
+    assert_eq!(bob_app.ok("GET", "/api/rooms", "")[0]["unread"], 0);
     let file = bob_app.call(
         "GET",
         &format!("{path}/messages/{id}/attachments/0"),

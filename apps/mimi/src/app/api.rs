@@ -212,7 +212,7 @@ async fn rooms(State(worker): State<Handle>) -> Response {
             .run(|w| {
                 Box::pin(async move {
                     let d = &w.device;
-                    Ok(Reply::Json(views::rooms(&d.rooms(), d.user())))
+                    Ok(Reply::Json(views::rooms(&d.rooms(), d.user(), &w.seen)))
                 })
             })
             .await,
@@ -494,7 +494,9 @@ async fn read(State(worker): State<Handle>, Path(room): Path<String>) -> Respons
             .run(move |w| {
                 Box::pin(async move {
                     let r = room_of(&w.device, &room)?;
+                    let unread = w.device.history(&r)?.unread_from_others();
                     let count = w.device.mark_read(&r).await?;
+                    w.seen.entry(r).or_default().extend(unread);
                     Ok(Reply::Json(json!({"messages": count})))
                 })
             })

@@ -2,12 +2,12 @@
 //! (members with roles, the timeline with replies, reactions, edits, deletes, expiries,
 //! attachments and receipts). Texts are data: the page escapes everything it shows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mimi_content::MessageId;
 use mimi_sdk::{MessageView, RoomView};
-use mimi_types::UserUri;
+use mimi_types::{RoomUri, UserUri};
 use serde_json::{Value, json};
 
 /// Seconds since the UNIX epoch.
@@ -52,8 +52,13 @@ fn preview(m: &MessageView) -> String {
     text
 }
 
-/// The room list, the most recently active first.
-pub(crate) fn rooms(views: &[&RoomView], me: &UserUri) -> Value {
+/// The room list, the most recently active first. `seen`: messages the page marked read
+/// (not counted as unread even before the read receipt comes back, or with receipts off).
+pub(crate) fn rooms(
+    views: &[&RoomView],
+    me: &UserUri,
+    seen: &BTreeMap<RoomUri, BTreeSet<MessageId>>,
+) -> Value {
     let now = now_s();
     let mut list: Vec<(u64, Value)> = views
         .iter()
@@ -63,6 +68,7 @@ pub(crate) fn rooms(views: &[&RoomView], me: &UserUri) -> Value {
                 .unread_from_others()
                 .iter()
                 .filter(|id| v.message(id).is_some_and(|m| !m.is_expired(now)))
+                .filter(|id| !seen.get(v.room()).is_some_and(|s| s.contains(id)))
                 .count();
             let value = json!({
                 "room": v.room().to_string(),

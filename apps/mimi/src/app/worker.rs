@@ -2,13 +2,14 @@
 //! WebSocket feed, as `mimi listen` does), runs the page's requests one at a time between two
 //! syncs, and publishes what changed to the pages' live connections.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use mimi_content::MessageId;
 use mimi_sdk::{ClientEvent, Device};
 use mimi_types::{RoomUri, UserUri};
 use serde_json::{Value, json};
@@ -43,6 +44,10 @@ type Job = Box<dyn for<'a> FnOnce(&'a mut Worker) -> LocalFuture<'a, Answer> + S
 pub(crate) struct Worker {
     pub(crate) device: Device,
     typing: BTreeMap<RoomUri, BTreeMap<UserUri, Instant>>,
+    /// Messages of others the page showed and marked read, per room: not unread any more,
+    /// even before this device's read receipt comes back from the hub or when read receipts
+    /// are off (kept while the app runs).
+    pub(crate) seen: BTreeMap<RoomUri, BTreeSet<MessageId>>,
     live: broadcast::Sender<String>,
 }
 
@@ -116,6 +121,7 @@ pub(crate) async fn start(file: PathBuf) -> anyhow::Result<(Handle, Who)> {
                 let mut worker = Worker {
                     device,
                     typing: BTreeMap::new(),
+                    seen: BTreeMap::new(),
                     live: publish,
                 };
                 worker.run(queue).await;
