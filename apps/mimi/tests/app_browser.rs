@@ -13,6 +13,7 @@
 mod cli;
 
 use std::io::{BufRead as _, BufReader};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,6 +31,19 @@ struct Killed(Child);
 impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// chromedriver in a process group of its own: dropping it ends the whole group, browsers
+/// included, also when a step failed before the sessions were closed.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -219,11 +233,13 @@ fn two_users_on_two_providers_chat_in_their_browsers() {
     let (_bob_app, bob_url) = app(&bob);
 
     let port = free_addr().port();
-    let _driver = Killed(
+    let _driver = Driver(
         Command::new(&driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, so the browsers it starts go with it (see `Driver`).
+            .process_group(0)
             .spawn()
             .unwrap(),
     );
