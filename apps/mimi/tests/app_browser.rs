@@ -316,6 +316,29 @@ fn two_users_on_two_providers_chat_in_their_browsers() {
             .unwrap();
         assert!(quoted.contains("Thanks Alice!"), "{quoted}");
 
+        // Bob starts typing: Alice's page says so, live.
+        b.fill("#text", "Markup stays text: ").await;
+        a.wait_text("bob@y.example is typing").await;
+        // What he sends is shown as text: no element, no script link; a web link is a link.
+        b.fill("#text", "<img src=x onerror=alert(1)> <b>raw</b> [click](javascript:alert(1)) https://example.org/menu")
+            .await;
+        b.click(Locator::Css("#send")).await;
+        a.wait_text("Markup stays text: <img src=x onerror=alert(1)> <b>raw</b> [click](javascript:alert(1))")
+            .await;
+        let injected = a
+            .client
+            .execute(
+                "return [document.querySelectorAll('#messages img, #messages b').length, \
+                 document.querySelectorAll('#messages a[href^=\"javascript\"]').length, \
+                 document.querySelectorAll('#messages a[href=\"https://example.org/menu\"]').length]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(injected, serde_json::json!([0, 0, 1]));
+        a.wait_text("bob@y.example: Markup stays text: <img").await;
+        a.shot("04-markup").await;
+
         a.client.close().await.unwrap();
         b.client.close().await.unwrap();
     });

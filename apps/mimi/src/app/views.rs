@@ -32,20 +32,29 @@ fn title(view: &RoomView) -> String {
     }
 }
 
+/// The common character references of Markdown text as characters (senders escape `<` as
+/// `&lt;`: GFM-MIMI "No HTML"), for a plain-text preview.
+fn unescape(markdown: &str) -> String {
+    markdown
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 /// A one-line preview of a message.
 fn preview(m: &MessageView) -> String {
     if m.deleted {
         return "message deleted".into();
     }
-    let mut text: String = m
-        .body
-        .text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(80)
-        .collect();
+    let first = m.body.text.lines().next().unwrap_or("");
+    let first = if m.body.markdown {
+        unescape(first)
+    } else {
+        first.to_owned()
+    };
+    let mut text: String = first.chars().take(80).collect();
     if let (true, Some(a)) = (text.is_empty(), m.body.attachments.first()) {
         text = format!("📎 {}", a.filename);
     }
@@ -186,4 +195,17 @@ pub(crate) fn room(v: &RoomView, me: &UserUri, typing: Vec<String>) -> Value {
         "messages": v.visible_messages(now).map(|m| message(v, m, me, &others, &mine)).collect::<Vec<_>>(),
         "typing": typing.iter().filter(|u| *u != &me.to_string()).filter_map(|u| UserUri::parse(u).ok()).map(|u| short_user(&u)).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+
+    #[test]
+    fn previews_show_escaped_markup_as_text() {
+        assert_eq!(
+            unescape("&lt;b>raw&lt;/b> &amp;lt; &quot;x&quot;"),
+            "<b>raw</b> &lt; \"x\""
+        );
+    }
 }

@@ -88,12 +88,26 @@ function link(href, text) {
   return el("a", { href, target: "_blank", rel: "noopener noreferrer", text });
 }
 
+// Character references in Markdown text (senders escape `<` as `&lt;`, GFM-MIMI "No HTML"):
+// decoded into the text node, so they show as the characters they name and nothing else.
+const NAMED = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'", nbsp: "\u00a0" };
+
+function entities(text) {
+  return text.replace(/&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]+);/g, (whole, name) => {
+    if (name[0] === "#") {
+      const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : "\ufffd";
+    }
+    return Object.prototype.hasOwnProperty.call(NAMED, name) ? NAMED[name] : whole;
+  });
+}
+
 function inline(text, parent) {
   const re = new RegExp(INLINE.source, "g");
   let last = 0;
   let m;
   while ((m = re.exec(text)) !== null) {
-    if (m.index > last) parent.append(text.slice(last, m.index));
+    if (m.index > last) parent.append(entities(text.slice(last, m.index)));
     if (m[1]) parent.append(el("code", { text: m[1].slice(1, -1) }));
     else if (m[2]) inline(m[2].slice(2, -2), parent.appendChild(el("strong")));
     else if (m[3]) inline(m[3].slice(2, -2), parent.appendChild(el("del")));
@@ -102,7 +116,7 @@ function inline(text, parent) {
     else if (m[7]) parent.append(link(m[7], m[7]));
     last = re.lastIndex;
   }
-  if (last < text.length) parent.append(text.slice(last));
+  if (last < text.length) parent.append(entities(text.slice(last)));
 }
 
 function markdown(text) {
@@ -237,13 +251,17 @@ async function markRead() {
   const entry = state.rooms.find((r) => r.room === state.current);
   if (!entry || !entry.unread || !entry.active) return;
   state.reading = true;
+  let done = false;
   try {
     await api("POST", roomPath(state.current) + "/read");
+    done = true;
   } catch (e) {
     toast("cannot send the read receipt: " + e.message);
   } finally {
     state.reading = false;
   }
+  // The room is not unread any more (the app counts it so at once): show that.
+  if (done) loadRooms();
 }
 
 // ---- one room ---------------------------------------------------------------------------
@@ -356,6 +374,11 @@ function messageNode(m) {
     meta, quote, body, reactions, m.mine ? receiptOf(m) : null, actions);
 }
 
+function typingText(users) {
+  if (!users.length) return "";
+  return users.join(", ") + (users.length > 1 ? " are" : " is") + " typing…";
+}
+
 function renderRoom() {
   const r = state.room;
   $("empty").hidden = true;
@@ -387,7 +410,7 @@ function renderRoom() {
     list.scrollTop = list.scrollHeight;
     list.dataset.scrolled = "1";
   }
-  $("typing").textContent = r.typing.length ? r.typing.join(", ") + (r.typing.length > 1 ? " are" : " is") + " typing…" : "";
+  $("typing").textContent = typingText(r.typing);
   const members = $("member-list");
   members.replaceChildren();
   for (const m of r.members) {
@@ -554,7 +577,7 @@ function connect() {
       case "typing":
         if (here && state.room) {
           state.room.typing = event.users.filter((u) => u !== state.room.me && u !== state.me.uri).map((u) => u.replace(/^mimi:\/\/([^/]+)\/u\/(.*)$/, "$2@$1"));
-          $("typing").textContent = state.room.typing.length ? state.room.typing.join(", ") + " typing…" : "";
+          $("typing").textContent = typingText(state.room.typing);
         }
         break;
       case "notice":
