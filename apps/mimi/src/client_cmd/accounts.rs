@@ -127,6 +127,7 @@ pub(super) async fn device_command(command: DeviceCommand) -> anyhow::Result<()>
                         "rooms": rooms,
                         "not_removed": removed.not_removed.iter().map(|(r, why)| json!({"room": r.to_string(), "why": why})).collect::<Vec<_>>(),
                         "key_packages_deleted": removed.key_packages_deleted,
+                        "hub_removals": removed.hub_removals.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     })
                 );
             } else {
@@ -136,6 +137,12 @@ pub(super) async fn device_command(command: DeviceCommand) -> anyhow::Result<()>
                     rooms.len(),
                     removed.key_packages_deleted
                 );
+                for room in &removed.hub_removals {
+                    println!(
+                        "  {room}: the room's hub (your provider) proposed its removal; \
+                         the members' next commit takes it out"
+                    );
+                }
                 for (room, why) in &removed.not_removed {
                     println!("  still in {room} (a member must remove it): {why}");
                 }

@@ -316,6 +316,7 @@ impl Out {
                 "room": v.room().to_string(), "name": v.name(), "topic": v.topic(),
                 "epoch": v.epoch(), "active": v.is_active(), "members": v.members().len(),
                 "my_capabilities": caps,
+                "policy_enforcer": v.enforcer().map(|e| json!({"user": e.user.to_string(), "role": e.role_name})),
             }));
         } else {
             println!("room:    {}", v.room());
@@ -331,6 +332,17 @@ impl Out {
                 }
             );
             println!("members: {}", v.members().len());
+            match v.enforcer() {
+                Some(e) => println!(
+                    "hub:     {} enforces the policy ({}: may remove devices, ban, change roles)",
+                    v.room().hub_domain(),
+                    e.role_name
+                ),
+                None => println!(
+                    "hub:     {} has no role in this room (it cannot remove revoked devices)",
+                    v.room().hub_domain()
+                ),
+            }
             println!("you may: {}", caps.join(", "));
         }
     }

@@ -114,4 +114,8 @@ pub struct DeviceRemoved {
     /// The rooms this provider still delivered to it (they stop once the room's commit that
     /// removes it arrives; remove it from them first, see the SDK's `remove_device`).
     pub rooms: Vec<String>,
+    /// Those of `rooms` this provider hosts, where its hub proposed removing the device as
+    /// the room's policy enforcer (a member's next commit takes it out).
+    #[serde(default)]
+    pub hub_removals: Vec<String>,
 }

@@ -7,7 +7,7 @@ use mimi_mls::{ClientGroup, ComponentChange, CreatedGroup, ExternalSenderInfo};
 use mimi_room::components::{
     Component as _, ParticipantListUpdate, RoleIndex, UserIndexRolePair, UserRolePair,
 };
-use mimi_room::presets::{Preset, RoomCreation};
+use mimi_room::presets::{Preset, RoomCreation, hub_service_user};
 use mimi_types::codepoints::ComponentId;
 use mimi_types::{ClientUri, RoomUri, UserUri};
 
@@ -112,10 +112,20 @@ impl Client {
         preset: Preset,
         hub: &ExternalSenderInfo,
     ) -> Result<CreatedGroup, ClientError> {
-        let state = RoomCreation::new(preset, room.clone(), self.user().clone())
+        let state = self
+            .room_creation(preset, room)
             .initial_state()
             .map_err(|e| ClientError::misuse(format!("room creation: {e}")))?;
         self.create_room_in_state(now, room, &state, hub)
+    }
+
+    /// What this user creates `room` with: the preset, and the hub's service user in the
+    /// clientless policy-enforcer role, through which the hub removes revoked devices
+    /// (digest §3.5, room-policy Appendix A).
+    pub(crate) fn room_creation(&self, preset: Preset, room: &RoomUri) -> RoomCreation {
+        let mut creation = RoomCreation::new(preset, room.clone(), self.user().clone());
+        creation.policy_enforcer = Some(hub_service_user(room.hub_domain()));
+        creation
     }
 
     /// Creates `room` in its initial `state` (see [`Client::create_room`]).

@@ -279,10 +279,10 @@ impl Client {
         use mimi_room::components::Component as _;
         use mimi_types::codepoints::ComponentId;
         let misuse = |e: mimi_room::DecodeError| ClientError::misuse(format!("room creation: {e}"));
-        let initial =
-            mimi_room::presets::RoomCreation::new(preset, room.clone(), self.user().clone())
-                .initial_state()
-                .map_err(misuse)?;
+        let initial = self
+            .room_creation(preset, room)
+            .initial_state()
+            .map_err(misuse)?;
         let mut components = initial.components();
         components.insert(ComponentId::CHAT_HISTORY_POLICY, policy.encode());
         let state = RoomState::from_components(components).map_err(misuse)?;

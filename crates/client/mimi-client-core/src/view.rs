@@ -23,6 +23,7 @@ use mimi_content::{
     NestedPart, Original, PartBody, ReceiveError, ReceivedMessage, ReplaceAuthority, ReplaceError,
     check_replacement, open_attachment,
 };
+use mimi_room::presets::hub_service_user;
 use mimi_room::view::MemberView;
 use mimi_room::{Capability, Denied, RoomState};
 use mimi_types::codepoints::media_type;
@@ -299,9 +300,25 @@ impl RoomView {
         &self.state
     }
 
-    /// The participants with their roles and devices, in list order.
+    /// The participants with their roles and devices, in list order; not the hub's service
+    /// user (see [`RoomView::enforcer`]), which is no person.
     pub fn members(&self) -> Vec<MemberView> {
-        self.state.member_views()
+        let enforcer = hub_service_user(self.room.hub_domain());
+        self.state
+            .member_views()
+            .into_iter()
+            .filter(|m| m.user != enforcer)
+            .collect()
+    }
+
+    /// The hub's service user and its role, if the room lists it: the hub acts through it as
+    /// the room's policy enforcer (e.g. removing a revoked device).
+    pub fn enforcer(&self) -> Option<MemberView> {
+        let enforcer = hub_service_user(self.room.hub_domain());
+        self.state
+            .member_views()
+            .into_iter()
+            .find(|m| m.user == enforcer)
     }
 
     /// The capabilities this user holds in the room.

@@ -20,6 +20,9 @@ pub struct RemovedDevice {
     pub not_removed: Vec<(RoomUri, String)>,
     /// Its KeyPackages the provider deleted.
     pub key_packages_deleted: usize,
+    /// Rooms the user's provider hosts where it was still a member: there the hub proposed
+    /// its removal as the room's policy enforcer, and the members' next commit takes it out.
+    pub hub_removals: Vec<RoomUri>,
 }
 
 impl Device {
@@ -60,11 +63,15 @@ impl Device {
             }
         }
         let removed = self.revoke(device_id).await?;
+        let hub_removals = rooms_of_answer(&removed.hub_removals)?;
+        // Where the hub proposed the removal, a member commits it: no longer "not removed".
+        not_removed.retain(|(room, _)| !hub_removals.contains(room));
         Ok(RemovedDevice {
             client: target,
             rooms,
             not_removed,
             key_packages_deleted: removed.key_packages_deleted,
+            hub_removals,
         })
     }
 
@@ -99,4 +106,17 @@ impl Device {
             .call(Method::DELETE, &path, Some(self.token()), None::<&()>)
             .await
     }
+}
+
+/// The room URIs of a provider's answer.
+fn rooms_of_answer(rooms: &[String]) -> Result<Vec<RoomUri>, SdkError> {
+    rooms
+        .iter()
+        .map(|r| {
+            r.parse().map_err(|e| SdkError::Protocol {
+                route: routes::REMOVE_DEVICE.path.into(),
+                reason: format!("hub_removals names {r:?}, not a room URI: {e}"),
+            })
+        })
+        .collect()
 }

@@ -115,3 +115,103 @@ fn devices_are_listed_removed_and_logged_out() {
         .await;
     });
 }
+
+/// Alice's phone is her only device in a room her provider (x.example) hosts. Removing it from
+/// her laptop, which is in no room, leaves nobody of Alice's to commit: the hub, as the room's
+/// policy enforcer, proposes the removal, and Bob (an ordinary user, without `canKick`)
+/// commits it on his next sync. The phone is out, its token revoked, and the room goes on.
+#[test]
+fn the_hub_removes_a_revoked_device_no_other_device_could() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(
+        &dir.path().join("servers"),
+        &["x.example", "y.example", "z.example"],
+    );
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut phone = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+        let room = phone.room_uri("club").unwrap();
+        phone.create_room(&room, Preset::Cooperative).await.unwrap();
+        phone
+            .invite(&room, &[bob.user().clone(), carol.user().clone()])
+            .await
+            .unwrap();
+        settle(&mut [&mut phone, &mut bob, &mut carol], |d| {
+            d.iter().all(|d| member(d, &room) && members(d, &room) == 3)
+        })
+        .await;
+        // The room lists the hub's service user, clientless, in the policy-enforcer role.
+        let enforcer: mimi_types::UserUri = "mimi://x.example/u/_policy-enforcer".parse().unwrap();
+        assert!(
+            bob.engine()
+                .group(&room)
+                .unwrap()
+                .room()
+                .participants()
+                .participants
+                .iter()
+                .any(|p| p.user == enforcer),
+            "the hub's service user is a participant"
+        );
+        // Nobody can register as that service user.
+        let err = Device::register_account_pinned(
+            &nodes[0].base_url(),
+            None,
+            "_policy-enforcer",
+            "a-long-password",
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("reserved"), "{err}");
+
+        let laptop = Device::register_device(
+            &profiles.join("alice-laptop"),
+            &mimi_sdk::Credentials {
+                server: nodes[0].base_url(),
+                user_id: "alice".into(),
+                password: "alice-password".into(),
+                device_id: "laptop".into(),
+                server_cert: None,
+            },
+        )
+        .await
+        .unwrap();
+        let mut laptop = laptop;
+        let removed = laptop
+            .remove_device(phone.client_uri().device_id().as_ref())
+            .await
+            .unwrap();
+        assert!(
+            removed.rooms.is_empty(),
+            "the laptop shares no room with it"
+        );
+        assert_eq!(removed.hub_removals, std::slice::from_ref(&room));
+        assert!(removed.not_removed.is_empty(), "{removed:?}");
+
+        // Bob's and Carol's devices see the hub's proposal; one of them commits it.
+        settle(&mut [&mut bob, &mut carol], |d| {
+            d.iter().all(|d| members(d, &room) == 2)
+        })
+        .await;
+        let gone = phone.client_uri().clone();
+        assert!(
+            bob.engine()
+                .group(&room)
+                .unwrap()
+                .members()
+                .iter()
+                .all(|m| m.client != gone)
+        );
+        assert!(phone.sync(0).await.is_err(), "its token is revoked");
+
+        // The sentinel: the room goes on without it.
+        bob.send_text(&room, "sentinel").await.unwrap();
+        settle(&mut [&mut bob, &mut carol], |d| {
+            texts(d[1], &room) == ["sentinel"]
+        })
+        .await;
+    });
+}

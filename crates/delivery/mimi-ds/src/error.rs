@@ -78,6 +78,10 @@ pub enum RequestError {
     /// 429, which a sender would retry).
     #[error("consent: {0}")]
     TooManyPending(String),
+    /// The room's policy does not let the hub do what it was asked to (403): e.g. the room
+    /// gives the hub's service user no role that may remove clients.
+    #[error("the room's policy refuses the hub this: {0}")]
+    PolicyRefused(String),
     /// Our own state is inconsistent (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -100,6 +104,7 @@ impl RequestError {
             | Self::NotTheHub { .. }
             | Self::NotAParticipant { .. }
             | Self::TooManyPending(_)
+            | Self::PolicyRefused(_)
             | Self::Unauthenticated(_) => 403,
             Self::NotOurUser(_) | Self::UnknownRoom(_) => 404,
             Self::WrongProvider { .. } => 421,

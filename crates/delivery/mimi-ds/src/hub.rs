@@ -15,6 +15,7 @@
 //! Welcome goes only to the providers that own the KeyPackages it names.
 
 mod abuse;
+mod enforcer;
 mod franking;
 mod group_info;
 mod record;
@@ -33,10 +34,11 @@ use mimi_federation_api::update::{
     HandshakeBundle, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_federation_api::{Encode as _, decode_exact};
-use mimi_mls::{Actor, HubGroup, MlsError, StagedHandshake};
+use mimi_mls::{Actor, HubGroup, MlsError, ServerIdentity, StagedHandshake};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 pub use abuse::AbuseReportOutcome;
+pub use enforcer::Eviction;
 pub use franking::FrankRefusal;
 pub use group_info::GROUP_INFO_ENCRYPTION_LABEL;
 pub use record::HUB_RECORD_VERSION;
@@ -263,19 +265,22 @@ impl HubRoom {
         peer: &Domain,
         request: UpdateRequest,
     ) -> Result<HubOutput<UpdateRoomResponse>, RequestError> {
-        self.handle_update_as(now_ms, peer, request, None)
+        self.handle_update_as(now_ms, peer, request, None, None)
     }
 
     /// [`HubRoom::handle_update`] for a request that `acting`, a device of the hub's own
     /// provider, handed in through its client API: each handshake must then be that device's
     /// own ([`RequestError::NotOwnHandshake`] otherwise), checked on the one MLS validation
-    /// the update gets.
+    /// the update gets. With the hub's external-sender identity (`enforcer`), removals the
+    /// hub proposed that an external commit lets lapse are re-issued in the new epoch and
+    /// stapled to the commit's fan-out (`externalProposals`, digest §3.5).
     pub fn handle_update_as(
         &mut self,
         now_ms: u64,
         peer: &Domain,
         request: UpdateRequest,
         acting: Option<&ClientUri>,
+        enforcer: Option<&ServerIdentity>,
     ) -> Result<HubOutput<UpdateRoomResponse>, RequestError> {
         let now_s = now_ms / 1000;
         match request.bundle {
@@ -286,6 +291,13 @@ impl HubRoom {
                 };
                 check_actor(peer, acting, &staged)?;
                 let resynced = resynced_client(staged.summary());
+                // An external commit cannot include the hub's pending removals: they lapse
+                // with the epoch, and the hub proposes them again in the next.
+                let lapsed = if staged.summary().external_join {
+                    self.group.enforced_removals()
+                } else {
+                    Vec::new()
+                };
                 let before = self.member_domains();
                 // The committer's full GroupInfo is required: the hub checks the commit's
                 // confirmation tag against it (it cannot compute the tag itself, and members
@@ -305,12 +317,16 @@ impl HubRoom {
                 }
                 self.domains = domains_of(&self.group);
                 let after = self.member_domains();
+                let external_proposals = match enforcer {
+                    Some(hub) if !lapsed.is_empty() => self.repropose(now_ms, hub, &lapsed)?,
+                    _ => Vec::new(),
+                };
                 let mut effects = Vec::new();
                 let commit = FanoutMessage::new(
                     now_ms,
                     FanoutContent::Commit {
                         message: bundle.commit,
-                        external_proposals: Vec::new(),
+                        external_proposals,
                     },
                 );
                 let entry = self.accept(&commit)?;

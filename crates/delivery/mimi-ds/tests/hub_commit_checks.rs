@@ -6,148 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
-use mimi_ds::hub::HubRoom;
-use mimi_federation_api::decode_exact;
-use mimi_federation_api::mls::{MlsMessage, RatchetTree, Signature};
-use mimi_federation_api::ratchet_tree::{
-    GroupInfoOption, PartialGroupInfo, RatchetTreeOption, RatchetTreePresence,
-};
-use mimi_federation_api::update::{
-    CommitBundle, HandshakeBundle, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
-};
-use mimi_mls::{
-    ClientGroup, ClientIdentity, ComponentChange, HubGroup, OutgoingCommit, ProviderCa,
-    ServerIdentity, TrustStore, Validity,
-};
-use mimi_room::RoomState;
-use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
-use mimi_room::presets::{Preset, RoomCreation};
-use mimi_types::codepoints::ComponentId;
-use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
-
-const YEAR: u64 = 365 * 24 * 3600;
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn domain(s: &str) -> Domain {
-    s.parse().unwrap()
-}
-
-/// Alice (a.example, the hub's provider) and Bob (b.example) in a room hosted on a.example.
-struct Room {
-    now: u64,
-    hub: HubRoom,
-    trust: TrustStore,
-    alice: ClientGroup,
-    bob: ClientGroup,
-}
-
-fn client(ca: &ProviderCa, d: &str, name: &str, now: u64) -> ClientIdentity {
-    let user: UserUri = format!("mimi://{d}/u/{name}").parse().unwrap();
-    let client: ClientUri = format!("mimi://{d}/d/{name}/phone").parse().unwrap();
-    ClientIdentity::new(ca, client, user, Validity::starting(now - 3600, YEAR)).unwrap()
-}
-
-fn commit_request(out: &OutgoingCommit, group_info: GroupInfoOption) -> UpdateRequest {
-    let commit = MlsMessage::from_bytes(out.commit.clone()).unwrap();
-    let tree = decode_exact::<RatchetTree>(&out.ratchet_tree).unwrap();
-    let bundle =
-        CommitBundle::new(commit, None, group_info, RatchetTreeOption::Full(tree)).unwrap();
-    UpdateRequest::new(HandshakeBundle::Commit(bundle))
-}
-
-fn full(group_info: &[u8]) -> GroupInfoOption {
-    GroupInfoOption::Full(
-        MlsMessage::from_bytes(group_info.to_vec())
-            .unwrap()
-            .to_group_info()
-            .unwrap(),
-    )
-}
-
-fn room() -> Room {
-    let now = now();
-    let validity = Validity::starting(now - 3600, 10 * YEAR);
-    let ca_a = ProviderCa::generate(domain("a.example"), validity).unwrap();
-    let ca_b = ProviderCa::generate(domain("b.example"), validity).unwrap();
-    let mut trust = TrustStore::new();
-    trust
-        .pin(domain("a.example"), ca_a.certificate_der())
-        .unwrap();
-    trust
-        .pin(domain("b.example"), ca_b.certificate_der())
-        .unwrap();
-    let hub_id = ServerIdentity::new(&ca_a, validity).unwrap();
-    let alice_id = client(&ca_a, "a.example", "alice", now);
-    let bob_id = client(&ca_b, "b.example", "bob", now);
-    let uri: RoomUri = "mimi://a.example/r/wedge".parse().unwrap();
-    let state: RoomState =
-        RoomCreation::new(Preset::Cooperative, uri.clone(), alice_id.user().clone())
-            .initial_state()
-            .unwrap();
-    let (mut alice, created) = ClientGroup::create(
-        &alice_id,
-        &uri.group_uri(),
-        &hub_id.external_sender(),
-        &state,
-        trust.clone(),
-        now,
-    )
-    .unwrap();
-    let group = HubGroup::new(
-        &created.group_info,
-        &created.ratchet_tree,
-        trust.clone(),
-        now,
-    )
-    .unwrap();
-    let mut hub = HubRoom::new(uri, group);
-    // Alice adds Bob.
-    let add = ParticipantListUpdate {
-        added_participants: vec![UserRolePair::new(bob_id.user().clone(), RoleIndex(2))],
-        ..Default::default()
-    };
-    let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, add.encode());
-    let kp = bob_id
-        .key_package(now, 30 * 24 * 3600, false)
-        .unwrap()
-        .message;
-    let out = alice.commit(&[change], &[kp], &[], now).unwrap();
-    let answer = hub
-        .handle_update(
-            now * 1000,
-            &domain("a.example"),
-            commit_request(&out, full(out.group_info.as_deref().unwrap())),
-        )
-        .unwrap();
-    assert!(matches!(
-        answer.response.outcome,
-        UpdateOutcome::Success { .. }
-    ));
-    alice.merge_pending_commit().unwrap();
-    let bob = ClientGroup::join_from_welcome(
-        &bob_id,
-        out.welcome.as_deref().unwrap(),
-        &out.ratchet_tree,
-        trust.clone(),
-        now,
-    )
-    .unwrap();
-    Room {
-        now,
-        hub,
-        trust,
-        alice,
-        bob,
-    }
-}
+use common::*;
+use mimi_federation_api::mls::Signature;
+use mimi_federation_api::ratchet_tree::{PartialGroupInfo, RatchetTreePresence};
+use mimi_federation_api::update::UpdateRoomResponse;
 
 /// Asserts `request` from b.example is refused with `notAllowed`, fans out nothing and changes
 /// nothing.
@@ -277,6 +141,7 @@ fn a_device_may_submit_only_its_own_commit() {
             &domain("b.example"),
             request(),
             Some(&alice),
+            None,
         )
         .unwrap_err();
     assert!(
@@ -288,7 +153,13 @@ fn a_device_may_submit_only_its_own_commit() {
     assert_eq!(room.hub.group().epoch(), epoch, "nothing changed");
     let answer = room
         .hub
-        .handle_update_as(room.now * 1000, &domain("b.example"), request(), Some(&bob))
+        .handle_update_as(
+            room.now * 1000,
+            &domain("b.example"),
+            request(),
+            Some(&bob),
+            None,
+        )
         .unwrap();
     assert!(matches!(
         answer.response.outcome,

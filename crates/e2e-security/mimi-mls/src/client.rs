@@ -616,7 +616,7 @@ impl ClientGroup {
                 .collect();
             let senders: Vec<Sender> = cached.values().map(|q| q.sender().clone()).collect();
             for (p, s) in inline.drain(..).zip(senders) {
-                view.add_proposal(&mut summary, &p, &s)?;
+                view.add_committed_proposal(&mut summary, &p, &s)?;
             }
             for p in &app_proposals {
                 view.add_proposal(&mut summary, &p.clone().into(), &own)?;

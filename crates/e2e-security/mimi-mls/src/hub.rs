@@ -243,6 +243,44 @@ impl HubGroup {
             .collect()
     }
 
+    /// The clients whose removal an external sender (the hub as policy enforcer) proposed in
+    /// this epoch, in proposal order of the cache.
+    pub fn enforced_removals(&self) -> Vec<ClientUri> {
+        self.cached
+            .values()
+            .filter(|c| matches!(c.queued.sender(), Sender::External(_)))
+            .filter_map(|c| match c.queued.proposal() {
+                Proposal::Remove(r) => self
+                    .group
+                    .leaf(r.removed())
+                    .and_then(|leaf| member_of_credential(leaf.credential()).ok())
+                    .map(|m| m.client),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The clients whose removal anyone proposed in this epoch (a Remove, or their own
+    /// SelfRemove): a second removal of the same leaf would make the epoch's commit invalid.
+    pub fn pending_removals(&self) -> Vec<ClientUri> {
+        self.cached
+            .values()
+            .filter_map(|c| match (c.queued.proposal(), c.queued.sender()) {
+                (Proposal::Remove(r), _) => Some(r.removed()),
+                (Proposal::SelfRemove, Sender::Member(i)) => Some(*i),
+                _ => None,
+            })
+            .filter_map(|leaf| self.group.leaf(leaf))
+            .filter_map(|leaf| member_of_credential(leaf.credential()).ok())
+            .map(|m| m.client)
+            .collect()
+    }
+
+    /// Whether `client` has a leaf in the group.
+    pub fn has_member(&self, client: &ClientUri) -> bool {
+        self.leaf_of(client).is_ok()
+    }
+
     pub(crate) fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
         self.group
             .members()

@@ -156,6 +156,25 @@ impl GroupView<'_> {
         Ok(())
     }
 
+    /// Adds a proposal the commit includes by reference: like [`GroupView::add_proposal`],
+    /// except that an external sender's Remove (the hub as policy enforcer) goes to
+    /// `enforced_removed`: it was authorized against its sender when accepted, and the hub
+    /// requires every commit of the epoch to include it.
+    pub(crate) fn add_committed_proposal(
+        &self,
+        summary: &mut CommitSummary,
+        proposal: &ProposalIn,
+        sender: &Sender,
+    ) -> Result<(), MlsError> {
+        match (proposal, sender) {
+            (ProposalIn::Remove(r), Sender::External(_)) => {
+                summary.enforced_removed.push(self.member_at(r.removed())?);
+                Ok(())
+            }
+            _ => self.add_proposal(summary, proposal, sender),
+        }
+    }
+
     /// Summarizes a commit from its raw proposal list. Returns the summary and the references
     /// it used.
     pub(crate) fn summarize_commit(
@@ -178,7 +197,7 @@ impl GroupView<'_> {
                         ))
                     })?;
                     let pin: ProposalIn = q.proposal().clone().into();
-                    self.add_proposal(&mut summary, &pin, q.sender())?;
+                    self.add_committed_proposal(&mut summary, &pin, q.sender())?;
                     refs.insert(key);
                 }
             }

@@ -18,6 +18,7 @@ pub(crate) fn normalize(summary: &mut CommitSummary) {
     summary.added.sort();
     summary.removed.sort();
     summary.self_removed.sort();
+    summary.enforced_removed.sort();
 }
 
 /// Authorizes a lone proposal. A proposal need not leave a consistent room by itself (a

@@ -231,6 +231,18 @@ async fn register_account(
     let result = async {
         let request: RegisterAccount = json(&body)?;
         let user = account(&provider, &request.user_id)?;
+        // Names starting with `_` are the provider's service users (the hub's policy
+        // enforcer, `mimi_room::presets::HUB_SERVICE_USER`), never a person's.
+        if request.user_id.starts_with('_') {
+            return Err(ServerError::api(
+                ErrorCode::BadRequest,
+                format!(
+                    "user ids starting with '_' are reserved for the provider's services; \
+                     choose another than {:?}",
+                    request.user_id
+                ),
+            ));
+        }
         if request.password.chars().count() < 8 {
             return Err(ServerError::api(
                 ErrorCode::BadRequest,

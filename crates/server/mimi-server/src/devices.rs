@@ -2,6 +2,10 @@
 //! devices, or the caller itself: a logout). Removing a device deletes its KeyPackages and its
 //! token at this provider; taking it out of its rooms is an MLS commit by another device of
 //! the user (the SDK does that first), after which the follower engine stops delivering to it.
+//! Where the device is still a member of a room this provider hosts (no other device of the
+//! user was there to commit, or it logged itself out), the hub proposes its removal as the
+//! room's policy enforcer, and the room's members commit it. In rooms hosted elsewhere it
+//! stays until a member removes it: protocol-06 has no route by which a follower asks the hub.
 
 use std::sync::Arc;
 
@@ -11,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use mimi_client_api::{DeviceInfo, DeviceList, DeviceRemoved, ErrorCode};
 use mimi_ds::DsStore as _;
-use mimi_types::{ClientUri, Ident};
+use mimi_types::{ClientUri, Ident, RoomUri};
 
 use crate::client_api::{authenticate, reply, user_of};
 use crate::error::ServerError;
@@ -66,19 +70,47 @@ pub(crate) async fn remove(
         let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
         provider.accounts.remove_device(&target).await?;
         provider.accounts.mailbox_clear(&target).await?;
+        let hub_removals = evict_where_hub(&provider, &target, &rooms).await;
         tracing::info!(
             client = %target,
             by = %me,
             key_packages_deleted,
             rooms = rooms.len(),
+            hub_removals = hub_removals.len(),
             "device removed: token revoked, KeyPackages deleted"
         );
         Ok(DeviceRemoved {
             client: target.to_string(),
             key_packages_deleted,
             rooms: rooms.iter().map(ToString::to_string).collect(),
+            hub_removals: hub_removals.iter().map(ToString::to_string).collect(),
         })
     }
     .await;
     reply(StatusCode::OK, result)
+}
+
+/// Has the hub propose removing `device` from each of `rooms` that this provider hosts and
+/// where it is still a member; returns the rooms where it did. A room that refuses (its policy
+/// gives the hub no role that may remove clients) is logged and skipped: the device's token is
+/// revoked either way.
+async fn evict_where_hub(
+    provider: &Provider,
+    device: &ClientUri,
+    rooms: &[RoomUri],
+) -> Vec<RoomUri> {
+    let mut proposed = Vec::new();
+    for room in rooms.iter().filter(|r| r.hub_domain() == &provider.domain) {
+        match provider.hub_evict(room, std::slice::from_ref(device)).await {
+            Ok(eviction) if !eviction.proposed.is_empty() => proposed.push(room.clone()),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(
+                %room,
+                client = %device,
+                error = %e,
+                "the hub could not propose removing a revoked device; a member must remove it"
+            ),
+        }
+    }
+    proposed
 }

@@ -4,7 +4,7 @@
 //! state with its fan-out in one transaction before answering.
 
 use mimi_client_api::ErrorCode;
-use mimi_ds::hub::HubRoom;
+use mimi_ds::hub::{Eviction, HubRoom};
 use mimi_ds::{DsStore as _, LogEntry, NewOutbound};
 use mimi_ds::{Effect, RequestError};
 use mimi_federation_api::group_info::GroupInfoRequest;
@@ -287,7 +287,13 @@ impl Provider {
                 return Err(e);
             }
         };
-        let output = match hub.handle_update_as(Provider::now_ms(), peer, request, acting) {
+        let output = match hub.handle_update_as(
+            Provider::now_ms(),
+            peer,
+            request,
+            acting,
+            Some(&self.server),
+        ) {
             Ok(output) => output,
             Err(e) => {
                 Store::release(held).await?;
@@ -318,6 +324,36 @@ impl Provider {
             .response
             .encode()
             .map_err(|e| internal("UpdateRoomResponse", e))
+    }
+
+    /// The hub as policy enforcer: proposes removing `clients` from a room we host (e.g. a
+    /// revoked device of one of our users), fanned out like a member's proposal; the room's
+    /// next commit must include it.
+    pub(crate) async fn hub_evict(
+        &self,
+        room: &RoomUri,
+        clients: &[ClientUri],
+    ) -> Result<Eviction, ServerError> {
+        let _lock = self.hub_locks.lock(room).await;
+        let (mut hub, version, held) = self.hold_hub(room).await?;
+        let output = match hub.evict(Provider::now_ms(), &self.server, clients) {
+            Ok(output) => output,
+            Err(e) => {
+                Store::release(held).await?;
+                return Err(e.into());
+            }
+        };
+        if output.changed {
+            let change = HubChange {
+                state: output.state_changed,
+                log: output.log,
+                effects: output.effects,
+            };
+            self.save_hub(held, room, version, hub, change).await?;
+        } else {
+            self.release_hub(held, room, version, hub).await?;
+        }
+        Ok(output.response)
     }
 
     /// `submitMessage` at the hub: returns the encoded `SubmitMessageResponse`.

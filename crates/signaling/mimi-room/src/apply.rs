@@ -134,6 +134,17 @@ fn apply_join_links_update(links: &mut JoinLinks, update: &JoinLinksUpdate) -> R
 }
 
 /// Authorizes and applies the MLS adds and removes.
+/// Who takes a client out of the group.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Remover {
+    /// The committer (a Remove it proposed or chose to include).
+    Committer,
+    /// The client itself (SelfRemove).
+    Itself,
+    /// The hub as policy enforcer (its Remove, included by reference).
+    Enforcer,
+}
+
 pub(crate) fn apply_members(
     ctx: &Ctx<'_>,
     next: &mut RoomState,
@@ -145,7 +156,8 @@ pub(crate) fn apply_members(
         .added
         .iter()
         .chain(&commit.removed)
-        .chain(&commit.self_removed);
+        .chain(&commit.self_removed)
+        .chain(&commit.enforced_removed);
     for m in all {
         check_client_of_user(&m.client, &m.user)?;
     }
@@ -168,16 +180,26 @@ pub(crate) fn apply_members(
     };
     // Removals.
     let mut gone = BTreeSet::new();
-    for (m, is_self) in commit
+    for (m, by) in commit
         .removed
         .iter()
-        .map(|m| (m, false))
-        .chain(commit.self_removed.iter().map(|m| (m, true)))
+        .map(|m| (m, Remover::Committer))
+        .chain(commit.self_removed.iter().map(|m| (m, Remover::Itself)))
+        .chain(
+            commit
+                .enforced_removed
+                .iter()
+                .map(|m| (m, Remover::Enforcer)),
+        )
     {
         if state.members.get(&m.client) != Some(&m.user) || !gone.insert(&m.client) {
             return Err(Denied::ClientNotMember {
                 client: m.client.clone(),
             });
+        }
+        // Authorized against the hub when it accepted the proposal (same epoch and state).
+        if by == Remover::Enforcer {
+            continue;
         }
         let after = next.participants.role_of(&m.user);
         let resync = joiner == Some(&m.client);
@@ -196,7 +218,7 @@ pub(crate) fn apply_members(
                 Capability::CAN_REMOVE_OWN_CLIENT,
             )
         };
-        if is_self {
+        if by == Remover::Itself {
             own_check()?;
         } else {
             ctx.on_target(&m.user, own_check, |idx, acting| {

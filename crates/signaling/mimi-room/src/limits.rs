@@ -31,6 +31,7 @@ fn touched_users<'a>(
         .iter()
         .chain(&commit.removed)
         .chain(&commit.self_removed)
+        .chain(&commit.enforced_removed)
         .map(|m| &m.user);
     actions
         .iter()

@@ -318,9 +318,12 @@ const MULTI_SUPER_ADMIN_EXTRA: &[C] = &[
 ];
 
 /// Every example's `policy_enforcer`: removes, bans, unbans, changes roles and policy,
-/// destroys and re-initialises; never adds anyone and has no clients.
+/// destroys and re-initialises; never adds anyone and has no clients. "Removes" includes
+/// removing clients without a participant-list change (`canKick`): the hub takes out revoked
+/// devices (our reading, `readings.rs`).
 const ENFORCER: &[C] = &[
     C::CAN_REMOVE_PARTICIPANT,
+    C::CAN_KICK,
     C::CAN_CHANGE_USER_ROLE,
     C::CAN_BAN,
     C::CAN_UN_BAN,
@@ -713,6 +716,18 @@ pub fn multi_organization() -> RoleData {
             ),
         ],
     }
+}
+
+/// The local part of a hub's service user, the participant through whose clientless
+/// `policy_enforcer` role the hub acts in a room. Providers refuse to register user ids that
+/// start with `_`, so no person can hold it.
+pub const HUB_SERVICE_USER: &str = "_policy-enforcer";
+
+/// The service user of the hub at `hub` (`mimi://<hub>/u/_policy-enforcer`).
+pub fn hub_service_user(hub: &mimi_types::Domain) -> UserUri {
+    // The constant is a valid identifier segment (checked by a test).
+    let id = mimi_types::Ident::parse(HUB_SERVICE_USER).unwrap_or_else(|_| unreachable!());
+    UserUri::new(hub.clone(), id)
 }
 
 /// What a room is created with: a preset, the room, the creator, and optionally the hub's

@@ -61,8 +61,13 @@
 //!
 //! * The actor is the committer (or the sender of a lone proposal). Proposals committed by
 //!   reference are authorized against the committer, because the committer chose to include
-//!   them; a `SelfRemove` is the exception and is authorized by the leaving user's own
-//!   `canRemoveOwnClient`.
+//!   them. Two exceptions: a `SelfRemove` is authorized by the leaving user's own
+//!   `canRemoveOwnClient`; and a `Remove` proposed by an external sender (the hub acting as
+//!   policy enforcer through its clientless role, e.g. taking out a revoked device) is
+//!   authorized against that sender when the hub accepts it and when each member receives
+//!   it, in the same epoch and state as the commit, so a committer without `canKick` may (and,
+//!   since the hub requires every commit of the epoch to include its proposals, must) include
+//!   it (`CommitSummary::enforced_removed`).
 //! * A client acts for the user its credential names only if the client URI is of the same
 //!   provider (and, for `…/d/<user>/<id>` URIs, names that user). A server (external sender)
 //!   acts (a) on behalf of users of its own domain for their own actions (join, leave, adding or

@@ -90,6 +90,11 @@ pub struct CommitSummary {
     pub removed: Vec<MemberChange>,
     /// `SelfRemove` proposals.
     pub self_removed: Vec<MemberChange>,
+    /// `Remove` proposals of an external sender (the hub as policy enforcer) that the commit
+    /// includes by reference. They were authorized against their sender when the hub accepted
+    /// them, in the same epoch and room state, and the hub obliges every commit of the epoch
+    /// to include them, so the committer needs no capability for them (`readings.rs`).
+    pub enforced_removed: Vec<MemberChange>,
     /// Claims of the actor's credential, matched against `preauth_list` (empty if unknown).
     pub actor_claims: Vec<Claim>,
     /// The join code the joiner presented (external joins with `canUseJoinCode`).
@@ -106,6 +111,7 @@ impl CommitSummary {
             added: Vec::new(),
             removed: Vec::new(),
             self_removed: Vec::new(),
+            enforced_removed: Vec::new(),
             actor_claims: Vec::new(),
             join_code: None,
         }

@@ -22,7 +22,7 @@ use mimi_types::{ClientUri, Domain, UserUri};
 // `index name | capabilities | role changes (from>to,to) | min max min_active max_active`
 // Capability abbreviations: see `cap()`. ENF = the policy enforcer's set.
 
-const ENF: &str = "rmp cur ban unban roles preauth mls";
+const ENF: &str = "rmp kick cur ban unban roles preauth mls";
 
 const COOPERATIVE: &str = "
 0 no_role | | | 0 - 0 0

@@ -1035,6 +1035,48 @@ fn the_hub_acts_through_its_policy_enforcer_role() {
 }
 
 #[test]
+fn the_hub_kicks_a_client_and_any_member_commits_it() {
+    let s = room();
+    // The hub (through its clientless policy_enforcer role) proposes taking out Bob's laptop,
+    // a revoked device, without touching the participant list: that needs `canKick`.
+    let mut kick = server("hub.example");
+    kick.removed.push(m(BOB_LAPTOP, BOB));
+    authorize_commit(&s, &kick).unwrap();
+    // Bob (ordinary user, no `canKick`) commits it by reference: authorized against the hub.
+    let mut commit = by(BOB_LAPTOP, BOB);
+    commit.enforced_removed.push(m(CATHY_TAB, CATHY));
+    let next = authorize_commit(&s, &commit).unwrap();
+    assert!(!next.state().members().contains_key(&c(CATHY_TAB)));
+    // The same removal proposed by Bob himself is refused.
+    let mut own = by(BOB_LAPTOP, BOB);
+    own.removed.push(m(CATHY_TAB, CATHY));
+    assert_eq!(denied(&s, &own), missing(Capability::CAN_KICK, 2));
+    // An enforced removal still names a member client of that user.
+    let mut stray = by(BOB_LAPTOP, BOB);
+    stray
+        .enforced_removed
+        .push(m("mimi://c.example/d/cathy/gone", CATHY));
+    assert_eq!(
+        denied(&s, &stray),
+        Denied::ClientNotMember {
+            client: c("mimi://c.example/d/cathy/gone")
+        }
+    );
+    // Without a clientless role of its own, a server may not kick.
+    let mut foreign = server("d.example");
+    foreign.removed.push(m(CATHY_TAB, CATHY));
+    assert!(authorize_commit(&s, &foreign).is_err());
+}
+
+#[test]
+fn the_hub_service_user_is_reserved_and_on_the_hub() {
+    let hub = Domain::parse("hub.example").unwrap();
+    let user = mimi_room::presets::hub_service_user(&hub);
+    assert_eq!(user.to_string(), "mimi://hub.example/u/_policy-enforcer");
+    assert_eq!(user.domain(), &hub);
+}
+
+#[test]
 fn a_follower_acts_only_for_its_own_users() {
     let s = room();
     // b.example removes its user Bob from the room (e.g. account deleted): Bob's own leave.

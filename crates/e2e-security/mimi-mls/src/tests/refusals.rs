@@ -296,31 +296,73 @@ fn removed_users_application_message() {
 }
 
 #[test]
-fn hub_originated_remove_is_verified_and_policy_gated() {
+fn hub_originated_remove_is_verified_and_committed_by_an_ordinary_member() {
     // A franked room (Safe AAD required): the hub's proposal carries the empty SafeAAD prefix
     // (openmls 0.9.2 would write none, and be refused with "malformed SafeAAD prefix").
-    let net = strict_room_with(true, true);
-    let bob1 = net.clients["bob1"].client().clone();
-    let props = net
-        .hub()
-        .propose_remove(&net.hub_id, std::slice::from_ref(&bob1))
+    let mut net = strict_room_with(true, true);
+    // Cathy joins as an ordinary user (no `canKick` in the strictly administered preset).
+    let kp = net.kp("cathy1");
+    let now = net.now;
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[pl_add(&["cathy"])], &[kp], &[], now)
         .unwrap();
-    refused(&net, &props[0], |e| {
-        matches!(e, MlsError::Denied(Denied::MissingCapability { .. }))
-    });
-    // And in a room without Safe AAD.
-    let net = strict_room_with(false, true);
+    net.deliver_commit("alice1", &out, &["cathy1"]);
     let bob1 = net.clients["bob1"].client().clone();
     let props = net
         .hub()
         .propose_remove(&net.hub_id, std::slice::from_ref(&bob1))
         .unwrap();
     assert_eq!(props.len(), 1);
-    // The proposal verifies (hub signature and server credential) and reaches the policy,
-    // which lets the policy enforcer ban but not kick an ordinary participant.
-    refused(&net, &props[0], |e| {
-        matches!(e, MlsError::Denied(Denied::MissingCapability { .. }))
-    });
+    // The proposal verifies (hub signature and server credential) and the policy lets the
+    // hub's clientless policy_enforcer role kick a client; every member accepts it.
+    net.deliver_proposal("hub", &props[0]);
+    assert_eq!(net.hub().enforced_removals(), vec![bob1.clone()]);
+    // Cathy may not remove Bob's client herself...
+    let err = net
+        .groups
+        .get_mut("cathy1")
+        .unwrap()
+        .commit(&[], &[], std::slice::from_ref(&bob1), now)
+        .unwrap_err();
+    assert!(
+        matches!(err, MlsError::Denied(Denied::MissingCapability { .. })),
+        "{err:?}"
+    );
+    net.groups
+        .get_mut("cathy1")
+        .unwrap()
+        .discard_pending_commit()
+        .ok();
+    // ...but commits the hub's proposal: it was authorized against the hub.
+    let out = net
+        .groups
+        .get_mut("cathy1")
+        .unwrap()
+        .commit(&[], &[], &[], now)
+        .unwrap();
+    assert_eq!(out.summary.enforced_removed.len(), 1);
+    assert!(out.summary.removed.is_empty());
+    net.deliver_commit("cathy1", &out, &[]);
+    assert!(!net.hub().has_member(&bob1));
+    assert!(net.hub().enforced_removals().is_empty());
+    assert!(
+        !net.groups["bob1"].is_active(),
+        "bob1 learns it was removed"
+    );
+    net.assert_consistent();
+    net.message("alice1", "sentinel after the removal");
+
+    // In a room without Safe AAD the proposal is also accepted.
+    let net = strict_room_with(false, true);
+    let bob1 = net.clients["bob1"].client().clone();
+    let props = net
+        .hub()
+        .propose_remove(&net.hub_id, std::slice::from_ref(&bob1))
+        .unwrap();
+    net.hub().process(&props[0], net.now).unwrap();
     // Without a policy-enforcer participant the hub has no role at all.
     let net = strict_room_with(false, false);
     let props = net.hub().propose_remove(&net.hub_id, &[bob1]).unwrap();
