@@ -40,6 +40,7 @@ use crate::summary::{
 };
 use mimi_room::RoomState;
 
+mod newcomer;
 mod receive;
 mod resync;
 
@@ -352,6 +353,50 @@ impl ClientGroup {
         trust: TrustStore,
         now: u64,
     ) -> Result<(Self, OutgoingCommit), MlsError> {
+        Self::join_external_as(
+            identity,
+            group_info,
+            ratchet_tree,
+            pending_proposals,
+            trust,
+            now,
+            None,
+        )
+    }
+
+    /// Joins as a user who is not yet a participant, by external commit: with `code` (a join
+    /// link's code; the joiner gets the role the code grants and uses it up by one) or, without
+    /// one, by open join (the first role role 0 may hand out). The room policy is checked here
+    /// first, so a refused join fails with its reason before anything is sent.
+    pub fn join_as_newcomer(
+        identity: &ClientIdentity,
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+        pending_proposals: &[Vec<u8>],
+        code: Option<&[u8]>,
+        trust: TrustStore,
+        now: u64,
+    ) -> Result<(Self, OutgoingCommit), MlsError> {
+        Self::join_external_as(
+            identity,
+            group_info,
+            ratchet_tree,
+            pending_proposals,
+            trust,
+            now,
+            Some(code),
+        )
+    }
+
+    fn join_external_as(
+        identity: &ClientIdentity,
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+        pending_proposals: &[Vec<u8>],
+        trust: TrustStore,
+        now: u64,
+        newcomer: Option<Option<&[u8]>>,
+    ) -> Result<(Self, OutgoingCommit), MlsError> {
         let MlsMessageBodyIn::GroupInfo(vgi) = parse_message(group_info)?.extract() else {
             return Err(MlsError::Unexpected("expected a GroupInfo message".into()));
         };
@@ -373,16 +418,52 @@ impl ClientGroup {
         let params = LeafNodeParameters::builder()
             .with_capabilities(leaf_capabilities())
             .build();
-        let (group, bundle) = MlsGroup::external_commit_builder()
+        let me = me_of(identity);
+        let newcomer = newcomer
+            .map(|code| newcomer::NewcomerJoin::plan(&vgi, &me, code, now))
+            .transpose()?;
+        // The next room state of a newcomer's join (its own changes authorized against the
+        // room the GroupInfo describes), so the commit carries the new dictionary.
+        let next_room = match &newcomer {
+            Some(n) => {
+                let before =
+                    RoomState::from_components(components_of(vgi.group_context().extensions()))?;
+                Some(authorize_commit(&before, &n.summary(&me))?.into_state())
+            }
+            None => None,
+        };
+        let mut builder = MlsGroup::external_commit_builder()
             .with_ratchet_tree(tree)
             .with_config(join_config())
-            .with_proposals(proposals)
+            .with_proposals(proposals);
+        if let Some(n) = &newcomer
+            && !n.aad.is_empty()
+        {
+            builder = builder.with_aad(n.aad.clone());
+        }
+        let mut initial = builder
             .build_group(&provider, vgi, identity.credential_with_key()?)
             .map_err(MlsError::mls)?
-            .leaf_node_parameters(params)
+            .leaf_node_parameters(params);
+        if let Some(n) = &newcomer {
+            for p in n.proposals() {
+                initial = initial.add_app_data_update_proposal(p);
+            }
+        }
+        let mut stage = initial
             .load_psks(provider.storage())
             .map_err(MlsError::mls)?
-            .create_group_info(true)
+            .create_group_info(true);
+        if let (Some(n), Some(next)) = (&newcomer, &next_room) {
+            let touched: BTreeSet<ComponentId> = n.changes.iter().map(|c| c.component).collect();
+            let updates = app_data_updates(
+                stage.app_data_dictionary_updater(),
+                &touched,
+                &next.components(),
+            );
+            stage.with_app_data_dictionary_updates(updates);
+        }
+        let (group, bundle) = stage
             .build(provider.rand(), provider.crypto(), &key.pair, |_| true)
             .map_err(MlsError::mls)?
             .finalize(&provider)
@@ -412,13 +493,18 @@ impl ClientGroup {
                 return Err(CredentialError::WrongKind { expected: "client" }.into());
             }
         }
-        let mut summary = CommitSummary::new(Actor::Client {
-            client: this.me.client.clone(),
-            user: this.me.user.clone(),
-        });
-        summary.external_join = true;
-        summary.added.push(this.me.clone());
-        summary.component_changes = Vec::new();
+        let summary = match &newcomer {
+            Some(n) => n.summary(&this.me),
+            None => {
+                let mut summary = CommitSummary::new(Actor::Client {
+                    client: this.me.client.clone(),
+                    user: this.me.user.clone(),
+                });
+                summary.external_join = true;
+                summary.added.push(this.me.clone());
+                summary
+            }
+        };
         let (commit, welcome, gi) = bundle.into_messages();
         let out = OutgoingCommit {
             commit: out_bytes(&commit)?,

@@ -379,7 +379,7 @@ impl HubGroup {
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 let summary = self.commit_summary(&view, actor, &sender, &raw)?;
-                let room = authorize_commit(&self.room, &summary)?;
+                let room = authorize_commit(&self.room, &at_hub_clock(&summary, now))?;
                 check_room(&staged, &summary, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
                 let signer = self.expected_signer(&sender, &staged, committer_before.as_ref())?;
@@ -396,7 +396,7 @@ impl HubGroup {
             }
             ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
                 let summary = self.commit_summary(&view, actor, &sender, &raw)?;
-                let room = authorize_commit(&self.room, &summary)?;
+                let room = authorize_commit(&self.room, &at_hub_clock(&summary, now))?;
                 let new = room.state().components();
                 let touched: BTreeSet<ComponentId> = summary
                     .component_changes
@@ -812,4 +812,12 @@ fn load_room(group: &PublicGroup) -> Result<RoomState, MlsError> {
         RoomState::from_components(components_of(group.group_context().extensions()))?
             .with_members(members_of(group))?,
     )
+}
+
+/// The summary as the hub authorizes it: with its own clock for join codes' expiry (the
+/// summary it hands back stays the committer's).
+fn at_hub_clock(summary: &CommitSummary, now: u64) -> CommitSummary {
+    let mut at = summary.clone();
+    at.now_s = Some(now);
+    at
 }

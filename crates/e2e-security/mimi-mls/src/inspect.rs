@@ -30,6 +30,8 @@ pub(crate) struct RawHandshake {
     pub(crate) content_type: u8,
     /// For a commit: its proposals, inline or by reference.
     pub(crate) commit_proposals: Vec<ProposalOrRefIn>,
+    /// The `authenticated_data` (where a joiner presents its join code).
+    pub(crate) aad: Vec<u8>,
 }
 
 /// Decodes the FramedContent prefix of an `MLSMessage` carrying a PublicMessage, up to and
@@ -47,7 +49,7 @@ pub(crate) fn raw_handshake(bytes: &[u8]) -> Result<RawHandshake, MlsError> {
     let _group_id = VLBytes::tls_deserialize(&mut b).map_err(bad)?;
     let _epoch = u64::tls_deserialize(&mut b).map_err(bad)?;
     let _sender = Sender::tls_deserialize(&mut b).map_err(bad)?;
-    let _aad = VLBytes::tls_deserialize(&mut b).map_err(bad)?;
+    let aad = VLBytes::tls_deserialize(&mut b).map_err(bad)?;
     let content_type = u8::tls_deserialize(&mut b).map_err(bad)?;
     let commit_proposals = if content_type == CONTENT_COMMIT {
         Vec::<ProposalOrRefIn>::tls_deserialize(&mut b).map_err(bad)?
@@ -57,6 +59,7 @@ pub(crate) fn raw_handshake(bytes: &[u8]) -> Result<RawHandshake, MlsError> {
     Ok(RawHandshake {
         content_type,
         commit_proposals,
+        aad: aad.as_slice().to_vec(),
     })
 }
 
@@ -204,6 +207,8 @@ impl GroupView<'_> {
         }
         if matches!(sender, Sender::NewMemberCommit) {
             summary.external_join = true;
+            summary.join_code = crate::join_code::presented_join_code(&raw.aad)
+                .map(|code| crate::join_code::join_code_digest(&code));
             if let Actor::Client { client, user } = &summary.actor {
                 summary
                     .added

@@ -50,6 +50,7 @@ pub mod franking;
 mod hub;
 mod identity;
 mod inspect;
+mod join_code;
 mod persist;
 mod provider_support;
 mod roster;
@@ -66,6 +67,7 @@ pub use identity::{
     ClientIdentity, ExternalSenderInfo, PublishedKeyPackage, ServerIdentity, SigningKey,
     claimed_identity_of_mls_credential,
 };
+pub use join_code::join_code_digest;
 pub use provider_support::{
     HpkeKeyPair, decrypt_with_label, encrypt_with_label, hpke_key_pair, hpke_key_pair_from_seed,
     inspect_key_package, verify_credential,

@@ -221,6 +221,10 @@ open_codepoint! {
             HUB_RETRACTED_MESSAGES = 0x0050 => "hub_retracted_messages",
             /// `hub_retracted_range` (hub-retracted-messages-00).
             HUB_RETRACTED_RANGE = 0x0051 => "hub_retracted_range",
+            /// `join_code_aad`: ours, in the private-use range. A Safe AAD item of an external
+            /// commit carrying the join code the joiner presents (no draft says how the code
+            /// reaches the members, who check it; see `mimi_room::readings`).
+            JOIN_CODE_AAD = 0x8a01 => "join_code_aad",
         }
     }
 }

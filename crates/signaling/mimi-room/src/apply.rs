@@ -36,7 +36,9 @@ pub(crate) fn apply_component(
             return Ok(());
         }
         ComponentId::JOIN_LINKS => {
-            ctx.require_room_capability(Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE)?;
+            if !ctx.is_code_consumption(ops) {
+                ctx.require_room_capability(Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE)?;
+            }
             for op in ops {
                 match op {
                     Op::Remove => next.join_links = None,

@@ -106,6 +106,25 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether `ops` on `join_links` are exactly the consumption of the join code this
+    /// commit's external join presents (which the joiner may commit without a capability).
+    pub(crate) fn is_code_consumption(&self, ops: &[Op<'_>]) -> bool {
+        let Some(digest) = &self.commit.join_code else {
+            return false;
+        };
+        if !self.commit.external_join {
+            return false;
+        }
+        let expected = self
+            .state
+            .join_links
+            .as_ref()
+            .and_then(|l| l.find(digest))
+            .and_then(|m| m.consumption())
+            .map(|u| u.encode());
+        matches!((expected, ops), (Some(e), [Op::Update(d)]) if e.as_slice() == *d)
+    }
+
     pub(crate) fn fixed(&self) -> bool {
         self.state.base_policy().fixed_membership
     }
@@ -509,11 +528,32 @@ fn self_join(ctx: &Ctx<'_>, user: &UserUri, role: RoleIndex) -> Result<(), Denie
         };
     }
     let no_role = state.roles.role(RoleIndex::NO_ROLE);
-    if let Some(code) = &ctx.commit.join_code {
-        if !state.join_links.as_ref().is_some_and(|l| l.contains(code)) {
-            return Err(Denied::InvalidJoinCode);
+    if let Some(digest) = &ctx.commit.join_code {
+        let link = state.check_join_code(digest, ctx.commit.now_s)?;
+        if let Some(terms) = &link.terms
+            && terms.role_index != role
+        {
+            return Err(Denied::JoinCodeRole {
+                granted: terms.role_index,
+                requested: role,
+            });
         }
-        require(RoleIndex::NO_ROLE, no_role, Capability::CAN_USE_JOIN_CODE)?;
+        let expected = link.consumption().map(|u| u.encode());
+        let committed: Vec<&ComponentOp> = ctx
+            .commit
+            .component_changes
+            .iter()
+            .filter(|c| c.component == ComponentId::JOIN_LINKS)
+            .map(|c| &c.op)
+            .collect();
+        let consumed = match (&expected, committed.as_slice()) {
+            (None, []) => true,
+            (Some(e), [ComponentOp::Update(d)]) => e == d,
+            _ => false,
+        };
+        if !consumed {
+            return Err(Denied::JoinCodeNotConsumed);
+        }
     } else {
         require(RoleIndex::NO_ROLE, no_role, Capability::CAN_OPEN_JOIN)?;
     }

@@ -172,8 +172,29 @@ pub enum Denied {
         role: RoleIndex,
     },
     /// A join code that is not one of the room's join links.
-    #[error("the join code is not valid for this room")]
+    #[error(
+        "the join code is not valid for this room (unknown, revoked or used up): ask a room admin for a new link"
+    )]
     InvalidJoinCode,
+    /// A join code past its expiry.
+    #[error("the join code expired at {not_after} (Unix seconds): ask a room admin for a new link")]
+    JoinCodeExpired {
+        /// When it expired.
+        not_after: u64,
+    },
+    /// A join code used to join with another role than the one it grants.
+    #[error("the join code grants {granted}, not {requested}")]
+    JoinCodeRole {
+        /// The role the code grants.
+        granted: RoleIndex,
+        /// The role requested.
+        requested: RoleIndex,
+    },
+    /// A join with a limited-use code that does not consume one use of it in the same commit.
+    #[error(
+        "a join with a limited-use code must replace its join_links entry by one with a use fewer (or remove it at its last use) in the same commit"
+    )]
+    JoinCodeNotConsumed,
     /// Adds or removals in a fixed-membership room.
     #[error("the room has fixed membership: participants cannot be added or removed")]
     FixedMembership,

@@ -432,6 +432,58 @@ impl RoomState {
         Ok(())
     }
 
+    /// Checks a presented join code (its SHA-256 `digest`) before and during a join: it must
+    /// open one of `join_links` (else [`Denied::InvalidJoinCode`]: unknown, revoked or used
+    /// up), role 0 must hold `canUseJoinCode`, and with a time at hand the code must not have
+    /// expired ([`Denied::JoinCodeExpired`]). The hub asks this when it answers a `groupInfo`
+    /// request carrying a code, and the commit authorizer when the joiner's commit arrives.
+    pub fn check_join_code(
+        &self,
+        digest: &[u8],
+        now_s: Option<u64>,
+    ) -> Result<crate::components::MatchedJoinLink, Denied> {
+        let link = self
+            .join_links
+            .as_ref()
+            .and_then(|l| l.find(digest))
+            .ok_or(Denied::InvalidJoinCode)?;
+        let no_role = self.roles.role(RoleIndex::NO_ROLE);
+        if !no_role.is_some_and(|r| r.has(Capability::CAN_USE_JOIN_CODE)) {
+            return Err(Denied::MissingCapability {
+                capability: Capability::CAN_USE_JOIN_CODE,
+                role: RoleIndex::NO_ROLE,
+            });
+        }
+        if let (Some(terms), Some(now)) = (&link.terms, now_s)
+            && terms.expired_at(now)
+        {
+            return Err(Denied::JoinCodeExpired {
+                not_after: terms.not_after,
+            });
+        }
+        Ok(link)
+    }
+
+    /// Whether `user`, not yet listed, may join on its own without a code (open join): role 0
+    /// must hold `canOpenJoin`, and the room must not have fixed membership.
+    pub fn may_open_join(&self, user: &UserUri) -> Result<(), Denied> {
+        if self.role_of(user) == RoleIndex::BANNED {
+            return Err(Denied::UserBanned { user: user.clone() });
+        }
+        if self.base_policy().fixed_membership {
+            return Err(Denied::FixedMembership);
+        }
+        let no_role = self.roles.role(RoleIndex::NO_ROLE);
+        if no_role.is_some_and(|r| r.has(Capability::CAN_OPEN_JOIN)) {
+            Ok(())
+        } else {
+            Err(Denied::MissingCapability {
+                capability: Capability::CAN_OPEN_JOIN,
+                role: RoleIndex::NO_ROLE,
+            })
+        }
+    }
+
     /// Whether `user`'s clients may receive application messages (`canReceiveMessage`): the hub
     /// withholds fan-out otherwise.
     pub fn may_receive(&self, user: &UserUri) -> Result<(), Denied> {

@@ -97,8 +97,13 @@ pub struct CommitSummary {
     pub enforced_removed: Vec<MemberChange>,
     /// Claims of the actor's credential, matched against `preauth_list` (empty if unknown).
     pub actor_claims: Vec<Claim>,
-    /// The join code the joiner presented (external joins with `canUseJoinCode`).
+    /// The SHA-256 digest of the join code the joiner presented (external joins with
+    /// `canUseJoinCode`; the MLS layer hashes the code it finds in the commit).
     pub join_code: Option<Vec<u8>>,
+    /// The time (Unix seconds) to check a join code's expiry against: the hub's clock when it
+    /// authorizes; `None` where no trusted time is at hand (receiving clients, which check
+    /// everything else about the code).
+    pub now_s: Option<u64>,
 }
 
 impl CommitSummary {
@@ -114,6 +119,7 @@ impl CommitSummary {
             enforced_removed: Vec::new(),
             actor_claims: Vec::new(),
             join_code: None,
+            now_s: None,
         }
     }
 }

@@ -913,6 +913,146 @@ fn join_codes() {
     );
 }
 
+fn terms(role: u32, not_after: u64, uses_left: u32) -> JoinCodeTerms {
+    JoinCodeTerms {
+        code_digest: vec![7; JOIN_CODE_DIGEST_LEN],
+        role_index: RoleIndex(role),
+        not_after,
+        uses_left,
+    }
+}
+
+/// A strictly administered room whose `join_links` hold an opaque link and `t` (index 1).
+fn room_with_terms(t: &JoinCodeTerms) -> RoomState {
+    let s = room_with(Preset::StrictlyAdministered, 2, 3);
+    let links = JoinLinks {
+        links: vec![
+            JoinLink {
+                join_link: b"opaque".to_vec(),
+            },
+            t.to_link(),
+        ],
+    };
+    with_component(&s, &links)
+}
+
+fn consume(update: JoinLinksUpdate) -> ComponentChange {
+    ComponentChange::update(ComponentId::JOIN_LINKS, update.encode())
+}
+
+#[test]
+fn join_code_terms_role_expiry_and_uses() {
+    let t = terms(2, 1_000, 2);
+    let s = room_with_terms(&t);
+    let code_join = |role: u32| {
+        let mut commit = join(DAVE_PC, DAVE, role);
+        commit.join_code = Some(t.code_digest.clone());
+        commit
+    };
+    let one_fewer = JoinLinksUpdate {
+        removed_indices: vec![1],
+        added_links: vec![terms(2, 1_000, 1).to_link()],
+    };
+
+    // A limited code must be consumed in the joining commit.
+    assert_eq!(denied(&s, &code_join(2)), Denied::JoinCodeNotConsumed);
+    let mut wrong = code_join(2);
+    wrong.component_changes.push(consume(JoinLinksUpdate {
+        removed_indices: vec![1],
+        added_links: vec![terms(2, 1_000, 5).to_link()],
+    }));
+    assert_eq!(denied(&s, &wrong), Denied::JoinCodeNotConsumed);
+    let mut ok = code_join(2);
+    ok.component_changes.push(consume(one_fewer.clone()));
+    let next = authorize_commit(&s, &ok).unwrap().into_state();
+    assert_eq!(next.role_of(&u(DAVE)), RoleIndex(2));
+    let left = next.join_links().unwrap().find(&t.code_digest).unwrap();
+    assert_eq!(left.terms.unwrap().uses_left, 1);
+
+    // The code names its role.
+    let mut other_role = code_join(3);
+    other_role
+        .component_changes
+        .push(consume(one_fewer.clone()));
+    assert_eq!(
+        denied(&s, &other_role),
+        Denied::JoinCodeRole {
+            granted: RoleIndex(2),
+            requested: RoleIndex(3)
+        }
+    );
+
+    // Expiry is checked where a time is given (the hub), not otherwise.
+    let mut late = ok.clone();
+    late.now_s = Some(1_001);
+    assert_eq!(
+        denied(&s, &late),
+        Denied::JoinCodeExpired { not_after: 1_000 }
+    );
+    late.now_s = Some(1_000);
+    authorize_commit(&s, &late).unwrap();
+
+    // The last use removes the link; then the code opens nothing (used up).
+    let last = terms(2, 0, 1);
+    let s = room_with_terms(&last);
+    let mut final_use = join(DAVE_PC, DAVE, 2);
+    final_use.join_code = Some(last.code_digest.clone());
+    final_use.component_changes.push(consume(JoinLinksUpdate {
+        removed_indices: vec![1],
+        added_links: vec![],
+    }));
+    let next = authorize_commit(&s, &final_use).unwrap().into_state();
+    assert!(next.join_links().unwrap().find(&last.code_digest).is_none());
+    let mut again = join(EVE_PC, EVE, 2);
+    again.join_code = Some(last.code_digest.clone());
+    assert_eq!(denied(&next, &again), Denied::InvalidJoinCode);
+    assert_eq!(
+        next.check_join_code(&last.code_digest, Some(0))
+            .unwrap_err(),
+        Denied::InvalidJoinCode
+    );
+}
+
+#[test]
+fn only_the_joiner_may_consume_a_code_without_a_capability() {
+    let t = terms(2, 0, 3);
+    let s = room_with_terms(&t);
+    // Bob (ordinary user) commits exactly the consumption update himself: refused.
+    let mut commit = by(BOB_LAPTOP, BOB);
+    commit.component_changes.push(consume(JoinLinksUpdate {
+        removed_indices: vec![1],
+        added_links: vec![terms(2, 0, 2).to_link()],
+    }));
+    assert_eq!(
+        denied(&s, &commit),
+        missing(Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE, 2)
+    );
+    // A joiner may not remove other links under cover of its own consumption.
+    let mut greedy = join(DAVE_PC, DAVE, 2);
+    greedy.join_code = Some(t.code_digest.clone());
+    greedy.component_changes.push(consume(JoinLinksUpdate {
+        removed_indices: vec![0, 1],
+        added_links: vec![terms(2, 0, 2).to_link()],
+    }));
+    assert_eq!(denied(&s, &greedy), Denied::JoinCodeNotConsumed);
+}
+
+#[test]
+fn join_code_terms_are_checked_when_decoded() {
+    let mut t = terms(2, 0, 0);
+    t.code_digest.pop();
+    assert!(JoinCodeTerms::decode(&t.encode()).is_err());
+    assert!(JoinCodeTerms::decode(&terms(1, 0, 0).encode()).is_err());
+    assert!(JoinCodeTerms::decode(&terms(0, 0, 0).encode()).is_err());
+    let good = terms(2, 5, 0);
+    assert_eq!(JoinCodeTerms::decode(&good.encode()).unwrap(), good);
+    // Unlimited codes need no consumption.
+    let s = room_with_terms(&good);
+    let mut commit = join(DAVE_PC, DAVE, 2);
+    commit.join_code = Some(good.code_digest.clone());
+    authorize_commit(&s, &commit).unwrap();
+}
+
 #[test]
 fn preauthorized_join() {
     let claim = Claim::new(CredentialType::BASIC, b"org", b"d.example");
@@ -1296,8 +1436,8 @@ fn join_links_updates_apply_as_deltas() {
         del.encode(),
     ));
     let after = authorize_commit(&next, &commit).unwrap().into_state();
-    assert!(after.join_links().unwrap().contains(b"b"));
-    assert!(!after.join_links().unwrap().contains(b"a"));
+    assert!(after.join_links().unwrap().find(b"b").is_some());
+    assert!(!after.join_links().unwrap().find(b"a").is_some());
     let bad = JoinLinksUpdate {
         removed_indices: vec![5],
         added_links: vec![],

@@ -3,6 +3,7 @@
 mod credentials;
 mod flows;
 mod fuzz;
+mod join_codes;
 mod refusals;
 mod rfc_credentials;
 mod roster;

@@ -4,6 +4,7 @@
 //! `app_data_dictionary` (or an `AppDataUpdate`), `decode` is strict (whole input consumed, closed
 //! enums closed, structural rules of the definition checked).
 
+mod join_code;
 mod metadata;
 mod participants;
 mod policy;
@@ -11,6 +12,7 @@ mod policy_media;
 mod preauth;
 mod roles;
 
+pub use join_code::{JOIN_CODE_DIGEST_LEN, JoinCodeTerms, MatchedJoinLink};
 pub use metadata::{RichDescription, RoomMetadata, Uri};
 pub use participants::{
     ParticipantList, ParticipantListUpdate, RoleIndex, UserIndexRolePair, UserRolePair,

@@ -187,11 +187,6 @@ impl JoinLinks {
         }
         Ok(())
     }
-
-    /// Whether `code` is one of the links.
-    pub fn contains(&self, code: &[u8]) -> bool {
-        self.links.iter().any(|l| l.join_link == code)
-    }
 }
 
 /// `JoinLinksUpdate`: removals (indices into the current list), then additions.
