@@ -468,6 +468,47 @@ impl Client {
             now,
         )
         .map_err(|e| ClientError::mls(room, e))?;
+        self.queue_external_join(room, group, &out)
+    }
+
+    /// Joins `room` as a user who is not yet a participant, by external commit from the hub's
+    /// GroupInfo (asked for with the same `code`): with a join link's `code` (the role it
+    /// grants, one use consumed) or, without one, by open join. The room policy is checked
+    /// first, so a join the room does not allow fails here with its reason. The room is usable
+    /// once the hub accepts.
+    pub fn join_as_newcomer(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        code: Option<&[u8]>,
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+        pending_proposals: &[Vec<u8>],
+    ) -> Result<OpId, ClientError> {
+        if self.rooms.get(room).is_some_and(|r| r.group.is_active()) {
+            return Err(ClientError::misuse(format!(
+                "this device is already in {room}"
+            )));
+        }
+        let (group, out) = ClientGroup::join_as_newcomer(
+            &self.identity,
+            group_info,
+            ratchet_tree,
+            pending_proposals,
+            code,
+            self.trust.clone(),
+            now,
+        )
+        .map_err(|e| ClientError::mls(room, e))?;
+        self.queue_external_join(room, group, &out)
+    }
+
+    fn queue_external_join(
+        &mut self,
+        room: &RoomUri,
+        group: ClientGroup,
+        out: &mimi_mls::OutgoingCommit,
+    ) -> Result<OpId, ClientError> {
         let view = RoomView::new(
             room.clone(),
             self.user().clone(),
@@ -475,7 +516,7 @@ impl Client {
             group.epoch(),
         );
         let previous = self.rooms.insert(room.clone(), Room::new(group, view));
-        match self.queue_commit(room, &out, true) {
+        match self.queue_commit(room, out, true) {
             Ok(op) => Ok(op),
             Err(e) => {
                 self.rooms.remove(room);

@@ -86,6 +86,7 @@ mod franking;
 mod history;
 mod history_codec;
 mod incremental;
+mod join_links;
 mod messaging;
 mod outgoing;
 mod receipts;
@@ -102,6 +103,7 @@ pub use history::{
     MAX_ITEM_BYTES, REQUEST_LABEL, REQUEST_TTL_SECS, SEAL_LABEL, ShareStatus, sharing_allowed,
 };
 pub use incremental::{LogRows, RecordUpdate, STATE_RECORD_VERSION};
+pub use join_links::{JOIN_CODE_LEN, NewJoinLink, format_join_link, parse_join_link};
 pub use messaging::{FileInfo, SentAttachment};
 pub use outgoing::{
     ClientEvent, HubRefusal, KeyPackageUpload, OpId, Outgoing, SendOutcome, TypingSignal,

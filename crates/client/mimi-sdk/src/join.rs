@@ -93,11 +93,37 @@ impl Device {
                 pending_proposals: info.pending_proposals,
             })
         } else {
-            self.group_info_exchange(room).await
+            self.group_info_exchange(room, None).await
         }
     }
 
-    async fn group_info_exchange(&self, room: &RoomUri) -> Result<JoinInfo, SdkError> {
+    /// Joins `room` as a user who is not yet a participant: with a join link's `code`, or
+    /// without one into an open room. The hub's GroupInfo exchange carries the code
+    /// (`joiningCode`), and so does the external commit, so the hub and every member check it.
+    /// A refused link (unknown, revoked, used up or expired) or a closed room is
+    /// [`SdkError::Protocol`] naming the hub's `notAuthorized`.
+    pub async fn join_as_newcomer(
+        &mut self,
+        room: &RoomUri,
+        code: Option<&[u8]>,
+    ) -> Result<(), SdkError> {
+        let info = self.group_info_exchange(room, code).await?;
+        let op = self.client.join_as_newcomer(
+            now_s(),
+            room,
+            code,
+            &info.group_info,
+            &info.ratchet_tree,
+            &info.pending_proposals,
+        )?;
+        self.run_op(op).await
+    }
+
+    async fn group_info_exchange(
+        &self,
+        room: &RoomUri,
+        code: Option<&[u8]>,
+    ) -> Result<JoinInfo, SdkError> {
         let route = "POST /v1/rooms/{room}/group-info";
         let identity = self.client.identity();
         let pair = mimi_mls::hpke_key_pair().map_err(|e| bad(route, e))?;
@@ -108,7 +134,7 @@ impl Device {
             Credential::from_bytes(identity.mls_credential_bytes().map_err(|e| bad(route, e))?)
                 .map_err(|e| bad(route, e))?,
             HpkePublicKey::from_bytes(pair.public.clone()).map_err(|e| bad(route, e))?,
-            None,
+            code.map(<[u8]>::to_vec),
         );
         let signature = sign::sign_with_label(
             identity.signing_key(),
@@ -136,7 +162,10 @@ impl Device {
         else {
             return Err(bad(
                 route,
-                format!("the hub of {room} refused: {:?}", response.outcome),
+                format!(
+                    "the hub of {room} refused: {:?} (a join link may be unknown, revoked, used up or expired, or the room takes no newcomers)",
+                    response.outcome
+                ),
             ));
         };
         // The hub's external sender: its key and a server credential of the hub's domain.

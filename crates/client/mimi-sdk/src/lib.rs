@@ -65,6 +65,7 @@ mod discovery;
 mod error;
 mod history;
 mod join;
+mod join_links;
 mod receipts;
 mod reissue;
 mod report;

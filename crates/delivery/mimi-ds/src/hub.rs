@@ -228,6 +228,38 @@ impl HubRoom {
         }
     }
 
+    /// [`HubRoom::admit_peer`] widened for a room that takes newcomers (open join, or a join
+    /// link that has not expired at `now_ms`): any peer may then ask for `groupInfo` and send
+    /// an `update`, whose newcomer join the engine authorizes in full (its code or open join).
+    /// A room that takes nobody new stays hidden from strangers.
+    pub fn admit_newcomer_peer(&self, peer: &Domain, now_ms: u64) -> Result<(), RequestError> {
+        self.admit_peer(peer).or_else(|hidden| {
+            if self.takes_newcomers(now_ms / 1000) {
+                Ok(())
+            } else {
+                Err(hidden)
+            }
+        })
+    }
+
+    fn takes_newcomers(&self, now_s: u64) -> bool {
+        let room = self.group.room();
+        let open = room
+            .roles()
+            .role(mimi_room::components::RoleIndex::NO_ROLE)
+            .is_some_and(|r| {
+                r.has(mimi_room::Capability::CAN_OPEN_JOIN)
+                    || r.has(mimi_room::Capability::CAN_USE_JOIN_CODE)
+                        && room.join_links().is_some_and(|l| {
+                            l.links.iter().any(|link| {
+                                mimi_room::components::JoinCodeTerms::from_link(link)
+                                    .is_none_or(|t| !t.expired_at(now_s))
+                            })
+                        })
+            });
+        open && !room.base_policy().fixed_membership
+    }
+
     /// Remembers that KeyPackages handed out by `provider` (relayed through this hub) may be
     /// named by a later Welcome.
     pub fn record_routes<I: IntoIterator<Item = Vec<u8>>>(&mut self, provider: &Domain, refs: I) {

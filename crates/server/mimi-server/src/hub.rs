@@ -273,7 +273,7 @@ impl Provider {
     ) -> Result<Vec<u8>, ServerError> {
         let _lock = self.hub_locks.lock(room).await;
         let (mut hub, version, held) = self.hold_hub(room).await?;
-        if let Err(e) = hub.admit_peer(peer) {
+        if let Err(e) = hub.admit_newcomer_peer(peer, Provider::now_ms()) {
             self.release_hub(held, room, version, hub).await?;
             return Err(e.into());
         }
@@ -454,11 +454,20 @@ impl Provider {
         room: &RoomUri,
         body: &[u8],
     ) -> Result<Vec<u8>, ServerError> {
-        let (hub, _) = {
+        // A room we do not host and one the peer may not learn of answer alike: notAuthorized.
+        let hub = {
             let _lock = self.hub_locks.lock(room).await;
-            self.load_hub(room).await?
+            match self.store().load_room(room).await? {
+                Some(_) => Some(self.load_hub(room).await?.0),
+                None => None,
+            }
         };
-        hub.admit_peer(peer)?;
+        let Some(hub) = hub.filter(|h| h.admit_newcomer_peer(peer, Provider::now_ms()).is_ok())
+        else {
+            return HubRoom::group_info_refusal(room)?
+                .encode()
+                .map_err(|e| internal("GroupInfoResponse", e));
+        };
         let request: GroupInfoRequest =
             decode_exact(body).map_err(|e| bad_request("GroupInfoRequest", e))?;
         hub.handle_group_info(

@@ -30,6 +30,12 @@
 //!   counts, and that index must be defined in `roles_list` (whose definition governs
 //!   capabilities and constraints). An empty claim set is refused (it would match everyone).
 //! * `AssetUploadLocation`, `DownloadPrivacyType`, `PendingProposalPolicy` are closed enums.
+//! * `JoinLink.join_link` is opaque in the draft. The links we make hold our
+//!   [`crate::components::JoinCodeTerms`] (SHA-256 of the code, the role it grants, expiry,
+//!   uses left); other bytes are an opaque link whose bytes are the code's digest. The joiner
+//!   presents the code itself in the hub's `groupInfo` request (`joiningCode`) and in the
+//!   external commit (a Safe AAD item `join_code_aad`, private-use component 0x8a01), which the
+//!   MLS layer hashes into [`crate::CommitSummary::join_code`].
 //!
 //! # Room state
 //!
@@ -87,7 +93,13 @@
 //!   must hold `canJoinIfPreauthorized` and be the role requested); otherwise a presented join
 //!   code must be one of the room's `join_links` and role 0 must hold `canUseJoinCode`;
 //!   otherwise role 0 must hold `canOpenJoin`. For codes and open join the requested role must
-//!   be among role 0's `from 0` targets.
+//!   be among role 0's `from 0` targets. A code with our terms must also name the requested
+//!   role, must not have expired where the authorizer is given a time (the hub, by its own
+//!   clock; receiving clients have no trusted time and check the rest), and, when its uses are
+//!   limited, the joining commit must consume one: replace its `join_links` entry by one with
+//!   a use fewer, or remove it at the last use (that one update needs no capability). So the
+//!   hub and every member count the uses from the room state alone, durably with the room, and
+//!   two joins racing for the last use cannot both win (one commit per epoch).
 //! * Adding a user directly into role 1 ("banned", a pre-emptive ban, the examples' `(0, [1])`
 //!   entries) needs `canBan` rather than `canAddParticipant`.
 //! * Adding clients of an already-listed user needs `canAddOwnClient` (own) or

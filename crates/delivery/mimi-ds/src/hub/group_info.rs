@@ -3,9 +3,11 @@
 //! signed by the hub.
 //!
 //! Who may fetch (our reading; the draft leaves it to policy): a participant of the room who is
-//! not banned, asking for a new device of its own (the external commit that follows is
-//! authorized again in full by `update`). Join codes and open joins are not served yet: such
-//! requests get `notAuthorized`.
+//! not banned, asking for a new device of its own; a newcomer whose `joiningCode` opens the
+//! room (one of its join links, not expired, role 0 holding `canUseJoinCode`); a newcomer into
+//! a room with open join. The external commit that follows is authorized again in full by
+//! `update`. Everyone else gets `notAuthorized` (the draft has no finer join-code codes yet),
+//! whichever reason applies.
 
 use mimi_federation_api::codec::Writer;
 use mimi_federation_api::common::IdentifierUri;
@@ -38,6 +40,42 @@ impl HubRoom {
     /// [`mimi_room::RoomState::may_join_new_device`]).
     pub fn may_join_new_device(&self, user: &mimi_types::UserUri) -> Result<(), mimi_room::Denied> {
         self.group().room().may_join_new_device(user)
+    }
+
+    /// Whether `user` may get what an external join needs: a participant's new device (see
+    /// [`HubRoom::may_join_new_device`]); a newcomer with a join `code` that opens the room
+    /// at `now_s` (not unknown, revoked, used up or expired); or a newcomer without one into a
+    /// room with open join. The external commit that follows is authorized again in full.
+    pub fn may_join(
+        &self,
+        user: &mimi_types::UserUri,
+        code: Option<&[u8]>,
+        now_s: u64,
+    ) -> Result<(), mimi_room::Denied> {
+        let room = self.group().room();
+        if room.participants().index_of(user).is_some() {
+            return self.may_join_new_device(user);
+        }
+        match code {
+            Some(code) => room
+                .check_join_code(&mimi_mls::join_code_digest(code), Some(now_s))
+                .map(drop),
+            None => room.may_open_join(user),
+        }
+    }
+
+    /// The `notAuthorized` answer for `room` (protocol-06 §5.6 lets the hub give it instead of
+    /// `noSuchRoom`): what a room we do not host, and one a peer may not learn of, answer
+    /// alike, so a stranger cannot tell them apart.
+    pub fn group_info_refusal(
+        room: &mimi_types::RoomUri,
+    ) -> Result<GroupInfoResponse, RequestError> {
+        let room_id =
+            IdentifierUri::from_string(room.to_string()).map_err(|e| internal("room id", e))?;
+        Ok(GroupInfoResponse::new(
+            room_id,
+            GroupInfoOutcome::NotAuthorized,
+        ))
     }
 
     /// Answers a joiner's GroupInfo request. `trust` validates the joiner's credential; `hub`
@@ -84,7 +122,10 @@ impl HubRoom {
         {
             return Ok(refuse());
         }
-        if self.may_join_new_device(&user).is_err() || tbs.joining_code.is_some() {
+        if self
+            .may_join(&user, tbs.joining_code.as_deref(), now_ms / 1000)
+            .is_err()
+        {
             return Ok(refuse());
         }
         let Some(group_info) = self.group().group_info() else {
