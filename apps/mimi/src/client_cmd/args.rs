@@ -250,8 +250,13 @@ pub(crate) enum RoomCommand {
     Role(RoleArgs),
     /// Leave a room.
     Leave(RoomOnly),
-    /// Join a room your user is in with this (new) device, by external commit.
-    Join(RoomOnly),
+    /// Join a room by external commit: by a join link (`mimi://x.example/r/club#join=…`), an
+    /// open room by its URI, or a room your user is in with this (new) device.
+    Join(JoinArgs),
+    /// Make, list and revoke a room's join links (room admins).
+    Link(LinkArgs),
+    /// Ask to be let into a room: refused, the drafts define no knock (see the message).
+    Knock(RoomOnly),
     /// Rejoin a room this device fell behind in (a commit it could not process), keeping
     /// its history; `mimi listen` and `mimi sync` do this on their own.
     Rejoin(RoomOnly),
@@ -259,6 +264,63 @@ pub(crate) enum RoomCommand {
     Rename(RenameArgs),
     /// Set a room's topic.
     Topic(TopicArgs),
+}
+
+/// `room join`.
+#[derive(Debug, Args)]
+pub(crate) struct JoinArgs {
+    /// A join link, a room URI, or a room name on your provider.
+    pub(crate) link: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room link`.
+#[derive(Debug, Args)]
+pub(crate) struct LinkArgs {
+    #[command(subcommand)]
+    pub(crate) command: LinkCommand,
+}
+
+/// Join links: a link lets whoever holds it join the room with its role, until it expires,
+/// is used up or is revoked. The room keeps only a digest of the code: the link is shown once.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LinkCommand {
+    /// Make a join link.
+    Create(LinkCreateArgs),
+    /// List the room's join links (role, expiry, uses left; never the codes).
+    List(RoomOnly),
+    /// Revoke a join link by its index in `link list`.
+    Revoke(LinkRevokeArgs),
+}
+
+/// `room link create`.
+#[derive(Debug, Args)]
+pub(crate) struct LinkCreateArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The role joiners get (name or index).
+    #[arg(long, default_value = "ordinary_user")]
+    pub(crate) role: String,
+    /// Seconds until the link expires (0: never).
+    #[arg(long, default_value_t = 7 * 24 * 3600)]
+    pub(crate) expires_in: u64,
+    /// How many joins the link allows (0: unlimited).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) uses: u32,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room link revoke`.
+#[derive(Debug, Args)]
+pub(crate) struct LinkRevokeArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The link's index (from `room link list`).
+    pub(crate) index: usize,
+    #[command(flatten)]
+    pub(crate) common: Common,
 }
 
 /// Just the common options.

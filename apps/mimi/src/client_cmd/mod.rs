@@ -4,6 +4,7 @@
 
 mod accounts;
 mod args;
+mod links;
 mod output;
 mod rooms;
 

@@ -93,11 +93,20 @@ pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
         RoomCommand::Join(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;
-            let r = room(&d, &a.room)?;
-            d.join_external(&r).await?;
-            out.done("joined", &r, json!({}));
+            let (r, code) = if a.link.contains("#join=") {
+                mimi_client_core::parse_join_link(&a.link)?
+            } else {
+                (room(&d, &a.link)?, None)
+            };
+            d.join_as_newcomer(&r, code.as_deref()).await?;
+            out.done("joined", &r, json!({"by_link": code.is_some()}));
             Ok(())
         }
+        RoomCommand::Link(a) => links::link_command(a.command).await,
+        RoomCommand::Knock(a) => anyhow::bail!(
+            "cannot knock on {}: the MIMI drafts define no knock (room-policy-03 only reserves canKnock and canAcceptKnock, and protocol-06 lists knocks as an open issue); ask a member for an invite or an admin for a join link (`mimi room link create`)",
+            a.room
+        ),
         RoomCommand::Rejoin(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;

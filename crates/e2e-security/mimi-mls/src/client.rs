@@ -367,7 +367,8 @@ impl ClientGroup {
     /// Joins as a user who is not yet a participant, by external commit: with `code` (a join
     /// link's code; the joiner gets the role the code grants and uses it up by one) or, without
     /// one, by open join (the first role role 0 may hand out). The room policy is checked here
-    /// first, so a refused join fails with its reason before anything is sent.
+    /// first, so a refused join fails with its reason before anything is sent. A user who is
+    /// already a participant joins as [`ClientGroup::join_external`] does (a new device).
     pub fn join_as_newcomer(
         identity: &ClientIdentity,
         group_info: &[u8],
@@ -419,9 +420,10 @@ impl ClientGroup {
             .with_capabilities(leaf_capabilities())
             .build();
         let me = me_of(identity);
-        let newcomer = newcomer
-            .map(|code| newcomer::NewcomerJoin::plan(&vgi, &me, code, now))
-            .transpose()?;
+        let newcomer = match newcomer {
+            Some(code) => newcomer::NewcomerJoin::plan(&vgi, &me, code, now)?,
+            None => None,
+        };
         // The next room state of a newcomer's join (its own changes authorized against the
         // room the GroupInfo describes), so the commit carries the new dictionary.
         let next_room = match &newcomer {

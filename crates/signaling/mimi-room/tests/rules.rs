@@ -1437,7 +1437,7 @@ fn join_links_updates_apply_as_deltas() {
     ));
     let after = authorize_commit(&next, &commit).unwrap().into_state();
     assert!(after.join_links().unwrap().find(b"b").is_some());
-    assert!(!after.join_links().unwrap().find(b"a").is_some());
+    assert!(after.join_links().unwrap().find(b"a").is_none());
     let bad = JoinLinksUpdate {
         removed_indices: vec![5],
         added_links: vec![],

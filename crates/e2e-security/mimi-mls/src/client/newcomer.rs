@@ -28,19 +28,18 @@ pub(super) struct NewcomerJoin {
 
 impl NewcomerJoin {
     /// Plans the join of `me` into the room the GroupInfo describes, with `code` or by open
-    /// join. Fails with the room policy's reason when the room lets the user in neither way.
+    /// join: `None` when the user is already a participant (then this is a new device's
+    /// ordinary join, and a code is not needed). Fails with the room policy's reason when the
+    /// room lets the user in neither way.
     pub(super) fn plan(
         vgi: &VerifiableGroupInfo,
         me: &MemberChange,
         code: Option<&[u8]>,
         now: u64,
-    ) -> Result<Self, MlsError> {
+    ) -> Result<Option<Self>, MlsError> {
         let room = RoomState::from_components(components_of(vgi.group_context().extensions()))?;
         if room.participants().index_of(&me.user).is_some() {
-            return Err(MlsError::Unexpected(format!(
-                "{} is already a participant: join with a new device instead",
-                me.user
-            )));
+            return Ok(None);
         }
         let mut changes = Vec::new();
         let (role, aad, code_digest) = match code {
@@ -72,11 +71,11 @@ impl NewcomerJoin {
                 consume.encode(),
             ));
         }
-        Ok(Self {
+        Ok(Some(Self {
             changes,
             aad,
             code_digest: code_digest.map(|(d, _)| d),
-        })
+        }))
     }
 
     /// The openmls proposals of the changes.
