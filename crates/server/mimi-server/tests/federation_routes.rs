@@ -210,7 +210,8 @@ fn a_stranger_cannot_tell_a_room_it_has_no_part_in_from_no_room() {
         Device::register_user(&x, "alice").await;
         let mut alice = Device::register(&x, "alice", "phone", 0).await;
         let secret = "mimi://x.example/r/secret";
-        let nothing = "mimi://x.example/r/nothing";
+        // The same length as `secret`: groupInfo echoes the room ID, length included.
+        let nothing = "mimi://x.example/r/absent";
         let room = alice.create_room(secret).await;
 
         // y has no participant in the room. Its requests, decodable and not, for the room

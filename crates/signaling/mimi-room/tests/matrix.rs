@@ -597,6 +597,19 @@ fn model_for(c: &Case) -> Model {
 }
 
 /// The oracle's answer for a case, or `None` if the case cannot be built.
+/// The digest of the matrix's join code.
+const CODE_DIGEST: [u8; JOIN_CODE_DIGEST_LEN] = [0x5a; JOIN_CODE_DIGEST_LEN];
+
+/// The terms of the matrix's join code for `role`, where a code may grant it (not 0 or 1).
+fn code_terms(role: u32) -> Option<JoinCodeTerms> {
+    (role > 1).then(|| JoinCodeTerms {
+        code_digest: CODE_DIGEST.to_vec(),
+        role_index: RoleIndex(role),
+        not_after: 0,
+        uses_left: 2,
+    })
+}
+
 fn oracle(c: &Case) -> Option<Result<(), Denied>> {
     let r = c.role;
     if r == 0 && (c.scenario.is_join() || matches!(c.scenario, S::RemoveSelf | S::ChangeOwnRole)) {
@@ -1001,12 +1014,18 @@ fn state_for(c: &Case, model: &Model) -> RoomState {
         comps.insert(ComponentId::PREAUTH_LIST, pre.encode());
     }
     if c.scenario == S::UseJoinCode {
-        let links = JoinLinks {
-            links: vec![JoinLink {
-                join_link: b"code-1".to_vec(),
-            }],
-        };
-        comps.insert(ComponentId::JOIN_LINKS, links.encode());
+        // An opaque link first, then the code: with our terms (the requested role, two uses
+        // left) where a role may be granted, else an opaque link equal to the code's digest.
+        let mut links = vec![JoinLink {
+            join_link: b"another code".to_vec(),
+        }];
+        links.push(match code_terms(c.role) {
+            Some(t) => t.to_link(),
+            None => JoinLink {
+                join_link: CODE_DIGEST.to_vec(),
+            },
+        });
+        comps.insert(ComponentId::JOIN_LINKS, JoinLinks { links }.encode());
     }
     let mut members = Vec::new();
     for m in &model.members {
@@ -1097,7 +1116,18 @@ fn run(c: &Case, state: &RoomState) -> Result<(), Denied> {
                 commit.actor_claims.push(claim());
             }
             if c.scenario == S::UseJoinCode {
-                commit.join_code = Some(b"code-1".to_vec());
+                commit.join_code = Some(CODE_DIGEST.to_vec());
+                if let Some(t) = code_terms(c.role) {
+                    // The joining commit consumes one of the link's uses.
+                    let consume = JoinLinksUpdate {
+                        removed_indices: vec![1],
+                        added_links: vec![JoinCodeTerms { uses_left: 1, ..t }.to_link()],
+                    };
+                    commit.component_changes.push(ComponentChange::update(
+                        ComponentId::JOIN_LINKS,
+                        consume.encode(),
+                    ));
+                }
             }
         }
         S::RemoveSelf => {
