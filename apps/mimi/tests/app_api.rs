@@ -418,3 +418,132 @@ fn the_api_needs_the_token_and_refuses_other_sites_and_hosts() {
     );
     assert_eq!(missing.status, 404, "{}", missing.body);
 }
+
+/// The page's people: Alice's app finds Bob at his provider by the handle he made searchable,
+/// sees the contact request Bob sent from his CLI and accepts it; an accept from another
+/// site's page is refused (403) and changes nothing, and bad input gets a 400 that says why.
+#[test]
+fn people_are_found_and_contact_requests_answered_through_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_servers, urls) = start(&dir.path().join("servers"));
+    let alice = dir.path().join("alice");
+    let bob = dir.path().join("bob");
+    let carol = dir.path().join("carol");
+    json(
+        &alice,
+        &[
+            "account", "register", "--server", &urls[0], "--user", "alice",
+        ],
+    );
+    json(
+        &bob,
+        &["account", "register", "--server", &urls[1], "--user", "bob"],
+    );
+    json(
+        &carol,
+        &[
+            "account", "register", "--server", &urls[2], "--user", "carol",
+        ],
+    );
+    json(
+        &bob,
+        &[
+            "user",
+            "profile",
+            "--handle",
+            "bobby",
+            "--display-name",
+            "Bob Builder",
+            "--searchable",
+            "handle,name",
+        ],
+    );
+    let app = app(&alice);
+
+    // Search: by handle at Bob's provider; nobody by that handle at Alice's own.
+    let found = app.ok("GET", "/api/users?q=bobby&provider=y.example", "");
+    assert_eq!(found["code"], "success", "{found}");
+    assert_eq!(found["users"][0]["user"], "bob@y.example", "{found}");
+    assert_eq!(found["users"][0]["display_name"], "Bob Builder");
+    let here = app.ok("GET", "/api/users?q=bobby", "");
+    assert_eq!(here["provider"], "x.example");
+    assert_eq!(here["users"], Value::Array(vec![]), "{here}");
+    let empty = app.call("GET", "/api/users?q=", &[&app.bearer()], "");
+    assert_eq!(empty.status, 400);
+    assert!(error_of(&empty).contains("look for"), "{}", empty.body);
+
+    // Bob and Carol ask Alice from their CLIs; her page lists both requests.
+    json(&bob, &["contacts", "request", "alice@x.example"]);
+    json(&carol, &["contacts", "request", "alice@x.example"]);
+    let mut contacts = Value::Null;
+    eventually("both requests at Alice's app", || {
+        contacts = app.ok("GET", "/api/contacts", "");
+        contacts["requests"].as_array().unwrap().len() == 2
+    });
+    let requesters: Vec<&str> = contacts["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user"].as_str().unwrap())
+        .collect();
+    assert!(requesters.contains(&"bob@y.example"), "{contacts}");
+
+    // Another site's page cannot accept for her: 403, nothing changes.
+    let cross = app.call(
+        "POST",
+        "/api/contacts/accept",
+        &[&app.bearer(), "Origin: http://evil.example"],
+        r#"{"user":"bob@y.example"}"#,
+    );
+    assert_eq!(cross.status, 403);
+    assert_eq!(
+        app.ok("GET", "/api/contacts", "")["requests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Bad input: no one named, an unknown action.
+    let nobody = app.call(
+        "POST",
+        "/api/contacts/accept",
+        &[&app.bearer()],
+        r#"{"user":"  "}"#,
+    );
+    assert_eq!(nobody.status, 400, "{}", nobody.body);
+    let odd = app.call(
+        "POST",
+        "/api/contacts/adopt",
+        &[&app.bearer()],
+        r#"{"user":"bob@y.example"}"#,
+    );
+    assert_eq!(odd.status, 404, "{}", odd.body);
+    assert!(error_of(&odd).contains("accept, block or request"));
+
+    // She accepts Bob and blocks Carol.
+    let after = app.ok(
+        "POST",
+        "/api/contacts/accept",
+        r#"{"user":"bob@y.example"}"#,
+    );
+    assert!(
+        after["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["user"] == "bob@y.example"),
+        "{after}"
+    );
+    let after = app.ok(
+        "POST",
+        "/api/contacts/block",
+        r#"{"user":"carol@z.example"}"#,
+    );
+    assert_eq!(after["requests"], Value::Array(vec![]), "{after}");
+    assert_eq!(after["blocked"][0], "carol@z.example", "{after}");
+    // The sentinel: Bob's side learns of the grant.
+    eventually("Bob sees Alice's grant", || {
+        let theirs = json(&bob, &["contacts", "list"]);
+        theirs.to_string().contains("granted")
+    });
+}

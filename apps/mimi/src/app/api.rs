@@ -15,6 +15,7 @@
 //! | `GET /api/rooms/{room}/messages/{id}/attachments/{n}` | download and decrypt |
 //! | `POST /api/rooms/{room}/read`, `/typing`, `/invite` | read receipt, typing `{active}`, invite `{users}` |
 //! | `GET /api/live` | the WebSocket of live updates ([`super::live`]) |
+//! | `/api/contacts…`, `/api/users` | contact requests and user search ([`super::people`]) |
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -30,7 +31,7 @@ use serde_json::json;
 
 use super::guard::{self, Guard};
 use super::worker::{Answer, Handle, Reply};
-use super::{assets, live, views};
+use super::{assets, live, people, views};
 
 /// The largest attachment the page may upload through the app (the provider has its own
 /// limit, which its refusal names).
@@ -88,7 +89,7 @@ impl IntoResponse for AppError {
     }
 }
 
-fn respond(answer: Answer) -> Response {
+pub(crate) fn respond(answer: Answer) -> Response {
     match answer {
         Ok(Reply::Json(value)) => Json(value).into_response(),
         Ok(Reply::File { bytes, filename }) => {
@@ -148,6 +149,9 @@ pub(crate) fn router(worker: Handle, guard: Guard) -> Router {
         .route("/api/rooms/{room}/read", post(read))
         .route("/api/rooms/{room}/typing", post(typing))
         .route("/api/rooms/{room}/invite", post(invite))
+        .route("/api/contacts", get(people::contacts))
+        .route("/api/contacts/{action}", post(people::contact_action))
+        .route("/api/users", get(people::find))
         .route(live::PATH, get(live::upgrade))
         .fallback(not_found)
         .with_state(worker)

@@ -8,7 +8,7 @@
 //! * [`guard`]: the token of this run, and the `Host`/`Origin` checks against DNS rebinding
 //!   and other sites;
 //! * [`api`]: the JSON routes, [`live`]: the WebSocket of live updates, [`views`]: what the
-//!   page shows of rooms and messages as JSON;
+//!   page shows of rooms and messages as JSON, [`people`]: contact requests and user search;
 //! * [`assets`]: the page itself (HTML, CSS and JavaScript written here, embedded in the
 //!   binary: no build step).
 
@@ -16,6 +16,7 @@ mod api;
 mod assets;
 mod guard;
 mod live;
+mod people;
 mod views;
 mod worker;
 

@@ -604,6 +604,70 @@ function connect() {
   };
 }
 
+// ---- people: contact requests, contacts, search ---------------------------------------------
+
+function renderContacts(c) {
+  const requests = $("requests");
+  requests.replaceChildren();
+  for (const r of c.requests) {
+    const who = r.user + (r.room ? " (for " + r.room + ")" : "");
+    requests.append(el("li", { class: "request" },
+      el("span", { text: who + " asks to add you to rooms" }),
+      el("button", { type: "button", text: "Accept", "aria-label": "Accept " + r.user,
+        onclick: () => contactAction("accept", r.user) }),
+      el("button", { type: "button", text: "Block", "aria-label": "Block " + r.user,
+        onclick: () => contactAction("block", r.user) })));
+  }
+  $("requests-box").hidden = c.requests.length === 0;
+  const contacts = $("contacts");
+  contacts.replaceChildren();
+  for (const k of c.contacts) contacts.append(el("li", { text: k.user }));
+  for (const a of c.asked.filter((a) => a.status === "asked")) {
+    contacts.append(el("li", { class: "hint", text: a.user + " (asked, no answer yet)" }));
+  }
+  $("no-contacts").hidden = contacts.children.length > 0;
+}
+
+async function loadContacts() {
+  const c = await attempt("cannot load contacts", () => api("GET", "/api/contacts"));
+  if (c) renderContacts(c);
+}
+
+async function contactAction(action, user) {
+  const c = await attempt("cannot " + action + " " + user, () => api("POST", "/api/contacts/" + action, { user }));
+  if (c) {
+    renderContacts(c);
+    if (action === "request") toast("asked " + user + " to be contacts");
+  }
+}
+
+async function findUsers(event) {
+  event.preventDefault();
+  const q = $("find-query").value;
+  const provider = $("find-provider").value.trim();
+  const path = "/api/users?q=" + enc(q) + (provider ? "&provider=" + enc(provider) : "");
+  const found = await attempt("cannot search", () => api("GET", path));
+  const list = $("found");
+  list.replaceChildren();
+  if (!found) return;
+  if (found.users.length === 0) {
+    list.append(el("li", { class: "hint", text: "nobody found at " + found.provider + " (" + found.code + ")" }));
+    return;
+  }
+  for (const u of found.users) {
+    const label = (u.display_name ? u.display_name + " " : "") + u.user;
+    list.append(el("li", { class: "found" },
+      el("span", { text: label }),
+      el("button", { type: "button", text: "Ask to connect", "aria-label": "Ask " + u.user + " to be contacts",
+        onclick: () => contactAction("request", u.user) }),
+      state.current ? el("button", { type: "button", text: "Invite here", "aria-label": "Invite " + u.user + " to this room",
+        onclick: async () => {
+          const done = await attempt("cannot invite", () => api("POST", roomPath(state.current) + "/invite", { users: [u.user] }));
+          if (done) { toast("invited " + done.invited.join(", ")); loadRoom(); }
+        } }) : null));
+  }
+}
+
 // ---- start ------------------------------------------------------------------------------
 
 async function start() {
@@ -662,10 +726,14 @@ async function start() {
     setContext();
   });
   $("file").addEventListener("change", upload);
+  $("find-user").addEventListener("submit", findUsers);
   document.addEventListener("visibilitychange", markRead);
   // Expiring messages leave the page when their time comes.
   setInterval(() => { if (state.room && state.room.messages.some((m) => m.expires_at)) renderRoom(); }, 5000);
   await loadRooms();
+  await loadContacts();
+  // Contact requests arrive from other providers without a room event: look every 15 s.
+  setInterval(loadContacts, 15000);
   connect();
 }
 
