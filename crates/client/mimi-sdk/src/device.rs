@@ -72,7 +72,14 @@ pub struct Device {
     /// Rooms already answered for history requests kept in the mailbox (by item id; not
     /// stored: after a restart they are answered again and the new device drops repeats).
     pub(crate) history_served: std::collections::BTreeMap<u64, BTreeSet<RoomUri>>,
+    /// When this process last took the device mailbox (history requests and answers that
+    /// arrive while no sibling joins a room: a new device's late answers, a request that
+    /// landed after the sibling looked).
+    mailbox_checked: Option<std::time::Instant>,
 }
+
+/// How often [`Device::sync`] takes the device mailbox when nothing else prompts it.
+const MAILBOX_POLL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl std::fmt::Debug for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -294,6 +301,7 @@ impl Device {
             stream: crate::ws::Stream::default(),
             path,
             history_served: std::collections::BTreeMap::new(),
+            mailbox_checked: None,
         })
     }
 
@@ -607,8 +615,15 @@ impl Device {
                 _ => {}
             }
         }
-        // Another device of this user joined a room: it may have asked for the history.
-        if sibling {
+        // Another device of this user joined a room: it may have asked for the history. And
+        // now and then in any case (at the first sync of a process, then every
+        // `MAILBOX_POLL`): answers to this device's own request, or a request that arrived
+        // after this device last looked.
+        let due = self
+            .mailbox_checked
+            .is_none_or(|at| at.elapsed() >= MAILBOX_POLL);
+        if sibling || due {
+            self.mailbox_checked = Some(std::time::Instant::now());
             match self.exchange_history().await {
                 Ok(done) => {
                     for (from, why) in &done.refused {
@@ -616,9 +631,12 @@ impl Device {
                             .push(format!("a history item from {from} was refused: {why}"));
                     }
                 }
-                Err(e) => self.notices.push(format!(
-                    "another device of this user joined a room, but its history request could                      not be answered yet ({e}); `mimi device add` answers it again"
+                Err(e) if sibling => self.notices.push(format!(
+                    "another device of this user joined a room, but its history request could \
+                     not be answered yet ({e}); it is answered at a later sync, or run \
+                     `mimi device add` again"
                 )),
+                Err(e) => tracing::debug!(error = %e, "device mailbox not read"),
             }
         }
         // A room this device fell behind in (a commit it could not process): rejoin it from

@@ -299,3 +299,79 @@ fn mimi_sdk_now() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+/// The new device asks and stops (as `mimi device add` does when the sibling is on another
+/// machine); the phone answers later. The tablet's next sync (a new process, as the next CLI
+/// command) takes its mailbox on its own and imports the history: no `exchange_history` call.
+#[test]
+fn a_late_answer_is_imported_by_the_next_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut phone = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let room = alice.room_uri("late").unwrap();
+        alice.create_room(&room, Preset::Cooperative).await.unwrap();
+        alice.invite(&room, &[phone.user().clone()]).await.unwrap();
+        settle(&mut [&mut alice, &mut phone], |d| member(d[1], &room)).await;
+        for i in 0..3 {
+            alice.send_text(&room, &format!("early {i}")).await.unwrap();
+        }
+        settle(&mut [&mut phone], |d| texts(d[0], &room).len() == 3).await;
+
+        let mut tablet = add_device(&nodes[1], &profiles, std::slice::from_ref(&room)).await;
+        tablet.request_history().await.unwrap();
+        let path = tablet.path().to_owned();
+        tablet.close().await;
+        // The phone answers on its own (it sees its sibling join the room).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            phone.sync(0).await.unwrap();
+            let answered = phone
+                .take_events()
+                .iter()
+                .any(|e| matches!(e, mimi_sdk::ClientEvent::SiblingJoined { .. }));
+            if answered {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the phone never saw the tablet"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The tablet, opened again, imports at its first sync.
+        let mut tablet = Device::open(&path).await.unwrap();
+        assert!(texts(&tablet, &room).is_empty());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while texts(&tablet, &room).len() < 3 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no history at the tablet"
+            );
+            tablet.sync(0).await.unwrap();
+            if texts(&tablet, &room).len() < 3 {
+                // Later syncs of the same process look again only after the poll interval:
+                // open it again, as the next CLI command would.
+                let path = tablet.path().to_owned();
+                tablet.close().await;
+                tablet = Device::open(&path).await.unwrap();
+            }
+        }
+        assert_eq!(texts(&tablet, &room), texts(&phone, &room));
+        assert_eq!(tablet.engine().room(&room).unwrap().imported_messages(), 3);
+        // Sentinel: the room goes on for everyone.
+        settle(&mut [&mut alice], |d| {
+            d[0].engine().group(&room).unwrap().members().len() == 3
+        })
+        .await;
+        alice.send_text(&room, "sentinel").await.unwrap();
+        settle(&mut [&mut tablet, &mut phone], |d| {
+            d.iter()
+                .all(|d| texts(d, &room).last().map(String::as_str) == Some("sentinel"))
+        })
+        .await;
+    });
+}
