@@ -114,6 +114,15 @@ pub(crate) fn join_link_policy() -> JoinLinkPolicy {
     }
 }
 
+pub(crate) fn join_code_terms() -> JoinCodeTerms {
+    JoinCodeTerms {
+        code_digest: (0u8..32).collect(),
+        role_index: RoleIndex(2),
+        not_after: 1_800_000_000,
+        uses_left: 3,
+    }
+}
+
 pub(crate) fn join_links() -> JoinLinks {
     JoinLinks {
         links: vec![
@@ -317,6 +326,11 @@ pub(crate) fn samples() -> Vec<(&'static str, Vec<u8>, Codec)> {
             rt::<JoinLinkPolicy>,
         ),
         ("join_links", join_links().encode(), rt::<JoinLinks>),
+        (
+            "join_code_terms",
+            join_code_terms().encode(),
+            rt::<JoinCodeTerms>,
+        ),
         (
             "join_links_update",
             join_links_update().encode(),
