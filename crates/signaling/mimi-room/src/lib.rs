@@ -11,6 +11,8 @@
 //! * [`presets`]: the four example role sets of room-policy Appendix A, ready for room creation.
 //! * [`view`]: what a client UI needs (who may send, edit, delete; members with roles).
 //! * [`readings`]: how this crate reads the places where the drafts are defective or silent.
+//! * The capability table: `CAPABILITIES.md` (beside this crate's `Cargo.toml`): for each
+//!   capability and policy component, where it is enforced, by whom, and the test; or why not.
 //!
 //! This crate knows nothing of MLS: `mimi-mls` summarises a staged commit and asks here.
 //!
