@@ -16,19 +16,21 @@ use mimi_sdk::{Device, Preset};
 use mimi_types::RoomUri;
 
 /// Deletes from provider `dir`'s store every feed event of `device` after `cursor`: what a
-/// provider that drops its user's messages does. The provider must be stopped.
+/// provider that drops its user's messages does. The provider must be stopped. The device is
+/// the only one of its provider, so the rooms' rows of the follower log there are its alone.
 async fn drop_feed_after(dir: &Path, device: &str, cursor: u64) -> u64 {
     let path = dir.join("mimi-ds.sqlite3");
     assert!(path.exists(), "{}", path.display());
     let url = format!("sqlite://{}", path.display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let gone = sqlx::query("DELETE FROM device_events WHERE device = $1 AND seq > $2")
-        .bind(device)
-        .bind(i64::try_from(cursor).unwrap())
-        .execute(&pool)
-        .await
-        .unwrap()
-        .rows_affected();
+    let gone =
+        sqlx::query("DELETE FROM feed_log WHERE seq > $2 AND (device = $1 OR device IS NULL)")
+            .bind(device)
+            .bind(i64::try_from(cursor).unwrap())
+            .execute(&pool)
+            .await
+            .unwrap()
+            .rows_affected();
     pool.close().await;
     gone
 }

@@ -47,7 +47,7 @@ pub use effects::{Delivery, Effect, Recipients};
 pub use error::RequestError;
 pub use record::RecordError;
 pub use store::{
-    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, MemoryStore,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, FeedItem, LogEntry, MemoryStore,
     NewDeviceEvent, NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, PeerRequestKind,
     ProfileSaved, RoomHead, RoomRecord, StoreError, conformance,
 };

@@ -116,7 +116,9 @@ pub struct NewOutbound {
 /// An event for one local device, in its stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceEvent {
-    /// Assigned by the store, increasing per device: the device's resume cursor.
+    /// Assigned by the store, increasing: the device's resume cursor. Numbers come from one
+    /// counter for every room the follower keeps (the follower log), so a device's stream
+    /// has gaps (the rows of rooms it is not in); only their order means anything.
     pub seq: u64,
     /// The room.
     pub room: RoomUri,
@@ -133,6 +135,36 @@ pub struct NewDeviceEvent {
     pub room: RoomUri,
     /// The encoded fanout message.
     pub payload: Vec<u8>,
+}
+
+/// One step of a follower inbox write ([`DsStore::write_inbox`]), in the order the follower
+/// accepted the room's messages.
+///
+/// A follower keeps each accepted message **once** per room, in its log; a device's stream is
+/// a cursor over that log: the room's messages while the device is a member (its membership
+/// intervals in the room, opened by [`FeedItem::Join`] and closed by [`FeedItem::Leave`]),
+/// and the items addressed to it alone ([`FeedItem::Device`]). Which devices are members is
+/// the engine's decision ([`crate::follower::LocalMembers`]); [`crate::follower::feed_items`]
+/// turns its deliveries into these steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedItem {
+    /// A message of the room, for every device that is a member at this point: one log row,
+    /// whatever the number of members.
+    Room(Vec<u8>),
+    /// A message for one device only (a Welcome for its KeyPackage): one log row.
+    Device {
+        /// The device.
+        device: ClientUri,
+        /// The encoded fanout message.
+        payload: Vec<u8>,
+    },
+    /// The device is a member from the next message of the room on (a member already: no
+    /// change).
+    Join(ClientUri),
+    /// The device is no longer a member after the last message so far, which it still gets
+    /// (not a member: no change).
+    Leave(ClientUri),
 }
 
 /// Whether a profile was saved.
@@ -318,16 +350,48 @@ pub trait DsStore: Send + Sync {
         room: &RoomUri,
     ) -> impl Future<Output = Result<Option<RoomRecord>, StoreError>> + Send;
 
-    /// Atomically: replaces the inbox record and appends the device events.
+    /// Atomically: replaces the inbox record and appends each event as an item for its device
+    /// alone ([`FeedItem::Device`], in the room `room`; the events' own `room` is not
+    /// consulted). [`DsStore::write_inbox`] is the general form.
     fn save_inbox(
         &self,
         room: &RoomUri,
         expected_version: u64,
         state: Vec<u8>,
         events: Vec<NewDeviceEvent>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let feed = events
+            .into_iter()
+            .map(|e| FeedItem::Device {
+                device: e.device,
+                payload: e.payload,
+            })
+            .collect();
+        self.write_inbox(room, expected_version, state, feed)
+    }
+
+    /// Atomically, in one transaction: replaces the inbox record at `expected_version` (0
+    /// creates it), appends each message of `feed` to the follower log once (numbered from the
+    /// one counter of the log, so in commit order across rooms, above every number handed out
+    /// before) and opens or closes the devices' membership intervals in the room where the
+    /// feed says, between the messages. [`StoreError::Conflict`], and nothing written, if the
+    /// record is not at the expected version. Returns the new version.
+    ///
+    /// Rows written per message: one, whatever the number of member devices; a membership
+    /// change writes one interval row.
+    fn write_inbox(
+        &self,
+        room: &RoomUri,
+        expected_version: u64,
+        state: Vec<u8>,
+        feed: Vec<FeedItem>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// A device's events after `cursor`, oldest first, at most `limit`.
+    /// A device's stream after `cursor`, oldest first, at most `limit`: the follower log's
+    /// messages numbered above `cursor` that are addressed to the device or belong to a room
+    /// whose membership interval of the device covers them (from the first message after its
+    /// [`FeedItem::Join`] to the last before its [`FeedItem::Leave`]), and, on a store that
+    /// kept per-device streams before the follower log, the device's events from those.
     fn device_events(
         &self,
         device: &ClientUri,

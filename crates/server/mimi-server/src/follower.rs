@@ -1,14 +1,16 @@
 //! The follower side: our users' KeyPackages and key-material answers, and `notify` receipt
-//! (the device events are saved with the inbox in one `save_inbox` call before the 201).
+//! (each accepted message is written once to the follower log, with the inbox record and the
+//! member devices' interval changes, in one `write_inbox` call before the 201; a device's
+//! stream is a cursor over that log).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use mimi_client_api::ErrorCode;
 use mimi_ds::follower::{
     Claim, InboxError, KeyMaterialContext, KeyPackageEntry, KeyPackagePool, LocalMembers,
-    RequesterLimiter, RoomInbox, answer_key_material, message_digest,
+    RequesterLimiter, RoomInbox, answer_key_material, feed_items, message_digest,
 };
-use mimi_ds::{DsStore as _, NewDeviceEvent, Recipients, RequestError};
+use mimi_ds::{DsStore as _, FeedItem, Recipients, RequestError};
 use mimi_federation_api::key_material::{
     KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode,
 };
@@ -29,7 +31,15 @@ use crate::provider::Provider;
 /// of messages whose 201 was lost in the crash, however it groups them into bodies. (Records
 /// written before notify bodies were batched hold body digests, which match no message and
 /// age out.)
-const INBOX_TAG: &[u8] = b"mimi-server inbox v3\n";
+///
+/// v4 has the shape of v3 and says, besides, that the store's membership intervals of the room
+/// (the follower log, [`mimi_ds::FeedItem`]) are open for exactly the member devices it holds:
+/// every v4 record is written in the same transaction as the intervals. A v3 (or older) record
+/// was written before the follower log existed, when the store had no intervals for the room,
+/// so the first write after it opens them for whoever gets its first message.
+const INBOX_TAG: &[u8] = b"mimi-server inbox v4\n";
+/// The record before the follower log (same shape as v4; no intervals in the store).
+const INBOX_TAG_V3: &[u8] = b"mimi-server inbox v3\n";
 /// The record before member devices were kept in it (digests only).
 const INBOX_TAG_V2: &[u8] = b"mimi-server inbox v2\n";
 /// How many message digests the stored record keeps: a hub resends at most what it had sent
@@ -43,6 +53,9 @@ struct InboxRecord {
     /// `None` in a record written before member devices were kept.
     members: Option<LocalMembers>,
     digests: VecDeque<[u8; 32]>,
+    /// The store's open membership intervals of the room are those of `members` (a v4
+    /// record); otherwise the store has none for the room.
+    intervals: bool,
 }
 
 fn digests_of(rest: &[u8]) -> VecDeque<[u8; 32]> {
@@ -57,10 +70,16 @@ fn stored_record(record: &[u8]) -> InboxRecord {
         return InboxRecord {
             members: None,
             digests: digests_of(rest),
+            intervals: false,
         };
     }
-    let Some(rest) = record.strip_prefix(INBOX_TAG) else {
-        return InboxRecord::default();
+    let (rest, intervals) = match (
+        record.strip_prefix(INBOX_TAG),
+        record.strip_prefix(INBOX_TAG_V3),
+    ) {
+        (Some(rest), _) => (rest, true),
+        (None, Some(rest)) => (rest, false),
+        (None, None) => return InboxRecord::default(),
     };
     let Some((len, rest)) = rest.split_first_chunk::<4>() else {
         return InboxRecord::default();
@@ -69,8 +88,10 @@ fn stored_record(record: &[u8]) -> InboxRecord {
     let (Some(members), Some(digests)) = (rest.get(..len), rest.get(len..)) else {
         return InboxRecord::default();
     };
+    let members = LocalMembers::from_record(members).ok();
     InboxRecord {
-        members: LocalMembers::from_record(members).ok(),
+        intervals: intervals && members.is_some(),
+        members,
         digests: digests_of(digests),
     }
 }
@@ -303,7 +324,8 @@ impl Provider {
             return Ok(());
         }
         let record = inbox_record(Some(&members), &VecDeque::new());
-        self.store.save_inbox(room, 0, record, Vec::new()).await?;
+        let feed = members.devices().into_iter().map(FeedItem::Join).collect();
+        self.store.write_inbox(room, 0, record, feed).await?;
         for device in members.devices() {
             self.accounts.join(room, &device).await?;
         }
@@ -348,6 +370,7 @@ impl Provider {
             .map(|r| stored_record(&r.state))
             .unwrap_or_default();
         let mut digests = record.digests;
+        let intervals = record.intervals;
         let mut request = request;
         let mut fresh = Vec::with_capacity(request.messages.len());
         if peer == room.hub_domain() {
@@ -414,41 +437,30 @@ impl Provider {
         for device in after.difference(&before) {
             self.accounts.join(room, device).await?;
         }
-        let mut events = Vec::new();
-        let mut woken = BTreeSet::new();
-        for delivery in receipt.deliveries {
-            let payload = delivery
-                .message
-                .encode()
-                .map_err(|e| RequestError::Internal(format!("fanout message: {e}")))?;
-            let recipients = match delivery.to {
-                Recipients::Client(client) => {
-                    self.accounts.join(room, &client).await?;
-                    vec![client]
-                }
-                Recipients::Devices(devices) => devices,
-                _ => self.accounts.members(room).await?,
-            };
-            for device in recipients {
-                events.push(NewDeviceEvent {
-                    device: device.clone(),
-                    room: room.clone(),
-                    payload: payload.clone(),
-                });
-                woken.insert(device);
+        for delivery in &receipt.deliveries {
+            if let Recipients::Client(client) = &delivery.to {
+                self.accounts.join(room, client).await?;
             }
         }
+        // Each message once for the room, the member changes between them (the engine's
+        // decision, kept as intervals), Welcomes for their device alone.
+        let open = if intervals {
+            before.clone()
+        } else {
+            BTreeSet::new()
+        };
+        let feed = feed_items(&open, &receipt.deliveries, &after)?;
         digests.extend(fresh);
         while digests.len() > KEPT_DIGESTS {
             digests.pop_front();
         }
         let saved = self
             .store
-            .save_inbox(
+            .write_inbox(
                 room,
                 version,
                 inbox_record(inbox.members(), &digests),
-                events,
+                feed.items,
             )
             .await?;
         for device in before.difference(&after) {
@@ -457,7 +469,7 @@ impl Provider {
         if let Ok(mut inboxes) = self.inboxes.lock() {
             inboxes.insert(room.clone(), (saved, inbox));
         }
-        for device in &woken {
+        for device in &feed.woken {
             self.device_wakeup(device).notify_waiters();
         }
         Ok(())
@@ -477,7 +489,18 @@ mod tests {
         let read = stored_record(&inbox_record(Some(&members), &digests));
         assert_eq!(read.digests, digests);
         assert_eq!(read.members.as_ref(), Some(&members));
+        assert!(
+            read.intervals,
+            "a v4 record says the store's intervals match"
+        );
         assert!(read.members.unwrap().contains(&device));
+        // A v3 record: the same members and digests, but no intervals in the store yet.
+        let mut v3 = INBOX_TAG_V3.to_vec();
+        v3.extend_from_slice(&inbox_record(Some(&members), &digests)[INBOX_TAG.len()..]);
+        let read = stored_record(&v3);
+        assert_eq!(read.members.as_ref(), Some(&members));
+        assert_eq!(read.digests, digests);
+        assert!(!read.intervals);
         // A v2 record: digests, no members (the caller falls back to the accounts list).
         let mut v2 = INBOX_TAG_V2.to_vec();
         v2.extend_from_slice(&[1u8; 32]);

@@ -16,7 +16,9 @@
 //! * hub rooms are loaded from the store per request under a per-room async mutex (and, with
 //!   PostgreSQL, the room's row locked `FOR UPDATE` in the transaction that saves it) and saved
 //!   with their fan-out in one transaction before the answer;
-//! * follower inboxes save the device events in one `save_inbox` call before answering 201;
+//! * follower inboxes write each accepted message once (the follower log, with the member
+//!   devices' interval changes and the inbox record) in one `write_inbox` call before answering
+//!   201; device streams are cursors over that log;
 //! * the outbound worker sends `pending_outbound` rows per follower in id order and acks them
 //!   only on 2xx (fan-out to our own domain is applied locally, without HTTP).
 //!

@@ -532,6 +532,7 @@ pub(crate) async fn relay_wakeups(
                 }
             }
             Ok(Wakeup::Events(device)) => provider.device_wakeup(&device).notify_waiters(),
+            Ok(Wakeup::RoomEvents(room)) => provider.wake_room(&room).await,
             Ok(_) => provider.wake_all(),
             Err(e) => {
                 tracing::warn!(error = %e, "listening for wake-ups failed; retrying in 1 s");

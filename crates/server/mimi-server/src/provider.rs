@@ -108,6 +108,23 @@ impl Provider {
         }
     }
 
+    /// Wakes the streams of `room`'s member devices (another process of this provider added
+    /// messages for them): those the accounts database lists, or every stream of this process
+    /// if that cannot be read.
+    pub(crate) async fn wake_room(&self, room: &RoomUri) {
+        match self.accounts.members(room).await {
+            Ok(devices) => {
+                for device in devices {
+                    self.device_wakeup(&device).notify_waiters();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %room, "reading the room's members to wake their streams failed; waking all");
+                self.wake_all();
+            }
+        }
+    }
+
     /// Wakes every device stream and outbound worker of this process (after wake-ups from
     /// other processes may have been missed).
     pub(crate) fn wake_all(&self) {

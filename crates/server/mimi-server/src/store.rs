@@ -9,9 +9,8 @@ use std::time::Duration;
 use mimi_ds::discovery::{Profile, ProfileSearch};
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent,
-    NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord,
-    StoreError,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, FeedItem, LogEntry, NewOutbound,
+    NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord, StoreError,
 };
 use mimi_store::{LockedRoom, PostgresConfig, PostgresStore, SqliteStore};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
@@ -217,14 +216,14 @@ impl DsStore for Store {
         delegate!(self, s => s.load_inbox(room))
     }
 
-    async fn save_inbox(
+    async fn write_inbox(
         &self,
         room: &RoomUri,
         expected_version: u64,
         state: Vec<u8>,
-        events: Vec<NewDeviceEvent>,
+        feed: Vec<FeedItem>,
     ) -> Result<u64, StoreError> {
-        delegate!(self, s => s.save_inbox(room, expected_version, state, events))
+        delegate!(self, s => s.write_inbox(room, expected_version, state, feed))
     }
 
     async fn device_events(

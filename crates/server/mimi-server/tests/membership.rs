@@ -58,6 +58,57 @@ async fn stored_feed(device: &Device) -> Vec<(RoomUri, FanoutMessage)> {
         .collect()
 }
 
+/// A log row of a follower's store: (seq, the one device it is for or none, payload).
+type LogRow = (i64, Option<String>, Vec<u8>);
+/// A membership interval: (device, from_seq, to_seq or none while a member).
+type Interval = (String, i64, Option<i64>);
+
+/// `node`'s follower log for `room` and the room's membership intervals, read from its store.
+async fn follower_tables(node: &common::Node, room: &RoomUri) -> (Vec<LogRow>, Vec<Interval>) {
+    use sqlx::Connection as _;
+    let file = node.config.data_dir().join(mimi_store::FILE_NAME);
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file)
+        .read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
+    let log: Vec<LogRow> =
+        sqlx::query_as("SELECT seq, device, payload FROM feed_log WHERE room = $1 ORDER BY seq")
+            .bind(room.to_string())
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let intervals: Vec<Interval> = sqlx::query_as(
+        "SELECT device, from_seq, to_seq FROM feed_members WHERE room = $1 ORDER BY device, from_seq",
+    )
+    .bind(room.to_string())
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    (log, intervals)
+}
+
+/// Every interval `device` has anywhere in `node`'s store.
+async fn intervals_of(node: &common::Node, device: &Device) -> i64 {
+    use sqlx::Connection as _;
+    let file = node.config.data_dir().join(mimi_store::FILE_NAME);
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file)
+        .read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM feed_members WHERE device = $1")
+        .bind(device.client().to_string())
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    n
+}
+
 async fn rooms_of(device: &Device) -> Vec<String> {
     let list: RoomList = device
         .api
@@ -157,6 +208,9 @@ fn a_refused_external_join_subscribes_nobody() {
             assert!(!rooms_of(rogue).await.contains(&room.to_string()));
             assert_eq!(rogue.poll(0).await, 0);
         }
+        // Nor a membership interval in its provider's follower log.
+        assert_eq!(intervals_of(&nodes[1], &mallory).await, 0);
+        assert_eq!(intervals_of(&nodes[0], &eve).await, 0);
     });
 }
 
@@ -233,6 +287,51 @@ fn a_removed_device_gets_its_removal_commit_and_nothing_after() {
             );
             assert_eq!(removed.texts(&room), ["before"]);
             assert!(!rooms_of(removed).await.contains(&room.to_string()));
+        }
+
+        // In each provider's follower log, every message of the room is one row whatever the
+        // number of local members (x: Alice and Dan, y: Bob and Carol); the removed device's
+        // interval is closed at the removal commit's row, the remaining member's is open.
+        for (node, stays, removed) in [(&nodes[0], &alice, &dan), (&nodes[1], &bob, &carol)] {
+            let (log, intervals) = follower_tables(node, &room).await;
+            let texts = log
+                .iter()
+                .filter(|(_, to, payload)| {
+                    to.is_none()
+                        && matches!(
+                            decode_exact::<FanoutMessage>(payload).unwrap().content,
+                            FanoutContent::Application { .. }
+                        )
+                })
+                .count();
+            assert_eq!(texts, 3, "{}: three messages, one row each", node.domain);
+            let of = |d: &Device| -> Vec<&Interval> {
+                intervals
+                    .iter()
+                    .filter(|(device, _, _)| device == &d.client().to_string())
+                    .collect()
+            };
+            let removed_intervals = of(removed);
+            assert_eq!(removed_intervals.len(), 1, "{}", node.domain);
+            let to = removed_intervals[0]
+                .2
+                .expect("the removed device's interval is closed");
+            let last = log.iter().find(|(seq, _, _)| *seq == to).unwrap();
+            assert!(
+                matches!(
+                    decode_exact::<FanoutMessage>(&last.2).unwrap().content,
+                    FanoutContent::Commit { .. }
+                ),
+                "{}: the interval ends with the removal commit",
+                node.domain
+            );
+            let stays = of(stays);
+            assert_eq!(stays.len(), 1, "{}", node.domain);
+            assert!(
+                stays[0].2.is_none(),
+                "{}: the member's interval is open",
+                node.domain
+            );
         }
     });
 }

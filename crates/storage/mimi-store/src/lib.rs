@@ -22,7 +22,7 @@
 //! # Schema
 //!
 //! Embedded migrations in `migrations/sqlite/` and `migrations/postgres/` (applied on every
-//! open, each once; the history is the `_sqlx_migrations` table). Schema 5, the same tables in
+//! open, each once; the history is the `_sqlx_migrations` table). Schema 6, the same tables in
 //! both (PostgreSQL spells BLOB as BYTEA and AUTOINCREMENT as an identity column):
 //!
 //! | table | key | holds |
@@ -31,8 +31,11 @@
 //! | `hub_room_log` | (`room`, `seq`) | schema 2: each accepted event of a hub room: `hub_ms`, `message` (an encoded FanoutMessage); the state row is not touched by an append |
 //! | `follower_inboxes` | `room` | the follower's inbox record of each room we follow, same shape |
 //! | `outbound` | `id` (never reused) | fan-out queue: `destination`, `room`, `body`; index (destination, id); dead letters (schema 2): a refused item keeps its row with `retry_at_ms` set (NULL while queued), `refusals`, `refused_reason`; index (destination, retry_at_ms) where set |
-//! | `device_streams` | `device` | the last sequence number handed out per device |
-//! | `device_events` | (`device`, `seq`) | each device's event stream: `room`, `payload` |
+//! | `device_streams` | `device` | before schema 6: the last sequence number handed out per device (read once by migration 6) |
+//! | `device_events` | (`device`, `seq`) | before schema 6: each device's event stream (`room`, `payload`); no longer written, still read beside the follower log, all numbered below it |
+//! | `feed_head` | `id` (one row) | schema 6: the last number of the follower log, started above every `device_streams` number |
+//! | `feed_log` | `seq` | schema 6: the follower log, each accepted message of a room once (`device` NULL) or an item for one `device` (a Welcome): `room`, `payload`; indexes (room, seq) for room rows, (device, seq) for device rows |
+//! | `feed_members` | (`device`, `room`, `from_seq`) | schema 6: membership intervals: the device gets the room's rows `from_seq ..= to_seq` (`to_seq` NULL while a member; at most one open per device and room) |
 //! | `key_packages` | `id` (upload order) | pool entries: `device`, `reference` (unique per device), `key_package`, `last_resort`, `not_after`, `expires_ms`; all of a device's are removed when its credential is re-issued |
 //! | `key_package_claims` | `reference` | which device a claimed KeyPackage belongs to, for Welcome routing |
 //! | `profiles` | `user` | schema 4: discovery profiles: `nick`, `handle` (unique), `display_name`, `name_folded`, `searchable` (bit mask); searched by `mimi_ds::discovery::ProfileSearch` |
@@ -62,8 +65,11 @@
 //!   last sequence number from the (room, seq) key, and inserts the entries, which must
 //!   continue above it: otherwise [`mimi_ds::StoreError::Conflict`] and nothing is written.
 //! * **Increasing ids.** Outbound ids come from an `AUTOINCREMENT` key, which SQLite never
-//!   reuses, even after the newest item is acknowledged. Device sequence numbers come from a
-//!   per-device counter row bumped with `INSERT … ON CONFLICT DO UPDATE … RETURNING`.
+//!   reuses, even after the newest item is acknowledged. Follower-log numbers come from the
+//!   one `feed_head` row bumped with `UPDATE … RETURNING` (on PostgreSQL the row stays locked
+//!   until commit, so numbers are in commit order and a device's cursor never passes a message
+//!   that commits later). A device's page is a merge of one (room, seq) index range per
+//!   membership interval that ends after the cursor, its own rows, and its pre-schema-6 events.
 //! * **Claims** follow [`mimi_ds::follower::KeyPackagePool`]: expired entries of the device are
 //!   deleted, the oldest fresh one is removed with one `DELETE … WHERE id = (oldest) RETURNING`,
 //!   else the newest last-resort one is returned and kept; the claim is recorded for
@@ -142,8 +148,8 @@
 //!   process at a time holds, as a session-level advisory lock on a connection of its own;
 //!   when the holder's process dies its session ends and the lease is free at once.
 //! * Saves announce with `pg_notify` at commit: [`OUTBOUND_CHANNEL`] carries each destination a
-//!   hub save queued fan-out for, [`EVENTS_CHANNEL`] each device an inbox save added events
-//!   for (payloads prefixed with the schema, as channels and advisory locks are per database);
+//!   hub save queued fan-out for, [`EVENTS_CHANNEL`] each device an inbox write added an item
+//!   for alone and each room it added messages for (payloads prefixed with the schema, as channels and advisory locks are per database);
 //!   [`PostgresStore::listen`] receives them ([`Wakeups`]).
 //!
 //! # Testing a new backend
@@ -167,6 +173,6 @@ mod sqlite;
 pub use error::OpenError;
 pub use postgres::{
     ConnectError, EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, PostgresConfig,
-    PostgresStore, Wakeup, Wakeups,
+    PostgresStore, ROOM_EVENTS, Wakeup, Wakeups,
 };
 pub use sqlite::{FILE_NAME, GroupStats, SqliteConfig, SqliteStore};

@@ -11,9 +11,8 @@ use std::time::Duration;
 use mimi_ds::discovery::{Profile, ProfileSearch};
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent,
-    NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord,
-    StoreError,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, FeedItem, LogEntry, NewOutbound,
+    NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord, StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 use sqlx::migrate::Migrator;
@@ -21,7 +20,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
 
 pub use error::ConnectError;
-pub use shared::{EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, Wakeup, Wakeups};
+pub use shared::{
+    EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, ROOM_EVENTS, Wakeup, Wakeups,
+};
 
 use crate::convert::{bits_to_db, clamp, clamp_usize, counter, counter_from_db, parse_stored};
 use crate::profiles;
@@ -494,12 +495,12 @@ impl DsStore for PostgresStore {
         self.load(Records::FollowerInboxes, room).await
     }
 
-    async fn save_inbox(
+    async fn write_inbox(
         &self,
         room: &RoomUri,
         expected_version: u64,
         state: Vec<u8>,
-        events: Vec<NewDeviceEvent>,
+        feed: Vec<FeedItem>,
     ) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
         let version = match self
@@ -518,23 +519,58 @@ impl DsStore for PostgresStore {
                 return Err(err);
             }
         };
-        for (device, events) in sql::events_by_device(events) {
-            self.announce(&mut tx, EVENTS_CHANNEL, &device).await?;
-            let (last,): (i64,) = sqlx::query_as(sql::RESERVE_SEQS)
-                .bind(&device)
-                .bind(clamp_usize(events.len()))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| self.fail(e))?;
-            for (seq, (room, payload)) in sql::reserved_seqs(last, events.len()).zip(events) {
-                sqlx::query(sql::INSERT_EVENT)
-                    .bind(&device)
-                    .bind(seq)
-                    .bind(room)
-                    .bind(payload)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| self.fail(e))?;
+        if feed.iter().any(|i| matches!(i, FeedItem::Room(_))) {
+            self.announce(&mut tx, EVENTS_CHANNEL, &format!("{ROOM_EVENTS}{room}"))
+                .await?;
+        }
+        let (last,): (i64,) = sqlx::query_as(sql::RESERVE_FEED)
+            .bind(clamp_usize(sql::feed_rows(&feed)))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let steps = match sql::feed_steps(feed, last) {
+            Ok(steps) => steps,
+            Err(err) => {
+                self.rollback(tx).await?;
+                return Err(err);
+            }
+        };
+        let room = room.to_string();
+        for step in steps {
+            match step {
+                sql::FeedStep::Insert(seq, device, payload) => {
+                    if let Some(device) = &device {
+                        self.announce(&mut tx, EVENTS_CHANNEL, device).await?;
+                    }
+                    sqlx::query(sql::INSERT_FEED)
+                        .bind(seq)
+                        .bind(&room)
+                        .bind(device)
+                        .bind(payload)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.fail(e))?;
+                }
+                sql::FeedStep::Open(device, from) => {
+                    sqlx::query(sql::OPEN_INTERVAL)
+                        .bind(device)
+                        .bind(&room)
+                        .bind(from)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.fail(e))?;
+                }
+                sql::FeedStep::Close(device, to) => {
+                    for statement in [sql::DROP_EMPTY_INTERVAL, sql::CLOSE_INTERVAL] {
+                        sqlx::query(statement)
+                            .bind(&device)
+                            .bind(&room)
+                            .bind(to)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.fail(e))?;
+                    }
+                }
             }
         }
         self.commit(tx).await?;

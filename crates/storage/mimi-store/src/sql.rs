@@ -7,10 +7,9 @@
 //! picks its KeyPackage (PostgreSQL skips rows other claimers hold, SQLite has no row locks).
 
 use mimi_ds::follower::KeyPackageEntry;
-use std::collections::BTreeMap;
 
 use mimi_ds::{
-    ConsentRecord, DeadLetter, DeviceEvent, LogEntry, NewDeviceEvent, OutboundItem, PeerRequest,
+    ConsentRecord, DeadLetter, DeviceEvent, FeedItem, LogEntry, OutboundItem, PeerRequest,
     PeerRequestKind, RoomHead, RoomRecord, StoreError,
 };
 use mimi_types::{RoomUri, UserUri};
@@ -192,21 +191,43 @@ pub(crate) const SELECT_DEAD_LETTERS: &str = "SELECT id, destination, room, body
      WHERE destination = $1 AND retry_at_ms IS NOT NULL AND retry_at_ms <= $2 \
      ORDER BY id LIMIT $3";
 
-/// `$1` device, `$2` n → the last of `n` sequence numbers reserved for the device's next
-/// events (`last - n + 1 ..= last`). The counter row stays locked until the transaction ends,
-/// so numbers are handed out in commit order.
-pub(crate) const RESERVE_SEQS: &str = "INSERT INTO device_streams (device, last_seq) \
-     VALUES ($1, $2) \
-     ON CONFLICT (device) DO UPDATE SET last_seq = device_streams.last_seq + $2 \
-     RETURNING last_seq";
+/// `$1` n → the last of `n` numbers reserved in the follower log for a write's messages
+/// (`last - n + 1 ..= last`; `n` may be 0). The counter row stays locked until the transaction
+/// ends, so numbers are handed out in commit order across rooms and processes.
+pub(crate) const RESERVE_FEED: &str =
+    "UPDATE feed_head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq";
 
-/// `$1` device, `$2` seq, `$3` room, `$4` payload.
-pub(crate) const INSERT_EVENT: &str =
-    "INSERT INTO device_events (device, seq, room, payload) VALUES ($1, $2, $3, $4)";
+/// `$1` seq, `$2` room, `$3` device (NULL: the room's members), `$4` payload.
+pub(crate) const INSERT_FEED: &str =
+    "INSERT INTO feed_log (seq, room, device, payload) VALUES ($1, $2, $3, $4)";
 
-/// `$1` device, `$2` cursor, `$3` limit → [`EventRow`]s, oldest first.
-pub(crate) const SELECT_EVENTS: &str = "SELECT seq, room, payload FROM device_events \
-     WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+/// `$1` device, `$2` room, `$3` from: opens an interval unless one is open (the partial
+/// unique index on open intervals makes the insert a no-op then).
+pub(crate) const OPEN_INTERVAL: &str = "INSERT INTO feed_members (device, room, from_seq)      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// `$1` device, `$2` room, `$3` the last number so far: drops the open interval if no
+/// message of the room is in it yet (it would be empty).
+pub(crate) const DROP_EMPTY_INTERVAL: &str = "DELETE FROM feed_members      WHERE device = $1 AND room = $2 AND to_seq IS NULL AND from_seq > $3";
+
+/// `$1` device, `$2` room, `$3` the last number so far: closes the open interval there.
+pub(crate) const CLOSE_INTERVAL: &str =
+    "UPDATE feed_members SET to_seq = $3      WHERE device = $1 AND room = $2 AND to_seq IS NULL";
+
+/// `$1` device, `$2` cursor, `$3` limit → [`EventRow`]s, oldest first: the log rows of the
+/// rooms whose intervals of the device cover them (one range of the (room, seq) index per
+/// interval that ends after the cursor), the rows for the device alone, and the device's
+/// events from before the log (schema 1's per-device streams, all numbered below the log).
+pub(crate) const SELECT_EVENTS: &str = "SELECT seq, room, payload FROM ( \
+     SELECT l.seq AS seq, l.room AS room, l.payload AS payload \
+       FROM feed_members m JOIN feed_log l \
+         ON l.room = m.room AND l.device IS NULL AND l.seq >= m.from_seq \
+        AND (m.to_seq IS NULL OR l.seq <= m.to_seq) \
+      WHERE m.device = $1 AND l.seq > $2 AND (m.to_seq IS NULL OR m.to_seq > $2) \
+     UNION ALL \
+     SELECT seq, room, payload FROM feed_log WHERE device = $1 AND seq > $2 \
+     UNION ALL \
+     SELECT seq, room, payload FROM device_events WHERE device = $1 AND seq > $2 \
+     ) AS stream ORDER BY seq LIMIT $3";
 
 /// `$1` device, `$2` reference, `$3` key package, `$4` last resort, `$5` not_after (bits),
 /// `$6` expires_ms ([`expires_ms`]); a reference the device already has is ignored.
@@ -292,26 +313,50 @@ pub(crate) fn consent_conflict(user: &UserUri, expected_version: u64) -> StoreEr
     }
 }
 
-/// A save's device events grouped by device, devices in sorted order (so that two saves
-/// lock the devices' counter rows in the same order and cannot deadlock), each device's events
-/// in the caller's order: (device, [(room, payload)]).
-pub(crate) fn events_by_device(
-    events: Vec<NewDeviceEvent>,
-) -> BTreeMap<String, Vec<(String, Vec<u8>)>> {
-    let mut by_device: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-    for event in events {
-        by_device
-            .entry(event.device.to_string())
-            .or_default()
-            .push((event.room.to_string(), event.payload));
-    }
-    by_device
+/// One statement of a follower-log write, numbers assigned.
+#[derive(Debug)]
+pub(crate) enum FeedStep {
+    /// [`INSERT_FEED`]: (seq, device or none, payload).
+    Insert(i64, Option<String>, Vec<u8>),
+    /// [`OPEN_INTERVAL`]: (device, from).
+    Open(String, i64),
+    /// [`DROP_EMPTY_INTERVAL`] then [`CLOSE_INTERVAL`]: (device, the last number so far).
+    Close(String, i64),
 }
 
-/// The sequence numbers of `count` events given the `last` one [`RESERVE_SEQS`] returned.
-pub(crate) fn reserved_seqs(last: i64, count: usize) -> impl Iterator<Item = i64> {
-    let count = clamp_usize(count);
-    (1..=count).map(move |n| last - count + n)
+/// How many log rows `feed` writes (the count to reserve with [`RESERVE_FEED`]).
+pub(crate) fn feed_rows(feed: &[FeedItem]) -> usize {
+    feed.iter()
+        .filter(|i| matches!(i, FeedItem::Room(_) | FeedItem::Device { .. }))
+        .count()
+}
+
+/// The statements of a write given the `last` number [`RESERVE_FEED`] returned for
+/// [`feed_rows`] rows. An item this store does not know is refused (nothing is written).
+pub(crate) fn feed_steps(feed: Vec<FeedItem>, last: i64) -> Result<Vec<FeedStep>, StoreError> {
+    let mut head = last - clamp_usize(feed_rows(&feed));
+    let mut steps = Vec::with_capacity(feed.len());
+    for item in feed {
+        steps.push(match item {
+            FeedItem::Room(payload) => {
+                head += 1;
+                FeedStep::Insert(head, None, payload)
+            }
+            FeedItem::Device { device, payload } => {
+                head += 1;
+                FeedStep::Insert(head, Some(device.to_string()), payload)
+            }
+            FeedItem::Join(device) => FeedStep::Open(device.to_string(), head + 1),
+            FeedItem::Leave(device) => FeedStep::Close(device.to_string(), head),
+            other => {
+                return Err(StoreError::Backend(format!(
+                    "this store cannot write the follower-log item {other:?}; \
+                     update mimi-store to the version of mimi-ds in use"
+                )));
+            }
+        });
+    }
+    Ok(steps)
 }
 
 /// A log row: (seq, hub_ms, message).
@@ -474,9 +519,39 @@ mod tests {
     }
 
     #[test]
-    fn reserved_sequence_numbers_end_at_the_last() {
-        assert_eq!(reserved_seqs(7, 3).collect::<Vec<_>>(), [5, 6, 7]);
-        assert_eq!(reserved_seqs(1, 1).collect::<Vec<_>>(), [1]);
-        assert_eq!(reserved_seqs(9, 0).count(), 0);
+    fn feed_steps_number_rows_from_the_reserved_range() {
+        let device: mimi_types::ClientUri = "mimi://z.example/d/diana/phone".parse().unwrap();
+        let feed = vec![
+            FeedItem::Leave(device.clone()),
+            FeedItem::Room(b"a".to_vec()),
+            FeedItem::Device {
+                device: device.clone(),
+                payload: b"w".to_vec(),
+            },
+            FeedItem::Join(device.clone()),
+            FeedItem::Room(b"b".to_vec()),
+            FeedItem::Leave(device.clone()),
+        ];
+        assert_eq!(feed_rows(&feed), 3);
+        let steps: Vec<String> = feed_steps(feed, 7)
+            .unwrap()
+            .iter()
+            .map(|s| match s {
+                FeedStep::Insert(seq, d, _) => format!("insert {seq} {}", d.is_some()),
+                FeedStep::Open(_, from) => format!("open {from}"),
+                FeedStep::Close(_, to) => format!("close {to}"),
+            })
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "close 4",
+                "insert 5 false",
+                "insert 6 true",
+                "open 7",
+                "insert 7 false",
+                "close 7"
+            ]
+        );
     }
 }

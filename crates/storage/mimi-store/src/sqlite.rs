@@ -7,9 +7,8 @@ use std::time::Duration;
 use mimi_ds::discovery::{Profile, ProfileSearch};
 use mimi_ds::follower::{Claim, KeyPackageEntry};
 use mimi_ds::{
-    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent,
-    NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord,
-    StoreError,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, FeedItem, LogEntry, NewOutbound,
+    NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord, StoreError,
 };
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 use sqlx::migrate::Migrator;
@@ -119,7 +118,7 @@ impl SqliteStore {
             match prepare_file(&base, path, waited).await {
                 Ok(()) => break,
                 Err(OpenError::Locked { .. } | OpenError::Backend { .. })
-                    if attempt < SETUP_ATTEMPTS =>
+                    if attempt < setup_attempts() =>
                 {
                     attempt += 1;
                 }
@@ -296,8 +295,14 @@ impl SqliteStore {
     }
 }
 
-/// How often opening tries to prepare the file before giving up (see `open_with`).
-const SETUP_ATTEMPTS: u32 = 4;
+/// How often opening tries to prepare the file before giving up (see `open_with`). A try that
+/// loses a race to create the schema loses it to an opener that applied a migration, so each
+/// migration can cost a racer one try: one per migration, and a few for locks.
+fn setup_attempts() -> u32 {
+    u32::try_from(MIGRATOR.iter().count())
+        .unwrap_or(u32::MAX)
+        .saturating_add(4)
+}
 
 /// Prepares the file on a connection of its own, closed afterwards.
 async fn prepare_file(
@@ -487,12 +492,12 @@ impl DsStore for SqliteStore {
         self.load(Records::FollowerInboxes, room).await
     }
 
-    async fn save_inbox(
+    async fn write_inbox(
         &self,
         room: &RoomUri,
         expected_version: u64,
         state: Vec<u8>,
-        events: Vec<NewDeviceEvent>,
+        feed: Vec<FeedItem>,
     ) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
         let version = match self
@@ -511,22 +516,51 @@ impl DsStore for SqliteStore {
                 return Err(err);
             }
         };
-        for (device, events) in sql::events_by_device(events) {
-            let (last,): (i64,) = sqlx::query_as(sql::RESERVE_SEQS)
-                .bind(&device)
-                .bind(clamp_usize(events.len()))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| self.fail(e))?;
-            for (seq, (room, payload)) in sql::reserved_seqs(last, events.len()).zip(events) {
-                sqlx::query(sql::INSERT_EVENT)
-                    .bind(&device)
-                    .bind(seq)
-                    .bind(room)
-                    .bind(payload)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| self.fail(e))?;
+        let (last,): (i64,) = sqlx::query_as(sql::RESERVE_FEED)
+            .bind(clamp_usize(sql::feed_rows(&feed)))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let steps = match sql::feed_steps(feed, last) {
+            Ok(steps) => steps,
+            Err(err) => {
+                self.rollback(tx).await?;
+                return Err(err);
+            }
+        };
+        let room = room.to_string();
+        for step in steps {
+            match step {
+                sql::FeedStep::Insert(seq, device, payload) => {
+                    sqlx::query(sql::INSERT_FEED)
+                        .bind(seq)
+                        .bind(&room)
+                        .bind(device)
+                        .bind(payload)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.fail(e))?;
+                }
+                sql::FeedStep::Open(device, from) => {
+                    sqlx::query(sql::OPEN_INTERVAL)
+                        .bind(device)
+                        .bind(&room)
+                        .bind(from)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.fail(e))?;
+                }
+                sql::FeedStep::Close(device, to) => {
+                    for statement in [sql::DROP_EMPTY_INTERVAL, sql::CLOSE_INTERVAL] {
+                        sqlx::query(statement)
+                            .bind(&device)
+                            .bind(&room)
+                            .bind(to)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| self.fail(e))?;
+                    }
+                }
             }
         }
         self.commit(tx).await?;

@@ -20,7 +20,7 @@ async fn sqlite_store_passes_the_conformance_suite() {
     .await;
     assert_eq!(
         n.load(Ordering::Relaxed),
-        14,
+        18,
         "every check ran on its own fresh file"
     );
 }

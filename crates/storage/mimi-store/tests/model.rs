@@ -7,7 +7,7 @@
 mod common;
 
 use common::{device, domain, event, key_package, outbound, room};
-use mimi_ds::{DsStore, MemoryStore};
+use mimi_ds::{DsStore, FeedItem, MemoryStore};
 use mimi_store::{PostgresConfig, PostgresStore, SqliteStore};
 use proptest::prelude::*;
 
@@ -23,6 +23,8 @@ enum Op {
     /// Acks the n-th pending item of a destination (or an id nobody has).
     Ack(usize, usize),
     SaveInbox(usize, Option<u64>, Vec<(usize, u8)>),
+    /// Follower-log items: (kind: room message, device item, join, leave; device; payload).
+    WriteInbox(usize, Option<u64>, Vec<(u8, usize, u8)>),
     Events(usize, u64, usize),
     AddKeyPackages(usize, Vec<(u32, bool, u64)>),
     Claim(usize, u64),
@@ -40,8 +42,14 @@ fn op() -> impl Strategy<Value = Op> {
         (0..2usize, version.clone(), items.clone()).prop_map(|(r, v, i)| Op::SaveRoom(r, v, i)),
         (0..2usize, 0..4usize).prop_map(|(d, l)| Op::Pending(d, l)),
         (0..2usize, 0..3usize).prop_map(|(d, n)| Op::Ack(d, n)),
-        (0..2usize, version, items).prop_map(|(r, v, i)| Op::SaveInbox(r, v, i)),
-        (0..2usize, 0u64..4, 0..4usize).prop_map(|(d, c, l)| Op::Events(d, c, l)),
+        (0..2usize, version.clone(), items).prop_map(|(r, v, i)| Op::SaveInbox(r, v, i)),
+        (
+            0..2usize,
+            version,
+            prop::collection::vec((0u8..4, 0..2usize, any::<u8>()), 0..6)
+        )
+            .prop_map(|(r, v, i)| Op::WriteInbox(r, v, i)),
+        (0..2usize, 0u64..8, 0..6usize).prop_map(|(d, c, l)| Op::Events(d, c, l)),
         (
             0..2usize,
             prop::collection::vec((0u32..6, any::<bool>(), not_after), 0..4)
@@ -91,6 +99,26 @@ async fn apply<S: DsStore>(store: &S, op: &Op) -> String {
                 .collect();
             let res = store
                 .save_inbox(&room(ROOMS[*r]), expected, vec![*r as u8], events)
+                .await;
+            format!("{res:?} {:?}", store.load_inbox(&room(ROOMS[*r])).await)
+        }
+        Op::WriteInbox(r, version, items) => {
+            let current = store.load_inbox(&room(ROOMS[*r])).await.unwrap();
+            let expected = version.unwrap_or(current.map_or(0, |c| c.version));
+            let feed = items
+                .iter()
+                .map(|(kind, d, p)| match kind {
+                    0 => FeedItem::Room(vec![*p]),
+                    1 => FeedItem::Device {
+                        device: device(DEVICES[*d]),
+                        payload: vec![*p],
+                    },
+                    2 => FeedItem::Join(device(DEVICES[*d])),
+                    _ => FeedItem::Leave(device(DEVICES[*d])),
+                })
+                .collect();
+            let res = store
+                .write_inbox(&room(ROOMS[*r]), expected, vec![*r as u8], feed)
                 .await;
             format!("{res:?} {:?}", store.load_inbox(&room(ROOMS[*r])).await)
         }

@@ -85,7 +85,7 @@ async fn a_stale_inbox_save_appends_no_events_and_uses_no_sequence_number() {
         stale,
         Err(StoreError::Conflict { expected: 0, .. })
     ));
-    assert_eq!(count_rows(&path, "device_events").await, 1);
+    assert_eq!(count_rows(&path, "feed_log").await, 1);
     store
         .save_inbox(&r, v, b"i2".to_vec(), vec![event("phone", "inbox", b"b")])
         .await
@@ -194,7 +194,7 @@ async fn rows_edited_outside_the_store_are_reported_not_unwrapped() {
         .unwrap();
     for statement in [
         "UPDATE outbound SET room = 'not a uri'",
-        "UPDATE device_events SET room = 'mimi://hub.example/u/not-a-room'",
+        "UPDATE feed_log SET room = 'mimi://hub.example/u/not-a-room'",
         "INSERT INTO key_package_claims (reference, device) VALUES (x'01', 'nobody')",
     ] {
         sqlx::query(statement).execute(&mut conn).await.unwrap();

@@ -232,7 +232,11 @@ async fn many_stores_opening_one_new_file_at_once_all_succeed() {
                 .unwrap();
         }
         let applied: Vec<i64> = migrations(&path).await.iter().map(|m| m.0).collect();
-        assert_eq!(applied, [1, 2, 3, 4, 5], "each migration was applied once");
+        assert_eq!(
+            applied,
+            [1, 2, 3, 4, 5, 6],
+            "each migration was applied once"
+        );
     }
 }
 
@@ -251,7 +255,15 @@ async fn a_schema_2_database_gets_the_room_log_and_keeps_its_rooms() {
     store.close().await;
     // Back to schema 2, as a build before the log left it.
     let mut conn = raw(&path).await;
-    for table in ["hub_room_log", "profiles", "consent_books", "peer_requests"] {
+    for table in [
+        "hub_room_log",
+        "profiles",
+        "consent_books",
+        "peer_requests",
+        "feed_head",
+        "feed_log",
+        "feed_members",
+    ] {
         sqlx::query(&format!("DROP TABLE {table}"))
             .execute(&mut conn)
             .await
@@ -265,7 +277,7 @@ async fn a_schema_2_database_gets_the_room_log_and_keeps_its_rooms() {
 
     let store = SqliteStore::open(&path).await.unwrap();
     let versions: Vec<i64> = migrations(&path).await.iter().map(|m| m.0).collect();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     let head = store.room_head(&r).await.unwrap().unwrap();
     assert_eq!((head.version, head.log_head), (version, 0));
     assert_eq!(

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{PgSchema, device, domain, event, outbound, pg_url, room};
-use mimi_ds::DsStore;
+use mimi_ds::{DsStore, FeedItem};
 use mimi_store::{PostgresConfig, PostgresStore, Wakeup};
 
 async fn connect(url: &str) -> PostgresStore {
@@ -189,6 +189,20 @@ async fn saves_wake_every_listener_of_the_schema_at_commit_only() {
         .await
         .unwrap();
     assert_eq!(next_of(&mut wakeups).await, Wakeup::Events(device("phone")));
+    // Messages for the room's members announce the room once, not each member.
+    a.write_inbox(
+        &room("r"),
+        1,
+        vec![2],
+        vec![
+            FeedItem::Join(device("phone")),
+            FeedItem::Join(device("laptop")),
+            FeedItem::Room(b"m".to_vec()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(next_of(&mut wakeups).await, Wakeup::RoomEvents(room("r")));
     for store in [a, b, foreign] {
         store.close().await;
     }

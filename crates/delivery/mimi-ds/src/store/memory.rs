@@ -1,17 +1,20 @@
 //! The in-memory [`DsStore`], for engine tests and the simulator.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
 
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 use super::{
-    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, LogEntry, NewDeviceEvent,
-    NewOutbound, NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord,
-    StoreError,
+    ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, FeedItem, LogEntry, NewOutbound,
+    NewPeerRequest, OutboundItem, PeerRequest, ProfileSaved, RoomHead, RoomRecord, StoreError,
 };
 use crate::discovery::{Profile, ProfileSearch};
 use crate::follower::{Claim, KeyPackageEntry, KeyPackagePool};
+
+/// A membership interval: the first log number, and the last one once the device left.
+type Interval = (u64, Option<u64>);
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -22,7 +25,13 @@ struct Inner {
     /// Set-aside items by id: (refusals, reason, retry_at_ms).
     aside: BTreeMap<u64, (u64, String, u64)>,
     next_outbound: u64,
-    events: BTreeMap<ClientUri, Vec<DeviceEvent>>,
+    /// The follower log: seq → (room, the one device it is for or none: the room's members,
+    /// payload).
+    feed: BTreeMap<u64, (RoomUri, Option<ClientUri>, Vec<u8>)>,
+    /// The last number of the follower log.
+    feed_head: u64,
+    /// Membership intervals per (device, room): (from, to or none while a member).
+    intervals: BTreeMap<(ClientUri, RoomUri), Vec<Interval>>,
     pools: BTreeMap<ClientUri, KeyPackagePool>,
     claims: BTreeMap<Vec<u8>, ClientUri>,
     profiles: BTreeMap<UserUri, Profile>,
@@ -221,23 +230,50 @@ impl DsStore for MemoryStore {
         Ok(self.lock()?.inboxes.get(room).cloned())
     }
 
-    async fn save_inbox(
+    async fn write_inbox(
         &self,
         room: &RoomUri,
         expected_version: u64,
         state: Vec<u8>,
-        events: Vec<NewDeviceEvent>,
+        feed: Vec<FeedItem>,
     ) -> Result<u64, StoreError> {
-        let mut inner = self.lock()?;
+        let mut guard = self.lock()?;
+        let inner = &mut *guard;
         let version = replace(&mut inner.inboxes, room, expected_version, state)?;
-        for event in events {
-            let stream = inner.events.entry(event.device).or_default();
-            let seq = stream.last().map_or(1, |e| e.seq + 1);
-            stream.push(DeviceEvent {
-                seq,
-                room: event.room,
-                payload: event.payload,
-            });
+        for item in feed {
+            match item {
+                FeedItem::Room(payload) => {
+                    inner.feed_head += 1;
+                    inner
+                        .feed
+                        .insert(inner.feed_head, (room.clone(), None, payload));
+                }
+                FeedItem::Device { device, payload } => {
+                    inner.feed_head += 1;
+                    inner
+                        .feed
+                        .insert(inner.feed_head, (room.clone(), Some(device), payload));
+                }
+                FeedItem::Join(device) => {
+                    let intervals = inner.intervals.entry((device, room.clone())).or_default();
+                    if !intervals.last().is_some_and(|(_, to)| to.is_none()) {
+                        intervals.push((inner.feed_head + 1, None));
+                    }
+                }
+                FeedItem::Leave(device) => {
+                    if let Some(intervals) = inner.intervals.get_mut(&(device, room.clone()))
+                        && let Some(last) = intervals.last_mut()
+                        && last.1.is_none()
+                    {
+                        if last.0 > inner.feed_head {
+                            // Left before any message: an empty interval is none.
+                            intervals.pop();
+                        } else {
+                            last.1 = Some(inner.feed_head);
+                        }
+                    }
+                }
+            }
         }
         Ok(version)
     }
@@ -248,19 +284,31 @@ impl DsStore for MemoryStore {
         cursor: u64,
         limit: usize,
     ) -> Result<Vec<DeviceEvent>, StoreError> {
-        Ok(self
-            .lock()?
-            .events
-            .get(device)
-            .map(|events| {
-                events
-                    .iter()
-                    .filter(|e| e.seq > cursor)
-                    .take(limit)
-                    .cloned()
-                    .collect()
+        let inner = self.lock()?;
+        let covers = |room: &RoomUri, seq: u64| {
+            inner
+                .intervals
+                .get(&(device.clone(), room.clone()))
+                .is_some_and(|intervals| {
+                    intervals
+                        .iter()
+                        .any(|(from, to)| *from <= seq && to.is_none_or(|to| seq <= to))
+                })
+        };
+        Ok(inner
+            .feed
+            .range((Bound::Excluded(cursor), Bound::Unbounded))
+            .filter(|(seq, (room, to, _))| match to {
+                Some(to) => to == device,
+                None => covers(room, **seq),
             })
-            .unwrap_or_default())
+            .take(limit)
+            .map(|(seq, (room, _, payload))| DeviceEvent {
+                seq: *seq,
+                room: room.clone(),
+                payload: payload.clone(),
+            })
+            .collect())
     }
 
     async fn add_key_packages(

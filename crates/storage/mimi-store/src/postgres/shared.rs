@@ -15,9 +15,14 @@ use crate::sql::{self, RecordRow, Records};
 /// fan-out for (payload: the schema, a space, the destination's domain).
 pub const OUTBOUND_CHANNEL: &str = "mimi_outbound";
 
-/// The channel on which a save of a follower inbox announces, at commit, each device it added
-/// events for (payload: the schema, a space, the device's URI).
+/// The channel on which a write of a follower inbox announces, at commit, each device it added
+/// an item for alone (payload: the schema, a space, the device's URI) and, once, the room if it
+/// added messages for the room's members (the schema, a space, [`ROOM_EVENTS`], the room's
+/// URI): the members are not listed, so the write stays one row per message.
 pub const EVENTS_CHANNEL: &str = "mimi_events";
+
+/// What starts a room's announcement on [`EVENTS_CHANNEL`] after the schema.
+pub const ROOM_EVENTS: &str = "room ";
 
 /// The first key of the advisory locks behind [`Lease`]s (the second is the hash of the
 /// schema and the lease's name, as advisory locks and channels are per database, not per
@@ -242,6 +247,8 @@ pub enum Wakeup {
     Outbound(Domain),
     /// Events were added to this device's stream.
     Events(ClientUri),
+    /// Messages were added for the member devices of this room.
+    RoomEvents(RoomUri),
     /// The listening connection was lost (and is made again on the next call): anything
     /// announced meanwhile is missed, so wake everything.
     Lost,
@@ -274,7 +281,10 @@ impl Wakeups {
             };
             let wakeup = match notification.channel() {
                 OUTBOUND_CHANNEL => Domain::parse(payload).ok().map(Wakeup::Outbound),
-                EVENTS_CHANNEL => payload.parse().ok().map(Wakeup::Events),
+                EVENTS_CHANNEL => match payload.strip_prefix(ROOM_EVENTS) {
+                    Some(room) => room.parse().ok().map(Wakeup::RoomEvents),
+                    None => payload.parse().ok().map(Wakeup::Events),
+                },
                 _ => None,
             };
             // A payload that does not parse was not written by us: skip it.
