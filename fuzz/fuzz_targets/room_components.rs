@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {
         return;
     };
-    match which % 18 {
+    match which % 20 {
         0 => check::<ParticipantList>(rest),
         1 => check::<ParticipantListUpdate>(rest),
         2 => check::<RoomMetadata>(rest),
@@ -33,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
         14 => check::<BotPolicy>(rest),
         15 => check::<MessageExpiration>(rest),
         16 => check::<OperationalParameters>(rest),
+        17 => check::<HubRetractedMessages>(rest),
+        18 => check::<HubRetractedRange>(rest),
         _ => {
             // A whole dictionary: (u16 id, u8 len, data) records.
             let mut comps = Vec::new();

@@ -133,6 +133,17 @@ pub enum Denied {
         /// The role that lacks it.
         role: RoleIndex,
     },
+    /// A hub retraction names a remover other than the user its proposer acts as.
+    #[error(
+        "the retraction names {remover} as remover, but its proposer acts as {actor}: a \
+         retraction must name the proposer's own (service) user"
+    )]
+    RetractionRemover {
+        /// The remover the retraction names.
+        remover: UserUri,
+        /// The user the proposer acts as.
+        actor: UserUri,
+    },
     /// The acting role has no `authorized_role_changes` entry for this move.
     #[error("the acting role may not move a user from {from} to {to}")]
     RoleChangeNotAuthorized {

@@ -70,6 +70,7 @@ mod denied;
 mod limits;
 pub mod presets;
 pub mod readings;
+mod retraction;
 mod state;
 mod summary;
 pub mod view;
@@ -78,6 +79,7 @@ pub use authorize::authorize_commit;
 pub use capability::Capability;
 pub use codec::DecodeError;
 pub use denied::Denied;
+pub use retraction::authorize_hub_retraction;
 pub use state::RoomState;
 pub use summary::{
     Actor, CommitSummary, ComponentChange, ComponentOp, MemberChange, ParticipantAction,

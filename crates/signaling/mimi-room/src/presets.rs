@@ -320,10 +320,14 @@ const MULTI_SUPER_ADMIN_EXTRA: &[C] = &[
 /// Every example's `policy_enforcer`: removes, bans, unbans, changes roles and policy,
 /// destroys and re-initialises; never adds anyone and has no clients. "Removes" includes
 /// removing clients without a participant-list change (`canKick`): the hub takes out revoked
-/// devices (our reading, `readings.rs`).
+/// devices (our reading, `readings.rs`). It also deletes others' messages and reactions, so
+/// that members accept the hub's retraction of abusive messages
+/// (hub-retracted-messages-00; our reading, `readings.rs`).
 const ENFORCER: &[C] = &[
     C::CAN_REMOVE_PARTICIPANT,
     C::CAN_KICK,
+    C::CAN_DELETE_OTHER_MESSAGE,
+    C::CAN_DELETE_OTHER_REACTION,
     C::CAN_CHANGE_USER_ROLE,
     C::CAN_BAN,
     C::CAN_UN_BAN,

@@ -121,6 +121,24 @@
 //!   wrong direction; a state already beyond a limit does not freeze the room. "Active" means
 //!   the user has at least one client in the group. `max_users` counts non-banned entries.
 //!
+//! # Hub retraction of abusive messages (hub-retracted-messages-00)
+//!
+//! * We follow the published -00: `HubRetractedMessagesComponent` and
+//!   `HubRetractedRangeComponent` carry no signature of their own (the digest's
+//!   `HubRetractedComponentTBS` / `HubRetractedRangeComponentTBS` labels come from an earlier
+//!   editor's copy that had one); the AppEphemeral proposal's MLS signature by the external
+//!   sender is "the proposal signature" members verify.
+//! * The proposer acts as a user as for commits: a server as its clientless service user on its
+//!   own domain. That user must hold `canDeleteOtherMessage`, or `canDeleteOtherReaction` when
+//!   every retracted message the member has is a reaction (a member judges only the messages it
+//!   has; one it lacks is nothing to hide); a range needs `canDeleteOtherMessage`. The
+//!   retraction must name that user as `remover_uri`. The presets' `policy_enforcer` role holds
+//!   both capabilities.
+//! * Timestamps are milliseconds since the UNIX epoch (as every MIMI timestamp); a range's
+//!   `starting_timestamp` is compared with the hub's acceptance time of each message,
+//!   inclusive. Both URIs are user URIs in canonical form; a by-ID list names at least one
+//!   message and none twice (decoders refuse otherwise).
+//!
 //! # Not decided here
 //!
 //! These rules of digest §3.3 and room-policy need MLS or the delivery service and are left to

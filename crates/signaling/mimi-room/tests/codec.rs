@@ -752,6 +752,77 @@ proptest! {
 
     #[test]
     fn status_round_trips(v in arb_status()) { check(&v)?; }
+
+    #[test]
+    fn hub_retracted_messages_round_trip(v in arb_retracted_messages()) { check(&v)?; }
+
+    #[test]
+    fn hub_retracted_range_round_trips(v in arb_retracted_range()) { check(&v)?; }
+}
+
+fn arb_retracted_messages() -> impl Strategy<Value = HubRetractedMessages> {
+    (
+        any::<u64>(),
+        arb_user(),
+        proptest::option::of(any::<u8>()),
+        proptest::collection::btree_set(any::<[u8; 32]>(), 1..5),
+    )
+        .prop_map(|(t, remover, reason, ids)| HubRetractedMessages {
+            hub_retracted_timestamp: t,
+            remover_uri: remover,
+            reason_code: reason,
+            retracted_messages: ids.into_iter().collect(),
+        })
+}
+
+fn arb_retracted_range() -> impl Strategy<Value = HubRetractedRange> {
+    (
+        any::<u64>(),
+        arb_user(),
+        proptest::option::of(any::<u8>()),
+        arb_user(),
+        proptest::option::of(any::<u64>()),
+    )
+        .prop_map(|(t, remover, reason, sender, from)| HubRetractedRange {
+            hub_retracted_timestamp: t,
+            remover_uri: remover,
+            reason_code: reason,
+            abusive_sender_uri: sender,
+            starting_timestamp: from,
+        })
+}
+
+#[test]
+fn hub_retracted_messages_refuses_an_empty_or_repeating_list() {
+    let mut v = hub_retracted_messages();
+    v.retracted_messages.clear();
+    let err = HubRetractedMessages::decode(&v.encode()).unwrap_err();
+    assert!(err.to_string().contains("names no message"), "{err}");
+    v.retracted_messages = vec![[7; 32], [7; 32]];
+    let err = HubRetractedMessages::decode(&v.encode()).unwrap_err();
+    assert!(err.to_string().contains("twice"), "{err}");
+}
+
+#[test]
+fn hub_retracted_range_layout_is_the_drafts() {
+    // uint64 timestamp; IdentityUri remover (varint length + text); optional<uint8> absent;
+    // IdentityUri sender; optional<uint64> present.
+    let v = HubRetractedRange {
+        hub_retracted_timestamp: 1,
+        remover_uri: user("mimi://h.example/u/e"),
+        reason_code: None,
+        abusive_sender_uri: user("mimi://b.example/u/m"),
+        starting_timestamp: Some(2),
+    };
+    let mut expected = 1u64.to_be_bytes().to_vec();
+    expected.push(20);
+    expected.extend_from_slice(b"mimi://h.example/u/e");
+    expected.push(0);
+    expected.push(20);
+    expected.extend_from_slice(b"mimi://b.example/u/m");
+    expected.push(1);
+    expected.extend_from_slice(&2u64.to_be_bytes());
+    assert_eq!(v.encode(), expected);
 }
 
 fn arb_media() -> impl Strategy<Value = MediaType> {

@@ -4,6 +4,7 @@
 //! `app_data_dictionary` (or an `AppDataUpdate`), `decode` is strict (whole input consumed, closed
 //! enums closed, structural rules of the definition checked).
 
+mod hub_retraction;
 mod join_code;
 mod metadata;
 mod participants;
@@ -12,6 +13,9 @@ mod policy_media;
 mod preauth;
 mod roles;
 
+pub use hub_retraction::{
+    HubRetractedMessages, HubRetractedRange, HubRetraction, RetractedMessageId,
+};
 pub use join_code::{JOIN_CODE_DIGEST_LEN, JoinCodeTerms, MatchedJoinLink};
 pub use metadata::{RichDescription, RoomMetadata, Uri};
 pub use participants::{

@@ -123,6 +123,28 @@ pub(crate) fn join_code_terms() -> JoinCodeTerms {
     }
 }
 
+pub(crate) fn hub_retracted_messages() -> HubRetractedMessages {
+    HubRetractedMessages {
+        hub_retracted_timestamp: 1_800_000_000_123,
+        remover_uri: user("mimi://hub.example/u/_policy-enforcer"),
+        reason_code: Some(2),
+        retracted_messages: vec![
+            [0x01; 32],
+            (0u8..32).collect::<Vec<_>>().try_into().unwrap(),
+        ],
+    }
+}
+
+pub(crate) fn hub_retracted_range() -> HubRetractedRange {
+    HubRetractedRange {
+        hub_retracted_timestamp: 1_800_000_000_123,
+        remover_uri: user("mimi://hub.example/u/_policy-enforcer"),
+        reason_code: None,
+        abusive_sender_uri: user("mimi://b.example/u/mallory"),
+        starting_timestamp: Some(1_799_999_000_000),
+    }
+}
+
 pub(crate) fn join_links() -> JoinLinks {
     JoinLinks {
         links: vec![
@@ -330,6 +352,16 @@ pub(crate) fn samples() -> Vec<(&'static str, Vec<u8>, Codec)> {
             "join_code_terms",
             join_code_terms().encode(),
             rt::<JoinCodeTerms>,
+        ),
+        (
+            "hub_retracted_messages",
+            hub_retracted_messages().encode(),
+            rt::<HubRetractedMessages>,
+        ),
+        (
+            "hub_retracted_range",
+            hub_retracted_range().encode(),
+            rt::<HubRetractedRange>,
         ),
         (
             "join_links_update",
