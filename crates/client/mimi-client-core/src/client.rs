@@ -835,6 +835,63 @@ impl Client {
                 self.events
                     .push_back(ClientEvent::ProposalsPending { room: room.clone() });
             }
+            Ok(Incoming::AppEphemeral {
+                actor,
+                component,
+                data,
+            }) => {
+                let Some(decoded) = mimi_room::components::HubRetraction::decode(component, &data)
+                else {
+                    // An AppEphemeral component we do not know: nothing to do (mls-extensions:
+                    // unknown components are ignored).
+                    return;
+                };
+                let retraction = match decoded {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.reject(room, Rejection::Mls(format!("hub retraction: {e}")));
+                        return;
+                    }
+                };
+                let all_reactions = match &retraction {
+                    mimi_room::components::HubRetraction::Messages(m) => {
+                        r.view.all_reactions(&m.retracted_messages)
+                    }
+                    mimi_room::components::HubRetraction::Range(_) => false,
+                };
+                if let Err(denied) = mimi_room::authorize_hub_retraction(
+                    r.group.room(),
+                    &actor,
+                    &retraction,
+                    all_reactions,
+                ) {
+                    self.reject(
+                        room,
+                        Rejection::NotAllowed {
+                            sender: retraction.remover().clone(),
+                            denied,
+                        },
+                    );
+                    return;
+                }
+                let mimi_room::Actor::Server(domain) = &actor else {
+                    return;
+                };
+                let Ok(client) = format!("mimi://{domain}/d/_hub").parse::<ClientUri>() else {
+                    return;
+                };
+                let mut bytes = vec![crate::view::RETRACTION_MARK];
+                bytes.extend_from_slice(&component.value().to_be_bytes());
+                bytes.extend_from_slice(&data);
+                let entry = Entry {
+                    sender: retraction.remover().clone(),
+                    client,
+                    timestamp,
+                    bytes,
+                    imported: false,
+                };
+                self.apply(room, entry);
+            }
             Ok(Incoming::Commit {
                 epoch,
                 removed_me,
@@ -877,6 +934,14 @@ impl Client {
                 room: room.clone(),
                 message,
             }),
+            Ok(Some(Applied::Retracted(messages))) => {
+                for message in messages {
+                    self.events.push_back(ClientEvent::Timeline {
+                        room: room.clone(),
+                        message,
+                    });
+                }
+            }
             Ok(Some(Applied::Status(messages))) => {
                 for message in messages {
                     self.events.push_back(ClientEvent::StatusChanged {

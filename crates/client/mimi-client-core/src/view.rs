@@ -10,6 +10,11 @@
 //! The view keeps the log of what it accepted, in order: a restored client rebuilds its view by
 //! replaying it (the policy verdicts were taken when the messages arrived, so the replay does
 //! not ask the policy again).
+//!
+//! The hub's retractions of abusive messages (hub-retracted-messages-00, authorized by the
+//! caller on receipt) are logged the same way, as entries whose bytes start with
+//! [`RETRACTION_MARK`] (no MIMI content starts with it: content is a CBOR array): replaying one
+//! hides the messages again, so a restored record or a history import shows them removed too.
 
 // A rejection is the cold path (one per refused message) and carries what a UI shows; boxing it
 // would only obscure the matches on it.
@@ -29,6 +34,21 @@ use mimi_room::{Capability, Denied, RoomState};
 use mimi_types::codepoints::media_type;
 use mimi_types::{ClientUri, RoomUri, UserUri};
 use zeroize::Zeroizing;
+
+/// The first byte of a logged hub retraction (`00`, then the component ID and its data):
+/// MIMI content, a CBOR array, never starts with it.
+pub(crate) const RETRACTION_MARK: u8 = 0x00;
+
+/// How the hub retracted a message (hub-retracted-messages-00), as the view shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retracted {
+    /// Who retracted it: the hub's service user (the provider).
+    pub by: UserUri,
+    /// When (the hub's timestamp, milliseconds since the UNIX epoch).
+    pub at: u64,
+    /// Why (an `AbuseType`), if said.
+    pub reason_code: Option<u8>,
+}
 
 /// An accepted application message as the view logged it (what a record replays).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +206,8 @@ pub struct MessageView {
     pub edits: u32,
     /// Whether it was deleted (a tombstone).
     pub deleted: bool,
+    /// Set when the hub retracted it (then `deleted` too): "removed by the provider".
+    pub retracted: Option<Retracted>,
     /// Its expiry hint.
     pub expires: Option<Expiration>,
     /// Reactions: reaction text → users who reacted with it.
@@ -220,6 +242,8 @@ pub(crate) enum Applied {
     Timeline(MessageId),
     /// A status report: the messages whose receipts changed (possibly none).
     Status(Vec<MessageId>),
+    /// A hub retraction: the timeline messages it hid (possibly none).
+    Retracted(Vec<MessageId>),
 }
 
 /// A reaction, kept so an unlike can be checked against it.
@@ -230,6 +254,8 @@ struct Reaction {
     texts: Vec<String>,
     content: MimiContent,
     removed: bool,
+    /// Hub acceptance time.
+    timestamp: u64,
 }
 
 /// What a UI shows of one room.
@@ -466,6 +492,9 @@ impl RoomView {
         entry: Entry,
         check_policy: bool,
     ) -> Result<Option<Applied>, Rejection> {
+        if entry.bytes.first() == Some(&RETRACTION_MARK) {
+            return self.apply_retraction(entry);
+        }
         let sender_uri = entry.sender.to_string();
         let received = match ReceivedMessage::accept(
             entry.bytes.clone(),
@@ -533,6 +562,127 @@ impl RoomView {
         self.known.insert(id);
         self.log.push(entry);
         Ok(Some(Applied::Timeline(affected)))
+    }
+
+    /// Whether every message of `ids` this view has is a reaction (and it has one at least):
+    /// then `canDeleteOtherReaction` suffices to retract them.
+    pub(crate) fn all_reactions(&self, ids: &[[u8; 32]]) -> bool {
+        let mut any = false;
+        for id in ids {
+            let id = MessageId(*id);
+            if self.reactions.contains_key(&id) {
+                any = true;
+            } else if self.by_id.contains_key(&id) {
+                return false;
+            }
+        }
+        any
+    }
+
+    /// Applies a logged hub retraction (authorized when it arrived): hides the messages it
+    /// names or covers that this view has (one it lacks is nothing to hide).
+    fn apply_retraction(&mut self, entry: Entry) -> Result<Option<Applied>, Rejection> {
+        let invalid = |error: String| Rejection::InvalidContent {
+            sender: entry.sender.clone(),
+            error,
+        };
+        let (component, data) = match entry.bytes.get(1..3).zip(entry.bytes.get(3..)) {
+            Some((c, d)) => (u16::from_be_bytes([c[0], c[1]]), d),
+            None => return Err(invalid("a hub retraction entry is cut short".into())),
+        };
+        let retraction = mimi_room::components::HubRetraction::decode(
+            mimi_types::codepoints::ComponentId::new(component),
+            data,
+        )
+        .ok_or_else(|| {
+            invalid(format!(
+                "component {component:#06x} is not a hub retraction"
+            ))
+        })?
+        .map_err(|e| invalid(e.to_string()))?;
+        let mark = Retracted {
+            by: retraction.remover().clone(),
+            at: entry.timestamp,
+            reason_code: retraction.reason_code(),
+        };
+        let (messages, reactions): (Vec<MessageId>, Vec<MessageId>) = match &retraction {
+            mimi_room::components::HubRetraction::Messages(m) => {
+                let ids: Vec<MessageId> = m
+                    .retracted_messages
+                    .iter()
+                    .map(|id| MessageId(*id))
+                    .collect();
+                (
+                    ids.iter()
+                        .copied()
+                        .filter(|id| self.by_id.contains_key(id))
+                        .collect(),
+                    ids.into_iter()
+                        .filter(|id| self.reactions.contains_key(id))
+                        .collect(),
+                )
+            }
+            mimi_room::components::HubRetraction::Range(r) => (
+                self.messages
+                    .iter()
+                    .filter(|m| r.covers(&m.sender, m.timestamp))
+                    .map(|m| m.id)
+                    .collect(),
+                self.reactions
+                    .iter()
+                    .filter(|(_, x)| r.covers(&x.reactor, x.timestamp))
+                    .map(|(id, _)| *id)
+                    .collect(),
+            ),
+        };
+        let mut changed = Vec::new();
+        for id in messages {
+            if let Some(m) = self.by_id.get(&id).and_then(|i| self.messages.get_mut(*i))
+                && m.retracted.is_none()
+            {
+                m.body = Body::default();
+                m.deleted = true;
+                m.reactions.clear();
+                m.retracted = Some(mark.clone());
+                changed.push(id);
+            }
+        }
+        for id in reactions {
+            let Some(reaction) = self.reactions.get_mut(&id).filter(|r| !r.removed) else {
+                continue;
+            };
+            reaction.removed = true;
+            let (target, reactor, texts) = (
+                reaction.target,
+                reaction.reactor.clone(),
+                reaction.texts.clone(),
+            );
+            let still: BTreeSet<String> = self
+                .reactions
+                .values()
+                .filter(|r| !r.removed && r.target == target && r.reactor == reactor)
+                .flat_map(|r| r.texts.iter().cloned())
+                .collect();
+            if let Some(m) = self
+                .by_id
+                .get(&target)
+                .and_then(|i| self.messages.get_mut(*i))
+            {
+                for text in texts.iter().filter(|t| !still.contains(*t)) {
+                    if let Some(users) = m.reactions.get_mut(text) {
+                        users.remove(&reactor);
+                        if users.is_empty() {
+                            m.reactions.remove(text);
+                        }
+                    }
+                }
+                if !changed.contains(&target) {
+                    changed.push(target);
+                }
+            }
+        }
+        self.log.push(entry);
+        Ok(Some(Applied::Retracted(changed)))
     }
 
     /// Whether `sender` may send `report` here: a participant, and nothing the room's
@@ -642,6 +792,7 @@ impl RoomView {
             body: body_of(&content.nested_part),
             edits: 0,
             deleted: false,
+            retracted: None,
             expires: content.expires,
             reactions: BTreeMap::new(),
             statuses: BTreeMap::new(),
@@ -678,6 +829,7 @@ impl RoomView {
                 texts,
                 content,
                 removed: false,
+                timestamp: entry.timestamp,
             },
         );
         target

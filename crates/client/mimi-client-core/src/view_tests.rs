@@ -280,6 +280,90 @@ fn replaying_the_log_rebuilds_the_same_timeline() {
     assert_eq!(replay.messages(), v.messages());
 }
 
+fn retraction_entry(retraction: &mimi_room::components::HubRetraction, at: u64) -> Entry {
+    let mut bytes = vec![super::RETRACTION_MARK];
+    bytes.extend_from_slice(&retraction.component_id().value().to_be_bytes());
+    bytes.extend(retraction.encode());
+    Entry {
+        sender: retraction.remover().clone(),
+        client: "mimi://hub.example/d/_hub".parse().unwrap(),
+        timestamp: at,
+        bytes,
+        imported: false,
+    }
+}
+
+#[test]
+fn hub_retractions_hide_messages_reactions_and_ranges_and_replay() {
+    use mimi_room::components::{HubRetractedMessages, HubRetractedRange, HubRetraction};
+    let enforcer = u("mimi://hub.example/u/_policy-enforcer");
+    let mut v = view();
+    let mut s = Sender::new();
+    let (entry, hello) = s.entry(ALICE, text("hello"));
+    v.apply(entry, true).unwrap();
+    let (mut e, abusive) = s.entry(BOB, text("abuse"));
+    e.timestamp = 10;
+    v.apply(e, true).unwrap();
+    let (e, heart) = s.entry(BOB, ContentBuilder::reaction(hello, "❤"));
+    v.apply(e, true).unwrap();
+    let (mut e, later) = s.entry(BOB, text("more abuse"));
+    e.timestamp = 20;
+    v.apply(e, true).unwrap();
+    assert!(!v.all_reactions(&[abusive.0, heart.0]));
+    assert!(v.all_reactions(&[heart.0, [0xee; 32]]));
+    assert!(!v.all_reactions(&[[0xee; 32]]), "nothing known");
+
+    // By ID: the message, the reaction (its heart goes) and one this view never had.
+    let by_id = HubRetraction::Messages(HubRetractedMessages {
+        hub_retracted_timestamp: 30,
+        remover_uri: enforcer.clone(),
+        reason_code: Some(2),
+        retracted_messages: vec![abusive.0, heart.0, [0xee; 32]],
+    });
+    let applied = v.apply(retraction_entry(&by_id, 30), false).unwrap();
+    assert_eq!(
+        applied,
+        Some(super::Applied::Retracted(vec![abusive, hello]))
+    );
+    let m = v.message(&abusive).unwrap();
+    assert!(m.deleted && m.body.text.is_empty());
+    let mark = m.retracted.clone().unwrap();
+    assert_eq!(
+        (mark.by, mark.at, mark.reason_code),
+        (enforcer.clone(), 30, Some(2))
+    );
+    assert!(v.message(&hello).unwrap().reactions.is_empty());
+    assert!(v.message(&hello).unwrap().retracted.is_none());
+    assert!(v.message(&later).unwrap().retracted.is_none());
+
+    // A range: Bob's messages from 15 on.
+    let range = HubRetraction::Range(HubRetractedRange {
+        hub_retracted_timestamp: 40,
+        remover_uri: enforcer,
+        reason_code: None,
+        abusive_sender_uri: u(BOB),
+        starting_timestamp: Some(15),
+    });
+    v.apply(retraction_entry(&range, 40), false).unwrap();
+    assert!(v.message(&later).unwrap().retracted.is_some());
+    assert!(!v.message(&hello).unwrap().deleted);
+
+    // Replaying the log (a restored record) shows the same.
+    let mut replay = view();
+    for e in v.log().to_vec() {
+        replay.apply(e, false).unwrap();
+    }
+    assert_eq!(replay.messages(), v.messages());
+
+    // A broken retraction entry is refused.
+    let mut broken = retraction_entry(&range, 50);
+    broken.bytes.truncate(4);
+    assert!(matches!(
+        v.apply(broken, false),
+        Err(Rejection::InvalidContent { .. })
+    ));
+}
+
 mod ops {
     use proptest::prelude::*;
 

@@ -96,6 +96,17 @@ pub enum Incoming {
     Application(ReceivedMessage),
     /// A proposal, validated and queued for the next commit.
     Proposal(CommitSummary),
+    /// An external sender's AppEphemeral proposal (the hub's retraction of messages), its
+    /// signature verified against the group's `external_senders`; not queued (openmls 0.9.2
+    /// cannot commit one, see `receive.rs`): the caller authorizes and applies it now.
+    AppEphemeral {
+        /// The proposer (an external sender, by its credential's domain).
+        actor: Actor,
+        /// Its component.
+        component: ComponentId,
+        /// Its data.
+        data: Vec<u8>,
+    },
     /// A commit, validated and merged.
     Commit {
         /// What it did.

@@ -612,6 +612,49 @@ impl HubGroup {
         }
     }
 
+    /// Builds a hub-originated AppEphemeral proposal of `component` with `data` (the hub's
+    /// retraction of messages, hub-retracted-messages-00), signed with the hub's
+    /// external-sender key, for the current epoch. It is not run through
+    /// [`HubGroup::process`] (openmls 0.9.2 refuses external AppEphemeral proposals, and no
+    /// commit needs to include it): fan it out as it is.
+    pub fn propose_app_ephemeral(
+        &self,
+        hub: &ServerIdentity,
+        component: ComponentId,
+        data: &[u8],
+    ) -> Result<Vec<u8>, MlsError> {
+        let index = self.external_sender_index(hub)?;
+        let aad = crate::external_proposal::empty_authenticated_data(
+            self.group.group_context().safe_aad_required(),
+        );
+        crate::external_proposal::app_ephemeral(
+            self.group.group_id().as_slice(),
+            self.group.group_context().epoch().as_u64(),
+            index,
+            &aad,
+            component.value(),
+            data,
+            hub.signing_key(),
+        )
+    }
+
+    fn external_sender_index(&self, hub: &ServerIdentity) -> Result<u32, MlsError> {
+        let senders = self
+            .group
+            .group_context()
+            .extensions()
+            .external_senders()
+            .ok_or_else(|| MlsError::Misuse("the group has no external senders".into()))?;
+        let me = openmls::prelude::ExternalSender::new(
+            openmls::prelude::SignaturePublicKey::from(hub.signing_key().public().to_vec()),
+            crate::identity::mls_credential(hub.credential())?,
+        );
+        let index = senders.iter().position(|s| s == &me).ok_or_else(|| {
+            MlsError::Misuse("this server is not an external sender of the group".into())
+        })?;
+        u32::try_from(index).map_err(|_| MlsError::Internal("sender index".into()))
+    }
+
     /// Builds hub-originated Remove proposals for `clients` (e.g. a banned user's), signed
     /// with the hub's external-sender key. Run each through [`HubGroup::process`] and
     /// [`HubGroup::merge`] like any other proposal, then fan it out.

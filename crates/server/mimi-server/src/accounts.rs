@@ -110,6 +110,7 @@ impl Accounts {
             .iter()
             .chain(crate::blob_store::SQLITE_SCHEMA)
             .chain(crate::abuse_queue::SQLITE_SCHEMA)
+            .chain(crate::retraction::SQLITE_SCHEMA)
             .chain(crate::mailbox::SQLITE_SCHEMA)
         {
             sqlx::query(statement).execute(&pool).await?;
@@ -132,6 +133,7 @@ impl Accounts {
             .iter()
             .chain(crate::blob_store::POSTGRES_SCHEMA)
             .chain(crate::abuse_queue::POSTGRES_SCHEMA)
+            .chain(crate::retraction::POSTGRES_SCHEMA)
             .chain(crate::mailbox::POSTGRES_SCHEMA)
         {
             sqlx::query(statement).execute(&mut *tx).await?;

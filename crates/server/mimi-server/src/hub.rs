@@ -356,6 +356,31 @@ impl Provider {
         Ok(output.response)
     }
 
+    /// Has the hub retract messages in `room` (hub-retracted-messages-00): the signed proposal
+    /// is logged and queued for every member provider in one save.
+    pub(crate) async fn hub_retract(
+        &self,
+        room: &RoomUri,
+        retraction: &mimi_room::components::HubRetraction,
+    ) -> Result<(), ServerError> {
+        let _lock = self.hub_locks.lock(room).await;
+        let (mut hub, version, held) = self.hold_hub(room).await?;
+        let output = match hub.retract(Provider::now_ms(), &self.server, retraction) {
+            Ok(output) => output,
+            Err(e) => {
+                Store::release(held).await?;
+                return Err(e.into());
+            }
+        };
+        let change = HubChange {
+            state: output.state_changed,
+            log: output.log,
+            effects: output.effects,
+        };
+        self.save_hub(held, room, version, hub, change).await?;
+        Ok(())
+    }
+
     /// `submitMessage` at the hub: returns the encoded `SubmitMessageResponse`.
     pub(crate) async fn hub_submit(
         &self,

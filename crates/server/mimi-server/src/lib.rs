@@ -108,6 +108,7 @@ mod passwords;
 mod pki;
 mod provider;
 mod report_abuse;
+pub mod retraction;
 mod server;
 mod store;
 mod typing;

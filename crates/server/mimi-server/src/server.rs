@@ -275,6 +275,10 @@ impl Server {
                 stop.subscribe(),
             )));
         }
+        tasks.push(tokio::spawn(crate::retraction::run(
+            provider.clone(),
+            stop.subscribe(),
+        )));
         for (to, wake) in &provider.outbound_wakeups {
             tasks.push(tokio::spawn(outbound::run(
                 provider.clone(),

@@ -84,6 +84,51 @@ impl HubRoom {
         })
     }
 
+    /// Retracts messages (hub-retracted-messages-00): the room must give the hub's service
+    /// user a role with `canDeleteOtherMessage` and `retraction` must name that user as
+    /// remover (else [`RequestError::PolicyRefused`] names the reason, and nothing is sent).
+    /// The AppEphemeral proposal, signed with the hub's external-sender key `hub` for the
+    /// current epoch, is logged and fanned out to every member provider like a proposal;
+    /// members verify and authorize it themselves and hide the messages. It changes no MLS
+    /// state and no commit has to include it (see `mimi_mls::HubGroup::propose_app_ephemeral`).
+    pub fn retract(
+        &mut self,
+        now_ms: u64,
+        hub: &ServerIdentity,
+        retraction: &mimi_room::components::HubRetraction,
+    ) -> Result<HubOutput<()>, RequestError> {
+        let actor = mimi_room::Actor::Server(self.room.hub_domain().clone());
+        mimi_room::authorize_hub_retraction(self.group.room(), &actor, retraction, false)
+            .map_err(|e| RequestError::PolicyRefused(format!("retracting messages: {e}")))?;
+        let bytes = self
+            .group
+            .propose_app_ephemeral(hub, retraction.component_id(), &retraction.encode())
+            .map_err(|e| RequestError::Internal(format!("hub retraction proposal: {e}")))?;
+        let message = MlsMessage::from_bytes(bytes)
+            .map_err(|e| RequestError::Internal(format!("hub retraction proposal: {e}")))?;
+        let fanout = FanoutMessage::new(
+            now_ms,
+            FanoutContent::Proposal {
+                message,
+                more_proposals: Vec::new(),
+            },
+        );
+        let entry = self.accept(&fanout)?;
+        let effects = self
+            .member_domains()
+            .iter()
+            .map(|to| self.notify(to, fanout.clone()))
+            .collect();
+        Ok(HubOutput {
+            response: (),
+            effects,
+            changed: true,
+            state_changed: false,
+            log: vec![entry],
+            resynced: None,
+        })
+    }
+
     /// Re-issues, in the epoch an external commit has just started, the removals the hub had
     /// proposed in the previous one (`lapsed`) whose clients are still in the group.
     pub(super) fn repropose(

@@ -22,6 +22,9 @@ impl ClientGroup {
     /// commits are verified, their credentials validated and the room policy consulted before
     /// they are queued or merged. On error nothing changes.
     pub fn process(&mut self, message: &[u8], now: u64) -> Result<Incoming, MlsError> {
+        if let Some(proposal) = crate::external_proposal::read_app_ephemeral(message)? {
+            return self.external_app_ephemeral(&proposal);
+        }
         let msg = parse_message(message)?;
         let protocol = msg
             .try_into_protocol_message()
@@ -156,6 +159,75 @@ impl ClientGroup {
 }
 
 /// The Safe AAD items of a processed message, by component.
+impl ClientGroup {
+    /// An external sender's AppEphemeral proposal (hub-retracted-messages-00): openmls 0.9.2
+    /// refuses every external proposal but Add, Remove and GroupContextExtensions, and would
+    /// need the proposal type in every member's capabilities to commit one, so this verifies it
+    /// itself, as RFC 9420 §6.2 asks of any external proposal: this group, this epoch, a sender
+    /// index into the GroupContext's `external_senders`, and that sender's signature over
+    /// `FramedContentTBS` (no GroupContext for an external sender). It is not queued: the
+    /// caller authorizes it against the room (`mimi_room::authorize_hub_retraction`) and
+    /// applies it on receipt (our reading, `mimi-federation-api`'s defects).
+    fn external_app_ephemeral(
+        &self,
+        proposal: &crate::external_proposal::ExternalAppEphemeral,
+    ) -> Result<Incoming, MlsError> {
+        if proposal.group_id != self.group.group_id().as_slice() {
+            return Err(MlsError::WrongGroup {
+                expected: String::from_utf8_lossy(self.group.group_id().as_slice()).into_owned(),
+                got: String::from_utf8_lossy(&proposal.group_id).into_owned(),
+            });
+        }
+        let epoch = self.group.epoch().as_u64();
+        if proposal.epoch != epoch {
+            return Err(MlsError::Unexpected(format!(
+                "an external AppEphemeral proposal of epoch {} arrived in epoch {epoch}",
+                proposal.epoch
+            )));
+        }
+        let sender = usize::try_from(proposal.sender_index)
+            .ok()
+            .and_then(|i| {
+                self.group
+                    .extensions()
+                    .external_senders()
+                    .and_then(|s| s.get(i).cloned())
+            })
+            .ok_or_else(|| {
+                MlsError::Unexpected(format!(
+                    "an external AppEphemeral proposal names external sender {}, which the \
+                     group does not have",
+                    proposal.sender_index
+                ))
+            })?;
+        // openmls keeps an external sender's fields to itself: read them from its encoding
+        // (`SignaturePublicKey signature_key; Credential credential;`).
+        let encoded =
+            tls_codec::Serialize::tls_serialize_detached(&sender).map_err(MlsError::mls)?;
+        let mut rest = encoded.as_slice();
+        let key = <tls_codec::VLBytes as tls_codec::Deserialize>::tls_deserialize(&mut rest)
+            .map_err(MlsError::mls)?;
+        let credential =
+            <openmls::prelude::Credential as tls_codec::DeserializeBytes>::tls_deserialize_exact_bytes(
+                rest,
+            )
+            .map_err(MlsError::mls)?;
+        proposal.verify(key.as_slice())?;
+        let actor =
+            match crate::credential::claimed_identity(&crate::identity::x509_of(&credential)?)? {
+                crate::VerifiedIdentity::Server(d) => crate::summary::Actor::Server(d),
+                crate::VerifiedIdentity::Client { .. } => {
+                    return Err(crate::CredentialError::WrongKind { expected: "server" }.into());
+                }
+            };
+        Ok(Incoming::AppEphemeral {
+            actor,
+            component: ComponentId::new(proposal.component_id),
+            data: proposal.data.clone(),
+        })
+    }
+}
+
 pub(super) fn safe_aad_of(
     processed: &openmls::prelude::ProcessedMessage,
 ) -> BTreeMap<ComponentId, Vec<u8>> {
