@@ -112,3 +112,45 @@ fn operators_list_show_and_resolve_abuse_reports() {
     let (ok, _, err) = admin(&config, &["show", "999"]);
     assert!(!ok && err.contains("no report #999"), "{err}");
 }
+
+#[test]
+fn admin_retract_refuses_bad_input_before_queueing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = Command::new(env!("CARGO_BIN_EXE_mimi"))
+        .args(["init", "--domain", "x.example", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let config = dir.path().join("mimi.toml");
+    let retract = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mimi"))
+            .args(["admin", "retract", "--room", "mimi://x.example/r/club"])
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = retract(&[]);
+    assert!(!ok && err.contains("name the messages"), "{err}");
+    let (ok, err) = retract(&["--message", "zz"]);
+    assert!(!ok && err.contains("not hexadecimal"), "{err}");
+    let (ok, err) = retract(&["--message", "0102"]);
+    assert!(!ok && err.contains("not 32 octets"), "{err}");
+    let (ok, err) = retract(&["--sender", "not a uri"]);
+    assert!(
+        !ok && err.contains("--sender is not a MIMI user URI"),
+        "{err}"
+    );
+    // Nothing was queued.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let accounts = Accounts::open_in(dir.path()).await.unwrap();
+        assert!(accounts.retraction_request(1).await.unwrap().is_none());
+    });
+}

@@ -45,6 +45,9 @@ fn unescape(markdown: &str) -> String {
 
 /// A one-line preview of a message.
 fn preview(m: &MessageView) -> String {
+    if m.retracted.is_some() {
+        return "message removed by the provider".into();
+    }
     if m.deleted {
         return "message deleted".into();
     }
@@ -152,6 +155,7 @@ fn message(
         })).collect::<Vec<_>>(),
         "edits": m.edits,
         "deleted": m.deleted,
+        "removed_by_provider": m.retracted.is_some(),
         "expires_at": m.expires.filter(|e| !e.relative).map(|e| e.time),
         "reactions": reactions,
         "receipt": if is_mine && !m.deleted { Some(receipt(m, others)) } else { None },

@@ -29,6 +29,9 @@ fn message_json(m: &MessageView) -> Value {
         })).collect::<Vec<_>>(),
         "edits": m.edits,
         "deleted": m.deleted,
+        "removed_by_provider": m.retracted.as_ref().map(|r| json!({
+            "by": r.by.to_string(), "at_ms": r.at, "reason_code": r.reason_code,
+        })),
         "reactions": m.reactions.iter().map(|(r, users)| {
             (r.clone(), json!(users.iter().map(ToString::to_string).collect::<Vec<_>>()))
         }).collect::<serde_json::Map<_, _>>(),
@@ -69,7 +72,9 @@ fn message_line(m: &MessageView) -> String {
     if let Some(to) = &m.in_reply_to {
         line.push_str(&format!("(reply to {}) ", short(to)));
     }
-    if m.deleted {
+    if m.retracted.is_some() {
+        line.push_str("<removed by the provider>");
+    } else if m.deleted {
         line.push_str("<deleted>");
     } else {
         line.push_str(&m.body.text);

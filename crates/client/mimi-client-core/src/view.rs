@@ -39,6 +39,14 @@ use zeroize::Zeroizing;
 /// MIMI content, a CBOR array, never starts with it.
 pub(crate) const RETRACTION_MARK: u8 = 0x00;
 
+/// What identifies a logged retraction among the view's known IDs (so a history import does
+/// not apply it twice): SHA-256 of its entry bytes, which no MIMI message ID (hash-algorithm
+/// octet, then the digest of URIs, content and salt) can be.
+fn retraction_key(bytes: &[u8]) -> MessageId {
+    use sha2::Digest as _;
+    MessageId(sha2::Sha256::digest(bytes).into())
+}
+
 /// How the hub retracted a message (hub-retracted-messages-00), as the view shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retracted {
@@ -430,8 +438,13 @@ impl RoomView {
         let mut fresh: Vec<Entry> = Vec::new();
         let mut ids = BTreeSet::new();
         for mut e in entries {
-            let Ok(id) = mimi_content::message_id_for(&e.sender, &self.room, &e.bytes) else {
-                continue;
+            let id = if e.bytes.first() == Some(&RETRACTION_MARK) {
+                retraction_key(&e.bytes)
+            } else {
+                let Ok(id) = mimi_content::message_id_for(&e.sender, &self.room, &e.bytes) else {
+                    continue;
+                };
+                id
             };
             if self.known.contains(&id) || !ids.insert(id) {
                 continue;
@@ -681,6 +694,7 @@ impl RoomView {
                 }
             }
         }
+        self.known.insert(retraction_key(&entry.bytes));
         self.log.push(entry);
         Ok(Some(Applied::Retracted(changed)))
     }

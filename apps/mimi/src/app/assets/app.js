@@ -324,7 +324,9 @@ function size(bytes) {
 function messageNode(m) {
   const body = el("div", { class: "body" });
   if (m.deleted) {
-    body.append(el("p", { class: "deleted", text: "This message was deleted." }));
+    body.append(el("p", { class: "deleted", text: m.removed_by_provider
+      ? "This message was removed by the provider."
+      : "This message was deleted." }));
   } else if (m.text) {
     body.append(m.markdown ? markdown(m.text) : plain(m.text));
   }
