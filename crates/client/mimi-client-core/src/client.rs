@@ -50,6 +50,9 @@ pub(crate) struct Room {
     /// How many log entries the caller has stored apart (see `Client::record_update`);
     /// `None` until this room was first saved that way (its rows are then written anew).
     pub(crate) log_saved: Option<usize>,
+    /// The room's record as the caller last stored it (see `Client::record_update`); `None`
+    /// until first stored.
+    pub(crate) part_saved: Option<Vec<u8>>,
     /// This device found itself behind the hub (a commit it could not process, or a message
     /// of a later epoch) and has not rejoined since. Not kept in the record: after a restart
     /// the next message of a later epoch finds it out again.
@@ -75,6 +78,7 @@ impl Room {
             commit_in_flight: None,
             leaving: false,
             log_saved: None,
+            part_saved: None,
             behind: false,
             rejoining: None,
             franking: crate::franking::AgentCache::default(),
@@ -151,6 +155,10 @@ pub struct Client {
     pub(crate) completed: BTreeSet<OpId>,
     /// Franks verified since the caller last took them ([`Client::take_franks`]).
     pub(crate) franks: Vec<crate::franking::KeptFrank>,
+    /// The identity revision the caller last stored (see `Client::record_update`).
+    pub(crate) identity_saved: Option<u64>,
+    /// The rooms the caller's stored state lists.
+    pub(crate) rooms_saved: BTreeSet<RoomUri>,
 }
 
 impl fmt::Debug for Client {
@@ -179,6 +187,8 @@ impl Client {
             cursor: 0,
             completed: BTreeSet::new(),
             franks: Vec::new(),
+            identity_saved: None,
+            rooms_saved: BTreeSet::new(),
         }
     }
 

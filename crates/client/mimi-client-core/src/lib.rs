@@ -102,7 +102,7 @@ pub use history::{
     BUNDLE_LABEL, HistoryAnswer, HistoryError, HistoryImport, HistoryLimits, HistoryOutcome,
     MAX_ITEM_BYTES, REQUEST_LABEL, REQUEST_TTL_SECS, SEAL_LABEL, ShareStatus, sharing_allowed,
 };
-pub use incremental::{LogRows, RecordUpdate, STATE_RECORD_VERSION};
+pub use incremental::{LogRows, RecordUpdate, RoomPart, STATE_RECORD_VERSION, StoredRecord};
 pub use join_links::{JOIN_CODE_LEN, NewJoinLink, format_join_link, parse_join_link};
 pub use messaging::{FileInfo, SentAttachment};
 pub use outgoing::{

@@ -71,12 +71,14 @@ impl Client {
     /// Restores a client from [`Client::to_record`] with its trust store. Operations not yet
     /// reported are queued again.
     pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, ClientError> {
-        if record.first() == Some(&crate::incremental::STATE_RECORD_VERSION) {
-            return Err(ClientError::Record(
-                "this is the state part of a split record (version 2) without its log: \
-                 restore it with Client::from_split_record"
-                    .into(),
-            ));
+        if let Some(
+            v @ (crate::incremental::STATE_RECORD_V2 | crate::incremental::STATE_RECORD_VERSION),
+        ) = record.first().copied()
+        {
+            return Err(ClientError::Record(format!(
+                "this is the state part of a split record (version {v}) without its other \
+                 parts: restore it with Client::from_stored"
+            )));
         }
         Self::decode(record, trust, None)
     }
@@ -92,12 +94,13 @@ impl Client {
         let version = r.u8("version")?;
         let expected = match apart {
             None => RECORD_VERSION,
-            Some(_) => crate::incremental::STATE_RECORD_VERSION,
+            Some(_) => crate::incremental::STATE_RECORD_V2,
         };
         if version != expected {
             return Err(ClientError::Record(format!(
                 "record version {version} is not supported here (this build reads {RECORD_VERSION} \
-                 whole and {} split)",
+                 whole and {} or {} split)",
+                crate::incremental::STATE_RECORD_V2,
                 crate::incremental::STATE_RECORD_VERSION
             )));
         }
@@ -178,6 +181,16 @@ fn replay(room: &mut Room, entry: Entry) -> Result<(), ClientError> {
 
 fn write_room(w: &mut Writer, room: &Room, logs: LogPlace) -> Result<(), ClientError> {
     w.bytes(&room.group.to_record().map_err(ClientError::Mls)?)?;
+    write_room_data(w, room, logs)
+}
+
+/// A room's record without its group: cursor, log (or its length), own messages in flight,
+/// recent digests, retries, the commit in flight and whether it is leaving.
+pub(crate) fn write_room_data(
+    w: &mut Writer,
+    room: &Room,
+    logs: LogPlace,
+) -> Result<(), ClientError> {
     w.u64(room.cursor);
     let log = room.view.log();
     match logs {
@@ -228,6 +241,17 @@ fn read_room(
 ) -> Result<Room, ClientError> {
     let group =
         ClientGroup::from_record(r.bytes("group")?, trust.clone()).map_err(ClientError::Mls)?;
+    read_room_data(r, uri, me, group, apart)
+}
+
+/// Reads what [`write_room_data`] wrote, around the room's restored group.
+pub(crate) fn read_room_data(
+    r: &mut Reader<'_>,
+    uri: &RoomUri,
+    me: &UserUri,
+    group: ClientGroup,
+    apart: Option<&[Vec<u8>]>,
+) -> Result<Room, ClientError> {
     let view = RoomView::new(uri.clone(), me.clone(), group.room().clone(), group.epoch());
     let mut room = Room::new(group, view);
     room.view.set_state(
@@ -290,7 +314,7 @@ fn read_room(
     Ok(room)
 }
 
-fn write_pending(w: &mut Writer, pending: &Pending) -> Result<(), ClientError> {
+pub(crate) fn write_pending(w: &mut Writer, pending: &Pending) -> Result<(), ClientError> {
     match (&pending.request, &pending.kind) {
         (Outgoing::Commit { room, request, .. }, PendingKind::Commit { digest, external }) => {
             w.u8(OP_COMMIT);
@@ -334,7 +358,7 @@ fn write_pending(w: &mut Writer, pending: &Pending) -> Result<(), ClientError> {
     Ok(())
 }
 
-fn read_pending(r: &mut Reader<'_>, op: OpId) -> Result<Pending, ClientError> {
+pub(crate) fn read_pending(r: &mut Reader<'_>, op: OpId) -> Result<Pending, ClientError> {
     let tag = r.u8("operation kind")?;
     if tag == OP_KEY_PACKAGES {
         let n = r.count("key packages", 17)?;

@@ -174,17 +174,12 @@ fn a_new_device_gets_its_siblings_history_once_and_in_order() {
     assert!(matches!(again, HistoryOutcome::Imported(i) if i.imported == 0));
     // The merged timeline survives a restore from the split record (imported marks too).
     let update = c.fed.clients[&phone].record_update().unwrap();
-    let logs = update
-        .logs
-        .iter()
-        .map(|l| {
-            assert_eq!(l.from, 0, "the log is written anew from the start");
-            (l.room.clone(), l.entries.clone())
-        })
-        .collect();
-    let restored =
-        mimi_client_core::Client::from_split_record(&update.state, &logs, c.fed.trust.clone())
-            .unwrap();
+    for l in &update.logs {
+        assert_eq!(l.from, 0, "the log is written anew from the start");
+    }
+    let mut stored = mimi_client_core::StoredRecord::default();
+    stored.apply(&update);
+    let restored = mimi_client_core::Client::from_stored(&stored, c.fed.trust.clone()).unwrap();
     let view = restored.room(&c.room).unwrap();
     assert_eq!(view.messages().len(), 13);
     assert_eq!(view.imported_messages(), 12);

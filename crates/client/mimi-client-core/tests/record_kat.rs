@@ -124,56 +124,22 @@ fn a_record_with_pre_rfc_9420_credentials_is_refused_with_what_to_do() {
     assert!(text.contains("re-issue the device credential"), "{text}");
 }
 
-/// The split record (state version 2 and its log rows) derived from the pinned version 1
-/// record is pinned too: restoring it gives the same conversation, and both the migration
-/// (v1 → split) and the split's write-back are byte for byte stable.
+/// The split record of version 2 (state with identity and groups inside, log rows apart),
+/// pinned from the version 1 record, still reads, and migrates: the next update hands out
+/// every part of the current layout (identity, room records, MLS entries; the rows stay),
+/// which restores to the same conversation and then writes nothing more.
 #[test]
-fn pinned_split_record_restores_and_writes_back_unchanged() {
+fn pinned_split_record_of_version_2_migrates_to_the_current_parts() {
     use std::collections::BTreeMap;
 
-    use mimi_client_core::STATE_RECORD_VERSION;
+    use mimi_client_core::{STATE_RECORD_VERSION, StoredRecord};
     use mimi_types::RoomUri;
 
     let v1 = unhex(&std::fs::read_to_string(dir().join("record-v1.hex")).unwrap());
     let expected = std::fs::read_to_string(dir().join("record-v1.transcript")).unwrap();
-    let migrated = Client::from_record(&v1, TrustStore::new())
-        .unwrap()
-        .record_update()
-        .unwrap();
-    let state_path = dir().join(format!("state-v{STATE_RECORD_VERSION}.hex"));
-    let log_path = dir().join(format!("state-v{STATE_RECORD_VERSION}-log.hex"));
-    let mut rows = String::new();
-    for log in &migrated.logs {
-        for (i, entry) in log.entries.iter().enumerate() {
-            rows.push_str(&format!(
-                "{} {} {}\n",
-                log.room,
-                log.from + i as u64,
-                hex(entry)
-            ));
-        }
-    }
-    if !state_path.exists() {
-        let lines: Vec<String> = hex(&migrated.state)
-            .as_bytes()
-            .chunks(128)
-            .map(|c| String::from_utf8(c.to_vec()).unwrap())
-            .collect();
-        std::fs::write(&state_path, lines.join("\n") + "\n").unwrap();
-        std::fs::write(&log_path, &rows).unwrap();
-        panic!(
-            "wrote the pinned split record {}; commit it and run the test again",
-            state_path.display()
-        );
-    }
-    let state = unhex(&std::fs::read_to_string(&state_path).unwrap());
-    let pinned_rows = std::fs::read_to_string(&log_path).unwrap();
-    assert_eq!(state[0], STATE_RECORD_VERSION);
-    assert_eq!(migrated.state, state, "the v1 → split migration changed");
-    assert_eq!(
-        rows, pinned_rows,
-        "the v1 → split migration changed the rows"
-    );
+    let state = unhex(&std::fs::read_to_string(dir().join("state-v2.hex")).unwrap());
+    let pinned_rows = std::fs::read_to_string(dir().join("state-v2-log.hex")).unwrap();
+    assert_eq!(state[0], 2);
     let mut logs: BTreeMap<RoomUri, Vec<Vec<u8>>> = BTreeMap::new();
     for line in pinned_rows.lines() {
         let mut parts = line.split(' ');
@@ -183,13 +149,32 @@ fn pinned_split_record_restores_and_writes_back_unchanged() {
         assert_eq!(log.len(), idx);
         log.push(unhex(parts.next().unwrap()));
     }
-    let client = Client::from_split_record(&state, &logs, TrustStore::new()).unwrap();
+    let stored = StoredRecord {
+        state,
+        logs,
+        ..StoredRecord::default()
+    };
+    let client = Client::from_stored(&stored, TrustStore::new()).unwrap();
     assert_eq!(transcript(&client), expected);
-    let again = client.record_update().unwrap();
-    assert!(again.logs.is_empty(), "every row is stored already");
-    assert_eq!(
-        again.state, state,
-        "the state does not write back byte for byte"
+    let update = client.record_update().unwrap();
+    assert_eq!(update.state[0], STATE_RECORD_VERSION);
+    assert!(update.identity.is_some(), "{update:?}");
+    assert!(!update.rooms.is_empty(), "{update:?}");
+    assert!(update.rooms.iter().all(|r| r.mls.full), "{update:?}");
+    assert!(update.logs.is_empty(), "the stored rows stay: {update:?}");
+    let mut migrated = stored.clone();
+    migrated.apply(&update);
+    let again = Client::from_stored(&migrated, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&again), expected);
+    let idle = again.record_update().unwrap();
+    assert!(
+        idle.identity.is_none() && idle.rooms.is_empty() && idle.logs.is_empty(),
+        "{idle:?}"
     );
+    assert_eq!(
+        idle.state, update.state,
+        "the state writes back byte for byte"
+    );
+    assert_eq!(again.to_record().unwrap(), v1);
     assert_eq!(client.to_record().unwrap(), v1);
 }

@@ -258,7 +258,14 @@ impl Device {
         let profile = store.profile().await?;
         let stored = store.state().await?;
         let trust = trust_store(&profile)?;
-        let engine = Client::from_split_record(&stored.record, &stored.logs, trust)?;
+        let mut engine = Client::from_stored(&stored.record, trust)?;
+        if stored.record.state.first() != Some(&mimi_client_core::STATE_RECORD_VERSION) {
+            // A file of an older layout: write its parts now (one transaction), so it is
+            // migrated before anything else happens.
+            let update = engine.record_update()?;
+            store.save(&update, &[], stored.cursor).await?;
+            engine.record_saved(&update);
+        }
         Self::assemble(path.to_owned(), store, profile, engine, stored.cursor)
     }
 

@@ -2,10 +2,15 @@
 //! trust bundle), the client record and the stream cursor, written together in one
 //! transaction after every step.
 //!
-//! The record is stored split (see [`mimi_client_core::RecordUpdate`]): a small state record
-//! in `state`, rewritten each time, and each room's log of messages in `log`, one row per
-//! entry, appended. A file written before the split holds a whole record (version 1) in
-//! `state` and no rows; it is read as such and the next save writes the rows.
+//! The record is stored in parts (see [`mimi_client_core::RecordUpdate`]), each written only
+//! when it changed: the small state part and the cursor in `state`; the identity (signing
+//! key, KeyPackages) in `identity`; per room its record in `room_state`, its MLS state in
+//! `mls_entry` (one row per openmls entry: a received message rewrites the message secrets
+//! row only) and its log of messages in `log` (one row per entry, appended).
+//!
+//! Older files hold in `state` a whole record (version 1, no other rows) or a state record
+//! of version 2 (identity and groups inside, logs in `log`): [`crate::Device::open`] reads
+//! them and writes the parts at once, in one transaction, so the file is migrated on open.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +18,7 @@ use std::str::FromStr as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use mimi_client_core::{KeptFrank, RecordUpdate};
+use mimi_client_core::{KeptFrank, RecordUpdate, StoredRecord};
 use mimi_content::MessageId;
 use mimi_types::RoomUri;
 use serde::{Deserialize, Serialize};
@@ -83,17 +88,21 @@ const SCHEMA: &[&str] = &[
      record BLOB NOT NULL, cursor INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS log (room TEXT NOT NULL, idx INTEGER NOT NULL, \
      entry BLOB NOT NULL, PRIMARY KEY (room, idx)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS identity (id INTEGER PRIMARY KEY CHECK (id = 1), \
+     record BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS room_state (room TEXT PRIMARY KEY, record BLOB NOT NULL) \
+     WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS mls_entry (room TEXT NOT NULL, key BLOB NOT NULL, \
+     value BLOB NOT NULL, PRIMARY KEY (room, key)) WITHOUT ROWID",
     // The hub's franks of received messages (protocol-06 §5.4.1), kept for abuse reports.
     "CREATE TABLE IF NOT EXISTS franks (room TEXT NOT NULL, message BLOB NOT NULL, \
      frank BLOB NOT NULL, accepted_ms INTEGER NOT NULL, PRIMARY KEY (room, message)) \
      WITHOUT ROWID",
 ];
 
-/// What the store holds of the client: the state (or whole) record, each room's log rows in
-/// order, and the stream cursor.
+/// What the store holds of the client (its record's parts) and the stream cursor.
 pub(crate) struct Stored {
-    pub(crate) record: Vec<u8>,
-    pub(crate) logs: BTreeMap<RoomUri, Vec<Vec<u8>>>,
+    pub(crate) record: StoredRecord,
     pub(crate) cursor: u64,
 }
 
@@ -161,7 +170,7 @@ impl Store {
         serde_json::from_str(&json).map_err(|e| self.err(e))
     }
 
-    /// The stored record, log rows and cursor.
+    /// The stored record's parts and cursor.
     pub(crate) async fn state(&self) -> Result<Stored, SdkError> {
         let row = sqlx::query("SELECT record, cursor FROM state WHERE id = 1")
             .fetch_optional(&self.pool)
@@ -170,31 +179,59 @@ impl Store {
             .ok_or_else(|| {
                 SdkError::Profile(format!("{} holds no client record", self.path.display()))
             })?;
-        let record: Vec<u8> = row.try_get(0).map_err(|e| self.err(e))?;
+        let state: Vec<u8> = row.try_get(0).map_err(|e| self.err(e))?;
         let cursor: i64 = row.try_get(1).map_err(|e| self.err(e))?;
+        let identity: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT record FROM identity WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+        let room = |room: &str| {
+            RoomUri::parse(room).map_err(|e| self.err(format!("a row of room {room:?}: {e}")))
+        };
+        let mut rooms = BTreeMap::new();
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT room, record FROM room_state")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        for (r, record) in rows {
+            rooms.insert(room(&r)?, record);
+        }
+        let mut mls: BTreeMap<RoomUri, BTreeMap<Vec<u8>, Vec<u8>>> = BTreeMap::new();
+        let rows: Vec<(String, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT room, key, value FROM mls_entry ORDER BY room, key")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+        for (r, key, value) in rows {
+            mls.entry(room(&r)?).or_default().insert(key, value);
+        }
         let rows = sqlx::query("SELECT room, idx, entry FROM log ORDER BY room, idx")
             .fetch_all(&self.pool)
             .await
             .map_err(|e| self.err(e))?;
         let mut logs: BTreeMap<RoomUri, Vec<Vec<u8>>> = BTreeMap::new();
         for row in rows {
-            let room: String = row.try_get(0).map_err(|e| self.err(e))?;
+            let r: String = row.try_get(0).map_err(|e| self.err(e))?;
             let idx: i64 = row.try_get(1).map_err(|e| self.err(e))?;
             let entry: Vec<u8> = row.try_get(2).map_err(|e| self.err(e))?;
-            let uri = RoomUri::parse(&room)
-                .map_err(|e| self.err(format!("log row of room {room:?}: {e}")))?;
-            let log = logs.entry(uri).or_default();
+            let log = logs.entry(room(&r)?).or_default();
             if i64::try_from(log.len()) != Ok(idx) {
                 return Err(self.err(format!(
-                    "the log of {room} lacks entry {} (next stored is {idx}): the file is damaged",
+                    "the log of {r} lacks entry {} (next stored is {idx}): the file is damaged",
                     log.len()
                 )));
             }
             log.push(entry);
         }
         Ok(Stored {
-            record,
-            logs,
+            record: StoredRecord {
+                state,
+                identity,
+                rooms,
+                mls,
+                logs,
+            },
             cursor: u64::try_from(cursor).unwrap_or(0),
         })
     }
@@ -278,6 +315,54 @@ impl Store {
         update: &RecordUpdate,
         cursor: u64,
     ) -> Result<(), sqlx::Error> {
+        if let Some(identity) = &update.identity {
+            sqlx::query("INSERT OR REPLACE INTO identity (id, record) VALUES (1, ?)")
+                .bind(identity.as_slice())
+                .execute(&mut **tx)
+                .await?;
+        }
+        for room in &update.removed {
+            let room = room.to_string();
+            for statement in [
+                "DELETE FROM room_state WHERE room = ?",
+                "DELETE FROM mls_entry WHERE room = ?",
+                "DELETE FROM log WHERE room = ?",
+            ] {
+                sqlx::query(statement)
+                    .bind(&room)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        for part in &update.rooms {
+            let room = part.room.to_string();
+            if part.mls.full {
+                sqlx::query("DELETE FROM mls_entry WHERE room = ?")
+                    .bind(&room)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            for key in &part.mls.deletes {
+                sqlx::query("DELETE FROM mls_entry WHERE room = ? AND key = ?")
+                    .bind(&room)
+                    .bind(key.as_slice())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            for (key, value) in &part.mls.upserts {
+                sqlx::query("INSERT OR REPLACE INTO mls_entry (room, key, value) VALUES (?, ?, ?)")
+                    .bind(&room)
+                    .bind(key.as_slice())
+                    .bind(value.as_slice())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            sqlx::query("INSERT OR REPLACE INTO room_state (room, record) VALUES (?, ?)")
+                .bind(&room)
+                .bind(part.record.as_slice())
+                .execute(&mut **tx)
+                .await?;
+        }
         for rows in &update.logs {
             let room = rows.room.to_string();
             let from = i64::try_from(rows.from).unwrap_or(i64::MAX);
@@ -344,17 +429,17 @@ mod tests {
     }
 
     fn update(state: &[u8], logs: &[(&str, u64, &[&[u8]])]) -> RecordUpdate {
-        RecordUpdate {
-            state: state.to_vec(),
-            logs: logs
-                .iter()
-                .map(|(room, from, entries)| LogRows {
-                    room: RoomUri::parse(room).unwrap(),
-                    from: *from,
-                    entries: entries.iter().map(|e| e.to_vec()).collect(),
-                })
-                .collect(),
-        }
+        let mut u = RecordUpdate::default();
+        u.state = state.to_vec();
+        u.logs = logs
+            .iter()
+            .map(|(room, from, entries)| LogRows {
+                room: RoomUri::parse(room).unwrap(),
+                from: *from,
+                entries: entries.iter().map(|e| e.to_vec()).collect(),
+            })
+            .collect();
+        u
     }
 
     #[tokio::test]
@@ -388,15 +473,15 @@ mod tests {
         drop(store);
         let store = Store::open(&path, false).await.unwrap();
         let stored = store.state().await.unwrap();
-        assert_eq!(stored.record, b"record-3".to_vec());
+        assert_eq!(stored.record.state, b"record-3".to_vec());
         assert_eq!(stored.cursor, 11);
         let a = RoomUri::parse(a).unwrap();
         let b = RoomUri::parse(b).unwrap();
         assert_eq!(
-            stored.logs[&a],
+            stored.record.logs[&a],
             vec![b"a0".to_vec(), b"a1".to_vec(), b"a2".to_vec()]
         );
-        assert_eq!(stored.logs[&b], vec![b"B0".to_vec(), b"B1".to_vec()]);
+        assert_eq!(stored.record.logs[&b], vec![b"B0".to_vec(), b"B1".to_vec()]);
         let p = store.profile().await.unwrap();
         assert_eq!(p.client, profile().client);
         assert_eq!(p.bundle_der().unwrap()["x.example"], b"ca".to_vec());
@@ -446,6 +531,89 @@ mod tests {
             .unwrap();
         assert!(matches!(empty.state().await, Err(SdkError::Profile(_))));
         assert!(matches!(empty.profile().await, Err(SdkError::Profile(_))));
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// A file of the layout before the parts (the pinned state record of version 2 in
+    /// `state`, its log rows in `log`) opens, and is rewritten in the current layout at once.
+    #[tokio::test]
+    async fn a_file_with_a_state_record_of_version_2_is_migrated_on_open() {
+        use mimi_client_core::{Client, STATE_RECORD_VERSION};
+        use mimi_mls::TrustStore;
+
+        let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../testing/vectors/client");
+        let state = unhex(&std::fs::read_to_string(vectors.join("state-v2.hex")).unwrap());
+        assert_eq!(state[0], 2);
+        let rows = std::fs::read_to_string(vectors.join("state-v2-log.hex")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.sqlite");
+        let store = Store::open(&path, true).await.unwrap();
+        let mut p = profile();
+        // The pinned record's CAs are not at hand: restoring does not need them.
+        p.trust_bundle.clear();
+        store.save_profile(&p).await.unwrap();
+        sqlx::query("INSERT INTO state (id, record, cursor) VALUES (1, ?, 7)")
+            .bind(state.as_slice())
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let mut logs: BTreeMap<RoomUri, Vec<Vec<u8>>> = BTreeMap::new();
+        for line in rows.lines() {
+            let mut parts = line.split(' ');
+            let room = parts.next().unwrap();
+            let idx: i64 = parts.next().unwrap().parse().unwrap();
+            let entry = unhex(parts.next().unwrap());
+            logs.entry(RoomUri::parse(room).unwrap())
+                .or_default()
+                .push(entry.clone());
+            sqlx::query("INSERT INTO log (room, idx, entry) VALUES (?, ?, ?)")
+                .bind(room)
+                .bind(idx)
+                .bind(entry.as_slice())
+                .execute(&store.pool)
+                .await
+                .unwrap();
+        }
+        let old = store.state().await.unwrap();
+        let before = Client::from_stored(&old.record, TrustStore::new()).unwrap();
+        store.close().await;
+        drop(store);
+
+        let device = crate::Device::open(&path).await.unwrap();
+        device.close().await;
+        let store = Store::open(&path, false).await.unwrap();
+        let stored = store.state().await.unwrap();
+        assert_eq!(stored.record.state[0], STATE_RECORD_VERSION);
+        assert_eq!(stored.cursor, 7);
+        assert!(stored.record.identity.is_some());
+        assert!(!stored.record.rooms.is_empty());
+        assert_eq!(
+            stored.record.rooms.keys().collect::<Vec<_>>(),
+            stored.record.mls.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(stored.record.logs, logs, "the log rows stay as they were");
+        let after = Client::from_stored(&stored.record, TrustStore::new()).unwrap();
+        assert_eq!(after.to_record().unwrap(), before.to_record().unwrap());
+        assert!(
+            after.record_update().unwrap().rooms.is_empty(),
+            "every part is stored"
+        );
+        // Opening the migrated file again changes nothing.
+        store.close().await;
+        drop(store);
+        crate::Device::open(&path).await.unwrap().close().await;
+        let store = Store::open(&path, false).await.unwrap();
+        let again = store.state().await.unwrap();
+        assert_eq!(again.record.state, stored.record.state);
+        assert_eq!(again.record.rooms, stored.record.rooms);
+        assert_eq!(again.record.mls, stored.record.mls);
     }
 
     #[test]

@@ -17,7 +17,6 @@ use openmls::prelude::{
     MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, OpenMlsProvider, Proposal, ProposalIn,
     ProtocolVersion, RatchetTreeIn, Sender, SignaturePublicKey,
 };
-use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::storage::StorageProvider as _;
 use tls_codec::{Deserialize as _, Serialize as _};
 
@@ -38,12 +37,15 @@ use crate::summary::{
     Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, authorize_commit,
     normalize,
 };
+use crate::tracked::GroupProvider;
 use mimi_room::RoomState;
 
+mod entries;
 mod newcomer;
 mod receive;
 mod resync;
 
+pub use entries::GroupChanges;
 pub(crate) use receive::check_room;
 
 const RECORD_TAG: u8 = 2;
@@ -121,7 +123,7 @@ pub enum Incoming {
 /// A client's state in one room's MLS group.
 pub struct ClientGroup {
     group: MlsGroup,
-    provider: OpenMlsRustCrypto,
+    provider: GroupProvider,
     key: SigningKey,
     me: MemberChange,
     trust: TrustStore,
@@ -177,9 +179,9 @@ fn load_room(group: &MlsGroup) -> Result<RoomState, MlsError> {
 }
 
 /// Parses and validates a KeyPackage `MLSMessage`.
-pub(crate) fn parse_key_package(
+pub(crate) fn parse_key_package<P: OpenMlsProvider>(
     bytes: &[u8],
-    provider: &OpenMlsRustCrypto,
+    provider: &P,
 ) -> Result<KeyPackage, MlsError> {
     let kp_in: KeyPackageIn = match parse_message(bytes)?.extract() {
         MlsMessageBodyIn::KeyPackage(k) => k,
@@ -265,7 +267,7 @@ impl ClientGroup {
             Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
         ])
         .map_err(MlsError::mls)?;
-        let provider = OpenMlsRustCrypto::default();
+        let provider = GroupProvider::unsaved();
         let key = identity.signing_key().duplicate()?;
         let group = MlsGroup::builder()
             .with_group_id(GroupId::from_slice(group_uri.to_string().as_bytes()))
@@ -309,7 +311,7 @@ impl ClientGroup {
         let MlsMessageBodyIn::Welcome(welcome) = parse_message(welcome)?.extract() else {
             return Err(MlsError::Unexpected("expected a Welcome message".into()));
         };
-        let provider = OpenMlsRustCrypto::default();
+        let provider = GroupProvider::unsaved();
         let mut found = false;
         for s in welcome.secrets() {
             let r = s.new_member();
@@ -425,7 +427,7 @@ impl ClientGroup {
                 }
             }
         }
-        let provider = OpenMlsRustCrypto::default();
+        let provider = GroupProvider::unsaved();
         let key = identity.signing_key().duplicate()?;
         let params = LeafNodeParameters::builder()
             .with_capabilities(leaf_capabilities())
@@ -923,7 +925,7 @@ impl ClientGroup {
         w.str(&self.me.user.to_string());
         self.key.encode(&mut w)?;
         w.bytes(self.group.group_id().as_slice());
-        write_storage(&mut w, self.provider.storage())?;
+        write_storage(&mut w, self.provider.storage().memory())?;
         Ok(w.finish_sealed())
     }
 
@@ -935,8 +937,10 @@ impl ClientGroup {
         let user = r.parse()?;
         let key = SigningKey::decode(&mut r)?;
         let group_id = GroupId::from_slice(r.bytes()?);
-        let provider = OpenMlsRustCrypto::default();
-        read_storage(&mut r, provider.storage())?;
+        let provider = GroupProvider::default();
+        read_storage(&mut r, provider.storage().memory())?;
+        // Restored from a whole record: none of it is stored as entries yet.
+        provider.storage().mark_all()?;
         r.end()?;
         let group = MlsGroup::load(provider.storage(), &group_id)
             .map_err(MlsError::mls)?

@@ -1,6 +1,7 @@
 //! A client's (or server's) MLS signing identity, its credential and its KeyPackages.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use openmls::prelude::{
     Credential, CredentialType, CredentialWithKey, KeyPackage, KeyPackageBundle, Lifetime,
@@ -81,6 +82,9 @@ pub struct ClientIdentity {
     credential: X509Credential,
     /// Holds KeyPackage private keys until a Welcome consumes them.
     pub(crate) provider: OpenMlsRustCrypto,
+    /// Counts changes of the record (KeyPackages made or consumed): see
+    /// [`ClientIdentity::revision`].
+    revision: AtomicU64,
 }
 
 impl fmt::Debug for ClientIdentity {
@@ -131,6 +135,7 @@ impl ClientIdentity {
             key,
             credential,
             provider: OpenMlsRustCrypto::default(),
+            revision: AtomicU64::new(0),
         }
     }
 
@@ -193,6 +198,7 @@ impl ClientIdentity {
                 self.credential_with_key()?,
             )
             .map_err(MlsError::mls)?;
+        self.changed();
         let kp = bundle.key_package();
         let reference = kp
             .hash_ref(self.provider.crypto())
@@ -221,11 +227,23 @@ impl ClientIdentity {
         if let Some(b) = &bundle
             && !b.key_package().last_resort()
         {
+            self.changed();
             storage
                 .delete_key_package(reference)
                 .map_err(MlsError::mls)?;
         }
         Ok(bundle)
+    }
+
+    /// Counts the changes of [`ClientIdentity::to_record`] since this value was made or
+    /// restored (a KeyPackage generated or consumed): the record needs storing again only
+    /// when this moved.
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.revision.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The device as a secret record (URIs, key, credential, unused KeyPackages).
@@ -257,6 +275,7 @@ impl ClientIdentity {
             key,
             credential: X509Credential::from_chain(chain),
             provider,
+            revision: AtomicU64::new(0),
         })
     }
 }

@@ -58,8 +58,11 @@ pub mod sign;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod tracked;
 
-pub use client::{ClientGroup, CreatedGroup, Incoming, OutgoingCommit, ReceivedMessage};
+pub use client::{
+    ClientGroup, CreatedGroup, GroupChanges, Incoming, OutgoingCommit, ReceivedMessage,
+};
 pub use credential::{ProviderCa, TrustStore, Validity, VerifiedIdentity, X509Credential};
 pub use error::{CredentialError, MlsError, SignatureError};
 pub use hub::{AppMessageInfo, HubGroup, StagedHandshake, welcome_key_package_refs};
