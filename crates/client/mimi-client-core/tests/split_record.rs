@@ -299,3 +299,33 @@ fn a_whole_record_of_version_1_is_read_and_its_log_then_written_as_rows() {
     let err = Client::from_split_record(&whole, &store.rec.logs, trust).unwrap_err();
     assert!(err.to_string().contains("mixes two formats"), "{err}");
 }
+
+/// An older release wrote its state into a file migrated before (a downgrade): the parts of
+/// the current layout beside it are left-overs, replaced by the next update, and rooms the
+/// state does not list are dropped.
+#[test]
+fn parts_left_beside_an_older_state_are_replaced_and_dropped() {
+    let (mut fed, alice, charlie, room) = two();
+    let mut rng = fed.rng.clone();
+    fed.c(&charlie).send_text(&mut rng, &room, "a").unwrap();
+    fed.pump();
+    let mut store = Store::default();
+    store.save(fed.c(&alice));
+    let gone: RoomUri = "mimi://y.example/r/gone".parse().unwrap();
+    store.rec.rooms.insert(gone.clone(), vec![1, 2, 3]);
+    store.rec.mls.insert(
+        gone.clone(),
+        BTreeMap::from([(b"k".to_vec(), b"v".to_vec())]),
+    );
+    store.rec.state = fed.clients[&alice].to_record().unwrap();
+    store.rec.logs.clear();
+    let mut restored = store.restore(fed.trust.clone()).unwrap();
+    let update = store.save(&mut restored);
+    assert!(update.identity.is_some(), "{update:?}");
+    assert_eq!(update.removed, vec![gone.clone()]);
+    assert!(update.rooms.iter().all(|r| r.mls.full), "{update:?}");
+    assert!(!store.rec.rooms.contains_key(&gone) && !store.rec.mls.contains_key(&gone));
+    let again = store.restore(fed.trust.clone()).unwrap();
+    assert_eq!(again.room(&room).unwrap().messages().len(), 1);
+    assert!(again.record_update().unwrap().rooms.is_empty());
+}
