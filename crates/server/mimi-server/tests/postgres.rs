@@ -163,3 +163,98 @@ fn the_abuse_report_queue_works_on_postgres() {
     });
     runtime.block_on(database.drop_now());
 }
+
+/// Operators' retraction requests on PostgreSQL, carried out by the running hub's worker: in a
+/// room whose policy gives the hub no role (created without the policy enforcer) the hub
+/// refuses and sends nothing; a room it does not host is refused too; each outcome is
+/// recorded once, and a sentinel message then reaches every member.
+#[test]
+fn retraction_requests_are_carried_out_once_on_postgres() {
+    use mimi_room::components::{HubRetractedMessages, HubRetraction};
+    use mimi_server::accounts::Accounts;
+
+    common::logs();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database) = runtime.block_on(PgDatabase::create(
+        "retraction_requests_are_carried_out_once_on_postgres",
+    )) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url.clone();
+    let mut nodes = common::federation_with(dir.path(), &["x.example", "y.example"], |i, c| {
+        if i == 1 {
+            c.database.url = Some(url.clone());
+        }
+    });
+    runtime.block_on(async {
+        let x = Api::new(nodes[0].base_url());
+        let y = Api::new(nodes[1].base_url());
+        Device::register_user(&y, "alice").await;
+        Device::register_user(&x, "bob").await;
+        let mut alice = Device::register(&y, "alice", "phone", 2).await;
+        let mut bob = Device::register(&x, "bob", "laptop", 2).await;
+        let room = alice.create_room("mimi://y.example/r/retract").await;
+        let added = alice.add_users(&room, &[bob.user().clone()]).await;
+        assert!(matches!(added, UpdateOutcome::Success { .. }), "{added:?}");
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| d.is_member(&room))
+        })
+        .await;
+        let epoch = alice.epoch(&room);
+
+        let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+        let accounts = Accounts::postgres(pool).await.unwrap();
+        let retraction = HubRetraction::Messages(HubRetractedMessages {
+            hub_retracted_timestamp: 0,
+            remover_uri: mimi_room::presets::hub_service_user(room.hub_domain()),
+            reason_code: None,
+            retracted_messages: vec![[9; 32]],
+        });
+        let no_role = accounts
+            .request_retraction(&room, &retraction, Some(7), 1)
+            .await
+            .unwrap();
+        let elsewhere = mimi_types::RoomUri::parse("mimi://x.example/r/other").unwrap();
+        let not_hosted = accounts
+            .request_retraction(&elsewhere, &retraction, None, 2)
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        let outcome = |id| {
+            let accounts = &accounts;
+            async move {
+                loop {
+                    let r = accounts.retraction_request(id).await.unwrap().unwrap();
+                    if let Some((_, o)) = r.done
+                        && o != "being carried out"
+                    {
+                        return (r.report, o);
+                    }
+                    assert!(tokio::time::Instant::now() < deadline, "not carried out");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let (report, refused) = outcome(no_role).await;
+        assert_eq!(report, Some(7));
+        assert!(
+            refused.starts_with("refused") && refused.contains("no role"),
+            "{refused}"
+        );
+        let (_, refused) = outcome(not_hosted).await;
+        assert!(refused.contains("not by this provider"), "{refused}");
+        assert!(accounts.retraction_request(99).await.unwrap().is_none());
+
+        // Nothing was sent: the room goes on in the same epoch, and a sentinel arrives.
+        let sent = alice.send(&room, "sentinel").await.unwrap();
+        assert!(matches!(sent, SubmitOutcome::Accepted { .. }), "{sent:?}");
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| d.texts(&room) == ["sentinel"])
+        })
+        .await;
+        assert_eq!(alice.epoch(&room), epoch);
+        assert!(bob.failures().is_empty(), "{:?}", bob.failures());
+    });
+    nodes.clear();
+}
