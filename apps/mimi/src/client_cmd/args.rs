@@ -264,6 +264,95 @@ pub(crate) enum RoomCommand {
     Rename(RenameArgs),
     /// Set a room's topic.
     Topic(TopicArgs),
+    /// List the discoverable rooms your provider hosts (whose name, topic or URI contains
+    /// TEXT); join an open one with `mimi room join ROOM`.
+    Directory(DirectoryArgs),
+    /// Show a room's policy, or change it with KEY=VALUE settings (one commit): discoverable,
+    /// multi-device, persistent, pseudonyms (on|off); max-users, max-clients (N|none);
+    /// history (forbidden|optional|required|none) with history-roles (2,3), history-auto,
+    /// history-period (seconds); expiration (…|none) with expiration-min, -max, -default;
+    /// logging (forbidden|none); read-receipts, delivery-reports (…|none); join-links
+    /// (persisted|on-request|none), join-link-multiuser, join-link-expiration.
+    Policy(RoomPolicyArgs),
+    /// Show the room's role definitions, or grant and revoke a role's capabilities.
+    Roles(RolesArgs),
+    /// Preauthorization: who may join (or move themselves) to a role by the claims of their
+    /// credential (a provider or a user), without an invite or link.
+    Preauth(PreauthArgs),
+}
+
+/// `room directory`.
+#[derive(Debug, Args)]
+pub(crate) struct DirectoryArgs {
+    /// Only rooms whose name, topic or URI contains this text.
+    pub(crate) text: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room policy`.
+#[derive(Debug, Args)]
+pub(crate) struct RoomPolicyArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// KEY=VALUE settings; none: show the policy.
+    pub(crate) settings: Vec<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room roles`.
+#[derive(Debug, Args)]
+pub(crate) struct RolesArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The role to change (name or index); none: list the roles.
+    pub(crate) role: Option<String>,
+    /// Capabilities to grant (registry names such as canChangeRoleDefinitions, or numbers).
+    #[arg(long)]
+    pub(crate) grant: Vec<String>,
+    /// Capabilities to revoke.
+    #[arg(long)]
+    pub(crate) revoke: Vec<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room preauth`.
+#[derive(Debug, Args)]
+pub(crate) struct PreauthArgs {
+    #[command(subcommand)]
+    pub(crate) command: PreauthCommand,
+}
+
+/// Preauthorization entries (room-policy §4): tried in order, the first whose claims all
+/// match the requester's credential decides.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PreauthCommand {
+    /// List the entries.
+    List(RoomOnly),
+    /// Add an entry for every user of a provider (--provider) or one user (--user).
+    Add(PreauthAddArgs),
+    /// Remove an entry by its index in `preauth list`.
+    Remove(LinkRevokeArgs),
+}
+
+/// `room preauth add`.
+#[derive(Debug, Args)]
+pub(crate) struct PreauthAddArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The role they get (name or index); it must hold canJoinIfPreauthorized for joins.
+    #[arg(long)]
+    pub(crate) role: String,
+    /// Every user of this provider (a domain).
+    #[arg(long, conflicts_with = "user", required_unless_present = "user")]
+    pub(crate) provider: Option<String>,
+    /// This one user.
+    #[arg(long)]
+    pub(crate) user: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
 }
 
 /// `room join`.
@@ -350,6 +439,13 @@ pub(crate) struct CreateArgs {
     /// A display name.
     #[arg(long)]
     pub(crate) name: Option<String>,
+    /// Add a capability to one of the preset's roles, ROLE=CAPABILITY (repeatable), e.g.
+    /// super_admin=canChangeRoleDefinitions or ordinary_user=canJoinIfPreauthorized.
+    #[arg(long, value_name = "ROLE=CAPABILITY")]
+    pub(crate) grant: Vec<String>,
+    /// List the room in your provider's room directory (`mimi room directory`).
+    #[arg(long)]
+    pub(crate) discoverable: bool,
     #[command(flatten)]
     pub(crate) common: Common,
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod args;
 mod links;
 mod output;
+mod policy;
 mod rooms;
 
 use std::path::{Path, PathBuf};

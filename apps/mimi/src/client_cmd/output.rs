@@ -274,6 +274,54 @@ impl Out {
         }
     }
 
+    /// The rooms of a provider's directory.
+    pub(crate) fn directory(&self, rooms: &[mimi_sdk::DirectoryRoom]) {
+        if self.json {
+            let rooms: Vec<Value> = rooms
+                .iter()
+                .map(|r| {
+                    json!({
+                        "room": r.room, "name": r.name, "topic": r.topic,
+                        "participants": r.participants, "open": r.open,
+                    })
+                })
+                .collect();
+            print_json(&json!({"ok": "directory", "rooms": rooms}));
+            return;
+        }
+        if rooms.is_empty() {
+            println!("no discoverable rooms found");
+        }
+        for r in rooms {
+            let how = if r.open {
+                "open: mimi room join"
+            } else {
+                "ask for an invite or link"
+            };
+            let topic = if r.topic.is_empty() {
+                String::new()
+            } else {
+                format!(" - {}", r.topic)
+            };
+            println!(
+                "{} {:?}{topic} ({} participants; {how})",
+                r.room, r.name, r.participants
+            );
+        }
+    }
+
+    /// A listing about `room`: `value` with `--json`, else a heading and `lines`.
+    pub(crate) fn listing(&self, what: &str, room: &RoomUri, value: Value, lines: &[String]) {
+        if self.json {
+            print_json(&json!({"ok": what, "room": room.to_string(), what: value}));
+        } else {
+            println!("{what} of {room}:");
+            for line in lines {
+                println!("  {line}");
+            }
+        }
+    }
+
     pub(crate) fn sent(&self, what: &str, room: &RoomUri, id: &MessageId) {
         if self.json {
             print_json(&json!({"ok": what, "room": room.to_string(), "id": id.to_string()}));

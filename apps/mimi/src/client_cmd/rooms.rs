@@ -10,7 +10,12 @@ pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             let out = a.common.out();
             let mut d = a.common.open().await?;
             let r = room(&d, &a.room)?;
-            d.create_room(&r, preset(&a.preset)?).await?;
+            let preset = preset(&a.preset)?;
+            let options = mimi_sdk::RoomOptions {
+                grants: policy::grants(preset, &a.grant)?,
+                discoverable: a.discoverable,
+            };
+            d.create_room_with(&r, preset, &options).await?;
             if let Some(name) = &a.name {
                 d.rename(&r, name).await?;
             }
@@ -123,6 +128,16 @@ pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             out.done("renamed", &r, json!({"name": a.name}));
             Ok(())
         }
+        RoomCommand::Directory(a) => {
+            let out = a.common.out();
+            let d = a.common.open().await?;
+            let found = d.room_directory(a.text.as_deref()).await?;
+            out.directory(&found.rooms);
+            Ok(())
+        }
+        RoomCommand::Policy(a) => policy::policy_command(a).await,
+        RoomCommand::Roles(a) => policy::roles_command(a).await,
+        RoomCommand::Preauth(a) => policy::preauth_command(a.command).await,
         RoomCommand::Topic(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;

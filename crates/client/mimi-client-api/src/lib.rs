@@ -35,8 +35,8 @@ pub use registration::{
     RegisterAccount, RegisterDevice, ReissueDevice, UploadKeyPackages,
 };
 pub use rooms::{
-    AbuseReportSubmit, CreateRoom, ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch,
-    RoomCreated, RoomList, SubmitMessage, SubmitUpdate,
+    AbuseReportSubmit, CreateRoom, DirectoryQuery, DirectoryRoom, ExternalJoinInfo, GroupInfoFetch,
+    HubAnswer, KeyMaterialFetch, RoomCreated, RoomDirectory, RoomList, SubmitMessage, SubmitUpdate,
 };
 
 /// The OpenAPI 3.1 document of this API.

@@ -31,6 +31,37 @@ pub struct RoomList {
     pub rooms: Vec<String>,
 }
 
+/// `GET /v1/directory?q=TEXT`: the discoverable rooms this provider hosts whose name, topic
+/// or URI contains `q` (case-insensitive; all of them without `q`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryQuery {
+    /// The text to look for.
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// One room of [`RoomDirectory`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryRoom {
+    /// The room URI.
+    pub room: String,
+    /// Its display name.
+    pub name: String,
+    /// Its topic.
+    pub topic: String,
+    /// Listed participants (not counting banned users and the hub's service user).
+    pub participants: u64,
+    /// Whether anyone may join without an invite or link (open join).
+    pub open: bool,
+}
+
+/// The answer to `GET /v1/directory`, sorted by room URI, at most 100 rooms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomDirectory {
+    /// The rooms.
+    pub rooms: Vec<DirectoryRoom>,
+}
+
 /// `POST /v1/rooms/{room}/key-material/{user}`: KeyPackages of every device of a user, fetched
 /// through the room's hub (which remembers where each goes for the Welcome).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,6 +53,12 @@ pub const LIST_ROOMS: Route = Route {
     method: "GET",
     path: "/v1/rooms",
 };
+/// `GET /v1/directory` ([`crate::DirectoryQuery`] → [`crate::RoomDirectory`]): the provider's
+/// room directory.
+pub const ROOM_DIRECTORY: Route = Route {
+    method: "GET",
+    path: "/v1/directory",
+};
 /// `POST /v1/rooms/{room}/key-material/{user}` ([`crate::KeyMaterialFetch`] →
 /// [`crate::HubAnswer`]).
 pub const KEY_MATERIAL: Route = Route {
@@ -194,6 +200,7 @@ pub const ALL: &[Route] = &[
     UPLOAD_KEY_PACKAGES,
     CREATE_ROOM,
     LIST_ROOMS,
+    ROOM_DIRECTORY,
     KEY_MATERIAL,
     UPDATE,
     MESSAGES,

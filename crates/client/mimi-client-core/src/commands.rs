@@ -29,6 +29,15 @@ impl RoomView {
     pub(crate) const DEFAULT_MEMBER_ROLE: RoleIndex = RoleIndex(2);
 }
 
+/// How a room is created beyond its preset ([`Client::create_room_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomOptions {
+    /// Capabilities added to the preset's roles (role, capability).
+    pub grants: Vec<(RoleIndex, mimi_room::Capability)>,
+    /// Listed in the provider's room directory (the base policy's `discoverable`).
+    pub discoverable: bool,
+}
+
 /// A user to invite: their KeyPackages (one per device, as `MLSMessage`s from the key
 /// material the hub relayed) and the role they get.
 #[derive(Debug, Clone)]
@@ -112,8 +121,27 @@ impl Client {
         preset: Preset,
         hub: &ExternalSenderInfo,
     ) -> Result<CreatedGroup, ClientError> {
-        let state = self
-            .room_creation(preset, room)
+        self.create_room_with(now, room, preset, &RoomOptions::default(), hub)
+    }
+
+    /// [`Client::create_room`] with capabilities added to the preset's roles and the room
+    /// listed in its provider's directory or not.
+    pub fn create_room_with(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        preset: Preset,
+        options: &RoomOptions,
+        hub: &ExternalSenderInfo,
+    ) -> Result<CreatedGroup, ClientError> {
+        let mut creation = self.room_creation(preset, room);
+        creation.grants.clone_from(&options.grants);
+        if options.discoverable {
+            let mut base = preset.base_policy();
+            base.discoverable = true;
+            creation.base_policy = Some(base);
+        }
+        let state = creation
             .initial_state()
             .map_err(|e| ClientError::misuse(format!("room creation: {e}")))?;
         self.create_room_in_state(now, room, &state, hub)

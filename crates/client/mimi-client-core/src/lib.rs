@@ -89,13 +89,16 @@ mod incremental;
 mod join_links;
 mod messaging;
 mod outgoing;
+mod policy;
 mod receipts;
 mod record;
 mod typing;
 mod view;
 
 pub use client::Client;
-pub use commands::{DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET};
+pub use commands::{
+    DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET, RoomOptions,
+};
 pub use error::ClientError;
 pub use franking::KeptFrank;
 pub use history::{
@@ -108,6 +111,7 @@ pub use messaging::{FileInfo, SentAttachment};
 pub use outgoing::{
     ClientEvent, HubRefusal, KeyPackageUpload, OpId, Outgoing, SendOutcome, TypingSignal,
 };
+pub use policy::{Choice, POLICY_KEYS, PolicySetting, RoleEdit, parse_capability};
 pub use record::RECORD_VERSION;
 pub use typing::TYPING_PREFIX;
 pub use view::{AttachmentView, Body, MessageView, Rejection, RoomView};

@@ -98,6 +98,20 @@ impl Device {
         self.publish_room(room, created).await
     }
 
+    /// [`Device::create_room`] with capabilities added to the preset's roles, listed in the
+    /// provider's room directory or not.
+    pub async fn create_room_with(
+        &mut self,
+        room: &RoomUri,
+        preset: Preset,
+        options: &mimi_client_core::RoomOptions,
+    ) -> Result<(), SdkError> {
+        let created = self
+            .client
+            .create_room_with(now_s(), room, preset, options, &self.hub)?;
+        self.publish_room(room, created).await
+    }
+
     /// Hands a room this device just created to its provider (the hub); forgets it if the
     /// provider refuses.
     pub(crate) async fn publish_room(

@@ -61,11 +61,13 @@ mod blob_fetch;
 mod commands;
 mod device;
 mod devices;
+mod directory;
 mod discovery;
 mod error;
 mod history;
 mod join;
 mod join_links;
+mod policy;
 mod receipts;
 mod reissue;
 mod report;
@@ -77,11 +79,12 @@ pub use devices::RemovedDevice;
 pub use error::SdkError;
 pub use history::{HistoryExchange, HistoryRequested};
 pub use mimi_client_api::{
-    AskedContact, Contact, ContactRequest, Contacts, Event, FoundUser, ProfileView, SetProfile,
-    UsersFound,
+    AskedContact, Contact, ContactRequest, Contacts, DirectoryRoom, Event, FoundUser, ProfileView,
+    RoomDirectory, SetProfile, UsersFound,
 };
 pub use mimi_client_core::{
-    ClientEvent, FileInfo, HistoryError, HistoryImport, MessageView, RoomView, ShareStatus,
+    ClientEvent, FileInfo, HistoryError, HistoryImport, MessageView, PolicySetting, RoleEdit,
+    RoomOptions, RoomView, ShareStatus,
 };
 pub use mimi_room::presets::Preset;
 pub use reissue::Reissued;

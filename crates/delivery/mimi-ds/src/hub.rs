@@ -15,6 +15,7 @@
 //! Welcome goes only to the providers that own the KeyPackages it names.
 
 mod abuse;
+mod directory;
 mod enforcer;
 mod franking;
 mod group_info;
@@ -38,6 +39,7 @@ use mimi_mls::{Actor, HubGroup, MlsError, ServerIdentity, StagedHandshake};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 pub use abuse::AbuseReportOutcome;
+pub use directory::DirectoryEntry;
 pub use enforcer::Eviction;
 pub use franking::FrankRefusal;
 pub use group_info::GROUP_INFO_ENCRYPTION_LABEL;
@@ -229,12 +231,18 @@ impl HubRoom {
     }
 
     /// [`HubRoom::admit_peer`] widened for a room that takes newcomers (open join, or a join
-    /// link that has not expired at `now_ms`): any peer may then ask for `groupInfo` and send
+    /// link that has not expired at `now_ms`), and for a provider whose users the room
+    /// preauthorizes: any such peer may then ask for `groupInfo` and send
     /// an `update`, whose newcomer join the engine authorizes in full (its code or open join).
     /// A room that takes nobody new stays hidden from strangers.
     pub fn admit_newcomer_peer(&self, peer: &Domain, now_ms: u64) -> Result<(), RequestError> {
         self.admit_peer(peer).or_else(|hidden| {
-            if self.takes_newcomers(now_ms / 1000) {
+            let preauthorized = self
+                .group
+                .room()
+                .preauth()
+                .is_some_and(|p| p.names_provider(peer));
+            if preauthorized || self.takes_newcomers(now_ms / 1000) {
                 Ok(())
             } else {
                 Err(hidden)

@@ -517,6 +517,7 @@ impl ClientGroup {
                 });
                 summary.external_join = true;
                 summary.added.push(this.me.clone());
+                crate::summary::fill_claims(&mut summary);
                 summary
             }
         };

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use mimi_room::components::Claim;
 pub use mimi_room::{Actor, CommitSummary, ComponentChange, ComponentOp, MemberChange};
 use mimi_room::{Denied, RoomState, StagedRoomState};
 use mimi_types::codepoints::ComponentId;
@@ -19,6 +20,27 @@ pub(crate) fn normalize(summary: &mut CommitSummary) {
     summary.removed.sort();
     summary.self_removed.sort();
     summary.enforced_removed.sort();
+    fill_claims(summary);
+}
+
+/// Fills the actor's preauthorization claims from its validated X.509 credential (our
+/// reading, `mimi_room::readings`): a client claims its client and user URIs and its
+/// provider; a server (external sender) its provider URI and its provider as issuer.
+pub(crate) fn fill_claims(summary: &mut CommitSummary) {
+    if !summary.actor_claims.is_empty() {
+        return;
+    }
+    summary.actor_claims = match &summary.actor {
+        Actor::Client { client, user } => Claim::of_x509_client(client, user),
+        Actor::Server(domain) => {
+            let mut claims = vec![
+                Claim::x509_subject_uri(&format!("mimi://{domain}")),
+                Claim::x509_issuer(domain),
+            ];
+            claims.sort();
+            claims
+        }
+    };
 }
 
 /// Authorizes a lone proposal. A proposal need not leave a consistent room by itself (a

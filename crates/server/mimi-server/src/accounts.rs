@@ -112,6 +112,7 @@ impl Accounts {
             .chain(crate::abuse_queue::SQLITE_SCHEMA)
             .chain(crate::retraction::SQLITE_SCHEMA)
             .chain(crate::mailbox::SQLITE_SCHEMA)
+            .chain(crate::directory::SQLITE_SCHEMA)
         {
             sqlx::query(statement).execute(&pool).await?;
         }
@@ -135,6 +136,7 @@ impl Accounts {
             .chain(crate::abuse_queue::POSTGRES_SCHEMA)
             .chain(crate::retraction::POSTGRES_SCHEMA)
             .chain(crate::mailbox::POSTGRES_SCHEMA)
+            .chain(crate::directory::POSTGRES_SCHEMA)
         {
             sqlx::query(statement).execute(&mut *tx).await?;
         }

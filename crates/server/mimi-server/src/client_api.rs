@@ -53,6 +53,7 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::REISSUE_DEVICE.path, post(reissue_device))
         .route(routes::UPLOAD_KEY_PACKAGES.path, post(upload_key_packages))
         .route(routes::CREATE_ROOM.path, post(create_room).get(list_rooms))
+        .route(routes::ROOM_DIRECTORY.path, get(crate::directory::list))
         .route(routes::KEY_MATERIAL.path, post(key_material))
         .route(routes::UPDATE.path, post(update))
         .route(routes::MESSAGES.path, post(messages))

@@ -181,6 +181,7 @@ impl Provider {
         } else {
             None
         };
+        let directory = change.state.then(|| hub.directory_entry());
         let mut outbound = Vec::new();
         for effect in change.effects {
             match effect {
@@ -212,6 +213,15 @@ impl Provider {
         self.hub_cache.put(room, saved, hub);
         for to in &destinations {
             self.wake_outbound(to);
+        }
+        if let Some(entry) = directory
+            && let Err(e) = self
+                .accounts
+                .set_directory_entry(room, entry.as_ref())
+                .await
+        {
+            // The room is saved; its directory entry follows at its next commit.
+            tracing::warn!(%room, error = %e, "room directory entry not updated");
         }
         Ok(())
     }

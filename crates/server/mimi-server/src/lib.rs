@@ -93,6 +93,7 @@ pub mod config;
 mod consent;
 mod contacts;
 mod devices;
+mod directory;
 mod discovery;
 mod error;
 mod federation;

@@ -752,6 +752,10 @@ pub struct RoomCreation {
     pub name: String,
     /// The base room policy; [`Preset::base_policy`] if `None`.
     pub base_policy: Option<BaseRoomPolicy>,
+    /// Capabilities added to the preset's roles (role, capability): the room's own role set,
+    /// e.g. `canJoinIfPreauthorized` for a role preauthorized users join as, or
+    /// `canChangeRoleDefinitions`, which no example role set grants.
+    pub grants: Vec<(RoleIndex, C)>,
 }
 
 impl RoomCreation {
@@ -764,6 +768,7 @@ impl RoomCreation {
             policy_enforcer: None,
             name: String::new(),
             base_policy: None,
+            grants: Vec::new(),
         }
     }
 
@@ -792,7 +797,24 @@ impl RoomCreation {
                 self.preset.policy_enforcer_role(),
             ));
         }
-        let mut state = RoomState::new(ParticipantList { participants }, self.preset.roles())?;
+        let mut roles = self.preset.roles();
+        for (index, capability) in &self.grants {
+            let role = roles
+                .roles
+                .iter_mut()
+                .find(|r| r.role_index == *index)
+                .ok_or_else(|| {
+                    DecodeError::invalid(
+                        "room creation",
+                        format!("the preset defines no role {index} to grant {capability}"),
+                    )
+                })?;
+            if !role.role_capabilities.contains(capability) {
+                role.role_capabilities.push(*capability);
+            }
+            role.validate()?;
+        }
+        let mut state = RoomState::new(ParticipantList { participants }, roles)?;
         state.metadata = Some(RoomMetadata {
             room_uri: Uri::new(self.room.to_string())?,
             room_name: self.name.clone(),

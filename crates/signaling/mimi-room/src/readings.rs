@@ -83,6 +83,14 @@
 //!   claims (`actor_claims`) are preauthorized for (room-policy §8: an external party holds a
 //!   capability through the participant list or through preauthorization). A server never acts
 //!   for a user of another provider except through (b).
+//! * Preauthorization claims of our X.509 credentials (room-policy §4 leaves the claim syntax
+//!   open; the draft's own TODO): `ClaimId` is (x509, the DER contents of an OID), the value the
+//!   exact octets. A client's credential claims its client URI and its user URI under
+//!   id-ce-subjectAltName (`55 1d 11`), the two URI SANs our provider CAs issue, and
+//!   `mimi://<provider>` under id-ce-issuerAltName (`55 1d 12`): the provider whose pinned CA
+//!   validated it (`Claim::of_x509_client`). So an entry with the issuer claim preauthorizes
+//!   every user of one provider, one with a user-URI claim one user. The claims are derived from
+//!   the validated identity, never from unvalidated certificate fields.
 //! * Removed (role 0) and banned users whose clients linger may only remove their own clients.
 //! * Self role change: only with `canChangeOwnRole`, to the role the first matching
 //!   preauthorization entry grants (room-policy §8.1.3). `canChangeUserRole`, `canBan` and

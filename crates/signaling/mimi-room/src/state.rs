@@ -9,9 +9,10 @@ use mimi_types::{ClientUri, UserUri};
 use crate::capability::Capability;
 use crate::codec::DecodeError;
 use crate::components::{
-    AssetPolicy, BaseRoomPolicy, BotPolicy, Component, HistoryPolicy, JoinLinkPolicy, JoinLinks,
-    LinkPreviewPolicy, LoggingPolicy, MessageExpiration, OperationalParameters, ParticipantList,
-    PreAuthData, Role, RoleData, RoleIndex, RoomMetadata, StateComponent, StatusNotificationPolicy,
+    AssetPolicy, BaseRoomPolicy, BotPolicy, Claim, Component, HistoryPolicy, JoinLinkPolicy,
+    JoinLinks, LinkPreviewPolicy, LoggingPolicy, MessageExpiration, OperationalParameters,
+    ParticipantList, PreAuthData, Role, RoleData, RoleIndex, RoomMetadata, StateComponent,
+    StatusNotificationPolicy,
 };
 use crate::denied::Denied;
 use crate::summary::MemberChange;
@@ -430,6 +431,35 @@ impl RoomState {
             return Err(Denied::UserBanned { user: user.clone() });
         }
         Ok(())
+    }
+
+    /// Whether an unlisted requester whose credential makes `claims` may join by
+    /// preauthorization: the first matching entry decides, and its role must hold
+    /// `canJoinIfPreauthorized` (room-policy §8.1). Returns that role. The joining commit is
+    /// authorized again in full.
+    pub fn may_join_preauthorized(&self, claims: &[Claim]) -> Result<RoleIndex, Denied> {
+        if self.base_policy().fixed_membership {
+            return Err(Denied::FixedMembership);
+        }
+        let role = self
+            .preauth
+            .as_ref()
+            .and_then(|p| p.first_match(claims))
+            .ok_or(Denied::NotPreauthorized {
+                role: RoleIndex::NO_ROLE,
+            })?;
+        if self
+            .roles
+            .role(role)
+            .is_some_and(|r| r.has(Capability::CAN_JOIN_IF_PREAUTHORIZED))
+        {
+            Ok(role)
+        } else {
+            Err(Denied::MissingCapability {
+                capability: Capability::CAN_JOIN_IF_PREAUTHORIZED,
+                role,
+            })
+        }
     }
 
     /// Checks a presented join code (its SHA-256 `digest`) before and during a join: it must

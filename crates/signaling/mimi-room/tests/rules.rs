@@ -1085,6 +1085,89 @@ fn preauthorized_join() {
 }
 
 #[test]
+fn x509_claims_preauthorize_a_provider_or_one_user() {
+    let dave = u(DAVE);
+    let dave_pc = c(DAVE_PC);
+    let claims = Claim::of_x509_client(&dave_pc, &dave);
+    assert_eq!(claims.len(), 3);
+    assert!(claims.contains(&Claim::x509_subject_uri(DAVE)));
+    assert!(claims.contains(&Claim::x509_subject_uri(DAVE_PC)));
+    let provider: Domain = dave.domain().clone();
+    assert!(claims.contains(&Claim::x509_issuer(&provider)));
+    let entry = |claim: Claim, role: u32| PreAuthRoleEntry {
+        claimset: vec![claim],
+        target_role: Role::new(role, "", ""),
+    };
+    // A cooperative room whose ordinary users (2) may join preauthorized.
+    let mut creation = RoomCreation::new(
+        Preset::Cooperative,
+        "mimi://hub.example/r/room".parse().unwrap(),
+        u(ALICE),
+    );
+    creation.grants = vec![(RoleIndex(2), Capability::CAN_JOIN_IF_PREAUTHORIZED)];
+    let base = creation
+        .initial_state()
+        .unwrap()
+        .with_members([m(ALICE_PHONE, ALICE)])
+        .unwrap();
+    assert!(
+        base.roles()
+            .role(RoleIndex(2))
+            .unwrap()
+            .has(Capability::CAN_JOIN_IF_PREAUTHORIZED)
+    );
+    for claim in [Claim::x509_issuer(&provider), Claim::x509_subject_uri(DAVE)] {
+        let data = PreAuthData {
+            preauthorized_entries: vec![entry(claim, 2)],
+        };
+        assert!(data.names_provider(&provider));
+        assert!(!data.names_provider(&"e.example".parse().unwrap()));
+        let s = with_component(&base, &data);
+        assert_eq!(s.may_join_preauthorized(&claims).unwrap(), RoleIndex(2));
+        let mut commit = join(DAVE_PC, DAVE, 2);
+        commit.actor_claims = claims.clone();
+        authorize_commit(&s, &commit).unwrap();
+        // Another provider's user makes none of these claims.
+        let other = Claim::of_x509_client(
+            &c("mimi://e.example/d/erin/pc"),
+            &u("mimi://e.example/u/erin"),
+        );
+        assert_eq!(
+            s.may_join_preauthorized(&other),
+            Err(Denied::NotPreauthorized {
+                role: RoleIndex::NO_ROLE
+            })
+        );
+        let mut commit = join("mimi://e.example/d/erin/pc", "mimi://e.example/u/erin", 2);
+        commit.actor_claims = other;
+        assert_eq!(denied(&s, &commit), missing(Capability::CAN_OPEN_JOIN, 0));
+    }
+    // In the cooperative example no role holds canJoinIfPreauthorized: the entry's role may
+    // not be joined by preauthorization.
+    let s = with_component(
+        &room(),
+        &PreAuthData {
+            preauthorized_entries: vec![entry(Claim::x509_issuer(&provider), 2)],
+        },
+    );
+    assert_eq!(
+        s.may_join_preauthorized(&claims),
+        Err(Denied::MissingCapability {
+            capability: Capability::CAN_JOIN_IF_PREAUTHORIZED,
+            role: RoleIndex(2)
+        })
+    );
+    // A grant to a role the preset lacks is refused at creation.
+    let mut bad = RoomCreation::new(
+        Preset::Cooperative,
+        "mimi://a.example/r/r".parse().unwrap(),
+        u(ALICE),
+    );
+    bad.grants = vec![(RoleIndex(42), Capability::CAN_KICK)];
+    assert!(bad.initial_state().is_err());
+}
+
+#[test]
 fn external_join_shape() {
     // Moderated: attendees (3) may add their own clients.
     let s = room_with(Preset::Moderated, 3, 3);

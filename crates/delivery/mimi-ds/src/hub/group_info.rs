@@ -42,12 +42,15 @@ impl HubRoom {
         self.group().room().may_join_new_device(user)
     }
 
-    /// Whether `user` may get what an external join needs: a participant's new device (see
-    /// [`HubRoom::may_join_new_device`]); a newcomer with a join `code` that opens the room
+    /// Whether `user` (with its device `client`) may get what an external join needs: a
+    /// participant's new device (see [`HubRoom::may_join_new_device`]); a newcomer whose
+    /// credential a preauthorization entry matches (its role must hold
+    /// `canJoinIfPreauthorized`); a newcomer with a join `code` that opens the room
     /// at `now_s` (not unknown, revoked, used up or expired); or a newcomer without one into a
     /// room with open join. The external commit that follows is authorized again in full.
     pub fn may_join(
         &self,
+        client: &mimi_types::ClientUri,
         user: &mimi_types::UserUri,
         code: Option<&[u8]>,
         now_s: u64,
@@ -55,6 +58,13 @@ impl HubRoom {
         let room = self.group().room();
         if room.participants().index_of(user).is_some() {
             return self.may_join_new_device(user);
+        }
+        let claims = mimi_room::components::Claim::of_x509_client(client, user);
+        if room
+            .preauth()
+            .is_some_and(|p| p.first_match(&claims).is_some())
+        {
+            return room.may_join_preauthorized(&claims).map(drop);
         }
         match code {
             Some(code) => room
@@ -123,7 +133,7 @@ impl HubRoom {
             return Ok(refuse());
         }
         if self
-            .may_join(&user, tbs.joining_code.as_deref(), now_ms / 1000)
+            .may_join(&client, &user, tbs.joining_code.as_deref(), now_ms / 1000)
             .is_err()
         {
             return Ok(refuse());

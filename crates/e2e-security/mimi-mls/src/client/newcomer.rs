@@ -1,4 +1,5 @@
-//! A user who is not yet a participant joins a room by external commit: with a join code
+//! A user who is not yet a participant joins a room by external commit: preauthorized by the
+//! claims of its credential (`canJoinIfPreauthorized`, the entry's role), with a join code
 //! (`canUseJoinCode`, the code's role) or by open join (`canOpenJoin`, the first role that
 //! role 0 may hand out). The commit adds the user to the participant list and, for a
 //! limited-use code, consumes one use of it; the code itself rides in the commit's Safe AAD
@@ -42,7 +43,13 @@ impl NewcomerJoin {
             return Ok(None);
         }
         let mut changes = Vec::new();
+        let claims = mimi_room::components::Claim::of_x509_client(&me.client, &me.user);
+        let preauthorized = room.preauth().and_then(|p| p.first_match(&claims));
         let (role, aad, code_digest) = match code {
+            // A matching preauthorization entry decides, code or not (room-policy §8.1).
+            _ if preauthorized.is_some() => {
+                (room.may_join_preauthorized(&claims)?, Vec::new(), None)
+            }
             Some(code) => {
                 let digest = join_code_digest(code);
                 let link = room.check_join_code(&digest, Some(now))?;
@@ -101,6 +108,7 @@ impl NewcomerJoin {
         summary.added.push(me.clone());
         summary.component_changes = self.changes.clone();
         summary.join_code = self.code_digest.clone();
+        crate::summary::fill_claims(&mut summary);
         summary
     }
 }

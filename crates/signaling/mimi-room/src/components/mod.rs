@@ -31,7 +31,9 @@ pub use policy_media::{
     DownloadPrivacyType, ExtendedCapabilities, MediaType, MinDefaultMaxTime, OperationalParameters,
     Parameter, PendingProposalPolicy, ProviderAssetUploadDomains,
 };
-pub use preauth::{Claim, ClaimId, PreAuthData, PreAuthRoleEntry};
+pub use preauth::{
+    Claim, ClaimId, OID_ISSUER_ALT_NAME, OID_SUBJECT_ALT_NAME, PreAuthData, PreAuthRoleEntry,
+};
 pub use roles::{Role, RoleData, SingleSourceRoleChangeTargets};
 
 use mimi_types::codepoints::ComponentId;

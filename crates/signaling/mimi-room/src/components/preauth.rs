@@ -1,6 +1,7 @@
 //! Preauthorization, component `preauth_list` (room-policy-03 §4; digest §4.6).
 
 use mimi_types::codepoints::{ComponentId, CredentialType};
+use mimi_types::{ClientUri, Domain, UserUri};
 use tls_codec::{TlsDeserialize, TlsSerialize, TlsSize};
 
 use super::{Role, RoleIndex, tls_component};
@@ -36,7 +37,43 @@ impl Claim {
             claim_value: value.to_vec(),
         }
     }
+
+    /// The claim that an X.509 credential's subjectAltName holds the URI `uri`.
+    pub fn x509_subject_uri(uri: &str) -> Self {
+        Self::new(CredentialType::X509, OID_SUBJECT_ALT_NAME, uri.as_bytes())
+    }
+
+    /// The claim that an X.509 credential was issued by the provider of `domain`
+    /// (`mimi://<domain>` under issuerAltName).
+    pub fn x509_issuer(domain: &Domain) -> Self {
+        let provider = format!("mimi://{domain}");
+        Self::new(
+            CredentialType::X509,
+            OID_ISSUER_ALT_NAME,
+            provider.as_bytes(),
+        )
+    }
+
+    /// The claims a client's validated X.509 credential makes (our reading, `readings`): its
+    /// client URI and its user URI as subjectAltNames, and its provider as issuer. A
+    /// preauthorization entry matches users of one provider with [`Claim::x509_issuer`] and one
+    /// user with [`Claim::x509_subject_uri`] of the user URI.
+    pub fn of_x509_client(client: &ClientUri, user: &UserUri) -> Vec<Self> {
+        let mut claims = vec![
+            Self::x509_subject_uri(&client.to_string()),
+            Self::x509_subject_uri(&user.to_string()),
+            Self::x509_issuer(user.domain()),
+        ];
+        claims.sort();
+        claims
+    }
 }
+
+/// The DER contents of the OID id-ce-subjectAltName (2.5.29.17).
+pub const OID_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+
+/// The DER contents of the OID id-ce-issuerAltName (2.5.29.18).
+pub const OID_ISSUER_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x12];
 
 /// `PreAuthRoleEntry`: when every claim is present in the requester's credential, the requester
 /// is preauthorized for `target_role`.
@@ -83,6 +120,20 @@ impl PreAuthData {
             }
         }
         Ok(())
+    }
+
+    /// Whether an entry preauthorizes users of `domain` by our X.509 claims (its provider as
+    /// issuer, or a URI on it as subject): the hub then lets that provider ask to join.
+    pub fn names_provider(&self, domain: &Domain) -> bool {
+        let provider = format!("mimi://{domain}");
+        let under = format!("{provider}/");
+        self.preauthorized_entries.iter().any(|e| {
+            e.claimset.iter().any(|c| {
+                c.claim_id.credential_type == CredentialType::X509
+                    && (c.claim_value == provider.as_bytes()
+                        || c.claim_value.starts_with(under.as_bytes()))
+            })
+        })
     }
 
     /// The role of the first entry whose claims all appear in `claims`.

@@ -1,0 +1,195 @@
+//! Issue 18, policy commands and ways in, through the CLI as separate processes against three
+//! `mimi serve` processes: `room create --grant --discoverable`, `room policy` (show and
+//! set), `room roles`, `room preauth add|list|remove`, `room join` by preauthorization and
+//! `room directory`; a rogue member's policy change and a stranger's join refused, each
+//! followed by a sentinel message that still arrives.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+
+use std::path::{Path, PathBuf};
+
+use cli::{eventually, json, ok, run, start};
+
+const ROOM: &str = "mimi://x.example/r/club";
+
+fn texts(profile: &Path) -> Vec<String> {
+    json(profile, &["history", ROOM])["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn refused(profile: &Path, args: &[&str], expected: &str) {
+    let out = run(profile, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "mimi {args:?} succeeded");
+    assert!(stderr.contains(expected), "mimi {args:?}: {stderr}");
+}
+
+fn sentinel(alice: &Path, bob: &Path, text: &str) {
+    ok(alice, &["send", ROOM, text]);
+    eventually(text, || texts(bob).last().map(String::as_str) == Some(text));
+}
+
+#[test]
+fn policy_roles_preauth_and_directory_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_servers, urls) = start(&dir.path().join("servers"));
+    let profile = |name: &str| -> PathBuf { dir.path().join("profiles").join(name) };
+    let (alice, xena, bob, carol) = (
+        profile("alice"),
+        profile("xena"),
+        profile("bob"),
+        profile("carol"),
+    );
+    for (p, url, name) in [
+        (&alice, &urls[0], "alice"),
+        (&xena, &urls[0], "xena"),
+        (&bob, &urls[1], "bob"),
+        (&carol, &urls[2], "carol"),
+    ] {
+        ok(p, &["account", "register", "--server", url, "--user", name]);
+    }
+    ok(
+        &alice,
+        &[
+            "room",
+            "create",
+            "club",
+            "--name",
+            "Chess club",
+            "--grant",
+            "super_admin=canChangeRoleDefinitions",
+            "--grant",
+            "ordinary_user=canJoinIfPreauthorized",
+            "--discoverable",
+        ],
+    );
+    refused(
+        &alice,
+        &["room", "create", "other", "--grant", "wizard=canKick"],
+        "no role \"wizard\"",
+    );
+
+    // The directory of x.example lists the room for Xena; y.example's lists nothing.
+    let found = json(&xena, &["room", "directory", "chess"]);
+    assert_eq!(found["rooms"][0]["room"], ROOM, "{found}");
+    assert_eq!(found["rooms"][0]["name"], "Chess club");
+    assert!(
+        json(&bob, &["room", "directory"])["rooms"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Preauthorize every user of y.example as an ordinary user; Bob joins without an invite.
+    ok(
+        &alice,
+        &[
+            "room",
+            "preauth",
+            "add",
+            "club",
+            "--provider",
+            "y.example",
+            "--role",
+            "ordinary_user",
+        ],
+    );
+    let listed = json(&alice, &["room", "preauth", "list", "club"]);
+    let entry = listed["preauth"][0]["entry"].as_str().unwrap();
+    assert!(entry.contains("issued by mimi://y.example"), "{listed}");
+    assert_eq!(json(&bob, &["room", "join", ROOM])["ok"], "joined");
+    sentinel(&alice, &bob, "welcome bob");
+
+    // Carol (z.example) is not preauthorized and the room has no open join.
+    refused(&carol, &["room", "join", ROOM], "NotAuthorized");
+    sentinel(&alice, &bob, "after carol's attempt");
+
+    // Policy: show, set, and a rogue member refused with the capability he lacks.
+    ok(
+        &alice,
+        &["room", "policy", "club", "max-users=20", "multi-device=off"],
+    );
+    eventually("bob sees the new policy", || {
+        let shown = json(&bob, &["room", "policy", "club"]);
+        shown["policy"]["max-users"] == "20" && shown["policy"]["multi-device"] == "off"
+    });
+    refused(
+        &bob,
+        &["room", "policy", "club", "discoverable=off"],
+        "canChangeRoomMembershipStyle",
+    );
+    refused(
+        &alice,
+        &["room", "policy", "club", "colour=blue"],
+        "unknown policy key",
+    );
+    sentinel(&alice, &bob, "after bob's policy attempt");
+
+    // Roles: Alice grants her role canChangeOtherPolicyAttribute, then sets a history policy.
+    refused(
+        &alice,
+        &["room", "policy", "club", "history=forbidden"],
+        "canChangeOtherPolicyAttribute",
+    );
+    ok(
+        &alice,
+        &[
+            "room",
+            "roles",
+            "club",
+            "super_admin",
+            "--grant",
+            "canChangeOtherPolicyAttribute",
+        ],
+    );
+    let roles = json(&alice, &["room", "roles", "club"]);
+    let admin = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "super_admin")
+        .unwrap();
+    assert!(
+        admin["capabilities"].as_array().unwrap().iter().any(|c| c
+            .as_str()
+            .unwrap()
+            .contains("canChangeOtherPolicyAttribute")),
+        "{roles}"
+    );
+    ok(&alice, &["room", "policy", "club", "history=forbidden"]);
+    refused(
+        &bob,
+        &[
+            "room",
+            "roles",
+            "club",
+            "ordinary_user",
+            "--grant",
+            "canKick",
+        ],
+        "canChangeRoleDefinitions",
+    );
+    sentinel(&alice, &bob, "after bob's role attempt");
+
+    // Taken off the directory.
+    ok(&alice, &["room", "policy", "club", "discoverable=off"]);
+    assert!(
+        json(&xena, &["room", "directory"])["rooms"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    ok(&alice, &["room", "preauth", "remove", "club", "0"]);
+    assert!(
+        json(&alice, &["room", "preauth", "list", "club"])["preauth"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
