@@ -97,9 +97,12 @@ pub struct HubRoom {
     routes: BTreeMap<Vec<u8>, Domain>,
     /// Application messages accepted last (not stored: refilled from the log).
     replays: replay::ReplayWindow,
-    /// The providers with a member device, kept with the group (every accepted message is
+    /// The providers with a member device, kept with the group (every accepted handshake is
     /// fanned out to them).
     domains: BTreeSet<Domain>,
+    /// Those of `domains` with a member device whose user may receive application messages
+    /// (`canReceiveMessage`): accepted application messages go only to them.
+    readers: BTreeSet<Domain>,
 }
 
 impl HubRoom {
@@ -109,7 +112,7 @@ impl HubRoom {
 
     /// A room whose group the hub has just seen created.
     pub fn new(room: RoomUri, group: HubGroup) -> Self {
-        let domains = domains_of(&group);
+        let (domains, readers) = domains_of(&group);
         Self {
             room,
             group,
@@ -117,6 +120,7 @@ impl HubRoom {
             routes: BTreeMap::new(),
             replays: replay::ReplayWindow::default(),
             domains,
+            readers,
         }
     }
 
@@ -127,7 +131,7 @@ impl HubRoom {
         next_seq: u64,
         routes: BTreeMap<Vec<u8>, Domain>,
     ) -> Self {
-        let domains = domains_of(&group);
+        let (domains, readers) = domains_of(&group);
         Self {
             room,
             group,
@@ -135,6 +139,7 @@ impl HubRoom {
             routes,
             replays: replay::ReplayWindow::default(),
             domains,
+            readers,
         }
     }
 
@@ -206,6 +211,15 @@ impl HubRoom {
     /// (`benches/submit.rs`).
     pub fn member_domains(&self) -> BTreeSet<Domain> {
         self.domains.clone()
+    }
+
+    /// The member providers that get accepted application messages: those with a member
+    /// device whose user's role holds `canReceiveMessage` (room-policy §3: the hub withholds
+    /// fan-out from the others; handshakes still reach every member provider). Within a
+    /// provider that gets them, its devices of users without the capability are not told
+    /// apart here (the follower delivers to its member devices).
+    pub fn reader_domains(&self) -> &BTreeSet<Domain> {
+        &self.readers
     }
 
     /// Whether `peer` may learn anything of this room: the hub itself, a provider with a
@@ -355,7 +369,7 @@ impl HubRoom {
                 if let Err(err) = self.group.merge(staged, group_info.as_deref(), now_s) {
                     return Ok(HubOutput::refused(update_refusal(&err)));
                 }
-                self.domains = domains_of(&self.group);
+                (self.domains, self.readers) = domains_of(&self.group);
                 let after = self.member_domains();
                 let external_proposals = match enforcer {
                     Some(hub) if !lapsed.is_empty() => self.repropose(now_ms, hub, &lapsed)?,
@@ -434,7 +448,7 @@ impl HubRoom {
                         return Ok(HubOutput::refused(update_refusal(&err)));
                     }
                 }
-                self.domains = domains_of(&self.group);
+                (self.domains, self.readers) = domains_of(&self.group);
                 let fanout = FanoutMessage::new(
                     now_ms,
                     FanoutContent::Proposal {
@@ -528,7 +542,7 @@ impl HubRoom {
         let entry = self.accept(&fanout)?;
         self.replays.remember(digest, now_ms);
         let effects = self
-            .member_domains()
+            .readers
             .iter()
             .map(|to| self.notify(to, fanout.clone()))
             .collect();
@@ -573,15 +587,20 @@ fn sending_user(request: &SubmitMessageRequest) -> Result<UserUri, RequestError>
 }
 
 /// A peer may hand in only its own users' handshakes (or, as a server, its own proposals).
-/// The providers with a member device in `group`, from its room state's member map (client →
+/// The providers with a member device in `group`, and those of them with a member device
+/// whose user may receive application messages, from its room state's member map (client →
 /// user, kept with the epoch; no credential is parsed).
-fn domains_of(group: &HubGroup) -> BTreeSet<Domain> {
-    group
-        .room()
-        .members()
-        .keys()
-        .map(|client| client.domain().clone())
-        .collect()
+fn domains_of(group: &HubGroup) -> (BTreeSet<Domain>, BTreeSet<Domain>) {
+    let room = group.room();
+    let mut domains = BTreeSet::new();
+    let mut readers = BTreeSet::new();
+    for (client, user) in room.members() {
+        domains.insert(client.domain().clone());
+        if room.may_receive(user).is_ok() {
+            readers.insert(client.domain().clone());
+        }
+    }
+    (domains, readers)
 }
 
 /// A device acting through its provider's client API may hand in only handshakes it signed.

@@ -30,7 +30,8 @@
 //!    (its `components()` are the next `app_data_dictionary`), or drop both on refusal. Map
 //!    [`Denied`] to `notAllowed` (or `invalidProposal` for the malformed-update variants).
 //! 4. For application messages: [`RoomState::authorize_message`] on submit, and
-//!    [`RoomState::may_receive`] per user before fan-out.
+//!    [`RoomState::may_receive`] per user before fan-out (mimi-ds fans application messages
+//!    out only to providers with a member who may receive them).
 //!
 //! ```
 //! use mimi_room::presets::{Preset, RoomCreation};

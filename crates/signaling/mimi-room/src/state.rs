@@ -515,7 +515,8 @@ impl RoomState {
     }
 
     /// Whether `user`'s clients may receive application messages (`canReceiveMessage`): the hub
-    /// withholds fan-out otherwise.
+    /// withholds application messages from a provider none of whose member users may
+    /// (`mimi_ds::hub::HubRoom::reader_domains`).
     pub fn may_receive(&self, user: &UserUri) -> Result<(), Denied> {
         self.require_listed_capability(user, Capability::CAN_RECEIVE_MESSAGE)
     }

@@ -79,6 +79,11 @@ pub fn room() -> Room {
 
 /// [`room`], optionally with the hub's service user in the policy-enforcer role.
 pub fn room_with(enforcer: bool) -> Room {
+    room_granting(enforcer, Vec::new())
+}
+
+/// [`room_with`], with capabilities added to the preset's roles.
+pub fn room_granting(enforcer: bool, grants: Vec<(RoleIndex, mimi_room::Capability)>) -> Room {
     let now = now();
     let validity = Validity::starting(now - 3600, 10 * YEAR);
     let ca_a = ProviderCa::generate(domain("a.example"), validity).unwrap();
@@ -98,6 +103,7 @@ pub fn room_with(enforcer: bool) -> Room {
     if enforcer {
         creation.policy_enforcer = Some(mimi_room::presets::hub_service_user(&domain("a.example")));
     }
+    creation.grants = grants;
     let state: RoomState = creation.initial_state().unwrap();
     let (mut alice, created) = ClientGroup::create(
         &alice_id,
