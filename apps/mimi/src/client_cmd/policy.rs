@@ -87,6 +87,14 @@ fn policy_lines(state: &RoomState) -> Vec<String> {
         state.join_link_policy().map(|p| format!("{p:?}")),
     );
     show(
+        "external-commits",
+        Some(on(state.may_commit_externally().is_ok()).to_owned()),
+    );
+    show(
+        "external-proposals",
+        Some(on(state.may_propose_externally().is_ok()).to_owned()),
+    );
+    show(
         "preauth",
         state
             .preauth()

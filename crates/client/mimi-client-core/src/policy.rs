@@ -5,16 +5,17 @@
 //! A setting is `key=value` ([`PolicySetting`]); several settings become one commit. Which
 //! capability a change needs is `mimi-room`'s decision: the base policy and the join-link
 //! policy need `canChangeRoomMembershipStyle`, roles `canChangeRoleDefinitions`, preauth
-//! `canChangePreauthorizedUserList`, the other policy components
-//! `canChangeOtherPolicyAttribute` (which no preset grants: grant it to a role first).
+//! `canChangePreauthorizedUserList`, the MLS operational policy (external commits and
+//! proposals) `canChangeMlsOperationalPolicies`, the other policy components
+//! `canChangeOtherPolicyAttribute` (no preset grants these two: grant them to a role first).
 
 use std::str::FromStr;
 
 use mimi_room::Capability;
 use mimi_room::components::{
     BaseRoomPolicy, Claim, Component, ExpirationRange, HistoryPolicy, HistorySharing,
-    JoinLinkPolicy, LoggingPolicy, MessageExpiration, Optionality, PreAuthData, PreAuthRoleEntry,
-    RoleData, RoleIndex, StatusNotificationPolicy, Uri,
+    JoinLinkPolicy, LoggingPolicy, MessageExpiration, OperationalParameters, Optionality,
+    PreAuthData, PreAuthRoleEntry, RoleData, RoleIndex, StatusNotificationPolicy, Uri,
 };
 use mimi_room::{ComponentChange, RoomState};
 use mimi_types::RoomUri;
@@ -97,6 +98,11 @@ pub enum PolicySetting {
     JoinLinkMultiuser(bool),
     /// `join-link-expiration=SECONDS`: the lifetime of links made on request.
     JoinLinkExpiration(u32),
+    /// `external-commits=on|off`: joins, new devices and rejoins by external commit
+    /// (`mls_operational_policy`, `canChangeMlsOperationalPolicies`).
+    ExternalCommits(bool),
+    /// `external-proposals=on|off`: the hub's removals and retractions.
+    ExternalProposals(bool),
 }
 
 /// The keys [`PolicySetting`] reads, for help texts.
@@ -121,6 +127,8 @@ pub const POLICY_KEYS: &[&str] = &[
     "join-links",
     "join-link-multiuser",
     "join-link-expiration",
+    "external-commits",
+    "external-proposals",
 ];
 
 fn on_off(key: &str, v: &str) -> Result<bool, String> {
@@ -197,6 +205,8 @@ impl FromStr for PolicySetting {
             }),
             "join-link-multiuser" => Self::JoinLinkMultiuser(on_off(key, v)?),
             "join-link-expiration" => Self::JoinLinkExpiration(number(key, v)?),
+            "external-commits" => Self::ExternalCommits(on_off(key, v)?),
+            "external-proposals" => Self::ExternalProposals(on_off(key, v)?),
             _ => {
                 return Err(format!(
                     "unknown policy key {key:?}; the keys are {}",
@@ -215,6 +225,7 @@ struct Draft {
     logging: Option<LoggingPolicy>,
     status: Option<StatusNotificationPolicy>,
     join_link: Option<JoinLinkPolicy>,
+    operational: Option<OperationalParameters>,
 }
 
 fn sharing(h: &Option<HistoryPolicy>) -> HistorySharing {
@@ -257,6 +268,7 @@ impl Draft {
             logging: room.logging_policy().cloned(),
             status: room.status_notification_policy().cloned(),
             join_link: room.join_link_policy().cloned(),
+            operational: room.operational_policy().cloned(),
         }
     }
 
@@ -313,6 +325,15 @@ impl Draft {
         edit(&mut p);
         self.join_link = Some(p);
         Ok(())
+    }
+
+    fn operational_with(&mut self, edit: impl FnOnce(&mut OperationalParameters)) {
+        let mut p = self
+            .operational
+            .clone()
+            .unwrap_or_else(OperationalParameters::allowing_external);
+        edit(&mut p);
+        self.operational = Some(p);
     }
 
     fn apply(&mut self, setting: &PolicySetting) -> Result<(), String> {
@@ -372,6 +393,10 @@ impl Draft {
             },
             S::JoinLinkMultiuser(v) => self.join_link_with(|p| p.multiuser = *v)?,
             S::JoinLinkExpiration(v) => self.join_link_with(|p| p.expiration = *v)?,
+            S::ExternalCommits(v) => self.operational_with(|p| p.external_commit_allowed = *v),
+            S::ExternalProposals(v) => {
+                self.operational_with(|p| p.external_proposal_allowed = *v);
+            }
         }
         Ok(())
     }
@@ -429,6 +454,12 @@ impl Draft {
             ComponentId::JOIN_LINK_POLICY,
             room.join_link_policy(),
             self.join_link.as_ref(),
+        );
+        diff(
+            &mut out,
+            ComponentId::MLS_OPERATIONAL_POLICY,
+            room.operational_policy(),
+            self.operational.as_ref(),
         );
         out
     }

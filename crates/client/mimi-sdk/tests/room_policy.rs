@@ -64,6 +64,7 @@ fn admins_change_policy_roles_and_preauthorization_and_others_cannot() {
         let options = RoomOptions {
             grants: vec![
                 (RoleIndex(4), Capability::CAN_CHANGE_ROLE_DEFINITIONS),
+                (RoleIndex(4), Capability::CAN_CHANGE_MLS_OPERATIONAL_POLICIES),
                 (RoleIndex(2), Capability::CAN_JOIN_IF_PREAUTHORIZED),
             ],
             discoverable: false,
@@ -203,6 +204,36 @@ fn admins_change_policy_roles_and_preauthorization_and_others_cannot() {
             "canChangePreauthorizedUserList",
         );
         sentinel(&mut alice, &mut bob, &room, "after bob's preauth attempt").await;
+
+        // External commits off (mls_operational_policy): even a preauthorized user cannot
+        // join by one; Bob may not turn them back on.
+        alice
+            .add_preauth(
+                &room,
+                vec![Claim::x509_subject_uri(&erin.user().to_string())],
+                RoleIndex(2),
+            )
+            .await
+            .unwrap();
+        alice
+            .set_policy(&room, &settings(&["external-commits=off"]))
+            .await
+            .unwrap();
+        refused_by_hub(erin.join_as_newcomer(&room, None).await);
+        sentinel(&mut alice, &mut bob, &room, "after erin's second attempt").await;
+        assert!(!member(&erin, &room));
+        lacks(
+            bob.set_policy(&room, &settings(&["external-commits=on"])).await,
+            "canChangeMlsOperationalPolicies",
+        );
+        sentinel(&mut alice, &mut bob, &room, "after bob's operational attempt").await;
+        // Turned on again, Erin gets in.
+        alice
+            .set_policy(&room, &settings(&["external-commits=on"]))
+            .await
+            .unwrap();
+        erin.join_as_newcomer(&room, None).await.unwrap();
+        settle(&mut [&mut alice, &mut erin], |d| member(d[1], &room)).await;
     });
 }
 

@@ -163,6 +163,9 @@ pub(crate) fn apply_members(
     for m in all {
         check_client_of_user(&m.client, &m.user)?;
     }
+    if !commit.enforced_removed.is_empty() {
+        state.may_propose_externally()?;
+    }
     let listed_out = |user: &UserUri| {
         actions.iter().any(|a| {
             a.user() == user

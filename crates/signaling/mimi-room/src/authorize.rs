@@ -242,6 +242,7 @@ fn resolve_actor<'a>(
             })?;
             let role = state.role_of(user);
             if commit.external_join {
+                state.may_commit_externally()?;
                 if role == RoleIndex::BANNED {
                     return Err(Denied::UserBanned { user: user.clone() });
                 }
@@ -283,6 +284,7 @@ fn resolve_actor<'a>(
                     domain: domain.clone(),
                 });
             }
+            state.may_propose_externally()?;
             let service_user = state
                 .participants
                 .participants

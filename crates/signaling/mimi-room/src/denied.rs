@@ -206,6 +206,16 @@ pub enum Denied {
         "a join with a limited-use code must replace its join_links entry by one with a use fewer (or remove it at its last use) in the same commit"
     )]
     JoinCodeNotConsumed,
+    /// An external commit (a join, a new device, a rejoin) in a room whose
+    /// `mls_operational_policy` says `external_commit_allowed = false`.
+    #[error(
+        "the room does not allow external commits (mls_operational_policy): join by invitation"
+    )]
+    ExternalCommitsNotAllowed,
+    /// An external sender's proposal (the hub's removals or retractions) in a room whose
+    /// `mls_operational_policy` says `external_proposal_allowed = false`.
+    #[error("the room does not allow external proposals (mls_operational_policy)")]
+    ExternalProposalsNotAllowed,
     /// Adds or removals in a fixed-membership room.
     #[error("the room has fixed membership: participants cannot be added or removed")]
     FixedMembership,

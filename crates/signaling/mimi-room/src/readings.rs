@@ -91,6 +91,12 @@
 //!   validated it (`Claim::of_x509_client`). So an entry with the issuer claim preauthorizes
 //!   every user of one provider, one with a user-URI claim one user. The claims are derived from
 //!   the validated identity, never from unvalidated certificate fields.
+//! * `mls_operational_policy` (room-policy §7, no prose): of its fields we read
+//!   `external_commit_allowed` (false: every external commit is refused, a newcomer's join, a
+//!   participant's new device and a member's rejoin alike, and the hub hands out no GroupInfo
+//!   for one) and `external_proposal_allowed` (false: proposals by an external sender, the
+//!   hub's removals and retractions, are refused, and so is a commit that includes one). An
+//!   absent component allows both. The other fields are kept and not acted on.
 //! * Removed (role 0) and banned users whose clients linger may only remove their own clients.
 //! * Self role change: only with `canChangeOwnRole`, to the role the first matching
 //!   preauthorization entry grants (room-policy §8.1.3). `canChangeUserRole`, `canBan` and

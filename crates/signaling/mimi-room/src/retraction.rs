@@ -53,6 +53,7 @@ pub fn authorize_hub_retraction(
     retraction: &HubRetraction,
     all_reactions: bool,
 ) -> Result<(), Denied> {
+    state.may_propose_externally()?;
     let (user, index) = persona(state, actor)?;
     if retraction.remover() != &user {
         return Err(Denied::RetractionRemover {

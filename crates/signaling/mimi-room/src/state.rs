@@ -433,6 +433,24 @@ impl RoomState {
         Ok(())
     }
 
+    /// Whether the room allows external commits (`mls_operational_policy`'s
+    /// `external_commit_allowed`; allowed when the component is absent).
+    pub fn may_commit_externally(&self) -> Result<(), Denied> {
+        match &self.operational_policy {
+            Some(p) if !p.external_commit_allowed => Err(Denied::ExternalCommitsNotAllowed),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the room allows external senders' proposals (`external_proposal_allowed`;
+    /// allowed when the component is absent).
+    pub fn may_propose_externally(&self) -> Result<(), Denied> {
+        match &self.operational_policy {
+            Some(p) if !p.external_proposal_allowed => Err(Denied::ExternalProposalsNotAllowed),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether an unlisted requester whose credential makes `claims` may join by
     /// preauthorization: the first matching entry decides, and its role must hold
     /// `canJoinIfPreauthorized` (room-policy §8.1). Returns that role. The joining commit is

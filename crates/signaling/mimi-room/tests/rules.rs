@@ -1831,3 +1831,42 @@ fn delete_other_reaction_suffices_for_reactions_only() {
         refused
     );
 }
+
+#[test]
+fn the_operational_policy_can_forbid_external_commits_and_proposals() {
+    let closed = |commits: bool, proposals: bool| {
+        let mut p = OperationalParameters::allowing_external();
+        p.external_commit_allowed = commits;
+        p.external_proposal_allowed = proposals;
+        with_component(&room(), &p)
+    };
+    // Allowed: an absent component, or one allowing both.
+    for s in [room(), closed(true, true)] {
+        assert_eq!(s.may_commit_externally(), Ok(()));
+        assert_eq!(s.may_propose_externally(), Ok(()));
+    }
+    // A participant's new device joins by external commit, unless the room forbids them.
+    let mut rejoin = by("mimi://b.example/d/bob/new", BOB);
+    rejoin.external_join = true;
+    rejoin.added.push(m("mimi://b.example/d/bob/new", BOB));
+    authorize_commit(&closed(true, false), &rejoin).unwrap();
+    let s = closed(false, true);
+    assert_eq!(denied(&s, &rejoin), Denied::ExternalCommitsNotAllowed);
+    assert_eq!(
+        s.may_commit_externally(),
+        Err(Denied::ExternalCommitsNotAllowed)
+    );
+    // A newcomer (preauthorized, here) is refused the same way.
+    let mut join_commit = join(DAVE_PC, DAVE, 2);
+    join_commit.actor_claims = Claim::of_x509_client(&c(DAVE_PC), &u(DAVE));
+    assert_eq!(denied(&s, &join_commit), Denied::ExternalCommitsNotAllowed);
+    // The hub's removal (an external proposal) and a commit including one.
+    let s = closed(true, false);
+    let mut kick = CommitSummary::new(Actor::Server(u(ENFORCER).domain().clone()));
+    kick.removed.push(m(BOB_LAPTOP, BOB));
+    assert_eq!(denied(&s, &kick), Denied::ExternalProposalsNotAllowed);
+    let mut including = by(ALICE_PHONE, ALICE);
+    including.enforced_removed.push(m(BOB_LAPTOP, BOB));
+    assert_eq!(denied(&s, &including), Denied::ExternalProposalsNotAllowed);
+    authorize_commit(&closed(true, true), &including).unwrap();
+}

@@ -56,6 +56,7 @@ impl HubRoom {
         now_s: u64,
     ) -> Result<(), mimi_room::Denied> {
         let room = self.group().room();
+        room.may_commit_externally()?;
         if room.participants().index_of(user).is_some() {
             return self.may_join_new_device(user);
         }

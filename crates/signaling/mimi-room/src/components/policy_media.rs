@@ -307,6 +307,30 @@ tls_component!(
 );
 
 impl OperationalParameters {
+    /// Parameters that allow external proposals and commits and say nothing else: every list
+    /// empty, every time and limit 0, pending proposals unspecified (what a room gets when an
+    /// admin first turns one of the two switches; mimi-rs reads only those two fields).
+    pub fn allowing_external() -> Self {
+        Self {
+            mandatory_capabilities: ExtendedCapabilities::default(),
+            default_capabilities: ExtendedCapabilities::default(),
+            forbidden_capabilities: ExtendedCapabilities::default(),
+            handshake_formats: Vec::new(),
+            external_proposal_allowed: true,
+            external_commit_allowed: true,
+            pending_proposal_policy: PendingProposalPolicy::Unspecified,
+            leaf_node_update_time: MinDefaultMaxTime::default(),
+            app_message_policy: AppMessagePolicy::default(),
+            max_kp_lifetime: 0,
+            max_credential_lifetime: 0,
+            resumption_psk_lifetime: 0,
+            sender_nonce_keypair_lifetime: MinDefaultMaxTime::default(),
+            max_keypairs: 0,
+            buffer_incoming_message_time: MinDefaultMaxTime::default(),
+            max_buffered_messages: 0,
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), DecodeError> {
         if let PendingProposalPolicy::RandomDelay {
             minimum_delay_ms,
