@@ -12,6 +12,7 @@ mod common;
 use std::path::Path;
 
 use common::{federation, member, settle, texts, user};
+use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
 use mimi_sdk::{Device, Preset};
 use mimi_types::RoomUri;
 
@@ -35,19 +36,21 @@ async fn drop_feed_after(dir: &Path, device: &str, cursor: u64) -> u64 {
     gone
 }
 
-/// Waits until `device`'s provider holds an event after its cursor (without applying it).
-async fn wait_for_feed(device: &Device) {
+/// Waits until `device`'s provider holds a commit after its cursor (without applying it).
+/// Other events may come first (the members' automatic delivery reports): deleting the feed
+/// then would miss the commit, which would arrive after the restart.
+async fn wait_for_commit(device: &Device) {
     for _ in 0..300 {
-        if !device
-            .peek_events(device.cursor(), 100)
-            .await
-            .unwrap()
-            .is_empty()
-        {
+        let events = device.peek_events(device.cursor(), 100).await.unwrap();
+        let commit = events.iter().any(|e| {
+            mimi_federation_api::decode_exact::<FanoutMessage>(&e.payload)
+                .is_ok_and(|m| matches!(m.content, FanoutContent::Commit { .. }))
+        });
+        if commit {
             return;
         }
     }
-    panic!("nothing reached {}'s feed", device.client_uri());
+    panic!("no commit reached {}'s feed", device.client_uri());
 }
 
 fn name(device: &Device, room: &RoomUri) -> String {
@@ -85,7 +88,7 @@ fn a_device_that_missed_a_commit_rejoins_and_keeps_its_history() {
         let cursor = carol.cursor();
         let epoch = carol.engine().group(&room).unwrap().epoch();
         alice.rename(&room, "lost").await.unwrap();
-        wait_for_feed(&carol).await;
+        wait_for_commit(&carol).await;
         let device = carol.client_uri().to_string();
         let path = carol.path().to_owned();
         (alice, bob, room, path, device, cursor, epoch)
