@@ -9,29 +9,16 @@ mod cli;
 
 use std::path::{Path, PathBuf};
 
-use cli::{eventually, json, ok, run, start};
+use cli::{eventually, json, ok, refused, start};
 
 const ROOM: &str = "mimi://x.example/r/club";
 
 fn texts(profile: &Path) -> Vec<String> {
-    json(profile, &["history", ROOM])["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
-fn refused(profile: &Path, args: &[&str], expected: &str) {
-    let out = run(profile, args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "mimi {args:?} succeeded");
-    assert!(stderr.contains(expected), "mimi {args:?}: {stderr}");
+    cli::texts(profile, ROOM)
 }
 
 fn sentinel(alice: &Path, bob: &Path, text: &str) {
-    ok(alice, &["send", ROOM, text]);
-    eventually(text, || texts(bob).last().map(String::as_str) == Some(text));
+    cli::sentinel(alice, bob, ROOM, text);
 }
 
 #[test]

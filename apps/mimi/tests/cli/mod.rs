@@ -95,6 +95,32 @@ pub fn shown(profile: &Path, room: &str) -> Vec<(String, u64, usize)> {
         .collect()
 }
 
+/// The texts of the messages `profile`'s device shows in `room` (empty for deleted ones).
+pub fn texts(profile: &Path, room: &str) -> Vec<String> {
+    json(profile, &["history", room])["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Runs `mimi args` expecting it to fail with `expected` in its standard error.
+pub fn refused(profile: &Path, args: &[&str], expected: &str) {
+    let out = run(profile, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "mimi {args:?} succeeded");
+    assert!(stderr.contains(expected), "mimi {args:?}: {stderr}");
+}
+
+/// `from` sends `text` to `room`; waits until it is the last message `to` shows there.
+pub fn sentinel(from: &Path, to: &Path, room: &str, text: &str) {
+    ok(from, &["send", room, text]);
+    eventually(text, || {
+        texts(to, room).last().map(String::as_str) == Some(text)
+    });
+}
+
 pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {

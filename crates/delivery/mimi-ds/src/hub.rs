@@ -592,11 +592,12 @@ fn sending_user(request: &SubmitMessageRequest) -> Result<UserUri, RequestError>
 /// user, kept with the epoch; no credential is parsed).
 fn domains_of(group: &HubGroup) -> (BTreeSet<Domain>, BTreeSet<Domain>) {
     let room = group.room();
+    let receiving = room.receiving_users();
     let mut domains = BTreeSet::new();
     let mut readers = BTreeSet::new();
     for (client, user) in room.members() {
         domains.insert(client.domain().clone());
-        if room.may_receive(user).is_ok() {
+        if receiving.contains(user) {
             readers.insert(client.domain().clone());
         }
     }

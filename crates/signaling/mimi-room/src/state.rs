@@ -539,6 +539,25 @@ impl RoomState {
         self.require_listed_capability(user, Capability::CAN_RECEIVE_MESSAGE)
     }
 
+    /// The listed users who may receive application messages ([`RoomState::may_receive`] for
+    /// all of them at once: one pass over the participant list, so a hub can recompute its
+    /// fan-out at each handshake without a cost quadratic in the room's size).
+    pub fn receiving_users(&self) -> BTreeSet<&UserUri> {
+        self.participants
+            .participants
+            .iter()
+            .filter(|p| {
+                p.role_index != RoleIndex::NO_ROLE
+                    && p.role_index != RoleIndex::BANNED
+                    && self
+                        .roles
+                        .role(p.role_index)
+                        .is_some_and(|r| r.has(Capability::CAN_RECEIVE_MESSAGE))
+            })
+            .map(|p| &p.user)
+            .collect()
+    }
+
     pub(crate) fn require_listed_capability(
         &self,
         user: &UserUri,

@@ -1870,3 +1870,23 @@ fn the_operational_policy_can_forbid_external_commits_and_proposals() {
     assert_eq!(denied(&s, &including), Denied::ExternalProposalsNotAllowed);
     authorize_commit(&closed(true, true), &including).unwrap();
 }
+
+#[test]
+fn receiving_users_are_those_may_receive_admits() {
+    // Cooperative; moderated with Bob a guest and Cathy banned; strict with Bob banned.
+    for s in [
+        room(),
+        room_with(Preset::Moderated, 2, 1),
+        room_with(Preset::StrictlyAdministered, 1, 3),
+    ] {
+        let expected: std::collections::BTreeSet<&UserUri> = s
+            .participants()
+            .participants
+            .iter()
+            .map(|p| &p.user)
+            .filter(|u| s.may_receive(u).is_ok())
+            .collect();
+        assert_eq!(s.receiving_users(), expected);
+        assert!(!expected.is_empty());
+    }
+}

@@ -39,7 +39,9 @@ impl HubRoom {
     /// behind both this route and the client API's `external-join` (see
     /// [`mimi_room::RoomState::may_join_new_device`]).
     pub fn may_join_new_device(&self, user: &mimi_types::UserUri) -> Result<(), mimi_room::Denied> {
-        self.group().room().may_join_new_device(user)
+        let room = self.group().room();
+        room.may_commit_externally()?;
+        room.may_join_new_device(user)
     }
 
     /// Whether `user` (with its device `client`) may get what an external join needs: a
@@ -56,10 +58,10 @@ impl HubRoom {
         now_s: u64,
     ) -> Result<(), mimi_room::Denied> {
         let room = self.group().room();
-        room.may_commit_externally()?;
         if room.participants().index_of(user).is_some() {
             return self.may_join_new_device(user);
         }
+        room.may_commit_externally()?;
         let claims = mimi_room::components::Claim::of_x509_client(client, user);
         if room
             .preauth()
