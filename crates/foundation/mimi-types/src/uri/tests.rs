@@ -222,8 +222,12 @@ fn serde_uses_the_canonical_string() {
     assert_eq!(any.kind(), UriKind::Client);
 }
 
+/// An LDH label. Labels with hyphens in the third and fourth places are left
+/// out: IDNA reserves them ("xn--" marks an A-label, which must be valid
+/// Punycode), so the parser rightly refuses most of them.
 fn label() -> impl Strategy<Value = String> {
     "[a-z]([a-z0-9-]{0,20}[a-z0-9])?"
+        .prop_filter("reserved IDNA label form", |l| l.get(2..4) != Some("--"))
 }
 
 fn domain() -> impl Strategy<Value = Domain> {
