@@ -2,10 +2,11 @@
 //! directory, started with `Server::start` on this process's runtime (real mutual TLS between
 //! them on 127.0.0.1, real SQLite files), and read back through their `GET /metrics`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -49,10 +50,39 @@ pub(crate) struct Federation {
     pub(crate) providers: Vec<Provider>,
 }
 
-/// A free port on 127.0.0.1 (bound, then released for the server to bind).
+/// How often the demo chooses fresh ports when one it chose was taken before its server could
+/// bind it (another process, or a connection's source port, got it in between).
+const START_ATTEMPTS: u32 = 5;
+
+/// A port on 127.0.0.1 that was free a moment ago (bound, then released for the server to bind)
+/// and that this process has not handed out before: the kernel may offer a released port again,
+/// and two providers given the same port would fail to start.
 fn free_addr() -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?)
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    for _ in 0..64 {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").context("finding a free port on 127.0.0.1")?;
+        let addr = listener.local_addr()?;
+        let fresh = HANDED_OUT
+            .lock()
+            .map(|mut handed| handed.insert(addr.port()))
+            .unwrap_or(true);
+        if fresh {
+            return Ok(addr);
+        }
+    }
+    bail!("no port on 127.0.0.1 that this process has not used already")
+}
+
+/// Whether a provider failed to start because a chosen port was taken meanwhile.
+fn port_taken(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<mimi_server::ServerError>(),
+            Some(mimi_server::ServerError::Bind { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse
+        )
+    })
 }
 
 /// Where each provider listens: from `base_port` (client API on base, base+1, base+2;
@@ -81,7 +111,33 @@ fn placement(base_port: Option<u16>) -> anyhow::Result<Vec<(Domain, SocketAddr, 
 impl Federation {
     /// Writes fresh providers (keys, certificates, a local trust root per provider, each
     /// trusting the others) under `dir` and starts them, printing progress.
+    ///
+    /// With ports the OS picks, a port taken between choosing and binding is not the user's
+    /// problem: what this attempt wrote is removed and the providers are written again on fresh
+    /// ports (at most [`START_ATTEMPTS`] times). Ports the user chose are used as given.
     pub(crate) async fn start(dir: &Path, base_port: Option<u16>) -> anyhow::Result<Self> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(dir, base_port).await {
+                Err(e) if base_port.is_none() && attempt < START_ATTEMPTS && port_taken(&e) => {
+                    println!("failed: {e:#}; choosing other ports");
+                    for domain in DOMAINS {
+                        let written = dir.join(domain);
+                        if written.exists() {
+                            std::fs::remove_dir_all(&written).with_context(|| {
+                                format!("removing {} to start again", written.display())
+                            })?;
+                        }
+                    }
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// One attempt of [`Federation::start`]; on failure the providers it started are stopped.
+    async fn start_once(dir: &Path, base_port: Option<u16>) -> anyhow::Result<Self> {
         let placed = placement(base_port)?;
         print_flush("  writing keys, certificates and configurations ... ");
         let written = init_dev_federation_at(dir, &placed)
@@ -95,9 +151,15 @@ impl Federation {
                 "follower"
             };
             print_flush(&format!("  starting {} ({role}) ... ", provider.domain));
-            let running = Server::start(provider.config.clone())
-                .await
-                .with_context(|| format!("starting {}", provider.domain))?;
+            let running = match Server::start(provider.config.clone()).await {
+                Ok(running) => running,
+                Err(e) => {
+                    let mut started = Self { providers };
+                    started.shutdown().await;
+                    return Err(anyhow::Error::new(e))
+                        .with_context(|| format!("starting {}", provider.domain));
+                }
+            };
             println!(
                 "client API http://{}, federation (mutual TLS) {}",
                 running.client_addr(),
@@ -230,6 +292,33 @@ pub(crate) fn route_total(metrics: &BTreeMap<String, f64>, route: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_taken_port_is_told_apart_from_other_failures() {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let source = TcpListener::bind(addr).unwrap_err();
+        assert_eq!(source.kind(), std::io::ErrorKind::AddrInUse);
+        let e = anyhow::Error::new(mimi_server::ServerError::Bind { addr, source })
+            .context("starting x.example");
+        assert!(port_taken(&e));
+
+        let refused = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = anyhow::Error::new(mimi_server::ServerError::Bind {
+            addr,
+            source: refused,
+        });
+        assert!(!port_taken(&e), "only a taken port is worth another try");
+        assert!(!port_taken(&anyhow::anyhow!("Address already in use")));
+    }
+
+    #[test]
+    fn ports_handed_out_are_not_handed_out_again() {
+        let mut seen = BTreeSet::new();
+        for _ in 0..20 {
+            assert!(seen.insert(free_addr().unwrap().port()));
+        }
+    }
 
     #[test]
     fn metrics_are_read_per_series() {
