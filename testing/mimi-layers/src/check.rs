@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::graph::Graph;
-use crate::rules::{IO_CRATES, Layer, OPENMLS_OWNER, is_openmls, is_sans_io};
+use crate::rules::{ENGINES_APART, IO_CRATES, Layer, OPENMLS_OWNER, is_openmls, is_sans_io};
 
 /// One broken rule, with what to do about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +40,16 @@ pub enum Violation {
         /// The openmls crate it names.
         dep: String,
     },
+    /// An engine depends (normal or build) on an engine it must stay apart from
+    /// ([`ENGINES_APART`]).
+    EnginesApart {
+        /// The crate.
+        krate: String,
+        /// The engine it must not depend on.
+        dep: String,
+        /// Why.
+        why: &'static str,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -69,6 +79,9 @@ impl fmt::Display for Violation {
                 f,
                 "{krate} names {dep}: only {OPENMLS_OWNER} may depend on openmls; use its re-exports"
             ),
+            Violation::EnginesApart { krate, dep, why } => {
+                write!(f, "{krate} depends on {dep}: {why}")
+            }
         }
     }
 }
@@ -97,6 +110,17 @@ pub fn check(graph: &Graph) -> Vec<Violation> {
             let Some(dep_layer) = dep.member_dir.as_deref().and_then(Layer::of_dir) else {
                 continue;
             };
+            if kinds.normal || kinds.build {
+                for &(from, to, why) in ENGINES_APART {
+                    if package.name == from && dep.name == to {
+                        found.push(Violation::EnginesApart {
+                            krate: package.name.clone(),
+                            dep: dep.name.clone(),
+                            why,
+                        });
+                    }
+                }
+            }
             if (kinds.normal || kinds.build) && dep_layer > layer {
                 found.push(Violation::Upward {
                     krate: package.name.clone(),

@@ -7,7 +7,9 @@
 //! - a sans-IO crate (every crate up to the delivery layer, the client API types, the client
 //!   engine, the test kit) reaches no async runtime, socket, HTTP or database crate through its
 //!   normal dependencies;
-//! - only `mimi-mls` depends on openmls.
+//! - only `mimi-mls` depends on openmls;
+//! - named engines stay apart where the layers would allow a dependency (`ENGINES_APART`: the
+//!   client engine does not depend on the delivery service's engine).
 //!
 //! `cargo run -p mimi-layers` checks this workspace and exits non-zero with one line per broken
 //! rule; `.ci/run` runs it before the tests.
@@ -21,7 +23,7 @@ use std::process::Command;
 
 pub use check::{Violation, check};
 pub use graph::{Graph, Kinds, Package};
-pub use rules::{IO_CRATES, Layer, OPENMLS_OWNER, is_sans_io};
+pub use rules::{ENGINES_APART, IO_CRATES, Layer, OPENMLS_OWNER, is_sans_io};
 
 /// Runs `cargo metadata` for the workspace at `root` (with `cargo` the given program) and reads
 /// its graph.

@@ -87,3 +87,14 @@ pub const OPENMLS_OWNER: &str = "mimi-mls";
 pub(crate) fn is_openmls(name: &str) -> bool {
     name == "openmls" || name.starts_with("openmls_") || name.starts_with("openmls-")
 }
+
+/// Pairs of engines that stay apart even where the layers would allow it: `(crate, dependency,
+/// why)`. The client engine speaks the wire types (`mimi-federation-api`); depending on the
+/// delivery service's engine would let the two sides share code paths the protocol keeps
+/// apart, so the tests would no longer show that a client works against another provider.
+pub const ENGINES_APART: &[(&str, &str, &str)] = &[(
+    "mimi-client-core",
+    "mimi-ds",
+    "the client engine speaks the wire types of mimi-federation-api, not the delivery \
+     service's engine (its tests may drive mimi-ds as a dev-dependency)",
+)];

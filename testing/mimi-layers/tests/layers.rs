@@ -188,6 +188,33 @@ fn the_named_engines_of_the_client_layer_are_sans_io_and_the_sdk_is_not() {
 }
 
 #[test]
+fn the_client_engine_stays_apart_from_the_delivery_engine_except_in_its_tests() {
+    let members = [
+        ("mimi-ds", "crates/delivery/mimi-ds"),
+        ("mimi-client-core", "crates/client/mimi-client-core"),
+        ("mimi-sdk", "crates/client/mimi-sdk"),
+    ];
+    assert!(
+        violations(
+            &members,
+            &[],
+            &[
+                ("mimi-client-core", "mimi-ds", Some("dev")),
+                ("mimi-sdk", "mimi-ds", None),
+            ]
+        )
+        .is_empty()
+    );
+    let found = violations(&members, &[], &[("mimi-client-core", "mimi-ds", None)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(matches!(
+        &found[0],
+        Violation::EnginesApart { krate, dep, .. } if krate == "mimi-client-core" && dep == "mimi-ds"
+    ));
+    assert!(found[0].to_string().contains("mimi-federation-api"));
+}
+
+#[test]
 fn only_mimi_mls_names_openmls() {
     let members = [
         ("mimi-mls", "crates/e2e-security/mimi-mls"),

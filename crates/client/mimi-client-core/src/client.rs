@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use mimi_ds::{Delivery, Recipients};
 use mimi_federation_api::common::IdentifierUri;
 use mimi_federation_api::mls::{ContentType, MlsMessage, RatchetTree};
 use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
@@ -550,12 +549,20 @@ impl Client {
         Ok(ops)
     }
 
-    /// Handles one delivery from this device's provider (in hub order).
-    pub fn handle_delivery(&mut self, now: u64, delivery: Delivery) -> Result<(), ClientError> {
-        let room = delivery.room.clone();
-        match (&delivery.to, &delivery.message.content) {
+    /// Handles one message of `room` that this device's provider delivers, in hub order.
+    /// `addressed_to` is the device a Welcome is for (a Welcome is addressed to one
+    /// KeyPackage's device; other messages go to every member device and carry `None`). A
+    /// Welcome for another device is API misuse; a Welcome addressed to no one is ignored.
+    pub fn handle_delivery(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        addressed_to: Option<&ClientUri>,
+        message: &FanoutMessage,
+    ) -> Result<(), ClientError> {
+        match (addressed_to, &message.content) {
             (
-                Recipients::Client(to),
+                Some(to),
                 FanoutContent::Welcome {
                     message,
                     ratchet_tree_option,
@@ -567,12 +574,12 @@ impl Client {
                         self.identity.client()
                     )));
                 }
-                self.join(now, &room, message, ratchet_tree_option);
+                self.join(now, room, message, ratchet_tree_option);
                 Ok(())
             }
-            (_, FanoutContent::Welcome { .. }) => Ok(()),
+            (None, FanoutContent::Welcome { .. }) => Ok(()),
             (_, _) => {
-                self.process(now, &room, &delivery.message);
+                self.process(now, room, message);
                 Ok(())
             }
         }
@@ -592,18 +599,9 @@ impl Client {
             return Ok(());
         }
         let message: FanoutMessage = decode_exact(payload).map_err(ClientError::wire)?;
-        let to = match message.content {
-            FanoutContent::Welcome { .. } => Recipients::Client(self.identity.client().clone()),
-            _ => Recipients::Room,
-        };
-        self.handle_delivery(
-            now,
-            Delivery {
-                room: room.clone(),
-                to,
-                message,
-            },
-        )?;
+        // The stream is this device's own: a Welcome in it is addressed to this device.
+        let me = self.identity.client().clone();
+        self.handle_delivery(now, room, Some(&me), &message)?;
         if let Some(r) = self.rooms.get_mut(room) {
             r.cursor = r.cursor.max(seq);
         }

@@ -9,9 +9,9 @@
 //!
 //! # The push/pull surface (STYLE.md point 2)
 //!
-//! 1. Push what the provider delivers: [`Client::handle_delivery`] (a [`mimi_ds::Delivery`])
-//!    or [`Client::handle_event`] (a device-stream event: sequence number, room, encoded
-//!    `FanoutMessage`).
+//! 1. Push what the provider delivers: [`Client::handle_delivery`] (a room's decoded
+//!    `FanoutMessage`, with the device a Welcome is addressed to) or [`Client::handle_event`]
+//!    (a device-stream event: sequence number, room, encoded `FanoutMessage`).
 //! 2. Call commands: [`Client::create_room`], [`Client::invite`], [`Client::remove`],
 //!    [`Client::leave`], [`Client::set_role`], [`Client::rename`], [`Client::send_text`],
 //!    [`Client::reply`], [`Client::react`], [`Client::edit`], [`Client::delete`],

@@ -8,7 +8,6 @@ mod harness;
 
 use harness::Fed;
 use mimi_client_core::{ClientEvent, HubRefusal, Outgoing, SendOutcome};
-use mimi_ds::{Delivery, Recipients};
 use mimi_federation_api::mls::MlsMessage;
 use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
 use mimi_federation_api::update::{HandshakeBundle, UpdateOutcome};
@@ -143,21 +142,15 @@ fn a_commit_the_device_refuses_is_reported_with_its_room() {
     let tampered = MlsMessage::from_bytes(bytes).unwrap();
     let epoch = fed.clients[&alice].group(&room).unwrap().epoch();
     events(&mut fed, &alice);
+    let tampered = FanoutMessage::new(
+        now * 1000,
+        FanoutContent::Commit {
+            message: tampered,
+            external_proposals: Vec::new(),
+        },
+    );
     fed.c(&alice)
-        .handle_delivery(
-            now,
-            Delivery {
-                room: room.clone(),
-                to: Recipients::Room,
-                message: FanoutMessage::new(
-                    now * 1000,
-                    FanoutContent::Commit {
-                        message: tampered,
-                        external_proposals: Vec::new(),
-                    },
-                ),
-            },
-        )
+        .handle_delivery(now, &room, None, &tampered)
         .unwrap();
     let seen = events(&mut fed, &alice);
     assert!(

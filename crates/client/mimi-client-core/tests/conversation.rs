@@ -318,7 +318,7 @@ fn duplicate_deliveries_never_show_twice() {
         .map(|(_, d)| d.clone())
         .collect();
     for d in replays {
-        c.fed.c(&c.diana).handle_delivery(now, d).unwrap();
+        harness::hand(c.fed.c(&c.diana), now, &d).unwrap();
     }
     let view = c.fed.clients[&c.diana].room(&room).unwrap();
     assert_eq!(view.messages().len(), 1);

@@ -258,7 +258,7 @@ impl Fed {
                         .unwrap();
                 }
             } else if let Some(client) = self.clients.get_mut(&t) {
-                client.handle_delivery(now, delivery.clone()).unwrap();
+                hand(client, now, &delivery).unwrap();
             }
             self.delivered.push((t.clone(), delivery.clone()));
         }
@@ -303,4 +303,14 @@ impl Fed {
             })
             .collect()
     }
+}
+
+/// Hands a follower engine's delivery to a client engine: a Welcome goes to the device it is
+/// addressed to, anything else to every member device.
+pub fn hand(client: &mut Client, now: u64, delivery: &Delivery) -> Result<(), ClientError> {
+    let addressed_to = match &delivery.to {
+        Recipients::Client(c) => Some(c),
+        _ => None,
+    };
+    client.handle_delivery(now, &delivery.room, addressed_to, &delivery.message)
 }
