@@ -30,6 +30,10 @@ pub(crate) enum ClientCommand {
     Room(RoomArgs),
     /// Your profile (handle, display name, what others may search) and finding users.
     User(UserCmdArgs),
+    /// Open your direct-message room with a user (a fixed two-person room, one per pair),
+    /// creating it if there is none, and send TEXT there if given. A user who has not
+    /// consented to you is asked for consent instead; run it again once they accept.
+    Dm(DmArgs),
     /// Send a text (or Markdown) message. Exits non-zero, saying why, unless the room's hub
     /// accepted it; a message the hub found too old stays queued on the device ("not sent").
     Send(SendArgs),
@@ -516,6 +520,20 @@ pub(crate) struct SendArgs {
     pub(crate) room: String,
     /// The text.
     pub(crate) text: String,
+    /// The text is Markdown.
+    #[arg(long)]
+    pub(crate) markdown: bool,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `dm`.
+#[derive(Debug, Args)]
+pub(crate) struct DmArgs {
+    /// The other user (`user@domain`, a URI, or a user id on your provider).
+    pub(crate) user: String,
+    /// A message to send.
+    pub(crate) text: Option<String>,
     /// The text is Markdown.
     #[arg(long)]
     pub(crate) markdown: bool,

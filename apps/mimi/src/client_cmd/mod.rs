@@ -4,6 +4,7 @@
 
 mod accounts;
 mod args;
+mod dm;
 mod links;
 mod output;
 mod policy;
@@ -271,6 +272,7 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Account(args) => accounts::account(args.command).await,
         ClientCommand::Device(args) => accounts::device_command(args.command).await,
         ClientCommand::Room(args) => rooms::room_command(args.command).await,
+        ClientCommand::Dm(a) => dm::dm_command(a).await,
         ClientCommand::User(args) => user_command(args.command).await,
         ClientCommand::Contacts(args) => contacts_command(args.command).await,
         ClientCommand::Send(a) => {

@@ -338,6 +338,7 @@ impl Out {
                     .map(|v| json!({
                         "room": v.room().to_string(), "name": v.name(), "active": v.is_active(),
                         "members": v.members().len(), "messages": v.messages().len(),
+                        "direct_with": v.direct_peer().map(ToString::to_string),
                     }))
                     .collect::<Vec<_>>()
             ));
@@ -347,10 +348,15 @@ impl Out {
             println!("no rooms yet: `mimi room create NAME`, or wait for an invitation");
         }
         for v in views {
+            let name = match v.direct_peer() {
+                Some(peer) => format!("direct message with {peer}"),
+                None if v.name().is_empty() => "-".to_owned(),
+                None => v.name().to_owned(),
+            };
             println!(
                 "{}  {}{} ({} members, {} messages)",
                 v.room(),
-                if v.name().is_empty() { "-" } else { v.name() },
+                name,
                 if v.is_active() { "" } else { " [left]" },
                 v.members().len(),
                 v.messages().len()
@@ -370,6 +376,7 @@ impl Out {
                 "epoch": v.epoch(), "active": v.is_active(), "members": v.members().len(),
                 "my_capabilities": caps,
                 "policy_enforcer": v.enforcer().map(|e| json!({"user": e.user.to_string(), "role": e.role_name})),
+                "direct_with": v.direct_peer().map(ToString::to_string),
             }));
         } else {
             println!("room:    {}", v.room());
@@ -385,6 +392,11 @@ impl Out {
                 }
             );
             println!("members: {}", v.members().len());
+            if let Some(peer) = v.direct_peer() {
+                println!(
+                    "direct:  a direct message with {peer} (fixed membership: nobody can be added or removed)"
+                );
+            }
             match v.enforcer() {
                 Some(e) => println!(
                     "hub:     {} enforces the policy ({}: may remove devices, ban, change roles)",

@@ -58,6 +58,11 @@
 //!   one commit.
 //! * Invitees get role 2 (`ordinary_user` in every preset) unless [`Invitee::role`] says
 //!   otherwise.
+//! * Direct messages (module `dm`): a fixed-membership room of this user and one other,
+//!   named after the pair ([`direct_room_uri`]) on the creator's provider;
+//!   [`Client::direct_room_with`] finds it, [`Client::create_direct_room`] makes it with both
+//!   users listed, and [`Client::bring_in_direct_peer`] adds the other user's devices in the
+//!   establishing commit.
 //! * History for a new device (module `history`, our design; the drafts leave history sync
 //!   open): the new device leaves a signed request with its history key (HPKE) in its
 //!   siblings' mailboxes ([`Client::history_request`]); a sibling answers each room with an
@@ -81,6 +86,7 @@
 mod client;
 mod codec;
 mod commands;
+mod dm;
 mod error;
 mod franking;
 mod history;
@@ -99,6 +105,7 @@ pub use client::Client;
 pub use commands::{
     DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET, RoomOptions,
 };
+pub use dm::{DIRECT_ROOM_PREFIX, direct_room_uri};
 pub use error::ClientError;
 pub use franking::KeptFrank;
 pub use history::{

@@ -307,6 +307,11 @@ impl RoomView {
         &self.room
     }
 
+    /// The user this view is for.
+    pub(crate) fn me(&self) -> &UserUri {
+        &self.me
+    }
+
     /// The MLS epoch the view reflects.
     pub fn epoch(&self) -> u64 {
         self.epoch

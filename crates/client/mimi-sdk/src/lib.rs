@@ -12,7 +12,8 @@
 //!   feeds `handle_event`; proposals other members leave pending (a leave) are committed;
 //! * offers the room and message operations ([`Device::create_room`], [`Device::invite`],
 //!   [`Device::send_text`], [`Device::reply`], [`Device::react`], [`Device::edit`], ...) and
-//!   the room view ([`Device::history`]);
+//!   the room view ([`Device::history`]); opens or creates the direct-message room with a
+//!   user ([`Device::open_direct`]);
 //! * joins a new device to its user's rooms by external commit ([`Device::join_external`]):
 //!   through the provider for rooms hosted there, through the hub's GroupInfo exchange for
 //!   rooms hosted elsewhere (the hub's answer must carry a server credential of the room's
@@ -63,6 +64,7 @@ mod device;
 mod devices;
 mod directory;
 mod discovery;
+mod dm;
 mod error;
 mod history;
 mod join;

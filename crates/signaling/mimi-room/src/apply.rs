@@ -279,7 +279,18 @@ pub(crate) fn apply_members(
                         Capability::CAN_ADD_OWN_CLIENT,
                     )
                 },
-                |idx, acting| require(idx, Some(acting), Capability::CAN_ADD_PARTICIPANT),
+                |idx, acting| {
+                    let establishing = match &commit.actor {
+                        Actor::Client { user, .. } => {
+                            state.establishes_fixed_participant(user, &m.user)
+                        }
+                        Actor::Server(_) => false,
+                    };
+                    if establishing {
+                        return Ok(());
+                    }
+                    require(idx, Some(acting), Capability::CAN_ADD_PARTICIPANT)
+                },
             )?;
         }
         next.members.insert(m.client.clone(), m.user.clone());

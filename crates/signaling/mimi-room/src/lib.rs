@@ -68,6 +68,7 @@ mod capability;
 mod codec;
 pub mod components;
 mod denied;
+pub mod direct;
 mod limits;
 pub mod presets;
 pub mod readings;

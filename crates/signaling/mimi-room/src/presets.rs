@@ -87,7 +87,7 @@ impl Preset {
 }
 
 /// A.1 `ordinary_user`.
-const COOP_ORDINARY: &[C] = &[
+pub(crate) const COOP_ORDINARY: &[C] = &[
     C::CAN_ADD_PARTICIPANT,
     C::CAN_REMOVE_PARTICIPANT,
     C::CAN_ADD_OWN_CLIENT,
@@ -323,7 +323,7 @@ const MULTI_SUPER_ADMIN_EXTRA: &[C] = &[
 /// devices (our reading, `readings.rs`). It also deletes others' messages and reactions, so
 /// that members accept the hub's retraction of abusive messages
 /// (hub-retracted-messages-00; our reading, `readings.rs`).
-const ENFORCER: &[C] = &[
+pub(crate) const ENFORCER: &[C] = &[
     C::CAN_REMOVE_PARTICIPANT,
     C::CAN_KICK,
     C::CAN_DELETE_OTHER_MESSAGE,
@@ -338,11 +338,11 @@ const ENFORCER: &[C] = &[
     C::CAN_SEND_MLS_REINIT_PROPOSAL,
 ];
 
-type Changes<'a> = &'a [(u32, &'a [u32])];
+pub(crate) type Changes<'a> = &'a [(u32, &'a [u32])];
 
 /// Builds a role: capabilities (concatenated sets, first occurrence kept), constraints
 /// `(min, max, min_active, max_active)` and authorized role changes.
-fn role(
+pub(crate) fn role(
     index: u32,
     name: &str,
     description: &str,
@@ -369,11 +369,11 @@ fn role(
     role
 }
 
-const NO_LIMITS: (u32, Option<u32>, u32, Option<u32>) = (0, None, 0, None);
-const NO_CLIENTS: (u32, Option<u32>, u32, Option<u32>) = (0, None, 0, Some(0));
-const ENFORCER_LIMITS: (u32, Option<u32>, u32, Option<u32>) = (1, Some(2), 0, Some(0));
+pub(crate) const NO_LIMITS: (u32, Option<u32>, u32, Option<u32>) = (0, None, 0, None);
+pub(crate) const NO_CLIENTS: (u32, Option<u32>, u32, Option<u32>) = (0, None, 0, Some(0));
+pub(crate) const ENFORCER_LIMITS: (u32, Option<u32>, u32, Option<u32>) = (1, Some(2), 0, Some(0));
 
-fn banned() -> Role {
+pub(crate) fn banned() -> Role {
     role(1, "banned", "banned from the room", &[], NO_CLIENTS, &[])
 }
 

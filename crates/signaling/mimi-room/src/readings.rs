@@ -119,6 +119,23 @@
 //! * Adding clients of an already-listed user needs `canAddOwnClient` (own) or
 //!   `canAddParticipant` (others). Adding a user authorizes adding its clients in the same
 //!   commit; unbanning does not.
+//! * Fixed membership (room-policy §5: "participants fixed at creation", 1:1 and group DMs):
+//!   the creator lists every participant in the room's initial state (the state the hub starts
+//!   its view from), so no participant-list change ever adds anyone, and no role but 0 and 1
+//!   may hold `canAddParticipant`. The devices of the listed users still have to get in: the
+//!   creator's *establishing* commit, one made while no user but the committer has a client in
+//!   the group, may add the clients of every other listed user whose role has clients, without
+//!   `canAddParticipant` (their provider hands out their KeyPackages only with their consent,
+//!   as for any invite). Once another user has a client in the group, each user adds only its
+//!   own devices (`canAddOwnClient`, by KeyPackage or by external commit as a listed
+//!   participant's new device). A user who removed all its clients may be brought back the
+//!   same way while it has none (again only with its consent: blocking the other user stops
+//!   it). Being a room's participant is a matter of users: devices come and go under
+//!   `multi_device` and `max_clients`. The
+//!   alternative reading (create an open room, invite, then fix membership and strip the
+//!   capability) needs two commits, since `roles_list` may not change in a commit that changes
+//!   the participant list, and leaves a window in which the room is not fixed. Our
+//!   direct-message rooms ([`crate::direct`]) are fixed rooms of two users.
 //! * Removing clients without a list change needs `canRemoveOwnClient` (own) or `canKick`
 //!   (others). Clients of users removed or banned in the same commit, and lingering clients of
 //!   unlisted or banned users, may be removed without a capability; removed and banned users
@@ -159,5 +176,7 @@
 //! `mimi-mls` and `mimi-ds`: commits must include the proposals the hub cached for the epoch;
 //! no GroupContextExtensions proposal may touch `app_data_dictionary`; AppDataUpdate ordering
 //! relative to the RFC 9420 proposals; `parent_dependant` rooms' subset rule (needs the parent's
-//! state); one fixed-membership room per participant set (a hub-wide index); the GroupInfo a
+//! state); one fixed-membership room per participant set (our clients name a direct-message
+//! room after its pair of users, so the hub's refusal of an existing room id keeps one per
+//! pair on each hub); the GroupInfo a
 //! committer must provide; pseudonymous participants (`pseudonyms_allowed`).

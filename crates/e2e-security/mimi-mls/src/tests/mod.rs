@@ -1,6 +1,7 @@
 //! In-process tests: three providers, a hub view and their clients.
 
 mod credentials;
+mod direct;
 mod entries;
 mod flows;
 mod fuzz;
