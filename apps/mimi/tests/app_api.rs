@@ -546,4 +546,35 @@ fn people_are_found_and_contact_requests_answered_through_the_app() {
         let theirs = json(&bob, &["contacts", "list"]);
         theirs.to_string().contains("granted")
     });
+
+    // "Message privately": the direct-message room with Bob, the same one each time and the
+    // one Bob's own `mimi dm` finds; the room list names it after him.
+    let dm = app.ok("POST", "/api/dm", r#"{"user":"bob@y.example"}"#);
+    let room = dm["room"].as_str().unwrap().to_owned();
+    assert!(room.starts_with("mimi://x.example/r/dm-"), "{dm}");
+    assert_eq!(dm["with"], "bob@y.example");
+    let again = app.ok("POST", "/api/dm", r#"{"user":"bob@y.example"}"#);
+    assert_eq!(again["room"], room.as_str());
+    let rooms = app.ok("GET", "/api/rooms", "");
+    let listed = rooms
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["room"] == room.as_str())
+        .unwrap();
+    assert_eq!(listed["title"], "bob@y.example", "{rooms}");
+    let theirs = ok(&bob, &["dm", "alice@x.example", "--json"]);
+    assert!(theirs.contains(&room), "{theirs}");
+    let myself = app.call(
+        "POST",
+        "/api/dm",
+        &[&app.bearer()],
+        r#"{"user":"alice@x.example"}"#,
+    );
+    assert_eq!(myself.status, 422, "{}", myself.body);
+    assert!(
+        error_of(&myself).contains("another user"),
+        "{}",
+        myself.body
+    );
 }

@@ -15,7 +15,7 @@
 //! | `GET /api/rooms/{room}/messages/{id}/attachments/{n}` | download and decrypt |
 //! | `POST /api/rooms/{room}/read`, `/typing`, `/invite` | read receipt, typing `{active}`, invite `{users}` |
 //! | `GET /api/live` | the WebSocket of live updates ([`super::live`]) |
-//! | `/api/contacts…`, `/api/users` | contact requests and user search ([`super::people`]) |
+//! | `/api/contacts…`, `/api/users`, `/api/dm` | contact requests, user search, direct messages ([`super::people`]) |
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -152,6 +152,7 @@ pub(crate) fn router(worker: Handle, guard: Guard) -> Router {
         .route("/api/contacts", get(people::contacts))
         .route("/api/contacts/{action}", post(people::contact_action))
         .route("/api/users", get(people::find))
+        .route("/api/dm", post(people::direct))
         .route(live::PATH, get(live::upgrade))
         .fallback(not_found)
         .with_state(worker)

@@ -6,6 +6,7 @@
 //! | `GET /api/contacts` | the user's policy, requests waiting, contacts, blocked, own requests |
 //! | `POST /api/contacts/{accept,block,request}` | answer or make a request `{user}` |
 //! | `GET /api/users?q=&provider=` | find users by handle, nick or name (`provider`: a domain) |
+//! | `POST /api/dm` | open (or create) the direct-message room with `{user}`, as `mimi dm` |
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -149,6 +150,25 @@ pub(crate) async fn find(State(worker): State<Handle>, Query(search): Query<Sear
                         "provider": found.provider,
                         "code": found.code,
                         "users": users,
+                    })))
+                })
+            })
+            .await,
+    )
+}
+
+/// `POST /api/dm`: the direct-message room with `{user}`, opened or created (a stranger is
+/// asked for consent instead, and the answer says so).
+pub(crate) async fn direct(State(worker): State<Handle>, Json(body): Json<Someone>) -> Response {
+    respond(
+        worker
+            .run(move |w| {
+                Box::pin(async move {
+                    let user = someone(&w.device, &body.user)?;
+                    let room = w.device.open_direct(&user).await?;
+                    Ok(Reply::Json(json!({
+                        "room": room.to_string(),
+                        "with": views::short_user(&user),
                     })))
                 })
             })

@@ -23,9 +23,12 @@ pub(crate) fn short_user(user: &UserUri) -> String {
     format!("{}@{}", user.id().as_str(), user.domain().as_str())
 }
 
-/// The name a room is listed under: its name, else its identifier.
+/// The name a room is listed under: the other user of a direct message, else its name, else
+/// its identifier.
 fn title(view: &RoomView) -> String {
-    if view.name().is_empty() {
+    if let Some(peer) = view.direct_peer() {
+        short_user(peer)
+    } else if view.name().is_empty() {
         view.room().id().as_str().to_owned()
     } else {
         view.name().to_owned()

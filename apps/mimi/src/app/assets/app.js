@@ -623,7 +623,12 @@ function renderContacts(c) {
   $("requests-box").hidden = c.requests.length === 0;
   const contacts = $("contacts");
   contacts.replaceChildren();
-  for (const k of c.contacts) contacts.append(el("li", { text: k.user }));
+  for (const k of c.contacts) {
+    contacts.append(el("li", {},
+      el("span", { text: k.user }),
+      el("button", { type: "button", text: "Message privately", "aria-label": "Message " + k.user + " privately",
+        onclick: () => messagePrivately(k.user) })));
+  }
   for (const a of c.asked.filter((a) => a.status === "asked")) {
     contacts.append(el("li", { class: "hint", text: a.user + " (asked, no answer yet)" }));
   }
@@ -640,6 +645,14 @@ async function contactAction(action, user) {
   if (c) {
     renderContacts(c);
     if (action === "request") toast("asked " + user + " to be contacts");
+  }
+}
+
+async function messagePrivately(user) {
+  const done = await attempt("cannot message " + user, () => api("POST", "/api/dm", { user }));
+  if (done) {
+    await loadRooms();
+    openRoom(done.room);
   }
 }
 
@@ -662,6 +675,8 @@ async function findUsers(event) {
       el("span", { text: label }),
       el("button", { type: "button", text: "Ask to connect", "aria-label": "Ask " + u.user + " to be contacts",
         onclick: () => contactAction("request", u.user) }),
+      el("button", { type: "button", text: "Message privately", "aria-label": "Message " + u.user + " privately",
+        onclick: () => messagePrivately(u.user) }),
       state.current ? el("button", { type: "button", text: "Invite here", "aria-label": "Invite " + u.user + " to this room",
         onclick: async () => {
           const done = await attempt("cannot invite", () => api("POST", roomPath(state.current) + "/invite", { users: [u.user] }));
