@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {
         return;
     };
-    match which % 20 {
+    match which % 21 {
         0 => check::<ParticipantList>(rest),
         1 => check::<ParticipantListUpdate>(rest),
         2 => check::<RoomMetadata>(rest),
@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         16 => check::<OperationalParameters>(rest),
         17 => check::<HubRetractedMessages>(rest),
         18 => check::<HubRetractedRange>(rest),
+        19 => check::<ServerPolicy>(rest),
         _ => {
             // A whole dictionary: (u16 id, u8 len, data) records.
             let mut comps = Vec::new();

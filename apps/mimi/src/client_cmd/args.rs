@@ -284,6 +284,58 @@ pub(crate) enum RoomCommand {
     /// Preauthorization: who may join (or move themselves) to a role by the claims of their
     /// credential (a provider or a user), without an invite or link.
     Preauth(PreauthArgs),
+    /// Which providers may take part in a room and what their servers may do (the room's
+    /// server access list), and which take part now.
+    Servers(ServersArgs),
+}
+
+/// `room servers`.
+#[derive(Debug, Args)]
+pub(crate) struct ServersArgs {
+    #[command(subcommand)]
+    pub(crate) command: ServersCommand,
+}
+
+/// The server access list: a provider's capabilities are `join` (its users may be added or
+/// join), `keymaterial` (the hub relays key-material requests from and to it) and `submit` (its
+/// devices may send messages and commits).
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServersCommand {
+    /// List the providers taking part and those the access list names, with capabilities.
+    List(RoomOnly),
+    /// Give a provider capabilities (all unless --only).
+    Allow(ServerChangeArgs),
+    /// Take capabilities from a provider (all unless --only). A provider whose users are in
+    /// the room cannot lose `join`: remove or ban them first.
+    Deny(ServerChangeArgs),
+    /// How providers without an entry are treated: open (no list), deny-list (they may do
+    /// everything), allow-list (they may do nothing; providers taking part are listed).
+    Mode(ServerModeArgs),
+}
+
+/// `room servers allow|deny`.
+#[derive(Debug, Args)]
+pub(crate) struct ServerChangeArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// The provider (a domain).
+    pub(crate) provider: String,
+    /// Only these capabilities (comma-separated: join, keymaterial, submit).
+    #[arg(long)]
+    pub(crate) only: Option<String>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room servers mode`.
+#[derive(Debug, Args)]
+pub(crate) struct ServerModeArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// open, deny-list or allow-list.
+    pub(crate) mode: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
 }
 
 /// `room directory`.

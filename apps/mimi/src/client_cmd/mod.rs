@@ -9,6 +9,7 @@ mod links;
 mod output;
 mod policy;
 mod rooms;
+mod servers;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,6 +2,7 @@
 
 use mimi_client_core::{MessageView, RoomView};
 use mimi_content::MessageId;
+use mimi_room::components::ServerCapabilities;
 use mimi_sdk::{ClientEvent, Contacts, Device, ProfileView, UsersFound};
 use mimi_types::{RoomUri, UserUri};
 use serde_json::{Value, json};
@@ -370,6 +371,7 @@ impl Out {
             .iter()
             .map(ToString::to_string)
             .collect();
+        let servers = mimi_client_core::ServerAccess::of(v.state());
         if self.json {
             print_json(&json!({
                 "room": v.room().to_string(), "name": v.name(), "topic": v.topic(),
@@ -377,6 +379,7 @@ impl Out {
                 "my_capabilities": caps,
                 "policy_enforcer": v.enforcer().map(|e| json!({"user": e.user.to_string(), "role": e.role_name})),
                 "direct_with": v.direct_peer().map(ToString::to_string),
+                "servers": super::servers::server_json(&servers),
             }));
         } else {
             println!("room:    {}", v.room());
@@ -409,6 +412,28 @@ impl Out {
                 ),
             }
             println!("you may: {}", caps.join(", "));
+            let taking_part: Vec<String> = servers
+                .servers
+                .iter()
+                .filter(|s| s.taking_part)
+                .map(|s| s.domain.to_string())
+                .collect();
+            println!("servers: {}", taking_part.join(", "));
+            let restricted: Vec<String> = servers
+                .servers
+                .iter()
+                .filter(|s| s.capabilities != ServerCapabilities::ALL)
+                .map(|s| format!("{} ({})", s.domain, s.capabilities))
+                .collect();
+            println!(
+                "access:  {}{}",
+                super::servers::mode_name(servers.mode),
+                if restricted.is_empty() {
+                    String::new()
+                } else {
+                    format!("; restricted: {}", restricted.join(", "))
+                }
+            );
         }
     }
 

@@ -98,6 +98,7 @@ mod outgoing;
 mod policy;
 mod receipts;
 mod record;
+mod servers;
 mod typing;
 mod view;
 
@@ -120,5 +121,6 @@ pub use outgoing::{
 };
 pub use policy::{Choice, POLICY_KEYS, PolicySetting, RoleEdit, parse_capability};
 pub use record::RECORD_VERSION;
+pub use servers::{ServerAccess, ServerMode, ServerStanding};
 pub use typing::TYPING_PREFIX;
 pub use view::{AttachmentView, Body, MessageView, Rejection, RoomView};

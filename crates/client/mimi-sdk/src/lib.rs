@@ -86,7 +86,7 @@ pub use mimi_client_api::{
 };
 pub use mimi_client_core::{
     ClientEvent, FileInfo, HistoryError, HistoryImport, MessageView, PolicySetting, RoleEdit,
-    RoomOptions, RoomView, ShareStatus,
+    RoomOptions, RoomView, ServerAccess, ServerMode, ServerStanding, ShareStatus,
 };
 pub use mimi_room::presets::Preset;
 pub use reissue::Reissued;

@@ -1,9 +1,9 @@
-//! Room policy through the SDK: settings, role definitions and preauthorization (issue 18
-//! item 6). The client engine decides and checks; these drive its commits.
+//! Room policy through the SDK: settings, role definitions, preauthorization (issue 18
+//! item 6) and the server access list (item 3). The client engine decides and checks; these drive its commits.
 
-use mimi_client_core::{PolicySetting, RoleEdit};
-use mimi_room::components::{Claim, PreAuthRoleEntry, RoleIndex};
-use mimi_types::RoomUri;
+use mimi_client_core::{PolicySetting, RoleEdit, ServerAccess, ServerMode};
+use mimi_room::components::{Claim, PreAuthRoleEntry, RoleIndex, ServerCapabilities};
+use mimi_types::{Domain, RoomUri};
 
 use crate::device::{Device, now_s};
 use crate::error::SdkError;
@@ -50,6 +50,35 @@ impl Device {
     /// Removes the preauthorization entry at `index`.
     pub async fn remove_preauth(&mut self, room: &RoomUri, index: usize) -> Result<(), SdkError> {
         let op = self.client.remove_preauth(now_s(), room, index)?;
+        self.run_op(op).await
+    }
+
+    /// `room`'s server access list and the providers that take part.
+    pub fn server_access(&mut self, room: &RoomUri) -> Result<ServerAccess, SdkError> {
+        Ok(self.client.server_access(room)?)
+    }
+
+    /// Gives `domain` the server capabilities `caps` in `room` (`allow`) or takes them away.
+    pub async fn change_server_access(
+        &mut self,
+        room: &RoomUri,
+        domain: &Domain,
+        allow: bool,
+        caps: ServerCapabilities,
+    ) -> Result<(), SdkError> {
+        let op = self
+            .client
+            .change_server_access(now_s(), room, domain, allow, caps)?;
+        self.run_op(op).await
+    }
+
+    /// Sets how `room` treats providers without an entry in its server access list.
+    pub async fn set_server_mode(
+        &mut self,
+        room: &RoomUri,
+        mode: ServerMode,
+    ) -> Result<(), SdkError> {
+        let op = self.client.set_server_mode(now_s(), room, mode)?;
         self.run_op(op).await
     }
 }

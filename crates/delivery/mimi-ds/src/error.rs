@@ -82,6 +82,9 @@ pub enum RequestError {
     /// gives the hub's service user no role that may remove clients.
     #[error("the room's policy refuses the hub this: {0}")]
     PolicyRefused(String),
+    /// The room's server access list (`server_policy`) keeps the provider from this (403).
+    #[error("{0}")]
+    ServerNotAllowed(mimi_room::Denied),
     /// Our own state is inconsistent (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -105,6 +108,7 @@ impl RequestError {
             | Self::NotAParticipant { .. }
             | Self::TooManyPending(_)
             | Self::PolicyRefused(_)
+            | Self::ServerNotAllowed(_)
             | Self::Unauthenticated(_) => 403,
             Self::NotOurUser(_) | Self::UnknownRoom(_) => 404,
             Self::WrongProvider { .. } => 421,

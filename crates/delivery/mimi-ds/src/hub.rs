@@ -293,7 +293,16 @@ impl HubRoom {
     /// The hub relays a key-material request naming this room only for a participant of the
     /// room: otherwise any user of any peer could use any room we host to reach the target
     /// provider as "the hub", past the target's check that a peer acts only for its own users.
+    /// The room's `server_policy` must also let the requester's provider ask
+    /// ([`RequestError::ServerNotAllowed`]; see [`HubRoom::check_key_material_target`]).
     pub fn check_key_material_requester(&self, requester: &UserUri) -> Result<(), RequestError> {
+        self.group
+            .room()
+            .require_server(
+                requester.domain(),
+                mimi_room::components::ServerCapabilities::KEY_MATERIAL,
+            )
+            .map_err(RequestError::ServerNotAllowed)?;
         let participant = self
             .group
             .room()
@@ -309,6 +318,17 @@ impl HubRoom {
                 room: self.room.to_string(),
             })
         }
+    }
+
+    /// Whether the hub relays a key-material request for `target`: the room's `server_policy`
+    /// must let the target's provider take part (`join`) and exchange key material
+    /// (`keyMaterial`); otherwise nothing is claimed there ([`RequestError::ServerNotAllowed`]).
+    pub fn check_key_material_target(&self, target: &UserUri) -> Result<(), RequestError> {
+        use mimi_room::components::ServerCapabilities;
+        let room = self.group.room();
+        room.require_server(target.domain(), ServerCapabilities::JOIN)
+            .and_then(|()| room.require_server(target.domain(), ServerCapabilities::KEY_MATERIAL))
+            .map_err(RequestError::ServerNotAllowed)
     }
 
     /// `POST /update/{roomId}`: a commit bundle or proposals. Exactly one commit per epoch is

@@ -225,6 +225,9 @@ open_codepoint! {
             /// commit carrying the join code the joiner presents (no draft says how the code
             /// reaches the members, who check it; see `mimi_room::readings`).
             JOIN_CODE_AAD = 0x8a01 => "join_code_aad",
+            /// `server_policy`: ours, in the private-use range. The room's server access list:
+            /// which providers take part and what their servers may do (`mimi_room::readings`).
+            SERVER_POLICY = 0x8a02 => "server_policy",
         }
     }
 }

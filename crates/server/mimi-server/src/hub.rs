@@ -543,6 +543,7 @@ impl Provider {
         let (hub, _) = self.load_hub(room).await?;
         hub.admit_peer(peer)?;
         hub.check_key_material_requester(&requester)?;
+        hub.check_key_material_target(target)?;
         drop(hub);
         let response_bytes = if target.domain() == &self.domain {
             self.answer_key_material(&self.domain.clone(), request)

@@ -58,9 +58,9 @@ pub(crate) fn apply_component(
     let capability = match component {
         ComponentId::ROLES_LIST => Capability::CAN_CHANGE_ROLE_DEFINITIONS,
         ComponentId::PREAUTH_LIST => Capability::CAN_CHANGE_PREAUTHORIZED_USER_LIST,
-        ComponentId::BASE_ROOM_POLICY | ComponentId::JOIN_LINK_POLICY => {
-            Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE
-        }
+        ComponentId::BASE_ROOM_POLICY
+        | ComponentId::JOIN_LINK_POLICY
+        | ComponentId::SERVER_POLICY => Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE,
         ComponentId::MLS_OPERATIONAL_POLICY => Capability::CAN_CHANGE_MLS_OPERATIONAL_POLICIES,
         c if PLUMBING_COMPONENTS.contains(&c) => Capability::CAN_CHANGE_MLS_OPERATIONAL_POLICIES,
         _ => Capability::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE,
@@ -312,6 +312,7 @@ impl RoomState {
             ComponentId::BOT_POLICY => self.bot_policy = None,
             ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration = None,
             ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy = None,
+            ComponentId::SERVER_POLICY => self.server_policy = None,
             other => {
                 self.plumbing.remove(&other);
             }

@@ -211,6 +211,7 @@ pub fn authorize_commit(
         return Err(Denied::MultipleMetadataUpdates);
     }
 
+    crate::servers::check_commit_servers(state, commit, &actions)?;
     for action in &actions {
         authorize_action(&ctx, action)?;
     }
@@ -359,6 +360,7 @@ pub(crate) fn is_known_component(id: ComponentId) -> bool {
     (ComponentId::PARTICIPANT_LIST.value()..=ComponentId::MESSAGE_EXPIRATION_POLICY.value())
         .contains(&id.value())
         || PLUMBING_COMPONENTS.contains(&id)
+        || id == ComponentId::SERVER_POLICY
 }
 
 fn apply_participant_update(

@@ -60,6 +60,16 @@ pub enum Denied {
         /// The user.
         user: UserUri,
     },
+    /// The room's `server_policy` does not give the provider this capability.
+    #[error(
+        "the room's server policy does not let provider {domain} {capability}; a room admin can allow it with `mimi room servers allow`"
+    )]
+    ProviderNotAllowed {
+        /// The provider.
+        domain: Domain,
+        /// The capability it lacks.
+        capability: crate::components::ServerCapabilities,
+    },
     /// A server without a clientless service role in the room tried an action that needs one.
     #[error(
         "server {domain} holds no role in this room; only a listed clientless role (such as the hub's policy enforcer) lets a server act on others"

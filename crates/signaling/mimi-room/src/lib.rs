@@ -73,6 +73,7 @@ mod limits;
 pub mod presets;
 pub mod readings;
 mod retraction;
+mod servers;
 mod state;
 mod summary;
 pub mod view;

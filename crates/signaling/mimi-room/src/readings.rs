@@ -152,6 +152,33 @@
 //!   wrong direction; a state already beyond a limit does not freeze the room. "Active" means
 //!   the user has at least one client in the group. `max_users` counts non-banned entries.
 //!
+//! # Capabilities per server (ours: no draft defines them)
+//!
+//! * Component `server_policy` (private-use ID 0x8a02, [`crate::components::ServerPolicy`]):
+//!   a mode and per-provider entries, each a set of server capabilities: `join` (the
+//!   provider's users may be added to the participant list, its clients added or join by
+//!   external commit, or get the GroupInfo for one), `keyMaterial` (the hub relays key-material
+//!   requests from its users and to it) and `submit` (its clients may send application messages
+//!   and commits). An entry says exactly what a provider may do; an unlisted provider may do
+//!   nothing in an allow-listed room and everything in a deny-listed one; a room without the
+//!   component lets every provider do everything (the Matrix "server ACL" an admin expects).
+//!   Entries are sorted by domain (canonical form), each once; unknown capability bits are
+//!   refused.
+//! * Changing it needs `canChangeRoomMembershipStyle`, like the base policy and join links:
+//!   it decides who may come in.
+//! * The room's hub (the domain of `room_metadata`'s `room_uri`) keeps every capability: an
+//!   entry that restricts it is refused, and it needs no entry in an allow-list.
+//! * Denying a provider `join` while its users are in the room is refused: every listed user
+//!   but a banned one, and every client in the group, must be of a provider with `join` after
+//!   each commit. An admin removes or bans them first or in the same commit, so a deny never
+//!   leaves a member the hub would silently stop serving. A listed user of a provider without
+//!   `submit` stays a (read-only) member; its clients may still leave.
+//! * Checked against the state before the commit: the acting client's provider needs `submit`
+//!   (`join` for an external join; none for a commit that only removes the actor's own
+//!   clients), a server actor needs `submit`, and every user or client the commit adds needs
+//!   `join`; the resulting state is checked as above. [`crate::RoomState::may_send`] also
+//!   requires `submit`, so the hub refuses the submit and every receiver the message.
+//!
 //! # Hub retraction of abusive messages (hub-retracted-messages-00)
 //!
 //! * We follow the published -00: `HubRetractedMessagesComponent` and

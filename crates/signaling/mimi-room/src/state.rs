@@ -11,8 +11,8 @@ use crate::codec::DecodeError;
 use crate::components::{
     AssetPolicy, BaseRoomPolicy, BotPolicy, Claim, Component, HistoryPolicy, JoinLinkPolicy,
     JoinLinks, LinkPreviewPolicy, LoggingPolicy, MessageExpiration, OperationalParameters,
-    ParticipantList, PreAuthData, Role, RoleData, RoleIndex, RoomMetadata, StateComponent,
-    StatusNotificationPolicy,
+    ParticipantList, PreAuthData, Role, RoleData, RoleIndex, RoomMetadata, ServerCapabilities,
+    ServerPolicy, StateComponent, StatusNotificationPolicy,
 };
 use crate::denied::Denied;
 use crate::summary::MemberChange;
@@ -48,6 +48,7 @@ pub struct RoomState {
     pub(crate) bot_policy: Option<BotPolicy>,
     pub(crate) message_expiration: Option<MessageExpiration>,
     pub(crate) operational_policy: Option<OperationalParameters>,
+    pub(crate) server_policy: Option<ServerPolicy>,
     pub(crate) plumbing: BTreeMap<ComponentId, Vec<u8>>,
     pub(crate) members: BTreeMap<ClientUri, UserUri>,
 }
@@ -77,6 +78,7 @@ impl RoomState {
             bot_policy: None,
             message_expiration: None,
             operational_policy: None,
+            server_policy: None,
             plumbing: BTreeMap::new(),
             members: BTreeMap::new(),
         };
@@ -134,6 +136,7 @@ impl RoomState {
             ComponentId::BOT_POLICY => self.bot_policy = dec(data)?,
             ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration = dec(data)?,
             ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy = dec(data)?,
+            ComponentId::SERVER_POLICY => self.server_policy = dec(data)?,
             id if PLUMBING_COMPONENTS.contains(&id) || id.is_grease() => {
                 self.plumbing.insert(id, data.to_vec());
             }
@@ -209,6 +212,7 @@ impl RoomState {
                 ),
             ));
         }
+        self.check_server_policy()?;
         if let (Some(policy), Some(links)) = (&self.join_link_policy, &self.join_links)
             && policy.on_request
             && links.links.len() > 1
@@ -253,6 +257,7 @@ impl RoomState {
         put(&mut out, self.bot_policy.as_ref());
         put(&mut out, self.message_expiration.as_ref());
         put(&mut out, self.operational_policy.as_ref());
+        put(&mut out, self.server_policy.as_ref());
         out
     }
 
@@ -273,6 +278,7 @@ impl RoomState {
             ComponentId::BOT_POLICY => self.bot_policy.is_some(),
             ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration.is_some(),
             ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy.is_some(),
+            ComponentId::SERVER_POLICY => self.server_policy.is_some(),
             other => self.plumbing.contains_key(&other),
         }
     }
@@ -358,6 +364,11 @@ impl RoomState {
         self.operational_policy.as_ref()
     }
 
+    /// The server access list, if set (absent: every provider may do everything).
+    pub fn server_policy(&self) -> Option<&ServerPolicy> {
+        self.server_policy.as_ref()
+    }
+
     /// The MLS membership: client → user.
     pub fn members(&self) -> &BTreeMap<ClientUri, UserUri> {
         &self.members
@@ -389,8 +400,10 @@ impl RoomState {
     }
 
     /// Whether `user` may send application messages (`canSendMessage`, and listed with a role
-    /// other than 0 and 1). The hub refuses a submit otherwise.
+    /// other than 0 and 1, and its provider has `submit` in the room's `server_policy`). The
+    /// hub refuses a submit otherwise.
     pub fn may_send(&self, user: &UserUri) -> Result<(), Denied> {
+        self.require_server(user.domain(), ServerCapabilities::SUBMIT)?;
         self.require_listed_capability(user, Capability::CAN_SEND_MESSAGE)
     }
 

@@ -758,6 +758,32 @@ proptest! {
 
     #[test]
     fn hub_retracted_range_round_trips(v in arb_retracted_range()) { check(&v)?; }
+
+    #[test]
+    fn server_policy_round_trips(v in arb_server_policy()) { check(&v)?; }
+}
+
+fn arb_server_policy() -> impl Strategy<Value = ServerPolicy> {
+    (
+        any::<bool>(),
+        proptest::collection::btree_map("[a-z]{1,8}\\.example", 0u8..8, 0..5),
+    )
+        .prop_map(|(allow, entries)| ServerPolicy {
+            mode: if allow {
+                ServerPolicyMode::AllowListed
+            } else {
+                ServerPolicyMode::DenyListed
+            },
+            entries: entries
+                .into_iter()
+                .map(|(d, bits)| ServerEntry {
+                    domain: DomainName {
+                        domain: mimi_types::Domain::parse(&d).unwrap(),
+                    },
+                    capabilities: ServerCapabilities { bits },
+                })
+                .collect(),
+        })
 }
 
 fn arb_retracted_messages() -> impl Strategy<Value = HubRetractedMessages> {

@@ -229,6 +229,7 @@ enum Scenario {
     ChangeRoleDefinitions,
     ChangePreauthorizedUserList,
     ChangeRoomMembershipStyle,
+    ChangeServerPolicy,
     ChangeOtherPolicyAttribute,
     ChangeMlsOperationalPolicies,
     SendMessage,
@@ -259,6 +260,7 @@ const SCENARIOS: &[Scenario] = &[
     S::ChangeRoleDefinitions,
     S::ChangePreauthorizedUserList,
     S::ChangeRoomMembershipStyle,
+    S::ChangeServerPolicy,
     S::ChangeOtherPolicyAttribute,
     S::ChangeMlsOperationalPolicies,
     S::SendMessage,
@@ -293,7 +295,7 @@ impl Scenario {
             S::ChangeRoomMood => "mood",
             S::ChangeRoleDefinitions => "roles",
             S::ChangePreauthorizedUserList => "preauth",
-            S::ChangeRoomMembershipStyle => "style",
+            S::ChangeRoomMembershipStyle | S::ChangeServerPolicy => "style",
             S::ChangeOtherPolicyAttribute => "other",
             S::ChangeMlsOperationalPolicies => "mls",
             S::SendMessage => "send",
@@ -957,7 +959,8 @@ fn oracle(c: &Case) -> Option<Result<(), Denied>> {
         S::ChangeRoomMood => room_cap("mood"),
         S::ChangeRoleDefinitions => room_cap("roles"),
         S::ChangePreauthorizedUserList => room_cap("preauth"),
-        S::ChangeRoomMembershipStyle => room_cap("style"),
+        // Our server access list (`server_policy`) is a membership-style change too.
+        S::ChangeRoomMembershipStyle | S::ChangeServerPolicy => room_cap("style"),
         S::ChangeOtherPolicyAttribute => room_cap("other"),
         S::ChangeMlsOperationalPolicies => room_cap("mls"),
         S::SendMessage | S::ReceiveMessage => unreachable!(),
@@ -1205,6 +1208,18 @@ fn run(c: &Case, state: &RoomState) -> Result<(), Denied> {
             policy.discoverable = !policy.discoverable;
             commit.component_changes.push(ComponentChange::update(
                 ComponentId::BASE_ROOM_POLICY,
+                policy.encode(),
+            ));
+        }
+        S::ChangeServerPolicy => {
+            // Deny a provider nobody in the room is of.
+            let policy = ServerPolicy {
+                mode: ServerPolicyMode::DenyListed,
+                entries: Vec::new(),
+            }
+            .with_entry(&dom("z.example"), ServerCapabilities::NONE);
+            commit.component_changes.push(ComponentChange::update(
+                ComponentId::SERVER_POLICY,
                 policy.encode(),
             ));
         }

@@ -40,6 +40,10 @@ impl HubRoom {
     /// [`mimi_room::RoomState::may_join_new_device`]).
     pub fn may_join_new_device(&self, user: &mimi_types::UserUri) -> Result<(), mimi_room::Denied> {
         let room = self.group().room();
+        room.require_server(
+            user.domain(),
+            mimi_room::components::ServerCapabilities::JOIN,
+        )?;
         room.may_commit_externally()?;
         room.may_join_new_device(user)
     }
@@ -49,7 +53,8 @@ impl HubRoom {
     /// credential a preauthorization entry matches (its role must hold
     /// `canJoinIfPreauthorized`); a newcomer with a join `code` that opens the room
     /// at `now_s` (not unknown, revoked, used up or expired); or a newcomer without one into a
-    /// room with open join. The external commit that follows is authorized again in full.
+    /// room with open join. Always, the room's `server_policy` must let the user's provider
+    /// `join`. The external commit that follows is authorized again in full.
     pub fn may_join(
         &self,
         client: &mimi_types::ClientUri,
@@ -61,6 +66,10 @@ impl HubRoom {
         if room.participants().index_of(user).is_some() {
             return self.may_join_new_device(user);
         }
+        room.require_server(
+            user.domain(),
+            mimi_room::components::ServerCapabilities::JOIN,
+        )?;
         room.may_commit_externally()?;
         let claims = mimi_room::components::Claim::of_x509_client(client, user);
         if room

@@ -9,6 +9,7 @@ mod join_codes;
 mod refusals;
 mod rfc_credentials;
 mod roster;
+mod servers;
 mod vectors;
 
 use std::collections::BTreeMap;

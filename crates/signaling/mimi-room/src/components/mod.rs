@@ -12,6 +12,7 @@ mod policy;
 mod policy_media;
 mod preauth;
 mod roles;
+mod server_policy;
 
 pub use hub_retraction::{
     HubRetractedMessages, HubRetractedRange, HubRetraction, RetractedMessageId,
@@ -35,6 +36,7 @@ pub use preauth::{
     Claim, ClaimId, OID_ISSUER_ALT_NAME, OID_SUBJECT_ALT_NAME, PreAuthData, PreAuthRoleEntry,
 };
 pub use roles::{Role, RoleData, SingleSourceRoleChangeTargets};
+pub use server_policy::{ServerCapabilities, ServerEntry, ServerPolicy, ServerPolicyMode};
 
 use mimi_types::codepoints::ComponentId;
 

@@ -314,6 +314,26 @@ fn rt<T: Component>(bytes: &[u8]) -> Result<Vec<u8>, mimi_room::DecodeError> {
     T::decode(bytes).map(|v| v.encode())
 }
 
+pub(crate) fn server_policy() -> ServerPolicy {
+    ServerPolicy {
+        mode: ServerPolicyMode::DenyListed,
+        entries: vec![
+            ServerEntry {
+                domain: DomainName {
+                    domain: Domain::parse("b.example").unwrap(),
+                },
+                capabilities: ServerCapabilities::JOIN,
+            },
+            ServerEntry {
+                domain: DomainName {
+                    domain: Domain::parse("c.example").unwrap(),
+                },
+                capabilities: ServerCapabilities::NONE,
+            },
+        ],
+    }
+}
+
 pub(crate) fn samples() -> Vec<(&'static str, Vec<u8>, Codec)> {
     let mut out: Vec<(&'static str, Vec<u8>, Codec)> = vec![
         (
@@ -394,6 +414,11 @@ pub(crate) fn samples() -> Vec<(&'static str, Vec<u8>, Codec)> {
             "mls_operational_policy",
             operational_policy().encode(),
             rt::<OperationalParameters>,
+        ),
+        (
+            "server_policy",
+            server_policy().encode(),
+            rt::<ServerPolicy>,
         ),
     ];
     out.push((
