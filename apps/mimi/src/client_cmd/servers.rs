@@ -7,7 +7,7 @@ use mimi_room::components::ServerCapabilities;
 use mimi_types::Domain;
 use serde_json::Value;
 
-use super::args::ServersCommand;
+use super::args::{ServerChangeArgs, ServersCommand};
 use super::*;
 
 /// The mode's name as the commands take it.
@@ -83,7 +83,7 @@ pub(super) async fn servers_command(command: ServersCommand) -> anyhow::Result<(
     }
 }
 
-async fn change(a: super::args::ServerChangeArgs, allow: bool) -> anyhow::Result<()> {
+async fn change(a: ServerChangeArgs, allow: bool) -> anyhow::Result<()> {
     let out = a.common.out();
     let domain: Domain = a
         .provider
