@@ -77,21 +77,38 @@ impl Device {
     }
 
     /// Adds `room`'s other user's devices if none is in the room yet (the establishing
-    /// commit). Their consent decides as for an invite.
+    /// commit). Their consent decides as for an invite. If a commit of the same epoch wins
+    /// (the other user's device joining meanwhile), this device catches up and looks again, at
+    /// most three times.
     async fn bring_in_direct_peer(&mut self, room: &RoomUri) -> Result<(), SdkError> {
-        let Some(peer) = self.client.direct_peer_missing(room).cloned() else {
-            return Ok(());
-        };
-        let key_packages = match self.key_material(room, &peer).await {
-            Err(SdkError::NoConsent { user, .. }) => {
-                self.request_consent(&user, Some(room)).await?;
-                return Err(SdkError::ConsentRequested { user });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Some(peer) = self.client.direct_peer_missing(room).cloned() else {
+                return Ok(());
+            };
+            let key_packages = match self.key_material(room, &peer).await {
+                Err(SdkError::NoConsent { user, .. }) => {
+                    self.request_consent(&user, Some(room)).await?;
+                    return Err(SdkError::ConsentRequested { user });
+                }
+                other => other?,
+            };
+            let op = self
+                .client
+                .bring_in_direct_peer(now_s(), room, &key_packages)?;
+            match self.run_op(op).await {
+                Err(SdkError::Refused {
+                    refusal: mimi_client_core::HubRefusal::WrongEpoch { .. },
+                    ..
+                }) if attempt < 3 => {
+                    self.sync(CATCH_UP_WAIT_MS).await?;
+                }
+                other => return other,
             }
-            other => other?,
-        };
-        let op = self
-            .client
-            .bring_in_direct_peer(now_s(), room, &key_packages)?;
-        self.run_op(op).await
+        }
     }
 }
+
+/// How long to wait for the commit that overtook ours before looking again.
+const CATCH_UP_WAIT_MS: u64 = 2_000;
