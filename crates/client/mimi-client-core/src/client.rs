@@ -158,6 +158,8 @@ pub struct Client {
     pub(crate) identity_saved: Option<u64>,
     /// The rooms the caller's stored state lists.
     pub(crate) rooms_saved: BTreeSet<RoomUri>,
+    /// The latest time the caller gave (UNIX seconds, 0: none yet; see [`Client::tick`]).
+    pub(crate) clock: u64,
 }
 
 impl fmt::Debug for Client {
@@ -188,6 +190,7 @@ impl Client {
             franks: Vec::new(),
             identity_saved: None,
             rooms_saved: BTreeSet::new(),
+            clock: 0,
         }
     }
 
@@ -560,6 +563,7 @@ impl Client {
         addressed_to: Option<&ClientUri>,
         message: &FanoutMessage,
     ) -> Result<(), ClientError> {
+        self.tick(now);
         match (addressed_to, &message.content) {
             (
                 Some(to),

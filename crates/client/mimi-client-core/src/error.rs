@@ -36,6 +36,18 @@ pub enum ClientError {
         /// The rule the room policy applied (names the missing capability where there is one).
         denied: Denied,
     },
+    /// The room's `message_expiration_policy` does not allow the expiry asked for (or a
+    /// message without one, where expiry is required and the room has no default).
+    #[error(
+        "{room}'s message expiration policy refuses this message: {error}; give an expiry the \
+         room allows (`mimi room info` shows its policy)"
+    )]
+    ExpiryOutsidePolicy {
+        /// The room.
+        room: RoomUri,
+        /// What the policy asks.
+        error: String,
+    },
     /// The room's `status_notification_policy` forbids the status report (delivery
     /// notifications or read receipts).
     #[error("{room} forbids {status} reports (its status_notification_policy)")]

@@ -28,6 +28,9 @@ impl Client {
     /// Makes a join link for `role`, expiring at `not_after` (Unix seconds, 0: never) and good
     /// for `uses` joins (0: unlimited), in a commit (`canChangeRoomMembershipStyle` in our
     /// reading). The code is random; keep the returned code, the room keeps only its digest.
+    /// The link must keep the room's `join_link_policy` (single use where links are not
+    /// `multiuser`; expiring within its `expiration` from `now`), else
+    /// [`ClientError::NotAllowed`] and nothing is sent.
     pub fn create_join_link(
         &mut self,
         rng: &mut (impl RngCore + CryptoRng),
@@ -45,6 +48,16 @@ impl Client {
             not_after,
             uses_left: uses,
         };
+        // The room's join_link_policy, with this device's clock for the lifetime (the hub
+        // checks it by its own; other members, without a trusted clock, the rest).
+        if let Some(policy) = self.active_room(room)?.group.room().join_link_policy() {
+            mimi_room::check_link_policy(policy, &terms.to_link(), Some(now)).map_err(
+                |denied| ClientError::NotAllowed {
+                    room: room.clone(),
+                    denied,
+                },
+            )?;
+        }
         let update = JoinLinksUpdate {
             removed_indices: Vec::new(),
             added_links: vec![terms.to_link()],

@@ -88,6 +88,7 @@ mod codec;
 mod commands;
 mod dm;
 mod error;
+mod expiry;
 mod franking;
 mod history;
 mod history_codec;
@@ -108,6 +109,7 @@ pub use commands::{
 };
 pub use dm::{DIRECT_ROOM_PREFIX, direct_room_uri};
 pub use error::ClientError;
+pub use expiry::CLOCK_SLACK_S;
 pub use franking::KeptFrank;
 pub use history::{
     BUNDLE_LABEL, HistoryAnswer, HistoryError, HistoryImport, HistoryLimits, HistoryOutcome,

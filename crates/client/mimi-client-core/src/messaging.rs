@@ -4,7 +4,7 @@
 //! the hub's fan-out brings it back, in hub order.
 
 use mimi_content::{
-    ContentBuilder, Disposition, MessageId, MimiContent, NestedPart, SealedAttachment,
+    ContentBuilder, Disposition, Expiration, MessageId, MimiContent, NestedPart, SealedAttachment,
     seal_attachment,
 };
 use mimi_room::Denied;
@@ -54,7 +54,9 @@ impl Client {
         }
     }
 
-    /// Builds, encodes and queues content. Returns the operation and the message ID.
+    /// Builds, encodes and queues content as given. Returns the operation and the message ID.
+    /// The named commands check what they send against the room's policy first (new messages
+    /// its expiration policy, [`Client::expiry_for`]); this checks only `canSendMessage`.
     pub fn send_content<R: RngCore + CryptoRng>(
         &mut self,
         rng: &mut R,
@@ -81,7 +83,7 @@ impl Client {
         room: &RoomUri,
         text: &str,
     ) -> Result<(OpId, MessageId), ClientError> {
-        self.send_content(rng, room, ContentBuilder::new(NestedPart::text(text)))
+        self.send_new(rng, room, ContentBuilder::new(NestedPart::text(text)), None)
     }
 
     /// Sends GFM-MIMI Markdown.
@@ -91,14 +93,16 @@ impl Client {
         room: &RoomUri,
         markdown: &str,
     ) -> Result<(OpId, MessageId), ClientError> {
-        self.send_content(
+        self.send_new(
             rng,
             room,
             ContentBuilder::new(NestedPart::markdown(markdown)),
+            None,
         )
     }
 
-    /// Sends text that expires at `expires_at` (UNIX seconds).
+    /// Sends text that expires at `expires_at` (UNIX seconds), if the room's expiration
+    /// policy allows that ([`Client::expiry_for`]).
     pub fn send_expiring<R: RngCore + CryptoRng>(
         &mut self,
         rng: &mut R,
@@ -106,10 +110,15 @@ impl Client {
         text: &str,
         expires_at: u32,
     ) -> Result<(OpId, MessageId), ClientError> {
-        self.send_content(
+        let expires = Expiration {
+            relative: false,
+            time: expires_at,
+        };
+        self.send_new(
             rng,
             room,
-            ContentBuilder::new(NestedPart::text(text)).expires_at(expires_at),
+            ContentBuilder::new(NestedPart::text(text)),
+            Some(expires),
         )
     }
 
@@ -127,7 +136,12 @@ impl Client {
         if r.view.message(&to).is_none() {
             return Err(Self::unknown_message(room, &to));
         }
-        self.send_content(rng, room, ContentBuilder::reply(to, NestedPart::text(text)))
+        self.send_new(
+            rng,
+            room,
+            ContentBuilder::reply(to, NestedPart::text(text)),
+            None,
+        )
     }
 
     /// Reacts to a message (`canReactToMessage`). The returned ID names the reaction (for
@@ -240,6 +254,24 @@ impl Client {
         }
     }
 
+    /// Whether this user may send an attachment of `content_type` whose encrypted object is
+    /// `size` bytes to `room`: its role's upload capability for the kind and the room's
+    /// `asset_policy` ([`mimi_room::RoomState::may_attach`]); for callers that upload first.
+    pub fn may_attach(
+        &self,
+        room: &RoomUri,
+        content_type: &str,
+        size: u64,
+    ) -> Result<(), ClientError> {
+        let view = self
+            .room(room)
+            .ok_or_else(|| ClientError::NotMember { room: room.clone() })?;
+        Self::not_allowed(
+            room,
+            view.state().may_attach(self.user(), content_type, size),
+        )
+    }
+
     /// Encrypts a file (AES-128-GCM, fresh key) and sends a message describing it. `url`
     /// receives the SHA-256 of the ciphertext and returns where the caller will upload the
     /// blob (providers store blobs by hash). Returns the blob to upload. The message is queued
@@ -276,6 +308,7 @@ impl Client {
         url: &str,
     ) -> Result<(OpId, MessageId), ClientError> {
         self.may_send(room)?;
+        self.may_attach(room, &info.content_type, sealed.ciphertext.len() as u64)?;
         let part = sealed.external_part(
             url.to_owned(),
             info.content_type.clone(),
@@ -283,7 +316,7 @@ impl Client {
             info.description.clone(),
         );
         let body = NestedPart::external(Disposition::ATTACHMENT, part);
-        self.send_content(rng, room, ContentBuilder::new(body))
+        self.send_new(rng, room, ContentBuilder::new(body), None)
     }
 }
 

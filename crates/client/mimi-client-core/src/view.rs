@@ -142,6 +142,15 @@ pub enum Rejection {
         /// Why.
         error: String,
     },
+    /// A new message whose expiry breaks the room's `message_expiration_policy` (see
+    /// `expiry.rs`: forbidden, missing where required, or outside min..max).
+    #[error("message from {sender} refused by the room's expiration policy: {error}")]
+    Expiration {
+        /// The sender.
+        sender: UserUri,
+        /// What the policy asks.
+        error: String,
+    },
     /// The room policy does not give the sender the capability.
     #[error("{sender} is not allowed: {denied}")]
     NotAllowed {
@@ -559,10 +568,30 @@ impl RoomView {
             self.log.push(entry);
             return Ok(Some(Applied::Status(changed)));
         }
+        if check_policy
+            && matches!(
+                content.kind(),
+                MessageKind::Message | MessageKind::Reply | MessageKind::Edit
+            )
+        {
+            self.may_attach_all(&entry.sender, &content)?;
+        }
         let affected = match content.kind() {
             MessageKind::Message | MessageKind::Reply => {
                 if check_policy && content.kind() == MessageKind::Reply {
                     self.allowed(&entry.sender, self.state.may_reply(&entry.sender))?;
+                }
+                if check_policy {
+                    crate::expiry::check_expiry(
+                        self.state.message_expiration(),
+                        content.expires,
+                        entry.timestamp / 1000,
+                        crate::expiry::CLOCK_SLACK_S,
+                    )
+                    .map_err(|error| Rejection::Expiration {
+                        sender: entry.sender.clone(),
+                        error,
+                    })?;
                 }
                 self.push_message(id, &entry, content);
                 id
@@ -797,6 +826,19 @@ impl RoomView {
             sender: sender.clone(),
             denied,
         })
+    }
+
+    /// Whether `sender` may send every attachment `content` shows (its role's upload
+    /// capability, the room's `asset_policy`): a message with one it may not is not shown, so
+    /// its asset is never fetched.
+    fn may_attach_all(&self, sender: &UserUri, content: &MimiContent) -> Result<(), Rejection> {
+        for a in body_of(&content.nested_part).attachments {
+            self.allowed(
+                sender,
+                self.state.may_attach(sender, &a.content_type, a.size),
+            )?;
+        }
+        Ok(())
     }
 
     fn push_message(&mut self, id: MessageId, entry: &Entry, content: MimiContent) {

@@ -401,6 +401,7 @@ impl Device {
 
     /// Sends plain text; returns its message ID.
     pub async fn send_text(&mut self, room: &RoomUri, text: &str) -> Result<MessageId, SdkError> {
+        self.client.tick(now_s());
         let (op, id) = self.client.send_text(&mut OsRng, room, text)?;
         self.run_op(op).await?;
         Ok(id)
@@ -414,6 +415,7 @@ impl Device {
         text: &str,
         expires_at: u32,
     ) -> Result<MessageId, SdkError> {
+        self.client.tick(now_s());
         let (op, id) = self
             .client
             .send_expiring(&mut OsRng, room, text, expires_at)?;
@@ -427,6 +429,7 @@ impl Device {
         room: &RoomUri,
         markdown: &str,
     ) -> Result<MessageId, SdkError> {
+        self.client.tick(now_s());
         let (op, id) = self.client.send_markdown(&mut OsRng, room, markdown)?;
         self.run_op(op).await?;
         Ok(id)
@@ -439,6 +442,7 @@ impl Device {
         to: MessageId,
         text: &str,
     ) -> Result<MessageId, SdkError> {
+        self.client.tick(now_s());
         let (op, id) = self.client.reply(&mut OsRng, room, to, text)?;
         self.run_op(op).await?;
         Ok(id)
@@ -519,8 +523,14 @@ impl Device {
         info: &FileInfo,
     ) -> Result<MessageId, SdkError> {
         self.client.may_send(room)?;
+        // The room's expiration policy may refuse a message without an expiry: before the upload.
+        self.client.tick(now_s());
+        self.client.expiry_for(room, None)?;
         let sealed = mimi_content::seal_attachment(&mut OsRng, file, &[])
             .map_err(|e| SdkError::Input(format!("cannot encrypt the file: {e}")))?;
+        // The role's upload capability and the room's asset policy: before the upload.
+        self.client
+            .may_attach(room, &info.content_type, sealed.ciphertext.len() as u64)?;
         let stored = self
             .api
             .upload_blob(self.token(), room, sealed.ciphertext.clone())

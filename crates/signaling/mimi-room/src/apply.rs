@@ -9,7 +9,10 @@ use mimi_types::codepoints::ComponentId;
 use crate::authorize::{Ctx, Op, require};
 use crate::capability::Capability;
 use crate::codec::DecodeError;
-use crate::components::{Component, JoinLinks, JoinLinksUpdate, RoleData, RoleIndex, RoomMetadata};
+use crate::components::{
+    Component, JoinCodeTerms, JoinLink, JoinLinkPolicy, JoinLinks, JoinLinksUpdate, RoleData,
+    RoleIndex, RoomMetadata,
+};
 use crate::denied::Denied;
 use crate::state::{PLUMBING_COMPONENTS, RoomState};
 use crate::summary::{Actor, ParticipantAction, check_client_of_user};
@@ -36,7 +39,8 @@ pub(crate) fn apply_component(
             return Ok(());
         }
         ComponentId::JOIN_LINKS => {
-            if !ctx.is_code_consumption(ops) {
+            let consumption = ctx.is_code_consumption(ops);
+            if !consumption {
                 ctx.require_room_capability(Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE)?;
             }
             for op in ops {
@@ -44,6 +48,11 @@ pub(crate) fn apply_component(
                     Op::Remove => next.join_links = None,
                     Op::Update(data) => {
                         let update = JoinLinksUpdate::decode(data).map_err(malformed(component))?;
+                        if !consumption && let Some(policy) = &next.join_link_policy {
+                            for link in &update.added_links {
+                                check_link_policy(policy, link, ctx.commit.now_s)?;
+                            }
+                        }
                         let mut links = next.join_links.take().unwrap_or_default();
                         apply_join_links_update(&mut links, &update)?;
                         links.validate().map_err(Denied::InvalidResultingState)?;
@@ -107,6 +116,41 @@ fn authorize_metadata(ctx: &Ctx<'_>, new: &RoomMetadata) -> Result<(), Denied> {
     for (changed, capability) in checks {
         if changed {
             ctx.require_room_capability(capability)?;
+        }
+    }
+    Ok(())
+}
+
+/// How far (seconds) a new link's expiry may pass `join_link_policy.expiration` from the
+/// authorizer's clock: the creator computed it from its own clock, a little earlier.
+pub const JOIN_LINK_CLOCK_SLACK_S: u64 = 300;
+
+/// Whether a new join link keeps the room's `join_link_policy` (see `readings.rs`): a room whose
+/// links are not `multiuser` takes only single-use links; a room with an `expiration` takes
+/// only links that expire, and, where the authorizer has a clock (`now_s`, the hub's), no later
+/// than that lifetime from now. An opaque link (not our terms) is unlimited and never expires.
+pub fn check_link_policy(
+    policy: &JoinLinkPolicy,
+    link: &JoinLink,
+    now_s: Option<u64>,
+) -> Result<(), Denied> {
+    let (uses_left, not_after) =
+        JoinCodeTerms::from_link(link).map_or((0, 0), |t| (t.uses_left, t.not_after));
+    if !policy.multiuser && uses_left != 1 {
+        return Err(Denied::JoinLinkNotSingleUse { uses_left });
+    }
+    if policy.expiration > 0 {
+        let too_late = now_s.is_some_and(|now| {
+            not_after
+                > now
+                    .saturating_add(u64::from(policy.expiration))
+                    .saturating_add(JOIN_LINK_CLOCK_SLACK_S)
+        });
+        if not_after == 0 || too_late {
+            return Err(Denied::JoinLinkLifetime {
+                not_after,
+                expiration: policy.expiration,
+            });
         }
     }
     Ok(())

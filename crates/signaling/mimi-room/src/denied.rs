@@ -203,7 +203,47 @@ pub enum Denied {
         /// When it expired.
         not_after: u64,
     },
-    /// A join code used to join with another role than the one it grants.
+    /// An attachment whose media type the room's `asset_policy` does not permit.
+    #[error(
+        "the room's asset policy does not permit {media_type:?} attachments: send another kind \
+         of file or ask a room admin"
+    )]
+    MediaTypeNotPermitted {
+        /// The attachment's content type.
+        media_type: String,
+    },
+    /// An attachment larger than the room's `asset_policy` allows for its kind.
+    #[error("the {kind} is {size} bytes; the room's asset policy allows at most {max}")]
+    AssetTooLarge {
+        /// `image`, `audio`, `video` or `attachment`.
+        kind: &'static str,
+        /// Its size (the stored, encrypted object).
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A new join link allows more than one use where the room's `join_link_policy` is not
+    /// `multiuser`.
+    #[error(
+        "the room's join links are for one user each (join_link_policy: multiuser off): a new \
+         link must allow exactly one use, not {uses_left} (0: unlimited)"
+    )]
+    JoinLinkNotSingleUse {
+        /// The uses the new link allows (0: unlimited).
+        uses_left: u32,
+    },
+    /// A new join link outlives the room's `join_link_policy.expiration`.
+    #[error(
+        "the room's join links live at most {expiration} s (join_link_policy): a new link must \
+         expire within that time, not at {not_after} (Unix seconds; 0: never)"
+    )]
+    JoinLinkLifetime {
+        /// The new link's expiry (0: never).
+        not_after: u64,
+        /// The policy's lifetime, seconds.
+        expiration: u32,
+    },
+    /// The presented code grants another role than the one requested.
     #[error("the join code grants {granted}, not {requested}")]
     JoinCodeRole {
         /// The role the code grants.

@@ -63,6 +63,7 @@
 //! ```
 
 mod apply;
+mod assets;
 mod authorize;
 mod capability;
 mod codec;
@@ -78,6 +79,8 @@ mod state;
 mod summary;
 pub mod view;
 
+pub use apply::{JOIN_LINK_CLOCK_SLACK_S, check_link_policy};
+pub use assets::{AssetKind, media_type_of};
 pub use authorize::authorize_commit;
 pub use capability::Capability;
 pub use codec::DecodeError;

@@ -114,6 +114,34 @@
 //!   a use fewer, or remove it at the last use (that one update needs no capability). So the
 //!   hub and every member count the uses from the room state alone, durably with the room, and
 //!   two joins racing for the last use cannot both win (one commit per epoch).
+//! * `join_link_policy` (room-policy §5, no prose beyond the field names) holds the links a
+//!   commit adds to `join_links` (not the replacement a joiner's commit makes when it uses a
+//!   link up, which keeps the link's own terms): where `multiuser` is false a new link must
+//!   allow exactly one use; where `expiration` is not 0 it is the longest lifetime of a new
+//!   link in seconds, so the link must expire (`not_after` not 0) and, where the authorizer has
+//!   a clock (the hub, and the creating client), no later than `expiration` from now, with
+//!   [`crate::JOIN_LINK_CLOCK_SLACK_S`] for the creator's clock. An opaque link is unlimited
+//!   and never expires. `on_request` allows at most one persisted link; the `join_link` URI
+//!   (where links are requested) is kept and not acted on. The policy that applies is the one
+//!   after the commit's own `join_link_policy` update, if it has one.
+//! * Attachments (`canUpload…`, `asset_policy`; `crate::assets`): an attachment's kind is the
+//!   top-level type of its media type (`image`, `audio`, `video`; any other type, or none, is
+//!   an attachment), which picks both the upload capability it needs and `asset_policy`'s size
+//!   limit for it. Sizes are those of the stored (encrypted) object, the `size` the message
+//!   names; a limit of 0 sets no limit (the draft gives none for "no limit", and a room that
+//!   wants no images takes `canUploadImage` from its roles). A media type must be permitted
+//!   (`AssetPolicy::permits`). Content the hub cannot see: the sender and every receiver check
+//!   it, for new messages, replies and edits; a receiver does not show (or fetch) a refused one.
+//! * `message_expiration_policy` (room-policy §7): it governs new timeline messages (text,
+//!   Markdown, replies, attachments), content the hub cannot see, so the sending client and
+//!   every receiving client apply it (`mimi-client-core expiry.rs`). A message's duration is
+//!   its relative expiry, or the seconds from its sending to its absolute expiry: the sender's
+//!   clock at the sender, the hub's acceptance time at receivers, which allow 300 s either way
+//!   for the clocks. `forbidden`: no expiry; `optional`: an expiry within min..=max, the
+//!   default applied by the sender when the user gives none; `required`: as optional, and
+//!   every new message expires. A message that breaks it is refused by receivers (not shown),
+//!   not clamped. Edits and deletes keep their original's expiry; reactions, unlikes and status
+//!   reports are not held to it.
 //! * Adding a user directly into role 1 ("banned", a pre-emptive ban, the examples' `(0, [1])`
 //!   entries) needs `canBan` rather than `canAddParticipant`.
 //! * Adding clients of an already-listed user needs `canAddOwnClient` (own) or

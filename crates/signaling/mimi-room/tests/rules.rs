@@ -1013,6 +1013,84 @@ fn join_code_terms_role_expiry_and_uses() {
     );
 }
 
+fn link_policy(multiuser: bool, expiration: u32) -> JoinLinkPolicy {
+    JoinLinkPolicy {
+        on_request: false,
+        join_link: Uri::default(),
+        multiuser,
+        expiration,
+    }
+}
+
+/// A commit by Alice (who may change the membership style) adding one link.
+fn adding_link(not_after: u64, uses_left: u32, now_s: Option<u64>) -> CommitSummary {
+    let link = JoinCodeTerms {
+        code_digest: vec![9; JOIN_CODE_DIGEST_LEN],
+        ..terms(2, not_after, uses_left)
+    };
+    let mut commit = by(ALICE_PHONE, ALICE);
+    commit.component_changes.push(consume(JoinLinksUpdate {
+        removed_indices: vec![],
+        added_links: vec![link.to_link()],
+    }));
+    commit.now_s = now_s;
+    commit
+}
+
+#[test]
+fn join_link_policy_holds_new_links_to_single_use_and_its_lifetime() {
+    let existing = terms(2, 0, 3);
+    let s = with_component(&room_with_terms(&existing), &link_policy(false, 3_600));
+
+    // Not multiuser: a new link allows exactly one use.
+    for uses in [0, 3] {
+        assert_eq!(
+            denied(&s, &adding_link(2_000, uses, None)),
+            Denied::JoinLinkNotSingleUse { uses_left: uses }
+        );
+    }
+    // A lifetime: a link that never expires is refused everywhere; one that expires too late
+    // only where the authorizer has a clock (the hub), with some slack for the creator's.
+    assert_eq!(
+        denied(&s, &adding_link(0, 1, None)),
+        Denied::JoinLinkLifetime {
+            not_after: 0,
+            expiration: 3_600
+        }
+    );
+    authorize_commit(&s, &adding_link(5_000, 1, None)).unwrap();
+    assert_eq!(
+        denied(&s, &adding_link(5_000, 1, Some(1_000))),
+        Denied::JoinLinkLifetime {
+            not_after: 5_000,
+            expiration: 3_600
+        }
+    );
+    authorize_commit(&s, &adding_link(1_000 + 3_600 + 300, 1, Some(1_000))).unwrap();
+    authorize_commit(&s, &adding_link(5_000, 1, Some(1_400))).unwrap();
+
+    // A joiner consuming a link made before the policy is not held to it.
+    let mut join_with_code = join(DAVE_PC, DAVE, 2);
+    join_with_code.join_code = Some(existing.code_digest.clone());
+    join_with_code
+        .component_changes
+        .push(consume(JoinLinksUpdate {
+            removed_indices: vec![1],
+            added_links: vec![terms(2, 0, 2).to_link()],
+        }));
+    authorize_commit(&s, &join_with_code).unwrap();
+
+    // The policy the commit itself sets is the one its new links keep.
+    let mut relax = adding_link(0, 0, Some(1_000));
+    relax.component_changes.insert(
+        0,
+        ComponentChange::update(ComponentId::JOIN_LINK_POLICY, link_policy(true, 0).encode()),
+    );
+    authorize_commit(&s, &relax).unwrap();
+    // Without a policy, anything goes.
+    authorize_commit(&room_with_terms(&existing), &adding_link(0, 0, Some(1_000))).unwrap();
+}
+
 #[test]
 fn only_the_joiner_may_consume_a_code_without_a_capability() {
     let t = terms(2, 0, 3);

@@ -1,0 +1,137 @@
+//! Who may send which attachment: the upload capabilities (`canUploadImage`, `canUploadAudio`,
+//! `canUploadVideo`, `canUploadAttachment`) and the room's `asset_policy` (media types, sizes).
+//!
+//! Attachments are end-to-end encrypted content, so the hub cannot see them: the sending client
+//! refuses what these rules refuse, and every receiving client refuses such a message (does
+//! not show it, so never fetches its asset). Our reading (see `readings.rs`): an attachment's
+//! kind is the top-level type of its media type (`image/…`, `audio/…`, `video/…`; anything
+//! else is an attachment), which picks both the capability and the size limit; a size limit
+//! of 0 sets no limit; sizes are those of the stored (encrypted) object, as the message names.
+
+use mimi_types::UserUri;
+
+use crate::capability::Capability;
+use crate::components::{AssetPolicy, MediaType, Parameter};
+use crate::denied::Denied;
+use crate::state::RoomState;
+
+/// What an attachment is, by its media type's top-level type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetKind {
+    /// `image/…`.
+    Image,
+    /// `audio/…`.
+    Audio,
+    /// `video/…`.
+    Video,
+    /// Anything else (including no media type).
+    Attachment,
+}
+
+impl AssetKind {
+    /// The kind of an attachment of `media_type` (`type/subtype`, parameters ignored).
+    pub fn of(media_type: &str) -> Self {
+        let top = media_type.split('/').next().unwrap_or("").trim();
+        if top.eq_ignore_ascii_case("image") {
+            Self::Image
+        } else if top.eq_ignore_ascii_case("audio") {
+            Self::Audio
+        } else if top.eq_ignore_ascii_case("video") {
+            Self::Video
+        } else {
+            Self::Attachment
+        }
+    }
+
+    /// The capability sending one needs.
+    pub fn capability(self) -> Capability {
+        match self {
+            Self::Image => Capability::CAN_UPLOAD_IMAGE,
+            Self::Audio => Capability::CAN_UPLOAD_AUDIO,
+            Self::Video => Capability::CAN_UPLOAD_VIDEO,
+            Self::Attachment => Capability::CAN_UPLOAD_ATTACHMENT,
+        }
+    }
+
+    /// The room's largest size for this kind, in bytes (0: no limit).
+    fn limit(self, policy: &AssetPolicy) -> u64 {
+        match self {
+            Self::Image => policy.max_image,
+            Self::Audio => policy.max_audio,
+            Self::Video => policy.max_video,
+            Self::Attachment => policy.max_attachment,
+        }
+    }
+
+    /// Its name, as `asset_policy` names the limit.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Audio => "audio",
+            Self::Video => "video",
+            Self::Attachment => "attachment",
+        }
+    }
+}
+
+/// A content type (`type/subtype; name=value; …`) as a policy [`MediaType`]: the type/subtype
+/// and its parameters, names lowercased and quotes taken off values.
+pub fn media_type_of(content_type: &str) -> MediaType {
+    let mut parts = content_type.split(';');
+    let mut media = MediaType::new(parts.next().unwrap_or("").trim());
+    for p in parts {
+        if let Some((name, value)) = p.split_once('=') {
+            media.parameters.push(Parameter {
+                parameter_name: name.trim().to_ascii_lowercase(),
+                parameter_value: value.trim().trim_matches('"').to_owned(),
+            });
+        }
+    }
+    media
+}
+
+impl RoomState {
+    /// Whether `user` may send an attachment of `content_type` whose stored object is `size`
+    /// bytes: a listed user whose role holds the kind's upload capability, a media type the
+    /// room's `asset_policy` permits, and a size within its limit for the kind.
+    pub fn may_attach(&self, user: &UserUri, content_type: &str, size: u64) -> Result<(), Denied> {
+        let kind = AssetKind::of(content_type);
+        self.require_listed_capability(user, kind.capability())?;
+        let Some(policy) = self.asset_policy() else {
+            return Ok(());
+        };
+        if !policy.permits(&media_type_of(content_type)) {
+            return Err(Denied::MediaTypeNotPermitted {
+                media_type: content_type.to_owned(),
+            });
+        }
+        let max = kind.limit(policy);
+        if max != 0 && size > max {
+            return Err(Denied::AssetTooLarge {
+                kind: kind.name(),
+                size,
+                max,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_media_types_are_read_from_the_content_type() {
+        assert_eq!(AssetKind::of("image/png"), AssetKind::Image);
+        assert_eq!(AssetKind::of("Audio/ogg"), AssetKind::Audio);
+        assert_eq!(AssetKind::of("video/mp4"), AssetKind::Video);
+        assert_eq!(AssetKind::of("application/pdf"), AssetKind::Attachment);
+        assert_eq!(AssetKind::of(""), AssetKind::Attachment);
+        let m = media_type_of("text/plain; Charset=\"utf-8\"");
+        assert_eq!(m.media_type, "text/plain");
+        assert_eq!(m.parameters[0].parameter_name, "charset");
+        assert_eq!(m.parameters[0].parameter_value, "utf-8");
+        assert!(MediaType::new("TEXT/plain").matches(&m));
+    }
+}
