@@ -145,7 +145,23 @@ fn policy_roles_preauth_and_directory_through_the_cli() {
             .contains("canChangeOtherPolicyAttribute")),
         "{roles}"
     );
-    ok(&alice, &["room", "policy", "club", "history=forbidden"]);
+    ok(
+        &alice,
+        &[
+            "room",
+            "policy",
+            "club",
+            "history=forbidden",
+            "max-image=1000",
+            "media-forbidden=application/x-msdownload",
+        ],
+    );
+    eventually("bob sees the asset policy", || {
+        let shown = json(&bob, &["room", "policy", "club"]);
+        shown["policy"]["assets"].as_str().is_some_and(|a| {
+            a.contains("max-image=1000") && a.contains("media-forbidden=application/x-msdownload")
+        })
+    });
     refused(
         &bob,
         &[

@@ -276,8 +276,9 @@ pub(crate) enum RoomCommand {
     /// history (forbidden|optional|required|none) with history-roles (2,3), history-auto,
     /// history-period (seconds); expiration (…|none) with expiration-min, -max, -default;
     /// logging (forbidden|none); read-receipts, delivery-reports (…|none); join-links
-    /// (persisted|on-request|none), join-link-multiuser, join-link-expiration;
-    /// external-commits, external-proposals (on|off).
+    /// (persisted|on-request|none), join-link-multiuser, join-link-expiration; max-image,
+    /// max-audio, max-video, max-attachment (bytes|none), media-forbidden (types|none),
+    /// media-permitted (types|any), assets=none; external-commits, external-proposals (on|off).
     Policy(RoomPolicyArgs),
     /// Show the room's role definitions, or grant and revoke a role's capabilities.
     Roles(RolesArgs),

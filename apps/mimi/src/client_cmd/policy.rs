@@ -87,6 +87,12 @@ fn policy_lines(state: &RoomState) -> Vec<String> {
         state.join_link_policy().map(|p| format!("{p:?}")),
     );
     show(
+        "assets",
+        state
+            .asset_policy()
+            .map(mimi_client_core::describe_asset_policy),
+    );
+    show(
         "external-commits",
         Some(on(state.may_commit_externally().is_ok()).to_owned()),
     );

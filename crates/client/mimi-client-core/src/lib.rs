@@ -97,6 +97,7 @@ mod join_links;
 mod messaging;
 mod outgoing;
 mod policy;
+mod policy_assets;
 mod receipts;
 mod record;
 mod servers;
@@ -122,6 +123,7 @@ pub use outgoing::{
     ClientEvent, HubRefusal, KeyPackageUpload, OpId, Outgoing, SendOutcome, TypingSignal,
 };
 pub use policy::{Choice, POLICY_KEYS, PolicySetting, RoleEdit, parse_capability};
+pub use policy_assets::describe as describe_asset_policy;
 pub use record::RECORD_VERSION;
 pub use servers::{ServerAccess, ServerMode, ServerStanding};
 pub use typing::TYPING_PREFIX;

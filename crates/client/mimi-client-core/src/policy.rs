@@ -11,19 +11,19 @@
 
 use std::str::FromStr;
 
-use mimi_room::Capability;
 use mimi_room::components::{
-    BaseRoomPolicy, Claim, Component, ExpirationRange, HistoryPolicy, HistorySharing,
+    AssetPolicy, BaseRoomPolicy, Claim, Component, ExpirationRange, HistoryPolicy, HistorySharing,
     JoinLinkPolicy, LoggingPolicy, MessageExpiration, OperationalParameters, Optionality,
     PreAuthData, PreAuthRoleEntry, RoleData, RoleIndex, StatusNotificationPolicy, Uri,
 };
-use mimi_room::{ComponentChange, RoomState};
+use mimi_room::{AssetKind, Capability, ComponentChange, RoomState};
 use mimi_types::RoomUri;
 use mimi_types::codepoints::ComponentId;
 
 use crate::client::Client;
 use crate::error::ClientError;
 use crate::outgoing::OpId;
+use crate::policy_assets;
 
 /// Whether a component is set to a choice or removed (back to the draft's default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,15 @@ pub enum PolicySetting {
     JoinLinkMultiuser(bool),
     /// `join-link-expiration=SECONDS`: the lifetime of links made on request.
     JoinLinkExpiration(u32),
+    /// `max-image=BYTES|none` (and `max-audio`, `max-video`, `max-attachment`): the largest
+    /// attachment of that kind, as stored (encrypted) (`asset_policy`).
+    MaxAsset(AssetKind, Option<u64>),
+    /// `media-forbidden=TYPE,…|none`: media types no attachment may have.
+    MediaForbidden(Vec<String>),
+    /// `media-permitted=TYPE,…|any`: the only media types attachments may have.
+    MediaPermitted(Option<Vec<String>>),
+    /// `assets=none`: remove the room's `asset_policy` (no limits).
+    AssetsUnset,
     /// `external-commits=on|off`: joins, new devices and rejoins by external commit
     /// (`mls_operational_policy`, `canChangeMlsOperationalPolicies`).
     ExternalCommits(bool),
@@ -127,6 +136,13 @@ pub const POLICY_KEYS: &[&str] = &[
     "join-links",
     "join-link-multiuser",
     "join-link-expiration",
+    "max-image",
+    "max-audio",
+    "max-video",
+    "max-attachment",
+    "media-forbidden",
+    "media-permitted",
+    "assets",
     "external-commits",
     "external-proposals",
 ];
@@ -142,6 +158,15 @@ fn on_off(key: &str, v: &str) -> Result<bool, String> {
 fn number(key: &str, v: &str) -> Result<u32, String> {
     v.parse()
         .map_err(|_| format!("{key} takes a whole number, not {v:?}"))
+}
+
+fn bytes(key: &str, v: &str) -> Result<Option<u64>, String> {
+    if v == "none" {
+        return Ok(None);
+    }
+    v.parse()
+        .map(Some)
+        .map_err(|_| format!("{key} takes a number of bytes or none, not {v:?}"))
 }
 
 fn limit(key: &str, v: &str) -> Result<Option<u32>, String> {
@@ -205,6 +230,16 @@ impl FromStr for PolicySetting {
             }),
             "join-link-multiuser" => Self::JoinLinkMultiuser(on_off(key, v)?),
             "join-link-expiration" => Self::JoinLinkExpiration(number(key, v)?),
+            "max-image" => Self::MaxAsset(AssetKind::Image, bytes(key, v)?),
+            "max-audio" => Self::MaxAsset(AssetKind::Audio, bytes(key, v)?),
+            "max-video" => Self::MaxAsset(AssetKind::Video, bytes(key, v)?),
+            "max-attachment" => Self::MaxAsset(AssetKind::Attachment, bytes(key, v)?),
+            "media-forbidden" if v == "none" => Self::MediaForbidden(Vec::new()),
+            "media-forbidden" => Self::MediaForbidden(policy_assets::media_types(key, v)?),
+            "media-permitted" if v == "any" => Self::MediaPermitted(None),
+            "media-permitted" => Self::MediaPermitted(Some(policy_assets::media_types(key, v)?)),
+            "assets" if v == "none" => Self::AssetsUnset,
+            "assets" => return Err("assets takes none (remove the asset policy)".into()),
             "external-commits" => Self::ExternalCommits(on_off(key, v)?),
             "external-proposals" => Self::ExternalProposals(on_off(key, v)?),
             _ => {
@@ -225,6 +260,7 @@ struct Draft {
     logging: Option<LoggingPolicy>,
     status: Option<StatusNotificationPolicy>,
     join_link: Option<JoinLinkPolicy>,
+    asset: Option<AssetPolicy>,
     operational: Option<OperationalParameters>,
 }
 
@@ -268,6 +304,7 @@ impl Draft {
             logging: room.logging_policy().cloned(),
             status: room.status_notification_policy().cloned(),
             join_link: room.join_link_policy().cloned(),
+            asset: room.asset_policy().cloned(),
             operational: room.operational_policy().cloned(),
         }
     }
@@ -325,6 +362,12 @@ impl Draft {
         edit(&mut p);
         self.join_link = Some(p);
         Ok(())
+    }
+
+    fn asset_with(&mut self, edit: impl FnOnce(&mut AssetPolicy)) {
+        let mut p = self.asset.clone().unwrap_or_else(policy_assets::unlimited);
+        edit(&mut p);
+        self.asset = Some(p);
     }
 
     fn operational_with(&mut self, edit: impl FnOnce(&mut OperationalParameters)) {
@@ -393,6 +436,14 @@ impl Draft {
             },
             S::JoinLinkMultiuser(v) => self.join_link_with(|p| p.multiuser = *v)?,
             S::JoinLinkExpiration(v) => self.join_link_with(|p| p.expiration = *v)?,
+            S::MaxAsset(kind, max) => self.asset_with(|p| policy_assets::set_max(p, *kind, *max)),
+            S::MediaForbidden(types) => {
+                self.asset_with(|p| p.forbidden_media_types = policy_assets::entries(types));
+            }
+            S::MediaPermitted(types) => self.asset_with(|p| {
+                p.permitted_media_types = types.as_deref().map(policy_assets::entries);
+            }),
+            S::AssetsUnset => self.asset = None,
             S::ExternalCommits(v) => self.operational_with(|p| p.external_commit_allowed = *v),
             S::ExternalProposals(v) => {
                 self.operational_with(|p| p.external_proposal_allowed = *v);
@@ -454,6 +505,12 @@ impl Draft {
             ComponentId::JOIN_LINK_POLICY,
             room.join_link_policy(),
             self.join_link.as_ref(),
+        );
+        diff(
+            &mut out,
+            ComponentId::ASSET_POLICY,
+            room.asset_policy(),
+            self.asset.as_ref(),
         );
         diff(
             &mut out,

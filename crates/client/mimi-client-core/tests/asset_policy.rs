@@ -9,13 +9,10 @@
 mod harness;
 
 use harness::{Fed, user};
-use mimi_client_core::{ClientError, FileInfo, Rejection};
+use mimi_client_core::{ClientError, FileInfo, PolicySetting, Rejection};
 use mimi_content::{ContentBuilder, Disposition, NestedPart, seal_attachment};
 use mimi_mls::ComponentChange;
-use mimi_room::components::{
-    AssetPolicy, AssetUploadLocation, Component as _, DownloadPrivacy, DownloadPrivacyType,
-    MediaType,
-};
+use mimi_room::components::Component as _;
 use mimi_room::presets::Preset;
 use mimi_room::{Capability, Denied};
 use mimi_types::codepoints::ComponentId;
@@ -63,27 +60,28 @@ fn uploads_need_their_capability_and_keep_the_asset_policy_at_sender_and_receive
         .update_components(now, &room, &[change])
         .unwrap();
     fed.pump();
-    // Images up to 1000 bytes (as stored, encrypted); no executables.
-    let policy = AssetPolicy {
-        asset_upload_location: AssetUploadLocation::LocalProvider,
-        upload_domains: Vec::new(),
-        download_privacy: DownloadPrivacy {
-            allowed_download_types: Vec::new(),
-            forbidden_download_types: Vec::new(),
-            default_download_type: DownloadPrivacyType::HubProxy,
-        },
-        max_image: 1000,
-        max_audio: 0,
-        max_video: 0,
-        max_attachment: 0,
-        forbidden_media_types: vec![MediaType::new("application/x-msdownload")],
-        permitted_media_types: None,
-    };
-    let change = ComponentChange::update(ComponentId::ASSET_POLICY, policy.encode());
-    fed.c(&charlie)
-        .update_components(now, &room, &[change])
-        .unwrap();
+    // Images up to 1000 bytes (as stored, encrypted); no executables: set as an admin does
+    // (`mimi room policy ROOM max-image=1000 media-forbidden=application/x-msdownload`).
+    let settings: Vec<PolicySetting> =
+        ["max-image=1000", "media-forbidden=application/x-msdownload"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+    fed.c(&charlie).set_policy(now, &room, &settings).unwrap();
     fed.pump();
+    let policy = fed.clients[&alice]
+        .room(&room)
+        .unwrap()
+        .state()
+        .asset_policy()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        mimi_client_core::describe_asset_policy(&policy),
+        "max-image=1000 max-audio=any max-video=any max-attachment=any \
+         media-forbidden=application/x-msdownload media-permitted=any"
+    );
+    assert!("media-permitted=image".parse::<PolicySetting>().is_err());
     assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
 
     // What the sender refuses, with nothing queued.
