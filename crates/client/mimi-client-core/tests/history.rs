@@ -402,6 +402,63 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
 }
 
 #[test]
+fn a_role_outside_roles_that_can_share_gets_and_takes_no_history() {
+    let mut c = cast();
+    let desk = c.desk.clone();
+    let now = c.fed.now;
+    // Only the ordinary role may share; Charlie, the room's creator, holds another.
+    let creator = Preset::Cooperative.creator_role();
+    let ordinary = Preset::Cooperative
+        .roles()
+        .roles
+        .iter()
+        .map(|r| r.role_index)
+        .find(|r| *r != creator && r.0 > 1)
+        .unwrap();
+    let policy = HistoryPolicy::Optional(mimi_room::components::HistorySharing {
+        roles_that_can_share: vec![ordinary],
+        automatically_share: false,
+        max_time_period: 0,
+    });
+    let room = create_with_policy(&mut c.fed, &desk, "mimi://y.example/r/ordinary", &policy);
+    let mut rng = c.fed.rng.clone();
+    c.fed
+        .c(&desk)
+        .send_text(&mut rng, &room, "kept here")
+        .unwrap();
+    c.fed.pump();
+    let phone = join(&mut c.fed, "mimi://y.example/u/charlie", "phone", &room);
+    let request = c.fed.clients[&phone]
+        .history_request(now, std::slice::from_ref(&room))
+        .unwrap();
+    // The answering sibling hands over nothing, saying why ...
+    let a = answer(&mut c.fed, &desk, &request);
+    assert_eq!(a.envelopes.len(), 1);
+    assert_eq!(a.envelopes[0].1, ShareStatus::Forbidden);
+    // ... and the new device, judging by the same policy, takes nothing.
+    let err = c
+        .fed
+        .c(&phone)
+        .handle_history_item(
+            now,
+            &a.envelopes[0].2,
+            &HistoryLimits::default(),
+            &BTreeSet::new(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, HistoryError::Forbidden { reason, .. }
+            if reason.contains("not among the roles that may share")),
+        "{err}"
+    );
+    assert!(c.fed.transcript(&phone, &room).is_empty());
+    // The sentinel: the room itself goes on for the new device.
+    c.fed.c(&desk).send_text(&mut rng, &room, "after").unwrap();
+    c.fed.pump();
+    assert_eq!(c.fed.transcript(&phone, &room), vec!["charlie: after"]);
+}
+
+#[test]
 fn a_bundle_keeps_the_newest_entries_within_its_cap() {
     let mut c = cast();
     talk(&mut c, 10);
