@@ -5,8 +5,11 @@
 //! * [`PostgresStore`], the scale-out backend: several server processes (on several machines)
 //!   share one PostgreSQL database.
 //!
-//! Both have the same tables and run the same statements (`src/sql.rs`) wherever SQL allows;
-//! they differ in how a write transaction starts and how a claim picks its KeyPackage.
+//! Both have the same tables and run the same statements (`src/sql.rs`) wherever SQL allows,
+//! and each [`mimi_ds::DsStore`] method has one body (`src/body.rs`, expanded for each backend
+//! by a macro); the backends supply only what differs: how a write transaction starts, how a
+//! `write_room` reaches the database (SQLite's group commit), how a claim picks its KeyPackage,
+//! the append's version read, and PostgreSQL's wake-ups at commit.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -156,13 +159,17 @@
 //!
 //! Every backend runs [`mimi_ds::conformance::run_all`] with a factory that returns a fresh,
 //! empty store per check (see `tests/conformance.rs`: a new file in a temp directory per
-//! call; `tests/postgres.rs`: a new schema per call). Then add what the suite cannot know about
-//! the backend: durability across reopening, claims from several handles and processes,
-//! migrations, and the backend's own failure messages. The PostgreSQL tests read the server's
-//! URL from `MIMI_TEST_DATABASE_URL` and skip, saying so on stderr, when it is unset; `.ci/run`
-//! creates a fresh database per run and sets it.
+//! call; `tests/postgres.rs`: a new schema per call). The checks the suite cannot know about
+//! (durability across reopening, claims raced through several stores, stale writes, rows
+//! edited by hand, the follower log) are written once, generic over the store, and run on
+//! every backend (`on_both_backends!` in `tests/common/backends.rs`: a test `sqlite::NAME`
+//! and a test `postgres::NAME` each); then come the backend's own: claims from several
+//! processes, migrations, locks, and its failure messages. The PostgreSQL tests read the
+//! server's URL from `MIMI_TEST_DATABASE_URL` and skip, saying so on stderr, when it is unset;
+//! `.ci/run` creates a fresh database per run and sets it.
 #![forbid(unsafe_code)]
 
+mod body;
 mod convert;
 mod error;
 mod postgres;

@@ -146,7 +146,7 @@ impl SqliteStore {
                 Err(e) => Err(self.fail(e)),
                 Ok(_) => {
                     let written = self
-                        .write_room_in(tx, &room, expected_version, state, log, outbound)
+                        .write_room_tx(tx, &room, expected_version, state, log, outbound)
                         .await;
                     let undone = if written.is_ok() {
                         Ok(())
