@@ -1,25 +1,30 @@
-//! Concurrent claims through several stores on one file, and through several processes, never
-//! hand out a fresh KeyPackage twice.
+//! Concurrent claims through several stores on one database (each store its own pool), and
+//! through several processes sharing a SQLite file, never hand out a fresh KeyPackage twice
+//! (PostgreSQL's processes: `tests/postgres.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
-use common::{device, key_package};
+use common::{TestDb, TestStore, device, key_package, on_both_backends};
 use mimi_ds::DsStore;
 use mimi_ds::follower::Claim;
-use mimi_store::{SqliteConfig, SqliteStore};
+use mimi_store::SqliteStore;
 
 const DB_ENV: &str = "MIMI_STORE_CLAIM_DB";
 const COUNT_ENV: &str = "MIMI_STORE_CLAIM_COUNT";
 const OUT_ENV: &str = "MIMI_STORE_CLAIM_OUT";
 
-async fn stock(path: &Path, fresh: u32, last_resort: bool) -> SqliteStore {
-    let store = SqliteStore::open(path).await.unwrap();
+on_both_backends!(
+    two_hundred_claims_over_four_stores_get_each_of_a_hundred_once,
+    racing_claims_fall_back_to_the_last_resort_one_only_after_the_fresh_ones,
+);
+
+async fn stock<S: TestStore>(db: &TestDb, fresh: u32, last_resort: bool) -> S {
+    let store = S::open(db).await;
     let mut entries: Vec<_> = (0..fresh)
         .map(|n| key_package(n, false, 4_000_000_000))
         .collect();
@@ -33,13 +38,12 @@ async fn stock(path: &Path, fresh: u32, last_resort: bool) -> SqliteStore {
     store
 }
 
-/// Runs `claims` claims on `handles` stores concurrently; returns the claims.
-async fn race(path: &Path, handles: usize, claims: usize) -> Vec<Claim> {
+/// Runs `claims` claims on `handles` stores (each its own pool) concurrently; returns the
+/// claims.
+async fn race<S: TestStore>(db: &TestDb, handles: usize, claims: usize) -> Vec<Claim> {
     let mut stores = Vec::new();
     for _ in 0..handles {
-        let mut config = SqliteConfig::default();
-        config.max_connections = 4;
-        stores.push(SqliteStore::open_with(path, &config).await.unwrap());
+        stores.push(S::open(db).await);
     }
     let tasks: Vec<_> = (0..claims)
         .map(|n| {
@@ -51,15 +55,15 @@ async fn race(path: &Path, handles: usize, claims: usize) -> Vec<Claim> {
     for task in tasks {
         out.push(task.await.unwrap().unwrap());
     }
+    for store in stores {
+        store.close().await;
+    }
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_hundred_claims_over_four_stores_get_each_of_a_hundred_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("race.sqlite3");
-    let store = stock(&path, 100, false).await;
-    let claims = race(&path, 4, 200).await;
+async fn two_hundred_claims_over_four_stores_get_each_of_a_hundred_once<S: TestStore>(db: &TestDb) {
+    let store: S = stock(db, 100, false).await;
+    let claims = race::<S>(db, 4, 200).await;
     let mut fresh = BTreeSet::new();
     let mut exhausted = 0;
     for claim in claims {
@@ -85,14 +89,15 @@ async fn two_hundred_claims_over_four_stores_get_each_of_a_hundred_once() {
         store.fresh_key_packages(&device("phone"), 0).await.unwrap(),
         0
     );
+    assert_eq!(db.count_rows("key_packages").await, 0);
+    store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_claims_fall_back_to_the_last_resort_one_only_after_the_fresh_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("last-resort.sqlite3");
-    stock(&path, 10, true).await;
-    let claims = race(&path, 3, 60).await;
+async fn racing_claims_fall_back_to_the_last_resort_one_only_after_the_fresh_ones<S: TestStore>(
+    db: &TestDb,
+) {
+    stock::<S>(db, 10, true).await.close().await;
+    let claims = race::<S>(db, 3, 60).await;
     let fresh: BTreeSet<_> = claims
         .iter()
         .filter_map(|c| match c {
@@ -143,9 +148,10 @@ async fn child_claimer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_are_exclusive_across_processes() {
+    let db = TestDb::sqlite();
+    let path = db.sqlite_path();
+    stock::<SqliteStore>(&db, 100, false).await.close().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("processes.sqlite3");
-    stock(&path, 100, false).await;
     let exe = std::env::current_exe().unwrap();
     let outs: Vec<_> = (0..4)
         .map(|n| dir.path().join(format!("claims-{n}")))

@@ -1,22 +1,25 @@
-//! What a store acknowledged is there after the store is dropped and the file reopened.
+//! What a store acknowledged is there after the store is dropped and opened again (the SQLite
+//! file reopened, the PostgreSQL schema reconnected to).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{device, domain, event, key_package, outbound, room};
-use mimi_ds::DsStore;
+use common::{
+    TestDb, TestStore, device, domain, event, key_package, on_both_backends, outbound, room,
+};
 use mimi_ds::follower::Claim;
-use mimi_store::SqliteStore;
 
-#[tokio::test]
-async fn everything_written_is_read_back_after_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("durable.sqlite3");
+on_both_backends!(
+    everything_written_is_read_back_after_reopening,
+    ids_and_sequence_numbers_keep_increasing_across_reopening_and_acks,
+);
+
+async fn everything_written_is_read_back_after_reopening<S: TestStore>(db: &TestDb) {
     let (hub, inbox) = (room("hub"), room("inbox"));
     let claimed;
     {
-        let store = SqliteStore::open(&path).await.unwrap();
+        let store = S::open(db).await;
         let v = store
             .save_room(
                 &hub,
@@ -46,6 +49,7 @@ async fn everything_written_is_read_back_after_reopening() {
                 vec![
                     event("phone", "inbox", b"e1"),
                     event("laptop", "inbox", b"e2"),
+                    event("phone", "inbox", b"e3"),
                 ],
             )
             .await
@@ -69,7 +73,7 @@ async fn everything_written_is_read_back_after_reopening() {
         drop(store);
     }
 
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = S::open(db).await;
     let record = store.load_room(&hub).await.unwrap().unwrap();
     assert_eq!((record.version, record.state), (2, b"h2".to_vec()));
     let x = store
@@ -89,10 +93,14 @@ async fn everything_written_is_read_back_after_reopening() {
     let record = store.load_inbox(&inbox).await.unwrap().unwrap();
     assert_eq!((record.version, record.state), (1, b"i1".to_vec()));
     let phone = store.device_events(&device("phone"), 0, 10).await.unwrap();
-    assert_eq!(phone.len(), 1);
+    let seqs: Vec<_> = phone
+        .iter()
+        .map(|e| (e.seq, e.payload.as_slice()))
+        .collect();
     assert_eq!(
-        (phone[0].seq, phone[0].payload.as_slice()),
-        (1, b"e1".as_slice())
+        seqs,
+        [(1, b"e1".as_slice()), (3, b"e3".as_slice())],
+        "one counter for the log"
     );
     assert_eq!(phone[0].room, inbox);
 
@@ -117,12 +125,12 @@ async fn everything_written_is_read_back_after_reopening() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn ids_and_sequence_numbers_keep_increasing_across_reopening_and_acks() {
-    let dir = tempfile::tempdir().unwrap();
+async fn ids_and_sequence_numbers_keep_increasing_across_reopening_and_acks<S: TestStore>(
+    db: &TestDb,
+) {
     let r = room("ids");
     let (first, first_seq) = {
-        let store = SqliteStore::open_in(dir.path()).await.unwrap();
+        let store = S::open(db).await;
         store
             .save_room(
                 &r,
@@ -146,7 +154,7 @@ async fn ids_and_sequence_numbers_keep_increasing_across_reopening_and_acks() {
         store.close().await;
         (item[0].id, seq)
     };
-    let store = SqliteStore::open_in(dir.path()).await.unwrap();
+    let store = S::open(db).await;
     store
         .save_room(
             &r,

@@ -1,14 +1,19 @@
-//! The follower log on SQLite (schema 6): one row per message whatever the number of member
-//! devices, intervals and cursors that survive reopening, and a file from before the log
-//! whose devices keep their streams and cursors.
+//! The follower log (schema 6): one row per message whatever the number of member devices,
+//! intervals and cursors that survive reopening (both backends), and a SQLite file from before
+//! the log whose devices keep their streams and cursors.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{count_rows, device, room};
+use common::{TestDb, TestStore, device, on_both_backends, room};
 use mimi_ds::{DsStore, FeedItem};
 use mimi_store::SqliteStore;
+
+on_both_backends!(
+    a_message_is_one_row_whatever_the_number_of_member_devices,
+    intervals_and_cursors_survive_reopening,
+);
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
@@ -16,7 +21,7 @@ fn msg(p: &str) -> FeedItem {
     FeedItem::Room(p.as_bytes().to_vec())
 }
 
-async fn stream(store: &SqliteStore, name: &str, cursor: u64) -> Vec<(u64, String)> {
+async fn stream(store: &impl DsStore, name: &str, cursor: u64) -> Vec<(u64, String)> {
     store
         .device_events(&device(name), cursor, 1000)
         .await
@@ -28,13 +33,10 @@ async fn stream(store: &SqliteStore, name: &str, cursor: u64) -> Vec<(u64, Strin
 
 /// K member devices, M messages: M log rows and K interval rows (before the log: K × M
 /// device_events rows). Every device still gets every message, in order.
-#[tokio::test]
-async fn a_message_is_one_row_whatever_the_number_of_member_devices() {
+async fn a_message_is_one_row_whatever_the_number_of_member_devices<S: TestStore>(db: &TestDb) {
     const K: usize = 50;
     const M: usize = 20;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("log.sqlite3");
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = S::open(db).await;
     let r = room("big");
     let names: Vec<String> = (0..K).map(|i| format!("d{i}")).collect();
     let mut v = store
@@ -52,9 +54,9 @@ async fn a_message_is_one_row_whatever_the_number_of_member_devices() {
             .await
             .unwrap();
     }
-    assert_eq!(count_rows(&path, "feed_log").await, M as i64);
-    assert_eq!(count_rows(&path, "feed_members").await, K as i64);
-    assert_eq!(count_rows(&path, "device_events").await, 0);
+    assert_eq!(db.count_rows("feed_log").await, M as i64);
+    assert_eq!(db.count_rows("feed_members").await, K as i64);
+    assert_eq!(db.count_rows("device_events").await, 0);
     let want: Vec<String> = (0..M).map(|m| format!("m{m}")).collect();
     for name in &names {
         let got: Vec<String> = stream(&store, name, 0)
@@ -68,13 +70,10 @@ async fn a_message_is_one_row_whatever_the_number_of_member_devices() {
 
 /// Intervals, the log's counter and the cursors are in the file: after reopening, an open
 /// interval still covers new messages, a closed one does not, and numbers continue.
-#[tokio::test]
-async fn intervals_and_cursors_survive_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("log.sqlite3");
+async fn intervals_and_cursors_survive_reopening<S: TestStore>(db: &TestDb) {
     let r = room("restart");
     let (v, seen) = {
-        let store = SqliteStore::open(&path).await.unwrap();
+        let store = S::open(db).await;
         let v = store
             .write_inbox(
                 &r,
@@ -95,7 +94,7 @@ async fn intervals_and_cursors_survive_reopening() {
         (v, seen)
     };
     assert_eq!(seen.len(), 2);
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = S::open(db).await;
     store
         .write_inbox(
             &r,

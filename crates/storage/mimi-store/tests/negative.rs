@@ -7,17 +7,27 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count_rows, device, domain, event, outbound, room};
+use common::{
+    TestDb, TestStore, count_rows, device, domain, event, key_package, on_both_backends, outbound,
+    room,
+};
+use mimi_ds::follower::Claim;
 use mimi_ds::{DsStore, StoreError};
 use mimi_store::{SqliteConfig, SqliteStore};
+
+on_both_backends!(
+    a_stale_room_save_queues_no_outbound_rows,
+    a_stale_inbox_save_appends_no_events_and_uses_no_sequence_number,
+    a_closed_store_says_so,
+    key_package_duplicates_and_expiry_follow_the_pool_rules,
+    expired_key_packages_are_skipped_and_dropped_by_claims,
+    rows_edited_outside_the_store_are_reported_not_unwrapped,
+);
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
-#[tokio::test]
-async fn a_stale_room_save_queues_no_outbound_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    let store = SqliteStore::open(&path).await.unwrap();
+async fn a_stale_room_save_queues_no_outbound_rows<S: TestStore>(db: &TestDb) {
+    let store = S::open(db).await;
     let r = room("stale");
     store
         .save_room(
@@ -48,7 +58,7 @@ async fn a_stale_room_save_queues_no_outbound_rows() {
             })
         );
     }
-    assert_eq!(count_rows(&path, "outbound").await, 1);
+    assert_eq!(db.count_rows("outbound").await, 1);
     assert_eq!(
         store.load_room(&r).await.unwrap().unwrap().state,
         b"s1",
@@ -63,11 +73,10 @@ async fn a_stale_room_save_queues_no_outbound_rows() {
     );
 }
 
-#[tokio::test]
-async fn a_stale_inbox_save_appends_no_events_and_uses_no_sequence_number() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    let store = SqliteStore::open(&path).await.unwrap();
+async fn a_stale_inbox_save_appends_no_events_and_uses_no_sequence_number<S: TestStore>(
+    db: &TestDb,
+) {
+    let store = S::open(db).await;
     let r = room("inbox");
     let v = store
         .save_inbox(&r, 0, b"i1".to_vec(), vec![event("phone", "inbox", b"a")])
@@ -85,7 +94,7 @@ async fn a_stale_inbox_save_appends_no_events_and_uses_no_sequence_number() {
         stale,
         Err(StoreError::Conflict { expected: 0, .. })
     ));
-    assert_eq!(count_rows(&path, "feed_log").await, 1);
+    assert_eq!(db.count_rows("feed_log").await, 1);
     store
         .save_inbox(&r, v, b"i2".to_vec(), vec![event("phone", "inbox", b"b")])
         .await
@@ -154,10 +163,8 @@ async fn a_write_blocked_by_another_process_says_the_database_is_locked() {
     );
 }
 
-#[tokio::test]
-async fn a_closed_store_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_in(dir.path()).await.unwrap();
+async fn a_closed_store_says_so<S: TestStore>(db: &TestDb) {
+    let store = S::open(db).await;
     let other = store.clone();
     store.close().await;
     match other.load_room(&room("r")).await {
@@ -166,11 +173,8 @@ async fn a_closed_store_says_so() {
     }
 }
 
-#[tokio::test]
-async fn rows_edited_outside_the_store_are_reported_not_unwrapped() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("edited.sqlite3");
-    let store = SqliteStore::open(&path).await.unwrap();
+async fn rows_edited_outside_the_store_are_reported_not_unwrapped<S: TestStore>(db: &TestDb) {
+    let store = S::open(db).await;
     store
         .save_room(
             &room("r"),
@@ -189,17 +193,18 @@ async fn rows_edited_outside_the_store_are_reported_not_unwrapped() {
         )
         .await
         .unwrap();
-    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+    store
+        .add_key_packages(&device("phone"), vec![key_package(1, false, u64::MAX)])
         .await
         .unwrap();
+    store.claim_key_package(&device("phone"), 0).await.unwrap();
     for statement in [
         "UPDATE outbound SET room = 'not a uri'",
         "UPDATE feed_log SET room = 'mimi://hub.example/u/not-a-room'",
-        "INSERT INTO key_package_claims (reference, device) VALUES (x'01', 'nobody')",
+        "UPDATE key_package_claims SET device = 'nobody'",
     ] {
-        sqlx::query(statement).execute(&mut conn).await.unwrap();
+        db.execute(statement).await;
     }
-    conn.close().await.unwrap();
 
     let errors = [
         store
@@ -210,7 +215,7 @@ async fn rows_edited_outside_the_store_are_reported_not_unwrapped() {
             .device_events(&device("phone"), 0, 10)
             .await
             .map(|_| ()),
-        store.claimed_by(&[1]).await.map(|_| ()),
+        store.claimed_by(b"ref-1").await.map(|_| ()),
     ];
     for (err, what) in errors
         .into_iter()
@@ -219,19 +224,15 @@ async fn rows_edited_outside_the_store_are_reported_not_unwrapped() {
         match err {
             Err(StoreError::Backend(message)) => {
                 assert!(message.contains(&format!("invalid {what}")), "{message}");
-                assert!(message.contains("edited.sqlite3"), "{message}");
+                assert!(message.contains(&db.name()), "{message}");
             }
             other => panic!("expected a backend error for {what}, got {other:?}"),
         }
     }
 }
 
-#[tokio::test]
-async fn key_package_duplicates_and_expiry_follow_the_pool_rules() {
-    use common::key_package;
-    use mimi_ds::follower::Claim;
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_in(dir.path()).await.unwrap();
+async fn key_package_duplicates_and_expiry_follow_the_pool_rules<S: TestStore>(db: &TestDb) {
+    let store = S::open(db).await;
     let phone = device("phone");
     store
         .add_key_packages(
@@ -274,4 +275,35 @@ async fn key_package_duplicates_and_expiry_follow_the_pool_rules() {
         store.claim_key_package(&device("nobody"), 0).await.unwrap(),
         Claim::Exhausted
     );
+}
+
+async fn expired_key_packages_are_skipped_and_dropped_by_claims<S: TestStore>(db: &TestDb) {
+    let store = S::open(db).await;
+    let phone = device("phone");
+    store
+        .add_key_packages(
+            &phone,
+            vec![
+                key_package(1, false, 10),
+                key_package(2, true, 10),
+                key_package(3, false, 20),
+                key_package(4, true, u64::MAX),
+            ],
+        )
+        .await
+        .unwrap();
+    // At 15 s, 1 and 2 have expired: the fresh one is 3, then the last-resort 4 (kept).
+    let claim = store.claim_key_package(&phone, 15_000).await.unwrap();
+    assert!(
+        matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-3"),
+        "{claim:?}"
+    );
+    assert_eq!(db.count_rows("key_packages").await, 1);
+    let claim = store.claim_key_package(&phone, 15_000).await.unwrap();
+    assert!(
+        matches!(claim, Claim::LastResort(ref e) if e.reference == b"ref-4" && e.not_after == u64::MAX),
+        "{claim:?}"
+    );
+    assert_eq!(db.count_rows("key_packages").await, 1);
+    store.close().await;
 }

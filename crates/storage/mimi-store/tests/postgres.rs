@@ -1,6 +1,7 @@
-//! The PostgreSQL backend against a real server: the shared conformance suite, claims raced
-//! through several pools and processes, durability across reconnecting, migrations, and the
-//! refusals of `connect`.
+//! The PostgreSQL backend against a real server: claims raced through several processes, migrations, and the refusals of `connect`. (The checks both
+//! backends share, such as the conformance suite, durability across reconnecting and claims
+//! raced through several pools, run on PostgreSQL from their own files: `conformance.rs`,
+//! `durability.rs`, `claim_race.rs`, ...)
 //!
 //! Every test reads the server's URL from `MIMI_TEST_DATABASE_URL` and works in a schema of its
 //! own; without the variable each test says on stderr that it is skipped and passes
@@ -12,7 +13,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::process::Command;
-use std::sync::Mutex;
 
 use common::{PgSchema, device, domain, event, key_package, outbound, pg_url, room};
 use mimi_ds::DsStore;
@@ -23,30 +23,6 @@ async fn connect(url: &str) -> PostgresStore {
     PostgresStore::connect(url, &PostgresConfig::default())
         .await
         .unwrap()
-}
-
-#[tokio::test]
-async fn postgres_store_passes_the_conformance_suite() {
-    let Some(admin) = pg_url("postgres_store_passes_the_conformance_suite") else {
-        return;
-    };
-    let schemas = Mutex::new(Vec::new());
-    mimi_ds::conformance::run_all(|| {
-        let admin = admin.clone();
-        let schemas = &schemas;
-        async move {
-            let schema = PgSchema::create(&admin).await;
-            let store = connect(&schema.url).await;
-            schemas.lock().unwrap().push(schema);
-            store
-        }
-    })
-    .await;
-    let schemas = std::mem::take(&mut *schemas.lock().unwrap());
-    assert_eq!(schemas.len(), 18, "every check ran on its own fresh schema");
-    for schema in schemas {
-        schema.drop().await;
-    }
 }
 
 async fn stock(url: &str, fresh: u32, last_resort: bool) -> PostgresStore {
@@ -64,7 +40,9 @@ async fn stock(url: &str, fresh: u32, last_resort: bool) -> PostgresStore {
     store
 }
 
-/// Runs `claims` claims over `pools` stores (each its own pool) concurrently.
+/// Runs `claims` claims over `pools` stores (each its own pool) concurrently (one process of
+/// `claims_are_exclusive_across_processes_on_postgres`; the in-process races of both backends
+/// are in `tests/claim_race.rs`).
 async fn race(url: &str, pools: usize, claims: usize) -> Vec<Claim> {
     let mut stores = Vec::new();
     for _ in 0..pools {
@@ -88,105 +66,6 @@ async fn race(url: &str, pools: usize, claims: usize) -> Vec<Claim> {
         store.close().await;
     }
     out
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_hundred_claims_over_four_pools_get_each_of_a_hundred_once() {
-    let Some(admin) = pg_url("two_hundred_claims_over_four_pools_get_each_of_a_hundred_once")
-    else {
-        return;
-    };
-    let schema = PgSchema::create(&admin).await;
-    let store = stock(&schema.url, 100, false).await;
-    let claims = race(&schema.url, 4, 200).await;
-    let mut fresh = BTreeSet::new();
-    let mut exhausted = 0;
-    for claim in claims {
-        match claim {
-            Claim::Fresh(entry) => {
-                assert!(
-                    fresh.insert(entry.reference),
-                    "a KeyPackage was handed out twice"
-                );
-            }
-            Claim::Exhausted => exhausted += 1,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!((fresh.len(), exhausted), (100, 100));
-    for reference in &fresh {
-        assert_eq!(
-            store.claimed_by(reference).await.unwrap(),
-            Some(device("phone"))
-        );
-    }
-    assert_eq!(
-        store.fresh_key_packages(&device("phone"), 0).await.unwrap(),
-        0
-    );
-    assert_eq!(schema.count_rows("key_packages").await, 0);
-    store.close().await;
-    schema.drop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_claims_fall_back_to_the_last_resort_one_only_after_the_fresh_ones() {
-    let Some(admin) = pg_url("racing_claims_fall_back_to_the_last_resort_one") else {
-        return;
-    };
-    let schema = PgSchema::create(&admin).await;
-    stock(&schema.url, 10, true).await.close().await;
-    let claims = race(&schema.url, 3, 60).await;
-    let fresh: BTreeSet<_> = claims
-        .iter()
-        .filter_map(|c| match c {
-            Claim::Fresh(e) => Some(e.reference.clone()),
-            _ => None,
-        })
-        .collect();
-    let last_resort = claims
-        .iter()
-        .filter(|c| matches!(c, Claim::LastResort(e) if e.reference == b"ref-9999"))
-        .count();
-    assert_eq!((fresh.len(), last_resort), (10, 50));
-    schema.drop().await;
-}
-
-#[tokio::test]
-async fn expired_key_packages_are_skipped_and_dropped_by_claims() {
-    let Some(admin) = pg_url("expired_key_packages_are_skipped_and_dropped_by_claims") else {
-        return;
-    };
-    let schema = PgSchema::create(&admin).await;
-    let store = connect(&schema.url).await;
-    let phone = device("phone");
-    store
-        .add_key_packages(
-            &phone,
-            vec![
-                key_package(1, false, 10),
-                key_package(2, true, 10),
-                key_package(3, false, 20),
-                key_package(4, true, u64::MAX),
-            ],
-        )
-        .await
-        .unwrap();
-    // At 15 s, 1 and 2 have expired: the fresh one is 3, then the last-resort 4 (kept).
-    let claim = store.claim_key_package(&phone, 15_000).await.unwrap();
-    assert!(
-        matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-3"),
-        "{claim:?}"
-    );
-    assert_eq!(schema.count_rows("key_packages").await, 1);
-    let claim = store.claim_key_package(&phone, 15_000).await.unwrap();
-    assert!(
-        matches!(claim, Claim::LastResort(ref e) if e.reference == b"ref-4" && e.not_after == u64::MAX),
-        "{claim:?}"
-    );
-    assert_eq!(schema.count_rows("key_packages").await, 1);
-    store.close().await;
-    schema.drop().await;
 }
 
 const URL_ENV: &str = "MIMI_STORE_PG_CLAIM_URL";
@@ -261,120 +140,6 @@ async fn claims_are_exclusive_across_processes_on_postgres() {
         }
     }
     assert_eq!((fresh.len(), exhausted), (100, 100));
-    schema.drop().await;
-}
-
-#[tokio::test]
-async fn everything_written_is_read_back_after_reconnecting() {
-    let Some(admin) = pg_url("everything_written_is_read_back_after_reconnecting") else {
-        return;
-    };
-    let schema = PgSchema::create(&admin).await;
-    let (hub, inbox) = (room("hub"), room("inbox"));
-    {
-        let store = connect(&schema.url).await;
-        let v = store
-            .save_room(
-                &hub,
-                0,
-                b"h1".to_vec(),
-                vec![outbound("x.example", "hub", b"n1")],
-            )
-            .await
-            .unwrap();
-        store
-            .save_room(
-                &hub,
-                v,
-                b"h2".to_vec(),
-                vec![outbound("z.example", "hub", b"n2")],
-            )
-            .await
-            .unwrap();
-        store
-            .save_inbox(
-                &inbox,
-                0,
-                b"i1".to_vec(),
-                vec![
-                    event("phone", "inbox", b"e1"),
-                    event("laptop", "inbox", b"e2"),
-                    event("phone", "inbox", b"e3"),
-                ],
-            )
-            .await
-            .unwrap();
-        store
-            .add_key_packages(
-                &device("phone"),
-                vec![
-                    key_package(1, false, 4_000_000_000),
-                    key_package(2, false, u64::MAX),
-                    key_package(3, true, 4_000_000_000),
-                ],
-            )
-            .await
-            .unwrap();
-        let claim = store.claim_key_package(&device("phone"), 0).await.unwrap();
-        assert!(matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-1"));
-        store.close().await;
-    }
-    let store = connect(&schema.url).await;
-    let record = store.load_room(&hub).await.unwrap().unwrap();
-    assert_eq!((record.version, record.state), (2, b"h2".to_vec()));
-    let record = store.load_inbox(&inbox).await.unwrap().unwrap();
-    assert_eq!((record.version, record.state), (1, b"i1".to_vec()));
-    let x = store
-        .pending_outbound(&domain("x.example"), 10)
-        .await
-        .unwrap();
-    let z = store
-        .pending_outbound(&domain("z.example"), 10)
-        .await
-        .unwrap();
-    assert_eq!((x.len(), z.len()), (1, 1));
-    assert!(x[0].id < z[0].id);
-    assert_eq!(x[0].body, b"n1");
-    let phone = store.device_events(&device("phone"), 0, 10).await.unwrap();
-    let seqs: Vec<_> = phone.iter().map(|e| (e.seq, e.payload.clone())).collect();
-    assert_eq!(
-        seqs,
-        [(1, b"e1".to_vec()), (3, b"e3".to_vec())],
-        "one counter for the log"
-    );
-    assert_eq!(
-        store.claimed_by(b"ref-1").await.unwrap(),
-        Some(device("phone"))
-    );
-    // ref-2 (not_after u64::MAX, stored bit for bit) is the next fresh one.
-    assert_eq!(
-        store.fresh_key_packages(&device("phone"), 0).await.unwrap(),
-        1
-    );
-    let claim = store.claim_key_package(&device("phone"), 0).await.unwrap();
-    assert!(
-        matches!(claim, Claim::Fresh(ref e) if e.reference == b"ref-2" && e.not_after == u64::MAX)
-    );
-    // Ids keep increasing after the newest item is acknowledged and the store reconnects.
-    store.ack_outbound(z[0].id).await.unwrap();
-    store.close().await;
-    let store = connect(&schema.url).await;
-    let v = store.load_room(&hub).await.unwrap().unwrap().version;
-    store
-        .save_room(
-            &hub,
-            v,
-            b"h3".to_vec(),
-            vec![outbound("z.example", "hub", b"n3")],
-        )
-        .await
-        .unwrap();
-    let z2 = store
-        .pending_outbound(&domain("z.example"), 10)
-        .await
-        .unwrap();
-    assert!(z2[0].id > z[0].id, "an outbound id was reused");
-    store.close().await;
     schema.drop().await;
 }
 

@@ -6,6 +6,13 @@ use mimi_ds::follower::KeyPackageEntry;
 use mimi_ds::{NewDeviceEvent, NewOutbound};
 use mimi_types::{ClientUri, Domain, RoomUri};
 
+mod backends;
+
+#[allow(unused_imports)]
+pub(crate) use backends::on_both_backends;
+#[allow(unused_imports)]
+pub use backends::{TestDb, TestStore};
+
 pub fn room(name: &str) -> RoomUri {
     RoomUri::parse(&format!("mimi://hub.example/r/{name}")).unwrap()
 }
