@@ -1,7 +1,8 @@
 //! Delivery and read receipts between SDK devices on three providers (x.example hosts the
 //! room): delivery is reported automatically after each sync page, `mark_read` reports read,
-//! the per-device opt-out of read receipts is honoured and kept in the profile, reports never
-//! cause more reports, and the conversation continues after them.
+//! the per-device opt-out of read receipts is honoured and kept in the profile (except where the
+//! room requires read receipts), reports never cause more reports, and the conversation
+//! continues after them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,7 +12,10 @@ use std::collections::BTreeSet;
 
 use common::{federation, member, settle, texts, user};
 use mimi_content::MessageId;
-use mimi_sdk::{Device, Preset};
+use mimi_content::status::MessageStatus;
+use mimi_room::Capability;
+use mimi_room::components::RoleIndex;
+use mimi_sdk::{Device, PolicySetting, Preset, RoomOptions};
 use mimi_types::{RoomUri, UserUri};
 
 fn delivered_to(d: &Device, room: &RoomUri, id: &MessageId) -> BTreeSet<UserUri> {
@@ -48,7 +52,15 @@ fn delivered_then_read_with_a_read_receipt_opt_out() {
             "on by default"
         );
         let room = alice.room_uri("receipts").unwrap();
-        alice.create_room(&room, Preset::Cooperative).await.unwrap();
+        // Alice's super_admin role may also change the receipts policy (no preset grants it).
+        let options = RoomOptions {
+            grants: vec![(RoleIndex(4), Capability::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE)],
+            discoverable: false,
+        };
+        alice
+            .create_room_with(&room, Preset::Cooperative, &options)
+            .await
+            .unwrap();
         alice
             .invite(&room, &[bob.user().clone(), charlie.user().clone()])
             .await
@@ -105,6 +117,20 @@ fn delivered_then_read_with_a_read_receipt_opt_out() {
         assert_eq!(cursors, [alice.cursor(), bob.cursor(), charlie.cursor()]);
         assert_eq!(read_by(&alice, &room, &hello), BTreeSet::from([b.clone()]));
         assert!(read_by(&alice, &room, &second).is_empty());
+
+        // A room that requires read receipts gets Charlie's although he turned them off.
+        let required: PolicySetting = "read-receipts=required".parse().unwrap();
+        alice.set_policy(&room, &[required]).await.unwrap();
+        settle(&mut [&mut alice, &mut bob, &mut charlie], |d| {
+            d[2].engine().status_required(&room, MessageStatus::READ)
+        })
+        .await;
+        assert!(!charlie.read_receipts());
+        assert_eq!(charlie.mark_read(&room).await.unwrap(), 2);
+        settle(&mut [&mut alice, &mut bob, &mut charlie], |d| {
+            read_by(d[0], &room, &second) == BTreeSet::from([c.clone()])
+        })
+        .await;
 
         // A sentinel message still arrives everywhere; no report shows as a message.
         charlie.send_text(&room, "sentinel").await.unwrap();
