@@ -5,37 +5,22 @@
 //! without asking anyone.
 
 use mimi_mls::{CreatedGroup, ExternalSenderInfo};
-use mimi_room::direct::DirectCreation;
+use mimi_room::direct::{DirectCreation, fixed_room_id};
 use mimi_room::presets::hub_service_user;
 use mimi_types::{Domain, RoomUri, UserUri};
-use sha2::{Digest as _, Sha256};
 
 use crate::client::Client;
 use crate::error::ClientError;
 use crate::outgoing::OpId;
 use crate::view::RoomView;
 
-/// The prefix of direct-message room ids.
-pub const DIRECT_ROOM_PREFIX: &str = "dm-";
-
-/// The direct-message room of `a` and `b` on the hub `hub`:
-/// `mimi://<hub>/r/dm-<hex of the first 16 octets of SHA-256 over the two canonical user URIs,
-/// sorted, each followed by a zero octet>`. The same for either order of the pair.
+/// The direct-message room of `a` and `b` on the hub `hub`: `mimi://<hub>/r/<id>` with the id
+/// `mimi_room::direct::fixed_room_id` gives the pair (`dm-` and a hash of the two canonical
+/// user URIs, sorted). The same for either order of the pair; the hub refuses a
+/// fixed-membership room under any other id.
 pub fn direct_room_uri(hub: &Domain, a: &UserUri, b: &UserUri) -> Result<RoomUri, ClientError> {
-    let (first, second) = if a.to_string() <= b.to_string() {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    let mut hash = Sha256::new();
-    hash.update(b"mimi-rs direct room\0");
-    for user in [first, second] {
-        hash.update(user.to_string().as_bytes());
-        hash.update([0]);
-    }
-    let digest = hash.finalize();
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    RoomUri::parse(&format!("mimi://{hub}/r/{DIRECT_ROOM_PREFIX}{hex}"))
+    let id = fixed_room_id(&[a, b]);
+    RoomUri::parse(&format!("mimi://{hub}/r/{id}"))
         .map_err(|e| ClientError::misuse(format!("direct room id: {e}")))
 }
 

@@ -108,7 +108,7 @@ pub use client::Client;
 pub use commands::{
     DEFAULT_MEMBER_ROLE, Invitee, KEY_PACKAGE_LIFETIME_SECS, KEY_PACKAGE_TARGET, RoomOptions,
 };
-pub use dm::{DIRECT_ROOM_PREFIX, direct_room_uri};
+pub use dm::direct_room_uri;
 pub use error::ClientError;
 pub use expiry::CLOCK_SLACK_S;
 pub use franking::KeptFrank;

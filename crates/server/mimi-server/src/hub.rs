@@ -262,6 +262,13 @@ impl Provider {
                     format!("the GroupInfo and tree do not make a valid MIMI room: {e}"),
                 )
             })?;
+        // One fixed-membership room per set of users: such a room carries the id they give.
+        group.room().check_fixed_room_id(room).map_err(|e| {
+            ServerError::api(
+                ErrorCode::BadRequest,
+                format!("{room} cannot be created: {e}"),
+            )
+        })?;
         let epoch = group.epoch();
         let hub = HubRoom::new(room.clone(), group);
         match self.save_hub(held, room, 0, hub, HubChange::state()).await {

@@ -269,6 +269,15 @@ pub enum Denied {
     /// Adds or removals in a fixed-membership room.
     #[error("the room has fixed membership: participants cannot be added or removed")]
     FixedMembership,
+    /// A fixed-membership room created under an id other than the one its participants
+    /// name (our rule for one fixed-membership room per participant set on a hub).
+    #[error(
+        "a fixed-membership room must be named {expected} after its participants (one such room per set of users)"
+    )]
+    FixedRoomMisnamed {
+        /// The room id its participants give.
+        expected: String,
+    },
     /// A role would exceed its maximum number of participants.
     #[error("{role} would exceed its maximum of {limit} participants")]
     RoleMaxParticipants {

@@ -8,6 +8,7 @@
 //! KeyPackage.
 
 use mimi_types::{RoomUri, UserUri};
+use sha2::{Digest as _, Sha256};
 
 use crate::capability::Capability as C;
 use crate::codec::DecodeError;
@@ -15,6 +16,7 @@ use crate::components::{
     BaseRoomPolicy, ParticipantList, RoleData, RoleIndex, RoomMetadata, StateComponent as _, Uri,
     UserRolePair,
 };
+use crate::denied::Denied;
 use crate::presets::{
     COOP_ORDINARY, ENFORCER, ENFORCER_LIMITS, NO_CLIENTS, NO_LIMITS, banned, role,
 };
@@ -71,6 +73,29 @@ pub fn direct_roles() -> RoleData {
             ),
         ],
     }
+}
+
+/// The prefix of the ids of fixed-membership rooms ([`fixed_room_id`]).
+pub const FIXED_ROOM_PREFIX: &str = "dm-";
+
+/// The room id (the last segment of the room URI) of the fixed-membership room of `users`:
+/// `dm-` and the hex of the first 16 octets of SHA-256 over a label and the users' URIs,
+/// sorted and deduplicated, each followed by a zero octet. The same for any order of the
+/// users, so each hub holds at most one such room per set of users
+/// ([`RoomState::check_fixed_room_id`]).
+pub fn fixed_room_id(users: &[&UserUri]) -> String {
+    let mut sorted: Vec<String> = users.iter().map(ToString::to_string).collect();
+    sorted.sort();
+    sorted.dedup();
+    let mut hash = Sha256::new();
+    hash.update(b"mimi-rs direct room\0");
+    for user in &sorted {
+        hash.update(user.as_bytes());
+        hash.update([0]);
+    }
+    let digest = hash.finalize();
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{FIXED_ROOM_PREFIX}{hex}")
 }
 
 /// What a direct-message room is created with.
@@ -159,6 +184,23 @@ impl RoomState {
             [a, b] if *a == me => Some(*b),
             [a, b] if *b == me => Some(*a),
             _ => None,
+        }
+    }
+
+    /// Whether a room created in this state may be named `room`: a fixed-membership room
+    /// must carry the id its fixed participants give ([`fixed_room_id`]), so that the hub's
+    /// refusal of an existing room id leaves one such room per set of users (room-policy §5,
+    /// "only one fixed-membership room per unique participant set"). Other rooms may be
+    /// named freely. The hub asks this when a room is created.
+    pub fn check_fixed_room_id(&self, room: &RoomUri) -> Result<(), Denied> {
+        let Some(users) = self.fixed_participants() else {
+            return Ok(());
+        };
+        let expected = fixed_room_id(&users);
+        if room.id().as_str() == expected {
+            Ok(())
+        } else {
+            Err(Denied::FixedRoomMisnamed { expected })
         }
     }
 

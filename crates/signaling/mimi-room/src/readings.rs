@@ -231,7 +231,8 @@
 //! `mimi-mls` and `mimi-ds`: commits must include the proposals the hub cached for the epoch;
 //! no GroupContextExtensions proposal may touch `app_data_dictionary`; AppDataUpdate ordering
 //! relative to the RFC 9420 proposals; `parent_dependant` rooms' subset rule (needs the parent's
-//! state); one fixed-membership room per participant set (our clients name a direct-message
-//! room after its pair of users, so the hub's refusal of an existing room id keeps one per
-//! pair on each hub); the GroupInfo a
+//! state); one fixed-membership room per participant set is ours to keep at each hub: such a
+//! room must carry the id its users give (`direct::fixed_room_id`, checked by
+//! `RoomState::check_fixed_room_id` when the hub creates a room), so the hub's refusal of an
+//! existing room id leaves one per set of users; the GroupInfo a
 //! committer must provide; pseudonymous participants (`pseudonyms_allowed`).

@@ -278,3 +278,29 @@ fn a_user_without_devices_may_be_brought_back_but_not_while_it_has_one() {
         }
     );
 }
+
+#[test]
+fn a_fixed_room_must_carry_the_id_its_users_give() {
+    use mimi_room::direct::fixed_room_id;
+    let id = fixed_room_id(&[&u(ALICE), &u(BOB)]);
+    assert_eq!(id, fixed_room_id(&[&u(BOB), &u(ALICE)]), "either order");
+    assert_ne!(id, fixed_room_id(&[&u(ALICE), &u(CATHY)]));
+    assert!(id.starts_with("dm-") && id.len() == 3 + 32, "{id}");
+    let state = created();
+    let named =
+        |id: &str| -> mimi_types::RoomUri { format!("mimi://hub.example/r/{id}").parse().unwrap() };
+    assert_eq!(state.check_fixed_room_id(&named(&id)), Ok(()));
+    assert_eq!(
+        state.check_fixed_room_id(&named("dm-test")),
+        Err(Denied::FixedRoomMisnamed { expected: id })
+    );
+    // Rooms without fixed membership are named freely.
+    let open = mimi_room::presets::RoomCreation::new(
+        mimi_room::presets::Preset::Cooperative,
+        named("anything"),
+        u(ALICE),
+    )
+    .initial_state()
+    .unwrap();
+    assert_eq!(open.check_fixed_room_id(&named("anything")), Ok(()));
+}

@@ -298,11 +298,22 @@ impl Device {
         let state = RoomCreation::new(Preset::Cooperative, room.clone(), self.user().clone())
             .initial_state()
             .unwrap();
+        self.create_room_in(&room, &state).await.unwrap();
+        room
+    }
+
+    /// Creates `room` in the initial `state` (whatever a rogue client makes), or the
+    /// provider's refusal.
+    pub async fn create_room_in(
+        &mut self,
+        room: &RoomUri,
+        state: &mimi_room::RoomState,
+    ) -> Result<(), Refused> {
         let (group, created) = ClientGroup::create(
             &self.identity,
             &room.group_uri(),
             &self.hub_sender,
-            &state,
+            state,
             self.trust.clone(),
             now_s(),
         )
@@ -316,11 +327,10 @@ impl Device {
                     ratchet_tree: created.ratchet_tree,
                 },
             )
-            .await
-            .unwrap();
+            .await?;
         self.groups.insert(room.clone(), group);
         self.seen.push(Seen::Joined(room.clone()));
-        room
+        Ok(())
     }
 
     /// KeyPackages of `target`'s devices for `room`, through the hub.
