@@ -162,6 +162,34 @@ fn policy_roles_preauth_and_directory_through_the_cli() {
             a.contains("max-image=1000") && a.contains("media-forbidden=application/x-msdownload")
         })
     });
+
+    // Message expiration: a room that takes expiries of one minute to an hour refuses others
+    // at the sender (`mimi send --expires-in`), and keeps what is within.
+    ok(
+        &alice,
+        &[
+            "room",
+            "policy",
+            "club",
+            "expiration=optional",
+            "expiration-min=60",
+            "expiration-max=3600",
+        ],
+    );
+    eventually("bob sees the expiration policy", || {
+        json(&bob, &["room", "policy", "club"])["policy"]["expiration"]
+            .as_str()
+            .is_some_and(|e| e.contains("3600"))
+    });
+    refused(
+        &bob,
+        &["send", "club", "too short", "--expires-in", "10"],
+        "allows 60 to 3600 s",
+    );
+    ok(
+        &bob,
+        &["send", "club", "ten minutes", "--expires-in", "600"],
+    );
     refused(
         &bob,
         &[

@@ -576,6 +576,11 @@ pub(crate) struct SendArgs {
     /// The text is Markdown.
     #[arg(long)]
     pub(crate) markdown: bool,
+    /// Seconds after which every device stops showing the message (plain text only). Without
+    /// it the room's expiration policy may set its default; a room may refuse other values
+    /// (`mimi room policy ROOM` shows its expiration range).
+    #[arg(long, value_name = "SECONDS", conflicts_with = "markdown")]
+    pub(crate) expires_in: Option<u64>,
     #[command(flatten)]
     pub(crate) common: Common,
 }

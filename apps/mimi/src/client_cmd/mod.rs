@@ -280,7 +280,15 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
             let out = a.common.out();
             let mut d = a.common.open().await?;
             let r = room(&d, &a.room)?;
-            let id = if a.markdown {
+            let id = if let Some(seconds) = a.expires_in {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let at = u32::try_from(now.saturating_add(seconds)).map_err(|_| {
+                    anyhow!("--expires-in {seconds} ends after 2106, past what MIMI content holds")
+                })?;
+                d.send_expiring(&r, &a.text, at).await?
+            } else if a.markdown {
                 d.send_markdown(&r, &a.text).await?
             } else {
                 d.send_text(&r, &a.text).await?
