@@ -81,6 +81,7 @@ fn direct_messages_through_the_cli() {
         &["room", "policy", &room, "persistent=off"],
         "canChangeRoomMembershipStyle",
     );
+    refused(&bob, &["room", "leave", &room], "fixed membership");
     cli::sentinel(&bob, &alice, &room, "after the attempts");
     assert!(
         json(&carol, &["room", "list"])

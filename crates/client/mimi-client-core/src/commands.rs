@@ -366,9 +366,24 @@ impl Client {
     /// Leaves the room: proposes this user's participant-list removal and this device's
     /// SelfRemove, for another member to commit. A user with several devices in the room
     /// leaves with each of them.
+    ///
+    /// A fixed-membership room (a direct message) cannot be left (room-policy §5): its
+    /// devices can, with [`Client::leave_device`].
     pub fn leave(&mut self, room: &RoomUri) -> Result<OpId, ClientError> {
         let me = self.user().clone();
         let index = self.participant_index(room, &me)?;
+        if self
+            .active_room(room)?
+            .group
+            .room()
+            .base_policy()
+            .fixed_membership
+        {
+            return Err(ClientError::NotAllowed {
+                room: room.clone(),
+                denied: mimi_room::Denied::FixedMembership,
+            });
+        }
         let update = ParticipantListUpdate {
             removed_indices: vec![index],
             ..Default::default()

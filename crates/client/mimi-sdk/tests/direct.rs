@@ -101,6 +101,8 @@ fn one_direct_room_per_pair_with_every_device_and_fixed_membership() {
             err.to_string().contains("canChangeRoomMembershipStyle"),
             "{err}"
         );
+        let err = bob.leave(&room).await.unwrap_err();
+        assert!(err.to_string().contains("fixed membership"), "{err}");
         assert!(!member(&cathy, &room));
 
         // The sentinel: the room goes on, on every device of both users.
