@@ -7,7 +7,7 @@ use mimi_federation_api::decode_exact;
 use mimi_federation_api::report_abuse::AbuseReport;
 use mimi_types::{Domain, RoomUri};
 
-use crate::accounts::{Accounts, Pool};
+use crate::accounts::{Accounts, on_pool};
 use crate::error::ServerError;
 
 /// The SQLite table, created with the accounts tables.
@@ -91,24 +91,14 @@ impl Accounts {
     ) -> Result<u64, ServerError> {
         let insert = "INSERT INTO abuse_reports (room, peer, received_ms, report) \
                       VALUES ($1, $2, $3, $4) RETURNING id";
-        let id: i64 = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query_scalar(insert)
-                .bind(room.to_string())
-                .bind(peer.to_string())
-                .bind(ms(received_ms))
-                .bind(report)
-                .fetch_one(pool)
-                .await
-                .map_err(stored)?,
-            Pool::Postgres(pool) => sqlx::query_scalar(insert)
-                .bind(room.to_string())
-                .bind(peer.to_string())
-                .bind(ms(received_ms))
-                .bind(report)
-                .fetch_one(pool)
-                .await
-                .map_err(stored)?,
-        };
+        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(insert)
+            .bind(room.to_string())
+            .bind(peer.to_string())
+            .bind(ms(received_ms))
+            .bind(report)
+            .fetch_one(pool)
+            .await
+            .map_err(stored)?);
         u64::try_from(id).map_err(stored)
     }
 
@@ -124,22 +114,13 @@ impl Accounts {
                       FROM abuse_reports WHERE id > $1 AND ($2 = 0 OR resolved_ms IS NULL) \
                       ORDER BY id LIMIT $3";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<Row> = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query_as(select)
-                .bind(ms(after))
-                .bind(i64::from(open_only))
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(stored)?,
-            Pool::Postgres(pool) => sqlx::query_as(select)
-                .bind(ms(after))
-                .bind(i64::from(open_only))
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(stored)?,
-        };
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(select)
+            .bind(ms(after))
+            .bind(i64::from(open_only))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(stored)?);
         rows.into_iter().map(queued).collect()
     }
 
@@ -163,24 +144,14 @@ impl Accounts {
     ) -> Result<bool, ServerError> {
         let update = "UPDATE abuse_reports SET resolved_ms = $2, resolution = $3 \
                       WHERE id = $1 AND resolved_ms IS NULL";
-        let done = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query(update)
-                .bind(ms(id))
-                .bind(ms(at_ms))
-                .bind(note)
-                .execute(pool)
-                .await
-                .map_err(stored)?
-                .rows_affected(),
-            Pool::Postgres(pool) => sqlx::query(update)
-                .bind(ms(id))
-                .bind(ms(at_ms))
-                .bind(note)
-                .execute(pool)
-                .await
-                .map_err(stored)?
-                .rows_affected(),
-        };
+        let done = on_pool!(self, pool => sqlx::query(update)
+            .bind(ms(id))
+            .bind(ms(at_ms))
+            .bind(note)
+            .execute(pool)
+            .await
+            .map_err(stored)?
+            .rows_affected());
         Ok(done == 1)
     }
 }

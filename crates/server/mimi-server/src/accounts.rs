@@ -76,12 +76,14 @@ pub(crate) enum Pool {
 /// both): `$pool` is bound to the backend's pool in `$body`.
 macro_rules! on_pool {
     ($accounts:expr, $pool:ident => $body:expr) => {
-        match &$accounts.pool {
-            Pool::Sqlite($pool) => $body,
-            Pool::Postgres($pool) => $body,
+        match $accounts.pool() {
+            $crate::accounts::Pool::Sqlite($pool) => $body,
+            $crate::accounts::Pool::Postgres($pool) => $body,
         }
     };
 }
+
+pub(crate) use on_pool;
 
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()

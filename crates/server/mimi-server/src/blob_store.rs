@@ -21,7 +21,7 @@
 use mimi_types::{ClientUri, RoomUri};
 use sha2::{Digest, Sha256};
 
-use crate::accounts::{Accounts, Pool};
+use crate::accounts::{Accounts, Pool, on_pool};
 use crate::error::ServerError;
 use mimi_client_api::ErrorCode;
 use mimi_client_api::blobs::blob_id;
@@ -199,42 +199,25 @@ impl Accounts {
     /// Whether blob `id` was shared in `room`.
     pub(crate) async fn blob_in_room(&self, id: &str, room: &RoomUri) -> Result<bool, ServerError> {
         let statement = "SELECT id FROM blob_rooms WHERE id = $1 AND room = $2";
-        let row: Option<(String,)> = match self.pool() {
-            Pool::Sqlite(pool) => {
-                sqlx::query_as(statement)
-                    .bind(id)
-                    .bind(room.to_string())
-                    .fetch_optional(pool)
-                    .await
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query_as(statement)
-                    .bind(id)
-                    .bind(room.to_string())
-                    .fetch_optional(pool)
-                    .await
-            }
-        }?;
+        let row: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as(statement)
+                .bind(id)
+                .bind(room.to_string())
+                .fetch_optional(pool)
+                .await
+        })?;
         Ok(row.is_some())
     }
 
     /// The size of blob `id`, if stored.
     pub(crate) async fn blob_size(&self, id: &str) -> Result<Option<u64>, ServerError> {
         let statement = "SELECT size FROM blobs WHERE id = $1";
-        let row: Option<(i64,)> = match self.pool() {
-            Pool::Sqlite(pool) => {
-                sqlx::query_as(statement)
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query_as(statement)
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await
-            }
-        }?;
+        let row: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as(statement)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?;
         Ok(row.map(|(size,)| u64::try_from(size).unwrap_or(0)))
     }
 
@@ -245,22 +228,13 @@ impl Accounts {
         seq: i32,
     ) -> Result<Option<Vec<u8>>, ServerError> {
         let statement = "SELECT bytes FROM blob_chunks WHERE id = $1 AND seq = $2";
-        let row: Option<(Vec<u8>,)> = match self.pool() {
-            Pool::Sqlite(pool) => {
-                sqlx::query_as(statement)
-                    .bind(id)
-                    .bind(seq)
-                    .fetch_optional(pool)
-                    .await
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query_as(statement)
-                    .bind(id)
-                    .bind(seq)
-                    .fetch_optional(pool)
-                    .await
-            }
-        }?;
+        let row: Option<(Vec<u8>,)> = on_pool!(self, pool => {
+            sqlx::query_as(statement)
+                .bind(id)
+                .bind(seq)
+                .fetch_optional(pool)
+                .await
+        })?;
         Ok(row.map(|(bytes,)| bytes))
     }
 }

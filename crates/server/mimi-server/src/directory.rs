@@ -14,7 +14,7 @@ use mimi_client_api::{DirectoryQuery, DirectoryRoom, RoomDirectory};
 use mimi_ds::hub::DirectoryEntry;
 use mimi_types::RoomUri;
 
-use crate::accounts::{Accounts, Pool};
+use crate::accounts::{Accounts, on_pool};
 use crate::client_api::{authenticate, reply};
 use crate::error::ServerError;
 use crate::provider::Provider;
@@ -46,18 +46,11 @@ impl Accounts {
     ) -> Result<(), ServerError> {
         let Some(e) = entry else {
             let delete = "DELETE FROM room_directory WHERE room = $1";
-            return match self.pool() {
-                Pool::Sqlite(p) => sqlx::query(delete)
-                    .bind(room.to_string())
-                    .execute(p)
-                    .await
-                    .map(drop),
-                Pool::Postgres(p) => sqlx::query(delete)
-                    .bind(room.to_string())
-                    .execute(p)
-                    .await
-                    .map(drop),
-            }
+            return on_pool!(self, p => sqlx::query(delete)
+                .bind(room.to_string())
+                .execute(p)
+                .await
+                .map(drop))
             .map_err(stored);
         };
         let upsert = "INSERT INTO room_directory (room, name, topic, participants, open_join) \
@@ -65,23 +58,15 @@ impl Accounts {
                       name = excluded.name, topic = excluded.topic, \
                       participants = excluded.participants, open_join = excluded.open_join";
         let participants = i64::try_from(e.participants).unwrap_or(i64::MAX);
-        macro_rules! run {
-            ($p:expr) => {
-                sqlx::query(upsert)
-                    .bind(room.to_string())
-                    .bind(&e.name)
-                    .bind(&e.topic)
-                    .bind(participants)
-                    .bind(e.open)
-                    .execute($p)
-                    .await
-                    .map(drop)
-            };
-        }
-        match self.pool() {
-            Pool::Sqlite(p) => run!(p),
-            Pool::Postgres(p) => run!(p),
-        }
+        on_pool!(self, p => sqlx::query(upsert)
+            .bind(room.to_string())
+            .bind(&e.name)
+            .bind(&e.topic)
+            .bind(participants)
+            .bind(e.open)
+            .execute(p)
+            .await
+            .map(drop))
         .map_err(stored)
     }
 
@@ -105,22 +90,13 @@ impl Accounts {
             .collect();
         let pattern = format!("%{escaped}%");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<Row> = match self.pool() {
-            Pool::Sqlite(p) => {
-                sqlx::query_as(select)
-                    .bind(&pattern)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await
-            }
-            Pool::Postgres(p) => {
-                sqlx::query_as(select)
-                    .bind(&pattern)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await
-            }
-        }
+        let rows: Vec<Row> = on_pool!(self, p => {
+            sqlx::query_as(select)
+                .bind(&pattern)
+                .bind(limit)
+                .fetch_all(p)
+                .await
+        })
         .map_err(stored)?;
         Ok(rows
             .into_iter()

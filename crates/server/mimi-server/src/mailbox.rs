@@ -15,7 +15,7 @@ use mimi_client_api::{
 };
 use mimi_types::{ClientUri, Ident};
 
-use crate::accounts::{Accounts, Pool};
+use crate::accounts::{Accounts, on_pool};
 use crate::client_api::{authenticate, json, reply, user_of};
 use crate::error::ServerError;
 use crate::provider::Provider;
@@ -52,24 +52,14 @@ impl Accounts {
                       WHERE (SELECT COUNT(*) FROM mailbox WHERE recipient = $1) < $4 \
                       RETURNING id";
         let cap = i64::try_from(cap).unwrap_or(i64::MAX);
-        let id: Option<i64> = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query_scalar(insert)
-                .bind(recipient.to_string())
-                .bind(sender.to_string())
-                .bind(item)
-                .bind(cap)
-                .fetch_optional(pool)
-                .await
-                .map_err(stored)?,
-            Pool::Postgres(pool) => sqlx::query_scalar(insert)
-                .bind(recipient.to_string())
-                .bind(sender.to_string())
-                .bind(item)
-                .bind(cap)
-                .fetch_optional(pool)
-                .await
-                .map_err(stored)?,
-        };
+        let id: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(insert)
+            .bind(recipient.to_string())
+            .bind(sender.to_string())
+            .bind(item)
+            .bind(cap)
+            .fetch_optional(pool)
+            .await
+            .map_err(stored)?);
         id.map(|id| u64::try_from(id).map_err(stored)).transpose()
     }
 
@@ -82,20 +72,12 @@ impl Accounts {
         let select = "SELECT id, sender, item FROM mailbox WHERE recipient = $1 \
                       ORDER BY id LIMIT $2";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<(i64, String, Vec<u8>)> = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query_as(select)
-                .bind(recipient.to_string())
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(stored)?,
-            Pool::Postgres(pool) => sqlx::query_as(select)
-                .bind(recipient.to_string())
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(stored)?,
-        };
+        let rows: Vec<(i64, String, Vec<u8>)> = on_pool!(self, pool => sqlx::query_as(select)
+            .bind(recipient.to_string())
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(stored)?);
         rows.into_iter()
             .map(|(id, from, item)| {
                 Ok(MailboxItem {
@@ -111,40 +93,24 @@ impl Accounts {
     async fn mailbox_delete(&self, recipient: &ClientUri, id: u64) -> Result<bool, ServerError> {
         let delete = "DELETE FROM mailbox WHERE id = $1 AND recipient = $2";
         let id = i64::try_from(id).unwrap_or(i64::MAX);
-        let done = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query(delete)
-                .bind(id)
-                .bind(recipient.to_string())
-                .execute(pool)
-                .await
-                .map_err(stored)?
-                .rows_affected(),
-            Pool::Postgres(pool) => sqlx::query(delete)
-                .bind(id)
-                .bind(recipient.to_string())
-                .execute(pool)
-                .await
-                .map_err(stored)?
-                .rows_affected(),
-        };
+        let done = on_pool!(self, pool => sqlx::query(delete)
+            .bind(id)
+            .bind(recipient.to_string())
+            .execute(pool)
+            .await
+            .map_err(stored)?
+            .rows_affected());
         Ok(done == 1)
     }
 
     /// Removes everything left for `recipient` (its device was removed).
     pub(crate) async fn mailbox_clear(&self, recipient: &ClientUri) -> Result<(), ServerError> {
         let delete = "DELETE FROM mailbox WHERE recipient = $1";
-        match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query(delete)
-                .bind(recipient.to_string())
-                .execute(pool)
-                .await
-                .map(drop),
-            Pool::Postgres(pool) => sqlx::query(delete)
-                .bind(recipient.to_string())
-                .execute(pool)
-                .await
-                .map(drop),
-        }
+        on_pool!(self, pool => sqlx::query(delete)
+            .bind(recipient.to_string())
+            .execute(pool)
+            .await
+            .map(drop))
         .map_err(stored)?;
         Ok(())
     }

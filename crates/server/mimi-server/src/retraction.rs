@@ -19,7 +19,7 @@ use mimi_types::{RoomUri, UserUri};
 use tokio::sync::watch;
 
 use crate::abuse_queue::QueuedReport;
-use crate::accounts::{Accounts, Pool};
+use crate::accounts::{Accounts, on_pool};
 use crate::error::ServerError;
 use crate::provider::Provider;
 
@@ -147,24 +147,14 @@ impl Accounts {
         let insert = "INSERT INTO hub_retractions (room, request, report_id, requested_ms) \
                       VALUES ($1, $2, $3, $4) RETURNING id";
         let report = report.map(ms);
-        let id: i64 = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query_scalar(insert)
-                .bind(room.to_string())
-                .bind(encode(retraction))
-                .bind(report)
-                .bind(ms(now_ms))
-                .fetch_one(pool)
-                .await
-                .map_err(stored)?,
-            Pool::Postgres(pool) => sqlx::query_scalar(insert)
-                .bind(room.to_string())
-                .bind(encode(retraction))
-                .bind(report)
-                .bind(ms(now_ms))
-                .fetch_one(pool)
-                .await
-                .map_err(stored)?,
-        };
+        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(insert)
+            .bind(room.to_string())
+            .bind(encode(retraction))
+            .bind(report)
+            .bind(ms(now_ms))
+            .fetch_one(pool)
+            .await
+            .map_err(stored)?);
         u64::try_from(id).map_err(stored)
     }
 
@@ -174,36 +164,22 @@ impl Accounts {
         id: u64,
     ) -> Result<Option<RetractionRequest>, ServerError> {
         let select = format!("{SELECT} WHERE id = $1");
-        let row: Option<Row> = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query_as(&select)
-                .bind(ms(id))
-                .fetch_optional(pool)
-                .await
-                .map_err(stored)?,
-            Pool::Postgres(pool) => sqlx::query_as(&select)
-                .bind(ms(id))
-                .fetch_optional(pool)
-                .await
-                .map_err(stored)?,
-        };
+        let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(&select)
+            .bind(ms(id))
+            .fetch_optional(pool)
+            .await
+            .map_err(stored)?);
         row.map(request).transpose()
     }
 
     /// Up to `limit` requests not carried out yet, oldest first.
     async fn open_retractions(&self, limit: i64) -> Result<Vec<Row>, ServerError> {
         let select = format!("{SELECT} WHERE done_ms IS NULL ORDER BY id LIMIT $1");
-        Ok(match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query_as(&select)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(stored)?,
-            Pool::Postgres(pool) => sqlx::query_as(&select)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(stored)?,
-        })
+        Ok(on_pool!(self, pool => sqlx::query_as(&select)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(stored)?))
     }
 
     /// Claims request `id` (marks it done at `at_ms`, "being carried out"); false if another
@@ -242,24 +218,14 @@ impl Accounts {
         at_ms: u64,
         outcome: &str,
     ) -> Result<bool, ServerError> {
-        let done = match self.pool() {
-            Pool::Sqlite(pool) => sqlx::query(update)
-                .bind(id)
-                .bind(ms(at_ms))
-                .bind(outcome)
-                .execute(pool)
-                .await
-                .map_err(stored)?
-                .rows_affected(),
-            Pool::Postgres(pool) => sqlx::query(update)
-                .bind(id)
-                .bind(ms(at_ms))
-                .bind(outcome)
-                .execute(pool)
-                .await
-                .map_err(stored)?
-                .rows_affected(),
-        };
+        let done = on_pool!(self, pool => sqlx::query(update)
+            .bind(id)
+            .bind(ms(at_ms))
+            .bind(outcome)
+            .execute(pool)
+            .await
+            .map_err(stored)?
+            .rows_affected());
         Ok(done == 1)
     }
 }
