@@ -137,3 +137,56 @@ fn once_established_the_creator_adds_no_device_of_the_peer() {
     net.assert_consistent();
     assert_eq!(net.hub().room().clients_of(&user("bob")).len(), 3);
 }
+
+#[test]
+fn a_rogue_member_cannot_remove_the_other_or_lift_fixed_membership_at_the_hub() {
+    use mimi_room::components::BaseRoomPolicy;
+    let mut net = direct_room();
+    let now = net.now;
+    let remove_alice = net.pl_remove(&["alice"]);
+    let open = ComponentChange::update(
+        ComponentId::BASE_ROOM_POLICY,
+        BaseRoomPolicy {
+            fixed_membership: false,
+            ..net.hub().room().base_policy()
+        }
+        .encode(),
+    );
+    for (change, denied) in [
+        (remove_alice, Denied::FixedMembership),
+        (
+            open,
+            Denied::MissingCapability {
+                capability: mimi_room::Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE,
+                role: mimi_room::direct::DIRECT_PARTICIPANT_ROLE,
+            },
+        ),
+    ] {
+        let bob = net.groups.get_mut("bob1").unwrap();
+        let err = bob
+            .commit(std::slice::from_ref(&change), &[], &[], now)
+            .unwrap_err();
+        assert!(
+            matches!(&err, MlsError::Denied(d) if *d == denied),
+            "{err:?}"
+        );
+        let out = bob
+            .commit_unchecked(std::slice::from_ref(&change), &[], true, now)
+            .unwrap();
+        refused(&net, &out.commit, &denied);
+        let alice = net.groups.get_mut("alice1").unwrap();
+        assert!(matches!(
+            alice.process(&out.commit, now),
+            Err(MlsError::Denied(d)) if d == denied
+        ));
+        net.groups
+            .get_mut("bob1")
+            .unwrap()
+            .discard_pending_commit()
+            .unwrap();
+    }
+    // The sentinel.
+    net.message("bob1", "sentinel");
+    net.assert_consistent();
+    assert!(net.hub().room().base_policy().fixed_membership);
+}
