@@ -203,15 +203,17 @@ pub(crate) const INSERT_FEED: &str =
 
 /// `$1` device, `$2` room, `$3` from: opens an interval unless one is open (the partial
 /// unique index on open intervals makes the insert a no-op then).
-pub(crate) const OPEN_INTERVAL: &str = "INSERT INTO feed_members (device, room, from_seq)      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+pub(crate) const OPEN_INTERVAL: &str = "INSERT INTO feed_members (device, room, from_seq) \
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
 /// `$1` device, `$2` room, `$3` the last number so far: drops the open interval if no
 /// message of the room is in it yet (it would be empty).
-pub(crate) const DROP_EMPTY_INTERVAL: &str = "DELETE FROM feed_members      WHERE device = $1 AND room = $2 AND to_seq IS NULL AND from_seq > $3";
+pub(crate) const DROP_EMPTY_INTERVAL: &str = "DELETE FROM feed_members \
+     WHERE device = $1 AND room = $2 AND to_seq IS NULL AND from_seq > $3";
 
 /// `$1` device, `$2` room, `$3` the last number so far: closes the open interval there.
-pub(crate) const CLOSE_INTERVAL: &str =
-    "UPDATE feed_members SET to_seq = $3      WHERE device = $1 AND room = $2 AND to_seq IS NULL";
+pub(crate) const CLOSE_INTERVAL: &str = "UPDATE feed_members SET to_seq = $3 \
+     WHERE device = $1 AND room = $2 AND to_seq IS NULL";
 
 /// `$1` device, `$2` cursor, `$3` limit → [`EventRow`]s, oldest first: the log rows of the
 /// rooms whose intervals of the device cover them (one range of the (room, seq) index per
