@@ -1,7 +1,8 @@
-//! The PostgreSQL backend against a real server: claims raced through several processes, migrations, and the refusals of `connect`. (The checks both
-//! backends share, such as the conformance suite, durability across reconnecting and claims
-//! raced through several pools, run on PostgreSQL from their own files: `conformance.rs`,
-//! `durability.rs`, `claim_race.rs`, ...)
+//! The PostgreSQL backend against a real server: claims raced through several processes,
+//! migrations, and the refusals of `connect`. (The checks both backends share, such as the
+//! conformance suite, durability across reconnecting, claims raced and saves made through
+//! several pools, run on PostgreSQL from their own files: `conformance.rs`, `durability.rs`,
+//! `claim_race.rs`, `concurrent_saves.rs`, ...)
 //!
 //! Every test reads the server's URL from `MIMI_TEST_DATABASE_URL` and works in a schema of its
 //! own; without the variable each test says on stderr that it is skipped and passes
@@ -14,7 +15,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::{PgSchema, device, domain, event, key_package, outbound, pg_url, room};
+use common::{PgSchema, device, key_package, pg_url, room};
 use mimi_ds::DsStore;
 use mimi_ds::follower::Claim;
 use mimi_store::{ConnectError, PostgresConfig, PostgresStore};
@@ -283,114 +284,5 @@ async fn calls_after_the_schema_is_dropped_say_what_happened() {
     assert!(err.to_string().contains("lacks mimi's tables"), "{err}");
     assert!(err.to_string().contains(store.server()), "{err}");
     store.close().await;
-    schema.drop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_saves_through_several_pools_serialize_per_room() {
-    let Some(admin) = pg_url("concurrent_saves_through_several_pools_serialize_per_room") else {
-        return;
-    };
-    let schema = PgSchema::create(&admin).await;
-    let mut stores = Vec::new();
-    for _ in 0..4 {
-        let mut config = PostgresConfig::default();
-        config.max_connections = 4;
-        stores.push(PostgresStore::connect(&schema.url, &config).await.unwrap());
-    }
-    let hub = room("busy");
-    // 16 writers, 5 saves each: read, save at the read version, retry on conflict. Each save
-    // queues one outbound item and appends events for two devices in opposite orders (a
-    // deadlock if counter rows were locked in event order).
-    let tasks: Vec<_> = (0..16usize)
-        .map(|writer| {
-            let store = stores[writer % 4].clone();
-            let hub = hub.clone();
-            tokio::spawn(async move {
-                let mut conflicts = 0;
-                for n in 0..5u8 {
-                    loop {
-                        let version = store
-                            .load_room(&hub)
-                            .await
-                            .unwrap()
-                            .map_or(0, |r| r.version);
-                        let body = vec![writer as u8, n];
-                        match store
-                            .save_room(
-                                &hub,
-                                version,
-                                body.clone(),
-                                vec![outbound("x.example", "busy", &body)],
-                            )
-                            .await
-                        {
-                            Ok(_) => break,
-                            Err(mimi_ds::StoreError::Conflict { .. }) => conflicts += 1,
-                            Err(err) => panic!("{err}"),
-                        }
-                    }
-                    let inbox = room(&format!("inbox-{writer}"));
-                    let version = store
-                        .load_inbox(&inbox)
-                        .await
-                        .unwrap()
-                        .map_or(0, |r| r.version);
-                    let (first, second) = if writer % 2 == 0 {
-                        ("phone", "laptop")
-                    } else {
-                        ("laptop", "phone")
-                    };
-                    store
-                        .save_inbox(
-                            &inbox,
-                            version,
-                            vec![n],
-                            vec![
-                                event(first, "busy", &[writer as u8, n]),
-                                event(second, "busy", &[writer as u8, n]),
-                            ],
-                        )
-                        .await
-                        .unwrap();
-                }
-                conflicts
-            })
-        })
-        .collect();
-    let mut conflicts = 0;
-    for task in tasks {
-        conflicts += task.await.unwrap();
-    }
-    let store = &stores[0];
-    assert_eq!(store.load_room(&hub).await.unwrap().unwrap().version, 80);
-    // Exactly the winning saves queued their item, each once, in save order.
-    let items = store
-        .pending_outbound(&domain("x.example"), 1000)
-        .await
-        .unwrap();
-    assert_eq!(
-        items.len(),
-        80,
-        "{conflicts} conflicting saves must queue nothing"
-    );
-    assert!(items.windows(2).all(|w| w[0].id < w[1].id));
-    let bodies: BTreeSet<_> = items.iter().map(|i| i.body.clone()).collect();
-    assert_eq!(bodies.len(), 80);
-    // The follower log numbers every winning save's two items once, in commit order: each
-    // device's stream has 80 increasing numbers, and the two streams use 1..=160 exactly.
-    let mut all = Vec::new();
-    for name in ["phone", "laptop"] {
-        let events = store.device_events(&device(name), 0, 1000).await.unwrap();
-        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs.len(), 80, "{name}'s stream lost items");
-        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{name}: {seqs:?}");
-        all.extend(seqs);
-    }
-    all.sort_unstable();
-    assert_eq!(all, (1..=160).collect::<Vec<_>>(), "the log has gaps");
-    for store in stores {
-        store.close().await;
-    }
     schema.drop().await;
 }
