@@ -4,7 +4,7 @@
 //! `senderUri`/`roomUri` against the MLS-authenticated sender ([`ReceivedMessage::accept`]),
 //! duplicate message IDs discarded, then by kind: new messages and replies are appended in hub
 //! order; reactions are aggregated on their target; edits, deletes and unlikes are checked
-//! with [`check_replacement`] and the room policy (mimi-room's view helpers) and applied to
+//! with [`mimi_content::check_replacement`] and the room policy (mimi-room's view helpers) and applied to
 //! their target. Anything refused is recorded as a [`Rejection`] and not shown.
 //!
 //! The view keeps the log of what it accepted, in order: a restored client rebuilds its view by
@@ -16,47 +16,38 @@
 //! [`RETRACTION_MARK`] (no MIMI content starts with it: content is a CBOR array): replaying one
 //! hides the messages again, so a restored record or a history import shows them removed too.
 
+//!
+//! By mechanism: this file holds the view's types, its accessors and the dispatch of
+//! [`RoomView::apply`]; `replacements` applies reactions, edits, deletes and unlikes;
+//! `receipts` the status reports; `retraction` the hub's retractions; `import` merges history
+//! from another device of this user.
+
 // A rejection is the cold path (one per refused message) and carries what a UI shows; boxing it
 // would only obscure the matches on it.
 #![allow(clippy::result_large_err)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mimi_content::status::{MessageStatus, MessageStatusReport};
+use mimi_content::status::MessageStatus;
 use mimi_content::{
-    AttachmentError, Disposition, Expiration, ExternalPart, MessageId, MessageKind, MimiContent,
-    NestedPart, Original, PartBody, ReceiveError, ReceivedMessage, ReplaceAuthority, ReplaceError,
-    check_replacement, open_attachment,
+    AttachmentError, Expiration, ExternalPart, MessageId, MessageKind, MimiContent, NestedPart,
+    PartBody, ReceiveError, ReceivedMessage, ReplaceError, open_attachment,
 };
 use mimi_room::presets::hub_service_user;
 use mimi_room::view::MemberView;
 use mimi_room::{Capability, Denied, RoomState};
-use mimi_types::codepoints::media_type;
 use mimi_types::{ClientUri, RoomUri, UserUri};
 use zeroize::Zeroizing;
 
-/// The first byte of a logged hub retraction (`00`, then the component ID and its data):
-/// MIMI content, a CBOR array, never starts with it.
-pub(crate) const RETRACTION_MARK: u8 = 0x00;
+mod import;
+mod receipts;
+mod replacements;
+mod retraction;
 
-/// What identifies a logged retraction among the view's known IDs (so a history import does
-/// not apply it twice): SHA-256 of its entry bytes, which no MIMI message ID (hash-algorithm
-/// octet, then the digest of URIs, content and salt) can be.
-fn retraction_key(bytes: &[u8]) -> MessageId {
-    use sha2::Digest as _;
-    MessageId(sha2::Sha256::digest(bytes).into())
-}
-
-/// How the hub retracted a message (hub-retracted-messages-00), as the view shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retracted {
-    /// Who retracted it: the hub's service user (the provider).
-    pub by: UserUri,
-    /// When (the hub's timestamp, milliseconds since the UNIX epoch).
-    pub at: u64,
-    /// Why (an `AbuseType`), if said.
-    pub reason_code: Option<u8>,
-}
+use receipts::status_report;
+pub(crate) use retraction::RETRACTION_MARK;
+pub(crate) use retraction::Retracted;
+use retraction::retraction_key;
 
 /// An accepted application message as the view logged it (what a record replays).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,70 +427,6 @@ impl RoomView {
         &self.log
     }
 
-    /// How many messages of the timeline were handed over by another device of this user.
-    pub fn imported_messages(&self) -> usize {
-        self.messages.iter().filter(|m| m.imported).count()
-    }
-
-    /// Merges history handed over by another device of this user (see `history`): the
-    /// entries whose message IDs are new go in front of what this device received itself
-    /// (they precede its joining), with the earlier imports, in hub-timestamp order; the view
-    /// is rebuilt by replaying the log (no policy asked: the sibling's verdicts, as for a
-    /// restored record). Entries that do not apply are dropped. Returns how many were
-    /// imported and how many skipped.
-    pub(crate) fn import(&mut self, entries: Vec<Entry>) -> (usize, usize) {
-        let total = entries.len();
-        let mut fresh: Vec<Entry> = Vec::new();
-        let mut ids = BTreeSet::new();
-        for mut e in entries {
-            let id = if e.bytes.first() == Some(&RETRACTION_MARK) {
-                retraction_key(&e.bytes)
-            } else {
-                let Ok(id) = mimi_content::message_id_for(&e.sender, &self.room, &e.bytes) else {
-                    continue;
-                };
-                id
-            };
-            if self.known.contains(&id) || !ids.insert(id) {
-                continue;
-            }
-            e.imported = true;
-            fresh.push(e);
-        }
-        if fresh.is_empty() {
-            return (0, total);
-        }
-        let old = std::mem::take(&mut self.log);
-        let (mut front, own): (Vec<Entry>, Vec<Entry>) = old.into_iter().partition(|e| e.imported);
-        let previously = front.len();
-        front.extend(fresh);
-        // Stable: hub order among equal timestamps (each sibling's log is in hub order).
-        front.sort_by_key(|e| e.timestamp);
-        let rejections = std::mem::take(&mut self.rejections);
-        let duplicates = self.duplicates;
-        let mut rebuilt = RoomView::new(
-            self.room.clone(),
-            self.me.clone(),
-            self.state.clone(),
-            self.epoch,
-        );
-        rebuilt.active = self.active;
-        let mut imported = 0usize;
-        for e in front {
-            if matches!(rebuilt.apply(e, false), Ok(Some(_))) {
-                imported += 1;
-            }
-        }
-        for e in own {
-            let _ = rebuilt.apply(e, false);
-        }
-        rebuilt.rejections = rejections;
-        rebuilt.duplicates = duplicates;
-        *self = rebuilt;
-        let added = imported.saturating_sub(previously);
-        (added, total.saturating_sub(added))
-    }
-
     pub(crate) fn rejected(&mut self, rejection: Rejection) {
         self.rejections.push(rejection);
     }
@@ -611,216 +538,6 @@ impl RoomView {
         Ok(Some(Applied::Timeline(affected)))
     }
 
-    /// Whether every message of `ids` this view has is a reaction (and it has one at least):
-    /// then `canDeleteOtherReaction` suffices to retract them.
-    pub(crate) fn all_reactions(&self, ids: &[[u8; 32]]) -> bool {
-        let mut any = false;
-        for id in ids {
-            let id = MessageId(*id);
-            if self.reactions.contains_key(&id) {
-                any = true;
-            } else if self.by_id.contains_key(&id) {
-                return false;
-            }
-        }
-        any
-    }
-
-    /// Applies a logged hub retraction (authorized when it arrived): hides the messages it
-    /// names or covers that this view has (one it lacks is nothing to hide).
-    fn apply_retraction(&mut self, entry: Entry) -> Result<Option<Applied>, Rejection> {
-        let invalid = |error: String| Rejection::InvalidContent {
-            sender: entry.sender.clone(),
-            error,
-        };
-        let (component, data) = match entry.bytes.get(1..3).zip(entry.bytes.get(3..)) {
-            Some((c, d)) => (u16::from_be_bytes([c[0], c[1]]), d),
-            None => return Err(invalid("a hub retraction entry is cut short".into())),
-        };
-        let retraction = mimi_room::components::HubRetraction::decode(
-            mimi_types::codepoints::ComponentId::new(component),
-            data,
-        )
-        .ok_or_else(|| {
-            invalid(format!(
-                "component {component:#06x} is not a hub retraction"
-            ))
-        })?
-        .map_err(|e| invalid(e.to_string()))?;
-        let mark = Retracted {
-            by: retraction.remover().clone(),
-            at: entry.timestamp,
-            reason_code: retraction.reason_code(),
-        };
-        let (messages, reactions): (Vec<MessageId>, Vec<MessageId>) = match &retraction {
-            mimi_room::components::HubRetraction::Messages(m) => {
-                let ids: Vec<MessageId> = m
-                    .retracted_messages
-                    .iter()
-                    .map(|id| MessageId(*id))
-                    .collect();
-                (
-                    ids.iter()
-                        .copied()
-                        .filter(|id| self.by_id.contains_key(id))
-                        .collect(),
-                    ids.into_iter()
-                        .filter(|id| self.reactions.contains_key(id))
-                        .collect(),
-                )
-            }
-            mimi_room::components::HubRetraction::Range(r) => (
-                self.messages
-                    .iter()
-                    .filter(|m| r.covers(&m.sender, m.timestamp))
-                    .map(|m| m.id)
-                    .collect(),
-                self.reactions
-                    .iter()
-                    .filter(|(_, x)| r.covers(&x.reactor, x.timestamp))
-                    .map(|(id, _)| *id)
-                    .collect(),
-            ),
-        };
-        let mut changed = Vec::new();
-        for id in messages {
-            if let Some(m) = self.by_id.get(&id).and_then(|i| self.messages.get_mut(*i))
-                && m.retracted.is_none()
-            {
-                m.body = Body::default();
-                m.deleted = true;
-                m.reactions.clear();
-                m.retracted = Some(mark.clone());
-                changed.push(id);
-            }
-        }
-        for id in reactions {
-            let Some(reaction) = self.reactions.get_mut(&id).filter(|r| !r.removed) else {
-                continue;
-            };
-            reaction.removed = true;
-            let (target, reactor, texts) = (
-                reaction.target,
-                reaction.reactor.clone(),
-                reaction.texts.clone(),
-            );
-            let still: BTreeSet<String> = self
-                .reactions
-                .values()
-                .filter(|r| !r.removed && r.target == target && r.reactor == reactor)
-                .flat_map(|r| r.texts.iter().cloned())
-                .collect();
-            if let Some(m) = self
-                .by_id
-                .get(&target)
-                .and_then(|i| self.messages.get_mut(*i))
-            {
-                for text in texts.iter().filter(|t| !still.contains(*t)) {
-                    if let Some(users) = m.reactions.get_mut(text) {
-                        users.remove(&reactor);
-                        if users.is_empty() {
-                            m.reactions.remove(text);
-                        }
-                    }
-                }
-                if !changed.contains(&target) {
-                    changed.push(target);
-                }
-            }
-        }
-        self.known.insert(retraction_key(&entry.bytes));
-        self.log.push(entry);
-        Ok(Some(Applied::Retracted(changed)))
-    }
-
-    /// Whether `sender` may send `report` here: a participant, and nothing the room's
-    /// `status_notification_policy` forbids.
-    fn may_report(&self, sender: &UserUri, report: &MessageStatusReport) -> Result<(), Rejection> {
-        let refuse = |error: &str| Rejection::Status {
-            sender: sender.clone(),
-            error: error.to_owned(),
-        };
-        if self.state.participants().index_of(sender).is_none() {
-            return Err(refuse("the sender is not a participant of the room"));
-        }
-        for entry in &report.statuses {
-            if !crate::receipts::status_allowed(&self.state, entry.status) {
-                return Err(refuse(&format!(
-                    "the room's status_notification_policy forbids {} reports",
-                    entry.status
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Records `reporter`'s statuses on the messages this view has (others are ignored, as
-    /// are reports about the reporter's own messages). `delivered` never moves a message back
-    /// from `read` (a device reporting delivery after another device of the user read it);
-    /// `unread` does. Returns the messages whose statuses changed.
-    fn apply_report(&mut self, reporter: &UserUri, report: &MessageStatusReport) -> Vec<MessageId> {
-        let mut changed = BTreeSet::new();
-        for entry in &report.statuses {
-            let Some(m) = self
-                .by_id
-                .get(&entry.message_id)
-                .and_then(|i| self.messages.get_mut(*i))
-            else {
-                continue;
-            };
-            if &m.sender == reporter {
-                continue;
-            }
-            let previous = m.statuses.get(reporter).copied();
-            if previous == Some(entry.status)
-                || (entry.status == MessageStatus::DELIVERED
-                    && previous == Some(MessageStatus::READ))
-            {
-                continue;
-            }
-            m.statuses.insert(reporter.clone(), entry.status);
-            m.delivered_to = m
-                .statuses
-                .iter()
-                .filter(|(_, s)| implies_delivery(**s))
-                .map(|(u, _)| u.clone())
-                .collect();
-            m.read_by = m
-                .statuses
-                .iter()
-                .filter(|(_, s)| **s == MessageStatus::READ)
-                .map(|(u, _)| u.clone())
-                .collect();
-            changed.insert(m.id);
-        }
-        changed.into_iter().collect()
-    }
-
-    /// `user`'s reactions that still stand: target message → reaction text → the reaction's
-    /// own message ID (what an unreact names).
-    pub fn reactions_by(&self, user: &UserUri) -> BTreeMap<MessageId, BTreeMap<String, MessageId>> {
-        let mut found: BTreeMap<MessageId, BTreeMap<String, MessageId>> = BTreeMap::new();
-        for (id, reaction) in &self.reactions {
-            if &reaction.reactor == user && !reaction.removed {
-                let texts = found.entry(reaction.target).or_default();
-                for text in &reaction.texts {
-                    texts.insert(text.clone(), *id);
-                }
-            }
-        }
-        found
-    }
-
-    /// The live messages of other users this user has not read (per the receipts of any of
-    /// this user's devices that came back from the hub), in timeline order.
-    pub fn unread_from_others(&self) -> Vec<MessageId> {
-        self.messages
-            .iter()
-            .filter(|m| !m.deleted && m.sender != self.me && !m.read_by.contains(&self.me))
-            .map(|m| m.id)
-            .collect()
-    }
-
     fn allowed(&self, sender: &UserUri, verdict: Result<(), Denied>) -> Result<(), Rejection> {
         verdict.map_err(|denied| Rejection::NotAllowed {
             sender: sender.clone(),
@@ -864,220 +581,6 @@ impl RoomView {
         };
         self.by_id.insert(id, self.messages.len());
         self.messages.push(view);
-    }
-
-    fn react(&mut self, id: MessageId, entry: &Entry, content: MimiContent) -> MessageId {
-        let target = content.in_reply_to.unwrap_or(id);
-        let texts = reaction_texts(&content.nested_part);
-        if let Some(message) = self
-            .by_id
-            .get(&target)
-            .and_then(|i| self.messages.get_mut(*i))
-        {
-            for text in &texts {
-                message
-                    .reactions
-                    .entry(text.clone())
-                    .or_default()
-                    .insert(entry.sender.clone());
-            }
-        }
-        self.reactions.insert(
-            id,
-            Reaction {
-                target,
-                reactor: entry.sender.clone(),
-                texts,
-                content,
-                removed: false,
-                timestamp: entry.timestamp,
-            },
-        );
-        target
-    }
-
-    /// The live message a replacement targets.
-    fn target_of(&self, entry: &Entry, content: &MimiContent) -> Result<usize, Rejection> {
-        let unknown = |target| Rejection::UnknownTarget {
-            sender: entry.sender.clone(),
-            target,
-        };
-        let target = content.replaces.ok_or_else(|| Rejection::InvalidContent {
-            sender: entry.sender.clone(),
-            error: "a replacement without replaces".into(),
-        })?;
-        let index = *self.by_id.get(&target).ok_or_else(|| unknown(target))?;
-        match self.messages.get(index) {
-            Some(m) if !m.deleted => Ok(index),
-            _ => Err(unknown(target)),
-        }
-    }
-
-    fn check(
-        &self,
-        index: usize,
-        entry: &Entry,
-        content: &MimiContent,
-        authority: ReplaceAuthority,
-    ) -> Result<MessageId, Rejection> {
-        let Some(target) = self.messages.get(index) else {
-            return Err(Rejection::InvalidContent {
-                sender: entry.sender.clone(),
-                error: "replacement target vanished".into(),
-            });
-        };
-        let author = target.sender.to_string();
-        let original = Original {
-            id: target.id,
-            sender_uri: author.as_bytes(),
-            content: &target.original,
-        };
-        check_replacement(
-            &original,
-            content,
-            entry.sender.to_string().as_bytes(),
-            authority,
-        )
-        .map_err(|error| Rejection::Replacement {
-            sender: entry.sender.clone(),
-            target: target.id,
-            error,
-        })?;
-        Ok(target.id)
-    }
-
-    fn edit(
-        &mut self,
-        entry: &Entry,
-        content: &MimiContent,
-        check_policy: bool,
-    ) -> Result<MessageId, Rejection> {
-        let index = self.target_of(entry, content)?;
-        let target = self.check(index, entry, content, ReplaceAuthority::OriginalSenderOnly)?;
-        if check_policy && let Some(m) = self.messages.get(index) {
-            self.allowed(
-                &entry.sender,
-                self.state.may_edit_message(&entry.sender, &m.sender),
-            )?;
-        }
-        if let Some(m) = self.messages.get_mut(index) {
-            m.body = body_of(&content.nested_part);
-            m.edits = m.edits.saturating_add(1);
-        }
-        Ok(target)
-    }
-
-    fn delete(
-        &mut self,
-        entry: &Entry,
-        content: &MimiContent,
-        check_policy: bool,
-    ) -> Result<MessageId, Rejection> {
-        let index = self.target_of(entry, content)?;
-        let author = self
-            .messages
-            .get(index)
-            .map(|m| m.sender.clone())
-            .ok_or_else(|| Rejection::InvalidContent {
-                sender: entry.sender.clone(),
-                error: "replacement target vanished".into(),
-            })?;
-        if check_policy {
-            self.allowed(
-                &entry.sender,
-                self.state.may_delete_message(&entry.sender, &author),
-            )?;
-        }
-        let authority = if author == entry.sender {
-            ReplaceAuthority::OriginalSenderOnly
-        } else {
-            ReplaceAuthority::PolicyAuthorized
-        };
-        let target = self.check(index, entry, content, authority)?;
-        if let Some(m) = self.messages.get_mut(index) {
-            m.body = Body::default();
-            m.deleted = true;
-            m.reactions.clear();
-        }
-        Ok(target)
-    }
-
-    fn unlike(
-        &mut self,
-        entry: &Entry,
-        content: &MimiContent,
-        check_policy: bool,
-    ) -> Result<MessageId, Rejection> {
-        let unknown = |target| Rejection::UnknownTarget {
-            sender: entry.sender.clone(),
-            target,
-        };
-        let id = content.replaces.ok_or_else(|| Rejection::InvalidContent {
-            sender: entry.sender.clone(),
-            error: "an unlike without replaces".into(),
-        })?;
-        let reaction = self
-            .reactions
-            .get(&id)
-            .filter(|r| !r.removed)
-            .ok_or_else(|| unknown(id))?;
-        if check_policy {
-            self.allowed(
-                &entry.sender,
-                self.state
-                    .may_delete_reaction(&entry.sender, &reaction.reactor),
-            )?;
-        }
-        let authority = if reaction.reactor == entry.sender {
-            ReplaceAuthority::OriginalSenderOnly
-        } else {
-            ReplaceAuthority::PolicyAuthorized
-        };
-        let reactor = reaction.reactor.to_string();
-        let original = Original {
-            id,
-            sender_uri: reactor.as_bytes(),
-            content: &reaction.content,
-        };
-        check_replacement(
-            &original,
-            content,
-            entry.sender.to_string().as_bytes(),
-            authority,
-        )
-        .map_err(|error| Rejection::Replacement {
-            sender: entry.sender.clone(),
-            target: id,
-            error,
-        })?;
-        let target = reaction.target;
-        let texts = reaction.texts.clone();
-        let reactor = reaction.reactor.clone();
-        if let Some(r) = self.reactions.get_mut(&id) {
-            r.removed = true;
-        }
-        // The user may still stand behind the same reaction text through another reaction.
-        let still: BTreeSet<String> = self
-            .reactions
-            .values()
-            .filter(|r| !r.removed && r.target == target && r.reactor == reactor)
-            .flat_map(|r| r.texts.iter().cloned())
-            .collect();
-        if let Some(m) = self
-            .by_id
-            .get(&target)
-            .and_then(|i| self.messages.get_mut(*i))
-        {
-            for text in texts.iter().filter(|t| !still.contains(*t)) {
-                if let Some(users) = m.reactions.get_mut(text) {
-                    users.remove(&reactor);
-                    if users.is_empty() {
-                        m.reactions.remove(text);
-                    }
-                }
-            }
-        }
-        Ok(target)
     }
 }
 
@@ -1123,44 +626,5 @@ fn body_of(part: &NestedPart) -> Body {
     body
 }
 
-/// Whether a reported status means the message reached the user.
-fn implies_delivery(status: MessageStatus) -> bool {
-    status.value() < MessageStatus::ERROR.value()
-}
-
-/// The status report `content` carries, if it is one: a MIMI content message whose nested
-/// part is a single part of type `application/mimi-message-status` (see
-/// [`crate::Client::send_status`]). `Some(Err)` for a report that does not decode or that
-/// replies to or replaces a message.
-fn status_report(content: &MimiContent) -> Option<Result<MessageStatusReport, String>> {
-    let PartBody::Single(single) = &content.nested_part.body else {
-        return None;
-    };
-    let media = single.content_type.split(';').next().unwrap_or("").trim();
-    if !media.eq_ignore_ascii_case(mimi_content::status::MEDIA_TYPE) {
-        return None;
-    }
-    if content.kind() != MessageKind::Message {
-        return Some(Err(
-            "a status report must not reply to, react to or replace a message".into(),
-        ));
-    }
-    Some(MessageStatusReport::decode(&single.content).map_err(|e| e.to_string()))
-}
-
-fn reaction_texts(part: &NestedPart) -> Vec<String> {
-    let mut out = Vec::new();
-    part.walk(&mut |_, _, p| {
-        if let PartBody::Single(single) = &p.body
-            && p.disposition.effective() == Disposition::REACTION
-            && single.content_type.starts_with(media_type::TEXT_PLAIN)
-        {
-            out.push(String::from_utf8_lossy(&single.content).into_owned());
-        }
-    });
-    out
-}
-
 #[cfg(test)]
-#[path = "view_tests.rs"]
 mod tests;
