@@ -1,15 +1,15 @@
 //! Setup: the three in-process providers, the K registered devices and the room of all of
 //! them (one create, one invite of the K − 1 others, each device joining from its Welcome).
 
-use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use mimi_sdk::{Credentials, Device, Preset};
-use mimi_server::{RunningServer, Server, init_dev_federation_at};
+use mimi_server::{
+    RunningServer, Server, free_loopback_addr, init_dev_federation_at, is_addr_in_use,
+};
 use mimi_types::{Domain, RoomUri};
 use tokio::runtime::Runtime;
 
@@ -38,34 +38,15 @@ impl Drop for Node {
 /// was taken before its server bound it.
 const START_ATTEMPTS: usize = 3;
 
-/// A port on 127.0.0.1 that was free a moment ago and that this process has not handed out
-/// before (the kernel may offer a released port again; parallel tests would then collide).
 fn free_addr() -> anyhow::Result<SocketAddr> {
-    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-    for _ in 0..64 {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").context("binding a free port on 127.0.0.1")?;
-        let addr = listener.local_addr()?;
-        let fresh = HANDED_OUT
-            .lock()
-            .map(|mut handed| handed.insert(addr.port()))
-            .unwrap_or(true);
-        if fresh {
-            return Ok(addr);
-        }
-    }
-    bail!("no port on 127.0.0.1 that this process has not used already")
+    free_loopback_addr().context("binding a free port on 127.0.0.1")
 }
 
 /// Whether starting failed because a chosen port was taken meanwhile (another process or a
 /// connection's source port got it between choosing and binding).
 fn port_taken(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
-            || cause.to_string().contains("Address already in use")
-    })
+    e.chain()
+        .any(|cause| is_addr_in_use(cause) || cause.to_string().contains("Address already in use"))
 }
 
 /// Starts a hub and two followers, each on its own runtime of `threads` workers; with `pin`,

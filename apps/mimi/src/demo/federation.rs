@@ -2,15 +2,16 @@
 //! directory, started with `Server::start` on this process's runtime (real mutual TLS between
 //! them on 127.0.0.1, real SQLite files), and read back through their `GET /metrics`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use mimi_server::{Config, RunningServer, Server, init_dev_federation_at};
+use mimi_server::{
+    Config, RunningServer, Server, free_loopback_addr, init_dev_federation_at, is_addr_in_use,
+};
 use mimi_types::Domain;
 
 /// The providers of the figure, in order: x (Alice, Bob), y (the hub: Charlie), z (Diana,
@@ -54,35 +55,13 @@ pub(crate) struct Federation {
 /// bind it (another process, or a connection's source port, got it in between).
 const START_ATTEMPTS: u32 = 5;
 
-/// A port on 127.0.0.1 that was free a moment ago (bound, then released for the server to bind)
-/// and that this process has not handed out before: the kernel may offer a released port again,
-/// and two providers given the same port would fail to start.
 fn free_addr() -> anyhow::Result<SocketAddr> {
-    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-    for _ in 0..64 {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").context("finding a free port on 127.0.0.1")?;
-        let addr = listener.local_addr()?;
-        let fresh = HANDED_OUT
-            .lock()
-            .map(|mut handed| handed.insert(addr.port()))
-            .unwrap_or(true);
-        if fresh {
-            return Ok(addr);
-        }
-    }
-    bail!("no port on 127.0.0.1 that this process has not used already")
+    free_loopback_addr().context("finding a free port on 127.0.0.1")
 }
 
 /// Whether a provider failed to start because a chosen port was taken meanwhile.
 fn port_taken(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<mimi_server::ServerError>(),
-            Some(mimi_server::ServerError::Bind { source, .. })
-                if source.kind() == std::io::ErrorKind::AddrInUse
-        )
-    })
+    e.chain().any(is_addr_in_use)
 }
 
 /// Where each provider listens: from `base_port` (client API on base, base+1, base+2;
@@ -291,6 +270,9 @@ pub(crate) fn route_total(metrics: &BTreeMap<String, f64>, route: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+    use std::net::TcpListener;
+
     use super::*;
 
     #[test]

@@ -1,7 +1,9 @@
 //! Writing new providers: `mimi init` and `mimi init --dev-federation`.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mimi_mls::{ProviderCa, ServerIdentity, Validity};
@@ -149,6 +151,36 @@ pub fn init_dev_federation(
         ));
     }
     init_dev_federation_at(dir, &placed)
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (bound, then released for a server to bind)
+/// and that this process has not handed out before, for [`init_dev_federation_at`]: the kernel
+/// may offer a released port again, and two providers given one port cannot both start. Another
+/// process may still take it before the server binds it: see [`is_addr_in_use`].
+pub fn free_loopback_addr() -> std::io::Result<SocketAddr> {
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    for _ in 0..64 {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let fresh = HANDED_OUT
+            .lock()
+            .map(|mut handed| handed.insert(addr.port()))
+            .unwrap_or(true);
+        if fresh {
+            return Ok(addr);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrNotAvailable,
+        "no port on 127.0.0.1 that this process has not used already",
+    ))
+}
+
+/// Whether `cause` (one link of an error's chain) is a bind refused because the address is in
+/// use: a port chosen by [`free_loopback_addr`] taken meanwhile, worth a try on fresh ports.
+pub fn is_addr_in_use(cause: &(dyn std::error::Error + 'static)) -> bool {
+    cause
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
 }
 
 /// Like [`init_dev_federation`] with explicit (domain, federation address, client address).

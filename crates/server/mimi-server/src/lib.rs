@@ -117,7 +117,7 @@ mod typing;
 pub use config::{Config, ConfigError};
 pub use error::ServerError;
 pub use init::{
-    CLIENT_TLS_CERT, CLIENT_TLS_KEY, CONFIG_FILE, DevProvider, add_client_tls, init,
-    init_dev_federation, init_dev_federation_at,
+    CLIENT_TLS_CERT, CLIENT_TLS_KEY, CONFIG_FILE, DevProvider, add_client_tls, free_loopback_addr,
+    init, init_dev_federation, init_dev_federation_at, is_addr_in_use,
 };
 pub use server::{RunningServer, Server};
