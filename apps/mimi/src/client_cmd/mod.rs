@@ -280,7 +280,9 @@ async fn dispatch(command: ClientCommand) -> anyhow::Result<()> {
             let out = a.common.out();
             let mut d = a.common.open().await?;
             let r = room(&d, &a.room)?;
-            let id = if let Some(seconds) = a.expires_in {
+            let id = if let Some(topic) = &a.topic {
+                d.send_in_topic(&r, topic.as_bytes(), &a.text).await?
+            } else if let Some(seconds) = a.expires_in {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());

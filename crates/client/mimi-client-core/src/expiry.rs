@@ -148,7 +148,7 @@ impl Client {
             Some(e) => builder.expires_at(e.time),
             None => builder,
         };
-        self.send_content(rng, room, builder)
+        self.send_checked(rng, room, builder)
     }
 }
 

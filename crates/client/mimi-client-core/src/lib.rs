@@ -86,6 +86,7 @@
 mod client;
 mod codec;
 mod commands;
+mod content_policy;
 mod dm;
 mod error;
 mod expiry;

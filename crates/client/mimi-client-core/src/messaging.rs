@@ -56,7 +56,8 @@ impl Client {
 
     /// Builds, encodes and queues content as given. Returns the operation and the message ID.
     /// The named commands check what they send against the room's policy first (new messages
-    /// its expiration policy, [`Client::expiry_for`]); this checks only `canSendMessage`.
+    /// its expiration policy, [`Client::expiry_for`]; new messages and edits its content
+    /// policy, `content_policy.rs`); this checks only `canSendMessage`.
     pub fn send_content<R: RngCore + CryptoRng>(
         &mut self,
         rng: &mut R,
@@ -69,6 +70,16 @@ impl Client {
             .uris(&user, room)
             .build(rng)
             .map_err(|e| ClientError::Content(e.to_string()))?;
+        self.queue_content(room, &content)
+    }
+
+    /// Encodes built content (this user's and the room's URIs already set) and queues it.
+    pub(crate) fn queue_content(
+        &mut self,
+        room: &RoomUri,
+        content: &MimiContent,
+    ) -> Result<(OpId, MessageId), ClientError> {
+        let user = self.user().clone();
         let (bytes, id) = content
             .encode_with_id(user.to_string().as_bytes(), room.to_string().as_bytes())
             .map_err(|e| ClientError::Content(e.to_string()))?;
@@ -215,7 +226,7 @@ impl Client {
             original,
             ContentBuilder::edit(message, NestedPart::text(text)),
         );
-        self.send_content(rng, room, builder)
+        self.send_checked(rng, room, builder)
     }
 
     /// Deletes a message: one's own (`canDeleteOwnMessage`) or another's
@@ -321,7 +332,8 @@ impl Client {
 }
 
 impl Client {
-    /// Checks and decrypts a downloaded attachment: the `index`-th attachment of `message`.
+    /// Checks and decrypts a downloaded attachment: the `index`-th attachment of `message`,
+    /// if this user's role may download it ([`Client::may_download`]).
     pub fn open_attachment(
         &self,
         room: &RoomUri,
@@ -329,6 +341,7 @@ impl Client {
         index: usize,
         downloaded: &[u8],
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, ClientError> {
+        self.may_download(room, message, index)?;
         let view = self
             .room(room)
             .ok_or_else(|| ClientError::NotMember { room: room.clone() })?;

@@ -2,7 +2,9 @@
 //!
 //! Every accepted message goes through [`RoomView::apply`]: strict decoding and the claimed
 //! `senderUri`/`roomUri` against the MLS-authenticated sender ([`ReceivedMessage::accept`]),
-//! duplicate message IDs discarded, then by kind: new messages and replies are appended in hub
+//! duplicate message IDs discarded, the content policy for new messages, replies and edits
+//! (`content_policy.rs`: topics, links, link previews, attachments), then by kind: new
+//! messages and replies are appended in hub
 //! order; reactions are aggregated on their target; edits, deletes and unlikes are checked
 //! with [`mimi_content::check_replacement`] and the room policy (mimi-room's view helpers) and applied to
 //! their target. Anything refused is recorded as a [`Rejection`] and not shown.
@@ -278,6 +280,8 @@ pub struct RoomView {
     by_id: BTreeMap<MessageId, usize>,
     reactions: BTreeMap<MessageId, Reaction>,
     known: BTreeSet<MessageId>,
+    /// The topic IDs of the timeline messages (a message with another starts a topic).
+    topics: BTreeSet<Vec<u8>>,
     rejections: Vec<Rejection>,
     duplicates: u64,
     log: Vec<Entry>,
@@ -296,6 +300,7 @@ impl RoomView {
             by_id: BTreeMap::new(),
             reactions: BTreeMap::new(),
             known: BTreeSet::new(),
+            topics: BTreeSet::new(),
             rejections: Vec::new(),
             duplicates: 0,
             log: Vec::new(),
@@ -383,6 +388,12 @@ impl RoomView {
     /// Whether this user may react.
     pub fn may_react(&self) -> Result<(), Denied> {
         self.state.may_react(&self.me)
+    }
+
+    /// Whether a timeline message of this view carries the topic ID `topic` (a new message in
+    /// it replies in the topic, `canReplyInTopic`; otherwise it starts it, `canStartTopic`).
+    pub fn knows_topic(&self, topic: &[u8]) -> bool {
+        self.topics.contains(topic)
     }
 
     /// The timeline in hub order (deleted messages stay as tombstones).
@@ -495,13 +506,17 @@ impl RoomView {
             self.log.push(entry);
             return Ok(Some(Applied::Status(changed)));
         }
-        if check_policy
-            && matches!(
-                content.kind(),
-                MessageKind::Message | MessageKind::Reply | MessageKind::Edit
-            )
-        {
-            self.may_attach_all(&entry.sender, &content)?;
+        if check_policy {
+            let topic_known = self.knows_topic(&content.topic_id);
+            self.allowed(
+                &entry.sender,
+                crate::content_policy::check_content(
+                    &self.state,
+                    &entry.sender,
+                    &content,
+                    topic_known,
+                ),
+            )?;
         }
         let affected = match content.kind() {
             MessageKind::Message | MessageKind::Reply => {
@@ -545,19 +560,6 @@ impl RoomView {
         })
     }
 
-    /// Whether `sender` may send every attachment `content` shows (its role's upload
-    /// capability, the room's `asset_policy`): a message with one it may not is not shown, so
-    /// its asset is never fetched.
-    fn may_attach_all(&self, sender: &UserUri, content: &MimiContent) -> Result<(), Rejection> {
-        for a in body_of(&content.nested_part).attachments {
-            self.allowed(
-                sender,
-                self.state.may_attach(sender, &a.content_type, a.size),
-            )?;
-        }
-        Ok(())
-    }
-
     fn push_message(&mut self, id: MessageId, entry: &Entry, content: MimiContent) {
         let view = MessageView {
             id,
@@ -579,6 +581,9 @@ impl RoomView {
             imported: entry.imported,
             original: content,
         };
+        if !view.topic.is_empty() {
+            self.topics.insert(view.topic.clone());
+        }
         self.by_id.insert(id, self.messages.len());
         self.messages.push(view);
     }

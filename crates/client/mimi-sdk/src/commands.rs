@@ -423,6 +423,20 @@ impl Device {
         Ok(id)
     }
 
+    /// Sends plain text in the topic `topic` (opaque bytes): starting it where this device has
+    /// no message in it yet (`canStartTopic`), replying in it otherwise (`canReplyInTopic`).
+    pub async fn send_in_topic(
+        &mut self,
+        room: &RoomUri,
+        topic: &[u8],
+        text: &str,
+    ) -> Result<MessageId, SdkError> {
+        self.client.tick(now_s());
+        let (op, id) = self.client.send_in_topic(&mut OsRng, room, topic, text)?;
+        self.run_op(op).await?;
+        Ok(id)
+    }
+
     /// Sends Markdown; returns its message ID.
     pub async fn send_markdown(
         &mut self,
@@ -555,7 +569,9 @@ impl Device {
     /// (which fetches other providers' assets over mutual TLS, for members of the room only),
     /// checks its size and SHA-256 against the message and decrypts it. A blob that does not
     /// match is refused. No redirect is followed, and the download stops as soon as more bytes
-    /// arrive than the message names (see [`SdkError::AttachmentUrl`]).
+    /// arrive than the message names (see [`SdkError::AttachmentUrl`]). A role without the
+    /// download capability for the attachment's kind is refused before anything is fetched
+    /// ([`mimi_client_core::Client::may_download`]).
     pub async fn download(
         &self,
         room: &RoomUri,
@@ -572,6 +588,7 @@ impl Device {
                     id: format!("{message} (attachment {index})"),
                 })
             })?;
+        self.client.may_download(room, &message, index)?;
         let max = if attachment.size == 0 {
             mimi_client_api::blobs::DEFAULT_MAX_BLOB_BYTES as u64
         } else {

@@ -8,10 +8,10 @@
 //! else is an attachment), which picks both the capability and the size limit; a size limit
 //! of 0 sets no limit; sizes are those of the stored (encrypted) object, as the message names.
 
-use mimi_types::UserUri;
+use mimi_types::{Domain, UserUri};
 
 use crate::capability::Capability;
-use crate::components::{AssetPolicy, MediaType, Parameter};
+use crate::components::{AssetPolicy, AssetUploadLocation, MediaType, Parameter};
 use crate::denied::Denied;
 use crate::state::RoomState;
 
@@ -50,6 +50,16 @@ impl AssetKind {
             Self::Audio => Capability::CAN_UPLOAD_AUDIO,
             Self::Video => Capability::CAN_UPLOAD_VIDEO,
             Self::Attachment => Capability::CAN_UPLOAD_ATTACHMENT,
+        }
+    }
+
+    /// The capability downloading one needs.
+    pub fn download_capability(self) -> Capability {
+        match self {
+            Self::Image => Capability::CAN_DOWNLOAD_IMAGE,
+            Self::Audio => Capability::CAN_DOWNLOAD_AUDIO,
+            Self::Video => Capability::CAN_DOWNLOAD_VIDEO,
+            Self::Attachment => Capability::CAN_DOWNLOAD_ATTACHMENT,
         }
     }
 
@@ -117,6 +127,60 @@ impl RoomState {
     }
 }
 
+/// The host of an asset URL (`scheme://host[:port]/…`), as a canonical domain; `None` when the
+/// URL has no `//` authority, has user information, or its host is not a domain name.
+pub fn asset_host(url: &str) -> Option<Domain> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return None;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    Domain::parse(host).ok()
+}
+
+impl RoomState {
+    /// Whether `user` may download an attachment of `content_type`: a listed user whose role
+    /// holds the kind's download capability (`canDownloadImage`, `…Audio`, `…Video`,
+    /// `…Attachment`; the kind as for uploads, [`AssetKind::of`]).
+    pub fn may_download(&self, user: &UserUri, content_type: &str) -> Result<(), Denied> {
+        self.require_listed_capability(user, AssetKind::of(content_type).download_capability())
+    }
+
+    /// Whether an asset `sender` sent may be stored at `url`, by the room's `asset_policy`
+    /// upload domains. Where the policy lists none (or there is no policy), any host will do.
+    /// Otherwise the URL's host must be one of the destinations of the entry the upload
+    /// location picks: `localProvider`, the sender's provider's entry; `hub`, the hub's
+    /// entry; `unspecified`, any entry (our reading, `readings.rs`). A provider without an
+    /// entry has no allowed host.
+    pub fn may_host_asset(&self, sender: &UserUri, url: &str) -> Result<(), Denied> {
+        let Some(policy) = self.asset_policy().filter(|p| !p.upload_domains.is_empty()) else {
+            return Ok(());
+        };
+        let provider = match policy.asset_upload_location {
+            AssetUploadLocation::LocalProvider => Some(sender.domain().clone()),
+            AssetUploadLocation::Hub => self.hub_domain(),
+            AssetUploadLocation::Unspecified => None,
+        };
+        let allowed: Vec<&Domain> = policy
+            .upload_domains
+            .iter()
+            .filter(|e| provider.as_ref().is_none_or(|p| *p == e.provider.domain))
+            .flat_map(|e| e.asset_upload_destinations.iter().map(|d| &d.domain))
+            .collect();
+        if asset_host(url).is_some_and(|host| allowed.contains(&&host)) {
+            return Ok(());
+        }
+        Err(Denied::AssetHostNotAllowed {
+            url: url.to_owned(),
+            allowed: allowed.iter().map(|d| d.to_string()).collect(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +197,22 @@ mod tests {
         assert_eq!(m.parameters[0].parameter_name, "charset");
         assert_eq!(m.parameters[0].parameter_value, "utf-8");
         assert!(MediaType::new("TEXT/plain").matches(&m));
+    }
+
+    #[test]
+    fn asset_hosts_are_read_from_the_url_authority() {
+        let host = |u: &str| asset_host(u).map(|d| d.to_string());
+        assert_eq!(
+            host("https://X.example/v1/blobs/ab").as_deref(),
+            Some("x.example")
+        );
+        assert_eq!(
+            host("https://x.example:8443/v1").as_deref(),
+            Some("x.example")
+        );
+        assert_eq!(host("https://x.example").as_deref(), Some("x.example"));
+        assert_eq!(host("https://evil@x.example/v1"), None);
+        assert_eq!(host("x.example/v1"), None);
+        assert_eq!(host("https:///v1"), None);
     }
 }

@@ -222,6 +222,20 @@ pub enum Denied {
         /// The limit.
         max: u64,
     },
+    /// An attachment stored at a host the room's `asset_policy` upload domains do not list.
+    #[error(
+        "the room's asset policy lets attachments be stored only at {allowed:?}, not at {url}: \
+         upload to one of those hosts or ask a room admin"
+    )]
+    AssetHostNotAllowed {
+        /// The attachment's URL.
+        url: String,
+        /// The hosts the policy allows for this sender (may be empty).
+        allowed: Vec<String>,
+    },
+    /// A link preview in a room whose `link_preview_policy` forbids sending previews.
+    #[error("the room's link preview policy forbids sending link previews")]
+    LinkPreviewsForbidden,
     /// A new join link allows more than one use where the room's `join_link_policy` is not
     /// `multiuser`.
     #[error(

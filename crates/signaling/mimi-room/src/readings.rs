@@ -180,6 +180,42 @@
 //!   wrong direction; a state already beyond a limit does not freeze the room. "Active" means
 //!   the user has at least one client in the group. `max_users` counts non-banned entries.
 //!
+//! # Content (what the hub cannot see)
+//!
+//! Content is end-to-end encrypted, so these are checked by the sending client before it
+//! queues a message and by every receiving client before it shows one
+//! (`mimi-client-core content_policy.rs`), for new messages, replies and edits; a receiver
+//! refuses (does not show) what they refuse.
+//!
+//! * Topics (`canStartTopic`, `canReplyInTopic`; content -08 gives `topicId` no more meaning
+//!   than grouping): a new message or reply with a non-empty `topicId` *starts* the topic when
+//!   no timeline message the judging client has carries that topic ID, and *replies in* it
+//!   otherwise. Edits and deletes keep their original's topic (content rules) and need
+//!   neither. Each client judges from what it has: a member who joined after a topic began
+//!   judges the first message it sees in it as a start, and two messages starting one topic
+//!   at once are a start and a reply in hub order; a role holding one of the two capabilities
+//!   but not the other can therefore be judged differently by clients with different pasts
+//!   (the presets give both or neither).
+//! * Links (`canSendLink`): a message contains a link when one of its `text/…` single parts
+//!   (any depth, any disposition) contains a URI of scheme `http`, `https` or `mimi`: the
+//!   scheme in any case, `://` and at least one character other than whitespace, where the
+//!   scheme does not continue a word ([`crate::contains_link`]). Markdown links and mentions
+//!   (`mimi://…/u/…`) are links; bare domains are not; an attachment's URL is an asset, not a
+//!   link.
+//! * Link previews (`canSendLinkPreview`, `link_preview_policy`): a part with disposition
+//!   `preview` is a link preview. It needs the capability, and is refused whatever the role
+//!   where `send_link_previews` is `forbidden`. Our clients make and fetch no previews, so
+//!   `required`, `automatic_link_previews` and the proxy have nothing to act on;
+//!   `autodetect_hyperlinks_in_text` is a rendering choice.
+//! * Downloads (`canDownload…`): the kind is the attachment's, as for uploads; the receiving
+//!   client refuses to fetch or open an asset of a kind its user's role may not download. The
+//!   asset key travels in the message, so only an honest client enforces this.
+//! * Upload domains (`asset_policy.upload_domains`, [`crate::RoomState::may_host_asset`]):
+//!   where the policy lists any, an attachment's URL must have a host (`scheme://host…`, no
+//!   user information; a port is ignored) that is a destination of the entry the upload
+//!   location picks: the sender's provider's for `localProvider`, the hub's for `hub`, any
+//!   entry's for `unspecified`. An empty list allows every host.
+//!
 //! # Capabilities per server (ours: no draft defines them)
 //!
 //! * Component `server_policy` (private-use ID 0x8a02, [`crate::components::ServerPolicy`]):
