@@ -1,8 +1,8 @@
 //! Issue 18, policy commands and ways in, through the CLI as separate processes against three
 //! `mimi serve` processes: `room create --grant --discoverable`, `room policy` (show and
 //! set), `room roles`, `room preauth add|list|remove`, `room join` by preauthorization and
-//! `room directory`; a rogue member's policy change and a stranger's join refused, each
-//! followed by a sentinel message that still arrives.
+//! `room directory`, `send --topic`; a rogue member's policy change, topic start and a
+//! stranger's join refused, each followed by a message that still arrives.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,7 +10,7 @@ mod cli;
 
 use std::path::{Path, PathBuf};
 
-use cli::{eventually, json, ok, refused, start};
+use cli::{eventually, json, ok, refused, start, texts};
 
 const ROOM: &str = "mimi://x.example/r/club";
 
@@ -190,6 +190,37 @@ fn policy_roles_preauth_and_directory_through_the_cli() {
         &bob,
         &["send", "club", "ten minutes", "--expires-in", "600"],
     );
+    // Topics: ordinary users may reply in a topic but not start one (`mimi send --topic`).
+    ok(
+        &alice,
+        &[
+            "room",
+            "roles",
+            "club",
+            "ordinary_user",
+            "--revoke",
+            "canStartTopic",
+        ],
+    );
+    eventually("bob's role loses canStartTopic", || {
+        let roles = json(&bob, &["room", "roles", "club"]);
+        roles["roles"].as_array().unwrap().iter().any(|r| {
+            r["name"] == "ordinary_user" && !r["capabilities"].to_string().contains("canStartTopic")
+        })
+    });
+    refused(
+        &bob,
+        &["send", "club", "a new thread", "--topic", "plans"],
+        "canStartTopic",
+    );
+    ok(&alice, &["send", "club", "plans begin", "--topic", "plans"]);
+    eventually("bob sees the topic", || {
+        texts(&bob, ROOM).last().map(String::as_str) == Some("plans begin")
+    });
+    ok(&bob, &["send", "club", "in plans", "--topic", "plans"]);
+    eventually("alice sees the reply in the topic", || {
+        texts(&alice, ROOM).last().map(String::as_str) == Some("in plans")
+    });
     refused(
         &bob,
         &[

@@ -581,8 +581,9 @@ pub(crate) struct SendArgs {
     /// (`mimi room policy ROOM` shows its expiration range).
     #[arg(long, value_name = "SECONDS", conflicts_with = "markdown")]
     pub(crate) expires_in: Option<u64>,
-    /// Send it in this topic (a name; plain text only): the first message with a topic starts
-    /// it (the role needs canStartTopic), later ones reply in it (canReplyInTopic).
+    /// Send it in this thread topic (the message's topic ID, a name; not the room's topic;
+    /// plain text only): the first message in a topic starts it (the role needs
+    /// canStartTopic), later ones reply in it (canReplyInTopic).
     #[arg(long, value_name = "NAME", conflicts_with_all = ["markdown", "expires_in"])]
     pub(crate) topic: Option<String>,
     #[command(flatten)]
