@@ -296,8 +296,6 @@ impl Network {
                         .or_default()
                         .push_back((room, body));
                 }
-                // The simulated operators read no reports.
-                Effect::AbuseReport { .. } => {}
             }
         }
         Ok(())

@@ -176,10 +176,16 @@ fn abuse_reports_come_from_participants_through_their_own_provider() {
             Vec::new(),
         )
     };
+    let accepted = net
+        .hub_report_abuse(&domain("x.example"), &room, &report(&alice))
+        .unwrap();
     assert_eq!(
-        net.hub_report_abuse(&domain("x.example"), &room, &report(&alice))
-            .unwrap(),
-        AbuseReportOutcome::Accepted
+        accepted,
+        AbuseReportOutcome::Accepted {
+            room: room.clone(),
+            report: report(&alice)
+        },
+        "an accepted report comes back to be kept for the operators"
     );
     assert_eq!(
         net.hub_report_abuse(&domain("x.example"), &room, &report(&mallory))

@@ -58,9 +58,7 @@ fn accepted_not_delivered(
 
 fn edit_frank(effects: &mut [Effect], edit: impl Fn(&mut Option<Frank>)) {
     for e in effects {
-        let Effect::Notify { message, .. } = e else {
-            continue;
-        };
+        let Effect::Notify { message, .. } = e;
         if let FanoutContent::Application { frank, .. } = &mut message.content {
             edit(frank);
         }

@@ -1,15 +1,17 @@
 //! What an engine asks its caller to do once the new state is durable.
 
 use mimi_federation_api::notify::FanoutMessage;
-use mimi_federation_api::report_abuse::AbuseReport;
 use mimi_types::{ClientUri, Domain, RoomUri};
 
 /// An action for the caller, executed after the state change that produced it is persisted.
 ///
 /// Deliberately exhaustive: a caller matches every effect, so a new kind of effect does not
-/// compile until every driver (the server, the testkit) carries it out. Deliveries to this
-/// provider's own devices are not effects: [`crate::follower::RoomInbox`] returns them in its
-/// receipt, in hub order.
+/// compile until every driver (the server, the testkit) carries it out. Each kind of effect
+/// comes only from the calls that can produce it: a room change ([`crate::hub::HubOutput`])
+/// yields fan-out, nothing else; an accepted abuse report is not an effect but the
+/// [`crate::hub::AbuseReportOutcome::Accepted`] answer itself, so no driver meets an effect it
+/// cannot carry out. Deliveries to this provider's own devices are not effects:
+/// [`crate::follower::RoomInbox`] returns them in its receipt, in hub order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Send `message` in a `notify` for `room` to follower `to`, behind everything queued for `to`
@@ -21,13 +23,6 @@ pub enum Effect {
         room: RoomUri,
         /// The fanout message.
         message: FanoutMessage,
-    },
-    /// Keep an accepted abuse report for the hub's operators.
-    AbuseReport {
-        /// The room.
-        room: RoomUri,
-        /// The report.
-        report: AbuseReport,
     },
 }
 
@@ -44,8 +39,9 @@ pub struct Delivery {
 }
 
 /// The local devices a [`Delivery`] is for.
+///
+/// Exhaustive, like [`Effect`]: a driver hands every kind of delivery to its devices.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Recipients {
     /// Every local device that is a member of the room.
     Room,

@@ -20,6 +20,8 @@ mod members;
 pub use consent::{ConsentDecision, ConsentPolicy, UserConsent};
 pub use feed::{Feed, feed_items};
 pub use inbox::{InboxError, NotifyReceipt, RoomInbox, message_digest};
-pub use key_material::{KeyMaterialContext, KeyMaterialGrant, answer_key_material};
+pub use key_material::{
+    KeyMaterialContext, KeyMaterialGrant, VerifiedKeyMaterialRequest, answer_key_material,
+};
 pub use keypackages::{Claim, KeyPackageEntry, KeyPackagePool, RequesterLimiter};
 pub use members::{LocalMembers, MembersRecordError};

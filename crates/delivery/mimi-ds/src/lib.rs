@@ -8,8 +8,8 @@
 //! 1. persist the changed state and the effects in **one** transaction ([`DsStore`]);
 //! 2. answer the peer (a `success` is a promise that the fan-out will happen);
 //! 3. execute the effects: [`Effect::Notify`] to followers over their ordered queues (the hub's
-//!    own provider included, through the same inbox code), [`Effect::AbuseReport`] to the
-//!    operators.
+//!    own provider included, through the same inbox code). An accepted abuse report is kept
+//!    for the operators before the answer ([`hub::AbuseReportOutcome::Accepted`]).
 //!
 //! * [`hub`]: a room's hub: `update` (one commit per epoch, first valid wins), `submitMessage`
 //!   (participant, capability and epoch checks, hub order and timestamp), `groupInfo`,

@@ -169,7 +169,6 @@ pub enum FeedItem {
 
 /// Whether a profile was saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ProfileSaved {
     /// Saved (created or replaced).
     Saved,
@@ -199,7 +198,6 @@ pub struct ConsentWrite {
 
 /// Which endpoint a queued peer request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
 pub enum PeerRequestKind {
     /// `requestConsent` (path: the target user).
     RequestConsent,

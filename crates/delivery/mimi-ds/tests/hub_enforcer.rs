@@ -16,9 +16,8 @@ use mimi_mls::Incoming;
 fn fanouts(effects: &[Effect]) -> Vec<(&Domain, &FanoutMessage)> {
     effects
         .iter()
-        .filter_map(|e| match e {
-            Effect::Notify { to, message, .. } => Some((to, message)),
-            _ => None,
+        .map(|e| match e {
+            Effect::Notify { to, message, .. } => (to, message),
         })
         .collect()
 }

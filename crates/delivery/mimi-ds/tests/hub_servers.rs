@@ -26,7 +26,6 @@ fn destinations(effects: &[Effect]) -> BTreeSet<Domain> {
         .iter()
         .map(|e| match e {
             Effect::Notify { to, .. } => to.clone(),
-            other => panic!("unexpected effect {other:?}"),
         })
         .collect()
 }

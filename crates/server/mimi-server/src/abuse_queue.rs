@@ -10,22 +10,6 @@ use mimi_types::{Domain, RoomUri};
 use crate::accounts::{Accounts, on_pool};
 use crate::error::ServerError;
 
-/// The SQLite table, created with the accounts tables.
-pub(crate) const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS abuse_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, \
-     room TEXT NOT NULL, peer TEXT NOT NULL, received_ms INTEGER NOT NULL, \
-     report BLOB NOT NULL, resolved_ms INTEGER, resolution TEXT)",
-    "CREATE INDEX IF NOT EXISTS abuse_reports_open ON abuse_reports(resolved_ms, id)",
-];
-
-/// The same table in PostgreSQL.
-pub(crate) const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS abuse_reports (id BIGSERIAL PRIMARY KEY, \
-     room TEXT NOT NULL, peer TEXT NOT NULL, received_ms BIGINT NOT NULL, \
-     report BYTEA NOT NULL, resolved_ms BIGINT, resolution TEXT)",
-    "CREATE INDEX IF NOT EXISTS abuse_reports_open ON abuse_reports(resolved_ms, id)",
-];
-
 /// A report in the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedReport {

@@ -24,27 +24,6 @@ use crate::error::ServerError;
 /// The file name of the accounts database.
 pub const FILE_NAME: &str = "accounts.sqlite3";
 
-/// The SQLite schema (`"user"` is quoted because PostgreSQL reserves the word; SQLite reads it
-/// as the same column).
-const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS users (\"user\" TEXT PRIMARY KEY, password TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS devices (client TEXT PRIMARY KEY, \"user\" TEXT NOT NULL \
-     REFERENCES users(\"user\"), token_hash BLOB NOT NULL UNIQUE)",
-    "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
-    "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
-     PRIMARY KEY (room, client))",
-];
-
-/// The same tables in PostgreSQL.
-const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS users (\"user\" TEXT PRIMARY KEY, password TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS devices (client TEXT PRIMARY KEY, \"user\" TEXT NOT NULL \
-     REFERENCES users(\"user\"), token_hash BYTEA NOT NULL UNIQUE)",
-    "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
-    "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
-     PRIMARY KEY (room, client))",
-];
-
 /// The advisory lock under which a process creates the PostgreSQL tables, so that processes
 /// starting together do not race on them ("mimi" and "acct" in ASCII).
 const SCHEMA_LOCK: (i32, i32) = (0x6d69_6d69, 0x6163_6374);
@@ -108,14 +87,7 @@ impl Accounts {
             })
             .connect_with(options)
             .await?;
-        for statement in SQLITE_SCHEMA
-            .iter()
-            .chain(crate::blob_store::SQLITE_SCHEMA)
-            .chain(crate::abuse_queue::SQLITE_SCHEMA)
-            .chain(crate::retraction::SQLITE_SCHEMA)
-            .chain(crate::mailbox::SQLITE_SCHEMA)
-            .chain(crate::directory::SQLITE_SCHEMA)
-        {
+        for statement in crate::accounts_schema::SQLITE.iter().copied().flatten() {
             sqlx::query(statement).execute(&pool).await?;
         }
         Ok(Self {
@@ -132,14 +104,7 @@ impl Accounts {
             .bind(SCHEMA_LOCK.1)
             .execute(&mut *tx)
             .await?;
-        for statement in POSTGRES_SCHEMA
-            .iter()
-            .chain(crate::blob_store::POSTGRES_SCHEMA)
-            .chain(crate::abuse_queue::POSTGRES_SCHEMA)
-            .chain(crate::retraction::POSTGRES_SCHEMA)
-            .chain(crate::mailbox::POSTGRES_SCHEMA)
-            .chain(crate::directory::POSTGRES_SCHEMA)
-        {
+        for statement in crate::accounts_schema::POSTGRES.iter().copied().flatten() {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
         tx.commit().await?;

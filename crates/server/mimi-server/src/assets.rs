@@ -23,10 +23,11 @@ use mimi_transport::PeerDomain;
 use mimi_transport::client::PeerStream;
 use serde::Deserialize;
 
-use crate::blobs::{chunks, download_permit};
-use crate::client_api::{authenticate, error_response};
+use crate::blobs::chunks;
+use crate::client_http::{authenticate, error_response};
 use crate::error::ServerError;
 use crate::provider::Provider;
+use crate::transfers::download_permit;
 
 /// The longest error body read from a peer.
 const MAX_PEER_ERROR: usize = 16 * 1024;
@@ -88,7 +89,7 @@ async fn local(
             room: asset.room.clone(),
         }));
     }
-    let permit = download_permit(&provider)?;
+    let permit = download_permit(&provider.client.blob_transfers)?;
     let size = provider
         .accounts
         .blob_size(&asset.blob)
@@ -156,7 +157,7 @@ async fn remote(
         )
         .await
         .map_err(unreachable)?;
-    let permit = download_permit(&provider)?;
+    let permit = download_permit(&provider.client.blob_transfers)?;
     let stream = provider
         .federation
         .get_stream(&asset.provider, &path)
@@ -204,7 +205,7 @@ pub(crate) async fn client_download(
     Query(query): Query<AssetQuery>,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let asset = AssetUrl::parse(&query.url).map_err(|e| refused(&e))?;
         let member = provider
             .accounts
@@ -235,7 +236,7 @@ pub(crate) async fn proxy_download(
 ) -> Response {
     let result = async {
         let url = DownloadUrl::from_path(&raw)
-            .map_err(|e| crate::hub::bad_request("the downloadUrl in the path", e))?;
+            .map_err(|e| crate::error::bad_request("the downloadUrl in the path", e))?;
         let asset = AssetUrl::parse(url.as_str()).map_err(|e| refused(&e))?;
         let bound = asset.provider == provider.domain
             && provider
@@ -249,5 +250,5 @@ pub(crate) async fn proxy_download(
         local(provider.clone(), &asset, cap).await
     }
     .await;
-    result.unwrap_or_else(|e| crate::federation::refusal(&peer, &e))
+    result.unwrap_or_else(|e| crate::peer_http::refuse(&peer, &e))
 }

@@ -29,41 +29,6 @@ use mimi_client_api::blobs::blob_id;
 /// The bytes of one stored chunk (the last one of a blob may be shorter).
 pub(crate) const CHUNK_BYTES: usize = 256 * 1024;
 
-/// The SQLite tables, created with the accounts tables; the last two statements move blobs of
-/// the earlier one-row layout into chunks (nothing to do once moved).
-pub(crate) const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, \
-     bytes BLOB NOT NULL, size INTEGER NOT NULL, uploaded_by TEXT NOT NULL, \
-     uploaded_ms INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploaded_by)",
-    "CREATE TABLE IF NOT EXISTS blob_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, \
-     bytes BLOB NOT NULL, PRIMARY KEY (id, seq))",
-    "INSERT INTO blob_chunks (id, seq, bytes) SELECT id, 0, bytes FROM blobs \
-     WHERE length(bytes) > 0 ON CONFLICT DO NOTHING",
-    "UPDATE blobs SET bytes = X'' WHERE length(bytes) > 0",
-    BLOB_ROOMS,
-];
-
-/// The same tables in PostgreSQL.
-pub(crate) const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, \
-     bytes BYTEA NOT NULL, size BIGINT NOT NULL, uploaded_by TEXT NOT NULL, \
-     uploaded_ms BIGINT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploaded_by)",
-    "CREATE TABLE IF NOT EXISTS blob_chunks (id TEXT NOT NULL, seq INTEGER NOT NULL, \
-     bytes BYTEA NOT NULL, PRIMARY KEY (id, seq))",
-    "INSERT INTO blob_chunks (id, seq, bytes) SELECT id, 0, bytes FROM blobs \
-     WHERE octet_length(bytes) > 0 ON CONFLICT DO NOTHING",
-    "UPDATE blobs SET bytes = ''::bytea WHERE octet_length(bytes) > 0",
-    BLOB_ROOMS,
-];
-
-/// Which room each blob was shared in (a blob uploaded for several rooms has a row each): a
-/// blob is served only for a room it is bound to (`mimi_ds::assets`). The same in both
-/// backends; blobs stored before this table existed are bound to no room and served to nobody.
-const BLOB_ROOMS: &str = "CREATE TABLE IF NOT EXISTS blob_rooms (id TEXT NOT NULL, \
-     room TEXT NOT NULL, PRIMARY KEY (id, room))";
-
 /// The advisory lock PostgreSQL uploads take ("mimi" and "blob" in ASCII).
 const UPLOAD_LOCK: (i32, i32) = (0x6d69_6d69, 0x626c_6f62);
 

@@ -8,7 +8,6 @@
 //! `limits.blob_uploads_at_once` uploads run at once, more get 429 with `Retry-After`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -18,57 +17,18 @@ use futures_util::StreamExt as _;
 use mimi_client_api::{BlobStored, ErrorCode};
 use mimi_ds::assets::{AssetRefusal, AssetUrl};
 use serde::Deserialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::blob_store::Quotas;
-use crate::client_api::{authenticate, reply, room_param};
+use crate::client_http::{authenticate, reply, room_param};
 use crate::error::ServerError;
 use crate::provider::Provider;
+use crate::transfers::upload_permit;
 
 /// `POST /v1/blobs?room=<room>`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct UploadQuery {
     room: Option<String>,
-}
-
-/// When a refused transfer may try again.
-const RETRY_AFTER: Duration = Duration::from_secs(1);
-
-/// The permits for blob transfers in progress.
-#[derive(Debug)]
-pub(crate) struct Transfers {
-    downloads: Arc<Semaphore>,
-    uploads: Arc<Semaphore>,
-}
-
-impl Transfers {
-    /// `downloads` and `uploads` at once at most.
-    pub(crate) fn new(downloads: u32, uploads: u32) -> Self {
-        let permits = |n: u32| Arc::new(Semaphore::new(usize::try_from(n).unwrap_or(1)));
-        Self {
-            downloads: permits(downloads),
-            uploads: permits(uploads),
-        }
-    }
-}
-
-/// A download permit, or the 429 that says the limit is reached.
-pub(crate) fn download_permit(provider: &Provider) -> Result<OwnedSemaphorePermit, ServerError> {
-    permit(&provider.blob_transfers.downloads, "download")
-}
-
-/// A permit of `semaphore`, or the 429 that says which limit is reached.
-fn permit(semaphore: &Arc<Semaphore>, what: &str) -> Result<OwnedSemaphorePermit, ServerError> {
-    semaphore
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ServerError::RateLimited {
-            what: format!(
-                "this provider is serving as many blob {what}s as it allows at once \
-                 (limits.blob_{what}s_at_once)"
-            ),
-            retry_after: RETRY_AFTER,
-        })
 }
 
 fn too_large(limit: usize) -> ServerError {
@@ -108,7 +68,7 @@ pub(crate) async fn upload(
     body: Body,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let room = query.room.as_deref().ok_or_else(|| {
             ServerError::api(
                 ErrorCode::BadRequest,
@@ -130,7 +90,7 @@ pub(crate) async fn upload(
         if announced.is_some_and(|n| n > limit as u64) {
             return Err(too_large(limit));
         }
-        let _permit = permit(&provider.blob_transfers.uploads, "upload")?;
+        let _permit = upload_permit(&provider.client.blob_transfers)?;
         let bytes = read_limited(body, limit).await?;
         let quotas = Quotas {
             per_device: provider.limits.blob_quota_per_device_bytes,

@@ -21,21 +21,21 @@ use mimi_client_api::{
     SubmitUpdate, UploadKeyPackages, routes,
 };
 use mimi_ds::DsStore as _;
+use mimi_ds::follower::VerifiedKeyMaterialRequest;
 use mimi_federation_api::decode_exact;
 use mimi_federation_api::group_info::GroupInfoRequest;
 use mimi_federation_api::http::{GROUP_INFO, KEY_MATERIAL, SUBMIT_MESSAGE, UPDATE};
 use mimi_federation_api::key_material::KeyMaterialRequest;
-use mimi_federation_api::path::{room_from_path, user_from_path};
+use mimi_federation_api::path::user_from_path;
 use mimi_federation_api::submit_message::SubmitMessageRequest;
 use mimi_mls::Validity;
 use mimi_types::{ClientUri, Ident, MimiUri, RoomUri, UserUri};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::accounts::Created;
 use crate::auth_limits::Limited;
+use crate::client_http::{authenticate, error_response, json, reply, room_param, user_of};
 use crate::error::ServerError;
-use crate::hub::bad_request;
+use crate::error::bad_request;
 use crate::provider::Provider;
 
 /// Events returned by one feed request at most.
@@ -79,11 +79,14 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
         .route(routes::MAILBOX.path, get(crate::mailbox::list))
         .route(routes::MAILBOX_DELETE.path, delete(crate::mailbox::delete))
         .route(routes::OPENAPI.path, get(openapi))
-        .route(crate::metrics::PATH, get(crate::metrics::scrape))
+        .route(
+            crate::metrics_route::PATH,
+            get(crate::metrics_route::scrape),
+        )
         .route(crate::health::PATH, get(crate::health::check))
         .route_layer(axum::middleware::from_fn_with_state(
             provider.clone(),
-            crate::metrics::count_requests,
+            crate::metrics_route::count_requests,
         ))
         .fallback(not_found)
         .with_state(provider)
@@ -96,41 +99,6 @@ async fn not_found(State(provider): State<Arc<Provider>>) -> Response {
         ErrorCode::NotFound,
         "no such route; the routes are listed in /openapi.json",
     ))
-}
-
-pub(crate) fn reply<T: Serialize>(success: StatusCode, result: Result<T, ServerError>) -> Response {
-    match result {
-        Ok(body) => match serde_json::to_vec(&body) {
-            Ok(json) => {
-                (success, [(header::CONTENT_TYPE, "application/json")], json).into_response()
-            }
-            Err(e) => error_response(&ServerError::Accounts(format!("JSON: {e}"))),
-        },
-        Err(e) => error_response(&e),
-    }
-}
-
-pub(crate) fn error_response(err: &ServerError) -> Response {
-    let body = err.to_api();
-    let status =
-        StatusCode::from_u16(body.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let json = serde_json::to_vec(&body).unwrap_or_default();
-    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], json).into_response();
-    if let Some(seconds) = err.retry_after_s() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-    }
-    response
-}
-
-pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServerError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ServerError::api(
-            ErrorCode::BadRequest,
-            format!("the JSON body is not valid: {e}; see /openapi.json"),
-        )
-    })
 }
 
 fn ident(field: &str, value: &str) -> Result<Ident, ServerError> {
@@ -151,50 +119,6 @@ fn account(provider: &Provider, user_id: &str) -> Result<UserUri, ServerError> {
     ))
 }
 
-pub(crate) fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
-    room_from_path(raw).map_err(|e| {
-        ServerError::api(
-            ErrorCode::BadRequest,
-            format!(
-                "the room in the path is not a room URI: {e}; percent-encode mimi://<domain>/r/<id>"
-            ),
-        )
-    })
-}
-
-/// The device a bearer token belongs to.
-pub(crate) async fn authenticate(
-    provider: &Provider,
-    headers: &HeaderMap,
-) -> Result<ClientUri, ServerError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ServerError::api(
-                ErrorCode::Unauthorized,
-                "no bearer token: send `Authorization: Bearer <token>` from device registration",
-            )
-        })?;
-    provider
-        .accounts
-        .device_of_token(token.trim())
-        .await?
-        .ok_or_else(|| {
-            ServerError::api(
-                ErrorCode::Unauthorized,
-                "unknown bearer token: register the device again to get a new one",
-            )
-        })
-}
-
-pub(crate) fn user_of(device: &ClientUri) -> Result<UserUri, ServerError> {
-    device
-        .user_hint()
-        .ok_or_else(|| ServerError::Accounts(format!("device {device} names no user")))
-}
-
 /// Counts a registration or login attempt for `user` from `source`, or refuses it (429 with
 /// `Retry-After`) before any password hash runs.
 fn auth_attempt(
@@ -202,7 +126,7 @@ fn auth_attempt(
     user: &UserUri,
     source: SocketAddr,
 ) -> Result<(), ServerError> {
-    let limited = match provider.auth_limits.lock() {
+    let limited = match provider.client.auth_limits.lock() {
         Ok(mut limits) => limits.attempt(&user.to_string(), source.ip(), Instant::now()),
         Err(poisoned) => {
             poisoned
@@ -252,7 +176,7 @@ async fn register_account(
         }
         auth_attempt(&provider, &user, source)?;
         // Hashed whether or not the name is free: the answer's timing says nothing more.
-        let hash = provider.passwords.hash(&request.password).await?;
+        let hash = provider.client.passwords.hash(&request.password).await?;
         match provider.accounts.add_user(&user, &hash).await? {
             Created::Exists => Err(ServerError::api(
                 ErrorCode::AlreadyExists,
@@ -278,7 +202,12 @@ async fn register_device(
         auth_attempt(&provider, &user, source)?;
         // An unknown user's password is checked against a dummy hash: the same work.
         let stored = provider.accounts.password_hash(&user).await?;
-        if !provider.passwords.verify(&request.password, stored).await? {
+        if !provider
+            .client
+            .passwords
+            .verify(&request.password, stored)
+            .await?
+        {
             return Err(ServerError::api(
                 ErrorCode::WrongPassword,
                 "wrong user id or password; check both and retry",
@@ -329,7 +258,7 @@ async fn reissue_device(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let client = authenticate(&provider, &headers).await?;
+        let client = authenticate(&provider.accounts, &headers).await?;
         let user = user_of(&client)?;
         let request: ReissueDevice = json(&body)?;
         let now_s = Provider::now_ms() / 1000;
@@ -372,7 +301,7 @@ async fn upload_key_packages(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let request: UploadKeyPackages = json(&body)?;
         let (stored, fresh) = provider
             .store_key_packages(&device, &request.key_packages)
@@ -389,7 +318,7 @@ async fn create_room(
     body: Bytes,
 ) -> Response {
     let result = async {
-        authenticate(&provider, &headers).await?;
+        authenticate(&provider.accounts, &headers).await?;
         let request: CreateRoom = json(&body)?;
         let room = RoomUri::parse(&request.room).map_err(|e| {
             ServerError::api(
@@ -413,7 +342,7 @@ async fn create_room(
 
 async fn list_rooms(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let rooms = provider.accounts.rooms_of(&device).await?;
         Ok(RoomList {
             rooms: rooms.iter().map(ToString::to_string).collect(),
@@ -430,14 +359,16 @@ async fn key_material(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let room = room_param(&room)?;
         let target = user_from_path(&user).map_err(|e| bad_request("the user in the path", e))?;
         let fetch: KeyMaterialFetch = json(&body)?;
         let request: KeyMaterialRequest =
             decode_exact(&fetch.request).map_err(|e| bad_request("KeyMaterialRequest", e))?;
-        let requester = provider.verify_key_material_request(&request)?;
-        if requester != user_of(&device)? {
+        let verified =
+            VerifiedKeyMaterialRequest::verify(&request, &provider.mls_trust, Provider::now_ms())?;
+        let requester = verified.requester();
+        if *requester != user_of(&device)? {
             return Err(ServerError::api(
                 ErrorCode::Forbidden,
                 format!("the request is signed for {requester}, not for your user"),
@@ -456,7 +387,7 @@ async fn key_material(
         let response = if room.hub_domain() == &provider.domain {
             let us = provider.domain.clone();
             provider
-                .key_material_via_hub(&us, &room, &fetch.request, &request, &target)
+                .key_material_via_hub(&us, &room, &fetch.request, &verified, &target)
                 .await?
         } else {
             provider
@@ -476,7 +407,7 @@ async fn update(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let room = room_param(&room)?;
         let request: SubmitUpdate = json(&body)?;
         // An external join makes the device a member only once the hub fans its commit out
@@ -504,7 +435,7 @@ async fn messages(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let room = room_param(&room)?;
         let request: SubmitMessage = json(&body)?;
         let submit: SubmitMessageRequest =
@@ -540,7 +471,7 @@ async fn external_join(
     Path(room): Path<String>,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let room = room_param(&room)?;
         if room.hub_domain() != &provider.domain {
             return Err(ServerError::api(
@@ -569,7 +500,7 @@ async fn group_info(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let room = room_param(&room)?;
         let fetch: GroupInfoFetch = json(&body)?;
         let request: GroupInfoRequest =
@@ -608,7 +539,7 @@ async fn events(
     Query(query): Query<EventsQuery>,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let wait = Duration::from_millis(query.wait_ms.min(provider.limits.max_wait_ms));
         let wakeup = provider.device_wakeup(&device);
         let deadline = tokio::time::Instant::now() + wait;
@@ -646,7 +577,7 @@ async fn events_ws(
     Query(query): Query<EventsQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    match authenticate(&provider, &headers).await {
+    match authenticate(&provider.accounts, &headers).await {
         Ok(device) => {
             upgrade.on_upgrade(move |socket| stream_events(provider, device, query.after, socket))
         }
@@ -663,7 +594,7 @@ async fn stream_events(
     mut socket: WebSocket,
 ) {
     let wakeup = provider.device_wakeup(&device);
-    let mut live = provider.live.subscribe(&device);
+    let mut live = provider.client.live.subscribe(&device);
     loop {
         let notified = wakeup.notified();
         tokio::pin!(notified);

@@ -19,7 +19,7 @@ use mimi_federation_api::{Encode, decode_exact};
 use mimi_types::{Domain, RoomUri, UserUri};
 
 use crate::error::ServerError;
-use crate::hub::bad_request;
+use crate::error::bad_request;
 use crate::provider::Provider;
 
 /// How often a consent change is tried again when another request changed one of its books
@@ -110,7 +110,6 @@ impl Provider {
             let (kind, body) = match &message {
                 ConsentMessage::Request(r) => (PeerRequestKind::RequestConsent, r.encode()),
                 ConsentMessage::Update(u) => (PeerRequestKind::UpdateConsent, u.encode()),
-                _ => return Err(internal("an unknown consent message")),
             };
             change.requests.push(NewPeerRequest {
                 to: recipient.domain().clone(),
@@ -135,14 +134,14 @@ impl Provider {
                     change.book(&recipient),
                     &mut unlimited,
                 )?;
-                if let ConsentReply::Send(answer) = reply {
-                    Box::pin(self.route(change, answer)).await?;
+                match reply {
+                    ConsentReply::Send(answer) => Box::pin(self.route(change, answer)).await?,
+                    ConsentReply::None => {}
                 }
             }
             ConsentMessage::Update(update) => {
                 consent::receive_update(ctx, &update, change.book(&recipient))?;
             }
-            _ => return Err(internal("an unknown consent message")),
         }
         Ok(())
     }
@@ -196,13 +195,15 @@ impl Provider {
             self.take_book(&mut change, &scope.target).await?;
             let reply = {
                 let mut limiter = self
+                    .follower
                     .consent_limiter
                     .lock()
                     .map_err(|_| internal("consent limiter lock poisoned"))?;
                 consent::receive_request(ctx, &request, change.book(&scope.target), &mut limiter)?
             };
-            if let ConsentReply::Send(answer) = reply {
-                self.route(&mut change, answer).await?;
+            match reply {
+                ConsentReply::Send(answer) => self.route(&mut change, answer).await?,
+                ConsentReply::None => {}
             }
             if self.save_change(change).await? {
                 return Ok(());
@@ -281,6 +282,7 @@ impl Provider {
         }
         self.consent_action(user, |book| {
             let mut limiter = self
+                .follower
                 .consent_limiter
                 .lock()
                 .map_err(|_| internal("consent limiter lock poisoned"))?;

@@ -17,7 +17,7 @@ use mimi_ds::follower::consent::{GrantScope, Outgoing};
 use mimi_ds::follower::{ConsentPolicy, UserConsent};
 use mimi_types::{RoomUri, UserUri};
 
-use crate::client_api::{authenticate, json, reply, user_of};
+use crate::client_http::{authenticate, json, reply, user_of};
 use crate::error::ServerError;
 use crate::provider::Provider;
 
@@ -36,7 +36,7 @@ fn contacts(provider: &Provider, book: &UserConsent) -> Contacts {
     Contacts {
         policy: book
             .policy()
-            .unwrap_or(&provider.consent_policy)
+            .unwrap_or(&provider.follower.consent_policy)
             .to_string(),
         own_policy: book.policy().is_some(),
         requests: book
@@ -57,7 +57,7 @@ fn contacts(provider: &Provider, book: &UserConsent) -> Contacts {
                     GrantScope::Rooms(rooms) => {
                         Some(rooms.iter().map(ToString::to_string).collect())
                     }
-                    _ => None,
+                    GrantScope::AnyRoom => None,
                 },
             })
             .collect(),
@@ -71,7 +71,6 @@ fn contacts(provider: &Provider, book: &UserConsent) -> Contacts {
                     Outgoing::Granted { .. } => ("granted", None),
                     Outgoing::Revoked { .. } => ("revoked", None),
                     Outgoing::Refused { reason } => ("refused", Some(reason.clone())),
-                    _ => ("unknown", None),
                 };
                 AskedContact {
                     user: user.to_string(),
@@ -112,7 +111,7 @@ fn parse(action: &ContactAction) -> Result<(UserUri, Option<RoomUri>), ServerErr
 
 async fn view(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     let result = async {
-        let user = user_of(&authenticate(&provider, &headers).await?)?;
+        let user = user_of(&authenticate(&provider.accounts, &headers).await?)?;
         let book = provider.consent_view(&user).await?;
         Ok(contacts(&provider, &book))
     }
@@ -126,7 +125,7 @@ async fn request(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let user = user_of(&authenticate(&provider, &headers).await?)?;
+        let user = user_of(&authenticate(&provider.accounts, &headers).await?)?;
         let (target, room) = parse(&json(&body)?)?;
         let book = provider.consent_ask(&user, &target, room.as_ref()).await?;
         Ok(contacts(&provider, &book))
@@ -141,7 +140,7 @@ async fn accept(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let user = user_of(&authenticate(&provider, &headers).await?)?;
+        let user = user_of(&authenticate(&provider.accounts, &headers).await?)?;
         let (requester, room) = parse(&json(&body)?)?;
         let book = provider
             .consent_accept(&user, &requester, room.as_ref())
@@ -154,7 +153,7 @@ async fn accept(
 
 async fn block(State(provider): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
-        let user = user_of(&authenticate(&provider, &headers).await?)?;
+        let user = user_of(&authenticate(&provider.accounts, &headers).await?)?;
         let (requester, _) = parse(&json(&body)?)?;
         let book = provider.consent_block(&user, &requester).await?;
         Ok(contacts(&provider, &book))
@@ -169,7 +168,7 @@ async fn policy(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let user = user_of(&authenticate(&provider, &headers).await?)?;
+        let user = user_of(&authenticate(&provider.accounts, &headers).await?)?;
         let set: SetContactPolicy = json(&body)?;
         let policy = set
             .policy

@@ -17,14 +17,14 @@ use mimi_client_api::{DeviceInfo, DeviceList, DeviceRemoved, ErrorCode};
 use mimi_ds::DsStore as _;
 use mimi_types::{ClientUri, Ident, RoomUri};
 
-use crate::client_api::{authenticate, reply, user_of};
+use crate::client_http::{authenticate, reply, user_of};
 use crate::error::ServerError;
 use crate::provider::Provider;
 
 /// `GET /v1/devices`.
 pub(crate) async fn list(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     let result = async {
-        let me = authenticate(&provider, &headers).await?;
+        let me = authenticate(&provider.accounts, &headers).await?;
         let user = user_of(&me)?;
         let mut devices = Vec::new();
         for client in provider.accounts.devices_of(&user).await? {
@@ -49,7 +49,7 @@ pub(crate) async fn remove(
     _body: Bytes,
 ) -> Response {
     let result = async {
-        let me = authenticate(&provider, &headers).await?;
+        let me = authenticate(&provider.accounts, &headers).await?;
         let user = user_of(&me)?;
         let id = Ident::parse(&device).map_err(|e| {
             ServerError::api(

@@ -15,21 +15,12 @@ use mimi_ds::hub::DirectoryEntry;
 use mimi_types::RoomUri;
 
 use crate::accounts::{Accounts, on_pool};
-use crate::client_api::{authenticate, reply};
+use crate::client_http::{authenticate, reply};
 use crate::error::ServerError;
 use crate::provider::Provider;
 
 /// Rooms one answer lists at most.
 pub(crate) const DIRECTORY_PAGE: usize = 100;
-
-/// The SQLite table, created with the accounts tables.
-pub(crate) const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS room_directory (room TEXT PRIMARY KEY, name TEXT NOT NULL, \
-     topic TEXT NOT NULL, participants BIGINT NOT NULL, open_join BOOLEAN NOT NULL)",
-];
-
-/// The same table in PostgreSQL.
-pub(crate) const POSTGRES_SCHEMA: &[&str] = SQLITE_SCHEMA;
 
 fn stored(e: impl std::fmt::Display) -> ServerError {
     ServerError::Accounts(format!("room directory: {e}"))
@@ -118,7 +109,7 @@ pub(crate) async fn list(
     Query(query): Query<DirectoryQuery>,
 ) -> Response {
     let result = async {
-        authenticate(&provider, &headers).await?;
+        authenticate(&provider.accounts, &headers).await?;
         let text = query.q.unwrap_or_default();
         if text.chars().count() > 256 {
             return Err(ServerError::api(

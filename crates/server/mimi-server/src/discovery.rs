@@ -23,9 +23,9 @@ use mimi_federation_api::{Encode as _, decode_exact};
 use mimi_transport::PeerDomain;
 use mimi_types::{Domain, UserUri};
 
-use crate::client_api::{authenticate, json, reply};
+use crate::client_http::{authenticate, json, reply};
 use crate::error::ServerError;
-use crate::hub::bad_request;
+use crate::error::bad_request;
 use crate::provider::Provider;
 
 /// The largest `IdentifierRequest` body we read (a full request of the largest elements is far
@@ -36,7 +36,7 @@ impl Provider {
     /// Counts one query by `requester`, or refuses it (429 with `Retry-After`).
     fn take_query(&self, requester: &Requester) -> Result<(), ServerError> {
         let now = Self::now_ms();
-        let taken = match self.query_limiter.lock() {
+        let taken = match self.follower.query_limiter.lock() {
             Ok(mut limiter) => limiter.take(requester, now),
             Err(poisoned) => poisoned.into_inner().take(requester, now),
         };
@@ -58,9 +58,6 @@ impl Provider {
             QueryPlan::Search { source, all, limit } => {
                 let candidates = self.store.find_profiles(&source, limit).await?;
                 Ok(answer_query(&all, candidates)?)
-            }
-            _ => {
-                Err(RequestError::Internal("a query plan this server does not know".into()).into())
             }
         }
     }
@@ -130,7 +127,10 @@ pub(crate) async fn get_profile(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let user = user_of(&provider, &authenticate(&provider, &headers).await?)?;
+        let user = user_of(
+            &provider,
+            &authenticate(&provider.accounts, &headers).await?,
+        )?;
         let profile = provider.store.profile(&user).await?;
         Ok(view(&user, profile.as_ref()))
     }
@@ -145,7 +145,10 @@ pub(crate) async fn set_profile(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let user = user_of(&provider, &authenticate(&provider, &headers).await?)?;
+        let user = user_of(
+            &provider,
+            &authenticate(&provider.accounts, &headers).await?,
+        )?;
         let set: SetProfile = json(&body)?;
         let old = provider.store.profile(&user).await?;
         let handle = match set.handle.as_deref() {
@@ -172,7 +175,7 @@ pub(crate) async fn set_profile(
             .map_err(|e| profile_refused(&e))?;
         match provider.store.save_profile(&profile).await? {
             ProfileSaved::Saved => Ok(view(&user, Some(&profile))),
-            _ => Err(ServerError::api(
+            ProfileSaved::HandleTaken => Err(ServerError::api(
                 ErrorCode::AlreadyExists,
                 format!(
                     "another user of {} has the handle {}; choose another",
@@ -244,7 +247,10 @@ pub(crate) async fn find_users(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let user = user_of(&provider, &authenticate(&provider, &headers).await?)?;
+        let user = user_of(
+            &provider,
+            &authenticate(&provider.accounts, &headers).await?,
+        )?;
         let find: FindUsers = json(&body)?;
         let target = match find.provider.as_deref() {
             None => provider.domain.clone(),
@@ -283,5 +289,5 @@ pub(crate) async fn identifier_query(
     body: Bytes,
 ) -> Response {
     let result = federation_route(&provider, &peer, &domain, &body).await;
-    crate::federation::respond(&peer, result)
+    crate::peer_http::respond(&peer, result)
 }

@@ -142,3 +142,11 @@ impl From<sqlx::Error> for ServerError {
         Self::Accounts(e.to_string())
     }
 }
+
+/// A request body or parameter that does not decode (400), naming what and how to fix it.
+pub(crate) fn bad_request(what: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::api(
+        ErrorCode::BadRequest,
+        format!("{what} does not decode: {e}; send the TLS-encoded structure"),
+    )
+}

@@ -6,20 +6,20 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use axum::handler::Handler;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on, post};
-use mimi_federation_api::defects::{ACCEPTED_STATUS, PROTOCOL_ANSWER_STATUS};
+use mimi_ds::follower::VerifiedKeyMaterialRequest;
+use mimi_federation_api::defects::ACCEPTED_STATUS;
 use mimi_federation_api::http::{self, Endpoint};
 use mimi_federation_api::key_material::KeyMaterialRequest;
 use mimi_federation_api::path::{consent_peer_from_path, room_from_path, user_from_path};
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_transport::PeerDomain;
 use mimi_types::RoomUri;
-use mimi_types::codepoints::media_type::MIMI_TLS_BODY;
 
 use crate::error::ServerError;
-use crate::hub::bad_request;
+use crate::error::bad_request;
+use crate::peer_http::{answer, refuse, status};
 use crate::provider::Provider;
 
 /// The protocol endpoints this server answers, with their handlers. The router routes exactly
@@ -71,41 +71,6 @@ pub(crate) fn router(provider: Arc<Provider>) -> (Router, Vec<&'static Endpoint>
         )
         .with_state(provider);
     (router, served)
-}
-
-fn status(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-fn refuse(peer: &PeerDomain, err: &ServerError) -> Response {
-    let code = err.http_status();
-    tracing::warn!(peer = %peer.0, status = code, error = %err, "federation request refused");
-    let mut response = (status(code), format!("{err}\n")).into_response();
-    if let Some(seconds) = err.retry_after_s() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-    }
-    response
-}
-
-/// A refusal with its status (and `Retry-After` where it has one), logged with the peer.
-pub(crate) fn refusal(peer: &PeerDomain, err: &ServerError) -> Response {
-    refuse(peer, err)
-}
-
-/// A protocol answer, or the refusal with its status.
-pub(crate) fn respond(peer: &PeerDomain, result: Result<Vec<u8>, ServerError>) -> Response {
-    result.map_or_else(|e| refuse(peer, &e), answer)
-}
-
-fn answer(body: Vec<u8>) -> Response {
-    (
-        status(PROTOCOL_ANSWER_STATUS),
-        [(header::CONTENT_TYPE, MIMI_TLS_BODY)],
-        body,
-    )
-        .into_response()
 }
 
 fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
@@ -247,10 +212,11 @@ async fn key_material(
                 format!("{named} differs from the path's {target}"),
             ));
         }
-        provider.verify_key_material_request(&request)?;
+        let verified =
+            VerifiedKeyMaterialRequest::verify(&request, &provider.mls_trust, Provider::now_ms())?;
         if target.domain() == &provider.domain {
             return provider
-                .answer_key_material(&peer.0, &request)
+                .answer_key_material(&peer.0, &verified)
                 .await?
                 .encode()
                 .map_err(|e| bad_request("KeyMaterialResponse", e));
@@ -264,7 +230,7 @@ async fn key_material(
         match room {
             Some(room) if room.hub_domain() == &provider.domain => {
                 provider
-                    .key_material_via_hub(&peer.0, &room, &body, &request, &target)
+                    .key_material_via_hub(&peer.0, &room, &body, &verified, &target)
                     .await
             }
             _ => Err(mimi_ds::RequestError::NotOurUser(target.to_string()).into()),

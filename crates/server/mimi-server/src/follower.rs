@@ -8,20 +8,18 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use mimi_client_api::ErrorCode;
 use mimi_ds::follower::{
     Claim, InboxError, KeyMaterialContext, KeyPackageEntry, KeyPackagePool, LocalMembers,
-    RequesterLimiter, RoomInbox, answer_key_material, feed_items, message_digest,
+    RequesterLimiter, RoomInbox, VerifiedKeyMaterialRequest, answer_key_material, feed_items,
+    message_digest,
 };
 use mimi_ds::{DsStore as _, FeedItem, Recipients, RequestError};
-use mimi_federation_api::key_material::{
-    KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode,
-};
+use mimi_federation_api::decode_exact;
+use mimi_federation_api::key_material::{KeyMaterialResponse, KeyMaterialUserCode};
 use mimi_federation_api::mls::MlsMessage;
 use mimi_federation_api::notify::{FanoutContent, NotifyRequest};
-use mimi_federation_api::{Encode, decode_exact};
-use mimi_mls::sign;
-use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
+use mimi_types::{ClientUri, Domain, RoomUri};
 
 use crate::error::ServerError;
-use crate::hub::bad_request;
+use crate::error::bad_request;
 use crate::provider::Provider;
 
 /// The inbox record: the receiving state itself is in memory (`RoomInbox` has no record form
@@ -112,59 +110,6 @@ fn inbox_record(members: Option<&LocalMembers>, digests: &VecDeque<[u8; 32]>) ->
 }
 
 impl Provider {
-    /// Checks a key-material request's signature and that its credential names the requesting
-    /// user; returns that user.
-    pub(crate) fn verify_key_material_request(
-        &self,
-        request: &KeyMaterialRequest,
-    ) -> Result<UserUri, ServerError> {
-        let tbs = &request.tbs;
-        let requester = tbs
-            .requesting_user
-            .to_user()
-            .map_err(|e| bad_request("requestingUser", e))?;
-        let key = tbs.requester_signature_key.as_bytes();
-        let now_s = Provider::now_ms() / 1000;
-        let identity = mimi_mls::verify_credential(
-            tbs.requester_credential.as_bytes(),
-            key,
-            &self.mls_trust,
-            now_s,
-        )
-        .map_err(|e| {
-            ServerError::api(
-                ErrorCode::Forbidden,
-                format!("the requester credential is not valid: {e}"),
-            )
-        })?;
-        let named = match &identity {
-            mimi_mls::VerifiedIdentity::Client { user, .. } => Some(user),
-            _ => None,
-        };
-        if named != Some(&requester) {
-            return Err(ServerError::api(
-                ErrorCode::Forbidden,
-                format!("the requester credential does not name {requester}"),
-            ));
-        }
-        let tbs_bytes = tbs
-            .encode()
-            .map_err(|e| bad_request("KeyMaterialRequestTBS", e))?;
-        sign::verify_with_label(
-            key,
-            sign::KEY_MATERIAL_REQUEST,
-            &tbs_bytes,
-            request.key_material_request_signature.as_bytes(),
-        )
-        .map_err(|e| {
-            ServerError::api(
-                ErrorCode::Forbidden,
-                format!("the key-material request signature does not verify: {e}"),
-            )
-        })?;
-        Ok(requester)
-    }
-
     /// Stores KeyPackages a device uploaded (each checked and bound to the device).
     pub(crate) async fn store_key_packages(
         &self,
@@ -214,8 +159,9 @@ impl Provider {
     pub(crate) async fn answer_key_material(
         &self,
         peer: &Domain,
-        request: &KeyMaterialRequest,
+        verified: &VerifiedKeyMaterialRequest<'_>,
     ) -> Result<KeyMaterialResponse, ServerError> {
+        let request = verified.request();
         let target = request
             .tbs
             .target_user
@@ -226,7 +172,6 @@ impl Provider {
             now_ms,
             peer,
             our_domain: &self.domain,
-            trust: &self.mls_trust,
         };
         // Users are known by their canonical account names (`ALICE` is `alice`).
         let account = target.canonical();
@@ -249,15 +194,16 @@ impl Provider {
         });
         let checked = {
             let mut limiter = self
-                .limiter
+                .follower
+                .key_material_limiter
                 .lock()
                 .map_err(|_| RequestError::Internal("limiter lock poisoned".into()))?;
             answer_key_material(
                 ctx,
-                request,
+                verified,
                 empty.as_mut(),
                 book.as_ref(),
-                &self.consent_policy,
+                &self.follower.consent_policy,
                 &mut limiter,
             )?
         };
@@ -280,17 +226,17 @@ impl Provider {
                 Claim::Fresh(entry) | Claim::LastResort(entry) => {
                     pool.add(entry);
                 }
-                _ => {}
+                Claim::Exhausted => {}
             }
             pools.insert(device, pool);
         }
         let mut unlimited = RequesterLimiter::new(u32::MAX, 1);
         let grant = answer_key_material(
             ctx,
-            request,
+            verified,
             Some(&mut pools),
             book.as_ref(),
-            &self.consent_policy,
+            &self.follower.consent_policy,
             &mut unlimited,
         )?;
         if !grant.last_resort.is_empty() {
@@ -319,7 +265,7 @@ impl Provider {
         members
             .start_from_tree(ratchet_tree)
             .map_err(|e| bad_request("the ratchet tree", e))?;
-        let _lock = self.inbox_locks.lock(room).await;
+        let _lock = self.follower.inbox_locks.lock(room).await;
         if self.store.load_inbox(room).await?.is_some() {
             return Ok(());
         }
@@ -362,7 +308,7 @@ impl Provider {
                 }
             }
         }
-        let _lock = self.inbox_locks.lock(room).await;
+        let _lock = self.follower.inbox_locks.lock(room).await;
         let stored = self.store.load_inbox(room).await?;
         let version = stored.as_ref().map_or(0, |r| r.version);
         let record = stored
@@ -392,6 +338,7 @@ impl Provider {
         // process of this provider saved since, or none kept) a fresh one with the stored
         // member devices, as after a restart.
         let kept = self
+            .follower
             .inboxes
             .lock()
             .ok()
@@ -438,8 +385,10 @@ impl Provider {
             self.accounts.join(room, device).await?;
         }
         for delivery in &receipt.deliveries {
-            if let Recipients::Client(client) = &delivery.to {
-                self.accounts.join(room, client).await?;
+            match &delivery.to {
+                Recipients::Client(client) => self.accounts.join(room, client).await?,
+                // Room members joined above, with the inbox's member changes.
+                Recipients::Room | Recipients::Devices(_) => {}
             }
         }
         // Each message once for the room, the member changes between them (the engine's
@@ -466,7 +415,7 @@ impl Provider {
         for device in before.difference(&after) {
             self.accounts.leave(room, device).await?;
         }
-        if let Ok(mut inboxes) = self.inboxes.lock() {
+        if let Ok(mut inboxes) = self.follower.inboxes.lock() {
             inboxes.insert(room.clone(), (saved, inbox));
         }
         for device in &feed.woken {

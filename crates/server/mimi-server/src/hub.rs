@@ -4,11 +4,12 @@
 //! state with its fan-out in one transaction before answering.
 
 use mimi_client_api::ErrorCode;
+use mimi_ds::follower::VerifiedKeyMaterialRequest;
 use mimi_ds::hub::{Eviction, HubRoom};
 use mimi_ds::{DsStore as _, LogEntry, NewOutbound};
 use mimi_ds::{Effect, RequestError};
 use mimi_federation_api::group_info::GroupInfoRequest;
-use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialRequest, KeyMaterialResponse};
+use mimi_federation_api::key_material::{ClientMaterial, KeyMaterialResponse};
 use mimi_federation_api::notify::NotifyRequest;
 use mimi_federation_api::submit_message::SubmitMessageRequest;
 use mimi_federation_api::update::UpdateRequest;
@@ -16,16 +17,9 @@ use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::HubGroup;
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
-use crate::error::ServerError;
+use crate::error::{ServerError, bad_request};
 use crate::provider::Provider;
 use crate::store::{HeldRoom, Store};
-
-pub(crate) fn bad_request(what: &str, e: impl std::fmt::Display) -> ServerError {
-    ServerError::api(
-        ErrorCode::BadRequest,
-        format!("{what} does not decode: {e}; send the TLS-encoded structure"),
-    )
-}
 
 fn internal(what: &str, e: impl std::fmt::Display) -> ServerError {
     ServerError::Refused(RequestError::Internal(format!("{what}: {e}")))
@@ -88,7 +82,7 @@ impl Provider {
             Store::release(held).await?;
             return Err(RequestError::UnknownRoom(room.to_string()).into());
         };
-        let (mut hub, known) = match self.hub_cache.take(room, head.version) {
+        let (mut hub, known) = match self.hub.cache.take(room, head.version) {
             Some(hub) => {
                 let known = hub.next_seq().saturating_sub(1);
                 (hub, known)
@@ -160,7 +154,7 @@ impl Provider {
         hub: HubRoom,
     ) -> Result<(), ServerError> {
         Store::release(held).await?;
-        self.hub_cache.put(room, version, hub);
+        self.hub.cache.put(room, version, hub);
         Ok(())
     }
 
@@ -191,12 +185,6 @@ impl Provider {
                         .map_err(|e| internal("notify body", e))?;
                     outbound.push(NewOutbound { to, room, body });
                 }
-                // Reports come only from `handle_report_abuse`, which `report_abuse.rs` drives
-                // and queues; none is part of a room change. Were one to arrive here, an
-                // operator would see it in the log rather than have it vanish.
-                Effect::AbuseReport { room, report } => {
-                    tracing::warn!(%room, ?report, "abuse report in a room change (not queued)");
-                }
             }
         }
         for item in &outbound {
@@ -210,7 +198,7 @@ impl Provider {
             .store()
             .write_held(held, room, version, state, change.log, outbound)
             .await?;
-        self.hub_cache.put(room, saved, hub);
+        self.hub.cache.put(room, saved, hub);
         for to in &destinations {
             self.wake_outbound(to);
         }
@@ -248,7 +236,7 @@ impl Provider {
                 format!("{room} exists already; choose another room id"),
             )
         };
-        let _lock = self.hub_locks.lock(room).await;
+        let _lock = self.hub.locks.lock(room).await;
         let (held, head) = self.store().hold_room(room).await?;
         if head.is_some() {
             Store::release(held).await?;
@@ -288,7 +276,7 @@ impl Provider {
         body: &[u8],
         acting: Option<&ClientUri>,
     ) -> Result<Vec<u8>, ServerError> {
-        let _lock = self.hub_locks.lock(room).await;
+        let _lock = self.hub.locks.lock(room).await;
         let (mut hub, version, held) = self.hold_hub(room).await?;
         if let Err(e) = hub.admit_newcomer_peer(peer, Provider::now_ms()) {
             self.release_hub(held, room, version, hub).await?;
@@ -351,7 +339,7 @@ impl Provider {
         room: &RoomUri,
         clients: &[ClientUri],
     ) -> Result<Eviction, ServerError> {
-        let _lock = self.hub_locks.lock(room).await;
+        let _lock = self.hub.locks.lock(room).await;
         let (mut hub, version, held) = self.hold_hub(room).await?;
         let output = match hub.evict(Provider::now_ms(), &self.server, clients) {
             Ok(output) => output,
@@ -380,7 +368,7 @@ impl Provider {
         room: &RoomUri,
         retraction: &mimi_room::components::HubRetraction,
     ) -> Result<(), ServerError> {
-        let _lock = self.hub_locks.lock(room).await;
+        let _lock = self.hub.locks.lock(room).await;
         let (mut hub, version, held) = self.hold_hub(room).await?;
         let output = match hub.retract(Provider::now_ms(), &self.server, retraction) {
             Ok(output) => output,
@@ -405,7 +393,7 @@ impl Provider {
         room: &RoomUri,
         body: &[u8],
     ) -> Result<Vec<u8>, ServerError> {
-        let _lock = self.hub_locks.lock(room).await;
+        let _lock = self.hub.locks.lock(room).await;
         let (mut hub, version, held) = self.hold_hub(room).await?;
         if let Err(e) = hub.admit_peer(peer) {
             self.release_hub(held, room, version, hub).await?;
@@ -418,14 +406,14 @@ impl Provider {
                 return Err(bad_request("SubmitMessageRequest", e));
             }
         };
-        let output = match hub.handle_submit(Provider::now_ms(), peer, request, Some(&self.franker))
-        {
-            Ok(output) => output,
-            Err(e) => {
-                Store::release(held).await?;
-                return Err(e.into());
-            }
-        };
+        let output =
+            match hub.handle_submit(Provider::now_ms(), peer, request, Some(&self.hub.franker)) {
+                Ok(output) => output,
+                Err(e) => {
+                    Store::release(held).await?;
+                    return Err(e.into());
+                }
+            };
         if let Err(e) = self.check_fanout_size(&output.effects) {
             // The engine advanced the room in place: drop it (the next request reloads).
             drop(hub);
@@ -449,23 +437,12 @@ impl Provider {
             .map_err(|e| internal("SubmitMessageResponse", e))
     }
 
-    /// The largest notify body `to` takes: what it advertises in its directory (as far as we
-    /// fetched it: no request is sent here, under the room's lock), else our own limit.
-    pub(crate) fn body_limit_of(&self, to: &Domain) -> usize {
-        self.federation
-            .cached_directory(to)
-            .and_then(|d| d.max_body_bytes())
-            .unwrap_or(self.limits.max_body_bytes)
-    }
-
     /// Refuses a message whose fan-out a member provider would refuse as too large (413), so
     /// that the sender hears it now rather than the message being accepted and never reaching
     /// that provider's users. Fan-out to ourselves has no HTTP limit.
     fn check_fanout_size(&self, effects: &[Effect]) -> Result<(), ServerError> {
         for effect in effects {
-            let Effect::Notify { to, room, message } = effect else {
-                continue;
-            };
+            let Effect::Notify { to, room, message } = effect;
             if to == &self.domain {
                 continue;
             }
@@ -498,7 +475,7 @@ impl Provider {
     ) -> Result<Vec<u8>, ServerError> {
         // A room we do not host and one the peer may not learn of answer alike: notAuthorized.
         let hub = {
-            let _lock = self.hub_locks.lock(room).await;
+            let _lock = self.hub.locks.lock(room).await;
             match self.store().load_room(room).await? {
                 Some(_) => Some(self.load_hub(room).await?.0),
                 None => None,
@@ -524,20 +501,17 @@ impl Provider {
     }
 
     /// Key material for a room we host: answered by the target's provider (us or a peer), and
-    /// the KeyPackageRefs handed out remembered as Welcome routes.
+    /// the KeyPackageRefs handed out remembered as Welcome routes. The request was
+    /// authenticated once, by whoever took it in (the federation or client API route).
     pub(crate) async fn key_material_via_hub(
         &self,
         peer: &Domain,
         room: &RoomUri,
         request_bytes: &[u8],
-        request: &KeyMaterialRequest,
+        verified: &VerifiedKeyMaterialRequest<'_>,
         target: &UserUri,
     ) -> Result<Vec<u8>, ServerError> {
-        let requester = request
-            .tbs
-            .requesting_user
-            .to_user()
-            .map_err(|e| bad_request("requestingUser", e))?;
+        let requester = verified.requester();
         if requester.domain() != peer {
             return Err(RequestError::ActingForForeignUser {
                 peer: peer.clone(),
@@ -549,11 +523,11 @@ impl Provider {
         // of its participants, before anything is claimed.
         let (hub, _) = self.load_hub(room).await?;
         hub.admit_peer(peer)?;
-        hub.check_key_material_requester(&requester)?;
+        hub.check_key_material_requester(requester)?;
         hub.check_key_material_target(target)?;
         drop(hub);
         let response_bytes = if target.domain() == &self.domain {
-            self.answer_key_material(&self.domain.clone(), request)
+            self.answer_key_material(&self.domain.clone(), verified)
                 .await?
                 .encode()
                 .map_err(|e| internal("KeyMaterialResponse", e))?
@@ -588,7 +562,7 @@ impl Provider {
             }
         }
         if !refs.is_empty() {
-            let _lock = self.hub_locks.lock(room).await;
+            let _lock = self.hub.locks.lock(room).await;
             let (mut hub, version, held) = self.hold_hub(room).await?;
             hub.record_routes(target.domain(), refs);
             self.save_hub(held, room, version, hub, HubChange::state())
@@ -605,7 +579,7 @@ impl Provider {
         user: &UserUri,
     ) -> Result<JoinInfo, ServerError> {
         let (hub, _) = {
-            let _lock = self.hub_locks.lock(room).await;
+            let _lock = self.hub.locks.lock(room).await;
             self.load_hub(room).await?
         };
         if let Err(denied) = hub.may_join_new_device(user) {

@@ -84,11 +84,13 @@
 
 pub mod abuse_queue;
 pub mod accounts;
+mod accounts_schema;
 mod assets;
 mod auth_limits;
 mod blob_store;
 mod blobs;
 mod client_api;
+mod client_http;
 pub mod config;
 mod consent;
 mod contacts;
@@ -102,16 +104,20 @@ mod health;
 mod hub;
 mod hub_cache;
 mod init;
+mod live;
 mod mailbox;
 mod metrics;
+mod metrics_route;
 mod outbound;
 mod passwords;
+mod peer_http;
 mod pki;
 mod provider;
 mod report_abuse;
 pub mod retraction;
 mod server;
 mod store;
+mod transfers;
 mod typing;
 
 pub use config::{Config, ConfigError};

@@ -16,23 +16,9 @@ use mimi_client_api::{
 use mimi_types::{ClientUri, Ident};
 
 use crate::accounts::{Accounts, on_pool};
-use crate::client_api::{authenticate, json, reply, user_of};
+use crate::client_http::{authenticate, json, reply, user_of};
 use crate::error::ServerError;
 use crate::provider::Provider;
-
-/// The SQLite table, created with the accounts tables.
-pub(crate) const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS mailbox (id INTEGER PRIMARY KEY AUTOINCREMENT, \
-     recipient TEXT NOT NULL, sender TEXT NOT NULL, item BLOB NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS mailbox_by_recipient ON mailbox(recipient, id)",
-];
-
-/// The same table in PostgreSQL.
-pub(crate) const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS mailbox (id BIGSERIAL PRIMARY KEY, \
-     recipient TEXT NOT NULL, sender TEXT NOT NULL, item BYTEA NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS mailbox_by_recipient ON mailbox(recipient, id)",
-];
 
 fn stored(e: impl std::fmt::Display) -> ServerError {
     ServerError::Accounts(format!("device mailbox: {e}"))
@@ -124,7 +110,7 @@ pub(crate) async fn send(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let me = authenticate(&provider, &headers).await?;
+        let me = authenticate(&provider.accounts, &headers).await?;
         let user = user_of(&me)?;
         let id = Ident::parse(&device).map_err(|e| {
             ServerError::api(
@@ -179,7 +165,7 @@ pub(crate) async fn send(
 /// `GET /v1/mailbox`.
 pub(crate) async fn list(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     let result = async {
-        let me = authenticate(&provider, &headers).await?;
+        let me = authenticate(&provider.accounts, &headers).await?;
         let items = provider.accounts.mailbox_items(&me, MAILBOX_PAGE).await?;
         Ok(MailboxItems { items })
     }
@@ -195,7 +181,7 @@ pub(crate) async fn delete(
     _body: Bytes,
 ) -> Response {
     let result = async {
-        let me = authenticate(&provider, &headers).await?;
+        let me = authenticate(&provider.accounts, &headers).await?;
         let id: u64 = item.parse().map_err(|_| {
             ServerError::api(
                 ErrorCode::BadRequest,

@@ -39,19 +39,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use mimi_ds::DsStore as _;
 use mimi_types::Domain;
 use sha2::{Digest, Sha256};
 
 use crate::passwords::HashStats;
-use crate::provider::Provider;
-
-/// The path of the metrics endpoint.
-pub(crate) const PATH: &str = "/metrics";
 
 /// The queue depth is counted up to this many items (the store has no count query; reading
 /// more rows per scrape would cost more than a deeper number is worth).
@@ -223,7 +214,11 @@ impl Metrics {
 
     /// The exposition text; `depths` are the outbound queue depths per destination, `dead`
     /// the dead letters kept per destination.
-    fn render(&self, depths: &BTreeMap<Domain, usize>, dead: &BTreeMap<Domain, usize>) -> String {
+    pub(crate) fn render(
+        &self,
+        depths: &BTreeMap<Domain, usize>,
+        dead: &BTreeMap<Domain, usize>,
+    ) -> String {
         let inner = self.lock();
         let mut out = String::new();
         let _ = writeln!(
@@ -360,46 +355,6 @@ fn escape(label: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
-}
-
-/// Middleware counting every client API request by its route template and status.
-pub(crate) async fn count_requests(
-    State(provider): State<Arc<Provider>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    provider.metrics.request(&route, response.status().as_u16());
-    response
-}
-
-/// `GET /metrics`.
-pub(crate) async fn scrape(State(provider): State<Arc<Provider>>) -> Response {
-    let mut depths = BTreeMap::new();
-    let mut dead = BTreeMap::new();
-    for to in provider.outbound_wakeups.keys() {
-        match provider.store.pending_outbound(to, DEPTH_CAP).await {
-            Ok(items) => {
-                depths.insert(to.clone(), items.len());
-            }
-            Err(e) => tracing::warn!(%to, error = %e, "queue depth for metrics"),
-        }
-        match provider.store.dead_letters(to, u64::MAX, DEPTH_CAP).await {
-            Ok(items) => {
-                dead.insert(to.clone(), items.len());
-            }
-            Err(e) => tracing::warn!(%to, error = %e, "dead letters for metrics"),
-        }
-    }
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        provider.metrics.render(&depths, &dead),
-    )
-        .into_response()
 }
 
 #[cfg(test)]

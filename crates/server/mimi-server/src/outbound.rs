@@ -38,7 +38,7 @@ use mimi_types::Domain;
 use tokio::sync::{Notify, watch};
 
 use crate::error::ServerError;
-use crate::provider::Provider;
+use crate::provider::{Core, Provider};
 
 /// How many stored items a worker reads at once, and the most messages one notify carries.
 pub(crate) const BATCH: usize = 64;
@@ -67,7 +67,7 @@ pub(crate) fn dead_letter_delay(first: Duration, refusals: u64) -> Duration {
         .min(DEAD_LETTER_MAX_DELAY.max(first))
 }
 
-impl Provider {
+impl Core {
     /// `POST`s `body` to `endpoint` (with `param`) at `peer`; the body of a 2xx answer.
     pub(crate) async fn post_to_peer(
         &self,
@@ -260,11 +260,10 @@ async fn send_peer_requests(provider: &Provider, to: &Domain) -> Step {
     Step::Next
 }
 
-async fn send_peer_request(provider: &Provider, to: &Domain, request: &PeerRequest) -> Sent {
+async fn send_peer_request(provider: &Core, to: &Domain, request: &PeerRequest) -> Sent {
     let (endpoint, recipient) = match request.kind {
         PeerRequestKind::RequestConsent => (&REQUEST_CONSENT, consent_recipient(request, true)),
         PeerRequestKind::UpdateConsent => (&UPDATE_CONSENT, consent_recipient(request, false)),
-        _ => return Sent::Refused(0, "an endpoint this build does not send".into()),
     };
     let Some(recipient) = recipient else {
         return Sent::Refused(0, "the queued body does not decode".into());
@@ -387,7 +386,7 @@ async fn send_batch(
 /// Sets a refused item aside as a dead letter after its refusal number `refusals + 1`, with
 /// the warning an operator acts on.
 async fn set_aside(
-    provider: &Provider,
+    provider: &Core,
     to: &Domain,
     item: &OutboundItem,
     refusals: u64,
@@ -479,7 +478,7 @@ async fn offer_dead_letters(provider: &Provider, to: &Domain) -> Option<Duration
 /// Whether this process may send to `to` now: always with SQLite (one process per provider);
 /// with PostgreSQL if it holds (or now takes) the destination's lease. A lease whose connection
 /// failed is dropped, and a new one is tried next time.
-async fn holds_lease(provider: &Provider, to: &Domain, lease: &mut Option<Lease>) -> bool {
+async fn holds_lease(provider: &Core, to: &Domain, lease: &mut Option<Lease>) -> bool {
     let Some(postgres) = provider.store.postgres() else {
         return true;
     };

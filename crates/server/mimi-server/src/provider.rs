@@ -1,5 +1,5 @@
-//! What every request handler shares: the store, the accounts, the identities and trust, the
-//! federation client, per-room locks and wake-ups.
+//! The provider's state, split by role (see [`Provider`]): the core every role shares, and the
+//! parts of the hub, the follower and the client API.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -13,9 +13,14 @@ use mimi_types::{ClientUri, Domain, RoomUri};
 use tokio::sync::{Notify, OwnedMutexGuard};
 
 use crate::accounts::Accounts;
+use crate::auth_limits::AuthLimits;
 use crate::config::Limits;
+use crate::hub_cache::HubCache;
+use crate::live::LiveStreams;
 use crate::metrics::Metrics;
+use crate::passwords::Passwords;
 use crate::store::Store;
+use crate::transfers::Transfers;
 
 /// Async mutexes by key, created on first use.
 #[derive(Debug, Default)]
@@ -37,23 +42,64 @@ impl Locks {
     }
 }
 
-/// The provider's shared state.
+/// The provider's state, by role: what every role shares ([`Core`], which `Provider`
+/// dereferences to), and what only the hub ([`HubRole`]), the follower ([`FollowerRole`]) or the
+/// client API ([`ClientRole`]) uses. A module names the role part it touches
+/// (`provider.hub.locks`), and a helper that needs less than the whole provider takes only
+/// that part (the core, or one field of it).
 pub(crate) struct Provider {
+    /// What every role uses.
+    pub(crate) core: Core,
+    /// Rooms we host.
+    pub(crate) hub: HubRole,
+    /// Our users as members of rooms (hosted here or elsewhere), and answers to peers about them.
+    pub(crate) follower: FollowerRole,
+    /// Our devices' API: accounts, sessions, live streams, blobs.
+    pub(crate) client: ClientRole,
+}
+
+impl std::ops::Deref for Provider {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+/// What every role shares (operations): who we are, the stores, trust, the federation client,
+/// limits, metrics and the wake-ups of outbound workers and device streams.
+pub(crate) struct Core {
     pub(crate) domain: Domain,
     pub(crate) store: Store,
     pub(crate) accounts: Accounts,
     pub(crate) ca: ProviderCa,
     pub(crate) server: ServerIdentity,
-    /// What this provider franks with as a hub (derived from `server`).
-    pub(crate) franker: mimi_mls::franking::Franker,
     pub(crate) mls_trust: mimi_mls::TrustStore,
     /// Domain → MLS CA certificate (DER), for clients.
     pub(crate) trust_bundle: BTreeMap<String, Vec<u8>>,
     pub(crate) federation: FederationClient,
     pub(crate) limits: Limits,
-    pub(crate) hub_locks: Locks,
+    /// Counters for `GET /metrics`.
+    pub(crate) metrics: Metrics,
+    /// One per destination with an outbound worker (our peers and ourselves).
+    pub(crate) outbound_wakeups: BTreeMap<Domain, Arc<Notify>>,
+    /// One per device stream: the follower wakes them when it stores messages, the client API
+    /// waits on them.
+    pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<Notify>>>,
+}
+
+/// The hub's state: per-room locks, decoded rooms, and the franking key.
+pub(crate) struct HubRole {
+    pub(crate) locks: Locks,
     /// Hub rooms kept decoded by the stored version they match.
-    pub(crate) hub_cache: crate::hub_cache::HubCache,
+    pub(crate) cache: HubCache,
+    /// What this provider franks with as a hub (derived from the server identity).
+    pub(crate) franker: mimi_mls::franking::Franker,
+}
+
+/// The follower's state: inboxes and their locks, consent, and the rate limits of what peers
+/// and our users ask about our users.
+pub(crate) struct FollowerRole {
     pub(crate) inbox_locks: Locks,
     /// Follower inboxes (in memory: mimi-ds has no record form of `RoomInbox` yet), each with
     /// the stored record version it was saved at: when another process of this provider saved
@@ -64,22 +110,22 @@ pub(crate) struct Provider {
     pub(crate) consent_policy: ConsentPolicy,
     /// Consent requests per requesting user (`[consent]`), in memory.
     pub(crate) consent_limiter: Mutex<ConsentLimiter>,
-    pub(crate) limiter: Mutex<RequesterLimiter>,
-    pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<Notify>>>,
-    /// One per destination with an outbound worker (our peers and ourselves).
-    pub(crate) outbound_wakeups: BTreeMap<Domain, Arc<Notify>>,
-    /// Counters for `GET /metrics`.
-    pub(crate) metrics: Metrics,
-    /// Live event streams, for ephemeral events (typing indicators).
-    pub(crate) live: crate::typing::LiveStreams,
-    /// Password hashing, bounded and off the async workers.
-    pub(crate) passwords: crate::passwords::Passwords,
-    /// Registration and login rate limits.
-    pub(crate) auth_limits: Mutex<crate::auth_limits::AuthLimits>,
-    /// Blob downloads and uploads in progress, bounded.
-    pub(crate) blob_transfers: crate::blobs::Transfers,
+    /// KeyPackage claims per requester (`keyMaterial`), in memory.
+    pub(crate) key_material_limiter: Mutex<RequesterLimiter>,
     /// Identifier queries per peer and per local user.
     pub(crate) query_limiter: Mutex<mimi_ds::discovery::QueryLimiter>,
+}
+
+/// The client API's state: password hashing, sign-in limits, live streams, blob transfers.
+pub(crate) struct ClientRole {
+    /// Password hashing, bounded and off the async workers.
+    pub(crate) passwords: Passwords,
+    /// Registration and login rate limits.
+    pub(crate) auth_limits: Mutex<AuthLimits>,
+    /// Live event streams, for ephemeral events (typing indicators).
+    pub(crate) live: LiveStreams,
+    /// Blob downloads and uploads in progress, bounded.
+    pub(crate) blob_transfers: Transfers,
 }
 
 impl std::fmt::Debug for Provider {
@@ -91,6 +137,14 @@ impl std::fmt::Debug for Provider {
 }
 
 impl Provider {
+    /// Now, in milliseconds since the UNIX epoch.
+    pub(crate) fn now_ms() -> u64 {
+        Core::now_ms()
+    }
+}
+
+impl Core {
+    /// Now, in milliseconds since the UNIX epoch.
     pub(crate) fn now_ms() -> u64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -138,6 +192,15 @@ impl Provider {
         for wake in self.outbound_wakeups.values() {
             wake.notify_one();
         }
+    }
+
+    /// The largest notify body `to` takes: what it advertises in its directory (as far as we
+    /// fetched it: no request is sent here, under the room's lock), else our own limit.
+    pub(crate) fn body_limit_of(&self, to: &Domain) -> usize {
+        self.federation
+            .cached_directory(to)
+            .and_then(|d| d.max_body_bytes())
+            .unwrap_or(self.limits.max_body_bytes)
     }
 
     /// Whether `domain` is a peer we federate with (has an outbound worker).

@@ -12,16 +12,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use mimi_client_api::{AbuseReportSubmit, ErrorCode};
-use mimi_ds::Effect;
 use mimi_ds::hub::AbuseReportOutcome;
 use mimi_federation_api::http::REPORT_ABUSE;
 use mimi_federation_api::report_abuse::AbuseReport;
 use mimi_federation_api::{Encode as _, decode_exact};
 use mimi_types::{Domain, RoomUri};
 
-use crate::client_api::{authenticate, json, reply, room_param};
+use crate::client_http::{authenticate, json, reply, room_param};
 use crate::error::ServerError;
-use crate::hub::bad_request;
+use crate::error::bad_request;
 use crate::provider::Provider;
 
 impl Provider {
@@ -34,14 +33,28 @@ impl Provider {
         body: &[u8],
     ) -> Result<(), ServerError> {
         let (hub, _) = {
-            let _lock = self.hub_locks.lock(room).await;
+            let _lock = self.hub.locks.lock(room).await;
             self.load_hub(room).await?
         };
         hub.admit_peer(peer)?;
         let report: AbuseReport = decode_exact(body).map_err(|e| bad_request("AbuseReport", e))?;
-        let output = hub.handle_report_abuse(peer, report, Some(&self.franker))?;
-        match output.response {
-            AbuseReportOutcome::Accepted => {}
+        match hub.handle_report_abuse(peer, report, Some(&self.hub.franker))? {
+            AbuseReportOutcome::Accepted { room, report } => {
+                let bytes = report.encode().map_err(|e| bad_request("AbuseReport", e))?;
+                let id = self
+                    .accounts
+                    .queue_abuse_report(&room, peer, Self::now_ms(), &bytes)
+                    .await?;
+                tracing::warn!(
+                    %room,
+                    %peer,
+                    id,
+                    reporter = report.reporting_user.as_str(),
+                    reported = report.alleged_abuser_uri.as_str(),
+                    messages = report.messages.len(),
+                    "abuse report queued for the operators (mimi admin reports show {id})"
+                );
+            }
             AbuseReportOutcome::NotAllowed => {
                 return Err(ServerError::api(
                     ErrorCode::Forbidden,
@@ -53,33 +66,6 @@ impl Provider {
                     ErrorCode::BadRequest,
                     format!("reported message {index} is not one this hub franked: {refusal}"),
                 ));
-            }
-            _ => {
-                return Err(ServerError::api(
-                    ErrorCode::Forbidden,
-                    "the report was not accepted",
-                ));
-            }
-        }
-        for effect in output.effects {
-            match effect {
-                Effect::AbuseReport { room, report } => {
-                    let bytes = report.encode().map_err(|e| bad_request("AbuseReport", e))?;
-                    let id = self
-                        .accounts
-                        .queue_abuse_report(&room, peer, Self::now_ms(), &bytes)
-                        .await?;
-                    tracing::warn!(
-                        %room,
-                        %peer,
-                        id,
-                        reporter = report.reporting_user.as_str(),
-                        reported = report.alleged_abuser_uri.as_str(),
-                        messages = report.messages.len(),
-                        "abuse report queued for the operators (mimi admin reports show {id})"
-                    );
-                }
-                Effect::Notify { .. } => {}
             }
         }
         Ok(())
@@ -95,7 +81,7 @@ pub(crate) async fn client_route(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
+        let device = authenticate(&provider.accounts, &headers).await?;
         let room = room_param(&room)?;
         let submit: AbuseReportSubmit = json(&body)?;
         let report: AbuseReport =

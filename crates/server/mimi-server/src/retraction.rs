@@ -23,22 +23,6 @@ use crate::accounts::{Accounts, on_pool};
 use crate::error::ServerError;
 use crate::provider::Provider;
 
-/// The SQLite table, created with the accounts tables.
-pub(crate) const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS hub_retractions (id INTEGER PRIMARY KEY AUTOINCREMENT, \
-     room TEXT NOT NULL, request BLOB NOT NULL, report_id INTEGER, \
-     requested_ms INTEGER NOT NULL, done_ms INTEGER, outcome TEXT)",
-    "CREATE INDEX IF NOT EXISTS hub_retractions_open ON hub_retractions(done_ms, id)",
-];
-
-/// The same table in PostgreSQL.
-pub(crate) const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS hub_retractions (id BIGSERIAL PRIMARY KEY, \
-     room TEXT NOT NULL, request BYTEA NOT NULL, report_id BIGINT, \
-     requested_ms BIGINT NOT NULL, done_ms BIGINT, outcome TEXT)",
-    "CREATE INDEX IF NOT EXISTS hub_retractions_open ON hub_retractions(done_ms, id)",
-];
-
 /// How often the worker looks for requests.
 const POLL: Duration = Duration::from_secs(1);
 

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::error::ServerError;
-use crate::provider::{Locks, Provider};
+use crate::provider::{ClientRole, Core, FollowerRole, HubRole, Locks, Provider};
 use crate::{client_api, federation, outbound, store};
 
 /// A provider server, ready to start.
@@ -153,47 +153,55 @@ impl Server {
             .franker()
             .map_err(|e| keys("the hub's franking key", e))?;
         let provider = Arc::new(Provider {
-            domain: domain.clone(),
-            store,
-            accounts,
-            ca,
-            server,
-            franker,
-            mls_trust,
-            trust_bundle: bundle,
-            federation: federation_client,
-            limits: config.limits.clone(),
-            hub_locks: Locks::default(),
-            hub_cache: crate::hub_cache::HubCache::default(),
-            inbox_locks: Locks::default(),
-            inboxes: Mutex::new(BTreeMap::new()),
-            consent_policy: config.consent.policy()?,
-            consent_limiter: Mutex::new(ConsentLimiter::new(
-                config.consent.requests_per_requester,
-                config.consent.request_window_ms,
-            )),
-            limiter: Mutex::new(RequesterLimiter::default().with_pair_limit(
-                config.limits.key_material_claims_per_pair,
-                config.limits.key_material_pair_window_ms,
-            )),
-            device_wakeups: Mutex::new(BTreeMap::new()),
-            outbound_wakeups,
-            metrics,
-            live: crate::typing::LiveStreams::default(),
-            passwords,
-            auth_limits: Mutex::new(crate::auth_limits::AuthLimits::new(
-                config.limits.auth_attempts_per_account,
-                config.limits.auth_attempts_per_source,
-            )),
-            blob_transfers: crate::blobs::Transfers::new(
-                config.limits.blob_downloads_at_once,
-                config.limits.blob_uploads_at_once,
-            ),
-            query_limiter: Mutex::new(mimi_ds::discovery::QueryLimiter::new(
-                config.limits.identifier_queries_per_peer,
-                config.limits.identifier_queries_per_user,
-                60_000,
-            )),
+            core: Core {
+                domain: domain.clone(),
+                store,
+                accounts,
+                ca,
+                server,
+                mls_trust,
+                trust_bundle: bundle,
+                federation: federation_client,
+                limits: config.limits.clone(),
+                metrics,
+                outbound_wakeups,
+                device_wakeups: Mutex::new(BTreeMap::new()),
+            },
+            hub: HubRole {
+                locks: Locks::default(),
+                cache: crate::hub_cache::HubCache::default(),
+                franker,
+            },
+            follower: FollowerRole {
+                inbox_locks: Locks::default(),
+                inboxes: Mutex::new(BTreeMap::new()),
+                consent_policy: config.consent.policy()?,
+                consent_limiter: Mutex::new(ConsentLimiter::new(
+                    config.consent.requests_per_requester,
+                    config.consent.request_window_ms,
+                )),
+                key_material_limiter: Mutex::new(RequesterLimiter::default().with_pair_limit(
+                    config.limits.key_material_claims_per_pair,
+                    config.limits.key_material_pair_window_ms,
+                )),
+                query_limiter: Mutex::new(mimi_ds::discovery::QueryLimiter::new(
+                    config.limits.identifier_queries_per_peer,
+                    config.limits.identifier_queries_per_user,
+                    60_000,
+                )),
+            },
+            client: ClientRole {
+                passwords,
+                auth_limits: Mutex::new(crate::auth_limits::AuthLimits::new(
+                    config.limits.auth_attempts_per_account,
+                    config.limits.auth_attempts_per_source,
+                )),
+                live: crate::live::LiveStreams::default(),
+                blob_transfers: crate::transfers::Transfers::new(
+                    config.limits.blob_downloads_at_once,
+                    config.limits.blob_uploads_at_once,
+                ),
+            },
         });
 
         let federation_listener = bind(config.federation_listen).await?;

@@ -15,8 +15,7 @@
 //!   streams of its devices in the room. A device that is not streaming never sees it: the
 //!   long-poll feed and the stored device feed never contain it.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
@@ -28,44 +27,12 @@ use mimi_federation_api::defects::{ACCEPTED_STATUS, EPHEMERAL_PATH};
 use mimi_federation_api::path::encode_param;
 use mimi_federation_api::submit_message::{SubmitMessageRequest, SubmitOutcome};
 use mimi_transport::PeerDomain;
-use mimi_types::{ClientUri, Domain, MimiUri, RoomUri};
-use tokio::sync::broadcast;
+use mimi_types::{Domain, MimiUri, RoomUri};
 
-use crate::client_api::{authenticate, reply};
+use crate::client_http::{authenticate, reply};
 use crate::error::ServerError;
-use crate::hub::bad_request;
+use crate::error::bad_request;
 use crate::provider::Provider;
-
-/// Ephemeral events a live stream may fall behind by before it skips some.
-const LIVE_BACKLOG: usize = 64;
-
-/// The live event streams of this provider's devices, for ephemeral events.
-#[derive(Debug, Default)]
-pub(crate) struct LiveStreams {
-    senders: Mutex<BTreeMap<ClientUri, broadcast::Sender<Event>>>,
-}
-
-impl LiveStreams {
-    fn sender(&self, device: &ClientUri) -> broadcast::Sender<Event> {
-        let mut map = match self.senders.lock() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        map.entry(device.clone())
-            .or_insert_with(|| broadcast::channel(LIVE_BACKLOG).0)
-            .clone()
-    }
-
-    /// Subscribes a device's stream to its ephemeral events.
-    pub(crate) fn subscribe(&self, device: &ClientUri) -> broadcast::Receiver<Event> {
-        self.sender(device).subscribe()
-    }
-
-    /// Hands `event` to the device's open streams; returns how many took it.
-    fn send(&self, device: &ClientUri, event: Event) -> usize {
-        self.sender(device).send(event).unwrap_or(0)
-    }
-}
 
 fn forbidden(message: impl Into<String>) -> ServerError {
     ServerError::api(ErrorCode::Forbidden, message)
@@ -88,7 +55,7 @@ impl Provider {
             decode_exact(body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
         let app_message = request.app_message.as_bytes().to_vec();
         let (mut hub, _) = {
-            let _lock = self.hub_locks.lock(room).await;
+            let _lock = self.hub.locks.lock(room).await;
             self.load_hub(room).await?
         };
         hub.admit_peer(peer)?;
@@ -145,7 +112,7 @@ impl Provider {
                 payload: message.to_vec(),
                 ephemeral: true,
             };
-            self.live.send(&device, event);
+            self.client.live.send(&device, event);
         }
         Ok(())
     }
@@ -159,9 +126,9 @@ pub(crate) async fn client_route(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let device = authenticate(&provider, &headers).await?;
-        let room = crate::client_api::room_param(&room)?;
-        let request: SubmitMessage = crate::client_api::json(&body)?;
+        let device = authenticate(&provider.accounts, &headers).await?;
+        let room = crate::client_http::room_param(&room)?;
+        let request: SubmitMessage = crate::client_http::json(&body)?;
         let submit: SubmitMessageRequest =
             decode_exact(&request.request).map_err(|e| bad_request("SubmitMessageRequest", e))?;
         let sender = match submit.sending_uri.parse() {

@@ -1,7 +1,9 @@
 //! Requests to a hub or a target provider as they cross the wire: keyMaterial, groupInfo,
 //! reportAbuse, update, submitMessage, and injected notify bodies.
 
-use mimi_ds::follower::{KeyMaterialContext, KeyMaterialGrant, answer_key_material};
+use mimi_ds::follower::{
+    KeyMaterialContext, KeyMaterialGrant, VerifiedKeyMaterialRequest, answer_key_material,
+};
 use mimi_ds::hub::{AbuseReportOutcome, GROUP_INFO_ENCRYPTION_LABEL};
 use mimi_federation_api::codec::Reader;
 use mimi_federation_api::common::IdentifierUri;
@@ -71,6 +73,7 @@ impl Network {
         let target = request.tbs.target_user.to_user().map_err(wire)?;
         let now_ms = self.now_ms;
         let trust = self.trust.clone();
+        let verified = VerifiedKeyMaterialRequest::verify(&request, &trust, now_ms)?;
         let target_provider = self.provider_mut(target.domain())?;
         let our_domain = target_provider.domain.clone();
         let mut devices = target_provider.users.get(&target).cloned();
@@ -79,9 +82,8 @@ impl Network {
                 now_ms,
                 peer,
                 our_domain: &our_domain,
-                trust: &trust,
             },
-            &request,
+            &verified,
             devices.as_mut(),
             None,
             &target_provider.consent,
@@ -242,9 +244,7 @@ impl Network {
             .hub_rooms
             .get(room)
             .ok_or_else(|| SimError::Unknown(format!("room {room}")))?;
-        Ok(hub
-            .handle_report_abuse(peer, report, Some(&franker))?
-            .response)
+        Ok(hub.handle_report_abuse(peer, report, Some(&franker))?)
     }
 
     /// `POST /update` from `peer` to the room's hub, as bytes on the wire; the fan-out of an

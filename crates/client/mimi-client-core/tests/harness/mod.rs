@@ -230,8 +230,6 @@ impl Fed {
                         self.hand_off(&to, d);
                     }
                 }
-                // No abuse reports in these scenarios.
-                Effect::AbuseReport { .. } => {}
             }
         }
     }

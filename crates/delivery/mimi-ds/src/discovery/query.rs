@@ -56,7 +56,6 @@ impl ProfileSearch {
 
 /// What a request needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum QueryPlan {
     /// Run [`QueryPlan::Search::source`] on the store (at most `limit` profiles), then
     /// [`answer_query`] with the profiles found.

@@ -5,7 +5,9 @@
 //! requester's credential must chain to the CA pinned for the requesting user's domain and name
 //! that user, and its signature over `KeyMaterialRequestTBS` must verify (our reading: the
 //! draft says who signs, not who checks; the target provider checks before consulting
-//! consent).
+//! consent). That check is made once per request: [`VerifiedKeyMaterialRequest::verify`],
+//! whose value every later decision ([`answer_key_material`], the hub's relay) takes, so no
+//! caller can skip it or repeat it.
 
 use std::collections::BTreeMap;
 
@@ -31,8 +33,44 @@ pub struct KeyMaterialContext<'a> {
     pub peer: &'a Domain,
     /// This provider.
     pub our_domain: &'a Domain,
-    /// The CAs that validate requesters' credentials.
-    pub trust: &'a TrustStore,
+}
+
+/// A key-material request whose requester is authenticated: its credential chains to the CA
+/// pinned for the requesting user's domain and names that user, and its signature over
+/// `KeyMaterialRequestTBS` verifies.
+#[derive(Debug, Clone)]
+pub struct VerifiedKeyMaterialRequest<'a> {
+    request: &'a KeyMaterialRequest,
+    requester: UserUri,
+}
+
+impl<'a> VerifiedKeyMaterialRequest<'a> {
+    /// Authenticates `request`'s requester (see the type) at `now_ms`: `Malformed` if the
+    /// requesting user is no user URI, `Unauthenticated` (403) if the credential or the
+    /// signature does not verify.
+    pub fn verify(
+        request: &'a KeyMaterialRequest,
+        trust: &TrustStore,
+        now_ms: u64,
+    ) -> Result<Self, RequestError> {
+        let requester = request
+            .tbs
+            .requesting_user
+            .to_user()
+            .map_err(|e| RequestError::malformed("requestingUser", e))?;
+        authenticate(trust, now_ms, request, &requester)?;
+        Ok(Self { request, requester })
+    }
+
+    /// The request.
+    pub fn request(&self) -> &'a KeyMaterialRequest {
+        self.request
+    }
+
+    /// The authenticated requesting user.
+    pub fn requester(&self) -> &UserUri {
+        &self.requester
+    }
 }
 
 /// The answer and the bookkeeping it implies.
@@ -55,21 +93,18 @@ pub struct KeyMaterialGrant {
 /// provider's policy for users who set none ([`UserConsent::decide`]).
 pub fn answer_key_material(
     ctx: KeyMaterialContext<'_>,
-    request: &KeyMaterialRequest,
+    verified: &VerifiedKeyMaterialRequest<'_>,
     devices: Option<&mut BTreeMap<ClientUri, KeyPackagePool>>,
     consent: Option<&UserConsent>,
     default_policy: &ConsentPolicy,
     limiter: &mut RequesterLimiter,
 ) -> Result<KeyMaterialGrant, RequestError> {
-    let tbs = &request.tbs;
+    let tbs = &verified.request.tbs;
+    let requester = &verified.requester;
     let target = tbs
         .target_user
         .to_user()
         .map_err(|e| RequestError::malformed("targetUser", e))?;
-    let requester = tbs
-        .requesting_user
-        .to_user()
-        .map_err(|e| RequestError::malformed("requestingUser", e))?;
     let room = if tbs.room_id.is_empty() {
         None
     } else {
@@ -82,8 +117,7 @@ pub fn answer_key_material(
     if target.domain() != ctx.our_domain {
         return Err(RequestError::NotOurUser(target.to_string()));
     }
-    check_peer_may_act(ctx.peer, &requester, room.as_ref())?;
-    authenticate(ctx, request, &requester)?;
+    check_peer_may_act(ctx.peer, requester, room.as_ref())?;
 
     let answer = |code, clients| KeyMaterialGrant {
         response: KeyMaterialResponse::new(code, tbs.target_user.clone(), clients),
@@ -93,7 +127,7 @@ pub fn answer_key_material(
     let Some(devices) = devices else {
         return Ok(answer(KeyMaterialUserCode::UserUnknown, Vec::new()));
     };
-    match UserConsent::decide(consent, &target, default_policy, &requester, room.as_ref()) {
+    match UserConsent::decide(consent, &target, default_policy, requester, room.as_ref()) {
         ConsentDecision::Allowed => {}
         ConsentDecision::NoConsentForThisRoom => {
             return Ok(answer(
@@ -106,8 +140,7 @@ pub fn answer_key_material(
         }
     }
     let wanted = u32::try_from(devices.len()).unwrap_or(u32::MAX);
-    if let Err(retry_in_ms) = limiter.take_claim(ctx.peer, &requester, &target, wanted, ctx.now_ms)
-    {
+    if let Err(retry_in_ms) = limiter.take_claim(ctx.peer, requester, &target, wanted, ctx.now_ms) {
         return Err(RequestError::RateLimited { retry_in_ms });
     }
 
@@ -148,7 +181,8 @@ pub fn answer_key_material(
 
 /// The requester's credential names the requesting user and the signature verifies.
 fn authenticate(
-    ctx: KeyMaterialContext<'_>,
+    trust: &TrustStore,
+    now_ms: u64,
     request: &KeyMaterialRequest,
     requester: &UserUri,
 ) -> Result<(), RequestError> {
@@ -156,8 +190,8 @@ fn authenticate(
     let identity = mimi_mls::verify_credential(
         tbs.requester_credential.as_bytes(),
         tbs.requester_signature_key.as_bytes(),
-        ctx.trust,
-        ctx.now_ms / 1000,
+        trust,
+        now_ms / 1000,
     )
     .map_err(|e| RequestError::Unauthenticated(format!("requester credential: {e}")))?;
     match identity {

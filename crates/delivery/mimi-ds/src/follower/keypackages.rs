@@ -32,7 +32,6 @@ impl KeyPackageEntry {
 
 /// The outcome of a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Claim {
     /// A fresh KeyPackage, now removed from the pool.
     Fresh(KeyPackageEntry),

@@ -3,24 +3,29 @@
 //! A report is accepted from a participant whose role has `canReportAbuse`, handed in by that
 //! participant's own provider, whose reported messages each carry a frank this hub issued for
 //! exactly that content, sender, room and time (see [`HubRoom::verify_reported`]); it is kept
-//! for the hub's operators ([`Effect::AbuseReport`]).
+//! for the hub's operators: [`AbuseReportOutcome::Accepted`] carries it to the caller, who
+//! stores it durably before answering. Taking a report changes nothing in the room.
 
 use mimi_federation_api::report_abuse::AbuseReport;
 use mimi_room::Capability;
-use mimi_types::Domain;
+use mimi_types::{Domain, RoomUri};
 
+use super::HubRoom;
 use super::franking::FrankRefusal;
-use super::{HubOutput, HubRoom};
-use crate::effects::Effect;
 use crate::error::RequestError;
 use mimi_mls::franking::Franker;
 
-/// Whether the hub took the report (the answer is a status only).
+/// Whether the hub took the report (the answer is a status only). Exhaustive: a driver answers
+/// every outcome, and keeps every accepted report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum AbuseReportOutcome {
-    /// Accepted: answer 201.
-    Accepted,
+    /// Accepted: keep `report` for the hub's operators (durably), then answer 201.
+    Accepted {
+        /// The room reported about.
+        room: RoomUri,
+        /// The report to keep.
+        report: AbuseReport,
+    },
     /// The reporter may not report in this room: answer 403.
     NotAllowed,
     /// A reported message does not match a frank this hub issued: answer 400.
@@ -39,7 +44,7 @@ impl HubRoom {
         peer: &Domain,
         report: AbuseReport,
         franker: Option<&Franker>,
-    ) -> Result<HubOutput<AbuseReportOutcome>, RequestError> {
+    ) -> Result<AbuseReportOutcome, RequestError> {
         let reporter = report
             .reporting_user
             .to_user()
@@ -55,10 +60,7 @@ impl HubRoom {
             .room()
             .user_has(&reporter, Capability::CAN_REPORT_ABUSE)
         {
-            return Ok(HubOutput::unchanged(
-                AbuseReportOutcome::NotAllowed,
-                Vec::new(),
-            ));
+            return Ok(AbuseReportOutcome::NotAllowed);
         }
         for (index, message) in report.messages.iter().enumerate() {
             let verified = match franker {
@@ -68,18 +70,12 @@ impl HubRoom {
                 None => Err(FrankRefusal::Signature),
             };
             if let Err(refusal) = verified {
-                return Ok(HubOutput::unchanged(
-                    AbuseReportOutcome::BadFrank { index, refusal },
-                    Vec::new(),
-                ));
+                return Ok(AbuseReportOutcome::BadFrank { index, refusal });
             }
         }
-        Ok(HubOutput::unchanged(
-            AbuseReportOutcome::Accepted,
-            vec![Effect::AbuseReport {
-                room: self.room().clone(),
-                report,
-            }],
-        ))
+        Ok(AbuseReportOutcome::Accepted {
+            room: self.room().clone(),
+            report,
+        })
     }
 }

@@ -12,7 +12,6 @@ use crate::record::{Reader, RecordError, Writer};
 
 /// What the target provider decides for a key-material request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ConsentDecision {
     /// The requester may fetch.
     Allowed,
@@ -24,7 +23,6 @@ pub enum ConsentDecision {
 
 /// The rooms a grant covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum GrantScope {
     /// Any room (a contact).
     AnyRoom,
@@ -34,7 +32,6 @@ pub enum GrantScope {
 
 /// What became of a consent request this user made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Outgoing {
     /// Sent (or queued); no answer yet.
     Asked {
@@ -106,7 +103,6 @@ pub enum BookFull {
 
 /// What a received `requestConsent(request)` did to the book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum RequestReceipt {
     /// Now waiting for the user's answer.
     Recorded,

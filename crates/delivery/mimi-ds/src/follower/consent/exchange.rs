@@ -79,7 +79,6 @@ impl ParsedScope {
 
 /// A consent entry to send to another provider (or to apply to another user of ours).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ConsentMessage {
     /// `requestConsent` to the target's provider.
     Request(RequestConsentRequest),
@@ -208,7 +207,6 @@ pub struct ConsentContext<'a> {
 
 /// What a received entry asks of the caller besides saving the book.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ConsentReply {
     /// Nothing: answer 201.
     None,
