@@ -9,13 +9,16 @@
 //!   normal dependencies;
 //! - only `mimi-mls` depends on openmls;
 //! - named engines stay apart where the layers would allow a dependency (`ENGINES_APART`: the
-//!   client engine does not depend on the delivery service's engine).
+//!   client engine does not depend on the delivery service's engine);
+//! - the modules of the crates in [`ACYCLIC_MODULES`] (the server) import each other in no loop
+//!   ([`module_cycles`], read from the sources).
 //!
 //! `cargo run -p mimi-layers` checks this workspace and exits non-zero with one line per broken
 //! rule; `.ci/run` runs it before the tests.
 
 mod check;
 mod graph;
+mod modules;
 mod rules;
 
 use std::path::Path;
@@ -23,6 +26,7 @@ use std::process::Command;
 
 pub use check::{Violation, check};
 pub use graph::{Graph, Kinds, Package};
+pub use modules::{ACYCLIC_MODULES, ModuleGraph, module_cycles, module_graph, references};
 pub use rules::{ENGINES_APART, IO_CRATES, Layer, OPENMLS_OWNER, is_sans_io};
 
 /// Runs `cargo metadata` for the workspace at `root` (with `cargo` the given program) and reads

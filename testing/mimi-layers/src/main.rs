@@ -15,6 +15,30 @@ fn main() -> ExitCode {
     };
     let violations = mimi_layers::check(&graph);
     let members = graph.members().count();
+    let mut cycles = 0;
+    for src in mimi_layers::ACYCLIC_MODULES {
+        let modules = match mimi_layers::module_graph(&root.join(src)) {
+            Ok(modules) => modules,
+            Err(e) => {
+                eprintln!("mimi-layers: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for cycle in mimi_layers::module_cycles(&modules) {
+            cycles += 1;
+            eprintln!(
+                "module cycle in {src}: {} import each other in a loop; move what they share \
+                 to a module below them",
+                cycle.join(", ")
+            );
+        }
+    }
+    if cycles > 0 {
+        eprintln!(
+            "mimi-layers: {cycles} module cycle(s) (see ARCHITECTURE.md, Rules of the house)"
+        );
+        return ExitCode::FAILURE;
+    }
     if violations.is_empty() {
         println!("mimi-layers: {members} workspace crates keep the layer rules");
         return ExitCode::SUCCESS;

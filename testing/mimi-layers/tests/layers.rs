@@ -260,3 +260,58 @@ fn metadata_without_a_resolve_is_an_error_not_a_pass() {
     let error = Graph::from_metadata(&value).unwrap_err();
     assert!(error.contains("--no-deps"), "{error}");
 }
+
+#[test]
+fn the_servers_modules_import_each_other_in_no_loop() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for src in mimi_layers::ACYCLIC_MODULES {
+        let modules = mimi_layers::module_graph(&root.join(src)).unwrap();
+        assert!(
+            modules.len() >= 20 && modules.values().any(|named| !named.is_empty()),
+            "too few modules or imports in {src}: the sources were misread"
+        );
+        let cycles = mimi_layers::module_cycles(&modules);
+        assert!(cycles.is_empty(), "module cycles in {src}: {cycles:?}");
+    }
+}
+
+#[test]
+fn a_module_cycle_is_caught() {
+    let named = mimi_layers::references(
+        "//! see crate::docs\nuse crate::{a, b::{C, D}, c::e};\nuse crate::d::F;\n\
+         fn f() { crate::e::g(); } // crate::comment\n\
+         #[cfg(test)]\nmod tests {\n    use crate::tested;\n}\n",
+    );
+    let expected: Vec<&str> = vec!["a", "b", "c", "d", "e"];
+    assert_eq!(
+        named.iter().map(String::as_str).collect::<Vec<_>>(),
+        expected
+    );
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g = mimi_layers::ModuleGraph::new();
+        for (from, to) in edges {
+            g.entry((*from).to_owned())
+                .or_default()
+                .insert((*to).to_owned());
+            g.entry((*to).to_owned()).or_default();
+        }
+        g
+    };
+    let acyclic = graph(&[("api", "provider"), ("hub", "provider"), ("api", "hub")]);
+    assert!(mimi_layers::module_cycles(&acyclic).is_empty());
+    let looped = graph(&[
+        ("api", "provider"),
+        ("provider", "blobs"),
+        ("blobs", "api"),
+        ("hub", "provider"),
+    ]);
+    assert_eq!(
+        mimi_layers::module_cycles(&looped),
+        vec![vec![
+            "api".to_owned(),
+            "blobs".to_owned(),
+            "provider".to_owned()
+        ]],
+        "the three modules in the loop, and not the one outside it"
+    );
+}
