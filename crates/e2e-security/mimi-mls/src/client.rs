@@ -30,7 +30,8 @@ use crate::credential::{TrustStore, VerifiedIdentity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::{ClientIdentity, ExternalSenderInfo, SigningKey, mls_credential, x509_of};
 use crate::inspect::{
-    GroupView, app_data_updates, components_of, member_of_credential, validate_leaf,
+    GroupView, app_data_updates, components_of, credential_may_name, member_of_credential,
+    validate_leaf,
 };
 use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
 use crate::summary::{
@@ -557,9 +558,14 @@ impl ClientGroup {
         self.group.pending_proposals().next().is_some()
     }
 
-    /// The members (client and user of each leaf), sorted.
+    /// The members (client and user of each leaf), sorted: the room state's membership, which
+    /// every merged commit updates, so no credential is parsed (thousands in a large room).
     pub fn members(&self) -> Vec<MemberChange> {
-        members_of(&self.group)
+        self.room
+            .members()
+            .iter()
+            .map(|(client, user)| MemberChange::new(client.clone(), user.clone()))
+            .collect()
     }
 
     /// The room state of the current epoch (participants, roles, policy, membership).
@@ -610,12 +616,14 @@ impl ClientGroup {
     }
 
     fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
+        let uri = client.to_string();
         self.group
             .members()
             .find(|m| {
-                member_of_credential(&m.credential)
-                    .map(|mc| &mc.client == client)
-                    .unwrap_or(false)
+                credential_may_name(&m.credential, &uri)
+                    && member_of_credential(&m.credential)
+                        .map(|mc| &mc.client == client)
+                        .unwrap_or(false)
             })
             .map(|m| m.index)
             .ok_or_else(|| MlsError::Misuse(format!("{client} is not a member of the group")))

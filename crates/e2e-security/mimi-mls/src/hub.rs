@@ -27,8 +27,8 @@ use crate::credential::{TrustStore, VerifiedIdentity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::{ServerIdentity, x509_of};
 use crate::inspect::{
-    CONTENT_COMMIT, GroupView, app_data_updates, components_of, hex_of, member_of_credential,
-    raw_handshake, validate_leaf, validate_staged,
+    CONTENT_COMMIT, GroupView, app_data_updates, components_of, credential_may_name, hex_of,
+    member_of_credential, raw_handshake, validate_leaf, validate_staged,
 };
 use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
 use crate::summary::{
@@ -207,9 +207,14 @@ impl HubGroup {
         self.group.group_context().epoch().as_u64()
     }
 
-    /// The members, sorted.
+    /// The members (client and user of each leaf), sorted: the room state's membership, which
+    /// every merged commit updates, so no credential is parsed (thousands in a large room).
     pub fn members(&self) -> Vec<MemberChange> {
-        members_of(&self.group)
+        self.room
+            .members()
+            .iter()
+            .map(|(client, user)| MemberChange::new(client.clone(), user.clone()))
+            .collect()
     }
 
     /// The room state of the current epoch (participants, roles, policy, membership).
@@ -276,18 +281,21 @@ impl HubGroup {
             .collect()
     }
 
-    /// Whether `client` has a leaf in the group.
+    /// Whether `client` has a leaf in the group (the room state's membership follows every
+    /// merged commit: no credential is parsed).
     pub fn has_member(&self, client: &ClientUri) -> bool {
-        self.leaf_of(client).is_ok()
+        self.room.members().contains_key(client)
     }
 
     pub(crate) fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
+        let uri = client.to_string();
         self.group
             .members()
             .find(|m| {
-                member_of_credential(&m.credential)
-                    .map(|mc| &mc.client == client)
-                    .unwrap_or(false)
+                credential_may_name(&m.credential, &uri)
+                    && member_of_credential(&m.credential)
+                        .map(|mc| &mc.client == client)
+                        .unwrap_or(false)
             })
             .map(|m| m.index)
             .ok_or_else(|| MlsError::Misuse(format!("{client} is not a member of the group")))

@@ -73,6 +73,22 @@ pub(crate) fn member_of_credential(c: &Credential) -> Result<MemberChange, MlsEr
     }
 }
 
+/// Whether `credential` may name `uri`: its encoding contains the URI's octets, as every
+/// credential naming it does (a provider issues canonical URIs, and the certificate carries
+/// them verbatim). A cheap filter before [`member_of_credential`], which parses the
+/// certificate: finding one member's leaf then scans bytes instead of parsing every
+/// member's certificate (thousands in a large room).
+pub(crate) fn credential_may_name(credential: &Credential, uri: &str) -> bool {
+    let uri = uri.as_bytes();
+    if uri.is_empty() {
+        return true;
+    }
+    credential
+        .serialized_content()
+        .windows(uri.len())
+        .any(|w| w == uri)
+}
+
 /// What the summary builder needs from the group.
 pub(crate) struct GroupView<'a> {
     pub(crate) leaf: &'a dyn Fn(LeafNodeIndex) -> Option<&'a LeafNode>,

@@ -15,7 +15,7 @@
 //! SelfRemoves blank their leaves, then Adds fill the leftmost blank leaves in order (or
 //! extend the tree), then an external committer takes the leftmost blank leaf.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use openmls::ciphersuite::hash_ref::make_proposal_ref;
 use openmls::prelude::{
@@ -305,16 +305,20 @@ impl Roster {
                 self.replace(*leaf, None, &mut change);
             }
         }
+        // Adds fill the blank leaves left to right, so each search starts after the leaf the
+        // previous one filled (one pass for a commit adding thousands, not one per add).
+        let mut from = 0;
         for op in &ops {
             if let LeafOp::Add(client) = op {
-                let leaf = self.free_leaf();
+                let leaf = self.free_leaf(from);
+                from = leaf.saturating_add(1);
                 self.replace(leaf, client.clone(), &mut change);
             }
         }
         let path_client = path_credential.and_then(client_of);
         match sender {
             Sender::NewMemberCommit => {
-                let leaf = self.free_leaf();
+                let leaf = self.free_leaf(from);
                 self.replace(leaf, path_client, &mut change);
             }
             Sender::Member(i) if path_credential.is_some() => {
@@ -324,21 +328,29 @@ impl Roster {
         }
         self.trim();
         // A client that left and came back in the same commit (a resync) is still a member.
-        change.left.retain(|c| !change.joined.contains(c));
-        let leaves = &self.leaves;
-        change
-            .joined
-            .retain(|c| leaves.iter().flatten().any(|l| l == c));
+        // Sets, not scans: a commit adding thousands would otherwise compare every joiner
+        // with every leaf.
+        if !change.left.is_empty() {
+            let joined: BTreeSet<&ClientUri> = change.joined.iter().collect();
+            change.left.retain(|c| !joined.contains(c));
+        }
+        if !change.joined.is_empty() {
+            let members: BTreeSet<&ClientUri> = self.leaves.iter().flatten().collect();
+            change.joined.retain(|c| members.contains(c));
+        }
         Ok(change)
     }
 
-    /// The leftmost blank leaf, or the next leaf after the last.
-    fn free_leaf(&self) -> u32 {
-        let i = self
-            .leaves
+    /// The leftmost blank leaf at or after `from` (the caller knows none before it), or the
+    /// next leaf after the last.
+    fn free_leaf(&self, from: u32) -> u32 {
+        let from = usize::try_from(from)
+            .unwrap_or(usize::MAX)
+            .min(self.leaves.len());
+        let i = self.leaves[from..]
             .iter()
             .position(Option::is_none)
-            .unwrap_or(self.leaves.len());
+            .map_or(self.leaves.len(), |i| from + i);
         u32::try_from(i).unwrap_or(u32::MAX)
     }
 

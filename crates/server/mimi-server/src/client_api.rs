@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -41,8 +41,22 @@ use crate::provider::Provider;
 /// Events returned by one feed request at most.
 const MAX_EVENTS: usize = 500;
 
+/// The largest client API request body (JSON) for a provider whose largest federation request
+/// body is `max_body_bytes`: a device's request carries a federation body (a commit bundle with
+/// its GroupInfo and the room's whole ratchet tree, ≈ 300 bytes per member) in base64, 4/3 of its
+/// size, plus the JSON around it. Without it axum's default of 2 MiB applied, so adding one user
+/// to a room of about 5,000 members was refused with 413 before the hub saw the commit.
+pub(crate) fn client_body_limit(max_body_bytes: usize) -> usize {
+    max_body_bytes
+        .saturating_add(2)
+        .saturating_div(3)
+        .saturating_mul(4)
+        .saturating_add(64 * 1024)
+}
+
 /// The client API router.
 pub(crate) fn router(provider: Arc<Provider>) -> Router {
+    let body_limit = client_body_limit(provider.limits.max_body_bytes);
     Router::new()
         .route(routes::REGISTER_ACCOUNT.path, post(register_account))
         .route(
@@ -88,6 +102,8 @@ pub(crate) fn router(provider: Arc<Provider>) -> Router {
             provider.clone(),
             crate::metrics_route::count_requests,
         ))
+        // Bodies read whole (`Bytes`) are capped here; the blob upload streams its own.
+        .layer(DefaultBodyLimit::max(body_limit))
         .fallback(not_found)
         .with_state(provider)
 }

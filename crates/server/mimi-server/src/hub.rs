@@ -70,6 +70,29 @@ impl Provider {
         Ok((hub, record.version))
     }
 
+    /// Runs `f` on the room as stored now, for reading only: on the copy this process keeps
+    /// decoded at the stored state version when there is one (left there: `f` runs under the
+    /// cache's lock, so it must be short), else on one decoded from the record. Decoding a room
+    /// costs about as much as its record is large (≈ 2.6 MB at 1,000 members); the key-material
+    /// relay of every add and every external join read the room this way, so they no longer
+    /// decode it per request. The copy's sequence number may trail the log's: `f` must not
+    /// need it. `UnknownRoom` if we do not host it.
+    pub(crate) async fn peek_hub<R>(
+        &self,
+        room: &RoomUri,
+        f: impl FnOnce(&HubRoom) -> R,
+    ) -> Result<R, ServerError> {
+        let unknown = || RequestError::UnknownRoom(room.to_string());
+        let head = self.store().room_head(room).await?.ok_or_else(unknown)?;
+        match self.hub.cache.peek(room, head.version, f) {
+            Ok(result) => Ok(result),
+            Err(f) => {
+                let (hub, _) = self.load_hub(room).await?;
+                Ok(f(&hub))
+            }
+        }
+    }
+
     /// Holds the room for a change (see the module documentation) and loads it: the room, its
     /// stored state version and the hold, which [`Provider::save_hub`] or [`Store::release`]
     /// ends. The room comes from the cache if it was kept at the stored state version (an
@@ -474,30 +497,41 @@ impl Provider {
         body: &[u8],
     ) -> Result<Vec<u8>, ServerError> {
         // A room we do not host and one the peer may not learn of answer alike: notAuthorized.
-        let hub = {
-            let _lock = self.hub.locks.lock(room).await;
-            match self.store().load_room(room).await? {
-                Some(_) => Some(self.load_hub(room).await?.0),
-                None => None,
-            }
-        };
-        let Some(hub) = hub.filter(|h| h.admit_newcomer_peer(peer, Provider::now_ms()).is_ok())
-        else {
-            return HubRoom::group_info_refusal(room)?
+        let refusal = || {
+            HubRoom::group_info_refusal(room)?
                 .encode()
-                .map_err(|e| internal("GroupInfoResponse", e));
+                .map_err(|e| internal("GroupInfoResponse", e))
         };
-        let request: GroupInfoRequest =
-            decode_exact(body).map_err(|e| bad_request("GroupInfoRequest", e))?;
-        hub.handle_group_info(
-            Provider::now_ms(),
-            peer,
-            &request,
-            &self.mls_trust,
-            &self.server,
-        )?
-        .encode()
-        .map_err(|e| internal("GroupInfoResponse", e))
+        let lock = self.hub.locks.lock(room).await;
+        if self.store().room_head(room).await?.is_none() {
+            return refusal();
+        }
+        let answer = self
+            .peek_hub(room, |hub| {
+                hub.admit_newcomer_peer(peer, Provider::now_ms()).ok()?;
+                Some(
+                    decode_exact::<GroupInfoRequest>(body)
+                        .map_err(|e| bad_request("GroupInfoRequest", e))
+                        .and_then(|request| {
+                            hub.handle_group_info(
+                                Provider::now_ms(),
+                                peer,
+                                &request,
+                                &self.mls_trust,
+                                &self.server,
+                            )
+                            .map_err(ServerError::from)
+                        }),
+                )
+            })
+            .await?;
+        drop(lock);
+        let Some(answer) = answer else {
+            return refusal();
+        };
+        answer?
+            .encode()
+            .map_err(|e| internal("GroupInfoResponse", e))
     }
 
     /// Key material for a room we host: answered by the target's provider (us or a peer), and
@@ -521,11 +555,12 @@ impl Provider {
         }
         // The room must exist, its hub know the requester's provider, and the requester be one
         // of its participants, before anything is claimed.
-        let (hub, _) = self.load_hub(room).await?;
-        hub.admit_peer(peer)?;
-        hub.check_key_material_requester(requester)?;
-        hub.check_key_material_target(target)?;
-        drop(hub);
+        self.peek_hub(room, |hub| {
+            hub.admit_peer(peer)?;
+            hub.check_key_material_requester(requester)?;
+            hub.check_key_material_target(target)
+        })
+        .await??;
         let response_bytes = if target.domain() == &self.domain {
             self.answer_key_material(&self.domain.clone(), verified)
                 .await?
@@ -578,10 +613,17 @@ impl Provider {
         room: &RoomUri,
         user: &UserUri,
     ) -> Result<JoinInfo, ServerError> {
-        let (hub, _) = {
-            let _lock = self.hub.locks.lock(room).await;
-            self.load_hub(room).await?
-        };
+        let _lock = self.hub.locks.lock(room).await;
+        self.peek_hub(room, |hub| Self::join_info_of(hub, room, user))
+            .await?
+    }
+
+    /// What [`Provider::join_info`] answers, from the room.
+    fn join_info_of(
+        hub: &HubRoom,
+        room: &RoomUri,
+        user: &UserUri,
+    ) -> Result<JoinInfo, ServerError> {
         if let Err(denied) = hub.may_join_new_device(user) {
             return Err(ServerError::api(
                 ErrorCode::Forbidden,

@@ -58,6 +58,21 @@ impl<T> VersionCache<T> {
         }
     }
 
+    /// Runs `f` on the room kept at exactly `version`, leaving it kept; hands `f` back if
+    /// there is none. `f` runs under the cache's lock (every room's): it must be short and must
+    /// not wait.
+    pub(crate) fn peek<R, F: FnOnce(&T) -> R>(
+        &self,
+        room: &RoomUri,
+        version: u64,
+        f: F,
+    ) -> Result<R, F> {
+        match self.rooms().get(room) {
+            Some((kept, value)) if *kept == version => Ok(f(value)),
+            _ => Err(f),
+        }
+    }
+
     /// Keeps `value` as the room at stored version `version`.
     pub(crate) fn put(&self, room: &RoomUri, version: u64, value: T) {
         let mut rooms = self.rooms();
@@ -91,6 +106,17 @@ mod tests {
         assert_eq!(cache.take(&room(1), 9), None);
         assert_eq!(cache.take(&room(1), 8), None);
         assert_eq!(cache.take(&room(2), 1), None);
+    }
+
+    #[test]
+    fn a_peek_reads_the_room_kept_at_its_version_and_leaves_it_kept() {
+        let cache = VersionCache::default();
+        cache.put(&room(1), 7, "seven");
+        assert_eq!(cache.peek(&room(1), 7, |v| v.len()).ok(), Some(5));
+        assert!(cache.peek(&room(1), 8, |v| v.len()).is_err());
+        assert!(cache.peek(&room(2), 7, |v| v.len()).is_err());
+        // Still kept, at its version.
+        assert_eq!(cache.take(&room(1), 7), Some("seven"));
     }
 
     #[test]

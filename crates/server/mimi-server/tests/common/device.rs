@@ -409,7 +409,7 @@ impl Device {
     }
 
     /// Submits a prepared commit; merges it on success.
-    async fn submit_commit(
+    pub async fn submit_commit(
         &mut self,
         room: &RoomUri,
         out: OutgoingCommit,
@@ -449,6 +449,31 @@ impl Device {
             .get_mut(room)
             .unwrap()
             .commit(&[change], &key_packages, &[], now_s())
+            .unwrap();
+        self.submit_commit(room, out, false).await
+    }
+
+    /// Adds `users` as participants with the devices of `key_packages` (made wherever the
+    /// caller likes: generated identities of a large room) in one commit.
+    pub async fn add_with_key_packages(
+        &mut self,
+        room: &RoomUri,
+        users: &[UserUri],
+        key_packages: &[Vec<u8>],
+    ) -> UpdateOutcome {
+        let update = ParticipantListUpdate {
+            added_participants: users
+                .iter()
+                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
+                .collect(),
+            ..Default::default()
+        };
+        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        let out = self
+            .groups
+            .get_mut(room)
+            .unwrap()
+            .commit(&[change], key_packages, &[], now_s())
             .unwrap();
         self.submit_commit(room, out, false).await
     }
