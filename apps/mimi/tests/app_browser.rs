@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli::{eventually, free_addr, json, mimi, start};
+use cli::{eventually, json, mimi, start};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::Value;
 
@@ -232,7 +232,7 @@ fn two_users_on_two_providers_chat_in_their_browsers() {
     let (_alice_app, alice_url) = app(&alice);
     let (_bob_app, bob_url) = app(&bob);
 
-    let port = free_addr().port();
+    let port = mimi_server::free_loopback_addr().unwrap().port();
     let _driver = Driver(
         Command::new(&driver)
             .arg(format!("--port={port}"))

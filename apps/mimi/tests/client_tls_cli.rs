@@ -7,7 +7,7 @@ mod cli;
 
 use std::net::TcpStream;
 
-use cli::{Servers, eventually, free_addr, json, mimi, ok, run};
+use cli::{Servers, eventually, json, mimi, ok, run};
 
 #[test]
 fn a_cli_device_pins_the_self_signed_client_api_certificate() {
@@ -31,8 +31,8 @@ fn a_cli_device_pins_the_self_signed_client_api_certificate() {
     let path = home.join(mimi_server::CONFIG_FILE);
     let mut config = mimi_server::Config::load(&path).unwrap();
     assert!(config.client_tls.is_some());
-    config.federation_listen = free_addr();
-    config.client_listen = free_addr();
+    config.federation_listen = mimi_server::free_loopback_addr().unwrap();
+    config.client_listen = mimi_server::free_loopback_addr().unwrap();
     config.save(&path).unwrap();
     let _servers = Servers(vec![
         mimi()

@@ -22,21 +22,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Proc, device, free_addr, knob, member, scrape, settle, texts};
+use common::{Proc, device, knob, member, scrape, settle, texts};
 use mimi_ds::DsStore as _;
 use mimi_sdk::Preset;
-use mimi_server::{DevProvider, init_dev_federation_at};
+use mimi_server::DevProvider;
+use mimi_server::local::{LocalOptions, write_federation};
 use mimi_store::SqliteStore;
 use mimi_types::Domain;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 fn start(dir: &Path) -> (Vec<DevProvider>, Vec<Arc<Mutex<Proc>>>) {
-    let placed: Vec<_> = ["x.example", "y.example", "z.example"]
-        .iter()
-        .map(|d| (Domain::parse(d).unwrap(), free_addr(), free_addr()))
-        .collect();
-    let providers = init_dev_federation_at(dir, &placed).unwrap();
+    let domains = ["x.example", "y.example", "z.example"].map(|d| Domain::parse(d).unwrap());
+    let providers = write_federation(dir, &LocalOptions::new(domains)).unwrap();
     let procs: Vec<_> = providers
         .iter()
         .map(|p| {

@@ -21,9 +21,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Proc, device, free_addr, knob, member, scrape, settle, texts};
+use common::{Proc, device, knob, member, scrape, settle, texts};
 use mimi_sdk::{Device, Preset};
-use mimi_server::init_dev_federation_at;
+use mimi_server::free_loopback_addr;
+use mimi_server::local::{LocalOptions, write_federation};
 use mimi_store::{PostgresConfig, PostgresStore, SqliteStore};
 use mimi_types::{Domain, RoomUri};
 use sqlx::Connection as _;
@@ -125,11 +126,8 @@ fn one_provider_as_two_processes_on_postgres_survives_a_kill_with_nothing_lost()
     let dir = tempfile::tempdir().unwrap();
     let servers = dir.path().join("servers");
     let y = Domain::parse("y.example").unwrap();
-    let placed: Vec<_> = ["x.example", "y.example", "z.example"]
-        .iter()
-        .map(|d| (Domain::parse(d).unwrap(), free_addr(), free_addr()))
-        .collect();
-    let providers = init_dev_federation_at(&servers, &placed).unwrap();
+    let domains = ["x.example", "y.example", "z.example"].map(|d| Domain::parse(d).unwrap());
+    let providers = write_federation(&servers, &LocalOptions::new(domains)).unwrap();
 
     // y on PostgreSQL, as two processes with listeners of their own and the same keys.
     let mut y1 = providers[1].config.clone();
@@ -137,8 +135,8 @@ fn one_provider_as_two_processes_on_postgres_survives_a_kill_with_nothing_lost()
     y1.database.max_connections = 6;
     y1.save(&providers[1].config_path).unwrap();
     let mut y2 = y1.clone();
-    y2.federation_listen = free_addr();
-    y2.client_listen = free_addr();
+    y2.federation_listen = free_loopback_addr().unwrap();
+    y2.client_listen = free_loopback_addr().unwrap();
     let y2_path = providers[1].config_path.with_file_name("mimi-2.toml");
     y2.save(&y2_path).unwrap();
     // x and z list both addresses of y.

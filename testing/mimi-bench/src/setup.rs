@@ -1,126 +1,68 @@
 //! Setup: the three in-process providers, the K registered devices and the room of all of
 //! them (one create, one invite of the K − 1 others, each device joining from its Welcome).
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use mimi_sdk::{Credentials, Device, Preset};
-use mimi_server::{
-    RunningServer, Server, free_loopback_addr, init_dev_federation_at, is_addr_in_use,
-};
+use mimi_server::local::{LocalFederation, LocalOptions, LocalProvider};
 use mimi_types::{Domain, RoomUri};
-use tokio::runtime::Runtime;
 
 use crate::pin;
 
 /// Registrations in flight at once (each costs the provider a password hash).
 const REGISTER_CONCURRENCY: usize = 8;
 
-/// One in-process provider on its own runtime.
-pub(crate) struct Node {
-    pub(crate) base_url: String,
-    runtime: Option<Runtime>,
-    running: Option<RunningServer>,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let (Some(runtime), Some(running)) = (self.runtime.take(), self.running.take()) {
-            runtime.block_on(running.shutdown());
-            runtime.shutdown_background();
-        }
-    }
-}
-
 /// How many times a federation is started on newly chosen ports when one of the chosen ports
 /// was taken before its server bound it.
-const START_ATTEMPTS: usize = 3;
+const START_ATTEMPTS: u32 = 3;
 
-fn free_addr() -> anyhow::Result<SocketAddr> {
-    free_loopback_addr().context("binding a free port on 127.0.0.1")
-}
-
-/// Whether starting failed because a chosen port was taken meanwhile (another process or a
-/// connection's source port got it between choosing and binding).
-fn port_taken(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|cause| is_addr_in_use(cause) || cause.to_string().contains("Address already in use"))
-}
-
-/// Starts a hub and two followers, each on its own runtime of `threads` workers; with `pin`,
-/// their threads (and the SQLite threads they start) run on [`pin::SERVER_CPU`]. The hub uses
-/// `hub_database_url` if given (the followers always SQLite files).
+/// Starts a hub and two followers, each on its own runtime of `threads` workers named
+/// `srv<i>-<role>`; with `pin`, their threads (and the SQLite threads they start) run on
+/// [`pin::SERVER_CPU`]. The hub uses `hub_database_url` if given (the followers always SQLite
+/// files).
 pub(crate) fn start_federation(
     dir: &Path,
     threads: usize,
     pin: bool,
     hub_database_url: Option<&str>,
-) -> anyhow::Result<Vec<Node>> {
-    let mut attempt = 1;
-    loop {
-        let tried = dir.join(format!("attempt-{attempt}"));
-        match start_federation_on_fresh_ports(&tried, threads, pin, hub_database_url) {
-            Err(e) if attempt < START_ATTEMPTS && port_taken(&e) => {
-                eprintln!("{e:#}; starting again on other ports");
-                attempt += 1;
+) -> anyhow::Result<Vec<LocalProvider>> {
+    let domains = ["hub.example", "f1.example", "f2.example"]
+        .into_iter()
+        .map(Domain::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut options = LocalOptions::new(domains)
+        .start_attempts(START_ATTEMPTS)
+        .workers(threads)
+        .thread_name(|i, _| {
+            let role = if i == 0 { "hub" } else { "follower" };
+            format!("srv{i}-{role}")
+        })
+        // Every benchmark user registers from this one address, many per minute.
+        .limits(|limits| limits.auth_attempts_per_source = 0)
+        .progress(|event| {
+            if let mimi_server::LocalEvent::Retrying { error } = event {
+                eprintln!("{error}; starting again on other ports");
             }
-            result => return result,
-        }
+        });
+    if let Some(url) = hub_database_url {
+        options = options.database_url(0, url);
     }
-}
-
-fn start_federation_on_fresh_ports(
-    dir: &Path,
-    threads: usize,
-    pin: bool,
-    hub_database_url: Option<&str>,
-) -> anyhow::Result<Vec<Node>> {
-    let domains = ["hub.example", "f1.example", "f2.example"];
-    let mut placed = Vec::new();
-    for d in domains {
-        placed.push((Domain::parse(d)?, free_addr()?, free_addr()?));
-    }
-    let providers = init_dev_federation_at(dir, &placed).context("writing the dev federation")?;
     if pin {
+        options = options.on_thread_start(|| {
+            if let Err(e) = pin::pin_current_thread(pin::SERVER_CPU) {
+                eprintln!("{e}");
+            }
+        });
         // Pools opened while starting are opened on this thread: their threads inherit this.
         pin::pin_current_thread(pin::SERVER_CPU)?;
     }
-    let mut nodes = Vec::new();
-    for (i, mut provider) in providers.into_iter().enumerate() {
-        let role = if i == 0 { "hub" } else { "follower" };
-        if i == 0 {
-            provider.config.database.url = hub_database_url.map(str::to_owned);
-        }
-        // Every benchmark user registers from this one address, many per minute.
-        provider.config.limits.auth_attempts_per_source = 0;
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder
-            .worker_threads(threads.max(1))
-            .thread_name(format!("srv{i}-{role}"))
-            .enable_all();
-        if pin {
-            builder.on_thread_start(|| {
-                if let Err(e) = pin::pin_current_thread(pin::SERVER_CPU) {
-                    eprintln!("{e}");
-                }
-            });
-        }
-        let runtime = builder.build()?;
-        let running = runtime
-            .block_on(Server::start(provider.config))
-            .with_context(|| format!("starting provider {i}"))?;
-        nodes.push(Node {
-            base_url: format!("http://{}", running.client_addr()),
-            runtime: Some(runtime),
-            running: Some(running),
-        });
-    }
+    let started = LocalFederation::start(dir, &options).context("starting the providers");
     if pin {
         pin::pin_current_thread(pin::CLIENT_CPU)?;
     }
-    Ok(nodes)
+    Ok(started?.into_providers())
 }
 
 /// Prints `what i/n` on stderr about every 10 % (and at the end) when `progress` is on.

@@ -105,7 +105,7 @@ pub fn run(config: &BenchConfig) -> anyhow::Result<Report> {
             "--servers needs three base URLs, hub first (got {})",
             urls.len()
         ),
-        None => nodes.iter().map(|n| n.base_url.clone()).collect(),
+        None => nodes.iter().map(|n| n.base_url()).collect(),
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder

@@ -1,17 +1,15 @@
-//! The three providers of the demo: written with `init_dev_federation_at` into the data
-//! directory, started with `Server::start` on this process's runtime (real mutual TLS between
-//! them on 127.0.0.1, real SQLite files), and read back through their `GET /metrics`.
+//! The three providers of the demo: written and started by `mimi_server::local` into the data
+//! directory, on this process's runtime (real mutual TLS between them on 127.0.0.1, real SQLite
+//! files), and read back through their `GET /metrics`.
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use mimi_server::{
-    Config, RunningServer, Server, free_loopback_addr, init_dev_federation_at, is_addr_in_use,
-};
+use mimi_server::local::{LocalEvent, LocalFederation, LocalOptions, LocalProvider, Ports};
 use mimi_types::Domain;
 
 /// The providers of the figure, in order: x (Alice, Bob), y (the hub: Charlie), z (Diana,
@@ -21,70 +19,53 @@ pub(crate) const DOMAINS: [&str; 3] = ["x.example", "y.example", "z.example"];
 /// Index of the hub in [`DOMAINS`].
 pub(crate) const HUB: usize = 1;
 
-/// One running provider.
-pub(crate) struct Provider {
-    /// Its configuration (paths resolve against its directory).
-    pub(crate) config: Config,
-    /// Its configuration file.
-    pub(crate) config_path: PathBuf,
-    /// The running server (taken by [`Federation::shutdown`]).
-    running: Option<RunningServer>,
-    /// Where its client API listens.
-    pub(crate) client_addr: SocketAddr,
-}
-
-impl Provider {
-    /// The client API base URL.
-    pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.client_addr)
-    }
-
-    /// Its domain.
-    pub(crate) fn domain(&self) -> &Domain {
-        &self.config.domain
-    }
-}
-
-/// The three running providers.
-pub(crate) struct Federation {
-    /// x, y (hub), z.
-    pub(crate) providers: Vec<Provider>,
-}
-
 /// How often the demo chooses fresh ports when one it chose was taken before its server could
 /// bind it (another process, or a connection's source port, got it in between).
 const START_ATTEMPTS: u32 = 5;
 
-fn free_addr() -> anyhow::Result<SocketAddr> {
-    free_loopback_addr().context("finding a free port on 127.0.0.1")
+/// The three running providers.
+pub(crate) struct Federation {
+    /// x, y (hub), z.
+    pub(crate) providers: Vec<LocalProvider>,
 }
 
-/// Whether a provider failed to start because a chosen port was taken meanwhile.
-fn port_taken(e: &anyhow::Error) -> bool {
-    e.chain().any(is_addr_in_use)
+/// The launcher's options for the demo: from `base_port` (client API on base, base+1, base+2;
+/// federation on base+10, base+11, base+12, used as given) or ports the OS picks, chosen again
+/// when one is taken before its server binds it; progress printed.
+fn options(base_port: Option<u16>) -> anyhow::Result<LocalOptions<'static>> {
+    let domains = DOMAINS
+        .iter()
+        .map(|d| Domain::parse(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ports = base_port.map_or(Ports::Free, Ports::Base);
+    Ok(LocalOptions::new(domains)
+        .ports(ports)
+        .start_attempts(START_ATTEMPTS)
+        .progress(show))
 }
 
-/// Where each provider listens: from `base_port` (client API on base, base+1, base+2;
-/// federation on base+10, base+11, base+12) or ports the OS picks.
-fn placement(base_port: Option<u16>) -> anyhow::Result<Vec<(Domain, SocketAddr, SocketAddr)>> {
-    let mut placed = Vec::new();
-    for (i, domain) in DOMAINS.iter().enumerate() {
-        let domain = Domain::parse(domain)?;
-        let (federation, client) = match base_port {
-            Some(base) => {
-                let i = u16::try_from(i)?;
-                let port = |offset: u16| {
-                    base.checked_add(offset)
-                        .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
-                        .context("--base-port is too high (the demo needs base..base+12)")
-                };
-                (port(10 + i)?, port(i)?)
-            }
-            None => (free_addr()?, free_addr()?),
-        };
-        placed.push((domain, federation, client));
+/// Prints what the launcher does.
+fn show(event: LocalEvent<'_>) {
+    match event {
+        LocalEvent::Writing { .. } => {
+            print_flush("  writing keys, certificates and configurations ... ");
+        }
+        LocalEvent::Written => println!("done"),
+        LocalEvent::Starting { index, domain } => {
+            let role = if index == HUB {
+                "hub of the room"
+            } else {
+                "follower"
+            };
+            print_flush(&format!("  starting {domain} ({role}) ... "));
+        }
+        LocalEvent::Started { provider, .. } => println!(
+            "client API http://{}, federation (mutual TLS) {}",
+            provider.client_addr, provider.federation_addr
+        ),
+        LocalEvent::Retrying { error } => println!("failed: {error}; choosing other ports"),
+        _ => {}
     }
-    Ok(placed)
 }
 
 impl Federation {
@@ -95,75 +76,25 @@ impl Federation {
     /// problem: what this attempt wrote is removed and the providers are written again on fresh
     /// ports (at most [`START_ATTEMPTS`] times). Ports the user chose are used as given.
     pub(crate) async fn start(dir: &Path, base_port: Option<u16>) -> anyhow::Result<Self> {
-        let mut attempt = 1;
-        loop {
-            match Self::start_once(dir, base_port).await {
-                Err(e) if base_port.is_none() && attempt < START_ATTEMPTS && port_taken(&e) => {
-                    println!("failed: {e:#}; choosing other ports");
-                    for domain in DOMAINS {
-                        let written = dir.join(domain);
-                        if written.exists() {
-                            std::fs::remove_dir_all(&written).with_context(|| {
-                                format!("removing {} to start again", written.display())
-                            })?;
-                        }
-                    }
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
-    }
-
-    /// One attempt of [`Federation::start`]; on failure the providers it started are stopped.
-    async fn start_once(dir: &Path, base_port: Option<u16>) -> anyhow::Result<Self> {
-        let placed = placement(base_port)?;
-        print_flush("  writing keys, certificates and configurations ... ");
-        let written = init_dev_federation_at(dir, &placed)
-            .with_context(|| format!("writing the providers into {}", dir.display()))?;
-        println!("done");
-        let mut providers = Vec::new();
-        for (i, provider) in written.into_iter().enumerate() {
-            let role = if i == HUB {
-                "hub of the room"
-            } else {
-                "follower"
-            };
-            print_flush(&format!("  starting {} ({role}) ... ", provider.domain));
-            let running = match Server::start(provider.config.clone()).await {
-                Ok(running) => running,
-                Err(e) => {
-                    let mut started = Self { providers };
-                    started.shutdown().await;
-                    return Err(anyhow::Error::new(e))
-                        .with_context(|| format!("starting {}", provider.domain));
-                }
-            };
-            println!(
-                "client API http://{}, federation (mutual TLS) {}",
-                running.client_addr(),
-                running.federation_addr()
-            );
-            providers.push(Provider {
-                client_addr: running.client_addr(),
-                config: provider.config,
-                config_path: provider.config_path,
-                running: Some(running),
-            });
-        }
-        Ok(Self { providers })
+        let options = options(base_port)?;
+        let started = LocalFederation::start_here(dir, &options)
+            .await
+            .with_context(|| format!("starting the providers in {}", dir.display()))?;
+        Ok(Self {
+            providers: started.into_providers(),
+        })
     }
 
     /// The provider of `domain`.
-    pub(crate) fn provider(&self, domain: &Domain) -> anyhow::Result<&Provider> {
+    pub(crate) fn provider(&self, domain: &Domain) -> anyhow::Result<&LocalProvider> {
         self.providers
             .iter()
-            .find(|p| p.domain() == domain)
+            .find(|p| &p.domain == domain)
             .with_context(|| format!("no provider {domain} in the demo"))
     }
 
     /// The hub.
-    pub(crate) fn hub(&self) -> anyhow::Result<&Provider> {
+    pub(crate) fn hub(&self) -> anyhow::Result<&LocalProvider> {
         self.providers.get(HUB).context("the hub did not start")
     }
 
@@ -175,8 +106,8 @@ impl Federation {
             let der =
                 std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             trust
-                .pin(provider.domain().clone(), &der)
-                .with_context(|| format!("the MLS CA of {}", provider.domain()))?;
+                .pin(provider.domain.clone(), &der)
+                .with_context(|| format!("the MLS CA of {}", provider.domain))?;
         }
         Ok(trust)
     }
@@ -184,9 +115,7 @@ impl Federation {
     /// Stops every provider (what was not sent stays stored).
     pub(crate) async fn shutdown(&mut self) {
         for provider in &mut self.providers {
-            if let Some(running) = provider.running.take() {
-                running.shutdown().await;
-            }
+            provider.shutdown().await;
         }
     }
 }
@@ -270,37 +199,7 @@ pub(crate) fn route_total(metrics: &BTreeMap<String, f64>, route: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-    use std::net::TcpListener;
-
     use super::*;
-
-    #[test]
-    fn a_taken_port_is_told_apart_from_other_failures() {
-        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = taken.local_addr().unwrap();
-        let source = TcpListener::bind(addr).unwrap_err();
-        assert_eq!(source.kind(), std::io::ErrorKind::AddrInUse);
-        let e = anyhow::Error::new(mimi_server::ServerError::Bind { addr, source })
-            .context("starting x.example");
-        assert!(port_taken(&e));
-
-        let refused = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
-        let e = anyhow::Error::new(mimi_server::ServerError::Bind {
-            addr,
-            source: refused,
-        });
-        assert!(!port_taken(&e), "only a taken port is worth another try");
-        assert!(!port_taken(&anyhow::anyhow!("Address already in use")));
-    }
-
-    #[test]
-    fn ports_handed_out_are_not_handed_out_again() {
-        let mut seen = BTreeSet::new();
-        for _ in 0..20 {
-            assert!(seen.insert(free_addr().unwrap().port()));
-        }
-    }
 
     #[test]
     fn metrics_are_read_per_series() {
@@ -321,13 +220,5 @@ mod tests {
         assert_eq!(route_total(&m, "/v1/blobs"), 1);
         assert_eq!(route_total(&m, "/v1/blobs/{id}"), 6);
         assert_eq!(total(&m, "mimi_http_requests_total"), 7);
-    }
-
-    #[test]
-    fn base_ports_place_the_three_providers() {
-        let placed = placement(Some(20000)).unwrap();
-        assert_eq!(placed[0].2.port(), 20000);
-        assert_eq!(placed[2].1.port(), 20012);
-        assert!(placement(Some(u16::MAX - 3)).is_err());
     }
 }

@@ -210,7 +210,7 @@ async fn crossings(federation: &Federation) -> anyhow::Result<()> {
     println!("What crossed which provider (the providers' GET /metrics):");
     println!(
         "  hub {} accepted {} messages (submitMessage) and fanned out every message and commit:",
-        hub.domain(),
+        hub.domain,
         total(&hub_metrics, "mimi_hub_messages_accepted_total")
     );
     for (p, domain) in DOMAINS.iter().enumerate() {
@@ -240,7 +240,7 @@ async fn crossings(federation: &Federation) -> anyhow::Result<()> {
         let m = metrics(provider.client_addr).await?;
         requests.push(format!(
             "{} {}",
-            provider.domain(),
+            provider.domain,
             total(&m, "mimi_http_requests_total")
         ));
         let (uploads, downloads) = (route_total(&m, "/v1/blobs"), route_total(&m, "/v1/assets"));
@@ -249,7 +249,7 @@ async fn crossings(federation: &Federation) -> anyhow::Result<()> {
                 "  blobs at {}: {uploads} uploaded, {downloads} downloaded by its devices \
                  (ciphertext, fetched from the uploader's provider with proxyDownload; the key \
                  travels only inside the MLS message)",
-                provider.domain()
+                provider.domain
             );
         }
     }
@@ -269,8 +269,8 @@ async fn keep_running(federation: &Federation, dir: &Path, kept: bool) -> anyhow
     for provider in &federation.providers {
         println!(
             "  {:<10} client API {}   config {}",
-            provider.domain().as_str(),
-            provider.url(),
+            provider.domain.as_str(),
+            provider.base_url(),
             provider.config_path.display()
         );
     }
@@ -287,7 +287,7 @@ async fn keep_running(federation: &Federation, dir: &Path, kept: bool) -> anyhow
     let server = federation
         .providers
         .get(p)
-        .map(|pr| pr.url())
+        .map(|pr| pr.base_url())
         .unwrap_or_default();
     let profile = dir.join("cli").join(user);
     let profile = profile.display();
@@ -325,7 +325,7 @@ fn print_app_commands(federation: &Federation, dir: &Path, exe: &str) {
         let server = federation
             .providers
             .get(p)
-            .map(|pr| pr.url())
+            .map(|pr| pr.base_url())
             .unwrap_or_default();
         let profile = dir.join("app").join(user);
         let profile = profile.display();

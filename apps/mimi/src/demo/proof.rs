@@ -69,12 +69,12 @@ pub(crate) async fn bob_cannot_read(
     let DatabaseTarget::Sqlite(dir) = x.config.database_target()? else {
         bail!(
             "the demo reads {}'s SQLite store, and it has none",
-            x.domain()
+            x.domain
         );
     };
     let store = SqliteStore::open_in(dir)
         .await
-        .with_context(|| format!("opening the store of {}", x.domain()))?;
+        .with_context(|| format!("opening the store of {}", x.domain))?;
     let alices = stored_messages(&store, demo, ALICE).await?;
     let bobs = stored_messages(&store, demo, BOB).await?;
     store.close().await;

@@ -83,11 +83,11 @@ impl Demo {
                 .providers
                 .get(p)
                 .context("a provider of the cast did not start")?;
-            let server = provider.url();
+            let server = provider.base_url();
             if !accounts.contains(&user) {
                 Device::register_account(&server, user, &password(user))
                     .await
-                    .with_context(|| format!("registering {user} at {}", provider.domain()))?;
+                    .with_context(|| format!("registering {user} at {}", provider.domain))?;
                 accounts.push(user);
             }
             let device = Device::register_device(

@@ -3,31 +3,14 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use mimi_server::init_dev_federation_at;
+use mimi_server::local::{LocalOptions, write_federation};
 use mimi_types::Domain;
 use serde_json::Value;
-
-pub fn free_addr() -> SocketAddr {
-    // The kernel may offer a released port again: a port handed out once in this process is
-    // not handed out again, so tests running in parallel do not pick the same one.
-    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    for _ in 0..64 {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        if HANDED_OUT.lock().unwrap().insert(addr.port()) {
-            return addr;
-        }
-    }
-    panic!("no free port on 127.0.0.1 that this test process has not used already")
-}
 
 /// The servers, killed when dropped.
 pub struct Servers(pub Vec<Child>);
@@ -130,11 +113,8 @@ pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 pub fn start(dir: &Path) -> (Servers, Vec<String>) {
-    let placed: Vec<_> = ["x.example", "y.example", "z.example"]
-        .iter()
-        .map(|d| (Domain::parse(d).unwrap(), free_addr(), free_addr()))
-        .collect();
-    let providers = init_dev_federation_at(dir, &placed).unwrap();
+    let domains = ["x.example", "y.example", "z.example"].map(|d| Domain::parse(d).unwrap());
+    let providers = write_federation(dir, &LocalOptions::new(domains)).unwrap();
     let mut children = Vec::new();
     for p in &providers {
         children.push(

@@ -10,30 +10,13 @@
 )]
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mimi_sdk::{Credentials, Device};
 use mimi_types::RoomUri;
-
-pub fn free_addr() -> SocketAddr {
-    // The kernel may offer a released port again: a port handed out once in this process is
-    // not handed out again, so tests running in parallel do not pick the same one.
-    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    for _ in 0..64 {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        if HANDED_OUT.lock().unwrap().insert(addr.port()) {
-            return addr;
-        }
-    }
-    panic!("no free port on 127.0.0.1 that this test process has not used already")
-}
 
 pub fn knob(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -96,7 +96,7 @@ fn a_device_that_missed_a_commit_rejoins_and_keeps_its_history() {
     nodes[2].stop();
     let gone = runtime.block_on(drop_feed_after(&servers.join("z.example"), &device, cursor));
     assert!(gone >= 1, "the commit was in the feed");
-    nodes[2].restart();
+    nodes[2].restart().unwrap();
 
     runtime.block_on(async {
         let mut carol = Device::open(&path).await.unwrap();

@@ -167,7 +167,7 @@ fn a_provider_down_is_named_and_the_device_goes_on_after_it_returns() {
         // Reading what is stored still works.
         assert_eq!(bob.history(&room).unwrap().room(), &room);
     });
-    nodes[1].restart();
+    nodes[1].restart().unwrap();
 
     runtime.block_on(async {
         bob.send_text(&room, "after").await.unwrap();

@@ -9,6 +9,8 @@
 //!   API listener (`mimi-transport`'s public listener: HTTPS with `[client_tls]`, else plain
 //!   HTTP meant for 127.0.0.1; request-head and idle timeouts on both), and one outbound worker
 //!   per peer that sends the stored fan-out in order.
+//! * [`LocalFederation`] (the [`local`] module): N providers on 127.0.0.1 written and started
+//!   in this process, for the demo, `mimi bench` and the tests.
 //!
 //! Protocol decisions stay in `mimi-ds`; this crate loads state, runs an engine, persists the
 //! new state **with** its effects in one store call, answers, then carries out the effects:
@@ -105,6 +107,7 @@ mod hub;
 mod hub_cache;
 mod init;
 mod live;
+pub mod local;
 mod mailbox;
 mod metrics;
 mod metrics_route;
@@ -126,4 +129,5 @@ pub use init::{
     CLIENT_TLS_CERT, CLIENT_TLS_KEY, CONFIG_FILE, DevProvider, add_client_tls, free_loopback_addr,
     init, init_dev_federation, init_dev_federation_at, is_addr_in_use,
 };
+pub use local::{LocalError, LocalEvent, LocalFederation, LocalOptions, LocalProvider, Ports};
 pub use server::{RunningServer, Server};

@@ -44,7 +44,7 @@ fn a_followers_backlog_arrives_in_batches_once_each_and_in_order() {
             assert!(matches!(sent, SubmitOutcome::Accepted { .. }), "{sent:?}");
         }
     });
-    nodes[1].restart();
+    nodes[1].restart().unwrap();
 
     let mut expected = texts.clone();
     expected.push("sentinel".into());

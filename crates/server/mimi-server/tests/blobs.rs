@@ -81,7 +81,7 @@ fn blobs_are_stored_by_hash_and_served_by_url() {
     let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
     // A small limit, to test it without megabytes.
     nodes[0].config.limits.max_blob_bytes = 4096;
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     let base = nodes[0].base_url();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (stored, bytes, token) = runtime.block_on(async {
@@ -130,7 +130,7 @@ fn blobs_are_stored_by_hash_and_served_by_url() {
     });
 
     // Stored durably: still there after a restart.
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     runtime.block_on(async {
         let got = download(&base, &token, &stored.url).await;
         assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
@@ -194,7 +194,7 @@ fn many_readers_of_a_large_blob_are_streamed_and_capped() {
     let dir = tempfile::tempdir().unwrap();
     let mut nodes = common::federation(dir.path(), &["x.example", "y.example"]);
     nodes[0].config.limits.blob_downloads_at_once = READERS as u32;
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     let base = nodes[0].base_url();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -302,7 +302,7 @@ fn blobs_on_postgres_are_chunked_streamed_and_within_quota() {
     runtime.block_on(check_quotas_and_upload_cap(&nodes[0]));
     // A blob of several chunks, streamed back byte for byte.
     nodes[0].config.limits = mimi_server::config::Limits::default();
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     let base = nodes[0].base_url();
     runtime.block_on(async {
         let api = Api::new(base.clone());
@@ -487,7 +487,7 @@ fn a_blob_of_the_one_row_layout_is_moved_into_chunks_and_served() {
             .unwrap();
         pool.close().await;
     });
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     runtime.block_on(async {
         let got = download(&base, &token, &asset_url(&id)).await;
         assert_eq!(got.status().as_u16(), 200);

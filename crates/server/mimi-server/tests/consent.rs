@@ -168,7 +168,7 @@ fn consent_decides_who_may_claim_key_packages_and_survives_a_restart() {
     });
 
     // Bob's provider restarts: the block, the waiting request and the policy are stored.
-    nodes[2].restart();
+    nodes[2].restart().unwrap();
     runtime.block_on(async {
         let bob_user = bob.user().clone();
         let (carol, carols) = carol;
@@ -497,7 +497,7 @@ fn consent_on_postgres_is_stored_and_survives_a_restart() {
             .unwrap();
         (alice, bob, one, two)
     });
-    nodes[1].restart();
+    nodes[1].restart().unwrap();
     runtime.block_on(async {
         let view = bob.contacts().await;
         assert!(view.requests.is_empty(), "{view:#?}");

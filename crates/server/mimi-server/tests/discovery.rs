@@ -173,7 +173,7 @@ fn users_are_found_only_by_what_they_made_searchable_here_and_elsewhere() {
     drop(runtime);
 
     // The profiles are durable: after a restart x still finds alice.
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let x = Api::new(nodes[0].base_url());

@@ -155,7 +155,7 @@ fn a_refused_fanout_is_kept_as_a_dead_letter_and_delivered_later() {
 
     // y lowers its limit after the hub fetched its directory: the hub does not know.
     nodes[1].config.limits.max_body_bytes = SMALL_LIMIT;
-    nodes[1].restart();
+    nodes[1].restart().unwrap();
     runtime.block_on(async {
         let large = large_text();
         accepted(&alice.send(&room, &large).await.unwrap());
@@ -180,7 +180,7 @@ fn a_refused_fanout_is_kept_as_a_dead_letter_and_delivered_later() {
 
     // y raises its limit again: the dead letter is offered again and taken.
     nodes[1].config.limits.max_body_bytes = 16 * 1024 * 1024;
-    nodes[1].restart();
+    nodes[1].restart().unwrap();
     runtime.block_on(async {
         let large = large_text();
         settle(&mut [&mut alice, &mut bob], |d| {

@@ -238,8 +238,8 @@ fn a_follower_that_was_down_gets_its_backlog_and_the_hub_survives_a_restart() {
             accepted(&alice.send(&room, text).await.unwrap());
         }
     });
-    nodes[0].restart();
-    nodes[1].restart();
+    nodes[0].restart().unwrap();
+    nodes[1].restart().unwrap();
 
     runtime.block_on(async {
         settle(&mut [&mut alice, &mut bob], |d| {

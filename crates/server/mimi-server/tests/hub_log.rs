@@ -76,7 +76,7 @@ fn application_messages_append_to_the_log_and_leave_the_room_state_alone() {
 
     // The hub restarts: its state record still carries the sequence number of the commit;
     // the next message must come after the log's last entry, and arrive.
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     runtime.block_on(async {
         let sent = bob.send(&room, "after the restart").await.unwrap();
         assert!(matches!(sent, SubmitOutcome::Accepted { .. }), "{sent:?}");

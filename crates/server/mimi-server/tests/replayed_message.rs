@@ -69,7 +69,7 @@ fn a_replayed_message_gets_the_first_answer_and_no_second_fanout() {
     });
 
     // The hub restarts: it finds the message in the room's log.
-    nodes[0].restart();
+    nodes[0].restart().unwrap();
     runtime.block_on(async {
         let again = accepted_at(&bob.submit(&room, &request).await.unwrap());
         assert_eq!(again, first, "a repeat after the hub's restart");

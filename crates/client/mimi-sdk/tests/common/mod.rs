@@ -3,89 +3,16 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::time::Duration;
 
 use mimi_sdk::{Credentials, Device};
-use mimi_server::{Config, DevProvider, RunningServer, Server, init_dev_federation_at};
+use mimi_server::DevProvider;
+use mimi_server::local::{LocalFederation, LocalOptions, LocalProvider};
 use mimi_types::{Domain, RoomUri};
-use tokio::runtime::Runtime;
 
-fn free_addr() -> SocketAddr {
-    // The kernel may offer a released port again: a port handed out once in this process is
-    // not handed out again, so tests running in parallel do not pick the same one.
-    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    for _ in 0..64 {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        if HANDED_OUT.lock().unwrap().insert(addr.port()) {
-            return addr;
-        }
-    }
-    panic!("no free port on 127.0.0.1 that this test process has not used already")
-}
-
-/// One provider process-alike: its own runtime.
-pub struct Node {
-    pub domain: Domain,
-    pub config: Config,
-    pub client_addr: SocketAddr,
-    runtime: Option<Runtime>,
-    running: Option<RunningServer>,
-}
-
-impl Node {
-    /// `https://…` when the provider serves the client API over TLS (`[client_tls]`).
-    pub fn base_url(&self) -> String {
-        let scheme = if self.config.client_tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.client_addr)
-    }
-
-    fn start(config: Config) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let running = runtime.block_on(Server::start(config.clone())).unwrap();
-        Node {
-            domain: config.domain.clone(),
-            client_addr: running.client_addr(),
-            config,
-            runtime: Some(runtime),
-            running: Some(running),
-        }
-    }
-
-    pub fn stop(&mut self) {
-        if let (Some(runtime), Some(running)) = (self.runtime.take(), self.running.take()) {
-            runtime.block_on(running.shutdown());
-            runtime.shutdown_background();
-        }
-    }
-}
-
-impl Node {
-    /// Starts it again from its files, on the same addresses.
-    pub fn restart(&mut self) {
-        self.stop();
-        *self = Self::start(self.config.clone());
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+/// One provider process-alike: its own runtime (`mimi_server::local`).
+pub type Node = LocalProvider;
 
 /// Writes and starts a federation of `domains` under `dir`.
 pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
@@ -96,21 +23,13 @@ pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
 pub fn federation_with(
     dir: &Path,
     domains: &[&str],
-    edit: impl Fn(usize, &mut DevProvider),
+    edit: impl Fn(usize, &mut DevProvider) + Send + Sync,
 ) -> Vec<Node> {
-    let placed: Vec<_> = domains
-        .iter()
-        .map(|d| (Domain::parse(d).unwrap(), free_addr(), free_addr()))
-        .collect();
-    init_dev_federation_at(dir, &placed)
+    let options =
+        LocalOptions::new(domains.iter().map(|d| Domain::parse(d).unwrap())).configure(edit);
+    LocalFederation::start(dir, &options)
         .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut provider)| {
-            edit(i, &mut provider);
-            Node::start(provider.config)
-        })
-        .collect()
+        .into_providers()
 }
 
 /// Registers `user` on `node` (account and one device `phone`) in `profile`.

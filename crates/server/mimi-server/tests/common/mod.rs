@@ -6,90 +6,20 @@
 pub mod device;
 pub mod metrics;
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
-use mimi_server::{Config, RunningServer, Server, init_dev_federation_at};
+use mimi_server::Config;
+use mimi_server::local::{LocalFederation, LocalOptions, LocalProvider};
 use mimi_transport::client::FederationClient;
 use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
 use mimi_types::Domain;
-use tokio::runtime::Runtime;
 
 pub fn domain(s: &str) -> Domain {
     Domain::parse(s).unwrap()
 }
 
-fn free_addr() -> SocketAddr {
-    // The kernel may offer a released port again: a port handed out once in this process is
-    // not handed out again, so tests running in parallel do not pick the same one.
-    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    for _ in 0..64 {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        if HANDED_OUT.lock().unwrap().insert(addr.port()) {
-            return addr;
-        }
-    }
-    panic!("no free port on 127.0.0.1 that this test process has not used already")
-}
-
-/// One provider process-alike: its own runtime.
-pub struct Node {
-    pub domain: Domain,
-    pub config: Config,
-    pub client_addr: SocketAddr,
-    runtime: Option<Runtime>,
-    running: Option<RunningServer>,
-}
-
-impl Node {
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.client_addr)
-    }
-
-    fn start(config: Config) -> Self {
-        // A test's own HTTP client (reqwest over rustls) needs the process-wide crypto
-        // provider whichever test of the binary runs first; without it, `reqwest::get` panics
-        // with "No provider set" when no device was made before it.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let running = runtime.block_on(Server::start(config.clone())).unwrap();
-        Node {
-            domain: config.domain.clone(),
-            client_addr: running.client_addr(),
-            config,
-            runtime: Some(runtime),
-            running: Some(running),
-        }
-    }
-
-    /// Shuts the server down (what it has stored stays).
-    pub fn stop(&mut self) {
-        if let (Some(runtime), Some(running)) = (self.runtime.take(), self.running.take()) {
-            runtime.block_on(running.shutdown());
-            runtime.shutdown_background();
-        }
-    }
-
-    /// Starts it again from its files.
-    pub fn restart(&mut self) {
-        self.stop();
-        *self = Self::start(self.config.clone());
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+/// One provider process-alike: its own runtime (`mimi_server::local`).
+pub type Node = LocalProvider;
 
 /// Writes and starts a federation of `domains` under `dir`.
 pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
@@ -100,21 +30,17 @@ pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
 pub fn federation_with(
     dir: &Path,
     domains: &[&str],
-    edit: impl Fn(usize, &mut Config),
+    edit: impl Fn(usize, &mut Config) + Send + Sync,
 ) -> Vec<Node> {
-    let placed: Vec<_> = domains
-        .iter()
-        .map(|d| (domain(d), free_addr(), free_addr()))
-        .collect();
-    let providers = init_dev_federation_at(dir, &placed).unwrap();
-    providers
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut provider)| {
-            edit(i, &mut provider.config);
-            Node::start(provider.config)
-        })
-        .collect()
+    // A test's own HTTP client (reqwest over rustls) needs the process-wide crypto
+    // provider whichever test of the binary runs first; without it, `reqwest::get` panics
+    // with "No provider set" when no device was made before it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = LocalOptions::new(domains.iter().map(|d| domain(d)))
+        .configure(move |i, provider| edit(i, &mut provider.config));
+    LocalFederation::start(dir, &options)
+        .unwrap()
+        .into_providers()
 }
 
 /// The environment variable naming the PostgreSQL server the PostgreSQL tests use.
