@@ -162,26 +162,46 @@ impl Page {
 
     /// Waits for the element `css` and types `text` into it.
     async fn fill(&self, css: &str, text: &str) {
-        let field = self
-            .client
-            .wait()
-            .at_most(STEP)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap();
-        field.send_keys(text).await.unwrap();
+        let started = Instant::now();
+        loop {
+            let field = self.find(Locator::Css(css)).await;
+            match field.send_keys(text).await {
+                Ok(()) => return,
+                Err(e) => self.stale_or_panic(e, css, started).await,
+            }
+        }
     }
 
     async fn click(&self, locator: Locator<'_>) {
         let what = format!("{locator:?}");
-        let element = self
-            .client
+        let started = Instant::now();
+        loop {
+            let element = self.find(locator).await;
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) => self.stale_or_panic(e, &what, started).await,
+            }
+        }
+    }
+
+    async fn find(&self, locator: Locator<'_>) -> fantoccini::elements::Element {
+        self.client
             .wait()
             .at_most(STEP)
             .for_element(locator)
             .await
-            .unwrap_or_else(|e| panic!("{}'s page has no {what}: {e}", self.name));
-        element.click().await.unwrap();
+            .unwrap_or_else(|e| panic!("{}'s page has no {locator:?}: {e}", self.name))
+    }
+
+    /// The page re-renders as events arrive: an element found a moment ago may have been
+    /// replaced before it was used. Then it is looked up again (within [`STEP`]); any other
+    /// error fails the test.
+    async fn stale_or_panic(&self, e: fantoccini::error::CmdError, what: &str, since: Instant) {
+        if !e.is_stale_element_reference() || since.elapsed() > STEP {
+            self.shot("failed").await;
+            panic!("{}'s page: using {what} failed: {e}", self.name);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
