@@ -1,7 +1,8 @@
 //! Issue 18, policy commands and ways in, through the CLI as separate processes against three
 //! `mimi serve` processes: `room create --grant --discoverable`, `room policy` (show and
 //! set), `room roles`, `room preauth add|list|remove`, `room join` by preauthorization and
-//! `room directory`, `send --topic`; a rogue member's policy change, topic start and a
+//! `room directory`, `send --topic`, the asset policy's sizes, media types, upload location
+//! and domains, the link preview policy; a rogue member's policy changes, topic start and a
 //! stranger's join refused, each followed by a message that still arrives.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -161,6 +162,43 @@ fn policy_roles_preauth_and_directory_through_the_cli() {
         shown["policy"]["assets"].as_str().is_some_and(|a| {
             a.contains("max-image=1000") && a.contains("media-forbidden=application/x-msdownload")
         })
+    });
+
+    // Where attachments are stored and whether previews may be sent: Bob lacks the
+    // capability for either; Alice sets both.
+    refused(
+        &bob,
+        &["room", "policy", "club", "upload-domains=y.example"],
+        "canChangeOtherPolicyAttribute",
+    );
+    refused(
+        &bob,
+        &["room", "policy", "club", "link-previews=forbidden"],
+        "canChangeOtherPolicyAttribute",
+    );
+    refused(
+        &alice,
+        &["room", "policy", "club", "upload-location=moon"],
+        "local-provider, hub or unspecified",
+    );
+    sentinel(&alice, &bob, "after bob's asset policy attempts");
+    ok(
+        &alice,
+        &[
+            "room",
+            "policy",
+            "club",
+            "upload-location=local-provider",
+            "upload-domains=x.example,y.example:y.example",
+            "link-previews=forbidden",
+        ],
+    );
+    eventually("bob sees the upload domains and the link preview policy", || {
+        let shown = json(&bob, &["room", "policy", "club"]);
+        shown["policy"]["assets"].as_str().is_some_and(|a| {
+            a.contains("upload-location=local-provider")
+                && a.contains("upload-domains=x.example:x.example,y.example:y.example")
+        }) && shown["policy"]["link-previews"] == "forbidden"
     });
 
     // Message expiration: a room that takes expiries of one minute to an hour refuses others

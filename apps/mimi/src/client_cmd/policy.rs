@@ -93,6 +93,12 @@ fn policy_lines(state: &RoomState) -> Vec<String> {
             .map(mimi_client_core::describe_asset_policy),
     );
     show(
+        "link-previews",
+        state
+            .link_preview_policy()
+            .map(|p| format!("{:?}", p.send_link_previews).to_ascii_lowercase()),
+    );
+    show(
         "external-commits",
         Some(on(state.may_commit_externally().is_ok()).to_owned()),
     );

@@ -283,6 +283,17 @@ impl Client {
         )
     }
 
+    /// Whether the room's `asset_policy` lets this user's attachment be stored at `url`
+    /// (its upload location and `upload_domains`,
+    /// [`mimi_room::RoomState::may_host_asset`]): for callers that know where the upload will
+    /// land and must not upload where the message would then be refused.
+    pub fn may_host_asset(&self, room: &RoomUri, url: &str) -> Result<(), ClientError> {
+        let view = self
+            .room(room)
+            .ok_or_else(|| ClientError::NotMember { room: room.clone() })?;
+        Self::not_allowed(room, view.state().may_host_asset(self.user(), url))
+    }
+
     /// Encrypts a file (AES-128-GCM, fresh key) and sends a message describing it. `url`
     /// receives the SHA-256 of the ciphertext and returns where the caller will upload the
     /// blob (providers store blobs by hash). Returns the blob to upload. The message is queued

@@ -12,9 +12,11 @@
 use std::str::FromStr;
 
 use mimi_room::components::{
-    AssetPolicy, BaseRoomPolicy, Claim, Component, ExpirationRange, HistoryPolicy, HistorySharing,
-    JoinLinkPolicy, LoggingPolicy, MessageExpiration, OperationalParameters, Optionality,
-    PreAuthData, PreAuthRoleEntry, RoleData, RoleIndex, StatusNotificationPolicy, Uri,
+    AssetPolicy, AssetUploadLocation, BaseRoomPolicy, Claim, Component, ExpirationRange,
+    HistoryPolicy, HistorySharing, JoinLinkPolicy, LinkPreviewPolicy, LinkPreviewProxy,
+    LoggingPolicy, MessageExpiration, OperationalParameters, Optionality, PreAuthData,
+    PreAuthRoleEntry, ProviderAssetUploadDomains, RoleData, RoleIndex, StatusNotificationPolicy,
+    Uri,
 };
 use mimi_room::{AssetKind, Capability, ComponentChange, RoomState};
 use mimi_types::RoomUri;
@@ -105,8 +107,17 @@ pub enum PolicySetting {
     MediaForbidden(Vec<String>),
     /// `media-permitted=TYPE,…|any`: the only media types attachments may have.
     MediaPermitted(Option<Vec<String>>),
+    /// `upload-location=local-provider|hub|unspecified`: whose upload domains an
+    /// attachment's host must be among (`asset_policy`).
+    UploadLocation(AssetUploadLocation),
+    /// `upload-domains=PROVIDER[:HOST+HOST…],…|none`: the hosts each provider's users'
+    /// attachments may be stored at (none: any host).
+    UploadDomains(Vec<ProviderAssetUploadDomains>),
     /// `assets=none`: remove the room's `asset_policy` (no limits).
     AssetsUnset,
+    /// `link-previews=forbidden|optional|required|none`: whether messages may carry link
+    /// previews (`link_preview_policy`'s `send_link_previews`; none removes the component).
+    LinkPreviews(Choice),
     /// `external-commits=on|off`: joins, new devices and rejoins by external commit
     /// (`mls_operational_policy`, `canChangeMlsOperationalPolicies`).
     ExternalCommits(bool),
@@ -142,7 +153,10 @@ pub const POLICY_KEYS: &[&str] = &[
     "max-attachment",
     "media-forbidden",
     "media-permitted",
+    "upload-location",
+    "upload-domains",
     "assets",
+    "link-previews",
     "external-commits",
     "external-proposals",
 ];
@@ -238,7 +252,11 @@ impl FromStr for PolicySetting {
             "media-forbidden" => Self::MediaForbidden(policy_assets::media_types(key, v)?),
             "media-permitted" if v == "any" => Self::MediaPermitted(None),
             "media-permitted" => Self::MediaPermitted(Some(policy_assets::media_types(key, v)?)),
+            "upload-location" => Self::UploadLocation(policy_assets::upload_location(key, v)?),
+            "upload-domains" if v == "none" => Self::UploadDomains(Vec::new()),
+            "upload-domains" => Self::UploadDomains(policy_assets::upload_domains(key, v)?),
             "assets" if v == "none" => Self::AssetsUnset,
+            "link-previews" => Self::LinkPreviews(v.parse()?),
             "assets" => return Err("assets takes none (remove the asset policy)".into()),
             "external-commits" => Self::ExternalCommits(on_off(key, v)?),
             "external-proposals" => Self::ExternalProposals(on_off(key, v)?),
@@ -261,6 +279,7 @@ struct Draft {
     status: Option<StatusNotificationPolicy>,
     join_link: Option<JoinLinkPolicy>,
     asset: Option<AssetPolicy>,
+    link_preview: Option<LinkPreviewPolicy>,
     operational: Option<OperationalParameters>,
 }
 
@@ -305,6 +324,7 @@ impl Draft {
             status: room.status_notification_policy().cloned(),
             join_link: room.join_link_policy().cloned(),
             asset: room.asset_policy().cloned(),
+            link_preview: room.link_preview_policy().cloned(),
             operational: room.operational_policy().cloned(),
         }
     }
@@ -443,7 +463,21 @@ impl Draft {
             S::MediaPermitted(types) => self.asset_with(|p| {
                 p.permitted_media_types = types.as_deref().map(policy_assets::entries);
             }),
+            S::UploadLocation(l) => self.asset_with(|p| p.asset_upload_location = *l),
+            S::UploadDomains(d) => self.asset_with(|p| p.upload_domains.clone_from(d)),
             S::AssetsUnset => self.asset = None,
+            S::LinkPreviews(c) => {
+                self.link_preview = optionality(*c).map(|send| {
+                    let mut p = self.link_preview.clone().unwrap_or(LinkPreviewPolicy {
+                        autodetect_hyperlinks_in_text: Optionality::Optional,
+                        send_link_previews: Optionality::Optional,
+                        automatic_link_previews: Optionality::Optional,
+                        link_preview_proxy: LinkPreviewProxy::Forbidden,
+                    });
+                    p.send_link_previews = send;
+                    p
+                });
+            }
             S::ExternalCommits(v) => self.operational_with(|p| p.external_commit_allowed = *v),
             S::ExternalProposals(v) => {
                 self.operational_with(|p| p.external_proposal_allowed = *v);
@@ -511,6 +545,12 @@ impl Draft {
             ComponentId::ASSET_POLICY,
             room.asset_policy(),
             self.asset.as_ref(),
+        );
+        diff(
+            &mut out,
+            ComponentId::LINK_PREVIEW_POLICY,
+            room.link_preview_policy(),
+            self.link_preview.as_ref(),
         );
         diff(
             &mut out,
@@ -688,7 +728,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
 
     use super::*;
 
@@ -717,6 +757,46 @@ mod tests {
         assert!(e.contains("whole number"), "{e}");
         let e = "logging=required".parse::<PolicySetting>().unwrap_err();
         assert!(e.contains("logging clients"), "{e}");
+        let PolicySetting::UploadDomains(d) = "upload-domains=X.example,y.example:cdn.y.example+y.example"
+            .parse::<PolicySetting>()
+            .unwrap()
+        else {
+            panic!("not upload domains")
+        };
+        let shown: Vec<(String, Vec<String>)> = d
+            .iter()
+            .map(|e| {
+                (
+                    e.provider.domain.to_string(),
+                    e.asset_upload_destinations
+                        .iter()
+                        .map(|h| h.domain.to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("x.example".to_owned(), vec!["x.example".to_owned()]),
+                (
+                    "y.example".to_owned(),
+                    vec!["cdn.y.example".to_owned(), "y.example".to_owned()]
+                ),
+            ]
+        );
+        let e = "upload-domains=x.example,x.example"
+            .parse::<PolicySetting>()
+            .unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        let e = "upload-domains=x.example:".parse::<PolicySetting>().unwrap_err();
+        assert!(e.contains("not a domain name"), "{e}");
+        let e = "upload-location=moon".parse::<PolicySetting>().unwrap_err();
+        assert!(e.contains("local-provider"), "{e}");
+        assert_eq!(
+            "link-previews=forbidden".parse::<PolicySetting>().unwrap(),
+            PolicySetting::LinkPreviews(Choice::Forbidden)
+        );
     }
 
     #[test]

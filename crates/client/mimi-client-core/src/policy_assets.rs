@@ -1,12 +1,15 @@
 //! The `asset_policy` settings of `mimi room policy` ([`crate::PolicySetting`]): the largest
-//! attachment of each kind and the media types attachments may or may not have. The first
-//! such setting starts from a policy that limits nothing (uploads to the sender's own
-//! provider, downloads through the hub's proxy); removing the component takes `assets=none`.
+//! attachment of each kind, the media types attachments may or may not have, where they are
+//! uploaded and to which hosts. The first such setting starts from a policy that limits
+//! nothing (uploads to the sender's own provider, to any host, downloads through the hub's
+//! proxy); removing the component takes `assets=none`.
 
 use mimi_room::AssetKind;
 use mimi_room::components::{
-    AssetPolicy, AssetUploadLocation, DownloadPrivacy, DownloadPrivacyType, MediaType,
+    AssetPolicy, AssetUploadLocation, DomainName, DownloadPrivacy, DownloadPrivacyType,
+    MediaType, ProviderAssetUploadDomains,
 };
+use mimi_types::Domain;
 
 /// The policy the first asset setting edits when the room has none.
 pub(crate) fn unlimited() -> AssetPolicy {
@@ -56,6 +59,68 @@ pub(crate) fn media_types(key: &str, v: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// `local-provider`, `hub` or `unspecified`.
+pub(crate) fn upload_location(key: &str, v: &str) -> Result<AssetUploadLocation, String> {
+    match v {
+        "local-provider" => Ok(AssetUploadLocation::LocalProvider),
+        "hub" => Ok(AssetUploadLocation::Hub),
+        "unspecified" => Ok(AssetUploadLocation::Unspecified),
+        _ => Err(format!(
+            "{key} takes local-provider, hub or unspecified, not {v:?}"
+        )),
+    }
+}
+
+fn location_name(l: AssetUploadLocation) -> &'static str {
+    match l {
+        AssetUploadLocation::LocalProvider => "local-provider",
+        AssetUploadLocation::Hub => "hub",
+        AssetUploadLocation::Unspecified => "unspecified",
+    }
+}
+
+fn domain(key: &str, text: &str) -> Result<DomainName, String> {
+    Domain::parse(text.trim())
+        .map(|domain| DomainName { domain })
+        .map_err(|_| format!("{key}: {text:?} is not a domain name"))
+}
+
+/// `PROVIDER[:HOST+HOST…],…`: for each provider, the hosts its users' attachments may be
+/// stored at (the provider's own domain where none is named). A provider named twice is
+/// refused, as is an empty list (`none` clears it).
+pub(crate) fn upload_domains(
+    key: &str,
+    v: &str,
+) -> Result<Vec<ProviderAssetUploadDomains>, String> {
+    let mut out: Vec<ProviderAssetUploadDomains> = Vec::new();
+    for entry in v.split(',').filter(|e| !e.trim().is_empty()) {
+        let (provider, hosts) = match entry.split_once(':') {
+            Some((p, h)) => (domain(key, p)?, Some(h)),
+            None => (domain(key, entry)?, None),
+        };
+        let destinations = match hosts {
+            Some(h) => h
+                .split('+')
+                .map(|d| domain(key, d))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![provider.clone()],
+        };
+        if out.iter().any(|e| e.provider == provider) {
+            return Err(format!("{key} names {} twice", provider.domain));
+        }
+        out.push(ProviderAssetUploadDomains {
+            provider,
+            asset_upload_destinations: destinations,
+        });
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "{key} takes PROVIDER[:HOST+HOST],… (e.g. x.example,y.example:cdn.y.example) or none"
+        ));
+    }
+    Ok(out)
+}
+
 /// The list as policy entries.
 pub(crate) fn entries(types: &[String]) -> Vec<MediaType> {
     types.iter().map(|t| MediaType::new(t)).collect()
@@ -76,9 +141,26 @@ pub fn describe(policy: &AssetPolicy) -> String {
             .collect::<Vec<_>>()
             .join(",")
     };
+    let domains = if policy.upload_domains.is_empty() {
+        "any".to_owned()
+    } else {
+        policy
+            .upload_domains
+            .iter()
+            .map(|e| {
+                let hosts: Vec<&str> = e
+                    .asset_upload_destinations
+                    .iter()
+                    .map(|d| d.domain.as_str())
+                    .collect();
+                format!("{}:{}", e.provider.domain, hosts.join("+"))
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     format!(
         "max-image={} max-audio={} max-video={} max-attachment={} media-forbidden={} \
-         media-permitted={}",
+         media-permitted={} upload-location={} upload-domains={domains}",
         max(policy.max_image),
         max(policy.max_audio),
         max(policy.max_video),
@@ -91,5 +173,6 @@ pub fn describe(policy: &AssetPolicy) -> String {
             .permitted_media_types
             .as_ref()
             .map_or_else(|| "any".to_owned(), |p| list(p)),
+        location_name(policy.asset_upload_location),
     )
 }

@@ -42,6 +42,16 @@ fn protocol(route: &str, e: impl std::fmt::Display) -> SdkError {
     }
 }
 
+/// The asset URL a provider answers for a blob it stores (`mimi_client_api::blobs`:
+/// `https://<provider>/v1/blobs/<id>?room=<room>`, the ID the hex SHA-256 of the bytes).
+fn asset_url(provider: &mimi_types::Domain, digest: &[u8], room: &RoomUri) -> String {
+    format!(
+        "https://{provider}/v1/blobs/{}?room={}",
+        mimi_client_api::blobs::blob_id(digest),
+        encode_param(room)
+    )
+}
+
 impl Device {
     /// Sends what `op` queued (and anything before it) and fails if the hub refused `op`, or
     /// did not accept a message that then stays queued on this device ([`SdkError::Queued`]).
@@ -528,8 +538,10 @@ impl Device {
 
     /// Sends a file as an encrypted attachment: encrypts it with a fresh key, uploads the
     /// ciphertext to this device's provider for the room (`POST /v1/blobs?room=`, answered once
-    /// durable), then sends the message naming its asset URL, size, hash and key. Nothing is sent if the upload
-    /// fails.
+    /// durable), then sends the message naming its asset URL, size, hash and key. Nothing is
+    /// sent if the upload fails, and nothing is uploaded where the room would refuse the
+    /// message: the role's upload capability, the asset policy's sizes and media types, and
+    /// its upload domains for the URL the provider will give are all checked first.
     pub async fn send_file(
         &mut self,
         room: &RoomUri,
@@ -545,6 +557,11 @@ impl Device {
         // The role's upload capability and the room's asset policy: before the upload.
         self.client
             .may_attach(room, &info.content_type, sealed.ciphertext.len() as u64)?;
+        // Where the provider will store it (it names blobs by the hash of their bytes, under
+        // its own domain): the room's upload domains must allow that host, or the upload would
+        // leave a blob behind a message nobody may send.
+        let expected = asset_url(self.user().domain(), &sealed.content_hash, room);
+        self.client.may_host_asset(room, &expected)?;
         let stored = self
             .api
             .upload_blob(self.token(), room, sealed.ciphertext.clone())

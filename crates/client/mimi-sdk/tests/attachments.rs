@@ -1,6 +1,7 @@
 //! Attachments end to end: encrypted, uploaded to the sender's provider for the room, downloaded
 //! by a member on another provider through its own provider (which fetches it over mutual TLS
-//! with proxyDownload), checked against the message's hash.
+//! with proxyDownload), checked against the message's hash; an attachment the room's upload
+//! domains refuse is not uploaded at all.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,7 +9,9 @@ mod common;
 
 use common::{federation, member, settle, user};
 use mimi_client_core::ClientError;
-use mimi_sdk::{FileInfo, Preset, SdkError};
+use mimi_room::components::RoleIndex;
+use mimi_room::{Capability, Denied};
+use mimi_sdk::{FileInfo, PolicySetting, Preset, RoomOptions, SdkError};
 use sqlx::sqlite::SqliteConnectOptions;
 
 /// Overwrites the one stored blob (of one chunk) of the provider in `data_dir` with `bytes`,
@@ -179,5 +182,85 @@ fn an_attachment_is_fetched_through_the_own_provider_whatever_host_the_uploader_
         .await;
         let got = bob.download(&room, id, 0).await.unwrap();
         assert_eq!(got.as_slice(), b"world");
+    });
+}
+
+/// How many blobs the provider in `data_dir` stores.
+async fn blob_count(data_dir: &std::path::Path) -> i64 {
+    let options = SqliteConnectOptions::new().filename(data_dir.join("accounts.sqlite3"));
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM blobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+/// A room whose asset policy lets attachments be stored only at x.example's hosts: Bob (on
+/// y.example) is refused before anything is uploaded, so y.example stores no blob; his text
+/// still arrives, and Alice's attachment (stored at x.example) too.
+#[test]
+fn an_attachment_the_upload_domains_refuse_is_not_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = federation(&dir.path().join("servers"), &["x.example", "y.example"]);
+    let profiles = dir.path().join("profiles");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
+        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
+        let room = alice.room_uri("files").unwrap();
+        let options = RoomOptions {
+            grants: vec![(RoleIndex(4), Capability::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE)],
+            discoverable: false,
+        };
+        alice
+            .create_room_with(&room, Preset::Cooperative, &options)
+            .await
+            .unwrap();
+        alice.invite(&room, &[bob.user().clone()]).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| member(d[1], &room)).await;
+        let settings = ["upload-domains=x.example".parse::<PolicySetting>().unwrap()];
+        alice.set_policy(&room, &settings).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d[1].history(&room)
+                .unwrap()
+                .state()
+                .asset_policy()
+                .is_some_and(|p| !p.upload_domains.is_empty())
+        })
+        .await;
+
+        let info = FileInfo {
+            filename: "a.bin".into(),
+            content_type: "application/octet-stream".into(),
+            description: String::new(),
+        };
+        let e = bob.send_file(&room, b"refused", &info).await.unwrap_err();
+        match &e {
+            SdkError::Client(ClientError::NotAllowed {
+                denied: Denied::AssetHostNotAllowed { url, allowed },
+                ..
+            }) => {
+                assert!(url.starts_with("https://y.example/v1/blobs/"), "{url}");
+                assert!(allowed.is_empty(), "{allowed:?}");
+            }
+            other => panic!("expected the upload domains' refusal, got {other}"),
+        }
+        assert_eq!(blob_count(&nodes[1].config.data_dir()).await, 0);
+
+        // Sentinels: Bob's text and Alice's attachment still reach both.
+        bob.send_text(&room, "sentinel").await.unwrap();
+        let id = alice.send_file(&room, b"allowed", &info).await.unwrap();
+        settle(&mut [&mut alice, &mut bob], |d| {
+            d.iter().all(|d| {
+                let view = d.history(&room).unwrap();
+                view.message(&id).is_some() && common::texts(d, &room).contains(&"sentinel".into())
+            })
+        })
+        .await;
+        assert_eq!(bob.download(&room, id, 0).await.unwrap().as_slice(), b"allowed");
+        assert_eq!(blob_count(&nodes[0].config.data_dir()).await, 1);
+        assert_eq!(blob_count(&nodes[1].config.data_dir()).await, 0);
     });
 }
