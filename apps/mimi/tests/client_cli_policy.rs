@@ -193,13 +193,16 @@ fn policy_roles_preauth_and_directory_through_the_cli() {
             "link-previews=forbidden",
         ],
     );
-    eventually("bob sees the upload domains and the link preview policy", || {
-        let shown = json(&bob, &["room", "policy", "club"]);
-        shown["policy"]["assets"].as_str().is_some_and(|a| {
-            a.contains("upload-location=local-provider")
-                && a.contains("upload-domains=x.example:x.example,y.example:y.example")
-        }) && shown["policy"]["link-previews"] == "forbidden"
-    });
+    eventually(
+        "bob sees the upload domains and the link preview policy",
+        || {
+            let shown = json(&bob, &["room", "policy", "club"]);
+            shown["policy"]["assets"].as_str().is_some_and(|a| {
+                a.contains("upload-location=local-provider")
+                    && a.contains("upload-domains=x.example:x.example,y.example:y.example")
+            }) && shown["policy"]["link-previews"] == "forbidden"
+        },
+    );
 
     // Message expiration: a room that takes expiries of one minute to an hour refuses others
     // at the sender (`mimi send --expires-in`), and keeps what is within.

@@ -757,9 +757,10 @@ mod tests {
         assert!(e.contains("whole number"), "{e}");
         let e = "logging=required".parse::<PolicySetting>().unwrap_err();
         assert!(e.contains("logging clients"), "{e}");
-        let PolicySetting::UploadDomains(d) = "upload-domains=X.example,y.example:cdn.y.example+y.example"
-            .parse::<PolicySetting>()
-            .unwrap()
+        let PolicySetting::UploadDomains(d) =
+            "upload-domains=X.example,y.example:cdn.y.example+y.example"
+                .parse::<PolicySetting>()
+                .unwrap()
         else {
             panic!("not upload domains")
         };
@@ -789,7 +790,9 @@ mod tests {
             .parse::<PolicySetting>()
             .unwrap_err();
         assert!(e.contains("twice"), "{e}");
-        let e = "upload-domains=x.example:".parse::<PolicySetting>().unwrap_err();
+        let e = "upload-domains=x.example:"
+            .parse::<PolicySetting>()
+            .unwrap_err();
         assert!(e.contains("not a domain name"), "{e}");
         let e = "upload-location=moon".parse::<PolicySetting>().unwrap_err();
         assert!(e.contains("local-provider"), "{e}");

@@ -6,8 +6,8 @@
 
 use mimi_room::AssetKind;
 use mimi_room::components::{
-    AssetPolicy, AssetUploadLocation, DomainName, DownloadPrivacy, DownloadPrivacyType,
-    MediaType, ProviderAssetUploadDomains,
+    AssetPolicy, AssetUploadLocation, DomainName, DownloadPrivacy, DownloadPrivacyType, MediaType,
+    ProviderAssetUploadDomains,
 };
 use mimi_types::Domain;
 

@@ -259,7 +259,10 @@ fn an_attachment_the_upload_domains_refuse_is_not_uploaded() {
             })
         })
         .await;
-        assert_eq!(bob.download(&room, id, 0).await.unwrap().as_slice(), b"allowed");
+        assert_eq!(
+            bob.download(&room, id, 0).await.unwrap().as_slice(),
+            b"allowed"
+        );
         assert_eq!(blob_count(&nodes[0].config.data_dir()).await, 1);
         assert_eq!(blob_count(&nodes[1].config.data_dir()).await, 0);
     });
