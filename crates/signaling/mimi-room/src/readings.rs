@@ -46,6 +46,13 @@
 //!   user appears once; `canOpenJoin` appears only on role 0; a role's minimum never exceeds its
 //!   maximum; a role has at most one `authorized_role_changes` entry per source role.
 //! * A fixed-membership room may not give `canAddParticipant` to any role but 0 and 1.
+//! * Sub-rooms are not applicable: mimi-rs has no notion of a room's parent, so it cannot keep
+//!   the draft's rule that a `parent_dependant` room's participants are a subset of its
+//!   `parent_room`'s. Rather than carry the flag without meaning, a room state with
+//!   `parent_dependant = true` is refused wherever a state is checked
+//!   ([`crate::RoomState::from_components`] and the result of every commit): at creation by
+//!   the creating client and the hub, and in a commit by the committer, the hub and every
+//!   receiver. The component itself still decodes (its shape is checked as above).
 //! * Components `app_components`, `safe_aad`, `content_media_types` and
 //!   `franking_signature_key` are MLS/application plumbing: kept opaque and changed only with
 //!   `canChangeMlsOperationalPolicies`. GREASE IDs (0x0A0A … 0x7A7A) in the dictionary are
@@ -266,9 +273,8 @@
 //! These rules of digest §3.3 and room-policy need MLS or the delivery service and are left to
 //! `mimi-mls` and `mimi-ds`: commits must include the proposals the hub cached for the epoch;
 //! no GroupContextExtensions proposal may touch `app_data_dictionary`; AppDataUpdate ordering
-//! relative to the RFC 9420 proposals; `parent_dependant` rooms' subset rule (needs the parent's
-//! state); one fixed-membership room per participant set is ours to keep at each hub: such a
-//! room must carry the id its users give (`direct::fixed_room_id`, checked by
-//! `RoomState::check_fixed_room_id` when the hub creates a room), so the hub's refusal of an
-//! existing room id leaves one per set of users; the GroupInfo a
-//! committer must provide; pseudonymous participants (`pseudonyms_allowed`).
+//! relative to the RFC 9420 proposals; one fixed-membership room per participant set is ours
+//! to keep at each hub: such a room must carry the id its users give (`direct::fixed_room_id`,
+//! checked by `RoomState::check_fixed_room_id` when the hub creates a room), so the hub's
+//! refusal of an existing room id leaves one per set of users; the GroupInfo a committer must
+//! provide; pseudonymous participants (`pseudonyms_allowed`).

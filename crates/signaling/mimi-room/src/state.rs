@@ -172,6 +172,13 @@ impl RoomState {
                 ),
             ));
         }
+        if self.base_policy.as_ref().is_some_and(|p| p.parent_dependant) {
+            return Err(DecodeError::invalid(
+                "room state",
+                "parent_dependant rooms (sub-rooms) are not supported: mimi-rs cannot check that \
+                 their participants are a subset of the parent room's",
+            ));
+        }
         if self.base_policy().fixed_membership
             && let Some(r) = self.roles.roles.iter().find(|r| {
                 r.role_index != RoleIndex::NO_ROLE

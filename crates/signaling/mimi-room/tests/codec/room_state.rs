@@ -12,7 +12,16 @@ fn room_state_round_trips_through_the_dictionary() {
         (ComponentId::ROLES_LIST, presets::cooperative().encode()),
         (ComponentId::ROOM_METADATA, room_metadata().encode()),
         (ComponentId::PREAUTH_LIST, preauth().encode()),
-        (ComponentId::BASE_ROOM_POLICY, base_policy().encode()),
+        (
+            ComponentId::BASE_ROOM_POLICY,
+            BaseRoomPolicy {
+                // Sub-rooms are refused (see the next test).
+                parent_dependant: false,
+                parent_room: Vec::new(),
+                ..base_policy()
+            }
+            .encode(),
+        ),
         (
             ComponentId::STATUS_NOTIFICATION_POLICY,
             status_policy().encode(),
@@ -100,6 +109,16 @@ fn room_state_refuses_unknown_missing_and_inconsistent_components() {
         RoomState::from_components(c),
         Err(DecodeError::Invalid { .. })
     ));
+    // A sub-room (parent_dependant): mimi-rs has none and refuses the state.
+    let mut c = base();
+    c.push((ComponentId::BASE_ROOM_POLICY, base_policy().encode()));
+    assert!(base_policy().parent_dependant);
+    match RoomState::from_components(c) {
+        Err(DecodeError::Invalid { reason, .. }) => {
+            assert!(reason.contains("sub-rooms) are not supported"), "{reason}");
+        }
+        other => panic!("a parent_dependant room state was not refused: {other:?}"),
+    }
     // Join links on request with two persisted links.
     let mut c = base();
     c.push((ComponentId::JOIN_LINK_POLICY, join_link_policy().encode()));

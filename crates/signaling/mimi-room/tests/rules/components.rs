@@ -238,6 +238,15 @@ fn room_creation_checks_its_inputs() {
         ..BaseRoomPolicy::default()
     });
     assert!(creation.initial_state().is_err());
+    // A sub-room: mimi-rs has none (`parent_dependant` is refused at creation).
+    let mut creation = RoomCreation::new(Preset::Cooperative, room.clone(), u(ALICE));
+    creation.base_policy = Some(BaseRoomPolicy {
+        parent_dependant: true,
+        parent_room: vec![Uri::new("mimi://hub.example/r/parent").unwrap()],
+        ..BaseRoomPolicy::default()
+    });
+    let err = creation.initial_state().unwrap_err().to_string();
+    assert!(err.contains("sub-rooms) are not supported"), "{err}");
     // Every preset builds a consistent room whose creator holds the preset's creator role.
     for preset in Preset::ALL {
         let mut creation = RoomCreation::new(preset, room.clone(), u(ALICE));
@@ -252,6 +261,36 @@ fn room_creation_checks_its_inputs() {
             state
         );
     }
+}
+
+/// `parent_dependant` (sub-rooms) is not applicable in mimi-rs: a commit turning a room into
+/// one is refused, even by a role that may change the base policy, and the room is unchanged.
+#[test]
+fn a_commit_making_the_room_a_sub_room_is_refused() {
+    let s = room();
+    let mut base = s.base_policy();
+    base.parent_dependant = true;
+    base.parent_room = vec![Uri::new("mimi://hub.example/r/parent").unwrap()];
+    let mut commit = by(ALICE_PHONE, ALICE);
+    commit.component_changes.push(ComponentChange::update(
+        ComponentId::BASE_ROOM_POLICY,
+        base.encode(),
+    ));
+    match denied(&s, &commit) {
+        Denied::InvalidResultingState(e) => {
+            assert!(e.to_string().contains("sub-rooms) are not supported"), "{e}");
+        }
+        other => panic!("not refused as a sub-room: {other:?}"),
+    }
+    // The same commit without the parent passes (Alice may change the base policy).
+    base.parent_dependant = false;
+    base.parent_room.clear();
+    let mut commit = by(ALICE_PHONE, ALICE);
+    commit.component_changes.push(ComponentChange::update(
+        ComponentId::BASE_ROOM_POLICY,
+        base.encode(),
+    ));
+    authorize_commit(&s, &commit).unwrap();
 }
 
 #[test]
