@@ -160,6 +160,9 @@ pub struct Client {
     pub(crate) rooms_saved: BTreeSet<RoomUri>,
     /// The latest time the caller gave (UNIX seconds, 0: none yet; see [`Client::tick`]).
     pub(crate) clock: u64,
+    /// Rooms and users this device's user agreed to share the room's history with, where the
+    /// room does not share automatically ([`Client::share_history`]; not persisted).
+    pub(crate) history_shares: BTreeSet<(RoomUri, UserUri)>,
 }
 
 impl fmt::Debug for Client {
@@ -191,6 +194,7 @@ impl Client {
             identity_saved: None,
             rooms_saved: BTreeSet::new(),
             clock: 0,
+            history_shares: BTreeSet::new(),
         }
     }
 

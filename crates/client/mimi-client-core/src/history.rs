@@ -1,6 +1,8 @@
 //! History for a new device: a user's existing devices hand a device added later the room
 //! histories they hold, end to end encrypted between the user's own devices, within what each
-//! room's history policy allows.
+//! room's history policy allows. The same request and envelope carry history to a new
+//! *member* (another user) where the room's policy lets a member share: who shares, and what
+//! the newcomer checks, is in `crate::history_members`.
 //!
 //! # How (our design; the drafts leave history sync open: architecture issue #19)
 //!
@@ -22,10 +24,12 @@
 //!    [`ShareStatus::NotMember`] where the requester is not (yet) in the room's MLS group as
 //!    the sibling sees it: a device never receives history of a room it is not a member of.
 //! 3. The new device imports each envelope ([`Client::handle_history_item`]): the sender's
-//!    credential must validate and name another device of its own user (anything else is
+//!    credential must validate and name another device (a server, or this device itself, is
 //!    refused with [`HistoryError::NotOwnDevice`]), the signature must verify, the envelope must
 //!    be for this device and a room it is an active member of, and the room's policy (as this
-//!    device sees it) must allow sharing. The entries new to the view (by message ID) are
+//!    device sees it) must allow sharing: by this user's role for a sibling's envelope, by the
+//!    sender's role for another user's, whose device must also be a member of the room
+//!    ([`HistoryError::NotASharer`] otherwise; see `crate::history_members`). The entries new to the view (by message ID) are
 //!    merged in front of what the device received itself, in hub-timestamp order, and marked
 //!    imported ([`crate::MessageView::imported`]).
 //!
@@ -45,7 +49,8 @@
 //!   is linked); `forbidden` means nothing is handed over; `optional` and `required` allow it
 //!   when the user's role is in `roles_that_can_share`, and only messages of the last
 //!   `max_time_period` seconds (0 = no limit, our reading). `automatically_share` concerns
-//!   other new members and does not apply between a user's own devices. Both ends check.
+//!   other new members (`crate::history_members`) and does not apply between a user's own
+//!   devices. Both ends check.
 //! * The imported entries cannot be re-authenticated by the new device (it never had the
 //!   epochs' keys); it trusts them as its own sibling's verdicts, like a restored record. The
 //!   content's claimed sender and room are still checked against the entry and the room.
@@ -133,6 +138,18 @@ pub enum HistoryError {
         user: UserUri,
         /// Who the credential names.
         sender: String,
+    },
+    /// An envelope from another user's device that may not share the room's history with
+    /// this device: not a member device of the room (as this device sees it), or its user's
+    /// role may not share (see `history_members`).
+    #[error("{sender} may not share the history of {room}: {reason}; refused")]
+    NotASharer {
+        /// The room.
+        room: RoomUri,
+        /// The envelope's sender.
+        sender: ClientUri,
+        /// Why not.
+        reason: String,
     },
     /// The signature over the item does not verify with the sender's key.
     #[error("the signature of the history item from {sender} does not verify: refused")]
@@ -241,8 +258,16 @@ pub fn sharing_allowed(state: &RoomState, user: &UserUri) -> Result<Option<u32>,
 }
 
 /// The earliest hub timestamp (ms) a limit of `period` seconds lets through at `now` (s).
-fn earliest_ms(now: u64, period: Option<u32>) -> u64 {
+pub(crate) fn earliest_ms(now: u64, period: Option<u32>) -> u64 {
     period.map_or(0, |p| now.saturating_sub(u64::from(p)).saturating_mul(1000))
+}
+
+/// Who a verified history item comes from.
+enum Origin {
+    /// Another device of this user.
+    Sibling,
+    /// A device of another user (see `history_members`).
+    Member(UserUri),
 }
 
 fn context(recipient: &ClientUri, room: &RoomUri) -> Result<Vec<u8>, ClientError> {
@@ -333,32 +358,41 @@ impl Client {
         }
     }
 
-    /// Checks that a signed item comes from another device of this user.
-    fn check_sibling(
+    /// Checks that a signed item comes from another device (of this user or, for
+    /// `history_members`, of another user) and says whose.
+    fn check_origin(
         &self,
         now: u64,
         (claimed, credential, signature_key): (&ClientUri, &[u8], &[u8]),
         label: &str,
         tbs: &[u8],
         signature: &[u8],
-    ) -> Result<(), HistoryError> {
+    ) -> Result<Origin, HistoryError> {
         let verified = mimi_mls::verify_credential(credential, signature_key, &self.trust, now)
             .map_err(|e| HistoryError::Credential(e.to_string()))?;
         let not_own = |sender: String| HistoryError::NotOwnDevice {
             user: self.user().clone(),
             sender,
         };
-        match verified {
+        let origin = match verified {
             VerifiedIdentity::Client { client, user }
-                if &user == self.user() && &client == claimed && &client != self.client() => {}
+                if &client == claimed && &client != self.client() =>
+            {
+                if &user == self.user() {
+                    Origin::Sibling
+                } else {
+                    Origin::Member(user)
+                }
+            }
             VerifiedIdentity::Client { client, .. } => return Err(not_own(client.to_string())),
             VerifiedIdentity::Server(domain) => return Err(not_own(format!("server {domain}"))),
-        }
+        };
         sign::verify_with_label(signature_key, label, tbs, signature).map_err(|_| {
             HistoryError::Signature {
                 sender: claimed.clone(),
             }
-        })
+        })?;
+        Ok(origin)
     }
 
     fn answer(
@@ -369,7 +403,7 @@ impl Client {
         skip: &BTreeSet<RoomUri>,
     ) -> Result<HistoryAnswer, HistoryError> {
         let request = &signed.body;
-        self.check_sibling(
+        let origin = self.check_origin(
             now,
             (
                 &request.requester,
@@ -392,6 +426,17 @@ impl Client {
         let rooms: BTreeSet<&RoomUri> = request.rooms.iter().collect();
         for room in rooms {
             if skip.contains(room) {
+                continue;
+            }
+            if let Origin::Member(user) = &origin {
+                match self.member_bundle(now, request, user, room, limits) {
+                    Ok(Some(bundle)) => {
+                        let item = self.seal(request, &bundle)?;
+                        envelopes.push((room.clone(), bundle.status, item));
+                    }
+                    Ok(None) => {}
+                    Err(()) => waiting.push(room.clone()),
+                }
                 continue;
             }
             let bundle = match self.rooms.get(room) {
@@ -451,7 +496,7 @@ impl Client {
             .collect()
     }
 
-    fn seal(&self, request: &Request, bundle: &Bundle) -> Result<Vec<u8>, HistoryError> {
+    pub(crate) fn seal(&self, request: &Request, bundle: &Bundle) -> Result<Vec<u8>, HistoryError> {
         let plain = Zeroizing::new(bundle.encode().map_err(internal)?);
         let (kem_output, ciphertext) = mimi_mls::encrypt_with_label(
             &request.hpke_public,
@@ -484,7 +529,7 @@ impl Client {
         limits: &HistoryLimits,
     ) -> Result<HistoryImport, HistoryError> {
         let envelope = &signed.body;
-        self.check_sibling(
+        let origin = self.check_origin(
             now,
             (
                 &envelope.sender,
@@ -501,12 +546,18 @@ impl Client {
             });
         }
         let room = envelope.room.clone();
-        let period = match self.rooms.get(&room) {
-            Some(r) if r.group.is_active() => sharing_allowed(r.group.room(), self.user())
-                .map_err(|reason| HistoryError::Forbidden {
-                    room: room.clone(),
-                    reason,
-                })?,
+        let period = match (&origin, self.rooms.get(&room)) {
+            (Origin::Member(user), _) => {
+                self.check_member_sharer(&room, &envelope.sender, user)?
+            }
+            (Origin::Sibling, Some(r)) if r.group.is_active() => {
+                sharing_allowed(r.group.room(), self.user()).map_err(|reason| {
+                    HistoryError::Forbidden {
+                        room: room.clone(),
+                        reason,
+                    }
+                })?
+            }
             _ => return Err(HistoryError::NotMember { room }),
         };
         let key = self.history_key()?;
@@ -572,7 +623,7 @@ fn empty_bundle(room: &RoomUri, status: ShareStatus) -> Bundle {
 
 /// The newest entries of `log` at or after `earliest` (ms) within `limits`, oldest first, and
 /// whether any were left out.
-fn newest_fitting(log: &[Entry], earliest: u64, limits: &HistoryLimits) -> (Vec<Entry>, bool) {
+pub(crate) fn newest_fitting(log: &[Entry], earliest: u64, limits: &HistoryLimits) -> (Vec<Entry>, bool) {
     let mut bytes = 0usize;
     let mut out = Vec::new();
     let mut truncated = false;

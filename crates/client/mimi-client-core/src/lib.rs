@@ -93,6 +93,7 @@ mod expiry;
 mod franking;
 mod history;
 mod history_codec;
+mod history_members;
 mod incremental;
 mod join_links;
 mod messaging;
@@ -117,6 +118,7 @@ pub use history::{
     BUNDLE_LABEL, HistoryAnswer, HistoryError, HistoryImport, HistoryLimits, HistoryOutcome,
     MAX_ITEM_BYTES, REQUEST_LABEL, REQUEST_TTL_SECS, SEAL_LABEL, ShareStatus, sharing_allowed,
 };
+pub use history_members::{designated_sharer, member_sharing_allowed};
 pub use incremental::{LogRows, RecordUpdate, RoomPart, STATE_RECORD_VERSION, StoredRecord};
 pub use join_links::{JOIN_CODE_LEN, NewJoinLink, format_join_link, parse_join_link};
 pub use messaging::{FileInfo, SentAttachment};

@@ -194,30 +194,40 @@ fn history_from_another_user_or_tampered_is_refused() {
     let request = c.fed.clients[&phone]
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
-    // Alice (a member of the room, another user) may not answer Charlie's request...
-    let err = c
-        .fed
-        .c(&c.alice)
-        .handle_history_item(now, &request, &HistoryLimits::default(), &BTreeSet::new())
-        .unwrap_err();
-    assert!(matches!(err, HistoryError::NotOwnDevice { .. }), "{err}");
-    // ...nor push her own bundle to Charlie's phone: her second device asks her, and she
-    // sends what she answers to Charlie's phone instead.
-    let tablet = join(&mut c.fed, "mimi://x.example/u/alice", "tablet", &c.room);
-    let hers = c.fed.clients[&tablet]
-        .history_request(now, std::slice::from_ref(&c.room))
-        .unwrap();
-    let forged = answer(&mut c.fed, &c.alice, &hers).envelopes[0].2.clone();
+    // Alice (a member of the room, another user) answers Charlie's request with nothing: the
+    // room has no history policy, so its history goes only to a user's own new devices
+    // (`history_members`)...
+    let alice = c.alice.clone();
+    let a = answer(&mut c.fed, &alice, &request);
+    assert!(a.envelopes.is_empty() && a.waiting.is_empty(), "{a:?}");
+    // ...and an envelope she seals for Charlie's phone anyway is refused.
+    let forged = c.fed.clients[&alice]
+        .history_not_member(&request, std::slice::from_ref(&c.room))
+        .unwrap()
+        .remove(0)
+        .1;
     let err = c
         .fed
         .c(&phone)
         .handle_history_item(now, &forged, &HistoryLimits::default(), &BTreeSet::new())
         .unwrap_err();
     assert!(
-        matches!(&err, HistoryError::NotOwnDevice { sender, .. } if sender.contains("alice")),
+        matches!(&err, HistoryError::NotASharer { sender, reason, .. }
+            if *sender == alice && reason.contains("no history policy")),
         "{err}"
     );
-    assert!(err.to_string().contains("forge"), "{err}");
+    // Nor can she redirect what her own second device asked for: it is not for the phone.
+    let tablet = join(&mut c.fed, "mimi://x.example/u/alice", "tablet", &c.room);
+    let hers = c.fed.clients[&tablet]
+        .history_request(now, std::slice::from_ref(&c.room))
+        .unwrap();
+    let redirected = answer(&mut c.fed, &alice, &hers).envelopes[0].2.clone();
+    let err = c
+        .fed
+        .c(&phone)
+        .handle_history_item(now, &redirected, &HistoryLimits::default(), &BTreeSet::new())
+        .unwrap_err();
+    assert!(matches!(err, HistoryError::NotForThisDevice { .. }), "{err}");
     // A bundle for the desk's phone, altered on the way, is refused by its signature.
     let mut good = answer(&mut c.fed, &c.desk, &request).envelopes[0].2.clone();
     let at = good.len() - 80;

@@ -53,6 +53,13 @@
 //!   ([`crate::RoomState::from_components`] and the result of every commit): at creation by
 //!   the creating client and the hub, and in a commit by the committer, the hub and every
 //!   receiver. The component itself still decodes (its shape is checked as above).
+//! * `chat_history_policy` is the clients' to keep (the hub never sees history): no component
+//!   lets a user's own new devices get history and nobody else; `forbidden` lets nobody;
+//!   `optional`/`required` let a member whose role is in `roles_that_can_share` hand the last
+//!   `max_time_period` seconds (0 = no limit) to its own new devices and to new members, with
+//!   `automatically_share` naming one designated sharer (the first eligible member device by
+//!   client URI) that answers without its user. The details are mimi-client-core's readings
+//!   (`history`, `history_members`).
 //! * Components `app_components`, `safe_aad`, `content_media_types` and
 //!   `franking_signature_key` are MLS/application plumbing: kept opaque and changed only with
 //!   `canChangeMlsOperationalPolicies`. GREASE IDs (0x0A0A … 0x7A7A) in the dictionary are
