@@ -547,9 +547,7 @@ impl Client {
         }
         let room = envelope.room.clone();
         let period = match (&origin, self.rooms.get(&room)) {
-            (Origin::Member(user), _) => {
-                self.check_member_sharer(&room, &envelope.sender, user)?
-            }
+            (Origin::Member(user), _) => self.check_member_sharer(&room, &envelope.sender, user)?,
             (Origin::Sibling, Some(r)) if r.group.is_active() => {
                 sharing_allowed(r.group.room(), self.user()).map_err(|reason| {
                     HistoryError::Forbidden {
@@ -623,7 +621,11 @@ fn empty_bundle(room: &RoomUri, status: ShareStatus) -> Bundle {
 
 /// The newest entries of `log` at or after `earliest` (ms) within `limits`, oldest first, and
 /// whether any were left out.
-pub(crate) fn newest_fitting(log: &[Entry], earliest: u64, limits: &HistoryLimits) -> (Vec<Entry>, bool) {
+pub(crate) fn newest_fitting(
+    log: &[Entry],
+    earliest: u64,
+    limits: &HistoryLimits,
+) -> (Vec<Entry>, bool) {
     let mut bytes = 0usize;
     let mut out = Vec::new();
     let mut truncated = false;

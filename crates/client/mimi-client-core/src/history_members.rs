@@ -45,9 +45,11 @@ use crate::history_codec::{Bundle, Request};
 /// `Ok(None)` without limit, `Ok(Some(s))` the last `s` seconds, `Err` why not at all.
 pub fn member_sharing_allowed(state: &RoomState, user: &UserUri) -> Result<Option<u32>, String> {
     if state.history_policy().is_none() {
-        return Err("the room has no history policy: its history goes only to its members' \
+        return Err(
+            "the room has no history policy: its history goes only to its members' \
                     own new devices"
-            .into());
+                .into(),
+        );
     }
     crate::history::sharing_allowed(state, user)
 }

@@ -82,25 +82,7 @@ fn create_with_policy(
     room: &str,
     policy: &HistoryPolicy,
 ) -> RoomUri {
-    let room: RoomUri = room.parse().unwrap();
-    let hub = fed.servers[room.hub_domain()].external_sender();
-    let now = fed.now;
-    let created = fed
-        .c(creator)
-        .create_room_with_history_policy(now, &room, Preset::Cooperative, &hub, policy)
-        .unwrap();
-    let group = mimi_mls::HubGroup::new(
-        &created.group_info,
-        &created.ratchet_tree,
-        fed.trust.clone(),
-        now,
-    )
-    .unwrap();
-    fed.hubs.insert(
-        room.clone(),
-        mimi_ds::hub::HubRoom::new(room.clone(), group),
-    );
-    room
+    fed.create_room_with_history_policy(creator, room, Preset::Cooperative, policy)
 }
 
 fn answer(fed: &mut Fed, by: &ClientUri, item: &[u8]) -> mimi_client_core::HistoryAnswer {
@@ -225,9 +207,17 @@ fn history_from_another_user_or_tampered_is_refused() {
     let err = c
         .fed
         .c(&phone)
-        .handle_history_item(now, &redirected, &HistoryLimits::default(), &BTreeSet::new())
+        .handle_history_item(
+            now,
+            &redirected,
+            &HistoryLimits::default(),
+            &BTreeSet::new(),
+        )
         .unwrap_err();
-    assert!(matches!(err, HistoryError::NotForThisDevice { .. }), "{err}");
+    assert!(
+        matches!(err, HistoryError::NotForThisDevice { .. }),
+        "{err}"
+    );
     // A bundle for the desk's phone, altered on the way, is refused by its signature.
     let mut good = answer(&mut c.fed, &c.desk, &request).envelopes[0].2.clone();
     let at = good.len() - 80;

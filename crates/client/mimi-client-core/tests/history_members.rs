@@ -41,23 +41,11 @@ fn cast(policy: &HistoryPolicy, n: usize) -> Cast {
     let mut fed = Fed::new(&["x.example", "y.example", "z.example"]);
     let alice = fed.device("mimi://x.example/u/alice", "phone");
     let desk = fed.device("mimi://y.example/u/charlie", "desk");
-    let room: RoomUri = "mimi://y.example/r/team".parse().unwrap();
-    let hub = fed.servers[room.hub_domain()].external_sender();
-    let now = fed.now;
-    let created = fed
-        .c(&desk)
-        .create_room_with_history_policy(now, &room, Preset::Cooperative, &hub, policy)
-        .unwrap();
-    let group = mimi_mls::HubGroup::new(
-        &created.group_info,
-        &created.ratchet_tree,
-        fed.trust.clone(),
-        now,
-    )
-    .unwrap();
-    fed.hubs.insert(
-        room.clone(),
-        mimi_ds::hub::HubRoom::new(room.clone(), group),
+    let room = fed.create_room_with_history_policy(
+        &desk,
+        "mimi://y.example/r/team",
+        Preset::Cooperative,
+        policy,
     );
     fed.invite(&desk, &room, &["mimi://x.example/u/alice"])
         .unwrap();
@@ -115,6 +103,14 @@ fn envelope_from(c: &Cast, by: &ClientUri, request: &[u8], room: &RoomUri) -> Ve
         .1
 }
 
+/// How many messages of Dave's timeline were handed over.
+fn imported(c: &Cast, dave: &ClientUri) -> usize {
+    c.fed.clients[dave]
+        .room(&c.room)
+        .unwrap()
+        .imported_messages()
+}
+
 /// The sentinel: a message after the refusals still reaches Dave.
 fn sentinel(c: &mut Cast, dave: &ClientUri) {
     let mut rng = c.fed.rng.clone();
@@ -139,7 +135,10 @@ fn a_new_member_gets_the_rooms_history_once_from_the_designated_sharer() {
     let view = c.fed.clients[&c.desk].room(&c.room).unwrap();
     let members = c.fed.clients[&c.desk].group(&c.room).unwrap().members();
     let designated = designated_sharer(view.state(), &members, &user(DAVE)).unwrap();
-    assert_eq!(c.fed.clients[&dave].history_sharers(&c.room), vec![designated.clone()]);
+    assert_eq!(
+        c.fed.clients[&dave].history_sharers(&c.room),
+        vec![designated.clone()]
+    );
     let other = if designated == c.alice {
         c.desk.clone()
     } else {
@@ -155,7 +154,10 @@ fn a_new_member_gets_the_rooms_history_once_from_the_designated_sharer() {
     assert_eq!(a.envelopes.len(), 1);
     assert_eq!(a.envelopes[0].1, ShareStatus::Shared);
     let none = answer(&mut c, &other, &request);
-    assert!(none.envelopes.is_empty() && none.waiting.is_empty(), "{none:?}");
+    assert!(
+        none.envelopes.is_empty() && none.waiting.is_empty(),
+        "{none:?}"
+    );
 
     // Entries older than the policy's period are dropped by the newcomer itself, even when
     // the sharer sent them: taken two hours later, nothing of it is imported.
@@ -166,8 +168,7 @@ fn a_new_member_gets_the_rooms_history_once_from_the_designated_sharer() {
     };
     assert_eq!((i.imported, i.skipped), (0, 6));
     // Taken in time, all of it.
-    let HistoryOutcome::Imported(i) = handle(&mut c, &dave, now, &a.envelopes[0].2).unwrap()
-    else {
+    let HistoryOutcome::Imported(i) = handle(&mut c, &dave, now, &a.envelopes[0].2).unwrap() else {
         panic!()
     };
     assert_eq!(i.from, designated);
@@ -210,8 +211,7 @@ fn without_automatic_sharing_a_member_shares_once_its_user_agrees() {
     c.fed.c(&alice).share_history(&room, &user(DAVE)).unwrap();
     let a = answer(&mut c, &alice, &request);
     assert_eq!(a.envelopes.len(), 1, "{a:?}");
-    let HistoryOutcome::Imported(i) = handle(&mut c, &dave, now, &a.envelopes[0].2).unwrap()
-    else {
+    let HistoryOutcome::Imported(i) = handle(&mut c, &dave, now, &a.envelopes[0].2).unwrap() else {
         panic!()
     };
     assert_eq!(i.imported, 3);
@@ -247,10 +247,7 @@ fn a_room_forbidding_history_gives_a_new_member_nothing_and_refuses_envelopes() 
                 if *sender == alice && (reason.contains("not among the roles") || reason.contains("forbids"))),
             "{err}"
         );
-        assert_eq!(
-            c.fed.clients[&dave].room(&room).unwrap().imported_messages(),
-            0
-        );
+        assert_eq!(imported(&c, &dave), 0);
         sentinel(&mut c, &dave);
     }
 }
@@ -300,9 +297,6 @@ fn envelopes_from_non_members_removed_members_or_for_other_rooms_are_refused() {
     // Nor does the desk answer Dave's request for it.
     let a = answer(&mut c, &desk, &request_other);
     assert!(a.envelopes.is_empty(), "{a:?}");
-    assert_eq!(
-        c.fed.clients[&dave].room(&room).unwrap().imported_messages(),
-        0
-    );
+    assert_eq!(imported(&c, &dave), 0);
     sentinel(&mut c, &dave);
 }

@@ -172,7 +172,11 @@ impl RoomState {
                 ),
             ));
         }
-        if self.base_policy.as_ref().is_some_and(|p| p.parent_dependant) {
+        if self
+            .base_policy
+            .as_ref()
+            .is_some_and(|p| p.parent_dependant)
+        {
             return Err(DecodeError::invalid(
                 "room state",
                 "parent_dependant rooms (sub-rooms) are not supported: mimi-rs cannot check that \

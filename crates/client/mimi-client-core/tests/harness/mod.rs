@@ -109,16 +109,40 @@ impl Fed {
             .c(creator)
             .create_room(now, &room, preset, &hub)
             .unwrap();
+        self.host(&room, &created);
+        room
+    }
+
+    /// Like [`Fed::create_room`], with a `chat_history_policy` component.
+    pub fn create_room_with_history_policy(
+        &mut self,
+        creator: &ClientUri,
+        room: &str,
+        preset: Preset,
+        policy: &mimi_room::components::HistoryPolicy,
+    ) -> RoomUri {
+        let room: RoomUri = room.parse().unwrap();
+        let hub = self.servers[room.hub_domain()].external_sender();
+        let now = self.now;
+        let created = self
+            .c(creator)
+            .create_room_with_history_policy(now, &room, preset, &hub, policy)
+            .unwrap();
+        self.host(&room, &created);
+        room
+    }
+
+    /// The room's hub takes the group its creator made.
+    fn host(&mut self, room: &RoomUri, created: &mimi_mls::CreatedGroup) {
         let group = HubGroup::new(
             &created.group_info,
             &created.ratchet_tree,
             self.trust.clone(),
-            now,
+            self.now,
         )
         .unwrap();
         self.hubs
             .insert(room.clone(), HubRoom::new(room.clone(), group));
-        room
     }
 
     /// One KeyPackage per device of `user` (claimed, routed through the room's hub).

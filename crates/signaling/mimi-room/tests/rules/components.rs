@@ -278,7 +278,10 @@ fn a_commit_making_the_room_a_sub_room_is_refused() {
     ));
     match denied(&s, &commit) {
         Denied::InvalidResultingState(e) => {
-            assert!(e.to_string().contains("sub-rooms) are not supported"), "{e}");
+            assert!(
+                e.to_string().contains("sub-rooms) are not supported"),
+                "{e}"
+            );
         }
         other => panic!("not refused as a sub-room: {other:?}"),
     }
