@@ -327,4 +327,66 @@ fn spot_checks_written_by_hand() {
         false,
         Err(missing("mls", 4)),
     );
+    // Content (room-policy A.3, A.4): a moderated room's guest may download images, audio and
+    // video but not other files, and may not reply in a topic; an organization's user may
+    // reply in a topic but not start one; a banned user may do none of it.
+    check(
+        Moderated,
+        S::DownloadVideo,
+        2,
+        FollowerClient,
+        false,
+        Ok(()),
+    );
+    check(
+        Moderated,
+        S::DownloadAttachment,
+        2,
+        FollowerClient,
+        false,
+        Err(missing("datt", 2)),
+    );
+    check(
+        Moderated,
+        S::ReplyInTopic,
+        2,
+        LocalClient,
+        false,
+        Err(missing("rit", 2)),
+    );
+    check(Moderated, S::SendLinkPreview, 4, LocalClient, false, Ok(()));
+    check(
+        Moderated,
+        S::SendLink,
+        3,
+        LocalClient,
+        false,
+        Err(missing("link", 3)),
+    );
+    check(
+        MultiOrganization,
+        S::ReplyInTopic,
+        3,
+        FollowerClient,
+        false,
+        Ok(()),
+    );
+    check(
+        MultiOrganization,
+        S::StartTopic,
+        3,
+        FollowerClient,
+        false,
+        Err(missing("topic", 3)),
+    );
+    check(
+        Cooperative,
+        S::SendLink,
+        1,
+        LocalClient,
+        false,
+        Err(Denied::UserBanned {
+            user: user(HUB, "a"),
+        }),
+    );
 }

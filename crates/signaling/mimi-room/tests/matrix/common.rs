@@ -5,7 +5,7 @@ pub(crate) use std::collections::{BTreeMap, BTreeSet};
 pub(crate) use mimi_room::components::*;
 pub(crate) use mimi_room::presets::Preset;
 pub(crate) use mimi_room::{
-    Actor, Capability, CommitSummary, ComponentChange, Denied, MemberChange, RoomState,
+    Actor, Capability, CommitSummary, ComponentChange, Denied, MemberChange, RoomState, TopicAct,
     authorize_commit,
 };
 pub(crate) use mimi_types::codepoints::{ComponentId, CredentialType};

@@ -204,13 +204,15 @@ pub(crate) fn oracle(c: &Case) -> Option<Result<(), Denied>> {
     let before = model_for(c);
     let a = actor_user(c.origin);
 
-    // Messages are not commits.
-    if c.scenario == S::ReceiveMessage {
+    // Messages are not commits. Receiving and what a message carries are judged on the
+    // acting user alone, whoever presents it.
+    if c.scenario.is_user_act() {
+        let cap = c.scenario.capability();
         return Some(match r {
             0 => Err(Denied::NotParticipant { user: a }),
             1 => Err(Denied::UserBanned { user: a }),
-            _ if before.has(r, "recv") => Ok(()),
-            _ => Err(missing("recv", r)),
+            _ if before.has(r, cap) => Ok(()),
+            _ => Err(missing(cap, r)),
         });
     }
     if c.scenario == S::SendMessage {
@@ -547,7 +549,8 @@ pub(crate) fn oracle(c: &Case) -> Option<Result<(), Denied>> {
         S::ChangeRoomMembershipStyle | S::ChangeServerPolicy => room_cap("style"),
         S::ChangeOtherPolicyAttribute => room_cap("other"),
         S::ChangeMlsOperationalPolicies => room_cap("mls"),
-        S::SendMessage | S::ReceiveMessage => unreachable!(),
+        S::SendMessage => unreachable!(),
+        s => unreachable!("{s:?} is judged without a commit"),
     };
     Some(result.and_then(|()| oracle_limits(&before, &after)))
 }

@@ -117,6 +117,14 @@ pub(crate) fn run(c: &Case, state: &RoomState) -> Result<(), Denied> {
     match c.scenario {
         S::SendMessage => return state.authorize_message(&actor),
         S::ReceiveMessage => return state.may_receive(&a),
+        S::StartTopic => return state.may_topic(&a, TopicAct::Start),
+        S::ReplyInTopic => return state.may_topic(&a, TopicAct::Reply),
+        S::SendLink => return state.may_send_link(&a),
+        S::SendLinkPreview => return state.may_send_link_preview(&a),
+        S::DownloadImage => return state.may_download(&a, "image/png"),
+        S::DownloadAudio => return state.may_download(&a, "audio/ogg"),
+        S::DownloadVideo => return state.may_download(&a, "video/mp4"),
+        S::DownloadAttachment => return state.may_download(&a, "application/pdf"),
         _ => {}
     }
     let idx = |u: &UserUri| state.participants().index_of(u).unwrap() as u32;
@@ -277,7 +285,8 @@ pub(crate) fn run(c: &Case, state: &RoomState) -> Result<(), Denied> {
                 vec![0x04, 0x00, 0x22, 0x00, 0x23],
             ));
         }
-        S::SendMessage | S::ReceiveMessage => unreachable!(),
+        S::SendMessage => unreachable!(),
+        s => unreachable!("{s:?} is judged without a commit"),
     }
     authorize_commit(state, &commit).map(drop)
 }

@@ -32,6 +32,14 @@ pub(crate) enum Scenario {
     ChangeMlsOperationalPolicies,
     SendMessage,
     ReceiveMessage,
+    StartTopic,
+    ReplyInTopic,
+    SendLink,
+    SendLinkPreview,
+    DownloadImage,
+    DownloadAudio,
+    DownloadVideo,
+    DownloadAttachment,
 }
 
 pub(crate) use Scenario as S;
@@ -63,11 +71,36 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     S::ChangeMlsOperationalPolicies,
     S::SendMessage,
     S::ReceiveMessage,
+    S::StartTopic,
+    S::ReplyInTopic,
+    S::SendLink,
+    S::SendLinkPreview,
+    S::DownloadImage,
+    S::DownloadAudio,
+    S::DownloadVideo,
+    S::DownloadAttachment,
 ];
 
 impl Scenario {
     pub(crate) fn is_join(self) -> bool {
         matches!(self, S::OpenJoin | S::JoinIfPreauthorized | S::UseJoinCode)
+    }
+
+    /// An act judged by the acting user's listing and role alone: receiving, and what a
+    /// message carries (end-to-end encrypted, so judged by the clients, never a commit).
+    pub(crate) fn is_user_act(self) -> bool {
+        matches!(
+            self,
+            S::ReceiveMessage
+                | S::StartTopic
+                | S::ReplyInTopic
+                | S::SendLink
+                | S::SendLinkPreview
+                | S::DownloadImage
+                | S::DownloadAudio
+                | S::DownloadVideo
+                | S::DownloadAttachment
+        )
     }
 
     /// The capability whose scenario this is (every enforceable capability appears).
@@ -98,6 +131,14 @@ impl Scenario {
             S::ChangeMlsOperationalPolicies => "mls",
             S::SendMessage => "send",
             S::ReceiveMessage => "recv",
+            S::StartTopic => "topic",
+            S::ReplyInTopic => "rit",
+            S::SendLink => "link",
+            S::SendLinkPreview => "preview",
+            S::DownloadImage => "dimg",
+            S::DownloadAudio => "daud",
+            S::DownloadVideo => "dvid",
+            S::DownloadAttachment => "datt",
         }
     }
 }
