@@ -279,8 +279,9 @@ pub(crate) enum RoomCommand {
     /// (persisted|on-request|none), join-link-multiuser, join-link-expiration; max-image,
     /// max-audio, max-video, max-attachment (bytes|none), media-forbidden (types|none),
     /// media-permitted (types|any), upload-location (local-provider|hub|unspecified),
-    /// upload-domains (PROVIDER[:HOST+HOST],…|none), assets=none; link-previews
-    /// (forbidden|optional|required|none); external-commits, external-proposals (on|off).
+    /// upload-domains (PROVIDER[:HOST+HOST],…|none), downloads (direct,hubProxy,ohttp|any),
+    /// assets=none; link-previews (forbidden|optional|required|none); external-commits,
+    /// external-proposals (on|off).
     Policy(RoomPolicyArgs),
     /// Show the room's role definitions, or grant and revoke a role's capabilities.
     Roles(RolesArgs),

@@ -128,8 +128,10 @@ impl Client {
 
     /// Whether this user may download the `index`-th attachment of `message` in `room`: its
     /// role's download capability for the attachment's kind (`canDownloadImage`, `…Audio`,
-    /// `…Video`, `…Attachment`, by media type as for uploads). Asked before anything is
-    /// fetched ([`Client::open_attachment`] asks again).
+    /// `…Video`, `…Attachment`, by media type as for uploads), and the room's `asset_policy`
+    /// allowing the one path this client fetches by, its provider's proxy
+    /// (`RoomState::may_download_by_proxy`). Asked before anything is fetched
+    /// ([`Client::open_attachment`] asks again).
     pub fn may_download(
         &self,
         room: &RoomUri,
@@ -146,8 +148,10 @@ impl Client {
                 room: room.clone(),
                 id: message.to_string(),
             })?;
-        view.state()
+        let state = view.state();
+        state
             .may_download(self.user(), &attachment.content_type)
+            .and_then(|()| state.may_download_by_proxy())
             .map_err(|denied| ClientError::NotAllowed {
                 room: room.clone(),
                 denied,

@@ -12,11 +12,11 @@
 use std::str::FromStr;
 
 use mimi_room::components::{
-    AssetPolicy, AssetUploadLocation, BaseRoomPolicy, Claim, Component, ExpirationRange,
-    HistoryPolicy, HistorySharing, JoinLinkPolicy, LinkPreviewPolicy, LinkPreviewProxy,
-    LoggingPolicy, MessageExpiration, OperationalParameters, Optionality, PreAuthData,
-    PreAuthRoleEntry, ProviderAssetUploadDomains, RoleData, RoleIndex, StatusNotificationPolicy,
-    Uri,
+    AssetPolicy, AssetUploadLocation, BaseRoomPolicy, Claim, Component, DownloadPrivacyType,
+    ExpirationRange, HistoryPolicy, HistorySharing, JoinLinkPolicy, LinkPreviewPolicy,
+    LinkPreviewProxy, LoggingPolicy, MessageExpiration, OperationalParameters, Optionality,
+    PreAuthData, PreAuthRoleEntry, ProviderAssetUploadDomains, RoleData, RoleIndex,
+    StatusNotificationPolicy, Uri,
 };
 use mimi_room::{AssetKind, Capability, ComponentChange, RoomState};
 use mimi_types::RoomUri;
@@ -113,6 +113,10 @@ pub enum PolicySetting {
     /// `upload-domains=PROVIDER[:HOST+HOST…],…|none`: the hosts each provider's users'
     /// attachments may be stored at (none: any host).
     UploadDomains(Vec<ProviderAssetUploadDomains>),
+    /// `downloads=TYPE,…|any`: the download types the room allows (`direct`, `hubProxy`,
+    /// `ohttp`; the first is the default), or `any` (every type, hubProxy the default). Our
+    /// clients fetch by `hubProxy` only, and refuse where it is not allowed.
+    Downloads(Vec<DownloadPrivacyType>),
     /// `assets=none`: remove the room's `asset_policy` (no limits).
     AssetsUnset,
     /// `link-previews=forbidden|optional|required|none`: whether messages may carry link
@@ -155,6 +159,7 @@ pub const POLICY_KEYS: &[&str] = &[
     "media-permitted",
     "upload-location",
     "upload-domains",
+    "downloads",
     "assets",
     "link-previews",
     "external-commits",
@@ -255,6 +260,8 @@ impl FromStr for PolicySetting {
             "upload-location" => Self::UploadLocation(policy_assets::upload_location(key, v)?),
             "upload-domains" if v == "none" => Self::UploadDomains(Vec::new()),
             "upload-domains" => Self::UploadDomains(policy_assets::upload_domains(key, v)?),
+            "downloads" if v == "any" => Self::Downloads(Vec::new()),
+            "downloads" => Self::Downloads(policy_assets::download_types(key, v)?),
             "assets" if v == "none" => Self::AssetsUnset,
             "link-previews" => Self::LinkPreviews(v.parse()?),
             "assets" => return Err("assets takes none (remove the asset policy)".into()),
@@ -465,6 +472,9 @@ impl Draft {
             }),
             S::UploadLocation(l) => self.asset_with(|p| p.asset_upload_location = *l),
             S::UploadDomains(d) => self.asset_with(|p| p.upload_domains.clone_from(d)),
+            S::Downloads(types) => {
+                self.asset_with(|p| policy_assets::set_downloads(p, types));
+            }
             S::AssetsUnset => self.asset = None,
             S::LinkPreviews(c) => {
                 self.link_preview = optionality(*c).map(|send| {
@@ -800,6 +810,21 @@ mod tests {
             "link-previews=forbidden".parse::<PolicySetting>().unwrap(),
             PolicySetting::LinkPreviews(Choice::Forbidden)
         );
+        assert_eq!(
+            "downloads=ohttp,HUBPROXY".parse::<PolicySetting>().unwrap(),
+            PolicySetting::Downloads(vec![
+                DownloadPrivacyType::Ohttp,
+                DownloadPrivacyType::HubProxy
+            ])
+        );
+        assert_eq!(
+            "downloads=any".parse::<PolicySetting>().unwrap(),
+            PolicySetting::Downloads(Vec::new())
+        );
+        for bad in ["downloads=proxy", "downloads=ohttp,ohttp", "downloads="] {
+            let e = bad.parse::<PolicySetting>().unwrap_err();
+            assert!(e.contains("downloads"), "{bad}: {e}");
+        }
     }
 
     #[test]

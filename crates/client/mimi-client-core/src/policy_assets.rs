@@ -121,6 +121,36 @@ pub(crate) fn upload_domains(
     Ok(out)
 }
 
+/// `direct,hubProxy,ohttp` (any case, each once) as download types.
+pub(crate) fn download_types(key: &str, v: &str) -> Result<Vec<DownloadPrivacyType>, String> {
+    let mut types = Vec::new();
+    for name in v.split(',').filter(|t| !t.trim().is_empty()) {
+        let t = DownloadPrivacyType::from_name(name).ok_or_else(|| {
+            format!("{key} takes direct, hubProxy, ohttp (comma-separated) or any, not {name:?}")
+        })?;
+        if types.contains(&t) {
+            return Err(format!("{key} names {} twice", t.name()));
+        }
+        types.push(t);
+    }
+    if types.is_empty() {
+        return Err(format!("{key} takes at least one download type, or any"));
+    }
+    Ok(types)
+}
+
+/// Allows exactly `types` (none: every type), the first the default (none: hubProxy).
+pub(crate) fn set_downloads(policy: &mut AssetPolicy, types: &[DownloadPrivacyType]) {
+    policy.download_privacy = DownloadPrivacy {
+        allowed_download_types: types.to_vec(),
+        forbidden_download_types: Vec::new(),
+        default_download_type: types
+            .first()
+            .copied()
+            .unwrap_or(DownloadPrivacyType::HubProxy),
+    };
+}
+
 /// The list as policy entries.
 pub(crate) fn entries(types: &[String]) -> Vec<MediaType> {
     types.iter().map(|t| MediaType::new(t)).collect()
@@ -160,7 +190,7 @@ pub fn describe(policy: &AssetPolicy) -> String {
     };
     format!(
         "max-image={} max-audio={} max-video={} max-attachment={} media-forbidden={} \
-         media-permitted={} upload-location={} upload-domains={domains}",
+         media-permitted={} upload-location={} upload-domains={domains} downloads={}",
         max(policy.max_image),
         max(policy.max_audio),
         max(policy.max_video),
@@ -174,5 +204,17 @@ pub fn describe(policy: &AssetPolicy) -> String {
             .as_ref()
             .map_or_else(|| "any".to_owned(), |p| list(p)),
         location_name(policy.asset_upload_location),
+        downloads(&policy.download_privacy),
     )
+}
+
+/// The download types a policy allows, as `downloads=` takes them.
+fn downloads(privacy: &DownloadPrivacy) -> String {
+    let allowed = privacy.allowed_types();
+    if allowed.len() == DownloadPrivacyType::ALL.len() {
+        "any".to_owned()
+    } else {
+        let names: Vec<&str> = allowed.into_iter().map(DownloadPrivacyType::name).collect();
+        names.join(",")
+    }
 }

@@ -79,7 +79,8 @@ fn uploads_need_their_capability_and_keep_the_asset_policy_at_sender_and_receive
     assert_eq!(
         mimi_client_core::describe_asset_policy(&policy),
         "max-image=1000 max-audio=any max-video=any max-attachment=any \
-         media-forbidden=application/x-msdownload media-permitted=any"
+         media-forbidden=application/x-msdownload media-permitted=any \
+         upload-location=local-provider upload-domains=any downloads=any"
     );
     assert!("media-permitted=image".parse::<PolicySetting>().is_err());
     assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);

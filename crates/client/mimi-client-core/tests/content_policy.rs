@@ -1,7 +1,8 @@
 //! The room policy on what a message's content carries (`content_policy.rs`), through the real
 //! engines: topics (`canStartTopic`, `canReplyInTopic`), links (`canSendLink`), link previews
 //! (`canSendLinkPreview`, `link_preview_policy`), the hosts attachments are stored at
-//! (`asset_policy` upload domains) and downloads (`canDownload…`). x.example (Alice, Bob:
+//! (`asset_policy` upload domains) and downloads (`canDownload…`, `asset_policy` download
+//! privacy). x.example (Alice, Bob:
 //! ordinary members), y.example (the hub: Charlie, the super admin). The sender refuses what
 //! its role or the room's policy does not allow, with nothing queued; every receiver refuses
 //! (does not show) what a client sends anyway; a sentinel still arrives.
@@ -11,7 +12,7 @@
 mod harness;
 
 use harness::{Fed, user};
-use mimi_client_core::{ClientError, FileInfo, Rejection};
+use mimi_client_core::{ClientError, FileInfo, PolicySetting, Rejection};
 use mimi_content::{ContentBuilder, Disposition, NestedPart, seal_attachment};
 use mimi_mls::ComponentChange;
 use mimi_room::components::{
@@ -432,4 +433,67 @@ fn a_role_without_the_download_capability_for_a_kind_may_not_download_it() {
         .open_attachment(&room, &video.message_id, 0, &video.blob)
         .unwrap();
     assert_eq!(opened.as_slice(), b"moving");
+}
+
+#[test]
+fn downloads_need_a_download_type_the_asset_policy_allows() {
+    let mut r = room_without("private-downloads", &[]);
+    let mut rng = r.fed.rng.clone();
+    let room = r.room.clone();
+    let (alice, charlie) = (r.alice.clone(), r.charlie.clone());
+    let url = |_: &[u8]| "https://y.example/v1/blobs/1".to_owned();
+    let image = r
+        .fed
+        .c(&charlie)
+        .send_attachment(&mut rng, &room, b"still", &info("image/png"), url)
+        .unwrap();
+    r.fed.pump();
+    let policy = |r: &mut Room, by: &ClientUri, setting: &str| {
+        let now = r.fed.now;
+        let setting: PolicySetting = setting.parse().unwrap();
+        let result = r.fed.c(by).set_policy(now, &room, &[setting]);
+        r.fed.pump();
+        result
+    };
+
+    // The room allows OHTTP only: no client fetches, whatever its role, and none opens.
+    policy(&mut r, &charlie, "downloads=ohttp").unwrap();
+    assert!(r.fed.refusals.is_empty(), "{:?}", r.fed.refusals);
+    for d in [&r.alice, &r.bob, &r.charlie] {
+        let c = &r.fed.clients[d];
+        for err in [
+            c.may_download(&room, &image.message_id, 0).unwrap_err(),
+            c.open_attachment(&room, &image.message_id, 0, &image.blob)
+                .unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, ClientError::NotAllowed { denied: Denied::DownloadTypeNotAllowed { allowed }, .. }
+                    if allowed == &["ohttp"]),
+                "{d}: {err}"
+            );
+            assert!(err.to_string().contains("hubProxy"), "{err}");
+        }
+    }
+    // An ordinary member may not change it back: refused by his own client, nothing queued.
+    let err = policy(&mut r, &alice, "downloads=any").unwrap_err();
+    assert_eq!(missing(&err), Capability::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE);
+    r.assert_nothing_queued();
+
+    // Once the room allows the provider's proxy again, the image opens everywhere.
+    policy(&mut r, &charlie, "downloads=hubProxy,ohttp").unwrap();
+    for d in [&r.alice, &r.bob, &r.charlie] {
+        let c = &r.fed.clients[d];
+        c.may_download(&room, &image.message_id, 0).unwrap();
+        let opened = c
+            .open_attachment(&room, &image.message_id, 0, &image.blob)
+            .unwrap();
+        assert_eq!(opened.as_slice(), b"still");
+    }
+    // The room goes on: a sentinel reaches every view.
+    r.fed
+        .c(&r.bob)
+        .send_text(&mut rng, &room, "sentinel")
+        .unwrap();
+    r.fed.pump();
+    assert_eq!(r.shown(), ["📎", "sentinel"]);
 }

@@ -587,7 +587,8 @@ impl Device {
     /// checks its size and SHA-256 against the message and decrypts it. A blob that does not
     /// match is refused. No redirect is followed, and the download stops as soon as more bytes
     /// arrive than the message names (see [`SdkError::AttachmentUrl`]). A role without the
-    /// download capability for the attachment's kind is refused before anything is fetched
+    /// download capability for the attachment's kind, or a room whose `asset_policy` does not
+    /// allow this path (`hubProxy`, our reading), is refused before anything is fetched
     /// ([`mimi_client_core::Client::may_download`]).
     pub async fn download(
         &self,

@@ -7,13 +7,22 @@
 //! kind is the top-level type of its media type (`image/…`, `audio/…`, `video/…`; anything
 //! else is an attachment), which picks both the capability and the size limit; a size limit
 //! of 0 sets no limit; sizes are those of the stored (encrypted) object, as the message names.
+//! A receiving client asks [`RoomState::may_download`] (the role) and
+//! [`RoomState::may_download_by_proxy`] (the policy's download privacy) before it fetches.
 
 use mimi_types::{Domain, UserUri};
 
 use crate::capability::Capability;
-use crate::components::{AssetPolicy, AssetUploadLocation, MediaType, Parameter};
+use crate::components::{
+    AssetPolicy, AssetUploadLocation, DownloadPrivacyType, MediaType, Parameter,
+};
 use crate::denied::Denied;
 use crate::state::RoomState;
+
+/// The download type of the only path mimi-rs clients fetch assets by: the device asks its
+/// own provider, which asks the asset's provider (or serves its own); the asset's server never
+/// sees the device, which is what the draft's `hubProxy` gives (`readings.rs`).
+pub const PROVIDER_DOWNLOAD: DownloadPrivacyType = DownloadPrivacyType::HubProxy;
 
 /// What an attachment is, by its media type's top-level type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +157,23 @@ impl RoomState {
     /// `…Attachment`; the kind as for uploads, [`AssetKind::of`]).
     pub fn may_download(&self, user: &UserUri, content_type: &str) -> Result<(), Denied> {
         self.require_listed_capability(user, AssetKind::of(content_type).download_capability())
+    }
+
+    /// Whether a member may fetch an asset the one way mimi-rs clients do: through its own
+    /// provider, which serves its own assets and fetches other providers' over mutual TLS
+    /// (`proxyDownload`), read as [`PROVIDER_DOWNLOAD`] (`hubProxy`; `readings.rs`). Allowed
+    /// where the room has no `asset_policy`, or where the policy does not forbid that type and
+    /// its allowed list is empty or names it; otherwise refused, naming the allowed types.
+    pub fn may_download_by_proxy(&self) -> Result<(), Denied> {
+        let Some(policy) = self.asset_policy() else {
+            return Ok(());
+        };
+        let allowed = policy.download_privacy.allowed_types();
+        if allowed.contains(&PROVIDER_DOWNLOAD) {
+            return Ok(());
+        }
+        let allowed = allowed.into_iter().map(DownloadPrivacyType::name).collect();
+        Err(Denied::DownloadTypeNotAllowed { allowed })
     }
 
     /// Whether an asset `sender` sent may be stored at `url`, by the room's `asset_policy`

@@ -233,6 +233,17 @@ pub enum Denied {
         /// The hosts the policy allows for this sender (may be empty).
         allowed: Vec<String>,
     },
+    /// A download in a room whose `asset_policy` does not allow the one way our clients
+    /// fetch assets: through their own provider, which we read as `hubProxy` (`readings.rs`).
+    #[error(
+        "the room's asset policy allows downloads only by {allowed:?}; this client fetches \
+         assets through its provider's proxy (hubProxy) only, so it will not fetch this one: \
+         ask a room admin to allow hubProxy"
+    )]
+    DownloadTypeNotAllowed {
+        /// The download types the policy allows (the draft's names).
+        allowed: Vec<&'static str>,
+    },
     /// A link preview in a room whose `link_preview_policy` forbids sending previews.
     #[error("the room's link preview policy forbids sending link previews")]
     LinkPreviewsForbidden,

@@ -81,7 +81,7 @@ mod summary;
 pub mod view;
 
 pub use apply::{JOIN_LINK_CLOCK_SLACK_S, check_link_policy};
-pub use assets::{AssetKind, asset_host, media_type_of};
+pub use assets::{AssetKind, PROVIDER_DOWNLOAD, asset_host, media_type_of};
 pub use authorize::authorize_commit;
 pub use capability::Capability;
 pub use codec::DecodeError;

@@ -224,6 +224,20 @@
 //! * Downloads (`canDownload…`): the kind is the attachment's, as for uploads; the receiving
 //!   client refuses to fetch or open an asset of a kind its user's role may not download. The
 //!   asset key travels in the message, so only an honest client enforces this.
+//! * Download privacy (`asset_policy.download_privacy`,
+//!   [`crate::RoomState::may_download_by_proxy`]): our clients fetch an asset one way only:
+//!   the device asks its own provider, which serves its own assets and fetches other
+//!   providers' (the hub's included) over mutual TLS with `proxyDownload` (the asset's
+//!   provider is asked directly, mimi-federation-api defect D28). The asset's server sees the
+//!   downloading provider, never the device, which is the protection `hubProxy` gives, so we
+//!   read our path as `hubProxy`. It may be used where the room has no asset policy, or where
+//!   `hubProxy` is not forbidden and the allowed list is empty (every type not forbidden) or
+//!   names it; `default_download_type` is a preference among allowed types and decides
+//!   nothing for a client with one path. Where the policy allows only `direct` or `ohttp` (we
+//!   build neither: `direct` is NOT RECOMMENDED, and no provider here runs an OHTTP relay or
+//!   gateway), the receiving client refuses to fetch rather than take a path the room did not
+//!   allow. As with the download capabilities, only an honest client keeps this; the
+//!   providers serve members whatever the policy says.
 //! * Upload domains (`asset_policy.upload_domains`, [`crate::RoomState::may_host_asset`]):
 //!   where the policy lists any, an attachment's URL must have a host (`scheme://host…`, no
 //!   user information; a port is ignored) that is a destination of the entry the upload
@@ -285,3 +299,16 @@
 //! checked by `RoomState::check_fixed_room_id` when the hub creates a room), so the hub's
 //! refusal of an existing room id leaves one per set of users; the GroupInfo a committer must
 //! provide; pseudonymous participants (`pseudonyms_allowed`).
+//!
+//! `canReceiveMessage` below the provider: the hub withholds an application message from the
+//! providers none of whose member users may receive it (mimi-ds `hub.rs domains_of`), and that
+//! is all the wire lets anyone withhold. Fan-out goes to a provider, not a device (digest
+//! §3.5), and a follower never holds the room state in the clear: the GroupInfo of a Welcome
+//! and of a `groupInfo` answer is encrypted to the joining client, and a commit carries only
+//! changes (a participant-list update names users by their index in the list before it). A
+//! provider with one user who may receive and one who may not therefore gets the message and
+//! hands it to both users' devices. A follower could filter per device only from a room state
+//! it trusts: the hub's own provider has one (its hub's), any other would need an extension
+//! (the hub naming, with each fanned-out message, which of that provider's users may receive
+//! it, or serving a member provider the room's GroupInfo). Not built: as it stands a device
+//! gets what its provider gets, and a member device holds the epoch's keys whatever its role.

@@ -219,3 +219,60 @@ fn upload_domains_follow_the_upload_location() {
         .unwrap();
     room(Vec::new()).may_host_asset(&u(BOB), "blob:x").unwrap();
 }
+
+#[test]
+fn downloads_by_proxy_follow_the_download_privacy() {
+    use DownloadPrivacyType::{Direct, HubProxy, Ohttp};
+    let with = |allowed: &[DownloadPrivacyType], forbidden: &[DownloadPrivacyType], default| {
+        let mut policy = assets(AssetUploadLocation::LocalProvider, &[]);
+        policy.download_privacy = DownloadPrivacy {
+            allowed_download_types: allowed.to_vec(),
+            forbidden_download_types: forbidden.to_vec(),
+            default_download_type: default,
+        };
+        room(vec![(ComponentId::ASSET_POLICY, policy.encode())]).may_download_by_proxy()
+    };
+    assert_eq!(mimi_room::PROVIDER_DOWNLOAD, HubProxy);
+    // No asset policy, or one that allows every type not forbidden, or names hubProxy.
+    room(Vec::new()).may_download_by_proxy().unwrap();
+    with(&[], &[], HubProxy).unwrap();
+    with(&[], &[Direct], Ohttp).unwrap();
+    with(&[HubProxy, Ohttp], &[Direct], Ohttp).unwrap();
+    // The default is a preference only: an allowed hubProxy serves whatever the default.
+    with(&[], &[], Direct).unwrap();
+    // hubProxy forbidden, or left out of an allowed list: refused, naming what is allowed.
+    assert_eq!(
+        with(&[], &[HubProxy], Ohttp),
+        Err(Denied::DownloadTypeNotAllowed {
+            allowed: vec!["direct", "ohttp"],
+        })
+    );
+    let refused = with(&[Ohttp], &[], Ohttp).unwrap_err();
+    assert_eq!(
+        refused,
+        Denied::DownloadTypeNotAllowed {
+            allowed: vec!["ohttp"],
+        }
+    );
+    assert!(refused.to_string().contains("hubProxy"), "{refused}");
+    with(&[Direct], &[HubProxy, Ohttp], Direct).unwrap_err();
+    // The role's download capability is a separate question, asked separately.
+    let s = without(&[Capability::CAN_DOWNLOAD_IMAGE]);
+    s.may_download_by_proxy().unwrap();
+    assert_eq!(
+        lacks(s.may_download(&u(BOB), "image/png")),
+        Capability::CAN_DOWNLOAD_IMAGE
+    );
+}
+
+#[test]
+fn download_types_are_named_as_the_draft_names_them() {
+    for t in DownloadPrivacyType::ALL {
+        assert_eq!(DownloadPrivacyType::from_name(t.name()), Some(t));
+    }
+    assert_eq!(
+        DownloadPrivacyType::from_name("HUBPROXY"),
+        Some(DownloadPrivacyType::HubProxy)
+    );
+    assert_eq!(DownloadPrivacyType::from_name("proxy"), None);
+}

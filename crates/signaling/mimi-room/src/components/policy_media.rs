@@ -116,6 +116,27 @@ pub enum DownloadPrivacyType {
     Ohttp = 2,
 }
 
+impl DownloadPrivacyType {
+    /// Every type, in registry order.
+    pub const ALL: [Self; 3] = [Self::Direct, Self::HubProxy, Self::Ohttp];
+
+    /// The draft's name of the type (`direct`, `hubProxy`, `ohttp`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::HubProxy => "hubProxy",
+            Self::Ohttp => "ohttp",
+        }
+    }
+
+    /// The type of a name as [`DownloadPrivacyType::name`] gives it (any case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
 /// `DownloadPrivacy`.
 #[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]
 pub struct DownloadPrivacy {
@@ -125,6 +146,25 @@ pub struct DownloadPrivacy {
     pub forbidden_download_types: Vec<DownloadPrivacyType>,
     /// Default type.
     pub default_download_type: DownloadPrivacyType,
+}
+
+impl DownloadPrivacy {
+    /// The types this allows: the allowed list, or where it is empty every type not forbidden
+    /// (our reading, `readings.rs`).
+    pub fn allowed_types(&self) -> Vec<DownloadPrivacyType> {
+        if self.allowed_download_types.is_empty() {
+            DownloadPrivacyType::ALL
+                .into_iter()
+                .filter(|t| !self.forbidden_download_types.contains(t))
+                .collect()
+        } else {
+            self.allowed_download_types
+                .iter()
+                .copied()
+                .filter(|t| !self.forbidden_download_types.contains(t))
+                .collect()
+        }
+    }
 }
 
 /// `AssetPolicy`.
