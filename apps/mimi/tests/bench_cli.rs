@@ -7,7 +7,18 @@
 use std::process::Command;
 
 fn bench(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_mimi"))
+    bench_with(args, None)
+}
+
+/// Runs `mimi bench` with `MALLOC_MMAP_THRESHOLD_` removed from its environment, or set to
+/// `threshold`.
+fn bench_with(args: &[&str], threshold: Option<&str>) -> (bool, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mimi"));
+    match threshold {
+        Some(t) => command.env("MALLOC_MMAP_THRESHOLD_", t),
+        None => command.env_remove("MALLOC_MMAP_THRESHOLD_"),
+    };
+    let output = command
         .arg("bench")
         .args(args)
         .output()
@@ -39,6 +50,29 @@ fn a_tiny_run_reports_every_delivery_once() {
         "{stdout}"
     );
     assert!(stdout.contains("notify requests per message"), "{stdout}");
+    assert!(stdout.contains("RSS per device "), "{stdout}");
+    // Started without the variable, the binary ran itself again with glibc's bound pinned.
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        assert!(stdout.contains("MALLOC_MMAP_THRESHOLD_=131072"), "{stdout}");
+    }
+}
+
+#[test]
+fn a_threshold_the_caller_set_is_kept() {
+    let (ok, stdout, stderr) = bench_with(
+        &[
+            "--users",
+            "2",
+            "--messages",
+            "1",
+            "--max-seconds",
+            "60",
+            "--quiet",
+        ],
+        Some("262144"),
+    );
+    assert!(ok, "bench failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("MALLOC_MMAP_THRESHOLD_=262144"), "{stdout}");
 }
 
 #[test]

@@ -16,7 +16,8 @@
 //! server crate and carries no benchmark code; `apps/mimi` wires it as `mimi bench`.
 //!
 //! CPU time is attributed to thread groups by name (see [`proc_stats`]); RSS is the whole
-//! process (servers and clients together).
+//! process (servers and clients together), and per device the growth after the providers
+//! started over the devices ([`Report::rss_per_device_kib`]).
 
 mod count;
 mod pin;

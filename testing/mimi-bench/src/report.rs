@@ -48,6 +48,10 @@ pub struct Report {
     pub cut_short: bool,
     /// Resident memory of the whole process at the end, KiB.
     pub rss_kib: u64,
+    /// Resident memory once the providers had started, before any device existed, KiB.
+    pub rss_start_kib: u64,
+    /// The process's `MALLOC_MMAP_THRESHOLD_` (glibc), if set: RSS depends on it.
+    pub malloc_mmap_threshold: Option<String>,
     /// CPU seconds of the whole process during the measured phase.
     pub cpu_seconds: f64,
     /// CPU seconds during the measured phase per thread group.
@@ -70,6 +74,17 @@ impl Report {
     /// Deliveries per second.
     pub fn deliveries_per_second(&self) -> f64 {
         per_second(self.deliveries, self.delivery_seconds)
+    }
+
+    /// Resident memory per device in KiB: what the process grew by after the providers
+    /// started, over the devices. It includes what the in-process providers grew by while
+    /// serving them (their stores, caches, connections), so it bounds the devices' own share
+    /// from above; with `--servers` it is the devices' alone.
+    pub fn rss_per_device_kib(&self) -> f64 {
+        if self.users == 0 {
+            return 0.0;
+        }
+        self.rss_kib.saturating_sub(self.rss_start_kib) as f64 / self.users as f64
     }
 
     /// Whether every expected delivery arrived exactly once and nothing failed.
@@ -165,6 +180,14 @@ impl fmt::Display for Report {
                 0.0
             }
         )?;
+        writeln!(
+            f,
+            "RSS per device {:.2} MiB ({:.1} MiB after the providers started, growth over {} devices); MALLOC_MMAP_THRESHOLD_={}",
+            self.rss_per_device_kib() / 1024.0,
+            self.rss_start_kib as f64 / 1024.0,
+            self.users,
+            self.malloc_mmap_threshold.as_deref().unwrap_or("unset")
+        )?;
         let groups: Vec<String> = self
             .cpu_by_group
             .iter()
@@ -205,5 +228,26 @@ mod tests {
         assert_eq!(quantile_ms(&samples, 0.5), 50.0);
         assert_eq!(quantile_ms(&samples, 0.99), 99.0);
         assert_eq!(quantile_ms(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn rss_per_device_is_the_growth_over_the_devices() {
+        let report = Report {
+            users: 4,
+            rss_start_kib: 1000,
+            rss_kib: 9192,
+            ..Report::default()
+        };
+        assert_eq!(report.rss_per_device_kib(), 2048.0);
+        assert!(report.to_string().contains("RSS per device 2.00 MiB"));
+        // A process that shrank below its start reports no growth rather than wrapping.
+        let shrunk = Report {
+            users: 4,
+            rss_start_kib: 9192,
+            rss_kib: 1000,
+            ..Report::default()
+        };
+        assert_eq!(shrunk.rss_per_device_kib(), 0.0);
+        assert_eq!(Report::default().rss_per_device_kib(), 0.0);
     }
 }

@@ -120,7 +120,15 @@ pub fn run(config: &BenchConfig) -> anyhow::Result<Report> {
         });
     }
     let clients = builder.build()?;
-    let report = clients.block_on(drive(config, &urls, dir.path(), setup_start));
+    // Before any device: what follows is the devices' (and what serving them adds).
+    let rss_start_kib = proc_stats::rss_kib().unwrap_or(0);
+    let report = clients
+        .block_on(drive(config, &urls, dir.path(), setup_start))
+        .map(|mut report| {
+            report.rss_start_kib = rss_start_kib;
+            report.malloc_mmap_threshold = std::env::var("MALLOC_MMAP_THRESHOLD_").ok();
+            report
+        });
     clients.shutdown_timeout(Duration::from_secs(5));
     drop(nodes);
     report
