@@ -1,8 +1,22 @@
 //! `mimi account` and `mimi device`: registering, logging in and out, re-issuing and adding
 //! devices, listing and removing them. Wiring of mimi-sdk and presentation only.
 
-use super::args::{AccountCommand, DeviceCommand};
+use mimi_sdk::DeviceKind;
+
+use super::args::{AccountCommand, DeviceCommand, Login};
 use super::*;
+
+/// A bot (`--bot NAME --homepage URI`) or a logging client (`--logger`); else a person's.
+fn device_kind(a: &Login) -> Option<DeviceKind> {
+    match (&a.bot, &a.homepage) {
+        (Some(name), Some(homepage)) => Some(DeviceKind::Bot {
+            name: name.clone(),
+            homepage: homepage.clone(),
+        }),
+        _ if a.logger => Some(DeviceKind::Logger),
+        _ => None,
+    }
+}
 
 pub(super) async fn account(command: AccountCommand) -> anyhow::Result<()> {
     match command {
@@ -12,7 +26,8 @@ pub(super) async fn account(command: AccountCommand) -> anyhow::Result<()> {
             let user =
                 Device::register_account_pinned(&a.server, cert.as_deref(), &a.user, &password)
                     .await?;
-            let device = Device::register_device(
+            let kind = device_kind(&a);
+            let device = Device::register_device_as(
                 &a.common.profile_dir(),
                 &Credentials {
                     server: a.server.clone(),
@@ -21,6 +36,7 @@ pub(super) async fn account(command: AccountCommand) -> anyhow::Result<()> {
                     device_id: a.device_id.clone(),
                     server_cert: cert,
                 },
+                kind,
             )
             .await?;
             a.common
@@ -30,7 +46,7 @@ pub(super) async fn account(command: AccountCommand) -> anyhow::Result<()> {
         }
         AccountCommand::Login(a) => {
             let password = password(a.password.as_ref())?;
-            let device = Device::register_device(
+            let device = Device::register_device_as(
                 &a.common.profile_dir(),
                 &Credentials {
                     server: a.server.clone(),
@@ -39,6 +55,7 @@ pub(super) async fn account(command: AccountCommand) -> anyhow::Result<()> {
                     device_id: a.device_id.clone(),
                     server_cert: server_cert(a.server_cert.as_ref())?,
                 },
+                device_kind(&a),
             )
             .await?;
             let user = device.user().clone();

@@ -166,6 +166,20 @@ pub(crate) struct Login {
     /// This device's id.
     #[arg(long = "device-id", default_value = "cli")]
     pub(crate) device_id: String,
+    /// Register this device as a bot of this name (rooms admit it by `room bots`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "homepage",
+        conflicts_with = "logger"
+    )]
+    pub(crate) bot: Option<String>,
+    /// The bot's homepage URI (with --bot).
+    #[arg(long, value_name = "URI", requires = "bot")]
+    pub(crate) homepage: Option<String>,
+    /// Register this device as a logging client (rooms that forbid logging refuse it).
+    #[arg(long)]
+    pub(crate) logger: bool,
     #[command(flatten)]
     pub(crate) common: Common,
 }
@@ -275,7 +289,8 @@ pub(crate) enum RoomCommand {
     /// multi-device, persistent, pseudonyms (on|off); max-users, max-clients (N|none);
     /// history (forbidden|optional|required|none) with history-roles (2,3), history-auto,
     /// history-period (seconds); expiration (…|none) with expiration-min, -max, -default;
-    /// logging (forbidden|none); read-receipts, delivery-reports (…|none); join-links
+    /// logging (forbidden|optional|required|none) with logging-clients (client or user URIs);
+    /// read-receipts, delivery-reports (…|none); join-links
     /// (persisted|on-request|none), join-link-multiuser, join-link-expiration; max-image,
     /// max-audio, max-video, max-attachment (bytes|none), media-forbidden (types|none),
     /// media-permitted (types|any), upload-location (local-provider|hub|unspecified),
@@ -288,6 +303,8 @@ pub(crate) enum RoomCommand {
     /// Preauthorization: who may join (or move themselves) to a role by the claims of their
     /// credential (a provider or a user), without an invite or link.
     Preauth(PreauthArgs),
+    /// The bots a room admits (its bot policy), each with the role it gets.
+    Bots(super::bots::BotsArgs),
     /// Which providers may take part in a room and what their servers may do (the room's
     /// server access list), and which take part now.
     Servers(ServersArgs),

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod args;
+mod bots;
 mod dm;
 mod links;
 mod output;

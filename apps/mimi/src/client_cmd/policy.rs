@@ -107,6 +107,16 @@ fn policy_lines(state: &RoomState) -> Vec<String> {
         Some(on(state.may_propose_externally().is_ok()).to_owned()),
     );
     show(
+        "bots",
+        state.bot_policy().map(|b| {
+            b.allowed_bots
+                .iter()
+                .map(|b| format!("{} (role {})", b.name, b.bot_role_index.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+    );
+    show(
         "preauth",
         state
             .preauth()

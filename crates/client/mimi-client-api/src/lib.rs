@@ -31,8 +31,8 @@ pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventsQuery, EventsResponse};
 pub use mailbox::{MailboxDeleted, MailboxItem, MailboxItems, MailboxPost, MailboxPosted};
 pub use registration::{
-    AccountRegistered, DeviceInfo, DeviceList, DeviceRegistered, DeviceRemoved, KeyPackagesStored,
-    RegisterAccount, RegisterDevice, ReissueDevice, UploadKeyPackages,
+    AccountRegistered, DeviceInfo, DeviceKind, DeviceList, DeviceRegistered, DeviceRemoved,
+    KeyPackagesStored, RegisterAccount, RegisterDevice, ReissueDevice, UploadKeyPackages,
 };
 pub use rooms::{
     AbuseReportSubmit, CreateRoom, DirectoryQuery, DirectoryRoom, ExternalJoinInfo, GroupInfoFetch,

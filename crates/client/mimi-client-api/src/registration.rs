@@ -26,6 +26,26 @@ pub struct RegisterDevice {
     /// certifies.
     #[serde(with = "crate::b64")]
     pub signature_key: Vec<u8>,
+    /// A bot or a logging client: the provider marks the device's credential so (absent: a
+    /// person's device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<DeviceKind>,
+}
+
+/// What a device is, when it is not a person's: the marker its credential carries, which
+/// rooms' `bot_policy` and `logging_policy` judge it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeviceKind {
+    /// A bot, with the name and homepage rooms list allowed bots by.
+    Bot {
+        /// The bot's name.
+        name: String,
+        /// The bot's homepage URI.
+        homepage: String,
+    },
+    /// A logging client.
+    Logger,
 }
 
 /// The answer to [`RegisterDevice`].

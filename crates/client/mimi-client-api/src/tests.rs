@@ -70,6 +70,7 @@ fn bytes_travel_as_base64() {
         password: "correct horse".into(),
         device_id: "phone".into(),
         signature_key: vec![0xff; 4],
+        kind: None,
     };
     let json = serde_json::to_value(&device).unwrap();
     assert_eq!(json["signature_key"], "/////w==");

@@ -214,7 +214,14 @@ impl Client {
                     invitee.user
                 )));
             }
-            added.push(UserRolePair::new(invitee.user.clone(), invitee.role));
+            // An allowed bot (not a local one) must hold its entry's role: it gets that one.
+            let role = invitee
+                .key_packages
+                .iter()
+                .filter_map(|kp| mimi_mls::key_package_kind(kp).ok())
+                .find_map(|kind| r.group.room().bot_role(&kind))
+                .unwrap_or(invitee.role);
+            added.push(UserRolePair::new(invitee.user.clone(), role));
             key_packages.extend(invitee.key_packages.iter().cloned());
         }
         let update = ParticipantListUpdate {

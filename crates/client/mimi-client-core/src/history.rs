@@ -375,7 +375,7 @@ impl Client {
             sender,
         };
         let origin = match verified {
-            VerifiedIdentity::Client { client, user }
+            VerifiedIdentity::Client { client, user, .. }
                 if &client == claimed && &client != self.client() =>
             {
                 if &user == self.user() {

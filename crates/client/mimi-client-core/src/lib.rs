@@ -100,6 +100,7 @@ mod messaging;
 mod outgoing;
 mod policy;
 mod policy_assets;
+mod policy_bots;
 mod receipts;
 mod record;
 mod servers;
@@ -127,6 +128,7 @@ pub use outgoing::{
 };
 pub use policy::{Choice, POLICY_KEYS, PolicySetting, RoleEdit, parse_capability};
 pub use policy_assets::describe as describe_asset_policy;
+pub use policy_bots::BotEntry;
 pub use record::RECORD_VERSION;
 pub use servers::{ServerAccess, ServerMode, ServerStanding};
 pub use typing::TYPING_PREFIX;

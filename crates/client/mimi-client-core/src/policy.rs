@@ -14,7 +14,7 @@ use std::str::FromStr;
 use mimi_room::components::{
     AssetPolicy, AssetUploadLocation, BaseRoomPolicy, Claim, Component, DownloadPrivacyType,
     ExpirationRange, HistoryPolicy, HistorySharing, JoinLinkPolicy, LinkPreviewPolicy,
-    LinkPreviewProxy, LoggingPolicy, MessageExpiration, OperationalParameters, Optionality,
+    LinkPreviewProxy, LoggingPolicy, LoggingTargets, MessageExpiration, OperationalParameters, Optionality,
     PreAuthData, PreAuthRoleEntry, ProviderAssetUploadDomains, RoleData, RoleIndex,
     StatusNotificationPolicy, Uri,
 };
@@ -87,9 +87,12 @@ pub enum PolicySetting {
     ExpirationMax(u32),
     /// `expiration-default=SECONDS|none`.
     ExpirationDefault(Option<u32>),
-    /// `logging=forbidden|none` (optional or required logging needs named logging clients,
-    /// which this setting does not take).
+    /// `logging=forbidden|optional|required|none` (`logging_policy`; optional and required
+    /// keep the logging clients already listed, set them with `logging-clients`).
     Logging(Choice),
+    /// `logging-clients=URI,…`: the client or user URIs of the logging clients the room admits
+    /// (after `logging=optional|required`).
+    LoggingClients(Vec<Uri>),
     /// `read-receipts=forbidden|optional|required|none`.
     ReadReceipts(Choice),
     /// `delivery-reports=forbidden|optional|required|none`.
@@ -146,6 +149,7 @@ pub const POLICY_KEYS: &[&str] = &[
     "expiration-max",
     "expiration-default",
     "logging",
+    "logging-clients",
     "read-receipts",
     "delivery-reports",
     "join-links",
@@ -225,16 +229,21 @@ impl FromStr for PolicySetting {
             "expiration-min" => Self::ExpirationMin(number(key, v)?),
             "expiration-max" => Self::ExpirationMax(number(key, v)?),
             "expiration-default" => Self::ExpirationDefault(limit(key, v)?),
-            "logging" => match v.parse()? {
-                c @ (Choice::Unset | Choice::Forbidden) => Self::Logging(c),
-                _ => {
-                    return Err(
-                        "logging takes forbidden or none here: optional or required logging \
-                         names its logging clients, which this command does not set"
-                            .into(),
-                    );
-                }
-            },
+            "logging" => Self::Logging(v.parse()?),
+            "logging-clients" => Self::LoggingClients(
+                v.split(',')
+                    .filter(|u| !u.is_empty())
+                    .map(|u| match u.parse::<mimi_types::MimiUri>() {
+                        Ok(mimi_types::MimiUri::Client(_) | mimi_types::MimiUri::User(_)) => {
+                            Uri::new(u).map_err(|e| e.to_string())
+                        }
+                        _ => Err(format!(
+                            "logging-clients takes client or user URIs (mimi://x/d/… or \
+                             mimi://x/u/…), not {u:?}"
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
             "read-receipts" => Self::ReadReceipts(v.parse()?),
             "delivery-reports" => Self::DeliveryReports(v.parse()?),
             "join-links" => Self::JoinLinks(match v {
@@ -297,6 +306,17 @@ fn sharing(h: &Option<HistoryPolicy>) -> HistorySharing {
             roles_that_can_share: Vec::new(),
             automatically_share: false,
             max_time_period: 0,
+        },
+    }
+}
+
+fn logging_targets(l: &Option<LoggingPolicy>) -> LoggingTargets {
+    match l {
+        Some(LoggingPolicy::Optional(t) | LoggingPolicy::Required(t)) => t.clone(),
+        _ => LoggingTargets {
+            logging_clients: Vec::new(),
+            machine_readable_policy: Uri::default(),
+            human_readable_policy: Uri::default(),
         },
     }
 }
@@ -444,9 +464,25 @@ impl Draft {
                 self.expiration_with(|r| r.default_expiration_duration = *v)?;
             }
             S::Logging(c) => {
+                let t = logging_targets(&self.logging);
                 self.logging = match c {
+                    Choice::Unset => None,
                     Choice::Forbidden => Some(LoggingPolicy::Forbidden),
-                    _ => None,
+                    Choice::Optional => Some(LoggingPolicy::Optional(t)),
+                    Choice::Required => Some(LoggingPolicy::Required(t)),
+                };
+            }
+            S::LoggingClients(listed) => {
+                let mut t = logging_targets(&self.logging);
+                t.logging_clients.clone_from(listed);
+                self.logging = match self.logging.take() {
+                    Some(LoggingPolicy::Optional(_)) => Some(LoggingPolicy::Optional(t)),
+                    Some(LoggingPolicy::Required(_)) => Some(LoggingPolicy::Required(t)),
+                    _ => {
+                        return Err("set logging=optional or logging=required first (in the \
+                                    same command or before)"
+                            .into());
+                    }
                 };
             }
             S::ReadReceipts(c) => match optionality(*c) {
@@ -765,8 +801,14 @@ mod tests {
         assert!(e.contains("key=value"), "{e}");
         let e = "max-users=-1".parse::<PolicySetting>().unwrap_err();
         assert!(e.contains("whole number"), "{e}");
-        let e = "logging=required".parse::<PolicySetting>().unwrap_err();
-        assert!(e.contains("logging clients"), "{e}");
+        assert_eq!(
+            "logging=required".parse::<PolicySetting>().unwrap(),
+            PolicySetting::Logging(Choice::Required)
+        );
+        let e = "logging-clients=https://x.example/"
+            .parse::<PolicySetting>()
+            .unwrap_err();
+        assert!(e.contains("client or user URIs"), "{e}");
         let PolicySetting::UploadDomains(d) =
             "upload-domains=X.example,y.example:cdn.y.example+y.example"
                 .parse::<PolicySetting>()

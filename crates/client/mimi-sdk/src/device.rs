@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mimi_client_api::{
-    AccountRegistered, DeviceRegistered, Event, EventsResponse, HubAnswer, KeyPackagesStored,
-    RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate, UploadKeyPackages, routes,
+    AccountRegistered, DeviceKind, DeviceRegistered, Event, EventsResponse, HubAnswer,
+    KeyPackagesStored, RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate,
+    UploadKeyPackages, routes,
 };
 use mimi_client_core::{Client, ClientEvent, Outgoing, SendOutcome};
 use mimi_federation_api::path::encode_param;
@@ -183,6 +184,17 @@ impl Device {
         profile_dir: &Path,
         credentials: &Credentials,
     ) -> Result<Self, SdkError> {
+        Self::register_device_as(profile_dir, credentials, None).await
+    }
+
+    /// Registers a new device as [`Device::register_device`] does, as a bot or a logging
+    /// client (`kind`): its provider marks its credential so, and rooms' `bot_policy` and
+    /// `logging_policy` judge it by that mark.
+    pub async fn register_device_as(
+        profile_dir: &Path,
+        credentials: &Credentials,
+        kind: Option<DeviceKind>,
+    ) -> Result<Self, SdkError> {
         let api = Api::new(&credentials.server, &[], credentials.server_cert.as_deref())?;
         let key = SigningKey::generate()
             .map_err(|e| SdkError::Input(format!("cannot generate a signing key: {e}")))?;
@@ -196,6 +208,7 @@ impl Device {
                     password: credentials.password.clone(),
                     device_id: credentials.device_id.clone(),
                     signature_key: key.public().to_vec(),
+                    kind,
                 }),
             )
             .await?;

@@ -81,12 +81,12 @@ pub use devices::RemovedDevice;
 pub use error::SdkError;
 pub use history::{HistoryExchange, HistoryRequested};
 pub use mimi_client_api::{
-    AskedContact, Contact, ContactRequest, Contacts, DirectoryRoom, Event, FoundUser, ProfileView,
-    RoomDirectory, SetProfile, UsersFound,
+    AskedContact, Contact, ContactRequest, Contacts, DeviceKind, DirectoryRoom, Event, FoundUser,
+    ProfileView, RoomDirectory, SetProfile, UsersFound,
 };
 pub use mimi_client_core::{
-    ClientEvent, FileInfo, HistoryError, HistoryImport, MessageView, PolicySetting, RoleEdit,
-    RoomOptions, RoomView, ServerAccess, ServerMode, ServerStanding, ShareStatus,
+    BotEntry, ClientEvent, FileInfo, HistoryError, HistoryImport, MessageView, PolicySetting,
+    RoleEdit, RoomOptions, RoomView, ServerAccess, ServerMode, ServerStanding, ShareStatus,
 };
 pub use mimi_room::presets::Preset;
 pub use reissue::Reissued;

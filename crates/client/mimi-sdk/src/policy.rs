@@ -1,8 +1,8 @@
 //! Room policy through the SDK: settings, role definitions, preauthorization (issue 18
 //! item 6) and the server access list (item 3). The client engine decides and checks; these drive its commits.
 
-use mimi_client_core::{PolicySetting, RoleEdit, ServerAccess, ServerMode};
-use mimi_room::components::{Claim, PreAuthRoleEntry, RoleIndex, ServerCapabilities};
+use mimi_client_core::{BotEntry, PolicySetting, RoleEdit, ServerAccess, ServerMode};
+use mimi_room::components::{Bot, Claim, PreAuthRoleEntry, RoleIndex, ServerCapabilities};
 use mimi_types::{Domain, RoomUri};
 
 use crate::device::{Device, now_s};
@@ -50,6 +50,23 @@ impl Device {
     /// Removes the preauthorization entry at `index`.
     pub async fn remove_preauth(&mut self, room: &RoomUri, index: usize) -> Result<(), SdkError> {
         let op = self.client.remove_preauth(now_s(), room, index)?;
+        self.run_op(op).await
+    }
+
+    /// The bots `room` admits (`None`: the room has no bot policy and admits any).
+    pub fn allowed_bots(&mut self, room: &RoomUri) -> Result<Option<Vec<Bot>>, SdkError> {
+        Ok(self.client.allowed_bots(room)?)
+    }
+
+    /// Admits a bot in `room` (`canChangeOtherPolicyAttribute`).
+    pub async fn allow_bot(&mut self, room: &RoomUri, entry: &BotEntry) -> Result<(), SdkError> {
+        let op = self.client.allow_bot(now_s(), room, entry)?;
+        self.run_op(op).await
+    }
+
+    /// Stops admitting the bot named `name` in `room`.
+    pub async fn disallow_bot(&mut self, room: &RoomUri, name: &str) -> Result<(), SdkError> {
+        let op = self.client.disallow_bot(now_s(), room, name)?;
         self.run_op(op).await
     }
 

@@ -158,7 +158,11 @@ fn out_bytes(m: &MlsMessageOut) -> Result<Vec<u8>, MlsError> {
 }
 
 fn me_of(identity: &ClientIdentity) -> MemberChange {
-    MemberChange::new(identity.client().clone(), identity.user().clone())
+    MemberChange::with_kind(
+        identity.client().clone(),
+        identity.user().clone(),
+        identity.kind(),
+    )
 }
 
 /// The members of a group, from their leaves' credentials.
@@ -564,7 +568,10 @@ impl ClientGroup {
         self.room
             .members()
             .iter()
-            .map(|(client, user)| MemberChange::new(client.clone(), user.clone()))
+            .map(|(client, user)| {
+                let kind = self.room.kind_of(client).clone();
+                MemberChange::with_kind(client.clone(), user.clone(), kind)
+            })
             .collect()
     }
 
@@ -955,11 +962,12 @@ impl ClientGroup {
             .map_err(MlsError::mls)?
             .ok_or_else(|| MlsError::Record("the record holds no state for its group".into()))?;
         let room = load_room(&group)?;
+        let kind = room.kind_of(&client).clone();
         Ok(Self {
             group,
             provider,
             key,
-            me: MemberChange::new(client, user),
+            me: MemberChange::with_kind(client, user, kind),
             trust,
             room,
             pending_room: None,

@@ -5,7 +5,9 @@
 //! certificate whose subject public key is the client's MLS signature key and whose
 //! subjectAltNames are exactly two URIs, the client URI (`mimi://x/d/...`) and the user URI
 //! (`mimi://x/u/...`), both on the issuer's domain. A server (the hub as an MLS external
-//! sender) gets a certificate with one URI SAN, its provider URI (`mimi://x`).
+//! sender) gets a certificate with one URI SAN, its provider URI (`mimi://x`). A bot's or a
+//! logging client's certificate also carries the provider's marker saying so
+//! ([`crate::client_kind`]).
 //!
 //! Peers trust a CA only for the domain it is pinned to in their [`TrustStore`]: a provider
 //! can vouch only for its own users.
@@ -14,8 +16,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PKCS_ED25519, PublicKeyData, SanType, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose, PKCS_ED25519, PublicKeyData, SanType, SignatureAlgorithm,
 };
 use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
 use x509_parser::certificate::X509Certificate;
@@ -23,8 +25,10 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 use x509_parser::time::ASN1Time;
 
+use mimi_room::ClientKind;
 use mimi_types::{ClientUri, Domain, MimiUri, ProviderUri, UserUri};
 
+use crate::client_kind;
 use crate::error::CredentialError;
 
 /// An X.509 MLS credential: the DER certificate chain, leaf first (RFC 9420 §5.3
@@ -122,12 +126,15 @@ fn certificate_list(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, tls_codec::Error> 
 /// Who a validated credential names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VerifiedIdentity {
-    /// A client certificate: the client and the user it belongs to.
+    /// A client certificate: the client, the user it belongs to, and whether its provider
+    /// marks it a bot or a logging client.
     Client {
         /// The client (device) URI.
         client: ClientUri,
         /// The user URI.
         user: UserUri,
+        /// A person's device, a bot or a logging client (the certificate's marker).
+        kind: ClientKind,
     },
     /// A server certificate (hub or follower as MLS external sender).
     Server(Domain),
@@ -262,6 +269,19 @@ impl ProviderCa {
         signature_key: &[u8],
         validity: Validity,
     ) -> Result<X509Credential, CredentialError> {
+        self.issue_client_as(client, user, &ClientKind::Person, signature_key, validity)
+    }
+
+    /// Issues a client credential as [`ProviderCa::issue_client`] does, marking the client a
+    /// bot or a logging client (`kind`; a person's device carries no marker).
+    pub fn issue_client_as(
+        &self,
+        client: &ClientUri,
+        user: &UserUri,
+        kind: &ClientKind,
+        signature_key: &[u8],
+        validity: Validity,
+    ) -> Result<X509Credential, CredentialError> {
         if client.domain() != &self.domain {
             return Err(CredentialError::ClientDomainMismatch {
                 uri: client.to_string(),
@@ -274,8 +294,11 @@ impl ProviderCa {
                 issuer: self.domain.to_string(),
             });
         }
-        self.issue_with_uri_sans(
+        let marker = client_kind::encode(kind)?
+            .map(|der| CustomExtension::from_oid_content(client_kind::CLIENT_KIND_OID, der));
+        self.issue_certificate(
             &[client.to_string(), user.to_string()],
+            marker.into_iter().collect(),
             signature_key,
             validity,
         )
@@ -302,6 +325,29 @@ impl ProviderCa {
         signature_key: &[u8],
         validity: Validity,
     ) -> Result<X509Credential, CredentialError> {
+        self.issue_certificate(uris, Vec::new(), signature_key, validity)
+    }
+
+    /// Issues a certificate with exactly the given URI SANs and marker bytes as the client
+    /// kind extension, without checking them (tests of what validation refuses).
+    pub fn issue_with_raw_marker(
+        &self,
+        uris: &[String],
+        marker: Vec<u8>,
+        signature_key: &[u8],
+        validity: Validity,
+    ) -> Result<X509Credential, CredentialError> {
+        let ext = CustomExtension::from_oid_content(client_kind::CLIENT_KIND_OID, marker);
+        self.issue_certificate(uris, vec![ext], signature_key, validity)
+    }
+
+    fn issue_certificate(
+        &self,
+        uris: &[String],
+        extensions: Vec<CustomExtension>,
+        signature_key: &[u8],
+        validity: Validity,
+    ) -> Result<X509Credential, CredentialError> {
         if signature_key.len() != 32 {
             return Err(CredentialError::Issue(format!(
                 "an Ed25519 signature key is 32 bytes, got {}",
@@ -317,6 +363,7 @@ impl ProviderCa {
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
+        params.custom_extensions = extensions;
         params.subject_alt_names = uris
             .iter()
             .map(|u| {
@@ -474,8 +521,7 @@ impl TrustStore {
     ) -> Result<VerifiedIdentity, CredentialError> {
         let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
         let leaf = parse_cert(leaf_der)?;
-        let sans = uri_sans(&leaf)?;
-        let identity = identity_from_sans(&sans)?;
+        let identity = identity_of(&leaf)?;
         let domain = identity.domain();
         let anchor = self
             .anchors
@@ -547,7 +593,11 @@ fn identity_from_sans(sans: &[String]) -> Result<VerifiedIdentity, CredentialErr
                     issuer: client.domain().to_string(),
                 });
             }
-            Ok(VerifiedIdentity::Client { client, user })
+            Ok(VerifiedIdentity::Client {
+                client,
+                user,
+                kind: ClientKind::Person,
+            })
         }
         (None, None, Some(p)) => Ok(VerifiedIdentity::Server(p.domain().clone())),
         _ => Err(CredentialError::MissingSan),
@@ -561,7 +611,35 @@ pub(crate) fn claimed_identity(
 ) -> Result<VerifiedIdentity, CredentialError> {
     let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
     let leaf = parse_cert(leaf_der)?;
-    identity_from_sans(&uri_sans(&leaf)?)
+    identity_of(&leaf)
+}
+
+/// The identity a certificate names: its URI SANs and, for a client, its kind marker (a
+/// server's certificate carries none).
+fn identity_of(cert: &X509Certificate<'_>) -> Result<VerifiedIdentity, CredentialError> {
+    let mut marker = None;
+    for ext in cert.extensions() {
+        if ext.oid.to_id_string() == client_kind::CLIENT_KIND_OID_DOTTED
+            && marker.replace(ext.value).is_some()
+        {
+            return Err(CredentialError::Malformed(
+                "two client kind extensions".into(),
+            ));
+        }
+    }
+    match identity_from_sans(&uri_sans(cert)?)? {
+        VerifiedIdentity::Client { client, user, .. } => {
+            let kind = match marker {
+                Some(der) => client_kind::decode(der)?,
+                None => ClientKind::Person,
+            };
+            Ok(VerifiedIdentity::Client { client, user, kind })
+        }
+        VerifiedIdentity::Server(_) if marker.is_some() => Err(CredentialError::Malformed(
+            "a server certificate carries no client kind".into(),
+        )),
+        server => Ok(server),
+    }
 }
 
 /// The public key a credential's leaf certificate certifies.

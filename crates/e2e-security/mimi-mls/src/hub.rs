@@ -12,7 +12,7 @@ use openmls::group::ProposalStore;
 use openmls::group::{PublicGroup, QueuedProposal, StagedCommit};
 use openmls::prelude::Sender;
 use openmls::prelude::{
-    ContentType, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsProvider,
+    ContentType, Credential, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsProvider,
     ProcessedMessageContent, Proposal, ProtocolMessage, RatchetTreeIn, WireFormat,
 };
 use openmls_rust_crypto::OpenMlsRustCrypto;
@@ -213,7 +213,10 @@ impl HubGroup {
         self.room
             .members()
             .iter()
-            .map(|(client, user)| MemberChange::new(client.clone(), user.clone()))
+            .map(|(client, user)| {
+                let kind = self.room.kind_of(client).clone();
+                MemberChange::with_kind(client.clone(), user.clone(), kind)
+            })
             .collect()
     }
 
@@ -368,7 +371,8 @@ impl HubGroup {
             cached: &cached,
         };
         let sender = processed.sender().clone();
-        let actor = view.actor(&sender, processed.credential())?;
+        let credential = processed.credential().clone();
+        let actor = view.actor(&sender, &credential)?;
         if let Sender::External(_) = &sender {
             // The verified signer must be one of the group's external senders: openmls checked
             // the signature; the credential must also be a valid server credential.
@@ -386,7 +390,7 @@ impl HubGroup {
                 (summary, StagedKind::Proposal(q))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let summary = self.commit_summary(&view, actor, &sender, &raw)?;
+                let summary = self.commit_summary(&view, actor, &credential, &sender, &raw)?;
                 let room = authorize_commit(&self.room, &at_hub_clock(&summary, now))?;
                 check_room(&staged, &summary, &room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
@@ -403,7 +407,7 @@ impl HubGroup {
                 )
             }
             ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
-                let summary = self.commit_summary(&view, actor, &sender, &raw)?;
+                let summary = self.commit_summary(&view, actor, &credential, &sender, &raw)?;
                 let room = authorize_commit(&self.room, &at_hub_clock(&summary, now))?;
                 let new = room.state().components();
                 let touched: BTreeSet<ComponentId> = summary
@@ -449,13 +453,14 @@ impl HubGroup {
         &self,
         view: &GroupView<'_>,
         actor: crate::summary::Actor,
+        committer: &Credential,
         sender: &Sender,
         raw: &crate::inspect::RawHandshake,
     ) -> Result<CommitSummary, MlsError> {
         if raw.content_type != CONTENT_COMMIT {
             return Err(MlsError::Unexpected("not a commit".into()));
         }
-        let (summary, refs) = view.summarize_commit(actor, sender, raw)?;
+        let (summary, refs) = view.summarize_commit(actor, committer, sender, raw)?;
         // An external commit can carry only SelfRemove proposals by reference (RFC 9420
         // §12.4.3.2 with mls-extensions; openmls 0.9.2 takes only those from the pending list):
         // other cached proposals die with the epoch and their senders must send them again.
@@ -482,7 +487,7 @@ impl HubGroup {
         &self,
         sender: &Sender,
         staged: &StagedCommit,
-        committer_before: Option<&(openmls::prelude::Credential, Vec<u8>)>,
+        committer_before: Option<&(Credential, Vec<u8>)>,
     ) -> Result<ExpectedSigner, MlsError> {
         let signature_key = match (staged.update_path_leaf_node(), committer_before) {
             (Some(leaf), _) => leaf.signature_key().as_slice().to_vec(),
@@ -523,11 +528,7 @@ impl HubGroup {
         })
     }
 
-    fn validate_server(
-        &self,
-        credential: &openmls::prelude::Credential,
-        now: u64,
-    ) -> Result<(), MlsError> {
+    fn validate_server(&self, credential: &Credential, now: u64) -> Result<(), MlsError> {
         let x = x509_of(credential)?;
         let leaf_key = crate::credential::certified_key(&x)?;
         match self.trust.validate(&x, &leaf_key, now)? {

@@ -13,6 +13,7 @@ use openmls_traits::storage::StorageProvider as _;
 use openmls_traits::types::SignatureScheme;
 use tls_codec::{Deserialize as _, Serialize as _};
 
+use mimi_room::ClientKind;
 use mimi_types::{ClientUri, Domain, UserUri};
 
 use crate::config::{CIPHERSUITE, leaf_capabilities};
@@ -117,8 +118,20 @@ impl ClientIdentity {
         user: UserUri,
         validity: Validity,
     ) -> Result<Self, MlsError> {
+        Self::new_as(ca, client, user, &ClientKind::Person, validity)
+    }
+
+    /// A new device as [`ClientIdentity::new`] makes, certified as a bot or a logging client
+    /// (`kind`).
+    pub fn new_as(
+        ca: &ProviderCa,
+        client: ClientUri,
+        user: UserUri,
+        kind: &ClientKind,
+        validity: Validity,
+    ) -> Result<Self, MlsError> {
         let key = SigningKey::generate()?;
-        let credential = ca.issue_client(&client, &user, key.public(), validity)?;
+        let credential = ca.issue_client_as(&client, &user, kind, key.public(), validity)?;
         Ok(Self::from_parts(client, user, key, credential))
     }
 
@@ -157,6 +170,15 @@ impl ClientIdentity {
     /// The X.509 credential.
     pub fn credential(&self) -> &X509Credential {
         &self.credential
+    }
+
+    /// What its credential says it is: a person's device, a bot or a logging client (a person's
+    /// device where the credential cannot be read, which its peers would refuse anyway).
+    pub fn kind(&self) -> ClientKind {
+        match crate::credential::claimed_identity(&self.credential) {
+            Ok(VerifiedIdentity::Client { kind, .. }) => kind,
+            _ => ClientKind::Person,
+        }
     }
 
     /// The MLS `Credential` bytes (TLS-encoded), as carried in KeyMaterialRequest and
@@ -321,6 +343,15 @@ impl ServerIdentity {
     /// The X.509 credential.
     pub fn credential(&self) -> &X509Credential {
         &self.credential
+    }
+
+    /// What its credential says it is: a person's device, a bot or a logging client (a person's
+    /// device where the credential cannot be read, which its peers would refuse anyway).
+    pub fn kind(&self) -> ClientKind {
+        match crate::credential::claimed_identity(&self.credential) {
+            Ok(VerifiedIdentity::Client { kind, .. }) => kind,
+            _ => ClientKind::Person,
+        }
     }
 
     /// The TLS-encoded MLS `Credential` (x509) of the server, as an `ExternalSender` carries it.

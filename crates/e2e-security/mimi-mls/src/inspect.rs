@@ -66,7 +66,9 @@ pub(crate) fn raw_handshake(bytes: &[u8]) -> Result<RawHandshake, MlsError> {
 /// The identity a leaf's credential claims (validated when the leaf joined).
 pub(crate) fn member_of_credential(c: &Credential) -> Result<MemberChange, MlsError> {
     match claimed_identity(&x509_of(c)?)? {
-        VerifiedIdentity::Client { client, user } => Ok(MemberChange::new(client, user)),
+        VerifiedIdentity::Client { client, user, kind } => {
+            Ok(MemberChange::with_kind(client, user, kind))
+        }
         VerifiedIdentity::Server(_) => {
             Err(CredentialError::WrongKind { expected: "client" }.into())
         }
@@ -196,9 +198,12 @@ impl GroupView<'_> {
 
     /// Summarizes a commit from its raw proposal list. Returns the summary and the references
     /// it used.
+    /// `committer` is the commit's verified credential: an external joiner's is the client it
+    /// adds (with the kind its marker gives).
     pub(crate) fn summarize_commit(
         &self,
         actor: Actor,
+        committer: &Credential,
         sender: &Sender,
         raw: &RawHandshake,
     ) -> Result<(CommitSummary, BTreeSet<Vec<u8>>), MlsError> {
@@ -225,10 +230,8 @@ impl GroupView<'_> {
             summary.external_join = true;
             summary.join_code = crate::join_code::presented_join_code(&raw.aad)
                 .map(|code| crate::join_code::join_code_digest(&code));
-            if let Actor::Client { client, user } = &summary.actor {
-                summary
-                    .added
-                    .push(MemberChange::new(client.clone(), user.clone()));
+            if let Actor::Client { .. } = &summary.actor {
+                summary.added.push(member_of_credential(committer)?);
             }
         }
         normalize(&mut summary);

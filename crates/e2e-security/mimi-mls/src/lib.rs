@@ -41,6 +41,7 @@
 //! GroupContext before anything is merged.
 
 mod client;
+pub mod client_kind;
 mod committer_group_info;
 mod config;
 pub mod credential;
@@ -71,9 +72,10 @@ pub use identity::{
     claimed_identity_of_mls_credential,
 };
 pub use join_code::join_code_digest;
+pub use mimi_room::ClientKind;
 pub use provider_support::{
     HpkeKeyPair, decrypt_with_label, encrypt_with_label, hpke_key_pair, hpke_key_pair_from_seed,
-    inspect_key_package, verify_credential,
+    inspect_key_package, key_package_kind, verify_credential,
 };
 pub use roster::{Roster, RosterChange, external_joiner};
 pub use summary::{Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange};

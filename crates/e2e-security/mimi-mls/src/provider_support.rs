@@ -17,6 +17,15 @@ use crate::error::{CredentialError, MlsError};
 use crate::identity::{PublishedKeyPackage, x509_of};
 use crate::inspect::validate_leaf;
 
+/// What kind of client a KeyPackage's credential says it is (a person's device, a bot, a
+/// logging client), read without a trust decision: the commit that adds it validates it in
+/// full. For an adder choosing the role an allowed bot must hold.
+pub fn key_package_kind(message: &[u8]) -> Result<mimi_room::ClientKind, MlsError> {
+    let provider = OpenMlsRustCrypto::default();
+    let key_package = parse_key_package(message, &provider)?;
+    Ok(crate::inspect::member_of_credential(key_package.leaf_node().credential())?.kind)
+}
+
 /// Checks a KeyPackage `MLSMessage` a device uploads (signature, credential of a client of a
 /// trusted domain at `now`, our cipher suite) and returns the facts its provider stores with
 /// it, and whom its credential names.

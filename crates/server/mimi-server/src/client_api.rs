@@ -15,10 +15,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use mimi_client_api::{
-    AccountRegistered, CreateRoom, DeviceRegistered, ErrorCode, Event, EventsQuery, EventsResponse,
-    ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch, KeyPackagesStored, OPENAPI_JSON,
-    RegisterAccount, RegisterDevice, ReissueDevice, RoomCreated, RoomList, SubmitMessage,
-    SubmitUpdate, UploadKeyPackages, routes,
+    AccountRegistered, CreateRoom, DeviceKind, DeviceRegistered, ErrorCode, Event, EventsQuery,
+    EventsResponse, ExternalJoinInfo, GroupInfoFetch, HubAnswer, KeyMaterialFetch,
+    KeyPackagesStored, OPENAPI_JSON, RegisterAccount, RegisterDevice, ReissueDevice, RoomCreated,
+    RoomList, SubmitMessage, SubmitUpdate, UploadKeyPackages, routes,
 };
 use mimi_ds::DsStore as _;
 use mimi_ds::follower::VerifiedKeyMaterialRequest;
@@ -28,7 +28,7 @@ use mimi_federation_api::http::{GROUP_INFO, KEY_MATERIAL, SUBMIT_MESSAGE, UPDATE
 use mimi_federation_api::key_material::KeyMaterialRequest;
 use mimi_federation_api::path::user_from_path;
 use mimi_federation_api::submit_message::SubmitMessageRequest;
-use mimi_mls::Validity;
+use mimi_mls::{ClientKind, Validity};
 use mimi_types::{ClientUri, Ident, MimiUri, RoomUri, UserUri};
 
 use crate::accounts::Created;
@@ -233,9 +233,17 @@ async fn register_device(
         let now_s = Provider::now_ms() / 1000;
         let days = provider.limits.device_credential_days;
         let validity = Validity::starting(now_s.saturating_sub(3600), days * 24 * 3600);
+        let kind = match &request.kind {
+            None => ClientKind::Person,
+            Some(DeviceKind::Bot { name, homepage }) => ClientKind::Bot {
+                name: name.clone(),
+                homepage: homepage.clone(),
+            },
+            Some(DeviceKind::Logger) => ClientKind::Logger,
+        };
         let credential = provider
             .ca
-            .issue_client(&client, &user, &request.signature_key, validity)
+            .issue_client_as(&client, &user, &kind, &request.signature_key, validity)
             .map_err(|e| {
                 ServerError::api(
                     ErrorCode::BadRequest,

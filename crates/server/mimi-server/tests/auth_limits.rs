@@ -77,6 +77,7 @@ fn login(user: &str, password: &str, device: &str) -> RegisterDevice {
         password: password.into(),
         device_id: device.into(),
         signature_key: SigningKey::generate().unwrap().public().to_vec(),
+        kind: None,
     }
 }
 

@@ -98,6 +98,7 @@ fn wrong_password_and_unknown_user_are_refused_alike() {
             password: password.into(),
             device_id: "phone".into(),
             signature_key: vec![1; 32],
+            kind: None,
         };
         let wrong = x
             .call::<serde_json::Value>(
@@ -175,6 +176,7 @@ fn registration_refusals_name_their_cause() {
                     password: "alice-password".into(),
                     device_id: "phone".into(),
                     signature_key: vec![1; 32],
+                    kind: None,
                 }),
             )
             .await;
@@ -189,6 +191,7 @@ fn registration_refusals_name_their_cause() {
                     password: "alice-password".into(),
                     device_id: "tablet".into(),
                     signature_key: vec![1; 5],
+                    kind: None,
                 }),
             )
             .await;
@@ -226,6 +229,7 @@ fn user_names_are_one_account_whatever_their_case_or_encoding() {
                     password: "alice-password".into(),
                     device_id: "phone".into(),
                     signature_key: key.public().to_vec(),
+                    kind: None,
                 }),
             )
             .await

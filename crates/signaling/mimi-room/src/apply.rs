@@ -277,6 +277,7 @@ pub(crate) fn apply_members(
     }
     for client in &gone {
         next.members.remove(*client);
+        next.member_kinds.remove(*client);
     }
     // Adds.
     let added_users: BTreeSet<&UserUri> = actions
@@ -338,6 +339,9 @@ pub(crate) fn apply_members(
             )?;
         }
         next.members.insert(m.client.clone(), m.user.clone());
+        if !m.kind.is_person() {
+            next.member_kinds.insert(m.client.clone(), m.kind.clone());
+        }
     }
     Ok(())
 }

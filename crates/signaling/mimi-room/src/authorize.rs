@@ -221,6 +221,7 @@ pub fn authorize_commit(
         }
     }
     apply_members(&ctx, &mut next, &actions)?;
+    next.check_agents()?;
     next.check_consistency()
         .map_err(Denied::InvalidResultingState)?;
     check_limits(state, &next, &actions, commit)?;

@@ -404,4 +404,47 @@ pub enum Denied {
         /// The other client.
         client: ClientUri,
     },
+
+    // --- bots and logging clients (`agents.rs`) -------------------------------------------
+    /// A logging client in a room whose `logging_policy` forbids logging.
+    #[error("{client} is a logging client, and the room forbids logging (logging_policy)")]
+    LoggingForbidden {
+        /// The logging client.
+        client: ClientUri,
+    },
+    /// A logging client that the room's `logging_clients` do not name (neither the client nor
+    /// its user).
+    #[error("{client} is a logging client that the room's logging_policy does not list")]
+    LoggerNotListed {
+        /// The logging client.
+        client: ClientUri,
+    },
+    /// The room requires logging and none of its listed logging clients is a member yet.
+    #[error(
+        "the room requires logging (logging_policy) and none of its listed logging clients is a \
+         member: nothing may be sent until one joins"
+    )]
+    LoggerRequired,
+    /// A bot that the room's `bot_policy` does not allow.
+    #[error(
+        "{client} is the bot {name:?} ({homepage}), which the room's bot_policy does not allow"
+    )]
+    BotNotAllowed {
+        /// The bot's client.
+        client: ClientUri,
+        /// The name its credential gives.
+        name: String,
+        /// The homepage its credential gives.
+        homepage: String,
+    },
+    /// A bot's user does not hold the role its `allowed_bots` entry gives it.
+    #[error("{user} is an allowed bot and must hold {required} (bot_policy), not {held}")]
+    BotRole {
+        /// The bot's user.
+        user: UserUri,
+        /// The entry's `bot_role_index`.
+        required: RoleIndex,
+        /// The role it would hold.
+        held: RoleIndex,
+    },
 }

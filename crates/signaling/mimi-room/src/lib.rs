@@ -62,6 +62,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod agents;
 mod apply;
 mod assets;
 mod authorize;
@@ -90,6 +91,6 @@ pub use denied::Denied;
 pub use retraction::authorize_hub_retraction;
 pub use state::RoomState;
 pub use summary::{
-    Actor, CommitSummary, ComponentChange, ComponentOp, MemberChange, ParticipantAction,
-    StagedRoomState,
+    Actor, ClientKind, CommitSummary, ComponentChange, ComponentOp, MemberChange,
+    ParticipantAction, StagedRoomState,
 };

@@ -289,6 +289,43 @@
 //!   inclusive. Both URIs are user URIs in canonical form; a by-ID list names at least one
 //!   message and none twice (decoders refuse otherwise).
 //!
+//! # Bots and logging clients (room-policy `bot_policy`, `logging_policy`)
+//!
+//! The drafts say what a room allows (`allowed_bots`, `logging_clients`) but not how anyone
+//! knows that a client is a bot or logs. Our reading:
+//!
+//! * **The marker is the provider's word, in the credential.** A client's X.509 certificate may
+//!   carry a non-critical private extension (`mimi_mls::client_kind`, DER
+//!   `SEQUENCE { kind ENUMERATED { bot(1), logger(2) }, name UTF8String, homepage IA5String }`)
+//!   saying the client is a bot, with the name and homepage `Bot` entries list, or a logging
+//!   client; without it the client is a person's device ([`crate::ClientKind`]). Only the
+//!   issuing provider can set it and every party that validates the credential reads it (the
+//!   hub, every member, the committer), so they all judge alike. A provider that hides a bot
+//!   or logger by leaving the marker out is not caught by this: the marker binds the honest
+//!   provider and its users, as the rest of the credential does.
+//! * **Logging.** Without `logging_policy` a logging client is any client. `forbidden`: no
+//!   logging client may be a member (an add or a self-join is refused,
+//!   [`crate::Denied::LoggingForbidden`]). `optional` and `required`: a logging client must be
+//!   listed in `logging_clients`, by its client URI or by its user URI (then every logging
+//!   client of that user), compared octet for octet ([`crate::Denied::LoggerNotListed`]).
+//!   `required`: nothing may be sent until a listed logging client is a member
+//!   ([`crate::RoomState::check_required_logger`], part of `may_send`: the sender refuses, the
+//!   hub refuses the submit, receivers refuse the message), so no message goes unlogged; the
+//!   policy itself may be set before the logger joins. The policy URIs are shown, not acted on.
+//! * **Bots.** Without `bot_policy` a bot is any client. With it (an empty list included) a
+//!   bot needs the `allowed_bots` entry whose `name` and `homepage` equal its marker's, octet
+//!   for octet ([`crate::Denied::BotNotAllowed`]). A bot of an entry with `local_client_bot`
+//!   false is a participant of its own: its user must hold `bot_role_index`
+//!   ([`crate::Denied::BotRole`]; the adder lists it with that role,
+//!   [`crate::RoomState::bot_role`]). With `local_client_bot` true the bot runs as a client of a
+//!   user who is a participant anyway (a helper on that user's account) and acts with that
+//!   user's role; `bot_role_index` does not apply. `description`,
+//!   `can_target_message_in_group` and `per_user_content` are shown, not acted on (mimi-rs has
+//!   no targeted or per-user messages).
+//! * **Checked on every commit, for every bot and logging client of the next group**, not only
+//!   the added ones: a commit cannot tighten either policy, or change a bot user's role, under a
+//!   member that would then break it, unless the same commit removes that member.
+//!
 //! # Not decided here
 //!
 //! These rules of digest §3.3 and room-policy need MLS or the delivery service and are left to

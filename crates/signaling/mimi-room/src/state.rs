@@ -15,7 +15,7 @@ use crate::components::{
     ServerPolicy, StateComponent, StatusNotificationPolicy,
 };
 use crate::denied::Denied;
-use crate::summary::MemberChange;
+use crate::summary::{ClientKind, MemberChange};
 
 /// Components that are MLS or application plumbing rather than room state: kept as opaque bytes,
 /// changed only by holders of `canChangeMlsOperationalPolicies` (see `readings`).
@@ -51,6 +51,9 @@ pub struct RoomState {
     pub(crate) server_policy: Option<ServerPolicy>,
     pub(crate) plumbing: BTreeMap<ComponentId, Vec<u8>>,
     pub(crate) members: BTreeMap<ClientUri, UserUri>,
+    /// The members that are not a person's device (bots, logging clients), from their
+    /// credentials; every other member is a person's.
+    pub(crate) member_kinds: BTreeMap<ClientUri, ClientKind>,
 }
 
 fn put<T: StateComponent>(out: &mut BTreeMap<ComponentId, Vec<u8>>, value: Option<&T>) {
@@ -81,6 +84,7 @@ impl RoomState {
             server_policy: None,
             plumbing: BTreeMap::new(),
             members: BTreeMap::new(),
+            member_kinds: BTreeMap::new(),
         };
         state.check_consistency()?;
         Ok(state)
@@ -243,8 +247,12 @@ impl RoomState {
         members: I,
     ) -> Result<Self, Denied> {
         self.members.clear();
+        self.member_kinds.clear();
         for m in members {
             crate::summary::check_client_of_user(&m.client, &m.user)?;
+            if !m.kind.is_person() {
+                self.member_kinds.insert(m.client.clone(), m.kind);
+            }
             self.members.insert(m.client, m.user);
         }
         Ok(self)
@@ -385,6 +393,18 @@ impl RoomState {
         &self.members
     }
 
+    /// What member `client` is (a person's device unless its credential marks it a bot or a
+    /// logging client; also for a client that is not a member).
+    pub fn kind_of(&self, client: &ClientUri) -> &ClientKind {
+        static PERSON: ClientKind = ClientKind::Person;
+        self.member_kinds.get(client).unwrap_or(&PERSON)
+    }
+
+    /// The members that are bots or logging clients, with their kinds.
+    pub fn agents(&self) -> &BTreeMap<ClientUri, ClientKind> {
+        &self.member_kinds
+    }
+
     /// The clients of `user` in the group.
     pub fn clients_of(&self, user: &UserUri) -> BTreeSet<&ClientUri> {
         self.members
@@ -411,11 +431,13 @@ impl RoomState {
     }
 
     /// Whether `user` may send application messages (`canSendMessage`, and listed with a role
-    /// other than 0 and 1, and its provider has `submit` in the room's `server_policy`). The
-    /// hub refuses a submit otherwise.
+    /// other than 0 and 1, and its provider has `submit` in the room's `server_policy`), and, in
+    /// a room whose `logging_policy` requires logging, a listed logging client is a member
+    /// (`RoomState::check_required_logger`). The hub refuses a submit otherwise.
     pub fn may_send(&self, user: &UserUri) -> Result<(), Denied> {
         self.require_server(user.domain(), ServerCapabilities::SUBMIT)?;
-        self.require_listed_capability(user, Capability::CAN_SEND_MESSAGE)
+        self.require_listed_capability(user, Capability::CAN_SEND_MESSAGE)?;
+        self.check_required_logger()
     }
 
     /// Whether `actor` may send an application message now: a client of its own user, in the

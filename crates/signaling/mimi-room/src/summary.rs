@@ -58,19 +58,55 @@ impl ComponentChange {
     }
 }
 
-/// An MLS member (client) and the user its credential names.
+/// What a client is, as its provider certifies in its credential (`readings.rs`, "Bots and
+/// logging clients"): a person's device, a bot, or a logging client.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClientKind {
+    /// A person's device (no marker).
+    #[default]
+    Person,
+    /// A bot, named as `bot_policy`'s `allowed_bots` name it.
+    Bot {
+        /// The bot's name (`Bot.name`).
+        name: String,
+        /// The bot's homepage URI (`Bot.homepage`).
+        homepage: String,
+    },
+    /// A logging client (`logging_policy`).
+    Logger,
+}
+
+impl ClientKind {
+    /// Whether this is a person's device.
+    pub fn is_person(&self) -> bool {
+        matches!(self, Self::Person)
+    }
+}
+
+/// An MLS member (client), the user its credential names, and what kind of client it is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MemberChange {
     /// The client.
     pub client: ClientUri,
     /// Its user.
     pub user: UserUri,
+    /// Bot, logging client or a person's device, from its credential.
+    pub kind: ClientKind,
 }
 
 impl MemberChange {
-    /// A member.
+    /// A person's device.
     pub fn new(client: ClientUri, user: UserUri) -> Self {
-        Self { client, user }
+        Self {
+            client,
+            user,
+            kind: ClientKind::Person,
+        }
+    }
+
+    /// A member of the given kind.
+    pub fn with_kind(client: ClientUri, user: UserUri, kind: ClientKind) -> Self {
+        Self { client, user, kind }
     }
 }
 

@@ -117,7 +117,7 @@ impl HubRoom {
         if tbs.cipher_suite != DEFAULT_CIPHERSUITE {
             return Ok(refuse());
         }
-        let Ok(VerifiedIdentity::Client { client, user }) = mimi_mls::verify_credential(
+        let Ok(VerifiedIdentity::Client { client, user, .. }) = mimi_mls::verify_credential(
             tbs.requesting_credential.as_bytes(),
             tbs.requesting_signature_key.as_bytes(),
             trust,

@@ -162,11 +162,12 @@ impl ClientGroup {
                 MlsError::Record("the stored MLS entries hold no state for the group".into())
             })?;
         let room: RoomState = load_room(&group)?;
+        let kind = room.kind_of(&client).clone();
         let this = Self {
             group,
             provider,
             key,
-            me: MemberChange::new(client, user),
+            me: MemberChange::with_kind(client, user, kind),
             trust,
             room,
             pending_room: None,

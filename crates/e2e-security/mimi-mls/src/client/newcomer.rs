@@ -55,13 +55,13 @@ impl NewcomerJoin {
                 let link = room.check_join_code(&digest, Some(now))?;
                 let role = match &link.terms {
                     Some(terms) => terms.role_index,
-                    None => first_open_role(&room)?,
+                    None => role_for(&room, me)?,
                 };
                 (role, join_code_aad(code)?, Some((digest, link)))
             }
             None => {
                 room.may_open_join(&me.user)?;
-                (first_open_role(&room)?, Vec::new(), None)
+                (role_for(&room, me)?, Vec::new(), None)
             }
         };
         let add = ParticipantListUpdate {
@@ -110,6 +110,15 @@ impl NewcomerJoin {
         summary.join_code = self.code_digest.clone();
         crate::summary::fill_claims(&mut summary);
         summary
+    }
+}
+
+/// The role a newcomer asks for without a role given: an allowed bot's `bot_role_index`
+/// (`RoomState::bot_role`), else the first role role 0 may hand out.
+fn role_for(room: &RoomState, me: &MemberChange) -> Result<RoleIndex, MlsError> {
+    match room.bot_role(&me.kind) {
+        Some(role) => Ok(role),
+        None => first_open_role(room),
     }
 }
 

@@ -109,7 +109,7 @@ impl ClientGroup {
                 if raw.content_type != CONTENT_COMMIT {
                     return Err(MlsError::Unexpected("not a commit".into()));
                 }
-                let (summary, _) = view.summarize_commit(actor, &sender, &raw)?;
+                let (summary, _) = view.summarize_commit(actor, &credential, &sender, &raw)?;
                 let staged_room = authorize_commit(&self.room, &summary)?;
                 check_room(&staged, &summary, &staged_room)?;
                 validate_staged(&staged, committer_before.as_ref(), &self.trust, now)?;
@@ -127,7 +127,7 @@ impl ClientGroup {
             ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
                 let raw = raw
                     .ok_or_else(|| MlsError::Unexpected("commit not in a PublicMessage".into()))?;
-                let (summary, _) = view.summarize_commit(actor, &sender, &raw)?;
+                let (summary, _) = view.summarize_commit(actor, &credential, &sender, &raw)?;
                 let staged_room = authorize_commit(&self.room, &summary)?;
                 let new = staged_room.state().components();
                 let touched: BTreeSet<ComponentId> = summary

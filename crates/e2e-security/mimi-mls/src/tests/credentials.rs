@@ -24,7 +24,14 @@ fn client_credential_validates_and_names_both_uris() {
         )
         .unwrap();
     let id = net.trust.validate(&cred, k.public(), net.now).unwrap();
-    assert_eq!(id, VerifiedIdentity::Client { client, user });
+    assert_eq!(
+        id,
+        VerifiedIdentity::Client {
+            client,
+            user,
+            kind: crate::ClientKind::Person
+        }
+    );
     // MLS content round trip.
     let enc = cred.encode_content().unwrap();
     assert_eq!(crate::X509Credential::decode_content(&enc).unwrap(), cred);

@@ -6,10 +6,7 @@ use mimi_room::presets::Preset;
 
 fn member(net: &Net, device: &str) -> MemberChange {
     let c = &net.clients[device];
-    MemberChange {
-        client: c.client().clone(),
-        user: c.user().clone(),
-    }
+    MemberChange::new(c.client().clone(), c.user().clone())
 }
 
 #[test]

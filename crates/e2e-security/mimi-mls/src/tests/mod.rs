@@ -1,5 +1,6 @@
 //! In-process tests: three providers, a hub view and their clients.
 
+mod agents;
 mod credentials;
 mod direct;
 mod entries;

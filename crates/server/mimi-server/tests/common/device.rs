@@ -169,6 +169,7 @@ impl Device {
                     password: format!("{user_id}-password"),
                     device_id: device_id.into(),
                     signature_key: key.public().to_vec(),
+                    kind: None,
                 }),
             )
             .await

@@ -70,10 +70,9 @@ pub(crate) fn with_component<T: StateComponent>(state: &RoomState, value: &T) ->
     RoomState::from_components(comps)
         .unwrap()
         .with_members(
-            state
-                .members()
-                .iter()
-                .map(|(c, u)| MemberChange::new(c.clone(), u.clone())),
+            state.members().iter().map(|(c, u)| {
+                MemberChange::with_kind(c.clone(), u.clone(), state.kind_of(c).clone())
+            }),
         )
         .unwrap()
 }

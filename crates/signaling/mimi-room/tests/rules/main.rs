@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod actor;
+mod agents;
 mod commit_shape;
 mod common;
 mod components;
