@@ -138,7 +138,7 @@ pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
         RoomCommand::Policy(a) => policy::policy_command(a).await,
         RoomCommand::Roles(a) => policy::roles_command(a).await,
         RoomCommand::Preauth(a) => policy::preauth_command(a.command).await,
-        RoomCommand::Bots(a) => super::bots::bots_command(a.command).await,
+        RoomCommand::Bots(a) => bots::bots_command(a.command).await,
         RoomCommand::Servers(a) => servers::servers_command(a.command).await,
         RoomCommand::Topic(a) => {
             let out = a.common.out();

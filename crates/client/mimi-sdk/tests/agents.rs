@@ -81,7 +81,7 @@ fn logging_and_bot_policies_admit_only_what_they_allow() {
         let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
         let mut lou = agent(&nodes[2], &profiles.join("lou"), "lou", DeviceKind::Logger).await;
         let mut standup = agent(&nodes[2], &profiles.join("su"), "standup", bot("Standup")).await;
-        let mut poller = agent(&nodes[2], &profiles.join("po"), "poller", bot("Poller")).await;
+        let poller = agent(&nodes[2], &profiles.join("po"), "poller", bot("Poller")).await;
 
         let room = alice.room_uri("logged").unwrap();
         let options = RoomOptions {

@@ -64,8 +64,7 @@ impl RoomState {
         let entry = allowed_bot(&policy.allowed_bots, name, homepage).ok_or_else(|| {
             Denied::BotNotAllowed {
                 client: client.clone(),
-                name: name.to_owned(),
-                homepage: homepage.to_owned(),
+                bot: format!("{name:?} <{homepage}>"),
             }
         })?;
         if entry.local_client_bot {

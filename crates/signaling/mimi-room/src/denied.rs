@@ -426,16 +426,12 @@ pub enum Denied {
     )]
     LoggerRequired,
     /// A bot that the room's `bot_policy` does not allow.
-    #[error(
-        "{client} is the bot {name:?} ({homepage}), which the room's bot_policy does not allow"
-    )]
+    #[error("{client} is the bot {bot}, which the room's bot_policy does not allow")]
     BotNotAllowed {
         /// The bot's client.
         client: ClientUri,
-        /// The name its credential gives.
-        name: String,
-        /// The homepage its credential gives.
-        homepage: String,
+        /// The name and homepage its credential gives, as `"name" <homepage>`.
+        bot: String,
     },
     /// A bot's user does not hold the role its `allowed_bots` entry gives it.
     #[error("{user} is an allowed bot and must hold {required} (bot_policy), not {held}")]

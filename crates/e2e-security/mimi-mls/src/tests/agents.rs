@@ -145,8 +145,7 @@ fn an_unlisted_bot_is_refused_everywhere_and_an_allowed_one_joins_with_its_role(
     let net = room_with_agent(&policy, &bot_kind("Poller"));
     let expected = Denied::BotNotAllowed {
         client: net.clients["lou1"].client().clone(),
-        name: "Poller".into(),
-        homepage: HOMEPAGE.into(),
+        bot: format!("\"Poller\" <{HOMEPAGE}>"),
     };
     refused_everywhere(net, 2, &expected);
 

@@ -219,8 +219,7 @@ fn bots_need_their_allowed_bots_entry_and_its_role() {
         add(&s, bot(DAVE_PC, DAVE, "Poller"), 2).unwrap_err(),
         Denied::BotNotAllowed {
             client: c(DAVE_PC),
-            name: "Poller".into(),
-            homepage: HOMEPAGE.into()
+            bot: format!("\"Poller\" <{HOMEPAGE}>")
         }
     );
     // Name and homepage must both match.
