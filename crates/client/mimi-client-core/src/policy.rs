@@ -14,8 +14,8 @@ use std::str::FromStr;
 use mimi_room::components::{
     AssetPolicy, AssetUploadLocation, BaseRoomPolicy, Claim, Component, DownloadPrivacyType,
     ExpirationRange, HistoryPolicy, HistorySharing, JoinLinkPolicy, LinkPreviewPolicy,
-    LinkPreviewProxy, LoggingPolicy, LoggingTargets, MessageExpiration, OperationalParameters, Optionality,
-    PreAuthData, PreAuthRoleEntry, ProviderAssetUploadDomains, RoleData, RoleIndex,
+    LinkPreviewProxy, LoggingPolicy, LoggingTargets, MessageExpiration, OperationalParameters,
+    Optionality, PreAuthData, PreAuthRoleEntry, ProviderAssetUploadDomains, RoleData, RoleIndex,
     StatusNotificationPolicy, Uri,
 };
 use mimi_room::{AssetKind, Capability, ComponentChange, RoomState};
