@@ -149,7 +149,7 @@ impl fmt::Debug for ClientGroup {
     }
 }
 
-fn parse_message(bytes: &[u8]) -> Result<MlsMessageIn, MlsError> {
+pub(crate) fn parse_message(bytes: &[u8]) -> Result<MlsMessageIn, MlsError> {
     MlsMessageIn::tls_deserialize_exact(bytes).map_err(|e| MlsError::Malformed(e.to_string()))
 }
 
@@ -741,6 +741,16 @@ impl ClientGroup {
             for kp in &kps {
                 match member_of_credential(kp.leaf_node().credential()) {
                     Ok(m) => summary.added.push(m),
+                    Err(e) if check_key_packages => return Err(e),
+                    Err(_) => {}
+                }
+                let life = kp.life_time();
+                match crate::inspect::lifetimes_of(
+                    kp.leaf_node().credential(),
+                    life.not_before(),
+                    life.not_after(),
+                ) {
+                    Ok(l) => summary.added_lifetimes.push(l),
                     Err(e) if check_key_packages => return Err(e),
                     Err(_) => {}
                 }

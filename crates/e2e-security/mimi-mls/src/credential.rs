@@ -442,6 +442,22 @@ impl fmt::Debug for TrustStore {
     }
 }
 
+impl X509Credential {
+    /// How long its leaf certificate is valid, in seconds (`notAfter - notBefore`), for
+    /// `mls_operational_policy`'s `max_credential_lifetime`.
+    pub(crate) fn validity_period_s(&self) -> Result<u64, CredentialError> {
+        let der = self
+            .leaf_der()
+            .ok_or_else(|| CredentialError::Malformed("an empty certificate chain".into()))?;
+        let validity = parse_cert(der)?.validity().clone();
+        let seconds = validity
+            .not_after
+            .timestamp()
+            .saturating_sub(validity.not_before.timestamp());
+        Ok(u64::try_from(seconds).unwrap_or(0))
+    }
+}
+
 fn parse_cert(der: &[u8]) -> Result<X509Certificate<'_>, CredentialError> {
     let (rest, cert) = X509Certificate::from_der(der)
         .map_err(|e| CredentialError::Malformed(format!("certificate DER: {e}")))?;

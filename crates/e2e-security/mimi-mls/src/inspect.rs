@@ -21,6 +21,7 @@ use crate::identity::x509_of;
 use crate::summary::{
     Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, normalize,
 };
+use mimi_room::AddedLifetimes;
 
 /// Content types (RFC 9420 §6).
 pub(crate) const CONTENT_COMMIT: u8 = 3;
@@ -73,6 +74,49 @@ pub(crate) fn member_of_credential(c: &Credential) -> Result<MemberChange, MlsEr
             Err(CredentialError::WrongKind { expected: "client" }.into())
         }
     }
+}
+
+/// The lifetimes a client added with `credential` and a KeyPackage valid from `not_before`
+/// to `not_after` brings (for `mls_operational_policy`, `mimi_room` `lifetimes.rs`).
+pub(crate) fn lifetimes_of(
+    credential: &Credential,
+    not_before: u64,
+    not_after: u64,
+) -> Result<AddedLifetimes, MlsError> {
+    let member = member_of_credential(credential)?;
+    Ok(AddedLifetimes {
+        client: member.client,
+        key_package_s: not_after.saturating_sub(not_before),
+        credential_s: x509_of(credential)?.validity_period_s()?,
+    })
+}
+
+/// `(not_before, not_after)` of a TLS-encoded KeyPackage (RFC 9420 §10: version, suite,
+/// init key, then the leaf node: its two keys, credential and capabilities, then its source,
+/// which must be `key_package` with the lifetime). openmls reads the lifetime of an
+/// unverified KeyPackage for no caller; the commit's signatures are checked by openmls.
+pub(crate) fn key_package_lifetime(bytes: &[u8]) -> Result<(u64, u64), MlsError> {
+    let bad = |e: tls_codec::Error| MlsError::Malformed(format!("Add key package: {e}"));
+    let mut r = bytes;
+    u16::tls_deserialize(&mut r).map_err(bad)?; // protocol version
+    u16::tls_deserialize(&mut r).map_err(bad)?; // cipher suite
+    for _ in 0..3 {
+        // init key, encryption key, signature key
+        VLBytes::tls_deserialize(&mut r).map_err(bad)?;
+    }
+    u16::tls_deserialize(&mut r).map_err(bad)?; // credential type
+    for _ in 0..6 {
+        // credential content; capabilities: versions, suites, extensions, proposals, credentials
+        VLBytes::tls_deserialize(&mut r).map_err(bad)?;
+    }
+    if u8::tls_deserialize(&mut r).map_err(bad)? != 1 {
+        return Err(MlsError::Malformed(
+            "Add key package: its leaf node's source is not key_package".into(),
+        ));
+    }
+    let not_before = u64::tls_deserialize(&mut r).map_err(bad)?;
+    let not_after = u64::tls_deserialize(&mut r).map_err(bad)?;
+    Ok((not_before, not_after))
 }
 
 /// Whether `credential` may name `uri`: its encoding contains the URI's octets, as every
@@ -142,6 +186,12 @@ impl GroupView<'_> {
                     .map_err(|e| MlsError::Malformed(format!("Add key package: {e}")))?;
                 summary.added.push(member_of_credential(
                     &kp.unverified_credential().credential,
+                )?);
+                let (not_before, not_after) = key_package_lifetime(&bytes)?;
+                summary.added_lifetimes.push(lifetimes_of(
+                    &kp.unverified_credential().credential,
+                    not_before,
+                    not_after,
                 )?);
             }
             ProposalIn::Remove(r) => summary.removed.push(self.member_at(r.removed())?),

@@ -17,6 +17,7 @@ pub type Components = BTreeMap<ComponentId, Vec<u8>>;
 /// committer's and the receivers' summaries compare equal.
 pub(crate) fn normalize(summary: &mut CommitSummary) {
     summary.added.sort();
+    summary.added_lifetimes.sort();
     summary.removed.sort();
     summary.self_removed.sort();
     summary.enforced_removed.sort();

@@ -225,6 +225,7 @@ pub fn authorize_commit(
     next.check_consistency()
         .map_err(Denied::InvalidResultingState)?;
     check_limits(state, &next, &actions, commit)?;
+    crate::lifetimes::check_lifetimes(state, &next, commit)?;
     Ok(StagedRoomState {
         state: next,
         actions,

@@ -395,6 +395,32 @@ pub enum Denied {
         /// The user.
         user: UserUri,
     },
+    /// An added client's KeyPackage lives longer than `mls_operational_policy` allows.
+    #[error(
+        "the KeyPackage of {client} is valid for {lifetime_s} s; the room's operational policy \
+         allows at most {max_s} s (max_kp_lifetime): the client needs a shorter-lived one"
+    )]
+    KeyPackageLifetime {
+        /// The client.
+        client: ClientUri,
+        /// Its KeyPackage's lifetime.
+        lifetime_s: u64,
+        /// The policy's limit.
+        max_s: u64,
+    },
+    /// An added client's credential is valid longer than `mls_operational_policy` allows.
+    #[error(
+        "the credential of {client} is valid for {lifetime_s} s; the room's operational policy \
+         allows at most {max_s} s (max_credential_lifetime)"
+    )]
+    CredentialLifetime {
+        /// The client.
+        client: ClientUri,
+        /// Its credential's validity period.
+        lifetime_s: u64,
+        /// The policy's limit.
+        max_s: u64,
+    },
     /// An external join that does not add the joiner's client.
     #[error("an external join must add the joining client itself")]
     ExternalJoinWithoutJoiner,

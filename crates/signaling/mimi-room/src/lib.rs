@@ -72,6 +72,7 @@ pub mod components;
 mod content_rules;
 mod denied;
 pub mod direct;
+mod lifetimes;
 mod limits;
 pub mod presets;
 pub mod readings;
@@ -91,6 +92,6 @@ pub use denied::Denied;
 pub use retraction::authorize_hub_retraction;
 pub use state::RoomState;
 pub use summary::{
-    Actor, ClientKind, CommitSummary, ComponentChange, ComponentOp, MemberChange,
+    Actor, AddedLifetimes, ClientKind, CommitSummary, ComponentChange, ComponentOp, MemberChange,
     ParticipantAction, StagedRoomState,
 };

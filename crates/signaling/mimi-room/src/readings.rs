@@ -110,7 +110,22 @@
 //!   participant's new device and a member's rejoin alike, and the hub hands out no GroupInfo
 //!   for one) and `external_proposal_allowed` (false: proposals by an external sender, the
 //!   hub's removals and retractions, are refused, and so is a commit that includes one). An
-//!   absent component allows both. The other fields are kept and not acted on.
+//!   absent component allows both. `max_kp_lifetime` and `max_credential_lifetime` are
+//!   seconds (as MLS lifetimes; the draft names no unit) and 0 sets no limit: a client an
+//!   `Add` brings whose KeyPackage lifetime or X.509 credential validity period
+//!   (`not_after - not_before`) exceeds them is refused, under the policy before the commit
+//!   and under the one it leaves (`lifetimes.rs`); an external joiner brings no KeyPackage and
+//!   is held to neither. The other fields are kept and not acted on, because `mimi-mls` fixes
+//!   what they would choose: the mandatory, default and forbidden capabilities (one cipher
+//!   suite, the `app_data_dictionary` and `last_resort` extensions, the AppDataUpdate and
+//!   SelfRemove proposals and X.509 credentials, `config.rs`), `handshake_formats` (handshakes
+//!   are PublicMessages), `app_message_policy` (three past epochs, a sender-ratchet window of
+//!   16 out of order and 1,000 ahead, no padding), `pending_proposal_policy` and
+//!   `leaf_node_update_time` (members commit pending proposals with a fresh leaf when asked,
+//!   `commit_pending`; no timer), `resumption_psk_lifetime` and the sender-nonce key pairs (no
+//!   resumption PSKs or sender nonces are used), `max_keypairs`, and the buffering of early
+//!   messages (the hub orders every event of a room; what a client keeps is its engine's
+//!   choice, not the room's).
 //! * Removed (role 0) and banned users whose clients linger may only remove their own clients.
 //! * Self role change: only with `canChangeOwnRole`, to the role the first matching
 //!   preauthorization entry grants (room-policy §8.1.3). `canChangeUserRole`, `canBan` and

@@ -110,6 +110,19 @@ impl MemberChange {
     }
 }
 
+/// The lifetimes an added client brings, in seconds (`not_after - not_before`): its
+/// KeyPackage's and its X.509 credential's, held to `mls_operational_policy`'s
+/// `max_kp_lifetime` and `max_credential_lifetime`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AddedLifetimes {
+    /// The added client.
+    pub client: ClientUri,
+    /// Its KeyPackage's lifetime.
+    pub key_package_s: u64,
+    /// Its credential's validity period.
+    pub credential_s: u64,
+}
+
 /// An MLS-free summary of a commit (or of a lone proposal) for authorization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -122,6 +135,9 @@ pub struct CommitSummary {
     pub component_changes: Vec<ComponentChange>,
     /// `Add` proposals (and the joiner of an external commit).
     pub added: Vec<MemberChange>,
+    /// The lifetimes of the clients `Add` proposals bring (an external joiner brings no
+    /// KeyPackage and is not listed); empty where the MLS layer did not read them.
+    pub added_lifetimes: Vec<AddedLifetimes>,
     /// `Remove` proposals.
     pub removed: Vec<MemberChange>,
     /// `SelfRemove` proposals.
@@ -150,6 +166,7 @@ impl CommitSummary {
             external_join: false,
             component_changes: Vec::new(),
             added: Vec::new(),
+            added_lifetimes: Vec::new(),
             removed: Vec::new(),
             self_removed: Vec::new(),
             enforced_removed: Vec::new(),

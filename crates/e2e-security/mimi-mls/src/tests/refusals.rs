@@ -622,3 +622,129 @@ fn hub_remove_proposals_match_openmls_byte_for_byte() {
     .unwrap();
     assert_eq!(ours, vec![theirs]);
 }
+
+const DAY: u64 = 24 * 3600;
+
+/// Alice (admin) and Bob in a strictly administered room whose `mls_operational_policy`
+/// allows KeyPackages of at most two weeks and credentials of at most two years; Bob came in
+/// with a KeyPackage of a week. Cathy (a credential of a year) and Carl (of three years) wait.
+fn room_with_lifetime_limits() -> Net {
+    let mut net = Net::new();
+    net.add_client("a.example", "alice", "alice1");
+    net.add_client("b.example", "bob", "bob1");
+    net.add_client("c.example", "cathy", "cathy1");
+    let carl = ClientIdentity::new(
+        &net.providers["c.example"].ca,
+        "mimi://c.example/d/carl/carl1".parse().unwrap(),
+        "mimi://c.example/u/carl".parse().unwrap(),
+        Validity::starting(net.now - 3600, 3 * YEAR),
+    )
+    .unwrap();
+    net.clients.insert("carl1".into(), carl);
+    let room = room_with(
+        Preset::StrictlyAdministered,
+        &net.room,
+        "alice",
+        true,
+        false,
+    );
+    let mut components = room.components();
+    let mut policy = mimi_room::components::OperationalParameters::allowing_external();
+    policy.max_kp_lifetime = 14 * DAY;
+    policy.max_credential_lifetime = 2 * YEAR;
+    components.insert(ComponentId::MLS_OPERATIONAL_POLICY, policy.encode());
+    net.create_with("alice1", RoomState::from_components(components).unwrap());
+    let kp = net.short_kp("bob1");
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[pl_add(&["bob"])], &[kp], &[], net.now)
+        .unwrap();
+    net.deliver_commit("alice1", &out, &["bob1"]);
+    net
+}
+
+impl Net {
+    /// A KeyPackage of `device` valid for a week.
+    fn short_kp(&self, device: &str) -> Vec<u8> {
+        self.clients[device]
+            .key_package(self.now, 7 * DAY, false)
+            .unwrap()
+            .message
+    }
+}
+
+/// Alice adds `name` with `kp`: her own client refuses first (`check`), the hub and Bob's
+/// client refuse the commit built anyway, and nothing changes; then Alice drops it.
+fn add_refused_everywhere(
+    net: &mut Net,
+    name: &str,
+    kp: Vec<u8>,
+    check: impl Fn(&MlsError) -> bool,
+) {
+    let now = net.now;
+    let alice = net.groups.get_mut("alice1").unwrap();
+    let err = alice
+        .commit(&[pl_add(&[name])], std::slice::from_ref(&kp), &[], now)
+        .unwrap_err();
+    assert!(check(&err), "sender: {err:?}");
+    let out = alice
+        .commit_unchecked(&[pl_add(&[name])], &[kp], true, now)
+        .unwrap();
+    alice.discard_pending_commit().unwrap();
+    refused(net, &out.commit, &check);
+    let bob = net.groups.get_mut("bob1").unwrap();
+    let before = bob.to_record().unwrap();
+    let err = bob.process(&out.commit, now).unwrap_err();
+    assert!(check(&err), "receiver: {err:?}");
+    assert_eq!(bob.to_record().unwrap(), before);
+}
+
+#[test]
+fn adds_beyond_the_operational_policys_lifetimes_are_refused_by_sender_hub_and_receivers() {
+    let mut net = room_with_lifetime_limits();
+    // Cathy's KeyPackage of 30 days is longer than the 14 days allowed.
+    let long = net.kp("cathy1");
+    add_refused_everywhere(&mut net, "cathy", long, |e| {
+        matches!(e, MlsError::Denied(Denied::KeyPackageLifetime { lifetime_s, max_s, .. })
+            if *lifetime_s == KP_LIFETIME && *max_s == 14 * DAY)
+    });
+    // Carl's KeyPackage is short, but his credential of three years exceeds the two allowed.
+    let carl = net.short_kp("carl1");
+    add_refused_everywhere(&mut net, "carl", carl, |e| {
+        matches!(e, MlsError::Denied(Denied::CredentialLifetime { max_s, .. })
+            if *max_s == 2 * YEAR)
+    });
+    // The room goes on: Cathy with a KeyPackage of a week gets in, and a message arrives.
+    let kp = net.short_kp("cathy1");
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit(&[pl_add(&["cathy"])], &[kp], &[], net.now)
+        .unwrap();
+    net.deliver_commit("alice1", &out, &["cathy1"]);
+    net.assert_consistent();
+    net.message("alice1", "sentinel");
+    assert_eq!(net.active().len(), 3);
+}
+
+#[test]
+fn the_key_package_lifetime_is_read_from_the_encoding() {
+    let net = room_with_lifetime_limits();
+    let published = net.clients["cathy1"]
+        .key_package(net.now, 7 * DAY, false)
+        .unwrap();
+    let message = crate::client::parse_message(&published.message).unwrap();
+    let openmls::prelude::MlsMessageBodyIn::KeyPackage(kp) = message.extract() else {
+        panic!("not a KeyPackage");
+    };
+    use tls_codec::Serialize as _;
+    let bytes = kp.tls_serialize_detached().unwrap();
+    assert_eq!(
+        crate::inspect::key_package_lifetime(&bytes).unwrap(),
+        (net.now, net.now + 7 * DAY)
+    );
+    assert!(crate::inspect::key_package_lifetime(&bytes[..bytes.len() / 2]).is_err());
+}
