@@ -20,175 +20,53 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod common;
 
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::{Room, bundle, ident, sizes};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use mimi_ds::hub::HubRoom;
-use mimi_federation_api::decode_exact;
-use mimi_federation_api::mls::{MlsMessage, RatchetTree};
-use mimi_federation_api::ratchet_tree::{GroupInfoOption, RatchetTreeOption};
-use mimi_federation_api::update::{CommitBundle, HandshakeBundle, UpdateOutcome, UpdateRequest};
-use mimi_mls::{
-    ClientGroup, ClientIdentity, ComponentChange, HubGroup, Incoming, OutgoingCommit, ProviderCa,
-    ServerIdentity, TrustStore, Validity,
-};
+use mimi_federation_api::update::{HandshakeBundle, UpdateOutcome, UpdateRequest};
+use mimi_mls::{ClientGroup, ComponentChange, Incoming};
 use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
-use mimi_room::presets::{Preset, RoomCreation};
+use mimi_types::ClientUri;
 use mimi_types::codepoints::ComponentId;
-use mimi_types::{ClientUri, Domain, RoomUri};
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn sizes() -> Vec<usize> {
-    match std::env::var("MIMI_BENCH_N") {
-        Ok(v) => v.split(',').filter_map(|x| x.parse().ok()).collect(),
-        Err(_) => vec![1000, 5000],
-    }
-}
-
+/// The grown room and user `u1`'s group: the receiver.
 struct Big {
-    now: u64,
-    domain: Domain,
-    trust: TrustStore,
-    ca: ProviderCa,
-    uri: RoomUri,
-    hub: HubRoom,
-    creator: ClientGroup,
+    room: Room,
     receiver: ClientGroup,
-    validity: Validity,
-}
-
-fn ident(ca: &ProviderCa, v: Validity, name: &str) -> ClientIdentity {
-    ClientIdentity::new(
-        ca,
-        format!("mimi://a.example/d/{name}/phone").parse().unwrap(),
-        format!("mimi://a.example/u/{name}").parse().unwrap(),
-        v,
-    )
-    .unwrap()
-}
-
-fn bundle(out: &OutgoingCommit) -> CommitBundle {
-    let group_info = MlsMessage::from_bytes(out.group_info.clone().unwrap())
-        .unwrap()
-        .to_group_info()
-        .unwrap();
-    let tree = decode_exact::<RatchetTree>(&out.ratchet_tree).unwrap();
-    CommitBundle::new(
-        MlsMessage::from_bytes(out.commit.clone()).unwrap(),
-        out.welcome
-            .clone()
-            .map(|w| MlsMessage::from_bytes(w).unwrap().to_welcome().unwrap()),
-        GroupInfoOption::Full(group_info),
-        RatchetTreeOption::Full(tree),
-    )
-    .unwrap()
-}
-
-fn accept(hub: &mut HubRoom, now: u64, domain: &Domain, out: &OutgoingCommit) {
-    let answer = hub
-        .handle_update(
-            now * 1000,
-            domain,
-            UpdateRequest::new(HandshakeBundle::Commit(bundle(out))),
-        )
-        .unwrap();
-    assert!(
-        matches!(answer.response.outcome, UpdateOutcome::Success { .. }),
-        "{:?}",
-        answer.response
-    );
 }
 
 /// A room on a.example with `n` members, one device each (user `u0` created it, `u1` is the
 /// receiver), built by one commit adding `n - 1` KeyPackages.
 fn build(n: usize) -> Big {
+    let room = common::room(n, "big");
     let start = Instant::now();
-    let now = now();
-    let v = Validity::starting(now - 3600, 365 * 24 * 3600);
-    let domain: Domain = "a.example".parse().unwrap();
-    let ca = ProviderCa::generate(domain.clone(), v).unwrap();
-    let mut trust = TrustStore::new();
-    trust.pin(domain.clone(), ca.certificate_der()).unwrap();
-    let hub_id = ServerIdentity::new(&ca, v).unwrap();
-    let creator_id = ident(&ca, v, "u0");
-    let uri: RoomUri = "mimi://a.example/r/big".parse().unwrap();
-    let state = RoomCreation::new(Preset::Cooperative, uri.clone(), creator_id.user().clone())
-        .initial_state()
-        .unwrap();
-    let (mut creator, created) = ClientGroup::create(
-        &creator_id,
-        &uri.group_uri(),
-        &hub_id.external_sender(),
-        &state,
-        trust.clone(),
-        now,
-    )
-    .unwrap();
-    let group = HubGroup::new(
-        &created.group_info,
-        &created.ratchet_tree,
-        trust.clone(),
-        now,
-    )
-    .unwrap();
-    let mut hub = HubRoom::new(uri.clone(), group);
-    let others: Vec<ClientIdentity> = (1..n).map(|i| ident(&ca, v, &format!("u{i}"))).collect();
-    let kps: Vec<Vec<u8>> = others
-        .iter()
-        .map(|c| c.key_package(now, 30 * 24 * 3600, false).unwrap().message)
-        .collect();
-    let made = start.elapsed();
-    let update = ParticipantListUpdate {
-        added_participants: others
-            .iter()
-            .map(|c| UserRolePair::new(c.user().clone(), RoleIndex(2)))
-            .collect(),
-        ..Default::default()
-    };
-    let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
-    let out = creator.commit(&[change], &kps, &[], now).unwrap();
-    let committed = start.elapsed();
-    accept(&mut hub, now, &domain, &out);
-    creator.merge_pending_commit().unwrap();
-    let hub_done = start.elapsed();
     let receiver = ClientGroup::join_from_welcome(
-        &others[0],
-        out.welcome.as_ref().unwrap(),
-        &out.ratchet_tree,
-        trust.clone(),
-        now,
+        &room.others[0],
+        room.added.welcome.as_ref().unwrap(),
+        &room.added.ratchet_tree,
+        room.trust.clone(),
+        room.now,
     )
     .unwrap();
+    let [made, committed, accepted] = room.timings;
     eprintln!(
         "n={n}: identities+KeyPackages {:.1?}, creator's commit adding {} {:.1?} \
          (commit {} B, Welcome {} B, tree {} B), hub {:.1?}, receiver's join {:.1?}",
         made,
         n - 1,
-        committed - made,
-        out.commit.len(),
-        out.welcome.as_ref().map_or(0, Vec::len),
-        out.ratchet_tree.len(),
-        hub_done - committed,
-        start.elapsed() - hub_done,
+        committed,
+        room.added.commit.len(),
+        room.added.welcome.as_ref().map_or(0, Vec::len),
+        room.added.ratchet_tree.len(),
+        accepted,
+        start.elapsed(),
     );
-    Big {
-        now,
-        domain,
-        trust,
-        ca,
-        uri,
-        hub,
-        creator,
-        receiver,
-        validity: v,
-    }
+    Big { room, receiver }
 }
 
 fn bench(c: &mut Criterion) {
@@ -196,10 +74,23 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(4));
     g.warm_up_time(Duration::from_millis(300));
-    for n in sizes() {
-        let mut big = build(n);
-        let now = big.now;
-        let newbie = ident(&big.ca, big.validity, "newbie");
+    for n in sizes(&[1000, 5000]) {
+        let Big {
+            room:
+                Room {
+                    now,
+                    domain,
+                    trust,
+                    ca,
+                    validity,
+                    uri,
+                    hub,
+                    mut creator,
+                    ..
+                },
+            mut receiver,
+        } = build(n);
+        let newbie = ident(&ca, validity, "newbie");
         let kp = newbie
             .key_package(now, 30 * 24 * 3600, false)
             .unwrap()
@@ -214,8 +105,7 @@ fn bench(c: &mut Criterion) {
         );
         // The last member added: user u{n-1}.
         let victim_user = format!("mimi://a.example/u/u{}", n - 1);
-        let index = big
-            .creator
+        let index = creator
             .room()
             .participants()
             .participants
@@ -237,8 +127,7 @@ fn bench(c: &mut Criterion) {
         // (a) the committer's client.
         g.bench_with_input(BenchmarkId::new("client_add_one", n), &n, |b, _| {
             b.iter(|| {
-                let out = big
-                    .creator
+                let out = creator
                     .commit(
                         std::slice::from_ref(&add),
                         std::slice::from_ref(&kp),
@@ -246,14 +135,13 @@ fn bench(c: &mut Criterion) {
                         now,
                     )
                     .unwrap();
-                big.creator.discard_pending_commit().unwrap();
+                creator.discard_pending_commit().unwrap();
                 out
             })
         });
         g.bench_with_input(BenchmarkId::new("client_remove_one", n), &n, |b, _| {
             b.iter(|| {
-                let out = big
-                    .creator
+                let out = creator
                     .commit(
                         std::slice::from_ref(&remove),
                         &[],
@@ -261,13 +149,12 @@ fn bench(c: &mut Criterion) {
                         now,
                     )
                     .unwrap();
-                big.creator.discard_pending_commit().unwrap();
+                creator.discard_pending_commit().unwrap();
                 out
             })
         });
 
-        let add_out = big
-            .creator
+        let add_out = creator
             .commit(
                 std::slice::from_ref(&add),
                 std::slice::from_ref(&kp),
@@ -275,9 +162,8 @@ fn bench(c: &mut Criterion) {
                 now,
             )
             .unwrap();
-        big.creator.discard_pending_commit().unwrap();
-        let remove_out = big
-            .creator
+        creator.discard_pending_commit().unwrap();
+        let remove_out = creator
             .commit(
                 std::slice::from_ref(&remove),
                 &[],
@@ -285,7 +171,7 @@ fn bench(c: &mut Criterion) {
                 now,
             )
             .unwrap();
-        big.creator.discard_pending_commit().unwrap();
+        creator.discard_pending_commit().unwrap();
         eprintln!(
             "n={n}: add-one commit {} B, Welcome {} B, tree {} B, GroupInfo {} B; remove-one commit {} B",
             add_out.commit.len(),
@@ -296,9 +182,8 @@ fn bench(c: &mut Criterion) {
         );
 
         // (b) the hub.
-        let hub_record = big.hub.to_record().unwrap();
-        let restore =
-            || HubRoom::from_record(big.uri.clone(), &hub_record, big.trust.clone()).unwrap();
+        let hub_record = hub.to_record().unwrap();
+        let restore = || HubRoom::from_record(uri.clone(), &hub_record, trust.clone()).unwrap();
         let t = Instant::now();
         drop(restore());
         eprintln!(
@@ -307,7 +192,7 @@ fn bench(c: &mut Criterion) {
             t.elapsed()
         );
         g.bench_with_input(BenchmarkId::new("hub_process_add_one", n), &n, |b, _| {
-            b.iter(|| big.hub.group().process(&add_out.commit, now).unwrap())
+            b.iter(|| hub.group().process(&add_out.commit, now).unwrap())
         });
         for (name, out) in [("hub_add_one", &add_out), ("hub_remove_one", &remove_out)] {
             let request = UpdateRequest::new(HandshakeBundle::Commit(bundle(out)));
@@ -315,7 +200,7 @@ fn bench(c: &mut Criterion) {
                 b.iter_batched(
                     || (restore(), request.clone()),
                     |(mut hub, request)| {
-                        let answer = hub.handle_update(now * 1000, &big.domain, request).unwrap();
+                        let answer = hub.handle_update(now * 1000, &domain, request).unwrap();
                         assert!(matches!(
                             answer.response.outcome,
                             UpdateOutcome::Success { .. }
@@ -328,9 +213,9 @@ fn bench(c: &mut Criterion) {
         }
 
         // (c) a receiving member.
-        let receiver_record = big.receiver.to_record().unwrap();
+        let receiver_record = receiver.to_record().unwrap();
         let t = Instant::now();
-        drop(ClientGroup::from_record(&receiver_record, big.trust.clone()).unwrap());
+        drop(ClientGroup::from_record(&receiver_record, trust.clone()).unwrap());
         eprintln!(
             "n={n}: receiver record {} B, restored in {:.1?}",
             receiver_record.len(),
@@ -342,7 +227,7 @@ fn bench(c: &mut Criterion) {
         ] {
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter_batched(
-                    || ClientGroup::from_record(&receiver_record, big.trust.clone()).unwrap(),
+                    || ClientGroup::from_record(&receiver_record, trust.clone()).unwrap(),
                     |mut receiver| {
                         let incoming = receiver.process(&out.commit, now).unwrap();
                         assert!(matches!(incoming, Incoming::Commit { .. }));
@@ -354,13 +239,9 @@ fn bench(c: &mut Criterion) {
         }
         g.bench_with_input(BenchmarkId::new("receiver_message", n), &n, |b, _| {
             b.iter_batched(
-                || {
-                    big.creator
-                        .protect(&[0x61; 1024], &BTreeMap::new())
-                        .unwrap()
-                },
+                || creator.protect(&[0x61; 1024], &BTreeMap::new()).unwrap(),
                 |message| {
-                    let incoming = big.receiver.process(&message, now).unwrap();
+                    let incoming = receiver.process(&message, now).unwrap();
                     assert!(matches!(incoming, Incoming::Application(_)));
                 },
                 BatchSize::SmallInput,
