@@ -26,7 +26,8 @@ const MMAP_THRESHOLD: &str = "131072";
 /// starts, and setting it from inside takes unsafe code: so the binary runs itself again with
 /// it set, unless it is set already (by the caller, or by this). The same process id, open
 /// files and arguments carry over; if the new image cannot be started, this one goes on as it
-/// is.
+/// is. Only the long-running commands (a provider, the load generator, the demo, the web
+/// client) do this: a one-shot client command would pay a second start for nothing.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn pin_malloc_mmap_threshold() {
     use std::os::unix::process::CommandExt as _;
@@ -82,8 +83,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    pin_malloc_mmap_threshold();
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Serve(_) | Command::Bench(_) | Command::Demo(_) | Command::App(_)
+    ) {
+        pin_malloc_mmap_threshold();
+    }
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Init(args) => provider::init(&args),
