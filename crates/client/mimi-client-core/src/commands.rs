@@ -215,12 +215,17 @@ impl Client {
                 )));
             }
             // An allowed bot (not a local one) must hold its entry's role: it gets that one.
-            let role = invitee
-                .key_packages
-                .iter()
-                .filter_map(|kp| mimi_mls::key_package_kind(kp).ok())
-                .find_map(|kind| r.group.room().bot_role(&kind))
-                .unwrap_or(invitee.role);
+            // Without a bot policy no KeyPackage can name a role: none is read for it.
+            let role = if r.group.room().bot_policy().is_some() {
+                invitee
+                    .key_packages
+                    .iter()
+                    .filter_map(|kp| mimi_mls::key_package_kind(kp).ok())
+                    .find_map(|kind| r.group.room().bot_role(&kind))
+                    .unwrap_or(invitee.role)
+            } else {
+                invitee.role
+            };
             added.push(UserRolePair::new(invitee.user.clone(), role));
             key_packages.extend(invitee.key_packages.iter().cloned());
         }

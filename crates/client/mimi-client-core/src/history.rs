@@ -441,11 +441,7 @@ impl Client {
             }
             let bundle = match self.rooms.get(room) {
                 Some(r) if r.group.is_active() => {
-                    let member = r
-                        .group
-                        .members()
-                        .iter()
-                        .any(|m| m.client == request.requester);
+                    let member = r.group.room().members().contains_key(&request.requester);
                     if !member {
                         waiting.push(room.clone());
                         continue;

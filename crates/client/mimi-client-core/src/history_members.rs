@@ -97,8 +97,7 @@ impl Client {
             return Vec::new();
         };
         let state = r.group.room();
-        let mut members = r.group.members();
-        members.sort_by(|a, b| a.client.cmp(&b.client));
+        let members = r.group.members();
         if shares_automatically(state) {
             return designated_sharer(state, &members, self.user())
                 .into_iter()
@@ -145,11 +144,10 @@ impl Client {
         let Some(r) = self.rooms.get(room).filter(|r| r.group.is_active()) else {
             return Ok(None);
         };
-        let members = r.group.members();
-        if !members.iter().any(|m| m.client == request.requester) {
+        let state = r.group.room();
+        if !state.members().contains_key(&request.requester) {
             return Err(());
         }
-        let state = r.group.room();
         let Ok(period) = member_sharing_allowed(state, self.user()) else {
             return Ok(None);
         };
@@ -160,6 +158,7 @@ impl Client {
             if !shares_automatically(state) {
                 return Err(());
             }
+            let members = r.group.members();
             if designated_sharer(state, &members, requester).as_ref() != Some(self.client()) {
                 return Ok(None);
             }
@@ -192,12 +191,7 @@ impl Client {
             sender: sender.clone(),
             reason,
         };
-        if !r
-            .group
-            .members()
-            .iter()
-            .any(|m| &m.client == sender && &m.user == user)
-        {
+        if r.group.room().members().get(sender) != Some(user) {
             return Err(refused("it is not a member device of the room".into()));
         }
         member_sharing_allowed(r.group.room(), user).map_err(refused)

@@ -30,8 +30,7 @@ use crate::credential::{TrustStore, VerifiedIdentity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::{ClientIdentity, ExternalSenderInfo, SigningKey, mls_credential, x509_of};
 use crate::inspect::{
-    GroupView, app_data_updates, components_of, credential_may_name, member_of_credential,
-    validate_leaf,
+    GroupView, app_data_updates, components_of, member_of_credential, validate_leaf,
 };
 use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
 use crate::summary::{
@@ -565,14 +564,7 @@ impl ClientGroup {
     /// The members (client and user of each leaf), sorted: the room state's membership, which
     /// every merged commit updates, so no credential is parsed (thousands in a large room).
     pub fn members(&self) -> Vec<MemberChange> {
-        self.room
-            .members()
-            .iter()
-            .map(|(client, user)| {
-                let kind = self.room.kind_of(client).clone();
-                MemberChange::with_kind(client.clone(), user.clone(), kind)
-            })
-            .collect()
+        crate::inspect::member_changes(&self.room)
     }
 
     /// The room state of the current epoch (participants, roles, policy, membership).
@@ -623,17 +615,7 @@ impl ClientGroup {
     }
 
     fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
-        let uri = client.to_string();
-        self.group
-            .members()
-            .find(|m| {
-                credential_may_name(&m.credential, &uri)
-                    && member_of_credential(&m.credential)
-                        .map(|mc| &mc.client == client)
-                        .unwrap_or(false)
-            })
-            .map(|m| m.index)
-            .ok_or_else(|| MlsError::Misuse(format!("{client} is not a member of the group")))
+        crate::inspect::leaf_index_of(self.group.members(), client)
     }
 
     fn cached(&self) -> BTreeMap<Vec<u8>, QueuedProposal> {
@@ -739,13 +721,14 @@ impl ClientGroup {
                 view.add_proposal(&mut summary, &p.clone().into(), &own)?;
             }
             for kp in &kps {
-                match member_of_credential(kp.leaf_node().credential()) {
-                    Ok(m) => summary.added.push(m),
+                let m = match member_of_credential(kp.leaf_node().credential()) {
+                    Ok(m) => m,
                     Err(e) if check_key_packages => return Err(e),
-                    Err(_) => {}
-                }
+                    Err(_) => continue,
+                };
                 let life = kp.life_time();
                 match crate::inspect::lifetimes_of(
+                    m.client.clone(),
                     kp.leaf_node().credential(),
                     life.not_before(),
                     life.not_after(),
@@ -754,6 +737,7 @@ impl ClientGroup {
                     Err(e) if check_key_packages => return Err(e),
                     Err(_) => {}
                 }
+                summary.added.push(m);
             }
             for i in &removals {
                 summary.removed.push(view.member_at(*i)?);

@@ -27,8 +27,8 @@ use crate::credential::{TrustStore, VerifiedIdentity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::{ServerIdentity, x509_of};
 use crate::inspect::{
-    CONTENT_COMMIT, GroupView, app_data_updates, components_of, credential_may_name, hex_of,
-    member_of_credential, raw_handshake, validate_leaf, validate_staged,
+    CONTENT_COMMIT, GroupView, app_data_updates, components_of, hex_of, member_of_credential,
+    raw_handshake, validate_leaf, validate_staged,
 };
 use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
 use crate::summary::{
@@ -210,14 +210,7 @@ impl HubGroup {
     /// The members (client and user of each leaf), sorted: the room state's membership, which
     /// every merged commit updates, so no credential is parsed (thousands in a large room).
     pub fn members(&self) -> Vec<MemberChange> {
-        self.room
-            .members()
-            .iter()
-            .map(|(client, user)| {
-                let kind = self.room.kind_of(client).clone();
-                MemberChange::with_kind(client.clone(), user.clone(), kind)
-            })
-            .collect()
+        crate::inspect::member_changes(&self.room)
     }
 
     /// The room state of the current epoch (participants, roles, policy, membership).
@@ -291,17 +284,7 @@ impl HubGroup {
     }
 
     pub(crate) fn leaf_of(&self, client: &ClientUri) -> Result<LeafNodeIndex, MlsError> {
-        let uri = client.to_string();
-        self.group
-            .members()
-            .find(|m| {
-                credential_may_name(&m.credential, &uri)
-                    && member_of_credential(&m.credential)
-                        .map(|mc| &mc.client == client)
-                        .unwrap_or(false)
-            })
-            .map(|m| m.index)
-            .ok_or_else(|| MlsError::Misuse(format!("{client} is not a member of the group")))
+        crate::inspect::leaf_index_of(self.group.members(), client)
     }
 
     /// Verifies and authorizes a handshake (`POST /update`): a PublicMessage proposal or

@@ -345,15 +345,6 @@ impl ServerIdentity {
         &self.credential
     }
 
-    /// What its credential says it is: a person's device, a bot or a logging client (a person's
-    /// device where the credential cannot be read, which its peers would refuse anyway).
-    pub fn kind(&self) -> ClientKind {
-        match crate::credential::claimed_identity(&self.credential) {
-            Ok(VerifiedIdentity::Client { kind, .. }) => kind,
-            _ => ClientKind::Person,
-        }
-    }
-
     /// The TLS-encoded MLS `Credential` (x509) of the server, as an `ExternalSender` carries it.
     pub fn mls_credential_bytes(&self) -> Result<Vec<u8>, MlsError> {
         mls_credential(&self.credential)?

@@ -9,10 +9,11 @@ use openmls::group::AppDataDictionaryUpdater;
 use openmls::group::{GroupContext, QueuedProposal, StagedCommit};
 use openmls::prelude::{
     AppDataUpdateOperation, AppDataUpdates, Credential, KeyPackageIn, LeafNode, LeafNodeIndex,
-    Proposal, ProposalIn, ProposalOrRefIn, Sender,
+    Member, Proposal, ProposalIn, ProposalOrRefIn, Sender,
 };
 use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
 
+use mimi_types::ClientUri;
 use mimi_types::codepoints::ComponentId;
 
 use crate::credential::{TrustStore, VerifiedIdentity, claimed_identity};
@@ -21,7 +22,7 @@ use crate::identity::x509_of;
 use crate::summary::{
     Actor, CommitSummary, ComponentChange, ComponentOp, Components, MemberChange, normalize,
 };
-use mimi_room::AddedLifetimes;
+use mimi_room::{AddedLifetimes, RoomState};
 
 /// Content types (RFC 9420 §6).
 pub(crate) const CONTENT_COMMIT: u8 = 3;
@@ -78,14 +79,15 @@ pub(crate) fn member_of_credential(c: &Credential) -> Result<MemberChange, MlsEr
 
 /// The lifetimes a client added with `credential` and a KeyPackage valid from `not_before`
 /// to `not_after` brings (for `mls_operational_policy`, `mimi_room` `lifetimes.rs`).
+/// `client` is what the credential names (the caller has read it already).
 pub(crate) fn lifetimes_of(
+    client: ClientUri,
     credential: &Credential,
     not_before: u64,
     not_after: u64,
 ) -> Result<AddedLifetimes, MlsError> {
-    let member = member_of_credential(credential)?;
     Ok(AddedLifetimes {
-        client: member.client,
+        client,
         key_package_s: not_after.saturating_sub(not_before),
         credential_s: x509_of(credential)?.validity_period_s()?,
     })
@@ -133,6 +135,37 @@ pub(crate) fn credential_may_name(credential: &Credential, uri: &str) -> bool {
         .serialized_content()
         .windows(uri.len())
         .any(|w| w == uri)
+}
+
+/// The members of `room` (client, user and kind of each leaf), sorted by client: the room
+/// state's membership, which every merged commit updates, so no credential is parsed
+/// (thousands in a large room).
+pub(crate) fn member_changes(room: &RoomState) -> Vec<MemberChange> {
+    room.members()
+        .iter()
+        .map(|(client, user)| {
+            let kind = room.kind_of(client).clone();
+            MemberChange::with_kind(client.clone(), user.clone(), kind)
+        })
+        .collect()
+}
+
+/// The leaf of `client` among a group's `members`: a byte scan first, so only a credential
+/// that may name it is parsed.
+pub(crate) fn leaf_index_of(
+    mut members: impl Iterator<Item = Member>,
+    client: &ClientUri,
+) -> Result<LeafNodeIndex, MlsError> {
+    let uri = client.to_string();
+    members
+        .find(|m| {
+            credential_may_name(&m.credential, &uri)
+                && member_of_credential(&m.credential)
+                    .map(|mc| &mc.client == client)
+                    .unwrap_or(false)
+        })
+        .map(|m| m.index)
+        .ok_or_else(|| MlsError::Misuse(format!("{client} is not a member of the group")))
 }
 
 /// What the summary builder needs from the group.
@@ -184,15 +217,16 @@ impl GroupView<'_> {
                 let bytes = add.tls_serialize_detached().map_err(MlsError::mls)?;
                 let kp = KeyPackageIn::tls_deserialize(&mut bytes.as_slice())
                     .map_err(|e| MlsError::Malformed(format!("Add key package: {e}")))?;
-                summary.added.push(member_of_credential(
-                    &kp.unverified_credential().credential,
-                )?);
+                let credential = &kp.unverified_credential().credential;
+                let member = member_of_credential(credential)?;
                 let (not_before, not_after) = key_package_lifetime(&bytes)?;
                 summary.added_lifetimes.push(lifetimes_of(
-                    &kp.unverified_credential().credential,
+                    member.client.clone(),
+                    credential,
                     not_before,
                     not_after,
                 )?);
+                summary.added.push(member);
             }
             ProposalIn::Remove(r) => summary.removed.push(self.member_at(r.removed())?),
             ProposalIn::SelfRemove => match sender {

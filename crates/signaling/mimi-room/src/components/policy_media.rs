@@ -152,18 +152,16 @@ impl DownloadPrivacy {
     /// The types this allows: the allowed list, or where it is empty every type not forbidden
     /// (our reading, `readings.rs`).
     pub fn allowed_types(&self) -> Vec<DownloadPrivacyType> {
-        if self.allowed_download_types.is_empty() {
-            DownloadPrivacyType::ALL
-                .into_iter()
-                .filter(|t| !self.forbidden_download_types.contains(t))
-                .collect()
+        let listed: &[DownloadPrivacyType] = if self.allowed_download_types.is_empty() {
+            &DownloadPrivacyType::ALL
         } else {
-            self.allowed_download_types
-                .iter()
-                .copied()
-                .filter(|t| !self.forbidden_download_types.contains(t))
-                .collect()
-        }
+            &self.allowed_download_types
+        };
+        listed
+            .iter()
+            .copied()
+            .filter(|t| !self.forbidden_download_types.contains(t))
+            .collect()
     }
 }
 
