@@ -26,7 +26,7 @@ const START_ATTEMPTS: u32 = 5;
 /// The three running providers.
 pub(crate) struct Federation {
     /// x, y (hub), z.
-    pub(crate) providers: Vec<LocalProvider>,
+    local: LocalFederation,
 }
 
 /// The launcher's options for the demo: from `base_port` (client API on base, base+1, base+2;
@@ -80,28 +80,30 @@ impl Federation {
         let started = LocalFederation::start_here(dir, &options)
             .await
             .with_context(|| format!("starting the providers in {}", dir.display()))?;
-        Ok(Self {
-            providers: started.into_providers(),
-        })
+        Ok(Self { local: started })
+    }
+
+    /// x, y (hub), z.
+    pub(crate) fn providers(&self) -> &[LocalProvider] {
+        self.local.providers()
     }
 
     /// The provider of `domain`.
     pub(crate) fn provider(&self, domain: &Domain) -> anyhow::Result<&LocalProvider> {
-        self.providers
-            .iter()
-            .find(|p| &p.domain == domain)
+        self.local
+            .provider(domain)
             .with_context(|| format!("no provider {domain} in the demo"))
     }
 
     /// The hub.
     pub(crate) fn hub(&self) -> anyhow::Result<&LocalProvider> {
-        self.providers.get(HUB).context("the hub did not start")
+        self.providers().get(HUB).context("the hub did not start")
     }
 
     /// The MLS trust root every device of the demo uses: each provider's MLS CA.
     pub(crate) fn mls_trust(&self) -> anyhow::Result<mimi_mls::TrustStore> {
         let mut trust = mimi_mls::TrustStore::new();
-        for provider in &self.providers {
+        for provider in self.providers() {
             let path = provider.config.resolve(&provider.config.mls.ca_cert);
             let der =
                 std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -114,9 +116,7 @@ impl Federation {
 
     /// Stops every provider (what was not sent stays stored).
     pub(crate) async fn shutdown(&mut self) {
-        for provider in &mut self.providers {
-            provider.shutdown().await;
-        }
+        self.local.shutdown().await;
     }
 }
 

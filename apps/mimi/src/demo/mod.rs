@@ -236,7 +236,7 @@ async fn crossings(federation: &Federation) -> anyhow::Result<()> {
         );
     }
     let mut requests = Vec::new();
-    for provider in &federation.providers {
+    for provider in federation.providers() {
         let m = metrics(provider.client_addr).await?;
         requests.push(format!(
             "{} {}",
@@ -266,7 +266,7 @@ async fn keep_running(federation: &Federation, dir: &Path, kept: bool) -> anyhow
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "mimi".to_owned());
     println!("\nThe providers keep running:");
-    for provider in &federation.providers {
+    for provider in federation.providers() {
         println!(
             "  {:<10} client API {}   config {}",
             provider.domain.as_str(),
@@ -285,7 +285,7 @@ async fn keep_running(federation: &Federation, dir: &Path, kept: bool) -> anyhow
     );
     let (user, _, p) = CAST[0];
     let server = federation
-        .providers
+        .providers()
         .get(p)
         .map(|pr| pr.base_url())
         .unwrap_or_default();
@@ -323,7 +323,7 @@ fn print_app_commands(federation: &Federation, dir: &Path, exe: &str) {
         }
         seen.push(user);
         let server = federation
-            .providers
+            .providers()
             .get(p)
             .map(|pr| pr.base_url())
             .unwrap_or_default();

@@ -80,7 +80,7 @@ impl Demo {
         let mut accounts = Vec::new();
         for (user, device_id, p) in CAST {
             let provider = federation
-                .providers
+                .providers()
                 .get(p)
                 .context("a provider of the cast did not start")?;
             let server = provider.base_url();

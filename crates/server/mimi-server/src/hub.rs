@@ -503,10 +503,7 @@ impl Provider {
                 .map_err(|e| internal("GroupInfoResponse", e))
         };
         let lock = self.hub.locks.lock(room).await;
-        if self.store().room_head(room).await?.is_none() {
-            return refusal();
-        }
-        let answer = self
+        let peeked = self
             .peek_hub(room, |hub| {
                 hub.admit_newcomer_peer(peer, Provider::now_ms()).ok()?;
                 Some(
@@ -524,8 +521,12 @@ impl Provider {
                         }),
                 )
             })
-            .await?;
+            .await;
         drop(lock);
+        let answer = match peeked {
+            Err(ServerError::Refused(RequestError::UnknownRoom(_))) => return refusal(),
+            other => other?,
+        };
         let Some(answer) = answer else {
             return refusal();
         };

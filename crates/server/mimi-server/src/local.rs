@@ -261,6 +261,17 @@ impl<'a> LocalOptions<'a> {
     fn retries(&self) -> bool {
         !matches!(self.ports, Ports::Base(_))
     }
+
+    /// After start `attempt` failed with `error`: `Ok` to start again (a port was taken before
+    /// its server bound it, the ports are free ones and attempts are left; what was written is
+    /// removed first), else the error to return.
+    fn retry_after(&self, dir: &Path, error: LocalError, attempt: u32) -> Result<(), LocalError> {
+        if !(self.retries() && attempt < self.start_attempts && error.is_port_taken()) {
+            return Err(error);
+        }
+        self.tell(LocalEvent::Retrying { error: &error });
+        remove_written(dir, self)
+    }
 }
 
 /// Why a local federation did not start.
@@ -597,16 +608,10 @@ impl LocalFederation {
         let mut attempt = 1;
         loop {
             match Self::start_once(dir, options) {
-                Err(error) if options.retries() && attempt < options.start_attempts => {
-                    if !error.is_port_taken() {
-                        return Err(error);
-                    }
-                    options.tell(LocalEvent::Retrying { error: &error });
-                    remove_written(dir, options)?;
-                    attempt += 1;
-                }
-                result => return result,
+                Err(error) => options.retry_after(dir, error, attempt)?,
+                started => return started,
             }
+            attempt += 1;
         }
     }
 
@@ -642,16 +647,10 @@ impl LocalFederation {
         let mut attempt = 1;
         loop {
             match Self::start_here_once(dir, options).await {
-                Err(error) if options.retries() && attempt < options.start_attempts => {
-                    if !error.is_port_taken() {
-                        return Err(error);
-                    }
-                    options.tell(LocalEvent::Retrying { error: &error });
-                    remove_written(dir, options)?;
-                    attempt += 1;
-                }
-                result => return result,
+                Err(error) => options.retry_after(dir, error, attempt)?,
+                started => return started,
             }
+            attempt += 1;
         }
     }
 
