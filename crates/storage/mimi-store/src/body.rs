@@ -7,8 +7,11 @@
 //! * `fn fail(&self, sqlx::Error) -> StoreError`: the error message (a file, or a server);
 //! * `async fn write(&self)`: how a write transaction starts (SQLite takes its write lock with
 //!   `BEGIN IMMEDIATE`; PostgreSQL locks rows as statements touch them);
-//! * `async fn write_room_backend(..)`: how a `write_room` reaches the database (SQLite groups
-//!   the writes that arrive together into one transaction; PostgreSQL writes each in its own);
+//! * `async fn group_transaction(&self)`: the transaction of a group commit of `write_room`s
+//!   (`src/group_commit.rs`; SQLite's is a write transaction on the pool, PostgreSQL's is on a
+//!   connection of its own);
+//! * `group: Arc<GroupCommit>`: the queue of writes waiting for a group commit, shared by the
+//!   store's clones;
 //! * `async fn announce_outbound / announce_device / announce_room(&self, tx, ..)`: the
 //!   wake-ups a write sends to other processes at commit (PostgreSQL's `pg_notify`; SQLite has
 //!   no listeners, so they do nothing);
@@ -50,6 +53,7 @@ macro_rules! store_body {
             };
 
             $crate::body::writes::write_body!($store, $db);
+            $crate::body::group::group_body!($store, $db);
 
             impl DsStore for Store {
                 async fn load_room(
@@ -77,7 +81,7 @@ macro_rules! store_body {
                     log: Vec<LogEntry>,
                     outbound: Vec<NewOutbound>,
                 ) -> Result<u64, StoreError> {
-                    self.write_room_backend(room, expected_version, state, log, outbound)
+                    self.write_room_grouped(room, expected_version, state, log, outbound)
                         .await
                 }
 
@@ -366,6 +370,7 @@ macro_rules! store_body {
     };
 }
 
+pub(crate) mod group;
 pub(crate) mod writes;
 
 pub(crate) use store_body;

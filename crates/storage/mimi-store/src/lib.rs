@@ -8,7 +8,7 @@
 //! Both have the same tables and run the same statements (`src/sql.rs`) wherever SQL allows,
 //! and each [`mimi_ds::DsStore`] method has one body (`src/body.rs`, expanded for each backend
 //! by a macro); the backends supply only what differs: how a write transaction starts, how a
-//! `write_room` reaches the database (SQLite's group commit), how a claim picks its KeyPackage,
+//! `write_room`'s group commit gets its transaction, how a claim picks its KeyPackage,
 //! the append's version read, and PostgreSQL's wake-ups at commit.
 //!
 //! ```no_run
@@ -57,6 +57,11 @@
 //!   transaction started with `BEGIN IMMEDIATE`, which takes SQLite's write lock before the
 //!   first read, so nothing the call reads can change before it commits, whichever process or
 //!   connection writes next. A failed call rolls back.
+//! * **Group commit.** `write_room`s that arrive together share one transaction and one
+//!   commit, each in a savepoint of its own, on both backends (`src/group_commit.rs`): each
+//!   is answered after that commit, a write that fails (a stale version) is rolled back alone
+//!   and the others are committed, and a failed commit fails them all. [`GroupStats`] counts
+//!   transactions and writes.
 //! * **Optimistic versions**, as the in-memory store: `save_room`/`save_inbox` with
 //!   `expected_version` 0 insert (`ON CONFLICT DO NOTHING`), otherwise
 //!   `UPDATE … WHERE version = expected`; no row changed means
@@ -143,10 +148,11 @@
 //! Beyond the trait, what several processes of one provider coordinate with
 //! (`src/postgres/shared.rs`):
 //!
-//! * [`PostgresStore::lock_room`] locks a hub room's row `FOR UPDATE` in a transaction and loads
-//!   it; [`LockedRoom::save`] saves in the same transaction and commits. The server holds the
-//!   lock while the engine decides, so a room's decisions are serialized across processes
-//!   (the optimistic version check stays as a second guard).
+//! * [`PostgresStore::lock_room`] takes a hub room's lock (a transaction-level advisory lock on
+//!   its URI) and loads it; [`LockedRoom::save`] saves through the group commit and releases
+//!   the lock once that committed. The server holds the lock while the engine decides, so a
+//!   room's decisions are serialized across processes (the optimistic version check, and the
+//!   row lock each write takes, stay as a second guard).
 //! * [`PostgresStore::lease`]: a named job (sending one destination's fan-out in order) that one
 //!   process at a time holds, as a session-level advisory lock on a connection of its own;
 //!   when the holder's process dies its session ends and the lease is free at once.
@@ -172,14 +178,16 @@
 mod body;
 mod convert;
 mod error;
+mod group_commit;
 mod postgres;
 mod profiles;
 mod sql;
 mod sqlite;
 
 pub use error::OpenError;
+pub use group_commit::GroupStats;
 pub use postgres::{
     ConnectError, EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, PostgresConfig,
     PostgresStore, ROOM_EVENTS, Wakeup, Wakeups,
 };
-pub use sqlite::{FILE_NAME, GroupStats, SqliteConfig, SqliteStore};
+pub use sqlite::{FILE_NAME, SqliteConfig, SqliteStore};

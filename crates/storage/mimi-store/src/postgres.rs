@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mimi_ds::{LogEntry, NewOutbound, StoreError};
+use mimi_ds::StoreError;
 use mimi_types::RoomUri;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
@@ -21,6 +21,7 @@ pub use shared::{
     EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, ROOM_EVENTS, Wakeup, Wakeups,
 };
 
+use crate::group_commit::{GroupCommit, GroupStats};
 use crate::sql;
 use error::{backend, connect_error, migrate_error};
 
@@ -32,7 +33,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 #[non_exhaustive]
 pub struct PostgresConfig {
     /// Connections in this process's pool. Every `mimi serve` process has its own pool, and
-    /// their sum must stay below the server's `max_connections` (default 100). Default 10.
+    /// their sum must stay below the server's `max_connections` (default 100), with room for
+    /// each process's connections outside the pool: one for group commits of hub room writes,
+    /// one listening for wake-ups, and one per held lease. Default 10.
     pub max_connections: u32,
     /// Connections kept open when idle. Default 0.
     pub min_connections: u32,
@@ -67,6 +70,12 @@ pub struct PostgresStore {
     acquire_timeout: Duration,
     /// How to connect, for the connections that live outside the pool (leases, listener).
     options: Arc<PgConnectOptions>,
+    /// One connection for the group commits of room writes (`src/group_commit.rs`), apart
+    /// from the pool: a writer waiting for its group may hold a pooled connection (a
+    /// [`LockedRoom`]), and enough of them must not leave the group's leader without one.
+    group_pool: PgPool,
+    /// Room writes waiting for, or written in, a shared transaction.
+    group: Arc<GroupCommit>,
 }
 
 /// `postgres://user@host:port/database`, without the password.
@@ -126,11 +135,21 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await
             .map_err(|err| connect_error(err, &server))?;
+        // One leader at a time writes a group, so one connection is all it needs; made when
+        // the first room write arrives.
+        let group_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .acquire_timeout(config.acquire_timeout)
+            .idle_timeout(config.idle_timeout)
+            .connect_lazy_with(options.clone());
         Ok(Self {
             pool,
             shown: Arc::from(server),
             acquire_timeout: config.acquire_timeout,
             options: Arc::new(options),
+            group_pool,
+            group: GroupCommit::new(),
         })
     }
 
@@ -160,6 +179,13 @@ impl PostgresStore {
     /// safe: every acknowledged write is already committed.
     pub async fn close(self) {
         self.pool.close().await;
+        self.group_pool.close().await;
+    }
+
+    /// How hub room writes were grouped into transactions since this store was connected
+    /// (shared by its clones; other processes' stores count their own).
+    pub fn group_stats(&self) -> GroupStats {
+        self.group.stats()
     }
 
     fn fail(&self, err: sqlx::Error) -> StoreError {
@@ -173,41 +199,15 @@ impl PostgresStore {
         self.pool.begin().await.map_err(|e| self.fail(e))
     }
 
-    /// `write_room`'s way to the database: a transaction of its own.
-    async fn write_room_backend(
-        &self,
-        room: &RoomUri,
-        expected_version: u64,
-        state: Option<Vec<u8>>,
-        log: Vec<LogEntry>,
-        outbound: Vec<NewOutbound>,
-    ) -> Result<u64, StoreError> {
-        let tx = self.write().await?;
-        self.write_room_in(tx, room, expected_version, state, log, outbound)
-            .await
-    }
-
-    /// `write_room` in `tx` (which may already hold the room's row lock, see
-    /// [`PostgresStore::lock_room`]), then commits; rolls back on any error. The destinations
-    /// of the fan-out are announced on [`OUTBOUND_CHANNEL`] at commit, so the sender of every
-    /// process wakes.
-    async fn write_room_in(
-        &self,
-        mut tx: Transaction<'static, Postgres>,
-        room: &RoomUri,
-        expected_version: u64,
-        state: Option<Vec<u8>>,
-        log: Vec<LogEntry>,
-        outbound: Vec<NewOutbound>,
-    ) -> Result<u64, StoreError> {
-        let done = self
-            .write_room_tx(&mut tx, room, expected_version, state, log, outbound)
-            .await;
-        self.finish(tx, done).await
+    /// The transaction of a group commit of room writes (`src/group_commit.rs`), on the
+    /// group's own connection.
+    async fn group_transaction(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.group_pool.begin().await.map_err(|e| self.fail(e))
     }
 
     /// `$1` room → (version,), locking the room's row (without rewriting it) until the
-    /// transaction ends: appends to one room are serialized across processes.
+    /// transaction ends: appends to one room are serialized across processes (a group commit
+    /// locks its rooms in room order, so two processes' groups cannot deadlock).
     const SELECT_VERSION_FOR_APPEND: &str = sql::SELECT_VERSION_LOCKED;
 
     /// `$1` device, `$2` now (ms): drops the device's expired KeyPackages that no concurrent

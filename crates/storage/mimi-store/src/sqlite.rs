@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mimi_ds::{LogEntry, NewOutbound, StoreError};
+use mimi_ds::StoreError;
 use mimi_types::RoomUri;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -14,11 +14,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Sqlite, Transaction};
 
-mod group_commit;
-
-pub use group_commit::GroupStats;
-
 use crate::error::{OpenError, backend, migrate_error, open_error};
+use crate::group_commit::{GroupCommit, GroupStats};
 use crate::sql;
 
 /// The schema migrations, embedded at build time.
@@ -63,8 +60,8 @@ pub struct SqliteStore {
     /// The path as messages show it.
     shown: Arc<str>,
     busy_timeout: Duration,
-    /// Room writes waiting for, or written in, a shared transaction (see `group_commit`).
-    group: Arc<group_commit::GroupCommit>,
+    /// Room writes waiting for, or written in, a shared transaction (see `src/group_commit.rs`).
+    group: Arc<GroupCommit>,
 }
 
 impl SqliteStore {
@@ -136,7 +133,7 @@ impl SqliteStore {
             path: Arc::from(path),
             shown: Arc::from(path.display().to_string()),
             busy_timeout: config.busy_timeout,
-            group: group_commit::new_group(),
+            group: GroupCommit::new(),
         })
     }
 
@@ -181,18 +178,11 @@ impl SqliteStore {
             .map_err(|e| self.fail(e))
     }
 
-    /// `write_room`'s way to the database: writes that arrive together share one transaction
-    /// and one fsync (`group_commit`).
-    async fn write_room_backend(
-        &self,
-        room: &RoomUri,
-        expected_version: u64,
-        state: Option<Vec<u8>>,
-        log: Vec<LogEntry>,
-        outbound: Vec<NewOutbound>,
-    ) -> Result<u64, StoreError> {
-        self.write_room_grouped(room, expected_version, state, log, outbound)
-            .await
+    /// The transaction of a group commit of room writes (`src/group_commit.rs`): a write
+    /// transaction like any other (SQLite has no row locks to wait for, so no pooled connection
+    /// is held while waiting for the group).
+    async fn group_transaction(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.write().await
     }
 
     /// `$1` room → (version,): the write lock of `BEGIN IMMEDIATE` already keeps the room

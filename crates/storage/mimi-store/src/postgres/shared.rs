@@ -1,5 +1,5 @@
 //! What several server processes sharing one PostgreSQL database coordinate with, beyond the
-//! trait: a row lock held while a hub room is processed ([`LockedRoom`]), a lease that lets one
+//! trait: a room lock held while a hub room is processed ([`LockedRoom`]), a lease that lets one
 //! process at a time do a job such as sending one destination's fan-out ([`Lease`]), and the
 //! wake-ups saves announce to every process ([`Wakeups`]).
 
@@ -29,10 +29,26 @@ pub const ROOM_EVENTS: &str = "room ";
 /// schema): "mimi" in ASCII, so that other programs' advisory locks are unlikely to collide.
 const LEASE_CLASS: i32 = 0x6d69_6d69;
 
+/// The first key of the advisory locks behind [`LockedRoom`]s (the second is the hash of the
+/// schema and the room's URI): "mimr" in ASCII. Two rooms whose hashes collide are merely
+/// processed one after the other.
+const ROOM_CLASS: i32 = 0x6d69_6d72;
+
+/// `$1` room: waits for, then takes, the room's lock until the transaction ends.
+const LOCK_ROOM: &str = "SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || ' ' || $2))";
+
 /// A hub room locked for this process until [`LockedRoom::save`] or [`LockedRoom::release`]
-/// (or drop, which rolls back): the room's row is held `FOR UPDATE` in an open transaction, so
-/// a process that locks the same room waits until then. Loading, running the engine and saving
-/// under one lock serializes the hub's decisions for a room across every process.
+/// (or drop, which rolls back): a transaction-level advisory lock on the room's URI, held by
+/// an open transaction, so a process that locks the same room waits until then. Loading,
+/// running the engine and saving under one lock serializes the hub's decisions for a room
+/// across every process.
+///
+/// The lock is not the room's row lock, so that the write can join a group commit
+/// (`src/group_commit.rs`) on another connection: the group's transaction locks the row
+/// while it writes, and the advisory lock is released only after the group committed, so
+/// the next holder reads what this one wrote. Writes that do not hold the room
+/// ([`mimi_ds::DsStore::write_room`] directly) are kept apart from the holder's by the row
+/// lock and the version check, as before.
 #[derive(Debug)]
 #[must_use = "the room stays locked until saved, released or dropped"]
 pub struct LockedRoom {
@@ -42,20 +58,19 @@ pub struct LockedRoom {
 }
 
 impl PostgresStore {
-    /// Locks `room`'s record (waiting while another process holds it) and loads it: `None` if
-    /// we do not host it (yet). A room that does not exist is not locked; two processes that
-    /// both create it are serialized by the key instead, and the second save conflicts.
+    /// Locks `room` (waiting while another holder has it) and loads its record: `None` if we
+    /// do not host it (yet). A room that does not exist yet is locked too, so two processes
+    /// that both create it are serialized (and the second save conflicts).
     pub async fn lock_room(
         &self,
         room: &RoomUri,
     ) -> Result<(LockedRoom, Option<RoomRecord>), StoreError> {
-        let mut tx = self.write().await?;
-        let row: Option<RecordRow> =
-            sqlx::query_as("SELECT version, state FROM hub_rooms WHERE room = $1 FOR UPDATE")
-                .bind(room.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| self.fail(e))?;
+        let mut tx = self.locked(room).await?;
+        let row: Option<RecordRow> = sqlx::query_as(Records::HubRooms.select())
+            .bind(room.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
         let record = row.map(|row| sql::record(row, &self.shown)).transpose()?;
         let locked = LockedRoom {
             store: self.clone(),
@@ -72,9 +87,9 @@ impl PostgresStore {
         &self,
         room: &RoomUri,
     ) -> Result<(LockedRoom, Option<RoomHead>), StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.locked(room).await?;
         let room_text = room.to_string();
-        let version: Option<(i64,)> = sqlx::query_as(sql::SELECT_VERSION_LOCKED)
+        let version: Option<(i64,)> = sqlx::query_as(sql::SELECT_VERSION)
             .bind(&room_text)
             .fetch_optional(&mut *tx)
             .await
@@ -96,6 +111,20 @@ impl PostgresStore {
             room: room.clone(),
         };
         Ok((locked, head))
+    }
+
+    /// A transaction holding `room`'s advisory lock (waiting for it while another holds it).
+    /// Each statement after it reads what committed before it, so it reads every write of the
+    /// previous holder, which released the lock only after its write committed.
+    async fn locked(&self, room: &RoomUri) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(LOCK_ROOM)
+            .bind(ROOM_CLASS)
+            .bind(room.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(tx)
     }
 
     /// A lease named `name` (for example "outbound y.example"), not yet held: see
@@ -139,8 +168,8 @@ impl LockedRoom {
         &self.room
     }
 
-    /// Saves the room as [`mimi_ds::DsStore::save_room`] does, in the locking transaction, and
-    /// commits, which releases the lock.
+    /// Saves the room as [`mimi_ds::DsStore::save_room`] does (see [`LockedRoom::write`]),
+    /// then releases the lock.
     pub async fn save(
         self,
         expected_version: u64,
@@ -151,8 +180,9 @@ impl LockedRoom {
             .await
     }
 
-    /// Writes the room as [`mimi_ds::DsStore::write_room`] does, in the locking transaction,
-    /// and commits, which releases the lock.
+    /// Writes the room as [`mimi_ds::DsStore::write_room`] does (joining the group commit of
+    /// the writes that arrive together), then releases the lock: after the write committed,
+    /// or failed.
     pub async fn write(
         self,
         expected_version: u64,
@@ -161,9 +191,14 @@ impl LockedRoom {
         outbound: Vec<NewOutbound>,
     ) -> Result<u64, StoreError> {
         let Self { store, tx, room } = self;
-        store
-            .write_room_in(tx, &room, expected_version, state, log, outbound)
-            .await
+        let written = store
+            .write_room_grouped(&room, expected_version, state, log, outbound)
+            .await;
+        // The locking transaction wrote nothing. Should its rollback fail, the connection is
+        // broken, and the session's end releases the lock all the same: the write's answer
+        // stands.
+        let _ = store.rollback(tx).await;
+        written
     }
 
     /// The locked room's state record, read in the locking transaction.

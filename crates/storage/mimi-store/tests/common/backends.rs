@@ -5,7 +5,7 @@
 //! `MIMI_TEST_DATABASE_URL`).
 
 use mimi_ds::DsStore;
-use mimi_store::{PostgresConfig, PostgresStore, SqliteConfig, SqliteStore};
+use mimi_store::{GroupStats, PostgresConfig, PostgresStore, SqliteConfig, SqliteStore};
 
 use super::{PgSchema, pg_url};
 
@@ -93,6 +93,9 @@ pub trait TestStore: DsStore + Clone + Sized + 'static {
 
     /// Closes the pool, waiting for calls in flight.
     async fn close(self);
+
+    /// How its room writes were grouped into transactions so far.
+    fn group_stats(&self) -> GroupStats;
 }
 
 impl TestStore for SqliteStore {
@@ -104,6 +107,10 @@ impl TestStore for SqliteStore {
 
     async fn close(self) {
         SqliteStore::close(self).await;
+    }
+
+    fn group_stats(&self) -> GroupStats {
+        SqliteStore::group_stats(self)
     }
 }
 
@@ -119,6 +126,10 @@ impl TestStore for PostgresStore {
 
     async fn close(self) {
         PostgresStore::close(self).await;
+    }
+
+    fn group_stats(&self) -> GroupStats {
+        PostgresStore::group_stats(self)
     }
 }
 
