@@ -71,8 +71,9 @@ impl Provider {
     }
 
     /// Runs `f` on the room as stored now, for reading only: on the copy this process keeps
-    /// decoded at the stored state version when there is one (left there: `f` runs under the
-    /// cache's lock, so it must be short), else on one decoded from the record. Decoding a room
+    /// decoded at the stored state version when there is one (left there: `f` runs under that
+    /// room's lock in the cache, which holds up a change of this room, not other rooms), else
+    /// on one decoded from the record. Decoding a room
     /// costs about as much as its record is large (≈ 2.6 MB at 1,000 members); the key-material
     /// relay of every add and every external join read the room this way, so they no longer
     /// decode it per request. The copy's sequence number may trail the log's: `f` must not
