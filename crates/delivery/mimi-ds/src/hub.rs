@@ -35,7 +35,7 @@ use mimi_federation_api::update::{
     HandshakeBundle, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_federation_api::{Encode as _, decode_exact};
-use mimi_mls::{Actor, HubGroup, MlsError, ServerIdentity, StagedHandshake};
+use mimi_mls::{Actor, AppMessageInfo, HubGroup, MlsError, ServerIdentity, StagedHandshake};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
 pub use abuse::AbuseReportOutcome;
@@ -515,27 +515,9 @@ impl HubRoom {
         request: SubmitMessageRequest,
         franker: Option<&mimi_mls::franking::Franker>,
     ) -> Result<HubOutput<SubmitMessageResponse>, RequestError> {
-        let sender = sending_user(&request)?;
-        if sender.domain() != peer {
-            return Err(RequestError::ActingForForeignUser {
-                peer: peer.clone(),
-                user: sender.to_string(),
-            });
-        }
-        let outcome = self
-            .group
-            .check_application(request.app_message.as_bytes(), &sender);
-        let info = match outcome {
+        let info = match self.check_message(peer, &request)? {
             Ok(info) => info,
-            Err(err) => {
-                let refused = match err {
-                    MlsError::EpochTooOld { current, .. } => SubmitOutcome::EpochTooOld {
-                        current_epoch: current,
-                    },
-                    _ => SubmitOutcome::NotAllowed,
-                };
-                return Ok(HubOutput::refused(SubmitMessageResponse::new(refused)));
-            }
+            Err(refused) => return Ok(HubOutput::refused(SubmitMessageResponse::new(refused))),
         };
         let tag = info.frank_aad.as_ref();
         let digest = replay::ReplayWindow::digest(request.app_message.as_bytes());
@@ -577,6 +559,45 @@ impl HubRoom {
             log: vec![entry],
             resynced: None,
         })
+    }
+
+    /// An ephemeral message (a typing indicator, never stored): checked as
+    /// [`HubRoom::handle_submit`] checks a message (the peer acts for its own user, who is a
+    /// participant allowed to send, in the current epoch), but nothing is ordered, franked or
+    /// remembered, so a copy of the room that other readers share serves. `None` if it may be
+    /// relayed, else the refusal `handle_submit` would answer.
+    pub fn check_ephemeral(
+        &self,
+        peer: &Domain,
+        request: &SubmitMessageRequest,
+    ) -> Result<Option<SubmitOutcome>, RequestError> {
+        Ok(self.check_message(peer, request)?.err())
+    }
+
+    /// What `handle_submit` and `check_ephemeral` check of a message before accepting it:
+    /// the message's details, or the refusal to answer.
+    fn check_message(
+        &self,
+        peer: &Domain,
+        request: &SubmitMessageRequest,
+    ) -> Result<Result<AppMessageInfo, SubmitOutcome>, RequestError> {
+        let sender = sending_user(request)?;
+        if sender.domain() != peer {
+            return Err(RequestError::ActingForForeignUser {
+                peer: peer.clone(),
+                user: sender.to_string(),
+            });
+        }
+        match self
+            .group
+            .check_application(request.app_message.as_bytes(), &sender)
+        {
+            Ok(info) => Ok(Ok(info)),
+            Err(MlsError::EpochTooOld { current, .. }) => Ok(Err(SubmitOutcome::EpochTooOld {
+                current_epoch: current,
+            })),
+            Err(_) => Ok(Err(SubmitOutcome::NotAllowed)),
+        }
     }
 
     fn notify(&self, to: &Domain, message: FanoutMessage) -> Effect {

@@ -5,8 +5,9 @@
 //! * A device posts the encrypted indicator (a `SubmitMessageRequest`, see
 //!   `mimi_client_core::TYPING_PREFIX`) to `POST /v1/rooms/{room}/typing`.
 //! * For a room hosted here, the hub checks it exactly like a message (the sender's domain, a
-//!   participant allowed to send, the current epoch) on a copy of the room it throws away:
-//!   nothing is stored, ordered or queued. It then hands it to the live WebSocket streams of
+//!   participant allowed to send, the current epoch: `HubRoom::check_ephemeral`) on the room
+//!   as stored, read through the hub's cache of decoded rooms (`Provider::peek_hub`), which it
+//!   leaves unchanged: nothing is stored, ordered or queued. It then hands it to the live WebSocket streams of
 //!   its own member devices and posts it best-effort to every other member domain on the
 //!   extension route `POST /ephemeral/{room}` (mutual TLS).
 //! * For a room hosted elsewhere, the provider forwards the request to the hub on that route
@@ -22,6 +23,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mimi_client_api::{ErrorCode, Event, SubmitMessage};
+use mimi_ds::RequestError;
 use mimi_federation_api::decode_exact;
 use mimi_federation_api::defects::{ACCEPTED_STATUS, EPHEMERAL_PATH};
 use mimi_federation_api::path::encode_param;
@@ -43,8 +45,8 @@ fn ephemeral_path(room: &RoomUri) -> String {
 }
 
 impl Provider {
-    /// At the hub: checks the ephemeral message like a `submitMessage` from `peer` on a copy of
-    /// the room that is thrown away, then relays it. Nothing is stored.
+    /// At the hub: checks the ephemeral message like a `submitMessage` from `peer` on the room
+    /// as stored (read-only, through the cache), then relays it. Nothing is stored.
     async fn ephemeral_at_hub(
         self: &Arc<Self>,
         peer: &Domain,
@@ -54,28 +56,29 @@ impl Provider {
         let request: SubmitMessageRequest =
             decode_exact(body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
         let app_message = request.app_message.as_bytes().to_vec();
-        let (mut hub, _) = {
-            let _lock = self.hub.locks.lock(room).await;
-            self.load_hub(room).await?
-        };
-        hub.admit_peer(peer)?;
         // Typing indicators are not stored, so they are not franked (nothing to report later).
-        let output = hub.handle_submit(Self::now_ms(), peer, request, None)?;
-        match output.response.outcome {
-            SubmitOutcome::Accepted { .. } => {}
-            SubmitOutcome::EpochTooOld { current_epoch } => {
+        let (refusal, domains) = self
+            .peek_hub(room, |hub| {
+                hub.admit_peer(peer)?;
+                let refusal = hub.check_ephemeral(peer, &request)?;
+                Ok::<_, RequestError>((refusal, hub.member_domains()))
+            })
+            .await??;
+        match refusal {
+            None => {}
+            Some(SubmitOutcome::EpochTooOld { current_epoch }) => {
                 return Err(forbidden(format!(
                     "the typing indicator is of an older epoch than the room's ({current_epoch}); \
                      catch up and send it again"
                 )));
             }
-            _ => {
+            Some(_) => {
                 return Err(forbidden(format!(
                     "the sender is not a participant of {room} allowed to send messages"
                 )));
             }
         }
-        for domain in hub.member_domains() {
+        for domain in domains {
             if domain == self.domain {
                 self.ephemeral_to_streams(room, &app_message).await?;
             } else {
