@@ -97,7 +97,8 @@
 //! url = "postgres://mimi@db.internal/mimi"
 //! # PostgreSQL pool of this process (default 10): the sum over all processes must stay below
 //! # the server's max_connections (default 100). Each process also keeps one connection per
-//! # peer (plus one for itself) for the fan-out senders' leases and one for wake-ups.
+//! # peer (plus one for itself) for the fan-out senders' leases, one for wake-ups and one
+//! # for the group commit of hub room writes.
 //! max_connections = 10
 //! # How long a request waits for a pooled connection before failing (default 30000).
 //! acquire_timeout_ms = 30000
