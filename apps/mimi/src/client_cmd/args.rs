@@ -308,6 +308,28 @@ pub(crate) enum RoomCommand {
     /// Which providers may take part in a room and what their servers may do (the room's
     /// server access list), and which take part now.
     Servers(ServersArgs),
+    /// Agree to share the room's history with USER's devices (where the room's history policy
+    /// lets your role share but does not share automatically); requests of theirs that
+    /// waited are answered now, later ones whenever this device syncs (any command).
+    ShareHistory(UserArgs),
+    /// History from other members: `mimi room history request ROOM` asks the members that may
+    /// share the room's history for it (done on its own on joining a room that shares
+    /// automatically); it arrives when a member's device answers (see `mimi history ROOM`).
+    History(RoomHistoryArgs),
+}
+
+/// `room history`.
+#[derive(Debug, Args)]
+pub(crate) struct RoomHistoryArgs {
+    #[command(subcommand)]
+    pub(crate) command: RoomHistoryCommand,
+}
+
+/// History from other members of a room.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RoomHistoryCommand {
+    /// Ask the members that may share the room's history for it.
+    Request(RoomOnly),
 }
 
 /// `room servers`.

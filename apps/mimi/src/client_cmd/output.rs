@@ -553,6 +553,20 @@ impl Out {
                     .unwrap_or_else(|| json!({"id": message.to_string()}));
                 ("receipts", Some(room), view)
             }
+            ClientEvent::HistoryImported {
+                room,
+                from,
+                entries,
+            } => (
+                "history_imported",
+                Some(room),
+                json!({"from": from.to_string(), "entries": entries}),
+            ),
+            ClientEvent::HistoryRefused { room, from, error } => (
+                "history_refused",
+                Some(room),
+                json!({"from": from.to_string(), "why": error.to_string()}),
+            ),
             other => ("other", None, json!({"event": format!("{other:?}")})),
         };
         if self.json {

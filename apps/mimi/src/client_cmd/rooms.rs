@@ -1,7 +1,7 @@
 //! `mimi room`: creating rooms, members and roles, leaving, joining and rejoining, metadata.
 //! Wiring of mimi-sdk and presentation only.
 
-use super::args::RoomCommand;
+use super::args::{RoomCommand, RoomHistoryCommand};
 use super::*;
 
 pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
@@ -135,6 +135,33 @@ pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             out.directory(&found.rooms);
             Ok(())
         }
+        RoomCommand::ShareHistory(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            let u = user(&d, &a.user)?;
+            let sent = d.share_history(&r, &u).await?;
+            out.done(
+                "history shared",
+                &r,
+                json!({"user": u.to_string(), "answered": sent}),
+            );
+            Ok(())
+        }
+        RoomCommand::History(a) => match a.command {
+            RoomHistoryCommand::Request(a) => {
+                let out = a.common.out();
+                let mut d = a.common.open().await?;
+                let r = room(&d, &a.room)?;
+                d.request_room_history(&r).await?;
+                out.done(
+                    "history requested (it arrives once a member's device that may share answers)",
+                    &r,
+                    json!({}),
+                );
+                Ok(())
+            }
+        },
         RoomCommand::Policy(a) => policy::policy_command(a).await,
         RoomCommand::Roles(a) => policy::roles_command(a).await,
         RoomCommand::Preauth(a) => policy::preauth_command(a.command).await,

@@ -163,6 +163,9 @@ pub struct Client {
     /// Rooms and users this device's user agreed to share the room's history with, where the
     /// room does not share automatically ([`Client::share_history`]; not persisted).
     pub(crate) history_shares: BTreeSet<(RoomUri, UserUri)>,
+    /// Other users' history requests that arrived through a room and wait for this user's
+    /// agreement (`history_room`), by room and requesting device.
+    pub(crate) history_waiting: BTreeMap<(RoomUri, ClientUri), crate::history_room::Waiting>,
 }
 
 impl fmt::Debug for Client {
@@ -195,6 +198,7 @@ impl Client {
             rooms_saved: BTreeSet::new(),
             clock: 0,
             history_shares: BTreeSet::new(),
+            history_waiting: BTreeMap::new(),
         }
     }
 
@@ -355,8 +359,14 @@ impl Client {
         content: Plaintext,
     ) -> Result<OpId, ClientError> {
         let user = self.identity.user().clone();
-        let message_id = mimi_content::message_id_for(&user, room, &content)
-            .map_err(|e| ClientError::Content(e.to_string()))?;
+        let message_id = if content.starts_with(crate::history_room::HISTORY_PREFIX) {
+            // A history item (`history_room`) is no MIMI content and has no message ID: its
+            // digest names it.
+            mimi_content::MessageId(digest(&content))
+        } else {
+            mimi_content::message_id_for(&user, room, &content)
+                .map_err(|e| ClientError::Content(e.to_string()))?
+        };
         let op = self.new_op();
         let r = self.active_room(room)?;
         let aad = crate::franking::sender_aad(&r.group, &content);
@@ -942,6 +952,12 @@ impl Client {
     }
 
     fn apply(&mut self, room: &RoomUri, entry: Entry) {
+        // History requests and envelopes between users travel as room messages of our own
+        // kind: they never reach the timeline.
+        if entry.bytes.starts_with(crate::history_room::HISTORY_PREFIX) {
+            self.handle_room_history(room, &entry);
+            return;
+        }
         let Some(r) = self.rooms.get_mut(room) else {
             return;
         };

@@ -395,7 +395,7 @@ impl Client {
         Ok(origin)
     }
 
-    fn answer(
+    pub(crate) fn answer(
         &mut self,
         now: u64,
         signed: Signed<Request>,
@@ -518,7 +518,7 @@ impl Client {
         signed_item(tbs, &signature).map_err(internal)
     }
 
-    fn import(
+    pub(crate) fn import(
         &mut self,
         now: u64,
         signed: Signed<Envelope>,

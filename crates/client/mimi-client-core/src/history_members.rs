@@ -19,7 +19,8 @@
 //!   role may share ([`designated_sharer`]), so that the newcomer gets one copy, not one per
 //!   member. Without `automatically_share`, the newcomer asks every eligible device and one
 //!   answers once its user agreed ([`Client::share_history`], `mimi room share-history`); the
-//!   request waits for that (up to `REQUEST_TTL_SECS`). A user's agreement also makes its
+//!   request waits for that (up to `REQUEST_TTL_SECS`). Requests and envelopes travel
+//!   through the room itself (`history_room`). A user's agreement also makes its
 //!   device answer where it is not the designated sharer.
 //! * The newcomer accepts an envelope from another user only when its sender is, as the
 //!   newcomer sees the room, a member device whose user's role may share under the room's
@@ -55,7 +56,7 @@ pub fn member_sharing_allowed(state: &RoomState, user: &UserUri) -> Result<Optio
 }
 
 /// Whether the room's policy shares with new members without their sharer's user.
-fn shares_automatically(state: &RoomState) -> bool {
+pub(crate) fn shares_automatically(state: &RoomState) -> bool {
     matches!(
         state.history_policy(),
         Some(HistoryPolicy::Optional(h) | HistoryPolicy::Required(h)) if h.automatically_share
@@ -89,7 +90,7 @@ pub fn designated_sharer(
 
 impl Client {
     /// The devices of other users this device asks for `room`'s history (with
-    /// [`Client::history_request`], left in each one's mailbox): the designated sharer where
+    /// [`Client::request_room_history`], through the room): the designated sharer where
     /// the room shares automatically, every member device that may share otherwise, none where
     /// the policy shares with nobody or this device is not an active member.
     pub fn history_sharers(&self, room: &RoomUri) -> Vec<ClientUri> {
@@ -108,8 +109,16 @@ impl Client {
 
     /// This device's user agrees to share `room`'s history with `user`'s new devices (where
     /// the room does not share automatically, a member's device answers a newcomer only after
-    /// this). Refused where this user's role may not share with other users.
-    pub fn share_history(&mut self, room: &RoomUri, user: &UserUri) -> Result<(), HistoryError> {
+    /// this), and answers the requests of `user`'s devices that arrived through the room and
+    /// waited for it (`history_room`): returns how many envelopes were queued. Refused where
+    /// this user's role may not share with other users.
+    pub fn share_history(
+        &mut self,
+        now: u64,
+        room: &RoomUri,
+        user: &UserUri,
+    ) -> Result<usize, HistoryError> {
+        self.tick(now);
         let r = self
             .rooms
             .get(room)
@@ -127,7 +136,7 @@ impl Client {
             ));
         }
         self.history_shares.insert((room.clone(), user.clone()));
-        Ok(())
+        Ok(self.answer_waiting(room, user))
     }
 
     /// The envelope for one room of another user's request, `Ok(None)` where nothing is sent

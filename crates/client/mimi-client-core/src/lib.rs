@@ -76,6 +76,11 @@
 //!   user's role among `roles_that_can_share` and keep `max_time_period` (0: no limit). An
 //!   imported log entry is stored with the top bit of its timestamp set, so records written
 //!   before keep their bytes.
+//! * History for a new member (modules `history_members`, `history_room`): the same request
+//!   and envelope travel between users through the room itself, as MLS application messages
+//!   starting with [`HISTORY_PREFIX`] that never reach the timeline
+//!   ([`Client::request_room_history`], [`Client::share_history`]); a refused item is announced
+//!   with [`ClientEvent::HistoryRefused`].
 //! * The record is pinned by stability vectors (`testing/vectors/client/record-v1.hex`, and
 //!   the split record's state and rows, `state-v2.hex`, `state-v2-log.hex`; regenerated when
 //!   mimi-mls's records moved to X.509 credentials per RFC 9420 §5.3, the record before that,
@@ -94,6 +99,7 @@ mod franking;
 mod history;
 mod history_codec;
 mod history_members;
+mod history_room;
 mod incremental;
 mod join_links;
 mod messaging;
@@ -120,6 +126,7 @@ pub use history::{
     MAX_ITEM_BYTES, REQUEST_LABEL, REQUEST_TTL_SECS, SEAL_LABEL, ShareStatus, sharing_allowed,
 };
 pub use history_members::{designated_sharer, member_sharing_allowed};
+pub use history_room::{HISTORY_PREFIX, MAX_ROOM_ITEM_BYTES, MAX_WAITING, ROOM_HISTORY_LIMITS};
 pub use incremental::{LogRows, RecordUpdate, RoomPart, STATE_RECORD_VERSION, StoredRecord};
 pub use join_links::{JOIN_CODE_LEN, NewJoinLink, format_join_link, parse_join_link};
 pub use messaging::{FileInfo, SentAttachment};

@@ -243,6 +243,17 @@ pub enum ClientEvent {
         /// How many log entries (messages, reactions, edits, receipts) were new.
         entries: usize,
     },
+    /// A history request or envelope another member's device sent through the room was
+    /// refused (nothing of it applied): a rogue or misconfigured member, or a request this
+    /// device cannot answer (`history_room`).
+    HistoryRefused {
+        /// The room that carried it.
+        room: RoomUri,
+        /// The sending device (MLS-authenticated).
+        from: ClientUri,
+        /// Why.
+        error: crate::history::HistoryError,
+    },
     /// A commit of the room could not be processed (another member's commit this device
     /// refuses, e.g. one whose confirmation tag is wrong). This device stays in `epoch` while
     /// the hub may have moved on: until it catches up or rejoins the room ([`Client::rejoin`]),

@@ -208,7 +208,10 @@ fn without_automatic_sharing_a_member_shares_once_its_user_agrees() {
     assert!(a.envelopes.is_empty());
     assert_eq!(a.waiting, vec![c.room.clone()]);
     let room = c.room.clone();
-    c.fed.c(&alice).share_history(&room, &user(DAVE)).unwrap();
+    c.fed
+        .c(&alice)
+        .share_history(now, &room, &user(DAVE))
+        .unwrap();
     let a = answer(&mut c, &alice, &request);
     assert_eq!(a.envelopes.len(), 1, "{a:?}");
     let HistoryOutcome::Imported(i) = handle(&mut c, &dave, now, &a.envelopes[0].2).unwrap() else {
@@ -236,7 +239,7 @@ fn a_room_forbidding_history_gives_a_new_member_nothing_and_refuses_envelopes() 
         let err = c
             .fed
             .c(&alice)
-            .share_history(&room, &user(DAVE))
+            .share_history(now, &room, &user(DAVE))
             .unwrap_err();
         assert!(matches!(err, HistoryError::Forbidden { .. }), "{err}");
         // An envelope she makes anyway is refused by Dave.
@@ -297,6 +300,107 @@ fn envelopes_from_non_members_removed_members_or_for_other_rooms_are_refused() {
     // Nor does the desk answer Dave's request for it.
     let a = answer(&mut c, &desk, &request_other);
     assert!(a.envelopes.is_empty(), "{a:?}");
+    assert_eq!(imported(&c, &dave), 0);
+    sentinel(&mut c, &dave);
+}
+
+/// The events Dave's device gathered.
+fn events_of(c: &mut Cast, who: &ClientUri) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.fed.c(who).poll_event()).collect()
+}
+
+#[test]
+fn through_the_room_the_designated_sharer_answers_and_a_third_member_cannot_open_it() {
+    let mut c = cast(&sharing(&[2, 4], true), 4);
+    let dave = add_dave(&mut c);
+    let room = c.room.clone();
+    let now = c.fed.now;
+    let _ = events_of(&mut c, &dave);
+    let alice = c.alice.clone();
+    let _ = events_of(&mut c, &alice);
+    c.fed.c(&dave).request_room_history(now, &room).unwrap();
+    c.fed.pump();
+    assert_eq!(
+        c.fed.transcript(&dave, &c.room),
+        c.fed.transcript(&c.desk, &c.room)
+    );
+    assert_eq!(imported(&c, &dave), 4);
+    let events = events_of(&mut c, &dave);
+    let imports: Vec<&ClientEvent> = events
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::HistoryImported { .. }))
+        .collect();
+    assert_eq!(imports.len(), 1, "one copy only: {events:?}");
+    // The other members got the request and the envelope too, and show neither.
+    let theirs = events_of(&mut c, &alice);
+    assert!(
+        !theirs.iter().any(|e| matches!(
+            e,
+            ClientEvent::HistoryImported { .. } | ClientEvent::HistoryRefused { .. }
+        )),
+        "{theirs:?}"
+    );
+    assert_eq!(
+        c.fed.transcript(&alice, &c.room).len(),
+        c.fed.transcript(&c.desk, &c.room).len()
+    );
+    // An envelope sealed to Dave's device does not open at the other member's.
+    let request = c.fed.clients[&dave]
+        .history_request(now, std::slice::from_ref(&room))
+        .unwrap();
+    let designated = c.fed.clients[&dave].history_sharers(&room).remove(0);
+    let third = if designated == alice {
+        c.desk.clone()
+    } else {
+        alice.clone()
+    };
+    let a = answer(&mut c, &designated, &request);
+    let err = handle(&mut c, &third, now, &a.envelopes[0].2).unwrap_err();
+    assert!(
+        matches!(&err, HistoryError::NotForThisDevice { recipient } if *recipient == dave),
+        "{err}"
+    );
+    sentinel(&mut c, &dave);
+}
+
+#[test]
+fn through_the_room_a_request_waits_for_agreement_and_a_forbidding_room_is_not_asked() {
+    let mut c = cast(&sharing(&[2, 4], false), 3);
+    let dave = add_dave(&mut c);
+    let room = c.room.clone();
+    let now = c.fed.now;
+    assert!(!c.fed.clients[&dave].asks_history_on_join(&room));
+    c.fed.c(&dave).request_room_history(now, &room).unwrap();
+    c.fed.pump();
+    assert_eq!(imported(&c, &dave), 0);
+    let alice = c.alice.clone();
+    assert_eq!(c.fed.clients[&alice].waiting_history_requests().len(), 1);
+    assert_eq!(
+        c.fed
+            .c(&alice)
+            .share_history(now, &room, &user(DAVE))
+            .unwrap(),
+        1
+    );
+    assert!(c.fed.clients[&alice].waiting_history_requests().is_empty());
+    c.fed.pump();
+    assert_eq!(imported(&c, &dave), 3);
+    sentinel(&mut c, &dave);
+
+    let mut c = cast(&HistoryPolicy::Forbidden, 2);
+    let dave = add_dave(&mut c);
+    let room = c.room.clone();
+    let now = c.fed.now;
+    let err = c.fed.c(&dave).request_room_history(now, &room).unwrap_err();
+    assert!(matches!(err, HistoryError::Forbidden { .. }), "{err}");
+    // Sent anyway: nobody answers or keeps it.
+    let request = c.fed.clients[&dave]
+        .history_request(now, std::slice::from_ref(&room))
+        .unwrap();
+    c.fed.c(&dave).send_history_item(&room, &request).unwrap();
+    c.fed.pump();
+    let alice = c.alice.clone();
+    assert!(c.fed.clients[&alice].waiting_history_requests().is_empty());
     assert_eq!(imported(&c, &dave), 0);
     sentinel(&mut c, &dave);
 }

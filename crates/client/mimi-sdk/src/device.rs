@@ -239,6 +239,8 @@ impl Device {
             server_cert: credentials.server_cert.clone(),
             no_read_receipts: false,
             no_delivery_reports: false,
+            history_consents: Vec::new(),
+            history_waiting: Vec::new(),
         };
         let trust = trust_store(&profile)?;
         let identity = ClientIdentity::from_parts(
@@ -295,6 +297,8 @@ impl Device {
         client: Client,
         cursor: u64,
     ) -> Result<Self, SdkError> {
+        let mut client = client;
+        crate::history_members::restore(&profile, &mut client);
         let roots: Vec<Vec<u8>> = profile.bundle_der()?.into_values().collect();
         let api = Api::new(&profile.base_url, &roots, profile.server_cert.as_deref())?;
         let hub = ExternalSenderInfo {
@@ -546,6 +550,8 @@ impl Device {
         }
         self.collect_events();
         self.after_events(before).await?;
+        // Other users' history requests that now wait for this user's agreement.
+        self.save_history_sharing().await?;
         self.report_delivered(before).await;
         // Messages the hub found too old were queued again while the events were applied (this
         // device caught up): send them now rather than at the next command.
@@ -621,6 +627,7 @@ impl Device {
         let mut pending_rooms = BTreeSet::new();
         let mut behind = BTreeSet::new();
         let mut joined = false;
+        let mut joined_rooms = Vec::new();
         let mut sibling = false;
         for event in self.events.iter().skip(from) {
             match event {
@@ -630,7 +637,10 @@ impl Device {
                 ClientEvent::CommitFailed { room, .. } => {
                     behind.insert(room.clone());
                 }
-                ClientEvent::Joined { .. } => joined = true,
+                ClientEvent::Joined { room } => {
+                    joined = true;
+                    joined_rooms.push(room.clone());
+                }
                 ClientEvent::SiblingJoined { .. } => sibling = true,
                 _ => {}
             }
@@ -700,6 +710,12 @@ impl Device {
         }
         if joined {
             self.top_up_key_packages().await?;
+        }
+        // New members ask for the history of rooms that share it automatically.
+        if !joined_rooms.is_empty() {
+            let asked = self.ask_history_on_join(&joined_rooms);
+            self.notices.extend(asked);
+            self.persist().await?;
         }
         // Requests the engine queued while processing (e.g. a re-send after epochTooOld).
         self.drive().await

@@ -67,6 +67,7 @@ mod discovery;
 mod dm;
 mod error;
 mod history;
+mod history_members;
 mod join;
 mod join_links;
 mod policy;

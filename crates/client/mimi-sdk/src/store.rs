@@ -54,6 +54,13 @@ pub(crate) struct Profile {
     /// The user turned delivery reports off on this device (absent: on).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) no_delivery_reports: bool,
+    /// Rooms and users this user agreed to share the room's history with (room, user URIs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) history_consents: Vec<[String; 2]>,
+    /// Other users' history requests waiting for such an agreement (room, user, request in
+    /// base64).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) history_waiting: Vec<[String; 3]>,
 }
 
 impl Profile {
@@ -433,6 +440,8 @@ mod tests {
             server_cert: None,
             no_read_receipts: false,
             no_delivery_reports: false,
+            history_consents: Vec::new(),
+            history_waiting: Vec::new(),
         }
     }
 
