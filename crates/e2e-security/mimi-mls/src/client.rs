@@ -856,6 +856,43 @@ impl ClientGroup {
         })
     }
 
+    /// Tests only: a commit of `proposal` (by value) and nothing else, built by openmls without
+    /// any of our checks (openmls's own proposal filter still applies).
+    #[cfg(test)]
+    pub(crate) fn commit_raw_proposal(
+        &mut self,
+        proposal: Proposal,
+    ) -> Result<OutgoingCommit, MlsError> {
+        let bundle = self
+            .group
+            .commit_builder()
+            .add_proposal(proposal)
+            .load_psks(self.provider.storage())
+            .map_err(MlsError::mls)?
+            .create_group_info(true)
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.key.pair,
+                |_| true,
+            )
+            .map_err(MlsError::mls)?
+            .stage_commit(&self.provider)
+            .map_err(MlsError::mls)?;
+        let (commit, welcome, gi) = bundle.into_messages();
+        let actor = Actor::Client {
+            client: self.me.client.clone(),
+            user: self.me.user.clone(),
+        };
+        Ok(OutgoingCommit {
+            commit: out_bytes(&commit)?,
+            welcome: welcome.as_ref().map(out_bytes).transpose()?,
+            group_info: gi.as_ref().map(out_bytes).transpose()?,
+            ratchet_tree: Vec::new(),
+            summary: CommitSummary::new(actor),
+        })
+    }
+
     /// Applies this client's pending commit (the hub accepted it).
     pub fn merge_pending_commit(&mut self) -> Result<(), MlsError> {
         self.group

@@ -748,3 +748,72 @@ fn the_key_package_lifetime_is_read_from_the_encoding() {
     );
     assert!(crate::inspect::key_package_lifetime(&bytes[..bytes.len() / 2]).is_err());
 }
+
+/// A ReInit proposal (RFC 9420 §12.1.5) would move the room to a new group the hub and the
+/// room state know nothing of; MIMI rooms refuse it whatever the committer's role
+/// (`canSendMLSReinitProposal` is n/a). openmls never puts one in a commit it builds (its
+/// proposal filter drops ReInit), so Alice's attempt, even as super admin and past our checks,
+/// yields an empty commit the hub takes as such; a ReInit in a commit made by other means, by
+/// value or by reference, reaches the summary every party builds (`GroupView`), which refuses
+/// it. The room goes on.
+#[test]
+fn a_reinit_proposal_is_refused_by_the_summary_of_every_party_whatever_the_role() {
+    use openmls::messages::proposals::ReInitProposal;
+    use openmls::prelude::{LeafNodeIndex, Proposal, ProposalIn, Sender};
+    use tls_codec::Deserialize as _;
+
+    // ReInit { group_id<V> "next", version mls10, cipher suite 0x0001, extensions<V> empty }.
+    let mut bytes = vec![4];
+    bytes.extend_from_slice(b"next");
+    bytes.extend_from_slice(&[0x00, 0x01, 0x00, 0x01, 0x00]);
+    let reinit = Proposal::ReInit(Box::new(
+        ReInitProposal::tls_deserialize_exact(bytes.as_slice()).unwrap(),
+    ));
+
+    let mut net = strict_room();
+    let now = net.now;
+    let out = net
+        .groups
+        .get_mut("alice1")
+        .unwrap()
+        .commit_raw_proposal(reinit.clone())
+        .unwrap();
+    let staged = net.hub().process(&out.commit, now).unwrap();
+    let empty = staged.summary();
+    assert!(
+        empty.component_changes.is_empty() && empty.added.is_empty() && empty.removed.is_empty(),
+        "an empty commit, no ReInit in it: {empty:?}"
+    );
+    net.groups
+        .get_mut("alice1")
+        .unwrap()
+        .discard_pending_commit()
+        .unwrap();
+
+    let leaf = |_: LeafNodeIndex| None;
+    let cached = BTreeMap::new();
+    let view = crate::inspect::GroupView {
+        leaf: &leaf,
+        cached: &cached,
+    };
+    let alice = net.groups["alice1"].me().clone();
+    let reinit: ProposalIn = reinit.into();
+    let member = Sender::Member(LeafNodeIndex::new(0));
+    let mut summary = crate::CommitSummary::new(crate::Actor::Client {
+        client: alice.client,
+        user: alice.user,
+    });
+    let refused = |r: Result<(), MlsError>| {
+        assert!(
+            matches!(&r, Err(MlsError::Unexpected(m)) if m.contains("not allowed in MIMI rooms")),
+            "{r:?}"
+        );
+    };
+    refused(view.add_proposal(&mut summary, &reinit, &member));
+    refused(view.add_committed_proposal(&mut summary, &reinit, &member));
+    assert!(summary.component_changes.is_empty() && summary.added.is_empty());
+
+    net.message("alice1", "sentinel after the reinit");
+    net.message("bob1", "still here");
+    net.assert_consistent();
+}
