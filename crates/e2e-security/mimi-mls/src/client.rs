@@ -437,6 +437,8 @@ impl ClientGroup {
             .with_capabilities(leaf_capabilities())
             .build();
         let me = me_of(identity);
+        // What the joiner brings for `max_credential_lifetime` (it has no KeyPackage).
+        let lifetimes = crate::inspect::joiner_lifetimes(me.client.clone(), identity.credential())?;
         let newcomer = match newcomer {
             Some(code) => newcomer::NewcomerJoin::plan(&vgi, &me, code, now)?,
             None => None,
@@ -447,7 +449,9 @@ impl ClientGroup {
             Some(n) => {
                 let before =
                     RoomState::from_components(components_of(vgi.group_context().extensions()))?;
-                Some(authorize_commit(&before, &n.summary(&me))?.into_state())
+                let mut summary = n.summary(&me);
+                summary.added_lifetimes.push(lifetimes.clone());
+                Some(authorize_commit(&before, &summary)?.into_state())
             }
             None => None,
         };
@@ -512,7 +516,7 @@ impl ClientGroup {
                 return Err(CredentialError::WrongKind { expected: "client" }.into());
             }
         }
-        let summary = match &newcomer {
+        let mut summary = match &newcomer {
             Some(n) => n.summary(&this.me),
             None => {
                 let mut summary = CommitSummary::new(Actor::Client {
@@ -525,6 +529,7 @@ impl ClientGroup {
                 summary
             }
         };
+        summary.added_lifetimes.push(lifetimes);
         let (commit, welcome, gi) = bundle.into_messages();
         let out = OutgoingCommit {
             commit: out_bytes(&commit)?,

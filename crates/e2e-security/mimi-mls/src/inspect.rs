@@ -16,7 +16,7 @@ use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
 use mimi_types::ClientUri;
 use mimi_types::codepoints::ComponentId;
 
-use crate::credential::{TrustStore, VerifiedIdentity, claimed_identity};
+use crate::credential::{TrustStore, VerifiedIdentity, X509Credential, claimed_identity};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::x509_of;
 use crate::summary::{
@@ -88,8 +88,21 @@ pub(crate) fn lifetimes_of(
 ) -> Result<AddedLifetimes, MlsError> {
     Ok(AddedLifetimes {
         client,
-        key_package_s: not_after.saturating_sub(not_before),
+        key_package_s: Some(not_after.saturating_sub(not_before)),
         credential_s: x509_of(credential)?.validity_period_s()?,
+    })
+}
+
+/// The lifetimes a client joining by external commit with `credential` brings: its X.509
+/// credential's validity period, and no KeyPackage.
+pub(crate) fn joiner_lifetimes(
+    client: ClientUri,
+    credential: &X509Credential,
+) -> Result<AddedLifetimes, MlsError> {
+    Ok(AddedLifetimes {
+        client,
+        key_package_s: None,
+        credential_s: credential.validity_period_s()?,
     })
 }
 
@@ -315,7 +328,12 @@ impl GroupView<'_> {
             summary.join_code = crate::join_code::presented_join_code(&raw.aad)
                 .map(|code| crate::join_code::join_code_digest(&code));
             if let Actor::Client { .. } = &summary.actor {
-                summary.added.push(member_of_credential(committer)?);
+                let joiner = member_of_credential(committer)?;
+                summary.added_lifetimes.push(joiner_lifetimes(
+                    joiner.client.clone(),
+                    &x509_of(committer)?,
+                )?);
+                summary.added.push(joiner);
             }
         }
         normalize(&mut summary);

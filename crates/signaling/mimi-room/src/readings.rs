@@ -115,7 +115,7 @@
 //!   `Add` brings whose KeyPackage lifetime or X.509 credential validity period
 //!   (`not_after - not_before`) exceeds them is refused, under the policy before the commit
 //!   and under the one it leaves (`lifetimes.rs`); an external joiner brings no KeyPackage and
-//!   is held to neither. The other fields are kept and not acted on, because `mimi-mls` fixes
+//!   is held to `max_credential_lifetime` only. The other fields are kept and not acted on, because `mimi-mls` fixes
 //!   what they would choose: the mandatory, default and forbidden capabilities (one cipher
 //!   suite, the `app_data_dictionary` and `last_resort` extensions, the AppDataUpdate and
 //!   SelfRemove proposals and X.509 credentials, `config.rs`), `handshake_formats` (handshakes

@@ -112,13 +112,14 @@ impl MemberChange {
 
 /// The lifetimes an added client brings, in seconds (`not_after - not_before`): its
 /// KeyPackage's and its X.509 credential's, held to `mls_operational_policy`'s
-/// `max_kp_lifetime` and `max_credential_lifetime`.
+/// `max_kp_lifetime` and `max_credential_lifetime`. A client that joins by external commit
+/// brings a credential and no KeyPackage.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AddedLifetimes {
     /// The added client.
     pub client: ClientUri,
-    /// Its KeyPackage's lifetime.
-    pub key_package_s: u64,
+    /// Its KeyPackage's lifetime (`None`: an external joiner, which has none).
+    pub key_package_s: Option<u64>,
     /// Its credential's validity period.
     pub credential_s: u64,
 }

@@ -817,3 +817,84 @@ fn a_reinit_proposal_is_refused_by_the_summary_of_every_party_whatever_the_role(
     net.message("bob1", "still here");
     net.assert_consistent();
 }
+
+impl Net {
+    /// A device of `user` (b.example) whose credential is valid for `validity_s`.
+    fn add_device_valid_for(&mut self, user: &str, device: &str, validity_s: u64) {
+        let id = ClientIdentity::new(
+            &self.providers["b.example"].ca,
+            format!("mimi://b.example/d/{user}/{device}")
+                .parse()
+                .unwrap(),
+            format!("mimi://b.example/u/{user}").parse().unwrap(),
+            Validity::starting(self.now - 3600, validity_s),
+        )
+        .unwrap();
+        self.clients.insert(device.into(), id);
+    }
+
+    /// `device` joins by external commit from the hub's GroupInfo (not delivered).
+    fn external_join(&self, device: &str) -> (ClientGroup, OutgoingCommit) {
+        let gi = self.hub().group_info().unwrap().to_vec();
+        let tree = self.hub().ratchet_tree().unwrap();
+        let pending: Vec<Vec<u8>> = self
+            .hub()
+            .pending_proposals()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        ClientGroup::join_external(
+            &self.clients[device],
+            &gi,
+            &tree,
+            &pending,
+            self.trust.clone(),
+            self.now,
+        )
+        .unwrap()
+    }
+}
+
+/// `max_credential_lifetime` holds for a client that joins by external commit too (it brings
+/// a credential, no KeyPackage): Bob's new device with a credential of three years, under the
+/// room's two, is refused by the hub and by Alice's client, nothing changes; his device with a
+/// credential of a year joins, and a message follows.
+#[test]
+fn an_external_joiner_beyond_the_credential_lifetime_is_refused_by_hub_and_receivers() {
+    let mut net = room_with_lifetime_limits();
+    net.add_device_valid_for("bob", "bob2", 3 * YEAR);
+    net.add_device_valid_for("bob", "bob3", YEAR);
+    let (_, out) = net.external_join("bob2");
+    let lifetimes = &out.summary.added_lifetimes;
+    assert_eq!(lifetimes.len(), 1, "{lifetimes:?}");
+    assert_eq!(lifetimes[0].key_package_s, None, "no KeyPackage");
+    let too_long = |e: &MlsError| {
+        matches!(e, MlsError::Denied(Denied::CredentialLifetime { lifetime_s, max_s, .. })
+            if *lifetime_s == 3 * YEAR && *max_s == 2 * YEAR)
+    };
+    refused(&net, &out.commit, too_long);
+    let now = net.now;
+    let alice = net.groups.get_mut("alice1").unwrap();
+    let before = alice.to_record().unwrap();
+    let err = alice.process(&out.commit, now).unwrap_err();
+    assert!(too_long(&err), "receiver: {err:?}");
+    assert_eq!(alice.to_record().unwrap(), before, "no change at alice");
+    net.message("alice1", "sentinel after the refused join");
+
+    let (g, out) = net.external_join("bob3");
+    let staged = net.hub().process(&out.commit, now).unwrap();
+    assert_eq!(staged.summary(), &out.summary, "hub and joiner agree");
+    net.hub_mut()
+        .merge(staged, out.group_info.as_deref(), now)
+        .unwrap();
+    for name in net.active() {
+        net.groups
+            .get_mut(&name)
+            .unwrap()
+            .process(&out.commit, now)
+            .unwrap();
+    }
+    net.groups.insert("bob3".into(), g);
+    net.assert_consistent();
+    net.message("bob3", "my new phone");
+}
