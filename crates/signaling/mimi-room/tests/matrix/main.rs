@@ -6,6 +6,7 @@
 //! authorizer; the test demands 100% agreement, refusals included, reason for reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod agents;
 mod checks;
 mod common;
 mod oracle;
