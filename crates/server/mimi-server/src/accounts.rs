@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
+use mimi_mls::ClientKind;
 use mimi_types::{ClientUri, RoomUri, UserUri};
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
@@ -165,25 +166,70 @@ impl Accounts {
         Ok(row.is_some())
     }
 
-    /// Registers device `client` of `user` and returns its new bearer token.
+    /// Registers device `client` of `user`, a device of `kind` (kept for its re-issued
+    /// credentials, [`Accounts::device_kind`]), and returns its new bearer token; `None` where
+    /// the device exists already.
     pub async fn add_device(
         &self,
         user: &UserUri,
         client: &ClientUri,
+        kind: &ClientKind,
     ) -> Result<Option<String>, ServerError> {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let token = hex::encode(raw);
         let statement = "INSERT INTO devices (client, \"user\", token_hash) VALUES ($1, $2, $3) \
                          ON CONFLICT DO NOTHING";
-        let done = on_pool!(self, pool => sqlx::query(statement)
-            .bind(client.to_string())
-            .bind(user.to_string())
-            .bind(token_hash(&token))
-            .execute(pool)
-            .await?
-            .rows_affected());
+        let marker = match kind {
+            ClientKind::Person => None,
+            ClientKind::Bot { name, homepage } => Some(("bot", name.as_str(), homepage.as_str())),
+            ClientKind::Logger => Some(("logger", "", "")),
+        };
+        let kinds = "INSERT INTO device_kinds (client, kind, name, homepage) \
+                     VALUES ($1, $2, $3, $4)";
+        let done = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(statement)
+                .bind(client.to_string())
+                .bind(user.to_string())
+                .bind(token_hash(&token))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if let (1, Some((kind, name, homepage))) = (done, marker) {
+                sqlx::query(kinds)
+                    .bind(client.to_string())
+                    .bind(kind)
+                    .bind(name)
+                    .bind(homepage)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            done
+        });
         Ok((done == 1).then_some(token))
+    }
+
+    /// What device `client` was registered as (a person's device where nothing says
+    /// otherwise, as for every device registered before kinds were kept).
+    pub async fn device_kind(&self, client: &ClientUri) -> Result<ClientKind, ServerError> {
+        let statement = "SELECT kind, name, homepage FROM device_kinds WHERE client = $1";
+        let row: Option<(String, String, String)> = on_pool!(self, pool => sqlx::query_as(statement)
+            .bind(client.to_string())
+            .fetch_optional(pool)
+            .await?);
+        match row {
+            None => Ok(ClientKind::Person),
+            Some((kind, name, homepage)) => match kind.as_str() {
+                "bot" => Ok(ClientKind::Bot { name, homepage }),
+                "logger" => Ok(ClientKind::Logger),
+                other => Err(ServerError::Accounts(format!(
+                    "device {client} is recorded as a {other:?}, which this version does not \
+                     know (a newer version wrote it)"
+                ))),
+            },
+        }
     }
 
     /// The device a bearer token belongs to.

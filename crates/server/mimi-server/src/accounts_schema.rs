@@ -13,7 +13,16 @@ const ACCOUNTS_SQLITE: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
     "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
      PRIMARY KEY (room, client))",
+    DEVICE_KINDS,
 ];
+
+/// What a device is, where it is not a person's device: `bot` (with the name and homepage its
+/// credential carries) or `logger`, so that a re-issued credential keeps the marker. A device
+/// without a row (every device registered before this table existed) is a person's device.
+/// The same in both backends.
+const DEVICE_KINDS: &str = "CREATE TABLE IF NOT EXISTS device_kinds (client TEXT PRIMARY KEY \
+     REFERENCES devices(client) ON DELETE CASCADE, kind TEXT NOT NULL, name TEXT NOT NULL, \
+     homepage TEXT NOT NULL)";
 
 /// The same tables in PostgreSQL.
 const ACCOUNTS_POSTGRES: &[&str] = &[
@@ -23,6 +32,7 @@ const ACCOUNTS_POSTGRES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(\"user\")",
     "CREATE TABLE IF NOT EXISTS memberships (room TEXT NOT NULL, client TEXT NOT NULL, \
      PRIMARY KEY (room, client))",
+    DEVICE_KINDS,
 ];
 
 /// Which room each blob was shared in (a blob uploaded for several rooms has a row each): a

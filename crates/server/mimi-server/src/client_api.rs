@@ -252,7 +252,7 @@ async fn register_device(
             })?;
         let token = provider
             .accounts
-            .add_device(&user, &client)
+            .add_device(&user, &client, &kind)
             .await?
             .ok_or_else(|| {
                 ServerError::api(
@@ -274,8 +274,9 @@ async fn register_device(
     reply(StatusCode::CREATED, result)
 }
 
-/// A fresh credential for the calling device (a stored credential in a refused old layout):
-/// its old KeyPackages name a key it no longer has, so they are removed.
+/// A fresh credential for the calling device (a stored credential in a refused old layout),
+/// marked as the device was registered (a bot or a logger stays one): its old KeyPackages
+/// name a key it no longer has, so they are removed.
 async fn reissue_device(
     State(provider): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -288,9 +289,11 @@ async fn reissue_device(
         let now_s = Provider::now_ms() / 1000;
         let days = provider.limits.device_credential_days;
         let validity = Validity::starting(now_s.saturating_sub(3600), days * 24 * 3600);
+        // The same marker as before: a bot stays that bot, a logger a logger.
+        let kind = provider.accounts.device_kind(&client).await?;
         let credential = provider
             .ca
-            .issue_client(&client, &user, &request.signature_key, validity)
+            .issue_client_as(&client, &user, &kind, &request.signature_key, validity)
             .map_err(|e| {
                 ServerError::api(
                     ErrorCode::BadRequest,
