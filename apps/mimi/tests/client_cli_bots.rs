@@ -2,8 +2,9 @@
 //! `mimi serve` processes: devices registered with `account register --logger` and `--bot
 //! NAME --homepage URI`; `room policy logging=forbidden` refuses the logger; `room bots
 //! add|list|remove` admits only the listed bot, with its role; a rogue member's bot listing is
-//! refused with the capability he lacks. Each refusal is followed by a message that still
-//! arrives.
+//! refused with the capability he lacks; `room bots clear` removes the bot policy (only an
+//! admin may), after which a bot the list refused gets in as any client. Each refusal is
+//! followed by a message that still arrives.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -125,4 +126,25 @@ fn logging_and_bot_policy_through_the_cli() {
         "does not allow",
     );
     sentinel(&alice, &bob, ROOM, "standup stays");
+
+    // Clearing the policy: refused without the capability, then no policy at all (any bot
+    // joins as any client), and clearing twice says there is nothing to clear.
+    refused(
+        &bob,
+        &["room", "bots", "clear", "club"],
+        "canChangeOtherPolicyAttribute",
+    );
+    sentinel(&alice, &bob, ROOM, "after bob's clear");
+    ok(&alice, &["room", "bots", "clear", "club"]);
+    assert_eq!(
+        json(&alice, &["room", "bots", "list", "club"])["bots"],
+        "any"
+    );
+    refused(
+        &alice,
+        &["room", "bots", "clear", "club"],
+        "no bot policy to clear",
+    );
+    ok(&alice, &["room", "invite", "club", "poller@z.example"]);
+    sentinel(&alice, &poller, ROOM, "hello poller");
 }

@@ -1,4 +1,4 @@
-//! `mimi room bots list|add|remove`: the bots a room admits (its `bot_policy`). Wiring of
+//! `mimi room bots list|add|remove|clear`: the bots a room admits (its `bot_policy`). Wiring of
 //! mimi-sdk and presentation only; mimi-room decides who may change the list
 //! (`canChangeOtherPolicyAttribute`) and which bots a room takes.
 
@@ -26,6 +26,9 @@ pub(crate) enum BotsCommand {
     Add(BotAddArgs),
     /// Stop allowing a bot (refused while that bot is in the room).
     Remove(BotRemoveArgs),
+    /// Remove the room's bot policy altogether: any bot may then be added, as any client is
+    /// (unlike removing the last entry, which leaves a list that admits no bot).
+    Clear(RoomOnly),
 }
 
 /// `room bots add`.
@@ -121,6 +124,18 @@ pub(super) async fn bots_command(command: BotsCommand) -> anyhow::Result<()> {
             let r = room(&d, &a.room)?;
             d.disallow_bot(&r, &a.name).await?;
             out.done("bot removed", &r, json!({"name": a.name}));
+            Ok(())
+        }
+        BotsCommand::Clear(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            d.clear_bots(&r).await?;
+            out.done(
+                "bot policy removed (any bot may be added)",
+                &r,
+                json!({"bots": "any"}),
+            );
             Ok(())
         }
     }

@@ -1,7 +1,8 @@
-//! The bots a room admits (`bot_policy`'s `allowed_bots`; `mimi room bots add|list|remove`),
-//! each change one commit that needs `canChangeOtherPolicyAttribute` (checked here by the
-//! room's authorization first, then by the hub and every member). Removing the last entry
-//! leaves an empty list, which admits no bot; a room without the component admits any
+//! The bots a room admits (`bot_policy`'s `allowed_bots`; `mimi room bots
+//! add|list|remove|clear`), each change one commit that needs `canChangeOtherPolicyAttribute`
+//! (checked here by the room's authorization first, then by the hub and every member).
+//! Removing the last entry leaves an empty list, which admits no bot; clearing removes the
+//! component, and a room without it admits any bot as any client
 //! (`mimi_room::readings`, "Bots and logging clients").
 
 use mimi_room::ComponentChange;
@@ -98,6 +99,19 @@ impl Client {
             )));
         }
         self.replace_bots(now, room, &policy)
+    }
+
+    /// Removes the room's bot policy altogether: from then on a bot joins as any client would,
+    /// with whatever role its adder gives it (`mimi_room::readings`, "Bots and logging
+    /// clients"). Refused where the room has no bot policy.
+    pub fn clear_bots(&mut self, now: u64, room: &RoomUri) -> Result<OpId, ClientError> {
+        if self.active_room(room)?.group.room().bot_policy().is_none() {
+            return Err(ClientError::misuse(format!(
+                "{room} has no bot policy to clear (it admits any bot already)"
+            )));
+        }
+        let change = ComponentChange::remove(ComponentId::BOT_POLICY);
+        self.commit(now, room, &[change], &[], &[])
     }
 
     fn replace_bots(

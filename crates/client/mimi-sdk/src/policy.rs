@@ -70,6 +70,12 @@ impl Device {
         self.run_op(op).await
     }
 
+    /// Removes `room`'s bot policy: any bot may then be added as any client.
+    pub async fn clear_bots(&mut self, room: &RoomUri) -> Result<(), SdkError> {
+        let op = self.client.clear_bots(now_s(), room)?;
+        self.run_op(op).await
+    }
+
     /// `room`'s server access list and the providers that take part.
     pub fn server_access(&mut self, room: &RoomUri) -> Result<ServerAccess, SdkError> {
         Ok(self.client.server_access(room)?)
