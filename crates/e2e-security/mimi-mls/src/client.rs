@@ -134,8 +134,7 @@ pub struct ClientGroup {
     /// Identities read from member credentials (validated when they joined), by credential
     /// content: saves parsing a certificate per application message.
     idents: BTreeMap<Vec<u8>, MemberChange>,
-    /// Tests only: build commits the room policy would refuse.
-    #[cfg(test)]
+    /// Build commits the room policy would refuse ([`ClientGroup::rogue_commit`], tests).
     skip_policy: bool,
 }
 
@@ -293,7 +292,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            #[cfg(test)]
             skip_policy: false,
         };
         let created = CreatedGroup {
@@ -354,7 +352,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            #[cfg(test)]
             skip_policy: false,
         })
     }
@@ -501,7 +498,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            #[cfg(test)]
             skip_policy: false,
         };
         let own = this.group.own_leaf_index();
@@ -644,10 +640,24 @@ impl ClientGroup {
         self.commit_inner(changes, key_packages, remove, false, true, now)
     }
 
+    /// Not for applications: what a rogue member's modified client sends, so that tests
+    /// through real servers can show that the hub and every member refuse it. Like
+    /// [`ClientGroup::commit`] (no removals), but neither the added credentials nor the room
+    /// policy are checked here, and each update replaces its component in the group context
+    /// as it is (a participant-list update included).
+    #[doc(hidden)]
+    pub fn rogue_commit(
+        &mut self,
+        changes: &[ComponentChange],
+        key_packages: &[Vec<u8>],
+        now: u64,
+    ) -> Result<OutgoingCommit, MlsError> {
+        self.commit_unchecked(changes, key_packages, true, now)
+    }
+
     /// Like [`ClientGroup::commit`] but without validating the added credentials, so tests
     /// can check that receivers and the hub refuse them.
     /// With `skip_policy` the room policy is not asked either (updates replace components).
-    #[cfg(test)]
     pub(crate) fn commit_unchecked(
         &mut self,
         changes: &[ComponentChange],
@@ -749,7 +759,6 @@ impl ClientGroup {
             }
         }
         normalize(&mut summary);
-        #[cfg(test)]
         if self.skip_policy {
             return self.commit_without_policy(summary, kps, removals, app_proposals);
         }
@@ -785,16 +794,7 @@ impl ClientGroup {
             .map_err(MlsError::mls)?
             .stage_commit(&self.provider)
             .map_err(MlsError::mls)?;
-        let ratchet_tree = match self.group.pending_commit() {
-            Some(p) => p
-                .export_ratchet_tree(self.provider.crypto(), self.group.export_ratchet_tree())
-                .map_err(MlsError::mls)?
-                .map(|t| t.tls_serialize_detached())
-                .transpose()
-                .map_err(MlsError::mls)?
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let ratchet_tree = self.pending_ratchet_tree()?;
         let (commit, welcome, gi) = bundle.into_messages();
         self.pending_room = Some(staged_room.into_state());
         Ok(OutgoingCommit {
@@ -806,8 +806,22 @@ impl ClientGroup {
         })
     }
 
-    /// Tests only: the commit with updates that replace components, no policy.
-    #[cfg(test)]
+    /// The ratchet tree of the epoch this client's pending commit leads to (TLS-encoded; empty
+    /// without one), for the hub.
+    fn pending_ratchet_tree(&self) -> Result<Vec<u8>, MlsError> {
+        Ok(match self.group.pending_commit() {
+            Some(p) => p
+                .export_ratchet_tree(self.provider.crypto(), self.group.export_ratchet_tree())
+                .map_err(MlsError::mls)?
+                .map(|t| t.tls_serialize_detached())
+                .transpose()
+                .map_err(MlsError::mls)?
+                .unwrap_or_default(),
+            None => Vec::new(),
+        })
+    }
+
+    /// The commit with updates that replace components, no policy (rogue commits only).
     fn commit_without_policy(
         &mut self,
         summary: CommitSummary,
@@ -856,7 +870,7 @@ impl ClientGroup {
             commit: out_bytes(&commit)?,
             welcome: welcome.as_ref().map(out_bytes).transpose()?,
             group_info: gi.as_ref().map(out_bytes).transpose()?,
-            ratchet_tree: Vec::new(),
+            ratchet_tree: self.pending_ratchet_tree()?,
             summary,
         })
     }
@@ -1008,7 +1022,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            #[cfg(test)]
             skip_policy: false,
         })
     }

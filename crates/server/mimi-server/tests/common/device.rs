@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mimi_client_api::{
-    ApiError, CreateRoom, DeviceRegistered, EventsResponse, ExternalJoinInfo, HubAnswer,
-    KeyMaterialFetch, RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate,
+    ApiError, CreateRoom, DeviceKind, DeviceRegistered, EventsResponse, ExternalJoinInfo,
+    HubAnswer, KeyMaterialFetch, RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate,
     UploadKeyPackages,
 };
 use mimi_federation_api::common::IdentifierUri;
@@ -158,6 +158,18 @@ impl Device {
 
     /// Registers a device of an existing user and uploads `key_packages` KeyPackages.
     pub async fn register(api: &Api, user_id: &str, device_id: &str, key_packages: usize) -> Self {
+        Self::register_as(api, user_id, device_id, key_packages, None).await
+    }
+
+    /// Registers a device of an existing user as `kind` (a bot or a logging client; `None`: a
+    /// person's device) and uploads `key_packages` KeyPackages.
+    pub async fn register_as(
+        api: &Api,
+        user_id: &str,
+        device_id: &str,
+        key_packages: usize,
+        kind: Option<DeviceKind>,
+    ) -> Self {
         let key = SigningKey::generate().unwrap();
         let registered: DeviceRegistered = api
             .call(
@@ -169,7 +181,7 @@ impl Device {
                     password: format!("{user_id}-password"),
                     device_id: device_id.into(),
                     signature_key: key.public().to_vec(),
-                    kind: None,
+                    kind,
                 }),
             )
             .await
@@ -450,6 +462,35 @@ impl Device {
             .get_mut(room)
             .unwrap()
             .commit(&[change], &key_packages, &[], now_s())
+            .unwrap();
+        self.submit_commit(room, out, false).await
+    }
+
+    /// Adds every device of `users` (as role 2) in one commit built as a rogue member's
+    /// modified client would: without the sender's own credential and policy checks
+    /// (`ClientGroup::rogue_commit`), so that the hub and the members must refuse it.
+    pub async fn add_users_unchecked(
+        &mut self,
+        room: &RoomUri,
+        users: &[UserUri],
+    ) -> UpdateOutcome {
+        let mut key_packages = Vec::new();
+        for user in users {
+            key_packages.extend(self.key_material(room, user).await.unwrap());
+        }
+        let update = ParticipantListUpdate {
+            added_participants: users
+                .iter()
+                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
+                .collect(),
+            ..Default::default()
+        };
+        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        let out = self
+            .groups
+            .get_mut(room)
+            .unwrap()
+            .rogue_commit(&[change], &key_packages, now_s())
             .unwrap();
         self.submit_commit(room, out, false).await
     }

@@ -1,0 +1,109 @@
+//! Issue 18, a rogue member adds a logging client to a room that forbids logging, through
+//! three real providers: the room's `logging_policy` is `forbidden`; Mallory's honest client
+//! refuses to add Lou's logging device (registered as a logger, so its credential carries the
+//! marker), so she sends the commit her modified client builds without that check
+//! (`ClientGroup::rogue_commit`). The hub refuses it, Lou never joins, nothing is fanned out,
+//! and a sentinel message then reaches every member in the old epoch.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::device::{Api, Device, now_s, settle};
+use mimi_client_api::DeviceKind;
+use mimi_federation_api::submit_message::SubmitOutcome;
+use mimi_federation_api::update::UpdateOutcome;
+use mimi_mls::MlsError;
+use mimi_room::components::{
+    Component as _, LoggingPolicy, ParticipantListUpdate, RoleIndex, UserRolePair,
+};
+use mimi_room::presets::{Preset, RoomCreation};
+use mimi_room::{ComponentChange, Denied, RoomState};
+use mimi_types::RoomUri;
+use mimi_types::codepoints::ComponentId;
+
+#[test]
+fn a_rogue_members_logger_in_a_room_forbidding_logging_is_refused_by_the_hub() {
+    common::logs();
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::federation(dir.path(), &["x.example", "y.example", "z.example"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let x = Api::new(nodes[0].base_url());
+        let y = Api::new(nodes[1].base_url());
+        let z = Api::new(nodes[2].base_url());
+        Device::register_user(&x, "alice").await;
+        Device::register_user(&y, "mallory").await;
+        Device::register_user(&z, "carol").await;
+        Device::register_user(&z, "lou").await;
+        let mut alice = Device::register(&x, "alice", "phone", 3).await;
+        let mut mallory = Device::register(&y, "mallory", "laptop", 3).await;
+        let mut carol = Device::register(&z, "carol", "tablet", 3).await;
+        let mut lou = Device::register_as(&z, "lou", "logger", 3, Some(DeviceKind::Logger)).await;
+
+        let room = RoomUri::parse("mimi://x.example/r/no-logs").unwrap();
+        let initial = RoomCreation::new(Preset::Cooperative, room.clone(), alice.user().clone())
+            .initial_state()
+            .unwrap();
+        let mut components = initial.components();
+        components.insert(
+            ComponentId::LOGGING_POLICY,
+            LoggingPolicy::Forbidden.encode(),
+        );
+        let state = RoomState::from_components(components).unwrap();
+        alice.create_room_in(&room, &state).await.unwrap();
+        let users = [mallory.user().clone(), carol.user().clone()];
+        let added = alice.add_users(&room, &users).await;
+        assert!(matches!(added, UpdateOutcome::Success { .. }), "{added:?}");
+        settle(&mut [&mut alice, &mut mallory, &mut carol], |d| {
+            d.iter().all(|d| d.is_member(&room))
+        })
+        .await;
+        let epoch = alice.epoch(&room).unwrap();
+
+        // Her honest client refuses: the room forbids logging.
+        let kps = mallory.key_material(&room, lou.user()).await.unwrap();
+        assert!(!kps.is_empty());
+        let update = ParticipantListUpdate {
+            added_participants: vec![UserRolePair::new(lou.user().clone(), RoleIndex(2))],
+            ..Default::default()
+        };
+        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        let honest = mallory
+            .groups
+            .get_mut(&room)
+            .unwrap()
+            .commit(&[change], &kps, &[], now_s())
+            .unwrap_err();
+        assert!(
+            matches!(honest, MlsError::Denied(Denied::LoggingForbidden { .. })),
+            "{honest:?}"
+        );
+
+        // The rogue commit: the hub refuses it.
+        let outcome = mallory
+            .add_users_unchecked(&room, &[lou.user().clone()])
+            .await;
+        assert_eq!(outcome, UpdateOutcome::NotAllowed, "the hub refuses it");
+
+        // The sentinel reaches every member, all still in the old epoch; Lou has nothing.
+        let sent = alice.send(&room, "sentinel after the rogue logger").await;
+        assert!(
+            matches!(sent, Ok(SubmitOutcome::Accepted { .. })),
+            "{sent:?}"
+        );
+        settle(&mut [&mut alice, &mut mallory, &mut carol], |d| {
+            d.iter().all(|d| {
+                d.texts(&room)
+                    .contains(&"sentinel after the rogue logger".to_owned())
+            })
+        })
+        .await;
+        for device in [&alice, &mallory, &carol] {
+            assert_eq!(device.epoch(&room), Some(epoch), "{}", device.client());
+            assert!(device.failures().is_empty(), "{:?}", device.failures());
+        }
+        assert_eq!(lou.poll(0).await, 0, "nothing reaches the logger");
+        assert!(!lou.is_member(&room));
+    });
+}
