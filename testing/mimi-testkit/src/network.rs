@@ -288,7 +288,9 @@ impl Network {
         let provider = self.provider_mut(&hub)?;
         for effect in effects {
             match effect {
-                Effect::Notify { to, room, message } => {
+                Effect::Notify {
+                    to, room, message, ..
+                } => {
                     let body = NotifyRequest::new(vec![message]).encode().map_err(wire)?;
                     provider
                         .outbound

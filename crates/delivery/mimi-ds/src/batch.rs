@@ -7,12 +7,15 @@
 //! waiting to fill a batch). Items of different rooms never share a body (the room is in the
 //! path), and a room's items stay in queue order, within and across batches. The follower
 //! finds repeats per message ([`crate::follower::message_digest`]), so a resend that groups
-//! the queue differently delivers nothing twice.
+//! the queue differently delivers nothing twice. Items join a batch only if they name the same
+//! withheld devices ([`crate::read_queued`]): the batch's one header names them for all its
+//! application messages, and the room state a list was computed at may change between items.
 
 use mimi_federation_api::notify::NotifyRequest;
 use mimi_federation_api::{Encode as _, decode_exact};
-use mimi_types::RoomUri;
+use mimi_types::{ClientUri, RoomUri};
 
+use crate::queued::read_queued;
 use crate::store::OutboundItem;
 
 /// One notify body for one room, standing for queued items.
@@ -24,6 +27,26 @@ pub struct NotifyBatch {
     pub ids: Vec<u64>,
     /// The encoded `NotifyRequest`.
     pub body: Vec<u8>,
+    /// The follower's member devices the body's application messages are withheld from, for
+    /// the `notify` extension header (empty: no header).
+    pub withheld: Vec<ClientUri>,
+}
+
+impl NotifyBatch {
+    /// One queued item alone, as it goes out: its body and header. An item whose envelope
+    /// cannot be read goes out as queued, for the follower to refuse.
+    pub fn single(item: &OutboundItem) -> Self {
+        let (body, withheld) = match read_queued(&item.body) {
+            Ok(queued) => (queued.body.to_vec(), queued.withheld),
+            Err(_) => (item.body.clone(), Vec::new()),
+        };
+        Self {
+            room: item.room.clone(),
+            ids: vec![item.id],
+            body,
+            withheld,
+        }
+    }
 }
 
 /// A batch being filled.
@@ -32,6 +55,7 @@ struct Open {
     ids: Vec<u64>,
     /// The first item's body as queued, sent as is while the batch holds one item.
     first_body: Vec<u8>,
+    withheld: Vec<ClientUri>,
     request: NotifyRequest,
     bytes: usize,
     /// Whether another item may still join (an undecodable item is sent alone, as queued).
@@ -51,6 +75,7 @@ impl Open {
             room: self.room,
             ids: self.ids,
             body,
+            withheld: self.withheld,
         }
     }
 }
@@ -66,13 +91,17 @@ pub fn batch_notifies(
 ) -> Vec<NotifyBatch> {
     let mut batches: Vec<Open> = Vec::new();
     for item in items {
-        let decoded = decode_exact::<NotifyRequest>(&item.body).ok();
+        let queued = read_queued(&item.body).ok();
+        let decoded = queued
+            .as_ref()
+            .and_then(|q| decode_exact::<NotifyRequest>(q.body).ok());
+        let withheld = queued.as_ref().map(|q| q.withheld.clone());
         let joins = decoded.as_ref().and_then(|request| {
             let open = batches
                 .iter_mut()
                 .rev()
                 .find(|b| b.room == item.room)
-                .filter(|b| b.open)?;
+                .filter(|b| b.open && Some(&b.withheld) == withheld.as_ref())?;
             let fits = open.request.messages.len() + request.messages.len() <= max_messages
                 && open.bytes.saturating_add(item.body.len()) <= max_bytes;
             fits.then_some(open)
@@ -85,10 +114,12 @@ pub fn batch_notifies(
             }
             (_, decoded) => {
                 let open = decoded.is_some();
+                let single = NotifyBatch::single(item);
                 batches.push(Open {
                     room: item.room.clone(),
                     ids: vec![item.id],
-                    first_body: item.body.clone(),
+                    first_body: single.body,
+                    withheld: single.withheld,
                     request: decoded.unwrap_or_else(|| NotifyRequest::new(Vec::new())),
                     bytes: item.body.len(),
                     open,
@@ -190,6 +221,36 @@ mod tests {
         // An item larger than the cap alone still goes out, alone.
         let alone = batch_notifies(&items[..2], 64, 1);
         assert_eq!(alone.len(), 2);
+    }
+
+    #[test]
+    fn items_naming_different_withheld_devices_do_not_share_a_body() {
+        let carol: ClientUri = "mimi://follower.example/d/carol/phone".parse().unwrap();
+        let withheld = |mut i: OutboundItem| {
+            i.body = crate::queue_notify(i.body, std::slice::from_ref(&carol));
+            i
+        };
+        let items = [
+            withheld(item(1, "a", 10)),
+            withheld(item(2, "a", 11)),
+            // A role change: from here on nothing is withheld.
+            item(3, "a", 12),
+            item(4, "a", 13),
+        ];
+        let batches = batch_notifies(&items, 64, 1 << 20);
+        let ids: Vec<Vec<u64>> = batches.iter().map(|b| b.ids.clone()).collect();
+        assert_eq!(ids, [vec![1, 2], vec![3, 4]]);
+        assert_eq!(batches[0].withheld, std::slice::from_ref(&carol));
+        assert_eq!(
+            tags(&batches[0]),
+            [10, 11],
+            "the body is bare, without the envelope"
+        );
+        assert!(batches[1].withheld.is_empty());
+        // Alone, an item goes out as its bare body with its devices.
+        let single = NotifyBatch::single(&items[0]);
+        assert_eq!(single.withheld, [carol]);
+        assert_eq!(single.body, item(1, "a", 10).body);
     }
 
     #[test]

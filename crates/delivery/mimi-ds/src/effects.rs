@@ -23,6 +23,11 @@ pub enum Effect {
         room: RoomUri,
         /// The fanout message.
         message: FanoutMessage,
+        /// The member devices at `to` that an application `message` is withheld from: those
+        /// whose users may not receive it (`canReceiveMessage`), named to the follower in our
+        /// `notify` extension (`mimi_federation_api::withheld`). Empty for every other
+        /// message, and usually for application messages too.
+        withheld: Vec<ClientUri>,
     },
 }
 
@@ -50,4 +55,8 @@ pub enum Recipients {
     /// These devices (the room's member devices here, as the inbox decided at this point of
     /// hub order; possibly none).
     Devices(Vec<ClientUri>),
+    /// These member devices only, each on its own: an application message the hub withheld
+    /// from the room's other member devices here (their users may not receive it,
+    /// `canReceiveMessage`). The room's member devices do not change at it.
+    Only(Vec<ClientUri>),
 }

@@ -103,6 +103,10 @@ pub struct HubRoom {
     /// Those of `domains` with a member device whose user may receive application messages
     /// (`canReceiveMessage`): accepted application messages go only to them.
     readers: BTreeSet<Domain>,
+    /// For each of `readers`, its member devices whose users may not receive application
+    /// messages (only readers with such devices): named with each application message sent
+    /// there, so that the follower withholds it from them.
+    withheld: BTreeMap<Domain, Vec<ClientUri>>,
 }
 
 impl HubRoom {
@@ -112,7 +116,11 @@ impl HubRoom {
 
     /// A room whose group the hub has just seen created.
     pub fn new(room: RoomUri, group: HubGroup) -> Self {
-        let (domains, readers) = domains_of(&group);
+        let Fanout {
+            domains,
+            readers,
+            withheld,
+        } = domains_of(&group);
         Self {
             room,
             group,
@@ -121,6 +129,7 @@ impl HubRoom {
             replays: replay::ReplayWindow::default(),
             domains,
             readers,
+            withheld,
         }
     }
 
@@ -131,7 +140,11 @@ impl HubRoom {
         next_seq: u64,
         routes: BTreeMap<Vec<u8>, Domain>,
     ) -> Self {
-        let (domains, readers) = domains_of(&group);
+        let Fanout {
+            domains,
+            readers,
+            withheld,
+        } = domains_of(&group);
         Self {
             room,
             group,
@@ -140,6 +153,7 @@ impl HubRoom {
             replays: replay::ReplayWindow::default(),
             domains,
             readers,
+            withheld,
         }
     }
 
@@ -216,8 +230,8 @@ impl HubRoom {
     /// The member providers that get accepted application messages: those with a member
     /// device whose user's role holds `canReceiveMessage` (room-policy §3: the hub withholds
     /// fan-out from the others; handshakes still reach every member provider). Within a
-    /// provider that gets them, its devices of users without the capability are not told
-    /// apart here (the follower delivers to its member devices).
+    /// provider that gets them, its devices of users without the capability are named with
+    /// each message ([`HubRoom::withheld_at`]) and its follower withholds it from them.
     pub fn reader_domains(&self) -> &BTreeSet<Domain> {
         &self.readers
     }
@@ -389,7 +403,7 @@ impl HubRoom {
                 if let Err(err) = self.group.merge(staged, group_info.as_deref(), now_s) {
                     return Ok(HubOutput::refused(update_refusal(&err)));
                 }
-                (self.domains, self.readers) = domains_of(&self.group);
+                self.refresh_fanout();
                 let after = self.member_domains();
                 let external_proposals = match enforcer {
                     Some(hub) if !lapsed.is_empty() => self.repropose(now_ms, hub, &lapsed)?,
@@ -468,7 +482,7 @@ impl HubRoom {
                         return Ok(HubOutput::refused(update_refusal(&err)));
                     }
                 }
-                (self.domains, self.readers) = domains_of(&self.group);
+                self.refresh_fanout();
                 let fanout = FanoutMessage::new(
                     now_ms,
                     FanoutContent::Proposal {
@@ -546,7 +560,7 @@ impl HubRoom {
         let effects = self
             .readers
             .iter()
-            .map(|to| self.notify(to, fanout.clone()))
+            .map(|to| self.notify_application(to, fanout.clone()))
             .collect();
         Ok(HubOutput {
             response: SubmitMessageResponse::new(SubmitOutcome::Accepted {
@@ -605,7 +619,39 @@ impl HubRoom {
             to: to.clone(),
             room: self.room.clone(),
             message,
+            withheld: Vec::new(),
         }
+    }
+
+    /// The notify of an accepted application message for `to`, naming the member devices
+    /// there it is withheld from ([`HubRoom::withheld_at`]).
+    fn notify_application(&self, to: &Domain, message: FanoutMessage) -> Effect {
+        Effect::Notify {
+            to: to.clone(),
+            room: self.room.clone(),
+            message,
+            withheld: self.withheld_at(to).to_vec(),
+        }
+    }
+
+    /// The member devices of provider `to` whose users may not receive application messages
+    /// (`canReceiveMessage`) in the current epoch: the hub names them with each application
+    /// message it sends `to`, whose follower then withholds it from them (our `notify`
+    /// extension, `mimi_federation_api::withheld`). Empty for most providers.
+    pub fn withheld_at(&self, to: &Domain) -> &[ClientUri] {
+        self.withheld.get(to).map_or(&[], Vec::as_slice)
+    }
+
+    /// Recomputes who gets fan-out after the group changed.
+    fn refresh_fanout(&mut self) {
+        let Fanout {
+            domains,
+            readers,
+            withheld,
+        } = domains_of(&self.group);
+        self.domains = domains;
+        self.readers = readers;
+        self.withheld = withheld;
     }
 }
 
@@ -627,22 +673,51 @@ fn sending_user(request: &SubmitMessageRequest) -> Result<UserUri, RequestError>
     }
 }
 
-/// A peer may hand in only its own users' handshakes (or, as a server, its own proposals).
-/// The providers with a member device in `group`, and those of them with a member device
-/// whose user may receive application messages, from its room state's member map (client →
-/// user, kept with the epoch; no credential is parsed).
-fn domains_of(group: &HubGroup) -> (BTreeSet<Domain>, BTreeSet<Domain>) {
+/// Who gets a room's fan-out, from its room state's member map (client → user, kept with the
+/// epoch; no credential is parsed).
+struct Fanout {
+    /// The providers with a member device.
+    domains: BTreeSet<Domain>,
+    /// Those of them with a member device whose user may receive application messages.
+    readers: BTreeSet<Domain>,
+    /// For each reader, its member devices whose users may not (only readers with some).
+    withheld: BTreeMap<Domain, Vec<ClientUri>>,
+}
+
+/// The fan-out of `group`. A provider with more devices to withhold than one notify may name
+/// (`mimi_federation_api::withheld::MAX_WITHHELD`) is no reader: it gets no application
+/// message, rather than its follower handing them to devices that may not have them.
+fn domains_of(group: &HubGroup) -> Fanout {
     let room = group.room();
     let receiving = room.receiving_users();
-    let mut domains = BTreeSet::new();
-    let mut readers = BTreeSet::new();
+    let mut fanout = Fanout {
+        domains: BTreeSet::new(),
+        readers: BTreeSet::new(),
+        withheld: BTreeMap::new(),
+    };
+    let mut not_receiving: BTreeMap<Domain, Vec<ClientUri>> = BTreeMap::new();
     for (client, user) in room.members() {
-        domains.insert(client.domain().clone());
+        fanout.domains.insert(client.domain().clone());
         if receiving.contains(user) {
-            readers.insert(client.domain().clone());
+            fanout.readers.insert(client.domain().clone());
+        } else {
+            not_receiving
+                .entry(client.domain().clone())
+                .or_default()
+                .push(client.clone());
         }
     }
-    (domains, readers)
+    for (domain, devices) in not_receiving {
+        if !fanout.readers.contains(&domain) {
+            continue;
+        }
+        if devices.len() > mimi_federation_api::withheld::MAX_WITHHELD {
+            fanout.readers.remove(&domain);
+        } else {
+            fanout.withheld.insert(domain, devices);
+        }
+    }
+    fanout
 }
 
 /// A device acting through its provider's client API may hand in only handshakes it signed.

@@ -23,7 +23,8 @@
 //! * [`discovery`]: `identifierQuery` at the target provider: profiles, what matches, what an
 //!   answer reveals, and the per-requester limit.
 //! * [`batch_notifies`]: a follower's queued fan-out grouped into notify bodies, one per room
-//!   and batch, in queue order.
+//!   and batch, in queue order; [`queue_notify`]: what one queued item holds (the body, and
+//!   the member devices its application messages are withheld from).
 //! * Readings where the drafts leave a choice: only the hub is an external sender of a room's
 //!   group (protocol-06 §7.4 lets followers be added while they have participants; we never
 //!   add them, so the MUST to remove them is met trivially and followers need no MLS
@@ -39,12 +40,14 @@ mod effects;
 mod error;
 pub mod follower;
 pub mod hub;
+mod queued;
 mod record;
 mod store;
 
 pub use batch::{NotifyBatch, batch_notifies};
 pub use effects::{Delivery, Effect, Recipients};
 pub use error::RequestError;
+pub use queued::{QueuedNotify, queue_notify, read_queued};
 pub use record::RecordError;
 pub use store::{
     ConsentRecord, ConsentWrite, DeadLetter, DeviceEvent, DsStore, FeedItem, LogEntry, MemoryStore,

@@ -59,6 +59,7 @@ pub mod request_consent;
 pub mod submit_message;
 pub mod update;
 pub mod update_consent;
+pub mod withheld;
 
 pub use codec::{Decode, Encode, decode_exact};
 pub use common::{AppDataDictionary, IdentifierUri, Protocol};

@@ -288,14 +288,27 @@ impl Provider {
         Ok(stored.and_then(|r| stored_record(&r.state).members))
     }
 
-    /// `notify` receipt from `peer` for `room`.
+    /// `notify` receipt from `peer` for `room`, whose application messages the hub withholds
+    /// from our member devices `withheld` (our `notify` extension; empty without it).
     pub(crate) async fn receive_notify(
         &self,
         peer: &Domain,
         room: &RoomUri,
         body: &[u8],
+        withheld: BTreeSet<ClientUri>,
     ) -> Result<(), ServerError> {
         let request: NotifyRequest = decode_exact(body).map_err(|e| bad_request("notify", e))?;
+        if let Some(foreign) = withheld.iter().find(|d| d.domain() != &self.domain) {
+            return Err(ServerError::api(
+                ErrorCode::BadRequest,
+                format!(
+                    "the {} header names {foreign}, a device of another provider; name only \
+                     devices of {}",
+                    mimi_federation_api::withheld::WITHHELD_HEADER,
+                    self.domain
+                ),
+            ));
+        }
         let mut targets = BTreeMap::new();
         for message in &request.messages {
             if let FanoutContent::Welcome { message, .. } = &message.content {
@@ -365,7 +378,7 @@ impl Provider {
             .map(LocalMembers::devices)
             .unwrap_or_default();
         let receipt = inbox
-            .receive(peer, request, &|r: &[u8]| targets.get(r).cloned())
+            .receive_withholding(peer, request, withheld, &|r: &[u8]| targets.get(r).cloned())
             .map_err(|e| match e {
                 InboxError::NotTheHub { .. } => {
                     ServerError::api(ErrorCode::Forbidden, e.to_string())
@@ -388,7 +401,7 @@ impl Provider {
             match &delivery.to {
                 Recipients::Client(client) => self.accounts.join(room, client).await?,
                 // Room members joined above, with the inbox's member changes.
-                Recipients::Room | Recipients::Devices(_) => {}
+                Recipients::Room | Recipients::Devices(_) | Recipients::Only(_) => {}
             }
         }
         // Each message once for the room, the member changes between them (the engine's

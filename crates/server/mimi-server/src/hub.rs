@@ -203,10 +203,16 @@ impl Provider {
         let mut outbound = Vec::new();
         for effect in change.effects {
             match effect {
-                Effect::Notify { to, room, message } => {
+                Effect::Notify {
+                    to,
+                    room,
+                    message,
+                    withheld,
+                } => {
                     let body = NotifyRequest::new(vec![message])
                         .encode()
                         .map_err(|e| internal("notify body", e))?;
+                    let body = mimi_ds::queue_notify(body, &withheld);
                     outbound.push(NewOutbound { to, room, body });
                 }
             }
@@ -466,7 +472,9 @@ impl Provider {
     /// that provider's users. Fan-out to ourselves has no HTTP limit.
     fn check_fanout_size(&self, effects: &[Effect]) -> Result<(), ServerError> {
         for effect in effects {
-            let Effect::Notify { to, room, message } = effect;
+            let Effect::Notify {
+                to, room, message, ..
+            } = effect;
             if to == &self.domain {
                 continue;
             }

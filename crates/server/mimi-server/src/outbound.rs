@@ -109,14 +109,11 @@ enum Sent {
     Retry(Option<Duration>, String),
 }
 
-async fn send_one(
-    provider: &Provider,
-    to: &Domain,
-    room: &mimi_types::RoomUri,
-    body: &[u8],
-) -> Sent {
+async fn send_one(provider: &Provider, to: &Domain, batch: &mimi_ds::NotifyBatch) -> Sent {
+    let (room, body) = (&batch.room, &batch.body);
     if to == &provider.domain {
-        return match provider.receive_notify(to, room, body).await {
+        let withheld = batch.withheld.iter().cloned().collect();
+        return match provider.receive_notify(to, room, body, withheld).await {
             Ok(()) => Sent::Delivered,
             Err(e) => match e.http_status() {
                 status @ (400..=407 | 409..=428 | 430..=499) => {
@@ -130,7 +127,17 @@ async fn send_one(
         Ok(path) => path,
         Err(e) => return Sent::Retry(None, e.to_string()),
     };
-    match provider.federation.post(to, &path, body.to_vec()).await {
+    let withheld = mimi_federation_api::withheld::format_withheld(&batch.withheld);
+    let headers: Vec<(&str, &str)> = withheld
+        .as_deref()
+        .map(|v| (mimi_federation_api::withheld::WITHHELD_HEADER, v))
+        .into_iter()
+        .collect();
+    match provider
+        .federation
+        .post_with(to, &path, body.clone(), &headers)
+        .await
+    {
         Ok(r) if r.is_success() => Sent::Delivered,
         Ok(r) if matches!(r.status, 408 | 429) || r.status >= 500 => {
             Sent::Retry(r.retry_after, format!("HTTP {}", r.status))
@@ -331,7 +338,7 @@ async fn send_batch(
     batch: &mimi_ds::NotifyBatch,
 ) -> Step {
     provider.metrics.notify_sent(to, batch.body.len());
-    let sent = send_one(provider, to, &batch.room, &batch.body).await;
+    let sent = send_one(provider, to, batch).await;
     match &sent {
         Sent::Delivered => provider.metrics.notify_acked(
             to,
@@ -357,11 +364,7 @@ async fn send_batch(
                 let Some(item) = items.iter().find(|i| i.id == *id) else {
                     continue;
                 };
-                let single = mimi_ds::NotifyBatch {
-                    room: item.room.clone(),
-                    ids: vec![item.id],
-                    body: item.body.clone(),
-                };
+                let single = mimi_ds::NotifyBatch::single(item);
                 match Box::pin(send_batch(provider, to, items, &single)).await {
                     Step::Next => {}
                     other => return other,
@@ -440,7 +443,7 @@ async fn offer_dead_letters(provider: &Provider, to: &Domain) -> Option<Duration
     for dead in due {
         let item = &dead.item;
         provider.metrics.notify_sent(to, item.body.len());
-        match send_one(provider, to, &item.room, &item.body).await {
+        match send_one(provider, to, &mimi_ds::NotifyBatch::single(item)).await {
             Sent::Delivered => {
                 provider.metrics.notify_acked(to, [item.body.as_slice()]);
                 provider.metrics.dead_letter_delivered(to);

@@ -352,15 +352,24 @@
 //! refusal of an existing room id leaves one per set of users; the GroupInfo a committer must
 //! provide; pseudonymous participants (`pseudonyms_allowed`).
 //!
-//! `canReceiveMessage` below the provider: the hub withholds an application message from the
-//! providers none of whose member users may receive it (mimi-ds `hub.rs domains_of`), and that
-//! is all the wire lets anyone withhold. Fan-out goes to a provider, not a device (digest
-//! §3.5), and a follower never holds the room state in the clear: the GroupInfo of a Welcome
-//! and of a `groupInfo` answer is encrypted to the joining client, and a commit carries only
-//! changes (a participant-list update names users by their index in the list before it). A
-//! provider with one user who may receive and one who may not therefore gets the message and
-//! hands it to both users' devices. A follower could filter per device only from a room state
-//! it trusts: the hub's own provider has one (its hub's), any other would need an extension
-//! (the hub naming, with each fanned-out message, which of that provider's users may receive
-//! it, or serving a member provider the room's GroupInfo). Not built: as it stands a device
-//! gets what its provider gets, and a member device holds the epoch's keys whatever its role.
+//! # `canReceiveMessage` below the provider (decided: ours, on the wire)
+//!
+//! Fan-out goes to a provider, not a device (digest §3.5), and a follower never holds the room
+//! state in the clear: the GroupInfo of a Welcome and of a `groupInfo` answer is encrypted to
+//! the joining client, and a commit carries only changes (a participant-list update names
+//! users by their index in the list before it). So the hub decides per device and tells the
+//! follower: it withholds an application message from the providers none of whose member users
+//! may receive it (mimi-ds `hub.rs domains_of`), and names, with the message it sends any other
+//! member provider, that provider's member devices whose users may not receive it, by the room
+//! state at the point of hub order where it accepted the message (a `notify` request header,
+//! reading D32 in mimi-federation-api `defects.rs`; the hub does not batch messages naming
+//! different devices, so a role change between them is honoured). The follower hands the
+//! message to its other member devices only and stores nothing of it for the named ones;
+//! commits, proposals and Welcomes still reach every member device, which needs them to stay
+//! in the group. Devices rather than users: the hub knows each member client's user from its
+//! credential, the follower need not. The hub's own provider takes the same path. A follower
+//! that ignores the header (another implementation, or one that misbehaves) can only hand its
+//! own users what the hub sent it, and a member device holds the epoch's keys whatever its role:
+//! withholding fan-out is the lever, not secrecy from members. Not chosen: serving member
+//! providers the room's policy state so that followers filter by `RoomState::may_receive`
+//! themselves (a new route, and a follower would have to match the state to hub order).

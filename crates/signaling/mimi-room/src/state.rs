@@ -580,7 +580,8 @@ impl RoomState {
 
     /// Whether `user`'s clients may receive application messages (`canReceiveMessage`): the hub
     /// withholds application messages from a provider none of whose member users may
-    /// (`mimi_ds::hub::HubRoom::reader_domains`).
+    /// (`mimi_ds::hub::HubRoom::reader_domains`) and names the devices of those who may not to
+    /// their provider, which withholds the messages from them (`HubRoom::withheld_at`).
     pub fn may_receive(&self, user: &UserUri) -> Result<(), Denied> {
         self.require_listed_capability(user, Capability::CAN_RECEIVE_MESSAGE)
     }

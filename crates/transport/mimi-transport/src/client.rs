@@ -163,13 +163,27 @@ impl FederationClient {
         path: &str,
         body: Vec<u8>,
     ) -> Result<PeerResponse, TransportError> {
+        self.post_with(peer, path, body, &[]).await
+    }
+
+    /// [`FederationClient::post`] with extra request headers (name, value), such as our
+    /// extensions'.
+    pub async fn post_with(
+        &self,
+        peer: &Domain,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Result<PeerResponse, TransportError> {
         let client = self.client_for(peer)?;
-        let request = client
+        let mut request = client
             .post(self.url(peer, path)?)
             .header(reqwest::header::FROM, format!("mimi@{}", self.inner.domain))
-            .header(reqwest::header::CONTENT_TYPE, BODY_CONTENT_TYPE)
-            .body(body);
-        self.send(peer, request).await
+            .header(reqwest::header::CONTENT_TYPE, BODY_CONTENT_TYPE);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(peer, request.body(body)).await
     }
 
     /// `GET`s `path` at `peer`.

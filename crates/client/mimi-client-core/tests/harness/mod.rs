@@ -237,7 +237,9 @@ impl Fed {
     pub fn deliver(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Notify { to, room, message } => {
+                Effect::Notify {
+                    to, room, message, ..
+                } => {
                     let body = NotifyRequest::new(vec![message]).encode().unwrap();
                     let request: NotifyRequest = decode_exact(&body).unwrap();
                     let claims = self.claims.clone();

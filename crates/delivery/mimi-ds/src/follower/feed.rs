@@ -9,7 +9,9 @@
 //! and those that were and do not any more leave (their interval ends with the message before,
 //! the last one they got, such as the commit that removed them). After the last message, the
 //! members are brought to what the inbox holds then (a device whose Welcome just arrived
-//! joins; one removed by the last commit leaves after it).
+//! joins; one removed by the last commit leaves after it). A message withheld from some member
+//! devices ([`Recipients::Only`]) is written once for each device that gets it, and the
+//! members do not change at it: nothing of it is stored for the others.
 
 use std::collections::BTreeSet;
 
@@ -60,6 +62,15 @@ pub fn feed_items(
                 move_members(&mut feed.items, &mut open, &now);
                 feed.woken.extend(now);
                 feed.items.push(FeedItem::Room(payload));
+            }
+            Recipients::Only(devices) => {
+                for device in devices {
+                    feed.woken.insert(device.clone());
+                    feed.items.push(FeedItem::Device {
+                        device: device.clone(),
+                        payload: payload.clone(),
+                    });
+                }
             }
             Recipients::Room => {
                 feed.woken.extend(open.iter().cloned());
@@ -161,5 +172,33 @@ mod tests {
             ]
         );
         assert_eq!(feed.woken, [a, b, c].into());
+    }
+
+    #[test]
+    fn a_withheld_message_is_stored_only_for_the_devices_that_get_it() {
+        let (a, b) = (device("a"), device("b"));
+        let members: BTreeSet<_> = [a.clone(), b.clone()].into();
+        let deliveries = [
+            delivery(Recipients::Devices(vec![a.clone(), b.clone()]), 1),
+            // Withheld from b (its user may not receive it).
+            delivery(Recipients::Only(vec![a.clone()]), 2),
+            delivery(Recipients::Devices(vec![a.clone(), b.clone()]), 3),
+        ];
+        let feed = feed_items(&members, &deliveries, &members).unwrap();
+        let kinds: Vec<String> = feed
+            .items
+            .iter()
+            .map(|i| match i {
+                FeedItem::Room(_) => "room".to_string(),
+                FeedItem::Device { device, .. } => format!("to {device}"),
+                FeedItem::Join(d) => format!("join {d}"),
+                FeedItem::Leave(d) => format!("leave {d}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["room".to_string(), format!("to {a}"), "room".to_string()],
+            "no membership change, nothing for b"
+        );
     }
 }

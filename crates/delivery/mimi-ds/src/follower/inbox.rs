@@ -20,6 +20,11 @@
 //!   device joins when its Welcome or external commit arrives, and gets nothing after the
 //!   commit that removes it, which it still gets). Made with [`RoomInbox::new`] it leaves
 //!   that to the caller ([`Recipients::Room`]).
+//! * The hub may name member devices here that a body's application messages are withheld from
+//!   (their users may not receive them, `canReceiveMessage`; our `notify` extension,
+//!   `mimi_federation_api::withheld`): those messages then go to the other member devices only
+//!   ([`Recipients::Only`]), also when they waited in the buffer. Handshakes go to every member
+//!   device whatever the hub names.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -89,9 +94,12 @@ pub struct RoomInbox {
     epoch: Option<u64>,
     recent: VecDeque<[u8; 32]>,
     recent_set: BTreeSet<[u8; 32]>,
-    buffered: BTreeMap<u64, Vec<FanoutMessage>>,
+    buffered: BTreeMap<u64, Vec<(FanoutMessage, Withheld)>>,
     members: Option<LocalMembers>,
 }
+
+/// The member devices the hub withheld a message from (shared by a body's messages).
+type Withheld = std::sync::Arc<BTreeSet<ClientUri>>;
 
 impl RoomInbox {
     /// How many recent messages are remembered for duplicate detection.
@@ -148,6 +156,19 @@ impl RoomInbox {
         request: NotifyRequest,
         welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
     ) -> Result<NotifyReceipt, InboxError> {
+        self.receive_withholding(peer, request, BTreeSet::new(), welcome_target)
+    }
+
+    /// [`RoomInbox::receive`] for a body whose application messages the hub withheld from
+    /// the member devices `withheld` (see the module documentation). The caller has checked
+    /// that they are devices of this provider; one that is no member here changes nothing.
+    pub fn receive_withholding(
+        &mut self,
+        peer: &Domain,
+        request: NotifyRequest,
+        withheld: BTreeSet<ClientUri>,
+        welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
+    ) -> Result<NotifyReceipt, InboxError> {
         if peer != self.room.hub_domain() {
             return Err(InboxError::NotTheHub {
                 peer: peer.clone(),
@@ -176,9 +197,10 @@ impl RoomInbox {
             });
         }
         let mut receipt = NotifyReceipt::default();
+        let withheld = Withheld::new(withheld);
         for (digest, message) in fresh {
             self.remember(digest);
-            self.accept(message, welcome_target, &mut receipt);
+            self.accept(message, &withheld, welcome_target, &mut receipt);
         }
         Ok(receipt)
     }
@@ -196,6 +218,7 @@ impl RoomInbox {
     fn accept(
         &mut self,
         message: FanoutMessage,
+        withheld: &Withheld,
         welcome_target: &dyn Fn(&[u8]) -> Option<ClientUri>,
         receipt: &mut NotifyReceipt,
     ) {
@@ -223,10 +246,13 @@ impl RoomInbox {
             return;
         }
         if epoch > current {
-            self.buffered.entry(epoch).or_default().push(message);
+            self.buffered
+                .entry(epoch)
+                .or_default()
+                .push((message, Withheld::clone(withheld)));
             return;
         }
-        self.deliver(message, receipt);
+        self.deliver(message, withheld, receipt);
         if is_commit {
             self.advance(current + 1, welcome_target, receipt);
         }
@@ -246,8 +272,8 @@ impl RoomInbox {
             receipt.dropped += self.buffered.remove(&e).map_or(0, |v| v.len());
         }
         if let Some(waiting) = self.buffered.remove(&epoch) {
-            for message in waiting {
-                self.accept(message, welcome_target, receipt);
+            for (message, withheld) in waiting {
+                self.accept(message, &withheld, welcome_target, receipt);
             }
         }
     }
@@ -264,8 +290,8 @@ impl RoomInbox {
         if let Some(epoch) = self.first_buffered_commit() {
             self.epoch = Some(epoch);
             if let Some(waiting) = self.buffered.remove(&epoch) {
-                for message in waiting {
-                    self.accept(message, welcome_target, receipt);
+                for (message, withheld) in waiting {
+                    self.accept(message, &withheld, welcome_target, receipt);
                 }
             }
         }
@@ -276,7 +302,7 @@ impl RoomInbox {
         self.buffered.iter().find_map(|(epoch, messages)| {
             messages
                 .iter()
-                .any(|m| m.content.message().content_type() == Some(ContentType::Commit))
+                .any(|(m, _)| m.content.message().content_type() == Some(ContentType::Commit))
                 .then_some(*epoch)
         })
     }
@@ -320,7 +346,12 @@ impl RoomInbox {
         routed
     }
 
-    fn deliver(&mut self, message: FanoutMessage, receipt: &mut NotifyReceipt) {
+    fn deliver(
+        &mut self,
+        message: FanoutMessage,
+        withheld: &Withheld,
+        receipt: &mut NotifyReceipt,
+    ) {
         let Some(members) = &mut self.members else {
             receipt.deliveries.push(Delivery {
                 room: self.room.clone(),
@@ -350,6 +381,19 @@ impl RoomInbox {
                     members.proposal(p.as_bytes());
                 }
                 members.devices()
+            }
+            FanoutContent::Application { .. } => {
+                let devices = members.devices();
+                if devices.iter().any(|d| withheld.contains(d)) {
+                    let to = devices.difference(withheld).cloned().collect();
+                    receipt.deliveries.push(Delivery {
+                        room: self.room.clone(),
+                        to: Recipients::Only(to),
+                        message,
+                    });
+                    return;
+                }
+                devices
             }
             _ => members.devices(),
         };
