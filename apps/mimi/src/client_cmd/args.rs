@@ -268,6 +268,9 @@ pub(crate) enum RoomCommand {
     Role(RoleArgs),
     /// Leave a room.
     Leave(RoomOnly),
+    /// End a room for everyone, for good (needs canDestroyRoom): nothing more can be sent,
+    /// changed or joined there. Asks for confirmation unless --yes.
+    Destroy(DestroyArgs),
     /// Join a room by external commit: by a join link (`mimi://x.example/r/club#join=…`), an
     /// open room by its URI, or a room your user is in with this (new) device.
     Join(JoinArgs),
@@ -524,6 +527,18 @@ pub(crate) struct NoRoom {
 pub(crate) struct RoomOnly {
     /// The room.
     pub(crate) room: String,
+    #[command(flatten)]
+    pub(crate) common: Common,
+}
+
+/// `room destroy`.
+#[derive(Debug, Args)]
+pub(crate) struct DestroyArgs {
+    /// The room.
+    pub(crate) room: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub(crate) yes: bool,
     #[command(flatten)]
     pub(crate) common: Common,
 }

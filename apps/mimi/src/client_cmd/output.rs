@@ -380,6 +380,7 @@ impl Out {
                 "policy_enforcer": v.enforcer().map(|e| json!({"user": e.user.to_string(), "role": e.role_name})),
                 "direct_with": v.direct_peer().map(ToString::to_string),
                 "servers": super::servers::server_json(&servers),
+                "ended_by": v.state().ended().map(|e| e.ended_by.to_string()),
             }));
         } else {
             println!("room:    {}", v.room());
@@ -395,6 +396,12 @@ impl Out {
                 }
             );
             println!("members: {}", v.members().len());
+            if let Some(e) = v.state().ended() {
+                println!(
+                    "ended:   by {} (nothing more can be sent, changed or joined)",
+                    e.ended_by
+                );
+            }
             if let Some(peer) = v.direct_peer() {
                 println!(
                     "direct:  a direct message with {peer} (fixed membership: nobody can be added or removed)"
@@ -518,6 +525,11 @@ impl Out {
                     .unwrap_or_else(|| json!({"id": message.to_string()}));
                 ("message", Some(room), view)
             }
+            ClientEvent::RoomEnded { room, ended_by } => (
+                "room_ended",
+                Some(room),
+                json!({"ended_by": ended_by.to_string()}),
+            ),
             ClientEvent::ProposalsPending { room } => ("proposals_pending", Some(room), json!({})),
             ClientEvent::Rejected { room, rejection } => (
                 "rejected",

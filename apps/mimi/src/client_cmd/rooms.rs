@@ -95,6 +95,23 @@ pub(super) async fn room_command(command: RoomCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        RoomCommand::Destroy(a) => {
+            let out = a.common.out();
+            let mut d = a.common.open().await?;
+            let r = room(&d, &a.room)?;
+            if !a.yes && !confirm_destroy(&r)? {
+                anyhow::bail!(
+                    "{r} was not ended (not confirmed); pass --yes to end it without asking"
+                );
+            }
+            d.destroy_room(&r).await?;
+            out.done(
+                "room ended for everyone (nothing more can be sent, changed or joined)",
+                &r,
+                json!({}),
+            );
+            Ok(())
+        }
         RoomCommand::Join(a) => {
             let out = a.common.out();
             let mut d = a.common.open().await?;
@@ -209,4 +226,14 @@ pub(crate) fn preset(text: &str) -> anyhow::Result<Preset> {
         "multi-org" | "multi-organization" => Preset::MultiOrganization,
         other => bail!("unknown preset {other:?}: use cooperative, strict, moderated or multi-org"),
     })
+}
+
+/// Asks on the terminal whether to end `room`; anything but `yes` (or no input) is a no.
+fn confirm_destroy(room: &RoomUri) -> anyhow::Result<bool> {
+    use std::io::Write as _;
+    eprint!("End {room} for every member, for good? Nothing can be sent there again. Type yes: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim().eq_ignore_ascii_case("yes"))
 }

@@ -475,6 +475,12 @@ impl Client {
                     room: room.clone(),
                     epoch,
                 });
+                if let Some(ended) = r.group.room().ended() {
+                    self.events.push_back(ClientEvent::RoomEnded {
+                        room: room.clone(),
+                        ended_by: ended.ended_by.clone(),
+                    });
+                }
                 self.resend(room)?;
             }
         }
@@ -944,6 +950,12 @@ impl Client {
                         room: room.clone(),
                         epoch,
                     });
+                    if let Some(ended) = r.group.room().ended() {
+                        self.events.push_back(ClientEvent::RoomEnded {
+                            room: room.clone(),
+                            ended_by: ended.ended_by.clone(),
+                        });
+                    }
                     let _ = self.resend(room);
                 }
             }

@@ -109,6 +109,7 @@ mod policy_assets;
 mod policy_bots;
 mod receipts;
 mod record;
+mod room_end;
 mod servers;
 mod typing;
 mod view;

@@ -183,6 +183,14 @@ pub enum ClientEvent {
         /// The new epoch.
         epoch: u64,
     },
+    /// The room was ended (`canDestroyRoom`): nothing more can be sent, changed or joined
+    /// there. Follows the [`ClientEvent::RoomChanged`] of the commit that ended it.
+    RoomEnded {
+        /// The room.
+        room: RoomUri,
+        /// Who ended it.
+        ended_by: UserUri,
+    },
     /// The message list of a room changed (a new message, an edit, a delete, a reaction).
     Timeline {
         /// The room.

@@ -20,6 +20,14 @@ impl Device {
         self.run_op(op).await
     }
 
+    /// Ends `room` for good (`canDestroyRoom`): one commit that every member receives; the
+    /// hub then refuses everything else in the room. Refused before anything is sent where
+    /// this user's role lacks the capability.
+    pub async fn destroy_room(&mut self, room: &RoomUri) -> Result<(), SdkError> {
+        let op = self.client.destroy_room(now_s(), room)?;
+        self.run_op(op).await
+    }
+
     /// Grants and revokes capabilities of the role `role` in `room`.
     pub async fn edit_role(
         &mut self,

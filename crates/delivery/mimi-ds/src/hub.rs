@@ -212,6 +212,24 @@ impl HubRoom {
         })
     }
 
+    /// Whether the room is still open, or why it is over: a member holding `canDestroyRoom`
+    /// ended it ([`mimi_room::Denied::RoomEnded`], the `room_ended` marker every member
+    /// checks), or the room is not persistent and every client in its group is leaving
+    /// ([`mimi_room::Denied::RoomEmptied`], [`mimi_room::RoomState::emptied`]). An ended room
+    /// takes no update, submit or GroupInfo request, is listed in no directory and takes no
+    /// newcomers. The hub keeps its record as the tombstone: the room's id stays taken.
+    pub fn check_open(&self) -> Result<(), mimi_room::Denied> {
+        let room = self.group.room();
+        room.check_not_ended()?;
+        if !room.base_policy().persistent_room {
+            let leaving = self.group.pending_removals();
+            if room.emptied(&leaving.iter().collect()) {
+                return Err(mimi_room::Denied::RoomEmptied);
+            }
+        }
+        Ok(())
+    }
+
     /// KeyPackageRef → provider routes for Welcomes not yet seen.
     pub fn routes(&self) -> &BTreeMap<Vec<u8>, Domain> {
         &self.routes
@@ -293,7 +311,7 @@ impl HubRoom {
                             })
                         })
             });
-        open && !room.base_policy().fixed_membership
+        open && !room.base_policy().fixed_membership && self.check_open().is_ok()
     }
 
     /// Remembers that KeyPackages handed out by `provider` (relayed through this hub) may be
@@ -371,6 +389,12 @@ impl HubRoom {
         enforcer: Option<&ServerIdentity>,
     ) -> Result<HubOutput<UpdateRoomResponse>, RequestError> {
         let now_s = now_ms / 1000;
+        if let Err(over) = self.check_open() {
+            return Ok(HubOutput::refused(UpdateRoomResponse::new(
+                UpdateOutcome::NotAllowed,
+                over.to_string(),
+            )));
+        }
         match request.bundle {
             HandshakeBundle::Commit(bundle) => {
                 let staged = match self.group.process(bundle.commit.as_bytes(), now_s) {
@@ -601,6 +625,9 @@ impl HubRoom {
                 peer: peer.clone(),
                 user: sender.to_string(),
             });
+        }
+        if self.check_open().is_err() {
+            return Ok(Err(SubmitOutcome::NotAllowed));
         }
         match self
             .group

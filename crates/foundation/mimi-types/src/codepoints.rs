@@ -228,6 +228,9 @@ open_codepoint! {
             /// `server_policy`: ours, in the private-use range. The room's server access list:
             /// which providers take part and what their servers may do (`mimi_room::readings`).
             SERVER_POLICY = 0x8a02 => "server_policy",
+            /// `room_ended`: ours, in the private-use range. The marker a member holding
+            /// `canDestroyRoom` sets to end the room for good (`mimi_room::readings`).
+            ROOM_ENDED = 0x8a03 => "room_ended",
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::capability::Capability;
 use crate::codec::DecodeError;
 use crate::components::{
     Component, JoinCodeTerms, JoinLink, JoinLinkPolicy, JoinLinks, JoinLinksUpdate, RoleData,
-    RoleIndex, RoomMetadata,
+    RoleIndex, RoomEnded, RoomMetadata,
 };
 use crate::denied::Denied;
 use crate::state::{PLUMBING_COMPONENTS, RoomState};
@@ -36,6 +36,23 @@ pub(crate) fn apply_component(
             let new = RoomMetadata::decode(data).map_err(malformed(component))?;
             authorize_metadata(ctx, &new)?;
             next.metadata = Some(new);
+            return Ok(());
+        }
+        ComponentId::ROOM_ENDED => {
+            ctx.require_room_capability(Capability::CAN_DESTROY_ROOM)?;
+            let [Op::Update(data)] = ops else {
+                return Err(Denied::RoomEndedMismatch);
+            };
+            let ended = RoomEnded::decode(data).map_err(malformed(component))?;
+            let by = match (&ctx.commit.actor, ctx.persona) {
+                (Actor::Client { user, .. }, _) => Some(user),
+                (Actor::Server(_), Some((user, _))) => user,
+                (Actor::Server(_), None) => None,
+            };
+            if by != Some(&ended.ended_by) {
+                return Err(Denied::RoomEndedMismatch);
+            }
+            next.ended = Some(ended);
             return Ok(());
         }
         ComponentId::JOIN_LINKS => {

@@ -158,6 +158,7 @@ pub fn authorize_commit(
     state: &RoomState,
     commit: &CommitSummary,
 ) -> Result<StagedRoomState, Denied> {
+    state.check_not_ended()?;
     let persona = resolve_actor(state, commit)?;
     let ctx = Ctx {
         state,
@@ -363,6 +364,7 @@ pub(crate) fn is_known_component(id: ComponentId) -> bool {
         .contains(&id.value())
         || PLUMBING_COMPONENTS.contains(&id)
         || id == ComponentId::SERVER_POLICY
+        || id == ComponentId::ROOM_ENDED
 }
 
 fn apply_participant_update(

@@ -46,6 +46,23 @@ pub enum Denied {
         /// The server's domain.
         domain: Domain,
     },
+    /// The room was ended (`room_ended`, by a holder of `canDestroyRoom`): nothing more
+    /// happens in it.
+    #[error("the room was ended by {ended_by}; nothing more can be sent, changed or joined there")]
+    RoomEnded {
+        /// Who ended it.
+        ended_by: UserUri,
+    },
+    /// The room is not persistent (`persistent_room` false) and every client left in its group
+    /// has asked to leave or been proposed for removal: nobody is left to commit, so the hub
+    /// ended it.
+    #[error(
+        "the room ended when its last participants left (it is not persistent); create a new room"
+    )]
+    RoomEmptied,
+    /// A `room_ended` marker names someone other than the committing user, or is removed.
+    #[error("room_ended must name the committing user and cannot be removed")]
+    RoomEndedMismatch,
     /// A server tried to send an application message (only clients send them).
     #[error("server {domain} cannot send application messages")]
     ServerCannotSend {

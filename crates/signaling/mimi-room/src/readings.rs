@@ -286,6 +286,35 @@
 //!   `join`; the resulting state is checked as above. [`crate::RoomState::may_send`] also
 //!   requires `submit`, so the hub refuses the submit and every receiver the message.
 //!
+//! # Ending a room (`canDestroyRoom`, `persistent_room`; no draft says how)
+//!
+//! * room-policy registers `canDestroyRoom` (0x0501) but defines no act that destroys a room.
+//!   Ours is component `room_ended` (private-use ID 0x8a03, [`crate::components::RoomEnded`]:
+//!   `struct { IdentityUri ended_by; }`), set by an `AppDataUpdate` in a commit, so ending is
+//!   end-to-end verifiable like every other policy change: setting it needs `canDestroyRoom`
+//!   and `ended_by` must be the committing user (a server as its clientless service user);
+//!   it cannot be removed ([`crate::Denied::RoomEndedMismatch`]).
+//! * After it nothing is authorized in the room ([`crate::Denied::RoomEnded`], from
+//!   [`crate::RoomState::check_not_ended`]): no commit or proposal (`authorize_commit` asks it
+//!   first), no application message (`RoomState::may_send`), no join of any kind
+//!   (`may_join_new_device`, `may_commit_externally`, `check_join_code`, `may_open_join`,
+//!   `may_join_preauthorized`). The sender, the hub and every receiver apply it. The commit
+//!   that ends the room is fanned out as any other, so every member learns of it. The hub
+//!   keeps the room's record as a tombstone: the id is never taken again, and the hub refuses
+//!   every update, submit and GroupInfo request and lists the room in no directory
+//!   (`mimi_ds::hub::HubRoom::check_open`).
+//! * `persistent_room` ("the room survives an empty MLS group"): an MLS group never empties by
+//!   a commit (a committer cannot remove itself), so we read "the group empties" as **every
+//!   client in the group is leaving**: each one's removal is proposed in the current epoch
+//!   (its own leave, or another's Remove), so nobody is left to commit
+//!   ([`crate::RoomState::emptied`]). A non-persistent room is then ended by its hub, the same
+//!   way as above but without a marker (no member is left to learn of it):
+//!   [`crate::Denied::RoomEmptied`]. A persistent room stays at the hub with its pending
+//!   leaves: a participant's new device, a join link or open join can still bring a client in
+//!   by external commit, which commits the pending leaves. Creating a new MLS group for the
+//!   same room (the draft's "an authorized client can create a new group for it") is not
+//!   built: the hub refuses a room id it holds, as for every creation.
+//!
 //! # Hub retraction of abusive messages (hub-retracted-messages-00)
 //!
 //! * We follow the published -00: `HubRetractedMessagesComponent` and

@@ -11,8 +11,8 @@ use crate::codec::DecodeError;
 use crate::components::{
     AssetPolicy, BaseRoomPolicy, BotPolicy, Claim, Component, HistoryPolicy, JoinLinkPolicy,
     JoinLinks, LinkPreviewPolicy, LoggingPolicy, MessageExpiration, OperationalParameters,
-    ParticipantList, PreAuthData, Role, RoleData, RoleIndex, RoomMetadata, ServerCapabilities,
-    ServerPolicy, StateComponent, StatusNotificationPolicy,
+    ParticipantList, PreAuthData, Role, RoleData, RoleIndex, RoomEnded, RoomMetadata,
+    ServerCapabilities, ServerPolicy, StateComponent, StatusNotificationPolicy,
 };
 use crate::denied::Denied;
 use crate::summary::{ClientKind, MemberChange};
@@ -49,6 +49,8 @@ pub struct RoomState {
     pub(crate) message_expiration: Option<MessageExpiration>,
     pub(crate) operational_policy: Option<OperationalParameters>,
     pub(crate) server_policy: Option<ServerPolicy>,
+    /// Set by the commit that ended the room (`canDestroyRoom`): nothing more is authorized.
+    pub(crate) ended: Option<RoomEnded>,
     pub(crate) plumbing: BTreeMap<ComponentId, Vec<u8>>,
     pub(crate) members: BTreeMap<ClientUri, UserUri>,
     /// The members that are not a person's device (bots, logging clients), from their
@@ -82,6 +84,7 @@ impl RoomState {
             message_expiration: None,
             operational_policy: None,
             server_policy: None,
+            ended: None,
             plumbing: BTreeMap::new(),
             members: BTreeMap::new(),
             member_kinds: BTreeMap::new(),
@@ -141,6 +144,7 @@ impl RoomState {
             ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration = dec(data)?,
             ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy = dec(data)?,
             ComponentId::SERVER_POLICY => self.server_policy = dec(data)?,
+            ComponentId::ROOM_ENDED => self.ended = dec(data)?,
             id if PLUMBING_COMPONENTS.contains(&id) || id.is_grease() => {
                 self.plumbing.insert(id, data.to_vec());
             }
@@ -277,6 +281,7 @@ impl RoomState {
         put(&mut out, self.message_expiration.as_ref());
         put(&mut out, self.operational_policy.as_ref());
         put(&mut out, self.server_policy.as_ref());
+        put(&mut out, self.ended.as_ref());
         out
     }
 
@@ -298,6 +303,7 @@ impl RoomState {
             ComponentId::MESSAGE_EXPIRATION_POLICY => self.message_expiration.is_some(),
             ComponentId::MLS_OPERATIONAL_POLICY => self.operational_policy.is_some(),
             ComponentId::SERVER_POLICY => self.server_policy.is_some(),
+            ComponentId::ROOM_ENDED => self.ended.is_some(),
             other => self.plumbing.contains_key(&other),
         }
     }
@@ -388,6 +394,34 @@ impl RoomState {
         self.server_policy.as_ref()
     }
 
+    /// Who ended the room, once a commit set `room_ended` (`canDestroyRoom`).
+    pub fn ended(&self) -> Option<&RoomEnded> {
+        self.ended.as_ref()
+    }
+
+    /// Refuses anything in an ended room ([`Denied::RoomEnded`]): every commit, proposal,
+    /// application message and join. The hub, the sender and every receiver ask it.
+    pub fn check_not_ended(&self) -> Result<(), Denied> {
+        match &self.ended {
+            Some(e) => Err(Denied::RoomEnded {
+                ended_by: e.ended_by.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the room is over because its group has emptied: the base policy says it is not
+    /// persistent (`persistent_room` false) and every client in the group is `leaving` (its
+    /// removal proposed in this epoch: its own leave or another's Remove), so nobody is left
+    /// to commit (an MLS committer cannot remove itself). The hub asks this with its pending
+    /// removals and then refuses everything in the room ([`Denied::RoomEmptied`]), keeping it
+    /// as a tombstone. A persistent room stays (see `readings`).
+    pub fn emptied(&self, leaving: &BTreeSet<&ClientUri>) -> bool {
+        !self.base_policy().persistent_room
+            && !self.members.is_empty()
+            && self.members.keys().all(|c| leaving.contains(c))
+    }
+
     /// The MLS membership: client → user.
     pub fn members(&self) -> &BTreeMap<ClientUri, UserUri> {
         &self.members
@@ -435,6 +469,7 @@ impl RoomState {
     /// a room whose `logging_policy` requires logging, a listed logging client is a member
     /// (`RoomState::check_required_logger`). The hub refuses a submit otherwise.
     pub fn may_send(&self, user: &UserUri) -> Result<(), Denied> {
+        self.check_not_ended()?;
         self.require_server(user.domain(), ServerCapabilities::SUBMIT)?;
         self.require_listed_capability(user, Capability::CAN_SEND_MESSAGE)?;
         self.check_required_logger()
@@ -470,6 +505,7 @@ impl RoomState {
     /// The hub asks this on every path that hands that out (federation `groupInfo` and the
     /// client API's `external-join`).
     pub fn may_join_new_device(&self, user: &UserUri) -> Result<(), Denied> {
+        self.check_not_ended()?;
         if self.participants.index_of(user).is_none() {
             return Err(Denied::NotParticipant { user: user.clone() });
         }
@@ -482,6 +518,7 @@ impl RoomState {
     /// Whether the room allows external commits (`mls_operational_policy`'s
     /// `external_commit_allowed`; allowed when the component is absent).
     pub fn may_commit_externally(&self) -> Result<(), Denied> {
+        self.check_not_ended()?;
         match &self.operational_policy {
             Some(p) if !p.external_commit_allowed => Err(Denied::ExternalCommitsNotAllowed),
             _ => Ok(()),
@@ -502,6 +539,7 @@ impl RoomState {
     /// `canJoinIfPreauthorized` (room-policy §8.1). Returns that role. The joining commit is
     /// authorized again in full.
     pub fn may_join_preauthorized(&self, claims: &[Claim]) -> Result<RoleIndex, Denied> {
+        self.check_not_ended()?;
         if self.base_policy().fixed_membership {
             return Err(Denied::FixedMembership);
         }
@@ -536,6 +574,7 @@ impl RoomState {
         digest: &[u8],
         now_s: Option<u64>,
     ) -> Result<crate::components::MatchedJoinLink, Denied> {
+        self.check_not_ended()?;
         let link = self
             .join_links
             .as_ref()
@@ -561,6 +600,7 @@ impl RoomState {
     /// Whether `user`, not yet listed, may join on its own without a code (open join): role 0
     /// must hold `canOpenJoin`, and the room must not have fixed membership.
     pub fn may_open_join(&self, user: &UserUri) -> Result<(), Denied> {
+        self.check_not_ended()?;
         if self.role_of(user) == RoleIndex::BANNED {
             return Err(Denied::UserBanned { user: user.clone() });
         }

@@ -28,11 +28,12 @@ pub struct DirectoryEntry {
 }
 
 impl HubRoom {
-    /// The room's directory entry, if its base policy makes it discoverable.
+    /// The room's directory entry, if its base policy makes it discoverable and it has not
+    /// ended ([`HubRoom::check_open`]).
     pub fn directory_entry(&self) -> Option<DirectoryEntry> {
         let state = self.group().room();
         let base = state.base_policy();
-        if !base.discoverable {
+        if !base.discoverable || self.check_open().is_err() {
             return None;
         }
         let metadata = state.metadata().cloned().unwrap_or_default();

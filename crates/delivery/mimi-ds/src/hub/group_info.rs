@@ -39,6 +39,7 @@ impl HubRoom {
     /// behind both this route and the client API's `external-join` (see
     /// [`mimi_room::RoomState::may_join_new_device`]).
     pub fn may_join_new_device(&self, user: &mimi_types::UserUri) -> Result<(), mimi_room::Denied> {
+        self.check_open()?;
         let room = self.group().room();
         room.require_server(
             user.domain(),
@@ -62,6 +63,7 @@ impl HubRoom {
         code: Option<&[u8]>,
         now_s: u64,
     ) -> Result<(), mimi_room::Denied> {
+        self.check_open()?;
         let room = self.group().room();
         if room.participants().index_of(user).is_some() {
             return self.may_join_new_device(user);

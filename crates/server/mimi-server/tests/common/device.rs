@@ -443,6 +443,49 @@ impl Device {
         outcome
     }
 
+    /// Commits `changes` (component updates only) as this device; the sender's own policy
+    /// check refuses before anything is sent (`Err`), otherwise the hub's outcome.
+    pub async fn commit_changes(
+        &mut self,
+        room: &RoomUri,
+        changes: &[ComponentChange],
+    ) -> Result<UpdateOutcome, mimi_mls::MlsError> {
+        let out = self
+            .groups
+            .get_mut(room)
+            .unwrap()
+            .commit(changes, &[], &[], now_s())?;
+        Ok(self.submit_commit(room, out, false).await)
+    }
+
+    /// Proposes that this device leave `room` (its SelfRemove, with `changes` proposed
+    /// first, e.g. the participant-list removal of its user); the hub's outcome.
+    pub async fn propose_leave(
+        &mut self,
+        room: &RoomUri,
+        changes: &[ComponentChange],
+    ) -> Result<UpdateOutcome, Refused> {
+        let group = self.groups.get_mut(room).unwrap();
+        let mut proposals = group.propose_components(changes).unwrap();
+        proposals.push(group.propose_leave().unwrap());
+        for p in &proposals {
+            self.sent.insert(digest(p), None);
+        }
+        let mut messages: Vec<MlsMessage> = proposals
+            .into_iter()
+            .map(|p| MlsMessage::from_bytes(p).unwrap())
+            .collect();
+        let first = messages.remove(0);
+        let bundle = mimi_federation_api::update::ProposalBundle::new(first, messages).unwrap();
+        let request = UpdateRequest::new(HandshakeBundle::Proposals(bundle));
+        self.submit_update(room, &request, false).await
+    }
+
+    /// The room state this device holds for `room` (its last merged epoch).
+    pub fn room_state(&self, room: &RoomUri) -> Option<&mimi_room::RoomState> {
+        self.groups.get(room).map(|g| g.room())
+    }
+
     /// Adds every device of `users` in one commit.
     pub async fn add_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
         let mut key_packages = Vec::new();

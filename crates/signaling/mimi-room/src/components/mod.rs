@@ -12,6 +12,7 @@ mod policy;
 mod policy_media;
 mod preauth;
 mod roles;
+mod room_ended;
 mod server_policy;
 
 pub use hub_retraction::{
@@ -36,6 +37,7 @@ pub use preauth::{
     Claim, ClaimId, OID_ISSUER_ALT_NAME, OID_SUBJECT_ALT_NAME, PreAuthData, PreAuthRoleEntry,
 };
 pub use roles::{Role, RoleData, SingleSourceRoleChangeTargets};
+pub use room_ended::RoomEnded;
 pub use server_policy::{ServerCapabilities, ServerEntry, ServerPolicy, ServerPolicyMode};
 
 use mimi_types::codepoints::ComponentId;

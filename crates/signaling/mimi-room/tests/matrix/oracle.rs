@@ -549,6 +549,8 @@ pub(crate) fn oracle(c: &Case) -> Option<Result<(), Denied>> {
         S::ChangeRoomMembershipStyle | S::ChangeServerPolicy => room_cap("style"),
         S::ChangeOtherPolicyAttribute => room_cap("other"),
         S::ChangeMlsOperationalPolicies => room_cap("mls"),
+        // Ending the room (`room_ended`, ours) in the acting user's own name.
+        S::DestroyRoom => room_cap("destroy"),
         S::SendMessage => unreachable!(),
         s => unreachable!("{s:?} is judged without a commit"),
     };

@@ -285,6 +285,29 @@ pub(crate) fn run(c: &Case, state: &RoomState) -> Result<(), Denied> {
                 vec![0x04, 0x00, 0x22, 0x00, 0x23],
             ));
         }
+        S::DestroyRoom => {
+            // In the acting user's own name: a server's is its clientless service user.
+            let ended_by = match c.origin.server() {
+                Some(d) => state
+                    .participants()
+                    .participants
+                    .iter()
+                    .find(|p| {
+                        p.user.domain().as_str() == d
+                            && p.role_index.0 > 1
+                            && state
+                                .roles()
+                                .role(p.role_index)
+                                .is_some_and(Role::is_clientless)
+                    })
+                    .map_or_else(|| a.clone(), |p| p.user.clone()),
+                None => a.clone(),
+            };
+            commit.component_changes.push(ComponentChange::update(
+                ComponentId::ROOM_ENDED,
+                RoomEnded { ended_by }.encode(),
+            ));
+        }
         S::SendMessage => unreachable!(),
         s => unreachable!("{s:?} is judged without a commit"),
     }

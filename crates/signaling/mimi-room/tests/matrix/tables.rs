@@ -9,14 +9,14 @@ use crate::common::*;
 // `index name | capabilities | role changes (from>to,to) | min max min_active max_active`
 // Capability abbreviations: see `cap()`. ENF = the policy enforcer's set.
 
-pub(crate) const ENF: &str = "rmp kick cur ban unban roles preauth mls";
+pub(crate) const ENF: &str = "rmp kick cur ban unban roles preauth mls destroy";
 
 pub(crate) const COOPERATIVE: &str = "
 0 no_role | | | 0 - 0 0
 1 banned | | | 0 - 0 0
 2 ordinary_user | add rmp aoc roc self send recv name avatar subject mood topic rit link preview dimg daud dvid datt | 0>2 2>0 | 0 - 0 -
 3 group_admin | add rmp aoc roc self send recv name avatar subject mood ban unban kick cur desc topic rit link preview dimg daud dvid datt | 0>1,2,3 1>0,2,3 2>0,1,3 3>0,1,2 | 1 - 0 -
-4 super_admin | add rmp aoc roc self send recv name avatar subject mood ban unban kick cur desc style preauth topic rit link preview dimg daud dvid datt | 0>1,2,3,4 1>0,2,3,4 2>0,1,3,4 3>0,1,2,4 4>0,1,2,3 | 0 - 0 -
+4 super_admin | add rmp aoc roc self send recv name avatar subject mood ban unban kick cur desc style preauth destroy topic rit link preview dimg daud dvid datt | 0>1,2,3,4 1>0,2,3,4 2>0,1,3,4 3>0,1,2,4 4>0,1,2,3 | 0 - 0 -
 5 policy_enforcer | ENF | 0>1 1>0 2>0,1 3>0,1 4>0,1 | 1 2 0 0
 ";
 
@@ -25,7 +25,7 @@ pub(crate) const STRICT: &str = "
 1 banned | | | 0 - 0 0
 2 ordinary_user | aoc pre roc self cor send recv topic rit link preview dimg daud dvid datt | 0>2 2>0 | 0 - 0 -
 3 group_admin | aoc pre roc self cor send recv add rmp ban unban kick cur desc name avatar subject mood topic rit link preview dimg daud dvid datt | 0>1,2,3 1>0,2,3 2>0,1,3 3>0,1,2 | 1 - 0 -
-4 super_admin | aoc pre roc self cor send recv add rmp ban unban kick cur desc name avatar subject mood style roles preauth topic rit link preview dimg daud dvid datt | 0>1,2,3,4 1>0,2,3,4 2>0,1,3,4 3>0,1,2,4 4>0,1,2,3 | 0 - 0 -
+4 super_admin | aoc pre roc self cor send recv add rmp ban unban kick cur desc name avatar subject mood style roles preauth destroy topic rit link preview dimg daud dvid datt | 0>1,2,3,4 1>0,2,3,4 2>0,1,3,4 3>0,1,2,4 4>0,1,2,3 | 0 - 0 -
 5 policy_enforcer | ENF | 0>1 1>0 2>0,1 3>0,1 4>0,1 | 1 2 0 0
 ";
 
@@ -36,7 +36,7 @@ pub(crate) const MODERATED: &str = "
 3 attendee | self recv aoc pre roc cor dimg daud dvid rit datt | 0>3 3>0 | 0 - 0 -
 4 speaker | self recv aoc pre roc cor send topic rit link preview dimg daud dvid datt | 0>4 4>0 | 0 - 0 -
 5 moderator | self recv aoc pre roc cor send add rmp ban unban kick cur name avatar subject mood topic rit link preview dimg daud dvid datt | 0>1,2,3,4,5 1>0,2,3,4,5 2>0,1,3,4,5 3>0,1,2,4,5 4>0,1,2,3,5 5>0,1,2,3,4 | 1 - 0 -
-6 super_admin | self recv aoc pre roc cor send add rmp ban unban kick cur name avatar subject mood desc style roles preauth topic rit link preview dimg daud dvid datt | 0>1,2,3,4,5,6 1>0,2,3,4,5,6 2>0,1,3,4,5,6 3>0,1,2,4,5,6 4>0,1,2,3,5,6 5>0,1,2,3,4,6 6>0,1,2,3,4,5 | 0 - 0 -
+6 super_admin | self recv aoc pre roc cor send add rmp ban unban kick cur name avatar subject mood desc style roles preauth destroy topic rit link preview dimg daud dvid datt | 0>1,2,3,4,5,6 1>0,2,3,4,5,6 2>0,1,3,4,5,6 3>0,1,2,4,5,6 4>0,1,2,3,5,6 5>0,1,2,3,4,6 6>0,1,2,3,4,5 | 0 - 0 -
 7 policy_enforcer | ENF | 0>1 1>0 2>0,1 3>0,1 4>0,1 5>0,1 6>0,1 | 1 2 0 0
 ";
 
@@ -49,7 +49,7 @@ pub(crate) const MULTI_ORG: &str = "
 5 org_a_admin | self aoc roc send recv add rmp ban kick cur cor pre topic rit link preview dimg daud dvid datt | 0>2,5 2>0,1,5 5>0,1,2 | 0 - 0 -
 6 org_b_admin | self aoc roc send recv add rmp ban kick cur topic rit link preview dimg daud dvid datt | 0>3,6 3>0,1,6 6>0,1,3 | 1 3 1 -
 7 org_c_admin | self aoc roc send recv add rmp ban kick cur topic rit link preview dimg daud dvid datt | 0>4,7 4>0,1,7 7>0,1,4 | 1 3 1 -
-8 super_admin | self aoc roc send recv add rmp ban kick cur cor pre unban desc name avatar subject mood style roles preauth topic rit link preview dimg daud dvid datt | 0>1,2,3,4,5,6,7,8 1>0,2,3,4,5,6,7,8 2>0,1,5,8 3>0,1,6 4>0,1,7 5>0,1,2,8 6>0,1,3 7>0,1,4 8>0,1,2,5 | 1 - 1 -
+8 super_admin | self aoc roc send recv add rmp ban kick cur cor pre unban desc name avatar subject mood style roles preauth destroy topic rit link preview dimg daud dvid datt | 0>1,2,3,4,5,6,7,8 1>0,2,3,4,5,6,7,8 2>0,1,5,8 3>0,1,6 4>0,1,7 5>0,1,2,8 6>0,1,3 7>0,1,4 8>0,1,2,5 | 1 - 1 -
 9 policy_enforcer | ENF | 0>1 1>0 3>0,1 4>0,1 5>0,1 6>0,1 7>0,1 8>0,1 | 1 2 0 0
 ";
 
@@ -89,6 +89,7 @@ pub(crate) fn cap(abbrev: &str) -> Capability {
         "style" => Capability::CAN_CHANGE_ROOM_MEMBERSHIP_STYLE,
         "other" => Capability::CAN_CHANGE_OTHER_POLICY_ATTRIBUTE,
         "mls" => Capability::CAN_CHANGE_MLS_OPERATIONAL_POLICIES,
+        "destroy" => Capability::CAN_DESTROY_ROOM,
         "send" => Capability::CAN_SEND_MESSAGE,
         "recv" => Capability::CAN_RECEIVE_MESSAGE,
         "topic" => Capability::CAN_START_TOPIC,
@@ -108,7 +109,8 @@ pub(crate) fn cap(abbrev: &str) -> Capability {
 pub(crate) const ENFORCEABLE: &[&str] = &[
     "add", "rmp", "aoc", "roc", "open", "pre", "self", "code", "ban", "unban", "kick", "cur",
     "cor", "name", "desc", "avatar", "subject", "mood", "roles", "preauth", "style", "other",
-    "mls", "send", "recv", "topic", "rit", "link", "preview", "dimg", "daud", "dvid", "datt",
+    "mls", "destroy", "send", "recv", "topic", "rit", "link", "preview", "dimg", "daud", "dvid",
+    "datt",
 ];
 
 #[derive(Clone, Debug)]

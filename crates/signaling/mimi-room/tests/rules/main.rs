@@ -7,6 +7,7 @@ mod agents;
 mod commit_shape;
 mod common;
 mod components;
+mod ending;
 mod joining;
 mod limits;
 mod membership;
