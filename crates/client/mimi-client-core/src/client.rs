@@ -166,6 +166,9 @@ pub struct Client {
     /// Other users' history requests that arrived through a room and wait for this user's
     /// agreement (`history_room`), by room and requesting device.
     pub(crate) history_waiting: BTreeMap<(RoomUri, ClientUri), crate::history_room::Waiting>,
+    /// When this device last sent a history bundle through a room to another user's device,
+    /// by room and requesting device (`history_room`: at most one answer per hour).
+    pub(crate) history_answered: BTreeMap<(RoomUri, ClientUri), u64>,
 }
 
 impl fmt::Debug for Client {
@@ -199,6 +202,7 @@ impl Client {
             clock: 0,
             history_shares: BTreeSet::new(),
             history_waiting: BTreeMap::new(),
+            history_answered: BTreeMap::new(),
         }
     }
 

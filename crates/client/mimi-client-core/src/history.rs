@@ -188,6 +188,21 @@ pub enum HistoryError {
         /// The policy's verdict.
         reason: String,
     },
+    /// This device already answered the same device's request for the room within
+    /// [`REQUEST_TTL_SECS`] (`history_room`: a bundle sent through a room reaches every member,
+    /// so a member asking again and again would make this device flood the room).
+    #[error(
+        "{requester} already got {room}'s history from this device at {answered}: \
+         asked again within the hour, refused"
+    )]
+    AlreadyAnswered {
+        /// The room.
+        room: RoomUri,
+        /// The requesting device.
+        requester: ClientUri,
+        /// When this device answered it (UNIX seconds).
+        answered: u64,
+    },
     /// The bundle does not open with this device's history key.
     #[error("the history bundle does not open with this device's history key: {0}")]
     Decrypt(String),

@@ -25,6 +25,10 @@
 //!   the agreements, [`Client::waiting_history_requests`]) for [`crate::REQUEST_TTL_SECS`],
 //!   at most [`MAX_WAITING`] of them; [`Client::share_history`] answers the kept requests of
 //!   the user it names.
+//! * A device answers another user's device at most once per room within
+//!   [`crate::REQUEST_TTL_SECS`] ([`HistoryError::AlreadyAnswered`]): each bundle reaches
+//!   every member, so a member re-asking would otherwise make the sharer flood the room. The
+//!   record is in memory, at most [`MAX_ANSWERED`] entries (a restarted device answers anew).
 //! * Size: a room message is fanned out to every member, so a bundle sent through the room
 //!   is capped lower than the mailbox's ([`ROOM_HISTORY_LIMITS`]: the newest 256 KiB of
 //!   content, at most 2,000 entries; the envelope says when older entries were left out),
@@ -57,6 +61,9 @@ pub const MAX_ROOM_ITEM_BYTES: usize = 512 * 1024;
 
 /// How many requests wait for this user's agreement at most (the oldest go first).
 pub const MAX_WAITING: usize = 256;
+
+/// How many answered requests a device remembers at most (the oldest go first).
+pub const MAX_ANSWERED: usize = 4096;
 
 /// A request of another user's device that waits for this user's agreement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,6 +291,15 @@ impl Client {
         let created = signed.body.created;
         let requester = signed.body.requester.clone();
         let key = (room.clone(), requester);
+        if let Some(&answered) = self.history_answered.get(&key)
+            && now < answered.saturating_add(REQUEST_TTL_SECS)
+        {
+            return Err(HistoryError::AlreadyAnswered {
+                room: room.clone(),
+                requester: key.1,
+                answered,
+            });
+        }
         let answer = match self.answer(now, signed, &ROOM_HISTORY_LIMITS, &BTreeSet::new()) {
             Ok(a) => a,
             Err(e) => {
@@ -296,6 +312,9 @@ impl Client {
             self.send_history_item(room, envelope)
                 .map_err(|e| HistoryError::Internal(e.to_string()))?;
             sent += 1;
+        }
+        if sent > 0 {
+            self.remember_answer(now, key.clone());
         }
         if answer.waiting.is_empty() {
             self.history_waiting.remove(&key);
@@ -321,5 +340,22 @@ impl Client {
             );
         }
         Ok(sent)
+    }
+
+    /// Records that this device answered `key`'s device, forgetting expired records and, past
+    /// [`MAX_ANSWERED`], the oldest.
+    fn remember_answer(&mut self, now: u64, key: (RoomUri, ClientUri)) {
+        self.history_answered
+            .retain(|_, at| now < at.saturating_add(REQUEST_TTL_SECS));
+        if self.history_answered.len() >= MAX_ANSWERED
+            && let Some(oldest) = self
+                .history_answered
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(k, _)| k.clone())
+        {
+            self.history_answered.remove(&oldest);
+        }
+        self.history_answered.insert(key, now);
     }
 }

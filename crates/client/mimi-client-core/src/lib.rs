@@ -127,7 +127,9 @@ pub use history::{
     MAX_ITEM_BYTES, REQUEST_LABEL, REQUEST_TTL_SECS, SEAL_LABEL, ShareStatus, sharing_allowed,
 };
 pub use history_members::{designated_sharer, member_sharing_allowed};
-pub use history_room::{HISTORY_PREFIX, MAX_ROOM_ITEM_BYTES, MAX_WAITING, ROOM_HISTORY_LIMITS};
+pub use history_room::{
+    HISTORY_PREFIX, MAX_ANSWERED, MAX_ROOM_ITEM_BYTES, MAX_WAITING, ROOM_HISTORY_LIMITS,
+};
 pub use incremental::{LogRows, RecordUpdate, RoomPart, STATE_RECORD_VERSION, StoredRecord};
 pub use join_links::{JOIN_CODE_LEN, NewJoinLink, format_join_link, parse_join_link};
 pub use messaging::{FileInfo, SentAttachment};

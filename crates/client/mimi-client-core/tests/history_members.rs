@@ -364,6 +364,57 @@ fn through_the_room_the_designated_sharer_answers_and_a_third_member_cannot_open
 }
 
 #[test]
+fn through_the_room_a_device_is_answered_once_an_hour_so_re_asking_cannot_flood_the_room() {
+    let mut c = cast(&sharing(&[2, 4], true), 3);
+    let dave = add_dave(&mut c);
+    let room = c.room.clone();
+    let now = c.fed.now;
+    c.fed.c(&dave).request_room_history(now, &room).unwrap();
+    c.fed.pump();
+    assert_eq!(imported(&c, &dave), 3);
+    let designated = c.fed.clients[&dave].history_sharers(&room).remove(0);
+    let _ = events_of(&mut c, &dave);
+    let _ = events_of(&mut c, &designated);
+    let log = c.fed.transcript(&designated, &room).len();
+
+    // A rogue (or impatient) Dave asks again and again within the hour: the sharer refuses
+    // each time, sends no bundle, and Dave imports nothing more.
+    for _ in 0..3 {
+        c.fed.c(&dave).request_room_history(now, &room).unwrap();
+        c.fed.pump();
+    }
+    let refused: Vec<ClientEvent> = events_of(&mut c, &designated)
+        .into_iter()
+        .filter(|e| {
+            matches!(e, ClientEvent::HistoryRefused { error: HistoryError::AlreadyAnswered { requester, .. }, .. }
+                if *requester == dave)
+        })
+        .collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert!(
+        !events_of(&mut c, &dave)
+            .iter()
+            .any(|e| matches!(e, ClientEvent::HistoryImported { .. })),
+        "no second bundle within the hour"
+    );
+    assert_eq!(c.fed.transcript(&designated, &room).len(), log);
+    sentinel(&mut c, &dave);
+
+    // An hour later the same device is answered again.
+    c.fed.now += 3601;
+    let later = c.fed.now;
+    c.fed.c(&dave).request_room_history(later, &room).unwrap();
+    c.fed.pump();
+    assert!(
+        events_of(&mut c, &dave)
+            .iter()
+            .any(|e| matches!(e, ClientEvent::HistoryImported { .. })),
+        "answered again after the hour"
+    );
+    sentinel(&mut c, &dave);
+}
+
+#[test]
 fn through_the_room_a_request_waits_for_agreement_and_a_forbidding_room_is_not_asked() {
     let mut c = cast(&sharing(&[2, 4], false), 3);
     let dave = add_dave(&mut c);

@@ -326,8 +326,13 @@ impl HubRoom {
     /// room: otherwise any user of any peer could use any room we host to reach the target
     /// provider as "the hub", past the target's check that a peer acts only for its own users.
     /// The room's `server_policy` must also let the requester's provider ask
-    /// ([`RequestError::ServerNotAllowed`]; see [`HubRoom::check_key_material_target`]).
+    /// ([`RequestError::ServerNotAllowed`]; see [`HubRoom::check_key_material_target`]), and the
+    /// room must not have ended ([`HubRoom::check_open`]; [`RequestError::PolicyRefused`]).
     pub fn check_key_material_requester(&self, requester: &UserUri) -> Result<(), RequestError> {
+        // An ended (or emptied) room takes nobody new: KeyPackages for it could only feed an
+        // add the hub would refuse, and claiming them would use up the target's supply.
+        self.check_open()
+            .map_err(|denied| RequestError::PolicyRefused(denied.to_string()))?;
         self.group
             .room()
             .require_server(

@@ -114,6 +114,10 @@ fn an_ended_room_refuses_every_later_commit_message_and_join_and_every_member_le
         assert!(err.to_string().contains("ended"), "{err}");
         let message = carol.send(&room, "carol after the end").await.unwrap();
         assert_eq!(message, SubmitOutcome::NotAllowed);
+        // Nor are KeyPackages relayed for it: nothing of the target's supply is claimed for
+        // an add the hub would refuse.
+        let claimed = carol.key_material_response(&room, &alice_user).await;
+        assert!(claimed.is_err(), "{claimed:?}");
         // Nobody joins any more: a participant's new device is refused.
         let mut carol_phone = Device::register(&z, "carol", "phone", 3).await;
         let join = carol_phone.join_external(&room).await;

@@ -301,8 +301,8 @@
 //!   `may_join_preauthorized`). The sender, the hub and every receiver apply it. The commit
 //!   that ends the room is fanned out as any other, so every member learns of it. The hub
 //!   keeps the room's record as a tombstone: the id is never taken again, and the hub refuses
-//!   every update, submit and GroupInfo request and lists the room in no directory
-//!   (`mimi_ds::hub::HubRoom::check_open`).
+//!   every update, submit, GroupInfo and key-material request and lists the room in no
+//!   directory (`mimi_ds::hub::HubRoom::check_open`).
 //! * `persistent_room` ("the room survives an empty MLS group"): an MLS group never empties by
 //!   a commit (a committer cannot remove itself), so we read "the group empties" as **every
 //!   client in the group is leaving**: each one's removal is proposed in the current epoch
