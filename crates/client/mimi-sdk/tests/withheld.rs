@@ -6,7 +6,9 @@
 //! Alice's message and neither Carol nor Erin does: not in their timelines, not in their
 //! providers' stored feeds; given back, they get the next ones. A notify naming withheld
 //! devices from a provider that is not the room's hub, one naming another provider's device,
-//! and a malformed list are refused; a sentinel still reaches everyone after them.
+//! and a malformed list are refused; a sentinel still reaches everyone after them. Typing
+//! indicators follow the same rule: while revoked, Bob sees Alice typing and Carol and Erin
+//! do not (they did before, so their live streams were open).
 //!
 //! A follower that ignores the list (another implementation, or a rogue) can only hand its
 //! own users what the hub sent it: the hub withholds from providers where nobody may receive.
@@ -22,7 +24,7 @@ use mimi_federation_api::path::encode_param;
 use mimi_federation_api::withheld::WITHHELD_HEADER;
 use mimi_room::Capability;
 use mimi_room::components::RoleIndex;
-use mimi_sdk::{Device, Preset, RoleEdit, RoomOptions};
+use mimi_sdk::{ClientEvent, Device, Preset, RoleEdit, RoomOptions};
 use mimi_server::Config;
 use mimi_transport::client::FederationClient;
 use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
@@ -110,6 +112,22 @@ async fn applications_while_revoked(device: &Device, room: &RoomUri) -> usize {
         .count()
 }
 
+/// Listens on `device` for `rounds` × 200 ms: whether it shows `from` typing in `room`.
+async fn sees_typing(device: &mut Device, room: &RoomUri, from: &Device, rounds: usize) -> bool {
+    for _ in 0..rounds {
+        for event in device.listen(200).await.unwrap() {
+            if let ClientEvent::Typing(t) = event
+                && &t.room == room
+                && &t.user == from.user()
+                && t.active
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn role_3_receives(device: &Device, room: &RoomUri) -> Option<bool> {
     let view = device.engine().room(room)?;
     let role = view.state().roles().role(RoleIndex(3))?;
@@ -150,6 +168,17 @@ fn application_messages_reach_only_the_devices_of_users_who_may_receive_them() {
         })
         .await;
 
+        // Everyone sees Alice typing (and every live stream is open).
+        alice.typing(&room, true).await.unwrap();
+        for device in [&mut bob, &mut carol, &mut erin] {
+            assert!(
+                sees_typing(device, &room, &alice, 50).await,
+                "{} sees alice typing",
+                device.client_uri()
+            );
+        }
+        alice.typing(&room, false).await.unwrap();
+
         // Carol and Erin become group admins, and group admins may not receive messages.
         alice
             .set_role(&room, &carol.user().clone(), RoleIndex(3))
@@ -179,6 +208,18 @@ fn application_messages_reach_only_the_devices_of_users_who_may_receive_them() {
             texts(d[1], &room).last().map(String::as_str) == Some("not for group admins")
         })
         .await;
+
+        // Nor does the indicator: Bob sees Alice typing; by then y.example has handed it to its
+        // streams (Carol's among them) and x.example to Erin's, and neither shows it.
+        alice.typing(&room, true).await.unwrap();
+        assert!(sees_typing(&mut bob, &room, &alice, 50).await);
+        for device in [&mut carol, &mut erin] {
+            assert!(
+                !sees_typing(device, &room, &alice, 5).await,
+                "{} sees alice typing though it may not receive",
+                device.client_uri()
+            );
+        }
 
         // Given back: the next message reaches everyone (and shows that both followers
         // handled everything before it).

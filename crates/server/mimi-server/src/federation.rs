@@ -141,7 +141,8 @@ async fn notify(
 }
 
 /// The devices our `notify` extension header names (none without it): every value must read.
-fn withheld_devices(
+/// The ephemeral relay (`typing`) carries the same header.
+pub(crate) fn withheld_devices(
     headers: &axum::http::HeaderMap,
 ) -> Result<std::collections::BTreeSet<mimi_types::ClientUri>, ServerError> {
     use mimi_federation_api::withheld::{WITHHELD_HEADER, parse_withheld};

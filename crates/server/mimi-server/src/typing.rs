@@ -7,15 +7,22 @@
 //! * For a room hosted here, the hub checks it exactly like a message (the sender's domain, a
 //!   participant allowed to send, the current epoch: `HubRoom::check_ephemeral`) on the room
 //!   as stored, read through the hub's cache of decoded rooms (`Provider::peek_hub`), which it
-//!   leaves unchanged: nothing is stored, ordered or queued. It then hands it to the live WebSocket streams of
-//!   its own member devices and posts it best-effort to every other member domain on the
-//!   extension route `POST /ephemeral/{room}` (mutual TLS).
+//!   leaves unchanged: nothing is stored, ordered or queued. It then hands it to the live
+//!   WebSocket streams of its own member devices and posts it best-effort to every other
+//!   member domain that gets application messages on the extension route
+//!   `POST /ephemeral/{room}` (mutual TLS).
+//! * `canReceiveMessage` holds for indicators as for messages: they go only to the providers
+//!   that get application messages (`HubRoom::reader_domains`), and the devices the hub would
+//!   withhold a message from (`HubRoom::withheld_at`) are named in the same extension header
+//!   as on `notify` (`mimi_federation_api::withheld`); the hub's own streams and the
+//!   follower's skip them.
 //! * For a room hosted elsewhere, the provider forwards the request to the hub on that route
 //!   and returns the hub's verdict; the hub's relay brings it back to this provider's devices.
 //! * A follower accepts the route only from the room's hub and hands the message to the live
 //!   streams of its devices in the room. A device that is not streaming never sees it: the
 //!   long-poll feed and the stored device feed never contain it.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -29,7 +36,7 @@ use mimi_federation_api::defects::{ACCEPTED_STATUS, EPHEMERAL_PATH};
 use mimi_federation_api::path::encode_param;
 use mimi_federation_api::submit_message::{SubmitMessageRequest, SubmitOutcome};
 use mimi_transport::PeerDomain;
-use mimi_types::{Domain, MimiUri, RoomUri};
+use mimi_types::{ClientUri, Domain, MimiUri, RoomUri};
 
 use crate::client_http::{authenticate, reply};
 use crate::error::ServerError;
@@ -57,11 +64,16 @@ impl Provider {
             decode_exact(body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
         let app_message = request.app_message.as_bytes().to_vec();
         // Typing indicators are not stored, so they are not franked (nothing to report later).
-        let (refusal, domains) = self
+        let (refusal, readers) = self
             .peek_hub(room, |hub| {
                 hub.admit_peer(peer)?;
                 let refusal = hub.check_ephemeral(peer, &request)?;
-                Ok::<_, RequestError>((refusal, hub.member_domains()))
+                let readers: Vec<(Domain, Vec<ClientUri>)> = hub
+                    .reader_domains()
+                    .iter()
+                    .map(|d| (d.clone(), hub.withheld_at(d).to_vec()))
+                    .collect();
+                Ok::<_, RequestError>((refusal, readers))
             })
             .await??;
         match refusal {
@@ -78,16 +90,28 @@ impl Provider {
                 )));
             }
         }
-        for domain in domains {
+        for (domain, withheld) in readers {
             if domain == self.domain {
-                self.ephemeral_to_streams(room, &app_message).await?;
+                let withheld = withheld.into_iter().collect();
+                self.ephemeral_to_streams(room, &app_message, &withheld)
+                    .await?;
             } else {
                 let provider = Arc::clone(self);
                 let room = room.clone();
                 let body = body.to_vec();
                 tokio::spawn(async move {
                     let path = ephemeral_path(&room);
-                    match provider.federation.post(&domain, &path, body).await {
+                    let header = mimi_federation_api::withheld::format_withheld(&withheld);
+                    let headers: Vec<(&str, &str)> = header
+                        .as_deref()
+                        .map(|v| (mimi_federation_api::withheld::WITHHELD_HEADER, v))
+                        .into_iter()
+                        .collect();
+                    match provider
+                        .federation
+                        .post_with(&domain, &path, body, &headers)
+                        .await
+                    {
                         Ok(r) if r.is_success() => {}
                         Ok(r) => {
                             tracing::debug!(%domain, %room, status = r.status, "ephemeral relay refused");
@@ -102,13 +126,29 @@ impl Provider {
         Ok(())
     }
 
-    /// Hands an ephemeral MLS message to the live streams of our devices in `room`.
+    /// Hands an ephemeral MLS message to the live streams of our devices in `room`, except
+    /// those the hub withholds application messages from.
     async fn ephemeral_to_streams(
         &self,
         room: &RoomUri,
         message: &[u8],
+        withheld: &BTreeSet<ClientUri>,
     ) -> Result<(), ServerError> {
+        if let Some(foreign) = withheld.iter().find(|d| d.domain() != &self.domain) {
+            return Err(ServerError::api(
+                ErrorCode::BadRequest,
+                format!(
+                    "the {} header names {foreign}, a device of another provider; name only \
+                     devices of {}",
+                    mimi_federation_api::withheld::WITHHELD_HEADER,
+                    self.domain
+                ),
+            ));
+        }
         for device in self.accounts.members(room).await? {
+            if withheld.contains(&device) {
+                continue;
+            }
             let event = Event {
                 seq: 0,
                 room: room.to_string(),
@@ -184,6 +224,7 @@ pub(crate) async fn federation_route(
     State(provider): State<Arc<Provider>>,
     Extension(peer): Extension<PeerDomain>,
     Path(room): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result = async {
@@ -192,10 +233,11 @@ pub(crate) async fn federation_route(
         if room.hub_domain() == &provider.domain {
             provider.ephemeral_at_hub(&peer.0, &room, &body).await
         } else if room.hub_domain() == &peer.0 {
+            let withheld = crate::federation::withheld_devices(&headers)?;
             let request: SubmitMessageRequest =
                 decode_exact(&body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
             provider
-                .ephemeral_to_streams(&room, request.app_message.as_bytes())
+                .ephemeral_to_streams(&room, request.app_message.as_bytes(), &withheld)
                 .await
         } else {
             Err(forbidden(format!(
