@@ -36,7 +36,7 @@
 
 use std::collections::BTreeSet;
 
-use mimi_types::{RoomUri, UserUri};
+use mimi_types::{ClientUri, RoomUri, UserUri};
 use zeroize::Zeroizing;
 
 use crate::client::Client;
