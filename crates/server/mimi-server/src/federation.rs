@@ -128,7 +128,7 @@ async fn notify(
 ) -> Response {
     let result = async {
         let room = room_param(&room)?;
-        let withheld = withheld_devices(&headers)?;
+        let withheld = crate::withheld::withheld_devices(&headers)?;
         provider
             .receive_notify(&peer.0, &room, &body, withheld)
             .await
@@ -138,30 +138,6 @@ async fn notify(
         Ok(()) => status(ACCEPTED_STATUS).into_response(),
         Err(e) => refuse(&peer, &e),
     }
-}
-
-/// The devices our `notify` extension header names (none without it): every value must read.
-/// The ephemeral relay (`typing`) carries the same header.
-pub(crate) fn withheld_devices(
-    headers: &axum::http::HeaderMap,
-) -> Result<std::collections::BTreeSet<mimi_types::ClientUri>, ServerError> {
-    use mimi_federation_api::withheld::{WITHHELD_HEADER, parse_withheld};
-    let refused = |why: String| ServerError::api(mimi_client_api::ErrorCode::BadRequest, why);
-    let mut devices = std::collections::BTreeSet::new();
-    for value in headers.get_all(WITHHELD_HEADER) {
-        let value = value
-            .to_str()
-            .map_err(|_| refused(format!("the {WITHHELD_HEADER} header is not ASCII")))?;
-        let named = parse_withheld(value).map_err(|e| refused(e.to_string()))?;
-        for device in named {
-            if !devices.insert(device) {
-                return Err(refused(format!(
-                    "the {WITHHELD_HEADER} headers name a device twice"
-                )));
-            }
-        }
-    }
-    Ok(devices)
 }
 
 async fn request_consent(

@@ -122,6 +122,7 @@ mod server;
 mod store;
 mod transfers;
 mod typing;
+mod withheld;
 
 pub use config::{Config, ConfigError};
 pub use error::ServerError;

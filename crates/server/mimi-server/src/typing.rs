@@ -233,7 +233,7 @@ pub(crate) async fn federation_route(
         if room.hub_domain() == &provider.domain {
             provider.ephemeral_at_hub(&peer.0, &room, &body).await
         } else if room.hub_domain() == &peer.0 {
-            let withheld = crate::federation::withheld_devices(&headers)?;
+            let withheld = crate::withheld::withheld_devices(&headers)?;
             let request: SubmitMessageRequest =
                 decode_exact(&body).map_err(|e| bad_request("SubmitMessageRequest", e))?;
             provider
