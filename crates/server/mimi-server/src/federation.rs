@@ -218,13 +218,6 @@ async fn key_material(
         }
         let verified =
             VerifiedKeyMaterialRequest::verify(&request, &provider.mls_trust, Provider::now_ms())?;
-        if target.domain() == &provider.domain {
-            return provider
-                .answer_key_material(&peer.0, &verified)
-                .await?
-                .encode()
-                .map_err(|e| bad_request("KeyMaterialResponse", e));
-        }
         let room = request
             .tbs
             .room()
@@ -232,11 +225,18 @@ async fn key_material(
             .transpose()
             .map_err(|e| bad_request("roomId", e))?;
         match room {
+            // A room we host: the hub's checks (a participant, the room open, its server
+            // policy) come first, also where the target is our own user.
             Some(room) if room.hub_domain() == &provider.domain => {
                 provider
                     .key_material_via_hub(&peer.0, &room, &body, &verified, &target)
                     .await
             }
+            _ if target.domain() == &provider.domain => provider
+                .answer_key_material(&peer.0, &verified)
+                .await?
+                .encode()
+                .map_err(|e| bad_request("KeyMaterialResponse", e)),
             _ => Err(mimi_ds::RequestError::NotOurUser(target.to_string()).into()),
         }
     }

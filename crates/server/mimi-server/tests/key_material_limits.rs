@@ -98,6 +98,20 @@ fn key_material_is_relayed_for_participants_only_and_limited_per_requester_and_t
         );
         // Sentinel: a participant's claim succeeds.
         assert_eq!(ivy.key_material(&room, bob.user()).await.unwrap().len(), 1);
+        // Nor where the target is a user of the hub's own provider, which answers for her
+        // itself: the hub's checks come first there too, and her only KeyPackage stays.
+        let refused = eve.key_material(&room, alice.user()).await.unwrap_err();
+        assert_eq!(refused.status, 403, "{refused:?}");
+        let error = refused.error.unwrap();
+        assert!(
+            error.message.contains("not a participant"),
+            "{}",
+            error.message
+        );
+        assert_eq!(
+            ivy.key_material(&room, alice.user()).await.unwrap().len(),
+            1
+        );
 
         // Mallory, a participant, drains: 6 claims in 10 minutes, then 429.
         for n in 0..6 {
