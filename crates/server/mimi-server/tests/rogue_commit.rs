@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::device::{Api, Device, settle};
+use common::device::settle;
 use mimi_federation_api::submit_message::SubmitOutcome;
 use mimi_federation_api::update::UpdateOutcome;
 
@@ -21,15 +21,8 @@ fn a_commit_with_a_flipped_confirmation_tag_bit_cannot_wedge_the_room() {
     let nodes = common::federation(dir.path(), &["x.example", "y.example", "z.example"]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let x = Api::new(nodes[0].base_url());
-        let y = Api::new(nodes[1].base_url());
-        let z = Api::new(nodes[2].base_url());
-        Device::register_user(&x, "alice").await;
-        Device::register_user(&y, "mallory").await;
-        Device::register_user(&z, "carol").await;
-        let mut alice = Device::register(&x, "alice", "phone", 3).await;
-        let mut mallory = Device::register(&y, "mallory", "laptop", 3).await;
-        let mut carol = Device::register(&z, "carol", "tablet", 3).await;
+        let [mut alice, mut mallory, mut carol] =
+            common::alice_mallory_carol(&nodes, [3, 3, 3]).await;
 
         let room = alice.create_room("mimi://x.example/r/wedge").await;
         let users = [mallory.user().clone(), carol.user().clone()];

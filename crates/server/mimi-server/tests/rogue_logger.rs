@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::device::{Api, Device, now_s, settle};
+use common::device::{Device, now_s, settle};
 use mimi_client_api::DeviceKind;
 use mimi_federation_api::submit_message::SubmitOutcome;
 use mimi_federation_api::update::UpdateOutcome;
@@ -29,17 +29,11 @@ fn a_rogue_members_logger_in_a_room_forbidding_logging_is_refused_by_the_hub() {
     let nodes = common::federation(dir.path(), &["x.example", "y.example", "z.example"]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let x = Api::new(nodes[0].base_url());
-        let y = Api::new(nodes[1].base_url());
-        let z = Api::new(nodes[2].base_url());
-        Device::register_user(&x, "alice").await;
-        Device::register_user(&y, "mallory").await;
-        Device::register_user(&z, "carol").await;
-        Device::register_user(&z, "lou").await;
-        let mut alice = Device::register(&x, "alice", "phone", 3).await;
-        let mut mallory = Device::register(&y, "mallory", "laptop", 3).await;
-        let mut carol = Device::register(&z, "carol", "tablet", 3).await;
-        let mut lou = Device::register_as(&z, "lou", "logger", 3, Some(DeviceKind::Logger)).await;
+        let [mut alice, mut mallory, mut carol] =
+            common::alice_mallory_carol(&nodes, [3, 3, 3]).await;
+        Device::register_user(&carol.api, "lou").await;
+        let mut lou =
+            Device::register_as(&carol.api, "lou", "logger", 3, Some(DeviceKind::Logger)).await;
 
         let room = RoomUri::parse("mimi://x.example/r/no-logs").unwrap();
         let initial = RoomCreation::new(Preset::Cooperative, room.clone(), alice.user().clone())

@@ -36,15 +36,8 @@ fn an_ended_room_refuses_every_later_commit_message_and_join_and_every_member_le
     let nodes = common::federation(dir.path(), &["x.example", "y.example", "z.example"]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let x = Api::new(nodes[0].base_url());
-        let y = Api::new(nodes[1].base_url());
-        let z = Api::new(nodes[2].base_url());
-        Device::register_user(&x, "alice").await;
-        Device::register_user(&y, "mallory").await;
-        Device::register_user(&z, "carol").await;
-        let mut alice = Device::register(&x, "alice", "phone", 3).await;
-        let mut mallory = Device::register(&y, "mallory", "laptop", 6).await;
-        let mut carol = Device::register(&z, "carol", "tablet", 6).await;
+        let [mut alice, mut mallory, mut carol] =
+            common::alice_mallory_carol(&nodes, [3, 6, 6]).await;
 
         let room = alice.create_room("mimi://x.example/r/ending").await;
         let other = alice.create_room("mimi://x.example/r/going-on").await;
@@ -119,7 +112,7 @@ fn an_ended_room_refuses_every_later_commit_message_and_join_and_every_member_le
         let claimed = carol.key_material_response(&room, &alice_user).await;
         assert!(claimed.is_err(), "{claimed:?}");
         // Nobody joins any more: a participant's new device is refused.
-        let mut carol_phone = Device::register(&z, "carol", "phone", 3).await;
+        let mut carol_phone = Device::register(&carol.api, "carol", "phone", 3).await;
         let join = carol_phone.join_external(&room).await;
         assert!(join.is_err(), "{join:?}");
 
@@ -153,8 +146,7 @@ fn a_room_that_is_not_persistent_ends_when_its_last_client_leaves_and_a_persiste
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let x = Api::new(nodes[0].base_url());
-        Device::register_user(&x, "alice").await;
-        let mut alice = Device::register(&x, "alice", "phone", 3).await;
+        let mut alice = Device::new_user(&x, "alice", "phone", 3).await;
 
         let transient: mimi_types::RoomUri = "mimi://x.example/r/transient".parse().unwrap();
         let mut creation =

@@ -156,6 +156,13 @@ impl Device {
             .unwrap();
     }
 
+    /// Registers the account `user_id` and its first device `device_id` with `key_packages`
+    /// KeyPackages ([`Device::register_user`], then [`Device::register`]).
+    pub async fn new_user(api: &Api, user_id: &str, device_id: &str, key_packages: usize) -> Self {
+        Self::register_user(api, user_id).await;
+        Self::register(api, user_id, device_id, key_packages).await
+    }
+
     /// Registers a device of an existing user and uploads `key_packages` KeyPackages.
     pub async fn register(api: &Api, user_id: &str, device_id: &str, key_packages: usize) -> Self {
         Self::register_as(api, user_id, device_id, key_packages, None).await

@@ -21,6 +21,26 @@ pub fn domain(s: &str) -> Domain {
 /// One provider process-alike: its own runtime (`mimi_server::local`).
 pub type Node = LocalProvider;
 
+/// The rogue tests' cast, one user per provider of `nodes` (at least three): Alice's phone on
+/// the first (the hub of the rooms she creates), Mallory's laptop on the second, Carol's
+/// tablet on the third, with `key_packages` KeyPackages each.
+pub async fn alice_mallory_carol(nodes: &[Node], key_packages: [usize; 3]) -> [device::Device; 3] {
+    let cast = [
+        ("alice", "phone"),
+        ("mallory", "laptop"),
+        ("carol", "tablet"),
+    ];
+    let mut devices = Vec::new();
+    for (i, (user, device)) in cast.into_iter().enumerate() {
+        let api = device::Api::new(nodes[i].base_url());
+        devices.push(device::Device::new_user(&api, user, device, key_packages[i]).await);
+    }
+    let Ok(devices) = <[device::Device; 3]>::try_from(devices) else {
+        unreachable!("three devices were registered");
+    };
+    devices
+}
+
 /// Writes and starts a federation of `domains` under `dir`.
 pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
     federation_with(dir, domains, |_, _| {})
