@@ -17,7 +17,7 @@ use common::{federation, member, settle, texts, user};
 use mimi_client_core::{ClientEvent, HistoryError};
 use mimi_room::components::{HistoryPolicy, HistorySharing, RoleIndex};
 use mimi_sdk::{Device, Preset};
-use mimi_types::RoomUri;
+use mimi_types::{ClientUri, RoomUri};
 
 /// Only the creator's role (super_admin, 4 in the cooperative preset) may share.
 fn creator_shares(automatically_share: bool, max_time_period: u32) -> HistoryPolicy {
@@ -66,6 +66,36 @@ async fn await_event(
             "no such event: {seen:#?}"
         );
     }
+}
+
+/// An envelope `sharer` builds by hand for `asker`'s request about `about` (the simplest one
+/// a device can build: a "not a member" answer), to slip into a room past the engine's rules.
+fn forged_envelope(sharer: &Device, asker: &Device, about: &RoomUri, now: u64) -> Vec<u8> {
+    let request = asker
+        .engine()
+        .history_request(now, std::slice::from_ref(about))
+        .unwrap();
+    sharer
+        .engine()
+        .history_not_member(&request, std::slice::from_ref(about))
+        .unwrap()
+        .remove(0)
+        .1
+}
+
+/// Waits for a refusal of history and checks that one refused `from`'s envelope as
+/// `NotASharer` for a reason containing `says`.
+async fn refused_as_not_a_sharer(devices: &mut [&mut Device], from: &ClientUri, says: &str) {
+    let events = await_event(devices, 1, |e| {
+        matches!(e, ClientEvent::HistoryRefused { .. })
+    })
+    .await;
+    assert!(
+        events.iter().any(|e| matches!(e,
+            ClientEvent::HistoryRefused { from: f, error: HistoryError::NotASharer { reason, .. }, .. }
+                if f == from && reason.contains(says))),
+        "{events:#?}"
+    );
 }
 
 async fn sentinel(from: &mut Device, to: &mut Device, room: &RoomUri, text: &str) {
@@ -216,10 +246,17 @@ fn rogue_envelopes_and_requests_where_sharing_is_forbidden_get_nothing() {
             .await
             .unwrap();
         let other = alice.room_uri("other").unwrap();
-        alice.create_room(&other, Preset::Cooperative).await.unwrap();
+        alice
+            .create_room(&other, Preset::Cooperative)
+            .await
+            .unwrap();
         let closed = alice.room_uri("closed").unwrap();
         alice
-            .create_room_with_history_policy(&closed, Preset::Cooperative, &HistoryPolicy::Forbidden)
+            .create_room_with_history_policy(
+                &closed,
+                Preset::Cooperative,
+                &HistoryPolicy::Forbidden,
+            )
             .await
             .unwrap();
         alice.send_text(&closed, "closed history").await.unwrap();
@@ -236,51 +273,27 @@ fn rogue_envelopes_and_requests_where_sharing_is_forbidden_get_nothing() {
             .as_secs();
 
         // Carol (ordinary_user, not a sharing role) answers Bob's request anyway.
-        let request = bob
-            .engine()
-            .history_request(now, std::slice::from_ref(&room))
-            .unwrap();
-        let forged = carol
-            .engine()
-            .history_not_member(&request, std::slice::from_ref(&room))
-            .unwrap()
-            .remove(0)
-            .1;
+        let forged = forged_envelope(&carol, &bob, &room, now);
         carol.send_history_item(&room, &forged).await.unwrap();
-        let events = await_event(&mut [&mut alice, &mut bob, &mut carol], 1, |e| {
-            matches!(e, ClientEvent::HistoryRefused { .. })
-        })
+        let from = carol.client_uri().clone();
+        refused_as_not_a_sharer(
+            &mut [&mut alice, &mut bob, &mut carol],
+            &from,
+            "not among the roles",
+        )
         .await;
-        assert!(
-            events.iter().any(|e| matches!(e,
-                ClientEvent::HistoryRefused { from, error: HistoryError::NotASharer { reason, .. }, .. }
-                    if from == carol.client_uri() && reason.contains("not among the roles"))),
-            "{events:#?}"
-        );
         sentinel(&mut alice, &mut bob, &room, "after carol").await;
 
         // Alice (a sharer) slips an envelope for another room into this one.
-        let request = bob
-            .engine()
-            .history_request(now, std::slice::from_ref(&other))
-            .unwrap();
-        let forged = alice
-            .engine()
-            .history_not_member(&request, std::slice::from_ref(&other))
-            .unwrap()
-            .remove(0)
-            .1;
+        let forged = forged_envelope(&alice, &bob, &other, now);
         alice.send_history_item(&room, &forged).await.unwrap();
-        let events = await_event(&mut [&mut alice, &mut bob, &mut carol], 1, |e| {
-            matches!(e, ClientEvent::HistoryRefused { .. })
-        })
+        let from = alice.client_uri().clone();
+        refused_as_not_a_sharer(
+            &mut [&mut alice, &mut bob, &mut carol],
+            &from,
+            "not the room that carried it",
+        )
         .await;
-        assert!(
-            events.iter().any(|e| matches!(e,
-                ClientEvent::HistoryRefused { from, error: HistoryError::NotASharer { reason, .. }, .. }
-                    if from == alice.client_uri() && reason.contains("not the room that carried it"))),
-            "{events:#?}"
-        );
         assert_eq!(imported(&bob, &room), 0);
         sentinel(&mut alice, &mut bob, &room, "after the other room").await;
 
