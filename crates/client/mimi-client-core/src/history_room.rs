@@ -167,21 +167,17 @@ impl Client {
     /// how many envelopes were queued.
     pub(crate) fn answer_waiting(&mut self, room: &RoomUri, user: &UserUri) -> usize {
         let now = self.clock;
-        let kept: Vec<Vec<u8>> = self
+        let kept: Vec<(ClientUri, Vec<u8>)> = self
             .history_waiting
             .iter()
             .filter(|((r, _), w)| r == room && &w.user == user)
-            .map(|(_, w)| w.item.clone())
+            .map(|((_, from), w)| (from.clone(), w.item.clone()))
             .collect();
         let mut sent = 0;
-        for item in kept {
+        for (from, item) in kept {
             match self.answer_in_room(now, room, user, &item) {
                 Ok(n) => sent += n,
                 Err(error) => {
-                    let from = match Item::decode(&item) {
-                        Ok(Item::Request(s)) => s.body.requester,
-                        _ => continue,
-                    };
                     self.history_waiting.remove(&(room.clone(), from.clone()));
                     self.events.push_back(ClientEvent::HistoryRefused {
                         room: room.clone(),

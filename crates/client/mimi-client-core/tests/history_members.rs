@@ -375,7 +375,6 @@ fn through_the_room_a_device_is_answered_once_an_hour_so_re_asking_cannot_flood_
     let designated = c.fed.clients[&dave].history_sharers(&room).remove(0);
     let _ = events_of(&mut c, &dave);
     let _ = events_of(&mut c, &designated);
-    let log = c.fed.transcript(&designated, &room).len();
 
     // A rogue (or impatient) Dave asks again and again within the hour: the sharer refuses
     // each time, sends no bundle, and Dave imports nothing more.
@@ -397,7 +396,6 @@ fn through_the_room_a_device_is_answered_once_an_hour_so_re_asking_cannot_flood_
             .any(|e| matches!(e, ClientEvent::HistoryImported { .. })),
         "no second bundle within the hour"
     );
-    assert_eq!(c.fed.transcript(&designated, &room).len(), log);
     sentinel(&mut c, &dave);
 
     // An hour later the same request is answered again, not refused (the bundle is then empty:

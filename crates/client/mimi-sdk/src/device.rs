@@ -543,6 +543,10 @@ impl Device {
             }
             self.cursor = event.seq;
         }
+        // Other users' history requests that now wait for this user's agreement, kept before
+        // the cursor moves past the events that carried them (a crash in between replays them;
+        // keeping a request twice is harmless, they are keyed by room and device).
+        self.save_history_sharing().await?;
         // One write (one sync) for the page: nothing left the device while it was applied,
         // so a crash before this point replays the page from the stored cursor.
         if applied {
@@ -550,8 +554,6 @@ impl Device {
         }
         self.collect_events();
         self.after_events(before).await?;
-        // Other users' history requests that now wait for this user's agreement.
-        self.save_history_sharing().await?;
         self.report_delivered(before).await;
         // Messages the hub found too old were queued again while the events were applied (this
         // device caught up): send them now rather than at the next command.

@@ -298,17 +298,7 @@ impl Provider {
         withheld: BTreeSet<ClientUri>,
     ) -> Result<(), ServerError> {
         let request: NotifyRequest = decode_exact(body).map_err(|e| bad_request("notify", e))?;
-        if let Some(foreign) = withheld.iter().find(|d| d.domain() != &self.domain) {
-            return Err(ServerError::api(
-                ErrorCode::BadRequest,
-                format!(
-                    "the {} header names {foreign}, a device of another provider; name only \
-                     devices of {}",
-                    mimi_federation_api::withheld::WITHHELD_HEADER,
-                    self.domain
-                ),
-            ));
-        }
+        crate::withheld::check_own_devices(&withheld, &self.domain)?;
         let mut targets = BTreeMap::new();
         for message in &request.messages {
             if let FanoutContent::Welcome { message, .. } = &message.content {

@@ -134,17 +134,7 @@ impl Provider {
         message: &[u8],
         withheld: &BTreeSet<ClientUri>,
     ) -> Result<(), ServerError> {
-        if let Some(foreign) = withheld.iter().find(|d| d.domain() != &self.domain) {
-            return Err(ServerError::api(
-                ErrorCode::BadRequest,
-                format!(
-                    "the {} header names {foreign}, a device of another provider; name only \
-                     devices of {}",
-                    mimi_federation_api::withheld::WITHHELD_HEADER,
-                    self.domain
-                ),
-            ));
-        }
+        crate::withheld::check_own_devices(withheld, &self.domain)?;
         for device in self.accounts.members(room).await? {
             if withheld.contains(&device) {
                 continue;

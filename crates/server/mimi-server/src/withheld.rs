@@ -11,6 +11,24 @@ use mimi_types::ClientUri;
 
 use crate::error::ServerError;
 
+/// Refuses a withheld list that names a device of another provider than `own` (ours): the
+/// hub names only the receiving provider's devices. Both routes that carry the header check it.
+pub(crate) fn check_own_devices(
+    withheld: &BTreeSet<ClientUri>,
+    own: &mimi_types::Domain,
+) -> Result<(), ServerError> {
+    match withheld.iter().find(|d| d.domain() != own) {
+        None => Ok(()),
+        Some(foreign) => Err(ServerError::api(
+            ErrorCode::BadRequest,
+            format!(
+                "the {WITHHELD_HEADER} header names {foreign}, a device of another provider; \
+                 name only devices of {own}"
+            ),
+        )),
+    }
+}
+
 /// The devices our extension header names (none without it): every value must read.
 pub(crate) fn withheld_devices(headers: &HeaderMap) -> Result<BTreeSet<ClientUri>, ServerError> {
     let refused = |why: String| ServerError::api(ErrorCode::BadRequest, why);

@@ -213,16 +213,11 @@ async fn two_stores_grouping_writes_to_the_same_rooms_lose_nothing() {
     );
     let stats = [stores[0].group_stats(), stores[1].group_stats()];
     let writes: u64 = stats.iter().map(|s| s.writes).sum();
-    let transactions: u64 = stats.iter().map(|s| s.transactions).sum();
     assert_eq!(
         writes,
         u64::from(SHARED)
             + (TASKS * ROUNDS) as u64
             + conflicts.load(std::sync::atomic::Ordering::Relaxed) as u64
-    );
-    assert!(
-        transactions <= writes,
-        "{transactions} transactions for {writes} writes"
     );
     for store in stores {
         store.close().await;
