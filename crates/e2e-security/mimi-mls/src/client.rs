@@ -134,8 +134,6 @@ pub struct ClientGroup {
     /// Identities read from member credentials (validated when they joined), by credential
     /// content: saves parsing a certificate per application message.
     idents: BTreeMap<Vec<u8>, MemberChange>,
-    /// Build commits the room policy would refuse ([`ClientGroup::rogue_commit`], tests).
-    skip_policy: bool,
 }
 
 impl fmt::Debug for ClientGroup {
@@ -292,7 +290,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            skip_policy: false,
         };
         let created = CreatedGroup {
             group_info: this.group_info()?,
@@ -352,7 +349,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            skip_policy: false,
         })
     }
 
@@ -498,7 +494,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            skip_policy: false,
         };
         let own = this.group.own_leaf_index();
         for m in this.group.members() {
@@ -637,7 +632,7 @@ impl ClientGroup {
         remove: &[ClientUri],
         now: u64,
     ) -> Result<OutgoingCommit, MlsError> {
-        self.commit_inner(changes, key_packages, remove, false, true, now)
+        self.commit_inner(changes, key_packages, remove, false, now)
     }
 
     /// Not for applications: what a rogue member's modified client sends, so that tests
@@ -645,7 +640,8 @@ impl ClientGroup {
     /// [`ClientGroup::commit`] (no removals), but neither the added credentials nor the room
     /// policy are checked here, and each update replaces its component in the group context
     /// as it is (a participant-list update included).
-    #[doc(hidden)]
+    /// Only with the `test-support` feature.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn rogue_commit(
         &mut self,
         changes: &[ComponentChange],
@@ -658,6 +654,8 @@ impl ClientGroup {
     /// Like [`ClientGroup::commit`] but without validating the added credentials, so tests
     /// can check that receivers and the hub refuse them.
     /// With `skip_policy` the room policy is not asked either (updates replace components).
+    /// Only with the `test-support` feature.
+    #[cfg(any(test, feature = "test-support"))]
     pub(crate) fn commit_unchecked(
         &mut self,
         changes: &[ComponentChange],
@@ -665,15 +663,18 @@ impl ClientGroup {
         skip_policy: bool,
         now: u64,
     ) -> Result<OutgoingCommit, MlsError> {
-        self.skip_policy = skip_policy;
-        let r = self.commit_inner(changes, key_packages, &[], false, false, now);
-        self.skip_policy = false;
-        r
+        let (summary, kps, removals, app_proposals) =
+            self.prepare_commit(changes, key_packages, &[], false, now)?;
+        if skip_policy {
+            self.commit_without_policy(summary, kps, removals, app_proposals)
+        } else {
+            self.commit_with_policy(summary, kps, removals, app_proposals, false)
+        }
     }
 
     /// A commit that only refreshes this client's leaf (and commits pending proposals).
     pub fn self_update(&mut self, now: u64) -> Result<OutgoingCommit, MlsError> {
-        self.commit_inner(&[], &[], &[], true, true, now)
+        self.commit_inner(&[], &[], &[], true, now)
     }
 
     fn commit_inner(
@@ -682,9 +683,33 @@ impl ClientGroup {
         key_packages: &[Vec<u8>],
         remove: &[ClientUri],
         force_update: bool,
-        check_key_packages: bool,
         now: u64,
     ) -> Result<OutgoingCommit, MlsError> {
+        let (summary, kps, removals, app_proposals) =
+            self.prepare_commit(changes, key_packages, remove, true, now)?;
+        self.commit_with_policy(summary, kps, removals, app_proposals, force_update)
+    }
+
+    /// What a commit of `changes`, `key_packages` and `remove` holds: its summary (pending
+    /// proposals first, then ours), the parsed key packages, the removed leaves and our
+    /// AppDataUpdate proposals.
+    #[allow(clippy::type_complexity)]
+    fn prepare_commit(
+        &self,
+        changes: &[ComponentChange],
+        key_packages: &[Vec<u8>],
+        remove: &[ClientUri],
+        check_key_packages: bool,
+        now: u64,
+    ) -> Result<
+        (
+            CommitSummary,
+            Vec<KeyPackage>,
+            Vec<LeafNodeIndex>,
+            Vec<Proposal>,
+        ),
+        MlsError,
+    > {
         let mut kps = Vec::new();
         for b in key_packages {
             let kp = parse_key_package(b, &self.provider)?;
@@ -759,9 +784,18 @@ impl ClientGroup {
             }
         }
         normalize(&mut summary);
-        if self.skip_policy {
-            return self.commit_without_policy(summary, kps, removals, app_proposals);
-        }
+        Ok((summary, kps, removals, app_proposals))
+    }
+
+    /// The commit `summary` describes, once the room policy allows it.
+    fn commit_with_policy(
+        &mut self,
+        summary: CommitSummary,
+        kps: Vec<KeyPackage>,
+        removals: Vec<LeafNodeIndex>,
+        app_proposals: Vec<Proposal>,
+        force_update: bool,
+    ) -> Result<OutgoingCommit, MlsError> {
         let staged_room = authorize_commit(&self.room, &summary)?;
         let new = staged_room.state().components();
         let touched: BTreeSet<ComponentId> = summary
@@ -822,6 +856,7 @@ impl ClientGroup {
     }
 
     /// The commit with updates that replace components, no policy (rogue commits only).
+    #[cfg(any(test, feature = "test-support"))]
     fn commit_without_policy(
         &mut self,
         summary: CommitSummary,
@@ -1022,7 +1057,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            skip_policy: false,
         })
     }
 }

@@ -329,7 +329,9 @@ impl ProviderCa {
     }
 
     /// Issues a certificate with exactly the given URI SANs and marker bytes as the client
-    /// kind extension, without checking them (tests of what validation refuses).
+    /// kind extension, without checking them (tests of what validation refuses; only with
+    /// the `test-support` feature).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn issue_with_raw_marker(
         &self,
         uris: &[String],

@@ -172,7 +172,6 @@ impl ClientGroup {
             room,
             pending_room: None,
             idents: BTreeMap::new(),
-            skip_policy: false,
         };
         Ok(this)
     }
