@@ -26,11 +26,12 @@ use mimi_types::{ClientUri, GroupUri};
 use crate::config::{
     CIPHERSUITE, MAX_PAST_EPOCHS, join_config, leaf_capabilities, required_capabilities,
 };
-use crate::credential::{TrustStore, VerifiedIdentity};
+use crate::credential::{TrustStore, VerifiedIdentity, claimed_leaf};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::{ClientIdentity, ExternalSenderInfo, SigningKey, mls_credential, x509_of};
 use crate::inspect::{
-    GroupView, app_data_updates, components_of, member_of_credential, validate_leaf,
+    GroupView, added_member, app_data_updates, components_of, member_of_credential,
+    validate_leaf_facts,
 };
 use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
 use crate::summary::{
@@ -710,11 +711,23 @@ impl ClientGroup {
         ),
         MlsError,
     > {
+        // Each added member's certificate is parsed once: validated (or, for rogue commits,
+        // only read) together with the identity and lifetimes the summary needs.
         let mut kps = Vec::new();
+        let mut added = Vec::new();
         for b in key_packages {
             let kp = parse_key_package(b, &self.provider)?;
+            let life = kp.life_time();
+            let (not_before, not_after) = (life.not_before(), life.not_after());
             if check_key_packages {
-                validate_leaf(kp.leaf_node(), &self.trust, now, "client")?;
+                let facts = validate_leaf_facts(kp.leaf_node(), &self.trust, now, "client")?;
+                added.push(added_member(facts, not_before, not_after)?);
+            } else if let Ok(m) = x509_of(kp.leaf_node().credential())
+                .and_then(|x| claimed_leaf(&x))
+                .map_err(MlsError::from)
+                .and_then(|facts| added_member(facts, not_before, not_after))
+            {
+                added.push(m);
             }
             kps.push(kp);
         }
@@ -760,23 +773,8 @@ impl ClientGroup {
             for p in &app_proposals {
                 view.add_proposal(&mut summary, &p.clone().into(), &own)?;
             }
-            for kp in &kps {
-                let m = match member_of_credential(kp.leaf_node().credential()) {
-                    Ok(m) => m,
-                    Err(e) if check_key_packages => return Err(e),
-                    Err(_) => continue,
-                };
-                let life = kp.life_time();
-                match crate::inspect::lifetimes_of(
-                    m.client.clone(),
-                    kp.leaf_node().credential(),
-                    life.not_before(),
-                    life.not_after(),
-                ) {
-                    Ok(l) => summary.added_lifetimes.push(l),
-                    Err(e) if check_key_packages => return Err(e),
-                    Err(_) => {}
-                }
+            for (m, lifetimes) in added {
+                summary.added_lifetimes.push(lifetimes);
                 summary.added.push(m);
             }
             for i in &removals {

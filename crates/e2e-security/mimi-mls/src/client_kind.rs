@@ -17,19 +17,22 @@
 //! has one of its own: [`CLIENT_KIND_OID`].
 
 use mimi_room::ClientKind;
+use x509_parser::asn1_rs::{
+    Any, Enumerated, FromDer, Ia5String, Oid, Sequence, Tag, ToDer, Utf8String,
+};
 
 use crate::error::CredentialError;
 
-/// The extension's OID arcs (`1.3.6.1.4.1.32473.77.1`, provisional: see the module).
+/// The extension's OID arcs (`1.3.6.1.4.1.32473.77.1`, provisional: see the module); the one
+/// place it is written down.
 pub const CLIENT_KIND_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 77, 1];
 
-/// [`CLIENT_KIND_OID`] in dotted form, as the certificate parser names it.
-pub(crate) const CLIENT_KIND_OID_DOTTED: &str = "1.3.6.1.4.1.32473.77.1";
+/// [`CLIENT_KIND_OID`] as the certificate parser names OIDs (it cannot fail: the arcs are
+/// a valid OID).
+pub(crate) fn client_kind_oid() -> Result<Oid<'static>, CredentialError> {
+    Oid::from(CLIENT_KIND_OID).map_err(|e| bad(&format!("its OID: {e:?}")))
+}
 
-const TAG_SEQUENCE: u8 = 0x30;
-const TAG_ENUMERATED: u8 = 0x0a;
-const TAG_UTF8: u8 = 0x0c;
-const TAG_IA5: u8 = 0x16;
 const KIND_BOT: u8 = 1;
 const KIND_LOGGER: u8 = 2;
 
@@ -40,17 +43,18 @@ fn bad(what: &str) -> CredentialError {
     CredentialError::Malformed(format!("client kind extension: {what}"))
 }
 
-fn der(tag: u8, value: &[u8], out: &mut Vec<u8>) {
-    out.push(tag);
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len <= 0xff {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(value);
+/// The DER of `MimiClientKind { kind, name, homepage }` (no checks on the fields).
+fn encode_fields(code: u8, name: &str, homepage: &str) -> Result<Vec<u8>, CredentialError> {
+    let issue = |e| CredentialError::Issue(format!("client kind extension: {e}"));
+    let mut body = Vec::new();
+    Enumerated::new(u32::from(code))
+        .write_der(&mut body)
+        .map_err(issue)?;
+    Utf8String::new(name).write_der(&mut body).map_err(issue)?;
+    Ia5String::new(homepage)
+        .write_der(&mut body)
+        .map_err(issue)?;
+    Sequence::new(body.into()).to_der_vec().map_err(issue)
 }
 
 /// The DER content of the extension for `kind`; `None` for a person's device (no marker).
@@ -73,69 +77,27 @@ pub(crate) fn encode(kind: &ClientKind) -> Result<Option<Vec<u8>>, CredentialErr
             "a bot's homepage is an ASCII URI".into(),
         ));
     }
-    let mut body = Vec::new();
-    der(TAG_ENUMERATED, &[code], &mut body);
-    der(TAG_UTF8, name.as_bytes(), &mut body);
-    der(TAG_IA5, homepage.as_bytes(), &mut body);
-    let mut out = Vec::new();
-    der(TAG_SEQUENCE, &body, &mut out);
-    Ok(Some(out))
-}
-
-/// Reads one DER element of `tag` (definite, minimal length) off the front of `input`.
-fn take<'a>(input: &mut &'a [u8], tag: u8, what: &str) -> Result<&'a [u8], CredentialError> {
-    let (&t, rest) = input.split_first().ok_or_else(|| bad(what))?;
-    if t != tag {
-        return Err(bad(&format!("{what}: unexpected tag {t:#04x}")));
-    }
-    let (&first, mut rest) = rest.split_first().ok_or_else(|| bad(what))?;
-    let len = match first {
-        n if n < 0x80 => usize::from(n),
-        0x81 => {
-            let (&n, r) = rest.split_first().ok_or_else(|| bad(what))?;
-            rest = r;
-            if n < 0x80 {
-                return Err(bad(&format!("{what}: length not minimal")));
-            }
-            usize::from(n)
-        }
-        0x82 => {
-            let (hi, r) = rest.split_first_chunk::<2>().ok_or_else(|| bad(what))?;
-            rest = r;
-            let n = usize::from(u16::from_be_bytes(*hi));
-            if n <= 0xff {
-                return Err(bad(&format!("{what}: length not minimal")));
-            }
-            n
-        }
-        _ => return Err(bad(&format!("{what}: length form"))),
-    };
-    if rest.len() < len {
-        return Err(bad(&format!("{what}: truncated")));
-    }
-    let (value, rest) = rest.split_at(len);
-    *input = rest;
-    Ok(value)
+    encode_fields(code, name, homepage).map(Some)
 }
 
 /// Decodes the extension's DER content; the whole input must be one `MimiClientKind`.
-pub(crate) fn decode(mut input: &[u8]) -> Result<ClientKind, CredentialError> {
-    let mut body = take(&mut input, TAG_SEQUENCE, "sequence")?;
-    if !input.is_empty() {
+pub(crate) fn decode(input: &[u8]) -> Result<ClientKind, CredentialError> {
+    let (rest, seq) = Sequence::from_der(input).map_err(|e| bad(&format!("sequence: {e}")))?;
+    if !rest.is_empty() {
         return Err(bad("trailing bytes"));
     }
-    let code = take(&mut body, TAG_ENUMERATED, "kind")?;
-    let name = take(&mut body, TAG_UTF8, "name")?;
-    let homepage = take(&mut body, TAG_IA5, "homepage")?;
+    let body: &[u8] = &seq.content;
+    let (body, code) = Any::from_der(body).map_err(|e| bad(&format!("kind: {e}")))?;
+    if code.tag() != Tag::Enumerated {
+        return Err(bad(&format!("kind: unexpected tag {}", code.tag())));
+    }
+    let (body, name) = Utf8String::from_der(body).map_err(|e| bad(&format!("name: {e}")))?;
+    let (body, homepage) = Ia5String::from_der(body).map_err(|e| bad(&format!("homepage: {e}")))?;
     if !body.is_empty() {
         return Err(bad("trailing fields"));
     }
-    let name = std::str::from_utf8(name).map_err(|_| bad("name is not UTF-8"))?;
-    if !homepage.is_ascii() {
-        return Err(bad("homepage is not IA5"));
-    }
-    let homepage = std::str::from_utf8(homepage).map_err(|_| bad("homepage"))?;
-    match code {
+    let (name, homepage) = (name.as_ref(), homepage.as_ref());
+    match code.data {
         [KIND_BOT] if !name.is_empty() => Ok(ClientKind::Bot {
             name: name.to_owned(),
             homepage: homepage.to_owned(),
@@ -176,15 +138,19 @@ mod tests {
         let der = encode(&long).unwrap().unwrap();
         assert_eq!(decode(&der).unwrap(), long);
         // A nameless bot, an unknown kind, a logger with a name.
-        let mut body = Vec::new();
         for (code, name) in [(KIND_BOT, ""), (9, "x"), (KIND_LOGGER, "x")] {
-            body.clear();
-            super::der(TAG_ENUMERATED, &[code], &mut body);
-            super::der(TAG_UTF8, name.as_bytes(), &mut body);
-            super::der(TAG_IA5, b"", &mut body);
-            let mut out = Vec::new();
-            super::der(TAG_SEQUENCE, &body, &mut out);
+            let out = encode_fields(code, name, "").unwrap();
             assert!(decode(&out).is_err(), "{code} {name:?} accepted");
         }
+        // The bytes are the module's layout: SEQUENCE { ENUMERATED 2, "" , "" }.
+        assert_eq!(
+            encode(&ClientKind::Logger).unwrap().unwrap(),
+            [0x30, 0x07, 0x0a, 0x01, 0x02, 0x0c, 0x00, 0x16, 0x00]
+        );
+        // A homepage outside IA5 is refused.
+        let mut wrong = encode_fields(KIND_BOT, "n", "h").unwrap();
+        let last = wrong.len() - 1;
+        wrong[last] = 0xe9;
+        assert!(decode(&wrong).is_err(), "non-IA5 homepage accepted");
     }
 }

@@ -339,8 +339,24 @@ impl ProviderCa {
         signature_key: &[u8],
         validity: Validity,
     ) -> Result<X509Credential, CredentialError> {
-        let ext = CustomExtension::from_oid_content(client_kind::CLIENT_KIND_OID, marker);
-        self.issue_certificate(uris, vec![ext], signature_key, validity)
+        self.issue_with_raw_markers(uris, vec![marker], signature_key, validity)
+    }
+
+    /// Like [`ProviderCa::issue_with_raw_marker`] with one client kind extension per marker
+    /// (several make a certificate validation refuses; only with the `test-support` feature).
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn issue_with_raw_markers(
+        &self,
+        uris: &[String],
+        markers: Vec<Vec<u8>>,
+        signature_key: &[u8],
+        validity: Validity,
+    ) -> Result<X509Credential, CredentialError> {
+        let extensions = markers
+            .into_iter()
+            .map(|m| CustomExtension::from_oid_content(client_kind::CLIENT_KIND_OID, m))
+            .collect();
+        self.issue_certificate(uris, extensions, signature_key, validity)
     }
 
     fn issue_certificate(
@@ -451,12 +467,7 @@ impl X509Credential {
         let der = self
             .leaf_der()
             .ok_or_else(|| CredentialError::Malformed("an empty certificate chain".into()))?;
-        let validity = parse_cert(der)?.validity().clone();
-        let seconds = validity
-            .not_after
-            .timestamp()
-            .saturating_sub(validity.not_before.timestamp());
-        Ok(u64::try_from(seconds).unwrap_or(0))
+        Ok(validity_s(&parse_cert(der)?))
     }
 }
 
@@ -537,6 +548,16 @@ impl TrustStore {
         signature_key: &[u8],
         now: u64,
     ) -> Result<VerifiedIdentity, CredentialError> {
+        Ok(self.validate_leaf(credential, signature_key, now)?.identity)
+    }
+
+    /// [`TrustStore::validate`], also returning the validity period read in the same parse.
+    pub(crate) fn validate_leaf(
+        &self,
+        credential: &X509Credential,
+        signature_key: &[u8],
+        now: u64,
+    ) -> Result<LeafFacts, CredentialError> {
         let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
         let leaf = parse_cert(leaf_der)?;
         let identity = identity_of(&leaf)?;
@@ -574,7 +595,10 @@ impl TrustStore {
         if spki.subject_public_key.data.as_ref() != signature_key {
             return Err(CredentialError::KeyMismatch);
         }
-        Ok(identity)
+        Ok(LeafFacts {
+            identity,
+            validity_s: validity_s(&leaf),
+        })
     }
 }
 
@@ -627,24 +651,47 @@ fn identity_from_sans(sans: &[String]) -> Result<VerifiedIdentity, CredentialErr
 pub(crate) fn claimed_identity(
     credential: &X509Credential,
 ) -> Result<VerifiedIdentity, CredentialError> {
+    Ok(claimed_leaf(credential)?.identity)
+}
+
+/// What one parse of a credential's leaf certificate tells: whom it names and how long it is
+/// valid. An added member's certificate is parsed once per commit for both.
+#[derive(Debug, Clone)]
+pub(crate) struct LeafFacts {
+    /// Whom the certificate names.
+    pub(crate) identity: VerifiedIdentity,
+    /// `notAfter - notBefore`, in seconds (`mls_operational_policy`'s
+    /// `max_credential_lifetime`).
+    pub(crate) validity_s: u64,
+}
+
+/// [`LeafFacts`] of a credential, without validating it.
+pub(crate) fn claimed_leaf(credential: &X509Credential) -> Result<LeafFacts, CredentialError> {
     let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
     let leaf = parse_cert(leaf_der)?;
-    identity_of(&leaf)
+    Ok(LeafFacts {
+        identity: identity_of(&leaf)?,
+        validity_s: validity_s(&leaf),
+    })
+}
+
+/// How long `cert` is valid, in seconds (`notAfter - notBefore`; 0 if reversed).
+fn validity_s(cert: &X509Certificate<'_>) -> u64 {
+    let validity = cert.validity();
+    let seconds = validity
+        .not_after
+        .timestamp()
+        .saturating_sub(validity.not_before.timestamp());
+    u64::try_from(seconds).unwrap_or(0)
 }
 
 /// The identity a certificate names: its URI SANs and, for a client, its kind marker (a
 /// server's certificate carries none).
 fn identity_of(cert: &X509Certificate<'_>) -> Result<VerifiedIdentity, CredentialError> {
-    let mut marker = None;
-    for ext in cert.extensions() {
-        if ext.oid.to_id_string() == client_kind::CLIENT_KIND_OID_DOTTED
-            && marker.replace(ext.value).is_some()
-        {
-            return Err(CredentialError::Malformed(
-                "two client kind extensions".into(),
-            ));
-        }
-    }
+    let marker = cert
+        .get_extension_unique(&client_kind::client_kind_oid()?)
+        .map_err(|e| CredentialError::Malformed(format!("client kind extension: {e}")))?
+        .map(|ext| ext.value);
     match identity_from_sans(&uri_sans(cert)?)? {
         VerifiedIdentity::Client { client, user, .. } => {
             let kind = match marker {

@@ -16,7 +16,9 @@ use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
 use mimi_types::ClientUri;
 use mimi_types::codepoints::ComponentId;
 
-use crate::credential::{TrustStore, VerifiedIdentity, X509Credential, claimed_identity};
+use crate::credential::{
+    LeafFacts, TrustStore, VerifiedIdentity, X509Credential, claimed_identity, claimed_leaf,
+};
 use crate::error::{CredentialError, MlsError};
 use crate::identity::x509_of;
 use crate::summary::{
@@ -77,20 +79,23 @@ pub(crate) fn member_of_credential(c: &Credential) -> Result<MemberChange, MlsEr
     }
 }
 
-/// The lifetimes a client added with `credential` and a KeyPackage valid from `not_before`
-/// to `not_after` brings (for `mls_operational_policy`, `mimi_room` `lifetimes.rs`).
-/// `client` is what the credential names (the caller has read it already).
-pub(crate) fn lifetimes_of(
-    client: ClientUri,
-    credential: &Credential,
+/// The member a client credential names and the lifetimes it brings with a KeyPackage valid
+/// from `not_before` to `not_after` (for `mls_operational_policy`, `mimi_room`
+/// `lifetimes.rs`), from one parse of its certificate (`facts`).
+pub(crate) fn added_member(
+    facts: LeafFacts,
     not_before: u64,
     not_after: u64,
-) -> Result<AddedLifetimes, MlsError> {
-    Ok(AddedLifetimes {
-        client,
+) -> Result<(MemberChange, AddedLifetimes), MlsError> {
+    let VerifiedIdentity::Client { client, user, kind } = facts.identity else {
+        return Err(CredentialError::WrongKind { expected: "client" }.into());
+    };
+    let lifetimes = AddedLifetimes {
+        client: client.clone(),
         key_package_s: Some(not_after.saturating_sub(not_before)),
-        credential_s: x509_of(credential)?.validity_period_s()?,
-    })
+        credential_s: facts.validity_s,
+    };
+    Ok((MemberChange::with_kind(client, user, kind), lifetimes))
 }
 
 /// The lifetimes a client joining by external commit with `credential` brings: its X.509
@@ -231,14 +236,10 @@ impl GroupView<'_> {
                 let kp = KeyPackageIn::tls_deserialize(&mut bytes.as_slice())
                     .map_err(|e| MlsError::Malformed(format!("Add key package: {e}")))?;
                 let credential = &kp.unverified_credential().credential;
-                let member = member_of_credential(credential)?;
+                let facts = claimed_leaf(&x509_of(credential)?)?;
                 let (not_before, not_after) = key_package_lifetime(&bytes)?;
-                summary.added_lifetimes.push(lifetimes_of(
-                    member.client.clone(),
-                    credential,
-                    not_before,
-                    not_after,
-                )?);
+                let (member, lifetimes) = added_member(facts, not_before, not_after)?;
+                summary.added_lifetimes.push(lifetimes);
                 summary.added.push(member);
             }
             ProposalIn::Remove(r) => summary.removed.push(self.member_at(r.removed())?),
@@ -451,13 +452,23 @@ pub(crate) fn validate_leaf(
     now: u64,
     expected: &'static str,
 ) -> Result<VerifiedIdentity, MlsError> {
-    let id = trust.validate(
+    Ok(validate_leaf_facts(leaf, trust, now, expected)?.identity)
+}
+
+/// [`validate_leaf`], also returning the validity period read in the same parse.
+pub(crate) fn validate_leaf_facts(
+    leaf: &LeafNode,
+    trust: &TrustStore,
+    now: u64,
+    expected: &'static str,
+) -> Result<LeafFacts, MlsError> {
+    let facts = trust.validate_leaf(
         &x509_of(leaf.credential())?,
         leaf.signature_key().as_slice(),
         now,
     )?;
-    match (&id, expected) {
-        (VerifiedIdentity::Client { .. }, "client") => Ok(id),
+    match (&facts.identity, expected) {
+        (VerifiedIdentity::Client { .. }, "client") => Ok(facts),
         _ => Err(CredentialError::WrongKind { expected }.into()),
     }
 }

@@ -234,3 +234,40 @@ fn the_marker_is_read_from_the_credential_and_a_bad_one_is_refused() {
             .is_err()
     );
 }
+
+/// RFC 5280 §4.2: a certificate includes at most one instance of an extension. Two client
+/// kind markers (even equal ones) make the credential invalid, not read as either.
+#[test]
+fn a_certificate_with_the_marker_twice_is_refused() {
+    let net = Net::new();
+    let ca = &net.providers["c.example"].ca;
+    let k = crate::SigningKey::generate().unwrap();
+    let client: ClientUri = "mimi://c.example/d/lou/1".parse().unwrap();
+    let lou = user("lou");
+    let validity = Validity::starting(net.now - 60, YEAR);
+    let uris = [client.to_string(), lou.to_string()];
+    let logger = crate::client_kind::encode(&ClientKind::Logger)
+        .unwrap()
+        .unwrap();
+    // The control: the same certificate with one marker is a logging client's.
+    let once = ca
+        .issue_with_raw_markers(&uris, vec![logger.clone()], k.public(), validity)
+        .unwrap();
+    assert!(matches!(
+        net.trust.validate(&once, k.public(), net.now),
+        Ok(crate::VerifiedIdentity::Client {
+            kind: ClientKind::Logger,
+            ..
+        })
+    ));
+    let twice = ca
+        .issue_with_raw_markers(&uris, vec![logger.clone(), logger], k.public(), validity)
+        .unwrap();
+    match net.trust.validate(&twice, k.public(), net.now) {
+        Err(crate::CredentialError::Malformed(why)) => {
+            assert!(why.contains("client kind extension"), "{why}")
+        }
+        other => panic!("a certificate with two client kind markers: {other:?}"),
+    }
+    assert!(crate::credential::claimed_identity(&twice).is_err());
+}
