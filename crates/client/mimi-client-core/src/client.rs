@@ -453,6 +453,7 @@ impl Client {
             };
             if r.commit_in_flight == Some(op) {
                 r.commit_in_flight = None;
+                let was_ended = r.group.room().ended().is_some();
                 let rejoined = match r.rejoining.take() {
                     Some(group) => {
                         r.group = group;
@@ -479,11 +480,8 @@ impl Client {
                     room: room.clone(),
                     epoch,
                 });
-                if let Some(ended) = r.group.room().ended() {
-                    self.events.push_back(ClientEvent::RoomEnded {
-                        room: room.clone(),
-                        ended_by: ended.ended_by.clone(),
-                    });
+                if let Some(ended) = newly_ended(was_ended, room, r) {
+                    self.events.push_back(ended);
                 }
                 self.resend(room)?;
             }
@@ -790,6 +788,7 @@ impl Client {
             }
         }
         let ahead = message.epoch().is_some_and(|e| e > r.group.epoch());
+        let was_ended = r.group.room().ended().is_some();
         let result = r.group.process(message.as_bytes(), now);
         r.remember(d);
         let is_commit = message.content_type() == Some(ContentType::Commit);
@@ -954,11 +953,8 @@ impl Client {
                         room: room.clone(),
                         epoch,
                     });
-                    if let Some(ended) = r.group.room().ended() {
-                        self.events.push_back(ClientEvent::RoomEnded {
-                            room: room.clone(),
-                            ended_by: ended.ended_by.clone(),
-                        });
+                    if let Some(ended) = newly_ended(was_ended, room, r) {
+                        self.events.push_back(ended);
                     }
                     let _ = self.resend(room);
                 }
@@ -1005,6 +1001,19 @@ impl Client {
 }
 
 /// The `update` request carrying a prepared commit.
+/// [`ClientEvent::RoomEnded`] where the commit just merged into `r` ended `room`, which
+/// was open before it (`was_ended` false): the event comes once per room, from whichever path
+/// merged the ending commit (our own commit accepted, or another member's received).
+fn newly_ended(was_ended: bool, room: &RoomUri, r: &Room) -> Option<ClientEvent> {
+    if was_ended {
+        return None;
+    }
+    r.group.room().ended().map(|ended| ClientEvent::RoomEnded {
+        room: room.clone(),
+        ended_by: ended.ended_by.clone(),
+    })
+}
+
 pub(crate) fn commit_request(out: &OutgoingCommit) -> Result<UpdateRequest, ClientError> {
     let commit = MlsMessage::from_bytes(out.commit.clone()).map_err(ClientError::wire)?;
     let welcome = match &out.welcome {
