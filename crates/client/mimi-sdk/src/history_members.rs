@@ -33,10 +33,11 @@ impl Device {
         user: &UserUri,
     ) -> Result<usize, SdkError> {
         let sent = self.client.share_history(now_s(), room, user)?;
+        // The agreement and the requests it answered are saved before anything is sent;
+        // sending changes neither.
         self.save_history_sharing().await?;
         self.persist().await?;
         self.drive().await?;
-        self.save_history_sharing().await?;
         Ok(sent)
     }
 
