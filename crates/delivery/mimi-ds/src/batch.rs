@@ -114,12 +114,15 @@ pub fn batch_notifies(
             }
             (_, decoded) => {
                 let open = decoded.is_some();
-                let single = NotifyBatch::single(item);
+                // As `NotifyBatch::single` sends it, from the envelope read above.
+                let first_body = queued
+                    .as_ref()
+                    .map_or_else(|| item.body.clone(), |q| q.body.to_vec());
                 batches.push(Open {
                     room: item.room.clone(),
                     ids: vec![item.id],
-                    first_body: single.body,
-                    withheld: single.withheld,
+                    first_body,
+                    withheld: withheld.unwrap_or_default(),
                     request: decoded.unwrap_or_else(|| NotifyRequest::new(Vec::new())),
                     bytes: item.body.len(),
                     open,

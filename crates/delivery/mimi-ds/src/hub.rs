@@ -21,6 +21,8 @@ mod franking;
 mod group_info;
 mod record;
 mod replay;
+#[cfg(test)]
+mod withheld_cap;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -120,7 +122,7 @@ impl HubRoom {
             domains,
             readers,
             withheld,
-        } = domains_of(&group);
+        } = domains_of(group.room());
         Self {
             room,
             group,
@@ -144,7 +146,7 @@ impl HubRoom {
             domains,
             readers,
             withheld,
-        } = domains_of(&group);
+        } = domains_of(group.room());
         Self {
             room,
             group,
@@ -680,7 +682,7 @@ impl HubRoom {
             domains,
             readers,
             withheld,
-        } = domains_of(&self.group);
+        } = domains_of(self.group.room());
         self.domains = domains;
         self.readers = readers;
         self.withheld = withheld;
@@ -716,11 +718,11 @@ struct Fanout {
     withheld: BTreeMap<Domain, Vec<ClientUri>>,
 }
 
-/// The fan-out of `group`. A provider with more devices to withhold than one notify may name
-/// (`mimi_federation_api::withheld::MAX_WITHHELD`) is no reader: it gets no application
-/// message, rather than its follower handing them to devices that may not have them.
-fn domains_of(group: &HubGroup) -> Fanout {
-    let room = group.room();
+/// The fan-out of a room in state `room`. A provider with more devices to withhold than one
+/// notify may name (`mimi_federation_api::withheld::MAX_WITHHELD`) is no reader: it gets no
+/// application message, rather than its follower handing them to devices that may not have
+/// them (tested in `hub/withheld_cap.rs`).
+fn domains_of(room: &mimi_room::RoomState) -> Fanout {
     let receiving = room.receiving_users();
     let mut fanout = Fanout {
         domains: BTreeSet::new(),

@@ -40,6 +40,14 @@ impl HubRoom {
     /// [`mimi_room::RoomState::may_join_new_device`]).
     pub fn may_join_new_device(&self, user: &mimi_types::UserUri) -> Result<(), mimi_room::Denied> {
         self.check_open()?;
+        self.may_join_new_device_of_open_room(user)
+    }
+
+    /// [`HubRoom::may_join_new_device`] once the caller has checked that the room is open.
+    fn may_join_new_device_of_open_room(
+        &self,
+        user: &mimi_types::UserUri,
+    ) -> Result<(), mimi_room::Denied> {
         let room = self.group().room();
         room.require_server(
             user.domain(),
@@ -66,7 +74,7 @@ impl HubRoom {
         self.check_open()?;
         let room = self.group().room();
         if room.participants().index_of(user).is_some() {
-            return self.may_join_new_device(user);
+            return self.may_join_new_device_of_open_room(user);
         }
         room.require_server(
             user.domain(),
