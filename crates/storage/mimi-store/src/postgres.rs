@@ -21,7 +21,7 @@ pub use shared::{
     EVENTS_CHANNEL, Lease, LockedRoom, OUTBOUND_CHANNEL, ROOM_EVENTS, Wakeup, Wakeups,
 };
 
-use crate::group_commit::{GroupCommit, GroupStats};
+use crate::group_commit::GroupCommit;
 use crate::sql;
 use error::{backend, connect_error, migrate_error};
 
@@ -180,12 +180,6 @@ impl PostgresStore {
     pub async fn close(self) {
         self.pool.close().await;
         self.group_pool.close().await;
-    }
-
-    /// How hub room writes were grouped into transactions since this store was connected
-    /// (shared by its clones; other processes' stores count their own).
-    pub fn group_stats(&self) -> GroupStats {
-        self.group.stats()
     }
 
     fn fail(&self, err: sqlx::Error) -> StoreError {

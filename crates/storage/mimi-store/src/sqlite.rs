@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Sqlite, Transaction};
 
 use crate::error::{OpenError, backend, migrate_error, open_error};
-use crate::group_commit::{GroupCommit, GroupStats};
+use crate::group_commit::GroupCommit;
 use crate::sql;
 
 /// The schema migrations, embedded at build time.
@@ -157,12 +157,6 @@ impl SqliteStore {
     /// is already durable); closing just leaves a tidier file.
     pub async fn close(self) {
         self.pool.close().await;
-    }
-
-    /// How hub room writes were grouped into transactions since this store was opened (shared
-    /// by its clones).
-    pub fn group_stats(&self) -> GroupStats {
-        self.group.stats()
     }
 
     fn fail(&self, err: sqlx::Error) -> StoreError {

@@ -11,9 +11,16 @@ macro_rules! group_body {
             use mimi_types::RoomUri;
 
             use super::Store;
-            use $crate::group_commit::Write;
+            use $crate::group_commit::{GroupStats, Write};
 
             impl Store {
+                /// How hub room writes were grouped into transactions since this store was
+                /// opened or connected (shared by its clones; other processes' stores count
+                /// their own).
+                pub fn group_stats(&self) -> GroupStats {
+                    self.group.stats()
+                }
+
                 /// Queues a room write and returns once the transaction that carried it
                 /// committed.
                 pub(crate) async fn write_room_grouped(
