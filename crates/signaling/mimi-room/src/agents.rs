@@ -3,6 +3,8 @@
 //! sends. What a client is comes from its credential ([`ClientKind`], `readings.rs`, "Bots and
 //! logging clients"); a room without these components treats bots and loggers as any client.
 
+use std::fmt;
+
 use mimi_types::{ClientUri, UserUri};
 
 use crate::components::{Bot, LoggingPolicy, LoggingTargets, RoleIndex};
@@ -18,16 +20,15 @@ impl RoomState {
     /// needs an `allowed_bots` entry of its name and homepage and, unless that entry is a
     /// `local_client_bot`, its user must hold the entry's `bot_role_index`.
     pub(crate) fn check_agents(&self) -> Result<(), Denied> {
+        // `member_kinds` holds bots and logging clients only: a person's device is never in it.
         for (client, kind) in &self.member_kinds {
             let Some(user) = self.members.get(client) else {
                 continue;
             };
-            match kind {
-                ClientKind::Person => {}
-                ClientKind::Logger => self.check_logger(client, user)?,
-                ClientKind::Bot { name, homepage } => {
-                    self.check_bot(client, user, name, homepage)?
-                }
+            if let ClientKind::Bot { name, homepage } = kind {
+                self.check_bot(client, user, name, homepage)?;
+            } else if *kind == ClientKind::Logger {
+                self.check_logger(client, user)?;
             }
         }
         Ok(())
@@ -118,16 +119,53 @@ impl RoomState {
 
 /// Whether `logging_clients` names the client, or its user (all of that user's logging
 /// clients), octet for octet.
+/// (Asked on every send in a room that requires logging: compares without writing the URIs
+/// out.)
 fn lists_logger(targets: &LoggingTargets, client: &ClientUri, user: &UserUri) -> bool {
-    let (client, user) = (client.to_string(), user.to_string());
     targets
         .logging_clients
         .iter()
-        .any(|u| u.as_str() == client || u.as_str() == user)
+        .any(|u| displays_as(client, u.as_str()) || displays_as(user, u.as_str()))
+}
+
+/// Whether `value` displays as exactly `expected`, without allocating.
+fn displays_as(value: &impl fmt::Display, expected: &str) -> bool {
+    /// Consumes `rest` while what is written matches it; fails at the first difference.
+    struct Match<'a> {
+        rest: &'a str,
+    }
+    impl fmt::Write for Match<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            match self.rest.strip_prefix(s) {
+                Some(rest) => {
+                    self.rest = rest;
+                    Ok(())
+                }
+                None => Err(fmt::Error),
+            }
+        }
+    }
+    let mut m = Match { rest: expected };
+    fmt::write(&mut m, format_args!("{value}")).is_ok() && m.rest.is_empty()
 }
 
 /// The first `allowed_bots` entry with this name and homepage (both octet for octet).
 fn allowed_bot<'a>(bots: &'a [Bot], name: &str, homepage: &str) -> Option<&'a Bot> {
     bots.iter()
         .find(|b| b.name == name && b.homepage.as_str() == homepage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::displays_as;
+
+    #[test]
+    fn displays_as_matches_exactly() {
+        let client: mimi_types::ClientUri = "mimi://a.example/d/lou/1".parse().unwrap();
+        assert!(displays_as(&client, "mimi://a.example/d/lou/1"));
+        assert!(!displays_as(&client, "mimi://a.example/d/lou/12"));
+        assert!(!displays_as(&client, "mimi://a.example/d/lou/"));
+        assert!(!displays_as(&client, "mimi://a.example/d/lou/2"));
+        assert!(!displays_as(&client, ""));
+    }
 }
