@@ -34,7 +34,7 @@
 //!   content, at most 2,000 entries; the envelope says when older entries were left out),
 //!   and a received item over [`MAX_ROOM_ITEM_BYTES`] is refused.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use mimi_types::{ClientUri, RoomUri, UserUri};
 use zeroize::Zeroizing;
@@ -315,17 +315,12 @@ impl Client {
         if answer.waiting.is_empty() {
             self.history_waiting.remove(&key);
         } else {
-            self.history_waiting
-                .retain(|_, w| w.created.saturating_add(REQUEST_TTL_SECS) >= now);
-            if self.history_waiting.len() >= MAX_WAITING
-                && let Some(oldest) = self
-                    .history_waiting
-                    .iter()
-                    .min_by_key(|(_, w)| w.created)
-                    .map(|(k, _)| k.clone())
-            {
-                self.history_waiting.remove(&oldest);
-            }
+            trim_and_cap(
+                &mut self.history_waiting,
+                MAX_WAITING,
+                |w| w.created.saturating_add(REQUEST_TTL_SECS) >= now,
+                |w| w.created,
+            );
             self.history_waiting.insert(
                 key,
                 Waiting {
@@ -341,17 +336,32 @@ impl Client {
     /// Records that this device answered `key`'s device, forgetting expired records and, past
     /// [`MAX_ANSWERED`], the oldest.
     fn remember_answer(&mut self, now: u64, key: (RoomUri, ClientUri)) {
-        self.history_answered
-            .retain(|_, at| now < at.saturating_add(REQUEST_TTL_SECS));
-        if self.history_answered.len() >= MAX_ANSWERED
-            && let Some(oldest) = self
-                .history_answered
-                .iter()
-                .min_by_key(|(_, at)| **at)
-                .map(|(k, _)| k.clone())
-        {
-            self.history_answered.remove(&oldest);
-        }
+        trim_and_cap(
+            &mut self.history_answered,
+            MAX_ANSWERED,
+            |at| now < at.saturating_add(REQUEST_TTL_SECS),
+            |at| *at,
+        );
         self.history_answered.insert(key, now);
+    }
+}
+
+/// Makes room for one more entry in a bounded record ([`MAX_WAITING`], [`MAX_ANSWERED`]):
+/// forgets the entries `keep` refuses (the expired ones), then, where `cap` or more remain,
+/// the oldest by `at`.
+pub(crate) fn trim_and_cap<K: Ord + Clone, V>(
+    map: &mut BTreeMap<K, V>,
+    cap: usize,
+    keep: impl Fn(&V) -> bool,
+    at: impl Fn(&V) -> u64,
+) {
+    map.retain(|_, v| keep(v));
+    if map.len() >= cap
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, v)| at(v))
+            .map(|(k, _)| k.clone())
+    {
+        map.remove(&oldest);
     }
 }

@@ -2,7 +2,8 @@
 //! whose policy lets ordinary users and super admins share; one member (the designated sharer)
 //! hands his device the room's log, once. Refused: a room that forbids sharing, a member whose
 //! role may not share, a non-member, a removed member, a room Dave is not in, entries older
-//! than the policy's period. Each refusal is followed by a sentinel message that arrives.
+//! than the policy's period, a request or an envelope that one device relays through the room
+//! in another device's name. Each refusal is followed by a sentinel message that arrives.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -453,5 +454,70 @@ fn through_the_room_a_request_waits_for_agreement_and_a_forbidding_room_is_not_a
     let alice = c.alice.clone();
     assert!(c.fed.clients[&alice].waiting_history_requests().is_empty());
     assert_eq!(imported(&c, &dave), 0);
+    sentinel(&mut c, &dave);
+}
+
+#[test]
+fn through_the_room_a_request_or_envelope_relayed_by_another_device_is_refused() {
+    // Only the desk (super admin) may share: Alice's device is the rogue relayer.
+    let mut c = cast(&sharing(&[4], true), 3);
+    let dave = add_dave(&mut c);
+    let room = c.room.clone();
+    let now = c.fed.now;
+    let (alice, desk) = (c.alice.clone(), c.desk.clone());
+    let _ = events_of(&mut c, &dave);
+    let _ = events_of(&mut c, &desk);
+
+    // Alice's device sends Dave's signed request through the room as its own item: the desk
+    // refuses it (a device asks for itself only) and sends Dave nothing.
+    let request = c.fed.clients[&dave]
+        .history_request(now, std::slice::from_ref(&room))
+        .unwrap();
+    c.fed.c(&alice).send_history_item(&room, &request).unwrap();
+    c.fed.pump();
+    let at_desk = events_of(&mut c, &desk);
+    assert!(
+        at_desk.iter().any(|e| matches!(
+            e,
+            ClientEvent::HistoryRefused { from, error: HistoryError::Malformed(why), .. }
+                if *from == alice && why.contains("asks for itself only")
+        )),
+        "{at_desk:?}"
+    );
+    assert_eq!(imported(&c, &dave), 0, "a relayed request was answered");
+
+    // Alice's device relays an envelope the desk sealed to Dave: Dave refuses it (it is
+    // signed as the desk, not as the device that sent it) and imports nothing.
+    let a = answer(&mut c, &desk, &request);
+    assert!(!a.envelopes.is_empty(), "{a:?}");
+    c.fed
+        .c(&alice)
+        .send_history_item(&room, &a.envelopes[0].2)
+        .unwrap();
+    c.fed.pump();
+    let at_dave = events_of(&mut c, &dave);
+    assert!(
+        at_dave.iter().any(|e| matches!(
+            e,
+            ClientEvent::HistoryRefused {
+                from,
+                error: HistoryError::NotASharer { sender, reason, .. },
+                ..
+            } if *from == alice && *sender == alice && reason.contains("signed as")
+        )),
+        "{at_dave:?}"
+    );
+    assert!(
+        !at_dave
+            .iter()
+            .any(|e| matches!(e, ClientEvent::HistoryImported { .. })),
+        "{at_dave:?}"
+    );
+    assert_eq!(imported(&c, &dave), 0);
+
+    // Dave's own request through the room is answered by the desk, and the room goes on.
+    c.fed.c(&dave).request_room_history(now, &room).unwrap();
+    c.fed.pump();
+    assert_eq!(imported(&c, &dave), 3);
     sentinel(&mut c, &dave);
 }
