@@ -62,7 +62,23 @@ pub struct BenchConfig {
     /// The in-process hub's `database.url` (for example a PostgreSQL database); `None`: SQLite
     /// files in the temporary directory. The followers always use SQLite.
     pub hub_database_url: Option<String>,
+    /// The in-process providers hash passwords at the production cost (Argon2id, 19 MiB, two
+    /// passes: tens of ms per registration and per device sign-in) instead of the bench's
+    /// cheap cost ([`BENCH_PASSWORD_HASH`]); setup then includes 2 × `users` such hashes.
+    pub production_password_hashing: bool,
+    /// The sending devices run on a runtime of their own (one thread named `bench-senders`,
+    /// on the clients' CPU with `pin_cpus`) instead of among the receivers on the clients'
+    /// runtime, where a sender's acknowledged send waits for its turn behind the receivers'
+    /// work (decrypting the previous message): separates the sender's latency from the
+    /// receivers' queue. Off by default: the acknowledgement figures of earlier runs are
+    /// taken without it.
+    pub sender_runtime: bool,
 }
+
+/// The in-process providers' password-hash cost unless
+/// [`BenchConfig::production_password_hashing`]: (memory KiB, passes). The accounts are
+/// throwaway and the passwords public; the setup measures the room, not Argon2.
+pub const BENCH_PASSWORD_HASH: (u32, u32) = (64, 1);
 
 impl Default for BenchConfig {
     fn default() -> Self {
@@ -80,6 +96,8 @@ impl Default for BenchConfig {
             skip_decryption: false,
             pin_cpus: false,
             hub_database_url: None,
+            production_password_hashing: false,
+            sender_runtime: false,
         }
     }
 }

@@ -29,6 +29,11 @@ pub struct Report {
     pub delivery_seconds: f64,
     /// Setup (start, register, room of `users`) in seconds.
     pub setup_seconds: f64,
+    /// The setup's parts in seconds: starting the providers, registering the accounts and
+    /// devices, creating the room and inviting everyone, every device joining.
+    pub setup_phases: [f64; 4],
+    /// The password-hash cost the providers ran with (registration and sign-in hash).
+    pub password_hash: String,
     /// Acknowledgement latency percentiles in ms (p50, p99).
     pub ack_ms: [f64; 2],
     /// Delivery latency percentiles in ms (p50, p95, p99): send start (scheduled start in open
@@ -44,6 +49,8 @@ pub struct Report {
     pub behind_ms: [f64; 2],
     /// Whether servers and clients ran pinned to CPU 0 and CPU 1.
     pub pinned: bool,
+    /// Whether the senders ran on a runtime of their own rather than among the receivers.
+    pub sender_runtime: bool,
     /// Whether the sending phase hit `max_seconds`.
     pub cut_short: bool,
     /// Resident memory of the whole process at the end, KiB.
@@ -114,7 +121,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "K={} S={} N={}  {}  {}{}  setup {:.1} s{}",
+            "K={} S={} N={}  {}  {}{}{}  setup {:.1} s{}",
             self.users,
             self.senders,
             self.messages_per_sender,
@@ -128,12 +135,26 @@ impl fmt::Display for Report {
                 "decrypted timelines"
             },
             if self.pinned { "  pinned" } else { "" },
+            if self.sender_runtime {
+                "  senders on their own runtime"
+            } else {
+                ""
+            },
             self.setup_seconds,
             if self.cut_short {
                 "  (CUT SHORT by --max-seconds)"
             } else {
                 ""
             }
+        )?;
+        writeln!(
+            f,
+            "setup: providers {:.1} s, register {:.1} s, create+invite {:.1} s, joins {:.1} s; password hash {}",
+            self.setup_phases[0],
+            self.setup_phases[1],
+            self.setup_phases[2],
+            self.setup_phases[3],
+            self.password_hash
         )?;
         if self.rate.is_some() {
             writeln!(

@@ -9,7 +9,7 @@ use mimi_sdk::{Credentials, Device, Preset};
 use mimi_server::local::{LocalFederation, LocalOptions, LocalProvider};
 use mimi_types::{Domain, RoomUri};
 
-use crate::pin;
+use crate::{BENCH_PASSWORD_HASH, pin};
 
 /// Registrations in flight at once (each costs the provider a password hash).
 const REGISTER_CONCURRENCY: usize = 8;
@@ -21,12 +21,13 @@ const START_ATTEMPTS: u32 = 3;
 /// Starts a hub and two followers, each on its own runtime of `threads` workers named
 /// `srv<i>-<role>`; with `pin`, their threads (and the SQLite threads they start) run on
 /// [`pin::SERVER_CPU`]. The hub uses `hub_database_url` if given (the followers always SQLite
-/// files).
+/// files). Unless `production_hashing`, passwords are hashed at [`BENCH_PASSWORD_HASH`].
 pub(crate) fn start_federation(
     dir: &Path,
     threads: usize,
     pin: bool,
     hub_database_url: Option<&str>,
+    production_hashing: bool,
 ) -> anyhow::Result<Vec<LocalProvider>> {
     let domains = ["hub.example", "f1.example", "f2.example"]
         .into_iter()
@@ -40,7 +41,15 @@ pub(crate) fn start_federation(
             format!("srv{i}-{role}")
         })
         // Every benchmark user registers from this one address, many per minute.
-        .limits(|limits| limits.auth_attempts_per_source = 0)
+        .limits(move |limits| {
+            limits.auth_attempts_per_source = 0;
+            if !production_hashing {
+                (
+                    limits.password_hash_memory_kib,
+                    limits.password_hash_iterations,
+                ) = BENCH_PASSWORD_HASH;
+            }
+        })
         .progress(|event| {
             if let mimi_server::LocalEvent::Retrying { error } = event {
                 eprintln!("{error}; starting again on other ports");
@@ -172,10 +181,12 @@ pub(crate) async fn build_room(devices: &mut [Device], run_id: u128) -> anyhow::
     Ok(room)
 }
 
-/// Fails unless `joined()` reaches `users` within `limit`, printing progress.
+/// Fails unless `joined()` reaches `users` within `limit`, printing progress; fails at once
+/// when a device gave up (`failed()` above 0): the room cannot form then.
 pub(crate) async fn wait_for_joins(
     users: usize,
     joined: impl Fn() -> usize,
+    failed: impl Fn() -> usize,
     limit: Duration,
     progress: bool,
 ) -> anyhow::Result<()> {
@@ -187,6 +198,10 @@ pub(crate) async fn wait_for_joins(
         if n >= users {
             return Ok(());
         }
+        let gave_up = failed();
+        if gave_up > 0 {
+            bail!("{gave_up} device(s) gave up joining the room ({n} of {users} joined)");
+        }
         if Instant::now() > deadline {
             bail!(
                 "only {n} of {users} devices joined the room within {} s",
@@ -194,5 +209,65 @@ pub(crate) async fn wait_for_joins(
             );
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The devices that did not join and what each was doing (the first 20), for the error of a
+/// room that did not form.
+pub(crate) fn not_joined(states: &[String]) -> String {
+    let waiting: Vec<String> = states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.as_str() != "joined")
+        .map(|(i, s)| format!("device {i} (provider {}): {s}", i % 3))
+        .collect();
+    let mut text = format!("{} device(s) not joined", waiting.len());
+    for line in waiting.iter().take(20) {
+        text.push_str("\n  ");
+        text.push_str(line);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_device_that_gave_up_fails_the_wait_at_once() {
+        let start = Instant::now();
+        let err = wait_for_joins(3, || 1, || 1, Duration::from_secs(60), false)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("1 device(s) gave up"), "{err}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "it did not wait for the limit"
+        );
+        let err = wait_for_joins(3, || 2, || 0, Duration::from_millis(50), false)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("only 2 of 3"), "{err}");
+        wait_for_joins(3, || 3, || 0, Duration::from_millis(50), false)
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn the_devices_not_joined_are_listed_with_their_state() {
+        let states = vec![
+            "joined".to_owned(),
+            "waiting: cursor 4".to_owned(),
+            "joined".to_owned(),
+            "gave up: x".to_owned(),
+        ];
+        let text = not_joined(&states);
+        assert!(text.starts_with("2 device(s) not joined"), "{text}");
+        assert!(
+            text.contains("device 1 (provider 1): waiting: cursor 4"),
+            "{text}"
+        );
+        assert!(text.contains("device 3 (provider 0): gave up: x"), "{text}");
+        assert!(!text.contains("device 0"), "{text}");
     }
 }

@@ -20,6 +20,10 @@ const DRAIN_GRACE: Duration = Duration::from_secs(10);
 /// How long the room may take to form (every device joined from its Welcome).
 const JOIN_LIMIT: Duration = Duration::from_secs(600);
 
+/// Failed syncs in a row after which a joining device gives up (a client would retry a
+/// failed sync; a device that keeps failing is reported rather than waited for).
+const JOIN_SYNC_ATTEMPTS: u32 = 5;
+
 /// State shared by the device tasks.
 pub(crate) struct Shared {
     base: Instant,
@@ -36,6 +40,11 @@ pub(crate) struct Shared {
     sent_by: Vec<AtomicU64>,
     senders_done: AtomicUsize,
     joined: AtomicUsize,
+    /// Per device while the room forms: whether it joined, its cursor and whether its feed
+    /// streams, or why it gave up; read when the room does not form in time.
+    join_state: std::sync::Mutex<Vec<String>>,
+    /// Devices that gave up joining.
+    join_failed: AtomicUsize,
     pub(crate) delivered: AtomicU64,
     /// Last delivery, ns after `base`.
     pub(crate) last_delivery_ns: AtomicU64,
@@ -97,6 +106,7 @@ pub fn run(config: &BenchConfig) -> anyhow::Result<Report> {
             config.server_threads,
             config.pin_cpus,
             config.hub_database_url.as_deref(),
+            config.production_password_hashing,
         )?,
     };
     let urls: Vec<String> = match &config.servers {
@@ -120,16 +130,46 @@ pub fn run(config: &BenchConfig) -> anyhow::Result<Report> {
         });
     }
     let clients = builder.build()?;
+    let senders = if config.sender_runtime {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
+            .worker_threads(1)
+            .thread_name("bench-senders")
+            .enable_all();
+        if config.pin_cpus {
+            builder.on_thread_start(|| {
+                if let Err(e) = pin::pin_current_thread(pin::CLIENT_CPU) {
+                    eprintln!("{e}");
+                }
+            });
+        }
+        Some(builder.build()?)
+    } else {
+        None
+    };
+    let sender_handle = senders.as_ref().map(|r| r.handle().clone());
     // Before any device: what follows is the devices' (and what serving them adds).
     let rss_start_kib = proc_stats::rss_kib().unwrap_or(0);
     let report = clients
-        .block_on(drive(config, &urls, dir.path(), setup_start))
+        .block_on(drive(config, &urls, dir.path(), setup_start, sender_handle))
         .map(|mut report| {
             report.rss_start_kib = rss_start_kib;
             report.malloc_mmap_threshold = std::env::var("MALLOC_MMAP_THRESHOLD_").ok();
+            report.password_hash = match (&config.servers, config.production_password_hashing) {
+                (Some(_), _) => "the running providers' own".to_owned(),
+                (None, true) => "production (19456 KiB, 2 passes)".to_owned(),
+                (None, false) => format!(
+                    "bench ({} KiB, {} pass)",
+                    crate::BENCH_PASSWORD_HASH.0,
+                    crate::BENCH_PASSWORD_HASH.1
+                ),
+            };
             report
         });
     clients.shutdown_timeout(Duration::from_secs(5));
+    if let Some(senders) = senders {
+        senders.shutdown_timeout(Duration::from_secs(5));
+    }
     drop(nodes);
     report
 }
@@ -139,13 +179,17 @@ async fn drive(
     urls: &[String],
     dir: &Path,
     setup_start: Instant,
+    sender_runtime: Option<tokio::runtime::Handle>,
 ) -> anyhow::Result<Report> {
     let run_id = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() % 1_000_000_000)
         .unwrap_or(0);
+    let providers_started = setup_start.elapsed().as_secs_f64();
     let mut devices = setup::register(config.users, urls, dir, run_id, config.progress).await?;
+    let registered = setup_start.elapsed().as_secs_f64();
     let room = setup::build_room(&mut devices, run_id).await?;
+    let invited = setup_start.elapsed().as_secs_f64();
 
     let base = Instant::now();
     let shared = Arc::new(Shared {
@@ -161,6 +205,8 @@ async fn drive(
         sent_by: (0..config.senders).map(|_| AtomicU64::new(0)).collect(),
         senders_done: AtomicUsize::new(0),
         joined: AtomicUsize::new(0),
+        join_state: std::sync::Mutex::new(vec!["not started".to_owned(); config.users]),
+        join_failed: AtomicUsize::new(0),
         delivered: AtomicU64::new(0),
         last_delivery_ns: AtomicU64::new(0),
         last_ack_ns: AtomicU64::new(0),
@@ -176,26 +222,36 @@ async fn drive(
         let shared = shared.clone();
         let room = room.clone();
         let bytes = config.message_bytes;
-        tasks.push(tokio::spawn(async move {
+        let task = async move {
             let mut tally = Tally::default();
             if let Err(e) = device_task(device, i, bytes, &room, &shared, &mut tally).await {
                 tally.error = Some(format!("device {i}: {e:#}"));
             }
             tally
-        }));
+        };
+        tasks.push(match &sender_runtime {
+            Some(handle) if i < config.senders => handle.spawn(task),
+            _ => tokio::spawn(task),
+        });
     }
 
     // Setup ends when every device joined.
     let joined = setup::wait_for_joins(
         users,
         || shared.joined.load(Ordering::SeqCst),
+        || shared.join_failed.load(Ordering::SeqCst),
         JOIN_LIMIT,
         config.progress,
     )
     .await;
     if let Err(e) = joined {
         shared.stop_all.store(true, Ordering::SeqCst);
-        return Err(e);
+        let state = shared
+            .join_state
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        return Err(e.context(setup::not_joined(&state)));
     }
     let setup_seconds = setup_start.elapsed().as_secs_f64();
     let hub_url = urls.first().context("no hub")?;
@@ -242,10 +298,17 @@ async fn drive(
         senders: config.senders,
         messages_per_sender: config.messages,
         setup_seconds,
+        setup_phases: [
+            providers_started,
+            registered - providers_started,
+            invited - registered,
+            setup_seconds - invited,
+        ],
         cut_short: shared.stop_sending.load(Ordering::SeqCst),
         skip_decryption: config.skip_decryption,
         rate: config.rate,
         pinned: config.pin_cpus,
+        sender_runtime: config.sender_runtime,
         ..Report::default()
     };
     let mut deliveries = Vec::new();
@@ -346,13 +409,13 @@ async fn device_task(
     shared: &Shared,
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
-    while !device.engine().room(room).is_some_and(|v| v.is_active()) {
-        if shared.stop_all.load(Ordering::SeqCst) {
-            return Ok(());
-        }
-        device.sync(100).await.context("joining")?;
+    if let Err(e) = join(&mut device, index, room, shared).await {
+        shared.join_failed.fetch_add(1, Ordering::SeqCst);
+        set_join_state(shared, index, format!("gave up: {e:#}"));
+        return Err(e);
     }
     device.take_events();
+    set_join_state(shared, index, "joined".to_owned());
     shared.joined.fetch_add(1, Ordering::SeqCst);
     while shared.joined.load(Ordering::SeqCst) < shared.users {
         if shared.stop_all.load(Ordering::SeqCst) {
@@ -393,6 +456,61 @@ async fn device_task(
         recount(&device, index, room, tally);
     }
     Ok(())
+}
+
+/// Syncs until `room` is active on `device`, retrying a failed sync a few times (as a client
+/// would), keeping its state in `shared.join_state`.
+async fn join(
+    device: &mut Device,
+    index: usize,
+    room: &RoomUri,
+    shared: &Shared,
+) -> anyhow::Result<()> {
+    let mut failures = 0;
+    while !device.engine().room(room).is_some_and(|v| v.is_active()) {
+        if shared.stop_all.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let state = match device.sync(100).await {
+            Ok(n) => {
+                failures = 0;
+                format!("{n} events at the last sync")
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= JOIN_SYNC_ATTEMPTS {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("joining: {failures} failed syncs in a row")));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                format!("sync failed ({failures} in a row): {e}")
+            }
+        };
+        let rooms = device.engine().rooms().count();
+        set_join_state(
+            shared,
+            index,
+            format!(
+                "waiting: cursor {}, {} room(s) known, feed {}, {state}",
+                device.cursor(),
+                rooms,
+                if device.is_streaming() {
+                    "streaming"
+                } else {
+                    "long-polled"
+                }
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn set_join_state(shared: &Shared, index: usize, state: String) {
+    if let Ok(mut states) = shared.join_state.lock()
+        && let Some(slot) = states.get_mut(index)
+    {
+        *slot = state;
+    }
 }
 
 /// Where a device counts deliveries.

@@ -25,6 +25,8 @@ fn six_members_two_senders_every_message_once() {
     assert_eq!(report.duplicates, 0);
     assert_eq!(report.missing, 0);
     assert!(report.is_clean());
+    assert_eq!(report.password_hash, "bench (64 KiB, 1 pass)");
+    assert!(report.to_string().contains("register"), "{report}");
 }
 
 #[test]
@@ -35,11 +37,13 @@ fn raw_feeds_count_every_ciphertext_once_without_decrypting() {
         messages: 5,
         max_seconds: 60,
         skip_decryption: true,
+        production_password_hashing: true,
         ..BenchConfig::default()
     })
     .unwrap();
     println!("{report}");
     assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.password_hash.starts_with("production"));
     assert_eq!(report.sent, 10);
     // Every member's feed, the sender's own included.
     assert_eq!(report.expected_deliveries, 10 * 4);

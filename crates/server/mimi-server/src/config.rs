@@ -58,6 +58,12 @@
 //! # Argon2id password hashes (19 MiB each) run at once at most, on blocking threads
 //! # (default 2, at least 1); more registrations and logins wait their turn.
 //! password_hash_concurrency = 2
+//! # The cost of a new Argon2id password hash: memory in KiB (at least 8) and passes over it
+//! # (at least 1); defaults 19456 (19 MiB) and 2, the OWASP minimum for Argon2id. Lower only
+//! # where the passwords guard nothing (a load test's throwaway accounts): a stolen accounts
+//! # database is then cheap to guess. Stored hashes keep the cost they were made with.
+//! password_hash_memory_kib = 19456
+//! password_hash_iterations = 2
 //! # Registrations and logins (device registrations) per minute, per account and per source
 //! # address, each a bucket refilled evenly over the minute; more get 429 with Retry-After
 //! # (defaults 10 and 120; 0: no limit). Behind a proxy every client has the proxy's address:
@@ -235,6 +241,10 @@ pub struct Limits {
     pub key_material_pair_window_ms: u64,
     /// Argon2id password hashes run at once at most (at least 1).
     pub password_hash_concurrency: u32,
+    /// Memory of a new Argon2id password hash, in KiB (at least 8).
+    pub password_hash_memory_kib: u32,
+    /// Passes of a new Argon2id password hash over its memory (at least 1).
+    pub password_hash_iterations: u32,
     /// Registrations and logins per account per minute (0: no limit).
     pub auth_attempts_per_account: u32,
     /// Registrations and logins per source address per minute (0: no limit).
@@ -264,6 +274,8 @@ impl Default for Limits {
             key_material_claims_per_pair: 6,
             key_material_pair_window_ms: 600_000,
             password_hash_concurrency: 2,
+            password_hash_memory_kib: 19 * 1024,
+            password_hash_iterations: 2,
             auth_attempts_per_account: 10,
             auth_attempts_per_source: 120,
             client_header_timeout_ms: 30_000,
@@ -507,6 +519,18 @@ impl Config {
                 reason: "at least one password hash must be able to run".into(),
             });
         }
+        // Argon2id with one lane, as `passwords` runs it.
+        if let Err(e) = argon2::Params::new(
+            config.limits.password_hash_memory_kib,
+            config.limits.password_hash_iterations,
+            1,
+            None,
+        ) {
+            return Err(ConfigError::Invalid {
+                key: "limits.password_hash_memory_kib / limits.password_hash_iterations".into(),
+                reason: format!("not an Argon2id cost ({e}): at least 8 KiB and 1 pass"),
+            });
+        }
         for (key, value) in [
             (
                 "limits.blob_downloads_at_once",
@@ -742,6 +766,28 @@ mod tests {
             err.to_string().contains("password_hash_concurrency"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_password_hash_cost_defaults_to_owasps_and_refuses_what_argon2_cannot_run() {
+        let config = Config::from_toml("domain = \"x.example\"\n", "/").unwrap();
+        assert_eq!(config.limits.password_hash_memory_kib, 19_456);
+        assert_eq!(config.limits.password_hash_iterations, 2);
+        let text = "domain = \"x.example\"\n[limits]\npassword_hash_memory_kib = 64\n\
+                    password_hash_iterations = 1\n";
+        let config = Config::from_toml(text, "/").unwrap();
+        assert_eq!(config.limits.password_hash_memory_kib, 64);
+        assert_eq!(config.limits.password_hash_iterations, 1);
+        for bad in [
+            "password_hash_memory_kib = 7",
+            "password_hash_memory_kib = 0",
+            "password_hash_iterations = 0",
+        ] {
+            let text = format!("domain = \"x.example\"\n[limits]\n{bad}\n");
+            let err = Config::from_toml(&text, "/").unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{bad}: {err}");
+            assert!(err.to_string().contains("password_hash"), "{err}");
+        }
     }
 
     #[test]

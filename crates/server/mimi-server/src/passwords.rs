@@ -1,10 +1,12 @@
-//! Password hashing (Argon2id, 19 MiB and tens of milliseconds each) off the async workers and
-//! bounded: every hash and verification runs on a blocking thread ([`tokio::task::spawn_blocking`])
+//! Password hashing (Argon2id, by default 19 MiB, two passes and tens of milliseconds each; the
+//! operator sets the cost with `limits.password_hash_memory_kib` and
+//! `limits.password_hash_iterations`) off the async workers and bounded: every hash and verification runs on a blocking thread ([`tokio::task::spawn_blocking`])
 //! after taking one of `limits.password_hash_concurrency` permits, so a burst of registrations
 //! or logins waits for its turn instead of taking the server's memory and workers (`/health`
 //! stays fast). A login for an unknown user verifies the password against a dummy hash made at
 //! start with the same parameters, so it costs what a login for an existing user costs and its
-//! timing does not tell the two apart.
+//! timing does not tell the two apart. A stored hash is verified with the cost written in it,
+//! so changing the cost takes effect for new hashes and every stored one still verifies.
 //!
 //! Every run is counted (`mimi_password_hashes_total`) and the most runs at once are kept
 //! (`mimi_password_hash_peak_concurrency`), see [`HashStats`].
@@ -12,8 +14,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore as _;
 use tokio::sync::Semaphore;
 
@@ -30,10 +32,36 @@ pub(crate) struct HashStats {
     pub(crate) peak: AtomicU64,
 }
 
+/// The cost of one new hash (Argon2id, one lane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HashCost {
+    /// Memory, in KiB (at least 8).
+    pub(crate) memory_kib: u32,
+    /// Passes over the memory (at least 1).
+    pub(crate) iterations: u32,
+}
+
+impl HashCost {
+    /// The cost `limits` set for new hashes.
+    pub(crate) fn of(limits: &crate::config::Limits) -> Self {
+        Self {
+            memory_kib: limits.password_hash_memory_kib,
+            iterations: limits.password_hash_iterations,
+        }
+    }
+
+    /// The Argon2id parameters, or why there are none.
+    pub(crate) fn params(self) -> Result<Params, argon2::Error> {
+        Params::new(self.memory_kib, self.iterations, 1, None)
+    }
+}
+
 /// The bounded hasher.
 #[derive(Debug)]
 pub(crate) struct Passwords {
     permits: Arc<Semaphore>,
+    /// New hashes' parameters.
+    params: Params,
     /// The PHC string an unknown user's login is verified against.
     dummy: Arc<str>,
     stats: Arc<HashStats>,
@@ -44,26 +72,33 @@ fn failed(what: &str, e: impl std::fmt::Display) -> ServerError {
 }
 
 /// The Argon2id PHC string of `password` with a fresh random salt (on the calling thread).
-fn hash_now(password: &[u8]) -> Result<String, ServerError> {
+fn hash_now(params: Params, password: &[u8]) -> Result<String, ServerError> {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| failed("salt", e))?;
-    Ok(Argon2::default()
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(password, &salt)
         .map_err(|e| failed("password hash", e))?
         .to_string())
 }
 
 impl Passwords {
-    /// A hasher running at most `concurrency` (at least 1) hashes at once, counting in `stats`.
-    /// Makes the dummy hash now (one Argon2id run, not counted).
-    pub(crate) fn new(concurrency: u32, stats: Arc<HashStats>) -> Result<Self, ServerError> {
+    /// A hasher making new hashes at `cost`, running at most `concurrency` (at least 1) hashes
+    /// at once, counting in `stats`. Makes the dummy hash now (one Argon2id run at `cost`, not
+    /// counted).
+    pub(crate) fn new(
+        cost: HashCost,
+        concurrency: u32,
+        stats: Arc<HashStats>,
+    ) -> Result<Self, ServerError> {
+        let params = cost.params().map_err(|e| failed("password hash cost", e))?;
         let mut secret = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
-        let dummy = hash_now(&secret)?;
+        let dummy = hash_now(params.clone(), &secret)?;
         let permits = usize::try_from(concurrency.max(1)).unwrap_or(1);
         Ok(Self {
             permits: Arc::new(Semaphore::new(permits)),
+            params,
             dummy: dummy.into(),
             stats,
         })
@@ -98,7 +133,8 @@ impl Passwords {
     /// The PHC string to store for `password`.
     pub(crate) async fn hash(&self, password: &str) -> Result<String, ServerError> {
         let password = password.as_bytes().to_vec();
-        self.run(move || hash_now(&password)).await?
+        let params = self.params.clone();
+        self.run(move || hash_now(params, &password)).await?
     }
 
     /// Whether `password` matches `stored` (the user's PHC string, `None` for an unknown user:
@@ -114,6 +150,8 @@ impl Passwords {
         let matches = self
             .run(move || {
                 let parsed = PasswordHash::new(&phc).map_err(|e| failed("stored hash", e))?;
+                // The stored string's own parameters are used (`Argon2`'s verifier takes them
+                // from `parsed`), whatever the cost of new hashes is now.
                 Ok::<_, ServerError>(
                     Argon2::default()
                         .verify_password(&password, &parsed)
@@ -129,10 +167,59 @@ impl Passwords {
 mod tests {
     use super::*;
 
+    const DEFAULT: HashCost = HashCost {
+        memory_kib: Params::DEFAULT_M_COST,
+        iterations: Params::DEFAULT_T_COST,
+    };
+    const CHEAP: HashCost = HashCost {
+        memory_kib: 64,
+        iterations: 1,
+    };
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn new_hashes_carry_the_configured_cost_and_old_ones_still_verify() {
+        let stats = Arc::new(HashStats::default());
+        let cheap = Passwords::new(CHEAP, 1, stats.clone()).unwrap();
+        let costly = Passwords::new(DEFAULT, 1, stats).unwrap();
+        let cheap_hash = cheap.hash("pw").await.unwrap();
+        let costly_hash = costly.hash("pw").await.unwrap();
+        assert!(cheap_hash.contains("m=64,t=1,p=1"), "{cheap_hash}");
+        assert!(costly_hash.contains("m=19456,t=2,p=1"), "{costly_hash}");
+        assert!(
+            cheap.dummy.contains("m=64,t=1,p=1"),
+            "the dummy costs what a hash costs"
+        );
+        // Either hasher verifies either string: the cost is read from the stored string.
+        for passwords in [&cheap, &costly] {
+            for stored in [&cheap_hash, &costly_hash] {
+                assert!(passwords.verify("pw", Some(stored.clone())).await.unwrap());
+                assert!(!passwords.verify("px", Some(stored.clone())).await.unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn a_cost_argon2_refuses_is_refused() {
+        let stats = Arc::new(HashStats::default());
+        for cost in [
+            HashCost {
+                memory_kib: 7,
+                iterations: 1,
+            },
+            HashCost {
+                memory_kib: 64,
+                iterations: 0,
+            },
+        ] {
+            assert!(cost.params().is_err(), "{cost:?}");
+            assert!(Passwords::new(cost, 1, stats.clone()).is_err(), "{cost:?}");
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hashes_verify_and_unknown_users_cost_one_run() {
         let stats = Arc::new(HashStats::default());
-        let passwords = Passwords::new(2, stats.clone()).unwrap();
+        let passwords = Passwords::new(DEFAULT, 2, stats.clone()).unwrap();
         assert_eq!(
             stats.runs.load(Ordering::SeqCst),
             0,
@@ -160,7 +247,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_semaphore_bounds_how_many_hashes_run_at_once() {
         let stats = Arc::new(HashStats::default());
-        let passwords = Arc::new(Passwords::new(2, stats.clone()).unwrap());
+        let passwords = Arc::new(Passwords::new(DEFAULT, 2, stats.clone()).unwrap());
         let tasks: Vec<_> = (0..8)
             .map(|i| {
                 let passwords = passwords.clone();

@@ -146,6 +146,7 @@ impl Server {
         }
         let metrics = crate::metrics::Metrics::default();
         let passwords = crate::passwords::Passwords::new(
+            crate::passwords::HashCost::of(&config.limits),
             config.limits.password_hash_concurrency,
             metrics.hashing.clone(),
         )?;
