@@ -3,25 +3,30 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mimi_ds::follower::{KeyPackageEntry, KeyPackagePool};
+use mimi_client_core::{Client, KeyPackageUpload};
+use mimi_content::MessageId;
+use mimi_ds::follower::{KeyPackageEntry, KeyPackagePool, LocalMembers, RoomInbox};
 use mimi_ds::hub::HubRoom;
-use mimi_ds::{Effect, Recipients, RequestError};
+use mimi_ds::{Delivery, Effect, Recipients, RequestError};
 use mimi_federation_api::mls::MlsMessage;
 use mimi_federation_api::notify::NotifyRequest;
 use mimi_federation_api::{Encode, decode_exact};
-use mimi_mls::{ClientGroup, ClientIdentity, ProviderCa, ServerIdentity, TrustStore, Validity};
+use mimi_mls::{ClientIdentity, ProviderCa, ServerIdentity, TrustStore, Validity};
 use mimi_types::{ClientUri, Domain, Ident, RoomUri, UserUri};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::client::SimDevice;
-use crate::provider::SimProvider;
+use crate::device::Device;
+use crate::provider::{Outbound, SimProvider};
 
+mod intercept;
 mod operations;
 mod requests;
+mod transmit;
+
+pub use intercept::Intercepted;
 
 const YEAR: u64 = 365 * 24 * 3600;
-const KEY_PACKAGE_LIFETIME: u64 = 30 * 24 * 3600;
 /// KeyPackages each device uploads when it is added, and tops up to.
 const KEY_PACKAGES_PER_DEVICE: usize = 4;
 /// Virtual milliseconds per network step.
@@ -37,6 +42,9 @@ pub enum SimError {
     /// The MLS layer refused.
     #[error("MLS: {0}")]
     Mls(#[from] mimi_mls::MlsError),
+    /// The client engine refused a command.
+    #[error("client: {0}")]
+    Client(#[from] mimi_client_core::ClientError),
     /// An engine refused the request outright.
     #[error("refused: {0}")]
     Refused(#[from] RequestError),
@@ -102,11 +110,20 @@ pub struct NetworkStats {
 pub struct Network {
     now_ms: u64,
     rng: StdRng,
+    /// Randomness of the devices' content (message IDs, paddings), apart from the faults'.
+    content_rng: StdRng,
     faults: Faults,
     trust: TrustStore,
     providers: BTreeMap<Domain, SimProvider>,
-    devices: BTreeMap<ClientUri, SimDevice>,
-    replays: Vec<(Domain, Domain, RoomUri, Vec<u8>)>,
+    devices: BTreeMap<ClientUri, Device>,
+    /// Devices whose last-resort KeyPackages their provider does not keep (see
+    /// [`Network::add_device_without_last_resort`]).
+    no_last_resort: BTreeSet<ClientUri>,
+    replays: Vec<(Domain, Domain, Outbound)>,
+    /// Every delivery handed to a device, in order.
+    delivered: Vec<(ClientUri, Delivery)>,
+    /// The MIMI message IDs of the devices' messages the hubs accepted, in hub order.
+    accepted: Vec<(RoomUri, MessageId)>,
     stats: NetworkStats,
 }
 
@@ -145,11 +162,15 @@ impl Network {
         Ok(Self {
             now_ms: now_s * 1000,
             rng: StdRng::seed_from_u64(seed),
+            content_rng: StdRng::seed_from_u64(seed ^ 0xc0de),
             faults: Faults::none(),
             trust,
             providers,
             devices: BTreeMap::new(),
+            no_last_resort: BTreeSet::new(),
             replays: Vec::new(),
+            delivered: Vec::new(),
+            accepted: Vec::new(),
             stats: NetworkStats::default(),
         })
     }
@@ -164,8 +185,34 @@ impl Network {
         self.now_ms
     }
 
-    fn now_s(&self) -> u64 {
+    /// Virtual time, seconds since the UNIX epoch (what the client engines are given).
+    pub fn now_s(&self) -> u64 {
         self.now_ms / 1000
+    }
+
+    /// Moves virtual time on by `seconds` (nothing is sent meanwhile).
+    pub fn advance(&mut self, seconds: u64) {
+        self.now_ms += seconds * 1000;
+    }
+
+    /// The trust store every provider and device shares.
+    pub fn trust(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// The IDs of the messages the hub of `room` accepted from the devices, in hub order
+    /// (what every member's timeline shows, re-sent messages included).
+    pub fn accepted(&self, room: &RoomUri) -> Vec<MessageId> {
+        self.accepted
+            .iter()
+            .filter(|(r, _)| r == room)
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    /// Every delivery a follower handed to a device so far, in order (to replay them).
+    pub fn delivered(&self) -> &[(ClientUri, Delivery)] {
+        &self.delivered
     }
 
     /// What crossed the network so far.
@@ -179,12 +226,37 @@ impl Network {
     }
 
     /// A device.
-    pub fn device(&self, client: &ClientUri) -> Option<&SimDevice> {
+    pub fn device(&self, client: &ClientUri) -> Option<&Device> {
         self.devices.get(client)
     }
 
+    /// A device, to issue commands to its client engine directly.
+    pub fn device_mut(&mut self, client: &ClientUri) -> Result<&mut Device, SimError> {
+        self.devices
+            .get_mut(client)
+            .ok_or_else(|| SimError::Unknown(format!("device {client}")))
+    }
+
+    /// Takes a device offline: until [`Network::reconnect`], nothing is handed to it (its
+    /// provider's deliveries to it are lost, as for a device that missed them).
+    pub fn disconnect(&mut self, client: &ClientUri) -> Result<Device, SimError> {
+        self.devices
+            .remove(client)
+            .ok_or_else(|| SimError::Unknown(format!("device {client}")))
+    }
+
+    /// Brings a device taken offline back.
+    pub fn reconnect(&mut self, client: ClientUri, device: Device) {
+        self.devices.insert(client, device);
+    }
+
+    /// Forgets the deliveries logged so far ([`Network::delivered`]).
+    pub fn clear_delivered(&mut self) {
+        self.delivered.clear();
+    }
+
     /// Every device, by URI.
-    pub fn devices(&self) -> impl Iterator<Item = (&ClientUri, &SimDevice)> {
+    pub fn devices(&self) -> impl Iterator<Item = (&ClientUri, &Device)> {
         self.devices.iter()
     }
 
@@ -194,21 +266,10 @@ impl Network {
             .ok_or_else(|| SimError::Unknown(format!("provider {domain}")))
     }
 
-    fn device_mut(&mut self, client: &ClientUri) -> Result<&mut SimDevice, SimError> {
-        self.devices
-            .get_mut(client)
-            .ok_or_else(|| SimError::Unknown(format!("device {client}")))
-    }
-
-    fn group_mut(
-        &mut self,
-        client: &ClientUri,
-        room: &RoomUri,
-    ) -> Result<&mut ClientGroup, SimError> {
-        self.device_mut(client)?
-            .groups
-            .get_mut(room)
-            .ok_or_else(|| SimError::Unknown(format!("{client} in {room}")))
+    /// The hub engine of `room`, for a test that hands it a request itself; queue the
+    /// effects with [`Network::enqueue`].
+    pub fn hub_room_mut(&mut self, room: &RoomUri) -> Result<&mut HubRoom, SimError> {
+        self.hub_mut(room)
     }
 
     fn hub_mut(&mut self, room: &RoomUri) -> Result<&mut HubRoom, SimError> {
@@ -218,7 +279,8 @@ impl Network {
             .ok_or_else(|| SimError::Unknown(format!("room {room}")))
     }
 
-    /// Registers device `device` of `user` at the user's provider, with fresh KeyPackages.
+    /// Registers device `device` of `user` at the user's provider: a client engine with its
+    /// identity from the provider's CA, its KeyPackages uploaded.
     pub fn add_device(&mut self, user: &UserUri, device: &str) -> Result<ClientUri, SimError> {
         let client = ClientUri::of_user(
             user,
@@ -233,13 +295,30 @@ impl Network {
             .entry(user.clone())
             .or_default()
             .insert(client.clone(), KeyPackagePool::new());
-        self.devices
-            .insert(client.clone(), SimDevice::new(identity));
+        let engine = Client::new(identity, self.trust.clone());
+        self.devices.insert(client.clone(), Device::new(engine));
         self.top_up_key_packages(&client)?;
         Ok(client)
     }
 
-    /// Uploads KeyPackages until the device has [`KEY_PACKAGES_PER_DEVICE`] fresh ones.
+    /// Like [`Network::add_device`], for a device whose last-resort KeyPackage its provider
+    /// does not keep (as another implementation's device that uploads none): once its
+    /// KeyPackages are claimed, its key material is exhausted.
+    pub fn add_device_without_last_resort(
+        &mut self,
+        user: &UserUri,
+        device: &str,
+    ) -> Result<ClientUri, SimError> {
+        let client = ClientUri::of_user(
+            user,
+            Ident::parse(device).map_err(|e| SimError::Other(e.to_string()))?,
+        );
+        self.no_last_resort.insert(client);
+        self.add_device(user, device)
+    }
+
+    /// The device generates and uploads KeyPackages until it has
+    /// [`KEY_PACKAGES_PER_DEVICE`] fresh ones at its provider.
     pub fn top_up_key_packages(&mut self, client: &ClientUri) -> Result<(), SimError> {
         let now_ms = self.now_ms;
         let now_s = self.now_s();
@@ -247,29 +326,43 @@ impl Network {
             .providers
             .get(client.domain())
             .map_or(0, |p| p.fresh_key_packages(client, now_ms));
+        let count = KEY_PACKAGES_PER_DEVICE.saturating_sub(have);
+        if count == 0 {
+            return Ok(());
+        }
+        let op = self
+            .device_mut(client)?
+            .client
+            .generate_key_packages(now_s, count)?;
+        self.run(client, op)?;
+        Ok(())
+    }
+
+    /// The provider keeps uploaded KeyPackages in the device's pool.
+    fn upload_key_packages(
+        &mut self,
+        client: &ClientUri,
+        uploads: Vec<KeyPackageUpload>,
+    ) -> Result<(), SimError> {
+        let keep_last_resort = !self.no_last_resort.contains(client);
         let mut entries = Vec::new();
-        for _ in have..KEY_PACKAGES_PER_DEVICE {
-            let published = self
-                .devices
-                .get(client)
-                .ok_or_else(|| SimError::Unknown(format!("device {client}")))?
-                .identity
-                .key_package(now_s, KEY_PACKAGE_LIFETIME, false)?;
-            let bare = MlsMessage::from_bytes(published.message)
+        for upload in uploads {
+            if upload.last_resort && !keep_last_resort {
+                continue;
+            }
+            let bare = MlsMessage::from_bytes(upload.message)
                 .and_then(|m| m.to_key_package())
                 .map_err(wire)?;
             entries.push(KeyPackageEntry {
                 key_package: bare.into_bytes(),
-                reference: published.reference,
-                last_resort: published.last_resort,
-                not_after: published.not_after,
+                reference: upload.reference,
+                last_resort: upload.last_resort,
+                not_after: upload.not_after,
             });
         }
-        let user = self
-            .devices
-            .get(client)
-            .map(|d| d.identity.user().clone())
-            .ok_or_else(|| SimError::Unknown(format!("device {client}")))?;
+        let user = client
+            .user_hint()
+            .ok_or_else(|| SimError::Unknown(format!("the user of {client}")))?;
         let provider = self.provider_mut(client.domain())?;
         let pool = provider
             .users
@@ -283,20 +376,28 @@ impl Network {
         Ok(())
     }
 
-    /// Hands the hub's effects to its per-follower queues.
-    fn enqueue(&mut self, hub: Domain, effects: Vec<Effect>) -> Result<(), SimError> {
+    /// Hands a hub's effects to its per-follower queues (effects of a request a test handed
+    /// to the hub engine itself, [`Network::hub_room_mut`]).
+    pub fn enqueue(&mut self, hub: Domain, effects: Vec<Effect>) -> Result<(), SimError> {
         let provider = self.provider_mut(&hub)?;
         for effect in effects {
             match effect {
                 Effect::Notify {
-                    to, room, message, ..
+                    to,
+                    room,
+                    message,
+                    withheld,
                 } => {
                     let body = NotifyRequest::new(vec![message]).encode().map_err(wire)?;
                     provider
                         .outbound
                         .entry(to)
                         .or_default()
-                        .push_back((room, body));
+                        .push_back(Outbound {
+                            room,
+                            body,
+                            withheld: withheld.into_iter().collect(),
+                        });
                 }
             }
         }
@@ -312,31 +413,44 @@ impl Network {
                 .all(|p| p.outbound.values().all(|q| q.is_empty()))
     }
 
-    /// One round: every non-empty queue transmits its head once (subject to faults), replays
-    /// may arrive, devices process what they received, and virtual time advances.
+    /// One round: every non-empty fan-out queue transmits its head once (subject to faults),
+    /// replays may arrive, devices process what they received, and virtual time advances.
+    /// What devices queued meanwhile waits for [`Network::pump`] or [`Network::settle`].
     pub fn step(&mut self) -> Result<(), SimError> {
         let mut transmissions = Vec::new();
         for (hub, provider) in &self.providers {
             for (to, queue) in &provider.outbound {
-                if let Some((room, body)) = queue.front() {
-                    transmissions.push((hub.clone(), to.clone(), room.clone(), body.clone()));
+                if let Some(head) = queue.front() {
+                    transmissions.push((hub.clone(), to.clone(), head.clone()));
                 }
             }
         }
-        for (hub, to, room, body) in transmissions {
+        for (hub, to, notify) in transmissions {
+            let Outbound {
+                room,
+                body,
+                withheld,
+            } = notify;
             *self.stats.notify_requests.entry(to.clone()).or_default() += 1;
             *self.stats.notify_bytes.entry(to.clone()).or_default() += body.len() as u64;
             if self.rng.gen_bool(self.faults.loss.clamp(0.0, 1.0)) {
                 self.stats.lost += 1;
                 continue;
             }
-            self.deliver_notify(&hub, &to, &room, &body)?;
+            self.deliver_notify(&hub, &to, &room, &body, &withheld)?;
             if self.rng.gen_bool(self.faults.duplicate.clamp(0.0, 1.0)) {
-                self.deliver_notify(&hub, &to, &room, &body)?;
+                self.deliver_notify(&hub, &to, &room, &body, &withheld)?;
             }
             if self.rng.gen_bool(self.faults.replay.clamp(0.0, 1.0)) {
-                self.replays
-                    .push((hub.clone(), to.clone(), room.clone(), body.clone()));
+                self.replays.push((
+                    hub.clone(),
+                    to.clone(),
+                    Outbound {
+                        room: room.clone(),
+                        body: body.clone(),
+                        withheld: withheld.clone(),
+                    },
+                ));
             }
             let acknowledged = !self.rng.gen_bool(self.faults.ack_loss.clamp(0.0, 1.0));
             if acknowledged && let Some(queue) = self.provider_mut(&hub)?.outbound.get_mut(&to) {
@@ -345,15 +459,16 @@ impl Network {
         }
         if !self.replays.is_empty() && self.rng.gen_bool(0.3) {
             let at = self.rng.gen_range(0..self.replays.len());
-            let (hub, to, room, body) = self.replays.swap_remove(at);
-            self.deliver_notify(&hub, &to, &room, &body)?;
+            let (hub, to, notify) = self.replays.swap_remove(at);
+            self.deliver_notify(&hub, &to, &notify.room, &notify.body, &notify.withheld)?;
         }
         self.now_ms += STEP_MS;
         Ok(())
     }
 
-    /// Steps until nothing waits, at most `max_steps` times.
-    pub fn settle(&mut self, max_steps: usize) -> Result<usize, SimError> {
+    /// Steps until no fan-out waits, at most `max_steps` times, sending nothing new from the
+    /// devices (a test holding a request back keeps it).
+    pub fn flush(&mut self, max_steps: usize) -> Result<usize, SimError> {
         for n in 0..max_steps {
             if self.is_quiet() {
                 return Ok(n);
@@ -367,24 +482,54 @@ impl Network {
         }
     }
 
-    /// A follower receives a notify body and hands the deliveries to its devices.
+    /// Sends what the devices queued by themselves (a message re-sent after the hub found it
+    /// too old) and steps until nothing waits, at most `max_steps` times.
+    pub fn settle(&mut self, max_steps: usize) -> Result<usize, SimError> {
+        for n in 0..max_steps {
+            self.pump()?;
+            if self.is_quiet() {
+                return Ok(n);
+            }
+            self.step()?;
+        }
+        self.pump()?;
+        if self.is_quiet() {
+            Ok(max_steps)
+        } else {
+            Err(SimError::NotSettled(max_steps))
+        }
+    }
+
+    /// A follower receives a notify body (its application messages withheld from the
+    /// follower's devices `withheld`) and hands the deliveries to its devices, as the real
+    /// server does: a list naming another provider's device is refused whole.
     fn deliver_notify(
         &mut self,
         hub: &Domain,
         to: &Domain,
         room: &RoomUri,
         body: &[u8],
+        withheld: &BTreeSet<ClientUri>,
     ) -> Result<(), SimError> {
+        if let Some(foreign) = withheld.iter().find(|d| d.domain() != to) {
+            return Err(SimError::Other(format!(
+                "the withheld devices name {foreign}, a device of another provider than {to}"
+            )));
+        }
         let request: NotifyRequest = decode_exact(body).map_err(wire)?;
         let now_s = self.now_s();
         let provider = self.provider_mut(to)?;
         let claims = provider.claims.clone();
-        let inbox = provider
-            .inboxes
-            .entry(room.clone())
-            .or_insert_with(|| mimi_ds::follower::RoomInbox::new(room.clone()));
+        // A follower's first notify of a room: its inbox follows the member devices here from
+        // those it knows (none, or those that joined), as the real server does.
+        let known = provider.room_devices.get(room).cloned().unwrap_or_default();
+        let inbox = provider.inboxes.entry(room.clone()).or_insert_with(|| {
+            RoomInbox::for_members(room.clone(), LocalMembers::with_unplaced(to.clone(), known))
+        });
         let receipt = inbox
-            .receive(hub, request, &|r: &[u8]| claims.get(r).cloned())
+            .receive_withholding(hub, request, withheld.clone(), &|r: &[u8]| {
+                claims.get(r).cloned()
+            })
             .map_err(|e| SimError::Other(e.to_string()))?;
         if receipt.duplicate {
             self.stats.duplicates_ignored += 1;
@@ -394,20 +539,30 @@ impl Network {
             provider.room_devices.get(room).cloned().unwrap_or_default();
         let mut handoffs = Vec::new();
         for delivery in receipt.deliveries {
-            match &delivery.to {
+            let targets: Vec<ClientUri> = match &delivery.to {
                 Recipients::Client(client) => {
                     local.insert(client.clone());
-                    handoffs.push((vec![client.clone()], delivery));
+                    vec![client.clone()]
                 }
-                _ => handoffs.push((local.iter().cloned().collect(), delivery)),
-            }
+                Recipients::Room => local.iter().cloned().collect(),
+                Recipients::Devices(devices) => {
+                    local = devices.iter().cloned().collect();
+                    devices.clone()
+                }
+                Recipients::Only(devices) => devices.clone(),
+            };
+            handoffs.push((targets, delivery));
         }
         provider.room_devices.insert(room.clone(), local);
-        let trust = self.trust.clone();
         for (clients, delivery) in handoffs {
+            let addressed_to = match &delivery.to {
+                Recipients::Client(client) => Some(client.clone()),
+                _ => None,
+            };
             for client in clients {
                 if let Some(device) = self.devices.get_mut(&client) {
-                    device.handle(delivery.clone(), &trust, now_s);
+                    device.receive(now_s, addressed_to.as_ref(), &delivery);
+                    self.delivered.push((client, delivery.clone()));
                 }
             }
         }
@@ -418,7 +573,7 @@ impl Network {
     pub fn devices_of(&self, user: &UserUri) -> Vec<ClientUri> {
         self.devices
             .iter()
-            .filter(|(_, d)| d.identity.user() == user)
+            .filter(|(_, d)| d.client.user() == user)
             .map(|(c, _)| c.clone())
             .collect()
     }

@@ -7,6 +7,15 @@ use mimi_ds::hub::HubRoom;
 use mimi_mls::{ProviderCa, ServerIdentity};
 use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 
+/// One `notify` waiting for a follower: the room, the encoded body, and the follower's
+/// devices its application messages are withheld from (our `notify` extension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outbound {
+    pub(crate) room: RoomUri,
+    pub(crate) body: Vec<u8>,
+    pub(crate) withheld: BTreeSet<ClientUri>,
+}
+
 /// One provider: its CA and server identity, the rooms it hosts as hub, its follower inboxes,
 /// its users' devices and KeyPackages, and its outbound fan-out queues.
 pub struct SimProvider {
@@ -21,8 +30,8 @@ pub struct SimProvider {
     /// Every user's stranger policy (the simulator keeps no consent books).
     pub(crate) consent: ConsentPolicy,
     pub(crate) limiter: RequesterLimiter,
-    /// Fan-out waiting per follower, in hub order: (room, encoded notify body).
-    pub(crate) outbound: BTreeMap<Domain, VecDeque<(RoomUri, Vec<u8>)>>,
+    /// Fan-out waiting per follower, in hub order.
+    pub(crate) outbound: BTreeMap<Domain, VecDeque<Outbound>>,
 }
 
 impl std::fmt::Debug for SimProvider {
@@ -54,6 +63,16 @@ impl SimProvider {
     /// The provider's domain.
     pub fn domain(&self) -> &Domain {
         &self.domain
+    }
+
+    /// Its server identity (the hub's external sender, its franker).
+    pub fn server(&self) -> &ServerIdentity {
+        &self.server
+    }
+
+    /// The KeyPackages a device of this provider uploaded and that are not claimed yet.
+    pub fn key_package_pool(&self, device: &ClientUri) -> Option<&KeyPackagePool> {
+        self.users.values().find_map(|devices| devices.get(device))
     }
 
     /// A room this provider hosts.

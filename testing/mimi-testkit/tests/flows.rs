@@ -3,10 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use mimi_client_core::ClientEvent;
 use mimi_federation_api::submit_message::SubmitOutcome;
 use mimi_federation_api::update::UpdateOutcome;
 use mimi_room::presets::Preset;
-use mimi_testkit::{DeviceEvent, Faults, Network};
+use mimi_testkit::{Faults, Network};
 use mimi_types::{ClientUri, RoomUri, UserUri};
 
 fn user(s: &str) -> UserUri {
@@ -27,14 +28,9 @@ fn sent(outcome: SubmitOutcome) {
     );
 }
 
-/// The texts `device` decrypted in `room`.
+/// The texts of `device`'s timeline of `room`.
 fn texts(net: &Network, device: &ClientUri, room: &RoomUri) -> Vec<String> {
-    net.device(device)
-        .unwrap()
-        .messages(room)
-        .into_iter()
-        .map(|(_, data)| String::from_utf8(data).unwrap())
-        .collect()
+    net.device(device).unwrap().texts(room)
 }
 
 struct Figure {
@@ -56,7 +52,7 @@ fn figure(seed: u64) -> Figure {
         .add_device(&user("mimi://x.example/u/alice"), "phone")
         .unwrap();
     let bob = net
-        .add_device(&user("mimi://x.example/u/bob"), "laptop")
+        .add_device(&user("mimi://x.example/u/bo"), "laptop")
         .unwrap();
     let charlie_phone = net
         .add_device(&user("mimi://y.example/u/charlie"), "phone")
@@ -121,7 +117,7 @@ fn six_flows(seed: u64, faults: Faults) {
             &room,
             &[
                 user("mimi://x.example/u/alice"),
-                user("mimi://x.example/u/bob"),
+                user("mimi://x.example/u/bo"),
                 user("mimi://z.example/u/diana"),
                 user("mimi://z.example/u/evelyn"),
             ],
@@ -143,9 +139,9 @@ fn six_flows(seed: u64, faults: Faults) {
     assert!(net.device(&charlie_laptop).unwrap().is_member(&room));
 
     // 3. Messages both ways: every member device decrypts every message, in hub order.
-    sent(net.send(&diana, &room, b"hi from z").unwrap());
-    sent(net.send(&alice, &room, b"hello from x").unwrap());
-    sent(net.send(&charlie_laptop, &room, b"welcome all").unwrap());
+    sent(net.send(&diana, &room, "hi from z").unwrap());
+    sent(net.send(&alice, &room, "hello from x").unwrap());
+    sent(net.send(&charlie_laptop, &room, "welcome all").unwrap());
     net.settle(1_000).unwrap();
     let expected = ["hi from z", "hello from x", "welcome all"];
     for device in [
@@ -172,11 +168,11 @@ fn six_flows(seed: u64, faults: Faults) {
 
     // 5. Charlie removes Bob; a later message is not readable by Bob.
     ok(net
-        .remove_users(&charlie_phone, &room, &[user("mimi://x.example/u/bob")])
+        .remove_users(&charlie_phone, &room, &[user("mimi://x.example/u/bo")])
         .unwrap());
     net.settle(1_000).unwrap();
     assert!(!net.device(&bob).unwrap().is_member(&room));
-    sent(net.send(&charlie_phone, &room, b"bob is gone").unwrap());
+    sent(net.send(&charlie_phone, &room, "bob is gone").unwrap());
     net.settle(1_000).unwrap();
     assert!(!texts(&net, &bob, &room).contains(&"bob is gone".to_owned()));
     assert!(!texts(&net, &evelyn, &room).contains(&"bob is gone".to_owned()));
@@ -188,7 +184,7 @@ fn six_flows(seed: u64, faults: Faults) {
         .unwrap();
     ok(net.join_external(&tablet, &room).unwrap());
     net.settle(1_000).unwrap();
-    sent(net.send(&tablet, &room, b"new tablet here").unwrap());
+    sent(net.send(&tablet, &room, "new tablet here").unwrap());
     net.settle(1_000).unwrap();
     for device in [&alice, &charlie_phone, &charlie_laptop, &diana] {
         assert_eq!(
@@ -225,9 +221,6 @@ fn six_flows(seed: u64, faults: Faults) {
     );
     assert!(matches!(
         net.device(&bob).unwrap().events().last(),
-        Some(DeviceEvent::Commit {
-            removed_me: true,
-            ..
-        })
+        Some(ClientEvent::Removed { room: r }) if *r == room
     ));
 }

@@ -27,7 +27,7 @@ fn a_provider_added_back_after_a_gap_delivers_again() {
     net.settle(1_000).unwrap();
     for n in 0..3 {
         net.self_update(&alice, &room).unwrap();
-        net.send(&charlie, &room, format!("without z {n}").as_bytes())
+        net.send(&charlie, &room, &format!("without z {n}"))
             .unwrap();
     }
     net.settle(1_000).unwrap();
@@ -43,20 +43,14 @@ fn a_provider_added_back_after_a_gap_delivers_again() {
     net.settle(1_000).unwrap();
     assert!(net.device(&evelyn).unwrap().is_member(&room));
     assert!(matches!(
-        net.send(&alice, &room, b"welcome back, z").unwrap(),
+        net.send(&alice, &room, "welcome back, z").unwrap(),
         SubmitOutcome::Accepted { .. }
     ));
     net.settle(1_000).unwrap();
     let inbox = net.provider(evelyn.domain()).unwrap().inbox(&room).unwrap();
     assert_eq!(inbox.buffered(), 0, "nothing stuck waiting for a commit");
-    let evelyn_saw: Vec<Vec<u8>> = net
-        .device(&evelyn)
-        .unwrap()
-        .messages(&room)
-        .into_iter()
-        .map(|(_, data)| data)
-        .collect();
-    assert_eq!(evelyn_saw, [b"welcome back, z".to_vec()]);
+    let evelyn_saw = net.device(&evelyn).unwrap().texts(&room);
+    assert_eq!(evelyn_saw, ["welcome back, z"]);
     assert!(net.device(&evelyn).unwrap().failures().is_empty());
     assert!(!net.device(&diana).unwrap().is_member(&room));
 }

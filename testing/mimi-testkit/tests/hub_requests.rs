@@ -78,7 +78,8 @@ fn key_material_requests_are_authenticated_and_scoped() {
         ..
     } = room();
     let evelyn = user("mimi://z.example/u/evelyn");
-    net.add_device(&evelyn, "tablet").unwrap();
+    net.add_device_without_last_resort(&evelyn, "tablet")
+        .unwrap();
     let hub = domain("y.example");
 
     // Genuine, relayed by the hub: one KeyPackage.

@@ -27,7 +27,7 @@ fn sentinel_still_delivered(
     members: &[&ClientUri],
 ) {
     assert!(matches!(
-        net.send(charlie, room, b"sentinel").unwrap(),
+        net.send(charlie, room, "sentinel").unwrap(),
         SubmitOutcome::Accepted { .. }
     ));
     net.settle(1_000).unwrap();
@@ -39,7 +39,7 @@ fn sentinel_still_delivered(
             device.failures()
         );
         let last = device.messages(room).pop().unwrap();
-        assert_eq!(last.1, b"sentinel", "{member}");
+        assert_eq!(last.1, "sentinel", "{member}");
     }
 }
 
@@ -54,7 +54,7 @@ fn a_follower_may_not_submit_for_another_providers_user() {
         ..
     } = room();
     // x.example hands in Diana's (z.example) message as if it were hers.
-    let genuine = net.message_request(&diana, &room, b"from diana").unwrap();
+    let genuine = net.message_request(&diana, &room, "from diana").unwrap();
     let forged = SubmitMessageRequest::new(
         genuine.app_message.clone(),
         IdentifierUri::from_string("mimi://z.example/u/diana").unwrap(),
@@ -97,7 +97,7 @@ fn a_follower_may_not_hand_in_another_providers_commit() {
         ..
     } = room();
     let out = net.prepare_self_update(&diana, &room).unwrap();
-    let request = Network::commit_request(&out).unwrap();
+    let request = out.update_request().unwrap().clone();
     let err = net
         .hub_update(&domain("x.example"), &room, &request)
         .unwrap_err();
@@ -122,9 +122,9 @@ fn a_replayed_old_commit_gets_wrong_epoch() {
         ..
     } = room();
     let out = net.prepare_self_update(&alice, &room).unwrap();
-    let request = Network::commit_request(&out).unwrap();
+    let request = out.update_request().unwrap().clone();
     assert!(matches!(
-        net.submit_commit(&alice, &room, out).unwrap(),
+        net.submit_commit(out).unwrap(),
         UpdateOutcome::Success { .. }
     ));
     net.settle(1_000).unwrap();
@@ -150,9 +150,7 @@ fn only_the_hub_may_notify_a_follower() {
         ..
     } = room();
     // x.example forges a fan-out of Alice's message to z.example for y's room.
-    let request = net
-        .message_request(&alice, &room, b"forged fanout")
-        .unwrap();
+    let request = net.message_request(&alice, &room, "forged fanout").unwrap();
     let body = NotifyRequest::new(vec![FanoutMessage::new(
         net.now_ms(),
         FanoutContent::Application {

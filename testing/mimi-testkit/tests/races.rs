@@ -53,8 +53,8 @@ fn one_winner_per_epoch_over_a_thousand_races() {
             .epoch();
         let one = net.prepare_self_update(&devices[first], &room).unwrap();
         let two = net.prepare_self_update(&devices[second], &room).unwrap();
-        let won = net.submit_commit(&devices[first], &room, one).unwrap();
-        let lost = net.submit_commit(&devices[second], &room, two).unwrap();
+        let won = net.submit_commit(one).unwrap();
+        let lost = net.submit_commit(two).unwrap();
         assert!(
             matches!(won, UpdateOutcome::Success { .. }),
             "race {race}: {won:?}"
@@ -107,7 +107,7 @@ fn a_losing_commits_welcome_is_never_fanned_out() {
     // Alice's self-update wins; Charlie's add of Diana (with a Welcome) loses.
     let winner = net.prepare_self_update(&a, &room).unwrap();
     assert!(matches!(
-        net.submit_commit(&a, &room, winner).unwrap(),
+        net.submit_commit(winner).unwrap(),
         UpdateOutcome::Success { .. }
     ));
     let before = net

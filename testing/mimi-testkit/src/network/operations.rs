@@ -1,29 +1,65 @@
-//! What users do: create a room, add and remove users and devices, join externally, leave,
-//! commit, send.
+//! What users do, through their devices' client engines: create a room, add and remove users
+//! and devices, join externally, leave, commit, send. Each command is the engine's own; the
+//! simulator carries the requests it queues and reports the outcomes back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+use mimi_client_core::{Client, ClientError, Invitee, OpId, RoomOptions, SendOutcome};
+use mimi_ds::follower::{LocalMembers, RoomInbox};
 use mimi_ds::hub::HubRoom;
-use mimi_federation_api::common::IdentifierUri;
-use mimi_federation_api::decode_exact;
-use mimi_federation_api::mls::{MlsMessage, RatchetTree};
-use mimi_federation_api::ratchet_tree::{GroupInfoOption, RatchetTreeOption};
-use mimi_federation_api::submit_message::{SubmitMessageRequest, SubmitOutcome};
-use mimi_federation_api::update::{
-    CommitBundle, HandshakeBundle, ProposalBundle, UpdateOutcome, UpdateRequest,
-};
-use mimi_mls::{ClientGroup, HubGroup, OutgoingCommit};
-use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
-use mimi_room::presets::{Preset, RoomCreation};
-use mimi_room::{ComponentChange, ComponentOp};
-use mimi_types::codepoints::ComponentId;
+use mimi_federation_api::submit_message::SubmitOutcome;
+use mimi_federation_api::update::UpdateOutcome;
+use mimi_mls::{CreatedGroup, ExternalSenderInfo, HubGroup};
+use mimi_room::presets::Preset;
 use mimi_types::{ClientUri, RoomUri, UserUri};
+use rand::rngs::StdRng;
 
-use crate::client::{DeviceEvent, digest};
+use super::{Network, SimError};
 
-use super::{Network, SimError, wire};
+/// The hub's answer to an `update`, or an error for any other outcome.
+pub(super) fn update_outcome(outcome: SendOutcome) -> Result<UpdateOutcome, SimError> {
+    match outcome {
+        SendOutcome::Update(u) => Ok(u),
+        other => Err(SimError::Other(format!("not an update outcome: {other:?}"))),
+    }
+}
+
+/// The hub's answer to a `submitMessage`, or an error for any other outcome.
+pub(super) fn submit_outcome(outcome: SendOutcome) -> Result<SubmitOutcome, SimError> {
+    match outcome {
+        SendOutcome::Submit(s) => Ok(s),
+        other => Err(SimError::Other(format!("not a submit outcome: {other:?}"))),
+    }
+}
 
 impl Network {
+    /// Runs `command` on `actor`'s engine (given virtual time in seconds and the content
+    /// randomness) and sends what it queued; returns the operation's outcome.
+    pub fn command(
+        &mut self,
+        actor: &ClientUri,
+        command: impl FnOnce(&mut Client, u64, &mut StdRng) -> Result<OpId, ClientError>,
+    ) -> Result<SendOutcome, SimError> {
+        let op = self.queue_command(actor, command)?;
+        self.run(actor, op)
+    }
+
+    /// Runs `command` on `actor`'s engine without sending anything.
+    pub(super) fn queue_command(
+        &mut self,
+        actor: &ClientUri,
+        command: impl FnOnce(&mut Client, u64, &mut StdRng) -> Result<OpId, ClientError>,
+    ) -> Result<OpId, SimError> {
+        let now_s = self.now_s();
+        let device = self
+            .devices
+            .get_mut(actor)
+            .ok_or_else(|| SimError::Unknown(format!("device {actor}")))?;
+        let op = command(&mut device.client, now_s, &mut self.content_rng);
+        device.drain_events();
+        Ok(op?)
+    }
+
     /// `creator` creates `room` (hosted by the room URI's domain) with `preset`.
     pub fn create_room(
         &mut self,
@@ -31,9 +67,37 @@ impl Network {
         room: &str,
         preset: Preset,
     ) -> Result<RoomUri, SimError> {
+        self.create_room_with(creator, room, preset, &RoomOptions::default())
+    }
+
+    /// Like [`Network::create_room`], with capabilities added to the preset's roles.
+    pub fn create_room_with(
+        &mut self,
+        creator: &ClientUri,
+        room: &str,
+        preset: Preset,
+        options: &RoomOptions,
+    ) -> Result<RoomUri, SimError> {
+        self.create_room_by(creator, room, |client, now, room, hub| {
+            client.create_room_with(now, room, preset, options, hub)
+        })
+    }
+
+    /// `creator` creates `room` with `create` (one of the engine's room-creating commands);
+    /// the room's hub takes the group it made.
+    pub fn create_room_by(
+        &mut self,
+        creator: &ClientUri,
+        room: &str,
+        create: impl FnOnce(
+            &mut Client,
+            u64,
+            &RoomUri,
+            &ExternalSenderInfo,
+        ) -> Result<CreatedGroup, ClientError>,
+    ) -> Result<RoomUri, SimError> {
         let room = RoomUri::parse(room).map_err(|e| SimError::Other(e.to_string()))?;
         let now_s = self.now_s();
-        let trust = self.trust.clone();
         let hub_sender = self
             .providers
             .get(room.hub_domain())
@@ -41,27 +105,26 @@ impl Network {
             .server
             .external_sender();
         let device = self.device_mut(creator)?;
-        let state = RoomCreation::new(preset, room.clone(), device.identity.user().clone())
-            .initial_state()
-            .map_err(|e| SimError::Other(e.to_string()))?;
-        let (group, created) = ClientGroup::create(
-            &device.identity,
-            &room.group_uri(),
-            &hub_sender,
-            &state,
-            trust.clone(),
+        let created = create(&mut device.client, now_s, &room, &hub_sender);
+        device.drain_events();
+        let created = created?;
+        let hub_group = HubGroup::new(
+            &created.group_info,
+            &created.ratchet_tree,
+            self.trust.clone(),
             now_s,
         )?;
-        device.events.push(DeviceEvent::Joined {
-            room: room.clone(),
-            epoch: group.epoch(),
-        });
-        device.groups.insert(room.clone(), group);
-        let hub_group = HubGroup::new(&created.group_info, &created.ratchet_tree, trust, now_s)?;
         let hub = self.provider_mut(room.hub_domain())?;
         hub.hub_rooms
             .insert(room.clone(), HubRoom::new(room.clone(), hub_group));
-        self.provider_mut(creator.domain())?
+        // The creator's provider follows the member devices from the creator's tree.
+        let provider = self.provider_mut(creator.domain())?;
+        let mut members = LocalMembers::new(provider.domain.clone());
+        members.start_from_tree(&created.ratchet_tree)?;
+        provider
+            .inboxes
+            .insert(room.clone(), RoomInbox::for_members(room.clone(), members));
+        provider
             .room_devices
             .entry(room.clone())
             .or_default()
@@ -69,43 +132,33 @@ impl Network {
         Ok(room)
     }
 
-    /// `actor` adds `users` (every device of each) to `room` in one commit.
+    /// `actor` invites `users` (every device of each, KeyPackages fetched through the room's
+    /// hub) to `room` in one commit.
     pub fn add_users(
         &mut self,
         actor: &ClientUri,
         room: &RoomUri,
         users: &[UserUri],
     ) -> Result<UpdateOutcome, SimError> {
-        let mut key_packages = Vec::new();
+        let mut invitees = Vec::new();
         for user in users {
-            key_packages.extend(
-                self.key_material(actor, user, room)?
-                    .into_iter()
-                    .map(|(_, kp)| kp),
-            );
+            let key_packages = self
+                .key_material(actor, user, room)?
+                .into_iter()
+                .map(|(_, kp)| kp)
+                .collect();
+            invitees.push(Invitee::new(user.clone(), key_packages));
         }
-        let update = ParticipantListUpdate {
-            added_participants: users
-                .iter()
-                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
-                .collect(),
-            ..Default::default()
-        };
-        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
-        let now_s = self.now_s();
-        let out = self
-            .group_mut(actor, room)?
-            .commit(&[change], &key_packages, &[], now_s)?;
-        let outcome = self.submit_commit(actor, room, out)?;
+        let outcome = self.command(actor, |client, now, _| client.invite(now, room, &invitees))?;
         for user in users {
             for device in self.devices_of(user) {
                 self.top_up_key_packages(&device)?;
             }
         }
-        Ok(outcome)
+        update_outcome(outcome)
     }
 
-    /// `actor` adds every device of `user`, already a participant, to `room` (no
+    /// `actor` adds the devices of its own user that are not yet in `room` (no
     /// participant-list change: a new device of a member).
     pub fn add_devices(
         &mut self,
@@ -116,7 +169,7 @@ impl Network {
         let members: BTreeSet<ClientUri> = self
             .devices
             .get(actor)
-            .and_then(|d| d.groups.get(room))
+            .and_then(|d| d.client.group(room))
             .map(|g| g.members().into_iter().map(|m| m.client).collect())
             .unwrap_or_default();
         let key_packages: Vec<Vec<u8>> = self
@@ -125,15 +178,13 @@ impl Network {
             .filter(|(client, _)| !members.contains(client))
             .map(|(_, kp)| kp)
             .collect();
-        let now_s = self.now_s();
-        let out = self
-            .group_mut(actor, room)?
-            .commit(&[], &key_packages, &[], now_s)?;
-        let outcome = self.submit_commit(actor, room, out)?;
+        let outcome = self.command(actor, |client, now, _| {
+            client.add_own_device(now, room, &key_packages)
+        })?;
         for device in self.devices_of(user) {
             self.top_up_key_packages(&device)?;
         }
-        Ok(outcome)
+        update_outcome(outcome)
     }
 
     /// `device` (of a user who is already a participant) joins `room` by an external commit:
@@ -144,33 +195,23 @@ impl Network {
         device: &ClientUri,
         room: &RoomUri,
     ) -> Result<UpdateOutcome, SimError> {
-        let now_s = self.now_s();
-        let trust = self.trust.clone();
         let material = self.fetch_group_info(device, room)?;
-        let state = self.device_mut(device)?;
-        let (group, out) = ClientGroup::join_external(
-            &state.identity,
-            &material.group_info,
-            &material.tree,
-            &material.pending,
-            trust,
-            now_s,
-        )?;
-        state.groups.insert(room.clone(), group);
-        let outcome = self.submit_commit(device, room, out)?;
+        let outcome = self.command(device, |client, now, _| {
+            client.join_external(
+                now,
+                room,
+                &material.group_info,
+                &material.tree,
+                &material.pending,
+            )
+        })?;
+        let outcome = update_outcome(outcome)?;
         if matches!(outcome, UpdateOutcome::Success { .. }) {
-            let epoch = self.group_mut(device, room)?.epoch();
-            self.device_mut(device)?.events.push(DeviceEvent::Joined {
-                room: room.clone(),
-                epoch,
-            });
             self.provider_mut(device.domain())?
                 .room_devices
                 .entry(room.clone())
                 .or_default()
                 .insert(device.clone());
-        } else {
-            self.device_mut(device)?.groups.remove(room);
         }
         Ok(outcome)
     }
@@ -182,36 +223,7 @@ impl Network {
         room: &RoomUri,
         users: &[UserUri],
     ) -> Result<UpdateOutcome, SimError> {
-        let group = self
-            .devices
-            .get(actor)
-            .and_then(|d| d.groups.get(room))
-            .ok_or_else(|| SimError::Unknown(format!("{actor} in {room}")))?;
-        let list = &group.room().participants().participants;
-        let mut removed_indices = Vec::new();
-        for user in users {
-            let index = list
-                .iter()
-                .position(|p| &p.user == user)
-                .ok_or_else(|| SimError::Unknown(format!("participant {user}")))?;
-            removed_indices.push(u32::try_from(index).map_err(|e| SimError::Other(e.to_string()))?);
-        }
-        let clients: Vec<ClientUri> = group
-            .members()
-            .into_iter()
-            .filter(|m| users.contains(&m.user))
-            .map(|m| m.client)
-            .collect();
-        let update = ParticipantListUpdate {
-            removed_indices,
-            ..Default::default()
-        };
-        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
-        let now_s = self.now_s();
-        let out = self
-            .group_mut(actor, room)?
-            .commit(&[change], &[], &clients, now_s)?;
-        self.submit_commit(actor, room, out)
+        update_outcome(self.command(actor, |client, now, _| client.remove(now, room, users))?)
     }
 
     /// `actor` refreshes its leaf (a commit with no changes, committing pending proposals).
@@ -220,160 +232,24 @@ impl Network {
         actor: &ClientUri,
         room: &RoomUri,
     ) -> Result<UpdateOutcome, SimError> {
-        let now_s = self.now_s();
-        let out = self.group_mut(actor, room)?.self_update(now_s)?;
-        self.submit_commit(actor, room, out)
+        update_outcome(self.command(actor, |client, now, _| client.commit_pending(now, room))?)
     }
 
-    /// Prepares a self-update commit of `actor` without submitting it (for commit races).
-    pub fn prepare_self_update(
-        &mut self,
-        actor: &ClientUri,
-        room: &RoomUri,
-    ) -> Result<OutgoingCommit, SimError> {
-        let now_s = self.now_s();
-        Ok(self.group_mut(actor, room)?.self_update(now_s)?)
-    }
-
-    /// `user` leaves `room`: each of its devices proposes its SelfRemove and one device the
-    /// participant-list removal, as proposals the hub caches for the next commit.
+    /// `device`'s user leaves `room`: the participant-list removal and the device's
+    /// SelfRemove, as proposals the hub caches for the next commit.
     pub fn leave(&mut self, device: &ClientUri, room: &RoomUri) -> Result<UpdateOutcome, SimError> {
-        let messages = self.leave_proposals(device, room)?;
-        let mut messages = messages.into_iter();
-        let first = messages
-            .next()
-            .ok_or_else(|| SimError::Other("no proposals".into()))?;
-        let bundle = ProposalBundle::new(first, messages.collect()).map_err(wire)?;
-        let request = UpdateRequest::new(HandshakeBundle::Proposals(bundle));
-        self.hub_update(&device.domain().clone(), room, &request)
+        update_outcome(self.command(device, |client, _, _| client.leave(room))?)
     }
 
-    /// The proposals of `device` leaving `room` (participant-list removal, then SelfRemove),
-    /// created now and not sent.
-    pub fn leave_proposals(
-        &mut self,
-        device: &ClientUri,
-        room: &RoomUri,
-    ) -> Result<Vec<MlsMessage>, SimError> {
-        let group = self
-            .devices
-            .get(device)
-            .and_then(|d| d.groups.get(room))
-            .ok_or_else(|| SimError::Unknown(format!("{device} in {room}")))?;
-        let me = group.me().user.clone();
-        let index = group
-            .room()
-            .participants()
-            .participants
-            .iter()
-            .position(|p| p.user == me)
-            .ok_or_else(|| SimError::Unknown(format!("participant {me}")))?;
-        let update = ParticipantListUpdate {
-            removed_indices: vec![
-                u32::try_from(index).map_err(|e| SimError::Other(e.to_string()))?,
-            ],
-            ..Default::default()
-        };
-        let change = ComponentChange {
-            component: ComponentId::PARTICIPANT_LIST,
-            op: ComponentOp::Update(update.encode()),
-        };
-        let group = self.group_mut(device, room)?;
-        let mut proposals = group.propose_components(&[change])?;
-        proposals.push(group.propose_leave()?);
-        let device_state = self.device_mut(device)?;
-        for p in &proposals {
-            device_state.sent.insert(digest(p), None);
-        }
-        proposals
-            .into_iter()
-            .map(|p| MlsMessage::from_bytes(p).map_err(wire))
-            .collect()
-    }
-
-    /// The `update` request carrying a prepared commit.
-    pub fn commit_request(out: &OutgoingCommit) -> Result<UpdateRequest, SimError> {
-        let commit = MlsMessage::from_bytes(out.commit.clone()).map_err(wire)?;
-        let welcome = match &out.welcome {
-            Some(w) => Some(
-                MlsMessage::from_bytes(w.clone())
-                    .and_then(|m| m.to_welcome())
-                    .map_err(wire)?,
-            ),
-            None => None,
-        };
-        let group_info = match &out.group_info {
-            Some(g) => MlsMessage::from_bytes(g.clone())
-                .and_then(|m| m.to_group_info())
-                .map_err(wire)?,
-            None => return Err(SimError::Other("the commit carries no GroupInfo".into())),
-        };
-        let tree = decode_exact::<RatchetTree>(&out.ratchet_tree).map_err(wire)?;
-        let bundle = CommitBundle::new(
-            commit,
-            welcome,
-            GroupInfoOption::Full(group_info),
-            RatchetTreeOption::Full(tree),
-        )
-        .map_err(wire)?;
-        Ok(UpdateRequest::new(HandshakeBundle::Commit(bundle)))
-    }
-
-    /// Submits a prepared commit of `actor` to the hub; merges it on success, drops it
-    /// otherwise.
-    pub fn submit_commit(
-        &mut self,
-        actor: &ClientUri,
-        room: &RoomUri,
-        out: OutgoingCommit,
-    ) -> Result<UpdateOutcome, SimError> {
-        let request = Self::commit_request(&out)?;
-        let outcome = self.hub_update(&actor.domain().clone(), room, &request)?;
-        let group = self.group_mut(actor, room)?;
-        if matches!(outcome, UpdateOutcome::Success { .. }) {
-            group.merge_pending_commit()?;
-            let epoch = group.epoch();
-            let device = self.device_mut(actor)?;
-            device.sent.insert(digest(&out.commit), None);
-            device.events.push(DeviceEvent::Commit {
-                room: room.clone(),
-                epoch,
-                removed_me: false,
-            });
-        } else {
-            group.discard_pending_commit()?;
-        }
-        Ok(outcome)
-    }
-
-    /// The `submitMessage` request for `data` from `sender` (encrypted now).
-    pub fn message_request(
-        &mut self,
-        sender: &ClientUri,
-        room: &RoomUri,
-        data: &[u8],
-    ) -> Result<SubmitMessageRequest, SimError> {
-        let group = self.group_mut(sender, room)?;
-        let bytes = group.protect(data, &BTreeMap::new())?;
-        let user = group.me().user.clone();
-        self.device_mut(sender)?
-            .sent
-            .insert(digest(&bytes), Some(data.to_vec()));
-        SubmitMessageRequest::new(
-            MlsMessage::from_bytes(bytes).map_err(wire)?,
-            IdentifierUri::from_string(user.to_string()).map_err(wire)?,
-        )
-        .map_err(wire)
-    }
-
-    /// `sender` sends `data` as an application message in `room`.
+    /// `sender` sends `text` as a message in `room`.
     pub fn send(
         &mut self,
         sender: &ClientUri,
         room: &RoomUri,
-        data: &[u8],
+        text: &str,
     ) -> Result<SubmitOutcome, SimError> {
-        let request = self.message_request(sender, room, data)?;
-        self.hub_submit(&sender.domain().clone(), room, &request)
+        submit_outcome(self.command(sender, |client, _, rng| {
+            client.send_text(rng, room, text).map(|(op, _)| op)
+        })?)
     }
 }

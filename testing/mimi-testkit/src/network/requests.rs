@@ -40,20 +40,21 @@ impl Network {
             .devices
             .get(actor)
             .ok_or_else(|| SimError::Unknown(format!("device {actor}")))?;
-        let requester = device.identity.user().clone();
+        let identity = device.client.identity();
+        let requester = identity.user().clone();
         let tbs = KeyMaterialRequestTbs::new(
             IdentifierUri::from_string(requester.to_string()).map_err(wire)?,
             IdentifierUri::from_string(target.to_string()).map_err(wire)?,
             IdentifierUri::from_string(room.to_string()).map_err(wire)?,
             vec![DEFAULT_CIPHERSUITE],
             RequiredCapabilities::from_bytes(required_capabilities()).map_err(wire)?,
-            SignaturePublicKey::from_bytes(device.identity.signing_key().public().to_vec())
+            SignaturePublicKey::from_bytes(identity.signing_key().public().to_vec())
                 .map_err(wire)?,
-            Credential::from_bytes(device.identity.mls_credential_bytes()?).map_err(wire)?,
+            Credential::from_bytes(identity.mls_credential_bytes()?).map_err(wire)?,
         );
         let tbs_bytes = tbs.encode().map_err(wire)?;
         let signature = sign::sign_with_label(
-            device.identity.signing_key(),
+            identity.signing_key(),
             sign::KEY_MATERIAL_REQUEST,
             &tbs_bytes,
         )
@@ -130,11 +131,12 @@ impl Network {
         &self,
         device: &ClientUri,
     ) -> Result<(GroupInfoRequest, HpkeKeyPair), SimError> {
-        let identity = &self
+        let identity = self
             .devices
             .get(device)
             .ok_or_else(|| SimError::Unknown(format!("device {device}")))?
-            .identity;
+            .client
+            .identity();
         let pair = mimi_mls::hpke_key_pair()?;
         let tbs = GroupInfoRequestTbs::new(
             DEFAULT_CIPHERSUITE,
@@ -293,7 +295,20 @@ impl Network {
         room: &RoomUri,
         body: &[u8],
     ) -> Result<(), SimError> {
-        self.deliver_notify(from, to, room, body)
+        self.deliver_notify(from, to, room, body, &std::collections::BTreeSet::new())
+    }
+
+    /// Like [`Network::inject_notify`], naming the follower's devices the body's application
+    /// messages are withheld from.
+    pub fn inject_notify_withholding(
+        &mut self,
+        from: &Domain,
+        to: &Domain,
+        room: &RoomUri,
+        body: &[u8],
+        withheld: &std::collections::BTreeSet<ClientUri>,
+    ) -> Result<(), SimError> {
+        self.deliver_notify(from, to, room, body, withheld)
     }
 }
 
