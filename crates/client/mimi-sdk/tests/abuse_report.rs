@@ -9,22 +9,17 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, alice_bob_carol, member, providers, settle, texts};
 use mimi_content::MimiContent;
 use mimi_sdk::{Preset, SdkError};
 use mimi_server::accounts::Accounts;
 
 #[test]
 fn a_franked_message_is_reported_verified_and_queued_for_the_hub_operators() {
-    let dir = tempfile::tempdir().unwrap();
-    let servers = dir.path().join("servers");
-    let nodes = federation(&servers, &["x.example", "y.example", "z.example"]);
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    let servers = &p.servers;
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
         let room = alice.room_uri("club").unwrap();
         alice.create_room(&room, Preset::Cooperative).await.unwrap();
         alice

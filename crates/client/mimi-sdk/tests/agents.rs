@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Node, federation, member, settle, texts, user};
+use common::{Node, THREE, member, providers, settle, texts, user};
 use mimi_room::components::RoleIndex;
 use mimi_room::{Capability, ClientKind};
 use mimi_sdk::{
@@ -69,14 +69,9 @@ async fn sentinel(devices: &mut [&mut Device], room: &RoomUri, text: &str) {
 
 #[test]
 fn logging_and_bot_policies_admit_only_what_they_allow() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let p = providers(&THREE);
+    let (nodes, profiles) = (&p.nodes, &p.profiles);
+    p.runtime.block_on(async {
         let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
         let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
         let mut lou = agent(&nodes[2], &profiles.join("lou"), "lou", DeviceKind::Logger).await;

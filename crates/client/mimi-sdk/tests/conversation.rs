@@ -5,24 +5,16 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, alice_bob_carol, federation, member, providers, settle, texts, user};
 use mimi_client_core::ClientError;
 use mimi_sdk::{Device, FileInfo, Preset, SdkError};
 use mimi_types::UserUri;
 
 #[test]
 fn a_conversation_across_three_providers() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
 
         let room = alice.room_uri("club").unwrap();
         alice.create_room(&room, Preset::Cooperative).await.unwrap();

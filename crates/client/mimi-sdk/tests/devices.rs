@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, member, providers, settle, texts, user};
 use mimi_sdk::{Device, Preset, SdkError};
 
 fn members(d: &Device, room: &mimi_types::RoomUri) -> usize {
@@ -17,14 +17,9 @@ fn members(d: &Device, room: &mimi_types::RoomUri) -> usize {
 
 #[test]
 fn devices_are_listed_removed_and_logged_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let p = providers(&THREE);
+    let (nodes, profiles) = (&p.nodes, &p.profiles);
+    p.runtime.block_on(async {
         let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
         let mut phone = user(&nodes[1], &profiles.join("bob"), "bob").await;
         let room = alice.room_uri("club").unwrap();
@@ -122,14 +117,9 @@ fn devices_are_listed_removed_and_logged_out() {
 /// commits it on his next sync. The phone is out, its token revoked, and the room goes on.
 #[test]
 fn the_hub_removes_a_revoked_device_no_other_device_could() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let p = providers(&THREE);
+    let (nodes, profiles) = (&p.nodes, &p.profiles);
+    p.runtime.block_on(async {
         let mut phone = user(&nodes[0], &profiles.join("alice"), "alice").await;
         let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
         let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;

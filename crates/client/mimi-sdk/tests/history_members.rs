@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, alice_bob_carol, federation, member, providers, settle, texts, user};
 use mimi_client_core::{ClientEvent, HistoryError};
 use mimi_room::components::{HistoryPolicy, HistorySharing, RoleIndex};
 use mimi_sdk::{Device, Preset};
@@ -108,17 +108,9 @@ async fn sentinel(from: &mut Device, to: &mut Device, room: &RoomUri, text: &str
 
 #[test]
 fn a_new_member_on_another_provider_gets_the_recent_history_on_its_own() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
         let room = alice.room_uri("club").unwrap();
         alice
             .create_room_with_history_policy(&room, Preset::Cooperative, &creator_shares(true, 45))
@@ -228,17 +220,9 @@ fn without_automatic_sharing_the_history_arrives_once_the_member_agrees() {
 
 #[test]
 fn rogue_envelopes_and_requests_where_sharing_is_forbidden_get_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
         let room = alice.room_uri("club").unwrap();
         // Nobody shares on their own, so only the rogue envelopes reach Bob.
         alice

@@ -12,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, alice_bob_carol, member, providers, settle, texts};
 use mimi_content::MessageId;
 use mimi_room::components::{HubRetractedMessages, HubRetractedRange, HubRetraction};
 use mimi_sdk::{Device, Preset};
@@ -46,15 +46,10 @@ async fn outcome(accounts: &Accounts, id: u64) -> String {
 
 #[test]
 fn the_operator_retracts_a_reported_message_and_every_member_hides_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let servers = dir.path().join("servers");
-    let nodes = federation(&servers, &["x.example", "y.example", "z.example"]);
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    let servers = &p.servers;
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
         let room = alice.room_uri("club").unwrap();
         alice.create_room(&room, Preset::Cooperative).await.unwrap();
         alice

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, alice_bob_carol, member, providers, settle, texts};
 use mimi_room::components::RoleIndex;
 use mimi_sdk::{Device, Preset, SdkError};
 use mimi_types::RoomUri;
@@ -34,17 +34,9 @@ async fn sentinel(alice: &mut Device, bob: &mut Device, room: &RoomUri, text: &s
 
 #[test]
 fn join_links_let_newcomers_in_and_refused_links_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
         let room = alice.room_uri("club").unwrap();
         alice
             .create_room(&room, Preset::StrictlyAdministered)

@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, member, providers, settle, texts, user};
 use mimi_content::MessageId;
 use mimi_content::status::MessageStatus;
 use mimi_room::Capability;
@@ -36,14 +36,9 @@ fn read_by(d: &Device, room: &RoomUri, id: &MessageId) -> BTreeSet<UserUri> {
 
 #[test]
 fn delivered_then_read_with_a_read_receipt_opt_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let p = providers(&THREE);
+    let (nodes, profiles) = (&p.nodes, &p.profiles);
+    p.runtime.block_on(async {
         let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
         let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
         let mut charlie = user(&nodes[2], &profiles.join("charlie"), "charlie").await;

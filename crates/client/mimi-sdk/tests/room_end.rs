@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, member, providers, settle, texts, user};
 use mimi_client_core::ClientEvent;
 use mimi_room::Capability;
 use mimi_room::components::RoleIndex;
@@ -16,14 +16,9 @@ use mimi_sdk::{Preset, RoomOptions};
 
 #[test]
 fn an_admin_ends_a_room_across_providers_and_nothing_more_happens_there() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let p = providers(&THREE);
+    let (nodes, profiles) = (&p.nodes, &p.profiles);
+    p.runtime.block_on(async {
         let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
         let xavier = user(&nodes[0], &profiles.join("xavier"), "xavier").await;
         let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;

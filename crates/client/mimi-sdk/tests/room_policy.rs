@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, alice_bob_carol, federation, member, providers, settle, texts, user};
 use mimi_room::Capability;
 use mimi_room::components::{Claim, HistoryPolicy, RoleIndex};
 use mimi_sdk::{Device, PolicySetting, Preset, RoleEdit, RoomOptions, SdkError};
@@ -44,17 +44,10 @@ fn settings(texts: &[&str]) -> Vec<PolicySetting> {
 
 #[test]
 fn admins_change_policy_roles_and_preauthorization_and_others_cannot() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    let (nodes, profiles) = (&p.nodes, &p.profiles);
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
         let mut erin = user(&nodes[2], &profiles.join("erin"), "erin").await;
         let mut dave = user(&nodes[1], &profiles.join("dave"), "dave").await;
         let mut frank = user(&nodes[1], &profiles.join("frank"), "frank").await;

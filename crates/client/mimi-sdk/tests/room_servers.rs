@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, alice_bob_carol, member, providers, settle, texts};
 use mimi_room::Capability;
 use mimi_room::components::{Claim, RoleIndex, ServerCapabilities};
 use mimi_sdk::{Device, Preset, RoomOptions, ServerMode};
@@ -33,17 +33,9 @@ fn refused<T: std::fmt::Debug, E: std::fmt::Display>(result: Result<T, E>, needl
 
 #[test]
 fn a_denied_provider_cannot_come_in_and_a_read_only_one_cannot_send() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
-        let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
-        let mut carol = user(&nodes[2], &profiles.join("carol"), "carol").await;
+    let p = providers(&THREE);
+    p.runtime.block_on(async {
+        let (mut alice, mut bob, mut carol) = alice_bob_carol(&p).await;
         let room = alice.room_uri("club").unwrap();
         let options = RoomOptions {
             grants: vec![(RoleIndex(2), Capability::CAN_JOIN_IF_PREAUTHORIZED)],

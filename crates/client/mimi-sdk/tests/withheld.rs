@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::{federation, member, settle, texts, user};
+use common::{THREE, member, providers, settle, texts, user};
 use mimi_client_api::Event;
 use mimi_federation_api::notify::{FanoutContent, FanoutMessage, NotifyRequest};
 use mimi_federation_api::path::encode_param;
@@ -136,14 +136,9 @@ fn role_3_receives(device: &Device, room: &RoomUri) -> Option<bool> {
 
 #[test]
 fn application_messages_reach_only_the_devices_of_users_who_may_receive_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let nodes = federation(
-        &dir.path().join("servers"),
-        &["x.example", "y.example", "z.example"],
-    );
-    let profiles = dir.path().join("profiles");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let p = providers(&THREE);
+    let (nodes, profiles) = (&p.nodes, &p.profiles);
+    p.runtime.block_on(async {
         let mut alice = user(&nodes[0], &profiles.join("alice"), "alice").await;
         let mut erin = user(&nodes[0], &profiles.join("erin"), "erin").await;
         let mut bob = user(&nodes[1], &profiles.join("bob"), "bob").await;
@@ -306,6 +301,6 @@ fn application_messages_reach_only_the_devices_of_users_who_may_receive_them() {
         })
         .await;
     });
-    drop(runtime);
-    drop(nodes);
+    // The runtime stops before the providers (the field order of `Providers`).
+    drop(p);
 }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mimi_sdk::{Credentials, Device};
@@ -30,6 +30,48 @@ pub fn federation_with(
     LocalFederation::start(dir, &options)
         .unwrap()
         .into_providers()
+}
+
+/// The three providers most tests run: the hub's and two followers.
+pub const THREE: [&str; 3] = ["x.example", "y.example", "z.example"];
+
+/// A test's providers, started in a temporary directory of their own, and the runtime its
+/// devices run on (the preamble every federation test shares).
+pub struct Providers {
+    /// The runtime the test's devices run on (`block_on`).
+    pub runtime: tokio::runtime::Runtime,
+    /// Where the devices' profiles go.
+    pub profiles: PathBuf,
+    /// Where the providers keep their files (one directory per domain).
+    pub servers: PathBuf,
+    /// The providers, in the order of their domains.
+    pub nodes: Vec<Node>,
+    /// Removed last, once the providers have stopped.
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a federation of `domains` in a fresh temporary directory, with a runtime for the
+/// test's devices.
+pub fn providers(domains: &[&str]) -> Providers {
+    let dir = tempfile::tempdir().unwrap();
+    let servers = dir.path().join("servers");
+    let nodes = federation(&servers, domains);
+    Providers {
+        runtime: tokio::runtime::Runtime::new().unwrap(),
+        profiles: dir.path().join("profiles"),
+        servers,
+        nodes,
+        _dir: dir,
+    }
+}
+
+/// Alice, Bob and Carol: one user (and device `phone`) on each of the first three providers.
+pub async fn alice_bob_carol(p: &Providers) -> (Device, Device, Device) {
+    (
+        user(&p.nodes[0], &p.profiles.join("alice"), "alice").await,
+        user(&p.nodes[1], &p.profiles.join("bob"), "bob").await,
+        user(&p.nodes[2], &p.profiles.join("carol"), "carol").await,
+    )
 }
 
 /// Registers `user` on `node` (account and one device `phone`) in `profile`.
