@@ -18,6 +18,9 @@ pub struct Device {
     /// Set when the device receives through its device stream: every event it was handed,
     /// (sequence number, room, encoded `FanoutMessage`).
     pub(crate) stream: Option<Vec<(u64, RoomUri, Vec<u8>)>>,
+    /// Whether the simulator drains the engine's events into [`Device::events`]; when not,
+    /// they stay in the engine for the test to poll.
+    pub(crate) drain: bool,
 }
 
 impl std::fmt::Debug for Device {
@@ -37,6 +40,7 @@ impl Device {
             errors: Vec::new(),
             refusals: Vec::new(),
             stream: None,
+            drain: true,
         }
     }
 
@@ -80,7 +84,7 @@ impl Device {
     /// The IDs of the messages of the timeline of `room`, in hub order.
     pub fn message_ids(&self, room: &RoomUri) -> Vec<MessageId> {
         self.client.room(room).map_or_else(Vec::new, |view| {
-            view.messages().iter().map(|m| m.id.clone()).collect()
+            view.messages().iter().map(|m| m.id).collect()
         })
     }
 
@@ -161,6 +165,9 @@ impl Device {
 
     /// Moves the client's new events into [`Device::events`].
     pub(crate) fn drain_events(&mut self) {
+        if !self.drain {
+            return;
+        }
         while let Some(event) = self.client.poll_event() {
             self.events.push(event);
         }

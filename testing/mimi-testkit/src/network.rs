@@ -119,6 +119,8 @@ pub struct Network {
     /// Devices whose last-resort KeyPackages their provider does not keep (see
     /// [`Network::add_device_without_last_resort`]).
     no_last_resort: BTreeSet<ClientUri>,
+    /// Whether devices added from now on have their events drained ([`Device::events`]).
+    drain_events: bool,
     replays: Vec<(Domain, Domain, Outbound)>,
     /// Every delivery handed to a device, in order.
     delivered: Vec<(ClientUri, Delivery)>,
@@ -168,11 +170,19 @@ impl Network {
             providers,
             devices: BTreeMap::new(),
             no_last_resort: BTreeSet::new(),
+            drain_events: true,
             replays: Vec::new(),
             delivered: Vec::new(),
             accepted: Vec::new(),
             stats: NetworkStats::default(),
         })
+    }
+
+    /// Leaves the events of devices added from now on in their engines, for a test that polls
+    /// them itself (`Client::poll_event`); [`Device::events`] and the rejections among
+    /// [`Device::failures`] then stay empty.
+    pub fn leave_events_in_engines(&mut self) {
+        self.drain_events = false;
     }
 
     /// Sets the fault probabilities of fan-out transmissions.
@@ -206,7 +216,7 @@ impl Network {
         self.accepted
             .iter()
             .filter(|(r, _)| r == room)
-            .map(|(_, id)| id.clone())
+            .map(|(_, id)| *id)
             .collect()
     }
 
@@ -296,7 +306,9 @@ impl Network {
             .or_default()
             .insert(client.clone(), KeyPackagePool::new());
         let engine = Client::new(identity, self.trust.clone());
-        self.devices.insert(client.clone(), Device::new(engine));
+        let mut device = Device::new(engine);
+        device.drain = self.drain_events;
+        self.devices.insert(client.clone(), device);
         self.top_up_key_packages(&client)?;
         Ok(client)
     }

@@ -42,17 +42,17 @@ fn bench(c: &mut Criterion) {
                 .send_text(&mut rng, &room, "a short message of the usual size")
                 .unwrap();
             fed.pump();
-            fed.delivered.clear();
+            fed.net.clear_delivered();
             while fed.c(&alice).poll_event().is_some() {}
         });
     });
-    let record = fed.clients[&alice].to_record().unwrap();
-    let messages = fed.clients[&alice].room(&room).unwrap().messages().len();
+    let record = fed.client(&alice).to_record().unwrap();
+    let messages = fed.client(&alice).room(&room).unwrap().messages().len();
     c.bench_function(&format!("record_restore_{messages}_messages"), |b| {
-        b.iter(|| Client::from_record(black_box(&record), fed.trust.clone()).unwrap());
+        b.iter(|| Client::from_record(black_box(&record), fed.trust()).unwrap());
     });
     c.bench_function(&format!("record_write_{messages}_messages"), |b| {
-        b.iter(|| black_box(fed.clients[&alice].to_record().unwrap()));
+        b.iter(|| black_box(fed.client(&alice).to_record().unwrap()));
     });
 }
 

@@ -45,10 +45,10 @@ fn main() {
         let room = fed.create_room(&creator, "mimi://y.example/r/bench", Preset::Cooperative);
         let names: Vec<&str> = users.iter().map(String::as_str).collect();
         fed.invite(&creator, &room, &names).unwrap();
-        assert_eq!(fed.clients[&reader].room(&room).unwrap().members().len(), n);
+        assert_eq!(fed.client(&reader).room(&room).unwrap().members().len(), n);
 
         let mut stored = StoredRecord::default();
-        let first = fed.clients[&reader].record_update().unwrap();
+        let first = fed.client(&reader).record_update().unwrap();
         stored.apply(&first);
         fed.c(&reader).record_saved(&first);
 
@@ -57,12 +57,12 @@ fn main() {
             .send_text(&mut rng, &room, "a short message of the usual size")
             .unwrap();
         fed.pump();
-        let update = fed.clients[&reader].record_update().unwrap();
+        let update = fed.client(&reader).record_update().unwrap();
 
         // Before: the version 2 state record is the whole record with each log replaced by
         // its length (the same 8 octets as the log's count).
-        let whole = fed.clients[&reader].to_record().unwrap();
-        let fresh = Client::from_record(&whole, fed.trust.clone())
+        let whole = fed.client(&reader).to_record().unwrap();
+        let fresh = Client::from_record(&whole, fed.trust())
             .unwrap()
             .record_update()
             .unwrap();

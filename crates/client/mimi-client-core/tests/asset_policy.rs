@@ -41,7 +41,7 @@ fn uploads_need_their_capability_and_keep_the_asset_policy_at_sender_and_receive
     let preset = Preset::StrictlyAdministered;
     let room = fed.create_room(&charlie, "mimi://y.example/r/text-mostly", preset);
     fed.invite(&charlie, &room, &[ALICE, BOB]).unwrap();
-    let now = fed.now;
+    let now = fed.now();
     let mut rng = fed.rng.clone();
 
     // Charlie's role may change the other policy attributes; nobody else may upload video.
@@ -69,7 +69,8 @@ fn uploads_need_their_capability_and_keep_the_asset_policy_at_sender_and_receive
             .collect();
     fed.c(&charlie).set_policy(now, &room, &settings).unwrap();
     fed.pump();
-    let policy = fed.clients[&alice]
+    let policy = fed
+        .client(&alice)
         .room(&room)
         .unwrap()
         .state()
@@ -83,7 +84,7 @@ fn uploads_need_their_capability_and_keep_the_asset_policy_at_sender_and_receive
          upload-location=local-provider upload-domains=any downloads=any"
     );
     assert!("media-permitted=image".parse::<PolicySetting>().is_err());
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
 
     // What the sender refuses, with nothing queued.
     let refusals = [
@@ -145,7 +146,7 @@ fn uploads_need_their_capability_and_keep_the_asset_policy_at_sender_and_receive
     fed.c(&bob).send_text(&mut rng, &room, "sentinel").unwrap();
     fed.pump();
     for d in [&alice, &charlie] {
-        let view = fed.clients[d].room(&room).unwrap();
+        let view = fed.client(d).room(&room).unwrap();
         let shown: Vec<(String, usize)> = view
             .messages()
             .iter()

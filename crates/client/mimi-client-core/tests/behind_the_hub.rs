@@ -35,16 +35,14 @@ fn events(fed: &mut Fed, client: &ClientUri) -> Vec<ClientEvent> {
 
 /// Charlie's next commit, accepted by the hub, whose fan-out is held back (returned).
 fn commit_held_back(fed: &mut Fed, charlie: &ClientUri, room: &RoomUri) -> Vec<mimi_ds::Effect> {
-    let now = fed.now;
+    let now = fed.now();
     let op = fed.c(charlie).commit_pending(now, room).unwrap();
     let Some(Outgoing::Commit { request, .. }) = fed.c(charlie).poll_request() else {
         panic!("a commit");
     };
     let request = decode_exact(&request.encode().unwrap()).unwrap();
     let out = fed
-        .hubs
-        .get_mut(room)
-        .unwrap()
+        .hub_mut(room)
         .handle_update(now * 1000, room.hub_domain(), request)
         .unwrap();
     assert!(matches!(
@@ -102,7 +100,7 @@ fn a_message_too_old_is_resent_under_a_new_operation() {
     let mut rng = fed.rng.clone();
     let (op, _) = fed.c(&alice).send_text(&mut rng, &room, "late").unwrap();
     let request = fed.c(&alice).poll_request().unwrap();
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     fed.pump();
     events(&mut fed, &alice);
@@ -125,7 +123,7 @@ fn a_message_too_old_is_resent_under_a_new_operation() {
 #[test]
 fn a_commit_the_device_refuses_is_reported_with_its_room() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     let Some(Outgoing::Commit { request, .. }) = fed.c(&charlie).poll_request() else {
         panic!("a commit");
@@ -140,7 +138,7 @@ fn a_commit_the_device_refuses_is_reported_with_its_room() {
     assert_eq!((bytes[n - 66], bytes[n - 33]), (32, 32));
     bytes[n - 65] ^= 0x01;
     let tampered = MlsMessage::from_bytes(bytes).unwrap();
-    let epoch = fed.clients[&alice].group(&room).unwrap().epoch();
+    let epoch = fed.client(&alice).group(&room).unwrap().epoch();
     events(&mut fed, &alice);
     let tampered = FanoutMessage::new(
         now * 1000,
@@ -161,12 +159,12 @@ fn a_commit_the_device_refuses_is_reported_with_its_room() {
         )),
         "{seen:?}"
     );
-    assert_eq!(fed.clients[&alice].group(&room).unwrap().epoch(), epoch);
+    assert_eq!(fed.client(&alice).group(&room).unwrap().epoch(), epoch);
 }
 
 /// The hub's current GroupInfo, ratchet tree and pending proposals of `room`.
 fn join_info(fed: &Fed, room: &RoomUri) -> (Vec<u8>, Vec<u8>, Vec<Vec<u8>>) {
-    let hub = &fed.hubs[room];
+    let hub = &fed.hub(room);
     let group_info = hub.group().group_info().unwrap().to_vec();
     let tree = hub.group().ratchet_tree().unwrap();
     let pending = hub
@@ -185,14 +183,15 @@ fn join_info(fed: &Fed, room: &RoomUri) -> (Vec<u8>, Vec<u8>, Vec<Vec<u8>>) {
 fn commit_lost_for_alice(fed: &mut Fed, charlie: &ClientUri, room: &RoomUri) {
     let held = commit_held_back(fed, charlie, room);
     let alice = fed
-        .clients
-        .keys()
+        .net
+        .devices()
+        .map(|(c, _)| c)
         .find(|c| c.domain().as_str() == "x.example")
         .unwrap()
         .clone();
-    let device = fed.clients.remove(&alice).unwrap();
+    let device = fed.net.disconnect(&alice).unwrap();
     fed.deliver(held);
-    fed.clients.insert(alice, device);
+    fed.net.reconnect(alice, device);
 }
 
 /// Alice missed one commit and then receives the next: she reports the failure, rejoins from
@@ -205,9 +204,9 @@ fn a_device_behind_the_hub_rejoins_and_keeps_its_history() {
     fed.c(&alice).send_text(&mut rng, &room, "before").unwrap();
     fed.pump();
     commit_lost_for_alice(&mut fed, &charlie, &room);
-    let stuck = fed.clients[&alice].group(&room).unwrap().epoch();
+    let stuck = fed.client(&alice).group(&room).unwrap().epoch();
     // The next commit reaches Alice, who cannot process it.
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     fed.pump();
     let seen = events(&mut fed, &alice);
@@ -218,7 +217,7 @@ fn a_device_behind_the_hub_rejoins_and_keeps_its_history() {
         )),
         "{seen:?}"
     );
-    assert!(fed.clients[&alice].is_behind(&room));
+    assert!(fed.client(&alice).is_behind(&room));
     // Written while behind: refused as too old, queued.
     let (queued, _) = fed
         .c(&alice)
@@ -233,7 +232,7 @@ fn a_device_behind_the_hub_rejoins_and_keeps_its_history() {
     );
 
     let (group_info, tree, pending) = join_info(&fed, &room);
-    let hub_epoch = fed.hubs[&room].group().epoch();
+    let hub_epoch = fed.hub(&room).group().epoch();
     fed.c(&alice)
         .rejoin(now, &room, &group_info, &tree, &pending)
         .unwrap();
@@ -246,11 +245,11 @@ fn a_device_behind_the_hub_rejoins_and_keeps_its_history() {
         )),
         "{seen:?}"
     );
-    assert!(!fed.clients[&alice].is_behind(&room));
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(!fed.client(&alice).is_behind(&room));
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     // One leaf per device: the old one went with the rejoin.
-    assert_eq!(fed.hubs[&room].group().members().len(), 2);
-    assert_eq!(fed.clients[&alice].group(&room).unwrap().members().len(), 2);
+    assert_eq!(fed.hub(&room).group().members().len(), 2);
+    assert_eq!(fed.client(&alice).group(&room).unwrap().members().len(), 2);
 
     fed.c(&charlie)
         .send_text(&mut rng, &room, "sentinel")
@@ -269,10 +268,10 @@ fn a_device_behind_the_hub_rejoins_and_keeps_its_history() {
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     fed.pump();
     assert_eq!(
-        fed.clients[&alice].group(&room).unwrap().epoch(),
-        fed.clients[&charlie].group(&room).unwrap().epoch()
+        fed.client(&alice).group(&room).unwrap().epoch(),
+        fed.client(&charlie).group(&room).unwrap().epoch()
     );
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
 }
 
 /// A message of a later epoch also shows a lost commit (after a restart, say, when nothing
@@ -292,7 +291,7 @@ fn a_message_of_a_later_epoch_reports_the_device_behind_once() {
         .filter(|e| matches!(e, ClientEvent::CommitFailed { error, .. } if error.contains("did not reach")))
         .count();
     assert_eq!(failed, 1);
-    assert!(fed.clients[&alice].is_behind(&room));
+    assert!(fed.client(&alice).is_behind(&room));
 }
 
 /// The hub's answer is checked against what the device knew: another room's GroupInfo, or one
@@ -303,7 +302,7 @@ fn a_rejoin_from_a_wrong_group_info_is_refused() {
     let other = fed.create_room(&charlie, "mimi://y.example/r/other", Preset::Cooperative);
     fed.invite(&charlie, &other, &["mimi://x.example/u/alice"])
         .unwrap();
-    let now = fed.now;
+    let now = fed.now();
     // Not behind: the hub's epoch is the device's own.
     let (gi, tree, pending) = join_info(&fed, &room);
     let err = fed
@@ -335,7 +334,7 @@ fn a_refused_rejoin_keeps_the_room_and_can_be_retried() {
     fed.c(&alice).send_text(&mut rng, &room, "kept").unwrap();
     fed.pump();
     commit_lost_for_alice(&mut fed, &charlie, &room);
-    let now = fed.now;
+    let now = fed.now();
     let (gi, tree, pending) = join_info(&fed, &room);
     let op = fed
         .c(&alice)
@@ -347,12 +346,14 @@ fn a_refused_rejoin_keeps_the_room_and_can_be_retried() {
     fed.pump();
     fed.send(&alice, request);
     assert!(
-        fed.refusals.iter().any(|(c, o, _)| *c == alice && *o == op),
+        fed.refusals()
+            .iter()
+            .any(|(c, o, _)| *c == alice && *o == op),
         "{:?}",
-        fed.refusals
+        fed.refusals()
     );
     assert_eq!(fed.transcript(&alice, &room), vec!["alice: kept"]);
-    assert!(fed.clients[&alice].room(&room).is_some());
+    assert!(fed.client(&alice).room(&room).is_some());
     let (gi, tree, pending) = join_info(&fed, &room);
     fed.c(&alice)
         .rejoin(now, &room, &gi, &tree, &pending)
@@ -373,13 +374,13 @@ fn a_refused_rejoin_keeps_the_room_and_can_be_retried() {
 #[test]
 fn a_removed_user_cannot_rejoin() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
-    let device = fed.clients.remove(&alice).unwrap();
+    let now = fed.now();
+    let device = fed.net.disconnect(&alice).unwrap();
     fed.c(&charlie)
         .remove(now, &room, &[harness::user("mimi://x.example/u/alice")])
         .unwrap();
     fed.pump();
-    fed.clients.insert(alice.clone(), device);
+    fed.net.reconnect(alice.clone(), device);
     let (gi, tree, pending) = join_info(&fed, &room);
     let err = fed
         .c(&alice)

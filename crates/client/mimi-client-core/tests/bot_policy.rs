@@ -28,7 +28,7 @@ fn bad_bot_and_logging_changes_are_refused_by_the_client_and_good_ones_go_throug
     let alice = fed.device("mimi://x.example/u/alice", "phone");
     let preset = Preset::StrictlyAdministered;
     let room = fed.create_room(&alice, "mimi://x.example/r/bots", preset);
-    let now = fed.now;
+    let now = fed.now();
     // The creator's role may change the policy components.
     let mut roles = preset.roles();
     for role in &mut roles.roles {
@@ -86,7 +86,7 @@ fn bad_bot_and_logging_changes_are_refused_by_the_client_and_good_ones_go_throug
         "set logging=optional or logging=required first",
     );
     fed.pump();
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     assert_eq!(
         fed.c(&alice).allowed_bots(&room).unwrap(),
         None,

@@ -49,7 +49,7 @@ fn content_acts_without_their_capability_are_refused_by_sender_and_receivers() {
     let preset = Preset::StrictlyAdministered;
     let room = fed.create_room(&charlie, "mimi://y.example/r/read-mostly", preset);
     fed.invite(&charlie, &room, &[ALICE, BOB]).unwrap();
-    let now = fed.now;
+    let now = fed.now();
     let mut rng = fed.rng.clone();
 
     // Before the change: each of Alice and Bob sends a message and reacts to it.
@@ -71,7 +71,7 @@ fn content_acts_without_their_capability_are_refused_by_sender_and_receivers() {
         .update_components(now, &room, &[change])
         .unwrap();
     fed.pump();
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
 
     // Alice's client refuses each act, naming the capability, and queues nothing.
     let a = fed.c(&alice);
@@ -100,7 +100,7 @@ fn content_acts_without_their_capability_are_refused_by_sender_and_receivers() {
     fed.c(&bob).send_text(&mut rng, &room, "sentinel").unwrap();
     fed.pump();
     for d in [&alice, &charlie] {
-        let view = fed.clients[d].room(&room).unwrap();
+        let view = fed.client(d).room(&room).unwrap();
         let texts: Vec<&str> = view
             .messages()
             .iter()

@@ -56,12 +56,12 @@ fn room_without(name: &str, taken: &[Capability]) -> Room {
         }
     }
     let change = ComponentChange::update(ComponentId::ROLES_LIST, roles.encode());
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie)
         .update_components(now, &room, &[change])
         .unwrap();
     fed.pump();
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     Room {
         fed,
         alice,
@@ -73,20 +73,20 @@ fn room_without(name: &str, taken: &[Capability]) -> Room {
 
 impl Room {
     fn set(&mut self, change: ComponentChange) {
-        let now = self.fed.now;
+        let now = self.fed.now();
         self.fed
             .c(&self.charlie)
             .update_components(now, &self.room, &[change])
             .unwrap();
         self.fed.pump();
-        assert!(self.fed.refusals.is_empty(), "{:?}", self.fed.refusals);
+        assert!(self.fed.refusals().is_empty(), "{:?}", self.fed.refusals());
     }
 
     /// The texts Alice's and Charlie's views show, which must agree.
     fn shown(&self) -> Vec<String> {
         let mut shown = Vec::new();
         for d in [&self.alice, &self.charlie] {
-            let view = self.fed.clients[d].room(&self.room).unwrap();
+            let view = self.fed.client(d).room(&self.room).unwrap();
             let texts: Vec<String> = view
                 .messages()
                 .iter()
@@ -104,7 +104,8 @@ impl Room {
     /// What Alice's and Charlie's views refused of Bob, each.
     fn refused_of_bob(&self) -> [Vec<Denied>; 2] {
         [&self.alice, &self.charlie].map(|d| {
-            self.fed.clients[d]
+            self.fed
+                .client(d)
                 .room(&self.room)
                 .unwrap()
                 .rejections()
@@ -196,7 +197,7 @@ fn topics_need_can_start_topic_then_can_reply_in_topic_at_sender_and_receivers()
         .unwrap();
     r.fed.pump();
     assert_eq!(r.shown(), ["first in plans", "second in plans", "sentinel"]);
-    let view = r.fed.clients[&r.alice].room(&room).unwrap();
+    let view = r.fed.client(&r.alice).room(&room).unwrap();
     assert_eq!(view.messages()[0].topic, b"plans");
     assert!(!view.knows_topic(b"news"), "a refused start starts nothing");
     for refused in r.refused_of_bob() {
@@ -288,7 +289,7 @@ fn links_and_previews_need_their_capabilities_and_the_link_preview_policy() {
         ]
     );
     for d in [&r.alice, &r.bob] {
-        let rejections = r.fed.clients[d].room(&room).unwrap().rejections();
+        let rejections = r.fed.client(d).room(&room).unwrap().rejections();
         assert!(
             rejections.iter().any(|x| matches!(x,
                 Rejection::NotAllowed { sender, denied: Denied::LinkPreviewsForbidden }
@@ -414,7 +415,7 @@ fn a_role_without_the_download_capability_for_a_kind_may_not_download_it() {
         .unwrap();
     r.fed.pump();
 
-    let a = &r.fed.clients[&r.alice];
+    let a = r.fed.client(&r.alice);
     let err = a.may_download(&room, &video.message_id, 0).unwrap_err();
     assert_eq!(missing(&err), Capability::CAN_DOWNLOAD_VIDEO);
     assert!(err.to_string().contains("canDownloadVideo"), "{err}");
@@ -428,7 +429,7 @@ fn a_role_without_the_download_capability_for_a_kind_may_not_download_it() {
         .unwrap();
     assert_eq!(opened.as_slice(), b"still");
     // The sender's role keeps it.
-    let c = &r.fed.clients[&r.charlie];
+    let c = r.fed.client(&r.charlie);
     let opened = c
         .open_attachment(&room, &video.message_id, 0, &video.blob)
         .unwrap();
@@ -449,7 +450,7 @@ fn downloads_need_a_download_type_the_asset_policy_allows() {
         .unwrap();
     r.fed.pump();
     let policy = |r: &mut Room, by: &ClientUri, setting: &str| {
-        let now = r.fed.now;
+        let now = r.fed.now();
         let setting: PolicySetting = setting.parse().unwrap();
         let result = r.fed.c(by).set_policy(now, &room, &[setting]);
         r.fed.pump();
@@ -458,9 +459,9 @@ fn downloads_need_a_download_type_the_asset_policy_allows() {
 
     // The room allows OHTTP only: no client fetches, whatever its role, and none opens.
     policy(&mut r, &charlie, "downloads=ohttp").unwrap();
-    assert!(r.fed.refusals.is_empty(), "{:?}", r.fed.refusals);
+    assert!(r.fed.refusals().is_empty(), "{:?}", r.fed.refusals());
     for d in [&r.alice, &r.bob, &r.charlie] {
-        let c = &r.fed.clients[d];
+        let c = r.fed.client(d);
         for err in [
             c.may_download(&room, &image.message_id, 0).unwrap_err(),
             c.open_attachment(&room, &image.message_id, 0, &image.blob)
@@ -482,7 +483,7 @@ fn downloads_need_a_download_type_the_asset_policy_allows() {
     // Once the room allows the provider's proxy again, the image opens everywhere.
     policy(&mut r, &charlie, "downloads=hubProxy,ohttp").unwrap();
     for d in [&r.alice, &r.bob, &r.charlie] {
-        let c = &r.fed.clients[d];
+        let c = r.fed.client(d);
         c.may_download(&room, &image.message_id, 0).unwrap();
         let opened = c
             .open_attachment(&room, &image.message_id, 0, &image.blob)

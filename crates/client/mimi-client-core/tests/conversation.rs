@@ -61,12 +61,12 @@ fn invite_across_providers_then_converse() {
     let mut c = cast();
     let room = c.room.clone();
     for d in all(&c) {
-        let view = c.fed.clients[&d].room(&room).expect("joined");
+        let view = c.fed.client(&d).room(&room).expect("joined");
         assert!(view.is_active());
         assert_eq!(view.members().len(), 4, "{d}");
         assert!(view.may_send().is_ok());
     }
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
 
     // Send, reply, react, unreact, edit, delete.
     let mut rng = c.fed.rng.clone();
@@ -92,7 +92,7 @@ fn invite_across_providers_then_converse() {
         .react(&mut rng, &room, hello, "❤")
         .unwrap();
     c.fed.pump();
-    let view = c.fed.clients[&c.alice].room(&room).unwrap();
+    let view = c.fed.client(&c.alice).room(&room).unwrap();
     let m = view.message(&hello).unwrap();
     assert_eq!(m.reactions["❤"].len(), 2);
     assert!(m.body.markdown);
@@ -120,15 +120,15 @@ fn invite_across_providers_then_converse() {
     c.fed.pump();
 
     for d in all(&c) {
-        let view = c.fed.clients[&d].room(&room).unwrap();
+        let view = c.fed.client(&d).room(&room).unwrap();
         let m = view.message(&hello).unwrap();
         assert_eq!(m.body.text, "Hello everyone", "{d}");
         assert_eq!(m.edits, 1);
         assert_eq!(m.reactions["❤"].len(), 1, "{d}: diana's heart withdrawn");
         assert!(m.reactions["❤"].contains(&user("mimi://y.example/u/charlie")));
         assert!(view.message(&oops).unwrap().deleted, "{d}");
-        assert!(view.message(&expiring).unwrap().is_expired(c.fed.now));
-        assert_eq!(view.visible_messages(c.fed.now).count(), 3);
+        assert!(view.message(&expiring).unwrap().is_expired(c.fed.now()));
+        assert_eq!(view.visible_messages(c.fed.now()).count(), 3);
         assert!(view.rejections().is_empty(), "{d}: {:?}", view.rejections());
         assert_eq!(
             c.fed.transcript(&d, &room),
@@ -140,7 +140,7 @@ fn invite_across_providers_then_converse() {
             ]
         );
     }
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
 }
 
 #[test]
@@ -175,7 +175,7 @@ fn an_edit_by_another_user_is_refused_in_every_view() {
         .unwrap();
     c.fed.pump();
     for d in all(&c) {
-        let view = c.fed.clients[&d].room(&room).unwrap();
+        let view = c.fed.client(&d).room(&room).unwrap();
         assert_eq!(view.message(&hello).unwrap().body.text, "mine", "{d}");
         assert_eq!(view.message(&hello).unwrap().edits, 0);
         assert!(
@@ -202,13 +202,13 @@ fn removed_member_reads_nothing_after_and_a_leave_is_committed() {
         .send_text(&mut rng, &room, "before")
         .unwrap();
     c.fed.pump();
-    let now = c.fed.now;
+    let now = c.fed.now();
     c.fed
         .c(&c.charlie)
         .remove(now, &room, &[user("mimi://x.example/u/bob")])
         .unwrap();
     c.fed.pump();
-    assert!(!c.fed.clients[&c.bob].room(&room).unwrap().is_active());
+    assert!(!c.fed.client(&c.bob).room(&room).unwrap().is_active());
     let mut events = Vec::new();
     while let Some(e) = c.fed.c(&c.bob).poll_event() {
         events.push(e);
@@ -240,23 +240,23 @@ fn removed_member_reads_nothing_after_and_a_leave_is_committed() {
         "Diana's leave is pending: Charlie commits it"
     );
     c.fed.pump();
-    assert!(!c.fed.clients[&c.diana].room(&room).unwrap().is_active());
+    assert!(!c.fed.client(&c.diana).room(&room).unwrap().is_active());
     // Alice was told of the same proposals, but Charlie's commit took them: she has nothing
     // to commit, and the room stays at its epoch (no empty commit from every member).
-    let epoch = c.fed.clients[&c.alice].group(&room).unwrap().epoch();
+    let epoch = c.fed.client(&c.alice).group(&room).unwrap().epoch();
     assert_eq!(
         c.fed.c(&c.alice).commit_proposals(now, &room).unwrap(),
         None
     );
     c.fed.pump();
-    assert_eq!(c.fed.clients[&c.alice].group(&room).unwrap().epoch(), epoch);
+    assert_eq!(c.fed.client(&c.alice).group(&room).unwrap().epoch(), epoch);
     assert_eq!(
-        c.fed.clients[&c.charlie].group(&room).unwrap().epoch(),
+        c.fed.client(&c.charlie).group(&room).unwrap().epoch(),
         epoch
     );
-    let members = c.fed.clients[&c.alice].room(&room).unwrap().members();
+    let members = c.fed.client(&c.alice).room(&room).unwrap().members();
     assert_eq!(members.len(), 2);
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
 }
 
 #[test]
@@ -281,7 +281,7 @@ fn attachments_round_trip() {
         )
         .unwrap();
     c.fed.pump();
-    let view = c.fed.clients[&c.diana].room(&room).unwrap();
+    let view = c.fed.client(&c.diana).room(&room).unwrap();
     let m = view.message(&sent.message_id).unwrap();
     let a = &m.body.attachments[0];
     assert_eq!(a.filename, "report.pdf");
@@ -309,10 +309,10 @@ fn duplicate_deliveries_never_show_twice() {
         .send_text(&mut rng, &room, "once")
         .unwrap();
     c.fed.pump();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let replays: Vec<_> = c
         .fed
-        .delivered
+        .delivered()
         .iter()
         .filter(|(d, _)| d == &c.diana)
         .map(|(_, d)| d.clone())
@@ -320,7 +320,7 @@ fn duplicate_deliveries_never_show_twice() {
     for d in replays {
         harness::hand(c.fed.c(&c.diana), now, &d).unwrap();
     }
-    let view = c.fed.clients[&c.diana].room(&room).unwrap();
+    let view = c.fed.client(&c.diana).room(&room).unwrap();
     assert_eq!(view.messages().len(), 1);
     assert!(view.rejections().is_empty(), "{:?}", view.rejections());
 }
@@ -331,13 +331,13 @@ fn device_stream_events_resume_at_the_cursor() {
     let room = c.room.clone();
     let mut rng = c.fed.rng.clone();
     // Diana's later traffic arrives as stream events with sequence numbers.
-    let now = c.fed.now;
-    let before = c.fed.delivered.len();
+    let now = c.fed.now();
+    let before = c.fed.delivered().len();
     c.fed.c(&c.alice).send_text(&mut rng, &room, "one").unwrap();
     c.fed.c(&c.alice).send_text(&mut rng, &room, "two").unwrap();
     // Take Alice's requests and deliver through the hub by hand, capturing Diana's payloads.
     c.fed.pump();
-    let payloads: Vec<Vec<u8>> = c.fed.delivered[before..]
+    let payloads: Vec<Vec<u8>> = c.fed.delivered()[before..]
         .iter()
         .filter(|(d, _)| d == &c.bob)
         .map(|(_, d)| mimi_federation_api::Encode::encode(&d.message).unwrap())
@@ -372,17 +372,17 @@ fn restore_from_record_mid_conversation() {
         .c(&c.diana)
         .send_text(&mut rng, &room, "sent after restart")
         .unwrap();
-    let record = c.fed.clients[&c.diana].to_record().unwrap();
+    let record = c.fed.client(&c.diana).to_record().unwrap();
     assert_eq!(record[0], mimi_client_core::RECORD_VERSION);
-    let restored = Client::from_record(&record, c.fed.trust.clone()).unwrap();
-    c.fed.clients.insert(c.diana.clone(), restored);
+    let restored = Client::from_record(&record, c.fed.trust()).unwrap();
+    *c.fed.c(&c.diana) = restored;
     c.fed.pump();
     c.fed
         .c(&c.alice)
         .send_text(&mut rng, &room, "second")
         .unwrap();
     c.fed.pump();
-    let now = c.fed.now;
+    let now = c.fed.now();
     c.fed.c(&c.charlie).commit_pending(now, &room).unwrap();
     c.fed.pump();
     c.fed
@@ -399,39 +399,36 @@ fn restore_from_record_mid_conversation() {
     for d in all(&c) {
         assert_eq!(c.fed.transcript(&d, &room), expected, "{d}");
     }
-    let view = c.fed.clients[&c.diana].room(&room).unwrap();
+    let view = c.fed.client(&c.diana).room(&room).unwrap();
     assert!(view.message(&queued).is_some());
     assert!(view.rejections().is_empty(), "{:?}", view.rejections());
     // A second round trip keeps everything.
-    let again = Client::from_record(
-        &c.fed.clients[&c.diana].to_record().unwrap(),
-        c.fed.trust.clone(),
-    )
-    .unwrap();
+    let again =
+        Client::from_record(&c.fed.client(&c.diana).to_record().unwrap(), c.fed.trust()).unwrap();
     assert_eq!(
         again.room(&room).unwrap().messages(),
-        c.fed.clients[&c.diana].room(&room).unwrap().messages()
+        c.fed.client(&c.diana).room(&room).unwrap().messages()
     );
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
 }
 
 #[test]
 fn new_device_joins_by_external_commit_and_metadata_changes() {
     let mut c = cast();
     let room = c.room.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     c.fed.c(&c.charlie).rename(now, &room, "Team").unwrap();
     c.fed.pump();
     c.fed.c(&c.charlie).set_topic(now, &room, "launch").unwrap();
     c.fed.pump();
-    assert_eq!(c.fed.clients[&c.diana].room(&room).unwrap().name(), "Team");
+    assert_eq!(c.fed.client(&c.diana).room(&room).unwrap().name(), "Team");
     assert_eq!(
-        c.fed.clients[&c.diana].room(&room).unwrap().topic(),
+        c.fed.client(&c.diana).room(&room).unwrap().topic(),
         "launch"
     );
 
     let phone = c.fed.device("mimi://y.example/u/charlie", "phone");
-    let hub = &c.fed.hubs[&room];
+    let hub = &c.fed.hub(&room);
     let group_info = hub.group().group_info().unwrap().to_vec();
     let tree = hub.group().ratchet_tree().unwrap();
     let pending: Vec<Vec<u8>> = hub
@@ -445,7 +442,7 @@ fn new_device_joins_by_external_commit_and_metadata_changes() {
         .join_external(now, &room, &group_info, &tree, &pending)
         .unwrap();
     c.fed.pump();
-    assert!(c.fed.clients[&phone].room(&room).unwrap().is_active());
+    assert!(c.fed.client(&phone).room(&room).unwrap().is_active());
     let mut rng = c.fed.rng.clone();
     c.fed
         .c(&phone)
@@ -460,14 +457,14 @@ fn new_device_joins_by_external_commit_and_metadata_changes() {
         c.fed.transcript(&c.charlie, &room),
         vec!["charlie: from my phone"]
     );
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
 }
 
 #[test]
 fn a_user_with_two_devices_leaves_with_both() {
     let mut c = cast();
     let room = c.room.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let diana = user("mimi://z.example/u/diana");
     // Diana's second device is added by her first.
     let phone = c.fed.device("mimi://z.example/u/diana", "phone");
@@ -481,7 +478,8 @@ fn a_user_with_two_devices_leaves_with_both() {
             .is_ok()
         {
             c.fed.pump();
-            if c.fed.clients[&phone]
+            if c.fed
+                .client(&phone)
                 .room(&room)
                 .is_some_and(|v| v.is_active())
             {
@@ -491,8 +489,8 @@ fn a_user_with_two_devices_leaves_with_both() {
         }
     }
     assert!(added, "the phone joined from the Welcome");
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
-    let members = c.fed.clients[&c.alice].room(&room).unwrap().members();
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
+    let members = c.fed.client(&c.alice).room(&room).unwrap().members();
     let entry = members.iter().find(|m| m.user == diana).unwrap();
     assert_eq!(entry.clients.len(), 2);
 
@@ -501,11 +499,11 @@ fn a_user_with_two_devices_leaves_with_both() {
     c.fed.pump();
     c.fed.c(&c.alice).commit_pending(now, &room).unwrap();
     c.fed.pump();
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
     for d in [&phone, &c.diana] {
-        assert!(!c.fed.clients[d].room(&room).unwrap().is_active(), "{d}");
+        assert!(!c.fed.client(d).room(&room).unwrap().is_active(), "{d}");
     }
-    let members = c.fed.clients[&c.alice].room(&room).unwrap().members();
+    let members = c.fed.client(&c.alice).room(&room).unwrap().members();
     assert_eq!(members.len(), 3);
     assert!(members.iter().all(|m| m.user != diana));
 }
@@ -515,16 +513,16 @@ fn a_restarted_client_resumes_from_its_cursor_without_loss_or_repeat() {
     let mut c = cast();
     let room = c.room.clone();
     let mut rng = c.fed.rng.clone();
-    let now = c.fed.now;
-    c.fed.streamed.insert(c.bob.clone(), Vec::new());
+    let now = c.fed.now();
+    c.fed.net.device_mut(&c.bob).unwrap().use_stream();
     for text in ["one", "two"] {
         c.fed.c(&c.alice).send_text(&mut rng, &room, text).unwrap();
         c.fed.pump();
     }
     // Bob saves his state, then keeps receiving (a commit, replies, an edit) and crashes
     // before saving again.
-    let saved = c.fed.clients[&c.bob].to_record().unwrap();
-    let saved_cursor = c.fed.clients[&c.bob].cursor();
+    let saved = c.fed.client(&c.bob).to_record().unwrap();
+    let saved_cursor = c.fed.client(&c.bob).cursor();
     assert_eq!(saved_cursor, 2);
     let (_, three) = c
         .fed
@@ -551,14 +549,14 @@ fn a_restarted_client_resumes_from_its_cursor_without_loss_or_repeat() {
 
     // Restart from the saved record; the provider replays its stream from a little before
     // the cursor (an overlap the client must skip).
-    let mut restarted = Client::from_record(&saved, c.fed.trust.clone()).unwrap();
+    let mut restarted = Client::from_record(&saved, c.fed.trust()).unwrap();
     assert_eq!(restarted.cursor(), saved_cursor);
-    for (seq, r, payload) in c.fed.streamed[&c.bob].clone() {
+    for (seq, r, payload) in c.fed.net.device(&c.bob).unwrap().stream().unwrap().to_vec() {
         restarted.handle_event(now, seq, &r, &payload).unwrap();
     }
-    c.fed.clients.insert(c.bob.clone(), restarted);
+    *c.fed.c(&c.bob) = restarted;
     assert_eq!(c.fed.transcript(&c.bob, &room), live);
-    let view = c.fed.clients[&c.bob].room(&room).unwrap();
+    let view = c.fed.client(&c.bob).room(&room).unwrap();
     assert!(view.rejections().is_empty(), "{:?}", view.rejections());
     assert_eq!(view.duplicates(), 0);
     // And it keeps going.
@@ -568,14 +566,14 @@ fn a_restarted_client_resumes_from_its_cursor_without_loss_or_repeat() {
         c.fed.transcript(&c.alice, &room).last().unwrap(),
         "bob: back"
     );
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
 }
 
 #[test]
 fn a_banned_user_is_removed_and_listed_as_banned() {
     let mut c = cast();
     let room = c.room.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let bob = user("mimi://x.example/u/bob");
     // An ordinary user may not ban.
     let err = c.fed.c(&c.alice).ban(now, &room, &bob).unwrap_err();
@@ -585,9 +583,9 @@ fn a_banned_user_is_removed_and_listed_as_banned() {
     );
     c.fed.c(&c.charlie).ban(now, &room, &bob).unwrap();
     c.fed.pump();
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
-    assert!(!c.fed.clients[&c.bob].room(&room).unwrap().is_active());
-    let members = c.fed.clients[&c.diana].room(&room).unwrap().members();
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
+    assert!(!c.fed.client(&c.bob).room(&room).unwrap().is_active());
+    let members = c.fed.client(&c.diana).room(&room).unwrap().members();
     let banned = members.iter().find(|m| m.user == bob).unwrap();
     assert!(banned.banned);
     assert!(banned.clients.is_empty());
@@ -616,10 +614,10 @@ fn events_tell_the_ui_what_changed() {
             message: id
         }]
     );
-    let now = c.fed.now;
+    let now = c.fed.now();
     c.fed.c(&c.charlie).rename(now, &room, "Renamed").unwrap();
     c.fed.pump();
-    let epoch = c.fed.clients[&c.diana].room(&room).unwrap().epoch();
+    let epoch = c.fed.client(&c.diana).room(&room).unwrap().epoch();
     assert_eq!(
         drain(&mut c.fed, &c.diana),
         vec![ClientEvent::RoomChanged {

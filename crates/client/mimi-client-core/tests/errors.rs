@@ -30,7 +30,7 @@ fn not_member() {
     let other: RoomUri = "mimi://y.example/r/other".parse().unwrap();
     let err = fed.c(&alice).send_text(&mut rng, &other, "hi").unwrap_err();
     assert!(matches!(err, ClientError::NotMember { room } if room == other));
-    let now = fed.now;
+    let now = fed.now();
     assert!(matches!(
         fed.c(&alice).commit_pending(now, &other),
         Err(ClientError::NotMember { .. })
@@ -44,7 +44,7 @@ fn not_member() {
 #[test]
 fn removed_member_is_not_member() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie)
         .remove(now, &room, &[user("mimi://x.example/u/alice")])
         .unwrap();
@@ -73,7 +73,7 @@ fn not_allowed_by_role_names_the_capability() {
     );
     // An ordinary user may not make itself or others admin: refused by the room policy while
     // the commit is built, nothing is queued.
-    let now = fed.now;
+    let now = fed.now();
     let err = fed
         .c(&alice)
         .set_role(
@@ -90,7 +90,7 @@ fn not_allowed_by_role_names_the_capability() {
 #[test]
 fn unknown_user() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     let nobody = user("mimi://x.example/u/nobody");
     let err = fed
         .c(&charlie)
@@ -154,7 +154,7 @@ fn unknown_message() {
 #[test]
 fn hub_refuses_the_loser_of_a_commit_race() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     let op_a = fed.c(&alice).commit_pending(now, &room).unwrap();
     let op_c = fed.c(&charlie).commit_pending(now, &room).unwrap();
     let req_a = fed.c(&alice).poll_request().unwrap();
@@ -162,13 +162,13 @@ fn hub_refuses_the_loser_of_a_commit_race() {
     assert_eq!(req_a.op(), op_a);
     fed.send(&alice, req_a);
     fed.send(&charlie, req_c);
-    assert_eq!(fed.refusals.len(), 1, "{:?}", fed.refusals);
-    assert_eq!(fed.refusals[0].0, charlie);
-    assert_eq!(fed.refusals[0].1, op_c);
-    assert!(fed.refusals[0].2.contains("another change won"));
+    assert_eq!(fed.refusals().len(), 1, "{:?}", fed.refusals());
+    assert_eq!(fed.refusals()[0].0, charlie);
+    assert_eq!(fed.refusals()[0].1, op_c);
+    assert!(fed.refusals()[0].2.contains("another change won"));
     // Both devices are in the winner's epoch and keep talking.
-    let epoch_a = fed.clients[&alice].group(&room).unwrap().epoch();
-    assert_eq!(fed.clients[&charlie].group(&room).unwrap().epoch(), epoch_a);
+    let epoch_a = fed.client(&alice).group(&room).unwrap().epoch();
+    assert_eq!(fed.client(&charlie).group(&room).unwrap().epoch(), epoch_a);
     let mut rng = fed.rng.clone();
     fed.c(&charlie)
         .send_text(&mut rng, &room, "after the race")
@@ -183,7 +183,7 @@ fn hub_refuses_the_loser_of_a_commit_race() {
 #[test]
 fn hub_refusal_is_returned_by_mark_sent() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     let op = fed.c(&charlie).commit_pending(now, &room).unwrap();
     let _ = fed.c(&charlie).poll_request().unwrap();
     let err = fed
@@ -200,10 +200,10 @@ fn hub_refusal_is_returned_by_mark_sent() {
     // The pending commit was discarded: a new one can be made and is accepted.
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     fed.pump();
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     assert_eq!(
-        fed.clients[&alice].group(&room).unwrap().epoch(),
-        fed.clients[&charlie].group(&room).unwrap().epoch()
+        fed.client(&alice).group(&room).unwrap().epoch(),
+        fed.client(&charlie).group(&room).unwrap().epoch()
     );
 }
 
@@ -213,11 +213,11 @@ fn a_message_too_old_for_the_hub_is_sent_again() {
     let mut rng = fed.rng.clone();
     fed.c(&alice).send_text(&mut rng, &room, "late").unwrap();
     let held = fed.c(&alice).poll_request().unwrap();
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     fed.pump();
     fed.send(&alice, held);
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     fed.pump();
     assert_eq!(fed.transcript(&charlie, &room), vec!["alice: late"]);
     assert_eq!(fed.transcript(&alice, &room), vec!["alice: late"]);
@@ -226,14 +226,14 @@ fn a_message_too_old_for_the_hub_is_sent_again() {
 #[test]
 fn mls_failure() {
     let (mut fed, alice, _, _) = two();
-    let now = fed.now;
+    let now = fed.now();
     let room: RoomUri = "mimi://y.example/r/else".parse().unwrap();
     let err = fed
         .c(&alice)
         .join_external(now, &room, b"not a group info", b"", &[])
         .unwrap_err();
     assert!(matches!(err, ClientError::Mls(_)), "{err}");
-    assert!(fed.clients[&alice].room(&room).is_none());
+    assert!(fed.client(&alice).room(&room).is_none());
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn attachment_that_does_not_match() {
         )
         .unwrap();
     fed.pump();
-    let c = &fed.clients[&charlie];
+    let c = fed.client(&charlie);
     assert_eq!(
         c.open_attachment(&room, &sent.message_id, 0, &sent.blob)
             .unwrap()
@@ -297,20 +297,20 @@ fn attachment_that_does_not_match() {
 #[test]
 fn wire_garbage_on_the_stream() {
     let (mut fed, alice, _, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     let err = fed
         .c(&alice)
         .handle_event(now, 1_000, &room, b"\x00\x01garbage")
         .unwrap_err();
     assert!(matches!(err, ClientError::Wire(_)), "{err}");
-    assert_eq!(fed.clients[&alice].cursor(), 0);
+    assert_eq!(fed.client(&alice).cursor(), 0);
 }
 
 #[test]
 fn bad_records() {
     let (fed, alice, _, _) = two();
-    let record = fed.clients[&alice].to_record().unwrap();
-    let trust = fed.trust.clone();
+    let record = fed.client(&alice).to_record().unwrap();
+    let trust = fed.trust();
     let mut wrong_version = record.clone();
     wrong_version[0] = 9;
     for (bytes, what) in [
@@ -332,7 +332,7 @@ fn api_misuse() {
         fed.c(&alice).mark_sent(OpId(999), SendOutcome::Uploaded),
         Err(ClientError::Misuse(_))
     ));
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     assert!(matches!(
         fed.c(&charlie).commit_pending(now, &room),
@@ -346,7 +346,7 @@ fn api_misuse() {
     ));
     // The operation is still pending and can be reported properly.
     fed.c(&alice).mark_sent(op, SendOutcome::Uploaded).unwrap();
-    let hub = fed.servers[room.hub_domain()].external_sender();
+    let hub = fed.server(room.hub_domain()).external_sender();
     assert!(matches!(
         fed.c(&charlie)
             .create_room(now, &room, Preset::Cooperative, &hub),
@@ -365,7 +365,7 @@ fn key_package_top_up() {
     );
     assert_eq!(c.key_packages_needed(100), 0);
     // The first batch carried one last-resort KeyPackage; later batches do not.
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&alice).generate_key_packages(now, 2).unwrap();
     match fed.c(&alice).poll_request().unwrap() {
         mimi_client_core::Outgoing::KeyPackages { key_packages, .. } => {
@@ -374,7 +374,13 @@ fn key_package_top_up() {
         }
         other => panic!("{other:?}"),
     }
-    let first = &fed.pools[&alice];
+    let first = fed
+        .net
+        .provider(alice.domain())
+        .unwrap()
+        .key_package_pool(&alice)
+        .unwrap()
+        .entries();
     assert_eq!(first.iter().filter(|k| k.last_resort).count(), 1);
     assert!(matches!(
         fed.c(&alice).generate_key_packages(now, 0),
@@ -385,7 +391,7 @@ fn key_package_top_up() {
 #[test]
 fn typing_is_encrypted_ephemeral_and_moves_nothing_stored() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     while fed.c(&charlie).poll_event().is_some() {}
     let request = fed.c(&alice).typing_message(&room, true).unwrap();
     let bytes = request.app_message.as_bytes().to_vec();
@@ -409,7 +415,7 @@ fn typing_is_encrypted_ephemeral_and_moves_nothing_stored() {
             .is_some()
     );
     assert!(
-        fed.clients[&charlie]
+        fed.client(&charlie)
             .room(&room)
             .unwrap()
             .messages()
@@ -432,7 +438,7 @@ fn typing_is_encrypted_ephemeral_and_moves_nothing_stored() {
         fed.transcript(&alice, &room)
     );
     assert_eq!(
-        fed.clients[&charlie].room(&room).unwrap().messages().len(),
+        fed.client(&charlie).room(&room).unwrap().messages().len(),
         1
     );
 
@@ -464,7 +470,7 @@ fn typing_is_encrypted_ephemeral_and_moves_nothing_stored() {
 #[test]
 fn a_commit_whose_answer_is_lost_is_merged_from_its_fan_out() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     let op = fed.c(&charlie).commit_pending(now, &room).unwrap();
     let request = fed.c(&charlie).poll_request().unwrap();
     // The hub accepts and fans out, but the answer never reaches Charlie's engine.
@@ -475,19 +481,17 @@ fn a_commit_whose_answer_is_lost_is_merged_from_its_fan_out() {
         mimi_federation_api::decode_exact(&mimi_federation_api::Encode::encode(&request).unwrap())
             .unwrap();
     let out = fed
-        .hubs
-        .get_mut(&room)
-        .unwrap()
+        .hub_mut(&room)
         .handle_update(now * 1000, room.hub_domain(), request)
         .unwrap();
     fed.deliver(out.effects);
-    let epoch = fed.clients[&alice].group(&room).unwrap().epoch();
-    assert_eq!(fed.clients[&charlie].group(&room).unwrap().epoch(), epoch);
+    let epoch = fed.client(&alice).group(&room).unwrap().epoch();
+    assert_eq!(fed.client(&charlie).group(&room).unwrap().epoch(), epoch);
     // The late report is accepted without effect.
     fed.c(&charlie)
         .mark_sent(op, SendOutcome::Update(out.response.outcome))
         .unwrap();
-    assert!(fed.clients[&charlie].pending_ops().is_empty());
+    assert!(fed.client(&charlie).pending_ops().is_empty());
     let mut rng = fed.rng.clone();
     fed.c(&charlie)
         .send_text(&mut rng, &room, "still fine")
@@ -499,7 +503,7 @@ fn a_commit_whose_answer_is_lost_is_merged_from_its_fan_out() {
 #[test]
 fn a_message_written_while_a_commit_is_in_flight_is_delivered() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     let mut rng = fed.rng.clone();
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     fed.c(&charlie)
@@ -514,13 +518,13 @@ fn a_message_written_while_a_commit_is_in_flight_is_delivered() {
         fed.transcript(&charlie, &room),
         vec!["charlie: while committing"]
     );
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
 }
 
 #[test]
 fn a_leaving_device_is_told_it_is_leaving() {
     let (mut fed, alice, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&alice).leave(&room).unwrap();
     let mut rng = fed.rng.clone();
     let leaving = |e: ClientError| matches!(e, ClientError::Leaving { room: ref r } if *r == room);
@@ -540,7 +544,7 @@ fn a_leaving_device_is_told_it_is_leaving() {
     assert!(leaving(fed.c(&alice).may_send(&room).unwrap_err()));
     // Once another member commits the leave, the device is simply not a member.
     fed.pump();
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&charlie).commit_pending(now, &room).unwrap();
     fed.pump();
     let e = fed.c(&alice).send_text(&mut rng, &room, "bye").unwrap_err();
@@ -551,14 +555,16 @@ fn a_leaving_device_is_told_it_is_leaving() {
 fn a_room_whose_creation_failed_is_discarded() {
     let (mut fed, alice, _, room) = two();
     while fed.c(&alice).poll_event().is_some() {}
-    let hub = fed.servers[&mimi_types::Domain::parse("x.example").unwrap()].external_sender();
-    let now = fed.now;
+    let hub = fed
+        .server(&mimi_types::Domain::parse("x.example").unwrap())
+        .external_sender();
+    let now = fed.now();
     let new: RoomUri = "mimi://x.example/r/new".parse().unwrap();
     fed.c(&alice)
         .create_room(now, &new, Preset::Cooperative, &hub)
         .unwrap();
     fed.c(&alice).discard_created_room(&new).unwrap();
-    assert!(fed.clients[&alice].room(&new).is_none());
+    assert!(fed.client(&alice).room(&new).is_none());
     assert!(
         fed.c(&alice).poll_event().is_none(),
         "the Joined event is gone"
@@ -582,9 +588,9 @@ fn a_room_whose_creation_failed_is_discarded() {
 #[test]
 fn the_external_join_flag_survives_the_record() {
     let (mut fed, _, charlie, room) = two();
-    let now = fed.now;
+    let now = fed.now();
     let phone = fed.device("mimi://y.example/u/charlie", "phone");
-    let hub = &fed.hubs[&room];
+    let hub = &fed.hub(&room);
     let group_info = hub.group().group_info().unwrap().to_vec();
     let tree = hub.group().ratchet_tree().unwrap();
     let pending: Vec<Vec<u8>> = hub
@@ -597,12 +603,12 @@ fn the_external_join_flag_survives_the_record() {
         .c(&phone)
         .join_external(now, &room, &group_info, &tree, &pending)
         .unwrap();
-    assert!(fed.clients[&phone].is_external_join(op));
+    assert!(fed.client(&phone).is_external_join(op));
     // Restored from its record (a restart before the request left): still an external join.
-    let record = fed.clients[&phone].to_record().unwrap();
-    let restored = Client::from_record(&record, fed.trust.clone()).unwrap();
+    let record = fed.client(&phone).to_record().unwrap();
+    let restored = Client::from_record(&record, fed.trust()).unwrap();
     assert!(restored.is_external_join(op));
     // An ordinary commit is not.
     let other = fed.c(&charlie).commit_pending(now, &room).unwrap();
-    assert!(!fed.clients[&charlie].is_external_join(other));
+    assert!(!fed.client(&charlie).is_external_join(other));
 }

@@ -39,7 +39,7 @@ fn cast(settings: &[&str]) -> Cast {
     let preset = Preset::StrictlyAdministered;
     let room = fed.create_room(&charlie, "mimi://y.example/r/ephemeral", preset);
     fed.invite(&charlie, &room, &[ALICE, BOB]).unwrap();
-    let now = fed.now;
+    let now = fed.now();
     let mut roles = preset.roles();
     roles
         .roles
@@ -56,7 +56,7 @@ fn cast(settings: &[&str]) -> Cast {
     let settings: Vec<PolicySetting> = settings.iter().map(|s| s.parse().unwrap()).collect();
     fed.c(&charlie).set_policy(now, &room, &settings).unwrap();
     fed.pump();
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     for c in [&alice, &bob, &charlie] {
         fed.c(c).tick(now);
     }
@@ -70,7 +70,8 @@ fn cast(settings: &[&str]) -> Cast {
 }
 
 fn texts(c: &Cast, device: &ClientUri) -> Vec<String> {
-    c.fed.clients[device]
+    c.fed
+        .client(device)
         .room(&c.room)
         .unwrap()
         .messages()
@@ -99,7 +100,7 @@ fn the_default_applies_the_range_is_enforced_and_rogue_expiries_are_refused_ever
     ]);
     let room = c.room.clone();
     let mut rng = c.fed.rng.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let now32 = u32::try_from(now).unwrap();
 
     // No expiry asked for: the room's default (an hour from now) applies, and everyone shows it.
@@ -116,7 +117,7 @@ fn the_default_applies_the_range_is_enforced_and_rogue_expiries_are_refused_ever
         .unwrap();
     c.fed.pump();
     for d in [&c.alice, &c.bob, &c.charlie] {
-        let view = c.fed.clients[d].room(&room).unwrap();
+        let view = c.fed.client(d).room(&room).unwrap();
         let m = view
             .message(&hello)
             .expect("the message with the default expiry");
@@ -175,11 +176,7 @@ fn the_default_applies_the_range_is_enforced_and_rogue_expiries_are_refused_ever
             "{d} shows only what the policy allows"
         );
         if *d != c.bob {
-            assert_eq!(
-                expiration_rejections(&c.fed.clients[d], &room, BOB),
-                2,
-                "{d}"
-            );
+            assert_eq!(expiration_rejections(c.fed.client(d), &room, BOB), 2, "{d}");
         }
     }
 }
@@ -189,7 +186,7 @@ fn a_room_forbidding_expiry_refuses_expiring_messages_and_one_without_a_default_
     let mut c = cast(&["expiration=forbidden"]);
     let room = c.room.clone();
     let mut rng = c.fed.rng.clone();
-    let now32 = u32::try_from(c.fed.now).unwrap();
+    let now32 = u32::try_from(c.fed.now()).unwrap();
     let err = c
         .fed
         .c(&c.alice)
@@ -212,14 +209,11 @@ fn a_room_forbidding_expiry_refuses_expiring_messages_and_one_without_a_default_
     c.fed.pump();
     for d in [&c.alice, &c.charlie] {
         assert_eq!(texts(&c, d), ["sentinel"], "{d}");
-        assert_eq!(
-            expiration_rejections(&c.fed.clients[d], &room, BOB),
-            1,
-            "{d}"
-        );
+        assert_eq!(expiration_rejections(c.fed.client(d), &room, BOB), 1, "{d}");
     }
     assert_eq!(
-        c.fed.clients[&c.alice]
+        c.fed
+            .client(&c.alice)
             .room(&room)
             .unwrap()
             .messages()
@@ -230,7 +224,7 @@ fn a_room_forbidding_expiry_refuses_expiring_messages_and_one_without_a_default_
     );
 
     // Required without a default: the sender must give an expiry.
-    let now = c.fed.now;
+    let now = c.fed.now();
     let settings: Vec<PolicySetting> = ["expiration=required", "expiration-max=600"]
         .iter()
         .map(|s| s.parse().unwrap())
@@ -240,7 +234,7 @@ fn a_room_forbidding_expiry_refuses_expiring_messages_and_one_without_a_default_
         .set_policy(now, &room, &settings)
         .unwrap();
     c.fed.pump();
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
     let err = c
         .fed
         .c(&c.alice)

@@ -42,12 +42,10 @@ fn accepted_not_delivered(
         panic!("a message");
     };
     let request = decode_exact(&request.encode().unwrap()).unwrap();
-    let franker = fed.servers[room.hub_domain()].franker().unwrap();
-    let now_ms = fed.now * 1000;
+    let franker = fed.server(room.hub_domain()).franker().unwrap();
+    let now_ms = fed.now() * 1000;
     let out = fed
-        .hubs
-        .get_mut(room)
-        .unwrap()
+        .hub_mut(room)
         .handle_submit(now_ms, alice.domain(), request, Some(&franker))
         .unwrap();
     fed.c(alice)
@@ -85,15 +83,16 @@ fn a_franked_message_is_verified_kept_and_recognised_by_the_hub() {
     assert_eq!(kept.room, room);
 
     // What Charlie's report would carry.
-    let (sender, accepted, content) = fed.clients[&charlie]
+    let (sender, accepted, content) = fed
+        .client(&charlie)
         .message_content(&room, &kept.message)
         .unwrap();
     assert_eq!(sender.to_string(), "mimi://x.example/u/alice");
     assert_eq!(accepted, kept.accepted_timestamp);
     let frank =
         Frank::decode_from(&mut mimi_federation_api::codec::Reader::new(&kept.frank)).unwrap();
-    let franker = fed.servers[room.hub_domain()].franker().unwrap();
-    let hub = &fed.hubs[&room];
+    let franker = fed.server(room.hub_domain()).franker().unwrap();
+    let hub = &fed.hub(&room);
     let genuine = AbusiveMessage::new(content.clone(), frank.clone(), accepted);
     hub.verify_reported(&franker, "mimi://x.example/u/alice", &genuine)
         .unwrap();

@@ -57,8 +57,8 @@ fn talk(c: &mut Cast, n: usize) {
 /// A new device of `user` joins `room` by external commit.
 fn join(fed: &mut Fed, user: &str, device: &str, room: &RoomUri) -> ClientUri {
     let phone = fed.device(user, device);
-    let now = fed.now;
-    let hub = &fed.hubs[room];
+    let now = fed.now();
+    let hub = &fed.hub(room);
     let group_info = hub.group().group_info().unwrap().to_vec();
     let tree = hub.group().ratchet_tree().unwrap();
     let pending: Vec<Vec<u8>> = hub
@@ -71,7 +71,7 @@ fn join(fed: &mut Fed, user: &str, device: &str, room: &RoomUri) -> ClientUri {
         .join_external(now, room, &group_info, &tree, &pending)
         .unwrap();
     fed.pump();
-    assert!(fed.clients[&phone].room(room).unwrap().is_active());
+    assert!(fed.client(&phone).room(room).unwrap().is_active());
     phone
 }
 
@@ -86,7 +86,7 @@ fn create_with_policy(
 }
 
 fn answer(fed: &mut Fed, by: &ClientUri, item: &[u8]) -> mimi_client_core::HistoryAnswer {
-    let now = fed.now;
+    let now = fed.now();
     match fed
         .c(by)
         .handle_history_item(now, item, &HistoryLimits::default(), &BTreeSet::new())
@@ -119,8 +119,10 @@ fn a_new_device_gets_its_siblings_history_once_and_in_order() {
     c.fed.pump();
     assert_eq!(c.fed.transcript(&phone, &c.room).len(), 1);
 
-    let now = c.fed.now;
-    let request = c.fed.clients[&phone]
+    let now = c.fed.now();
+    let request = c
+        .fed
+        .client(&phone)
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
     let a = answer(&mut c.fed, &c.desk, &request);
@@ -144,7 +146,7 @@ fn a_new_device_gets_its_siblings_history_once_and_in_order() {
         c.fed.transcript(&phone, &c.room),
         c.fed.transcript(&c.desk, &c.room)
     );
-    let view = c.fed.clients[&phone].room(&c.room).unwrap();
+    let view = c.fed.client(&phone).room(&c.room).unwrap();
     assert_eq!(view.imported_messages(), 12);
     assert!(!view.messages().last().unwrap().imported);
     // The same bundle again adds nothing.
@@ -155,13 +157,13 @@ fn a_new_device_gets_its_siblings_history_once_and_in_order() {
         .unwrap();
     assert!(matches!(again, HistoryOutcome::Imported(i) if i.imported == 0));
     // The merged timeline survives a restore from the split record (imported marks too).
-    let update = c.fed.clients[&phone].record_update().unwrap();
+    let update = c.fed.client(&phone).record_update().unwrap();
     for l in &update.logs {
         assert_eq!(l.from, 0, "the log is written anew from the start");
     }
     let mut stored = mimi_client_core::StoredRecord::default();
     stored.apply(&update);
-    let restored = mimi_client_core::Client::from_stored(&stored, c.fed.trust.clone()).unwrap();
+    let restored = mimi_client_core::Client::from_stored(&stored, c.fed.trust()).unwrap();
     let view = restored.room(&c.room).unwrap();
     assert_eq!(view.messages().len(), 13);
     assert_eq!(view.imported_messages(), 12);
@@ -172,8 +174,10 @@ fn history_from_another_user_or_tampered_is_refused() {
     let mut c = cast();
     talk(&mut c, 3);
     let phone = join(&mut c.fed, "mimi://y.example/u/charlie", "phone", &c.room);
-    let now = c.fed.now;
-    let request = c.fed.clients[&phone]
+    let now = c.fed.now();
+    let request = c
+        .fed
+        .client(&phone)
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
     // Alice (a member of the room, another user) answers Charlie's request with nothing: the
@@ -183,7 +187,9 @@ fn history_from_another_user_or_tampered_is_refused() {
     let a = answer(&mut c.fed, &alice, &request);
     assert!(a.envelopes.is_empty() && a.waiting.is_empty(), "{a:?}");
     // ...and an envelope she seals for Charlie's phone anyway is refused.
-    let forged = c.fed.clients[&alice]
+    let forged = c
+        .fed
+        .client(&alice)
         .history_not_member(&request, std::slice::from_ref(&c.room))
         .unwrap()
         .remove(0)
@@ -200,7 +206,9 @@ fn history_from_another_user_or_tampered_is_refused() {
     );
     // Nor can she redirect what her own second device asked for: it is not for the phone.
     let tablet = join(&mut c.fed, "mimi://x.example/u/alice", "tablet", &c.room);
-    let hers = c.fed.clients[&tablet]
+    let hers = c
+        .fed
+        .client(&tablet)
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
     let redirected = answer(&mut c.fed, &alice, &hers).envelopes[0].2.clone();
@@ -230,7 +238,9 @@ fn history_from_another_user_or_tampered_is_refused() {
     assert!(matches!(err, HistoryError::Signature { .. }), "{err}");
     // A bundle for another device of the same user is not for the phone.
     let laptop = join(&mut c.fed, "mimi://y.example/u/charlie", "laptop", &c.room);
-    let for_laptop = c.fed.clients[&laptop]
+    let for_laptop = c
+        .fed
+        .client(&laptop)
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
     let envelope = answer(&mut c.fed, &c.desk, &for_laptop).envelopes[0]
@@ -247,7 +257,8 @@ fn history_from_another_user_or_tampered_is_refused() {
     );
     // Nothing was imported by any of it.
     assert_eq!(
-        c.fed.clients[&phone]
+        c.fed
+            .client(&phone)
             .room(&c.room)
             .unwrap()
             .imported_messages(),
@@ -267,7 +278,7 @@ fn history_from_another_user_or_tampered_is_refused() {
 fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_member() {
     let mut c = cast();
     talk(&mut c, 4);
-    let now = c.fed.now;
+    let now = c.fed.now();
     let desk = c.desk.clone();
     let room = create_with_policy(
         &mut c.fed,
@@ -290,7 +301,9 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
         .unwrap();
     c.fed.pump();
     let phone = join(&mut c.fed, "mimi://y.example/u/charlie", "phone", &room);
-    let request = c.fed.clients[&phone]
+    let request = c
+        .fed
+        .client(&phone)
         .history_request(now, &[room.clone(), other.clone()])
         .unwrap();
     let a = answer(&mut c.fed, &desk, &request);
@@ -311,7 +324,9 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
     assert!(matches!(err, HistoryError::Forbidden { .. }), "{err}");
     assert!(c.fed.transcript(&phone, &room).is_empty());
     // The room it never joined is answered "not a member" once the request ends.
-    let closing = c.fed.clients[&desk]
+    let closing = c
+        .fed
+        .client(&desk)
         .history_not_member(&request, &a.waiting)
         .unwrap();
     let err = c
@@ -325,7 +340,7 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
         )
         .unwrap_err();
     assert!(matches!(err, HistoryError::NotMember { .. }), "{err}");
-    assert!(c.fed.clients[&phone].room(&other).is_none());
+    assert!(c.fed.client(&phone).room(&other).is_none());
 
     // A room that lets its participants share the last hour: its history arrives.
     let charlie = "mimi://y.example/u/charlie".parse().unwrap();
@@ -337,7 +352,8 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
     });
     let shared = create_with_policy(&mut c.fed, &desk, "mimi://y.example/r/shared", &sharing);
     assert_eq!(
-        c.fed.clients[&desk]
+        c.fed
+            .client(&desk)
             .room(&shared)
             .unwrap()
             .state()
@@ -349,7 +365,9 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
         c.fed.pump();
     }
     let tablet = join(&mut c.fed, "mimi://y.example/u/charlie", "tablet", &shared);
-    let request = c.fed.clients[&tablet]
+    let request = c
+        .fed
+        .client(&tablet)
         .history_request(now, std::slice::from_ref(&shared))
         .unwrap();
     let a = answer(&mut c.fed, &desk, &request);
@@ -374,7 +392,9 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
     );
     // Messages older than the policy's period are neither sent nor taken.
     let later = now + 7200;
-    let request = c.fed.clients[&tablet]
+    let request = c
+        .fed
+        .client(&tablet)
         .history_request(later, std::slice::from_ref(&shared))
         .unwrap();
     let a = c
@@ -405,7 +425,7 @@ fn nothing_is_handed_over_where_the_room_forbids_it_or_the_device_is_not_a_membe
 fn a_role_outside_roles_that_can_share_gets_and_takes_no_history() {
     let mut c = cast();
     let desk = c.desk.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     // Only the ordinary role may share; Charlie, the room's creator, holds another.
     let creator = Preset::Cooperative.creator_role();
     let ordinary = Preset::Cooperative
@@ -428,7 +448,9 @@ fn a_role_outside_roles_that_can_share_gets_and_takes_no_history() {
         .unwrap();
     c.fed.pump();
     let phone = join(&mut c.fed, "mimi://y.example/u/charlie", "phone", &room);
-    let request = c.fed.clients[&phone]
+    let request = c
+        .fed
+        .client(&phone)
         .history_request(now, std::slice::from_ref(&room))
         .unwrap();
     // The answering sibling hands over nothing, saying why ...
@@ -463,8 +485,10 @@ fn a_bundle_keeps_the_newest_entries_within_its_cap() {
     let mut c = cast();
     talk(&mut c, 10);
     let phone = join(&mut c.fed, "mimi://y.example/u/charlie", "phone", &c.room);
-    let now = c.fed.now;
-    let request = c.fed.clients[&phone]
+    let now = c.fed.now();
+    let request = c
+        .fed
+        .client(&phone)
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
     let limits = HistoryLimits {

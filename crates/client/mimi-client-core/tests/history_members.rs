@@ -71,7 +71,7 @@ fn add_dave(c: &mut Cast) -> ClientUri {
     let dave = c.fed.device(DAVE, "phone");
     let desk = c.desk.clone();
     c.fed.invite(&desk, &c.room, &[DAVE]).unwrap();
-    assert!(c.fed.clients[&dave].room(&c.room).unwrap().is_active());
+    assert!(c.fed.client(&dave).room(&c.room).unwrap().is_active());
     dave
 }
 
@@ -87,7 +87,7 @@ fn handle(
 }
 
 fn answer(c: &mut Cast, by: &ClientUri, item: &[u8]) -> mimi_client_core::HistoryAnswer {
-    let now = c.fed.now;
+    let now = c.fed.now();
     match handle(c, by, now, item).unwrap() {
         HistoryOutcome::Answered(a) => a,
         other => panic!("not an answer: {other:?}"),
@@ -97,7 +97,8 @@ fn answer(c: &mut Cast, by: &ClientUri, item: &[u8]) -> mimi_client_core::Histor
 /// An envelope `by` seals for `request` (an empty "not a member" bundle, which any device can
 /// make): what a rogue sender would leave in the newcomer's mailbox.
 fn envelope_from(c: &Cast, by: &ClientUri, request: &[u8], room: &RoomUri) -> Vec<u8> {
-    c.fed.clients[by]
+    c.fed
+        .client(by)
         .history_not_member(request, std::slice::from_ref(room))
         .unwrap()
         .remove(0)
@@ -106,7 +107,8 @@ fn envelope_from(c: &Cast, by: &ClientUri, request: &[u8], room: &RoomUri) -> Ve
 
 /// How many messages of Dave's timeline were handed over.
 fn imported(c: &Cast, dave: &ClientUri) -> usize {
-    c.fed.clients[dave]
+    c.fed
+        .client(dave)
         .room(&c.room)
         .unwrap()
         .imported_messages()
@@ -133,11 +135,11 @@ fn a_new_member_gets_the_rooms_history_once_from_the_designated_sharer() {
     let dave = add_dave(&mut c);
     assert!(c.fed.transcript(&dave, &c.room).is_empty());
     // Everyone computes the same sharer: the first eligible member device by client URI.
-    let view = c.fed.clients[&c.desk].room(&c.room).unwrap();
-    let members = c.fed.clients[&c.desk].group(&c.room).unwrap().members();
+    let view = c.fed.client(&c.desk).room(&c.room).unwrap();
+    let members = c.fed.client(&c.desk).group(&c.room).unwrap().members();
     let designated = designated_sharer(view.state(), &members, &user(DAVE)).unwrap();
     assert_eq!(
-        c.fed.clients[&dave].history_sharers(&c.room),
+        c.fed.client(&dave).history_sharers(&c.room),
         vec![designated.clone()]
     );
     let other = if designated == c.alice {
@@ -145,8 +147,10 @@ fn a_new_member_gets_the_rooms_history_once_from_the_designated_sharer() {
     } else {
         c.alice.clone()
     };
-    let now = c.fed.now;
-    let request = c.fed.clients[&dave]
+    let now = c.fed.now();
+    let request = c
+        .fed
+        .client(&dave)
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
     // The designated sharer answers on its own; the other member sends nothing (one copy).
@@ -178,7 +182,7 @@ fn a_new_member_gets_the_rooms_history_once_from_the_designated_sharer() {
         c.fed.transcript(&dave, &c.room),
         c.fed.transcript(&c.desk, &c.room)
     );
-    let view = c.fed.clients[&dave].room(&c.room).unwrap();
+    let view = c.fed.client(&dave).room(&c.room).unwrap();
     assert_eq!(view.imported_messages(), 6);
     let events: Vec<ClientEvent> = std::iter::from_fn(|| c.fed.c(&dave).poll_event()).collect();
     assert!(
@@ -194,13 +198,17 @@ fn without_automatic_sharing_a_member_shares_once_its_user_agrees() {
     let mut c = cast(&sharing(&[2, 4], false), 3);
     let dave = add_dave(&mut c);
     // Dave asks every eligible member device.
-    let sharers: BTreeSet<ClientUri> = c.fed.clients[&dave]
+    let sharers: BTreeSet<ClientUri> = c
+        .fed
+        .client(&dave)
         .history_sharers(&c.room)
         .into_iter()
         .collect();
     assert_eq!(sharers, BTreeSet::from([c.alice.clone(), c.desk.clone()]));
-    let now = c.fed.now;
-    let request = c.fed.clients[&dave]
+    let now = c.fed.now();
+    let request = c
+        .fed
+        .client(&dave)
         .history_request(now, std::slice::from_ref(&c.room))
         .unwrap();
     let alice = c.alice.clone();
@@ -229,12 +237,14 @@ fn a_room_forbidding_history_gives_a_new_member_nothing_and_refuses_envelopes() 
         let dave = add_dave(&mut c);
         let alice = c.alice.clone();
         let room = c.room.clone();
-        let now = c.fed.now;
-        let request = c.fed.clients[&dave]
+        let now = c.fed.now();
+        let request = c
+            .fed
+            .client(&dave)
             .history_request(now, std::slice::from_ref(&c.room))
             .unwrap();
         // Alice may not share: neither by policy nor (second room) by role.
-        assert!(!c.fed.clients[&dave].history_sharers(&room).contains(&alice));
+        assert!(!c.fed.client(&dave).history_sharers(&room).contains(&alice));
         let a = answer(&mut c, &alice, &request);
         assert!(a.envelopes.is_empty() && a.waiting.is_empty(), "{a:?}");
         let err = c
@@ -261,8 +271,10 @@ fn envelopes_from_non_members_removed_members_or_for_other_rooms_are_refused() {
     let mut c = cast(&sharing(&[2, 4], true), 2);
     let dave = add_dave(&mut c);
     let room = c.room.clone();
-    let now = c.fed.now;
-    let request = c.fed.clients[&dave]
+    let now = c.fed.now();
+    let request = c
+        .fed
+        .client(&dave)
         .history_request(now, std::slice::from_ref(&room))
         .unwrap();
     // Eve, never a member.
@@ -292,7 +304,9 @@ fn envelopes_from_non_members_removed_members_or_for_other_rooms_are_refused() {
     let other = c
         .fed
         .create_room(&desk, "mimi://y.example/r/other", Preset::Cooperative);
-    let request_other = c.fed.clients[&dave]
+    let request_other = c
+        .fed
+        .client(&dave)
         .history_request(now, std::slice::from_ref(&other))
         .unwrap();
     let forged = envelope_from(&c, &desk, &request_other, &other);
@@ -315,7 +329,7 @@ fn through_the_room_the_designated_sharer_answers_and_a_third_member_cannot_open
     let mut c = cast(&sharing(&[2, 4], true), 4);
     let dave = add_dave(&mut c);
     let room = c.room.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let _ = events_of(&mut c, &dave);
     let alice = c.alice.clone();
     let _ = events_of(&mut c, &alice);
@@ -346,10 +360,12 @@ fn through_the_room_the_designated_sharer_answers_and_a_third_member_cannot_open
         c.fed.transcript(&c.desk, &c.room).len()
     );
     // An envelope sealed to Dave's device does not open at the other member's.
-    let request = c.fed.clients[&dave]
+    let request = c
+        .fed
+        .client(&dave)
         .history_request(now, std::slice::from_ref(&room))
         .unwrap();
-    let designated = c.fed.clients[&dave].history_sharers(&room).remove(0);
+    let designated = c.fed.client(&dave).history_sharers(&room).remove(0);
     let third = if designated == alice {
         c.desk.clone()
     } else {
@@ -369,11 +385,11 @@ fn through_the_room_a_device_is_answered_once_an_hour_so_re_asking_cannot_flood_
     let mut c = cast(&sharing(&[2, 4], true), 3);
     let dave = add_dave(&mut c);
     let room = c.room.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     c.fed.c(&dave).request_room_history(now, &room).unwrap();
     c.fed.pump();
     assert_eq!(imported(&c, &dave), 3);
-    let designated = c.fed.clients[&dave].history_sharers(&room).remove(0);
+    let designated = c.fed.client(&dave).history_sharers(&room).remove(0);
     let _ = events_of(&mut c, &dave);
     let _ = events_of(&mut c, &designated);
 
@@ -401,8 +417,8 @@ fn through_the_room_a_device_is_answered_once_an_hour_so_re_asking_cannot_flood_
 
     // An hour later the same request is answered again, not refused (the bundle is then empty:
     // everything is older than the policy's period, so Dave imports nothing new).
-    c.fed.now += 3601;
-    let later = c.fed.now;
+    c.fed.advance(3601);
+    let later = c.fed.now();
     c.fed.c(&dave).request_room_history(later, &room).unwrap();
     c.fed.pump();
     let theirs = events_of(&mut c, &designated);
@@ -420,13 +436,13 @@ fn through_the_room_a_request_waits_for_agreement_and_a_forbidding_room_is_not_a
     let mut c = cast(&sharing(&[2, 4], false), 3);
     let dave = add_dave(&mut c);
     let room = c.room.clone();
-    let now = c.fed.now;
-    assert!(!c.fed.clients[&dave].asks_history_on_join(&room));
+    let now = c.fed.now();
+    assert!(!c.fed.client(&dave).asks_history_on_join(&room));
     c.fed.c(&dave).request_room_history(now, &room).unwrap();
     c.fed.pump();
     assert_eq!(imported(&c, &dave), 0);
     let alice = c.alice.clone();
-    assert_eq!(c.fed.clients[&alice].waiting_history_requests().len(), 1);
+    assert_eq!(c.fed.client(&alice).waiting_history_requests().len(), 1);
     assert_eq!(
         c.fed
             .c(&alice)
@@ -434,7 +450,7 @@ fn through_the_room_a_request_waits_for_agreement_and_a_forbidding_room_is_not_a
             .unwrap(),
         1
     );
-    assert!(c.fed.clients[&alice].waiting_history_requests().is_empty());
+    assert!(c.fed.client(&alice).waiting_history_requests().is_empty());
     c.fed.pump();
     assert_eq!(imported(&c, &dave), 3);
     sentinel(&mut c, &dave);
@@ -442,17 +458,19 @@ fn through_the_room_a_request_waits_for_agreement_and_a_forbidding_room_is_not_a
     let mut c = cast(&HistoryPolicy::Forbidden, 2);
     let dave = add_dave(&mut c);
     let room = c.room.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let err = c.fed.c(&dave).request_room_history(now, &room).unwrap_err();
     assert!(matches!(err, HistoryError::Forbidden { .. }), "{err}");
     // Sent anyway: nobody answers or keeps it.
-    let request = c.fed.clients[&dave]
+    let request = c
+        .fed
+        .client(&dave)
         .history_request(now, std::slice::from_ref(&room))
         .unwrap();
     c.fed.c(&dave).send_history_item(&room, &request).unwrap();
     c.fed.pump();
     let alice = c.alice.clone();
-    assert!(c.fed.clients[&alice].waiting_history_requests().is_empty());
+    assert!(c.fed.client(&alice).waiting_history_requests().is_empty());
     assert_eq!(imported(&c, &dave), 0);
     sentinel(&mut c, &dave);
 }
@@ -463,14 +481,16 @@ fn through_the_room_a_request_or_envelope_relayed_by_another_device_is_refused()
     let mut c = cast(&sharing(&[4], true), 3);
     let dave = add_dave(&mut c);
     let room = c.room.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let (alice, desk) = (c.alice.clone(), c.desk.clone());
     let _ = events_of(&mut c, &dave);
     let _ = events_of(&mut c, &desk);
 
     // Alice's device sends Dave's signed request through the room as its own item: the desk
     // refuses it (a device asks for itself only) and sends Dave nothing.
-    let request = c.fed.clients[&dave]
+    let request = c
+        .fed
+        .client(&dave)
         .history_request(now, std::slice::from_ref(&room))
         .unwrap();
     c.fed.c(&alice).send_history_item(&room, &request).unwrap();

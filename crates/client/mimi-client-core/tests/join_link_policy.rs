@@ -29,7 +29,7 @@ fn new_links_keep_the_join_link_policy_at_the_creator_and_the_hub() {
         Preset::StrictlyAdministered,
     );
     fed.invite(&charlie, &room, &[ALICE]).unwrap();
-    let now = fed.now;
+    let now = fed.now();
     let mut rng = fed.rng.clone();
     let settings: Vec<PolicySetting> = [
         "join-links=persisted",
@@ -41,7 +41,7 @@ fn new_links_keep_the_join_link_policy_at_the_creator_and_the_hub() {
     .collect();
     fed.c(&charlie).set_policy(now, &room, &settings).unwrap();
     fed.pump();
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     let role = RoleIndex(2);
 
     // The creating client refuses an unlimited link and one that outlives the policy.
@@ -94,12 +94,12 @@ fn new_links_keep_the_join_link_policy_at_the_creator_and_the_hub() {
         .unwrap();
     fed.pump();
     assert_eq!(
-        fed.refusals.len(),
+        fed.refusals().len(),
         1,
         "the hub refused it: {:?}",
-        fed.refusals
+        fed.refusals()
     );
-    fed.refusals.clear();
+    fed.clear_refusals();
 
     // The sentinel: a single-use link for half an hour is made, and every member sees it.
     let (_, link) = fed
@@ -107,7 +107,7 @@ fn new_links_keep_the_join_link_policy_at_the_creator_and_the_hub() {
         .create_join_link(&mut rng, now, &room, role, now + 1800, 1)
         .unwrap();
     fed.pump();
-    assert!(fed.refusals.is_empty(), "{:?}", fed.refusals);
+    assert!(fed.refusals().is_empty(), "{:?}", fed.refusals());
     for d in [&alice, &charlie] {
         let links = fed.c(d).join_links(&room).unwrap();
         let terms: Vec<&JoinCodeTerms> = links.iter().map(|(_, t)| t).collect();

@@ -122,7 +122,7 @@ fn delivered_and_read_aggregate_across_three_users_and_never_show_in_the_timelin
         "a report is not a timeline message: {events:?}"
     );
     for d in [&c.alice, &c.bob, &c.charlie] {
-        let view = c.fed.clients[d].room(&room).unwrap();
+        let view = c.fed.client(d).room(&room).unwrap();
         let m = view.message(&hello).unwrap();
         assert_eq!(m.delivered_to, users(&[BOB, CHARLIE]), "{d}");
         assert!(m.read_by.is_empty(), "{d}");
@@ -131,7 +131,9 @@ fn delivered_and_read_aggregate_across_three_users_and_never_show_in_the_timelin
     }
 
     // Bob reads everything unread from others; Charlie reads Alice's message.
-    let unread = c.fed.clients[&c.bob]
+    let unread = c
+        .fed
+        .client(&c.bob)
         .room(&room)
         .unwrap()
         .unread_from_others();
@@ -143,7 +145,8 @@ fn delivered_and_read_aggregate_across_three_users_and_never_show_in_the_timelin
         .unwrap();
     c.fed.pump();
     assert!(
-        c.fed.clients[&c.bob]
+        c.fed
+            .client(&c.bob)
             .room(&room)
             .unwrap()
             .unread_from_others()
@@ -169,7 +172,7 @@ fn delivered_and_read_aggregate_across_three_users_and_never_show_in_the_timelin
         .unwrap();
     c.fed.pump();
     for d in [&c.alice, &c.bob, &c.charlie] {
-        let view = c.fed.clients[d].room(&room).unwrap();
+        let view = c.fed.client(d).room(&room).unwrap();
         let m = view.message(&hello).unwrap();
         assert_eq!(m.read_by, users(&[BOB, CHARLIE]), "{d}");
         assert_eq!(m.delivered_to, users(&[BOB, CHARLIE]), "{d}");
@@ -187,9 +190,9 @@ fn delivered_and_read_aggregate_across_three_users_and_never_show_in_the_timelin
     }
 
     // The aggregates are rebuilt from the log on restore (no record change).
-    let record = c.fed.clients[&c.alice].to_record().unwrap();
-    let restored = Client::from_record(&record, c.fed.trust.clone()).unwrap();
-    let before = c.fed.clients[&c.alice].room(&room).unwrap();
+    let record = c.fed.client(&c.alice).to_record().unwrap();
+    let restored = Client::from_record(&record, c.fed.trust()).unwrap();
+    let before = c.fed.client(&c.alice).room(&room).unwrap();
     let after = restored.room(&room).unwrap();
     assert_eq!(after.messages(), before.messages());
 
@@ -213,7 +216,7 @@ fn a_policy_forbidding_read_receipts_stops_sending_and_receiving_them() {
     let mut c = cast_with(Preset::StrictlyAdministered);
     let room = c.room.clone();
     let mut rng = c.fed.rng.clone();
-    let now = c.fed.now;
+    let now = c.fed.now();
     let mut roles = Preset::StrictlyAdministered.roles();
     let creator = Preset::StrictlyAdministered.creator_role();
     roles
@@ -235,7 +238,7 @@ fn a_policy_forbidding_read_receipts_stops_sending_and_receiving_them() {
         )
         .unwrap();
     c.fed.pump();
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
     c.fed
         .c(&c.charlie)
         .set_status_policy(
@@ -248,7 +251,7 @@ fn a_policy_forbidding_read_receipts_stops_sending_and_receiving_them() {
         )
         .unwrap();
     c.fed.pump();
-    assert!(c.fed.refusals.is_empty(), "{:?}", c.fed.refusals);
+    assert!(c.fed.refusals().is_empty(), "{:?}", c.fed.refusals());
     let (_, hello) = c
         .fed
         .c(&c.alice)
@@ -256,8 +259,16 @@ fn a_policy_forbidding_read_receipts_stops_sending_and_receiving_them() {
         .unwrap();
     c.fed.pump();
 
-    assert!(!c.fed.clients[&c.bob].status_allowed(&room, MessageStatus::READ));
-    assert!(c.fed.clients[&c.bob].status_allowed(&room, MessageStatus::DELIVERED));
+    assert!(
+        !c.fed
+            .client(&c.bob)
+            .status_allowed(&room, MessageStatus::READ)
+    );
+    assert!(
+        c.fed
+            .client(&c.bob)
+            .status_allowed(&room, MessageStatus::DELIVERED)
+    );
     let err = c
         .fed
         .c(&c.bob)
@@ -284,7 +295,7 @@ fn a_policy_forbidding_read_receipts_stops_sending_and_receiving_them() {
         .unwrap();
     c.fed.pump();
     for d in [&c.alice, &c.charlie] {
-        let view = c.fed.clients[d].room(&room).unwrap();
+        let view = c.fed.client(d).room(&room).unwrap();
         let m = view.message(&hello).unwrap();
         assert!(m.read_by.is_empty(), "{d}");
         assert_eq!(m.delivered_to, users(&[CHARLIE]), "{d}");

@@ -73,7 +73,7 @@ fn generate() -> (Vec<u8>, String) {
     fed.pump();
     // One message queued and not yet sent.
     fed.c(&alice).send_text(&mut rng, &room, "pending").unwrap();
-    let client = &fed.clients[&alice];
+    let client = fed.client(&alice);
     (client.to_record().unwrap(), transcript(client))
 }
 

@@ -50,7 +50,7 @@ fn client_records_never_panic() {
     fed.c(&alice).send_text(&mut rng, &room, "hello").unwrap();
     fed.pump();
     fed.c(&alice).send_text(&mut rng, &room, "queued").unwrap();
-    let valid = fed.clients[&alice].to_record().unwrap();
+    let valid = fed.client(&alice).to_record().unwrap();
     let mut rng = StdRng::seed_from_u64(0x00c1_1e47);
     let mut accepted = 0;
     for i in 0..1500 {
@@ -59,7 +59,7 @@ fn client_records_never_panic() {
         } else {
             mutate(&mut rng, &valid)
         };
-        if let Ok(client) = Client::from_record(&input, fed.trust.clone()) {
+        if let Ok(client) = Client::from_record(&input, fed.trust()) {
             accepted += 1;
             let _ = client.to_record();
         }
@@ -80,13 +80,13 @@ fn stream_events_never_panic() {
     fed.c(&charlie).send_text(&mut rng, &room, "hello").unwrap();
     fed.pump();
     let payloads: Vec<Vec<u8>> = fed
-        .delivered
+        .delivered()
         .iter()
         .filter(|(d, _)| d == &alice)
         .map(|(_, d)| d.message.encode().unwrap())
         .collect();
     assert!(!payloads.is_empty());
-    let now = fed.now;
+    let now = fed.now();
     let mut rng = StdRng::seed_from_u64(0x5eed);
     for seq in 1..3000u64 {
         let valid = &payloads[rng.gen_range(0..payloads.len())];
@@ -94,6 +94,6 @@ fn stream_events_never_panic() {
         let _ = fed.c(&alice).handle_event(now, 1000 + seq, &room, &input);
     }
     // Whatever arrived, the timeline holds at most the one real message, never a forgery.
-    let view = fed.clients[&alice].room(&room).unwrap();
+    let view = fed.client(&alice).room(&room).unwrap();
     assert!(view.messages().len() <= 1);
 }

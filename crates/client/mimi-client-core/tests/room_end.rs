@@ -42,7 +42,7 @@ fn a_room_ends_once_for_every_device_even_where_a_concurrent_commit_lost() {
 
     // Alice renames the room while Charlie (super admin) ends it, both in the same epoch; the
     // hub takes the end first and refuses the rename.
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&alice).rename(now, &room, "renamed").unwrap();
     fed.c(&charlie).destroy_room(now, &room).unwrap();
     let end = fed.c(&charlie).poll_request().unwrap();
@@ -57,7 +57,7 @@ fn a_room_ends_once_for_every_device_even_where_a_concurrent_commit_lost() {
                 if *r == room && *ended_by == charlie_user),
             "{d}: {ended:?}"
         );
-        assert_eq!(fed.clients[d].room_ended_by(&room), Some(&charlie_user));
+        assert_eq!(fed.client(d).room_ended_by(&room), Some(&charlie_user));
     }
 
     // Nothing more happens in the room, and nothing tells of its end again.

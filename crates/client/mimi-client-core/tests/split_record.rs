@@ -85,9 +85,8 @@ fn updates_carry_only_new_rows_and_restore_like_the_whole_record() {
     fed.c(&alice).send_text(&mut rng, &room, "queued").unwrap();
     store.save(fed.c(&alice));
 
-    let whole =
-        Client::from_record(&fed.clients[&alice].to_record().unwrap(), fed.trust.clone()).unwrap();
-    let split = store.restore(fed.trust.clone()).unwrap();
+    let whole = Client::from_record(&fed.client(&alice).to_record().unwrap(), fed.trust()).unwrap();
+    let split = store.restore(fed.trust()).unwrap();
     assert_eq!(
         split.room(&room).unwrap().messages(),
         whole.room(&room).unwrap().messages()
@@ -97,12 +96,12 @@ fn updates_carry_only_new_rows_and_restore_like_the_whole_record() {
     assert_eq!(split.cursor(), whole.cursor());
     // A restored split client continues appending where the store stopped.
     assert!(split.record_update().unwrap().logs.is_empty());
-    fed.clients.insert(alice.clone(), split);
+    *fed.c(&alice) = split;
     fed.pump();
     let update = store.save(fed.c(&alice));
     assert_eq!(update.logs[0].from, 5, "{update:?}");
     assert_eq!(rows(&update), 1, "the queued message came back: {update:?}");
-    let again = store.restore(fed.trust.clone()).unwrap();
+    let again = store.restore(fed.trust()).unwrap();
     assert_eq!(
         fed.transcript(&alice, &room).len(),
         again.room(&room).unwrap().messages().len()
@@ -125,7 +124,7 @@ fn an_update_not_reported_saved_is_handed_out_again() {
     let update = store.save(fed.c(&alice));
     assert_eq!(rows(&update), 2);
     assert_eq!(update.logs[0].from, lost.logs[0].from);
-    let restored = store.restore(fed.trust.clone()).unwrap();
+    let restored = store.restore(fed.trust()).unwrap();
     assert_eq!(restored.room(&room).unwrap().messages().len(), 2);
 }
 
@@ -138,7 +137,7 @@ fn a_state_and_rows_not_saved_together_are_refused() {
     fed.c(&charlie).send_text(&mut rng, &room, "b").unwrap();
     fed.pump();
     store.save(fed.c(&alice));
-    let trust = fed.trust.clone();
+    let trust = fed.trust();
 
     let restore = |rec: &StoredRecord| Client::from_stored(rec, trust.clone());
     let mut short = store.rec.clone();
@@ -267,13 +266,13 @@ fn a_received_message_writes_its_room_and_message_secrets_only() {
     );
 
     // A fresh KeyPackage changes the identity, and only that.
-    let now = fed.now;
+    let now = fed.now();
     fed.c(&alice).generate_key_packages(now, 1).unwrap();
     let update = store.save(fed.c(&alice));
     assert!(update.identity.is_some(), "{update:?}");
     assert!(update.rooms.is_empty(), "{update:?}");
 
-    let restored = store.restore(fed.trust.clone()).unwrap();
+    let restored = store.restore(fed.trust()).unwrap();
     assert!(restored.record_update().unwrap().rooms.is_empty());
     assert_eq!(restored.room(&room).unwrap().messages().len(), 1);
 }
@@ -284,9 +283,9 @@ fn a_whole_record_of_version_1_is_read_and_its_log_then_written_as_rows() {
     let mut rng = fed.rng.clone();
     fed.c(&charlie).send_text(&mut rng, &room, "a").unwrap();
     fed.pump();
-    let whole = fed.clients[&alice].to_record().unwrap();
+    let whole = fed.client(&alice).to_record().unwrap();
     assert_eq!(whole[0], RECORD_VERSION);
-    let trust = fed.trust.clone();
+    let trust = fed.trust();
     let mut restored = Client::from_split_record(&whole, &BTreeMap::new(), trust.clone()).unwrap();
     assert_eq!(restored.room(&room).unwrap().messages().len(), 1);
     let mut store = Store::default();
@@ -317,15 +316,15 @@ fn parts_left_beside_an_older_state_are_replaced_and_dropped() {
         gone.clone(),
         BTreeMap::from([(b"k".to_vec(), b"v".to_vec())]),
     );
-    store.rec.state = fed.clients[&alice].to_record().unwrap();
+    store.rec.state = fed.client(&alice).to_record().unwrap();
     store.rec.logs.clear();
-    let mut restored = store.restore(fed.trust.clone()).unwrap();
+    let mut restored = store.restore(fed.trust()).unwrap();
     let update = store.save(&mut restored);
     assert!(update.identity.is_some(), "{update:?}");
     assert_eq!(update.removed, vec![gone.clone()]);
     assert!(update.rooms.iter().all(|r| r.mls.full), "{update:?}");
     assert!(!store.rec.rooms.contains_key(&gone) && !store.rec.mls.contains_key(&gone));
-    let again = store.restore(fed.trust.clone()).unwrap();
+    let again = store.restore(fed.trust()).unwrap();
     assert_eq!(again.room(&room).unwrap().messages().len(), 1);
     assert!(again.record_update().unwrap().rooms.is_empty());
 }

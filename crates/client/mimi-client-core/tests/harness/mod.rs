@@ -1,42 +1,27 @@
-//! A small in-test federation: the real hub and follower engines of mimi-ds, and
-//! `mimi_client_core::Client`s, moving requests and fan-out synchronously.
+//! The client-core tests' federation: the testkit's simulator (`mimi_testkit::Network`: the
+//! real hub and follower engines of mimi-ds, these client engines, no faults) with the short
+//! calls these tests use. `pump` sends what every device queued and delivers all fan-out.
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::{BTreeMap, VecDeque};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use mimi_client_core::{Client, ClientError, KeyPackageUpload, OpId, Outgoing, SendOutcome};
-use mimi_ds::follower::RoomInbox;
+use mimi_client_core::{Client, ClientError, OpId, Outgoing};
 use mimi_ds::hub::HubRoom;
 use mimi_ds::{Delivery, Effect, Recipients};
-use mimi_federation_api::notify::NotifyRequest;
-use mimi_federation_api::{Encode, decode_exact};
-use mimi_mls::{ClientIdentity, HubGroup, ProviderCa, ServerIdentity, TrustStore, Validity};
+use mimi_mls::{ServerIdentity, TrustStore};
 use mimi_room::presets::Preset;
-use mimi_types::{ClientUri, Domain, Ident, RoomUri, UserUri};
+use mimi_testkit::{Intercepted, Network};
+use mimi_types::{ClientUri, Domain, RoomUri, UserUri};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-const YEAR: u64 = 365 * 24 * 3600;
+/// Steps after which the simulator is taken as stuck.
+const MAX_STEPS: usize = 100_000;
 
 pub struct Fed {
-    pub now: u64,
-    pub trust: TrustStore,
-    pub cas: BTreeMap<Domain, ProviderCa>,
-    pub servers: BTreeMap<Domain, ServerIdentity>,
-    pub hubs: BTreeMap<RoomUri, HubRoom>,
-    pub inboxes: BTreeMap<(Domain, RoomUri), RoomInbox>,
-    pub claims: BTreeMap<Vec<u8>, ClientUri>,
-    pub pools: BTreeMap<ClientUri, VecDeque<KeyPackageUpload>>,
-    pub clients: BTreeMap<ClientUri, Client>,
-    /// Every delivery handed to a device, in order (for replaying duplicates).
-    pub delivered: Vec<(ClientUri, Delivery)>,
-    /// Errors `mark_sent` returned (hub refusals).
-    pub refusals: Vec<(ClientUri, OpId, String)>,
+    /// The simulator.
+    pub net: Network,
+    /// Randomness for the tests' message contents.
     pub rng: StdRng,
-    /// Devices that receive through a device stream (`handle_event` with sequence numbers).
-    pub streamed: BTreeMap<ClientUri, Vec<(u64, RoomUri, Vec<u8>)>>,
 }
 
 pub fn user(s: &str) -> UserUri {
@@ -45,72 +30,62 @@ pub fn user(s: &str) -> UserUri {
 
 impl Fed {
     pub fn new(domains: &[&str]) -> Self {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let validity = Validity::starting(now - 3600, 10 * YEAR);
-        let mut trust = TrustStore::new();
-        let mut cas = BTreeMap::new();
-        let mut servers = BTreeMap::new();
-        for d in domains {
-            let domain = Domain::parse(d).unwrap();
-            let ca = ProviderCa::generate(domain.clone(), validity).unwrap();
-            trust.pin(domain.clone(), ca.certificate_der()).unwrap();
-            servers.insert(domain.clone(), ServerIdentity::new(&ca, validity).unwrap());
-            cas.insert(domain, ca);
-        }
+        let mut net = Network::new(7, domains).unwrap();
+        net.leave_events_in_engines();
         Self {
-            now,
-            trust,
-            cas,
-            servers,
-            hubs: BTreeMap::new(),
-            inboxes: BTreeMap::new(),
-            claims: BTreeMap::new(),
-            pools: BTreeMap::new(),
-            clients: BTreeMap::new(),
-            delivered: Vec::new(),
-            refusals: Vec::new(),
+            net,
             rng: StdRng::seed_from_u64(7),
-            streamed: BTreeMap::new(),
         }
+    }
+
+    /// Virtual time, seconds since the UNIX epoch.
+    pub fn now(&self) -> u64 {
+        self.net.now_s()
+    }
+
+    /// Moves virtual time on.
+    pub fn advance(&mut self, seconds: u64) {
+        self.net.advance(seconds);
+    }
+
+    /// The trust store of the federation.
+    pub fn trust(&self) -> TrustStore {
+        self.net.trust().clone()
     }
 
     /// A new device of `user`, with KeyPackages uploaded.
     pub fn device(&mut self, user_uri: &str, device: &str) -> ClientUri {
-        let user = user(user_uri);
-        let client = ClientUri::of_user(&user, Ident::parse(device).unwrap());
-        let ca = &self.cas[user.domain()];
-        let identity = ClientIdentity::new(
-            ca,
-            client.clone(),
-            user,
-            Validity::starting(self.now - 3600, YEAR),
-        )
-        .unwrap();
-        let mut c = Client::new(identity, self.trust.clone());
-        let n = c.key_packages_needed(0);
-        c.generate_key_packages(self.now, n).unwrap();
-        self.clients.insert(client.clone(), c);
-        self.pump();
-        client
+        self.net.add_device(&user(user_uri), device).unwrap()
     }
 
     pub fn c(&mut self, client: &ClientUri) -> &mut Client {
-        self.clients.get_mut(client).unwrap()
+        self.net.device_mut(client).unwrap().client_mut()
+    }
+
+    pub fn client(&self, client: &ClientUri) -> &Client {
+        self.net.device(client).unwrap().client()
+    }
+
+    /// The hub engine of `room`.
+    pub fn hub(&self, room: &RoomUri) -> &HubRoom {
+        self.net
+            .provider(room.hub_domain())
+            .unwrap()
+            .hub_room(room)
+            .unwrap()
+    }
+
+    pub fn hub_mut(&mut self, room: &RoomUri) -> &mut HubRoom {
+        self.net.hub_room_mut(room).unwrap()
+    }
+
+    /// The server identity of `domain`.
+    pub fn server(&self, domain: &Domain) -> &ServerIdentity {
+        self.net.provider(domain).unwrap().server()
     }
 
     pub fn create_room(&mut self, creator: &ClientUri, room: &str, preset: Preset) -> RoomUri {
-        let room: RoomUri = room.parse().unwrap();
-        let hub = self.servers[room.hub_domain()].external_sender();
-        let now = self.now;
-        let created = self
-            .c(creator)
-            .create_room(now, &room, preset, &hub)
-            .unwrap();
-        self.host(&room, &created);
-        room
+        self.net.create_room(creator, room, preset).unwrap()
     }
 
     /// Like [`Fed::create_room`], with a `chat_history_policy` component.
@@ -121,171 +96,94 @@ impl Fed {
         preset: Preset,
         policy: &mimi_room::components::HistoryPolicy,
     ) -> RoomUri {
-        let room: RoomUri = room.parse().unwrap();
-        let hub = self.servers[room.hub_domain()].external_sender();
-        let now = self.now;
-        let created = self
-            .c(creator)
-            .create_room_with_history_policy(now, &room, preset, &hub, policy)
-            .unwrap();
-        self.host(&room, &created);
-        room
+        self.net
+            .create_room_by(creator, room, |client, now, room, hub| {
+                client.create_room_with_history_policy(now, room, preset, hub, policy)
+            })
+            .unwrap()
     }
 
-    /// The room's hub takes the group its creator made.
-    fn host(&mut self, room: &RoomUri, created: &mimi_mls::CreatedGroup) {
-        let group = HubGroup::new(
-            &created.group_info,
-            &created.ratchet_tree,
-            self.trust.clone(),
-            self.now,
-        )
-        .unwrap();
-        self.hubs
-            .insert(room.clone(), HubRoom::new(room.clone(), group));
-    }
-
-    /// One KeyPackage per device of `user` (claimed, routed through the room's hub).
+    /// One KeyPackage per device of `user`, claimed through the room's hub (asked for by a
+    /// member device of the room).
     pub fn key_packages(&mut self, room: &RoomUri, user: &UserUri) -> Vec<Vec<u8>> {
-        let devices: Vec<ClientUri> = self
-            .clients
-            .keys()
-            .filter(|c| c.user_hint().as_ref() == Some(user))
-            .cloned()
+        let actor = self
+            .net
+            .devices()
+            .find(|(_, d)| d.is_member(room))
+            .map(|(c, _)| c.clone())
+            .unwrap();
+        let kps = self
+            .net
+            .key_material(&actor, user, room)
+            .unwrap()
+            .into_iter()
+            .map(|(_, kp)| kp)
             .collect();
+        for device in self.net.devices_of(user) {
+            self.net.top_up_key_packages(&device).unwrap();
+        }
+        kps
+    }
+
+    /// Sends every queued request of every device and delivers the fan-out, until nothing is
+    /// left.
+    pub fn pump(&mut self) {
+        self.net.settle(MAX_STEPS).unwrap();
+    }
+
+    /// Sends one request of `from` (taken with `poll_request`) and reports the outcome; its
+    /// fan-out is delivered after, and nothing else is sent.
+    pub fn send(&mut self, from: &ClientUri, request: Outgoing) {
+        self.net
+            .hand_in(Intercepted {
+                actor: from.clone(),
+                request,
+            })
+            .unwrap();
+        self.net.flush(MAX_STEPS).unwrap();
+    }
+
+    /// Delivers the fan-out of requests a test handed to a hub engine itself.
+    pub fn deliver(&mut self, effects: Vec<Effect>) {
+        let mut by_hub: Vec<(Domain, Vec<Effect>)> = Vec::new();
+        for effect in effects {
+            let Effect::Notify { room, .. } = &effect;
+            let hub = room.hub_domain().clone();
+            match by_hub.last_mut() {
+                Some((h, list)) if *h == hub => list.push(effect),
+                _ => by_hub.push((hub, vec![effect])),
+            }
+        }
+        for (hub, effects) in by_hub {
+            self.net.enqueue(hub, effects).unwrap();
+        }
+        self.net.flush(MAX_STEPS).unwrap();
+    }
+
+    /// What went wrong reporting outcomes to the devices (hub refusals first), by device.
+    pub fn refusals(&self) -> Vec<(ClientUri, OpId, String)> {
         let mut out = Vec::new();
-        for d in devices {
-            let pool = self.pools.entry(d.clone()).or_default();
-            let pick = pool
-                .iter()
-                .position(|k| !k.last_resort)
-                .and_then(|i| pool.remove(i))
-                .or_else(|| pool.front().cloned());
-            if let Some(kp) = pick {
-                self.claims.insert(kp.reference.clone(), d.clone());
-                self.hubs
-                    .get_mut(room)
-                    .unwrap()
-                    .record_routes(user.domain(), [kp.reference.clone()]);
-                out.push(kp.message);
+        for (client, device) in self.net.devices() {
+            for (op, error) in device.refusals() {
+                out.push((client.clone(), *op, error.clone()));
+            }
+            for error in device.errors() {
+                out.push((client.clone(), OpId(u64::MAX), error.clone()));
             }
         }
         out
     }
 
-    /// Sends every queued request of every device, answers it, and delivers the fan-out,
-    /// until nothing is left.
-    pub fn pump(&mut self) {
-        loop {
-            let mut progressed = false;
-            let ids: Vec<ClientUri> = self.clients.keys().cloned().collect();
-            for id in ids {
-                while let Some(request) = self.c(&id).poll_request() {
-                    progressed = true;
-                    self.send(&id, request);
-                }
-            }
-            if !progressed {
-                break;
-            }
+    pub fn clear_refusals(&mut self) {
+        let clients: Vec<ClientUri> = self.net.devices().map(|(c, _)| c.clone()).collect();
+        for client in clients {
+            self.net.device_mut(&client).unwrap().clear_refusals();
         }
     }
 
-    /// Sends one request of `from` and reports the outcome; fan-out is delivered after.
-    pub fn send(&mut self, from: &ClientUri, request: Outgoing) {
-        let now_ms = self.now * 1000;
-        let peer = from.domain().clone();
-        let (op, outcome, effects) = match request {
-            Outgoing::KeyPackages { op, key_packages } => {
-                self.pools
-                    .entry(from.clone())
-                    .or_default()
-                    .extend(key_packages);
-                (op, SendOutcome::Uploaded, Vec::new())
-            }
-            Outgoing::Commit { op, room, request } | Outgoing::Proposals { op, room, request } => {
-                let request = decode_exact(&request.encode().unwrap()).unwrap();
-                let out = self
-                    .hubs
-                    .get_mut(&room)
-                    .unwrap()
-                    .handle_update(now_ms, &peer, request)
-                    .unwrap();
-                (op, SendOutcome::Update(out.response.outcome), out.effects)
-            }
-            Outgoing::Message {
-                op, room, request, ..
-            } => {
-                let request = decode_exact(&request.encode().unwrap()).unwrap();
-                let franker = self.servers[room.hub_domain()].franker().unwrap();
-                let out = self
-                    .hubs
-                    .get_mut(&room)
-                    .unwrap()
-                    .handle_submit(now_ms, &peer, request, Some(&franker))
-                    .unwrap();
-                (op, SendOutcome::Submit(out.response.outcome), out.effects)
-            }
-            other => panic!("unexpected request {other:?}"),
-        };
-        if let Err(e) = self.c(from).mark_sent(op, outcome) {
-            self.refusals.push((from.clone(), op, e.to_string()));
-        }
-        self.deliver(effects);
-    }
-
-    pub fn deliver(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
-            match effect {
-                Effect::Notify {
-                    to, room, message, ..
-                } => {
-                    let body = NotifyRequest::new(vec![message]).encode().unwrap();
-                    let request: NotifyRequest = decode_exact(&body).unwrap();
-                    let claims = self.claims.clone();
-                    let inbox = self
-                        .inboxes
-                        .entry((to.clone(), room.clone()))
-                        .or_insert_with(|| RoomInbox::new(room.clone()));
-                    let receipt = inbox
-                        .receive(room.hub_domain(), request, &|r: &[u8]| {
-                            claims.get(r).cloned()
-                        })
-                        .unwrap();
-                    for d in receipt.deliveries {
-                        self.hand_off(&to, d);
-                    }
-                }
-            }
-        }
-    }
-
-    fn hand_off(&mut self, domain: &Domain, delivery: Delivery) {
-        let now = self.now;
-        let targets: Vec<ClientUri> = match &delivery.to {
-            Recipients::Client(c) => vec![c.clone()],
-            _ => self
-                .clients
-                .iter()
-                .filter(|(c, client)| c.domain() == domain && client.room(&delivery.room).is_some())
-                .map(|(c, _)| c.clone())
-                .collect(),
-        };
-        for t in targets {
-            if let Some(stream) = self.streamed.get_mut(&t) {
-                let seq = stream.len() as u64 + 1;
-                let payload = delivery.message.encode().unwrap();
-                stream.push((seq, delivery.room.clone(), payload.clone()));
-                if let Some(client) = self.clients.get_mut(&t) {
-                    client
-                        .handle_event(now, seq, &delivery.room, &payload)
-                        .unwrap();
-                }
-            } else if let Some(client) = self.clients.get_mut(&t) {
-                hand(client, now, &delivery).unwrap();
-            }
-            self.delivered.push((t.clone(), delivery.clone()));
-        }
+    /// Every delivery handed to a device, in order.
+    pub fn delivered(&self) -> &[(ClientUri, Delivery)] {
+        self.net.delivered()
     }
 
     /// Invites users (every device of each) with `actor`, and pumps.
@@ -301,7 +199,7 @@ impl Fed {
             let kps = self.key_packages(room, &u);
             invitees.push(mimi_client_core::Invitee::new(u, kps));
         }
-        let now = self.now;
+        let now = self.now();
         self.c(actor).invite(now, room, &invitees)?;
         self.pump();
         Ok(())
@@ -309,7 +207,7 @@ impl Fed {
 
     /// The texts of a device's timeline, "sender-name: text" (deleted as "<deleted>").
     pub fn transcript(&self, client: &ClientUri, room: &RoomUri) -> Vec<String> {
-        let Some(view) = self.clients[client].room(room) else {
+        let Some(view) = self.client(client).room(room) else {
             return Vec::new();
         };
         view.messages()
