@@ -328,8 +328,11 @@ impl Client {
         })?;
         let identity = ClientIdentity::from_record(identity).map_err(ClientError::Mls)?;
         let identity_revision = identity.revision();
+        // An identity record of an older format counts as not stored: the next update writes
+        // it in the current one.
+        let current = identity.is_current_format();
         let mut client = Client::new(identity, trust);
-        client.identity_saved = Some(identity_revision);
+        client.identity_saved = current.then_some(identity_revision);
         client.has_last_resort = r.bool("last resort")?;
         client.next_op = r.u64("next op")?;
         client.cursor = r.u64("cursor")?;

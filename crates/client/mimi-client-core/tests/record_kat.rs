@@ -1,6 +1,8 @@
 //! Record stability: a client record written by this version is pinned under
 //! `testing/vectors/client/`; every later build must restore it to the same conversation and
 //! write it back unchanged. (If the file is missing, the test writes it once and fails.)
+//! Records pinned by earlier versions restore to the same conversation and are written anew
+//! in the current format.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -77,10 +79,12 @@ fn generate() -> (Vec<u8>, String) {
     (client.to_record().unwrap(), transcript(client))
 }
 
+/// The current record: client record version 1 holding mimi-mls records of format 3 (openmls
+/// values tagged, binary for most kinds).
 #[test]
 fn pinned_record_restores_and_writes_back_unchanged() {
-    let record_path = dir().join(format!("record-v{RECORD_VERSION}.hex"));
-    let transcript_path = dir().join(format!("record-v{RECORD_VERSION}.transcript"));
+    let record_path = dir().join(format!("record-v{RECORD_VERSION}-mls3.hex"));
+    let transcript_path = dir().join(format!("record-v{RECORD_VERSION}-mls3.transcript"));
     if !record_path.exists() {
         let (record, text) = generate();
         std::fs::create_dir_all(dir()).unwrap();
@@ -109,6 +113,32 @@ fn pinned_record_restores_and_writes_back_unchanged() {
     );
 }
 
+/// The record pinned before mimi-mls kept openmls values in binary (its mimi-mls records of
+/// format 2 hold openmls's JSON): it restores to the same conversation; written anew it is
+/// smaller (the JSON of every value openmls read is gone) and stable from then on.
+#[test]
+fn pinned_record_with_json_mls_values_migrates() {
+    let old = unhex(&std::fs::read_to_string(dir().join("record-v1.hex")).unwrap());
+    let expected = std::fs::read_to_string(dir().join("record-v1.transcript")).unwrap();
+    let client = Client::from_record(&old, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&client), expected);
+    let migrated = client.to_record().unwrap();
+    assert!(
+        migrated.len() < old.len(),
+        "{} octets after, {} before",
+        migrated.len(),
+        old.len()
+    );
+    eprintln!(
+        "record-v1: {} octets as JSON, {} migrated",
+        old.len(),
+        migrated.len()
+    );
+    let again = Client::from_record(&migrated, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&again), expected);
+    assert_eq!(again.to_record().unwrap(), migrated);
+}
+
 /// A record written before mimi-mls followed RFC 9420 §5.3 for X.509 credentials (pinned from
 /// that version: its MLS state holds credentials with one extra length prefix) is refused with
 /// what to do, neither misread nor a panic.
@@ -126,8 +156,9 @@ fn a_record_with_pre_rfc_9420_credentials_is_refused_with_what_to_do() {
 
 /// The split record of version 2 (state with identity and groups inside, log rows apart),
 /// pinned from the version 1 record, still reads, and migrates: the next update hands out
-/// every part of the current layout (identity, room records, MLS entries; the rows stay),
-/// which restores to the same conversation and then writes nothing more.
+/// every part of the current layout (identity, room records, MLS entries in the current
+/// codecs; the rows stay), which restores to the same conversation and then writes nothing
+/// more; as a whole record it is the version 1 record migrated.
 #[test]
 fn pinned_split_record_of_version_2_migrates_to_the_current_parts() {
     use std::collections::BTreeMap;
@@ -175,6 +206,10 @@ fn pinned_split_record_of_version_2_migrates_to_the_current_parts() {
         idle.state, update.state,
         "the state writes back byte for byte"
     );
-    assert_eq!(again.to_record().unwrap(), v1);
-    assert_eq!(client.to_record().unwrap(), v1);
+    let whole = Client::from_record(&v1, TrustStore::new())
+        .unwrap()
+        .to_record()
+        .unwrap();
+    assert_eq!(again.to_record().unwrap(), whole);
+    assert_eq!(client.to_record().unwrap(), whole);
 }

@@ -260,8 +260,10 @@ fn a_received_message_writes_its_room_and_message_secrets_only() {
     assert!(!part.mls.full && part.mls.deletes.is_empty(), "{update:?}");
     assert_eq!(part.mls.upserts.len(), 1, "{update:?}");
     assert!(part.mls.upserts[0].0.starts_with(b"MessageSecrets"));
+    // A third of everything stored at first: the tree and the rest of the state are binary
+    // now (mimi-mls store.rs), the message secrets entry stays JSON (stored split by epoch).
     assert!(
-        update.bytes() < first.bytes() / 4,
+        update.bytes() < first.bytes() / 3,
         "{update:?} vs {first:?}"
     );
 

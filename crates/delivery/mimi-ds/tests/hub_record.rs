@@ -1,6 +1,6 @@
-//! The hub room's state record: round trip, the pinned vectors of both format versions under
-//! `testing/vectors/ds/` (if a file is missing, the test writes it once and fails), the old
-//! format read and written anew, and refusals of records that are not ours.
+//! The hub room's state record: round trip, the pinned vectors under `testing/vectors/ds/`
+//! (the current one: if its file is missing, the test writes it once and fails), the older
+//! formats read and written anew, and refusals of records that are not ours.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -125,39 +125,57 @@ fn the_sequence_number_continues_after_the_log() {
     assert_eq!(hub.next_seq(), u64::MAX);
 }
 
-/// Both versions are pinned; the old one is read and written as the new one, byte for byte.
+/// The current record is pinned (its MLS group record of format 3, openmls values in
+/// binary) and writes back byte for byte. The records pinned before (hub record formats 1
+/// and 2, both holding an MLS group record of format 2 with JSON values) still read as the
+/// same room and are written anew in the current format: the same bytes from either, smaller
+/// than the JSON, stable from then on.
 #[test]
 fn pinned_records_restore_and_write_back_unchanged() {
     let v1_path = dir().join("hub-room-v1.hex");
-    let v2_path = dir().join(format!("hub-room-v{HUB_RECORD_VERSION}.hex"));
-    if !v2_path.exists() || !v1_path.exists() {
+    let v2_path = dir().join("hub-room-v2.hex");
+    let current_path = dir().join(format!("hub-room-v{HUB_RECORD_VERSION}-mls3.hex"));
+    if !current_path.exists() {
         let hub = sample();
         std::fs::create_dir_all(dir()).unwrap();
-        std::fs::write(&v1_path, hex(&encode_v1(&hub))).unwrap();
-        std::fs::write(&v2_path, hex(&hub.to_record().unwrap())).unwrap();
+        std::fs::write(&current_path, hex(&hub.to_record().unwrap())).unwrap();
         panic!(
-            "wrote the pinned records {} and {}; commit them and run the test again",
-            v1_path.display(),
-            v2_path.display()
+            "wrote the pinned record {}; commit it and run the test again",
+            current_path.display()
         );
     }
-    let v1 = unhex(&std::fs::read_to_string(&v1_path).unwrap());
-    let v2 = unhex(&std::fs::read_to_string(&v2_path).unwrap());
-    let restored = HubRoom::from_record(room(), &v2, TrustStore::new()).unwrap();
+    let current = unhex(&std::fs::read_to_string(&current_path).unwrap());
+    let restored = HubRoom::from_record(room(), &current, TrustStore::new()).unwrap();
     assert_eq!(restored.next_seq(), 42);
     assert_eq!(restored.routes().len(), 2);
     assert_eq!(restored.group().members().len(), 1);
     assert_eq!(
         restored.to_record().unwrap(),
-        v2,
+        current,
         "the record does not write back byte for byte"
     );
-    let migrated = HubRoom::from_record(room(), &v1, TrustStore::new()).unwrap();
+
+    let v1 = unhex(&std::fs::read_to_string(&v1_path).unwrap());
+    let v2 = unhex(&std::fs::read_to_string(&v2_path).unwrap());
+    let from_v1 = HubRoom::from_record(room(), &v1, TrustStore::new()).unwrap();
+    let from_v2 = HubRoom::from_record(room(), &v2, TrustStore::new()).unwrap();
+    assert_eq!(from_v2.next_seq(), 42);
+    assert_eq!(from_v2.routes().len(), 2);
+    assert_eq!(from_v2.group().members().len(), 1);
+    let migrated = from_v2.to_record().unwrap();
     assert_eq!(
-        migrated.to_record().unwrap(),
-        v2,
+        from_v1.to_record().unwrap(),
+        migrated,
         "a format 1 record is not read as the same room"
     );
+    assert!(
+        migrated.len() < v2.len(),
+        "binary values: {} octets, JSON {}",
+        migrated.len(),
+        v2.len()
+    );
+    let again = HubRoom::from_record(room(), &migrated, TrustStore::new()).unwrap();
+    assert_eq!(again.to_record().unwrap(), migrated);
 }
 
 #[test]

@@ -1024,20 +1024,20 @@ impl ClientGroup {
         w.str(&self.me.user.to_string());
         self.key.encode(&mut w)?;
         w.bytes(self.group.group_id().as_slice());
-        write_storage(&mut w, self.provider.storage().memory())?;
+        write_storage(&mut w, self.provider.storage().store())?;
         Ok(w.finish_sealed())
     }
 
     /// Restores a group from [`ClientGroup::to_record`] with the client's trust store.
     pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, MlsError> {
         let mut r = Reader::new(open_sealed(record)?);
-        r.header(RECORD_TAG)?;
+        let format = r.header(RECORD_TAG)?;
         let client = r.parse()?;
         let user = r.parse()?;
         let key = SigningKey::decode(&mut r)?;
         let group_id = GroupId::from_slice(r.bytes()?);
         let provider = GroupProvider::default();
-        read_storage(&mut r, provider.storage().memory())?;
+        read_storage(&mut r, provider.storage().store(), format)?;
         // Restored from a whole record: none of it is stored as entries yet.
         provider.storage().mark_all()?;
         r.end()?;

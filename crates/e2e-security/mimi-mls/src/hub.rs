@@ -15,7 +15,6 @@ use openmls::prelude::{
     ContentType, Credential, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsProvider,
     ProcessedMessageContent, Proposal, ProtocolMessage, RatchetTreeIn, WireFormat,
 };
-use openmls_rust_crypto::OpenMlsRustCrypto;
 use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
 
 use mimi_types::codepoints::ComponentId;
@@ -31,6 +30,7 @@ use crate::inspect::{
     raw_handshake, validate_leaf, validate_staged,
 };
 use crate::persist::{Reader, Writer, open_sealed, read_storage, write_storage};
+use crate::store::StoreProvider;
 use crate::summary::{
     CommitSummary, Components, MemberChange, authorize_commit, authorize_proposal,
 };
@@ -122,7 +122,7 @@ pub struct AppMessageInfo {
 /// The hub's state for one room's group.
 pub struct HubGroup {
     group: PublicGroup,
-    provider: OpenMlsRustCrypto,
+    provider: StoreProvider,
     group_info: Option<Vec<u8>>,
     cached: BTreeMap<Vec<u8>, Cached>,
     trust: TrustStore,
@@ -171,7 +171,7 @@ impl HubGroup {
         };
         let tree = RatchetTreeIn::tls_deserialize_exact(ratchet_tree)
             .map_err(|e| MlsError::Malformed(format!("ratchet tree: {e}")))?;
-        let provider = OpenMlsRustCrypto::default();
+        let provider = StoreProvider::default();
         let (group, _) = PublicGroup::from_external(
             provider.crypto(),
             provider.storage(),
@@ -195,6 +195,16 @@ impl HubGroup {
             trust,
             room,
         })
+    }
+
+    /// Tests: every value of the hub's openmls store.
+    #[cfg(test)]
+    pub(crate) fn storage_values(&self) -> std::collections::HashMap<Vec<u8>, Vec<u8>> {
+        self.provider
+            .storage()
+            .read_lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
     }
 
     /// The group ID (the group URI octets).
@@ -778,7 +788,7 @@ impl HubGroup {
     /// Restores the hub's state from [`HubGroup::to_record`].
     pub fn from_record(record: &[u8], trust: TrustStore) -> Result<Self, MlsError> {
         let mut r = Reader::new(open_sealed(record)?);
-        r.header(RECORD_TAG)?;
+        let format = r.header(RECORD_TAG)?;
         let group_id = openmls::prelude::GroupId::from_slice(r.bytes()?);
         let group_info = match r.u8()? {
             0 => None,
@@ -793,8 +803,8 @@ impl HubGroup {
             let t = r.u64()?;
             entries.push((k, m, t));
         }
-        let provider = OpenMlsRustCrypto::default();
-        read_storage(&mut r, provider.storage())?;
+        let provider = StoreProvider::default();
+        read_storage(&mut r, provider.storage(), format)?;
         r.end()?;
         let group = PublicGroup::load(provider.storage(), &group_id)
             .map_err(MlsError::mls)?

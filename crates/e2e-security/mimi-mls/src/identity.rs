@@ -8,7 +8,6 @@ use openmls::prelude::{
     OpenMlsProvider, SignaturePublicKey,
 };
 use openmls_basic_credential::SignatureKeyPair;
-use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::storage::StorageProvider as _;
 use openmls_traits::types::SignatureScheme;
 use tls_codec::{Deserialize as _, Serialize as _};
@@ -20,6 +19,7 @@ use crate::config::{CIPHERSUITE, leaf_capabilities};
 use crate::credential::{ProviderCa, Validity, VerifiedIdentity, X509Credential};
 use crate::error::{CredentialError, MlsError};
 use crate::persist::{Reader, Writer};
+use crate::store::StoreProvider;
 
 const RECORD_TAG_DEVICE: u8 = 4;
 const RECORD_TAG_SERVER: u8 = 5;
@@ -82,10 +82,12 @@ pub struct ClientIdentity {
     key: SigningKey,
     credential: X509Credential,
     /// Holds KeyPackage private keys until a Welcome consumes them.
-    pub(crate) provider: OpenMlsRustCrypto,
+    pub(crate) provider: StoreProvider,
     /// Counts changes of the record (KeyPackages made or consumed): see
     /// [`ClientIdentity::revision`].
     revision: AtomicU64,
+    /// Restored from a record of an older format (see [`ClientIdentity::is_current_format`]).
+    older_format: bool,
 }
 
 impl fmt::Debug for ClientIdentity {
@@ -147,8 +149,9 @@ impl ClientIdentity {
             user,
             key,
             credential,
-            provider: OpenMlsRustCrypto::default(),
+            provider: StoreProvider::default(),
             revision: AtomicU64::new(0),
+            older_format: false,
         }
     }
 
@@ -264,6 +267,13 @@ impl ClientIdentity {
         self.revision.load(Ordering::SeqCst)
     }
 
+    /// Whether this value was made here or restored from a record of the current format: if
+    /// not, store [`ClientIdentity::to_record`] again (its openmls values then move to the
+    /// current codecs) even though [`ClientIdentity::revision`] did not move.
+    pub fn is_current_format(&self) -> bool {
+        !self.older_format
+    }
+
     fn changed(&self) {
         self.revision.fetch_add(1, Ordering::SeqCst);
     }
@@ -283,13 +293,13 @@ impl ClientIdentity {
     /// Restores a device from [`ClientIdentity::to_record`].
     pub fn from_record(record: &[u8]) -> Result<Self, MlsError> {
         let mut r = Reader::new(crate::persist::open_sealed(record)?);
-        r.header(RECORD_TAG_DEVICE)?;
+        let format = r.header(RECORD_TAG_DEVICE)?;
         let client = r.parse::<ClientUri>()?;
         let user = r.parse::<UserUri>()?;
         let key = SigningKey::decode(&mut r)?;
         let chain = r.list()?;
-        let provider = OpenMlsRustCrypto::default();
-        crate::persist::read_storage(&mut r, provider.storage())?;
+        let provider = StoreProvider::default();
+        crate::persist::read_storage(&mut r, provider.storage(), format)?;
         r.end()?;
         Ok(Self {
             client,
@@ -298,6 +308,7 @@ impl ClientIdentity {
             credential: X509Credential::from_chain(chain),
             provider,
             revision: AtomicU64::new(0),
+            older_format: format != crate::persist::Format::Current,
         })
     }
 }

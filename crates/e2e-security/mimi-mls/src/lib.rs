@@ -56,6 +56,7 @@ mod persist;
 mod provider_support;
 mod roster;
 pub mod sign;
+mod store;
 mod summary;
 #[cfg(test)]
 mod tests;

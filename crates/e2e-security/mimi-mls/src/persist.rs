@@ -8,17 +8,33 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use openmls_rust_crypto::MemoryStorage;
 use sha2::{Digest, Sha256};
 
 use crate::error::MlsError;
+use crate::store::BinaryStorage;
+use crate::store::codec::TAG_JSON;
 
 /// Record format version.
 ///
+/// Version 3: every openmls value is tagged with its codec (`store/codec.rs`), compact binary
+/// for most kinds. Version 2 records hold untagged JSON values: they read, each value tagged
+/// as JSON and rewritten in its kind's codec once openmls reads it ([`Format::JsonValues`]).
 /// Version 2: MLS credentials inside openmls state (KeyPackages, ratchet trees) follow RFC 9420
 /// §5.3. Version 1 records (older mimi-rs) hold them with one extra length prefix; a record of
 /// openmls state in version 1 is refused with [`LEGACY_CREDENTIALS`].
-const FORMAT: u8 = 2;
+const FORMAT: u8 = 3;
+
+/// The last format whose openmls values are untagged JSON.
+const FORMAT_JSON_VALUES: u8 = 2;
+
+/// How the openmls values of a record read are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Format 3: tagged values, as this version writes them.
+    Current,
+    /// Format 2: untagged JSON values (migrated on read).
+    JsonValues,
+}
 
 /// The last format whose openmls state carries credentials in the pre-RFC 9420 layout.
 const FORMAT_LEGACY_CREDENTIALS: u8 = 1;
@@ -147,19 +163,20 @@ impl<'a> Reader<'a> {
     }
     /// Reads the tag and format of a record that holds openmls state: format 1 is refused
     /// with what to do ([`LEGACY_CREDENTIALS`]).
-    pub(crate) fn header(&mut self, tag: u8) -> Result<(), MlsError> {
+    pub(crate) fn header(&mut self, tag: u8) -> Result<Format, MlsError> {
         match self.tag_and_format(tag)? {
-            FORMAT => Ok(()),
+            FORMAT => Ok(Format::Current),
+            FORMAT_JSON_VALUES => Ok(Format::JsonValues),
             FORMAT_LEGACY_CREDENTIALS => Err(rec(LEGACY_CREDENTIALS)),
             v => Err(unsupported(v)),
         }
     }
 
     /// Reads the tag and format of a record without openmls state (its certificates are
-    /// plain DER, the same in either layout): formats 1 and 2 both read.
+    /// plain DER, the same in either layout): formats 1 to 3 all read.
     pub(crate) fn header_without_mls_state(&mut self, tag: u8) -> Result<(), MlsError> {
         match self.tag_and_format(tag)? {
-            FORMAT | FORMAT_LEGACY_CREDENTIALS => Ok(()),
+            FORMAT | FORMAT_JSON_VALUES | FORMAT_LEGACY_CREDENTIALS => Ok(()),
             v => Err(unsupported(v)),
         }
     }
@@ -182,12 +199,9 @@ impl Writer {
     }
 }
 
-/// Writes every key-value pair of an openmls memory store, sorted by key.
-pub(crate) fn write_storage(w: &mut Writer, storage: &MemoryStorage) -> Result<(), MlsError> {
-    let values = storage
-        .values
-        .read()
-        .map_err(|_| MlsError::Internal("storage lock poisoned".into()))?;
+/// Writes every key-value pair of an openmls store, sorted by key.
+pub(crate) fn write_storage(w: &mut Writer, storage: &BinaryStorage) -> Result<(), MlsError> {
+    let values = storage.read_lock().map_err(MlsError::mls)?;
     let sorted: BTreeMap<&Vec<u8>, &Vec<u8>> = values.iter().collect();
     w.u64(sorted.len() as u64);
     for (k, v) in sorted {
@@ -197,17 +211,30 @@ pub(crate) fn write_storage(w: &mut Writer, storage: &MemoryStorage) -> Result<(
     Ok(())
 }
 
-/// Reads what [`write_storage`] wrote into an (empty) memory store.
-pub(crate) fn read_storage(r: &mut Reader<'_>, storage: &MemoryStorage) -> Result<(), MlsError> {
+/// Reads what [`write_storage`] wrote into an (empty) store; values of a record of
+/// [`Format::JsonValues`] are tagged as JSON (see `store/codec.rs`).
+pub(crate) fn read_storage(
+    r: &mut Reader<'_>,
+    storage: &BinaryStorage,
+    format: Format,
+) -> Result<(), MlsError> {
     let n = r.u64()?;
-    let mut values = storage
-        .values
-        .write()
-        .map_err(|_| MlsError::Internal("storage lock poisoned".into()))?;
+    let mut values = storage.write_lock().map_err(MlsError::mls)?;
     for _ in 0..n {
         let k = r.bytes()?.to_vec();
-        let v = r.bytes()?.to_vec();
-        values.insert(k, v);
+        let stored = r.bytes()?;
+        let v = match format {
+            Format::Current => stored.to_vec(),
+            Format::JsonValues => {
+                let mut v = Vec::with_capacity(stored.len() + 1);
+                v.push(TAG_JSON);
+                v.extend_from_slice(stored);
+                v
+            }
+        };
+        if values.insert(k, v).is_some() {
+            return Err(rec("the record holds an MLS storage key twice"));
+        }
     }
     Ok(())
 }

@@ -1,72 +1,32 @@
 //! openmls storage that remembers what each operation changed, so a group's state can be
 //! stored as separate entries and only the changed entries written after an event.
 //!
-//! [`TrackedStorage`] wraps openmls's in-memory store: every method delegates to it, and every
-//! writer or deleter first marks the kind of entry it touches (openmls's storage label). At
-//! export time ([`TrackedStorage::changes`]) the entries of the marked kinds are compared with
-//! the digests of what was last stored; only those that differ are handed out, with the keys
-//! that are gone. Reading a group costs nothing extra.
+//! [`TrackedStorage`] wraps our binary store ([`BinaryStorage`]): every method delegates to
+//! it, and every writer or deleter first marks the kind of entry it touches (openmls's
+//! storage label). At export time ([`TrackedStorage::changes`]) the entries of the marked
+//! kinds are compared with the digests of what was last stored; only those that differ are
+//! handed out, with the keys that are gone. Reading a group costs nothing extra.
 //!
 //! Integrity: every entry is bound by a digest (SHA-256 over its key and value) and the set of
 //! entries by a root digest kept in the group's head record, so a damaged, missing or extra
-//! entry is refused before openmls (whose memory store unwraps what it parses) reads it.
+//! entry is refused before openmls reads it (and a value that does not decode is an error of
+//! the store, never a panic).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use openmls_rust_crypto::{MemoryStorage, RustCrypto};
+use openmls_rust_crypto::RustCrypto;
 use openmls_traits::OpenMlsProvider;
 use sha2::{Digest, Sha256};
 
 use crate::error::MlsError;
+use crate::store::BinaryStorage;
+use crate::store::codec::TAG_JSON;
 
 mod delegate;
 mod split;
 
-const LABEL_APPLICATION_EXPORT_TREE: &[u8] = b"ApplicationExportTree";
-const LABEL_CONFIRMATION_TAG: &[u8] = b"ConfirmationTag";
-const LABEL_ENCRYPTION_KEY_PAIR: &[u8] = b"EncryptionKeyPair";
-const LABEL_EPOCH_KEY_PAIRS: &[u8] = b"EpochKeyPairs";
-const LABEL_EPOCH_SECRETS: &[u8] = b"EpochSecrets";
-const LABEL_GROUP_CONTEXT: &[u8] = b"GroupContext";
-const LABEL_GROUP_STATE: &[u8] = b"GroupState";
-const LABEL_INTERIM_TRANSCRIPT_HASH: &[u8] = b"InterimTranscriptHash";
-const LABEL_KEY_PACKAGE: &[u8] = b"KeyPackage";
-const LABEL_MESSAGE_SECRETS: &[u8] = b"MessageSecrets";
-const LABEL_MLS_GROUP_JOIN_CONFIG: &[u8] = b"MlsGroupJoinConfig";
-const LABEL_OWN_LEAF_NODE_INDEX: &[u8] = b"OwnLeafNodeIndex";
-const LABEL_OWN_LEAF_NODES: &[u8] = b"OwnLeafNodes";
-const LABEL_PROPOSAL_QUEUE_REFS: &[u8] = b"ProposalQueueRefs";
-const LABEL_PSK: &[u8] = b"Psk";
-const LABEL_QUEUED_PROPOSAL: &[u8] = b"QueuedProposal";
-const LABEL_RESUMPTION_PSK: &[u8] = b"ResumptionPsk";
-const LABEL_SIGNATURE_KEY_PAIR: &[u8] = b"SignatureKeyPair";
-const LABEL_TREE: &[u8] = b"Tree";
-
-/// Every kind the wrapper marks: openmls's memory store writes no entry whose key starts
-/// with none of them (checked by the tests).
-#[cfg(test)]
-pub(crate) const LABELS: [&[u8]; 19] = [
-    LABEL_APPLICATION_EXPORT_TREE,
-    LABEL_CONFIRMATION_TAG,
-    LABEL_ENCRYPTION_KEY_PAIR,
-    LABEL_EPOCH_KEY_PAIRS,
-    LABEL_EPOCH_SECRETS,
-    LABEL_GROUP_CONTEXT,
-    LABEL_GROUP_STATE,
-    LABEL_INTERIM_TRANSCRIPT_HASH,
-    LABEL_KEY_PACKAGE,
-    LABEL_MESSAGE_SECRETS,
-    LABEL_MLS_GROUP_JOIN_CONFIG,
-    LABEL_OWN_LEAF_NODE_INDEX,
-    LABEL_OWN_LEAF_NODES,
-    LABEL_PROPOSAL_QUEUE_REFS,
-    LABEL_PSK,
-    LABEL_QUEUED_PROPOSAL,
-    LABEL_RESUMPTION_PSK,
-    LABEL_SIGNATURE_KEY_PAIR,
-    LABEL_TREE,
-];
+use crate::store::labels::*;
 
 /// The digest of one entry: SHA-256 over the key's length, the key and the value.
 pub(crate) type EntryDigest = [u8; 32];
@@ -102,10 +62,10 @@ struct Marks {
     generation: u64,
 }
 
-/// openmls's memory store with change marks (see the module documentation).
+/// Our binary store with change marks (see the module documentation).
 #[derive(Default)]
 pub(crate) struct TrackedStorage {
-    inner: MemoryStorage,
+    inner: BinaryStorage,
     marks: Mutex<Marks>,
     /// The digests of the entries as last stored by the caller.
     stored: Mutex<BTreeMap<Vec<u8>, EntryDigest>>,
@@ -141,10 +101,14 @@ impl TrackedStorage {
     }
 
     /// A store holding `entries` as stored (nothing changed). The caller has checked them
-    /// against their root digest; the message-secrets parts are joined back here.
+    /// against their root digest; the message-secrets parts are joined back here. `legacy`:
+    /// the entries are of record format 2 (untagged JSON values): each value is tagged as
+    /// JSON, and every entry counts as changed (the group is stored again whole, in the
+    /// current format).
     pub(crate) fn from_stored(
         entries: Vec<(Vec<u8>, Vec<u8>)>,
         digests: BTreeMap<Vec<u8>, EntryDigest>,
+        legacy: bool,
     ) -> Result<Self, MlsError> {
         let mut parts = BTreeMap::new();
         let mut mains = Vec::new();
@@ -155,13 +119,13 @@ impl TrackedStorage {
                 mains.push((k, v));
             }
         }
-        let s = Self::default();
+        let s = if legacy {
+            Self::new_unsaved()
+        } else {
+            Self::default()
+        };
         {
-            let mut values = s
-                .inner
-                .values
-                .write()
-                .map_err(|_| MlsError::Internal("storage lock poisoned".into()))?;
+            let mut values = s.inner.write_lock().map_err(MlsError::mls)?;
             for (k, v) in mains {
                 let v = if k.starts_with(LABEL_MESSAGE_SECRETS) {
                     split::join(&k, &v, &mut parts).ok_or_else(|| {
@@ -169,6 +133,14 @@ impl TrackedStorage {
                             "the stored MLS message secrets lack the part of a past epoch".into(),
                         )
                     })?
+                } else {
+                    v
+                };
+                let v = if legacy {
+                    let mut tagged = Vec::with_capacity(v.len() + 1);
+                    tagged.push(TAG_JSON);
+                    tagged.extend_from_slice(&v);
+                    tagged
                 } else {
                     v
                 };
@@ -181,12 +153,14 @@ impl TrackedStorage {
                 parts.len()
             )));
         }
-        *lock(&s.stored)? = digests;
+        if !legacy {
+            *lock(&s.stored)? = digests;
+        }
         Ok(s)
     }
 
-    /// The memory store underneath (records of the whole store read and write it).
-    pub(crate) fn memory(&self) -> &MemoryStorage {
+    /// The store underneath (records of the whole store read and write it).
+    pub(crate) fn store(&self) -> &BinaryStorage {
         &self.inner
     }
 
@@ -235,11 +209,7 @@ impl TrackedStorage {
             (m.all, kinds, m.generation)
         };
         let stored = lock(&self.stored)?;
-        let values = self
-            .inner
-            .values
-            .read()
-            .map_err(|_| MlsError::Internal("storage lock poisoned".into()))?;
+        let values = self.inner.read_lock().map_err(MlsError::mls)?;
         let of_kinds = |k: &[u8]| all || kinds.iter().any(|l| k.starts_with(l));
         let mut produced = BTreeMap::new();
         for (k, v) in values.iter() {

@@ -20,7 +20,7 @@ use super::{ClientGroup, load_room};
 use crate::credential::TrustStore;
 use crate::error::MlsError;
 use crate::identity::SigningKey;
-use crate::persist::{Reader, Writer, open_sealed};
+use crate::persist::{Format, Reader, Writer, open_sealed};
 use crate::summary::MemberChange;
 use crate::tracked::{
     EntryDigest, GroupProvider, StorageChanges, TrackedStorage, entry_digest, root_digest,
@@ -87,12 +87,14 @@ impl ClientGroup {
     /// group not stored as entries yet) and the head record to store with them. Costs the
     /// entries of the kinds that changed, not the whole group.
     pub fn changes(&self) -> Result<GroupChanges, MlsError> {
-        let inner = self.provider.storage().changes()?;
+        let mut inner = self.provider.storage().changes()?;
         let head = head_record(self, &inner.after)?;
+        // The entries move out (`changes_saved` needs only the digests and generation): one
+        // copy of each changed entry, not two.
         Ok(GroupChanges {
             full: inner.full,
-            upserts: inner.upserts.clone(),
-            deletes: inner.deletes.clone(),
+            upserts: std::mem::take(&mut inner.upserts),
+            deletes: std::mem::take(&mut inner.deletes),
             head,
             inner,
         })
@@ -114,9 +116,8 @@ impl ClientGroup {
     pub(crate) fn storage_values(&self) -> std::collections::HashMap<Vec<u8>, Vec<u8>> {
         self.provider
             .storage()
-            .memory()
-            .values
-            .read()
+            .store()
+            .read_lock()
             .map(|v| v.clone())
             .unwrap_or_default()
     }
@@ -130,7 +131,7 @@ impl ClientGroup {
         trust: TrustStore,
     ) -> Result<Self, MlsError> {
         let mut r = Reader::new(open_sealed(head)?);
-        r.header(HEAD_TAG)?;
+        let format = r.header(HEAD_TAG)?;
         let client = r.parse()?;
         let user = r.parse()?;
         let key = SigningKey::decode(&mut r)?;
@@ -154,7 +155,7 @@ impl ClientGroup {
                 digests.len()
             )));
         }
-        let storage = TrackedStorage::from_stored(entries, digests)?;
+        let storage = TrackedStorage::from_stored(entries, digests, format == Format::JsonValues)?;
         let provider = GroupProvider::with_storage(storage);
         let group = MlsGroup::load(provider.storage(), &group_id)
             .map_err(MlsError::mls)?

@@ -9,7 +9,7 @@ use crate::{ClientGroup, GroupChanges};
 
 /// One device's stored entries and head record (what the SDK keeps in SQLite).
 #[derive(Default, Clone)]
-struct Stored {
+pub(super) struct Stored {
     head: Vec<u8>,
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
 }
@@ -28,7 +28,7 @@ impl Stored {
         self.head = c.head.clone();
     }
 
-    fn restore(&self, net: &Net) -> Result<ClientGroup, crate::MlsError> {
+    pub(super) fn restore(&self, net: &Net) -> Result<ClientGroup, crate::MlsError> {
         ClientGroup::from_entries(
             &self.head,
             self.entries.clone().into_iter().collect(),
@@ -42,7 +42,7 @@ impl Stored {
 }
 
 /// Saves what changed in `device`'s group; returns the changes.
-fn save(net: &Net, db: &mut BTreeMap<String, Stored>, device: &str) -> GroupChanges {
+pub(super) fn save(net: &Net, db: &mut BTreeMap<String, Stored>, device: &str) -> GroupChanges {
     let g = &net.groups[device];
     let c = g.changes().unwrap();
     db.entry(device.to_string()).or_default().apply(&c);
@@ -66,7 +66,7 @@ fn kinds(c: &GroupChanges) -> Vec<String> {
 
 /// A room of alice1, bob1 and `others` more members, after `commits` self-updates (so
 /// openmls keeps past epochs' secrets), every group saved.
-fn room(others: usize, commits: usize) -> (Net, BTreeMap<String, Stored>) {
+pub(super) fn room(others: usize, commits: usize) -> (Net, BTreeMap<String, Stored>) {
     let mut net = Net::new();
     net.add_client("a.example", "alice", "alice1");
     net.add_client("b.example", "bob", "bob1");
@@ -167,7 +167,9 @@ fn stored_entries_restore_the_group_exactly() {
             let b = restored.storage_values();
             for k in a.keys() {
                 assert!(
-                    crate::tracked::LABELS.iter().any(|l| k.starts_with(l)),
+                    crate::store::labels::LABELS
+                        .iter()
+                        .any(|l| k.starts_with(l)),
                     "an entry of a kind the wrapper does not mark: {}",
                     String::from_utf8_lossy(k)
                 );
@@ -206,11 +208,11 @@ fn damaged_missing_or_extra_entries_are_refused() {
     let keys: Vec<Vec<u8>> = s.entries.keys().cloned().collect();
     assert!(keys.len() > 5);
     for k in &keys {
-        // A flipped octet in the value (e.g. a control character in openmls's JSON).
+        // A flipped bit in the value.
         let mut bad = s.clone();
         let v = bad.entries.get_mut(k).unwrap();
         let i = v.len() / 2;
-        v[i] = 0x01;
+        v[i] ^= 0x01;
         let e = bad.restore(&net).unwrap_err().to_string();
         assert!(e.contains("does not match its head record"), "{e}");
         // A missing entry.

@@ -11,6 +11,7 @@ mod refusals;
 mod rfc_credentials;
 mod roster;
 mod servers;
+mod storage;
 mod vectors;
 
 use std::collections::BTreeMap;

@@ -312,7 +312,7 @@ fn as_format_1(record: &[u8], sealed: bool) -> Vec<u8> {
     } else {
         record.to_vec()
     };
-    assert_eq!(body[1], 2, "records are written in format 2");
+    assert_eq!(body[1], 3, "records are written in format 3");
     body[1] = 1;
     if sealed {
         let digest = Sha256::digest(&body);

@@ -1,13 +1,13 @@
-//! The openmls storage trait for [`TrackedStorage`]: every method delegates to the memory
-//! store, and every writer or deleter first marks the kind of entry it touches.
+//! The openmls storage trait for [`TrackedStorage`]: every method delegates to our
+//! binary store, and every writer or deleter first marks the kind of entry it touches.
 
-use openmls_rust_crypto::MemoryStorage;
+use crate::store::BinaryStorage;
 use openmls_traits::storage::{CURRENT_VERSION, StorageProvider, traits};
 
 use super::*;
 
 impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
-    type Error = <MemoryStorage as StorageProvider<CURRENT_VERSION>>::Error;
+    type Error = crate::store::StoreError;
 
     fn write_mls_join_config<
         GroupId: traits::GroupId<CURRENT_VERSION>,
@@ -18,7 +18,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         config: &MlsGroupJoinConfig,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_MLS_GROUP_JOIN_CONFIG]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_mls_join_config::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_mls_join_config::<
             GroupId,
             MlsGroupJoinConfig,
         >(&self.inner, group_id, config)
@@ -33,7 +33,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         leaf_node: &LeafNode,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_OWN_LEAF_NODES]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::append_own_leaf_node::<GroupId, LeafNode>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::append_own_leaf_node::<GroupId, LeafNode>(
             &self.inner,
             group_id,
             leaf_node,
@@ -51,7 +51,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         proposal: &QueuedProposal,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_QUEUED_PROPOSAL, LABEL_PROPOSAL_QUEUE_REFS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::queue_proposal::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::queue_proposal::<
             GroupId,
             ProposalRef,
             QueuedProposal,
@@ -67,7 +67,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         tree: &TreeSync,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_TREE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_tree::<GroupId, TreeSync>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_tree::<GroupId, TreeSync>(
             &self.inner,
             group_id,
             tree,
@@ -83,7 +83,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         interim_transcript_hash: &InterimTranscriptHash,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_INTERIM_TRANSCRIPT_HASH]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_interim_transcript_hash::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_interim_transcript_hash::<
             GroupId,
             InterimTranscriptHash,
         >(&self.inner, group_id, interim_transcript_hash)
@@ -98,7 +98,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_context: &GroupContext,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_GROUP_CONTEXT]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_context::<GroupId, GroupContext>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_context::<GroupId, GroupContext>(
             &self.inner,
             group_id,
             group_context,
@@ -114,7 +114,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         confirmation_tag: &ConfirmationTag,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_CONFIRMATION_TAG]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_confirmation_tag::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_confirmation_tag::<
             GroupId,
             ConfirmationTag,
         >(&self.inner, group_id, confirmation_tag)
@@ -129,7 +129,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_state: &GroupState,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_GROUP_STATE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_group_state::<GroupState, GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_group_state::<GroupState, GroupId>(
             &self.inner,
             group_id,
             group_state,
@@ -145,7 +145,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         message_secrets: &MessageSecrets,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_MESSAGE_SECRETS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_message_secrets::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_message_secrets::<
             GroupId,
             MessageSecrets,
         >(&self.inner, group_id, message_secrets)
@@ -160,7 +160,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         resumption_psk_store: &ResumptionPskStore,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_RESUMPTION_PSK]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_resumption_psk_store::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_resumption_psk_store::<
             GroupId,
             ResumptionPskStore,
         >(&self.inner, group_id, resumption_psk_store)
@@ -175,7 +175,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         own_leaf_index: &LeafNodeIndex,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_OWN_LEAF_NODE_INDEX]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_own_leaf_index::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_own_leaf_index::<
             GroupId,
             LeafNodeIndex,
         >(&self.inner, group_id, own_leaf_index)
@@ -190,7 +190,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_epoch_secrets: &GroupEpochSecrets,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_EPOCH_SECRETS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_group_epoch_secrets::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_group_epoch_secrets::<
             GroupId,
             GroupEpochSecrets,
         >(&self.inner, group_id, group_epoch_secrets)
@@ -205,7 +205,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         application_export_tree: &ApplicationExportTree,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_APPLICATION_EXPORT_TREE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_application_export_tree::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_application_export_tree::<
             GroupId,
             ApplicationExportTree,
         >(&self.inner, group_id, application_export_tree)
@@ -220,7 +220,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         signature_key_pair: &SignatureKeyPair,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_SIGNATURE_KEY_PAIR]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_signature_key_pair::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_signature_key_pair::<
             SignaturePublicKey,
             SignatureKeyPair,
         >(&self.inner, public_key, signature_key_pair)
@@ -235,7 +235,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         key_pair: &HpkeKeyPair,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_ENCRYPTION_KEY_PAIR]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_encryption_key_pair::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_encryption_key_pair::<
             EncryptionKey,
             HpkeKeyPair,
         >(&self.inner, public_key, key_pair)
@@ -253,7 +253,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         key_pairs: &[HpkeKeyPair],
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_EPOCH_KEY_PAIRS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_encryption_epoch_key_pairs::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_encryption_epoch_key_pairs::<
             GroupId,
             EpochKey,
             HpkeKeyPair,
@@ -269,7 +269,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         key_package: &KeyPackage,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_KEY_PACKAGE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_key_package::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_key_package::<
             HashReference,
             KeyPackage,
         >(&self.inner, hash_ref, key_package)
@@ -284,7 +284,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         psk: &PskBundle,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_PSK]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::write_psk::<PskId, PskBundle>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_psk::<PskId, PskBundle>(
             &self.inner,
             psk_id,
             psk,
@@ -298,7 +298,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<MlsGroupJoinConfig>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::mls_group_join_config::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::mls_group_join_config::<
             GroupId,
             MlsGroupJoinConfig,
         >(&self.inner, group_id)
@@ -311,7 +311,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Vec<LeafNode>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::own_leaf_nodes::<GroupId, LeafNode>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::own_leaf_nodes::<GroupId, LeafNode>(
             &self.inner,
             group_id,
         )
@@ -324,7 +324,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Vec<ProposalRef>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::queued_proposal_refs::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::queued_proposal_refs::<
             GroupId,
             ProposalRef,
         >(&self.inner, group_id)
@@ -338,7 +338,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Vec<(ProposalRef, QueuedProposal)>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::queued_proposals::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::queued_proposals::<
             GroupId,
             ProposalRef,
             QueuedProposal,
@@ -352,7 +352,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<TreeSync>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::tree::<GroupId, TreeSync>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::tree::<GroupId, TreeSync>(
             &self.inner,
             group_id,
         )
@@ -365,7 +365,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<GroupContext>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::group_context::<GroupId, GroupContext>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::group_context::<GroupId, GroupContext>(
             &self.inner,
             group_id,
         )
@@ -378,7 +378,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<InterimTranscriptHash>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::interim_transcript_hash::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::interim_transcript_hash::<
             GroupId,
             InterimTranscriptHash,
         >(&self.inner, group_id)
@@ -391,7 +391,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<ConfirmationTag>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::confirmation_tag::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::confirmation_tag::<
             GroupId,
             ConfirmationTag,
         >(&self.inner, group_id)
@@ -404,7 +404,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<GroupState>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::group_state::<GroupState, GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::group_state::<GroupState, GroupId>(
             &self.inner,
             group_id,
         )
@@ -417,7 +417,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<MessageSecrets>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::message_secrets::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::message_secrets::<
             GroupId,
             MessageSecrets,
         >(&self.inner, group_id)
@@ -430,7 +430,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<ResumptionPskStore>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::resumption_psk_store::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::resumption_psk_store::<
             GroupId,
             ResumptionPskStore,
         >(&self.inner, group_id)
@@ -443,7 +443,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<LeafNodeIndex>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::own_leaf_index::<GroupId, LeafNodeIndex>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::own_leaf_index::<GroupId, LeafNodeIndex>(
             &self.inner,
             group_id,
         )
@@ -456,7 +456,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<GroupEpochSecrets>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::group_epoch_secrets::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::group_epoch_secrets::<
             GroupId,
             GroupEpochSecrets,
         >(&self.inner, group_id)
@@ -469,7 +469,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         public_key: &SignaturePublicKey,
     ) -> Result<Option<SignatureKeyPair>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::signature_key_pair::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::signature_key_pair::<
             SignaturePublicKey,
             SignatureKeyPair,
         >(&self.inner, public_key)
@@ -482,7 +482,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         public_key: &EncryptionKey,
     ) -> Result<Option<HpkeKeyPair>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::encryption_key_pair::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::encryption_key_pair::<
             HpkeKeyPair,
             EncryptionKey,
         >(&self.inner, public_key)
@@ -498,7 +498,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         epoch: &EpochKey,
         leaf_index: u32,
     ) -> Result<Vec<HpkeKeyPair>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::encryption_epoch_key_pairs::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::encryption_epoch_key_pairs::<
             GroupId,
             EpochKey,
             HpkeKeyPair,
@@ -512,7 +512,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         hash_ref: &KeyPackageRef,
     ) -> Result<Option<KeyPackage>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::key_package::<KeyPackageRef, KeyPackage>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::key_package::<KeyPackageRef, KeyPackage>(
             &self.inner,
             hash_ref,
         )
@@ -522,7 +522,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         psk_id: &PskId,
     ) -> Result<Option<PskBundle>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::psk::<PskBundle, PskId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::psk::<PskBundle, PskId>(
             &self.inner,
             psk_id,
         )
@@ -535,7 +535,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         &self,
         group_id: &GroupId,
     ) -> Result<Option<ApplicationExportTree>, Self::Error> {
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::application_export_tree::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::application_export_tree::<
             GroupId,
             ApplicationExportTree,
         >(&self.inner, group_id)
@@ -550,7 +550,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         proposal_ref: &ProposalRef,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_QUEUED_PROPOSAL, LABEL_PROPOSAL_QUEUE_REFS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::remove_proposal::<GroupId, ProposalRef>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::remove_proposal::<GroupId, ProposalRef>(
             &self.inner,
             group_id,
             proposal_ref,
@@ -562,7 +562,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_OWN_LEAF_NODES]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_own_leaf_nodes::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_own_leaf_nodes::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -573,7 +573,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_MLS_GROUP_JOIN_CONFIG]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_group_config::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_group_config::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -584,7 +584,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_TREE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_tree::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_tree::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -595,7 +595,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_CONFIRMATION_TAG]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_confirmation_tag::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_confirmation_tag::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -606,7 +606,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_GROUP_STATE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_group_state::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_group_state::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -617,7 +617,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_GROUP_CONTEXT]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_context::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_context::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -628,7 +628,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_INTERIM_TRANSCRIPT_HASH]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_interim_transcript_hash::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_interim_transcript_hash::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -639,7 +639,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_MESSAGE_SECRETS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_message_secrets::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_message_secrets::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -650,7 +650,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_RESUMPTION_PSK]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_all_resumption_psk_secrets::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_all_resumption_psk_secrets::<
             GroupId,
         >(&self.inner, group_id)
     }
@@ -660,7 +660,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_OWN_LEAF_NODE_INDEX]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_own_leaf_index::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_own_leaf_index::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -671,7 +671,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_EPOCH_SECRETS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_group_epoch_secrets::<GroupId>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_group_epoch_secrets::<GroupId>(
             &self.inner,
             group_id,
         )
@@ -685,7 +685,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_QUEUED_PROPOSAL, LABEL_PROPOSAL_QUEUE_REFS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::clear_proposal_queue::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::clear_proposal_queue::<
             GroupId,
             ProposalRef,
         >(&self.inner, group_id)
@@ -698,7 +698,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         public_key: &SignaturePublicKey,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_SIGNATURE_KEY_PAIR]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_signature_key_pair::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_signature_key_pair::<
             SignaturePublicKey,
         >(&self.inner, public_key)
     }
@@ -708,7 +708,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         public_key: &EncryptionKey,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_ENCRYPTION_KEY_PAIR]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_encryption_key_pair::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_encryption_key_pair::<
             EncryptionKey,
         >(&self.inner, public_key)
     }
@@ -723,7 +723,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         leaf_index: u32,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_EPOCH_KEY_PAIRS]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_encryption_epoch_key_pairs::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_encryption_epoch_key_pairs::<
             GroupId,
             EpochKey,
         >(&self.inner, group_id, epoch, leaf_index)
@@ -734,7 +734,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         hash_ref: &KeyPackageRef,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_KEY_PACKAGE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_key_package::<KeyPackageRef>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_key_package::<KeyPackageRef>(
             &self.inner,
             hash_ref,
         )
@@ -745,7 +745,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         psk_id: &PskKey,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_PSK]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_psk::<PskKey>(
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_psk::<PskKey>(
             &self.inner,
             psk_id,
         )
@@ -759,7 +759,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_APPLICATION_EXPORT_TREE]);
-        <MemoryStorage as StorageProvider<CURRENT_VERSION>>::delete_application_export_tree::<
+        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_application_export_tree::<
             GroupId,
             ApplicationExportTree,
         >(&self.inner, group_id)

@@ -1,0 +1,118 @@
+//! How one stored value is encoded: a tag octet naming the codec, then the value.
+//!
+//! * [`Codec::Binary`] (tag 1): postcard, a compact serde format (bytes as themselves,
+//!   integers as varints): what every kind is written in, except the two below.
+//! * [`Codec::Json`] (tag 0): serde_json, what records of format 2 hold for every kind
+//!   (read with this tag, then rewritten in the codec of their kind) and what two kinds stay
+//!   in: the join configuration (openmls reads its past-epoch policy with an untagged enum,
+//!   which needs a self-describing format) and the message secrets (stored split per past
+//!   epoch, see `tracked/split.rs`, which works on their JSON).
+//!
+//! Every decoder consumes its whole input or fails; nothing here panics.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+use super::labels::{LABEL_MESSAGE_SECRETS, LABEL_MLS_GROUP_JOIN_CONFIG};
+
+/// The tag of a JSON value.
+pub(crate) const TAG_JSON: u8 = 0;
+/// The tag of a postcard value.
+pub(crate) const TAG_BINARY: u8 = 1;
+
+/// A codec of stored values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Codec {
+    Json,
+    Binary,
+}
+
+impl Codec {
+    /// The codec values of the kind `label` are written in.
+    pub(crate) fn of_kind(label: &[u8]) -> Self {
+        if label == LABEL_MLS_GROUP_JOIN_CONFIG || label == LABEL_MESSAGE_SECRETS {
+            Self::Json
+        } else {
+            Self::Binary
+        }
+    }
+
+    fn tag(self) -> u8 {
+        match self {
+            Self::Json => TAG_JSON,
+            Self::Binary => TAG_BINARY,
+        }
+    }
+
+    /// The codec a tag names.
+    pub(crate) fn of_tag(tag: u8) -> Result<Self, StoreError> {
+        match tag {
+            TAG_JSON => Ok(Self::Json),
+            TAG_BINARY => Ok(Self::Binary),
+            t => Err(StoreError::Decode(format!("unknown value codec {t}"))),
+        }
+    }
+
+    /// `value` in this codec, without the tag.
+    pub(crate) fn encode_bare<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+    ) -> Result<Vec<u8>, StoreError> {
+        match self {
+            Self::Json => serde_json::to_vec(value).map_err(|e| StoreError::Encode(e.to_string())),
+            Self::Binary => {
+                postcard::to_allocvec(value).map_err(|e| StoreError::Encode(e.to_string()))
+            }
+        }
+    }
+
+    /// `value` in this codec, tagged.
+    pub(crate) fn encode<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>, StoreError> {
+        let mut out = vec![self.tag()];
+        match self {
+            Self::Json => serde_json::to_writer(&mut out, value)
+                .map_err(|e| StoreError::Encode(e.to_string()))?,
+            Self::Binary => {
+                out = postcard::to_extend(value, out)
+                    .map_err(|e| StoreError::Encode(e.to_string()))?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Decodes a value in this codec without its tag: all of `bytes` or an error.
+    pub(crate) fn decode_bare<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, StoreError> {
+        match self {
+            Self::Json => {
+                serde_json::from_slice(bytes).map_err(|e| StoreError::Decode(e.to_string()))
+            }
+            Self::Binary => {
+                let (v, rest) = postcard::take_from_bytes(bytes)
+                    .map_err(|e| StoreError::Decode(e.to_string()))?;
+                if rest.is_empty() {
+                    Ok(v)
+                } else {
+                    Err(StoreError::Decode(format!(
+                        "{} octet(s) after the stored value",
+                        rest.len()
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Splits a stored value into its codec and its bare encoding.
+pub(crate) fn untag(value: &[u8]) -> Result<(Codec, &[u8]), StoreError> {
+    let (tag, rest) = value
+        .split_first()
+        .ok_or_else(|| StoreError::Decode("empty stored value".into()))?;
+    Ok((Codec::of_tag(*tag)?, rest))
+}
+
+/// Decodes a tagged value: the value and the codec it was in.
+pub(crate) fn decode<T: DeserializeOwned>(value: &[u8]) -> Result<(T, Codec), StoreError> {
+    let (codec, bare) = untag(value)?;
+    Ok((codec.decode_bare(bare)?, codec))
+}
