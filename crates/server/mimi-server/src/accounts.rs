@@ -156,6 +156,26 @@ impl Accounts {
         Ok(row.map(|(stored,)| stored))
     }
 
+    /// Replaces `user`'s stored PHC string `old` with `new` (a login re-hashes a password stored
+    /// at another cost than new hashes get now). Only if `old` is still the stored one, so a
+    /// change made meanwhile is kept; whether it was replaced.
+    pub async fn replace_password_hash(
+        &self,
+        user: &UserUri,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, ServerError> {
+        let statement = "UPDATE users SET password = $3 WHERE \"user\" = $1 AND password = $2";
+        let done = on_pool!(self, pool => sqlx::query(statement)
+            .bind(user.to_string())
+            .bind(old)
+            .bind(new)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+
     /// Whether `user` exists.
     pub async fn has_user(&self, user: &UserUri) -> Result<bool, ServerError> {
         let statement = "SELECT \"user\" FROM users WHERE \"user\" = $1";

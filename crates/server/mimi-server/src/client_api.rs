@@ -218,16 +218,25 @@ async fn register_device(
         auth_attempt(&provider, &user, source)?;
         // An unknown user's password is checked against a dummy hash: the same work.
         let stored = provider.accounts.password_hash(&user).await?;
-        if !provider
-            .client
-            .passwords
-            .verify(&request.password, stored)
+        let passwords = &provider.client.passwords;
+        if !passwords
+            .verify(&request.password, stored.clone())
             .await?
         {
             return Err(ServerError::api(
                 ErrorCode::WrongPassword,
                 "wrong user id or password; check both and retry",
             ));
+        }
+        // A password stored at another cost than new hashes get is hashed again now, so every
+        // stored hash comes to cost what the unknown-user dummy costs (a login's timing then
+        // says nothing about when the account was made).
+        if let Some(stored) = stored.filter(|s| passwords.is_stale(s)) {
+            let fresh = passwords.hash(&request.password).await?;
+            provider
+                .accounts
+                .replace_password_hash(&user, &stored, &fresh)
+                .await?;
         }
         let client = ClientUri::of_user(&user, ident("device_id", &request.device_id)?);
         let now_s = Provider::now_ms() / 1000;

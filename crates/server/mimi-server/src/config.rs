@@ -55,7 +55,7 @@
 //! # (default 6 per 10 minutes, as RELIABILITY T13 asks; 0: no limit); more get 429.
 //! key_material_claims_per_pair = 6
 //! key_material_pair_window_ms = 600000
-//! # Argon2id password hashes (19 MiB each) run at once at most, on blocking threads
+//! # Argon2id password hashes (by default 19 MiB each) run at once at most, on blocking threads
 //! # (default 2, at least 1); more registrations and logins wait their turn.
 //! password_hash_concurrency = 2
 //! # The cost of a new Argon2id password hash: memory in KiB (at least 8) and passes over it
@@ -256,6 +256,15 @@ pub struct Limits {
     pub identifier_queries_per_peer: u32,
     /// Identifier queries one user of ours may make per minute, here or relayed (0: none).
     pub identifier_queries_per_user: u32,
+}
+
+/// The most memory the password hashes running at once may take together (4 GiB): unknown
+/// users' logins run them too, so this bounds what an anonymous burst can make us allocate.
+const MAX_HASHING_KIB: u64 = 4 * 1024 * 1024;
+
+/// Argon2id parameters as the server runs them (one lane), or why there are none.
+pub(crate) fn argon2_params(memory_kib: u32, iterations: u32) -> Result<argon2::Params, argon2::Error> {
+    argon2::Params::new(memory_kib, iterations, 1, None)
 }
 
 impl Default for Limits {
@@ -519,16 +528,25 @@ impl Config {
                 reason: "at least one password hash must be able to run".into(),
             });
         }
-        // Argon2id with one lane, as `passwords` runs it.
-        if let Err(e) = argon2::Params::new(
+        if let Err(e) = argon2_params(
             config.limits.password_hash_memory_kib,
             config.limits.password_hash_iterations,
-            1,
-            None,
         ) {
             return Err(ConfigError::Invalid {
                 key: "limits.password_hash_memory_kib / limits.password_hash_iterations".into(),
                 reason: format!("not an Argon2id cost ({e}): at least 8 KiB and 1 pass"),
+            });
+        }
+        let hashing_kib = u64::from(config.limits.password_hash_memory_kib)
+            * u64::from(config.limits.password_hash_concurrency);
+        if hashing_kib > MAX_HASHING_KIB {
+            return Err(ConfigError::Invalid {
+                key: "limits.password_hash_memory_kib × limits.password_hash_concurrency".into(),
+                reason: format!(
+                    "{} MiB of password hashing at once; at most {} MiB: lower either",
+                    hashing_kib / 1024,
+                    MAX_HASHING_KIB / 1024
+                ),
             });
         }
         for (key, value) in [
@@ -782,12 +800,18 @@ mod tests {
             "password_hash_memory_kib = 7",
             "password_hash_memory_kib = 0",
             "password_hash_iterations = 0",
+            // 1 GiB each, eight at once: 8 GiB that anonymous logins could make us allocate.
+            "password_hash_memory_kib = 1048576\npassword_hash_concurrency = 8",
         ] {
             let text = format!("domain = \"x.example\"\n[limits]\n{bad}\n");
             let err = Config::from_toml(&text, "/").unwrap_err();
             assert!(matches!(err, ConfigError::Invalid { .. }), "{bad}: {err}");
             assert!(err.to_string().contains("password_hash"), "{err}");
         }
+        // Exactly the cap is taken.
+        let text = "domain = \"x.example\"\n[limits]\npassword_hash_memory_kib = 1048576\n\
+                    password_hash_concurrency = 4\n";
+        assert!(Config::from_toml(text, "/").is_ok());
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Password hashing (Argon2id, by default 19 MiB, two passes and tens of milliseconds each; the
 //! operator sets the cost with `limits.password_hash_memory_kib` and
-//! `limits.password_hash_iterations`) off the async workers and bounded: every hash and verification runs on a blocking thread ([`tokio::task::spawn_blocking`])
-//! after taking one of `limits.password_hash_concurrency` permits, so a burst of registrations
-//! or logins waits for its turn instead of taking the server's memory and workers (`/health`
-//! stays fast). A login for an unknown user verifies the password against a dummy hash made at
+//! `limits.password_hash_iterations`) off the async workers and bounded: every hash and
+//! verification runs on a blocking thread ([`tokio::task::spawn_blocking`]) after taking one
+//! of `limits.password_hash_concurrency` permits, so a burst of registrations or logins waits
+//! for its turn instead of taking the server's memory and workers (`/health` stays fast). A login for an unknown user verifies the password against a dummy hash made at
 //! start with the same parameters, so it costs what a login for an existing user costs and its
 //! timing does not tell the two apart. A stored hash is verified with the cost written in it,
-//! so changing the cost takes effect for new hashes and every stored one still verifies.
+//! so changing the cost takes effect for new hashes and every stored one still verifies; a
+//! login that verifies a hash of another cost stores a new one at the current cost, so the
+//! stored hashes come to cost what the dummy costs. A cost below OWASP's least is logged as a
+//! warning at start.
 //!
 //! Every run is counted (`mimi_password_hashes_total`) and the most runs at once are kept
 //! (`mimi_password_hash_peak_concurrency`), see [`HashStats`].
@@ -52,7 +55,14 @@ impl HashCost {
 
     /// The Argon2id parameters, or why there are none.
     pub(crate) fn params(self) -> Result<Params, argon2::Error> {
-        Params::new(self.memory_kib, self.iterations, 1, None)
+        crate::config::argon2_params(self.memory_kib, self.iterations)
+    }
+
+    /// Whether this is below the least OWASP recommends for Argon2id (19 MiB and 2 passes, or
+    /// more memory for fewer passes: memory times passes at least 19,456 KiB × 2, 7 MiB at least).
+    pub(crate) fn is_weak(self) -> bool {
+        u64::from(self.memory_kib) * u64::from(self.iterations) < 19_456 * 2
+            || self.memory_kib < 7 * 1024
     }
 }
 
@@ -92,6 +102,14 @@ impl Passwords {
         stats: Arc<HashStats>,
     ) -> Result<Self, ServerError> {
         let params = cost.params().map_err(|e| failed("password hash cost", e))?;
+        if cost.is_weak() {
+            tracing::warn!(
+                memory_kib = cost.memory_kib,
+                iterations = cost.iterations,
+                "new password hashes cost less than OWASP's least for Argon2id (19 MiB, 2 passes): \
+                 fine for tests and benchmarks, not for accounts people use"
+            );
+        }
         let mut secret = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
         let dummy = hash_now(params.clone(), &secret)?;
@@ -135,6 +153,19 @@ impl Passwords {
         let password = password.as_bytes().to_vec();
         let params = self.params.clone();
         self.run(move || hash_now(params, &password)).await?
+    }
+
+    /// Whether `stored` (a PHC string) was made at another cost than new hashes are, or is not
+    /// one we can read: a login that verified it should store a new hash.
+    pub(crate) fn is_stale(&self, stored: &str) -> bool {
+        match PasswordHash::new(stored).and_then(|parsed| Params::try_from(&parsed)) {
+            Ok(params) => {
+                params.m_cost() != self.params.m_cost()
+                    || params.t_cost() != self.params.t_cost()
+                    || params.p_cost() != self.params.p_cost()
+            }
+            Err(_) => true,
+        }
     }
 
     /// Whether `password` matches `stored` (the user's PHC string, `None` for an unknown user:
@@ -214,6 +245,32 @@ mod tests {
             assert!(cost.params().is_err(), "{cost:?}");
             assert!(Passwords::new(cost, 1, stats.clone()).is_err(), "{cost:?}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hash_of_another_cost_is_stale_and_the_least_owasp_cost_is_not_weak() {
+        let stats = Arc::new(HashStats::default());
+        let cheap = Passwords::new(CHEAP, 1, stats.clone()).unwrap();
+        let costly = Passwords::new(DEFAULT, 1, stats).unwrap();
+        let cheap_hash = cheap.hash("pw").await.unwrap();
+        let costly_hash = costly.hash("pw").await.unwrap();
+        assert!(!cheap.is_stale(&cheap_hash));
+        assert!(cheap.is_stale(&costly_hash));
+        assert!(costly.is_stale(&cheap_hash));
+        assert!(!costly.is_stale(&costly_hash));
+        assert!(costly.is_stale("not a PHC string"), "unreadable: re-hash");
+        assert!(CHEAP.is_weak());
+        assert!(!DEFAULT.is_weak());
+        let more_memory_one_pass = HashCost {
+            memory_kib: 47_104,
+            iterations: 1,
+        };
+        assert!(!more_memory_one_pass.is_weak());
+        let many_passes_little_memory = HashCost {
+            memory_kib: 1024,
+            iterations: 64,
+        };
+        assert!(many_passes_little_memory.is_weak());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

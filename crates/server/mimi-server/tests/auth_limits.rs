@@ -237,3 +237,74 @@ fn registrations_are_limited_per_address_hashes_run_for_unknown_users_and_are_bo
         assert_eq!(at(&m, "mimi_password_hashes_total"), hashes + 2.0, "{m:#?}");
     });
 }
+
+#[test]
+fn a_login_stores_a_password_hashed_at_an_old_cost_again_at_the_new_one() {
+    common::logs();
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = common::federation_with(dir.path(), &["x.example"], |_, c| {
+        c.limits.password_hash_memory_kib = 64;
+        c.limits.password_hash_iterations = 1;
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let base = nodes[0].base_url();
+    let http = client_from("127.0.0.1");
+    runtime.block_on(async {
+        let (status, _, error) = post(&http, &base, "/v1/accounts", &account("alice")).await;
+        assert_eq!(status, 201, "{error:?}");
+    });
+
+    // The operator raises the cost; alice's stored hash is of the old one.
+    nodes[0].config.limits.password_hash_memory_kib = 19_456;
+    nodes[0].config.limits.password_hash_iterations = 2;
+    nodes[0].restart().unwrap();
+    runtime.block_on(async {
+        // A wrong password stores nothing: one run (the verification).
+        let (status, _, _) = post(
+            &http,
+            &base,
+            "/v1/devices",
+            &login("alice", "x-password", "phone"),
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert_eq!(at(&metrics(&base).await, "mimi_password_hashes_total"), 1.0);
+        // The right one: verified at the old cost, then hashed again at the new one.
+        let (status, _, error) = post(
+            &http,
+            &base,
+            "/v1/devices",
+            &login("alice", "alice-password", "phone"),
+        )
+        .await;
+        assert_eq!(status, 201, "{error:?}");
+        assert_eq!(at(&metrics(&base).await, "mimi_password_hashes_total"), 3.0);
+        // Once: the next login only verifies.
+        let (status, _, error) = post(
+            &http,
+            &base,
+            "/v1/devices",
+            &login("alice", "alice-password", "tablet"),
+        )
+        .await;
+        assert_eq!(status, 201, "{error:?}");
+        assert_eq!(at(&metrics(&base).await, "mimi_password_hashes_total"), 4.0);
+    });
+
+    // Back at the old cost, the password stored at the new one still verifies (and is stored
+    // again at the old cost: a login's cost always converges on the configured one).
+    nodes[0].config.limits.password_hash_memory_kib = 64;
+    nodes[0].config.limits.password_hash_iterations = 1;
+    nodes[0].restart().unwrap();
+    runtime.block_on(async {
+        let (status, _, error) = post(
+            &http,
+            &base,
+            "/v1/devices",
+            &login("alice", "alice-password", "laptop"),
+        )
+        .await;
+        assert_eq!(status, 201, "{error:?}");
+        assert_eq!(at(&metrics(&base).await, "mimi_password_hashes_total"), 2.0);
+    });
+}
