@@ -71,7 +71,10 @@ pub struct BenchConfig {
     /// runtime, where a sender's acknowledged send waits for its turn behind the receivers'
     /// work (decrypting the previous message): separates the sender's latency from the
     /// receivers' queue. Off by default: the acknowledgement figures of earlier runs are
-    /// taken without it.
+    /// taken without it. Only the sending tasks move: the devices (their HTTP connections'
+    /// tasks and their sockets' registrations) were made on the clients' runtime during setup,
+    /// so a send's I/O can still wait for that runtime; the figure is an upper bound on the
+    /// sender's own latency, not a measure of it.
     pub sender_runtime: bool,
 }
 

@@ -70,6 +70,9 @@ pub struct Report {
     pub notify_bytes_per_message: BTreeMap<String, f64>,
     /// Errors met by devices (a failed send or sync), first few.
     pub errors: Vec<String>,
+    /// Syncs that failed while the room formed and were retried (the devices joined anyway):
+    /// not an error of the run, but a sign the providers refused or dropped requests.
+    pub join_sync_retries: u64,
 }
 
 impl Report {
@@ -185,10 +188,11 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "duplicates {}  missing {}  errors {}",
+            "duplicates {}  missing {}  errors {}  failed syncs retried while joining {}",
             self.duplicates,
             self.missing,
-            self.errors.len()
+            self.errors.len(),
+            self.join_sync_retries
         )?;
         writeln!(
             f,

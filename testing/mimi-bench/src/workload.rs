@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     join_state: std::sync::Mutex<Vec<String>>,
     /// Devices that gave up joining.
     join_failed: AtomicUsize,
+    /// Failed syncs retried while joining.
+    join_sync_retries: AtomicU64,
     pub(crate) delivered: AtomicU64,
     /// Last delivery, ns after `base`.
     pub(crate) last_delivery_ns: AtomicU64,
@@ -157,7 +159,13 @@ pub fn run(config: &BenchConfig) -> anyhow::Result<Report> {
             report.malloc_mmap_threshold = std::env::var("MALLOC_MMAP_THRESHOLD_").ok();
             report.password_hash = match (&config.servers, config.production_password_hashing) {
                 (Some(_), _) => "the running providers' own".to_owned(),
-                (None, true) => "production (19456 KiB, 2 passes)".to_owned(),
+                (None, true) => {
+                    let limits = mimi_server::config::Limits::default();
+                    format!(
+                        "production ({} KiB, {} passes)",
+                        limits.password_hash_memory_kib, limits.password_hash_iterations
+                    )
+                }
                 (None, false) => format!(
                     "bench ({} KiB, {} pass)",
                     crate::BENCH_PASSWORD_HASH.0,
@@ -207,6 +215,7 @@ async fn drive(
         joined: AtomicUsize::new(0),
         join_state: std::sync::Mutex::new(vec!["not started".to_owned(); config.users]),
         join_failed: AtomicUsize::new(0),
+        join_sync_retries: AtomicU64::new(0),
         delivered: AtomicU64::new(0),
         last_delivery_ns: AtomicU64::new(0),
         last_ack_ns: AtomicU64::new(0),
@@ -309,6 +318,7 @@ async fn drive(
         rate: config.rate,
         pinned: config.pin_cpus,
         sender_runtime: config.sender_runtime,
+        join_sync_retries: shared.join_sync_retries.load(Ordering::SeqCst),
         ..Report::default()
     };
     let mut deliveries = Vec::new();
@@ -409,10 +419,15 @@ async fn device_task(
     shared: &Shared,
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
-    if let Err(e) = join(&mut device, index, room, shared).await {
-        shared.join_failed.fetch_add(1, Ordering::SeqCst);
-        set_join_state(shared, index, format!("gave up: {e:#}"));
-        return Err(e);
+    match join(&mut device, index, room, shared).await {
+        Ok(true) => {}
+        // Stopped before the room was active: not joined, nothing to count.
+        Ok(false) => return Ok(()),
+        Err(e) => {
+            shared.join_failed.fetch_add(1, Ordering::SeqCst);
+            set_join_state(shared, index, format!("gave up: {e:#}"));
+            return Err(e);
+        }
     }
     device.take_events();
     set_join_state(shared, index, "joined".to_owned());
@@ -458,18 +473,18 @@ async fn device_task(
     Ok(())
 }
 
-/// Syncs until `room` is active on `device`, retrying a failed sync a few times (as a client
-/// would), keeping its state in `shared.join_state`.
+/// Syncs until `room` is active on `device` (true) or the run stops (false), retrying a failed
+/// sync a few times (as a client would), keeping its state in `shared.join_state`.
 async fn join(
     device: &mut Device,
     index: usize,
     room: &RoomUri,
     shared: &Shared,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let mut failures = 0;
     while !device.engine().room(room).is_some_and(|v| v.is_active()) {
         if shared.stop_all.load(Ordering::SeqCst) {
-            return Ok(());
+            return Ok(false);
         }
         let state = match device.sync(100).await {
             Ok(n) => {
@@ -482,6 +497,7 @@ async fn join(
                     return Err(anyhow::Error::new(e)
                         .context(format!("joining: {failures} failed syncs in a row")));
                 }
+                shared.join_sync_retries.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 format!("sync failed ({failures} in a row): {e}")
             }
@@ -502,7 +518,7 @@ async fn join(
             ),
         );
     }
-    Ok(())
+    Ok(true)
 }
 
 fn set_join_state(shared: &Shared, index: usize, state: String) {
