@@ -25,10 +25,11 @@ impl RoomState {
             let Some(user) = self.members.get(client) else {
                 continue;
             };
-            if let ClientKind::Bot { name, homepage } = kind {
-                self.check_bot(client, user, name, homepage)?;
-            } else if *kind == ClientKind::Logger {
-                self.check_logger(client, user)?;
+            // Every kind named: a new one does not compile until it is decided here.
+            match kind {
+                ClientKind::Bot { name, homepage } => self.check_bot(client, user, name, homepage)?,
+                ClientKind::Logger => self.check_logger(client, user)?,
+                ClientKind::Person => {}
             }
         }
         Ok(())
