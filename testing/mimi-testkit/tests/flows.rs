@@ -52,7 +52,7 @@ fn figure(seed: u64) -> Figure {
         .add_device(&user("mimi://x.example/u/alice"), "phone")
         .unwrap();
     let bob = net
-        .add_device(&user("mimi://x.example/u/bo"), "laptop")
+        .add_device(&user("mimi://x.example/u/bob"), "laptop")
         .unwrap();
     let charlie_phone = net
         .add_device(&user("mimi://y.example/u/charlie"), "phone")
@@ -117,7 +117,7 @@ fn six_flows(seed: u64, faults: Faults) {
             &room,
             &[
                 user("mimi://x.example/u/alice"),
-                user("mimi://x.example/u/bo"),
+                user("mimi://x.example/u/bob"),
                 user("mimi://z.example/u/diana"),
                 user("mimi://z.example/u/evelyn"),
             ],
@@ -168,7 +168,7 @@ fn six_flows(seed: u64, faults: Faults) {
 
     // 5. Charlie removes Bob; a later message is not readable by Bob.
     ok(net
-        .remove_users(&charlie_phone, &room, &[user("mimi://x.example/u/bo")])
+        .remove_users(&charlie_phone, &room, &[user("mimi://x.example/u/bob")])
         .unwrap());
     net.settle(1_000).unwrap();
     assert!(!net.device(&bob).unwrap().is_member(&room));

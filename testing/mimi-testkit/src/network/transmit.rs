@@ -36,8 +36,15 @@ impl Network {
             for client in clients {
                 while let Some(request) = self.device_mut(&client)?.client.poll_request() {
                     progressed = true;
-                    // A refusal is the engine's to handle; it is kept with the device.
-                    let _ = self.transmit(&client, request);
+                    let op = request.op();
+                    // A hub refusal inside an answer is the engine's to handle (kept with the
+                    // device by `report`); an error answer, or a request the simulator does
+                    // not carry, is an error of the device, which a test asserts it has not.
+                    if let Err(e) = self.transmit(&client, request) {
+                        self.device_mut(&client)?
+                            .errors
+                            .push(format!("sending {op}: {e}"));
+                    }
                 }
             }
             if !progressed {

@@ -129,6 +129,22 @@ impl Fed {
     /// left.
     pub fn pump(&mut self) {
         self.net.settle(MAX_STEPS).unwrap();
+        self.no_errors();
+    }
+
+    /// Panics if a device met an error: an error answer of a hub, a request the simulator
+    /// does not carry, a delivery its engine failed on, an outcome it could not take (a hub's
+    /// refusal inside an answer is not an error: see [`Fed::refusals`]). The tests that
+    /// provoke such errors read them with [`Fed::refusals`] after calling the network directly.
+    #[track_caller]
+    fn no_errors(&self) {
+        for (client, device) in self.net.devices() {
+            assert!(
+                device.errors().is_empty(),
+                "{client} met errors: {:?}",
+                device.errors()
+            );
+        }
     }
 
     /// Sends one request of `from` (taken with `poll_request`) and reports the outcome; its
@@ -141,6 +157,7 @@ impl Fed {
             })
             .unwrap();
         self.net.flush(MAX_STEPS).unwrap();
+        self.no_errors();
     }
 
     /// Delivers the fan-out of requests a test handed to a hub engine itself.
@@ -158,6 +175,7 @@ impl Fed {
             self.net.enqueue(hub, effects).unwrap();
         }
         self.net.flush(MAX_STEPS).unwrap();
+        self.no_errors();
     }
 
     /// What went wrong reporting outcomes to the devices (hub refusals first), by device.
