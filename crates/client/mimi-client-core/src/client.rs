@@ -1000,7 +1000,6 @@ impl Client {
     }
 }
 
-/// The `update` request carrying a prepared commit.
 /// [`ClientEvent::RoomEnded`] where the commit just merged into `r` ended `room`, which
 /// was open before it (`was_ended` false): the event comes once per room, from whichever path
 /// merged the ending commit (our own commit accepted, or another member's received).
@@ -1014,6 +1013,7 @@ fn newly_ended(was_ended: bool, room: &RoomUri, r: &Room) -> Option<ClientEvent>
     })
 }
 
+/// The `update` request carrying a prepared commit.
 pub(crate) fn commit_request(out: &OutgoingCommit) -> Result<UpdateRequest, ClientError> {
     let commit = MlsMessage::from_bytes(out.commit.clone()).map_err(ClientError::wire)?;
     let welcome = match &out.welcome {

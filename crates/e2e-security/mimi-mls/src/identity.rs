@@ -268,8 +268,10 @@ impl ClientIdentity {
     }
 
     /// Whether this value was made here or restored from a record of the current format: if
-    /// not, store [`ClientIdentity::to_record`] again (its openmls values then move to the
-    /// current codecs) even though [`ClientIdentity::revision`] did not move.
+    /// not, store [`ClientIdentity::to_record`] again (a record of the current format) even
+    /// though [`ClientIdentity::revision`] did not move. Its openmls values keep the codec they
+    /// were stored in until openmls reads them (an unused KeyPackage until a Welcome uses it):
+    /// values of an older codec still read.
     pub fn is_current_format(&self) -> bool {
         !self.older_format
     }

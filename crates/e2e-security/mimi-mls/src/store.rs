@@ -42,9 +42,19 @@ pub(crate) enum StoreError {
 pub(crate) type Values = HashMap<Vec<u8>, Vec<u8>>;
 
 /// openmls's entities, each under its key as a tagged value (see the module documentation).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct BinaryStorage {
     pub(crate) values: RwLock<Values>,
+}
+
+/// Says how many entries there are, never what they hold (private keys among them).
+impl std::fmt::Debug for BinaryStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.values.read().map(|v| v.len()).ok();
+        f.debug_struct("BinaryStorage")
+            .field("entries", &entries)
+            .finish()
+    }
 }
 
 /// The storage key of an entity: its kind's label, the key's bytes, the storage version.
@@ -83,24 +93,26 @@ impl BinaryStorage {
     }
 
     /// Reads the value under (`label`, `key`); one in another codec than its kind's is
-    /// rewritten in that codec.
+    /// rewritten in that codec (unless it changed meanwhile).
     fn read<V: Serialize + DeserializeOwned>(
         &self,
         label: &[u8],
         key: &[u8],
     ) -> Result<Option<V>, StoreError> {
         let k = storage_key(label, key);
-        let (value, codec) = {
+        let wanted = Codec::of_kind(label);
+        let (value, older) = {
             let values = self.read_lock()?;
             let Some(stored) = values.get(&k) else {
                 return Ok(None);
             };
-            codec::decode::<V>(stored).map_err(|e| in_kind(label, e))?
+            let (value, codec) = codec::decode::<V>(stored).map_err(|e| in_kind(label, e))?;
+            let older = (codec != wanted).then(|| stored.clone());
+            (value, older)
         };
-        let wanted = Codec::of_kind(label);
-        if codec != wanted {
+        if let Some(older) = older {
             let v = wanted.encode(&value)?;
-            self.write_lock()?.insert(k, v);
+            replace_if_unchanged(&mut *self.write_lock()?, k, &older, v);
         }
         Ok(Some(value))
     }
@@ -111,75 +123,106 @@ impl BinaryStorage {
         Ok(())
     }
 
-    /// The items of the list under (`label`, `key`), each encoded bare in its kind's codec
-    /// (a list of an older codec is converted, decoding its items as `V`).
-    fn list_items<V: Serialize + DeserializeOwned>(
-        &self,
-        label: &[u8],
-        key: &[u8],
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let values = self.read_lock()?;
-        let Some(stored) = values.get(&storage_key(label, key)) else {
-            return Ok(Vec::new());
-        };
-        let (items, codec) =
-            codec::decode::<Vec<Vec<u8>>>(stored).map_err(|e| in_kind(label, e))?;
-        let wanted = Codec::of_kind(label);
-        if codec == wanted {
-            return Ok(items);
-        }
-        items
-            .iter()
-            .map(|i| {
-                let v: V = codec.decode_bare(i).map_err(|e| in_kind(label, e))?;
-                wanted.encode_bare(&v)
-            })
-            .collect()
-    }
-
-    fn write_list(&self, label: &[u8], key: &[u8], items: &[Vec<u8>]) -> Result<(), StoreError> {
-        self.write(label, key, items)
-    }
-
-    /// Appends `item` to the list under (`label`, `key`).
+    /// Appends `item` to the list under (`label`, `key`), in one write.
     fn append<V: Serialize + DeserializeOwned>(
         &self,
         label: &[u8],
         key: &[u8],
         item: &V,
     ) -> Result<(), StoreError> {
-        let mut items = self.list_items::<V>(label, key)?;
-        items.push(Codec::of_kind(label).encode_bare(item)?);
-        self.write_list(label, key, &items)
+        let k = storage_key(label, key);
+        let codec = Codec::of_kind(label);
+        let mut values = self.write_lock()?;
+        let (mut items, _) = list_items::<V>(&values, label, &k)?;
+        items.push(codec.encode_bare(item)?);
+        values.insert(k, codec.encode(&items)?);
+        Ok(())
     }
 
-    /// Removes the first item equal to `item` from the list under (`label`, `key`).
+    /// Removes the first item equal to `item` from the list under (`label`, `key`), in one
+    /// write; a list left empty is removed, an absent one stays absent.
     fn remove_item<V: Serialize + DeserializeOwned>(
         &self,
         label: &[u8],
         key: &[u8],
         item: &V,
     ) -> Result<(), StoreError> {
-        let mut items = self.list_items::<V>(label, key)?;
-        let gone = Codec::of_kind(label).encode_bare(item)?;
+        let k = storage_key(label, key);
+        let codec = Codec::of_kind(label);
+        let mut values = self.write_lock()?;
+        if !values.contains_key(&k) {
+            return Ok(());
+        }
+        let (mut items, _) = list_items::<V>(&values, label, &k)?;
+        let gone = codec.encode_bare(item)?;
         if let Some(pos) = items.iter().position(|i| *i == gone) {
             items.remove(pos);
         }
-        self.write_list(label, key, &items)
+        if items.is_empty() {
+            values.remove(&k);
+        } else {
+            values.insert(k, codec.encode(&items)?);
+        }
+        Ok(())
     }
 
-    /// The items of the list under (`label`, `key`), decoded.
+    /// The items of the list under (`label`, `key`), decoded; a list of an older codec is
+    /// rewritten in its kind's (unless it changed meanwhile).
     fn read_list<V: Serialize + DeserializeOwned>(
         &self,
         label: &[u8],
         key: &[u8],
     ) -> Result<Vec<V>, StoreError> {
+        let k = storage_key(label, key);
         let codec = Codec::of_kind(label);
-        self.list_items::<V>(label, key)?
+        let (items, older) = {
+            let values = self.read_lock()?;
+            list_items::<V>(&values, label, &k)?
+        };
+        let decoded = items
             .iter()
             .map(|i| codec.decode_bare(i).map_err(|e| in_kind(label, e)))
-            .collect()
+            .collect::<Result<Vec<V>, _>>()?;
+        if let Some(older) = older {
+            let v = codec.encode(&items)?;
+            replace_if_unchanged(&mut *self.write_lock()?, k, &older, v);
+        }
+        Ok(decoded)
     }
+}
+
+/// Replaces the value under `k` with `new` if it still is `old` (a value rewritten in its
+/// kind's codec must not undo a write or delete made since it was read).
+fn replace_if_unchanged(values: &mut Values, k: Vec<u8>, old: &[u8], new: Vec<u8>) {
+    if values.get(&k).is_some_and(|v| v.as_slice() == old) {
+        values.insert(k, new);
+    }
+}
+
+/// The items of the list under storage key `k`, each encoded bare in its kind's codec, and
+/// the stored bytes when the list was in an older codec (its items are then converted,
+/// decoding each as `V`).
+fn list_items<V: Serialize + DeserializeOwned>(
+    values: &Values,
+    label: &[u8],
+    k: &[u8],
+) -> Result<(Vec<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+    let Some(stored) = values.get(k) else {
+        return Ok((Vec::new(), None));
+    };
+    let (items, codec) = codec::decode::<Vec<Vec<u8>>>(stored).map_err(|e| in_kind(label, e))?;
+    let wanted = Codec::of_kind(label);
+    if codec == wanted {
+        return Ok((items, None));
+    }
+    let converted = items
+        .iter()
+        .map(|i| {
+            let v: V = codec.decode_bare(i).map_err(|e| in_kind(label, e))?;
+            wanted.encode_bare(&v)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((converted, Some(stored.clone())))
 }
 
 /// Names the kind of the value that failed to decode.
@@ -215,5 +258,82 @@ impl openmls_traits::OpenMlsProvider for StoreProvider {
 
     fn rand(&self) -> &Self::RandProvider {
         &self.crypto
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::codec::{TAG_BINARY, TAG_JSON};
+    use super::labels::LABEL_PROPOSAL_QUEUE_REFS;
+    use super::*;
+
+    /// A kind stored as a list, in postcard.
+    const LIST: &[u8] = LABEL_PROPOSAL_QUEUE_REFS;
+
+    /// A list as a record of the older format holds it: JSON of the items' JSON.
+    fn json_list(items: &[u32]) -> Vec<u8> {
+        let bare: Vec<Vec<u8>> = items
+            .iter()
+            .map(|i| Codec::Json.encode_bare(i).unwrap())
+            .collect();
+        Codec::Json.encode(&bare).unwrap()
+    }
+
+    fn stored(store: &BinaryStorage, k: &[u8]) -> Option<Vec<u8>> {
+        store.read_lock().unwrap().get(k).cloned()
+    }
+
+    #[test]
+    fn a_list_of_the_older_codec_reads_and_is_rewritten_in_its_kinds() {
+        let store = BinaryStorage::default();
+        let k = storage_key(LIST, b"g");
+        store
+            .write_lock()
+            .unwrap()
+            .insert(k.clone(), json_list(&[7, 8]));
+        assert_eq!(stored(&store, &k).unwrap()[0], TAG_JSON);
+        assert_eq!(store.read_list::<u32>(LIST, b"g").unwrap(), vec![7, 8]);
+        assert_eq!(stored(&store, &k).unwrap()[0], TAG_BINARY, "rewritten");
+        assert_eq!(store.read_list::<u32>(LIST, b"g").unwrap(), vec![7, 8]);
+
+        // Appending to, and removing from, a list of the older codec convert it as well.
+        store.write_lock().unwrap().insert(k.clone(), json_list(&[1]));
+        store.append(LIST, b"g", &2u32).unwrap();
+        assert_eq!(stored(&store, &k).unwrap()[0], TAG_BINARY);
+        assert_eq!(store.read_list::<u32>(LIST, b"g").unwrap(), vec![1, 2]);
+        store.remove_item(LIST, b"g", &1u32).unwrap();
+        assert_eq!(store.read_list::<u32>(LIST, b"g").unwrap(), vec![2]);
+        store.remove_item(LIST, b"g", &2u32).unwrap();
+        assert_eq!(stored(&store, &k), None, "a list left empty is removed");
+        store.remove_item(LIST, b"g", &3u32).unwrap();
+        assert_eq!(stored(&store, &k), None, "removing from no list writes none");
+        assert!(store.read_list::<u32>(LIST, b"g").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_list_is_an_error_for_every_list_operation() {
+        let store = BinaryStorage::default();
+        let k = storage_key(LIST, b"g");
+        let cut = json_list(&[1, 2])[..4].to_vec();
+        for bad in [vec![], vec![9], vec![TAG_BINARY, 5], cut] {
+            store.write_lock().unwrap().insert(k.clone(), bad.clone());
+            assert!(store.read_list::<u32>(LIST, b"g").is_err(), "{bad:?}");
+            assert!(store.append(LIST, b"g", &1u32).is_err(), "{bad:?}");
+            assert!(store.remove_item(LIST, b"g", &1u32).is_err(), "{bad:?}");
+            assert_eq!(stored(&store, &k), Some(bad), "left as it was");
+        }
+    }
+
+    #[test]
+    fn a_value_rewritten_after_reading_never_undoes_a_later_write_or_delete() {
+        let mut values = Values::new();
+        values.insert(b"k".to_vec(), b"written since".to_vec());
+        replace_if_unchanged(&mut values, b"k".to_vec(), b"read", b"converted".to_vec());
+        assert_eq!(values[b"k".as_slice()], b"written since");
+        replace_if_unchanged(&mut values, b"gone".to_vec(), b"read", b"converted".to_vec());
+        assert!(!values.contains_key(b"gone".as_slice()), "deleted since");
+        values.insert(b"k".to_vec(), b"read".to_vec());
+        replace_if_unchanged(&mut values, b"k".to_vec(), b"read", b"converted".to_vec());
+        assert_eq!(values[b"k".as_slice()], b"converted");
     }
 }

@@ -5,7 +5,10 @@
 //! it, and every writer or deleter first marks the kind of entry it touches (openmls's
 //! storage label). At export time ([`TrackedStorage::changes`]) the entries of the marked
 //! kinds are compared with the digests of what was last stored; only those that differ are
-//! handed out, with the keys that are gone. Reading a group costs nothing extra.
+//! handed out, with the keys that are gone. Reading a group costs nothing extra, except that a
+//! value of an older record is rewritten in its kind's codec in memory when openmls reads it
+//! (not marked as changed: it is stored in the new codec with the next write of its kind, or
+//! when the group is stored whole, as it is after loading an older record).
 //!
 //! Integrity: every entry is bound by a digest (SHA-256 over its key and value) and the set of
 //! entries by a root digest kept in the group's head record, so a damaged, missing or extra
