@@ -199,14 +199,17 @@ fn replace_if_unchanged(values: &mut Values, k: Vec<u8>, old: &[u8], new: Vec<u8
     }
 }
 
-/// The items of the list under storage key `k`, each encoded bare in its kind's codec, and
-/// the stored bytes when the list was in an older codec (its items are then converted,
-/// decoding each as `V`).
+/// A list's items, each encoded bare in its kind's codec, and the stored bytes when the list
+/// was in an older codec.
+type ListItems = (Vec<Vec<u8>>, Option<Vec<u8>>);
+
+/// The items of the list under storage key `k` (see [`ListItems`]; the items of a list of an
+/// older codec are converted, decoding each as `V`).
 fn list_items<V: Serialize + DeserializeOwned>(
     values: &Values,
     label: &[u8],
     k: &[u8],
-) -> Result<(Vec<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+) -> Result<ListItems, StoreError> {
     let Some(stored) = values.get(k) else {
         return Ok((Vec::new(), None));
     };
@@ -297,7 +300,10 @@ mod tests {
         assert_eq!(store.read_list::<u32>(LIST, b"g").unwrap(), vec![7, 8]);
 
         // Appending to, and removing from, a list of the older codec convert it as well.
-        store.write_lock().unwrap().insert(k.clone(), json_list(&[1]));
+        store
+            .write_lock()
+            .unwrap()
+            .insert(k.clone(), json_list(&[1]));
         store.append(LIST, b"g", &2u32).unwrap();
         assert_eq!(stored(&store, &k).unwrap()[0], TAG_BINARY);
         assert_eq!(store.read_list::<u32>(LIST, b"g").unwrap(), vec![1, 2]);
@@ -306,7 +312,11 @@ mod tests {
         store.remove_item(LIST, b"g", &2u32).unwrap();
         assert_eq!(stored(&store, &k), None, "a list left empty is removed");
         store.remove_item(LIST, b"g", &3u32).unwrap();
-        assert_eq!(stored(&store, &k), None, "removing from no list writes none");
+        assert_eq!(
+            stored(&store, &k),
+            None,
+            "removing from no list writes none"
+        );
         assert!(store.read_list::<u32>(LIST, b"g").unwrap().is_empty());
     }
 
@@ -330,7 +340,12 @@ mod tests {
         values.insert(b"k".to_vec(), b"written since".to_vec());
         replace_if_unchanged(&mut values, b"k".to_vec(), b"read", b"converted".to_vec());
         assert_eq!(values[b"k".as_slice()], b"written since");
-        replace_if_unchanged(&mut values, b"gone".to_vec(), b"read", b"converted".to_vec());
+        replace_if_unchanged(
+            &mut values,
+            b"gone".to_vec(),
+            b"read",
+            b"converted".to_vec(),
+        );
         assert!(!values.contains_key(b"gone".as_slice()), "deleted since");
         values.insert(b"k".to_vec(), b"read".to_vec());
         replace_if_unchanged(&mut values, b"k".to_vec(), b"read", b"converted".to_vec());

@@ -219,10 +219,7 @@ async fn register_device(
         // An unknown user's password is checked against a dummy hash: the same work.
         let stored = provider.accounts.password_hash(&user).await?;
         let passwords = &provider.client.passwords;
-        if !passwords
-            .verify(&request.password, stored.clone())
-            .await?
-        {
+        if !passwords.verify(&request.password, stored.clone()).await? {
             return Err(ServerError::api(
                 ErrorCode::WrongPassword,
                 "wrong user id or password; check both and retry",

@@ -263,7 +263,10 @@ pub struct Limits {
 const MAX_HASHING_KIB: u64 = 4 * 1024 * 1024;
 
 /// Argon2id parameters as the server runs them (one lane), or why there are none.
-pub(crate) fn argon2_params(memory_kib: u32, iterations: u32) -> Result<argon2::Params, argon2::Error> {
+pub(crate) fn argon2_params(
+    memory_kib: u32,
+    iterations: u32,
+) -> Result<argon2::Params, argon2::Error> {
     argon2::Params::new(memory_kib, iterations, 1, None)
 }
 

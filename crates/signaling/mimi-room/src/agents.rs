@@ -27,7 +27,9 @@ impl RoomState {
             };
             // Every kind named: a new one does not compile until it is decided here.
             match kind {
-                ClientKind::Bot { name, homepage } => self.check_bot(client, user, name, homepage)?,
+                ClientKind::Bot { name, homepage } => {
+                    self.check_bot(client, user, name, homepage)?
+                }
                 ClientKind::Logger => self.check_logger(client, user)?,
                 ClientKind::Person => {}
             }
