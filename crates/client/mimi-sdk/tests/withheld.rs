@@ -27,7 +27,6 @@ use mimi_room::components::RoleIndex;
 use mimi_sdk::{ClientEvent, Device, Preset, RoleEdit, RoomOptions};
 use mimi_server::Config;
 use mimi_transport::client::FederationClient;
-use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
 use mimi_types::RoomUri;
 
 /// Every stored event of `device` in `room`, decoded, in feed order.
@@ -54,19 +53,7 @@ fn is_application(m: &FanoutMessage) -> bool {
 
 /// A federation client speaking as `from` to `to` (its certificate, the peer pinned).
 fn client_as(from: &Config, to: &Config) -> FederationClient {
-    let identity =
-        TlsIdentity::from_pem_files(&from.resolve(&from.tls.cert), &from.resolve(&from.tls.key))
-            .unwrap();
-    let mut trust = TrustStore::new();
-    trust
-        .pin_pem(
-            to.domain.clone(),
-            &std::fs::read(to.resolve(&to.tls.ca_cert)).unwrap(),
-        )
-        .unwrap();
-    let mut peers = PeerTable::new();
-    peers.insert(to.domain.clone(), to.federation_listen);
-    FederationClient::new(from.domain.clone(), identity, trust, peers)
+    mimi_server::local::federation_client_as(from, to).unwrap()
 }
 
 /// A notify body with one made-up application message (never delivered: every use is

@@ -33,6 +33,25 @@ fn destinations(effects: &[Effect]) -> BTreeSet<Domain> {
         .collect()
 }
 
+/// The roles-list change giving `role` canReceiveMessage (`receive`) or taking it away.
+fn receiving(r: &common::Room, role: RoleIndex, receive: bool) -> ComponentChange {
+    let mut roles = r.alice.room().roles().clone();
+    let entry = roles
+        .roles
+        .iter_mut()
+        .find(|x| x.role_index == role)
+        .unwrap();
+    entry
+        .role_capabilities
+        .retain(|c| *c != Capability::CAN_RECEIVE_MESSAGE);
+    if receive {
+        entry
+            .role_capabilities
+            .push(Capability::CAN_RECEIVE_MESSAGE);
+    }
+    ComponentChange::update(ComponentId::ROLES_LIST, roles.encode())
+}
+
 fn set(domains: &[&str]) -> BTreeSet<Domain> {
     domains.iter().map(|d| domain(d)).collect()
 }
@@ -66,21 +85,7 @@ fn application_messages_are_withheld_from_providers_whose_users_may_not_receive(
     assert_eq!(r.hub.reader_domains(), &set(&["a.example", "b.example"]));
 
     let change_role_2 = |r: &mut common::Room, receive: bool| {
-        let mut roles = r.alice.room().roles().clone();
-        let ordinary = roles
-            .roles
-            .iter_mut()
-            .find(|x| x.role_index == RoleIndex(2))
-            .unwrap();
-        ordinary
-            .role_capabilities
-            .retain(|c| *c != Capability::CAN_RECEIVE_MESSAGE);
-        if receive {
-            ordinary
-                .role_capabilities
-                .push(Capability::CAN_RECEIVE_MESSAGE);
-        }
-        let change = ComponentChange::update(ComponentId::ROLES_LIST, roles.encode());
+        let change = receiving(r, RoleIndex(2), receive);
         let out = r.alice.commit(&[change], &[], &[], r.now).unwrap();
         let answer = r
             .hub
@@ -189,23 +194,8 @@ fn a_provider_with_users_of_both_kinds_is_told_whose_devices_to_withhold_from() 
         ));
         notifies(out.effects)
     };
-    let group_admins_receive = |r: &mut common::Room, receive: bool| {
-        let mut roles = r.alice.room().roles().clone();
-        let admin = roles
-            .roles
-            .iter_mut()
-            .find(|x| x.role_index == RoleIndex(3))
-            .unwrap();
-        admin
-            .role_capabilities
-            .retain(|c| *c != Capability::CAN_RECEIVE_MESSAGE);
-        if receive {
-            admin
-                .role_capabilities
-                .push(Capability::CAN_RECEIVE_MESSAGE);
-        }
-        ComponentChange::update(ComponentId::ROLES_LIST, roles.encode())
-    };
+    let group_admins_receive =
+        |r: &mut common::Room, receive: bool| receiving(r, RoleIndex(3), receive);
 
     // Carol joins as a group admin, on Bob's provider.
     let carol = common::client(&r.ca_b, "b.example", "carol", r.now);

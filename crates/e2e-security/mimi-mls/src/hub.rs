@@ -200,11 +200,7 @@ impl HubGroup {
     /// Tests: every value of the hub's openmls store.
     #[cfg(test)]
     pub(crate) fn storage_values(&self) -> std::collections::HashMap<Vec<u8>, Vec<u8>> {
-        self.provider
-            .storage()
-            .read_lock()
-            .map(|v| v.clone())
-            .unwrap_or_default()
+        self.provider.storage().snapshot()
     }
 
     /// The group ID (the group URI octets).

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::MlsError;
 use crate::store::BinaryStorage;
-use crate::store::codec::TAG_JSON;
+use crate::store::codec::tag_json;
 
 /// Record format version.
 ///
@@ -225,12 +225,7 @@ pub(crate) fn read_storage(
         let stored = r.bytes()?;
         let v = match format {
             Format::Current => stored.to_vec(),
-            Format::JsonValues => {
-                let mut v = Vec::with_capacity(stored.len() + 1);
-                v.push(TAG_JSON);
-                v.extend_from_slice(stored);
-                v
-            }
+            Format::JsonValues => tag_json(stored),
         };
         if values.insert(k, v).is_some() {
             return Err(rec("the record holds an MLS storage key twice"));

@@ -80,6 +80,12 @@ impl BinaryStorage {
         self.values.write().map_err(|_| StoreError::Poisoned)
     }
 
+    /// A copy of every entry (for the tests; empty if the lock was poisoned).
+    #[cfg(test)]
+    pub(crate) fn snapshot(&self) -> Values {
+        self.read_lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
     /// Stores `value` under (`label`, `key`) in the codec of its kind.
     fn write<V: Serialize + ?Sized>(
         &self,

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::MlsError;
 use crate::store::BinaryStorage;
-use crate::store::codec::TAG_JSON;
+use crate::store::codec::tag_json;
 
 mod delegate;
 mod split;
@@ -139,14 +139,7 @@ impl TrackedStorage {
                 } else {
                     v
                 };
-                let v = if legacy {
-                    let mut tagged = Vec::with_capacity(v.len() + 1);
-                    tagged.push(TAG_JSON);
-                    tagged.extend_from_slice(&v);
-                    tagged
-                } else {
-                    v
-                };
+                let v = if legacy { tag_json(&v) } else { v };
                 values.insert(k, v);
             }
         }

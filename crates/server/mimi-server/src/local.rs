@@ -14,13 +14,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use mimi_transport::client::FederationClient;
+use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
 use mimi_types::Domain;
 use tokio::runtime::{Handle, Runtime};
 
 use crate::config::{Config, Limits};
 use crate::error::ServerError;
 use crate::init::{DevProvider, free_loopback_addr, init_dev_federation_at, is_addr_in_use};
-use crate::server::{RunningServer, Server};
+use crate::server::{RunningServer, Server, read};
 
 /// Where the providers listen.
 #[derive(Clone, Default)]
@@ -272,6 +274,27 @@ impl<'a> LocalOptions<'a> {
         self.tell(LocalEvent::Retrying { error: &error });
         remove_written(dir, self)
     }
+}
+
+/// A federation client speaking as the provider of `from` to the provider of `to` only (`from`'s
+/// TLS certificate, `to`'s TLS CA pinned, `to`'s federation address): how a test plays a peer
+/// provider, well-behaved or rogue, against a provider it started.
+pub fn federation_client_as(from: &Config, to: &Config) -> Result<FederationClient, ServerError> {
+    let identity =
+        TlsIdentity::from_pem_files(&from.resolve(&from.tls.cert), &from.resolve(&from.tls.key))?;
+    let mut trust = TrustStore::new();
+    trust.pin_pem(
+        to.domain.clone(),
+        &read(to, &to.tls.ca_cert, &format!("TLS CA of {}", to.domain))?,
+    )?;
+    let mut peers = PeerTable::new();
+    peers.insert(to.domain.clone(), to.federation_listen);
+    Ok(FederationClient::new(
+        from.domain.clone(),
+        identity,
+        trust,
+        peers,
+    ))
 }
 
 /// Why a local federation did not start.

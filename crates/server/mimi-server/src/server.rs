@@ -39,7 +39,7 @@ pub struct RunningServer {
     tasks: Vec<JoinHandle<()>>,
 }
 
-fn read(config: &Config, path: &Path, what: &str) -> Result<Vec<u8>, ServerError> {
+pub(crate) fn read(config: &Config, path: &Path, what: &str) -> Result<Vec<u8>, ServerError> {
     let full = config.resolve(path);
     std::fs::read(&full).map_err(|e| ServerError::Keys {
         what: format!("{what} ({})", full.display()),

@@ -137,6 +137,19 @@ mod tests {
         }
     }
 
+    /// Each item as a word: "room", "to D", "join D", "leave D".
+    fn kinds(items: &[FeedItem]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                FeedItem::Room(_) => "room".to_string(),
+                FeedItem::Device { device, .. } => format!("to {device}"),
+                FeedItem::Join(d) => format!("join {d}"),
+                FeedItem::Leave(d) => format!("leave {d}"),
+            })
+            .collect()
+    }
+
     #[test]
     fn membership_changes_are_written_between_messages_not_per_message() {
         let (a, b, c) = (device("a"), device("b"), device("c"));
@@ -150,16 +163,7 @@ mod tests {
         ];
         let after: BTreeSet<_> = [a.clone(), c.clone()].into();
         let feed = feed_items(&before, &deliveries, &after).unwrap();
-        let kinds: Vec<String> = feed
-            .items
-            .iter()
-            .map(|i| match i {
-                FeedItem::Room(_) => "room".to_string(),
-                FeedItem::Device { device, .. } => format!("to {device}"),
-                FeedItem::Join(d) => format!("join {d}"),
-                FeedItem::Leave(d) => format!("leave {d}"),
-            })
-            .collect();
+        let kinds = kinds(&feed.items);
         assert_eq!(
             kinds,
             [
@@ -185,16 +189,7 @@ mod tests {
             delivery(Recipients::Devices(vec![a.clone(), b.clone()]), 3),
         ];
         let feed = feed_items(&members, &deliveries, &members).unwrap();
-        let kinds: Vec<String> = feed
-            .items
-            .iter()
-            .map(|i| match i {
-                FeedItem::Room(_) => "room".to_string(),
-                FeedItem::Device { device, .. } => format!("to {device}"),
-                FeedItem::Join(d) => format!("join {d}"),
-                FeedItem::Leave(d) => format!("leave {d}"),
-            })
-            .collect();
+        let kinds = kinds(&feed.items);
         assert_eq!(
             kinds,
             ["room".to_string(), format!("to {a}"), "room".to_string()],

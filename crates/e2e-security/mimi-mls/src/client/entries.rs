@@ -114,12 +114,7 @@ impl ClientGroup {
     /// Tests: every entry of openmls's store, as openmls wrote it.
     #[cfg(test)]
     pub(crate) fn storage_values(&self) -> std::collections::HashMap<Vec<u8>, Vec<u8>> {
-        self.provider
-            .storage()
-            .store()
-            .read_lock()
-            .map(|v| v.clone())
-            .unwrap_or_default()
+        self.provider.storage().store().snapshot()
     }
 
     /// Restores a group from its head record and all its stored entries. Every entry is

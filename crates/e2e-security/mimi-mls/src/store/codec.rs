@@ -103,6 +103,14 @@ impl Codec {
     }
 }
 
+/// A value of a record of the older format (bare JSON), tagged as such.
+pub(crate) fn tag_json(bare: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bare.len() + 1);
+    v.push(TAG_JSON);
+    v.extend_from_slice(bare);
+    v
+}
+
 /// Splits a stored value into its codec and its bare encoding.
 pub(crate) fn untag(value: &[u8]) -> Result<(Codec, &[u8]), StoreError> {
     let (tag, rest) = value

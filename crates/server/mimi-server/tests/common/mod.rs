@@ -11,7 +11,6 @@ use std::path::Path;
 use mimi_server::Config;
 use mimi_server::local::{LocalFederation, LocalOptions, LocalProvider};
 use mimi_transport::client::FederationClient;
-use mimi_transport::{PeerTable, TlsIdentity, TrustStore};
 use mimi_types::Domain;
 
 pub fn domain(s: &str) -> Domain {
@@ -154,17 +153,5 @@ pub fn logs() {
 
 /// A federation client speaking as `from` to `to`.
 pub fn client_as(from: &Config, to: &Config) -> FederationClient {
-    let identity =
-        TlsIdentity::from_pem_files(&from.resolve(&from.tls.cert), &from.resolve(&from.tls.key))
-            .unwrap();
-    let mut trust = TrustStore::new();
-    trust
-        .pin_pem(
-            to.domain.clone(),
-            &std::fs::read(to.resolve(&to.tls.ca_cert)).unwrap(),
-        )
-        .unwrap();
-    let mut peers = PeerTable::new();
-    peers.insert(to.domain.clone(), to.federation_listen);
-    FederationClient::new(from.domain.clone(), identity, trust, peers)
+    mimi_server::local::federation_client_as(from, to).unwrap()
 }
