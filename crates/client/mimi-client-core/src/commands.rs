@@ -156,8 +156,10 @@ impl Client {
         creation
     }
 
-    /// Creates `room` in its initial `state` (see [`Client::create_room`]).
-    pub(crate) fn create_room_in_state(
+    /// Creates `room` in an initial `state` the caller made (see [`Client::create_room`]):
+    /// what the presets cannot express, e.g. a room policy a test needs, or a rogue client's
+    /// state the hub must refuse. The hub checks the state when the room is created.
+    pub fn create_room_in_state(
         &mut self,
         now: u64,
         room: &RoomUri,

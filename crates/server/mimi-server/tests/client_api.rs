@@ -342,7 +342,7 @@ fn non_members_and_impostors_are_forbidden() {
 
         // KeyPackages of Alice's device uploaded with Bob's token.
         let kp = alice
-            .identity
+            .identity()
             .key_package(common::device::now_s(), 3600, false)
             .unwrap();
         let upload = x

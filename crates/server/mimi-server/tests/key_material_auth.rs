@@ -43,8 +43,8 @@ fn request(
         IdentifierUri::from_string(room.to_string()).unwrap(),
         vec![DEFAULT_CIPHERSUITE],
         RequiredCapabilities::from_bytes(required_capabilities()).unwrap(),
-        SignaturePublicKey::from_bytes(signer.identity.signing_key().public().to_vec()).unwrap(),
-        Credential::from_bytes(signer.identity.mls_credential_bytes().unwrap()).unwrap(),
+        SignaturePublicKey::from_bytes(signer.identity().signing_key().public().to_vec()).unwrap(),
+        Credential::from_bytes(signer.identity().mls_credential_bytes().unwrap()).unwrap(),
     );
     let signature = sign::sign_with_label(
         signing_key,
@@ -124,7 +124,7 @@ fn unauthenticated_key_material_requests_are_refused_once_and_claim_nothing() {
         let impostor = request(
             alice.user(),
             &carol,
-            carol.identity.signing_key(),
+            carol.identity().signing_key(),
             &bob,
             &room,
         );
@@ -135,7 +135,7 @@ fn unauthenticated_key_material_requests_are_refused_once_and_claim_nothing() {
         let carols = request(
             carol.user(),
             &carol,
-            carol.identity.signing_key(),
+            carol.identity().signing_key(),
             &bob,
             &room,
         );

@@ -37,7 +37,7 @@ async fn metrics(base: &str) -> BTreeMap<String, f64> {
 /// Uploads one last-resort KeyPackage of `device`.
 async fn upload_last_resort(device: &Device) {
     let published = device
-        .identity
+        .identity()
         .key_package(now_s(), 30 * 24 * 3600, true)
         .unwrap();
     let _: serde_json::Value = device

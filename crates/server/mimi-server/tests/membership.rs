@@ -130,7 +130,7 @@ async fn bogus_external_join(rogue: &Device, room: &RoomUri) {
         .initial_state()
         .unwrap();
     let (mut group, _) = ClientGroup::create(
-        &rogue.identity,
+        rogue.identity(),
         &room.group_uri(),
         &rogue.hub_sender,
         &state,

@@ -194,7 +194,17 @@ fn retraction_requests_are_carried_out_once_on_postgres() {
         Device::register_user(&x, "bob").await;
         let mut alice = Device::register(&y, "alice", "phone", 2).await;
         let mut bob = Device::register(&x, "bob", "laptop", 2).await;
-        let room = alice.create_room("mimi://y.example/r/retract").await;
+        // Without the hub's service user in a role (what the engine's presets give it as the
+        // policy enforcer): the hub must refuse to retract.
+        let room = mimi_types::RoomUri::parse("mimi://y.example/r/retract").unwrap();
+        let state = mimi_room::presets::RoomCreation::new(
+            mimi_room::presets::Preset::Cooperative,
+            room.clone(),
+            alice.user().clone(),
+        )
+        .initial_state()
+        .unwrap();
+        alice.create_room_in(&room, &state).await.unwrap();
         let added = alice.add_users(&room, &[bob.user().clone()]).await;
         assert!(matches!(added, UpdateOutcome::Success { .. }), "{added:?}");
         settle(&mut [&mut alice, &mut bob], |d| {

@@ -1,4 +1,10 @@
-//! A device: a real mimi-mls client talking to its provider's client API over HTTP.
+//! A device: the real client engine (`mimi_client_core::Client`, the engine the SDK and the
+//! testkit drive) talking to its provider's client API over HTTP, with a small driver that
+//! carries out every request the engine queues and feeds the answers and the device's event
+//! feed back. Honest operations go through the engine's commands; the rogue ones the attack
+//! tests need (a tampered or unchecked commit, another member's commit, a message the sender's
+//! own client would refuse, a crafted ephemeral message) are explicit raw paths built from a
+//! copy of the engine's MLS group, so the engine itself never holds what they did.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -8,15 +14,15 @@ use mimi_client_api::{
     HubAnswer, KeyMaterialFetch, RegisterAccount, RegisterDevice, SubmitMessage, SubmitUpdate,
     UploadKeyPackages,
 };
+use mimi_client_core::{Client, ClientError, ClientEvent, Invitee, OpId, Outgoing, SendOutcome};
+use mimi_content::{ContentBuilder, NestedPart};
 use mimi_federation_api::common::IdentifierUri;
 use mimi_federation_api::key_material::{
     ClientMaterial, KeyMaterialRequestTbs, KeyMaterialResponse,
 };
 use mimi_federation_api::mls::{
-    ContentType, Credential, MlsMessage, RatchetTree, RequiredCapabilities, Signature,
-    SignaturePublicKey,
+    Credential, MlsMessage, RatchetTree, RequiredCapabilities, Signature, SignaturePublicKey,
 };
-use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
 use mimi_federation_api::path::encode_param;
 use mimi_federation_api::ratchet_tree::{GroupInfoOption, RatchetTreeOption};
 use mimi_federation_api::submit_message::{
@@ -27,29 +33,22 @@ use mimi_federation_api::update::{
 };
 use mimi_federation_api::{Encode, decode_exact};
 use mimi_mls::{
-    ClientGroup, ClientIdentity, ExternalSenderInfo, Incoming, OutgoingCommit, SigningKey,
-    TrustStore, X509Credential, sign,
+    ClientGroup, ClientIdentity, ExternalSenderInfo, OutgoingCommit, SigningKey, TrustStore,
+    X509Credential, sign,
 };
 use mimi_room::ComponentChange;
-use mimi_room::components::{
-    Component as _, ParticipantListUpdate, RoleIndex, UserIndexRolePair, UserRolePair,
-};
-use mimi_room::presets::{Preset, RoomCreation};
+use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
+use mimi_room::presets::Preset;
 use mimi_types::codepoints::{ComponentId, DEFAULT_CIPHERSUITE};
 use mimi_types::{ClientUri, RoomUri, UserUri};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 pub fn now_s() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-fn digest(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
 }
 
 /// A failed API call: status and body.
@@ -107,38 +106,35 @@ impl Api {
     }
 }
 
-/// What a device saw.
+/// What a device saw: every event its engine raised, and what the driver could not apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
-    Joined(RoomUri),
-    Message {
-        room: RoomUri,
-        sender: ClientUri,
-        text: String,
-    },
-    Commit {
-        room: RoomUri,
-        epoch: u64,
-        removed_me: bool,
-    },
-    Proposal(RoomUri),
+    /// An event of the engine.
+    Event(ClientEvent),
+    /// A feed event the engine could not apply (`handle_event` failed).
     Failed(String),
 }
 
 pub struct Device {
     pub api: Api,
     pub token: String,
-    pub identity: ClientIdentity,
+    /// The client engine: MLS state, room views, pending operations.
+    pub engine: Client,
     pub trust: TrustStore,
     pub hub_sender: ExternalSenderInfo,
-    pub groups: BTreeMap<RoomUri, ClientGroup>,
+    /// The feed cursor (the `next` of the last page).
     pub cursor: u64,
     pub seen: Vec<Seen>,
     /// Event cursors received, to check each arrives once.
     pub seqs: Vec<u64>,
-    sent: BTreeMap<[u8; 32], Option<String>>,
+    /// Messages protected by the engine and handed out, not sent yet ([`Device::protect`]):
+    /// the operation to report when [`Device::submit`] first sends them.
+    held: BTreeMap<Vec<u8>, OpId>,
     known_hubs: BTreeMap<String, Vec<u8>>,
 }
+
+/// What the driver did with one request of the engine.
+type Sent = Result<SendOutcome, Refused>;
 
 impl Device {
     pub async fn register_user(api: &Api, user_id: &str) {
@@ -208,17 +204,16 @@ impl Device {
         let device = Self {
             api: api.clone(),
             token: registered.token,
-            identity,
+            engine: Client::new(identity, trust.clone()),
             trust,
             hub_sender: ExternalSenderInfo {
                 signature_key: registered.server_signature_key,
                 credential: X509Credential::from_chain(registered.server_credential),
             },
-            groups: BTreeMap::new(),
             cursor: 0,
             seen: Vec::new(),
             seqs: Vec::new(),
-            sent: BTreeMap::new(),
+            held: BTreeMap::new(),
             known_hubs: BTreeMap::new(),
         };
         device.upload_key_packages(key_packages).await;
@@ -226,18 +221,26 @@ impl Device {
     }
 
     pub fn client(&self) -> &ClientUri {
-        self.identity.client()
+        self.engine.client()
     }
 
     pub fn user(&self) -> &UserUri {
-        self.identity.user()
+        self.engine.user()
     }
 
+    /// The engine's identity (signing key, credential).
+    pub fn identity(&self) -> &ClientIdentity {
+        self.engine.identity()
+    }
+
+    /// Uploads exactly `n` KeyPackages of the engine's identity (no last-resort one, which
+    /// the engine's `generate_key_packages` adds the first time: the tests count what a
+    /// provider hands out).
     pub async fn upload_key_packages(&self, n: usize) {
         let mut key_packages = Vec::new();
         for _ in 0..n {
             let published = self
-                .identity
+                .identity()
                 .key_package(now_s(), 30 * 24 * 3600, false)
                 .unwrap();
             key_packages.push(published.message);
@@ -264,6 +267,167 @@ impl Device {
             .await
     }
 
+    // ---- The driver ----
+
+    /// Sends every request the engine queued, in order, and reports each answer with
+    /// `mark_sent` (a refused HTTP call as abandoned); returns what became of each.
+    pub async fn drive(&mut self) -> BTreeMap<OpId, Sent> {
+        let mut done = BTreeMap::new();
+        while let Some(request) = self.engine.poll_request() {
+            let op = request.op();
+            let sent = self.send_request(&request).await;
+            let outcome = match &sent {
+                Ok(outcome) => outcome.clone(),
+                Err(_) => SendOutcome::Abandoned,
+            };
+            // A refusal is also raised as an event; the caller checks the outcome.
+            let _ = self.engine.mark_sent(op, outcome);
+            self.collect_events();
+            done.insert(op, sent);
+        }
+        done
+    }
+
+    /// Carries out one request of the engine over the client API. A request kind the
+    /// driver does not know fails the test.
+    async fn send_request(&self, request: &Outgoing) -> Sent {
+        match request {
+            Outgoing::Commit { op, room, request } | Outgoing::Proposals { op, room, request } => {
+                let external_join = self.engine.is_external_join(*op);
+                self.submit_update(room, request, external_join)
+                    .await
+                    .map(SendOutcome::Update)
+            }
+            Outgoing::Message { room, request, .. } => self
+                .submit_raw(room, request)
+                .await
+                .map(SendOutcome::Submit),
+            Outgoing::KeyPackages { key_packages, .. } => {
+                let body = UploadKeyPackages {
+                    key_packages: key_packages.iter().map(|k| k.message.clone()).collect(),
+                };
+                let _: serde_json::Value = self.post("/v1/key-packages", &body).await?;
+                Ok(SendOutcome::Uploaded)
+            }
+            other => panic!(
+                "{}: the test driver does not know how to send {other:?}",
+                self.client()
+            ),
+        }
+    }
+
+    fn collect_events(&mut self) {
+        while let Some(event) = self.engine.poll_event() {
+            self.seen.push(Seen::Event(event));
+        }
+    }
+
+    /// Runs a command of the engine: its requests are sent, and what became of `op`
+    /// returned; the engine's own refusal (nothing sent) as `Err`.
+    async fn run(&mut self, op: Result<OpId, ClientError>) -> Result<Sent, ClientError> {
+        self.collect_events();
+        let op = op?;
+        let mut done = self.drive().await;
+        Ok(done
+            .remove(&op)
+            .unwrap_or_else(|| panic!("operation {op} was not sent")))
+    }
+
+    /// Like [`Device::run`] for a commit or proposals: the hub's outcome.
+    async fn run_update(
+        &mut self,
+        op: Result<OpId, ClientError>,
+    ) -> Result<Result<UpdateOutcome, Refused>, ClientError> {
+        Ok(self.run(op).await?.map(|sent| match sent {
+            SendOutcome::Update(outcome) => outcome,
+            other => panic!("an update answered {other:?}"),
+        }))
+    }
+
+    /// Fetches and processes new events (waiting up to `wait_ms` if there are none), then
+    /// sends what the engine queued meanwhile (e.g. a message re-sent after catching up);
+    /// returns how many events arrived.
+    pub async fn poll(&mut self, wait_ms: u64) -> usize {
+        let path = format!("/v1/events?after={}&wait_ms={wait_ms}", self.cursor);
+        let response: EventsResponse = self
+            .api
+            .call(reqwest::Method::GET, &path, Some(&self.token), None::<&()>)
+            .await
+            .unwrap();
+        let n = response.events.len();
+        for event in response.events {
+            self.seqs.push(event.seq);
+            let room = RoomUri::parse(&event.room).unwrap();
+            if let Err(e) = self
+                .engine
+                .handle_event(now_s(), event.seq, &room, &event.payload)
+            {
+                self.seen.push(Seen::Failed(e.to_string()));
+            }
+        }
+        self.cursor = response.next;
+        self.collect_events();
+        self.drive().await;
+        n
+    }
+
+    /// The texts of `room`'s timeline (the engine's room view), in order.
+    pub fn texts(&self, room: &RoomUri) -> Vec<String> {
+        self.engine.room(room).map_or_else(Vec::new, |view| {
+            view.messages()
+                .iter()
+                .map(|m| m.body.text.clone())
+                .collect()
+        })
+    }
+
+    /// What this device could not accept: feed events the engine could not apply, and the
+    /// engine's `Rejected`, `CommitFailed` and `HistoryRefused` events.
+    pub fn failures(&self) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Failed(e) => Some(e.clone()),
+                Seen::Event(ClientEvent::Rejected { room, rejection }) => {
+                    Some(format!("{room}: {rejection}"))
+                }
+                Seen::Event(ClientEvent::CommitFailed { room, epoch, error }) => {
+                    Some(format!("{room} at epoch {epoch}: a commit failed: {error}"))
+                }
+                Seen::Event(ClientEvent::HistoryRefused { room, from, error }) => {
+                    Some(format!("{room}: history from {from} refused: {error}"))
+                }
+                Seen::Event(_) => None,
+            })
+            .collect()
+    }
+
+    pub fn is_member(&self, room: &RoomUri) -> bool {
+        self.engine.room(room).is_some_and(|view| view.is_active())
+    }
+
+    pub fn epoch(&self, room: &RoomUri) -> Option<u64> {
+        self.engine.group(room).map(ClientGroup::epoch)
+    }
+
+    /// The engine's MLS group of `room`.
+    pub fn group(&self, room: &RoomUri) -> &ClientGroup {
+        self.engine
+            .group(room)
+            .unwrap_or_else(|| panic!("{} has no group for {room}", self.client()))
+    }
+
+    /// An independent copy of the engine's MLS group of `room` (through its record), for
+    /// the raw paths: what is done with it never reaches the engine.
+    pub fn group_copy(&self, room: &RoomUri) -> ClientGroup {
+        ClientGroup::from_record(&self.group(room).to_record().unwrap(), self.trust.clone())
+            .unwrap()
+    }
+
+    /// The room state this device holds for `room` (its last merged epoch).
+    pub fn room_state(&self, room: &RoomUri) -> Option<&mimi_room::RoomState> {
+        self.engine.room(room).map(|view| view.state())
+    }
     /// This user's contacts (`GET /v1/contacts`).
     pub async fn contacts(&self) -> mimi_client_api::Contacts {
         self.api
@@ -312,13 +476,16 @@ impl Device {
         .await
     }
 
-    /// Creates `room` hosted by this device's provider.
+    // ---- Rooms: honest operations, through the engine ----
+
+    /// Creates `room` hosted by this device's provider (the engine's cooperative preset).
     pub async fn create_room(&mut self, room: &str) -> RoomUri {
         let room = RoomUri::parse(room).unwrap();
-        let state = RoomCreation::new(Preset::Cooperative, room.clone(), self.user().clone())
-            .initial_state()
+        let created = self
+            .engine
+            .create_room(now_s(), &room, Preset::Cooperative, &self.hub_sender)
             .unwrap();
-        self.create_room_in(&room, &state).await.unwrap();
+        self.post_created(&room, created).await.unwrap();
         room
     }
 
@@ -329,16 +496,21 @@ impl Device {
         room: &RoomUri,
         state: &mimi_room::RoomState,
     ) -> Result<(), Refused> {
-        let (group, created) = ClientGroup::create(
-            &self.identity,
-            &room.group_uri(),
-            &self.hub_sender,
-            state,
-            self.trust.clone(),
-            now_s(),
-        )
-        .unwrap();
-        let _: serde_json::Value = self
+        let created = self
+            .engine
+            .create_room_in_state(now_s(), room, state, &self.hub_sender)
+            .unwrap();
+        self.post_created(room, created).await
+    }
+
+    /// Hands a room the engine just created to the provider; the engine forgets it when
+    /// the provider refuses.
+    async fn post_created(
+        &mut self,
+        room: &RoomUri,
+        created: mimi_mls::CreatedGroup,
+    ) -> Result<(), Refused> {
+        let posted: Result<serde_json::Value, Refused> = self
             .post(
                 "/v1/rooms",
                 &CreateRoom {
@@ -347,10 +519,12 @@ impl Device {
                     ratchet_tree: created.ratchet_tree,
                 },
             )
-            .await?;
-        self.groups.insert(room.clone(), group);
-        self.seen.push(Seen::Joined(room.clone()));
-        Ok(())
+            .await;
+        if posted.is_err() {
+            self.engine.discard_created_room(room).unwrap();
+        }
+        self.collect_events();
+        posted.map(drop)
     }
 
     /// KeyPackages of `target`'s devices for `room`, through the hub.
@@ -359,17 +533,18 @@ impl Device {
         room: &RoomUri,
         target: &UserUri,
     ) -> Result<KeyMaterialResponse, Refused> {
+        let identity = self.identity();
         let tbs = KeyMaterialRequestTbs::new(
             IdentifierUri::from_string(self.user().to_string()).unwrap(),
             IdentifierUri::from_string(target.to_string()).unwrap(),
             IdentifierUri::from_string(room.to_string()).unwrap(),
             vec![DEFAULT_CIPHERSUITE],
             RequiredCapabilities::from_bytes(required_capabilities()).unwrap(),
-            SignaturePublicKey::from_bytes(self.identity.signing_key().public().to_vec()).unwrap(),
-            Credential::from_bytes(self.identity.mls_credential_bytes().unwrap()).unwrap(),
+            SignaturePublicKey::from_bytes(identity.signing_key().public().to_vec()).unwrap(),
+            Credential::from_bytes(identity.mls_credential_bytes().unwrap()).unwrap(),
         );
         let signature = sign::sign_with_label(
-            self.identity.signing_key(),
+            identity.signing_key(),
             sign::KEY_MATERIAL_REQUEST,
             &tbs.encode().unwrap(),
         )
@@ -408,6 +583,166 @@ impl Device {
             .collect())
     }
 
+    /// Adds every device of `users` in one commit (the engine's `invite`, role 2).
+    pub async fn add_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        let mut invitees = Vec::new();
+        for user in users {
+            let key_packages = self.key_material(room, user).await.unwrap();
+            invitees.push(Invitee::new(user.clone(), key_packages));
+        }
+        let op = self.engine.invite(now_s(), room, &invitees);
+        self.run_update(op).await.unwrap().unwrap()
+    }
+
+    /// Adds `users` as participants, the i-th with the device of the i-th of `key_packages`
+    /// (made wherever the caller likes: generated identities of a large room), in one commit.
+    pub async fn add_with_key_packages(
+        &mut self,
+        room: &RoomUri,
+        users: &[UserUri],
+        key_packages: &[Vec<u8>],
+    ) -> UpdateOutcome {
+        assert_eq!(users.len(), key_packages.len(), "one KeyPackage per user");
+        let invitees: Vec<Invitee> = users
+            .iter()
+            .zip(key_packages)
+            .map(|(user, kp)| Invitee::new(user.clone(), vec![kp.clone()]))
+            .collect();
+        let op = self.engine.invite(now_s(), room, &invitees);
+        self.run_update(op).await.unwrap().unwrap()
+    }
+
+    /// Removes `users` (all their devices) in one commit.
+    pub async fn remove_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        let op = self.engine.remove(now_s(), room, users);
+        self.run_update(op).await.unwrap().unwrap()
+    }
+
+    /// Bans `user` (role 1) and removes all its devices, in one commit (the engine bans one
+    /// user per commit).
+    pub async fn ban_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        let [user] = users else {
+            panic!("ban_users bans one user per commit, not {users:?}");
+        };
+        let op = self.engine.ban(now_s(), room, user);
+        self.run_update(op).await.unwrap().unwrap()
+    }
+
+    /// Ends `room` (the engine's `destroy_room`): its own refusal as `Err`, otherwise the
+    /// hub's outcome.
+    pub async fn destroy_room(&mut self, room: &RoomUri) -> Result<UpdateOutcome, ClientError> {
+        let op = self.engine.destroy_room(now_s(), room);
+        Ok(self.run_update(op).await?.unwrap())
+    }
+
+    /// A self-update commit (the engine's `commit_pending`, which also commits proposals
+    /// pending in the room): the engine's own refusal as the outer `Err`, the provider's
+    /// refusal of the call as the inner one, otherwise the hub's outcome.
+    pub async fn commit_pending(
+        &mut self,
+        room: &RoomUri,
+    ) -> Result<Result<UpdateOutcome, Refused>, ClientError> {
+        let op = self.engine.commit_pending(now_s(), room);
+        self.run_update(op).await
+    }
+
+    /// Submits a self-update commit; the engine merges it when the hub accepts it.
+    pub async fn self_update(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
+        self.commit_pending(room).await.unwrap()
+    }
+
+    /// Proposes that this device leave `room` (its SelfRemove, the engine's
+    /// `leave_device`); the hub's outcome.
+    pub async fn propose_leave(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
+        let op = self.engine.leave_device(room);
+        self.run_update(op).await.unwrap()
+    }
+
+    /// Joins `room` by external commit (a new device of a participant).
+    pub async fn join_external(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
+        let path = format!("/v1/rooms/{}/external-join", encode_param(room));
+        let info: ExternalJoinInfo = self
+            .api
+            .call(reqwest::Method::GET, &path, Some(&self.token), None::<&()>)
+            .await?;
+        let op = self.engine.join_external(
+            now_s(),
+            room,
+            &info.group_info,
+            &info.ratchet_tree,
+            &info.pending_proposals,
+        );
+        self.run_update(op).await.unwrap()
+    }
+
+    /// Sends `text` in `room` (the engine's `send_text`).
+    pub async fn send(&mut self, room: &RoomUri, text: &str) -> Result<SubmitOutcome, Refused> {
+        let op = self
+            .engine
+            .send_text(&mut rand::rngs::OsRng, room, text)
+            .map(|(op, _)| op);
+        self.run(op).await.unwrap().map(|sent| match sent {
+            SendOutcome::Submit(outcome) => outcome,
+            other => panic!("a message answered {other:?}"),
+        })
+    }
+
+    /// The `SubmitMessageRequest` the engine made for `text` in `room`, not sent yet (to
+    /// send it several times: [`Device::submit`], which reports the first answer to the
+    /// engine). The device expects to see it come back once.
+    pub fn protect(&mut self, room: &RoomUri, text: &str) -> SubmitMessageRequest {
+        let (op, _) = self
+            .engine
+            .send_text(&mut rand::rngs::OsRng, room, text)
+            .unwrap();
+        let Some(Outgoing::Message {
+            op: next, request, ..
+        }) = self.engine.poll_request()
+        else {
+            panic!("the engine queued no message");
+        };
+        assert_eq!(next, op, "nothing else was queued before the message");
+        self.held.insert(request.encode().unwrap(), op);
+        request
+    }
+
+    /// Submits `request` in `room` through this device's provider, as it is; a request of
+    /// [`Device::protect`] sent the first time reports the answer to the engine.
+    pub async fn submit(
+        &mut self,
+        room: &RoomUri,
+        request: &SubmitMessageRequest,
+    ) -> Result<SubmitOutcome, Refused> {
+        let outcome = self.submit_raw(room, request).await;
+        if let Some(op) = self.held.remove(&request.encode().unwrap()) {
+            let sent = match &outcome {
+                Ok(outcome) => SendOutcome::Submit(outcome.clone()),
+                Err(_) => SendOutcome::Abandoned,
+            };
+            let _ = self.engine.mark_sent(op, sent);
+            self.collect_events();
+        }
+        outcome
+    }
+
+    async fn submit_raw(
+        &self,
+        room: &RoomUri,
+        request: &SubmitMessageRequest,
+    ) -> Result<SubmitOutcome, Refused> {
+        let path = format!("/v1/rooms/{}/messages", encode_param(room));
+        let answer: HubAnswer = self
+            .post(
+                &path,
+                &SubmitMessage {
+                    request: request.encode().unwrap(),
+                },
+            )
+            .await?;
+        let response: SubmitMessageResponse = decode_exact(&answer.response).unwrap();
+        Ok(response.outcome)
+    }
+
     async fn submit_update(
         &self,
         room: &RoomUri,
@@ -427,230 +762,6 @@ impl Device {
         let response: UpdateRoomResponse = decode_exact(&answer.response).unwrap();
         Ok(response.outcome)
     }
-
-    /// Submits a prepared commit; merges it on success.
-    pub async fn submit_commit(
-        &mut self,
-        room: &RoomUri,
-        out: OutgoingCommit,
-        external_join: bool,
-    ) -> UpdateOutcome {
-        let request = commit_request(&out);
-        let outcome = self
-            .submit_update(room, &request, external_join)
-            .await
-            .unwrap();
-        let group = self.groups.get_mut(room).unwrap();
-        if matches!(outcome, UpdateOutcome::Success { .. }) {
-            group.merge_pending_commit().unwrap();
-            self.sent.insert(digest(&out.commit), None);
-        } else {
-            group.discard_pending_commit().unwrap();
-        }
-        outcome
-    }
-
-    /// Commits `changes` (component updates only) as this device; the sender's own policy
-    /// check refuses before anything is sent (`Err`), otherwise the hub's outcome.
-    pub async fn commit_changes(
-        &mut self,
-        room: &RoomUri,
-        changes: &[ComponentChange],
-    ) -> Result<UpdateOutcome, mimi_mls::MlsError> {
-        let out = self
-            .groups
-            .get_mut(room)
-            .unwrap()
-            .commit(changes, &[], &[], now_s())?;
-        Ok(self.submit_commit(room, out, false).await)
-    }
-
-    /// Proposes that this device leave `room` (its SelfRemove, with `changes` proposed
-    /// first, e.g. the participant-list removal of its user); the hub's outcome.
-    pub async fn propose_leave(
-        &mut self,
-        room: &RoomUri,
-        changes: &[ComponentChange],
-    ) -> Result<UpdateOutcome, Refused> {
-        let group = self.groups.get_mut(room).unwrap();
-        let mut proposals = group.propose_components(changes).unwrap();
-        proposals.push(group.propose_leave().unwrap());
-        for p in &proposals {
-            self.sent.insert(digest(p), None);
-        }
-        let mut messages: Vec<MlsMessage> = proposals
-            .into_iter()
-            .map(|p| MlsMessage::from_bytes(p).unwrap())
-            .collect();
-        let first = messages.remove(0);
-        let bundle = mimi_federation_api::update::ProposalBundle::new(first, messages).unwrap();
-        let request = UpdateRequest::new(HandshakeBundle::Proposals(bundle));
-        self.submit_update(room, &request, false).await
-    }
-
-    /// The room state this device holds for `room` (its last merged epoch).
-    pub fn room_state(&self, room: &RoomUri) -> Option<&mimi_room::RoomState> {
-        self.groups.get(room).map(|g| g.room())
-    }
-
-    /// Adds every device of `users` in one commit.
-    pub async fn add_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
-        let mut key_packages = Vec::new();
-        for user in users {
-            key_packages.extend(self.key_material(room, user).await.unwrap());
-        }
-        let update = ParticipantListUpdate {
-            added_participants: users
-                .iter()
-                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
-                .collect(),
-            ..Default::default()
-        };
-        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
-        let out = self
-            .groups
-            .get_mut(room)
-            .unwrap()
-            .commit(&[change], &key_packages, &[], now_s())
-            .unwrap();
-        self.submit_commit(room, out, false).await
-    }
-
-    /// Adds every device of `users` (as role 2) in one commit built as a rogue member's
-    /// modified client would: without the sender's own credential and policy checks
-    /// (`ClientGroup::rogue_commit`), so that the hub and the members must refuse it.
-    pub async fn add_users_unchecked(
-        &mut self,
-        room: &RoomUri,
-        users: &[UserUri],
-    ) -> UpdateOutcome {
-        let mut key_packages = Vec::new();
-        for user in users {
-            key_packages.extend(self.key_material(room, user).await.unwrap());
-        }
-        let update = ParticipantListUpdate {
-            added_participants: users
-                .iter()
-                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
-                .collect(),
-            ..Default::default()
-        };
-        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
-        let out = self
-            .groups
-            .get_mut(room)
-            .unwrap()
-            .rogue_commit(&[change], &key_packages, now_s())
-            .unwrap();
-        self.submit_commit(room, out, false).await
-    }
-
-    /// Adds `users` as participants with the devices of `key_packages` (made wherever the
-    /// caller likes: generated identities of a large room) in one commit.
-    pub async fn add_with_key_packages(
-        &mut self,
-        room: &RoomUri,
-        users: &[UserUri],
-        key_packages: &[Vec<u8>],
-    ) -> UpdateOutcome {
-        let update = ParticipantListUpdate {
-            added_participants: users
-                .iter()
-                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
-                .collect(),
-            ..Default::default()
-        };
-        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
-        let out = self
-            .groups
-            .get_mut(room)
-            .unwrap()
-            .commit(&[change], key_packages, &[], now_s())
-            .unwrap();
-        self.submit_commit(room, out, false).await
-    }
-
-    /// Removes `users` (all their devices) in one commit.
-    pub async fn remove_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
-        self.remove_or_ban(room, users, false).await
-    }
-
-    /// Bans `users` (role 1) and removes all their devices, in one commit.
-    pub async fn ban_users(&mut self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
-        self.remove_or_ban(room, users, true).await
-    }
-
-    async fn remove_or_ban(
-        &mut self,
-        room: &RoomUri,
-        users: &[UserUri],
-        ban: bool,
-    ) -> UpdateOutcome {
-        let group = self.groups.get(room).unwrap();
-        let list = &group.room().participants().participants;
-        let removed_indices: Vec<u32> = users
-            .iter()
-            .map(|u| u32::try_from(list.iter().position(|p| &p.user == u).unwrap()).unwrap())
-            .collect();
-        let clients: Vec<ClientUri> = group
-            .members()
-            .into_iter()
-            .filter(|m| users.contains(&m.user))
-            .map(|m| m.client)
-            .collect();
-        let update = if ban {
-            ParticipantListUpdate {
-                changed_role_participants: removed_indices
-                    .into_iter()
-                    .map(|user_index| UserIndexRolePair {
-                        user_index,
-                        role_index: RoleIndex::BANNED,
-                    })
-                    .collect(),
-                ..Default::default()
-            }
-        } else {
-            ParticipantListUpdate {
-                removed_indices,
-                ..Default::default()
-            }
-        };
-        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
-        let out = self
-            .groups
-            .get_mut(room)
-            .unwrap()
-            .commit(&[change], &[], &clients, now_s())
-            .unwrap();
-        self.submit_commit(room, out, false).await
-    }
-
-    /// Joins `room` by external commit (a new device of a participant).
-    pub async fn join_external(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
-        let path = format!("/v1/rooms/{}/external-join", encode_param(room));
-        let info: ExternalJoinInfo = self
-            .api
-            .call(reqwest::Method::GET, &path, Some(&self.token), None::<&()>)
-            .await?;
-        let (group, out) = ClientGroup::join_external(
-            &self.identity,
-            &info.group_info,
-            &info.ratchet_tree,
-            &info.pending_proposals,
-            self.trust.clone(),
-            now_s(),
-        )
-        .unwrap();
-        self.groups.insert(room.clone(), group);
-        let outcome = self.submit_commit(room, out, true).await;
-        if matches!(outcome, UpdateOutcome::Success { .. }) {
-            self.seen.push(Seen::Joined(room.clone()));
-        } else {
-            self.groups.remove(room);
-        }
-        Ok(outcome)
-    }
-
     /// Joins `room` by external commit after the hub's GroupInfo exchange (any hub).
     pub async fn join_via_group_info(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
         use mimi_federation_api::codec::Reader;
@@ -662,13 +773,14 @@ impl Device {
         let pair = mimi_mls::hpke_key_pair().unwrap();
         let tbs = GroupInfoRequestTbs::new(
             DEFAULT_CIPHERSUITE,
-            SignaturePublicKey::from_bytes(self.identity.signing_key().public().to_vec()).unwrap(),
-            Credential::from_bytes(self.identity.mls_credential_bytes().unwrap()).unwrap(),
+            SignaturePublicKey::from_bytes(self.identity().signing_key().public().to_vec())
+                .unwrap(),
+            Credential::from_bytes(self.identity().mls_credential_bytes().unwrap()).unwrap(),
             HpkePublicKey::from_bytes(pair.public.clone()).unwrap(),
             None,
         );
         let signature = sign::sign_with_label(
-            self.identity.signing_key(),
+            self.identity().signing_key(),
             sign::GROUP_INFO_REQUEST,
             &tbs.encode().unwrap(),
         )
@@ -722,142 +834,115 @@ impl Device {
             .iter()
             .map(|p| p.proposal.as_bytes().to_vec())
             .collect();
-        let (group, out) = ClientGroup::join_external(
-            &self.identity,
+        let op = self.engine.join_external(
+            now_s(),
+            room,
             &tbe.group_info.to_mls_message().unwrap().into_bytes(),
             &tree.encode().unwrap(),
             &pending,
-            self.trust.clone(),
-            now_s(),
-        )
-        .unwrap();
-        self.groups.insert(room.clone(), group);
-        let outcome = self.submit_commit(room, out, true).await;
-        if matches!(outcome, UpdateOutcome::Success { .. }) {
-            self.seen.push(Seen::Joined(room.clone()));
-        } else {
-            self.groups.remove(room);
-        }
-        Ok(outcome)
-    }
-
-    /// The hub's signature key, as known to the test (set with [`Device::knows_hub`]).
-    fn hub_sender_key_of(&self, room: &RoomUri) -> Vec<u8> {
-        self.known_hubs
-            .get(room.hub_domain().as_str())
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Remembers the server signature key of `other`'s provider (as its registration gave it).
-    pub fn knows_hub(&mut self, other: &Device) {
-        self.known_hubs.insert(
-            other.client().domain().to_string(),
-            other.hub_sender.signature_key.clone(),
         );
+        self.run_update(op).await.unwrap()
     }
 
-    /// Submits a self-update commit; the pending commit is dropped unless the hub accepts it.
-    pub async fn self_update(&mut self, room: &RoomUri) -> Result<UpdateOutcome, Refused> {
-        let out = self
-            .groups
-            .get_mut(room)
+    // ---- Rogue paths: built from a copy of the engine's group, never merged into it ----
+
+    /// Submits a prepared commit as it is (a raw path: the engine does not hold it, so it
+    /// is never merged); the hub's outcome.
+    pub async fn submit_commit(
+        &self,
+        room: &RoomUri,
+        out: OutgoingCommit,
+        external_join: bool,
+    ) -> UpdateOutcome {
+        self.submit_update(room, &commit_request(&out), external_join)
+            .await
             .unwrap()
-            .self_update(now_s())
-            .unwrap();
-        let result = self.submit_update(room, &commit_request(&out), false).await;
-        let group = self.groups.get_mut(room).unwrap();
-        if matches!(result, Ok(UpdateOutcome::Success { .. })) {
-            group.merge_pending_commit().unwrap();
-            self.sent.insert(digest(&out.commit), None);
-        } else {
-            group.discard_pending_commit().unwrap();
-        }
-        result
     }
 
-    /// Submits a self-update commit built from the real MLS state whose bytes `tamper` then
-    /// changes (a rogue member, or its provider in transit), with the honest GroupInfo; the
-    /// pending commit is dropped unless the hub accepts it.
+    /// Adds every device of `users` (as role 2) in one commit built as a rogue member's
+    /// modified client would: without the sender's own credential and policy checks
+    /// (`ClientGroup::rogue_commit`, on a copy of the engine's group), so that the hub and
+    /// the members must refuse it.
+    pub async fn add_users_unchecked(&self, room: &RoomUri, users: &[UserUri]) -> UpdateOutcome {
+        let mut key_packages = Vec::new();
+        for user in users {
+            key_packages.extend(self.key_material(room, user).await.unwrap());
+        }
+        let update = ParticipantListUpdate {
+            added_participants: users
+                .iter()
+                .map(|u| UserRolePair::new(u.clone(), RoleIndex(2)))
+                .collect(),
+            ..Default::default()
+        };
+        let change = ComponentChange::update(ComponentId::PARTICIPANT_LIST, update.encode());
+        let out = self
+            .group_copy(room)
+            .rogue_commit(&[change], &key_packages, now_s())
+            .unwrap();
+        self.submit_commit(room, out, false).await
+    }
+
+    /// Submits a self-update commit built from a copy of the engine's MLS state whose bytes
+    /// `tamper` then changes (a rogue member, or its provider in transit), with the honest
+    /// GroupInfo; the engine keeps its epoch whatever the hub says.
     pub async fn self_update_tampered(
-        &mut self,
+        &self,
         room: &RoomUri,
         tamper: impl FnOnce(&mut Vec<u8>),
     ) -> Result<UpdateOutcome, Refused> {
-        let mut out = self
-            .groups
-            .get_mut(room)
-            .unwrap()
-            .self_update(now_s())
-            .unwrap();
+        let mut out = self.group_copy(room).self_update(now_s()).unwrap();
         tamper(&mut out.commit);
-        let result = self.submit_update(room, &commit_request(&out), false).await;
-        let group = self.groups.get_mut(room).unwrap();
-        if matches!(result, Ok(UpdateOutcome::Success { .. })) {
-            group.merge_pending_commit().unwrap();
-            self.sent.insert(digest(&out.commit), None);
-        } else {
-            group.discard_pending_commit().unwrap();
-        }
-        result
-    }
-
-    /// Submits, with this device's token, a self-update commit that `other` built and signed
-    /// (a rogue device handing in another member's handshake); `other` keeps its old epoch.
-    pub async fn submit_commit_of(
-        &self,
-        room: &RoomUri,
-        other: &mut Device,
-    ) -> Result<UpdateOutcome, Refused> {
-        let group = other.groups.get_mut(room).unwrap();
-        let out = group.self_update(now_s()).unwrap();
-        group.discard_pending_commit().unwrap();
         self.submit_update(room, &commit_request(&out), false).await
     }
 
-    /// Sends `text` in `room`.
-    pub async fn send(&mut self, room: &RoomUri, text: &str) -> Result<SubmitOutcome, Refused> {
-        let request = self.protect(room, text);
-        self.submit(room, &request).await
-    }
-
-    /// The `SubmitMessageRequest` for `text` in `room`, protected once but not sent (to send it
-    /// several times: [`Device::submit`]). The device expects to see it come back once.
-    pub fn protect(&mut self, room: &RoomUri, text: &str) -> SubmitMessageRequest {
-        let group = self.groups.get_mut(room).unwrap();
-        let bytes = group.protect(text.as_bytes(), &BTreeMap::new()).unwrap();
-        self.sent.insert(digest(&bytes), Some(text.to_owned()));
-        SubmitMessageRequest::new(
-            MlsMessage::from_bytes(bytes).unwrap(),
-            IdentifierUri::from_string(self.user().to_string()).unwrap(),
-        )
-        .unwrap()
-    }
-
-    /// Submits `request` in `room` through this device's provider, as it is.
-    pub async fn submit(
+    /// Submits, with this device's token, a self-update commit that `other` built and signed
+    /// (a rogue device handing in another member's handshake); `other` keeps its epoch.
+    pub async fn submit_commit_of(
         &self,
         room: &RoomUri,
-        request: &SubmitMessageRequest,
+        other: &Device,
+    ) -> Result<UpdateOutcome, Refused> {
+        let out = other.group_copy(room).self_update(now_s()).unwrap();
+        self.submit_update(room, &commit_request(&out), false).await
+    }
+
+    /// Sends `text` (MIMI content) in `room` as a modified client would, without the
+    /// engine's checks (a muted member, a room that ended): protected on a copy of the
+    /// engine's group; the hub's outcome.
+    pub async fn send_unchecked(
+        &self,
+        room: &RoomUri,
+        text: &str,
     ) -> Result<SubmitOutcome, Refused> {
-        let path = format!("/v1/rooms/{}/messages", encode_param(room));
-        let answer: HubAnswer = self
-            .post(
-                &path,
-                &SubmitMessage {
-                    request: request.encode().unwrap(),
-                },
+        let content = ContentBuilder::new(NestedPart::text(text))
+            .uris(self.user(), room)
+            .build(&mut rand::rngs::OsRng)
+            .unwrap();
+        let (bytes, _) = content
+            .encode_with_id(
+                self.user().to_string().as_bytes(),
+                room.to_string().as_bytes(),
             )
-            .await?;
-        let response: SubmitMessageResponse = decode_exact(&answer.response).unwrap();
-        Ok(response.outcome)
+            .unwrap();
+        let mut group = self.group_copy(room);
+        let protected = group.protect(&bytes, &BTreeMap::new()).unwrap();
+        let request = SubmitMessageRequest::new(
+            MlsMessage::from_bytes(protected).unwrap(),
+            IdentifierUri::from_string(self.user().to_string()).unwrap(),
+        )
+        .unwrap();
+        self.submit_raw(room, &request).await
     }
 
     /// An ephemeral message (typing-like payload) of this device for `room`, as the
-    /// `SubmitMessage` body of the typing route, naming `sender` as sendingUri.
-    pub fn ephemeral(&mut self, room: &RoomUri, sender: &UserUri, payload: &[u8]) -> SubmitMessage {
-        let group = self.groups.get_mut(room).unwrap();
-        let bytes = group.protect(payload, &BTreeMap::new()).unwrap();
+    /// `SubmitMessage` body of the typing route, naming `sender` as sendingUri (protected on
+    /// a copy of the engine's group, as the engine's own typing messages are).
+    pub fn ephemeral(&self, room: &RoomUri, sender: &UserUri, payload: &[u8]) -> SubmitMessage {
+        let bytes = self
+            .group_copy(room)
+            .protect(payload, &BTreeMap::new())
+            .unwrap();
         let request = SubmitMessageRequest::new(
             MlsMessage::from_bytes(bytes).unwrap(),
             IdentifierUri::from_string(sender.to_string()).unwrap(),
@@ -890,129 +975,20 @@ impl Device {
         self.post(&format!("/v1/rooms/{}/typing", encode_param(room)), body)
             .await
     }
-
-    /// Fetches and processes new events (waiting up to `wait_ms` if there are none); returns
-    /// how many arrived.
-    pub async fn poll(&mut self, wait_ms: u64) -> usize {
-        let path = format!("/v1/events?after={}&wait_ms={wait_ms}", self.cursor);
-        let response: EventsResponse = self
-            .api
-            .call(reqwest::Method::GET, &path, Some(&self.token), None::<&()>)
-            .await
-            .unwrap();
-        let n = response.events.len();
-        for event in response.events {
-            self.seqs.push(event.seq);
-            let room = RoomUri::parse(&event.room).unwrap();
-            let message: FanoutMessage = decode_exact(&event.payload).unwrap();
-            if let Err(e) = self.handle(&room, message) {
-                self.seen.push(Seen::Failed(e));
-            }
-        }
-        self.cursor = response.next;
-        n
+    /// The hub's signature key, as known to the test (set with [`Device::knows_hub`]).
+    fn hub_sender_key_of(&self, room: &RoomUri) -> Vec<u8> {
+        self.known_hubs
+            .get(room.hub_domain().as_str())
+            .cloned()
+            .unwrap_or_default()
     }
 
-    fn handle(&mut self, room: &RoomUri, message: FanoutMessage) -> Result<(), String> {
-        let now = now_s();
-        if let FanoutContent::Welcome {
-            message,
-            ratchet_tree_option,
-        } = &message.content
-        {
-            if self.groups.get(room).is_some_and(ClientGroup::is_active) {
-                return Ok(());
-            }
-            let RatchetTreeOption::Full(tree) = ratchet_tree_option else {
-                return Err("a Welcome without its tree".into());
-            };
-            let group = ClientGroup::join_from_welcome(
-                &self.identity,
-                message.as_bytes(),
-                &tree.encode().unwrap(),
-                self.trust.clone(),
-                now,
-            )
-            .map_err(|e| e.to_string())?;
-            self.groups.insert(room.clone(), group);
-            self.seen.push(Seen::Joined(room.clone()));
-            return Ok(());
-        }
-        let Some(group) = self.groups.get_mut(room) else {
-            return Ok(());
-        };
-        if !group.is_active() {
-            return Ok(());
-        }
-        let mut messages = vec![message.content.message().clone()];
-        if let FanoutContent::Proposal { more_proposals, .. } = &message.content {
-            messages.extend(more_proposals.iter().cloned());
-        }
-        for m in messages {
-            if let Some(own) = self.sent.get(&digest(m.as_bytes())) {
-                if let Some(text) = own {
-                    self.seen.push(Seen::Message {
-                        room: room.clone(),
-                        sender: self.identity.client().clone(),
-                        text: text.clone(),
-                    });
-                }
-                continue;
-            }
-            let is_handshake = m.content_type() != Some(ContentType::Application);
-            if is_handshake && m.epoch().is_some_and(|e| e < group.epoch()) {
-                continue;
-            }
-            match group
-                .process(m.as_bytes(), now)
-                .map_err(|e| e.to_string())?
-            {
-                Incoming::Application(received) => self.seen.push(Seen::Message {
-                    room: room.clone(),
-                    sender: received.sender.client,
-                    text: String::from_utf8(received.data).unwrap(),
-                }),
-                Incoming::Commit {
-                    epoch, removed_me, ..
-                } => self.seen.push(Seen::Commit {
-                    room: room.clone(),
-                    epoch,
-                    removed_me,
-                }),
-                Incoming::Proposal(_) => self.seen.push(Seen::Proposal(room.clone())),
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// The texts seen in `room`, in order.
-    pub fn texts(&self, room: &RoomUri) -> Vec<String> {
-        self.seen
-            .iter()
-            .filter_map(|s| match s {
-                Seen::Message { room: r, text, .. } if r == room => Some(text.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    pub fn failures(&self) -> Vec<String> {
-        self.seen
-            .iter()
-            .filter_map(|s| match s {
-                Seen::Failed(e) => Some(e.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    pub fn is_member(&self, room: &RoomUri) -> bool {
-        self.groups.get(room).is_some_and(ClientGroup::is_active)
-    }
-
-    pub fn epoch(&self, room: &RoomUri) -> Option<u64> {
-        self.groups.get(room).map(ClientGroup::epoch)
+    /// Remembers the server signature key of `other`'s provider (as its registration gave it).
+    pub fn knows_hub(&mut self, other: &Device) {
+        self.known_hubs.insert(
+            other.client().domain().to_string(),
+            other.hub_sender.signature_key.clone(),
+        );
     }
 }
 

@@ -40,6 +40,31 @@ pub async fn alice_mallory_carol(nodes: &[Node], key_packages: [usize; 3]) -> [d
     devices
 }
 
+/// The rogue tests' sentinel: `devices[0]` sends `text` in `room` (the hub accepts it), every
+/// device settles until its timeline shows it, and no device has a failure.
+pub async fn sentinel(devices: &mut [&mut device::Device], room: &mimi_types::RoomUri, text: &str) {
+    let sent = devices[0].send(room, text).await;
+    assert!(
+        matches!(
+            sent,
+            Ok(mimi_federation_api::submit_message::SubmitOutcome::Accepted { .. })
+        ),
+        "the sentinel {text:?}: {sent:?}"
+    );
+    device::settle(devices, |d| {
+        d.iter().all(|d| d.texts(room).iter().any(|t| t == text))
+    })
+    .await;
+    for device in devices.iter() {
+        assert_eq!(
+            device.failures(),
+            Vec::<String>::new(),
+            "{} after the sentinel {text:?}",
+            device.client()
+        );
+    }
+}
+
 /// Writes and starts a federation of `domains` under `dir`.
 pub fn federation(dir: &Path, domains: &[&str]) -> Vec<Node> {
     federation_with(dir, domains, |_, _| {})
