@@ -21,7 +21,6 @@ use mimi_federation_api::consent::{ConsentAction, ConsentEntry, ConsentScope};
 use mimi_federation_api::key_material::KeyMaterialUserCode;
 use mimi_federation_api::path::encode_param;
 use mimi_federation_api::request_consent::RequestConsentRequest;
-use mimi_federation_api::submit_message::SubmitOutcome;
 use mimi_federation_api::update::UpdateOutcome;
 use mimi_federation_api::update_consent::UpdateConsentRequest;
 use mimi_federation_api::{Encode, IdentifierUri};
@@ -266,15 +265,10 @@ impl Room {
     }
 
     async fn sentinel(&mut self, text: &str) {
-        let sent = self.alice.send(&self.room, text).await;
-        assert!(
-            matches!(sent, Ok(SubmitOutcome::Accepted { .. })),
-            "{sent:?}"
-        );
-        let room = self.room.clone();
-        settle(
+        common::sentinel(
             &mut [&mut self.alice, &mut self.carol, &mut self.bob],
-            |d| d.iter().all(|d| d.texts(&room).contains(&text.to_owned())),
+            &self.room,
+            text,
         )
         .await;
     }

@@ -16,7 +16,6 @@ use mimi_federation_api::franking::Frank;
 use mimi_federation_api::mls::Signature;
 use mimi_federation_api::path::encode_param;
 use mimi_federation_api::report_abuse::{AbuseReport, AbuseType, AbusiveMessage};
-use mimi_federation_api::submit_message::SubmitOutcome;
 use mimi_federation_api::update::UpdateOutcome;
 use mimi_server::accounts::Accounts;
 use mimi_types::codepoints::DEFAULT_CIPHERSUITE;
@@ -144,16 +143,11 @@ fn rogue_reports_are_refused_and_the_room_goes_on() {
         );
 
         // The sentinel.
-        let sent = alice.send(&room, "sentinel after rogue reports").await;
-        assert!(
-            matches!(sent, Ok(SubmitOutcome::Accepted { .. })),
-            "{sent:?}"
-        );
-        settle(&mut [&mut alice, &mut carol], |d| {
-            d.iter()
-                .all(|d| d.texts(&room) == ["sentinel after rogue reports"])
-        })
-        .await;
+        let text = "sentinel after rogue reports";
+        common::sentinel(&mut [&mut alice, &mut carol], &room, text).await;
+        for d in [&alice, &carol] {
+            assert_eq!(d.texts(&room), [text], "{}", d.client());
+        }
     });
     drop(runtime);
     drop(nodes);
