@@ -915,15 +915,24 @@ impl Device {
         room: &RoomUri,
         text: &str,
     ) -> Result<SubmitOutcome, Refused> {
+        self.send_unchecked_as(room, text, self.user()).await
+    }
+
+    /// Like [`Device::send_unchecked`], with MIMI content naming `sender` as its senderUri
+    /// (a forgery every receiving engine must refuse when `sender` is another user: the hub
+    /// cannot read the content and accepts it).
+    pub async fn send_unchecked_as(
+        &self,
+        room: &RoomUri,
+        text: &str,
+        sender: &UserUri,
+    ) -> Result<SubmitOutcome, Refused> {
         let content = ContentBuilder::new(NestedPart::text(text))
-            .uris(self.user(), room)
+            .uris(sender, room)
             .build(&mut rand::rngs::OsRng)
             .unwrap();
         let (bytes, _) = content
-            .encode_with_id(
-                self.user().to_string().as_bytes(),
-                room.to_string().as_bytes(),
-            )
+            .encode_with_id(sender.to_string().as_bytes(), room.to_string().as_bytes())
             .unwrap();
         let mut group = self.group_copy(room);
         let protected = group.protect(&bytes, &BTreeMap::new()).unwrap();
