@@ -12,6 +12,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use mimi_mls::ClientKind;
 use mimi_types::{ClientUri, RoomUri, UserUri};
@@ -21,6 +23,7 @@ use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 use crate::error::ServerError;
+use crate::token_cache::{TokenCache, TokenHash};
 
 /// The file name of the accounts database.
 pub const FILE_NAME: &str = "accounts.sqlite3";
@@ -43,6 +46,8 @@ pub enum Created {
 #[derive(Debug, Clone)]
 pub struct Accounts {
     pool: Pool,
+    /// Tokens found valid, where this process owns the accounts (SQLite).
+    tokens: Option<Arc<TokenCache>>,
 }
 
 /// The backend's connection pool.
@@ -65,8 +70,8 @@ macro_rules! on_pool {
 
 pub(crate) use on_pool;
 
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+fn token_hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 impl Accounts {
@@ -81,6 +86,8 @@ impl Accounts {
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(4)
+            // A local file: no ping before every statement (see mimi-store's SQLite pool).
+            .test_before_acquire(false)
             // Never hand out a connection sqlx still counts inside a transaction (see
             // mimi-store's SQLite pool): a fresh one is opened instead.
             .before_acquire(|conn, _| {
@@ -93,6 +100,7 @@ impl Accounts {
         }
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            tokens: Some(Arc::default()),
         })
     }
 
@@ -111,6 +119,8 @@ impl Accounts {
         tx.commit().await?;
         Ok(Self {
             pool: Pool::Postgres(pool),
+            // Other processes of the provider remove devices too: ask the database each time.
+            tokens: None,
         })
     }
 
@@ -212,7 +222,7 @@ impl Accounts {
             let done = sqlx::query(statement)
                 .bind(client.to_string())
                 .bind(user.to_string())
-                .bind(token_hash(&token))
+                .bind(&token_hash(&token)[..])
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -254,12 +264,28 @@ impl Accounts {
 
     /// The device a bearer token belongs to.
     pub async fn device_of_token(&self, token: &str) -> Result<Option<ClientUri>, ServerError> {
+        let hash = token_hash(token);
+        let removals = match &self.tokens {
+            Some(tokens) => {
+                if let Some(client) = tokens.get(&hash, Instant::now()) {
+                    return Ok(Some(client));
+                }
+                tokens.removals()
+            }
+            None => 0,
+        };
         let statement = "SELECT client FROM devices WHERE token_hash = $1";
         let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(statement)
-            .bind(token_hash(token))
+            .bind(&hash[..])
             .fetch_optional(pool)
             .await?);
-        row.map(|(client,)| parse::<ClientUri>(client)).transpose()
+        let client = row
+            .map(|(client,)| parse::<ClientUri>(client))
+            .transpose()?;
+        if let (Some(tokens), Some(client)) = (&self.tokens, &client) {
+            tokens.insert(hash, client.clone(), removals, Instant::now());
+        }
+        Ok(client)
     }
 
     /// Forgets device `client`: its token stops working. Its room memberships stay until the
@@ -272,6 +298,9 @@ impl Accounts {
             .execute(pool)
             .await?
             .rows_affected());
+        if let Some(tokens) = &self.tokens {
+            tokens.forget(client);
+        }
         Ok(done == 1)
     }
 

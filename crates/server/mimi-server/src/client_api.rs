@@ -34,6 +34,7 @@ use mimi_types::{ClientUri, Ident, MimiUri, RoomUri, UserUri};
 use crate::accounts::Created;
 use crate::auth_limits::Limited;
 use crate::client_http::{authenticate, error_response, json, reply, room_param, user_of};
+use crate::device_wake::DeviceWake;
 use crate::error::ServerError;
 use crate::error::bad_request;
 use crate::provider::Provider;
@@ -580,11 +581,16 @@ async fn events(
             let notified = wakeup.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let stored = provider
-                .store
-                .device_events(&device, query.after, MAX_EVENTS)
-                .await?;
-            if !stored.is_empty() || tokio::time::Instant::now() >= deadline {
+            let waiting = tokio::time::Instant::now() < deadline;
+            // Asked again right after a page that held everything, with nothing stored
+            // since: wait for the next wake-up without reading the store (it is read once
+            // more when the wait ends).
+            let stored = if waiting && wakeup.is_drained(query.after) {
+                Vec::new()
+            } else {
+                read_events(&provider, &device, &wakeup, query.after).await?
+            };
+            if !stored.is_empty() || !waiting {
                 let next = stored.last().map_or(query.after, |e| e.seq);
                 let events = stored
                     .into_iter()
@@ -618,6 +624,25 @@ async fn events_ws(
     }
 }
 
+/// The device's stored events after `after` (a page of at most [`MAX_EVENTS`]), noting in
+/// its wake-up when the page held everything there was.
+async fn read_events(
+    provider: &Provider,
+    device: &ClientUri,
+    wakeup: &DeviceWake,
+    after: u64,
+) -> Result<Vec<mimi_ds::DeviceEvent>, ServerError> {
+    let count = wakeup.count();
+    let stored = provider
+        .store
+        .device_events(device, after, MAX_EVENTS)
+        .await?;
+    if stored.len() < MAX_EVENTS {
+        wakeup.drained(stored.last().map_or(after, |e| e.seq), count);
+    }
+    Ok(stored)
+}
+
 /// Pushes the device's events after `after` as they are stored, and its ephemeral events
 /// (typing indicators) as they are relayed, until the client goes away.
 async fn stream_events(
@@ -632,15 +657,17 @@ async fn stream_events(
         let notified = wakeup.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let stored = match provider
-            .store
-            .device_events(&device, after, MAX_EVENTS)
-            .await
-        {
-            Ok(stored) => stored,
-            Err(e) => {
-                tracing::error!(%device, error = %e, "reading events failed; closing the stream");
-                return;
+        // After a page that held everything, wait for the next wake-up without reading the
+        // store again (nothing was stored since).
+        let stored = if wakeup.is_drained(after) {
+            Vec::new()
+        } else {
+            match read_events(&provider, &device, &wakeup, after).await {
+                Ok(stored) => stored,
+                Err(e) => {
+                    tracing::error!(%device, error = %e, "reading events failed; closing the stream");
+                    return;
+                }
             }
         };
         let got = !stored.is_empty();

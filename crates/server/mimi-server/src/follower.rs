@@ -422,7 +422,7 @@ impl Provider {
             inboxes.insert(room.clone(), (saved, inbox));
         }
         for device in &feed.woken {
-            self.device_wakeup(device).notify_waiters();
+            self.device_wakeup(device).wake();
         }
         Ok(())
     }

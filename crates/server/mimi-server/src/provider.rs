@@ -15,6 +15,7 @@ use tokio::sync::{Notify, OwnedMutexGuard};
 use crate::accounts::Accounts;
 use crate::auth_limits::AuthLimits;
 use crate::config::Limits;
+use crate::device_wake::DeviceWake;
 use crate::hub_cache::HubCache;
 use crate::live::LiveStreams;
 use crate::metrics::Metrics;
@@ -85,7 +86,7 @@ pub(crate) struct Core {
     pub(crate) outbound_wakeups: BTreeMap<Domain, Arc<Notify>>,
     /// One per device stream: the follower wakes them when it stores messages, the client API
     /// waits on them.
-    pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<Notify>>>,
+    pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<DeviceWake>>>,
 }
 
 /// The hub's state: per-room locks, decoded rooms, and the franking key.
@@ -151,7 +152,7 @@ impl Core {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
-    pub(crate) fn device_wakeup(&self, device: &ClientUri) -> Arc<Notify> {
+    pub(crate) fn device_wakeup(&self, device: &ClientUri) -> Arc<DeviceWake> {
         match self.device_wakeups.lock() {
             Ok(mut map) => map.entry(device.clone()).or_default().clone(),
             Err(poisoned) => poisoned
@@ -169,7 +170,7 @@ impl Core {
         match self.accounts.members(room).await {
             Ok(devices) => {
                 for device in devices {
-                    self.device_wakeup(&device).notify_waiters();
+                    self.device_wakeup(&device).wake();
                 }
             }
             Err(e) => {
@@ -182,12 +183,12 @@ impl Core {
     /// Wakes every device stream and outbound worker of this process (after wake-ups from
     /// other processes may have been missed).
     pub(crate) fn wake_all(&self) {
-        let devices: Vec<Arc<Notify>> = match self.device_wakeups.lock() {
+        let devices: Vec<Arc<DeviceWake>> = match self.device_wakeups.lock() {
             Ok(map) => map.values().cloned().collect(),
             Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
         };
         for wake in devices {
-            wake.notify_waiters();
+            wake.wake();
         }
         for wake in self.outbound_wakeups.values() {
             wake.notify_one();

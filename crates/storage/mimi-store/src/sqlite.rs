@@ -119,6 +119,9 @@ impl SqliteStore {
             .max_connections(config.max_connections.max(1))
             .min_connections(0)
             .acquire_timeout(config.acquire_timeout)
+            // A connection to a local file cannot be hung up on: no ping (a round trip to the
+            // connection's worker thread) before every statement.
+            .test_before_acquire(false)
             // A connection must come out of the pool outside any transaction. One can go back
             // in still counting one (and then refuse every BEGIN for as long as it lives): when
             // a failed statement made SQLite end the transaction itself, the ROLLBACK that sqlx
