@@ -12,6 +12,12 @@
 //! - `receiver_add_one` / `receiver_remove_one`: another member processing the commit
 //!   (`ClientGroup::process`), on a fresh copy restored outside the timed part.
 //! - `receiver_message`: a member decrypting a 1 KiB application message.
+//! - `joiner`: a member joining from the Welcome of the commit that built the room (with its
+//!   ratchet tree: every member's credential validated) and writing its group record, as each
+//!   device of `mimi bench` does while the room forms; the identity holding the KeyPackage is
+//!   restored outside the timed part. Credentials the process validated before (here: the
+//!   creator's and the hub's, as in `mimi bench`, where they share the process) are not
+//!   checked against their CA again (`mimi-mls` `cert_cache.rs`).
 //!
 //! The room is built once per `n` (one commit adding every member by KeyPackage), outside the
 //! timed part; nothing is cached on disk.
@@ -29,7 +35,7 @@ use common::{Room, bundle, ident, sizes};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use mimi_ds::hub::HubRoom;
 use mimi_federation_api::update::{HandshakeBundle, UpdateOutcome, UpdateRequest};
-use mimi_mls::{ClientGroup, ComponentChange, Incoming};
+use mimi_mls::{ClientGroup, ClientIdentity, ComponentChange, Incoming};
 use mimi_room::components::{Component as _, ParticipantListUpdate, RoleIndex, UserRolePair};
 use mimi_types::ClientUri;
 use mimi_types::codepoints::ComponentId;
@@ -86,6 +92,8 @@ fn bench(c: &mut Criterion) {
                     uri,
                     hub,
                     mut creator,
+                    others,
+                    added,
                     ..
                 },
             mut receiver,
@@ -245,6 +253,27 @@ fn bench(c: &mut Criterion) {
                     assert!(matches!(incoming, Incoming::Application(_)));
                 },
                 BatchSize::SmallInput,
+            )
+        });
+
+        // (d) a joining member.
+        let joiner_record = others[1].to_record().unwrap();
+        let welcome = added.welcome.clone().unwrap();
+        g.bench_with_input(BenchmarkId::new("joiner", n), &n, |b, _| {
+            b.iter_batched(
+                || ClientIdentity::from_record(&joiner_record).unwrap(),
+                |identity| {
+                    let group = ClientGroup::join_from_welcome(
+                        &identity,
+                        &welcome,
+                        &added.ratchet_tree,
+                        trust.clone(),
+                        now,
+                    )
+                    .unwrap();
+                    group.to_record().unwrap()
+                },
+                BatchSize::PerIteration,
             )
         });
     }

@@ -333,14 +333,22 @@ impl ClientGroup {
         let staged =
             StagedWelcome::new_from_welcome(&provider, &join_config(), welcome, Some(tree))
                 .map_err(MlsError::mls)?;
+        // The membership is read from the credentials as they are validated (one pass).
+        let mut members = Vec::new();
         for m in staged.members() {
-            let id = trust.validate(&x509_of(&m.credential)?, &m.signature_key, now)?;
-            if !matches!(id, VerifiedIdentity::Client { .. }) {
-                return Err(CredentialError::WrongKind { expected: "client" }.into());
+            match trust.validate(&x509_of(&m.credential)?, &m.signature_key, now)? {
+                VerifiedIdentity::Client { client, user, kind } => {
+                    members.push(MemberChange::with_kind(client, user, kind));
+                }
+                VerifiedIdentity::Server(_) => {
+                    return Err(CredentialError::WrongKind { expected: "client" }.into());
+                }
             }
         }
+        members.sort();
         let group = staged.into_group(&provider).map_err(MlsError::mls)?;
-        let room = load_room(&group)?;
+        let room =
+            RoomState::from_components(components_of(group.extensions()))?.with_members(members)?;
         Ok(Self {
             group,
             provider,

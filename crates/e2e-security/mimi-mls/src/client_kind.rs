@@ -16,6 +16,8 @@
 //! The extension's OID sits under the documentation enterprise number of RFC 5612 until MIMI
 //! has one of its own: [`CLIENT_KIND_OID`].
 
+use std::borrow::Cow;
+
 use mimi_room::ClientKind;
 use x509_parser::asn1_rs::{
     Any, Enumerated, FromDer, Ia5String, Oid, Sequence, Tag, ToDer, Utf8String,
@@ -27,11 +29,11 @@ use crate::error::CredentialError;
 /// place it is written down.
 pub const CLIENT_KIND_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 77, 1];
 
-/// [`CLIENT_KIND_OID`] as the certificate parser names OIDs (it cannot fail: the arcs are
-/// a valid OID).
-pub(crate) fn client_kind_oid() -> Result<Oid<'static>, CredentialError> {
-    Oid::from(CLIENT_KIND_OID).map_err(|e| bad(&format!("its OID: {e:?}")))
-}
+/// [`CLIENT_KIND_OID`] as the certificate parser names OIDs: its DER content octets, built
+/// once (a test checks them against the arcs).
+pub(crate) const CLIENT_KIND_OID_DER: Oid<'static> = Oid::new(Cow::Borrowed(&[
+    0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xfd, 0x59, 0x4d, 0x01,
+]));
 
 const KIND_BOT: u8 = 1;
 const KIND_LOGGER: u8 = 2;
@@ -112,6 +114,12 @@ pub(crate) fn decode(input: &[u8]) -> Result<ClientKind, CredentialError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_oid_constant_is_the_arcs() {
+        assert_eq!(CLIENT_KIND_OID_DER, Oid::from(CLIENT_KIND_OID).unwrap());
+        assert_eq!(CLIENT_KIND_OID_DER.to_id_string(), "1.3.6.1.4.1.32473.77.1");
+    }
 
     #[test]
     fn markers_round_trip_and_strays_are_refused() {

@@ -14,13 +14,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
     KeyPair, KeyUsagePurpose, PKCS_ED25519, PublicKeyData, SanType, SignatureAlgorithm,
 };
 use tls_codec::{Deserialize as _, Serialize as _, VLBytes};
-use x509_parser::certificate::X509Certificate;
+use x509_parser::certificate::{Validity as CertValidity, X509Certificate};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 use x509_parser::time::ASN1Time;
@@ -28,6 +29,7 @@ use x509_parser::time::ASN1Time;
 use mimi_room::ClientKind;
 use mimi_types::{ClientUri, Domain, MimiUri, ProviderUri, UserUri};
 
+use crate::cert_cache::{self, DerDigest, ParsedLeaf, der_digest};
 use crate::client_kind;
 use crate::error::CredentialError;
 
@@ -446,6 +448,10 @@ impl ProviderCa {
 #[derive(Clone)]
 struct Anchor {
     cert_der: Vec<u8>,
+    /// SHA-256 of `cert_der`: what the process-wide cache records an issuer check under.
+    digest: DerDigest,
+    /// The CA certificate's validity window (read when pinned).
+    validity: CertValidity,
 }
 
 /// The CAs a party trusts, each pinned to the one domain it may vouch for.
@@ -467,8 +473,24 @@ impl X509Credential {
         let der = self
             .leaf_der()
             .ok_or_else(|| CredentialError::Malformed("an empty certificate chain".into()))?;
-        Ok(validity_s(&parse_cert(der)?))
+        Ok(parsed_leaf(der)?.1.facts.validity_s)
     }
+}
+
+/// What a leaf certificate says (parsed once per process: [`cert_cache`]) and its digest.
+fn parsed_leaf(der: &[u8]) -> Result<(DerDigest, Arc<ParsedLeaf>), CredentialError> {
+    let digest = der_digest(der);
+    if let Some(parsed) = cert_cache::leaf(&digest) {
+        return Ok((digest, parsed));
+    }
+    let cert = parse_cert(der)?;
+    let facts = LeafFacts {
+        identity: identity_of(&cert)?,
+        validity_s: validity_s(&cert),
+    };
+    let parsed = Arc::new(ParsedLeaf::of(&cert, facts));
+    cert_cache::remember_leaf(digest, parsed.clone());
+    Ok((digest, parsed))
 }
 
 fn parse_cert(der: &[u8]) -> Result<X509Certificate<'_>, CredentialError> {
@@ -523,6 +545,8 @@ impl TrustStore {
             domain,
             Anchor {
                 cert_der: ca_cert_der.to_vec(),
+                digest: der_digest(ca_cert_der),
+                validity: cert.validity().clone(),
             },
         );
         Ok(())
@@ -552,6 +576,11 @@ impl TrustStore {
     }
 
     /// [`TrustStore::validate`], also returning the validity period read in the same parse.
+    ///
+    /// The certificate is parsed, and its issuer name and signature checked against the
+    /// pinned CA, once per process ([`cert_cache`]: keyed by the leaf's and the CA's DER);
+    /// every other check (the CA pinned for its domain, both validity windows at `now`, CA
+    /// flag, key usage, certified key) is made on every call, in the same order.
     pub(crate) fn validate_leaf(
         &self,
         credential: &X509Credential,
@@ -559,47 +588,49 @@ impl TrustStore {
         now: u64,
     ) -> Result<LeafFacts, CredentialError> {
         let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
-        let leaf = parse_cert(leaf_der)?;
-        let identity = identity_of(&leaf)?;
-        let domain = identity.domain();
+        let (digest, leaf) = parsed_leaf(leaf_der)?;
+        let domain = leaf.facts.identity.domain();
         let anchor = self
             .anchors
             .get(domain)
             .ok_or_else(|| CredentialError::UntrustedDomain(domain.to_string()))?;
-        let ca = parse_cert(&anchor.cert_der)?;
-        if leaf.issuer() != ca.subject() {
-            return Err(CredentialError::IssuerNotPinned {
-                domain: domain.to_string(),
-            });
+        if !cert_cache::issued_by(&digest, &anchor.digest) {
+            check_issuer(leaf_der, &anchor.cert_der).map_err(|()| {
+                CredentialError::IssuerNotPinned {
+                    domain: domain.to_string(),
+                }
+            })?;
+            cert_cache::remember_issued(digest, anchor.digest);
         }
-        leaf.verify_signature(Some(ca.public_key())).map_err(|_| {
-            CredentialError::IssuerNotPinned {
-                domain: domain.to_string(),
-            }
-        })?;
         let now_t = asn1_time(now).map_err(|_| CredentialError::Expired)?;
-        if !leaf.validity().is_valid_at(now_t) {
+        if !leaf.validity.is_valid_at(now_t) {
             return Err(CredentialError::Expired);
         }
-        if !ca.validity().is_valid_at(now_t) {
+        if !anchor.validity.is_valid_at(now_t) {
             return Err(CredentialError::CaExpired(domain.to_string()));
         }
-        if leaf.is_ca() {
+        if leaf.is_ca {
             return Err(CredentialError::LeafIsCa);
         }
-        match leaf.key_usage() {
-            Ok(Some(ku)) if ku.value.digital_signature() => {}
-            _ => return Err(CredentialError::KeyUsage),
+        if !leaf.digital_signature {
+            return Err(CredentialError::KeyUsage);
         }
-        let spki = leaf.public_key();
-        if spki.subject_public_key.data.as_ref() != signature_key {
+        if leaf.key.as_slice() != signature_key {
             return Err(CredentialError::KeyMismatch);
         }
-        Ok(LeafFacts {
-            identity,
-            validity_s: validity_s(&leaf),
-        })
+        Ok(leaf.facts.clone())
     }
+}
+
+/// Whether the CA certificate `ca_der` issued the certificate `leaf_der`: its subject is the
+/// leaf's issuer and its key verifies the leaf's signature.
+fn check_issuer(leaf_der: &[u8], ca_der: &[u8]) -> Result<(), ()> {
+    let leaf = parse_cert(leaf_der).map_err(|_| ())?;
+    let ca = parse_cert(ca_der).map_err(|_| ())?;
+    if leaf.issuer() != ca.subject() {
+        return Err(());
+    }
+    leaf.verify_signature(Some(ca.public_key())).map_err(|_| ())
 }
 
 /// Reads the identity out of a certificate's URI SANs (no trust decision).
@@ -668,11 +699,7 @@ pub(crate) struct LeafFacts {
 /// [`LeafFacts`] of a credential, without validating it.
 pub(crate) fn claimed_leaf(credential: &X509Credential) -> Result<LeafFacts, CredentialError> {
     let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
-    let leaf = parse_cert(leaf_der)?;
-    Ok(LeafFacts {
-        identity: identity_of(&leaf)?,
-        validity_s: validity_s(&leaf),
-    })
+    Ok(parsed_leaf(leaf_der)?.1.facts.clone())
 }
 
 /// How long `cert` is valid, in seconds (`notAfter - notBefore`; 0 if reversed).
@@ -689,7 +716,7 @@ fn validity_s(cert: &X509Certificate<'_>) -> u64 {
 /// server's certificate carries none).
 fn identity_of(cert: &X509Certificate<'_>) -> Result<VerifiedIdentity, CredentialError> {
     let marker = cert
-        .get_extension_unique(&client_kind::client_kind_oid()?)
+        .get_extension_unique(&client_kind::CLIENT_KIND_OID_DER)
         .map_err(|e| CredentialError::Malformed(format!("client kind extension: {e}")))?
         .map(|ext| ext.value);
     match identity_from_sans(&uri_sans(cert)?)? {
@@ -710,6 +737,5 @@ fn identity_of(cert: &X509Certificate<'_>) -> Result<VerifiedIdentity, Credentia
 /// The public key a credential's leaf certificate certifies.
 pub(crate) fn certified_key(credential: &X509Credential) -> Result<Vec<u8>, CredentialError> {
     let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
-    let leaf = parse_cert(leaf_der)?;
-    Ok(leaf.public_key().subject_public_key.data.to_vec())
+    Ok(parsed_leaf(leaf_der)?.1.key.clone())
 }

@@ -40,6 +40,7 @@
 //! and authorized with `mimi_room::authorize_commit` against the room state carried in the
 //! GroupContext before anything is merged.
 
+mod cert_cache;
 mod client;
 pub mod client_kind;
 mod committer_group_info;
