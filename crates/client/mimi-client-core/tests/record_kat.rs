@@ -80,11 +80,11 @@ fn generate() -> (Vec<u8>, String) {
 }
 
 /// The current record: client record version 1 holding mimi-mls records of format 3 (openmls
-/// values tagged, binary for most kinds).
+/// values tagged, binary for most kinds, the message secrets in the compact codec).
 #[test]
 fn pinned_record_restores_and_writes_back_unchanged() {
-    let record_path = dir().join(format!("record-v{RECORD_VERSION}-mls3.hex"));
-    let transcript_path = dir().join(format!("record-v{RECORD_VERSION}-mls3.transcript"));
+    let record_path = dir().join(format!("record-v{RECORD_VERSION}-mls3-compact.hex"));
+    let transcript_path = dir().join(format!("record-v{RECORD_VERSION}-mls3-compact.transcript"));
     if !record_path.exists() {
         let (record, text) = generate();
         std::fs::create_dir_all(dir()).unwrap();
@@ -111,6 +111,27 @@ fn pinned_record_restores_and_writes_back_unchanged() {
         again, record,
         "the record does not write back byte for byte"
     );
+}
+
+/// The record pinned before the message secrets had the compact codec (format 3, their
+/// values JSON): it restores to the same conversation; written anew the message secrets are
+/// compact (the record shrinks), and it is stable from then on.
+#[test]
+fn pinned_record_with_json_message_secrets_migrates() {
+    let old = unhex(&std::fs::read_to_string(dir().join("record-v1-mls3.hex")).unwrap());
+    let expected = std::fs::read_to_string(dir().join("record-v1-mls3.transcript")).unwrap();
+    let client = Client::from_record(&old, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&client), expected);
+    let migrated = client.to_record().unwrap();
+    assert!(
+        migrated.len() < old.len(),
+        "{} octets after, {} before",
+        migrated.len(),
+        old.len()
+    );
+    let again = Client::from_record(&migrated, TrustStore::new()).unwrap();
+    assert_eq!(transcript(&again), expected);
+    assert_eq!(again.to_record().unwrap(), migrated);
 }
 
 /// The record pinned before mimi-mls kept openmls values in binary (its mimi-mls records of

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::error::MlsError;
 use crate::store::BinaryStorage;
 use crate::store::codec::tag_json;
+use crate::store::stale::drop_stale_proposals;
 
 /// Record format version.
 ///
@@ -212,7 +213,8 @@ pub(crate) fn write_storage(w: &mut Writer, storage: &BinaryStorage) -> Result<(
 }
 
 /// Reads what [`write_storage`] wrote into an (empty) store; values of a record of
-/// [`Format::JsonValues`] are tagged as JSON (see `store/codec.rs`).
+/// [`Format::JsonValues`] are tagged as JSON (see `store/codec.rs`), and the queued proposals
+/// openmls's memory store left behind are dropped (`store/stale.rs`).
 pub(crate) fn read_storage(
     r: &mut Reader<'_>,
     storage: &BinaryStorage,
@@ -230,6 +232,9 @@ pub(crate) fn read_storage(
         if values.insert(k, v).is_some() {
             return Err(rec("the record holds an MLS storage key twice"));
         }
+    }
+    if format == Format::JsonValues {
+        drop_stale_proposals(&mut values);
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! [`BinaryStorage`] implements openmls's `StorageProvider` itself (no openmls memory store
 //! inside). Keys are built as openmls's memory store builds them (the kind's label, the JSON of
 //! the key, the storage version), so the entries of older records keep their keys; values are
-//! tagged with their codec ([`codec`]): postcard for every kind but two. A ratchet tree so
+//! tagged with their codec ([`codec`]): postcard for every kind but two (the message secrets
+//! in a compact self-describing form, the join configuration in JSON). A ratchet tree so
 //! takes about its TLS size instead of four times it as JSON with bytes as numbers.
 //!
 //! Reads never panic: a value that does not decode (damaged, or of another kind) is an error.
@@ -19,8 +20,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub(crate) mod codec;
+pub(crate) mod compact;
 pub(crate) mod labels;
 mod provider;
+pub(crate) mod stale;
 
 use codec::Codec;
 

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::error::MlsError;
 use crate::store::BinaryStorage;
 use crate::store::codec::tag_json;
+use crate::store::stale::drop_stale_proposals;
 
 mod delegate;
 mod split;
@@ -106,8 +107,9 @@ impl TrackedStorage {
     /// A store holding `entries` as stored (nothing changed). The caller has checked them
     /// against their root digest; the message-secrets parts are joined back here. `legacy`:
     /// the entries are of record format 2 (untagged JSON values): each value is tagged as
-    /// JSON, and every entry counts as changed (the group is stored again whole, in the
-    /// current format).
+    /// JSON, the queued proposals openmls's memory store left behind are dropped
+    /// (`store/stale.rs`), and every entry counts as changed (the group is stored again whole,
+    /// in the current format).
     pub(crate) fn from_stored(
         entries: Vec<(Vec<u8>, Vec<u8>)>,
         digests: BTreeMap<Vec<u8>, EntryDigest>,
@@ -131,16 +133,17 @@ impl TrackedStorage {
             let mut values = s.inner.write_lock().map_err(MlsError::mls)?;
             for (k, v) in mains {
                 let v = if k.starts_with(LABEL_MESSAGE_SECRETS) {
-                    split::join(&k, &v, &mut parts).ok_or_else(|| {
-                        MlsError::Record(
-                            "the stored MLS message secrets lack the part of a past epoch".into(),
-                        )
+                    split::join(&k, &v, &mut parts).map_err(|e| {
+                        MlsError::Record(format!("the stored MLS message secrets: {e}"))
                     })?
                 } else {
                     v
                 };
                 let v = if legacy { tag_json(&v) } else { v };
                 values.insert(k, v);
+            }
+            if legacy {
+                drop_stale_proposals(&mut values);
             }
         }
         if !parts.is_empty() {

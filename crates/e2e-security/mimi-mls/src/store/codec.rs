@@ -2,11 +2,15 @@
 //!
 //! * [`Codec::Binary`] (tag 1): postcard, a compact serde format (bytes as themselves,
 //!   integers as varints): what every kind is written in, except the two below.
-//! * [`Codec::Json`] (tag 0): serde_json, what records of format 2 hold for every kind
-//!   (read with this tag, then rewritten in the codec of their kind) and what two kinds stay
-//!   in: the join configuration (openmls reads its past-epoch policy with an untagged enum,
-//!   which needs a self-describing format) and the message secrets (stored split per past
-//!   epoch, see `tracked/split.rs`, which works on their JSON).
+//! * [`Codec::Compact`] (tag 2): serde's JSON data model in a compact binary form
+//!   ([`super::compact`]: runs of empty slots and octet arrays take a few octets), what the
+//!   message secrets are written in: self-describing, so `tracked/split.rs` can store each
+//!   past epoch apart, and flat in the members (their secret tree has four mostly empty slots
+//!   per member).
+//! * [`Codec::Json`] (tag 0): serde_json, what records of format 2 hold for every kind and
+//!   older records the message secrets (read with this tag, then rewritten in the codec of
+//!   their kind), and what the join configuration stays in (openmls reads its past-epoch
+//!   policy with an untagged enum, which needs a self-describing format; it is small).
 //!
 //! Every decoder consumes its whole input or fails; nothing here panics.
 
@@ -14,25 +18,35 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
+use super::compact;
 use super::labels::{LABEL_MESSAGE_SECRETS, LABEL_MLS_GROUP_JOIN_CONFIG};
 
 /// The tag of a JSON value.
 pub(crate) const TAG_JSON: u8 = 0;
 /// The tag of a postcard value.
 pub(crate) const TAG_BINARY: u8 = 1;
+/// The tag of a value in [`super::compact`].
+pub(crate) const TAG_COMPACT: u8 = 2;
 
 /// A codec of stored values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Codec {
     Json,
     Binary,
+    Compact,
 }
 
 impl Codec {
     /// The codec values of the kind `label` are written in.
     pub(crate) fn of_kind(label: &[u8]) -> Self {
-        if label == LABEL_MLS_GROUP_JOIN_CONFIG || label == LABEL_MESSAGE_SECRETS {
+        #[cfg(test)]
+        if legacy_json::on() {
+            return Self::Json;
+        }
+        if label == LABEL_MLS_GROUP_JOIN_CONFIG {
             Self::Json
+        } else if label == LABEL_MESSAGE_SECRETS {
+            Self::Compact
         } else {
             Self::Binary
         }
@@ -42,6 +56,7 @@ impl Codec {
         match self {
             Self::Json => TAG_JSON,
             Self::Binary => TAG_BINARY,
+            Self::Compact => TAG_COMPACT,
         }
     }
 
@@ -50,6 +65,7 @@ impl Codec {
         match tag {
             TAG_JSON => Ok(Self::Json),
             TAG_BINARY => Ok(Self::Binary),
+            TAG_COMPACT => Ok(Self::Compact),
             t => Err(StoreError::Decode(format!("unknown value codec {t}"))),
         }
     }
@@ -64,6 +80,7 @@ impl Codec {
             Self::Binary => {
                 postcard::to_allocvec(value).map_err(|e| StoreError::Encode(e.to_string()))
             }
+            Self::Compact => compact::encode(&to_value(value)?),
         }
     }
 
@@ -77,6 +94,7 @@ impl Codec {
                 out = postcard::to_extend(value, out)
                     .map_err(|e| StoreError::Encode(e.to_string()))?;
             }
+            Self::Compact => compact::encode_into(&mut out, &to_value(value)?)?,
         }
         Ok(out)
     }
@@ -99,8 +117,15 @@ impl Codec {
                     )))
                 }
             }
+            Self::Compact => serde_json::from_value(compact::decode(bytes)?)
+                .map_err(|e| StoreError::Decode(e.to_string())),
         }
     }
+}
+
+/// `value` in serde's JSON data model.
+fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value).map_err(|e| StoreError::Encode(e.to_string()))
 }
 
 /// A value of a record of the older format (bare JSON), tagged as such.
@@ -123,4 +148,28 @@ pub(crate) fn untag(value: &[u8]) -> Result<(Codec, &[u8]), StoreError> {
 pub(crate) fn decode<T: DeserializeOwned>(value: &[u8]) -> Result<(T, Codec), StoreError> {
     let (codec, bare) = untag(value)?;
     Ok((codec.decode_bare(bare)?, codec))
+}
+
+/// Tests: writing every kind in JSON, as openmls's memory store did (records of format 2,
+/// see `tests/legacy_entries.rs`).
+#[cfg(test)]
+pub(crate) mod legacy_json {
+    use std::cell::Cell;
+
+    thread_local! {
+        static ON: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether this thread writes every kind in JSON.
+    pub(crate) fn on() -> bool {
+        ON.with(Cell::get)
+    }
+
+    /// Runs `f` with every kind written in JSON on this thread.
+    pub(crate) fn with<T>(f: impl FnOnce() -> T) -> T {
+        ON.with(|c| c.set(true));
+        let out = f();
+        ON.with(|c| c.set(false));
+        out
+    }
 }

@@ -7,6 +7,7 @@ mod entries;
 mod flows;
 mod fuzz;
 mod join_codes;
+mod legacy_entries;
 mod refusals;
 mod rfc_credentials;
 mod roster;

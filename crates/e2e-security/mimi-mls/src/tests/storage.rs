@@ -210,3 +210,83 @@ fn a_value_that_does_not_decode_is_an_error_not_a_panic() {
     }
     assert_eq!(tried.len(), 10, "{tried:?}");
 }
+
+/// The fields of a JSON object, sorted.
+fn fields(v: &serde_json::Value) -> Vec<&str> {
+    let mut f: Vec<&str> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    f.sort_unstable();
+    f
+}
+
+/// openmls's `MessageSecretsStore` as `tracked/split/compact.rs` and the compact codec rely
+/// on it (a past-epoch array of objects with an `epoch`, the secret tree's per-member slots
+/// as arrays that are mostly empty): an openmls upgrade that changes it fails here rather
+/// than storing the message secrets whole or large.
+#[test]
+fn a_real_message_secrets_value_has_the_shape_split_relies_on() {
+    use crate::store::compact;
+
+    let (mut net, _) = room(5, 4);
+    net.message("alice1", "hello");
+    let values = net.groups["bob1"].storage_values();
+    let (_, v) = values
+        .iter()
+        .find(|(k, _)| kind_of(k) == b"MessageSecrets")
+        .unwrap();
+    let (codec, bare) = untag(v).unwrap();
+    assert_eq!(codec, Codec::Compact);
+    let v = compact::decode(bare).unwrap();
+    assert_eq!(
+        fields(&v),
+        ["max_epochs", "message_secrets", "past_epoch_trees"]
+    );
+    let secrets_fields = [
+        "added_at",
+        "confirmation_key",
+        "membership_key",
+        "secret_tree",
+        "sender_data_secret",
+        "serialized_context",
+    ];
+    let tree_fields = [
+        "application_sender_ratchets",
+        "handshake_sender_ratchets",
+        "leaf_nodes",
+        "own_index",
+        "parent_nodes",
+        "size",
+    ];
+    let check_secrets = |s: &serde_json::Value, what: &str| {
+        assert_eq!(fields(s), secrets_fields, "{what}");
+        let tree = &s["secret_tree"];
+        assert_eq!(fields(tree), tree_fields, "{what}");
+        // Eight leaves for seven members: a slot per leaf, most of them empty.
+        for slots in [
+            "leaf_nodes",
+            "parent_nodes",
+            "handshake_sender_ratchets",
+            "application_sender_ratchets",
+        ] {
+            let a = tree[slots].as_array().unwrap();
+            assert_eq!(a.len(), 8, "{what} {slots}");
+            assert!(
+                a.iter().filter(|s| s.is_null()).count() >= 4,
+                "{what} {slots}"
+            );
+        }
+    };
+    check_secrets(&v["message_secrets"], "current epoch");
+    let past = v["past_epoch_trees"].as_array().unwrap();
+    assert_eq!(past.len(), crate::config::MAX_PAST_EPOCHS);
+    for p in past {
+        assert_eq!(fields(p), ["epoch", "leaves", "message_secrets"]);
+        assert!(p["epoch"].is_u64(), "{}", p["epoch"]);
+        assert_eq!(p["leaves"].as_array().unwrap().len(), 7);
+        check_secrets(&p["message_secrets"], "past epoch");
+    }
+}

@@ -7,8 +7,19 @@
 //! with each past epoch reduced to `{"epoch":N}`) and one entry per past epoch (the rest of
 //! that epoch's object), which changes only when a commit moves the epochs along or a late
 //! message of that epoch is read. A value of another shape is stored whole.
+//!
+//! The message secrets are written in the compact codec (`store/compact.rs`), split by
+//! [`compact`] (which also stores the current epoch's serialized group context apart); the
+//! JSON split here reads and stores what older versions wrote (and a JSON
+//! value openmls has not read again yet).
+
+mod compact;
+
+use crate::store::codec::TAG_COMPACT;
 /// The suffix of a past epoch's entry key (after the main key), then the epoch (8 octets).
 const PAST: &[u8] = b"\x00past-epoch";
+/// The suffix of the entry key of the current epoch's serialized context (compact values).
+const CONTEXT: &[u8] = b"\x00serialized-context";
 const TREES: &[u8] = b"\"past_epoch_trees\":[";
 const EPOCH: &[u8] = b"{\"epoch\":";
 
@@ -79,11 +90,15 @@ fn trees(v: &[u8]) -> Option<Trees> {
     }
 }
 
-fn past_key(main: &[u8], epoch: u64) -> Vec<u8> {
+pub(super) fn past_key(main: &[u8], epoch: u64) -> Vec<u8> {
     let mut k = main.to_vec();
     k.extend_from_slice(PAST);
     k.extend_from_slice(&epoch.to_be_bytes());
     k
+}
+
+pub(super) fn context_key(main: &[u8]) -> Vec<u8> {
+    [main, CONTEXT].concat()
 }
 
 /// An element `{"epoch":N,REST}`: N and REST.
@@ -98,6 +113,9 @@ fn element(e: &[u8]) -> Option<(u64, &[u8])> {
 /// The stored entries of one message-secrets entry (main first).
 pub(super) fn split(key: &[u8], value: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let whole = || vec![(key.to_vec(), value.to_vec())];
+    if value.first() == Some(&TAG_COMPACT) {
+        return compact::split(key, value).unwrap_or_else(whole);
+    }
     let Some(Trees { start, end, items }) = trees(value) else {
         return whole();
     };
@@ -121,13 +139,28 @@ pub(super) fn split(key: &[u8], value: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// Whether `key` names a past epoch's part of a message-secrets entry.
+/// Whether `key` names a part of a message-secrets entry (a past epoch, or the current
+/// epoch's serialized context).
 pub(super) fn is_part(key: &[u8]) -> bool {
-    key.len() > PAST.len() + 8 && key[key.len() - 8 - PAST.len()..key.len() - 8] == *PAST
+    (key.len() > PAST.len() + 8 && key[key.len() - 8 - PAST.len()..key.len() - 8] == *PAST)
+        || (key.len() > CONTEXT.len() && key.ends_with(CONTEXT))
 }
 
-/// Joins a main entry with its parts (taken out of `parts`): the value openmls wrote.
+/// Joins a main entry with its parts (taken out of `parts`): the value openmls wrote, or
+/// what is wrong.
 pub(super) fn join(
+    key: &[u8],
+    main: &[u8],
+    parts: &mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Result<Vec<u8>, String> {
+    if main.first() == Some(&TAG_COMPACT) {
+        return compact::join(key, main, parts);
+    }
+    join_json(key, main, parts).ok_or_else(|| "the part of a past epoch is missing".into())
+}
+
+/// [`join`] for a main entry in JSON.
+fn join_json(
     key: &[u8],
     main: &[u8],
     parts: &mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
