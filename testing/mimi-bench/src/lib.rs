@@ -71,10 +71,9 @@ pub struct BenchConfig {
     /// runtime, where a sender's acknowledged send waits for its turn behind the receivers'
     /// work (decrypting the previous message): separates the sender's latency from the
     /// receivers' queue. Off by default: the acknowledgement figures of earlier runs are
-    /// taken without it. Only the sending tasks move: the devices (their HTTP connections'
-    /// tasks and their sockets' registrations) were made on the clients' runtime during setup,
-    /// so a send's I/O can still wait for that runtime; the figure is an upper bound on the
-    /// sender's own latency, not a measure of it.
+    /// taken without it. A sending device is opened again from its file on that runtime
+    /// once it joined (as its own process would open it), so its HTTP connections and feed
+    /// are made and driven there too, not on the receivers' runtime.
     pub sender_runtime: bool,
 }
 

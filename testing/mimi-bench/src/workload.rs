@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     senders: usize,
     users: usize,
     skip_decryption: bool,
+    /// The senders run on a runtime of their own (`BenchConfig::sender_runtime`).
+    sender_runtime: bool,
     /// Open loop: nanoseconds between two sends of one sender.
     interval_ns: Option<u64>,
     /// Send start (scheduled start in open loop) of message `s * messages + i`, ns after
@@ -206,6 +208,7 @@ async fn drive(
         senders: config.senders,
         users: config.users,
         skip_decryption: config.skip_decryption,
+        sender_runtime: sender_runtime.is_some(),
         interval_ns: config.rate.map(|r| (1e9 / r) as u64),
         send_ns: (0..config.senders * config.messages)
             .map(|_| AtomicU64::new(0))
@@ -430,6 +433,16 @@ async fn device_task(
         }
     }
     device.take_events();
+    if index < shared.senders && shared.sender_runtime {
+        // On a runtime of its own, the sender is opened again from its file there, as its
+        // own process would: its HTTP connections and feed are then driven by that runtime,
+        // not by the receivers' (reqwest drives a connection where it was made).
+        let path = device.path().to_owned();
+        device.close().await;
+        device = Device::open(&path)
+            .await
+            .context("opening the sender again on its own runtime")?;
+    }
     set_join_state(shared, index, "joined".to_owned());
     shared.joined.fetch_add(1, Ordering::SeqCst);
     while shared.joined.load(Ordering::SeqCst) < shared.users {
