@@ -176,6 +176,88 @@ pub(crate) fn decode(input: &[u8]) -> Result<Value, StoreError> {
     Ok(v)
 }
 
+/// The fields of an encoded object, each name with its value's encoding, read without
+/// decoding the values (for splitting a large value cheaply); `None` if `enc` is not exactly
+/// one encoded object.
+pub(crate) fn object_fields(enc: &[u8]) -> Option<Vec<(&str, &[u8])>> {
+    let mut d = Decoder {
+        input: enc,
+        slots: 0,
+    };
+    if d.octet().ok()? != OBJECT {
+        return None;
+    }
+    let n = d.varint().ok()?;
+    let mut fields = Vec::new();
+    for _ in 0..n {
+        let len = d.varint().ok()?;
+        let name = std::str::from_utf8(d.take(len).ok()?).ok()?;
+        let start = d.input;
+        d.skip(1).ok()?;
+        fields.push((name, &start[..start.len() - d.input.len()]));
+    }
+    d.input.is_empty().then_some(fields)
+}
+
+/// The items of an encoded array that holds no run of empty slots, each item's encoding;
+/// `None` if `enc` is not exactly one such array.
+pub(crate) fn array_items(enc: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut d = Decoder {
+        input: enc,
+        slots: 0,
+    };
+    if d.octet().ok()? != ARRAY {
+        return None;
+    }
+    let n = d.varint().ok()?;
+    let mut items = Vec::new();
+    for _ in 0..n {
+        if d.input.first() == Some(&NULLS) {
+            return None;
+        }
+        let start = d.input;
+        d.skip(1).ok()?;
+        items.push(&start[..start.len() - d.input.len()]);
+    }
+    d.input.is_empty().then_some(items)
+}
+
+/// The kind octet of an encoding.
+pub(crate) fn decode_kind(enc: &[u8]) -> Option<u8> {
+    enc.first().copied()
+}
+
+/// Whether a kind octet is that of an array (octets or not).
+pub(crate) fn is_array_kind(kind: u8) -> bool {
+    kind == ARRAY || kind == BYTES
+}
+
+/// The encoding of an object of encoded fields (names distinct, in any order): what
+/// [`encode`] gives for the object they decode to.
+pub(crate) fn object_of(fields: &mut [(&str, &[u8])]) -> Vec<u8> {
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = vec![OBJECT];
+    varint(&mut out, fields.len() as u64);
+    for (name, v) in fields.iter() {
+        varint(&mut out, name.len() as u64);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(v);
+    }
+    out
+}
+
+/// The encoding of an array of encoded items that are objects: what [`encode`] gives for
+/// the array they decode to.
+pub(crate) fn array_of_objects(items: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let mut out = vec![ARRAY];
+    varint(&mut out, items.len() as u64);
+    for i in items {
+        (i.first() == Some(&OBJECT)).then_some(())?;
+        out.extend_from_slice(i);
+    }
+    Some(out)
+}
+
 struct Decoder<'a> {
     input: &'a [u8],
     /// Empty slots expanded from runs so far.
@@ -219,6 +301,55 @@ impl<'a> Decoder<'a> {
         let n = self.varint()?;
         let s = self.take(n)?;
         String::from_utf8(s.to_vec()).map_err(|_| bad("a string is not UTF-8"))
+    }
+
+    /// Moves past one encoded value without building it (checking bounds and nesting only).
+    fn skip(&mut self, depth: usize) -> Result<(), StoreError> {
+        if depth > MAX_DEPTH {
+            return Err(bad(format!("it nests deeper than {MAX_DEPTH} (the cap)")));
+        }
+        match self.octet()? {
+            NULL | FALSE | TRUE => {}
+            UINT | NINT => {
+                self.varint()?;
+            }
+            FLOAT => {
+                self.take(8)?;
+            }
+            STRING | BYTES => {
+                let n = self.varint()?;
+                self.take(n)?;
+            }
+            ARRAY => {
+                let n = self.varint()?;
+                let mut i = 0u64;
+                while i < n {
+                    if self.input.first() == Some(&NULLS) {
+                        self.input = &self.input[1..];
+                        let run = self.varint()?;
+                        if run < 2 || run > n - i {
+                            return Err(bad(
+                                "a run of empty slots is shorter than 2 or overruns its array",
+                            ));
+                        }
+                        i += run;
+                    } else {
+                        self.skip(depth + 1)?;
+                        i += 1;
+                    }
+                }
+            }
+            OBJECT => {
+                let n = self.varint()?;
+                for _ in 0..n {
+                    let len = self.varint()?;
+                    self.take(len)?;
+                    self.skip(depth + 1)?;
+                }
+            }
+            k => return Err(bad(format!("unknown kind {k}"))),
+        }
+        Ok(())
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, StoreError> {
@@ -434,5 +565,37 @@ mod tests {
         }
         let nan = [&[FLOAT][..], &f64::NAN.to_be_bytes()].concat();
         assert!(decode(&nan).unwrap_err().to_string().contains("not finite"));
+    }
+
+    #[test]
+    fn fields_and_items_read_without_decoding_rebuild_the_same_octets() {
+        let v = json!({"b": [{"x": 1}, {"y": [1, 2]}], "a": "s", "c": [null, null, 3]});
+        let enc = encode(&v).unwrap();
+        let mut fields = object_fields(&enc).unwrap();
+        assert_eq!(
+            fields.iter().map(|f| f.0).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(decode(fields[0].1).unwrap(), json!("s"));
+        let items = array_items(fields[1].1).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(decode(items[1]).unwrap(), json!({"y": [1, 2]}));
+        let owned: Vec<Vec<u8>> = items.iter().map(|i| i.to_vec()).collect();
+        assert_eq!(array_of_objects(&owned).unwrap(), fields[1].1);
+        assert!(array_items(fields[2].1).is_none(), "a run of empty slots");
+        fields.reverse();
+        assert_eq!(object_of(&mut fields), enc);
+        assert_eq!(array_of_objects(&[]).unwrap(), encode(&json!([])).unwrap());
+        assert!(array_of_objects(&[encode(&json!(1)).unwrap()]).is_none());
+        // Damaged: never a panic, never a partial answer.
+        for cut in 0..enc.len() {
+            assert!(object_fields(&enc[..cut]).is_none(), "cut at {cut}");
+        }
+        let mut long = enc.clone();
+        long.push(NULL);
+        assert!(object_fields(&long).is_none());
+        assert!(object_fields(&encode(&json!([1])).unwrap()).is_none());
+        let deep = [OBJECT, 1, 1, b'a'].repeat(MAX_DEPTH + 2);
+        assert!(object_fields(&deep).is_none());
     }
 }

@@ -41,29 +41,66 @@ fn untagged(v: &[u8]) -> Result<Value, String> {
 }
 
 /// The stored entries of a compact message-secrets value (main first); `None` if it is not
-/// of the shape split relies on (stored whole then).
+/// of the shape split relies on (stored whole then). Reads the value's structure without
+/// decoding it: a decryption costs the main entry, not the past epochs' members.
 pub(super) fn split(key: &[u8], value: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-    let mut v = untagged(value).ok()?;
-    let trees = v.get_mut(TREES)?.as_array_mut()?;
-    let mut parts = Vec::with_capacity(trees.len());
+    let bare = value.strip_prefix(&[TAG_COMPACT])?;
+    let mut top = compact::object_fields(bare)?;
+    let mut parts = Vec::new();
     let mut epochs = BTreeSet::new();
-    for t in trees.iter_mut() {
-        let mut rest = t.as_object()?.clone();
-        let epoch = rest.remove(EPOCH)?.as_u64()?;
-        if !epochs.insert(epoch) {
-            return None;
+    let mut placeholders = Vec::new();
+    let mut secrets = None;
+    for (name, enc) in top.iter() {
+        match *name {
+            TREES => {
+                for item in compact::array_items(enc)? {
+                    let mut fields = compact::object_fields(item)?;
+                    let at = fields.iter().position(|(n, _)| *n == EPOCH)?;
+                    let (_, epoch) = fields.remove(at);
+                    let epoch = compact::decode(epoch).ok()?.as_u64()?;
+                    if !epochs.insert(epoch) {
+                        return None;
+                    }
+                    let mut part = vec![TAG_COMPACT];
+                    part.extend(compact::object_of(&mut fields));
+                    parts.push((past_key(key, epoch), part));
+                    placeholders.push(compact::encode(&placeholder(epoch)).ok()?);
+                }
+            }
+            SECRETS => {
+                let fields = compact::object_fields(enc)?;
+                let at = fields.iter().position(|(n, _)| *n == CONTEXT)?;
+                let context = fields[at].1;
+                if !matches!(compact::decode_kind(context), Some(k) if compact::is_array_kind(k)) {
+                    return None;
+                }
+                let mut part = vec![TAG_COMPACT];
+                part.extend_from_slice(context);
+                parts.push((context_key(key), part));
+                let apart = compact::encode(&Value::String(APART.into())).ok()?;
+                let mut replaced: Vec<(&str, Vec<u8>)> =
+                    fields.iter().map(|(n, v)| (*n, v.to_vec())).collect();
+                replaced[at].1 = apart;
+                let mut refs: Vec<(&str, &[u8])> =
+                    replaced.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+                secrets = Some(compact::object_of(&mut refs));
+            }
+            _ => {}
         }
-        parts.push((past_key(key, epoch), tagged(&Value::Object(rest))?));
-        *t = placeholder(epoch);
     }
-    let context = v
-        .get_mut(SECRETS)?
-        .as_object_mut()?
-        .get_mut(CONTEXT)
-        .filter(|c| c.is_array())?;
-    let context = std::mem::replace(context, Value::String(APART.into()));
-    parts.push((context_key(key), tagged(&context)?));
-    let mut out = vec![(key.to_vec(), tagged(&v)?)];
+    let trees = compact::array_of_objects(&placeholders)?;
+    let secrets = secrets?;
+    (top.iter().any(|(n, _)| *n == TREES)).then_some(())?;
+    for (name, enc) in top.iter_mut() {
+        match *name {
+            TREES => *enc = &trees,
+            SECRETS => *enc = &secrets,
+            _ => {}
+        }
+    }
+    let mut main = vec![TAG_COMPACT];
+    main.extend(compact::object_of(&mut top));
+    let mut out = vec![(key.to_vec(), main)];
     out.extend(parts);
     Some(out)
 }
