@@ -12,7 +12,8 @@
 //! ([`crate::TrustStore::validate`]), and nothing that failed is kept, so the cache answers
 //! exactly as a fresh validation would.
 //!
-//! The cache is bounded: past [`MAX_ENTRIES`] certificates it starts over.
+//! The cache is bounded: past [`MAX_ENTRIES`] certificates it starts over. Only certificates
+//! a pinned CA issued are kept, so a peer sending certificates nobody trusts cannot crowd it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -85,7 +86,7 @@ pub(crate) fn leaf(leaf: &DerDigest) -> Option<Arc<ParsedLeaf>> {
     lock().as_ref()?.leaves.get(leaf).cloned()
 }
 
-/// Remembers a parsed leaf (only ever one that parsed and named someone).
+/// Remembers a parsed leaf (only ever one that a pinned CA issued).
 pub(crate) fn remember_leaf(leaf: DerDigest, parsed: Arc<ParsedLeaf>) {
     let mut guard = lock();
     let cache = guard.get_or_insert_with(Cache::default);

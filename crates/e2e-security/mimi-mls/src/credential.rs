@@ -477,20 +477,21 @@ impl X509Credential {
     }
 }
 
-/// What a leaf certificate says (parsed once per process: [`cert_cache`]) and its digest.
-fn parsed_leaf(der: &[u8]) -> Result<(DerDigest, Arc<ParsedLeaf>), CredentialError> {
+/// What a leaf certificate says, its digest, and whether it came from the [`cert_cache`]
+/// (else it was parsed now and is not kept: only [`TrustStore::validate_leaf`] keeps a leaf,
+/// once a pinned CA is found to have issued it, so certificates nobody trusts cannot crowd
+/// the cache).
+fn parsed_leaf(der: &[u8]) -> Result<(DerDigest, Arc<ParsedLeaf>, bool), CredentialError> {
     let digest = der_digest(der);
     if let Some(parsed) = cert_cache::leaf(&digest) {
-        return Ok((digest, parsed));
+        return Ok((digest, parsed, true));
     }
     let cert = parse_cert(der)?;
     let facts = LeafFacts {
         identity: identity_of(&cert)?,
         validity_s: validity_s(&cert),
     };
-    let parsed = Arc::new(ParsedLeaf::of(&cert, facts));
-    cert_cache::remember_leaf(digest, parsed.clone());
-    Ok((digest, parsed))
+    Ok((digest, Arc::new(ParsedLeaf::of(&cert, facts)), false))
 }
 
 fn parse_cert(der: &[u8]) -> Result<X509Certificate<'_>, CredentialError> {
@@ -588,7 +589,7 @@ impl TrustStore {
         now: u64,
     ) -> Result<LeafFacts, CredentialError> {
         let leaf_der = credential.leaf_der().ok_or(CredentialError::EmptyChain)?;
-        let (digest, leaf) = parsed_leaf(leaf_der)?;
+        let (digest, leaf, cached) = parsed_leaf(leaf_der)?;
         let domain = leaf.facts.identity.domain();
         let anchor = self
             .anchors
@@ -601,6 +602,9 @@ impl TrustStore {
                 }
             })?;
             cert_cache::remember_issued(digest, anchor.digest);
+        }
+        if !cached {
+            cert_cache::remember_leaf(digest, leaf.clone());
         }
         let now_t = asn1_time(now).map_err(|_| CredentialError::Expired)?;
         if !leaf.validity.is_valid_at(now_t) {

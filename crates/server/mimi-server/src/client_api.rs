@@ -582,11 +582,9 @@ async fn events(
             tokio::pin!(notified);
             notified.as_mut().enable();
             let waiting = tokio::time::Instant::now() < deadline;
-            // Asked again right after a page that held everything, with nothing stored
-            // since: wait for the next wake-up without reading the store (it is read once
-            // more when the wait ends).
-            let stored = if waiting && wakeup.is_drained(query.after) {
-                Vec::new()
+            // The store is read once more when the wait ends, whatever the wake-ups say.
+            let stored = if waiting {
+                events_after(&provider, &device, &wakeup, query.after).await?
             } else {
                 read_events(&provider, &device, &wakeup, query.after).await?
             };
@@ -643,6 +641,21 @@ async fn read_events(
     Ok(stored)
 }
 
+/// [`read_events`], except that right after a read that found nothing after `after`, with
+/// nothing woken since (a client asking again at once after a page that held everything), the
+/// store is not read: nothing was stored since.
+async fn events_after(
+    provider: &Provider,
+    device: &ClientUri,
+    wakeup: &DeviceWake,
+    after: u64,
+) -> Result<Vec<mimi_ds::DeviceEvent>, ServerError> {
+    if wakeup.is_drained(after) {
+        return Ok(Vec::new());
+    }
+    read_events(provider, device, wakeup, after).await
+}
+
 /// Pushes the device's events after `after` as they are stored, and its ephemeral events
 /// (typing indicators) as they are relayed, until the client goes away.
 async fn stream_events(
@@ -653,21 +666,24 @@ async fn stream_events(
 ) {
     let wakeup = provider.device_wakeup(&device);
     let mut live = provider.client.live.subscribe(&device);
+    // The store is read when the stream opens and at every keep-alive ping whatever the
+    // wake-ups say, so a wake-up that went missing costs at most a ping's interval.
+    let mut must_read = true;
     loop {
         let notified = wakeup.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        // After a page that held everything, wait for the next wake-up without reading the
-        // store again (nothing was stored since).
-        let stored = if wakeup.is_drained(after) {
-            Vec::new()
+        let read = if must_read {
+            read_events(&provider, &device, &wakeup, after).await
         } else {
-            match read_events(&provider, &device, &wakeup, after).await {
-                Ok(stored) => stored,
-                Err(e) => {
-                    tracing::error!(%device, error = %e, "reading events failed; closing the stream");
-                    return;
-                }
+            events_after(&provider, &device, &wakeup, after).await
+        };
+        must_read = false;
+        let stored = match read {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::error!(%device, error = %e, "reading events failed; closing the stream");
+                return;
             }
         };
         let got = !stored.is_empty();
@@ -712,6 +728,7 @@ async fn stream_events(
                 if socket.send(Message::Ping(Bytes::new())).await.is_err() {
                     return;
                 }
+                must_read = true;
             }
         }
     }

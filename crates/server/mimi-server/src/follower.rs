@@ -415,14 +415,17 @@ impl Provider {
                 feed.items,
             )
             .await?;
-        for device in before.difference(&after) {
-            self.accounts.leave(room, device).await?;
+        // Wake at once: what was stored is durable, and nothing after this may keep it from
+        // its devices (a failure below, or this request dropped with its peer's connection;
+        // the peer's retry is then a duplicate, which wakes nobody).
+        for device in &feed.woken {
+            self.device_wakeup(device).wake();
         }
         if let Ok(mut inboxes) = self.follower.inboxes.lock() {
             inboxes.insert(room.clone(), (saved, inbox));
         }
-        for device in &feed.woken {
-            self.device_wakeup(device).wake();
+        for device in before.difference(&after) {
+            self.accounts.leave(room, device).await?;
         }
         Ok(())
     }

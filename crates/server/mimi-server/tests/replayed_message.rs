@@ -92,6 +92,9 @@ fn a_replayed_message_gets_the_first_answer_and_no_second_fanout() {
         for d in [&alice, &bob] {
             assert_eq!(d.texts(&room), expected, "{}", d.client());
             assert!(d.failures().is_empty(), "{:?}", d.failures());
+            // The engine drops a repeated message silently: count arrivals in the feed.
+            assert_eq!(d.arrivals.len(), expected.len(), "{}", d.client());
+            assert!(d.repeats().is_empty(), "{}: {:?}", d.client(), d.repeats());
         }
     });
     drop(runtime);

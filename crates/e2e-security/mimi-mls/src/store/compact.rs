@@ -28,12 +28,12 @@ const UINT: u8 = 3;
 const NINT: u8 = 4;
 const FLOAT: u8 = 5;
 const STRING: u8 = 6;
-const ARRAY: u8 = 7;
-const OBJECT: u8 = 8;
+pub(crate) const ARRAY: u8 = 7;
+pub(crate) const OBJECT: u8 = 8;
 /// An array of integers 0 to 255, as octets.
 const BYTES: u8 = 9;
 /// Inside an array: a run of `null` items, then its length.
-const NULLS: u8 = 10;
+pub(crate) const NULLS: u8 = 10;
 
 /// The most empty slots the runs of one encoding may expand to (about 128 MiB decoded): the
 /// message secrets of a group of 2^18 leaves (four slots per leaf, in the current epoch and
@@ -154,7 +154,9 @@ fn octets(items: &[Value]) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
+/// Appends `v` as a varint (seven bits per octet, low first, the high bit set on all but the
+/// last).
+pub(crate) fn varint(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let b = (v & 0x7f) as u8;
         v >>= 7;
@@ -168,11 +170,22 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
 
 /// Decodes an encoding: all of `input` or an error.
 pub(crate) fn decode(input: &[u8]) -> Result<Value, StoreError> {
-    let mut d = Decoder { input, slots: 0 };
+    decode_counting(input, &mut 0)
+}
+
+/// [`decode`], adding the empty slots it expands to `slots`: the decodings of the parts of
+/// one value share [`MAX_EMPTY_SLOTS`] (so that parts stored apart cannot each expand to the
+/// cap).
+pub(crate) fn decode_counting(input: &[u8], slots: &mut usize) -> Result<Value, StoreError> {
+    let mut d = Decoder {
+        input,
+        slots: *slots,
+    };
     let v = d.value(0)?;
     if !d.input.is_empty() {
         return Err(bad(format!("{} octet(s) after the value", d.input.len())));
     }
+    *slots = d.slots;
     Ok(v)
 }
 

@@ -218,6 +218,40 @@ fn server_credential_and_ca_record() {
     assert_eq!(sback.signing_key().public(), id.signing_key().public());
 }
 
+/// A certificate no pinned CA issued is not kept in the process-wide cache (`cert_cache.rs`),
+/// however often it is read: certificates nobody trusts cannot crowd it or grow it.
+#[test]
+fn an_untrusted_certificate_is_not_cached() {
+    let net = Net::new();
+    let k = key();
+    let now = net.now;
+    let stranger =
+        ProviderCa::generate(domain("a.example"), Validity::starting(now - 60, YEAR)).unwrap();
+    let forged = stranger
+        .issue_client(
+            &"mimi://a.example/d/forged/x".parse().unwrap(),
+            &"mimi://a.example/u/forged".parse().unwrap(),
+            k.public(),
+            Validity::starting(now, YEAR),
+        )
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            net.trust.validate(&forged, k.public(), now),
+            Err(CredentialError::IssuerNotPinned {
+                domain: "a.example".into()
+            })
+        );
+        // Read without a trust decision, as a received Add's summary does.
+        assert!(crate::credential::claimed_leaf(&forged).is_ok());
+    }
+    let leaf = crate::cert_cache::der_digest(forged.leaf_der().unwrap());
+    assert!(
+        crate::cert_cache::leaf(&leaf).is_none(),
+        "a certificate no pinned CA issued was kept"
+    );
+}
+
 /// A certificate validated once (so the process-wide cache holds it, `cert_cache.rs`) is
 /// refused afterwards exactly where a fresh validation refuses it: outside its validity
 /// window or its CA's, by a store that pins another CA or none for its domain, or with

@@ -23,6 +23,7 @@ use mimi_federation_api::key_material::{
 use mimi_federation_api::mls::{
     Credential, MlsMessage, RatchetTree, RequiredCapabilities, Signature, SignaturePublicKey,
 };
+use mimi_federation_api::notify::{FanoutContent, FanoutMessage};
 use mimi_federation_api::path::encode_param;
 use mimi_federation_api::ratchet_tree::{GroupInfoOption, RatchetTreeOption};
 use mimi_federation_api::submit_message::{
@@ -127,6 +128,10 @@ pub struct Device {
     pub seen: Vec<Seen>,
     /// Event cursors received, to check each arrives once.
     pub seqs: Vec<u64>,
+    /// How often each application message (by its MLS message's encoding) arrived in the
+    /// feed: the engine drops a repeat silently, so a hub that fans a message out twice shows
+    /// here, not in the timeline ([`Device::repeats`]).
+    pub arrivals: BTreeMap<Vec<u8>, usize>,
     /// Messages protected by the engine and handed out, not sent yet ([`Device::protect`]):
     /// the operation to report when [`Device::submit`] first sends them.
     held: BTreeMap<Vec<u8>, OpId>,
@@ -213,6 +218,7 @@ impl Device {
             cursor: 0,
             seen: Vec::new(),
             seqs: Vec::new(),
+            arrivals: BTreeMap::new(),
             held: BTreeMap::new(),
             known_hubs: BTreeMap::new(),
         };
@@ -357,6 +363,13 @@ impl Device {
         let n = response.events.len();
         for event in response.events {
             self.seqs.push(event.seq);
+            if let Ok(FanoutMessage {
+                content: FanoutContent::Application { message, .. },
+                ..
+            }) = decode_exact::<FanoutMessage>(&event.payload)
+            {
+                *self.arrivals.entry(message.encode().unwrap()).or_default() += 1;
+            }
             let room = RoomUri::parse(&event.room).unwrap();
             if let Err(e) = self
                 .engine
@@ -369,6 +382,11 @@ impl Device {
         self.collect_events();
         self.drive().await;
         n
+    }
+
+    /// Application messages that arrived in the feed more than once, with their counts.
+    pub fn repeats(&self) -> Vec<usize> {
+        self.arrivals.values().copied().filter(|n| *n > 1).collect()
     }
 
     /// The texts of `room`'s timeline (the engine's room view), in order.

@@ -33,11 +33,13 @@ fn tagged(v: &Value) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn untagged(v: &[u8]) -> Result<Value, String> {
+/// Decodes a tagged compact value, counting its empty slots into `slots` (shared by the parts
+/// of one joined value).
+fn untagged(v: &[u8], slots: &mut usize) -> Result<Value, String> {
     let bare = v
         .strip_prefix(&[TAG_COMPACT])
         .ok_or("not a compact value")?;
-    compact::decode(bare).map_err(|e| e.to_string())
+    compact::decode_counting(bare, slots).map_err(|e| e.to_string())
 }
 
 /// The stored entries of a compact message-secrets value (main first); `None` if it is not
@@ -125,7 +127,9 @@ pub(super) fn join(
     main: &[u8],
     parts: &mut BTreeMap<Vec<u8>, Vec<u8>>,
 ) -> Result<Vec<u8>, String> {
-    let mut v = untagged(main).map_err(|e| format!("the main entry: {e}"))?;
+    // One budget of empty slots for the main entry and all its parts.
+    let mut slots = 0;
+    let mut v = untagged(main, &mut slots).map_err(|e| format!("the main entry: {e}"))?;
     if let Some(context) = v
         .get_mut(SECRETS)
         .and_then(|s| s.get_mut(CONTEXT))
@@ -134,8 +138,8 @@ pub(super) fn join(
         let part = parts
             .remove(&context_key(key))
             .ok_or("the part of the serialized context is missing")?;
-        let apart =
-            untagged(&part).map_err(|e| format!("the part of the serialized context: {e}"))?;
+        let apart = untagged(&part, &mut slots)
+            .map_err(|e| format!("the part of the serialized context: {e}"))?;
         if !apart.is_array() {
             return Err("the part of the serialized context is not an array".into());
         }
@@ -152,8 +156,8 @@ pub(super) fn join(
         let part = parts
             .remove(&past_key(key, epoch))
             .ok_or_else(|| format!("the part of past epoch {epoch} is missing"))?;
-        let Value::Object(mut rest) =
-            untagged(&part).map_err(|e| format!("the part of past epoch {epoch}: {e}"))?
+        let Value::Object(mut rest) = untagged(&part, &mut slots)
+            .map_err(|e| format!("the part of past epoch {epoch}: {e}"))?
         else {
             return Err(format!("the part of past epoch {epoch} is not an object"));
         };
@@ -192,7 +196,7 @@ mod tests {
         let entries = split(b"K", &v).unwrap();
         assert_eq!(entries.len(), 4);
         assert_eq!(entries[0].0, b"K");
-        let main = untagged(&entries[0].1).unwrap();
+        let main = untagged(&entries[0].1, &mut 0).unwrap();
         assert_eq!(
             main["past_epoch_trees"],
             json!([{"epoch": 4}, {"epoch": 5}])
@@ -201,7 +205,7 @@ mod tests {
         let mut parts: BTreeMap<_, _> = entries[1..].iter().cloned().collect();
         assert!(parts.contains_key(&past_key(b"K", 4)));
         assert_eq!(
-            untagged(&parts[&context_key(b"K")]).unwrap(),
+            untagged(&parts[&context_key(b"K")], &mut 0).unwrap(),
             json!([0, 1, 2, 3])
         );
         for k in parts.keys() {
@@ -209,6 +213,35 @@ mod tests {
         }
         assert_eq!(join(b"K", &entries[0].1, &mut parts).unwrap(), v);
         assert!(parts.is_empty());
+    }
+
+    /// The main entry and its parts share one cap of empty slots: parts that each stay under
+    /// it cannot together expand to several times it.
+    #[test]
+    fn the_parts_of_one_value_share_the_cap_of_empty_slots() {
+        let v = enc(&value());
+        let entries = split(b"K", &v).unwrap();
+        // A past epoch's part of three quarters of the cap in one run of empty slots:
+        // {"pad": [null × n]}.
+        let n = (compact::MAX_EMPTY_SLOTS / 4 * 3) as u64;
+        let mut padded = vec![TAG_COMPACT, compact::OBJECT];
+        compact::varint(&mut padded, 1);
+        compact::varint(&mut padded, 3);
+        padded.extend_from_slice(b"pad");
+        padded.push(compact::ARRAY);
+        compact::varint(&mut padded, n);
+        padded.push(compact::NULLS);
+        compact::varint(&mut padded, n);
+        assert!(
+            untagged(&padded, &mut 0).is_ok(),
+            "one part alone is under the cap"
+        );
+        let mut parts: BTreeMap<_, _> = entries[1..].iter().cloned().collect();
+        for epoch in [4, 5] {
+            parts.insert(past_key(b"K", epoch), padded.clone());
+        }
+        let e = join(b"K", &entries[0].1, &mut parts).unwrap_err();
+        assert!(e.contains("part of past epoch 5"), "{e}");
     }
 
     #[test]
