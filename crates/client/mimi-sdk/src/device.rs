@@ -611,7 +611,13 @@ impl Device {
             return Ok(None);
         };
         match crate::ws::next(socket, std::time::Duration::from_millis(wait_ms)).await {
-            Ok(events) => Ok(Some(events)),
+            Ok(pushed) => {
+                if pushed.closed {
+                    tracing::debug!("event stream closed after a large event; reopening next time");
+                    self.stream = Stream::Untried;
+                }
+                Ok(Some(pushed.events))
+            }
             Err(reason) => {
                 tracing::debug!(%reason, "event stream dropped; long-polling this time");
                 self.stream = Stream::Untried;

@@ -131,13 +131,28 @@ pub(crate) async fn connect(
     }
 }
 
+/// What one wait on the stream gave.
+pub(crate) struct Pushed {
+    /// The events, in order.
+    pub(crate) events: Vec<Event>,
+    /// The provider closed the stream after them (it does after a large event, so that
+    /// neither side keeps that message's buffers): open it again next time, from the cursor.
+    pub(crate) closed: bool,
+}
+
 /// Waits up to `wait` for the next events: the first frame, then whatever else is ready.
-/// `Err` means the connection is gone (the caller reconnects or falls back).
-pub(crate) async fn next(socket: &mut Socket, wait: Duration) -> Result<Vec<Event>, String> {
+/// `Err` means the connection is gone with nothing received (the caller reconnects or falls
+/// back).
+pub(crate) async fn next(socket: &mut Socket, wait: Duration) -> Result<Pushed, String> {
     use futures_util::StreamExt as _;
     let mut events = Vec::new();
     let first = match tokio::time::timeout(wait, socket.next()).await {
-        Err(_) => return Ok(events),
+        Err(_) => {
+            return Ok(Pushed {
+                events,
+                closed: false,
+            });
+        }
         Ok(None) => return Err("the provider closed the event stream".into()),
         Ok(Some(frame)) => frame.map_err(|e| e.to_string())?,
     };
@@ -148,7 +163,15 @@ pub(crate) async fn next(socket: &mut Socket, wait: Duration) -> Result<Vec<Even
                 serde_json::from_str::<Event>(text.as_str())
                     .map_err(|e| format!("an event frame does not decode: {e}"))?,
             ),
-            Message::Close(_) => return Err("the provider closed the event stream".into()),
+            Message::Close(_) if events.is_empty() => {
+                return Err("the provider closed the event stream".into());
+            }
+            Message::Close(_) => {
+                return Ok(Pushed {
+                    events,
+                    closed: true,
+                });
+            }
             _ => {}
         }
         if let Ok(Some(more)) = tokio::time::timeout(Duration::from_millis(5), socket.next()).await
@@ -156,5 +179,8 @@ pub(crate) async fn next(socket: &mut Socket, wait: Duration) -> Result<Vec<Even
             frame = Some(more.map_err(|e| e.to_string())?);
         }
     }
-    Ok(events)
+    Ok(Pushed {
+        events,
+        closed: false,
+    })
 }

@@ -42,6 +42,12 @@ use crate::provider::Provider;
 /// Events returned by one feed request at most.
 const MAX_EVENTS: usize = 500;
 
+/// After pushing a page with an event larger than this, an event stream is closed (the client
+/// opens it again from its cursor): a WebSocket keeps buffers the size of the largest message
+/// it carried for as long as it lives, so many idle devices that once received, say, the
+/// Welcome of a large room would hold half a megabyte each, on both sides.
+const LARGE_EVENT_BYTES: usize = 128 * 1024;
+
 /// The largest client API request body (JSON) for a provider whose largest federation request
 /// body is `max_body_bytes`: a device's request carries a federation body (a commit bundle with
 /// its GroupInfo and the room's whole ratchet tree, ≈ 300 bytes per member) in base64, 4/3 of its
@@ -687,6 +693,7 @@ async fn stream_events(
             }
         };
         let got = !stored.is_empty();
+        let mut large = false;
         for e in stored {
             after = e.seq;
             let event = Event {
@@ -698,9 +705,14 @@ async fn stream_events(
             let Ok(text) = serde_json::to_string(&event) else {
                 return;
             };
+            large |= text.len() > LARGE_EVENT_BYTES;
             if socket.send(Message::Text(text.into())).await.is_err() {
                 return;
             }
+        }
+        if large {
+            let _ = socket.send(Message::Close(None)).await;
+            return;
         }
         if got {
             continue;

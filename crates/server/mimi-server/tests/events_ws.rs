@@ -81,3 +81,53 @@ fn events_are_pushed_and_resumable() {
     drop(runtime);
     drop(nodes);
 }
+
+/// After a page with a large event the provider closes the stream, so that neither side keeps
+/// that message's buffers for the connection's life; opened again from the cursor, the stream
+/// goes on with nothing lost. Small events leave it open.
+#[test]
+fn a_stream_closes_after_a_large_event_and_resumes_from_its_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = common::federation(dir.path(), &["x.example"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let x = Api::new(nodes[0].base_url());
+        Device::register_user(&x, "alice").await;
+        let mut alice = Device::register(&x, "alice", "phone", 0).await;
+        let room = alice.create_room("mimi://x.example/r/large").await;
+        let token = alice.token.clone();
+        let connect = |after: u64| {
+            let url = format!("ws://{}/v1/events/ws?after={after}", nodes[0].client_addr);
+            let mut request = url.into_client_request().unwrap();
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            tokio_tungstenite::connect_async(request)
+        };
+        let (mut socket, _) = connect(0).await.unwrap();
+        alice.send(&room, "small").await.unwrap();
+        let small = next_event(&mut socket).await;
+        alice.send(&room, &"x".repeat(200 * 1024)).await.unwrap();
+        let large = next_event(&mut socket).await;
+        assert!(
+            large.seq > small.seq,
+            "the small event left the stream open"
+        );
+        assert!(serde_json::to_string(&large).unwrap().len() > 128 * 1024);
+        let closed = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("the provider closes within 10 s");
+        assert!(
+            matches!(closed, None | Some(Ok(Message::Close(_)))),
+            "{closed:?}"
+        );
+
+        alice.send(&room, "after").await.unwrap();
+        let (mut socket, _) = connect(large.seq).await.unwrap();
+        let after = next_event(&mut socket).await;
+        assert!(after.seq > large.seq);
+        assert!(serde_json::to_string(&after).unwrap().len() < 128 * 1024);
+    });
+    drop(runtime);
+    drop(nodes);
+}

@@ -96,6 +96,9 @@ impl Codec {
             }
             Self::Compact => compact::encode_into(&mut out, &to_value(value)?)?,
         }
+        // The store keeps the value for the group's life: not the growth slack of encoding
+        // (up to half of a ratchet tree's octets).
+        out.shrink_to_fit();
         Ok(out)
     }
 
