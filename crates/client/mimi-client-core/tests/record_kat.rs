@@ -118,20 +118,7 @@ fn pinned_record_restores_and_writes_back_unchanged() {
 /// compact (the record shrinks), and it is stable from then on.
 #[test]
 fn pinned_record_with_json_message_secrets_migrates() {
-    let old = unhex(&std::fs::read_to_string(dir().join("record-v1-mls3.hex")).unwrap());
-    let expected = std::fs::read_to_string(dir().join("record-v1-mls3.transcript")).unwrap();
-    let client = Client::from_record(&old, TrustStore::new()).unwrap();
-    assert_eq!(transcript(&client), expected);
-    let migrated = client.to_record().unwrap();
-    assert!(
-        migrated.len() < old.len(),
-        "{} octets after, {} before",
-        migrated.len(),
-        old.len()
-    );
-    let again = Client::from_record(&migrated, TrustStore::new()).unwrap();
-    assert_eq!(transcript(&again), expected);
-    assert_eq!(again.to_record().unwrap(), migrated);
+    migrates_smaller_and_stable("record-v1-mls3");
 }
 
 /// The record pinned before mimi-mls kept openmls values in binary (its mimi-mls records of
@@ -139,8 +126,14 @@ fn pinned_record_with_json_message_secrets_migrates() {
 /// smaller (the JSON of every value openmls read is gone) and stable from then on.
 #[test]
 fn pinned_record_with_json_mls_values_migrates() {
-    let old = unhex(&std::fs::read_to_string(dir().join("record-v1.hex")).unwrap());
-    let expected = std::fs::read_to_string(dir().join("record-v1.transcript")).unwrap();
+    migrates_smaller_and_stable("record-v1");
+}
+
+/// The pinned record `NAME.hex` restores to its transcript `NAME.transcript`; written anew it
+/// is smaller, restores to the same transcript, and is stable from then on.
+fn migrates_smaller_and_stable(name: &str) {
+    let old = unhex(&std::fs::read_to_string(dir().join(format!("{name}.hex"))).unwrap());
+    let expected = std::fs::read_to_string(dir().join(format!("{name}.transcript"))).unwrap();
     let client = Client::from_record(&old, TrustStore::new()).unwrap();
     assert_eq!(transcript(&client), expected);
     let migrated = client.to_record().unwrap();
@@ -150,11 +143,7 @@ fn pinned_record_with_json_mls_values_migrates() {
         migrated.len(),
         old.len()
     );
-    eprintln!(
-        "record-v1: {} octets as JSON, {} migrated",
-        old.len(),
-        migrated.len()
-    );
+    eprintln!("{name}: {} octets, {} migrated", old.len(), migrated.len());
     let again = Client::from_record(&migrated, TrustStore::new()).unwrap();
     assert_eq!(transcript(&again), expected);
     assert_eq!(again.to_record().unwrap(), migrated);

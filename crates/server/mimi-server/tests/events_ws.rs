@@ -10,8 +10,10 @@ use std::time::Duration;
 use common::device::{Api, Device};
 use futures_util::StreamExt as _;
 use mimi_client_api::Event;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 async fn next_event<S>(socket: &mut S) -> Event
 where
@@ -29,6 +31,20 @@ where
     }
 }
 
+/// The WebSocket feed of the device with `token` at `addr`, from cursor `after`.
+async fn connect(
+    addr: std::net::SocketAddr,
+    token: &str,
+    after: u64,
+) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+    let url = format!("ws://{addr}/v1/events/ws?after={after}");
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
 #[test]
 fn events_are_pushed_and_resumable() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,9 +57,7 @@ fn events_are_pushed_and_resumable() {
         let room = alice.create_room("mimi://x.example/r/ws").await;
         let url = format!("ws://{}/v1/events/ws?after=0", nodes[0].client_addr);
 
-        let refused = tokio_tungstenite::connect_async(url.clone())
-            .await
-            .unwrap_err();
+        let refused = tokio_tungstenite::connect_async(url).await.unwrap_err();
         match refused {
             tokio_tungstenite::tungstenite::Error::Http(response) => {
                 assert_eq!(response.status().as_u16(), 401);
@@ -51,12 +65,8 @@ fn events_are_pushed_and_resumable() {
             other => panic!("expected an HTTP refusal, got {other}"),
         }
 
-        let mut request = url.clone().into_client_request().unwrap();
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {}", alice.token).parse().unwrap(),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let addr = nodes[0].client_addr;
+        let mut socket = connect(addr, &alice.token, 0).await;
         alice.send(&room, "one").await.unwrap();
         alice.send(&room, "two").await.unwrap();
         let first = next_event(&mut socket).await;
@@ -66,16 +76,7 @@ fn events_are_pushed_and_resumable() {
         drop(socket);
 
         // Resume after the first: only the second comes again.
-        let resume = format!(
-            "ws://{}/v1/events/ws?after={}",
-            nodes[0].client_addr, first.seq
-        );
-        let mut request = resume.into_client_request().unwrap();
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {}", alice.token).parse().unwrap(),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut socket = connect(addr, &alice.token, first.seq).await;
         assert_eq!(next_event(&mut socket).await, second);
     });
     drop(runtime);
@@ -95,16 +96,8 @@ fn a_stream_closes_after_a_large_event_and_resumes_from_its_cursor() {
         Device::register_user(&x, "alice").await;
         let mut alice = Device::register(&x, "alice", "phone", 0).await;
         let room = alice.create_room("mimi://x.example/r/large").await;
-        let token = alice.token.clone();
-        let connect = |after: u64| {
-            let url = format!("ws://{}/v1/events/ws?after={after}", nodes[0].client_addr);
-            let mut request = url.into_client_request().unwrap();
-            request
-                .headers_mut()
-                .insert("authorization", format!("Bearer {token}").parse().unwrap());
-            tokio_tungstenite::connect_async(request)
-        };
-        let (mut socket, _) = connect(0).await.unwrap();
+        let addr = nodes[0].client_addr;
+        let mut socket = connect(addr, &alice.token, 0).await;
         alice.send(&room, "small").await.unwrap();
         let small = next_event(&mut socket).await;
         alice.send(&room, &"x".repeat(200 * 1024)).await.unwrap();
@@ -123,7 +116,7 @@ fn a_stream_closes_after_a_large_event_and_resumes_from_its_cursor() {
         );
 
         alice.send(&room, "after").await.unwrap();
-        let (mut socket, _) = connect(large.seq).await.unwrap();
+        let mut socket = connect(addr, &alice.token, large.seq).await;
         let after = next_event(&mut socket).await;
         assert!(after.seq > large.seq);
         assert!(serde_json::to_string(&after).unwrap().len() < 128 * 1024);

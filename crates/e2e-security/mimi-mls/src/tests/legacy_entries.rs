@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use super::entries::room;
+use super::vectors::{hex, unhex};
 use crate::store::codec::{Codec, TAG_JSON, legacy_json, untag};
 use crate::store::labels::{
     LABEL_MESSAGE_SECRETS, LABEL_PROPOSAL_QUEUE_REFS, LABEL_QUEUED_PROPOSAL,
@@ -23,17 +24,6 @@ use crate::{ClientGroup, Incoming, TrustStore};
 fn path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../testing/vectors/client/group-entries-v2.hex")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 const TEXT: &str = "sent after the room was stored";

@@ -15,11 +15,13 @@ fn path() -> PathBuf {
         .join("../../../testing/vectors/federation/openmls/openmls-0.9.2-objects.txt")
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, as the pinned vectors are written.
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Vec<u8> {
+/// The octets of a hex string (tests only: panics on bad hex).
+pub(super) fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
