@@ -51,11 +51,13 @@ pub(crate) struct BenchArgs {
     /// two passes) instead of the bench's cheap one; setup then includes two hashes per user.
     #[arg(long)]
     production_password_hashing: bool,
-    /// Run the senders on a runtime (thread) of their own instead of among the receivers, so
-    /// an acknowledgement does not wait behind the receivers' work for its turn (the default
-    /// measures them together, as earlier runs did).
+    /// Run the senders among the receivers on the clients' runtime, as runs before
+    /// 2026-12-06 did: a sender's acknowledgement then waits for its turn behind every
+    /// receiver's work (decrypting the previous message). By default the senders run on a
+    /// runtime (thread) of their own, as a person's device is not shared with the other
+    /// members' devices.
     #[arg(long)]
-    sender_runtime: bool,
+    shared_runtime: bool,
     /// No progress line.
     #[arg(long)]
     quiet: bool,
@@ -77,7 +79,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
         pin_cpus: args.pin_cpus,
         hub_database_url: args.database_url.clone(),
         production_password_hashing: args.production_password_hashing,
-        sender_runtime: args.sender_runtime,
+        sender_runtime: !args.shared_runtime,
     })?;
     print!("{report}");
     if !report.is_clean() {

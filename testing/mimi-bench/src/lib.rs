@@ -70,8 +70,9 @@ pub struct BenchConfig {
     /// on the clients' CPU with `pin_cpus`) instead of among the receivers on the clients'
     /// runtime, where a sender's acknowledged send waits for its turn behind the receivers'
     /// work (decrypting the previous message): separates the sender's latency from the
-    /// receivers' queue. Off by default: the acknowledgement figures of earlier runs are
-    /// taken without it. A sending device is opened again from its file on that runtime
+    /// receivers' queue, as in a federation where each person's device is their own. On by
+    /// default since 2026-12-06 (`mimi bench --shared-runtime` turns it off); the
+    /// acknowledgement figures of earlier runs were taken without it. A sending device is opened again from its file on that runtime
     /// once it joined (as its own process would open it), so its HTTP connections and feed
     /// are made and driven there too, not on the receivers' runtime.
     pub sender_runtime: bool,
@@ -99,7 +100,7 @@ impl Default for BenchConfig {
             pin_cpus: false,
             hub_database_url: None,
             production_password_hashing: false,
-            sender_runtime: false,
+            sender_runtime: true,
         }
     }
 }

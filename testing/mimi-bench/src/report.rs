@@ -139,9 +139,9 @@ impl fmt::Display for Report {
             },
             if self.pinned { "  pinned" } else { "" },
             if self.sender_runtime {
-                "  senders on their own runtime"
-            } else {
                 ""
+            } else {
+                "  senders among the receivers (--shared-runtime)"
             },
             self.setup_seconds,
             if self.cut_short {

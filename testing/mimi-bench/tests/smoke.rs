@@ -27,6 +27,8 @@ fn six_members_two_senders_every_message_once() {
     assert!(report.is_clean());
     assert_eq!(report.password_hash, "bench (64 KiB, 1 pass)");
     assert!(report.to_string().contains("register"), "{report}");
+    // By default the senders run on a runtime of their own.
+    assert!(!report.to_string().contains("--shared-runtime"), "{report}");
 }
 
 #[test]
@@ -38,6 +40,8 @@ fn raw_feeds_count_every_ciphertext_once_without_decrypting() {
         max_seconds: 60,
         skip_decryption: true,
         production_password_hashing: true,
+        // The topology of runs before 2026-12-06: the senders among the receivers.
+        sender_runtime: false,
         ..BenchConfig::default()
     })
     .unwrap();
@@ -50,6 +54,7 @@ fn raw_feeds_count_every_ciphertext_once_without_decrypting() {
     assert_eq!(report.deliveries, 10 * 4);
     assert!(report.is_clean());
     assert!(report.to_string().contains("raw feeds"));
+    assert!(report.to_string().contains("--shared-runtime"), "{report}");
 }
 
 #[test]
