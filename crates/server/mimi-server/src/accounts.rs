@@ -304,6 +304,21 @@ impl Accounts {
         Ok(done == 1)
     }
 
+    /// Whether another process removed device `client`. Where this process owns the accounts
+    /// (SQLite) every removal is its own, and marks the device's streams first
+    /// (`device_wake`): no read. Where processes share them (PostgreSQL), the row is read.
+    pub(crate) async fn removed_elsewhere(&self, client: &ClientUri) -> Result<bool, ServerError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(false);
+        };
+        let statement = "SELECT 1 FROM devices WHERE client = $1";
+        let row: Option<(i32,)> = sqlx::query_as(statement)
+            .bind(client.to_string())
+            .fetch_optional(pool)
+            .await?;
+        Ok(row.is_none())
+    }
+
     /// Every device of `user`, sorted.
     pub async fn devices_of(&self, user: &UserUri) -> Result<Vec<ClientUri>, ServerError> {
         let statement = "SELECT client FROM devices WHERE \"user\" = $1 ORDER BY client";

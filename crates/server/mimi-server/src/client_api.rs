@@ -581,7 +581,7 @@ async fn events(
     let result = async {
         let device = authenticate(&provider.accounts, &headers).await?;
         let wait = Duration::from_millis(query.wait_ms.min(provider.limits.max_wait_ms));
-        let wakeup = provider.device_wakeup(&device);
+        let wakeup = stream_wakeup(&provider, &headers, &device).await?;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = wakeup.notified();
@@ -594,7 +594,13 @@ async fn events(
             } else {
                 read_events(&provider, &device, &wakeup, query.after).await?
             };
+            if wakeup.is_removed() {
+                return Err(removed(&device));
+            }
             if !stored.is_empty() || !waiting {
+                if !stored.is_empty() && !is_registered(&provider, &device, &wakeup).await? {
+                    return Err(removed(&device));
+                }
                 let next = stored.last().map_or(query.after, |e| e.seq);
                 let events = stored
                     .into_iter()
@@ -620,12 +626,89 @@ async fn events_ws(
     Query(query): Query<EventsQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    match authenticate(&provider.accounts, &headers).await {
-        Ok(device) => {
-            upgrade.on_upgrade(move |socket| stream_events(provider, device, query.after, socket))
-        }
+    let opened = async {
+        let device = authenticate(&provider.accounts, &headers).await?;
+        let wakeup = stream_wakeup(&provider, &headers, &device).await?;
+        Ok::<_, ServerError>((device, wakeup))
+    };
+    match opened.await {
+        Ok((device, wakeup)) => upgrade
+            .on_upgrade(move |socket| stream_events(provider, device, wakeup, query.after, socket)),
         Err(e) => error_response(&e),
     }
+}
+
+/// The WebSocket close code of a stream whose device was removed (private use range: 4000 +
+/// the HTTP status its requests now get).
+pub(crate) const REMOVED_CLOSE_CODE: u16 = 4401;
+
+/// The refusal of a removed device's stream.
+fn removed(device: &ClientUri) -> ServerError {
+    ServerError::api(
+        ErrorCode::Unauthorized,
+        format!(
+            "{device} was removed: its event streams end and its token no longer works; \
+             register the device again"
+        ),
+    )
+}
+
+/// `device`'s wake-up, held for a stream, once `headers` are found valid again: a removal
+/// that began before it was taken either marked it (the stream ends at its first turn) or
+/// has deleted the device's row, and then the token fails here. (Where this process owns the
+/// accounts, the token cache answers this second look.)
+async fn stream_wakeup(
+    provider: &Provider,
+    headers: &HeaderMap,
+    device: &ClientUri,
+) -> Result<Arc<DeviceWake>, ServerError> {
+    let wakeup = provider.device_wakeup(device);
+    if authenticate(&provider.accounts, headers).await? != *device || wakeup.is_removed() {
+        return Err(removed(device));
+    }
+    Ok(wakeup)
+}
+
+/// Whether `device` is still registered: ask after reading a page of its events and before
+/// handing it out. A removal by this process marked its wake-up before deleting the device's
+/// row; one by another process sharing the accounts (PostgreSQL) is read there.
+async fn is_registered(
+    provider: &Provider,
+    device: &ClientUri,
+    wakeup: &DeviceWake,
+) -> Result<bool, ServerError> {
+    Ok(!wakeup.is_removed() && !provider.accounts.removed_elsewhere(device).await?)
+}
+
+/// Whether a WebSocket stream of `device` goes on ([`is_registered`]); if not, it was closed
+/// (the device was removed) or must be (the check failed: the client opens it again).
+async fn may_go_on(
+    provider: &Provider,
+    device: &ClientUri,
+    wakeup: &DeviceWake,
+    socket: &mut WebSocket,
+) -> bool {
+    match is_registered(provider, device, wakeup).await {
+        Ok(true) => true,
+        Ok(false) => {
+            close_removed(socket, device).await;
+            false
+        }
+        Err(e) => {
+            tracing::error!(%device, error = %e, "checking the device failed; closing the stream");
+            false
+        }
+    }
+}
+
+/// Closes a removed device's stream with [`REMOVED_CLOSE_CODE`] and the reason.
+async fn close_removed(socket: &mut WebSocket, device: &ClientUri) {
+    tracing::info!(%device, "the device was removed; closing its event stream");
+    let frame = axum::extract::ws::CloseFrame {
+        code: REMOVED_CLOSE_CODE,
+        reason: "this device was removed; register it again".into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 /// The device's stored events after `after` (a page of at most [`MAX_EVENTS`]), noting in
@@ -663,14 +746,16 @@ async fn events_after(
 }
 
 /// Pushes the device's events after `after` as they are stored, and its ephemeral events
-/// (typing indicators) as they are relayed, until the client goes away.
+/// (typing indicators) as they are relayed, until the client goes away or the device is
+/// removed (then closed with [`REMOVED_CLOSE_CODE`]: nothing more is sent once the removal
+/// began).
 async fn stream_events(
     provider: Arc<Provider>,
     device: ClientUri,
+    wakeup: Arc<DeviceWake>,
     mut after: u64,
     mut socket: WebSocket,
 ) {
-    let wakeup = provider.device_wakeup(&device);
     let mut live = provider.client.live.subscribe(&device);
     // The store is read when the stream opens and at every keep-alive ping whatever the
     // wake-ups say, so a wake-up that went missing costs at most a ping's interval.
@@ -679,6 +764,10 @@ async fn stream_events(
         let notified = wakeup.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        if wakeup.is_removed() {
+            close_removed(&mut socket, &device).await;
+            return;
+        }
         let read = if must_read {
             read_events(&provider, &device, &wakeup, after).await
         } else {
@@ -693,6 +782,9 @@ async fn stream_events(
             }
         };
         let got = !stored.is_empty();
+        if got && !may_go_on(&provider, &device, &wakeup, &mut socket).await {
+            return;
+        }
         let mut large = false;
         for e in stored {
             after = e.seq;
@@ -720,6 +812,7 @@ async fn stream_events(
         tokio::select! {
             () = &mut notified => {}
             ephemeral = live.recv() => match ephemeral {
+                Ok(_) if wakeup.is_removed() => {}
                 Ok(event) => {
                     let Ok(text) = serde_json::to_string(&event) else {
                         return;
@@ -737,6 +830,10 @@ async fn stream_events(
                 Some(Ok(_)) => {}
             },
             () = tokio::time::sleep(Duration::from_secs(25)) => {
+                // An idle stream of a device another process removed ends here at the latest.
+                if !may_go_on(&provider, &device, &wakeup, &mut socket).await {
+                    return;
+                }
                 if socket.send(Message::Ping(Bytes::new())).await.is_err() {
                     return;
                 }

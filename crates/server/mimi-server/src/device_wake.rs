@@ -7,9 +7,22 @@
 //! write for a device is durable before its wake-up: a read that starts after the count was
 //! taken sees every write woken before it, and a write it missed wakes after it, changing the
 //! count.
+//!
+//! A device being removed has its wake-up marked removed (and woken) before its row is
+//! deleted: its streams end at their next turn, before sending anything more (see
+//! [`DeviceWakes::removing`]).
+//!
+//! [`DeviceWakes`] keeps the wake-ups by device. Only a stream makes an entry; a writer wakes
+//! an entry that exists and makes none (no entry: no stream to wake, and a stream that starts
+//! later reads the store from its fresh, undrained wake-up). Entries no stream holds any more
+//! are dropped in batches (see [`DeviceWakes::subscribe`]), so the map follows the devices
+//! streaming now, not every device ever woken.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mimi_types::ClientUri;
 
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
@@ -22,6 +35,8 @@ pub(crate) struct DeviceWake {
     /// The cursor a read of the store found nothing after, and the wake count taken before
     /// that read started.
     drained: Mutex<Option<(u64, u64)>>,
+    /// The device is being (or was) removed: its streams end.
+    removed: AtomicBool,
 }
 
 impl DeviceWake {
@@ -55,6 +70,104 @@ impl DeviceWake {
         let drained = *self.drained.lock().unwrap_or_else(|p| p.into_inner());
         drained == Some((cursor, self.count()))
     }
+
+    /// Whether the device is being or was removed: a stream of it sends nothing more and ends.
+    pub(crate) fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::SeqCst)
+    }
+
+    fn mark_removed(&self) {
+        self.removed.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+}
+
+/// Wake-up maps smaller than this are never swept.
+const MIN_SWEEP: usize = 1024;
+
+#[derive(Debug)]
+struct Map {
+    by_device: BTreeMap<ClientUri, Arc<DeviceWake>>,
+    /// The size at which the next [`DeviceWakes::subscribe`] sweeps: twice what the last sweep
+    /// kept, so sweeping costs O(1) per entry made, amortised.
+    sweep_at: usize,
+}
+
+impl Default for Map {
+    fn default() -> Self {
+        Self {
+            by_device: BTreeMap::new(),
+            sweep_at: MIN_SWEEP,
+        }
+    }
+}
+
+/// The wake-ups of the devices with open streams (see the module documentation).
+#[derive(Debug, Default)]
+pub(crate) struct DeviceWakes {
+    map: Mutex<Map>,
+}
+
+impl DeviceWakes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The wake-up of `device` for a stream, made if missing: hold it for the stream's life.
+    /// Every clone of an entry is made here, under the lock, so an entry whose only holder is
+    /// the map has no stream, and dropping it loses no wake-up: the next stream gets a fresh
+    /// one, which is not drained and so reads the store.
+    pub(crate) fn subscribe(&self, device: &ClientUri) -> Arc<DeviceWake> {
+        let mut map = self.lock();
+        if map.by_device.len() >= map.sweep_at {
+            map.by_device.retain(|_, wake| Arc::strong_count(wake) > 1);
+            map.sweep_at = map.by_device.len().saturating_mul(2).max(MIN_SWEEP);
+        }
+        map.by_device.entry(device.clone()).or_default().clone()
+    }
+
+    /// Wakes `device`'s streams, if it has any: call after what was stored for it is durable.
+    pub(crate) fn wake(&self, device: &ClientUri) {
+        if let Some(wake) = self.lock().by_device.get(device) {
+            wake.wake();
+        }
+    }
+
+    /// Wakes every device's streams.
+    pub(crate) fn wake_all(&self) {
+        let all: Vec<Arc<DeviceWake>> = self.lock().by_device.values().cloned().collect();
+        for wake in all {
+            wake.wake();
+        }
+    }
+
+    /// Marks `device` removed before its row is deleted: its open streams end, and a stream
+    /// that subscribes until [`DeviceWakes::removed`] gets this marked wake-up and ends too.
+    /// Hold what it returns until then (held, the entry is not swept).
+    pub(crate) fn removing(&self, device: &ClientUri) -> Arc<DeviceWake> {
+        let wake = self.subscribe(device);
+        wake.mark_removed();
+        wake
+    }
+
+    /// After the removal of `device` was tried (whatever came of it): drops its marked entry,
+    /// so that a stream that subscribes from now on gets a fresh one. It must authenticate
+    /// after subscribing: once the device's row is gone, that fails.
+    pub(crate) fn removed(&self, device: &ClientUri, marked: &Arc<DeviceWake>) {
+        let mut map = self.lock();
+        if map
+            .by_device
+            .get(device)
+            .is_some_and(|wake| Arc::ptr_eq(wake, marked))
+        {
+            map.by_device.remove(device);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().by_device.len()
+    }
 }
 
 #[cfg(test)]
@@ -86,7 +199,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_enabled_waiter_sees_a_wake_up() {
-        let wake = std::sync::Arc::new(DeviceWake::default());
+        let wake = Arc::new(DeviceWake::default());
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
@@ -94,5 +207,82 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), notified)
             .await
             .unwrap_or_else(|_| panic!("the wake-up was lost"));
+    }
+
+    fn device(i: usize) -> ClientUri {
+        format!("mimi://x.example/d/alice/d{i}")
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_entry_no_stream_holds_is_swept_and_a_held_one_kept() {
+        let wakes = DeviceWakes::default();
+        let held = wakes.subscribe(&device(0));
+        for i in 1..MIN_SWEEP {
+            drop(wakes.subscribe(&device(i)));
+        }
+        assert_eq!(wakes.len(), MIN_SWEEP, "nothing swept below the threshold");
+        let again = wakes.subscribe(&device(MIN_SWEEP));
+        assert_eq!(wakes.len(), 2, "only the held entries are left");
+        wakes.wake(&device(0));
+        assert_eq!(held.count(), 1, "the held entry is the one woken");
+        // The threshold follows what is kept: the map stays within twice the streams held.
+        for i in 0..10 * MIN_SWEEP {
+            drop(wakes.subscribe(&device(MIN_SWEEP + 1 + i)));
+            assert!(wakes.len() <= MIN_SWEEP, "{}", wakes.len());
+        }
+        drop(again);
+    }
+
+    #[test]
+    fn a_writer_makes_no_entry() {
+        let wakes = DeviceWakes::default();
+        wakes.wake(&device(1));
+        wakes.wake_all();
+        assert_eq!(wakes.len(), 0);
+    }
+
+    #[test]
+    fn a_wake_between_count_and_read_is_seen_across_a_sweep() {
+        let wakes = DeviceWakes::default();
+        // A stream takes its count, then its read runs while a write is stored and woken, and
+        // every other entry is swept meanwhile.
+        let stream = wakes.subscribe(&device(0));
+        let count = stream.count();
+        for i in 1..=MIN_SWEEP {
+            drop(wakes.subscribe(&device(i)));
+        }
+        wakes.wake(&device(0));
+        stream.drained(5, count);
+        assert!(
+            !stream.is_drained(5),
+            "the write woken during the read is read"
+        );
+        // Once no stream holds it, the entry may go; a later stream starts undrained.
+        stream.drained(5, stream.count());
+        drop(stream);
+        for i in 0..2 * MIN_SWEEP {
+            drop(wakes.subscribe(&device(MIN_SWEEP + 1 + i)));
+        }
+        let later = wakes.subscribe(&device(0));
+        assert!(!later.is_drained(5), "a fresh wake-up reads the store");
+    }
+
+    #[test]
+    fn a_removal_marks_open_and_opening_streams_until_it_ends() {
+        let wakes = DeviceWakes::default();
+        let open = wakes.subscribe(&device(0));
+        let other = wakes.subscribe(&device(1));
+        let marked = wakes.removing(&device(0));
+        assert!(open.is_removed());
+        assert_eq!(open.count(), 1, "the open stream is woken");
+        assert!(wakes.subscribe(&device(0)).is_removed(), "opened meanwhile");
+        assert!(!other.is_removed(), "another device streams on");
+        wakes.removed(&device(0), &marked);
+        assert!(
+            !wakes.subscribe(&device(0)).is_removed(),
+            "a fresh entry after"
+        );
     }
 }

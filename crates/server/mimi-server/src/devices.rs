@@ -6,6 +6,10 @@
 //! user was there to commit, or it logged itself out), the hub proposes its removal as the
 //! room's policy enforcer, and the room's members commit it. In rooms hosted elsewhere it
 //! stays until a member removes it: protocol-06 has no route by which a follower asks the hub.
+//!
+//! The removed device's open event streams end at once (a WebSocket closes with
+//! `client_api::REMOVED_CLOSE_CODE`, a waiting long poll answers 401): nothing reaches it after
+//! the removal is durable.
 
 use std::sync::Arc;
 
@@ -67,9 +71,19 @@ pub(crate) async fn remove(
             ));
         }
         let rooms = provider.accounts.rooms_of(&target).await?;
-        let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
-        provider.accounts.remove_device(&target).await?;
-        provider.accounts.mailbox_clear(&target).await?;
+        // The device's streams end before its row goes: none sends anything after the
+        // removal is durable (see `device_wake`). Whatever comes of the removal, the marked
+        // wake-up is dropped after (a device that stays opens its streams again).
+        let marked = provider.device_wakeups.removing(&target);
+        let removal = async {
+            let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
+            provider.accounts.remove_device(&target).await?;
+            provider.accounts.mailbox_clear(&target).await?;
+            Ok::<_, ServerError>(key_packages_deleted)
+        }
+        .await;
+        provider.device_wakeups.removed(&target, &marked);
+        let key_packages_deleted = removal?;
         let hub_removals = evict_where_hub(&provider, &target, &rooms).await;
         tracing::info!(
             client = %target,

@@ -419,7 +419,7 @@ impl Provider {
         // its devices (a failure below, or this request dropped with its peer's connection;
         // the peer's retry is then a duplicate, which wakes nobody).
         for device in &feed.woken {
-            self.device_wakeup(device).wake();
+            self.wake_device(device);
         }
         if let Ok(mut inboxes) = self.follower.inboxes.lock() {
             inboxes.insert(room.clone(), (saved, inbox));

@@ -533,7 +533,7 @@ pub(crate) async fn relay_wakeups(
                     wake.notify_one();
                 }
             }
-            Ok(Wakeup::Events(device)) => provider.device_wakeup(&device).wake(),
+            Ok(Wakeup::Events(device)) => provider.wake_device(&device),
             Ok(Wakeup::RoomEvents(room)) => provider.wake_room(&room).await,
             Ok(_) => provider.wake_all(),
             Err(e) => {

@@ -15,7 +15,7 @@ use tokio::sync::{Notify, OwnedMutexGuard};
 use crate::accounts::Accounts;
 use crate::auth_limits::AuthLimits;
 use crate::config::Limits;
-use crate::device_wake::DeviceWake;
+use crate::device_wake::{DeviceWake, DeviceWakes};
 use crate::hub_cache::HubCache;
 use crate::live::LiveStreams;
 use crate::metrics::Metrics;
@@ -84,9 +84,9 @@ pub(crate) struct Core {
     pub(crate) metrics: Metrics,
     /// One per destination with an outbound worker (our peers and ourselves).
     pub(crate) outbound_wakeups: BTreeMap<Domain, Arc<Notify>>,
-    /// One per device stream: the follower wakes them when it stores messages, the client API
-    /// waits on them.
-    pub(crate) device_wakeups: Mutex<BTreeMap<ClientUri, Arc<DeviceWake>>>,
+    /// One per device with open streams: the follower wakes them when it stores messages, the
+    /// client API waits on them, a device's removal ends them.
+    pub(crate) device_wakeups: DeviceWakes,
 }
 
 /// The hub's state: per-room locks, decoded rooms, and the franking key.
@@ -152,15 +152,14 @@ impl Core {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
+    /// The wake-up a stream of `device` holds for its life (see `device_wake`).
     pub(crate) fn device_wakeup(&self, device: &ClientUri) -> Arc<DeviceWake> {
-        match self.device_wakeups.lock() {
-            Ok(mut map) => map.entry(device.clone()).or_default().clone(),
-            Err(poisoned) => poisoned
-                .into_inner()
-                .entry(device.clone())
-                .or_default()
-                .clone(),
-        }
+        self.device_wakeups.subscribe(device)
+    }
+
+    /// Wakes `device`'s streams (what was stored for it is durable).
+    pub(crate) fn wake_device(&self, device: &ClientUri) {
+        self.device_wakeups.wake(device);
     }
 
     /// Wakes the streams of `room`'s member devices (another process of this provider added
@@ -170,7 +169,7 @@ impl Core {
         match self.accounts.members(room).await {
             Ok(devices) => {
                 for device in devices {
-                    self.device_wakeup(&device).wake();
+                    self.wake_device(&device);
                 }
             }
             Err(e) => {
@@ -183,13 +182,7 @@ impl Core {
     /// Wakes every device stream and outbound worker of this process (after wake-ups from
     /// other processes may have been missed).
     pub(crate) fn wake_all(&self) {
-        let devices: Vec<Arc<DeviceWake>> = match self.device_wakeups.lock() {
-            Ok(map) => map.values().cloned().collect(),
-            Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
-        };
-        for wake in devices {
-            wake.wake();
-        }
+        self.device_wakeups.wake_all();
         for wake in self.outbound_wakeups.values() {
             wake.notify_one();
         }

@@ -166,7 +166,7 @@ impl Server {
                 limits: config.limits.clone(),
                 metrics,
                 outbound_wakeups,
-                device_wakeups: Mutex::new(BTreeMap::new()),
+                device_wakeups: Default::default(),
             },
             hub: HubRole {
                 locks: Locks::default(),
