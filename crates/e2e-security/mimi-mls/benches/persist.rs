@@ -3,7 +3,9 @@
 //!
 //! `persist`: the changed entries and head record (`ClientGroup::changes`) and reporting them
 //! stored (`changes_saved`), after the message was processed (not timed). `receive_and_persist`:
-//! processing the message too.
+//! processing the message too. The rows `…_past_epochs` are a receiver that has seen
+//! [`PAST_EPOCHS`] commits since it joined, so openmls keeps that many past epochs' secrets
+//! and member lists in the value it writes per message.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -30,6 +32,23 @@ fn receiver(room: &mut common::Room) -> ClientGroup {
     g
 }
 
+/// Commits (self-updates of the creator) the receiver processes before the measured messages.
+const PAST_EPOCHS: usize = 3;
+
+/// The creator commits `n` self-updates and `bob` processes them; then all is saved.
+fn past_epochs(room: &mut common::Room, bob: &mut ClientGroup, n: usize) {
+    for _ in 0..n {
+        let out = room.creator.self_update(room.now).unwrap();
+        let staged = room.hub.process(&out.commit, room.now).unwrap();
+        room.hub
+            .merge(staged, out.group_info.as_deref(), room.now)
+            .unwrap();
+        room.creator.merge_pending_commit().unwrap();
+        bob.process(&out.commit, room.now).unwrap();
+    }
+    persist(bob);
+}
+
 fn receive(room: &mut common::Room, bob: &mut ClientGroup) {
     let ct = room.creator.protect(b"hello", &BTreeMap::new()).unwrap();
     match bob.process(&ct, room.now).unwrap() {
@@ -50,38 +69,54 @@ fn bench(c: &mut Criterion) {
     for n in [10usize, 100, 1000] {
         let mut room = common::room(n);
         let mut bob = receiver(&mut room);
-        receive(&mut room, &mut bob);
-        eprintln!(
-            "{n} members: {} octets written per received message",
-            persist(&bob)
-        );
-        g.bench_function(BenchmarkId::new("persist", n), |b| {
-            b.iter_custom(|iters| {
-                let mut spent = Duration::ZERO;
-                for _ in 0..iters {
-                    receive(&mut room, &mut bob);
-                    let start = Instant::now();
-                    std::hint::black_box(persist(&bob));
-                    spent += start.elapsed();
-                }
-                spent
-            });
+        for (past, suffix) in [(0, ""), (PAST_EPOCHS, "_past_epochs")] {
+            past_epochs(&mut room, &mut bob, past);
+            receive(&mut room, &mut bob);
+            eprintln!(
+                "{n} members, {past} past epochs: {} octets written per received message",
+                persist(&bob)
+            );
+            rows(&mut g, &mut room, &mut bob, n, suffix);
+        }
+    }
+    g.finish();
+}
+
+fn rows(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    room: &mut common::Room,
+    bob: &mut ClientGroup,
+    n: usize,
+    suffix: &str,
+) {
+    g.bench_function(BenchmarkId::new(format!("persist{suffix}"), n), |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                receive(room, bob);
+                let start = Instant::now();
+                std::hint::black_box(persist(bob));
+                spent += start.elapsed();
+            }
+            spent
         });
-        g.bench_function(BenchmarkId::new("receive_and_persist", n), |b| {
+    });
+    g.bench_function(
+        BenchmarkId::new(format!("receive_and_persist{suffix}"), n),
+        |b| {
             b.iter_custom(|iters| {
                 let mut spent = Duration::ZERO;
                 for _ in 0..iters {
                     let ct = room.creator.protect(b"hello", &BTreeMap::new()).unwrap();
                     let start = Instant::now();
                     std::hint::black_box(bob.process(&ct, room.now).unwrap());
-                    std::hint::black_box(persist(&bob));
+                    std::hint::black_box(persist(bob));
                     spent += start.elapsed();
                 }
                 spent
             });
-        });
-    }
-    g.finish();
+        },
+    );
 }
 
 criterion_group!(benches, bench);

@@ -61,7 +61,7 @@ impl std::fmt::Debug for BinaryStorage {
 }
 
 /// The storage key of an entity: its kind's label, the key's bytes, the storage version.
-fn storage_key(label: &[u8], key: &[u8]) -> Vec<u8> {
+pub(crate) fn storage_key(label: &[u8], key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(label.len() + key.len() + 2);
     k.extend_from_slice(label);
     k.extend_from_slice(key);

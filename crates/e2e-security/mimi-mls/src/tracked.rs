@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::MlsError;
 use crate::store::BinaryStorage;
-use crate::store::codec::tag_json;
+use crate::store::codec::{TAG_COMPACT, tag_json};
 use crate::store::stale::drop_stale_proposals;
 
 mod delegate;
@@ -73,6 +73,10 @@ pub(crate) struct TrackedStorage {
     marks: Mutex<Marks>,
     /// The digests of the entries as last stored by the caller.
     stored: Mutex<BTreeMap<Vec<u8>, EntryDigest>>,
+    /// The digests of message-secrets parts (compact ones) as the value in memory holds them
+    /// now: a write of the message secrets keeps those whose octets it left as they were, so
+    /// a received message does not hash the serialized context and the past epochs again.
+    part_digests: Mutex<BTreeMap<Vec<u8>, EntryDigest>>,
 }
 
 /// The entries of a group's state that changed, to store together (one transaction).
@@ -193,6 +197,59 @@ impl TrackedStorage {
         }
     }
 
+    /// After the message-secrets value under `key` was written (`new`, replacing `old`):
+    /// keeps the digests of the parts whose octets are the same in both, forgets the others.
+    fn keep_part_digests(
+        &self,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: Option<&Vec<u8>>,
+    ) -> Result<(), crate::store::StoreError> {
+        let mut digests = self
+            .part_digests
+            .lock()
+            .map_err(|_| crate::store::StoreError::Poisoned)?;
+        let old = old.and_then(|v| split::sources(key, v));
+        let new = new.and_then(|v| split::sources(key, v));
+        match (old, new) {
+            (Some(old), Some(new)) => digests.retain(|k, _| {
+                !k.starts_with(key)
+                    || matches!((old.get(k), new.get(k)), (Some(a), Some(b)) if a == b)
+            }),
+            _ => digests.retain(|k, _| !k.starts_with(key)),
+        }
+        Ok(())
+    }
+
+    /// Forgets every part digest (the message secrets were deleted).
+    fn forget_part_digests(&self) {
+        match self.part_digests.lock() {
+            Ok(mut d) => d.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
+    }
+
+    /// The digest of the entry (`k`, `v`), from the part digests if it is a compact
+    /// message-secrets part whose digest is known (checked again in tests).
+    fn digest_of(
+        &self,
+        parts: &mut BTreeMap<Vec<u8>, EntryDigest>,
+        k: &[u8],
+        v: &[u8],
+    ) -> EntryDigest {
+        let cacheable = v.first() == Some(&TAG_COMPACT) && split::is_part(k);
+        if cacheable && let Some(d) = parts.get(k) {
+            #[cfg(test)]
+            assert_eq!(*d, entry_digest(k, v), "a stale part digest");
+            return *d;
+        }
+        let d = entry_digest(k, v);
+        if cacheable {
+            parts.insert(k.to_vec(), d);
+        }
+        d
+    }
+
     /// Whether anything changed since the last [`TrackedStorage::saved`].
     pub(crate) fn is_clean(&self) -> Result<bool, MlsError> {
         let m = lock(&self.marks)?;
@@ -210,13 +267,26 @@ impl TrackedStorage {
         let stored = lock(&self.stored)?;
         let values = self.inner.read_lock().map_err(MlsError::mls)?;
         let of_kinds = |k: &[u8]| all || kinds.iter().any(|l| k.starts_with(l));
+        let mut parts = lock(&self.part_digests)?;
+        // A compact part whose digest is known and stored as is: not built, not hashed.
+        let known = |k: &[u8]| !all && parts.get(k).is_some_and(|d| stored.get(k) == Some(d));
         let mut produced = BTreeMap::new();
+        let mut unchanged = BTreeSet::new();
         for (k, v) in values.iter() {
             if !of_kinds(k) {
                 continue;
             }
             if k.starts_with(LABEL_MESSAGE_SECRETS) {
-                produced.extend(split::split(k, v));
+                for (k, v) in split::split(k, v, &known) {
+                    match v {
+                        Some(v) => {
+                            produced.insert(k, v);
+                        }
+                        None => {
+                            unchanged.insert(k);
+                        }
+                    }
+                }
             } else {
                 produced.insert(k.clone(), v.clone());
             }
@@ -226,14 +296,14 @@ impl TrackedStorage {
         let mut deletes = Vec::new();
         if !all {
             for k in stored.keys() {
-                if of_kinds(k) && !produced.contains_key(k) {
+                if of_kinds(k) && !produced.contains_key(k) && !unchanged.contains(k) {
                     deletes.push(k.clone());
                     after.remove(k);
                 }
             }
         }
         for (k, v) in produced {
-            let d = entry_digest(&k, &v);
+            let d = self.digest_of(&mut parts, &k, &v);
             let same = !all && stored.get(&k) == Some(&d);
             after.insert(k.clone(), d);
             if !same {

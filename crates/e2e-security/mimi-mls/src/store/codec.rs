@@ -6,7 +6,8 @@
 //!   ([`super::compact`]: runs of empty slots and octet arrays take a few octets), what the
 //!   message secrets are written in: self-describing, so `tracked/split.rs` can store each
 //!   past epoch apart, and flat in the members (their secret tree has four mostly empty slots
-//!   per member).
+//!   per member), written by its own serializer
+//!   (`compact/ser.rs`, no `serde_json::Value` in between).
 //! * [`Codec::Json`] (tag 0): serde_json, what records of format 2 hold for every kind and
 //!   older records the message secrets (read with this tag, then rewritten in the codec of
 //!   their kind), and what the join configuration stays in (openmls reads its past-epoch
@@ -80,7 +81,11 @@ impl Codec {
             Self::Binary => {
                 postcard::to_allocvec(value).map_err(|e| StoreError::Encode(e.to_string()))
             }
-            Self::Compact => compact::encode(&to_value(value)?),
+            Self::Compact => {
+                let mut out = Vec::new();
+                compact_into(&mut out, value)?;
+                Ok(out)
+            }
         }
     }
 
@@ -94,7 +99,7 @@ impl Codec {
                 out = postcard::to_extend(value, out)
                     .map_err(|e| StoreError::Encode(e.to_string()))?;
             }
-            Self::Compact => compact::encode_into(&mut out, &to_value(value)?)?,
+            Self::Compact => compact_into(&mut out, value)?,
         }
         // The store keeps the value for the group's life: not the growth slack of encoding
         // (up to half of a ratchet tree's octets).
@@ -126,9 +131,54 @@ impl Codec {
     }
 }
 
-/// `value` in serde's JSON data model.
-fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, StoreError> {
-    serde_json::to_value(value).map_err(|e| StoreError::Encode(e.to_string()))
+/// Appends `value` in the compact codec, written directly (`compact/ser.rs`); in tests also
+/// through `serde_json::Value`, the two compared (see [`value_path`]).
+fn compact_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), StoreError> {
+    let start = out.len();
+    let r = compact::ser::encode_into(out, value);
+    #[cfg(test)]
+    value_path::compare(&r.as_ref().map(|_| &out[start..]), value);
+    #[cfg(not(test))]
+    let _ = start;
+    r
+}
+
+/// Tests: every value written in the compact codec is also encoded the older way
+/// (`compact::encode(&serde_json::to_value(v))`) and the two compared; a difference fails
+/// the test that wrote it, and [`value_path::compared`] counts the comparisons.
+#[cfg(test)]
+pub(crate) mod value_path {
+    #![allow(clippy::panic)]
+
+    use std::cell::Cell;
+
+    use serde::Serialize;
+
+    use crate::store::StoreError;
+    use crate::store::compact;
+
+    thread_local! {
+        static COMPARED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// How many values this thread wrote in the compact codec (each compared).
+    pub(crate) fn compared() -> usize {
+        COMPARED.with(Cell::get)
+    }
+
+    pub(super) fn compare<T: Serialize + ?Sized>(direct: &Result<&[u8], &StoreError>, v: &T) {
+        let older = serde_json::to_value(v)
+            .map_err(|e| StoreError::Encode(e.to_string()))
+            .and_then(|v| compact::encode(&v));
+        match (direct, &older) {
+            (Ok(d), Ok(o)) if d == &o.as_slice() => {}
+            (Err(_), Err(_)) => {}
+            _ => panic!(
+                "the direct compact serializer and the Value path disagree: {direct:?} / {older:?}"
+            ),
+        }
+        COMPARED.with(|c| c.set(c.get() + 1));
+    }
 }
 
 /// A value of a record of the older format (bare JSON), tagged as such.

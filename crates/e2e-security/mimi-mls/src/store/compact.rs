@@ -21,6 +21,8 @@ use serde_json::{Map, Number, Value};
 
 use super::StoreError;
 
+pub(crate) mod ser;
+
 const NULL: u8 = 0;
 const FALSE: u8 = 1;
 const TRUE: u8 = 2;

@@ -1,6 +1,7 @@
 //! In-process tests: three providers, a hub view and their clients.
 
 mod agents;
+mod compact_secrets;
 mod credentials;
 mod direct;
 mod entries;

@@ -1,7 +1,7 @@
 //! The openmls storage trait for [`TrackedStorage`]: every method delegates to our
 //! binary store, and every writer or deleter first marks the kind of entry it touches.
 
-use crate::store::BinaryStorage;
+use crate::store::{BinaryStorage, key_bytes, storage_key};
 use openmls_traits::storage::{CURRENT_VERSION, StorageProvider, traits};
 
 use super::*;
@@ -145,10 +145,23 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         message_secrets: &MessageSecrets,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_MESSAGE_SECRETS]);
-        <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_message_secrets::<
+        // The value it replaces is taken out (not copied), to compare the parts' octets.
+        let key = storage_key(LABEL_MESSAGE_SECRETS, &key_bytes(group_id)?);
+        let old = self.inner.write_lock()?.remove(&key);
+        let written = <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_message_secrets::<
             GroupId,
             MessageSecrets,
-        >(&self.inner, group_id, message_secrets)
+        >(&self.inner, group_id, message_secrets);
+        let values = self.inner.read_lock()?;
+        match (written, old) {
+            (Ok(()), old) => self.keep_part_digests(&key, old.as_deref(), values.get(&key)),
+            (Err(e), Some(old)) => {
+                drop(values);
+                self.inner.write_lock()?.entry(key).or_insert(old);
+                Err(e)
+            }
+            (Err(e), None) => Err(e),
+        }
     }
 
     fn write_resumption_psk_store<
@@ -639,6 +652,7 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         group_id: &GroupId,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_MESSAGE_SECRETS]);
+        self.forget_part_digests();
         <BinaryStorage as StorageProvider<CURRENT_VERSION>>::delete_message_secrets::<GroupId>(
             &self.inner,
             group_id,

@@ -110,12 +110,33 @@ fn element(e: &[u8]) -> Option<(u64, &[u8])> {
     (rest.last() == Some(&b'}')).then_some((epoch, body))
 }
 
-/// The stored entries of one message-secrets entry (main first).
-pub(super) fn split(key: &[u8], value: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let whole = || vec![(key.to_vec(), value.to_vec())];
+/// The octets each part of a compact message-secrets value is made of, by part key (see
+/// [`compact::sources`]); `None` for a value of another codec or shape.
+pub(super) fn sources<'v>(
+    key: &[u8],
+    value: &'v [u8],
+) -> Option<std::collections::BTreeMap<Vec<u8>, &'v [u8]>> {
+    compact::sources(key, value)
+}
+
+/// Entries split from a message-secrets entry: each key with its value, `None` for a part
+/// not built (known unchanged).
+pub(super) type Split = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// The stored entries of one message-secrets entry (main first); of a compact value, the
+/// parts `known` names are not built (their value `None`: the caller knows them unchanged).
+pub(super) fn split(key: &[u8], value: &[u8], known: &dyn Fn(&[u8]) -> bool) -> Split {
+    let built = |v: Vec<(Vec<u8>, Vec<u8>)>| v.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    let whole = || vec![(key.to_vec(), Some(value.to_vec()))];
     if value.first() == Some(&TAG_COMPACT) {
-        return compact::split(key, value).unwrap_or_else(whole);
+        return compact::split(key, value, known).unwrap_or_else(whole);
     }
+    built(split_json(key, value))
+}
+
+/// [`split`] of a JSON value (every part built).
+fn split_json(key: &[u8], value: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let whole = || vec![(key.to_vec(), value.to_vec())];
     let Some(Trees { start, end, items }) = trees(value) else {
         return whole();
     };

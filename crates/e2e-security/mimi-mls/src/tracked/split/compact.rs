@@ -45,7 +45,12 @@ fn untagged(v: &[u8], slots: &mut usize) -> Result<Value, String> {
 /// The stored entries of a compact message-secrets value (main first); `None` if it is not
 /// of the shape split relies on (stored whole then). Reads the value's structure without
 /// decoding it: a decryption costs the main entry, not the past epochs' members.
-pub(super) fn split(key: &[u8], value: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+/// Parts `known` names are not built (their value `None`): the caller knows them unchanged.
+pub(super) fn split(
+    key: &[u8],
+    value: &[u8],
+    known: &dyn Fn(&[u8]) -> bool,
+) -> Option<super::Split> {
     let bare = value.strip_prefix(&[TAG_COMPACT])?;
     let mut top = compact::object_fields(bare)?;
     let mut parts = Vec::new();
@@ -63,9 +68,13 @@ pub(super) fn split(key: &[u8], value: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>>
                     if !epochs.insert(epoch) {
                         return None;
                     }
-                    let mut part = vec![TAG_COMPACT];
-                    part.extend(compact::object_of(&mut fields));
-                    parts.push((past_key(key, epoch), part));
+                    let k = past_key(key, epoch);
+                    let part = (!known(&k)).then(|| {
+                        let mut part = vec![TAG_COMPACT];
+                        part.extend(compact::object_of(&mut fields));
+                        part
+                    });
+                    parts.push((k, part));
                     placeholders.push(compact::encode(&placeholder(epoch)).ok()?);
                 }
             }
@@ -76,9 +85,9 @@ pub(super) fn split(key: &[u8], value: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>>
                 if !matches!(compact::decode_kind(context), Some(k) if compact::is_array_kind(k)) {
                     return None;
                 }
-                let mut part = vec![TAG_COMPACT];
-                part.extend_from_slice(context);
-                parts.push((context_key(key), part));
+                let k = context_key(key);
+                let part = (!known(&k)).then(|| [&[TAG_COMPACT][..], context].concat());
+                parts.push((k, part));
                 let apart = compact::encode(&Value::String(APART.into())).ok()?;
                 let mut replaced: Vec<(&str, Vec<u8>)> =
                     fields.iter().map(|(n, v)| (*n, v.to_vec())).collect();
@@ -102,8 +111,36 @@ pub(super) fn split(key: &[u8], value: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>>
     }
     let mut main = vec![TAG_COMPACT];
     main.extend(compact::object_of(&mut top));
-    let mut out = vec![(key.to_vec(), main)];
+    let mut out = vec![(key.to_vec(), Some(main))];
     out.extend(parts);
+    Some(out)
+}
+
+/// The octets each part of a compact message-secrets value is made of, by part key: the
+/// serialized context's encoding, each past epoch's item (its part is the item without its
+/// epoch, its key names the epoch). Two values whose sources for a key are the same octets
+/// give the same part under it. `None` if the value is not compact or not of that shape.
+pub(super) fn sources<'v>(key: &[u8], value: &'v [u8]) -> Option<BTreeMap<Vec<u8>, &'v [u8]>> {
+    let bare = value.strip_prefix(&[TAG_COMPACT])?;
+    let mut out = BTreeMap::new();
+    for (name, enc) in compact::object_fields(bare)? {
+        match name {
+            TREES => {
+                for item in compact::array_items(enc)? {
+                    let fields = compact::object_fields(item)?;
+                    let (_, epoch) = fields.iter().find(|(n, _)| *n == EPOCH)?;
+                    let epoch = compact::decode(epoch).ok()?.as_u64()?;
+                    out.insert(past_key(key, epoch), item);
+                }
+            }
+            SECRETS => {
+                let fields = compact::object_fields(enc)?;
+                let (_, context) = fields.iter().find(|(n, _)| *n == CONTEXT)?;
+                out.insert(context_key(key), *context);
+            }
+            _ => {}
+        }
+    }
     Some(out)
 }
 
@@ -171,6 +208,25 @@ pub(super) fn join(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Every part built.
+    fn split(key: &[u8], value: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+        let all = super::split(key, value, &|_| false)?;
+        Some(all.into_iter().map(|(k, v)| (k, v.unwrap())).collect())
+    }
+
+    #[test]
+    fn known_parts_are_not_built() {
+        let v = enc(&value());
+        let known = past_key(b"K", 4);
+        let some = super::split(b"K", &v, &|k| k == known.as_slice()).unwrap();
+        let all = split(b"K", &v).unwrap();
+        assert_eq!(some.len(), all.len());
+        for ((k, v), (ka, va)) in some.iter().zip(&all) {
+            assert_eq!(k, ka);
+            assert_eq!(v.as_ref(), (*k != known).then_some(va), "{k:?}");
+        }
+    }
 
     fn enc(v: &Value) -> Vec<u8> {
         tagged(v).unwrap()
