@@ -466,9 +466,9 @@ impl HubRoom {
                     // just merged the commit, so its tree is exactly that one.
                     let tree = self
                         .group
-                        .ratchet_tree()
+                        .ratchet_tree_nodes()
                         .map_err(|e| RequestError::Internal(format!("ratchet tree: {e}")))?;
-                    let tree = decode_exact::<RatchetTree>(&tree)
+                    let tree = RatchetTree::from_bytes(tree)
                         .map_err(|e| RequestError::Internal(format!("ratchet tree: {e}")))?;
                     let fanout = FanoutMessage::new(
                         now_ms,
@@ -730,10 +730,16 @@ fn domains_of(room: &mimi_room::RoomState) -> Fanout {
         withheld: BTreeMap::new(),
     };
     let mut not_receiving: BTreeMap<Domain, Vec<ClientUri>> = BTreeMap::new();
+    // Clone a domain only when it is new to a set: a room of thousands has few providers.
     for (client, user) in room.members() {
-        fanout.domains.insert(client.domain().clone());
+        let domain = client.domain();
+        if !fanout.domains.contains(domain) {
+            fanout.domains.insert(domain.clone());
+        }
         if receiving.contains(user) {
-            fanout.readers.insert(client.domain().clone());
+            if !fanout.readers.contains(domain) {
+                fanout.readers.insert(domain.clone());
+            }
         } else {
             not_receiving
                 .entry(client.domain().clone())

@@ -47,7 +47,7 @@ mod receive;
 mod resync;
 
 pub use entries::GroupChanges;
-pub(crate) use receive::check_room;
+pub(crate) use receive::{check_components, check_room};
 
 const RECORD_TAG: u8 = 2;
 

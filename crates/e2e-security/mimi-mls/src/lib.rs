@@ -62,6 +62,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 mod tracked;
+mod tree_wire;
 
 pub use client::{
     ClientGroup, CreatedGroup, GroupChanges, Incoming, OutgoingCommit, ReceivedMessage,

@@ -250,9 +250,19 @@ pub(crate) fn check_room(
     summary: &CommitSummary,
     room: &mimi_room::StagedRoomState,
 ) -> Result<(), MlsError> {
-    if summary.component_changes.is_empty()
-        || components_of(staged.group_context().extensions()) == room.state().components()
-    {
+    if summary.component_changes.is_empty() {
+        return Ok(());
+    }
+    check_components(staged, &room.state().components())
+}
+
+/// The staged GroupContext must carry exactly `expected`, the room components the policy
+/// computed (already encoded by the caller: [`check_room`] without encoding them again).
+pub(crate) fn check_components(
+    staged: &openmls::group::StagedCommit,
+    expected: &crate::summary::Components,
+) -> Result<(), MlsError> {
+    if components_of(staged.group_context().extensions()) == *expected {
         Ok(())
     } else {
         Err(MlsError::RoomStateMismatch)

@@ -1,5 +1,6 @@
 //! A roster followed from the fanned-out handshakes alone matches the hub's ratchet tree after
-//! every commit: adds, leaves by reference, an external join, removals, and a leaf reused.
+//! every commit: adds, leaves by reference, an external join, removals, and a leaf reused; the
+//! hub's tree, written from its nodes (`tree_wire.rs`), is the octets openmls's export encodes to.
 
 use super::*;
 use crate::{Roster, external_joiner};
@@ -10,7 +11,10 @@ fn client(net: &Net, device: &str) -> ClientUri {
 
 /// The roster agrees leaf by leaf with the hub's tree, and survives its record.
 fn same_as_hub(net: &Net, roster: &Roster) {
-    let tree = Roster::from_tree(&net.hub().ratchet_tree().unwrap()).unwrap();
+    let encoded = net.hub().ratchet_tree().unwrap();
+    assert_eq!(encoded, net.hub().ratchet_tree_by_openmls());
+    assert!(encoded.ends_with(&net.hub().ratchet_tree_nodes().unwrap()));
+    let tree = Roster::from_tree(&encoded).unwrap();
     assert_eq!(roster.leaves(), tree.leaves());
     assert_eq!(&Roster::from_record(&roster.to_record()).unwrap(), roster);
 }
