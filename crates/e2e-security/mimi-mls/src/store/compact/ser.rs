@@ -97,6 +97,8 @@ impl Ser<'_> {
         }
     }
 
+    /// Inlined: the octets of secrets and of the serialized context come one call each.
+    #[inline(always)]
     fn uint(&mut self, u: u64) -> Result<(), Error> {
         if self.raw_octet
             && let Ok(b) = u8::try_from(u)
@@ -107,6 +109,10 @@ impl Ser<'_> {
             self.out.push(b);
             return Ok(());
         }
+        self.uint_item(u)
+    }
+
+    fn uint_item(&mut self, u: u64) -> Result<(), Error> {
         self.enter()?;
         self.out.push(UINT);
         varint(self.out, u);
@@ -248,6 +254,7 @@ impl<'s, 'a> Seq<'s, 'a> {
         Ok(r)
     }
 
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
         let mut at = self.ser.out.len();
         self.ser.depth += 1;
@@ -483,6 +490,7 @@ impl<'s, 'a> ser::Serializer for &'s mut Ser<'a> {
         }
     }
 
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), Error> {
         self.uint(v.into())
     }
@@ -621,6 +629,7 @@ impl ser::SerializeSeq for Seq<'_, '_> {
     type Ok = ();
     type Error = Error;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
         self.element(value)
     }
