@@ -304,19 +304,20 @@ impl Accounts {
         Ok(done == 1)
     }
 
-    /// Whether another process removed device `client`. Where this process owns the accounts
-    /// (SQLite) every removal is its own, and marks the device's streams first
-    /// (`device_wake`): no read. Where processes share them (PostgreSQL), the row is read.
-    pub(crate) async fn removed_elsewhere(&self, client: &ClientUri) -> Result<bool, ServerError> {
-        let Pool::Postgres(pool) = &self.pool else {
+    /// Whether the device `client` authenticated with `token` was removed by another process
+    /// (or removed and registered again there, with a new token). Where this process owns the
+    /// accounts (SQLite) every removal is its own, and holds the device's streams first
+    /// (`device_wake`): no read. Where processes share them (PostgreSQL), the token is looked
+    /// up there.
+    pub(crate) async fn revoked_elsewhere(
+        &self,
+        token: &str,
+        client: &ClientUri,
+    ) -> Result<bool, ServerError> {
+        if !matches!(self.pool, Pool::Postgres(_)) {
             return Ok(false);
-        };
-        let statement = "SELECT 1 FROM devices WHERE client = $1";
-        let row: Option<(i32,)> = sqlx::query_as(statement)
-            .bind(client.to_string())
-            .fetch_optional(pool)
-            .await?;
-        Ok(row.is_none())
+        }
+        Ok(self.device_of_token(token).await?.as_ref() != Some(client))
     }
 
     /// Every device of `user`, sorted.

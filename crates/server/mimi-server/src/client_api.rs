@@ -33,7 +33,7 @@ use mimi_types::{ClientUri, Ident, MimiUri, RoomUri, UserUri};
 
 use crate::accounts::Created;
 use crate::auth_limits::Limited;
-use crate::client_http::{authenticate, error_response, json, reply, room_param, user_of};
+use crate::client_http::{authenticate, bearer, error_response, json, reply, room_param, user_of};
 use crate::device_wake::DeviceWake;
 use crate::error::ServerError;
 use crate::error::bad_request;
@@ -580,6 +580,7 @@ async fn events(
 ) -> Response {
     let result = async {
         let device = authenticate(&provider.accounts, &headers).await?;
+        let token = bearer(&headers).unwrap_or_default();
         let wait = Duration::from_millis(query.wait_ms.min(provider.limits.max_wait_ms));
         let wakeup = stream_wakeup(&provider, &headers, &device).await?;
         let deadline = tokio::time::Instant::now() + wait;
@@ -594,11 +595,11 @@ async fn events(
             } else {
                 read_events(&provider, &device, &wakeup, query.after).await?
             };
-            if wakeup.is_removed() {
+            if wakeup.removed().await {
                 return Err(removed(&device));
             }
             if !stored.is_empty() || !waiting {
-                if !stored.is_empty() && !is_registered(&provider, &device, &wakeup).await? {
+                if !stored.is_empty() && !is_registered(&provider, &device, token, &wakeup).await? {
                     return Err(removed(&device));
                 }
                 let next = stored.last().map_or(query.after, |e| e.seq);
@@ -631,9 +632,17 @@ async fn events_ws(
         let wakeup = stream_wakeup(&provider, &headers, &device).await?;
         Ok::<_, ServerError>((device, wakeup))
     };
+    let token = bearer(&headers).unwrap_or_default().to_owned();
     match opened.await {
-        Ok((device, wakeup)) => upgrade
-            .on_upgrade(move |socket| stream_events(provider, device, wakeup, query.after, socket)),
+        Ok((device, wakeup)) => upgrade.on_upgrade(move |socket| {
+            let stream = Stream {
+                provider,
+                device,
+                token,
+                wakeup,
+            };
+            stream_events(stream, query.after, socket)
+        }),
         Err(e) => error_response(&e),
     }
 }
@@ -654,49 +663,62 @@ fn removed(device: &ClientUri) -> ServerError {
 }
 
 /// `device`'s wake-up, held for a stream, once `headers` are found valid again: a removal
-/// that began before it was taken either marked it (the stream ends at its first turn) or
-/// has deleted the device's row, and then the token fails here. (Where this process owns the
-/// accounts, the token cache answers this second look.)
+/// that began before it was taken either marked it (the stream waits for the removal to end,
+/// and ends if it was done) or has deleted the device's row, and then the token fails here.
+/// (Where this process owns the accounts, the token cache answers this second look.)
 async fn stream_wakeup(
     provider: &Provider,
     headers: &HeaderMap,
     device: &ClientUri,
 ) -> Result<Arc<DeviceWake>, ServerError> {
     let wakeup = provider.device_wakeup(device);
-    if authenticate(&provider.accounts, headers).await? != *device || wakeup.is_removed() {
+    if authenticate(&provider.accounts, headers).await? != *device || wakeup.removed().await {
         return Err(removed(device));
     }
     Ok(wakeup)
 }
 
-/// Whether `device` is still registered: ask after reading a page of its events and before
-/// handing it out. A removal by this process marked its wake-up before deleting the device's
-/// row; one by another process sharing the accounts (PostgreSQL) is read there.
+/// Whether `device`, authenticated by `token`, is still registered: ask after reading a
+/// page of its events and before handing it out. A removal by this process marked its
+/// wake-up before deleting the device's row (waited for here); one by another process
+/// sharing the accounts (PostgreSQL) is read there, by the stream's own token.
 async fn is_registered(
     provider: &Provider,
     device: &ClientUri,
+    token: &str,
     wakeup: &DeviceWake,
 ) -> Result<bool, ServerError> {
-    Ok(!wakeup.is_removed() && !provider.accounts.removed_elsewhere(device).await?)
+    Ok(!wakeup.removed().await && !provider.accounts.revoked_elsewhere(token, device).await?)
 }
 
-/// Whether a WebSocket stream of `device` goes on ([`is_registered`]); if not, it was closed
-/// (the device was removed) or must be (the check failed: the client opens it again).
-async fn may_go_on(
-    provider: &Provider,
-    device: &ClientUri,
-    wakeup: &DeviceWake,
-    socket: &mut WebSocket,
-) -> bool {
-    match is_registered(provider, device, wakeup).await {
-        Ok(true) => true,
-        Ok(false) => {
-            close_removed(socket, device).await;
-            false
-        }
-        Err(e) => {
-            tracing::error!(%device, error = %e, "checking the device failed; closing the stream");
-            false
+/// A WebSocket event stream: the device, the token it opened with, its wake-up.
+struct Stream {
+    provider: Arc<Provider>,
+    device: ClientUri,
+    token: String,
+    wakeup: Arc<DeviceWake>,
+}
+
+impl Stream {
+    /// Whether the stream goes on ([`is_registered`]); if not, it was closed (the device was
+    /// removed) or must be (the check failed: the client opens it again).
+    async fn may_go_on(&self, socket: &mut WebSocket) -> bool {
+        let Self {
+            provider,
+            device,
+            token,
+            wakeup,
+        } = self;
+        match is_registered(provider, device, token, wakeup).await {
+            Ok(true) => true,
+            Ok(false) => {
+                close_removed(socket, device).await;
+                false
+            }
+            Err(e) => {
+                tracing::error!(%device, error = %e, "checking the device failed; closing the stream");
+                false
+            }
         }
     }
 }
@@ -745,33 +767,39 @@ async fn events_after(
     read_events(provider, device, wakeup, after).await
 }
 
+/// The interval of a WebSocket stream's keep-alive pings (and of its checks that the device
+/// is still registered, and of its reads of the store whatever the wake-ups say).
+const KEEP_ALIVE: Duration = Duration::from_secs(25);
+
 /// Pushes the device's events after `after` as they are stored, and its ephemeral events
 /// (typing indicators) as they are relayed, until the client goes away or the device is
 /// removed (then closed with [`REMOVED_CLOSE_CODE`]: nothing more is sent once the removal
 /// began).
-async fn stream_events(
-    provider: Arc<Provider>,
-    device: ClientUri,
-    wakeup: Arc<DeviceWake>,
-    mut after: u64,
-    mut socket: WebSocket,
-) {
-    let mut live = provider.client.live.subscribe(&device);
+async fn stream_events(stream: Stream, mut after: u64, mut socket: WebSocket) {
+    let Stream {
+        provider,
+        device,
+        wakeup,
+        ..
+    } = &stream;
+    let mut live = provider.client.live.subscribe(device);
     // The store is read when the stream opens and at every keep-alive ping whatever the
-    // wake-ups say, so a wake-up that went missing costs at most a ping's interval.
+    // wake-ups say, so a wake-up that went missing costs at most a ping's interval. The
+    // pings keep their schedule whatever else the stream does.
     let mut must_read = true;
+    let mut keep_alive = tokio::time::Instant::now() + KEEP_ALIVE;
     loop {
         let notified = wakeup.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        if wakeup.is_removed() {
-            close_removed(&mut socket, &device).await;
+        if wakeup.removed().await {
+            close_removed(&mut socket, device).await;
             return;
         }
         let read = if must_read {
-            read_events(&provider, &device, &wakeup, after).await
+            read_events(provider, device, wakeup, after).await
         } else {
-            events_after(&provider, &device, &wakeup, after).await
+            events_after(provider, device, wakeup, after).await
         };
         must_read = false;
         let stored = match read {
@@ -782,7 +810,7 @@ async fn stream_events(
             }
         };
         let got = !stored.is_empty();
-        if got && !may_go_on(&provider, &device, &wakeup, &mut socket).await {
+        if got && !stream.may_go_on(&mut socket).await {
             return;
         }
         let mut large = false;
@@ -812,7 +840,7 @@ async fn stream_events(
         tokio::select! {
             () = &mut notified => {}
             ephemeral = live.recv() => match ephemeral {
-                Ok(_) if wakeup.is_removed() => {}
+                Ok(_) if wakeup.is_removing() => {}
                 Ok(event) => {
                     let Ok(text) = serde_json::to_string(&event) else {
                         return;
@@ -829,9 +857,10 @@ async fn stream_events(
                 Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                 Some(Ok(_)) => {}
             },
-            () = tokio::time::sleep(Duration::from_secs(25)) => {
-                // An idle stream of a device another process removed ends here at the latest.
-                if !may_go_on(&provider, &device, &wakeup, &mut socket).await {
+            () = tokio::time::sleep_until(keep_alive) => {
+                keep_alive += KEEP_ALIVE;
+                // A stream of a device another process removed ends here at the latest.
+                if !stream.may_go_on(&mut socket).await {
                     return;
                 }
                 if socket.send(Message::Ping(Bytes::new())).await.is_err() {

@@ -62,30 +62,32 @@ pub(crate) fn room_param(raw: &str) -> Result<RoomUri, ServerError> {
     })
 }
 
+/// The bearer token of a request, if it has one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// The device a bearer token belongs to.
 pub(crate) async fn authenticate(
     accounts: &Accounts,
     headers: &HeaderMap,
 ) -> Result<ClientUri, ServerError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ServerError::api(
-                ErrorCode::Unauthorized,
-                "no bearer token: send `Authorization: Bearer <token>` from device registration",
-            )
-        })?;
-    accounts
-        .device_of_token(token.trim())
-        .await?
-        .ok_or_else(|| {
-            ServerError::api(
-                ErrorCode::Unauthorized,
-                "unknown bearer token: register the device again to get a new one",
-            )
-        })
+    let token = bearer(headers).ok_or_else(|| {
+        ServerError::api(
+            ErrorCode::Unauthorized,
+            "no bearer token: send `Authorization: Bearer <token>` from device registration",
+        )
+    })?;
+    accounts.device_of_token(token).await?.ok_or_else(|| {
+        ServerError::api(
+            ErrorCode::Unauthorized,
+            "unknown bearer token: register the device again to get a new one",
+        )
+    })
 }
 
 /// The user a device of ours belongs to.

@@ -8,9 +8,9 @@
 //! taken sees every write woken before it, and a write it missed wakes after it, changing the
 //! count.
 //!
-//! A device being removed has its wake-up marked removed (and woken) before its row is
-//! deleted: its streams end at their next turn, before sending anything more (see
-//! [`DeviceWakes::removing`]).
+//! A device being removed has its wake-up marked as such (and woken) before its row is
+//! deleted: its streams send nothing more and wait for the removal to end, then end if it was
+//! done and go on if it failed (see [`DeviceWakes::removing`]).
 //!
 //! [`DeviceWakes`] keeps the wake-ups by device. Only a stream makes an entry; a writer wakes
 //! an entry that exists and makes none (no entry: no stream to wake, and a stream that starts
@@ -19,7 +19,7 @@
 //! streaming now, not every device ever woken.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mimi_types::ClientUri;
@@ -35,9 +35,16 @@ pub(crate) struct DeviceWake {
     /// The cursor a read of the store found nothing after, and the wake count taken before
     /// that read started.
     drained: Mutex<Option<(u64, u64)>>,
-    /// The device is being (or was) removed: its streams end.
-    removed: AtomicBool,
+    /// [`ACTIVE`], [`REMOVING`] (its streams send nothing and wait) or [`REMOVED`] (they end).
+    state: AtomicU8,
 }
+
+/// A device that streams.
+const ACTIVE: u8 = 0;
+/// A device whose removal began: its streams send nothing until it ends.
+const REMOVING: u8 = 1;
+/// A removed device: its streams end.
+const REMOVED: u8 = 2;
 
 impl DeviceWake {
     /// Wakes the device's streams: call after what was stored for it is durable.
@@ -71,13 +78,29 @@ impl DeviceWake {
         drained == Some((cursor, self.count()))
     }
 
-    /// Whether the device is being or was removed: a stream of it sends nothing more and ends.
-    pub(crate) fn is_removed(&self) -> bool {
-        self.removed.load(Ordering::SeqCst)
+    /// Whether the device's removal began (or is done): a stream of it sends nothing now.
+    pub(crate) fn is_removing(&self) -> bool {
+        self.state.load(Ordering::SeqCst) != ACTIVE
     }
 
-    fn mark_removed(&self) {
-        self.removed.store(true, Ordering::SeqCst);
+    /// Whether the device was removed, once a removal that began has ended: a stream asks
+    /// before sending anything, and ends if so. While a removal runs this waits for it (a
+    /// removal that fails leaves the device streaming).
+    pub(crate) async fn removed(&self) -> bool {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.state.load(Ordering::SeqCst) {
+                ACTIVE => return false,
+                REMOVING => notified.await,
+                _ => return true,
+            }
+        }
+    }
+
+    fn set_state(&self, state: u8) {
+        self.state.store(state, Ordering::SeqCst);
         self.wake();
     }
 }
@@ -141,19 +164,27 @@ impl DeviceWakes {
         }
     }
 
-    /// Marks `device` removed before its row is deleted: its open streams end, and a stream
-    /// that subscribes until [`DeviceWakes::removed`] gets this marked wake-up and ends too.
-    /// Hold what it returns until then (held, the entry is not swept).
+    /// Marks `device`'s removal begun, before its row is deleted: its open streams, and a
+    /// stream that subscribes until [`DeviceWakes::removal_ended`], send nothing and wait for
+    /// the removal to end. Hold what it returns until then (held, the entry is not swept),
+    /// and call that whatever comes of the removal.
     pub(crate) fn removing(&self, device: &ClientUri) -> Arc<DeviceWake> {
         let wake = self.subscribe(device);
-        wake.mark_removed();
+        wake.set_state(REMOVING);
         wake
     }
 
-    /// After the removal of `device` was tried (whatever came of it): drops its marked entry,
-    /// so that a stream that subscribes from now on gets a fresh one. It must authenticate
-    /// after subscribing: once the device's row is gone, that fails.
-    pub(crate) fn removed(&self, device: &ClientUri, marked: &Arc<DeviceWake>) {
+    /// The removal of `device` marked by [`DeviceWakes::removing`] ended. Done: its streams
+    /// end, and the marked entry is dropped so that a stream that subscribes from now on gets
+    /// a fresh one (it must authenticate after subscribing: with the device's row gone, that
+    /// fails). Not done (it failed): its streams go on with the entry, which stays the
+    /// device's.
+    pub(crate) fn removal_ended(&self, device: &ClientUri, marked: &Arc<DeviceWake>, done: bool) {
+        if !done {
+            marked.set_state(ACTIVE);
+            return;
+        }
+        marked.set_state(REMOVED);
         let mut map = self.lock();
         if map
             .by_device
@@ -269,20 +300,60 @@ mod tests {
         assert!(!later.is_drained(5), "a fresh wake-up reads the store");
     }
 
-    #[test]
-    fn a_removal_marks_open_and_opening_streams_until_it_ends() {
+    /// Whether `wake.removed()` is still waiting after a moment.
+    async fn waits(wake: &DeviceWake) -> bool {
+        tokio::time::timeout(std::time::Duration::from_millis(50), wake.removed())
+            .await
+            .is_err()
+    }
+
+    #[tokio::test]
+    async fn a_removal_holds_open_and_opening_streams_until_it_ends() {
         let wakes = DeviceWakes::default();
         let open = wakes.subscribe(&device(0));
         let other = wakes.subscribe(&device(1));
+        assert!(!open.removed().await, "a device streams before any removal");
         let marked = wakes.removing(&device(0));
-        assert!(open.is_removed());
+        assert!(open.is_removing());
         assert_eq!(open.count(), 1, "the open stream is woken");
-        assert!(wakes.subscribe(&device(0)).is_removed(), "opened meanwhile");
-        assert!(!other.is_removed(), "another device streams on");
-        wakes.removed(&device(0), &marked);
+        assert!(waits(&open).await, "the open stream waits for the removal");
+        let opened = wakes.subscribe(&device(0));
+        assert!(opened.is_removing(), "opened meanwhile");
+        assert!(!other.is_removing(), "another device streams on");
+        assert!(!other.removed().await);
+        // The waiting stream learns the outcome when the removal ends.
+        let waiting = {
+            let open = open.clone();
+            tokio::spawn(async move { open.removed().await })
+        };
+        wakes.removal_ended(&device(0), &marked, true);
+        assert!(waiting.await.unwrap_or_else(|e| panic!("{e}")));
+        assert!(opened.removed().await);
         assert!(
-            !wakes.subscribe(&device(0)).is_removed(),
+            !wakes.subscribe(&device(0)).is_removing(),
             "a fresh entry after"
         );
+    }
+
+    #[tokio::test]
+    async fn a_removal_that_failed_leaves_the_streams_going_on_and_woken() {
+        let wakes = DeviceWakes::default();
+        let open = wakes.subscribe(&device(0));
+        let marked = wakes.removing(&device(0));
+        let waiting = {
+            let open = open.clone();
+            tokio::spawn(async move { open.removed().await })
+        };
+        wakes.removal_ended(&device(0), &marked, false);
+        assert!(
+            !waiting.await.unwrap_or_else(|e| panic!("{e}")),
+            "the device was not removed: its stream goes on"
+        );
+        assert!(!open.is_removing());
+        // The entry stays the device's: a later write still wakes the open stream.
+        let before = open.count();
+        wakes.wake(&device(0));
+        assert_eq!(open.count(), before + 1, "the open stream is still woken");
+        assert!(Arc::ptr_eq(&open, &wakes.subscribe(&device(0))));
     }
 }

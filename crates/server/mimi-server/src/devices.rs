@@ -71,19 +71,33 @@ pub(crate) async fn remove(
             ));
         }
         let rooms = provider.accounts.rooms_of(&target).await?;
-        // The device's streams end before its row goes: none sends anything after the
-        // removal is durable (see `device_wake`). Whatever comes of the removal, the marked
-        // wake-up is dropped after (a device that stays opens its streams again).
-        let marked = provider.device_wakeups.removing(&target);
-        let removal = async {
-            let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
-            provider.accounts.remove_device(&target).await?;
-            provider.accounts.mailbox_clear(&target).await?;
-            Ok::<_, ServerError>(key_packages_deleted)
-        }
-        .await;
-        provider.device_wakeups.removed(&target, &marked);
-        let key_packages_deleted = removal?;
+        // The device's streams stop sending before its row goes, so none sends anything after
+        // the removal is durable; they end once it is done, and go on if it failed (see
+        // `device_wake`). It runs as a task of its own: a caller that goes away midway cannot
+        // leave the device's streams waiting on a removal that never ends.
+        let removal = {
+            let (provider, target) = (provider.clone(), target.clone());
+            tokio::spawn(async move {
+                let marked = provider.device_wakeups.removing(&target);
+                let removal = async {
+                    let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
+                    provider.accounts.remove_device(&target).await?;
+                    provider.accounts.mailbox_clear(&target).await?;
+                    Ok::<_, ServerError>(key_packages_deleted)
+                }
+                .await;
+                provider
+                    .device_wakeups
+                    .removal_ended(&target, &marked, removal.is_ok());
+                removal
+            })
+        };
+        let key_packages_deleted = removal.await.map_err(|e| {
+            ServerError::api(
+                ErrorCode::Internal,
+                format!("removing {target} stopped midway ({e}); try again"),
+            )
+        })??;
         let hub_removals = evict_where_hub(&provider, &target, &rooms).await;
         tracing::info!(
             client = %target,
