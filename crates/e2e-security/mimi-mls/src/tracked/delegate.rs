@@ -145,23 +145,34 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         message_secrets: &MessageSecrets,
     ) -> Result<(), Self::Error> {
         self.touch(&[LABEL_MESSAGE_SECRETS]);
-        // The value it replaces is taken out (not copied), to compare the parts' octets.
+        // The value it replaces is taken out (not copied), to compare the parts' octets. The
+        // steps below take the store's lock one at a time: sound because openmls writes only
+        // under `&mut ClientGroup`, which rules out its `changes` (`&self`) meanwhile.
+        // Whatever fails on the way forgets the part digests, so
+        // that no part is taken for unchanged on the strength of a digest of what is gone.
         let key = storage_key(LABEL_MESSAGE_SECRETS, &key_bytes(group_id)?);
-        let old = self.inner.write_lock()?.remove(&key);
-        let written = <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_message_secrets::<
-            GroupId,
-            MessageSecrets,
-        >(&self.inner, group_id, message_secrets);
-        let values = self.inner.read_lock()?;
-        match (written, old) {
-            (Ok(()), old) => self.keep_part_digests(&key, old.as_deref(), values.get(&key)),
-            (Err(e), Some(old)) => {
-                drop(values);
-                self.inner.write_lock()?.entry(key).or_insert(old);
-                Err(e)
+        let result = (|| {
+            let old = self.inner.write_lock()?.remove(&key);
+            let written =
+                <BinaryStorage as StorageProvider<CURRENT_VERSION>>::write_message_secrets::<
+                    GroupId,
+                    MessageSecrets,
+                >(&self.inner, group_id, message_secrets);
+            let values = self.inner.read_lock()?;
+            match (written, old) {
+                (Ok(()), old) => self.keep_part_digests(&key, old.as_deref(), values.get(&key)),
+                (Err(e), Some(old)) => {
+                    drop(values);
+                    self.inner.write_lock()?.entry(key.clone()).or_insert(old);
+                    Err(e)
+                }
+                (Err(e), None) => Err(e),
             }
-            (Err(e), None) => Err(e),
+        })();
+        if result.is_err() {
+            self.forget_part_digests();
         }
+        result
     }
 
     fn write_resumption_psk_store<
