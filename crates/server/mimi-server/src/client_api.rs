@@ -595,8 +595,17 @@ async fn events(
             } else {
                 read_events(&provider, &device, &wakeup, query.after).await?
             };
-            if wakeup.removed().await {
-                return Err(removed(&device));
+            // A removal that began is waited for, within the poll's wait: if it runs past
+            // that, the poll answers with nothing (what was read is read again next time).
+            match tokio::time::timeout_at(deadline, wakeup.removed()).await {
+                Ok(true) => return Err(removed(&device)),
+                Ok(false) => {}
+                Err(_) => {
+                    return Ok(EventsResponse {
+                        events: Vec::new(),
+                        next: query.after,
+                    });
+                }
             }
             if !stored.is_empty() || !waiting {
                 if !stored.is_empty() && !is_registered(&provider, &device, token, &wakeup).await? {
@@ -858,7 +867,8 @@ async fn stream_events(stream: Stream, mut after: u64, mut socket: WebSocket) {
                 Some(Ok(_)) => {}
             },
             () = tokio::time::sleep_until(keep_alive) => {
-                keep_alive += KEEP_ALIVE;
+                // After a stall the next ping is an interval away, not a burst to catch up.
+                keep_alive = (keep_alive + KEEP_ALIVE).max(tokio::time::Instant::now() + KEEP_ALIVE);
                 // A stream of a device another process removed ends here at the latest.
                 if !stream.may_go_on(&mut socket).await {
                     return;

@@ -19,7 +19,7 @@
 //! streaming now, not every device ever woken.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mimi_types::ClientUri;
@@ -35,16 +35,12 @@ pub(crate) struct DeviceWake {
     /// The cursor a read of the store found nothing after, and the wake count taken before
     /// that read started.
     drained: Mutex<Option<(u64, u64)>>,
-    /// [`ACTIVE`], [`REMOVING`] (its streams send nothing and wait) or [`REMOVED`] (they end).
-    state: AtomicU8,
+    /// Removals of the device that began and have not ended: while any runs, its streams send
+    /// nothing and wait.
+    removing: AtomicU32,
+    /// A removal of the device was done: its streams end.
+    removed: AtomicBool,
 }
-
-/// A device that streams.
-const ACTIVE: u8 = 0;
-/// A device whose removal began: its streams send nothing until it ends.
-const REMOVING: u8 = 1;
-/// A removed device: its streams end.
-const REMOVED: u8 = 2;
 
 impl DeviceWake {
     /// Wakes the device's streams: call after what was stored for it is durable.
@@ -80,7 +76,7 @@ impl DeviceWake {
 
     /// Whether the device's removal began (or is done): a stream of it sends nothing now.
     pub(crate) fn is_removing(&self) -> bool {
-        self.state.load(Ordering::SeqCst) != ACTIVE
+        self.removed.load(Ordering::SeqCst) || self.removing.load(Ordering::SeqCst) > 0
     }
 
     /// Whether the device was removed, once a removal that began has ended: a stream asks
@@ -91,17 +87,14 @@ impl DeviceWake {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.state.load(Ordering::SeqCst) {
-                ACTIVE => return false,
-                REMOVING => notified.await,
-                _ => return true,
+            if self.removed.load(Ordering::SeqCst) {
+                return true;
             }
+            if self.removing.load(Ordering::SeqCst) == 0 {
+                return false;
+            }
+            notified.await;
         }
-    }
-
-    fn set_state(&self, state: u8) {
-        self.state.store(state, Ordering::SeqCst);
-        self.wake();
     }
 }
 
@@ -170,21 +163,25 @@ impl DeviceWakes {
     /// and call that whatever comes of the removal.
     pub(crate) fn removing(&self, device: &ClientUri) -> Arc<DeviceWake> {
         let wake = self.subscribe(device);
-        wake.set_state(REMOVING);
+        wake.removing.fetch_add(1, Ordering::SeqCst);
+        wake.wake();
         wake
     }
 
-    /// The removal of `device` marked by [`DeviceWakes::removing`] ended. Done: its streams
-    /// end, and the marked entry is dropped so that a stream that subscribes from now on gets
-    /// a fresh one (it must authenticate after subscribing: with the device's row gone, that
-    /// fails). Not done (it failed): its streams go on with the entry, which stays the
-    /// device's.
+    /// The removal of `device` marked by [`DeviceWakes::removing`] ended (call once per
+    /// call of that). Done: its streams end, and the marked entry is dropped so that a stream
+    /// that subscribes from now on gets a fresh one (it must authenticate after subscribing:
+    /// with the device's row gone, that fails). Not done (it failed), and no other removal of
+    /// it running: its streams go on with the entry, which stays the device's.
     pub(crate) fn removal_ended(&self, device: &ClientUri, marked: &Arc<DeviceWake>, done: bool) {
+        if done {
+            marked.removed.store(true, Ordering::SeqCst);
+        }
+        marked.removing.fetch_sub(1, Ordering::SeqCst);
+        marked.wake();
         if !done {
-            marked.set_state(ACTIVE);
             return;
         }
-        marked.set_state(REMOVED);
         let mut map = self.lock();
         if map
             .by_device
@@ -326,6 +323,8 @@ mod tests {
             let open = open.clone();
             tokio::spawn(async move { open.removed().await })
         };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "it waits for the removal");
         wakes.removal_ended(&device(0), &marked, true);
         assert!(waiting.await.unwrap_or_else(|e| panic!("{e}")));
         assert!(opened.removed().await);
@@ -344,6 +343,8 @@ mod tests {
             let open = open.clone();
             tokio::spawn(async move { open.removed().await })
         };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "it waits for the removal");
         wakes.removal_ended(&device(0), &marked, false);
         assert!(
             !waiting.await.unwrap_or_else(|e| panic!("{e}")),
@@ -355,5 +356,21 @@ mod tests {
         wakes.wake(&device(0));
         assert_eq!(open.count(), before + 1, "the open stream is still woken");
         assert!(Arc::ptr_eq(&open, &wakes.subscribe(&device(0))));
+    }
+
+    #[tokio::test]
+    async fn a_failed_removal_does_not_release_streams_another_removal_holds() {
+        let wakes = DeviceWakes::default();
+        let open = wakes.subscribe(&device(0));
+        let first = wakes.removing(&device(0));
+        let second = wakes.removing(&device(0));
+        wakes.removal_ended(&device(0), &first, false);
+        assert!(open.is_removing(), "the second removal still runs");
+        assert!(waits(&open).await, "the stream still waits");
+        wakes.removal_ended(&device(0), &second, true);
+        assert!(
+            open.removed().await,
+            "the second removal was done: the stream ends"
+        );
     }
 }

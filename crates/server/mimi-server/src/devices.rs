@@ -22,6 +22,7 @@ use mimi_ds::DsStore as _;
 use mimi_types::{ClientUri, Ident, RoomUri};
 
 use crate::client_http::{authenticate, reply, user_of};
+use crate::device_wake::DeviceWake;
 use crate::error::ServerError;
 use crate::provider::Provider;
 
@@ -72,33 +73,35 @@ pub(crate) async fn remove(
         }
         let rooms = provider.accounts.rooms_of(&target).await?;
         // The device's streams stop sending before its row goes, so none sends anything after
-        // the removal is durable; they end once it is done, and go on if it failed (see
-        // `device_wake`). It runs as a task of its own: a caller that goes away midway cannot
-        // leave the device's streams waiting on a removal that never ends.
+        // the removal is durable; they end once the row is gone, and go on if that failed (see
+        // `device_wake`). It runs as a task of its own, the hub's evictions included: a caller
+        // that goes away midway cannot leave the device's streams waiting on a removal that
+        // never ends, nor the device in rooms this provider hosts.
         let removal = {
             let (provider, target) = (provider.clone(), target.clone());
             tokio::spawn(async move {
-                let marked = provider.device_wakeups.removing(&target);
-                let removal = async {
-                    let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
-                    provider.accounts.remove_device(&target).await?;
-                    provider.accounts.mailbox_clear(&target).await?;
-                    Ok::<_, ServerError>(key_packages_deleted)
-                }
-                .await;
-                provider
-                    .device_wakeups
-                    .removal_ended(&target, &marked, removal.is_ok());
-                removal
+                let mut ending = RemovalEnding {
+                    provider: &provider,
+                    device: &target,
+                    marked: provider.device_wakeups.removing(&target),
+                    done: false,
+                };
+                let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
+                provider.accounts.remove_device(&target).await?;
+                // The row is gone: the device is removed whatever follows.
+                ending.done = true;
+                provider.accounts.mailbox_clear(&target).await?;
+                drop(ending);
+                let hub_removals = evict_where_hub(&provider, &target, &rooms).await;
+                Ok::<_, ServerError>((key_packages_deleted, rooms, hub_removals))
             })
         };
-        let key_packages_deleted = removal.await.map_err(|e| {
+        let (key_packages_deleted, rooms, hub_removals) = removal.await.map_err(|e| {
             ServerError::api(
                 ErrorCode::Internal,
-                format!("removing {target} stopped midway ({e}); try again"),
+                format!("removing {target} stopped midway ({e}); list the devices and try again"),
             )
         })??;
-        let hub_removals = evict_where_hub(&provider, &target, &rooms).await;
         tracing::info!(
             client = %target,
             by = %me,
@@ -116,6 +119,26 @@ pub(crate) async fn remove(
     }
     .await;
     reply(StatusCode::OK, result)
+}
+
+/// Ends a device's removal in its wake-ups when dropped ([`DeviceWakes::removal_ended`]):
+/// when the removal returns, fails, or its task panics, so that its streams never wait on a
+/// removal that ended. `done` once the device's row is gone.
+///
+/// [`DeviceWakes::removal_ended`]: crate::device_wake::DeviceWakes::removal_ended
+struct RemovalEnding<'a> {
+    provider: &'a Provider,
+    device: &'a ClientUri,
+    marked: Arc<DeviceWake>,
+    done: bool,
+}
+
+impl Drop for RemovalEnding<'_> {
+    fn drop(&mut self) {
+        self.provider
+            .device_wakeups
+            .removal_ended(self.device, &self.marked, self.done);
+    }
 }
 
 /// Has the hub propose removing `device` from each of `rooms` that this provider hosts and
