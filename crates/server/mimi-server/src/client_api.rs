@@ -681,10 +681,18 @@ async fn stream_wakeup(
     device: &ClientUri,
 ) -> Result<Arc<DeviceWake>, ServerError> {
     let wakeup = provider.device_wakeup(device);
-    if authenticate(&provider.accounts, headers).await? != *device || wakeup.removed().await {
+    if authenticate(&provider.accounts, headers).await? != *device {
         return Err(removed(device));
     }
-    Ok(wakeup)
+    match tokio::time::timeout(REMOVAL_WAIT, wakeup.removed()).await {
+        Ok(false) => Ok(wakeup),
+        Ok(true) => Err(removed(device)),
+        // The removal outlasted the wait (a slow database): the client tries again later.
+        Err(_) => Err(ServerError::RateLimited {
+            what: format!("{device} is being removed"),
+            retry_after: REMOVAL_WAIT,
+        }),
+    }
 }
 
 /// Whether `device`, authenticated by `token`, is still registered: ask after reading a
@@ -776,6 +784,9 @@ async fn events_after(
     read_events(provider, device, wakeup, after).await
 }
 
+/// How long a stream that opens waits for a removal of its device that is running.
+const REMOVAL_WAIT: Duration = Duration::from_secs(5);
+
 /// The interval of a WebSocket stream's keep-alive pings (and of its checks that the device
 /// is still registered, and of its reads of the store whatever the wake-ups say).
 const KEEP_ALIVE: Duration = Duration::from_secs(25);
@@ -793,8 +804,8 @@ async fn stream_events(stream: Stream, mut after: u64, mut socket: WebSocket) {
     } = &stream;
     let mut live = provider.client.live.subscribe(device);
     // The store is read when the stream opens and at every keep-alive ping whatever the
-    // wake-ups say, so a wake-up that went missing costs at most a ping's interval. The
-    // pings keep their schedule whatever else the stream does.
+    // wake-ups say, so a wake-up that went missing costs at most a ping's interval. A ping
+    // is due an interval after the last one, whatever else the stream does meanwhile.
     let mut must_read = true;
     let mut keep_alive = tokio::time::Instant::now() + KEEP_ALIVE;
     loop {
@@ -868,7 +879,7 @@ async fn stream_events(stream: Stream, mut after: u64, mut socket: WebSocket) {
             },
             () = tokio::time::sleep_until(keep_alive) => {
                 // After a stall the next ping is an interval away, not a burst to catch up.
-                keep_alive = (keep_alive + KEEP_ALIVE).max(tokio::time::Instant::now() + KEEP_ALIVE);
+                keep_alive = tokio::time::Instant::now() + KEEP_ALIVE;
                 // A stream of a device another process removed ends here at the latest.
                 if !stream.may_go_on(&mut socket).await {
                     return;

@@ -297,6 +297,14 @@ mod tests {
         assert!(!later.is_drained(5), "a fresh wake-up reads the store");
     }
 
+    /// What a spawned `removed()` returned, within 5 s (a lost wake-up fails the test).
+    async fn settled(waiting: tokio::task::JoinHandle<bool>) -> bool {
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .unwrap_or_else(|_| panic!("the waiting stream was not woken"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Whether `wake.removed()` is still waiting after a moment.
     async fn waits(wake: &DeviceWake) -> bool {
         tokio::time::timeout(std::time::Duration::from_millis(50), wake.removed())
@@ -326,7 +334,7 @@ mod tests {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         assert!(!waiting.is_finished(), "it waits for the removal");
         wakes.removal_ended(&device(0), &marked, true);
-        assert!(waiting.await.unwrap_or_else(|e| panic!("{e}")));
+        assert!(settled(waiting).await);
         assert!(opened.removed().await);
         assert!(
             !wakes.subscribe(&device(0)).is_removing(),
@@ -347,7 +355,7 @@ mod tests {
         assert!(!waiting.is_finished(), "it waits for the removal");
         wakes.removal_ended(&device(0), &marked, false);
         assert!(
-            !waiting.await.unwrap_or_else(|e| panic!("{e}")),
+            !settled(waiting).await,
             "the device was not removed: its stream goes on"
         );
         assert!(!open.is_removing());

@@ -88,9 +88,13 @@ pub(crate) async fn remove(
                 };
                 let key_packages_deleted = provider.store.remove_key_packages(&target).await?;
                 provider.accounts.remove_device(&target).await?;
-                // The row is gone: the device is removed whatever follows.
+                // The row is gone: the device is removed whatever follows, and its rooms are
+                // left even if its mailbox could not be cleared (the items of a device that is
+                // gone are never read).
                 ending.done = true;
-                provider.accounts.mailbox_clear(&target).await?;
+                if let Err(e) = provider.accounts.mailbox_clear(&target).await {
+                    tracing::warn!(client = %target, error = %e, "clearing a removed device's mailbox failed");
+                }
                 drop(ending);
                 let hub_removals = evict_where_hub(&provider, &target, &rooms).await;
                 Ok::<_, ServerError>((key_packages_deleted, rooms, hub_removals))
