@@ -742,7 +742,7 @@ fn domains_of(room: &mimi_room::RoomState) -> Fanout {
             }
         } else {
             not_receiving
-                .entry(client.domain().clone())
+                .entry(domain.clone())
                 .or_default()
                 .push(client.clone());
         }

@@ -18,7 +18,7 @@ const NODE_PARENT: u8 = 2;
 pub(crate) fn encode(tree: &TreeSync) -> Result<Vec<u8>, MlsError> {
     let body = nodes(tree)?;
     let mut out = Vec::with_capacity(body.len() + 4);
-    length_prefix(&mut out, body.len())?;
+    tls_codec::vlen::write_length(&mut out, body.len()).map_err(MlsError::mls)?;
     out.extend_from_slice(&body);
     Ok(out)
 }
@@ -56,18 +56,4 @@ fn node(out: &mut Vec<u8>, node_type: u8, n: &impl Serialize) -> Result<(), MlsE
     out.push(1);
     out.push(node_type);
     n.tls_serialize(out).map(drop).map_err(MlsError::mls)
-}
-
-/// The variable-length integer of a vector's length (RFC 9420 §2.1.2).
-fn length_prefix(out: &mut Vec<u8>, len: usize) -> Result<(), MlsError> {
-    if len < 1 << 6 {
-        out.push(len as u8);
-    } else if len < 1 << 14 {
-        out.extend_from_slice(&(0x4000 | len as u16).to_be_bytes());
-    } else if len < 1 << 30 {
-        out.extend_from_slice(&(0x8000_0000 | len as u32).to_be_bytes());
-    } else {
-        return Err(MlsError::Internal("ratchet tree over 2^30 octets".into()));
-    }
-    Ok(())
 }

@@ -27,6 +27,8 @@ use mimi_types::ClientUri;
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 
+use crate::hub_cache::locked;
+
 /// One device's wake-up (see the module documentation).
 #[derive(Debug, Default)]
 pub(crate) struct DeviceWake {
@@ -63,14 +65,14 @@ impl DeviceWake {
     /// Records that a read of the store, started at wake count `count`, found nothing after
     /// `cursor` (it returned less than a full page, ending at `cursor`).
     pub(crate) fn drained(&self, cursor: u64, count: u64) {
-        let mut drained = self.drained.lock().unwrap_or_else(|p| p.into_inner());
+        let mut drained = locked(&self.drained);
         *drained = Some((cursor, count));
     }
 
     /// Whether a read after `cursor` would find nothing now: a read found nothing after it
     /// and nothing was woken since that read started.
     pub(crate) fn is_drained(&self, cursor: u64) -> bool {
-        let drained = *self.drained.lock().unwrap_or_else(|p| p.into_inner());
+        let drained = *locked(&self.drained);
         drained == Some((cursor, self.count()))
     }
 
@@ -126,7 +128,7 @@ pub(crate) struct DeviceWakes {
 
 impl DeviceWakes {
     fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
+        locked(&self.map)
     }
 
     /// The wake-up of `device` for a stream, made if missing: hold it for the stream's life.

@@ -56,7 +56,8 @@ impl<T> Default for VersionCache<T> {
     }
 }
 
-fn locked<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
+/// `mutex` locked, a poisoned lock taken as it is.
+pub(crate) fn locked<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

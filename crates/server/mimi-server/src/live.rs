@@ -8,6 +8,8 @@ use mimi_client_api::Event;
 use mimi_types::ClientUri;
 use tokio::sync::broadcast;
 
+use crate::hub_cache::locked;
+
 /// Ephemeral events a live stream may fall behind by before it skips some.
 const LIVE_BACKLOG: usize = 64;
 
@@ -41,7 +43,7 @@ pub(crate) struct LiveStreams {
 
 impl LiveStreams {
     fn lock(&self) -> std::sync::MutexGuard<'_, Senders> {
-        self.senders.lock().unwrap_or_else(|p| p.into_inner())
+        locked(&self.senders)
     }
 
     /// Subscribes a device's stream to its ephemeral events.

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use mimi_types::ClientUri;
 
+use crate::hub_cache::locked;
+
 /// How long a token found valid is believed without asking the database again.
 pub(crate) const TTL: Duration = Duration::from_secs(30);
 
@@ -63,7 +65,7 @@ impl Entries {
 
 impl TokenCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+        locked(&self.entries)
     }
 
     /// The device of a token found valid less than [`TTL`] before `now`.

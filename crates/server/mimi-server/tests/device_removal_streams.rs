@@ -9,34 +9,14 @@ mod common;
 use std::time::Duration;
 
 use common::device::{Api, Device};
+use common::ws::{Socket, connect};
 use futures_util::{SinkExt as _, StreamExt as _};
 use mimi_client_api::{DeviceRemoved, Event, EventsResponse};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The close code of a removed device's stream (the provider's `REMOVED_CLOSE_CODE`).
 const REMOVED_CLOSE_CODE: u16 = 4401;
-
-/// The WebSocket feed of the device with `token`, from cursor `after`.
-async fn connect(addr: std::net::SocketAddr, token: &str, after: u64) -> Result<Socket, u16> {
-    let url = format!("ws://{addr}/v1/events/ws?after={after}");
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((socket, _)) => Ok(socket),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            Err(response.status().as_u16())
-        }
-        Err(other) => panic!("connecting the event stream: {other}"),
-    }
-}
 
 /// The next message on `socket` other than a ping or pong, within 10 s (`None`: it ended).
 async fn next_message(socket: &mut Socket) -> Option<Message> {
@@ -235,9 +215,20 @@ fn a_device_removed_by_another_process_stops_receiving_by_its_token() {
         let bob = bob_phone.user().clone();
         alice.add_users(&room, &[bob]).await;
         common::device::settle(&mut [&mut bob_phone], |d| d[0].is_member(&room)).await;
-        let mut tablet_socket = connect(addr, &tablet.token, cursor(&x, &tablet.token).await)
-            .await
-            .unwrap();
+        let tablet_after = cursor(&x, &tablet.token).await;
+        let mut tablet_socket = connect(addr, &tablet.token, tablet_after).await.unwrap();
+        // The tablet also long-polls, with the same token.
+        let long_poll = {
+            let (x, token) = (x.clone(), tablet.token.clone());
+            tokio::spawn(async move {
+                let path = format!("/v1/events?after={tablet_after}&wait_ms=30000");
+                let answer: Result<EventsResponse, _> = x
+                    .call(reqwest::Method::GET, &path, Some(&token), None::<&()>)
+                    .await;
+                answer
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
 
         // Another process of the provider removes the tablet (its row goes), and a device of
         // the same name is registered again there.
@@ -265,6 +256,11 @@ fn a_device_removed_by_another_process_stops_receiving_by_its_token() {
             }
             other => panic!("the old tablet's stream must close first, got {other:?}"),
         }
+        let refused = long_poll
+            .await
+            .unwrap()
+            .expect_err("the old tablet's long poll is refused");
+        assert_eq!(refused.status, 401);
         assert_eq!(connect(addr, &tablet.token, 0).await.err(), Some(401));
         // Sentinel: the message reaches Bob's phone.
         common::device::settle(&mut [&mut bob_phone], |d| {

@@ -8,12 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::device::{Api, Device};
+use common::ws::connect;
 use futures_util::StreamExt as _;
 use mimi_client_api::Event;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 async fn next_event<S>(socket: &mut S) -> Event
 where
@@ -29,20 +27,6 @@ where
             return serde_json::from_str(text.as_str()).unwrap();
         }
     }
-}
-
-/// The WebSocket feed of the device with `token` at `addr`, from cursor `after`.
-async fn connect(
-    addr: std::net::SocketAddr,
-    token: &str,
-    after: u64,
-) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
-    let url = format!("ws://{addr}/v1/events/ws?after={after}");
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
 #[test]
@@ -66,7 +50,7 @@ fn events_are_pushed_and_resumable() {
         }
 
         let addr = nodes[0].client_addr;
-        let mut socket = connect(addr, &alice.token, 0).await;
+        let mut socket = connect(addr, &alice.token, 0).await.unwrap();
         alice.send(&room, "one").await.unwrap();
         alice.send(&room, "two").await.unwrap();
         let first = next_event(&mut socket).await;
@@ -76,7 +60,7 @@ fn events_are_pushed_and_resumable() {
         drop(socket);
 
         // Resume after the first: only the second comes again.
-        let mut socket = connect(addr, &alice.token, first.seq).await;
+        let mut socket = connect(addr, &alice.token, first.seq).await.unwrap();
         assert_eq!(next_event(&mut socket).await, second);
     });
     drop(runtime);
@@ -97,7 +81,7 @@ fn a_stream_closes_after_a_large_event_and_resumes_from_its_cursor() {
         let mut alice = Device::register(&x, "alice", "phone", 0).await;
         let room = alice.create_room("mimi://x.example/r/large").await;
         let addr = nodes[0].client_addr;
-        let mut socket = connect(addr, &alice.token, 0).await;
+        let mut socket = connect(addr, &alice.token, 0).await.unwrap();
         alice.send(&room, "small").await.unwrap();
         let small = next_event(&mut socket).await;
         alice.send(&room, &"x".repeat(200 * 1024)).await.unwrap();
@@ -116,7 +100,7 @@ fn a_stream_closes_after_a_large_event_and_resumes_from_its_cursor() {
         );
 
         alice.send(&room, "after").await.unwrap();
-        let mut socket = connect(addr, &alice.token, large.seq).await;
+        let mut socket = connect(addr, &alice.token, large.seq).await.unwrap();
         let after = next_event(&mut socket).await;
         assert!(after.seq > large.seq);
         assert!(serde_json::to_string(&after).unwrap().len() < 128 * 1024);

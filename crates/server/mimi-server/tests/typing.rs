@@ -9,22 +9,13 @@ mod common;
 use std::time::Duration;
 
 use common::device::{Api, Device, settle};
+use common::ws::{Socket, connect};
 use futures_util::StreamExt as _;
 use mimi_client_api::{ErrorCode, Event};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn stream(addr: std::net::SocketAddr, device: &Device) -> Socket {
-    let url = format!("ws://{addr}/v1/events/ws?after={}", device.cursor);
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", device.token).parse().unwrap(),
-    );
-    tokio_tungstenite::connect_async(request).await.unwrap().0
+    connect(addr, &device.token, device.cursor).await.unwrap()
 }
 
 /// The next ephemeral event on the socket within 10 s (stored events are skipped).

@@ -5,6 +5,7 @@
 
 pub mod device;
 pub mod metrics;
+pub mod ws;
 
 use std::path::Path;
 

@@ -89,11 +89,8 @@ pub(super) fn split(
                 let part = (!known(&k)).then(|| [&[TAG_COMPACT][..], context].concat());
                 parts.push((k, part));
                 let apart = compact::encode(&Value::String(APART.into())).ok()?;
-                let mut replaced: Vec<(&str, Vec<u8>)> =
-                    fields.iter().map(|(n, v)| (*n, v.to_vec())).collect();
-                replaced[at].1 = apart;
-                let mut refs: Vec<(&str, &[u8])> =
-                    replaced.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+                let mut refs = fields.clone();
+                refs[at].1 = &apart;
                 secrets = Some(compact::object_of(&mut refs));
             }
             _ => {}
